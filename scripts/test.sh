@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# The full test suite, from a clean clone: installs what it needs (Node 24, npm packages, OPA, Chromium),
+# makes sure PostgreSQL runs, then checks formatting, lint, types, the committed rule bundle, and runs
+# every test against PGlite and real PostgreSQL.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+source scripts/node-env.sh
+scripts/install-deps.sh
+export COMPLYWISE_OPA="$(scripts/install-opa.sh)"
+scripts/ensure-services.sh
+export COMPLYWISE_TEST_POSTGRES_URL="${COMPLYWISE_TEST_POSTGRES_URL:-postgres://root@127.0.0.1:5432/test}"
+
+step() { printf '\n== %s\n' "$*"; }
+step "format and lint"; npx prettier --check . && npx eslint .
+step "types"; npx tsc -p tsconfig.json && npm run check -w app
+step "rule bundle is reproducible"; node bin/complywise.ts rules build --check
+step "app build"; npm run build -w app
+step "tests (PGlite and PostgreSQL)"
+mkdir -p .test-artifacts
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json "$@" || status=$?
+# One plain closing line for CI: "N passed, N failed".
+node -e '
+  const r = JSON.parse(require("node:fs").readFileSync(".test-artifacts/vitest.json", "utf8"));
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+' || true
+exit "$status"
