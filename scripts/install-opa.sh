@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Installs the pinned OPA CLI into .tools/bin (cached). Needs Go and the Go module proxy.
+# Installs the pinned OPA CLI into the tools folder (cached across clones, so CI on the same machine reuses
+# it). Needs Go and the Go module proxy.
 # Prints the path of the opa binary on stdout.
 set -euo pipefail
 OPA_VERSION="${OPA_VERSION:-v1.22.3}"
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-bin="$root/.tools/bin"
+bin="${COMPLYWISE_TOOLS_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/complywise}/opa-${OPA_VERSION}"
 opa="$bin/opa"
 if [ -x "$opa" ] && "$opa" version 2>/dev/null | grep -q "^Version: ${OPA_VERSION#v}$"; then
   echo "$opa"; exit 0
