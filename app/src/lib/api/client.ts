@@ -1,0 +1,203 @@
+/**
+ * The HTTP client for the ComplyWise API.
+ *
+ * The access token lives in this object's memory only (never localStorage): a reload loses it and
+ * `restore()` gets a new one with the HttpOnly refresh cookie. A request answered 401 is retried once
+ * after a refresh; when that fails too, `onSessionExpired` runs (the app sends the user to /login).
+ */
+import { ApiError, CLIENT_ERROR_CODES, apiErrorFromResponse } from './errors.ts';
+import type {
+  ControlDetail,
+  ControlSummary,
+  Evidence,
+  Integration,
+  Scan,
+  ScoresResponse,
+  Session,
+} from './types.ts';
+
+/** How to reach the API and whom to tell when the session changes. */
+export interface ApiClientOptions {
+  /** Prefix for every path, e.g. `http://127.0.0.1:3000`; empty for the page's own origin. */
+  baseUrl?: string;
+  /** The fetch to use; the global one by default. */
+  fetch?: typeof fetch;
+  /** Called with the new session after login/refresh, and with null after logout or expiry. */
+  onSessionChange?: (session: Session | null) => void;
+  /** Called when a request got 401 and a refresh could not renew the session. */
+  onSessionExpired?: () => void;
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  body?: unknown;
+  signal?: AbortSignal;
+}
+
+/** The API client the pages use; see createApiClient. */
+export type ApiClient = ReturnType<typeof createApiClient>;
+
+/** Creates an API client holding its own in-memory session. */
+export function createApiClient(options: ApiClientOptions = {}) {
+  const baseUrl = options.baseUrl ?? '';
+  const doFetch = options.fetch ?? ((input: RequestInfo | URL, init?: RequestInit) => fetch(input, init));
+  let session: Session | null = null;
+  // Several requests may hit 401 at once: they share one refresh call (refresh tokens are single-use).
+  let refreshing: Promise<Session | null> | null = null;
+
+  function setSession(next: Session | null): void {
+    session = next;
+    options.onSessionChange?.(next);
+  }
+
+  async function send(path: string, request: RequestOptions, withToken: boolean): Promise<Response> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (request.body !== undefined) headers['content-type'] = 'application/json';
+    if (withToken && session) headers.authorization = `Bearer ${session.access_token}`;
+    try {
+      return await doFetch(`${baseUrl}${path}`, {
+        method: request.method ?? 'GET',
+        headers,
+        body: request.body === undefined ? undefined : JSON.stringify(request.body),
+        credentials: 'same-origin',
+        signal: request.signal,
+      });
+    } catch (error) {
+      if (request.signal?.aborted) {
+        throw new ApiError(0, CLIENT_ERROR_CODES.ABORTED, 'The request was cancelled.');
+      }
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new ApiError(0, CLIENT_ERROR_CODES.NETWORK, `Could not reach the API (${reason}).`);
+    }
+  }
+
+  async function readJson<T>(response: Response): Promise<T> {
+    if (!response.ok) throw await apiErrorFromResponse(response);
+    if (response.status === 204) return undefined as T;
+    try {
+      return (await response.json()) as T;
+    } catch {
+      throw new ApiError(
+        response.status,
+        CLIENT_ERROR_CODES.BAD_RESPONSE,
+        'The server answered with something that is not JSON.',
+      );
+    }
+  }
+
+  async function refreshOnce(): Promise<Session | null> {
+    const response = await send('/api/auth/refresh', { method: 'POST' }, false);
+    if (response.status === 401 || response.status === 403) {
+      setSession(null);
+      return null;
+    }
+    const next = await readJson<Session>(response);
+    setSession(next);
+    return next;
+  }
+
+  /** Renews the access token with the refresh cookie; null when there is no valid session. */
+  function refresh(): Promise<Session | null> {
+    refreshing ??= refreshOnce().finally(() => {
+      refreshing = null;
+    });
+    return refreshing;
+  }
+
+  /** Sends an authenticated request and returns its JSON body; retries once after a refresh on 401. */
+  async function request<T>(path: string, request: RequestOptions = {}): Promise<T> {
+    const tokenSent = session?.access_token;
+    const first = await send(path, request, true);
+    if (first.status !== 401) return readJson<T>(first);
+    // Another request may already have renewed the token while this one was in flight: reuse it.
+    const renewed =
+      session && session.access_token !== tokenSent ? session : await refresh().catch(() => null);
+    if (renewed) {
+      const second = await send(path, request, true);
+      if (second.status !== 401) return readJson<T>(second);
+    }
+    setSession(null);
+    options.onSessionExpired?.();
+    throw new ApiError(
+      401,
+      CLIENT_ERROR_CODES.SESSION_EXPIRED,
+      'Your session has ended. Please sign in again.',
+    );
+  }
+
+  const id = encodeURIComponent;
+
+  return {
+    /** The current session, or null when signed out. */
+    get session(): Session | null {
+      return session;
+    },
+
+    /** Signs in; throws ApiError (code INVALID_CREDENTIALS on a wrong password). */
+    async login(email: string, password: string): Promise<Session> {
+      const response = await send('/api/auth/login', { method: 'POST', body: { email, password } }, false);
+      const next = await readJson<Session>(response);
+      setSession(next);
+      return next;
+    },
+
+    refresh,
+
+    /** Restores the session after a page load from the refresh cookie; null when there is none. */
+    async restore(): Promise<Session | null> {
+      return refresh();
+    },
+
+    /** Ends the session on the server (revokes the refresh cookie) and forgets the access token. */
+    async logout(): Promise<void> {
+      try {
+        await send('/api/auth/logout', { method: 'POST' }, true);
+      } finally {
+        setSession(null);
+      }
+    },
+
+    request,
+
+    /** The tenant's connected accounts. */
+    listIntegrations(signal?: AbortSignal): Promise<{ items: Integration[] }> {
+      return request('/api/integrations', { signal });
+    },
+
+    /** Queues a scan of one integration; the answer carries the scan id to poll. */
+    startScan(integrationId: string): Promise<{ id: string; status: Scan['status'] }> {
+      return request('/api/scans', { method: 'POST', body: { integration_id: integrationId } });
+    },
+
+    /** One scan with its progress, errors and failure. */
+    getScan(scanId: string, signal?: AbortSignal): Promise<Scan> {
+      return request(`/api/scans/${id(scanId)}`, { signal });
+    },
+
+    /** The tenant's scans, newest first. */
+    listScans(signal?: AbortSignal): Promise<{ items: Scan[] }> {
+      return request('/api/scans', { signal });
+    },
+
+    /** Framework scores of the latest succeeded scan. */
+    getScores(signal?: AbortSignal): Promise<ScoresResponse> {
+      return request('/api/scores', { signal });
+    },
+
+    /** The control results of one scan. */
+    listControls(scanId: string, signal?: AbortSignal): Promise<{ items: ControlSummary[] }> {
+      return request(`/api/scans/${id(scanId)}/controls`, { signal });
+    },
+
+    /** One control of one scan with its framework mappings and findings. */
+    getControl(scanId: string, controlId: string, signal?: AbortSignal): Promise<ControlDetail> {
+      return request(`/api/scans/${id(scanId)}/controls/${id(controlId)}`, { signal });
+    },
+
+    /** One evidence artifact by its sha256. */
+    getEvidence(sha256: string, signal?: AbortSignal): Promise<Evidence> {
+      return request(`/api/evidence/${id(sha256)}`, { signal });
+    },
+  };
+}

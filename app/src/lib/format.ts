@@ -1,0 +1,90 @@
+/**
+ * Formatting helpers shared by the pages: pure functions, no Svelte, unit-tested in format.test.ts.
+ */
+import type { Scan, ScanProgress, Status } from './api/types.ts';
+
+/** A 0..1 score as a whole percentage ("67%"); an em dash when nothing was applicable (null). */
+export function formatPercent(score: number | null | undefined): string {
+  if (score === null || score === undefined || Number.isNaN(score)) return '—';
+  return `${Math.round(score * 100)}%`;
+}
+
+/** The first `length` characters of a hash, enough to tell artifacts apart on screen. */
+export function shortHash(hash: string | null | undefined, length = 12): string {
+  if (!hash) return '—';
+  return hash.length > length ? hash.slice(0, length) : hash;
+}
+
+/** A byte count in B, KiB or MiB with one decimal above a kibibyte. */
+export function formatBytes(bytes: number): string {
+  if (!Number.isFinite(bytes) || bytes < 0) return '—';
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+/** An ISO timestamp as "2026-05-01 14:03:07 UTC": unambiguous for auditors in any time zone. */
+export function formatTimestamp(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  return `${date.toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+}
+
+const STATUS_LABELS: Record<Status, string> = {
+  pass: 'Pass',
+  fail: 'Fail',
+  not_applicable: 'Not applicable',
+  error: 'Error',
+};
+
+/** The words shown for a rule, control or requirement status. */
+export function statusLabel(status: Status): string {
+  return STATUS_LABELS[status] ?? status;
+}
+
+const SCAN_STATUS_LABELS: Record<Scan['status'], string> = {
+  queued: 'Queued',
+  running: 'Running',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+};
+
+/** The words shown for a scan's status. */
+export function scanStatusLabel(status: Scan['status']): string {
+  return SCAN_STATUS_LABELS[status] ?? status;
+}
+
+/** One line describing a running scan: its phase and counters. */
+export function describeProgress(progress: ScanProgress | null | undefined): string {
+  if (!progress) return 'Waiting for a worker…';
+  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  return [
+    `Phase: ${progress.phase}`,
+    plural(progress.resources_collected, 'resource'),
+    plural(progress.calls_made, 'API call'),
+    plural(progress.errors, 'error'),
+  ].join(' · ');
+}
+
+/** The reason a scan failed, whether the API sent it as text or as `{ code, message }`. */
+export function describeFailure(failure: Scan['failure']): string {
+  if (!failure) return 'The scan failed without a reason.';
+  if (typeof failure === 'string') return failure;
+  return failure.code ? `${failure.code}: ${failure.message}` : failure.message;
+}
+
+/**
+ * Evidence content as indented JSON. Content that arrives as a JSON string is parsed first so it is
+ * indented too; any other text is shown as it is.
+ */
+export function prettyJson(content: unknown): string {
+  if (typeof content === 'string') {
+    try {
+      return JSON.stringify(JSON.parse(content), null, 2);
+    } catch {
+      return content;
+    }
+  }
+  return JSON.stringify(content, null, 2) ?? String(content);
+}
