@@ -1,0 +1,61 @@
+/**
+ * Entry point for the API and the CLI: scan one connected integration, whatever its provider.
+ * Only AWS has a scanner so far; any other provider is refused with UNSUPPORTED_PROVIDER.
+ */
+import { scanS3, type AwsCredentials } from './aws/s3.ts';
+import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
+
+export * from './types.ts';
+export { scanS3, bucketArn, type AwsCredentials, type AwsScanTarget, type S3ScanOptions } from './aws/s3.ts';
+
+/** What an AWS integration stores besides its credentials. */
+export interface AwsIntegrationConfig {
+  accountId: string;
+  region: string;
+  endpoint?: string;
+}
+
+export interface AwsIntegration {
+  provider: 'aws';
+  config: AwsIntegrationConfig;
+  credentials: AwsCredentials;
+}
+
+/** Every integration a scanner exists for (a union as more providers arrive). */
+export type ScannableIntegration = AwsIntegration;
+
+/** Providers that have a scanner, for the API to validate integration records against. */
+export const SCANNABLE_PROVIDERS = ['aws'] as const;
+
+/**
+ * Scans one integration with the scanner of its provider.
+ * Rejects with ScanFailedError (see SCAN_FAILURE_CODES) when the scan cannot proceed at all.
+ */
+export async function scanIntegration(
+  integration: ScannableIntegration,
+  options: ScanOptions = {},
+): Promise<ScanOutcome> {
+  const provider: string = (integration as { provider?: unknown })?.provider as string;
+  switch (provider) {
+    case 'aws': {
+      const { config, credentials } = integration;
+      if (!config || !credentials) {
+        throw new ScanFailedError('INVALID_CONFIG', 'an AWS integration needs both config and credentials');
+      }
+      return scanS3(
+        {
+          accountId: config.accountId,
+          region: config.region,
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          credentials,
+        },
+        options,
+      );
+    }
+    default:
+      throw new ScanFailedError(
+        'UNSUPPORTED_PROVIDER',
+        `unsupported provider ${JSON.stringify(provider)}: scanners exist for ${SCANNABLE_PROVIDERS.join(', ')}`,
+      );
+  }
+}
