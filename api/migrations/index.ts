@@ -1,0 +1,20 @@
+/**
+ * The ordered list of migrations, given to knex as a migration source (no directory scanning, so it works
+ * the same under Node, vitest and a bundler). Add a new migration here after creating its file.
+ */
+import type { Knex } from 'knex';
+import * as initial from './0001_initial.ts';
+
+interface Migration {
+  up(knex: Knex): Promise<void>;
+  down(knex: Knex): Promise<void>;
+}
+
+const migrations: Array<[name: string, migration: Migration]> = [['0001_initial', initial]];
+
+/** knex MigrationSource over the list above. */
+export const migrationSource: Knex.MigrationSource<[string, Migration]> = {
+  getMigrations: async () => migrations,
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,130 @@
+/**
+ * Builds the Fastify instance from options: external plugins (database, job queue, cookies, static app),
+ * domain services (tenancy, crypto, auth, evidence, integrations, scans), the /api routes, and the scan
+ * worker when this process runs it. Tests build it directly; main.ts starts the whole product around it.
+ */
+import fastifyCookie from '@fastify/cookie';
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { Config } from './config.ts';
+import { errorHandler } from './errors.ts';
+import { authPlugin } from './plugins/app/auth.ts';
+import { cryptoPlugin, localKeyProvider, type KeyProvider } from './plugins/app/crypto.ts';
+import { engineRuntimePlugin } from './plugins/app/engine.ts';
+import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugins/app/evidence.ts';
+import { integrationsPlugin } from './plugins/app/integrations.ts';
+import { scansPlugin } from './plugins/app/scans.ts';
+import { tenancyPlugin } from './plugins/app/tenancy.ts';
+import { loadJwtSecret } from './plugins/app/tokens.ts';
+import { bossPlugin } from './plugins/external/boss.ts';
+import { dbPlugin, migrateLatest, openDatabase, type Database } from './plugins/external/db.ts';
+import { staticAppPlugin } from './plugins/external/static.ts';
+import authRoutes from './routes/auth/index.ts';
+import evidenceRoutes from './routes/evidence/index.ts';
+import frameworkRoutes from './routes/frameworks/index.ts';
+import integrationRoutes from './routes/integrations/index.ts';
+import meRoutes from './routes/me/index.ts';
+import scanRoutes from './routes/scans/index.ts';
+import scoreRoutes from './routes/scores/index.ts';
+import { scanWorkerPlugin } from './worker/plugin.ts';
+
+export interface AppOptions {
+  config: Config;
+  /** An already open database; when absent one is opened from the config and closed with the app. */
+  database?: Database;
+  /** Close `database` with the app (default: only when the app opened it). */
+  ownsDatabase?: boolean;
+  /** Fastify logger option; defaults to pino at config.logLevel with secrets redacted. */
+  logger?: FastifyServerOptions['logger'];
+  keyProvider?: KeyProvider;
+  evidenceStore?: EvidenceStore;
+  /** Serve the API routes (default: config.role !== 'worker'). */
+  api?: boolean;
+  /** Run the scan worker in this process (default: config.role !== 'api'). */
+  worker?: boolean;
+}
+
+/** Log paths never written: tokens, cookies, passwords and credential fields wherever they appear. */
+export const REDACTED_LOG_PATHS = [
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'res.headers["set-cookie"]',
+  'password',
+  'credentials',
+  'secretAccessKey',
+  'sessionToken',
+  'refresh_token',
+  'access_token',
+  '*.password',
+  '*.credentials',
+  '*.secretAccessKey',
+  '*.sessionToken',
+  '*.refresh_token',
+  '*.access_token',
+  '*.authorization',
+  '*.cookie',
+];
+
+/** Default logger options for a config: pino with the redaction above. */
+export function loggerOptions(config: Config): FastifyServerOptions['logger'] {
+  return { level: config.logLevel, redact: { paths: REDACTED_LOG_PATHS, censor: '[redacted]' } };
+}
+
+/** Builds (and readies) the Fastify app. */
+export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
+  const { config } = options;
+  const database = options.database ?? (await openDatabase(config));
+  const ownsDatabase = options.ownsDatabase ?? !options.database;
+  const serveApi = options.api ?? config.role !== 'worker';
+  const runWorker = options.worker ?? config.role !== 'api';
+
+  const app = Fastify({
+    logger: options.logger ?? loggerOptions(config),
+    // Bodies here are small JSON documents.
+    bodyLimit: 256 * 1024,
+    ajv: { customOptions: { allErrors: true } },
+  });
+  app.setErrorHandler(errorHandler);
+
+  try {
+    await migrateLatest(database);
+    // Registered first so its onClose (closing the database) runs after the job queue has stopped.
+    await app.register(dbPlugin, { database, closeOnShutdown: ownsDatabase });
+    await app.register(bossPlugin);
+    await app.register(tenancyPlugin);
+    await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? localKeyProvider(config) });
+    await app.register(evidencePlugin, {
+      store: options.evidenceStore ?? createEvidenceStore(config.evidence),
+    });
+    await app.register(engineRuntimePlugin, {
+      ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
+      ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),
+    });
+    await app.register(integrationsPlugin);
+    await app.register(scansPlugin);
+    if (runWorker) await app.register(scanWorkerPlugin);
+
+    if (serveApi) {
+      await app.register(fastifyCookie);
+      await app.register(authPlugin, { jwtSecret: loadJwtSecret(config) });
+      await app.register(
+        async (api) => {
+          await api.register(authRoutes, { prefix: '/auth' });
+          await api.register(meRoutes, { prefix: '/me' });
+          await api.register(integrationRoutes, { prefix: '/integrations' });
+          await api.register(scanRoutes, { prefix: '/scans' });
+          await api.register(scoreRoutes, { prefix: '/scores' });
+          await api.register(evidenceRoutes, { prefix: '/evidence' });
+          await api.register(frameworkRoutes, { prefix: '/frameworks' });
+        },
+        { prefix: '/api' },
+      );
+      await app.register(staticAppPlugin, { root: config.appBuildDir });
+    }
+    await app.ready();
+  } catch (error) {
+    await app.close().catch(() => {});
+    if (ownsDatabase) await database.close().catch(() => {});
+    throw error;
+  }
+  return app;
+}

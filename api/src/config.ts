@@ -1,0 +1,94 @@
+/**
+ * Runtime configuration, read once from the environment. Everything else receives a Config object, so tests
+ * can build one without touching process.env.
+ */
+import { resolve } from 'node:path';
+
+export type ProcessRole = 'api' | 'worker' | 'all';
+
+export type EvidenceStoreConfig =
+  | { kind: 'filesystem'; dir: string }
+  | { kind: 's3'; bucket: string; region: string; endpoint?: string; prefix: string };
+
+export interface Config {
+  host: string;
+  port: number;
+  /** Folder for PGlite files, the filesystem evidence store and generated local keys. */
+  dataDir: string;
+  /** PostgreSQL connection string; unset means embedded PGlite. */
+  databaseUrl?: string;
+  /** PGlite data folder; null keeps the database in memory (tests). Ignored with databaseUrl. */
+  pgliteDir: string | null;
+  /** base64 master key (32 bytes); unset means a generated file `${dataDir}/master.key`. */
+  masterKey?: string;
+  /** Access-token signing secret; unset means a generated file `${dataDir}/jwt.secret`. */
+  jwtSecret?: string;
+  role: ProcessRole;
+  evidence: EvidenceStoreConfig;
+  /** Seed the demo tenant and start the bundled AWS sandbox. */
+  demo: boolean;
+  /** Port of the demo S3 sandbox; 0 picks a free one. */
+  demoS3Port: number;
+  /** Built SvelteKit app served at `/` when the folder exists. */
+  appBuildDir: string;
+  logLevel: string;
+  /** Directory of the compiled rule bundle and of the framework catalogs (defaults: repository folders). */
+  rulesBundleDir?: string;
+  frameworksDir?: string;
+}
+
+/** The repository root (api/src/../..), so defaults do not depend on the working directory. */
+export const repositoryRoot = resolve(import.meta.dirname, '..', '..');
+
+class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+function parsePort(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${value}"`);
+  }
+  return port;
+}
+
+function parseRole(value: string | undefined): ProcessRole {
+  const role = value ?? 'all';
+  if (role === 'api' || role === 'worker' || role === 'all') return role;
+  throw new ConfigError(`COMPLYWISE_ROLE must be api, worker or all, got "${role}"`);
+}
+
+/** Builds the Config from environment variables (see README "Configuration"). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const dataDir = resolve(env.COMPLYWISE_DATA_DIR || '.data');
+  const databaseUrl = env.DATABASE_URL || undefined;
+  const bucket = env.COMPLYWISE_EVIDENCE_S3_BUCKET;
+  const evidence: EvidenceStoreConfig = bucket
+    ? {
+        kind: 's3',
+        bucket,
+        region: env.COMPLYWISE_EVIDENCE_S3_REGION || env.AWS_REGION || 'us-east-1',
+        ...(env.COMPLYWISE_EVIDENCE_S3_ENDPOINT ? { endpoint: env.COMPLYWISE_EVIDENCE_S3_ENDPOINT } : {}),
+        prefix: env.COMPLYWISE_EVIDENCE_S3_PREFIX ?? 'evidence/',
+      }
+    : { kind: 'filesystem', dir: resolve(dataDir, 'evidence') };
+  return {
+    host: env.HOST || '127.0.0.1',
+    port: parsePort(env.PORT, 3000, 'PORT'),
+    dataDir,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    pgliteDir: resolve(dataDir, 'pglite'),
+    ...(env.COMPLYWISE_MASTER_KEY ? { masterKey: env.COMPLYWISE_MASTER_KEY } : {}),
+    ...(env.COMPLYWISE_JWT_SECRET ? { jwtSecret: env.COMPLYWISE_JWT_SECRET } : {}),
+    role: parseRole(env.COMPLYWISE_ROLE),
+    evidence,
+    demo: env.COMPLYWISE_DEMO ? env.COMPLYWISE_DEMO === '1' || env.COMPLYWISE_DEMO === 'true' : !databaseUrl,
+    demoS3Port: parsePort(env.COMPLYWISE_DEMO_S3_PORT, 0, 'COMPLYWISE_DEMO_S3_PORT'),
+    appBuildDir: resolve(env.COMPLYWISE_APP_DIR || resolve(repositoryRoot, 'app', 'build')),
+    logLevel: env.LOG_LEVEL || 'info',
+  };
+}

@@ -1,0 +1,133 @@
+/**
+ * Every error code the API answers with, in one place, and the one error handler that turns any thrown error
+ * into `{ error: { code, message, details? } }`. A client mistake never becomes a 500.
+ */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
+/** HTTP status of each error code. */
+export const errorStatus = {
+  VALIDATION_ERROR: 400,
+  INVALID_JSON: 400,
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  INVALID_REFRESH_TOKEN: 401,
+  FORBIDDEN: 403,
+  NO_MEMBERSHIP: 403,
+  ROUTE_NOT_FOUND: 404,
+  INTEGRATION_NOT_FOUND: 404,
+  SCAN_NOT_FOUND: 404,
+  CONTROL_NOT_FOUND: 404,
+  EVIDENCE_NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  TOO_MANY_REQUESTS: 429,
+  INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** The JSON body of every error answer. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}
+
+/** An error meant for the client: its code decides the status, its message is shown as is. */
+export class ApiError extends Error {
+  readonly code: ErrorCode;
+  readonly statusCode: number;
+  readonly details: unknown;
+  constructor(code: ErrorCode, message: string, details?: unknown) {
+    super(message);
+    this.name = 'ApiError';
+    this.code = code;
+    this.statusCode = errorStatus[code];
+    this.details = details;
+  }
+}
+
+/** JSON schema of the error body, for route response schemas. */
+export const errorBodySchema = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+    },
+  },
+} as const;
+
+/** Fastify's own client-error codes, mapped to ours. */
+const fastifyCodes: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'VALIDATION_ERROR',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'VALIDATION_ERROR',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
+  FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  FST_ERR_BAD_URL: 'ROUTE_NOT_FOUND',
+  FST_ERR_NOT_FOUND: 'ROUTE_NOT_FOUND',
+};
+
+/** PostgreSQL SQLSTATEs that can only come from a malformed client value (e.g. a non-uuid id). */
+const clientSqlStates = new Set(['22P02', '22007', '22008', '22003']);
+
+function codeForStatus(status: number): ErrorCode {
+  if (status === 401) return 'UNAUTHENTICATED';
+  if (status === 403) return 'FORBIDDEN';
+  if (status === 404) return 'ROUTE_NOT_FOUND';
+  if (status === 405) return 'METHOD_NOT_ALLOWED';
+  if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 429) return 'TOO_MANY_REQUESTS';
+  return 'VALIDATION_ERROR';
+}
+
+/** Turns any error into the API's error body and status. */
+export function toErrorBody(error: unknown): { status: number; body: ErrorBody } {
+  if (error instanceof ApiError) {
+    const body: ErrorBody = { error: { code: error.code, message: error.message } };
+    if (error.details !== undefined) body.error.details = error.details;
+    return { status: error.statusCode, body };
+  }
+  const err = error as Partial<FastifyError> & { code?: string };
+  if (err.validation) {
+    return {
+      status: 400,
+      body: {
+        error: {
+          code: 'VALIDATION_ERROR',
+          message: err.message ?? 'request is invalid',
+          details: err.validation.map((v) => ({
+            in: err.validationContext ?? 'body',
+            path: v.instancePath || '/',
+            message: v.message ?? 'invalid',
+          })),
+        },
+      },
+    };
+  }
+  if (err.code && clientSqlStates.has(err.code)) {
+    return {
+      status: 400,
+      body: { error: { code: 'VALIDATION_ERROR', message: 'a value has an invalid format' } },
+    };
+  }
+  const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    const code = (err.code && fastifyCodes[err.code]) || codeForStatus(status);
+    return { status, body: { error: { code, message: err.message ?? 'bad request' } } };
+  }
+  return { status: 500, body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } } };
+}
+
+/** The Fastify error handler: logs server faults, answers every error in the one JSON shape. */
+export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { status, body } = toErrorBody(error);
+  if (status >= 500) request.log.error({ err: error }, 'request failed');
+  else request.log.info({ code: body.error.code, status }, 'client error');
+  return reply.status(status).type('application/json; charset=utf-8').send(body);
+}

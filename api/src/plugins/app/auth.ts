@@ -1,0 +1,260 @@
+/**
+ * Authentication: password login, rotating single-use refresh tokens (reuse of a spent one revokes its whole
+ * family), logout, and the `authenticate` / `requireRole` request hooks. All database work runs as the
+ * runtime role: at login the policies only reveal the user whose e-mail was given, then that user's own
+ * memberships; a refresh token is found only by its hash.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { ApiError } from '../../errors.ts';
+import type { Trx, WithContext } from './tenancy.ts';
+import { verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import {
+  ACCESS_TOKEN_TTL_SECONDS,
+  InvalidAccessToken,
+  REFRESH_TOKEN_TTL_SECONDS,
+  hashRefreshToken,
+  newRefreshToken,
+  signAccessToken,
+  verifyAccessToken,
+  type AccessClaims,
+} from './tokens.ts';
+
+export type Role = 'admin' | 'auditor' | 'user';
+
+export interface PublicUser {
+  id: string;
+  email: string;
+  display_name: string | null;
+}
+export interface PublicTenant {
+  id: string;
+  slug: string;
+  name: string;
+  demo: boolean;
+}
+
+/** The body of a successful login or refresh. */
+export interface Session {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+  refresh_expires_in: number;
+  user: PublicUser;
+  tenant: PublicTenant;
+  role: Role;
+}
+
+interface MembershipRow {
+  tenant_id: string;
+  role: Role;
+}
+interface RefreshRow {
+  id: string;
+  user_id: string;
+  tenant_id: string;
+  family_id: string;
+  expires_at: Date;
+  used_at: Date | null;
+  revoked_at: Date | null;
+}
+
+const invalidCredentials = () => new ApiError('INVALID_CREDENTIALS', 'e-mail or password is wrong');
+const invalidRefresh = () =>
+  new ApiError('INVALID_REFRESH_TOKEN', 'refresh token is invalid, expired or already used');
+
+async function readUser(trx: Trx, userId: string): Promise<PublicUser> {
+  const user: PublicUser | undefined = await trx('users')
+    .select('id', 'email', 'display_name')
+    .where({ id: userId })
+    .first();
+  if (!user) throw invalidCredentials();
+  return user;
+}
+
+async function readTenant(trx: Trx, tenantId: string): Promise<PublicTenant> {
+  const tenant: PublicTenant | undefined = await trx('tenants')
+    .select('id', 'slug', 'name', 'demo')
+    .where({ id: tenantId })
+    .first();
+  if (!tenant) throw new ApiError('NO_MEMBERSHIP', 'you are not a member of this tenant');
+  return tenant;
+}
+
+async function revokeFamily(trx: Trx, userId: string, familyId: string): Promise<void> {
+  await trx('refresh_tokens')
+    .where({ user_id: userId, family_id: familyId })
+    .whereNull('revoked_at')
+    .update({ revoked_at: trx.fn.now() });
+}
+
+/** Login, refresh and logout over the runtime role. */
+export class AuthService {
+  readonly #withContext: WithContext;
+  readonly #secret: Uint8Array;
+  constructor(withContext: WithContext, secret: Uint8Array) {
+    this.#withContext = withContext;
+    this.#secret = secret;
+  }
+
+  /** Issues an access token and a new refresh token of `familyId` for a membership (inside `trx`). */
+  async #issue(trx: Trx, userId: string, tenantId: string, role: Role, familyId: string): Promise<Session> {
+    const refreshToken = newRefreshToken();
+    await trx('refresh_tokens').insert({
+      user_id: userId,
+      tenant_id: tenantId,
+      family_id: familyId,
+      token_hash: hashRefreshToken(refreshToken),
+      expires_at: new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000),
+    });
+    return {
+      access_token: await signAccessToken(this.#secret, { userId, tenantId, role }),
+      token_type: 'Bearer',
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+      refresh_token: refreshToken,
+      refresh_expires_in: REFRESH_TOKEN_TTL_SECONDS,
+      user: await readUser(trx, userId),
+      tenant: await readTenant(trx, tenantId),
+      role,
+    };
+  }
+
+  /** Checks e-mail and password; picks `tenantId` or the user's oldest membership. */
+  async login(email: string, password: string, tenantId?: string): Promise<Session> {
+    const loginEmail = email.trim().toLowerCase();
+    const user: { id: string; password_hash: string } | undefined = await this.#withContext(
+      { loginEmail },
+      (trx) => trx('users').select('id', 'password_hash').where({ email: loginEmail }).first(),
+    );
+    // Hash outside any transaction: the embedded database has a single connection.
+    const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
+    if (!user || !ok) throw invalidCredentials();
+
+    const membership: MembershipRow | undefined = await this.#withContext({ userId: user.id }, (trx) => {
+      const query = trx('memberships').select('tenant_id', 'role').where({ user_id: user.id });
+      if (tenantId) query.andWhere({ tenant_id: tenantId });
+      return query.orderBy([{ column: 'created_at' }, { column: 'tenant_id' }]).first();
+    });
+    if (!membership) throw new ApiError('NO_MEMBERSHIP', 'this account is not a member of that tenant');
+    const { tenant_id: chosen, role } = membership;
+    return this.#withContext({ userId: user.id, tenantId: chosen }, (trx) =>
+      this.#issue(trx, user.id, chosen, role, randomUUID()),
+    );
+  }
+
+  /** Spends a refresh token and returns a new session; a spent or revoked token revokes its whole family. */
+  async refresh(refreshToken: string): Promise<Session> {
+    const refreshTokenHash = hashRefreshToken(refreshToken);
+    const row: RefreshRow | undefined = await this.#withContext({ refreshTokenHash }, (trx) =>
+      trx('refresh_tokens').where({ token_hash: refreshTokenHash }).first(),
+    );
+    if (!row) throw invalidRefresh();
+    const context = { userId: row.user_id, tenantId: row.tenant_id };
+    // The family is revoked in its own committed transaction, then the client gets 401.
+    const outcome = await this.#withContext(context, async (trx): Promise<Session | 'reused' | 'invalid'> => {
+      if (row.revoked_at || row.used_at) {
+        await revokeFamily(trx, row.user_id, row.family_id);
+        return 'reused';
+      }
+      if (row.expires_at.getTime() <= Date.now()) return 'invalid';
+      const spent = await trx('refresh_tokens')
+        .where({ id: row.id })
+        .whereNull('used_at')
+        .whereNull('revoked_at')
+        .update({ used_at: trx.fn.now() });
+      if (spent !== 1) {
+        // Lost a race against another use of the same token: that is reuse too.
+        await revokeFamily(trx, row.user_id, row.family_id);
+        return 'reused';
+      }
+      const membership: MembershipRow | undefined = await trx('memberships')
+        .select('tenant_id', 'role')
+        .where({ user_id: row.user_id, tenant_id: row.tenant_id })
+        .first();
+      if (!membership) {
+        await revokeFamily(trx, row.user_id, row.family_id);
+        return 'invalid';
+      }
+      return this.#issue(trx, row.user_id, row.tenant_id, membership.role, row.family_id);
+    });
+    if (typeof outcome === 'string') throw invalidRefresh();
+    return outcome;
+  }
+
+  /** Revokes the family of `refreshToken` (unknown tokens are ignored: logout always succeeds). */
+  async logout(refreshToken: string): Promise<void> {
+    const refreshTokenHash = hashRefreshToken(refreshToken);
+    await this.#withContext({ refreshTokenHash }, async (trx) => {
+      const row: RefreshRow | undefined = await trx('refresh_tokens')
+        .where({ token_hash: refreshTokenHash })
+        .first();
+      if (!row) return;
+      await trx.raw(`select set_config('app.user_id', ?, true)`, [row.user_id]);
+      await revokeFamily(trx, row.user_id, row.family_id);
+    });
+  }
+
+  /** The current user, tenant and role of a verified access token. */
+  async me(claims: AccessClaims): Promise<{ user: PublicUser; tenant: PublicTenant; role: Role }> {
+    return this.#withContext({ userId: claims.userId, tenantId: claims.tenantId }, async (trx) => ({
+      user: await readUser(trx, claims.userId),
+      tenant: await readTenant(trx, claims.tenantId),
+      role: claims.role,
+    }));
+  }
+
+  /** Verifies an access token (throws InvalidAccessToken). */
+  verify(token: string): Promise<AccessClaims> {
+    return verifyAccessToken(this.#secret, token);
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    auth: AuthService;
+    /** preHandler: requires a valid `Authorization: Bearer` access token; sets `request.principal`. */
+    authenticate: preHandlerHookHandler;
+  }
+  interface FastifyRequest {
+    principal: AccessClaims | null;
+  }
+}
+
+/** The authenticated principal of a request that went through `authenticate`. */
+export function principalOf(request: FastifyRequest): AccessClaims {
+  if (!request.principal) throw new ApiError('UNAUTHENTICATED', 'sign in first');
+  return request.principal;
+}
+
+/** preHandler that lets only the given roles through (after `authenticate`). */
+export function requireRole(...roles: Role[]): preHandlerHookHandler {
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const { role } = principalOf(request);
+    if (!roles.includes(role))
+      throw new ApiError('FORBIDDEN', `this needs one of the roles: ${roles.join(', ')}`);
+  };
+}
+
+/** Decorates `app.auth`, `app.authenticate` and `request.principal`. */
+export const authPlugin = fp<{ jwtSecret: Uint8Array }>(
+  async (app, { jwtSecret }) => {
+    const auth = new AuthService(app.withContext, jwtSecret);
+    app.decorate('auth', auth);
+    app.decorateRequest('principal', null);
+    app.decorate('authenticate', async (request: FastifyRequest) => {
+      const header = request.headers.authorization;
+      const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
+      if (!match?.[1])
+        throw new ApiError('UNAUTHENTICATED', 'send an access token as "Authorization: Bearer <token>"');
+      try {
+        request.principal = await auth.verify(match[1]);
+      } catch (error) {
+        if (!(error instanceof InvalidAccessToken)) throw error;
+        throw new ApiError('UNAUTHENTICATED', error.message);
+      }
+    });
+  },
+  { name: 'auth', dependencies: ['tenancy'] },
+);

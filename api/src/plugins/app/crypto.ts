@@ -1,0 +1,251 @@
+/**
+ * Credential encryption. Integration secrets are sealed with AES-256-GCM under a per-tenant data key (random
+ * 32 bytes); each data key is itself sealed ("wrapped") by the master key through a KeyProvider, so a KMS can
+ * replace the local master key later. The AAD binds every ciphertext to its tenant, integration and key
+ * version: a ciphertext copied to another row or tenant does not decrypt.
+ */
+import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import fp from 'fastify-plugin';
+import type { Knex } from 'knex';
+
+const KEY_BYTES = 32;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+
+/** An AES-256-GCM result, each part base64. */
+export interface SealedBox {
+  ciphertext: string;
+  iv: string;
+  tag: string;
+}
+
+/** Thrown when a box does not open: wrong key, tampered ciphertext/tag/iv, or another AAD. */
+export class DecryptionError extends Error {
+  constructor(message = 'ciphertext could not be authenticated') {
+    super(message);
+    this.name = 'DecryptionError';
+  }
+}
+
+/** Seals `plaintext` with a fresh 12-byte IV; the AAD is authenticated, not stored. */
+export function seal(key: Buffer, plaintext: Buffer, aad: Buffer): SealedBox {
+  if (key.length !== KEY_BYTES) throw new Error('AES-256-GCM needs a 32-byte key');
+  const iv = randomBytes(IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+  cipher.setAAD(aad);
+  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()]);
+  return {
+    ciphertext: ciphertext.toString('base64'),
+    iv: iv.toString('base64'),
+    tag: cipher.getAuthTag().toString('base64'),
+  };
+}
+
+/** Opens a box sealed by `seal` with the same key and AAD, or throws DecryptionError. */
+export function open(key: Buffer, box: SealedBox, aad: Buffer): Buffer {
+  const iv = Buffer.from(box.iv, 'base64');
+  const tag = Buffer.from(box.tag, 'base64');
+  if (iv.length !== IV_BYTES || tag.length !== TAG_BYTES) throw new DecryptionError('malformed iv or tag');
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES });
+    decipher.setAAD(aad);
+    decipher.setAuthTag(tag);
+    return Buffer.concat([decipher.update(Buffer.from(box.ciphertext, 'base64')), decipher.final()]);
+  } catch {
+    throw new DecryptionError();
+  }
+}
+
+/** Wraps and unwraps data keys. The local provider uses a master key; a KMS provider can implement the same. */
+export interface KeyProvider {
+  /** Identifies the master key, stored beside each wrapped key (for rotation). */
+  readonly id: string;
+  wrapKey(dataKey: Buffer, context: string): Promise<SealedBox>;
+  unwrapKey(wrapped: SealedBox, context: string): Promise<Buffer>;
+}
+
+/** KeyProvider over a 32-byte master key held in memory. */
+export class LocalKeyProvider implements KeyProvider {
+  readonly id = 'local-v1';
+  readonly #masterKey: Buffer;
+  constructor(masterKey: Buffer) {
+    if (masterKey.length !== KEY_BYTES) throw new Error('the master key must be 32 bytes');
+    this.#masterKey = masterKey;
+  }
+  async wrapKey(dataKey: Buffer, context: string): Promise<SealedBox> {
+    return seal(this.#masterKey, dataKey, Buffer.from(context, 'utf8'));
+  }
+  async unwrapKey(wrapped: SealedBox, context: string): Promise<Buffer> {
+    return open(this.#masterKey, wrapped, Buffer.from(context, 'utf8'));
+  }
+}
+
+/**
+ * Reads a base64 secret of `bytes` length from `fromEnv`, else from `file`, creating the file (mode 0600,
+ * never overwritten) with random bytes when it does not exist.
+ */
+export function loadOrCreateSecret(
+  fromEnv: string | undefined,
+  file: string,
+  bytes: number,
+  name: string,
+): Buffer {
+  if (fromEnv !== undefined) {
+    const key = Buffer.from(fromEnv, 'base64');
+    if (key.length !== bytes) throw new Error(`${name} must be base64 of exactly ${bytes} bytes`);
+    return key;
+  }
+  mkdirSync(dirname(file), { recursive: true });
+  try {
+    writeFileSync(file, randomBytes(bytes).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  chmodSync(file, 0o600);
+  const key = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64');
+  if (key.length !== bytes) throw new Error(`${file} does not hold base64 of ${bytes} bytes`);
+  return key;
+}
+
+/** The master key from COMPLYWISE_MASTER_KEY (config.masterKey) or `${dataDir}/master.key`. */
+export function localKeyProvider(options: { masterKey?: string; dataDir: string }): LocalKeyProvider {
+  const key = loadOrCreateSecret(
+    options.masterKey,
+    join(options.dataDir, 'master.key'),
+    KEY_BYTES,
+    'COMPLYWISE_MASTER_KEY',
+  );
+  return new LocalKeyProvider(key);
+}
+
+/** AAD of an integration's credentials: binds tenant, integration and data-key version. */
+export function credentialsAad(tenantId: string, integrationId: string, keyVersion: number): Buffer {
+  return Buffer.from(
+    `complywise/integration-credentials/v1|tenant=${tenantId}|integration=${integrationId}|key=${keyVersion}`,
+    'utf8',
+  );
+}
+
+/** Context (AAD) of a tenant's wrapped data key. */
+function dataKeyContext(tenantId: string, keyVersion: number): string {
+  return `complywise/tenant-data-key/v1|tenant=${tenantId}|key=${keyVersion}`;
+}
+
+/** The encrypted-credential columns of an integration row. */
+export interface EncryptedCredentials {
+  credentials_ciphertext: string;
+  credentials_iv: string;
+  credentials_tag: string;
+  key_version: number;
+}
+
+interface TenantKeyRow {
+  key_version: number;
+  wrapped_key: string;
+  wrap_iv: string;
+  wrap_tag: string;
+}
+
+/** Encrypts and decrypts integration credentials with the tenant's data key. */
+export class CredentialVault {
+  readonly #keys: KeyProvider;
+  /** Unwrapped data keys by `${tenant}:${version}`; they never leave this process. */
+  readonly #cache = new Map<string, Buffer>();
+
+  constructor(keys: KeyProvider) {
+    this.#keys = keys;
+  }
+
+  async #unwrap(tenantId: string, row: TenantKeyRow): Promise<Buffer> {
+    const cacheKey = `${tenantId}:${row.key_version}`;
+    let key = this.#cache.get(cacheKey);
+    if (!key) {
+      key = await this.#keys.unwrapKey(
+        { ciphertext: row.wrapped_key, iv: row.wrap_iv, tag: row.wrap_tag },
+        dataKeyContext(tenantId, row.key_version),
+      );
+      this.#cache.set(cacheKey, key);
+    }
+    return key;
+  }
+
+  /** The tenant's newest data key, created (and wrapped) on first use. `trx` must be scoped to the tenant. */
+  async #currentKey(trx: Knex.Transaction, tenantId: string): Promise<{ version: number; key: Buffer }> {
+    const newest = (): Promise<TenantKeyRow | undefined> =>
+      trx('tenant_keys').where({ tenant_id: tenantId }).orderBy('key_version', 'desc').first();
+    let row = await newest();
+    if (!row) {
+      const wrapped = await this.#keys.wrapKey(randomBytes(KEY_BYTES), dataKeyContext(tenantId, 1));
+      await trx('tenant_keys')
+        .insert({
+          tenant_id: tenantId,
+          key_version: 1,
+          master_key_id: this.#keys.id,
+          wrapped_key: wrapped.ciphertext,
+          wrap_iv: wrapped.iv,
+          wrap_tag: wrapped.tag,
+        })
+        .onConflict(['tenant_id', 'key_version'])
+        .ignore();
+      // Re-read: a concurrent first use may have won the insert.
+      row = await newest();
+      if (!row) throw new Error('tenant data key could not be created');
+    }
+    return { version: row.key_version, key: await this.#unwrap(tenantId, row) };
+  }
+
+  /** Seals `credentials` (any JSON value) for one integration. */
+  async encrypt(
+    trx: Knex.Transaction,
+    target: { tenantId: string; integrationId: string },
+    credentials: unknown,
+  ): Promise<EncryptedCredentials> {
+    const { version, key } = await this.#currentKey(trx, target.tenantId);
+    const box = seal(
+      key,
+      Buffer.from(JSON.stringify(credentials), 'utf8'),
+      credentialsAad(target.tenantId, target.integrationId, version),
+    );
+    return {
+      credentials_ciphertext: box.ciphertext,
+      credentials_iv: box.iv,
+      credentials_tag: box.tag,
+      key_version: version,
+    };
+  }
+
+  /** Opens an integration's credentials; throws DecryptionError when anything was altered or moved. */
+  async decrypt(
+    trx: Knex.Transaction,
+    target: { tenantId: string; integrationId: string },
+    sealed: EncryptedCredentials,
+  ): Promise<unknown> {
+    const row: TenantKeyRow | undefined = await trx('tenant_keys')
+      .where({ tenant_id: target.tenantId, key_version: sealed.key_version })
+      .first();
+    if (!row) throw new DecryptionError('the data key of these credentials is not available');
+    const key = await this.#unwrap(target.tenantId, row);
+    const plaintext = open(
+      key,
+      { ciphertext: sealed.credentials_ciphertext, iv: sealed.credentials_iv, tag: sealed.credentials_tag },
+      credentialsAad(target.tenantId, target.integrationId, sealed.key_version),
+    );
+    return JSON.parse(plaintext.toString('utf8'));
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    vault: CredentialVault;
+  }
+}
+
+/** Decorates `app.vault` with a vault over the given key provider. */
+export const cryptoPlugin = fp<{ keyProvider: KeyProvider }>(
+  async (app, { keyProvider }) => {
+    app.decorate('vault', new CredentialVault(keyProvider));
+  },
+  { name: 'crypto' },
+);

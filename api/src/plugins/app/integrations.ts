@@ -1,0 +1,130 @@
+/**
+ * Integrations: connected provider accounts. Their configuration (account, region, endpoint) is stored in
+ * clear; their credentials only encrypted (see crypto.ts) and never selected into anything the API returns.
+ */
+import { randomUUID } from 'node:crypto';
+import fp from 'fastify-plugin';
+import type { AwsIntegrationConfig } from '../../../../scanners/index.ts';
+import { ApiError } from '../../errors.ts';
+import type { CredentialVault, EncryptedCredentials } from './crypto.ts';
+import type { Trx, WithTenant } from './tenancy.ts';
+
+/** What the API shows of an integration (never its credentials). */
+export interface IntegrationView {
+  id: string;
+  provider: string;
+  name: string;
+  config: Record<string, unknown>;
+  demo: boolean;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** An integration with its sealed credentials, for the scan worker only. */
+export interface IntegrationRecord extends IntegrationView, EncryptedCredentials {}
+
+export const INTEGRATION_VIEW_COLUMNS = [
+  'id',
+  'provider',
+  'name',
+  'config',
+  'demo',
+  'created_at',
+  'updated_at',
+];
+
+export interface NewAwsIntegration {
+  provider: 'aws';
+  name: string;
+  config: AwsIntegrationConfig;
+  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  demo?: boolean;
+}
+
+/** Loads one integration with its sealed credentials; `trx` is tenant-scoped. Null when not visible. */
+export async function loadIntegrationRecord(trx: Trx, id: string): Promise<IntegrationRecord | null> {
+  const row: IntegrationRecord | undefined = await trx('integrations')
+    .select([
+      ...INTEGRATION_VIEW_COLUMNS,
+      'credentials_ciphertext',
+      'credentials_iv',
+      'credentials_tag',
+      'key_version',
+    ])
+    .where({ id })
+    .first();
+  return row ?? null;
+}
+
+/**
+ * Inserts an integration, or (same tenant and name) replaces its config and credentials. `trx` must be
+ * scoped to `tenantId`. Returns the integration's view.
+ */
+export async function upsertIntegration(
+  trx: Trx,
+  vault: CredentialVault,
+  tenantId: string,
+  input: NewAwsIntegration,
+): Promise<IntegrationView> {
+  const existing: { id: string } | undefined = await trx('integrations')
+    .select('id')
+    .where({ name: input.name })
+    .first();
+  const id = existing?.id ?? randomUUID();
+  const sealed = await vault.encrypt(trx, { tenantId, integrationId: id }, input.credentials);
+  const values = {
+    provider: input.provider,
+    name: input.name,
+    config: JSON.stringify(input.config),
+    demo: input.demo ?? false,
+    ...sealed,
+  };
+  const [view] = existing
+    ? await trx('integrations')
+        .where({ id })
+        .update({ ...values, updated_at: trx.fn.now() })
+        .returning(INTEGRATION_VIEW_COLUMNS)
+    : await trx('integrations')
+        .insert({ id, tenant_id: tenantId, ...values })
+        .returning(INTEGRATION_VIEW_COLUMNS);
+  return view as IntegrationView;
+}
+
+/** Tenant-scoped integration reads and writes. */
+export class IntegrationService {
+  readonly #withTenant: WithTenant;
+  readonly #vault: CredentialVault;
+  constructor(withTenant: WithTenant, vault: CredentialVault) {
+    this.#withTenant = withTenant;
+    this.#vault = vault;
+  }
+
+  list(tenantId: string): Promise<IntegrationView[]> {
+    return this.#withTenant(tenantId, (trx) =>
+      trx('integrations').select(INTEGRATION_VIEW_COLUMNS).orderBy('created_at').orderBy('id'),
+    );
+  }
+
+  /** Creates an AWS integration; a name already used in the tenant answers 409. */
+  create(tenantId: string, input: NewAwsIntegration): Promise<IntegrationView> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const taken = await trx('integrations').select('id').where({ name: input.name }).first();
+      if (taken) throw new ApiError('CONFLICT', `an integration named "${input.name}" already exists`);
+      return upsertIntegration(trx, this.#vault, tenantId, { ...input, demo: false });
+    });
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    integrations: IntegrationService;
+  }
+}
+
+/** Decorates `app.integrations`. */
+export const integrationsPlugin = fp(
+  async (app) => {
+    app.decorate('integrations', new IntegrationService(app.withTenant, app.vault));
+  },
+  { name: 'integrations', dependencies: ['tenancy', 'crypto'] },
+);

@@ -1,0 +1,299 @@
+/**
+ * Scans: queue one for an integration, and read scans with their results (scores, control results,
+ * findings). Every query runs through withTenant, so another tenant's scan is simply not there (404).
+ */
+import fp from 'fastify-plugin';
+import type { ControlResult, FrameworkScore, ScanError } from '../../../../schemas/index.ts';
+import { ApiError } from '../../errors.ts';
+import { SCAN_QUEUE } from '../external/boss.ts';
+import type { Trx, WithTenant } from './tenancy.ts';
+import type { PgBoss } from 'pg-boss';
+
+export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+
+export interface ScanProgressView {
+  phase: string;
+  resources_collected: number;
+  calls_made: number;
+  errors: number;
+}
+
+export interface ScanView {
+  id: string;
+  integration_id: string;
+  integration_name: string;
+  status: ScanStatus;
+  progress: ScanProgressView;
+  errors: ScanError[];
+  bundle_revision: string | null;
+  /** Why the whole scan failed; null unless status is failed. */
+  failure: { code: string; message: string } | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+/** What a scan job carries: ids only, never credentials. */
+export interface ScanJobData {
+  tenant_id: string;
+  scan_id: string;
+}
+
+export interface FindingView {
+  id: string;
+  rule_id: string;
+  rule_version: string;
+  rule_hash: string;
+  bundle_revision: string;
+  resource_id: string;
+  resource_type: string;
+  resource_name: string;
+  status: string;
+  severity: string;
+  message: string;
+  evidence_sha256: string | null;
+}
+
+export const QUEUED_PROGRESS: ScanProgressView = {
+  phase: 'queued',
+  resources_collected: 0,
+  calls_made: 0,
+  errors: 0,
+};
+
+const SCAN_COLUMNS = [
+  's.id',
+  's.integration_id',
+  'i.name as integration_name',
+  's.status',
+  's.progress',
+  's.errors',
+  's.bundle_revision',
+  's.failure_code',
+  's.failure_message',
+  's.created_at',
+  's.started_at',
+  's.finished_at',
+  's.updated_at',
+];
+
+const FINDING_COLUMNS = [
+  'id',
+  'rule_id',
+  'rule_version',
+  'rule_hash',
+  'bundle_revision',
+  'resource_id',
+  'resource_type',
+  'resource_name',
+  'status',
+  'severity',
+  'message',
+  'evidence_sha256',
+];
+
+function scansQuery(trx: Trx) {
+  return trx('scans as s').join('integrations as i', 'i.id', 's.integration_id').select(SCAN_COLUMNS);
+}
+
+type ScanRow = Omit<ScanView, 'failure'> & { failure_code: string | null; failure_message: string | null };
+
+function toScanView({ failure_code, failure_message, ...rest }: ScanRow): ScanView {
+  return {
+    ...rest,
+    failure:
+      failure_code || failure_message
+        ? { code: failure_code ?? 'FAILED', message: failure_message ?? '' }
+        : null,
+  };
+}
+
+/** The scan `id` in the tenant of `trx`, or 404. */
+export async function requireScan(trx: Trx, id: string): Promise<ScanView> {
+  const scan = (await scansQuery(trx).where('s.id', id).first()) as ScanRow | undefined;
+  if (!scan) throw new ApiError('SCAN_NOT_FOUND', `no scan ${id}`);
+  return toScanView(scan);
+}
+
+function toScore(row: Record<string, unknown>): FrameworkScore {
+  return {
+    framework_id: row.framework_id as string,
+    framework_version: row.framework_version as string,
+    title: row.title as string,
+    score: row.score as number | null,
+    passed: row.passed as number,
+    failed: row.failed as number,
+    not_applicable: row.not_applicable as number,
+    requirements: row.requirements as FrameworkScore['requirements'],
+  };
+}
+
+async function scoresOf(trx: Trx, scanId: string): Promise<FrameworkScore[]> {
+  const rows = await trx('framework_scores')
+    .where({ scan_id: scanId })
+    .orderBy('framework_id')
+    .orderBy('framework_version');
+  return rows.map(toScore);
+}
+
+/** Queue and read scans for one tenant at a time. */
+export class ScanService {
+  readonly #withTenant: WithTenant;
+  readonly #boss: PgBoss;
+  /** Called after a job is queued: wakes an in-process worker instead of waiting for its next poll. */
+  onQueued: () => void = () => {};
+
+  constructor(withTenant: WithTenant, boss: PgBoss) {
+    this.#withTenant = withTenant;
+    this.#boss = boss;
+  }
+
+  /** Inserts a queued scan of `integrationId` and enqueues its job; 404 when the integration is not the tenant's. */
+  async create(tenantId: string, integrationId: string): Promise<{ id: string; status: 'queued' }> {
+    const scanId = await this.#withTenant(tenantId, async (trx) => {
+      const integration = await trx('integrations').select('id').where({ id: integrationId }).first();
+      if (!integration) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
+      const [row] = await trx('scans')
+        .insert({
+          tenant_id: tenantId,
+          integration_id: integrationId,
+          progress: JSON.stringify(QUEUED_PROGRESS),
+        })
+        .returning('id');
+      return (row as { id: string }).id;
+    });
+    // Enqueued after the scan row is committed (on PGlite a send inside the transaction would wait for the
+    // very connection the transaction holds). If the queue refuses, the scan is marked failed, not left queued.
+    try {
+      const data: ScanJobData = { tenant_id: tenantId, scan_id: scanId };
+      // The scan id doubles as the job id: one job per scan, whatever happens.
+      await this.#boss.send(SCAN_QUEUE, data, { id: scanId });
+    } catch (error) {
+      await this.#withTenant(tenantId, (trx) =>
+        trx('scans').where({ id: scanId }).update({
+          status: 'failed',
+          failure_code: 'QUEUE_UNAVAILABLE',
+          failure_message: 'the scan could not be queued',
+          finished_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+        }),
+      );
+      throw new ApiError('SERVICE_UNAVAILABLE', 'the job queue is not available, try again shortly', {
+        cause: (error as Error).message,
+      });
+    }
+    this.onQueued();
+    return { id: scanId, status: 'queued' };
+  }
+
+  /** The tenant's scans, newest first. */
+  list(tenantId: string, limit = 50): Promise<ScanView[]> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const rows = (await scansQuery(trx)
+        .orderBy('s.created_at', 'desc')
+        .orderBy('s.id')
+        .limit(limit)) as ScanRow[];
+      return rows.map(toScanView);
+    });
+  }
+
+  /** One scan with its finding counts by status. */
+  get(tenantId: string, scanId: string): Promise<ScanView & { finding_counts: Record<string, number> }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const scan = await requireScan(trx, scanId);
+      const counts = await trx('findings')
+        .select('status')
+        .count<{ status: string; count: string | number }[]>('* as count')
+        .where({ scan_id: scanId })
+        .groupBy('status');
+      const finding_counts: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0 };
+      for (const row of counts) finding_counts[row.status] = Number(row.count);
+      return { ...scan, finding_counts };
+    });
+  }
+
+  /** Framework scores of one scan. */
+  scores(tenantId: string, scanId: string): Promise<{ scan_id: string; items: FrameworkScore[] }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      return { scan_id: scanId, items: await scoresOf(trx, scanId) };
+    });
+  }
+
+  /** Framework scores of the newest succeeded scan, or `scan_id: null` when there is none. */
+  latestScores(
+    tenantId: string,
+  ): Promise<{ scan_id: string | null; finished_at: Date | null; items: FrameworkScore[] }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const latest: { id: string; finished_at: Date } | undefined = await trx('scans')
+        .select('id', 'finished_at')
+        .where({ status: 'succeeded' })
+        .orderBy('finished_at', 'desc')
+        .orderBy('id')
+        .first();
+      if (!latest) return { scan_id: null, finished_at: null, items: [] };
+      return { scan_id: latest.id, finished_at: latest.finished_at, items: await scoresOf(trx, latest.id) };
+    });
+  }
+
+  /** Control results of one scan. */
+  controls(tenantId: string, scanId: string): Promise<ControlResult[]> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      return trx('control_results')
+        .select('control_id', 'status', 'counts', 'rule_ids')
+        .where({ scan_id: scanId })
+        .orderBy('control_id');
+    });
+  }
+
+  /** One control result of a scan and the findings of its rules; 404 when the scan has no such control. */
+  control(
+    tenantId: string,
+    scanId: string,
+    controlId: string,
+  ): Promise<{ result: ControlResult; findings: FindingView[] }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      const result = (await trx('control_results')
+        .select('control_id', 'status', 'counts', 'rule_ids')
+        .where({ scan_id: scanId, control_id: controlId })
+        .first()) as ControlResult | undefined;
+      if (!result)
+        throw new ApiError('CONTROL_NOT_FOUND', `scan ${scanId} has no result for control ${controlId}`);
+      const findings = result.rule_ids.length
+        ? await trx('findings')
+            .select(FINDING_COLUMNS)
+            .where({ scan_id: scanId })
+            .whereIn('rule_id', result.rule_ids)
+            .orderBy([{ column: 'rule_id' }, { column: 'resource_id' }])
+        : [];
+      return { result, findings: findings as FindingView[] };
+    });
+  }
+
+  /** Findings of one scan, optionally filtered by status. */
+  findings(tenantId: string, scanId: string, status?: string): Promise<FindingView[]> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      const query = trx('findings').select(FINDING_COLUMNS).where({ scan_id: scanId });
+      if (status) query.andWhere({ status });
+      return (await query.orderBy([{ column: 'rule_id' }, { column: 'resource_id' }])) as FindingView[];
+    });
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    scans: ScanService;
+  }
+}
+
+/** Decorates `app.scans`. */
+export const scansPlugin = fp(
+  async (app) => {
+    app.decorate('scans', new ScanService(app.withTenant, app.boss));
+  },
+  { name: 'scans', dependencies: ['tenancy', 'boss'] },
+);

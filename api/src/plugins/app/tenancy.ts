@@ -1,0 +1,82 @@
+/**
+ * Tenancy: every request's and job's queries run in ONE transaction that first switches to the runtime role
+ * (`SET LOCAL ROLE complywise_app`) and sets the tenant (`set_config('app.tenant_id', $1, true)`), so
+ * row-level security decides what each statement can see. Both are transaction-local: nothing leaks to the
+ * next user of a pooled connection.
+ */
+import fp from 'fastify-plugin';
+import type { Knex } from 'knex';
+import { APP_ROLE } from '../../../migrations/0001_initial.ts';
+
+/** What the row-level security policies may key on; an absent value is set to '' (= sees nothing). */
+export interface DbContext {
+  tenantId?: string;
+  userId?: string;
+  /** Lower-cased e-mail being logged in with (users are global and read before a tenant is known). */
+  loginEmail?: string;
+  /** sha256 of a presented refresh token (tokens are found by hash before their user is known). */
+  refreshTokenHash?: string;
+}
+
+export type Trx = Knex.Transaction;
+
+async function applyContext(trx: Trx, context: DbContext): Promise<void> {
+  await trx.raw(
+    `select set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true),
+            set_config('app.login_email', ?, true), set_config('app.refresh_token_hash', ?, true)`,
+    [context.tenantId ?? '', context.userId ?? '', context.loginEmail ?? '', context.refreshTokenHash ?? ''],
+  );
+}
+
+/** Runs `work` in one transaction as the runtime role with the given context. */
+export async function runAsApp<T>(
+  knex: Knex,
+  context: DbContext,
+  work: (trx: Trx) => Promise<T>,
+): Promise<T> {
+  return knex.transaction(async (trx) => {
+    await trx.raw(`SET LOCAL ROLE ${APP_ROLE}`);
+    await applyContext(trx, context);
+    return work(trx);
+  });
+}
+
+/**
+ * Runs `work` in one transaction as the connection's own (owner) role, still with the context set so
+ * forced policies apply to a non-superuser owner too. Only for migrations and the explicit bootstrap/seed
+ * step, never on a request path.
+ */
+export async function runAsOwner<T>(
+  knex: Knex,
+  context: DbContext,
+  work: (trx: Trx) => Promise<T>,
+): Promise<T> {
+  return knex.transaction(async (trx) => {
+    await applyContext(trx, context);
+    return work(trx);
+  });
+}
+
+/** Runs `work` in one runtime-role transaction scoped to `tenantId`. */
+export type WithTenant = <T>(tenantId: string, work: (trx: Trx) => Promise<T>) => Promise<T>;
+/** Runs `work` in one runtime-role transaction with an explicit context (login and token refresh). */
+export type WithContext = <T>(context: DbContext, work: (trx: Trx) => Promise<T>) => Promise<T>;
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    withTenant: WithTenant;
+    withContext: WithContext;
+  }
+}
+
+/** Decorates `app.withTenant` and `app.withContext` over `app.db`. */
+export const tenancyPlugin = fp(
+  async (app) => {
+    const knex = app.db.knex;
+    const withContext: WithContext = (context, work) => runAsApp(knex, context, work);
+    const withTenant: WithTenant = (tenantId, work) => runAsApp(knex, { tenantId }, work);
+    app.decorate('withContext', withContext);
+    app.decorate('withTenant', withTenant);
+  },
+  { name: 'tenancy', dependencies: ['db'] },
+);

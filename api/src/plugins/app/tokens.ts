@@ -1,0 +1,93 @@
+/**
+ * Access tokens (JWT, HS256, 15 minutes) and refresh-token material (random, stored only as sha256).
+ */
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import type { Role } from './auth.ts';
+import { loadOrCreateSecret } from './crypto.ts';
+
+export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;
+export const REFRESH_TOKEN_TTL_SECONDS = 14 * 24 * 60 * 60;
+const ISSUER = 'complywise';
+const AUDIENCE = 'complywise-api';
+
+/** What an access token says about its bearer. */
+export interface AccessClaims {
+  userId: string;
+  tenantId: string;
+  role: Role;
+  jti: string;
+}
+
+/** The signing secret from COMPLYWISE_JWT_SECRET (at least 32 characters) or `${dataDir}/jwt.secret`. */
+export function loadJwtSecret(options: { jwtSecret?: string; dataDir: string }): Uint8Array {
+  if (options.jwtSecret !== undefined) {
+    if (options.jwtSecret.length < 32)
+      throw new Error('COMPLYWISE_JWT_SECRET must be at least 32 characters');
+    return new TextEncoder().encode(options.jwtSecret);
+  }
+  return loadOrCreateSecret(undefined, join(options.dataDir, 'jwt.secret'), 32, 'jwt secret');
+}
+
+/** Signs an access token with claims sub, tid, role and jti. */
+export async function signAccessToken(
+  secret: Uint8Array,
+  claims: Omit<AccessClaims, 'jti'>,
+): Promise<string> {
+  return new SignJWT({ tid: claims.tenantId, role: claims.role })
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setSubject(claims.userId)
+    .setJti(randomUUID())
+    .setIssuer(ISSUER)
+    .setAudience(AUDIENCE)
+    .setIssuedAt()
+    .setExpirationTime(`${ACCESS_TOKEN_TTL_SECONDS}s`)
+    .sign(secret);
+}
+
+/** Thrown for a missing, malformed, forged or expired access token. */
+export class InvalidAccessToken extends Error {
+  readonly expired: boolean;
+  constructor(expired: boolean) {
+    super(expired ? 'access token expired' : 'access token is invalid');
+    this.name = 'InvalidAccessToken';
+    this.expired = expired;
+  }
+}
+
+const ROLES = new Set(['admin', 'auditor', 'user']);
+
+/** Verifies signature, issuer, audience and expiry; returns the claims or throws InvalidAccessToken. */
+export async function verifyAccessToken(secret: Uint8Array, token: string): Promise<AccessClaims> {
+  try {
+    const { payload } = await jwtVerify(token, secret, {
+      algorithms: ['HS256'],
+      issuer: ISSUER,
+      audience: AUDIENCE,
+    });
+    const { sub, tid, role, jti } = payload;
+    if (
+      typeof sub !== 'string' ||
+      typeof tid !== 'string' ||
+      typeof jti !== 'string' ||
+      !ROLES.has(role as string)
+    ) {
+      throw new InvalidAccessToken(false);
+    }
+    return { userId: sub, tenantId: tid, role: role as Role, jti };
+  } catch (error) {
+    if (error instanceof InvalidAccessToken) throw error;
+    throw new InvalidAccessToken(error instanceof joseErrors.JWTExpired);
+  }
+}
+
+/** A new opaque refresh token (256 random bits, base64url). */
+export function newRefreshToken(): string {
+  return randomBytes(32).toString('base64url');
+}
+
+/** The only form in which a refresh token is stored. */
+export function hashRefreshToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}

@@ -1,0 +1,84 @@
+/**
+ * /api/auth: login, refresh, logout. The refresh token is returned in the body (for API clients) and set as
+ * an HttpOnly, SameSite=Strict cookie scoped to /api/auth (for the app, so scripts cannot read it).
+ */
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { ApiError } from '../../errors.ts';
+import type { Session } from '../../plugins/app/auth.ts';
+import { REFRESH_TOKEN_TTL_SECONDS } from '../../plugins/app/tokens.ts';
+import { loginSchema, logoutSchema, refreshSchema } from './schema.ts';
+
+export const REFRESH_COOKIE = 'cw_refresh';
+const COOKIE_PATH = '/api/auth';
+
+interface RefreshBody {
+  refresh_token?: string;
+}
+
+function cookieOptions(request: FastifyRequest) {
+  return {
+    path: COOKIE_PATH,
+    httpOnly: true,
+    sameSite: 'strict' as const,
+    secure: request.protocol === 'https',
+  };
+}
+
+function sendSession(request: FastifyRequest, reply: FastifyReply, session: Session) {
+  reply.setCookie(REFRESH_COOKIE, session.refresh_token, {
+    ...cookieOptions(request),
+    maxAge: REFRESH_TOKEN_TTL_SECONDS,
+  });
+  return reply.header('cache-control', 'no-store').send(session);
+}
+
+function presentedRefreshToken(
+  request: FastifyRequest<{ Body: RefreshBody | undefined }>,
+): string | undefined {
+  return request.body?.refresh_token ?? request.cookies[REFRESH_COOKIE];
+}
+
+/** The app posts refresh and logout without a body (the token is in the cookie): validate that as `{}`. */
+async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
+  request.body ??= {};
+}
+
+const authRoutes: FastifyPluginAsync = async (app) => {
+  app.post<{ Body: { email: string; password: string; tenant_id?: string } }>(
+    '/login',
+    { schema: loginSchema },
+    async (request, reply) => {
+      const { email, password, tenant_id } = request.body;
+      return sendSession(request, reply, await app.auth.login(email, password, tenant_id));
+    },
+  );
+
+  app.post<{ Body: RefreshBody | undefined }>(
+    '/refresh',
+    { schema: refreshSchema, preValidation: emptyBodyAsObject },
+    async (request, reply) => {
+      const token = presentedRefreshToken(request);
+      if (!token)
+        throw new ApiError('INVALID_REFRESH_TOKEN', 'send refresh_token in the body or the refresh cookie');
+      try {
+        return sendSession(request, reply, await app.auth.refresh(token));
+      } catch (error) {
+        reply.clearCookie(REFRESH_COOKIE, cookieOptions(request));
+        throw error;
+      }
+    },
+  );
+
+  app.post<{ Body: RefreshBody | undefined }>(
+    '/logout',
+    { schema: logoutSchema, preValidation: emptyBodyAsObject },
+    async (request, reply) => {
+      const token = presentedRefreshToken(request);
+      if (token) await app.auth.logout(token);
+      reply.clearCookie(REFRESH_COOKIE, cookieOptions(request));
+      return reply.status(204).send();
+    },
+  );
+};
+
+export default authRoutes;

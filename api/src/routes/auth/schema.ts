@@ -1,0 +1,81 @@
+/** Request and response schemas of /api/auth. */
+import { errorBodySchema } from '../../errors.ts';
+
+const user = {
+  type: 'object',
+  required: ['id', 'email', 'display_name'],
+  properties: {
+    id: { type: 'string' },
+    email: { type: 'string' },
+    display_name: { type: ['string', 'null'] },
+  },
+} as const;
+
+const tenant = {
+  type: 'object',
+  required: ['id', 'slug', 'name', 'demo'],
+  properties: {
+    id: { type: 'string' },
+    slug: { type: 'string' },
+    name: { type: 'string' },
+    demo: { type: 'boolean' },
+  },
+} as const;
+
+export const role = { type: 'string', enum: ['admin', 'auditor', 'user'] } as const;
+
+export const identitySchema = {
+  type: 'object',
+  required: ['user', 'tenant', 'role'],
+  properties: { user, tenant, role },
+} as const;
+
+const session = {
+  type: 'object',
+  required: [
+    'access_token',
+    'token_type',
+    'expires_in',
+    'refresh_token',
+    'refresh_expires_in',
+    'user',
+    'tenant',
+    'role',
+  ],
+  properties: {
+    access_token: { type: 'string' },
+    token_type: { type: 'string', const: 'Bearer' },
+    expires_in: { type: 'integer' },
+    refresh_token: { type: 'string' },
+    refresh_expires_in: { type: 'integer' },
+    user,
+    tenant,
+    role,
+  },
+} as const;
+
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+
+export const loginSchema = {
+  body: {
+    type: 'object',
+    required: ['email', 'password'],
+    additionalProperties: false,
+    properties: {
+      email: { type: 'string', minLength: 3, maxLength: 320 },
+      password: { type: 'string', minLength: 1, maxLength: 1024 },
+      tenant_id: { type: 'string', format: 'uuid' },
+    },
+  },
+  response: { 200: session, ...errors },
+} as const;
+
+/** The refresh token comes in the body (API clients) or the HttpOnly cookie (the app). */
+const refreshBody = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { refresh_token: { type: 'string', minLength: 16, maxLength: 512 } },
+} as const;
+
+export const refreshSchema = { body: refreshBody, response: { 200: session, ...errors } } as const;
+export const logoutSchema = { body: refreshBody, response: { 400: errorBodySchema } } as const;

@@ -1,0 +1,37 @@
+/** /api/evidence/:sha256: a stored resource snapshot, only when the caller's tenant recorded it. */
+import type { FastifyPluginAsync } from 'fastify';
+import { errorBodySchema } from '../../errors.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+
+const evidenceSchema = {
+  params: {
+    type: 'object',
+    required: ['sha256'],
+    properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['sha256', 'size', 'content_type', 'created_at', 'content'],
+      properties: {
+        sha256: { type: 'string' },
+        size: { type: 'integer' },
+        content_type: { type: 'string' },
+        created_at: { type: 'string', format: 'date-time' },
+        content: {},
+      },
+    },
+    400: errorBodySchema,
+    401: errorBodySchema,
+    404: errorBodySchema,
+  },
+} as const;
+
+const evidenceRoutes: FastifyPluginAsync = async (app) => {
+  app.addHook('preHandler', app.authenticate);
+  app.get<{ Params: { sha256: string } }>('/:sha256', { schema: evidenceSchema }, async (request) =>
+    app.evidence.read(principalOf(request).tenantId, request.params.sha256),
+  );
+};
+
+export default evidenceRoutes;

@@ -1,0 +1,76 @@
+/**
+ * /api/scans: queue a scan of an integration (202), list and read scans, their framework scores, control
+ * results, one control with its mappings and findings, and findings. All tenant-scoped: another tenant's
+ * scan answers 404.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Status } from '../../../../schemas/index.ts';
+import { principalOf, requireRole } from '../../plugins/app/auth.ts';
+import {
+  createScanSchema,
+  getScanSchema,
+  listScansSchema,
+  scanControlSchema,
+  scanControlsSchema,
+  scanFindingsSchema,
+  scanScoresSchema,
+} from './schema.ts';
+
+type ScanParams = { Params: { id: string } };
+
+const scanRoutes: FastifyPluginAsync = async (app) => {
+  app.addHook('preHandler', app.authenticate);
+
+  app.post<{ Body: { integration_id: string } }>(
+    '/',
+    { schema: createScanSchema, preHandler: requireRole('admin', 'user') },
+    async (request, reply) => {
+      const scan = await app.scans.create(principalOf(request).tenantId, request.body.integration_id);
+      return reply.status(202).send(scan);
+    },
+  );
+
+  app.get<{ Querystring: { limit: number } }>('/', { schema: listScansSchema }, async (request) => ({
+    items: await app.scans.list(principalOf(request).tenantId, request.query.limit),
+  }));
+
+  app.get<ScanParams>('/:id', { schema: getScanSchema }, async (request) =>
+    app.scans.get(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.get<ScanParams>('/:id/scores', { schema: scanScoresSchema }, async (request) =>
+    app.scans.scores(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.get<ScanParams>('/:id/controls', { schema: scanControlsSchema }, async (request) => {
+    const results = await app.scans.controls(principalOf(request).tenantId, request.params.id);
+    const items = await Promise.all(results.map((result) => app.engine.describeControl(result)));
+    return { scan_id: request.params.id, items };
+  });
+
+  app.get<{ Params: { id: string; controlId: string } }>(
+    '/:id/controls/:controlId',
+    { schema: scanControlSchema },
+    async (request) => {
+      const { id, controlId } = request.params;
+      const { result, findings } = await app.scans.control(principalOf(request).tenantId, id, controlId);
+      return {
+        scan_id: id,
+        control: await app.engine.describeControl(result),
+        mappings: await app.engine.mappingsOf(controlId),
+        findings,
+      };
+    },
+  );
+
+  app.get<ScanParams & { Querystring: { status?: Status } }>(
+    '/:id/findings',
+    { schema: scanFindingsSchema },
+    async (request) => ({
+      scan_id: request.params.id,
+      items: await app.scans.findings(principalOf(request).tenantId, request.params.id, request.query.status),
+    }),
+  );
+};
+
+export default scanRoutes;

@@ -1,0 +1,267 @@
+/** Request and response schemas of /api/scans (and the score shape /api/scores reuses). */
+import { errorBodySchema } from '../../errors.ts';
+
+const uuid = { type: 'string', format: 'uuid' } as const;
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+const status = { type: 'string', enum: ['pass', 'fail', 'not_applicable', 'error'] } as const;
+
+const scanErrorSchema = {
+  type: 'object',
+  required: ['provider', 'operation', 'code', 'message'],
+  properties: {
+    provider: { type: 'string' },
+    operation: { type: 'string' },
+    resource_id: { type: ['string', 'null'] },
+    code: { type: 'string' },
+    message: { type: 'string' },
+    missing_permission: { type: ['string', 'null'] },
+  },
+} as const;
+
+export const scanSchema = {
+  type: 'object',
+  required: ['id', 'integration_id', 'status', 'progress', 'errors', 'bundle_revision', 'created_at'],
+  properties: {
+    id: { type: 'string' },
+    integration_id: { type: 'string' },
+    integration_name: { type: 'string' },
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+    progress: {
+      type: 'object',
+      required: ['phase', 'resources_collected', 'calls_made', 'errors'],
+      properties: {
+        phase: { type: 'string' },
+        resources_collected: { type: 'integer' },
+        calls_made: { type: 'integer' },
+        errors: { type: 'integer' },
+      },
+    },
+    errors: { type: 'array', items: scanErrorSchema },
+    bundle_revision: { type: ['string', 'null'] },
+    failure: {
+      type: ['object', 'null'],
+      required: ['code', 'message'],
+      properties: { code: { type: 'string' }, message: { type: 'string' } },
+    },
+    finding_counts: {
+      type: 'object',
+      properties: {
+        pass: { type: 'integer' },
+        fail: { type: 'integer' },
+        not_applicable: { type: 'integer' },
+        error: { type: 'integer' },
+      },
+    },
+    created_at: timestamp,
+    started_at: nullableTimestamp,
+    finished_at: nullableTimestamp,
+    updated_at: timestamp,
+  },
+} as const;
+
+export const frameworkScoreSchema = {
+  type: 'object',
+  required: [
+    'framework_id',
+    'framework_version',
+    'title',
+    'score',
+    'passed',
+    'failed',
+    'not_applicable',
+    'requirements',
+  ],
+  properties: {
+    framework_id: { type: 'string' },
+    framework_version: { type: 'string' },
+    title: { type: 'string' },
+    score: { type: ['number', 'null'] },
+    passed: { type: 'integer' },
+    failed: { type: 'integer' },
+    not_applicable: { type: 'integer' },
+    requirements: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['requirement_id', 'title', 'status', 'control_ids'],
+        properties: {
+          requirement_id: { type: 'string' },
+          title: { type: 'string' },
+          status,
+          control_ids: { type: 'array', items: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+const counts = {
+  type: 'object',
+  required: ['pass', 'fail', 'not_applicable', 'error'],
+  properties: {
+    pass: { type: 'integer' },
+    fail: { type: 'integer' },
+    not_applicable: { type: 'integer' },
+    error: { type: 'integer' },
+  },
+} as const;
+
+export const controlResultSchema = {
+  type: 'object',
+  required: ['control_id', 'title', 'objective', 'status', 'counts', 'rule_ids'],
+  properties: {
+    control_id: { type: 'string' },
+    title: { type: 'string' },
+    objective: { type: 'string' },
+    domain: { type: ['string', 'null'] },
+    status,
+    counts,
+    rule_ids: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+export const findingSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'rule_id',
+    'rule_version',
+    'rule_hash',
+    'bundle_revision',
+    'resource_id',
+    'resource_type',
+    'resource_name',
+    'status',
+    'severity',
+    'message',
+    'evidence_sha256',
+  ],
+  properties: {
+    id: { type: 'string' },
+    rule_id: { type: 'string' },
+    rule_title: { type: ['string', 'null'] },
+    rule_version: { type: 'string' },
+    rule_hash: { type: 'string' },
+    bundle_revision: { type: 'string' },
+    resource_id: { type: 'string' },
+    resource_type: { type: 'string' },
+    resource_name: { type: 'string' },
+    status,
+    severity: { type: 'string' },
+    message: { type: 'string' },
+    evidence_sha256: { type: ['string', 'null'] },
+  },
+} as const;
+
+const mappingSchema = {
+  type: 'object',
+  required: ['framework_id', 'framework_version', 'framework_title', 'requirement_id', 'requirement_title'],
+  properties: {
+    framework_id: { type: 'string' },
+    framework_version: { type: 'string' },
+    framework_title: { type: 'string' },
+    requirement_id: { type: 'string' },
+    requirement_title: { type: 'string' },
+    relationship: { type: ['string', 'null'] },
+    rationale: { type: ['string', 'null'] },
+  },
+} as const;
+
+const scanParams = { type: 'object', required: ['id'], properties: { id: uuid } } as const;
+const readErrors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema } as const;
+
+export const createScanSchema = {
+  body: {
+    type: 'object',
+    required: ['integration_id'],
+    additionalProperties: false,
+    properties: { integration_id: uuid },
+  },
+  response: {
+    202: {
+      type: 'object',
+      required: ['id', 'status'],
+      properties: { id: { type: 'string' }, status: { type: 'string', const: 'queued' } },
+    },
+    ...readErrors,
+    403: errorBodySchema,
+    503: errorBodySchema,
+  },
+} as const;
+
+export const listScansSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+  },
+  response: {
+    200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: scanSchema } } },
+    ...readErrors,
+  },
+} as const;
+
+export const getScanSchema = { params: scanParams, response: { 200: scanSchema, ...readErrors } } as const;
+
+export const scanScoresSchema = {
+  params: scanParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['scan_id', 'items'],
+      properties: { scan_id: { type: 'string' }, items: { type: 'array', items: frameworkScoreSchema } },
+    },
+    ...readErrors,
+  },
+} as const;
+
+export const scanControlsSchema = {
+  params: scanParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['scan_id', 'items'],
+      properties: { scan_id: { type: 'string' }, items: { type: 'array', items: controlResultSchema } },
+    },
+    ...readErrors,
+  },
+} as const;
+
+export const scanControlSchema = {
+  params: {
+    type: 'object',
+    required: ['id', 'controlId'],
+    properties: { id: uuid, controlId: { type: 'string', minLength: 1, maxLength: 100 } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['scan_id', 'control', 'mappings', 'findings'],
+      properties: {
+        scan_id: { type: 'string' },
+        control: controlResultSchema,
+        mappings: { type: 'array', items: mappingSchema },
+        findings: { type: 'array', items: findingSchema },
+      },
+    },
+    ...readErrors,
+  },
+} as const;
+
+export const scanFindingsSchema = {
+  params: scanParams,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { status },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['scan_id', 'items'],
+      properties: { scan_id: { type: 'string' }, items: { type: 'array', items: findingSchema } },
+    },
+    ...readErrors,
+  },
+} as const;

@@ -1,0 +1,284 @@
+/**
+ * The scan job: load the integration, decrypt its credentials, scan (progress written to the scan row as it
+ * goes), evaluate the rule bundle, store each evaluated resource snapshot as evidence, upsert findings,
+ * roll them up into control results and framework scores, and mark the scan succeeded.
+ *
+ * Every write is an upsert on a natural key, so a retried job (worker killed mid-scan) duplicates nothing.
+ * The scan itself runs outside any transaction: the embedded database has one connection and a scan takes
+ * network time. All database work goes through withTenant.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import type { Knex } from 'knex';
+import { ScanFailedError, scanIntegration, type ScanProgress } from '../../../scanners/index.ts';
+import type { ScannableIntegration } from '../../../scanners/index.ts';
+import type { ControlResult, Finding, FrameworkScore, Resource, ScanError } from '../../../schemas/index.ts';
+import type { CredentialVault } from '../plugins/app/crypto.ts';
+import type { EngineRuntime } from '../plugins/app/engine.ts';
+import { EVIDENCE_CONTENT_TYPE, canonicalJson, type EvidenceStore } from '../plugins/app/evidence.ts';
+import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
+import type { ScanJobData } from '../plugins/app/scans.ts';
+import type { WithTenant } from '../plugins/app/tenancy.ts';
+
+export interface ScanJobDeps {
+  withTenant: WithTenant;
+  vault: CredentialVault;
+  evidenceStore: EvidenceStore;
+  engine: EngineRuntime;
+  log: FastifyBaseLogger;
+  /** Minimum milliseconds between two progress writes (the last snapshot is always written). */
+  progressIntervalMs?: number;
+}
+
+/** Rows per multi-row insert: well under PostgreSQL's 65535 bind parameters. */
+const BATCH = 200;
+
+function chunks<T>(items: T[], size = BATCH): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+/** Writes the newest progress snapshot at most every `intervalMs`, one write at a time. */
+class ProgressWriter {
+  readonly #write: (progress: ScanProgress) => Promise<void>;
+  readonly #intervalMs: number;
+  #latest: ScanProgress | null = null;
+  #timer: NodeJS.Timeout | null = null;
+  #writing: Promise<void> = Promise.resolve();
+
+  constructor(write: (progress: ScanProgress) => Promise<void>, intervalMs: number) {
+    this.#write = write;
+    this.#intervalMs = intervalMs;
+  }
+
+  push(progress: ScanProgress): void {
+    this.#latest = { ...progress };
+    this.#timer ??= setTimeout(() => {
+      this.#timer = null;
+      void this.#flush();
+    }, this.#intervalMs);
+  }
+
+  #flush(): Promise<void> {
+    const snapshot = this.#latest;
+    this.#latest = null;
+    if (snapshot) this.#writing = this.#writing.then(() => this.#write(snapshot)).catch(() => {});
+    return this.#writing;
+  }
+
+  /** Stops the timer and waits for pending writes (dropping the unwritten snapshot: the caller writes the final one). */
+  async close(): Promise<void> {
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = null;
+    this.#latest = null;
+    await this.#writing;
+  }
+}
+
+type Trx = Knex.Transaction;
+
+async function setScan(trx: Trx, scanId: string, values: Record<string, unknown>): Promise<void> {
+  await trx('scans')
+    .where({ id: scanId })
+    .update({ ...values, updated_at: trx.fn.now() });
+}
+
+/** Stores each resource snapshot (canonical JSON) and records it for the tenant; returns resource id → sha256. */
+async function storeEvidence(
+  deps: ScanJobDeps,
+  tenantId: string,
+  resources: Resource[],
+): Promise<Map<string, string>> {
+  const byResource = new Map<string, string>();
+  const rows = new Map<string, { tenant_id: string; sha256: string; size: number; content_type: string }>();
+  for (const resource of resources) {
+    const bytes = Buffer.from(canonicalJson(resource), 'utf8');
+    const sha256 = await deps.evidenceStore.put(bytes);
+    byResource.set(resource.id, sha256);
+    rows.set(sha256, {
+      tenant_id: tenantId,
+      sha256,
+      size: bytes.length,
+      content_type: EVIDENCE_CONTENT_TYPE,
+    });
+  }
+  await deps.withTenant(tenantId, async (trx) => {
+    for (const batch of chunks([...rows.values()])) {
+      await trx('evidence').insert(batch).onConflict(['tenant_id', 'sha256']).ignore();
+    }
+  });
+  return byResource;
+}
+
+async function storeResults(
+  trx: Trx,
+  tenantId: string,
+  scanId: string,
+  findings: Finding[],
+  names: Map<string, string>,
+  controls: ControlResult[],
+  scores: FrameworkScore[],
+): Promise<void> {
+  const findingRows = findings.map((f) => ({
+    tenant_id: tenantId,
+    scan_id: scanId,
+    rule_id: f.rule_id,
+    rule_version: f.rule_version,
+    rule_hash: f.rule_hash,
+    bundle_revision: f.bundle_revision,
+    resource_id: f.resource_id,
+    resource_type: f.resource_type,
+    resource_name: names.get(f.resource_id) ?? '',
+    status: f.status,
+    severity: f.severity,
+    message: f.message,
+    evidence_sha256: f.evidence_sha256 ?? null,
+  }));
+  for (const batch of chunks(findingRows)) {
+    await trx('findings')
+      .insert(batch)
+      .onConflict(['tenant_id', 'scan_id', 'rule_id', 'resource_id'])
+      .merge();
+  }
+  const controlRows = controls.map((c) => ({
+    tenant_id: tenantId,
+    scan_id: scanId,
+    control_id: c.control_id,
+    status: c.status,
+    counts: JSON.stringify(c.counts),
+    rule_ids: JSON.stringify(c.rule_ids),
+  }));
+  for (const batch of chunks(controlRows)) {
+    await trx('control_results').insert(batch).onConflict(['tenant_id', 'scan_id', 'control_id']).merge();
+  }
+  const scoreRows = scores.map((s) => ({
+    tenant_id: tenantId,
+    scan_id: scanId,
+    framework_id: s.framework_id,
+    framework_version: s.framework_version,
+    title: s.title,
+    score: s.score,
+    passed: s.passed,
+    failed: s.failed,
+    not_applicable: s.not_applicable,
+    requirements: JSON.stringify(s.requirements),
+  }));
+  for (const batch of chunks(scoreRows)) {
+    await trx('framework_scores')
+      .insert(batch)
+      .onConflict(['tenant_id', 'scan_id', 'framework_id', 'framework_version'])
+      .merge();
+  }
+}
+
+/** What happened to a scan job. */
+export type ScanJobOutcome = 'succeeded' | 'failed' | 'skipped';
+
+/**
+ * Runs one scan job. Resolves 'failed' (never throws) when the scan cannot proceed (ScanFailedError);
+ * throws on unexpected errors after marking the scan failed, so the queue retries it.
+ */
+export async function runScanJob(
+  deps: ScanJobDeps,
+  job: ScanJobData,
+  signal?: AbortSignal,
+): Promise<ScanJobOutcome> {
+  const { tenant_id: tenantId, scan_id: scanId } = job;
+  const log = deps.log.child({ scan_id: scanId, tenant_id: tenantId });
+
+  const started = await deps.withTenant(tenantId, async (trx) => {
+    const scan: { status: string; integration_id: string } | undefined = await trx('scans')
+      .select('status', 'integration_id')
+      .where({ id: scanId })
+      .forUpdate()
+      .first();
+    if (!scan || scan.status === 'succeeded') return null;
+    const integration = await loadIntegrationRecord(trx, scan.integration_id);
+    if (!integration) return null;
+    const credentials = await deps.vault.decrypt(
+      trx,
+      { tenantId, integrationId: integration.id },
+      integration,
+    );
+    await setScan(trx, scanId, {
+      status: 'running',
+      started_at: trx.fn.now(),
+      finished_at: null,
+      failure_code: null,
+      failure_message: null,
+      progress: JSON.stringify({ phase: 'starting', resources_collected: 0, calls_made: 0, errors: 0 }),
+    });
+    return { integration, credentials };
+  });
+  if (!started) {
+    log.info('scan job skipped: scan already finished or gone');
+    return 'skipped';
+  }
+
+  const progress = new ProgressWriter(
+    (snapshot) =>
+      deps.withTenant(tenantId, (trx) => setScan(trx, scanId, { progress: JSON.stringify(snapshot) })),
+    deps.progressIntervalMs ?? 250,
+  );
+  try {
+    // Stored rows are not typed per provider: scanIntegration validates the provider and its config.
+    const target = {
+      provider: started.integration.provider,
+      config: started.integration.config,
+      credentials: started.credentials,
+    } as unknown as ScannableIntegration;
+    const outcome = await scanIntegration(target, {
+      onProgress: (snapshot) => progress.push(snapshot),
+      ...(signal ? { signal } : {}),
+    });
+    await progress.close();
+
+    const policy = await deps.engine.policyEngine();
+    const scanTime = new Date();
+    const evidence = await storeEvidence(deps, tenantId, outcome.resources);
+    const evaluated = await policy.evaluate(outcome.resources, { scanTime });
+    const findings = evaluated.map((f) => ({ ...f, evidence_sha256: evidence.get(f.resource_id) ?? null }));
+    const controls = await deps.engine.evaluateControls(findings);
+    const scores = await deps.engine.scoreFrameworks(controls);
+    const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
+
+    await deps.withTenant(tenantId, async (trx) => {
+      await storeResults(trx, tenantId, scanId, findings, names, controls, scores);
+      await setScan(trx, scanId, {
+        status: 'succeeded',
+        progress: JSON.stringify({ ...outcome.progress, phase: 'done' }),
+        errors: JSON.stringify(outcome.errors satisfies ScanError[]),
+        bundle_revision: policy.revision,
+        finished_at: trx.fn.now(),
+      });
+    });
+    log.info({ resources: outcome.resources.length, findings: findings.length }, 'scan succeeded');
+    return 'succeeded';
+  } catch (error) {
+    await progress.close();
+    if (error instanceof ScanFailedError) {
+      await deps.withTenant(tenantId, (trx) =>
+        setScan(trx, scanId, {
+          status: 'failed',
+          failure_code: error.code,
+          failure_message: error.message,
+          finished_at: trx.fn.now(),
+        }),
+      );
+      log.info({ code: error.code }, 'scan failed: the provider could not be scanned');
+      return 'failed';
+    }
+    log.error({ err: error }, 'scan job crashed; the queue will retry it');
+    await deps
+      .withTenant(tenantId, (trx) =>
+        setScan(trx, scanId, {
+          status: 'failed',
+          failure_code: 'INTERNAL_ERROR',
+          failure_message: 'the scan stopped on an internal error',
+          finished_at: trx.fn.now(),
+        }),
+      )
+      .catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * Test support for API suites: a Config in a temporary data dir, the app built on a fresh database of the
+ * given backend (test/db.ts), and owner-side seeding of tenants and users.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, FastifyServerOptions } from 'fastify';
+import type { Knex } from 'knex';
+import { createTestDatabase, type DatabaseBackend } from '../../test/db.ts';
+import { buildApp, type AppOptions } from '../src/app.ts';
+import { loadConfig, type Config } from '../src/config.ts';
+import { hashPassword } from '../src/plugins/app/passwords.ts';
+import { runAsOwner } from '../src/plugins/app/tenancy.ts';
+import { openDatabase, type Database } from '../src/plugins/external/db.ts';
+
+/** A config for tests: everything under `dataDir`, in-memory PGlite or `databaseUrl`, no demo, quiet. */
+export function testConfig(
+  dataDir: string,
+  databaseUrl: string | undefined,
+  overrides: Partial<Config> = {},
+): Config {
+  const base = loadConfig({ COMPLYWISE_DATA_DIR: dataDir, COMPLYWISE_DEMO: '0', LOG_LEVEL: 'warn' });
+  return {
+    ...base,
+    pgliteDir: null,
+    ...(databaseUrl ? { databaseUrl } : {}),
+    appBuildDir: join(dataDir, 'no-app-build'),
+    ...overrides,
+  };
+}
+
+export interface TestApp {
+  app: FastifyInstance;
+  database: Database;
+  config: Config;
+  dataDir: string;
+  close(): Promise<void>;
+}
+
+/** Builds the app on a fresh database of `backend` with a temporary data dir. */
+export async function startTestApp(
+  backend: DatabaseBackend,
+  options: Omit<Partial<AppOptions>, 'logger'> & { logger?: FastifyServerOptions['logger'] } = {},
+): Promise<TestApp> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'complywise-api-test-'));
+  const testDb = await createTestDatabase(backend);
+  const config = options.config ?? testConfig(dataDir, testDb.databaseUrl);
+  const database = await openDatabase(config);
+  const app = await buildApp({ logger: false, ...options, config, database, ownsDatabase: false });
+  return {
+    app,
+    database,
+    config,
+    dataDir,
+    async close() {
+      await app.close();
+      await database.close();
+      await testDb.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface SeededUser {
+  tenantId: string;
+  userId: string;
+  email: string;
+  password: string;
+}
+
+/** Creates a tenant and one member (as the owner, like the bootstrap step). */
+export async function seedTenant(
+  knex: Knex,
+  options: {
+    slug?: string;
+    name?: string;
+    email?: string;
+    password?: string;
+    role?: 'admin' | 'auditor' | 'user';
+  } = {},
+): Promise<SeededUser> {
+  const tenantId = randomUUID();
+  const userId = randomUUID();
+  const slug = options.slug ?? `t-${tenantId.slice(0, 8)}`;
+  const email = options.email ?? `admin@${slug}.example`;
+  const password = options.password ?? `pw-${randomUUID()}`;
+  const passwordHash = await hashPassword(password);
+  await runAsOwner(knex, { tenantId, userId }, async (trx) => {
+    await trx('tenants').insert({ id: tenantId, slug, name: options.name ?? `Tenant ${slug}` });
+    await trx('users').insert({ id: userId, email, password_hash: passwordHash });
+    await trx('memberships').insert({ tenant_id: tenantId, user_id: userId, role: options.role ?? 'admin' });
+  });
+  return { tenantId, userId, email, password };
+}
+
+/** Logs in through the API and returns the session body. */
+export async function login(app: FastifyInstance, email: string, password: string) {
+  const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } });
+  if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
+  return response.json() as { access_token: string; refresh_token: string; tenant: { id: string } };
+}
+
+/** Authorization header for an access token. */
+export function bearer(token: string): { authorization: string } {
+  return { authorization: `Bearer ${token}` };
+}
