@@ -7,10 +7,9 @@ import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { startS3FixtureServer, type S3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { buildApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
-import { localKeyProvider } from './plugins/app/crypto.ts';
+import { CredentialVault, localKeyProvider } from './plugins/app/crypto.ts';
 import { migrateLatest, openDatabase } from './plugins/external/db.ts';
-import { CredentialVault } from './plugins/app/crypto.ts';
-import { DEMO_LOGIN, seedDemoTenant, type DemoSeed } from './seed/demo.ts';
+import { DEMO_LOGIN, DEMO_TENANT_ID, seedDemoTenant, type DemoSeed } from './seed/demo.ts';
 
 export interface StartOptions {
   /** Environment to read the configuration from (default process.env). */
@@ -28,6 +27,12 @@ export interface RunningProduct {
   demo: (DemoSeed & { sandboxUrl: string; email: string; password: string }) | null;
   /** Stops the worker, the server, the database and the sandbox. */
   close(): Promise<void>;
+}
+
+/** A fresh demo tenant gets its first scan right away, so the dashboard has numbers within seconds. */
+async function startFirstDemoScan(app: FastifyInstance, integrationId: string): Promise<void> {
+  const scanned = await app.withTenant(DEMO_TENANT_ID, (trx) => trx('scans').select('id').first());
+  if (!scanned) await app.scans.create(DEMO_TENANT_ID, integrationId);
 }
 
 /** Starts the whole product. */
@@ -51,6 +56,7 @@ export async function startProduct(options: StartOptions = {}): Promise<RunningP
       keyProvider,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
+    if (demo) await startFirstDemoScan(app, demo.integrationId);
     let url: string | null = null;
     if (config.role !== 'worker') {
       await app.listen({ host: config.host, port: config.port });

@@ -1,0 +1,136 @@
+/**
+ * The whole product as `npm start` runs it: migrations, API, worker, the demo sandbox and the demo tenant,
+ * the static app with its SPA fallback, a restart on the same data dir (idempotent seed), and shutdown.
+ */
+import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, databaseBackends, type TestDatabase } from '../../test/db.ts';
+import { startProduct, type RunningProduct } from './main.ts';
+import { DEMO_INTEGRATION_NAME, DEMO_LOGIN, DEMO_TENANT_ID, DEMO_TENANT_NAME } from './seed/demo.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe.each(databaseBackends())('startProduct on $name', (backend) => {
+  let dataDir: string;
+  let appDir: string;
+  let testDb: TestDatabase;
+  let env: NodeJS.ProcessEnv;
+  let product: RunningProduct | null = null;
+
+  const call = async (path: string, init: RequestInit & { token?: string } = {}) => {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (init.body) headers['content-type'] = 'application/json';
+    if (init.token) headers.authorization = `Bearer ${init.token}`;
+    const response = await fetch(`${product!.url}${path}`, { ...init, headers });
+    const text = await response.text();
+    return {
+      status: response.status,
+      type: response.headers.get('content-type') ?? '',
+      text,
+      json: () => JSON.parse(text) as Json,
+    };
+  };
+
+  async function signIn(): Promise<string> {
+    const response = await call('/api/auth/login', { method: 'POST', body: JSON.stringify(DEMO_LOGIN) });
+    expect(response.status).toBe(200);
+    expect(response.json()).toMatchObject({
+      tenant: { id: DEMO_TENANT_ID, name: DEMO_TENANT_NAME, demo: true },
+      role: 'admin',
+    });
+    return response.json().access_token;
+  }
+
+  async function waitFor(scanId: string, token: string): Promise<Json> {
+    for (let i = 0; i < 450; i += 1) {
+      const scan = (await call(`/api/scans/${scanId}`, { token })).json();
+      if (scan.status === 'succeeded' || scan.status === 'failed') return scan;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`scan ${scanId} did not finish`);
+  }
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'complywise-product-'));
+    appDir = join(dataDir, 'app-build');
+    mkdirSync(join(appDir, '_app'), { recursive: true });
+    writeFileSync(join(appDir, 'index.html'), '<!doctype html><title>ComplyWise</title><div id="app"></div>');
+    writeFileSync(join(appDir, '_app', 'start.js'), 'console.log("app");');
+    testDb = await createTestDatabase(backend);
+    env = {
+      COMPLYWISE_DATA_DIR: dataDir,
+      COMPLYWISE_APP_DIR: appDir,
+      PORT: '0',
+      LOG_LEVEL: 'warn',
+      ...(testDb.databaseUrl ? { DATABASE_URL: testDb.databaseUrl, COMPLYWISE_DEMO: '1' } : {}),
+    };
+  });
+  afterAll(async () => {
+    await product?.close();
+    await testDb?.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('starts everything, seeds the demo tenant and scans the sandbox', async () => {
+    product = await startProduct({ env, logger: false });
+    expect(product.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(product.demo).toMatchObject({ email: 'demo@complywise.dev', password: 'complywise-demo' });
+    if (backend.name === 'pglite') expect(statSync(join(dataDir, 'pglite')).isDirectory()).toBe(true);
+    expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+
+    const token = await signIn();
+    const integrations = (await call('/api/integrations', { token })).json().items;
+    expect(integrations).toEqual([
+      expect.objectContaining({
+        name: DEMO_INTEGRATION_NAME,
+        provider: 'aws',
+        demo: true,
+        config: expect.objectContaining({ endpoint: product.demo!.sandboxUrl }),
+      }),
+    ]);
+    // The first demo scan starts by itself.
+    const [first] = (await call('/api/scans', { token })).json().items;
+    expect(first).toBeDefined();
+    expect((await waitFor(first.id, token)).status).toBe('succeeded');
+    const scores = (await call('/api/scores', { token })).json();
+    expect(scores.scan_id).toBe(first.id);
+    expect(scores.items.length).toBeGreaterThan(0);
+    const frameworks = (await call('/api/frameworks', { token })).json();
+    expect(frameworks.items.length).toBeGreaterThan(0);
+  });
+
+  it('serves the app with an SPA fallback, and JSON 404s under /api', async () => {
+    const home = await call('/');
+    expect(home.status).toBe(200);
+    expect(home.text).toContain('<div id="app">');
+    const deepLink = await call('/scans/123/controls/UCF-X');
+    expect(deepLink.status).toBe(200);
+    expect(deepLink.text).toContain('<div id="app">');
+    const asset = await call('/_app/start.js');
+    expect(asset.text).toContain('console.log');
+    const api = await call('/api/does-not-exist');
+    expect(api.status).toBe(404);
+    expect(api.type).toMatch(/application\/json/);
+    expect(api.json().error.code).toBe('ROUTE_NOT_FOUND');
+  });
+
+  it('restarts on the same data: the seed is idempotent and the sandbox endpoint follows the new port', async () => {
+    await product!.close();
+    product = await startProduct({ env, logger: false });
+    const token = await signIn();
+    const integrations = (await call('/api/integrations', { token })).json().items;
+    expect(integrations).toHaveLength(1);
+    expect(integrations[0].config.endpoint).toBe(product.demo!.sandboxUrl);
+    const scans = (await call('/api/scans', { token })).json().items;
+    expect(scans).toHaveLength(1); // no second automatic scan
+    const queued = await call('/api/scans', {
+      method: 'POST',
+      token,
+      body: JSON.stringify({ integration_id: integrations[0].id }),
+    });
+    expect(queued.status).toBe(202);
+    expect((await waitFor(queued.json().id, token)).status).toBe('succeeded');
+  });
+});

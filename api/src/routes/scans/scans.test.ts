@@ -1,0 +1,294 @@
+/**
+ * Scans end to end: the real worker (pg-boss) scans a real S3 fixture server with the real AWS SDK, the real
+ * committed rule bundle evaluates it, and everything is read back through the API, on every backend. Also
+ * tenant isolation through the API and idempotent job retries.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+  startS3FixtureServer,
+  type S3FixtureServer,
+} from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { databaseBackends } from '../../../../test/db.ts';
+import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
+import { canonicalJson } from '../../plugins/app/evidence.ts';
+import { runScanJob } from '../../worker/scan-job.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe.each(databaseBackends())('scans on $name', (backend) => {
+  let t: TestApp;
+  let sandbox: S3FixtureServer;
+  let tokenA: string;
+  let tokenB: string;
+  let integrationA: string;
+
+  const get = async (url: string, token: string) => {
+    const response = await t.app.inject({ method: 'GET', url, headers: bearer(token) });
+    return { status: response.statusCode, body: response.json() as Json };
+  };
+
+  async function waitForScan(id: string, token: string, timeoutMs = 90_000): Promise<Json> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { status, body } = await get(`/api/scans/${id}`, token);
+      expect(status).toBe(200);
+      if (body.status === 'succeeded' || body.status === 'failed') return body;
+      if (Date.now() > deadline) throw new Error(`scan ${id} still ${body.status} after ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  async function connect(
+    token: string,
+    name: string,
+    credentials = { ...DEMO_AWS_CREDENTIALS },
+  ): Promise<string> {
+    const response = await t.app.inject({
+      method: 'POST',
+      url: '/api/integrations',
+      headers: bearer(token),
+      payload: {
+        provider: 'aws',
+        name,
+        config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: sandbox.url },
+        credentials,
+      },
+    });
+    expect(response.statusCode, response.body).toBe(201);
+    const body = response.json();
+    expect(JSON.stringify(body)).not.toContain(credentials.secretAccessKey);
+    return body.id;
+  }
+
+  beforeAll(async () => {
+    sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+    t = await startTestApp(backend);
+    const a = await seedTenant(t.database.knex, { slug: 'scan-a' });
+    const b = await seedTenant(t.database.knex, { slug: 'scan-b' });
+    tokenA = (await login(t.app, a.email, a.password)).access_token;
+    tokenB = (await login(t.app, b.email, b.password)).access_token;
+    integrationA = await connect(tokenA, 'Sandbox');
+  });
+  afterAll(async () => {
+    await t?.close();
+    await sandbox?.close();
+  });
+
+  it('answers JSON 4xx, never 500, for bad scan requests', async () => {
+    const post = (payload: unknown, token = tokenA, headers: Record<string, string> = {}) =>
+      t.app.inject({
+        method: 'POST',
+        url: '/api/scans',
+        headers: { ...bearer(token), ...headers },
+        payload: payload as string,
+      });
+    const cases: [unknown, number, string, Record<string, string>?][] = [
+      [{ integration_id: randomUUID() }, 404, 'INTEGRATION_NOT_FOUND'],
+      [{}, 400, 'VALIDATION_ERROR'],
+      [{ integration_id: 'not-a-uuid' }, 400, 'VALIDATION_ERROR'],
+      [{ integration_id: 42 }, 400, 'VALIDATION_ERROR'],
+      [[integrationA], 400, 'VALIDATION_ERROR'],
+      ['{"integration_id":', 400, 'INVALID_JSON', { 'content-type': 'application/json' }],
+      ['integration_id=x', 400, 'VALIDATION_ERROR', { 'content-type': 'text/plain' }],
+      ['<scan/>', 415, 'UNSUPPORTED_MEDIA_TYPE', { 'content-type': 'application/xml' }],
+    ];
+    for (const [payload, status, code, headers] of cases) {
+      const response = await post(payload, tokenA, headers);
+      expect(response.statusCode, JSON.stringify(payload)).toBe(status);
+      expect(response.headers['content-type']).toMatch(/application\/json/);
+      expect(response.json().error.code, JSON.stringify(payload)).toBe(code);
+    }
+    // Another tenant's integration is unknown, not forbidden.
+    const foreign = await post({ integration_id: integrationA }, tokenB);
+    expect(foreign.statusCode).toBe(404);
+    expect(foreign.json().error.code).toBe('INTEGRATION_NOT_FOUND');
+    const unknownRoute = await t.app.inject({ method: 'GET', url: '/api/nope', headers: bearer(tokenA) });
+    expect(unknownRoute.statusCode).toBe(404);
+    expect(unknownRoute.json().error.code).toBe('ROUTE_NOT_FOUND');
+    const badId = await get('/api/scans/not-a-uuid', tokenA);
+    expect(badId.status).toBe(400);
+  });
+
+  let scanId: string;
+
+  it('runs a full scan through the worker: findings, control results, scores and evidence', async () => {
+    const queued = await t.app.inject({
+      method: 'POST',
+      url: '/api/scans',
+      headers: bearer(tokenA),
+      payload: { integration_id: integrationA },
+    });
+    expect(queued.statusCode).toBe(202);
+    expect(queued.json()).toEqual({ id: expect.any(String), status: 'queued' });
+    scanId = queued.json().id;
+
+    const scan = await waitForScan(scanId, tokenA);
+    expect(scan.failure).toBeNull();
+    expect(scan.status).toBe('succeeded');
+    const policy = await t.app.engine.policyEngine();
+    expect(scan.bundle_revision).toBe(policy.revision);
+    expect(scan.progress).toMatchObject({ resources_collected: 12, errors: 1 });
+    expect(scan.progress.calls_made).toBeGreaterThan(12);
+    // The sandbox denies GetPublicAccessBlock on one bucket: recorded, the scan went on.
+    expect(scan.errors).toEqual([
+      expect.objectContaining({ provider: 'aws', operation: 's3:GetPublicAccessBlock' }),
+    ]);
+    expect(scan.finding_counts.pass + scan.finding_counts.fail).toBeGreaterThan(0);
+    expect(scan.finding_counts.fail).toBeGreaterThan(0);
+    expect(new Date(scan.finished_at).getTime()).toBeGreaterThanOrEqual(new Date(scan.started_at).getTime());
+
+    const list = await get('/api/scans', tokenA);
+    expect(list.body.items.map((s: Json) => s.id)).toContain(scanId);
+
+    const scores = await get(`/api/scans/${scanId}/scores`, tokenA);
+    expect(scores.status).toBe(200);
+    expect(scores.body.items.length).toBeGreaterThan(0);
+    for (const score of scores.body.items) {
+      expect(score.requirements.length).toBeGreaterThan(0);
+      if (score.score !== null) expect(score.score).toBe(score.passed / (score.passed + score.failed));
+    }
+    const latest = await get('/api/scores', tokenA);
+    expect(latest.body.scan_id).toBe(scanId);
+    expect(latest.body.items).toEqual(scores.body.items);
+
+    const controls = await get(`/api/scans/${scanId}/controls`, tokenA);
+    expect(controls.status).toBe(200);
+    expect(controls.body.items.length).toBeGreaterThan(0);
+    const failing = controls.body.items.find((c: Json) => c.status === 'fail');
+    expect(failing).toMatchObject({ title: expect.any(String), objective: expect.any(String) });
+    expect(failing.title).not.toBe(failing.control_id);
+
+    const detail = await get(`/api/scans/${scanId}/controls/${failing.control_id}`, tokenA);
+    expect(detail.status).toBe(200);
+    expect(detail.body.control.control_id).toBe(failing.control_id);
+    expect(detail.body.mappings.length).toBeGreaterThan(0);
+    const finding = detail.body.findings.find((f: Json) => f.status === 'fail');
+    expect(finding).toMatchObject({
+      rule_id: expect.stringMatching(/^CW-/),
+      rule_version: expect.any(String),
+      rule_hash: expect.stringMatching(/^[0-9a-f]{64}$/),
+      bundle_revision: policy.revision,
+      resource_id: expect.stringMatching(/^arn:aws:s3:::/),
+      resource_name: expect.any(String),
+      evidence_sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(finding.resource_id).toBe(`arn:aws:s3:::${finding.resource_name}`);
+
+    const evidence = await get(`/api/evidence/${finding.evidence_sha256}`, tokenA);
+    expect(evidence.status).toBe(200);
+    expect(evidence.body).toMatchObject({
+      sha256: finding.evidence_sha256,
+      content_type: 'application/json',
+    });
+    expect(evidence.body.content.id).toBe(finding.resource_id);
+    const bytes = Buffer.from(canonicalJson(evidence.body.content), 'utf8');
+    expect(bytes.length).toBe(evidence.body.size);
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(finding.evidence_sha256);
+    const stored = await t.app.evidenceStore.get(finding.evidence_sha256);
+    expect(createHash('sha256').update(stored!).digest('hex')).toBe(finding.evidence_sha256);
+
+    const findings = await get(`/api/scans/${scanId}/findings?status=fail`, tokenA);
+    expect(findings.body.items.length).toBe(scan.finding_counts.fail);
+  });
+
+  it('keeps tenant B out of tenant A scan, control findings and evidence (404, not 403)', async () => {
+    const detail = await get(`/api/scans/${scanId}/controls`, tokenA);
+    const controlId = detail.body.items[0].control_id;
+    const control = await get(`/api/scans/${scanId}/controls/${controlId}`, tokenA);
+    const sha = control.body.findings.find((f: Json) => f.evidence_sha256)?.evidence_sha256;
+    expect(sha).toBeTruthy();
+
+    for (const url of [
+      `/api/scans/${scanId}`,
+      `/api/scans/${scanId}/scores`,
+      `/api/scans/${scanId}/controls`,
+      `/api/scans/${scanId}/controls/${controlId}`,
+      `/api/scans/${scanId}/findings`,
+      `/api/evidence/${sha}`,
+    ]) {
+      const response = await get(url, tokenB);
+      expect(response.status, url).toBe(404);
+      expect(response.body.error.code, url).toMatch(/_NOT_FOUND$/);
+    }
+    expect((await get('/api/scans', tokenB)).body.items).toEqual([]);
+    expect((await get('/api/integrations', tokenB)).body.items).toEqual([]);
+    expect((await get('/api/scores', tokenB)).body).toEqual({ scan_id: null, finished_at: null, items: [] });
+  });
+
+  it('a retried job rewrites the same rows instead of duplicating them', async () => {
+    const count = (table: string) =>
+      t.app.withTenant(tenantOf(tokenA), async (trx) =>
+        Number((await trx(table).where({ scan_id: scanId }).count({ n: '*' }))[0]!.n),
+      );
+    const before = {
+      findings: await count('findings'),
+      controls: await count('control_results'),
+      scores: await count('framework_scores'),
+    };
+    // As if the worker died after writing results but before marking the scan succeeded.
+    await t.app.withTenant(tenantOf(tokenA), (trx) =>
+      trx('scans').where({ id: scanId }).update({ status: 'running' }),
+    );
+    const outcome = await runScanJob(
+      {
+        withTenant: t.app.withTenant,
+        vault: t.app.vault,
+        evidenceStore: t.app.evidenceStore,
+        engine: t.app.engine,
+        log: t.app.log,
+      },
+      { tenant_id: tenantOf(tokenA), scan_id: scanId },
+    );
+    expect(outcome).toBe('succeeded');
+    expect({
+      findings: await count('findings'),
+      controls: await count('control_results'),
+      scores: await count('framework_scores'),
+    }).toEqual(before);
+    // A finished scan's job is skipped.
+    expect(
+      await runScanJob(
+        {
+          withTenant: t.app.withTenant,
+          vault: t.app.vault,
+          evidenceStore: t.app.evidenceStore,
+          engine: t.app.engine,
+          log: t.app.log,
+        },
+        { tenant_id: tenantOf(tokenA), scan_id: scanId },
+      ),
+    ).toBe('skipped');
+  });
+
+  it('marks a scan failed when the provider refuses the credentials, and the worker keeps going', async () => {
+    const wrong = await connect(tokenA, 'Wrong key', {
+      accessKeyId: 'AKIAUNKNOWN000000000',
+      secretAccessKey: 'nope',
+    });
+    const queued = await t.app.inject({
+      method: 'POST',
+      url: '/api/scans',
+      headers: bearer(tokenA),
+      payload: { integration_id: wrong },
+    });
+    const failed = await waitForScan(queued.json().id, tokenA);
+    expect(failed.status).toBe('failed');
+    expect(failed.failure).toEqual({ code: 'INVALID_CREDENTIALS', message: expect.any(String) });
+
+    const again = await t.app.inject({
+      method: 'POST',
+      url: '/api/scans',
+      headers: bearer(tokenA),
+      payload: { integration_id: integrationA },
+    });
+    expect((await waitForScan(again.json().id, tokenA)).status).toBe('succeeded');
+  });
+});
+
+/** The tenant id inside an access token (its `tid` claim). */
+function tenantOf(token: string): string {
+  return JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')).tid;
+}
