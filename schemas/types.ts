@@ -64,6 +64,53 @@ export interface FrameworkScore {
   }[];
 }
 
+// framework.schema.json
+/**
+ * frameworks/<id>/<version>.yaml: one version of an external framework. For copyrighted frameworks we ship official ids with our own short titles and summaries, never the official text.
+ */
+export interface FrameworkCatalog {
+  /**
+   * Our id of the framework, e.g. soc2, iso27001.
+   */
+  id: string;
+  /**
+   * The framework edition, e.g. "2017", "2022" (a string: quote it in YAML).
+   */
+  version: string;
+  title: string;
+  /**
+   * Who publishes the framework.
+   */
+  owner: string;
+  /**
+   * Where the official framework can be obtained.
+   */
+  source: string;
+  /**
+   * The terms of the official text.
+   */
+  license: string;
+  /**
+   * ids_and_own_summaries: official ids, our own titles and summaries (copyrighted texts); official_text: the official wording is public and may be shipped.
+   */
+  text_policy: 'ids_and_own_summaries' | 'official_text';
+  /**
+   * @minItems 1
+   */
+  requirements: [FrameworkRequirement, ...FrameworkRequirement[]];
+}
+export interface FrameworkRequirement {
+  /**
+   * The official requirement id, e.g. CC6.1, A.8.24.
+   */
+  id: string;
+  /**
+   * Short title (our own words unless text_policy is official_text).
+   */
+  title: string;
+  summary?: string;
+}
+
 // resource.schema.json
 /**
  * One normalized inventory item, whatever the provider. Scanners emit it, rules read it, evidence stores it.
@@ -151,6 +198,85 @@ export interface AwsS3BucketAttributes {
   };
 }
 
+// rule.schema.json
+/**
+ * rule.yaml: the metadata of one rule package (rules/<provider>/<service>/<name>/). A DSL rule also carries its `check:`; a Rego rule has a policy.rego beside it instead (docs/rules.md).
+ */
+export interface RuleMetadata {
+  /**
+   * Stable rule id, CW-<PROVIDER>-<SERVICE>-<NNN>; never reused for another check.
+   */
+  id: string;
+  /**
+   * Semantic version of the rule; bump it whenever the check or its meaning changes.
+   */
+  version: string;
+  title: string;
+  description: string;
+  /**
+   * Why the check matters, in our own words.
+   */
+  rationale: string;
+  severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+  /**
+   * Normalized resource types the rule evaluates (schemas/resources/<type>.schema.json).
+   *
+   * @minItems 1
+   */
+  resource_types: [string, ...string[]];
+  /**
+   * UCF common controls (frameworks/ucf/controls.yaml) this rule gives evidence for.
+   *
+   * @minItems 1
+   */
+  ucf_controls: [string, ...string[]];
+  remediation: string;
+  /**
+   * Finding messages, built in TypeScript (never in Rego). Placeholders: {id}, {name}, {type}, {account}, {region}.
+   */
+  messages: {
+    pass: string;
+    fail: string;
+    error?: string;
+    not_applicable?: string;
+  };
+  /**
+   * JSON Schema of the tenant-tunable parameters; every property needs a default. Rules read data.params[<rule id>].
+   */
+  parameters?: {
+    type: 'object';
+    properties: {
+      [k: string]: {
+        /**
+         * Value used when the tenant sets none.
+         */
+        default: {
+          [k: string]: unknown;
+        };
+        [k: string]: unknown;
+      };
+    };
+    [k: string]: unknown;
+  };
+  /**
+   * The DSL check (docs/rules-dsl.md). Absent for a Rego rule, which has policy.rego instead.
+   */
+  check?: {
+    /**
+     * Applicability: the rule is not_applicable to a resource where this is false.
+     */
+    when?: {
+      [k: string]: unknown;
+    };
+    /**
+     * The resource passes when this holds.
+     */
+    assert: {
+      [k: string]: unknown;
+    };
+  };
+}
+
 // scan-error.schema.json
 /**
  * Something a scanner could not read. The scan goes on; the user sees which call failed and what permission is missing. Never holds a secret.
@@ -168,4 +294,37 @@ export interface ScanError {
   code: string;
   message: string;
   missing_permission?: string | null;
+}
+
+// ucf-controls.schema.json
+/**
+ * frameworks/ucf/controls.yaml: the Unified Control Framework, our own common controls, each mapped to framework requirements with a NIST IR 8477 relationship.
+ */
+export interface UcfControlCatalog {
+  version: string;
+  /**
+   * @minItems 1
+   */
+  controls: [UcfControl, ...UcfControl[]];
+}
+export interface UcfControl {
+  id: string;
+  title: string;
+  objective: string;
+  domain: string;
+  /**
+   * True when rules can assess the control without a human.
+   */
+  automated: boolean;
+  mappings: UcfMapping[];
+}
+export interface UcfMapping {
+  framework: string;
+  framework_version: string;
+  requirement: string;
+  /**
+   * NIST IR 8477 set relationship of this control to the requirement: equal, subset_of (the control covers part of the requirement), superset_of, intersects_with.
+   */
+  relationship: 'equal' | 'subset_of' | 'superset_of' | 'intersects_with';
+  rationale: string;
 }
