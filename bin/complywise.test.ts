@@ -1,0 +1,83 @@
+import { spawnSync } from 'node:child_process';
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { DEFAULT_BUNDLE_DIR } from '../engine/paths.ts';
+import { copyOfRules, tempDir, type TempDir } from '../engine/testing.ts';
+import { EXIT, main } from './complywise.ts';
+
+const dirs: TempDir[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => d.remove()));
+});
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+describe('complywise rules', () => {
+  it('build --check passes on the committed bundle and names the stale files otherwise', async () => {
+    const ok = await run('rules', 'build', '--check');
+    expect(ok).toMatchObject({ code: EXIT.OK, stderr: '' });
+    expect(ok.stdout).toMatch(/is up to date \(revision [0-9a-f]{64}\)/);
+
+    const stale = await tempDir();
+    dirs.push(stale);
+    await cp(DEFAULT_BUNDLE_DIR, stale.path, { recursive: true });
+    await stale.write(
+      'catalog.json',
+      (await stale.read('catalog.json')).replace('"severity": "high"', '"severity": "low"'),
+    );
+    // The real process, as CI runs it: exit code 2 and only catalog.json named.
+    const child = spawnSync(
+      process.execPath,
+      ['bin/complywise.ts', 'rules', 'build', '--check', '--out', stale.path],
+      {
+        encoding: 'utf8',
+      },
+    );
+    expect(child.status).toBe(EXIT.STALE);
+    expect(child.stderr).toMatch(/is stale: catalog\.json differs from a fresh build/);
+  });
+
+  it('build writes the bundle to --out and reports invalid rules as file:line with exit code 1', async () => {
+    const copy = await copyOfRules();
+    dirs.push(copy);
+    const out = join(copy.path, 'dist');
+    const built = await run('rules', 'build', '--rules-dir', copy.rules, '--out', out);
+    expect(built.code).toBe(EXIT.OK);
+    expect(built.stdout).toMatch(
+      /^built 2 rules into .*dist \(revision [0-9a-f]{64}, OPA \d+\.\d+\.\d+\)\n$/,
+    );
+    expect(await copy.read('dist/catalog.json')).toBe(
+      await readFile(join(DEFAULT_BUNDLE_DIR, 'catalog.json'), 'utf8'),
+    );
+
+    const rule = 'rules/aws/s3/bucket-default-encryption/rule.yaml';
+    await copy.write(rule, (await copy.read(rule)).replace('severity: high', 'severity: [high'));
+    const broken = await run('rules', 'build', '--rules-dir', copy.rules, '--out', out);
+    expect(broken.code).toBe(EXIT.INVALID);
+    expect(broken.stderr).toMatch(
+      /bucket-default-encryption\/rule\.yaml:\d+: YAML syntax: .*\n1 problem found\n$/,
+    );
+  });
+
+  it('explain prints the Rego a DSL rule compiles to, and rejects unknown ids', async () => {
+    const explained = await run('rules', 'explain', 'CW-AWS-S3-001');
+    expect(explained.code).toBe(EXIT.OK);
+    expect(explained.stdout).toContain('package complywise.rules.cw_aws_s3_001');
+    expect(explained.stdout).toContain(
+      'assert_holds(r) if lib.lookup(r.attributes, ["encryption", "enabled"]).value == true',
+    );
+    expect(explained.stdout).toContain('package complywise.decide.cw_aws_s3_001');
+    const unknown = await run('rules', 'explain', 'CW-NOPE-001');
+    expect(unknown.code).toBe(EXIT.USAGE);
+    expect(unknown.stderr).toMatch(
+      /^error UNKNOWN_RULE: no rule CW-NOPE-001; known rules: CW-AWS-S3-001, CW-AWS-S3-002/,
+    );
+    expect((await run('rules', 'frobnicate')).code).toBe(EXIT.USAGE);
+  });
+});

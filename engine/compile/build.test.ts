@@ -1,0 +1,222 @@
+import { readFile, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ERROR_CODES, formatProblem, SourceError, type SourceProblem } from '../errors.ts';
+import { DEFAULT_BUNDLE_DIR } from '../paths.ts';
+import { copyOfRules, tempDir, type TempDir } from '../testing.ts';
+import { BUNDLE_FILES, checkBundle, compileBundle } from './build.ts';
+
+const cleanup: TempDir[] = [];
+afterEach(async () => {
+  await Promise.all(cleanup.splice(0).map((d) => d.remove()));
+});
+
+async function rulesCopy() {
+  const copy = await copyOfRules();
+  cleanup.push(copy);
+  return copy;
+}
+
+/** Builds `rulesDir` and returns the problems it reports (fails the test if the build succeeds). */
+async function buildProblems(copy: { rules: string; path: string }): Promise<SourceProblem[]> {
+  const error = await compileBundle({ rulesDir: copy.rules, buildDir: join(copy.path, 'build') }).then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SourceError);
+  return (error as SourceError).problems;
+}
+
+const ENCRYPTION = 'aws/s3/bucket-default-encryption';
+const PUBLIC = 'aws/s3/bucket-not-public';
+
+describe('rules build', () => {
+  it('is reproducible byte for byte, and the committed rules/dist is what the sources build to', async () => {
+    const a = await tempDir();
+    const b = await tempDir();
+    cleanup.push(a, b);
+    const first = await compileBundle({ buildDir: a.path });
+    const second = await compileBundle({ buildDir: join(b.path, 'elsewhere') });
+    for (const name of BUNDLE_FILES) {
+      expect(second.files[name].equals(first.files[name]), name).toBe(true);
+      expect(
+        (await readFile(join(DEFAULT_BUNDLE_DIR, name))).equals(first.files[name]),
+        `committed ${name}`,
+      ).toBe(true);
+    }
+    expect(JSON.parse(first.files['.manifest'].toString()).revision).toBe(first.revision);
+    expect(first.catalog.rules.map((r) => [r.id, r.kind])).toEqual([
+      ['CW-AWS-S3-001', 'dsl'],
+      ['CW-AWS-S3-002', 'rego'],
+    ]);
+    expect(first.catalog.types['aws.s3.bucket']?.entrypoint).toBe('complywise/types/aws_s3_bucket/results');
+    expect(await checkBundle()).toEqual({ differing: [], revision: first.revision });
+  });
+
+  it('changes the revision and the rule hash when a rule changes, even in metadata only', async () => {
+    const copy = await rulesCopy();
+    const before = await compileBundle({ rulesDir: copy.rules, buildDir: join(copy.path, 'b1') });
+    const file = join(copy.rules, ENCRYPTION, 'rule.yaml');
+    await copy.write(
+      'rules/' + ENCRYPTION + '/rule.yaml',
+      (await readFile(file, 'utf8')).replace('severity: high', 'severity: medium'),
+    );
+    const after = await compileBundle({ rulesDir: copy.rules, buildDir: join(copy.path, 'b2') });
+    expect(after.revision).not.toBe(before.revision);
+    const hash = (out: typeof before, id: string) => out.catalog.rules.find((r) => r.id === id)?.hash;
+    expect(hash(after, 'CW-AWS-S3-001')).not.toBe(hash(before, 'CW-AWS-S3-001'));
+    expect(hash(after, 'CW-AWS-S3-002')).toBe(hash(before, 'CW-AWS-S3-002'));
+  });
+
+  it('reports malformed YAML as file:line', async () => {
+    const copy = await rulesCopy();
+    const file = await copy.write(
+      `rules/${ENCRYPTION}/rule.yaml`,
+      ['id: CW-AWS-S3-001', 'version: 1.0.0', 'title: [unclosed', 'severity: high', ''].join('\n'),
+    );
+    const problems = await buildProblems(copy);
+    expect(problems[0]).toMatchObject({ code: ERROR_CODES.YAML_SYNTAX, file });
+    expect(problems[0]!.line).toBeGreaterThanOrEqual(3);
+    expect(formatProblem(problems[0]!)).toMatch(/rule\.yaml:\d+: YAML syntax: /);
+  });
+
+  it('reports schema errors at the line of the field, naming it', async () => {
+    const copy = await rulesCopy();
+    const path = `rules/${ENCRYPTION}/rule.yaml`;
+    const lines = (await copy.read(path)).split('\n');
+    const severity = lines.findIndex((l) => l.startsWith('severity:'));
+    lines[severity] = 'severity: urgent';
+    lines.splice(severity + 1, 0, 'owner: platform-team');
+    const file = await copy.write(path, lines.join('\n'));
+    const problems = await buildProblems(copy);
+    expect(problems).toEqual([
+      expect.objectContaining({
+        file,
+        line: severity + 1,
+        message: expect.stringMatching(/^field severity: must be one of: "critical", "high"/),
+      }),
+      expect.objectContaining({ file, line: severity + 2, message: 'field owner: is not a known field' }),
+    ]);
+  });
+
+  it('rejects an unknown DSL operator at its line', async () => {
+    const copy = await rulesCopy();
+    const path = `rules/${ENCRYPTION}/rule.yaml`;
+    const text = (await copy.read(path)).replace('    equals: true', '    equals_ignoring_case: true');
+    const file = await copy.write(path, text);
+    const line = text.split('\n').findIndex((l) => l.includes('equals_ignoring_case')) + 1;
+    const problems = await buildProblems(copy);
+    expect(problems).toEqual([
+      {
+        code: ERROR_CODES.DSL_UNKNOWN_OPERATOR,
+        file,
+        line,
+        message: expect.stringContaining(
+          "unknown operator 'equals_ignoring_case' for attribute encryption.enabled",
+        ),
+      },
+    ]);
+  });
+
+  it('fails a rule calling a builtin the wasm target lacks, naming the builtin and line', async () => {
+    const copy = await rulesCopy();
+    const path = `rules/${PUBLIC}/policy.rego`;
+    const text = (await copy.read(path)).replace(
+      'compliant(r) if {\n',
+      'compliant(r) if {\n\ttime.now_ns() > 0\n',
+    );
+    const file = await copy.write(path, text);
+    const line = text.split('\n').indexOf('\ttime.now_ns() > 0') + 1;
+    const problems = await buildProblems(copy);
+    expect(problems).toEqual([
+      {
+        code: ERROR_CODES.REGO_BUILTIN_UNAVAILABLE,
+        file,
+        line,
+        message: expect.stringContaining('builtin time.now_ns is not available to rules'),
+      },
+    ]);
+  });
+
+  it('fails when a fixture does not get the status its folder promises', async () => {
+    const copy = await rulesCopy();
+    const from = join(copy.rules, PUBLIC, 'fixtures/good/fully-blocked.json');
+    const to = join(copy.rules, PUBLIC, 'fixtures/bad/fully-blocked.json');
+    await rename(from, to);
+    const problems = await buildProblems(copy);
+    expect(problems).toEqual([
+      {
+        code: ERROR_CODES.REGO_TEST_FAILED,
+        file: to,
+        line: 1,
+        message: 'CW-AWS-S3-002 should decide fail for this fixture, but decides pass',
+      },
+    ]);
+  });
+
+  it('rejects hand-written Rego that opa fmt would change, at the first differing line', async () => {
+    const copy = await rulesCopy();
+    const path = `rules/${PUBLIC}/policy.rego`;
+    const text = (await copy.read(path)).replace('\t\tpab[setting] == true', '    pab[setting]==true');
+    const file = await copy.write(path, text);
+    const line = text.split('\n').indexOf('    pab[setting]==true') + 1;
+    expect(line).toBeGreaterThan(1);
+    expect(await buildProblems(copy)).toEqual([
+      expect.objectContaining({ code: ERROR_CODES.REGO_FORMAT, file, line }),
+    ]);
+  });
+
+  it('checks the Rego contract: package name and a compliant(r) predicate', async () => {
+    const copy = await rulesCopy();
+    const path = `rules/${PUBLIC}/policy.rego`;
+    const text = (await copy.read(path))
+      .replace('package complywise.rules.cw_aws_s3_002', 'package complywise.rules.bucket_not_public')
+      .replace(/^compliant\(r\)/m, 'is_compliant(r)');
+    const file = await copy.write(path, text);
+    const problems = await buildProblems(copy);
+    expect(problems.map((p) => [p.code, p.file, p.line, p.message.split(' (')[0]])).toEqual([
+      [ERROR_CODES.REGO_CONTRACT, file, 2, 'package must be complywise.rules.cw_aws_s3_002'],
+      [
+        ERROR_CODES.REGO_CONTRACT,
+        file,
+        2,
+        'the rule must define compliant(r): true when the resource passes',
+      ],
+    ]);
+  });
+
+  it('rejects unknown UCF controls, invalid fixtures and missing fixture folders, each at its line', async () => {
+    const copy = await rulesCopy();
+    const rulePath = `rules/${ENCRYPTION}/rule.yaml`;
+    const ruleText = (await copy.read(rulePath)).replace(
+      'ucf_controls: [UCF-DP-01]',
+      'ucf_controls: [UCF-DP-01, UCF-XX-99]',
+    );
+    const ruleFile = await copy.write(rulePath, ruleText);
+    const fixturePath = `rules/${PUBLIC}/fixtures/bad/partial-block.json`;
+    const fixtureText = (await copy.read(fixturePath)).replace(
+      '"restrict_public_buckets": false',
+      '"restrict_public_buckets": "no"',
+    );
+    const fixtureFile = await copy.write(fixturePath, fixtureText);
+    await rm(join(copy.rules, ENCRYPTION, 'fixtures/bad'), { recursive: true });
+    const problems = await buildProblems(copy);
+    const lineOf = (text: string, needle: string) =>
+      text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+    expect(problems).toEqual([
+      expect.objectContaining({ code: ERROR_CODES.RULE_LAYOUT, file: ruleFile, line: 1 }),
+      {
+        code: ERROR_CODES.UNKNOWN_REFERENCE,
+        file: ruleFile,
+        line: lineOf(ruleText, 'ucf_controls'),
+        message: 'field ucf_controls[1]: no UCF control UCF-XX-99 in frameworks/ucf/controls.yaml',
+      },
+      {
+        code: ERROR_CODES.FIXTURE_INVALID,
+        file: fixtureFile,
+        line: lineOf(fixtureText, 'restrict_public_buckets'),
+        message: 'field attributes.public_access_block.restrict_public_buckets: must be boolean',
+      },
+    ]);
+  });
+});

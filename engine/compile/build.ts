@@ -1,0 +1,466 @@
+/**
+ * `complywise rules build`: validate every rule and fixture, compile DSL checks to Rego, check formatting,
+ * `opa check --strict` against the wasm capabilities, `opa test` the fixtures, then `opa build -t wasm` with one
+ * entrypoint per resource type (and one per rule, to isolate failures). Output: policy.wasm, .manifest and
+ * catalog.json, byte-for-byte reproducible from the same sources and OPA version.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { loadPolicy } from '@open-policy-agent/opa-wasm';
+import { CATALOG_FORMAT, serializeCatalog, type Catalog, type CatalogRule } from '../catalog.ts';
+import { EngineError, ERROR_CODES, ProblemList, SourceError, type SourceProblem } from '../errors.ts';
+import { loadFrameworkDefinitions } from '../frameworks.ts';
+import {
+  DEFAULT_BUILD_DIR,
+  DEFAULT_BUNDLE_DIR,
+  DEFAULT_FRAMEWORKS_DIR,
+  DEFAULT_RULES_DIR,
+} from '../paths.ts';
+import { requiredHostBuiltins } from '../wasm-abi.ts';
+import {
+  allowedBuiltins,
+  ENGINE_HOST_BUILTINS,
+  wasmCapabilities,
+  type Capabilities,
+} from './capabilities.ts';
+import { compileDslToRego, dslPredicates } from './dsl-rego.ts';
+import {
+  decideModule,
+  fixtureTestModule,
+  ruleEntrypoint,
+  rulePackage,
+  typeEntrypoint,
+  typeModule,
+  typeSnake,
+} from './generate.ts';
+import { opaVersion, parseOpaErrors, resolveOpa, runOpa, runOpaOk, type OpaJsonError } from './opa.ts';
+import { formatProblem, regoContract } from './rego-contract.ts';
+import { loadRuleSources, type Fixture, type RuleSource } from './rule-sources.ts';
+import { readTarGz } from './tar.ts';
+
+/** The files of a bundle directory, in the order we report them. */
+export const BUNDLE_FILES = ['policy.wasm', '.manifest', 'catalog.json'] as const;
+export type BundleFileName = (typeof BUNDLE_FILES)[number];
+
+export interface BuildOptions {
+  rulesDir?: string;
+  frameworksDir?: string;
+  /** Where the bundle is written (rules/dist). */
+  outDir?: string;
+  /** Scratch folder for generated Rego and OPA's output (rules/.build). */
+  buildDir?: string;
+  /** Path of the opa binary; resolved with resolveOpa() when absent. */
+  opa?: string;
+}
+
+export interface BuildOutput {
+  revision: string;
+  opaVersion: string;
+  catalog: Catalog;
+  files: Record<BundleFileName, Buffer>;
+}
+
+const LIB_REGO = new URL('./rego/lib.rego', import.meta.url);
+
+/** Where a staged file came from, to turn OPA's locations back into source locations. */
+type Origin =
+  | { kind: 'copy'; file: string }
+  | { kind: 'dsl'; rule: RuleSource }
+  | { kind: 'glue'; rule?: RuleSource }
+  | { kind: 'fixtures'; rule: RuleSource; tests: Map<string, Fixture> };
+
+class Stage {
+  readonly files = new Map<string, string>();
+  readonly origins = new Map<string, Origin>();
+  add(path: string, text: string, origin: Origin): void {
+    this.files.set(path, text);
+    this.origins.set(path, origin);
+  }
+}
+
+async function loadSources(options: BuildOptions): Promise<RuleSource[]> {
+  const frameworks = await loadFrameworkDefinitions(options.frameworksDir ?? DEFAULT_FRAMEWORKS_DIR);
+  return loadRuleSources(
+    options.rulesDir ?? DEFAULT_RULES_DIR,
+    new Set(frameworks.controls.map((c) => c.id)),
+  );
+}
+
+/** Checks hand-written Rego (format, contract) and works out each rule's contract predicates. */
+async function contractPredicates(opa: string, rules: RuleSource[]): Promise<Map<string, Set<string>>> {
+  const problems = new ProblemList();
+  const predicates = new Map<string, Set<string>>();
+  for (const rule of rules) {
+    for (const file of [...(rule.policy ? [rule.policy] : []), ...rule.tests]) {
+      const p = await formatProblem(opa, file);
+      if (p) problems.push(p);
+    }
+    if (rule.policy) {
+      const contract = await regoContract(opa, rule.policy, rulePackage(rule.id));
+      problems.push(...contract.problems);
+      predicates.set(rule.id, contract.predicates);
+    } else {
+      predicates.set(rule.id, dslPredicates(rule.check!));
+    }
+  }
+  problems.throwIfAny();
+  return predicates;
+}
+
+/** The Rego a DSL rule compiles to (unformatted). */
+function dslRego(rule: RuleSource): string {
+  return compileDslToRego(rule.check!, {
+    id: rule.id,
+    version: rule.metadata.version,
+    title: rule.metadata.title,
+    packageName: rulePackage(rule.id),
+    source: `${rule.folder}/rule.yaml`,
+  });
+}
+
+function stageSources(rules: RuleSource[], predicates: Map<string, Set<string>>, libRego: string): Stage {
+  const stage = new Stage();
+  stage.add('src/complywise/lib.rego', libRego, { kind: 'glue' });
+  const byType = new Map<string, string[]>();
+  for (const rule of rules) {
+    if (rule.policy)
+      stage.add(`src/rules/${rule.folder}/policy.rego`, rule.policy.text, {
+        kind: 'copy',
+        file: rule.policy.file,
+      });
+    else stage.add(`src/rules/${rule.folder}/generated.rego`, dslRego(rule), { kind: 'dsl', rule });
+    stage.add(
+      `src/complywise/decide/${rule.snake}.rego`,
+      decideModule({
+        id: rule.id,
+        resourceTypes: rule.metadata.resource_types,
+        predicates: predicates.get(rule.id)!,
+      }),
+      { kind: 'glue', rule },
+    );
+    for (const type of rule.metadata.resource_types) byType.set(type, [...(byType.get(type) ?? []), rule.id]);
+    for (const test of rule.tests)
+      stage.add(`tests/rules/${test.source}`, test.text, { kind: 'copy', file: test.file });
+    const { text, testNames } = fixtureTestModule(
+      rule.id,
+      rule.fixtures.map((f) => ({ source: f.source, expected: f.expected, resource: f.resource })),
+      rule.defaults,
+    );
+    stage.add(`tests/fixtures/${rule.snake}_test.rego`, text, {
+      kind: 'fixtures',
+      rule,
+      tests: new Map(testNames.map((name, i) => [name, rule.fixtures[i]!])),
+    });
+  }
+  for (const [type, ids] of [...byType].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    stage.add(`src/complywise/types/${typeSnake(type)}.rego`, typeModule(type, ids), { kind: 'glue' });
+  }
+  return stage;
+}
+
+async function writeStage(buildDir: string, stage: Stage, capabilities: string): Promise<void> {
+  for (const part of ['src', 'tests', 'capabilities.json', 'bundle.tar.gz']) {
+    await rm(join(buildDir, part), { recursive: true, force: true });
+  }
+  for (const [path, text] of stage.files) {
+    await mkdir(dirname(join(buildDir, path)), { recursive: true });
+    await writeFile(join(buildDir, path), text);
+  }
+  await writeFile(join(buildDir, 'capabilities.json'), capabilities);
+}
+
+/** Turns an OPA error on a staged file into a problem at the source the file came from. */
+function sourceProblem(
+  e: OpaJsonError,
+  stage: Stage,
+  buildDir: string,
+  known: Set<string>,
+  allowed: Set<string>,
+): SourceProblem {
+  const staged = e.location?.file ?? '';
+  const origin = stage.origins.get(staged);
+  const row = e.location?.row ?? 1;
+  const builtin = /^undefined function (\S+)$/.exec(e.message)?.[1];
+  const unavailable = builtin !== undefined && known.has(builtin) && !allowed.has(builtin);
+  const code = unavailable ? ERROR_CODES.REGO_BUILTIN_UNAVAILABLE : ERROR_CODES.REGO_CHECK;
+  const message = unavailable
+    ? `builtin ${builtin} is not available to rules: the WebAssembly bundle cannot run it (docs/rules.md, "Builtins")`
+    : `${e.code}: ${e.message}`;
+  switch (origin?.kind) {
+    case 'copy':
+      return { code, file: origin.file, line: row, message };
+    case 'dsl':
+      return {
+        code,
+        file: origin.rule.yaml.file,
+        line: origin.rule.check?.line ?? 1,
+        message: `the Rego compiled from check: fails opa check (a compiler bug): ${message}`,
+      };
+    case 'glue':
+    case 'fixtures':
+      return {
+        code,
+        file: origin.rule?.policy?.file ?? origin.rule?.yaml.file ?? join(buildDir, staged),
+        line: origin.rule ? 1 : row,
+        message: `generated ${staged}:${row}: ${message}`,
+      };
+    default:
+      return { code, file: staged ? join(buildDir, staged) : buildDir, line: row, message };
+  }
+}
+
+async function opaCheck(opa: string, buildDir: string, stage: Stage, full: Capabilities): Promise<void> {
+  const r = await runOpa(
+    opa,
+    [
+      'check',
+      '--strict',
+      '--capabilities',
+      'capabilities.json',
+      '--format',
+      'json',
+      '--max-errors',
+      '100',
+      'src',
+      'tests',
+    ],
+    { cwd: buildDir },
+  );
+  if (r.code === 0) return;
+  const errors = parseOpaErrors(r.stdout) ?? parseOpaErrors(r.stderr);
+  if (!errors)
+    throw new EngineError(ERROR_CODES.OPA_FAILED, `opa check failed: ${(r.stderr || r.stdout).trim()}`);
+  const known = new Set(full.builtins.map((b) => b.name));
+  const allowed = allowedBuiltins();
+  throw new SourceError(errors.map((e) => sourceProblem(e, stage, buildDir, known, allowed)));
+}
+
+/** The status a fixture actually gets under Go OPA, for the error message of a failed fixture test. */
+async function actualStatus(
+  opa: string,
+  buildDir: string,
+  rule: RuleSource,
+  fixture: Fixture,
+): Promise<string> {
+  const query = `data.complywise.decide.${rule.snake}.status(${JSON.stringify(fixture.resource)}) with data.params as ${JSON.stringify({ [rule.id]: rule.defaults })}`;
+  const r = await runOpa(opa, ['eval', '--format', 'json', '-d', 'src', '--stdin'], {
+    cwd: buildDir,
+    stdin: query,
+  });
+  try {
+    const out = JSON.parse(r.stdout) as { result?: { expressions: { value: unknown }[] }[] };
+    const value = out.result?.[0]?.expressions[0]?.value;
+    return value === undefined ? 'no status' : String(value);
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function opaTest(opa: string, buildDir: string, stage: Stage): Promise<void> {
+  const r = await runOpa(opa, ['test', '--format', 'json', '--timeout', '60s', 'src', 'tests'], {
+    cwd: buildDir,
+  });
+  let results: {
+    location?: { file: string; row: number };
+    name: string;
+    fail?: boolean;
+    error?: { message?: string };
+  }[];
+  try {
+    results = JSON.parse(r.stdout) as typeof results;
+  } catch {
+    throw new EngineError(ERROR_CODES.OPA_FAILED, `opa test failed: ${(r.stderr || r.stdout).trim()}`);
+  }
+  const problems = new ProblemList();
+  for (const t of results.filter((t) => t.fail || t.error)) {
+    const staged = t.location?.file ?? '';
+    const origin = stage.origins.get(staged);
+    const detail = t.error?.message ? `: ${t.error.message}` : '';
+    if (origin?.kind === 'fixtures') {
+      const fixture = origin.tests.get(t.name);
+      if (fixture) {
+        const got = await actualStatus(opa, buildDir, origin.rule, fixture);
+        problems.add(
+          ERROR_CODES.REGO_TEST_FAILED,
+          fixture.file,
+          1,
+          `${origin.rule.id} should decide ${fixture.expected} for this fixture, but decides ${got}${detail}`,
+        );
+        continue;
+      }
+    }
+    const file = origin?.kind === 'copy' ? origin.file : join(buildDir, staged);
+    problems.add(ERROR_CODES.REGO_TEST_FAILED, file, t.location?.row ?? 1, `${t.name} failed${detail}`);
+  }
+  if (problems.empty && r.code !== 0) {
+    throw new EngineError(ERROR_CODES.OPA_FAILED, `opa test failed: ${(r.stderr || r.stdout).trim()}`);
+  }
+  problems.throwIfAny();
+}
+
+/**
+ * Bundle revision: sha256 over the OPA version, the capabilities, every Rego file compiled into the bundle and
+ * every rule's content hash (so a metadata-only change, e.g. a message, gets a new revision too).
+ */
+function bundleRevision(version: string, capabilities: string, stage: Stage, rules: RuleSource[]): string {
+  const h = createHash('sha256');
+  h.update(`opa ${version}\0`).update(capabilities).update('\0');
+  for (const path of [...stage.files.keys()].filter((p) => p.startsWith('src/')).sort()) {
+    h.update(`${path}\0`).update(stage.files.get(path)!).update('\0');
+  }
+  for (const rule of rules) h.update(`${rule.id}\0${rule.hash}\0`);
+  return h.digest('hex');
+}
+
+function catalogOf(rules: RuleSource[], revision: string, version: string): Catalog {
+  const types: Catalog['types'] = {};
+  for (const type of [...new Set(rules.flatMap((r) => r.metadata.resource_types))].sort()) {
+    types[type] = {
+      entrypoint: typeEntrypoint(type),
+      rule_ids: rules.filter((r) => r.metadata.resource_types.includes(type)).map((r) => r.id),
+    };
+  }
+  const catalogRules: CatalogRule[] = rules.map((r) => ({
+    ...r.metadata,
+    kind: r.kind,
+    source: r.folder,
+    hash: r.hash,
+    package: rulePackage(r.id),
+    entrypoint: ruleEntrypoint(r.id),
+  }));
+  return { format: CATALOG_FORMAT, revision, opa_version: version, types, rules: catalogRules };
+}
+
+/**
+ * Compiles the rules into a bundle in memory, staging its work in `buildDir`. Throws a SourceError listing
+ * file:line problems, or an EngineError when OPA itself fails.
+ */
+export async function compileBundle(options: BuildOptions = {}): Promise<BuildOutput> {
+  const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
+  const opa = options.opa ?? (await resolveOpa());
+  const version = await opaVersion(opa);
+  const rules = await loadSources(options);
+  const predicates = await contractPredicates(opa, rules);
+
+  const full = JSON.parse(await runOpaOk(opa, ['capabilities', '--current'])) as Capabilities;
+  const capabilities = `${JSON.stringify(wasmCapabilities(full), null, 2)}\n`;
+  const stage = stageSources(rules, predicates, await readFile(LIB_REGO, 'utf8'));
+  await mkdir(buildDir, { recursive: true });
+  await writeStage(buildDir, stage, capabilities);
+  // Generated modules are written roughly formatted; opa fmt makes them canonical (and readable).
+  await runOpaOk(opa, ['fmt', '-w', 'src', 'tests'], { cwd: buildDir });
+  for (const path of stage.files.keys()) stage.files.set(path, await readFile(join(buildDir, path), 'utf8'));
+
+  await opaCheck(opa, buildDir, stage, full);
+  await opaTest(opa, buildDir, stage);
+
+  const revision = bundleRevision(version, capabilities, stage, rules);
+  const catalog = catalogOf(rules, revision, version);
+  const entrypoints = [
+    ...Object.values(catalog.types).map((t) => t.entrypoint),
+    ...catalog.rules.map((r) => r.entrypoint),
+  ];
+  // No -O: optimisation together with the wasm target panics in OPA (open upstream bug).
+  await runOpaOk(
+    opa,
+    [
+      'build',
+      '-t',
+      'wasm',
+      '--capabilities',
+      'capabilities.json',
+      '--revision',
+      revision,
+      ...entrypoints.flatMap((e) => ['-e', e]),
+      '-o',
+      'bundle.tar.gz',
+      'src',
+    ],
+    { cwd: buildDir },
+  );
+  const archive = readTarGz(await readFile(join(buildDir, 'bundle.tar.gz')));
+  const wasm = archive.get('policy.wasm');
+  const manifest = archive.get('.manifest');
+  if (!wasm || !manifest)
+    throw new EngineError(ERROR_CODES.OPA_FAILED, 'opa build wrote no policy.wasm or .manifest');
+
+  const needed = requiredHostBuiltins(await loadPolicy(wasm)).filter((b) => !(b in ENGINE_HOST_BUILTINS));
+  if (needed.length > 0) {
+    throw new EngineError(
+      ERROR_CODES.REGO_BUILTIN_UNAVAILABLE,
+      `the bundle needs builtins the engine does not provide: ${needed.join(', ')} (update engine/compile/capabilities.ts)`,
+    );
+  }
+  return {
+    revision,
+    opaVersion: version,
+    catalog,
+    files: {
+      'policy.wasm': wasm,
+      '.manifest': manifest,
+      'catalog.json': Buffer.from(serializeCatalog(catalog)),
+    },
+  };
+}
+
+/** Builds the bundle and writes policy.wasm, .manifest and catalog.json to `outDir` (rules/dist). */
+export async function buildRules(options: BuildOptions = {}): Promise<BuildOutput> {
+  const output = await compileBundle(options);
+  const outDir = options.outDir ?? DEFAULT_BUNDLE_DIR;
+  await mkdir(outDir, { recursive: true });
+  for (const name of BUNDLE_FILES) await writeFile(join(outDir, name), output.files[name]);
+  return output;
+}
+
+/**
+ * Builds into a temporary folder and compares with the bundle in `outDir`. Returns the names of the files
+ * that differ (or are missing); empty when the committed bundle is what the sources build to.
+ */
+export async function checkBundle(
+  options: BuildOptions = {},
+): Promise<{ differing: BundleFileName[]; revision: string }> {
+  const scratch = await mkdtemp(join(tmpdir(), 'complywise-rules-check-'));
+  try {
+    const output = await compileBundle({ ...options, buildDir: join(scratch, 'build') });
+    const outDir = options.outDir ?? DEFAULT_BUNDLE_DIR;
+    const differing: BundleFileName[] = [];
+    for (const name of BUNDLE_FILES) {
+      const file = join(outDir, name);
+      const committed = existsSync(file) ? await readFile(file) : null;
+      if (!committed || !committed.equals(output.files[name])) differing.push(name);
+    }
+    return { differing, revision: output.revision };
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The Rego compiled for one rule: its module (generated from check:, or policy.rego) and its decide module. */
+export async function explainRule(id: string, options: BuildOptions = {}): Promise<string> {
+  const rules = await loadSources(options);
+  const rule = rules.find((r) => r.id === id);
+  if (!rule) {
+    throw new EngineError(
+      ERROR_CODES.UNKNOWN_RULE,
+      `no rule ${id}; known rules: ${rules.map((r) => r.id).join(', ')}`,
+    );
+  }
+  const opa = options.opa ?? (await resolveOpa());
+  const predicates = await contractPredicates(opa, [rule]);
+  const fmt = (text: string) => runOpaOk(opa, ['fmt'], { stdin: text });
+  const module = rule.policy ? rule.policy.text : await fmt(dslRego(rule));
+  const decide = await fmt(
+    decideModule({
+      id: rule.id,
+      resourceTypes: rule.metadata.resource_types,
+      predicates: predicates.get(rule.id)!,
+    }),
+  );
+  const title = rule.policy
+    ? `${rule.folder}/policy.rego (hand-written)`
+    : `compiled from ${rule.folder}/rule.yaml`;
+  return `# ---- ${title}\n${module}\n# ---- complywise.decide (generated)\n${decide}`;
+}

@@ -1,0 +1,250 @@
+/**
+ * The policy engine: loads rules/dist (policy.wasm, .manifest, catalog.json) once and evaluates inventories.
+ * Resources go in through setData, one chunk of one resource type at a time; each chunk is evaluated with a
+ * single call of that type's entrypoint. If that call aborts, the chunk is split until the resource and rule
+ * at fault are isolated: they get an `error` finding, everything else its real status.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import { loadPolicy, type LoadedPolicy } from '@open-policy-agent/opa-wasm';
+import type { Finding, Resource, Status } from '../schemas/index.ts';
+import { CATALOG_FORMAT, type Catalog, type CatalogRule } from './catalog.ts';
+import { ENGINE_HOST_BUILTINS } from './compile/capabilities.ts';
+import { EngineError, ERROR_CODES } from './errors.ts';
+import { findingMessage } from './messages.ts';
+import { parameterValidators, resolveParams, type RuleParams } from './params.ts';
+import { DEFAULT_BUNDLE_DIR } from './paths.ts';
+import { describeWasmError, requiredHostBuiltins } from './wasm-abi.ts';
+
+export interface EvaluateContext {
+  /** When the inventory was collected; rules see it as data.scan. */
+  scanTime: Date;
+  /** Tenant overrides of rule parameters, by rule id; merged over the defaults. */
+  params?: RuleParams;
+}
+
+export interface PolicyEngine {
+  /** The bundle revision (from .manifest); every finding carries it. */
+  revision: string;
+  catalog: Catalog;
+  /**
+   * One finding per (rule, resource of a type the rule evaluates). Resources of types no rule evaluates give
+   * none; a resource id seen twice for one type is evaluated once (the first occurrence).
+   */
+  evaluate(resources: readonly Resource[], ctx: EvaluateContext): Promise<Finding[]>;
+}
+
+export interface EngineOptions {
+  /** Resources per setData call (default 5,000). */
+  chunkSize?: number;
+}
+
+const STATUSES: ReadonlySet<string> = new Set(['pass', 'fail', 'not_applicable', 'error']);
+
+type Decisions = Record<string, Record<string, string>>;
+
+/** One decision per (rule, resource): a status, plus why when evaluation failed. */
+interface Decision {
+  status: Status;
+  detail?: string;
+}
+
+async function readBundleFile(dir: string, name: string): Promise<Buffer> {
+  const file = join(dir, name);
+  if (!existsSync(file)) {
+    throw new EngineError(ERROR_CODES.BUNDLE_INVALID, `${file} is missing: run \`complywise rules build\``, {
+      file,
+    });
+  }
+  return readFile(file);
+}
+
+function parseJson<T>(dir: string, name: string, bytes: Buffer): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch (e) {
+    throw new EngineError(
+      ERROR_CODES.BUNDLE_INVALID,
+      `${join(dir, name)} is not valid JSON: ${(e as Error).message}`,
+    );
+  }
+}
+
+class WasmPolicyEngine implements PolicyEngine {
+  readonly revision: string;
+  readonly catalog: Catalog;
+  private readonly policy: LoadedPolicy;
+  private readonly chunkSize: number;
+  private readonly rulesById: Map<string, CatalogRule>;
+  private readonly validators: ReturnType<typeof parameterValidators>;
+
+  constructor(policy: LoadedPolicy, catalog: Catalog, chunkSize: number) {
+    this.policy = policy;
+    this.catalog = catalog;
+    this.revision = catalog.revision;
+    this.chunkSize = chunkSize;
+    this.rulesById = new Map(catalog.rules.map((r) => [r.id, r]));
+    this.validators = parameterValidators(catalog.rules);
+  }
+
+  async evaluate(resources: readonly Resource[], ctx: EvaluateContext): Promise<Finding[]> {
+    const params = resolveParams(this.catalog.rules, this.validators, ctx.params);
+    const scan = {
+      time: ctx.scanTime.toISOString(),
+      unix_seconds: Math.floor(ctx.scanTime.getTime() / 1000),
+    };
+    const byType = new Map<string, Map<string, Resource>>();
+    for (const resource of resources) {
+      if (!this.catalog.types[resource.type]) continue;
+      const ofType = byType.get(resource.type) ?? new Map<string, Resource>();
+      if (!ofType.has(resource.id)) ofType.set(resource.id, resource);
+      byType.set(resource.type, ofType);
+    }
+    const findings: Finding[] = [];
+    for (const [type, ofType] of byType) {
+      const list = [...ofType.values()];
+      const ruleIds = this.catalog.types[type]!.rule_ids;
+      for (let start = 0; start < list.length; start += this.chunkSize) {
+        const chunk = list.slice(start, start + this.chunkSize);
+        const decisions = this.decideChunk(type, chunk, params, scan);
+        for (const ruleId of ruleIds) {
+          for (const resource of chunk)
+            findings.push(this.finding(ruleId, resource, decisions.get(ruleId)?.get(resource.id)));
+        }
+      }
+    }
+    return findings;
+  }
+
+  /** Evaluates one chunk; on an abort, bisects the chunk so only the resource at fault is affected. */
+  private decideChunk(
+    type: string,
+    chunk: Resource[],
+    params: RuleParams,
+    scan: object,
+  ): Map<string, Map<string, Decision>> {
+    try {
+      return toDecisions(this.run(type, chunk, params, scan, this.catalog.types[type]!.entrypoint));
+    } catch (e) {
+      if (chunk.length === 1) return this.decideAlone(type, chunk[0]!, params, scan, describeWasmError(e));
+      const middle = Math.ceil(chunk.length / 2);
+      const merged = this.decideChunk(type, chunk.slice(0, middle), params, scan);
+      for (const [ruleId, byResource] of this.decideChunk(type, chunk.slice(middle), params, scan)) {
+        const into = merged.get(ruleId) ?? new Map<string, Decision>();
+        for (const [id, d] of byResource) into.set(id, d);
+        merged.set(ruleId, into);
+      }
+      return merged;
+    }
+  }
+
+  /** One resource whose type evaluation aborted: evaluate each rule alone, so only the rule at fault errors. */
+  private decideAlone(type: string, resource: Resource, params: RuleParams, scan: object, typeError: string) {
+    const out = new Map<string, Map<string, Decision>>();
+    for (const ruleId of this.catalog.types[type]!.rule_ids) {
+      let decision: Decision;
+      try {
+        const result = this.run(
+          type,
+          [resource],
+          params,
+          scan,
+          this.rulesById.get(ruleId)!.entrypoint,
+        ) as Record<string, string>;
+        decision = asDecision(result[resource.id]);
+      } catch (e) {
+        decision = { status: 'error', detail: describeWasmError(e) || typeError };
+      }
+      out.set(ruleId, new Map([[resource.id, decision]]));
+    }
+    return out;
+  }
+
+  /** setData with this chunk as the whole inventory, then one evaluate call of `entrypoint`. */
+  private run(
+    type: string,
+    chunk: Resource[],
+    params: RuleParams,
+    scan: object,
+    entrypoint: string,
+  ): unknown {
+    this.policy.setData({ inventory: { [type]: chunk }, params, scan });
+    const result = this.policy.evaluate({}, entrypoint) as { result?: unknown }[];
+    return result[0]?.result ?? {};
+  }
+
+  private finding(ruleId: string, resource: Resource, decision: Decision | undefined): Finding {
+    const rule = this.rulesById.get(ruleId)!;
+    const { status, detail } = decision ?? {
+      status: 'error' as const,
+      detail: 'the bundle returned no decision',
+    };
+    return {
+      rule_id: rule.id,
+      rule_version: rule.version,
+      rule_hash: rule.hash,
+      bundle_revision: this.revision,
+      resource_id: resource.id,
+      resource_type: resource.type,
+      status,
+      severity: rule.severity,
+      message: findingMessage(rule.messages, status, resource, detail),
+      evidence_sha256: null,
+    };
+  }
+}
+
+function asDecision(value: unknown): Decision {
+  return typeof value === 'string' && STATUSES.has(value)
+    ? { status: value as Status }
+    : { status: 'error', detail: `the bundle returned an invalid status ${JSON.stringify(value)}` };
+}
+
+function toDecisions(result: unknown): Map<string, Map<string, Decision>> {
+  const out = new Map<string, Map<string, Decision>>();
+  for (const [ruleId, byResource] of Object.entries((result ?? {}) as Decisions)) {
+    out.set(ruleId, new Map(Object.entries(byResource ?? {}).map(([id, s]) => [id, asDecision(s)])));
+  }
+  return out;
+}
+
+/**
+ * Loads the compiled bundle (default rules/dist) once. Throws BUNDLE_INVALID when a file is missing, does not
+ * parse, .manifest and catalog.json come from different builds, or the wasm needs builtins we do not provide.
+ */
+export async function loadPolicyEngine(
+  bundleDir: string = DEFAULT_BUNDLE_DIR,
+  options: EngineOptions = {},
+): Promise<PolicyEngine> {
+  const dir = isAbsolute(bundleDir) ? bundleDir : resolve(bundleDir);
+  const [wasm, manifestBytes, catalogBytes] = await Promise.all(
+    ['policy.wasm', '.manifest', 'catalog.json'].map((name) => readBundleFile(dir, name)),
+  );
+  const manifest = parseJson<{ revision?: string }>(dir, '.manifest', manifestBytes!);
+  const catalog = parseJson<Catalog>(dir, 'catalog.json', catalogBytes!);
+  if (catalog.format !== CATALOG_FORMAT) {
+    throw new EngineError(
+      ERROR_CODES.BUNDLE_INVALID,
+      `catalog.json has format ${catalog.format}, expected ${CATALOG_FORMAT}`,
+    );
+  }
+  if (manifest.revision !== catalog.revision) {
+    throw new EngineError(
+      ERROR_CODES.BUNDLE_INVALID,
+      `.manifest (revision ${manifest.revision}) and catalog.json (revision ${catalog.revision}) come from different builds`,
+    );
+  }
+  const policy = await loadPolicy(wasm!, undefined, ENGINE_HOST_BUILTINS);
+  const missing = requiredHostBuiltins(policy).filter((b) => !(b in ENGINE_HOST_BUILTINS));
+  if (missing.length > 0) {
+    throw new EngineError(
+      ERROR_CODES.BUNDLE_INVALID,
+      `policy.wasm needs builtins the engine does not provide: ${missing.join(', ')}`,
+    );
+  }
+  const chunkSize = options.chunkSize ?? 5000;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new RangeError('chunkSize must be a positive integer');
+  return new WasmPolicyEngine(policy, catalog, chunkSize);
+}

@@ -1,0 +1,125 @@
+import { cp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Catalog } from './catalog.ts';
+import { ERROR_CODES, SourceError, type SourceProblem } from './errors.ts';
+import { loadFrameworks } from './frameworks.ts';
+import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
+import { tempDir, type TempDir } from './testing.ts';
+
+const dirs: TempDir[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => d.remove()));
+});
+
+async function copyOfFrameworks(): Promise<TempDir> {
+  const dir = await tempDir('complywise-frameworks-');
+  dirs.push(dir);
+  await cp(DEFAULT_FRAMEWORKS_DIR, dir.path, { recursive: true });
+  return dir;
+}
+
+async function problemsOf(promise: Promise<unknown>): Promise<SourceProblem[]> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SourceError);
+  return (error as SourceError).problems;
+}
+
+const lineOf = (text: string, needle: string, from = 0) =>
+  text.split('\n').findIndex((l, i) => i >= from && l.includes(needle)) + 1;
+
+describe('loadFrameworks', () => {
+  it('loads the UCF, SOC 2 and ISO 27001 catalogs and the rule links of the committed bundle', async () => {
+    const fw = await loadFrameworks();
+    expect(fw.controls.map((c) => c.id)).toEqual(['UCF-DP-01', 'UCF-DP-02']);
+    expect(fw.frameworks.map((f) => `${f.id}@${f.version}`)).toEqual(['iso27001@2022', 'soc2@2017']);
+    expect(fw.rule_controls).toEqual({ 'CW-AWS-S3-001': ['UCF-DP-01'], 'CW-AWS-S3-002': ['UCF-DP-02'] });
+    for (const c of fw.controls) {
+      expect(c.mappings.map((m) => m.framework).sort()).toEqual(['iso27001', 'soc2']);
+    }
+    for (const f of fw.frameworks) expect(f.text_policy).toBe('ids_and_own_summaries');
+  });
+
+  it('reports duplicate ids, unknown relationship types and unknown requirements at their lines', async () => {
+    const dir = await copyOfFrameworks();
+    const path = 'ucf/controls.yaml';
+    let text = await dir.read(path);
+    text = text.replace('relationship: subset_of', 'relationship: overlaps');
+    text = text.replace('requirement: A.8.24', 'requirement: A.8.99');
+    text = text.replace('  - id: UCF-DP-02', '  - id: UCF-DP-01');
+    const file = await dir.write(path, text);
+    const problems = await problemsOf(loadFrameworks(dir.path, { catalog: null }));
+    expect(problems).toEqual([
+      {
+        code: ERROR_CODES.SCHEMA_INVALID,
+        file,
+        line: lineOf(text, 'relationship: overlaps'),
+        message:
+          'field controls[0].mappings[0].relationship: must be one of: "equal", "subset_of", "superset_of", "intersects_with"',
+      },
+    ]);
+    // Schema first; once the schema holds, the cross-checks run.
+    const fixed = text.replace('relationship: overlaps', 'relationship: subset_of');
+    await dir.write(path, fixed);
+    const crossProblems = await problemsOf(loadFrameworks(dir.path, { catalog: null }));
+    expect(crossProblems).toEqual([
+      {
+        code: ERROR_CODES.UNKNOWN_REFERENCE,
+        file,
+        line: lineOf(fixed, 'requirement: A.8.99'),
+        message: 'field controls[0].mappings[1].requirement: iso27001 2022 has no requirement A.8.99',
+      },
+      {
+        code: ERROR_CODES.DUPLICATE_ID,
+        file,
+        line: lineOf(fixed, 'id: UCF-DP-01', lineOf(fixed, 'id: UCF-DP-01')),
+        message: `control UCF-DP-01 is already defined on line ${lineOf(fixed, 'id: UCF-DP-01')}`,
+      },
+    ]);
+  });
+
+  it('reports an unquoted version, a duplicate requirement and a mapping to an unknown framework', async () => {
+    const dir = await copyOfFrameworks();
+    const soc2 = (await dir.read('soc2/2017.yaml')).replace("version: '2017'", 'version: 2017');
+    const soc2File = await dir.write('soc2/2017.yaml', soc2);
+    const iso = (await dir.read('iso27001/2022.yaml')).replace(
+      'requirements:\n',
+      'requirements:\n  - id: A.8.3\n    title: A second definition\n',
+    );
+    const isoFile = await dir.write('iso27001/2022.yaml', iso);
+    const problems = await problemsOf(loadFrameworks(dir.path, { catalog: null }));
+    expect(problems.map((p) => [p.code, p.file, p.line, p.message])).toEqual([
+      [
+        ERROR_CODES.DUPLICATE_ID,
+        isoFile,
+        lineOf(iso, 'id: A.8.3', lineOf(iso, 'id: A.8.3')),
+        `requirement A.8.3 is already defined on line ${lineOf(iso, 'id: A.8.3')}`,
+      ],
+      [ERROR_CODES.SCHEMA_INVALID, soc2File, lineOf(soc2, 'version: 2017'), 'field version: must be string'],
+      // The SOC 2 file no longer loads, so the UCF's mappings to it point nowhere.
+      ...[0, 1].map((c) => [
+        ERROR_CODES.UNKNOWN_REFERENCE,
+        join(dir.path, 'ucf/controls.yaml'),
+        expect.any(Number),
+        `field controls[${c}].mappings[0].framework: no framework soc2 version 2017 (frameworks/soc2/2017.yaml)`,
+      ]),
+    ]);
+  });
+
+  it('rejects a bundle catalog whose rule points at a control the UCF lacks', async () => {
+    const catalog = {
+      rules: [{ id: 'CW-AWS-S3-009', ucf_controls: ['UCF-DP-01', 'UCF-ZZ-01'] }],
+    } as unknown as Catalog;
+    const problems = await problemsOf(loadFrameworks(undefined, { catalog }));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: ERROR_CODES.UNKNOWN_REFERENCE,
+        message:
+          'rule CW-AWS-S3-009 points at UCF control UCF-ZZ-01, which frameworks/ucf/controls.yaml does not define',
+      }),
+    ]);
+  });
+});

@@ -1,0 +1,230 @@
+/**
+ * Loads the Unified Control Framework (frameworks/ucf/controls.yaml) and the framework catalogs
+ * (frameworks/<id>/<version>.yaml), validates them against their JSON Schemas and each other, and joins the
+ * rule → control links from the bundle catalog. Every problem is reported as file:line.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
+import {
+  validatorFor,
+  type FrameworkCatalog,
+  type UcfControl,
+  type UcfControlCatalog,
+} from '../schemas/index.ts';
+import type { Catalog } from './catalog.ts';
+import { ERROR_CODES, ProblemList, SourceError } from './errors.ts';
+import { DEFAULT_BUNDLE_DIR, DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
+import { keyLineAt, lineAt, parseYamlSource, schemaProblems, type YamlSource } from './yaml-source.ts';
+
+/** Everything mapping and scoring need. */
+export interface Frameworks {
+  /** Version of the UCF catalog. */
+  ucf_version: string;
+  controls: UcfControl[];
+  /** Framework catalogs, sorted by id then version. */
+  frameworks: FrameworkCatalog[];
+  /** rule id → UCF control ids, from the bundle catalog. */
+  rule_controls: Record<string, string[]>;
+}
+
+/** The UCF and framework catalogs without the rule links (what the rules build validates against). */
+export type FrameworkDefinitions = Omit<Frameworks, 'rule_controls'>;
+
+function mustValidator(name: string) {
+  const v = validatorFor(name);
+  if (!v) throw new Error(`schemas/${name}.schema.json is missing`);
+  return v;
+}
+
+async function readSource(file: string, problems: ProblemList): Promise<YamlSource | null> {
+  try {
+    return parseYamlSource(file, await readFile(file, 'utf8'));
+  } catch (e) {
+    if (e instanceof SourceError) problems.push(...e.problems);
+    else throw e;
+    return null;
+  }
+}
+
+/** frameworks/<id>/<version>.yaml files, excluding the UCF folder, sorted. */
+async function frameworkFiles(dir: string): Promise<string[]> {
+  const files: string[] = [];
+  for (const entry of (await readdir(dir, { withFileTypes: true })).sort((a, b) =>
+    a.name < b.name ? -1 : 1,
+  )) {
+    if (!entry.isDirectory() || entry.name === 'ucf' || entry.name.startsWith('.')) continue;
+    for (const f of (await readdir(join(dir, entry.name))).sort()) {
+      if (f.endsWith('.yaml') || f.endsWith('.yml')) files.push(join(dir, entry.name, f));
+    }
+  }
+  return files;
+}
+
+/**
+ * Loads and cross-checks the UCF controls and framework catalogs under `dir`. Throws a SourceError listing
+ * every problem (schema, duplicate ids, unknown frameworks or requirements in mappings).
+ */
+export async function loadFrameworkDefinitions(
+  dir: string = DEFAULT_FRAMEWORKS_DIR,
+): Promise<FrameworkDefinitions> {
+  const root = isAbsolute(dir) ? dir : resolve(dir);
+  const problems = new ProblemList();
+  const frameworks: { src: YamlSource; data: FrameworkCatalog }[] = [];
+
+  for (const file of await frameworkFiles(root)) {
+    const src = await readSource(file, problems);
+    if (!src) continue;
+    const schema = schemaProblems(src, mustValidator('framework'));
+    if (schema.length > 0) {
+      problems.push(...schema);
+      continue;
+    }
+    const data = src.data as FrameworkCatalog;
+    const expected = join(root, data.id, `${data.version}.yaml`);
+    if (file !== expected) {
+      problems.add(
+        ERROR_CODES.SCHEMA_INVALID,
+        file,
+        keyLineAt(src, ['id']),
+        `framework ${data.id} version ${data.version} must live in ${data.id}/${data.version}.yaml`,
+      );
+    }
+    const seen = new Map<string, number>();
+    data.requirements.forEach((req, i) => {
+      const line = lineAt(src, ['requirements', i, 'id']);
+      const first = seen.get(req.id);
+      if (first !== undefined) {
+        problems.add(
+          ERROR_CODES.DUPLICATE_ID,
+          file,
+          line,
+          `requirement ${req.id} is already defined on line ${first}`,
+        );
+      } else seen.set(req.id, line);
+    });
+    frameworks.push({ src, data });
+  }
+
+  const ucfFile = join(root, 'ucf', 'controls.yaml');
+  let ucf: UcfControlCatalog | null = null;
+  if (!existsSync(ucfFile)) {
+    problems.add(ERROR_CODES.UNKNOWN_REFERENCE, ucfFile, 1, 'the UCF control catalog is missing');
+  } else {
+    const src = await readSource(ucfFile, problems);
+    if (src) {
+      const schema = schemaProblems(src, mustValidator('ucf-controls'));
+      if (schema.length > 0) problems.push(...schema);
+      else {
+        ucf = src.data as UcfControlCatalog;
+        checkMappings(src, ucf, frameworks, problems);
+      }
+    }
+  }
+  problems.throwIfAny();
+  return {
+    ucf_version: ucf!.version,
+    controls: ucf!.controls,
+    frameworks: frameworks
+      .map((f) => f.data)
+      .sort((a, b) => (a.id === b.id ? (a.version < b.version ? -1 : 1) : a.id < b.id ? -1 : 1)),
+  };
+}
+
+function checkMappings(
+  src: YamlSource,
+  ucf: UcfControlCatalog,
+  frameworks: { data: FrameworkCatalog }[],
+  problems: ProblemList,
+): void {
+  const requirementsOf = new Map(
+    frameworks.map((f) => [`${f.data.id}@${f.data.version}`, new Set(f.data.requirements.map((r) => r.id))]),
+  );
+  const controlLines = new Map<string, number>();
+  ucf.controls.forEach((control, c) => {
+    const line = lineAt(src, ['controls', c, 'id']);
+    const first = controlLines.get(control.id);
+    if (first !== undefined) {
+      problems.add(
+        ERROR_CODES.DUPLICATE_ID,
+        src.file,
+        line,
+        `control ${control.id} is already defined on line ${first}`,
+      );
+    } else controlLines.set(control.id, line);
+    const mapped = new Set<string>();
+    control.mappings.forEach((m, i) => {
+      const at = (field: string) => lineAt(src, ['controls', c, 'mappings', i, field]);
+      const key = `${m.framework}@${m.framework_version}`;
+      const requirements = requirementsOf.get(key);
+      if (!requirements) {
+        problems.add(
+          ERROR_CODES.UNKNOWN_REFERENCE,
+          src.file,
+          at('framework'),
+          `field controls[${c}].mappings[${i}].framework: no framework ${m.framework} version ${m.framework_version} (frameworks/${m.framework}/${m.framework_version}.yaml)`,
+        );
+      } else if (!requirements.has(m.requirement)) {
+        problems.add(
+          ERROR_CODES.UNKNOWN_REFERENCE,
+          src.file,
+          at('requirement'),
+          `field controls[${c}].mappings[${i}].requirement: ${m.framework} ${m.framework_version} has no requirement ${m.requirement}`,
+        );
+      }
+      if (mapped.has(`${key}/${m.requirement}`)) {
+        problems.add(
+          ERROR_CODES.DUPLICATE_ID,
+          src.file,
+          at('requirement'),
+          `control ${control.id} maps to ${m.framework} ${m.framework_version} ${m.requirement} twice`,
+        );
+      }
+      mapped.add(`${key}/${m.requirement}`);
+    });
+  });
+}
+
+/** Reads a bundle catalog from a catalog.json path (or a bundle directory holding one). */
+async function readCatalogFile(path: string): Promise<{ catalog: Catalog; src: YamlSource }> {
+  const file = path.endsWith('.json') ? path : join(path, 'catalog.json');
+  const src = parseYamlSource(file, await readFile(file, 'utf8'));
+  return { catalog: src.data as Catalog, src };
+}
+
+/**
+ * Loads the UCF, the framework catalogs and the rule → control links of the bundle catalog.
+ * `options.catalog`: a Catalog, a path to catalog.json (default rules/dist/catalog.json), or null for none.
+ * A rule pointing at a control the UCF does not define is an error.
+ */
+export async function loadFrameworks(
+  dir: string = DEFAULT_FRAMEWORKS_DIR,
+  options: { catalog?: Catalog | string | null } = {},
+): Promise<Frameworks> {
+  const definitions = await loadFrameworkDefinitions(dir);
+  const catalogOption = options.catalog === undefined ? DEFAULT_BUNDLE_DIR : options.catalog;
+  const rule_controls: Record<string, string[]> = {};
+  if (catalogOption !== null) {
+    const { catalog, src } =
+      typeof catalogOption === 'string'
+        ? await readCatalogFile(catalogOption)
+        : { catalog: catalogOption, src: null };
+    const known = new Set(definitions.controls.map((c) => c.id));
+    const problems = new ProblemList();
+    catalog.rules.forEach((rule, r) => {
+      rule_controls[rule.id] = [...rule.ucf_controls];
+      rule.ucf_controls.forEach((id, i) => {
+        if (!known.has(id)) {
+          problems.add(
+            ERROR_CODES.UNKNOWN_REFERENCE,
+            src?.file ?? 'catalog',
+            src ? lineAt(src, ['rules', r, 'ucf_controls', i]) : 1,
+            `rule ${rule.id} points at UCF control ${id}, which frameworks/ucf/controls.yaml does not define`,
+          );
+        }
+      });
+    });
+    problems.throwIfAny();
+  }
+  return { ...definitions, rule_controls };
+}

@@ -1,0 +1,18 @@
+/**
+ * The engine's public surface: evaluate inventories with the compiled rule bundle, map findings to UCF
+ * controls, score frameworks. Nothing here knows HTTP or SQL.
+ */
+export { loadPolicyEngine, type EngineOptions, type EvaluateContext, type PolicyEngine } from './evaluate.ts';
+export { loadFrameworks, type Frameworks } from './frameworks.ts';
+export { evaluateControls } from './map.ts';
+export { scoreFrameworks } from './score.ts';
+export type { Catalog, CatalogRule, CatalogType } from './catalog.ts';
+export {
+  EngineError,
+  ERROR_CODES,
+  SourceError,
+  formatProblem,
+  type ErrorCode,
+  type SourceProblem,
+} from './errors.ts';
+export type { RuleParams } from './params.ts';

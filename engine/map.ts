@@ -1,0 +1,32 @@
+/** Findings → UCF control results, by the rules each control is linked to (ucf_controls in rule.yaml). */
+import type { ControlResult, Finding } from '../schemas/index.ts';
+import type { Frameworks } from './frameworks.ts';
+import { countStatuses, rollUp } from './rollup.ts';
+
+export { loadFrameworks, loadFrameworkDefinitions, type Frameworks } from './frameworks.ts';
+
+/** The rules linked to each control, sorted, for every control of the UCF. */
+export function rulesByControl(frameworks: Frameworks): Map<string, string[]> {
+  const map = new Map<string, string[]>(frameworks.controls.map((c) => [c.id, []]));
+  for (const [ruleId, controlIds] of Object.entries(frameworks.rule_controls)) {
+    for (const id of controlIds) map.get(id)?.push(ruleId);
+  }
+  for (const list of map.values()) list.sort();
+  return map;
+}
+
+/**
+ * One result per UCF control, in catalog order. A control fails if any finding of its rules fails; is in
+ * error if any errored and none failed; passes if at least one passed and the rest passed or did not apply;
+ * is not_applicable when no finding applies (including when its rules produced none). docs/scoring.md.
+ */
+export function evaluateControls(findings: readonly Finding[], frameworks: Frameworks): ControlResult[] {
+  const byRule = new Map<string, Finding[]>();
+  for (const f of findings) byRule.set(f.rule_id, [...(byRule.get(f.rule_id) ?? []), f]);
+  const rules = rulesByControl(frameworks);
+  return frameworks.controls.map((control) => {
+    const rule_ids = rules.get(control.id) ?? [];
+    const counts = countStatuses(rule_ids.flatMap((id) => byRule.get(id) ?? []).map((f) => f.status));
+    return { control_id: control.id, status: rollUp(counts), rule_ids, counts };
+  });
+}

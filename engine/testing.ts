@@ -1,0 +1,72 @@
+/**
+ * Test support (used by *.test.ts only): temporary rule trees to build, so tests can break a rule on purpose
+ * without touching rules/.
+ */
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { DEFAULT_RULES_DIR } from './paths.ts';
+
+export interface TempDir {
+  path: string;
+  /** Writes a file under the folder (creating parents). */
+  write(relPath: string, text: string): Promise<string>;
+  read(relPath: string): Promise<string>;
+  remove(): Promise<void>;
+}
+
+/** A fresh temporary folder. */
+export async function tempDir(prefix = 'complywise-test-'): Promise<TempDir> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  return {
+    path,
+    async write(relPath, text) {
+      const file = join(path, relPath);
+      await mkdir(dirname(file), { recursive: true });
+      await writeFile(file, text);
+      return file;
+    },
+    read: (relPath) => readFile(join(path, relPath), 'utf8'),
+    remove: () => rm(path, { recursive: true, force: true }),
+  };
+}
+
+/** A temporary copy of the repository's rules (without dist/ and .build/), under `<tmp>/rules`. */
+export async function copyOfRules(): Promise<TempDir & { rules: string }> {
+  const dir = await tempDir('complywise-rules-');
+  const rules = join(dir.path, 'rules');
+  await cp(DEFAULT_RULES_DIR, rules, {
+    recursive: true,
+    filter: (src) => !/[\\/](dist|\.build)([\\/]|$)/.test(src.slice(DEFAULT_RULES_DIR.length - 1)),
+  });
+  return { ...dir, rules };
+}
+
+/** A normalized S3 bucket for tests: every attribute readable and compliant unless overridden. */
+export function bucket(name: string, attributes: Record<string, unknown> = {}, absent: string[] = []) {
+  const base: Record<string, unknown> = {
+    creation_date: '2025-03-14T09:26:53.000Z',
+    encryption: { enabled: true, algorithm: 'AES256', kms_key_id: null, bucket_key_enabled: false },
+    public_access_block: {
+      block_public_acls: true,
+      ignore_public_acls: true,
+      block_public_policy: true,
+      restrict_public_buckets: true,
+    },
+    versioning: { status: 'Enabled', mfa_delete: false },
+    logging: { enabled: true, target_bucket: 'acme-logs', target_prefix: `${name}/` },
+    policy_status: { is_public: false, has_policy: true },
+    ...attributes,
+  };
+  for (const key of absent) delete base[key];
+  return {
+    id: `arn:aws:s3:::${name}`,
+    provider: 'aws' as const,
+    account: '111122223333',
+    region: 'eu-west-1',
+    type: 'aws.s3.bucket',
+    name,
+    attributes: base,
+    collected_at: '2026-11-26T10:00:00.000Z',
+  };
+}
