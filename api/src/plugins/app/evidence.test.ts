@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { FilesystemEvidenceStore, canonicalJson, sha256Hex } from './evidence.ts';
+import { S3Client } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startS3ObjectServer, type S3ObjectServer } from '../../../test/s3-object-server.ts';
+import { FilesystemEvidenceStore, S3EvidenceStore, canonicalJson, sha256Hex } from './evidence.ts';
 
 describe('canonical JSON', () => {
   it('sorts keys at every level and drops undefined, so equal values give equal bytes', () => {
@@ -50,5 +52,60 @@ describe('filesystem evidence store', () => {
     writeFileSync(file, '{"x":2}');
     await expect(store.get(sha)).rejects.toThrow(/corrupted/);
     expect(sha256Hex(Buffer.from('{"x":1}'))).toBe(sha);
+  });
+});
+
+describe('S3 evidence store (real SDK over HTTP)', () => {
+  let server: S3ObjectServer;
+  let store: S3EvidenceStore;
+  beforeAll(async () => {
+    server = await startS3ObjectServer();
+    store = new S3EvidenceStore({
+      bucket: 'evidence-bucket',
+      region: 'us-east-1',
+      endpoint: server.url,
+      prefix: 'evidence/',
+      client: new S3Client({
+        region: 'us-east-1',
+        endpoint: server.url,
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' },
+      }),
+    });
+  });
+  afterAll(async () => server?.close());
+
+  it('writes once under prefix/ab/sha256 with If-None-Match and reads back verified bytes', async () => {
+    const bytes = Buffer.from(canonicalJson({ id: 'arn:aws:s3:::b', attributes: {} }));
+    const sha = await store.put(bytes);
+    expect(sha).toBe(sha256Hex(bytes));
+    const key = `evidence-bucket/evidence/${sha.slice(0, 2)}/${sha}`;
+    expect(server.objects.get(key)?.equals(bytes)).toBe(true);
+    expect((await store.get(sha))?.equals(bytes)).toBe(true);
+
+    // A second put finds the object and does not write again.
+    const puts = () => server.requests.filter((r) => r.startsWith('PUT')).length;
+    const before = puts();
+    await store.put(bytes);
+    expect(puts()).toBe(before);
+    expect(await store.get('f'.repeat(64))).toBeNull();
+  });
+
+  it('treats a lost race (412 on If-None-Match) as stored, and never overwrites', async () => {
+    const first = Buffer.from('{"race":true}');
+    const sha = sha256Hex(first);
+    const key = `evidence-bucket/evidence/${sha.slice(0, 2)}/${sha}`;
+    // Another writer stored the object between this store's HEAD (which misses) and its PUT.
+    server.objects.set(key, first);
+    server.hiddenFromHead.add(key);
+    expect(await store.put(first)).toBe(sha);
+    expect(server.requests).toContain(`PUT /${key} 412`);
+    expect(server.objects.get(key)).toBe(first); // the very same Buffer: not rewritten
+  });
+
+  it('refuses bytes in the bucket that do not match their name', async () => {
+    const sha = sha256Hex(Buffer.from('{"a":1}'));
+    server.objects.set(`evidence-bucket/evidence/${sha.slice(0, 2)}/${sha}`, Buffer.from('{"a":2}'));
+    await expect(store.get(sha)).rejects.toThrow(/does not match/);
   });
 });
