@@ -5,7 +5,7 @@
  * memberships; a refresh token is found only by its hash.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyReply, FastifyRequest, preHandlerHookHandler } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
 import type { Trx, WithContext } from './tenancy.ts';
@@ -214,8 +214,11 @@ export class AuthService {
 declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService;
-    /** preHandler: requires a valid `Authorization: Bearer` access token; sets `request.principal`. */
-    authenticate: preHandlerHookHandler;
+    /**
+     * preValidation hook: requires a valid `Authorization: Bearer` access token and sets `request.principal`.
+     * Runs before body validation, so an anonymous caller learns nothing about the route's schema.
+     */
+    authenticate: RequestGuard;
   }
   interface FastifyRequest {
     principal: AccessClaims | null;
@@ -228,9 +231,12 @@ export function principalOf(request: FastifyRequest): AccessClaims {
   return request.principal;
 }
 
-/** preHandler that lets only the given roles through (after `authenticate`). */
-export function requireRole(...roles: Role[]): preHandlerHookHandler {
-  return async (request: FastifyRequest, _reply: FastifyReply) => {
+/** A request hook that throws an ApiError to refuse the request. */
+export type RequestGuard = (request: FastifyRequest) => Promise<void>;
+
+/** preValidation hook that lets only the given roles through (after `authenticate`). */
+export function requireRole(...roles: Role[]): RequestGuard {
+  return async (request: FastifyRequest) => {
     const { role } = principalOf(request);
     if (!roles.includes(role))
       throw new ApiError('FORBIDDEN', `this needs one of the roles: ${roles.join(', ')}`);

@@ -28,7 +28,7 @@ const evidenceSchema = {
 } as const;
 
 const evidenceRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preHandler', app.authenticate);
+  app.addHook('preValidation', app.authenticate);
   app.get<{ Params: { sha256: string } }>('/:sha256', { schema: evidenceSchema }, async (request) =>
     app.evidence.read(principalOf(request).tenantId, request.params.sha256),
   );

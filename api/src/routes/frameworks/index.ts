@@ -34,7 +34,7 @@ const frameworksSchema = {
 } as const;
 
 const frameworkRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preHandler', app.authenticate);
+  app.addHook('preValidation', app.authenticate);
   app.get('/', { schema: frameworksSchema }, async () => {
     const { ucf_version, controls, frameworks } = await app.engine.frameworks();
     return {

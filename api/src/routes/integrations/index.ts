@@ -5,7 +5,7 @@ import type { NewAwsIntegration } from '../../plugins/app/integrations.ts';
 import { createIntegrationSchema, listIntegrationsSchema } from './schema.ts';
 
 const integrationRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preHandler', app.authenticate);
+  app.addHook('preValidation', app.authenticate);
 
   app.get('/', { schema: listIntegrationsSchema }, async (request) => ({
     items: await app.integrations.list(principalOf(request).tenantId),
@@ -13,7 +13,7 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: NewAwsIntegration }>(
     '/',
-    { schema: createIntegrationSchema, preHandler: requireRole('admin') },
+    { schema: createIntegrationSchema, preValidation: requireRole('admin') },
     async (request, reply) => {
       const created = await app.integrations.create(principalOf(request).tenantId, request.body);
       return reply.status(201).send(created);

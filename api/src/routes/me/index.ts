@@ -7,7 +7,7 @@ import { identitySchema } from '../auth/schema.ts';
 const meRoutes: FastifyPluginAsync = async (app) => {
   app.get(
     '/',
-    { preHandler: app.authenticate, schema: { response: { 200: identitySchema, 401: errorBodySchema } } },
+    { preValidation: app.authenticate, schema: { response: { 200: identitySchema, 401: errorBodySchema } } },
     async (request) => app.auth.me(principalOf(request)),
   );
 };

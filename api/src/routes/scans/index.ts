@@ -19,11 +19,11 @@ import {
 type ScanParams = { Params: { id: string } };
 
 const scanRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preHandler', app.authenticate);
+  app.addHook('preValidation', app.authenticate);
 
   app.post<{ Body: { integration_id: string } }>(
     '/',
-    { schema: createScanSchema, preHandler: requireRole('admin', 'user') },
+    { schema: createScanSchema, preValidation: requireRole('admin', 'user') },
     async (request, reply) => {
       const scan = await app.scans.create(principalOf(request).tenantId, request.body.integration_id);
       return reply.status(202).send(scan);

@@ -20,7 +20,7 @@ const latestScoresSchema = {
 } as const;
 
 const scoreRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preHandler', app.authenticate);
+  app.addHook('preValidation', app.authenticate);
   app.get('/', { schema: latestScoresSchema }, async (request) =>
     app.scans.latestScores(principalOf(request).tenantId),
   );
