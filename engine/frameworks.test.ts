@@ -109,6 +109,15 @@ describe('loadFrameworks', () => {
     ]);
   });
 
+  it('says which catalog.json is missing', async () => {
+    const dir = await tempDir();
+    dirs.push(dir);
+    await expect(loadFrameworks(undefined, { catalog: dir.path })).rejects.toMatchObject({
+      code: ERROR_CODES.BUNDLE_INVALID,
+      message: `${join(dir.path, 'catalog.json')} is missing: run \`complywise rules build\``,
+    });
+  });
+
   it('rejects a bundle catalog whose rule points at a control the UCF lacks', async () => {
     const catalog = {
       rules: [{ id: 'CW-AWS-S3-009', ucf_controls: ['UCF-DP-01', 'UCF-ZZ-01'] }],

@@ -13,7 +13,7 @@ import {
   type UcfControlCatalog,
 } from '../schemas/index.ts';
 import type { Catalog } from './catalog.ts';
-import { ERROR_CODES, ProblemList, SourceError } from './errors.ts';
+import { EngineError, ERROR_CODES, ProblemList, SourceError } from './errors.ts';
 import { DEFAULT_BUNDLE_DIR, DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
 import { keyLineAt, lineAt, parseYamlSource, schemaProblems, type YamlSource } from './yaml-source.ts';
 
@@ -188,6 +188,11 @@ function checkMappings(
 /** Reads a bundle catalog from a catalog.json path (or a bundle directory holding one). */
 async function readCatalogFile(path: string): Promise<{ catalog: Catalog; src: YamlSource }> {
   const file = path.endsWith('.json') ? path : join(path, 'catalog.json');
+  if (!existsSync(file)) {
+    throw new EngineError(ERROR_CODES.BUNDLE_INVALID, `${file} is missing: run \`complywise rules build\``, {
+      file,
+    });
+  }
   const src = parseYamlSource(file, await readFile(file, 'utf8'));
   return { catalog: src.data as Catalog, src };
 }
