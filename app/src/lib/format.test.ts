@@ -7,6 +7,7 @@ import {
   formatTimestamp,
   prettyJson,
   shortHash,
+  sortFindingsForReview,
   statusLabel,
 } from './format.ts';
 
@@ -102,5 +103,37 @@ describe('prettyJson', () => {
 
   it('shows other text unchanged', () => {
     expect(prettyJson('not json')).toBe('not json');
+  });
+});
+
+describe('sortFindingsForReview', () => {
+  it('puts failures first, then errors, the most severe first, then by resource name', () => {
+    const findings = [
+      { status: 'pass', severity: 'high', resource_name: 'a' },
+      { status: 'fail', severity: 'low', resource_name: 'b' },
+      { status: 'not_applicable', severity: 'critical', resource_name: 'c' },
+      { status: 'fail', severity: 'critical', resource_name: 'z' },
+      { status: 'error', severity: 'medium', resource_name: 'd' },
+      { status: 'fail', severity: 'critical', resource_name: 'y' },
+    ] as const;
+    expect(
+      sortFindingsForReview(findings).map((f) => `${f.status}/${f.severity}/${f.resource_name}`),
+    ).toEqual([
+      'fail/critical/y',
+      'fail/critical/z',
+      'fail/low/b',
+      'error/medium/d',
+      'pass/high/a',
+      'not_applicable/critical/c',
+    ]);
+  });
+
+  it('leaves its input unchanged', () => {
+    const findings = [
+      { status: 'pass', severity: 'low', resource_name: 'a' },
+      { status: 'fail', severity: 'low', resource_name: 'b' },
+    ] as const;
+    sortFindingsForReview(findings);
+    expect(findings[0].status).toBe('pass');
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Formatting helpers shared by the pages: pure functions, no Svelte, unit-tested in format.test.ts.
  */
-import type { Scan, ScanProgress, Status } from './api/types.ts';
+import type { Finding, Scan, ScanProgress, Severity, Status } from './api/types.ts';
 
 /** A 0..1 score as a whole percentage ("67%"); an em dash when nothing was applicable (null). */
 export function formatPercent(score: number | null | undefined): string {
@@ -87,4 +87,22 @@ export function prettyJson(content: unknown): string {
     }
   }
   return JSON.stringify(content, null, 2) ?? String(content);
+}
+
+const STATUS_ORDER: Record<Status, number> = { fail: 0, error: 1, pass: 2, not_applicable: 3 };
+const SEVERITY_ORDER: Record<Severity, number> = { critical: 0, high: 1, medium: 2, low: 3, info: 4 };
+
+/**
+ * Findings in the order a reviewer wants them: failures and errors first, the most severe first within a
+ * status, then by resource name. Returns a new array; the input is left alone.
+ */
+export function sortFindingsForReview<T extends Pick<Finding, 'status' | 'severity' | 'resource_name'>>(
+  findings: readonly T[],
+): T[] {
+  return [...findings].sort(
+    (a, b) =>
+      (STATUS_ORDER[a.status] ?? 9) - (STATUS_ORDER[b.status] ?? 9) ||
+      (SEVERITY_ORDER[a.severity] ?? 9) - (SEVERITY_ORDER[b.severity] ?? 9) ||
+      a.resource_name.localeCompare(b.resource_name),
+  );
 }

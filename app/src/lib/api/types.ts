@@ -52,19 +52,21 @@ export interface ControlResult {
 export interface ControlSummary extends ControlResult {
   title: string;
   objective: string;
+  domain?: string | null;
 }
 
 /** Mirrors schemas/finding.schema.json, plus the row id and resource name the API adds. */
 export interface Finding {
   id: string;
   rule_id: string;
+  rule_title?: string | null;
   rule_version: string;
   /** sha256 of the rule's sources (metadata + check). */
   rule_hash: string;
   bundle_revision: string;
   resource_id: string;
-  resource_name?: string | null;
-  resource_type?: string;
+  resource_name: string;
+  resource_type: string;
   status: Status;
   severity: Severity;
   message: string;
@@ -118,14 +120,17 @@ export interface ScanProgress {
 export interface Scan {
   id: string;
   integration_id?: string;
+  integration_name?: string;
   status: ScanStatus;
   progress: ScanProgress | null;
   errors: ScanError[];
   bundle_revision: string | null;
-  /** Why the whole scan failed (present when status is failed). */
-  failure: ScanFailure | string | null;
+  /** Why the whole scan failed (set when status is failed). */
+  failure?: ScanFailure | string | null;
+  finding_counts?: Partial<StatusCounts>;
   created_at: string;
-  finished_at: string | null;
+  started_at?: string | null;
+  finished_at?: string | null;
 }
 
 /** Why a scan failed as a whole. */
@@ -137,18 +142,19 @@ export interface ScanFailure {
 /** `GET /api/scores`: framework scores of the latest succeeded scan; scan_id is null before the first one. */
 export interface ScoresResponse {
   scan_id: string | null;
+  finished_at?: string | null;
   items: FrameworkScore[];
 }
 
 /** How a UCF control maps to a framework requirement (NIST IR 8477 relationship). */
 export interface ControlMapping {
   framework_id: string;
-  framework_version?: string;
-  framework_title?: string;
+  framework_version: string;
+  framework_title: string;
   requirement_id: string;
-  requirement_title?: string;
-  relationship?: string;
-  rationale?: string;
+  requirement_title: string;
+  relationship?: string | null;
+  rationale?: string | null;
 }
 
 /** `GET /api/scans/:id/controls/:controlId`. */
