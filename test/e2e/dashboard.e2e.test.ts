@@ -241,6 +241,11 @@ describe('dashboard in Chromium', () => {
       const shown = (await evidence.getByTestId('evidence-content').textContent()) ?? '';
       const content = typeof stored.content === 'string' ? JSON.parse(stored.content) : stored.content;
       expect(JSON.parse(shown)).toEqual(content);
+      // The browser recomputed the sha256 of the canonical JSON and found the name right.
+      await evidence.locator('[data-testid="evidence-verification"]:not([data-result="pending"])').waitFor();
+      expect(await evidence.getByTestId('evidence-verification').getAttribute('data-result')).toBe(
+        'verified',
+      );
       await page.screenshot({ path: join(artifactsDir, 'e2e-evidence.png'), fullPage: true });
 
       // A reload keeps the session (refresh cookie) and the deep link (SPA fallback).
