@@ -257,14 +257,17 @@ export async function runScanJob(
   } catch (error) {
     await progress.close();
     if (error instanceof ScanFailedError) {
-      await deps.withTenant(tenantId, (trx) =>
-        setScan(trx, scanId, {
-          status: 'failed',
-          failure_code: error.code,
-          failure_message: error.message,
-          finished_at: trx.fn.now(),
-        }),
-      );
+      // Best effort: on shutdown (code ABORTED) the database may already be closing; a retry rewrites the row.
+      await deps
+        .withTenant(tenantId, (trx) =>
+          setScan(trx, scanId, {
+            status: 'failed',
+            failure_code: error.code,
+            failure_message: error.message,
+            finished_at: trx.fn.now(),
+          }),
+        )
+        .catch((writeError: unknown) => log.warn({ err: writeError }, 'could not record the scan failure'));
       log.info({ code: error.code }, 'scan failed: the provider could not be scanned');
       return 'failed';
     }

@@ -9,7 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
 import type { Trx, WithContext } from './tenancy.ts';
-import { verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   InvalidAccessToken,
@@ -247,6 +247,7 @@ export function requireRole(...roles: Role[]): RequestGuard {
 export const authPlugin = fp<{ jwtSecret: Uint8Array }>(
   async (app, { jwtSecret }) => {
     const auth = new AuthService(app.withContext, jwtSecret);
+    await prepareDummyHash();
     app.decorate('auth', auth);
     app.decorateRequest('principal', null);
     app.decorate('authenticate', async (request: FastifyRequest) => {

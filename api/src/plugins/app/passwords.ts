@@ -47,12 +47,18 @@ export function verifyPassword(hash: string, password: string): Promise<boolean>
 
 let dummyHash: Promise<string> | undefined;
 
+/** Computes the throwaway hash ahead of the first login, so that login is not slower than the others. */
+export async function prepareDummyHash(): Promise<void> {
+  dummyHash ??= hashPassword('complywise-timing-equaliser');
+  await dummyHash;
+}
+
 /**
  * Verifies against a throwaway hash, for unknown e-mails: the answer then takes as long as for a known
  * e-mail with a wrong password, so timing does not reveal which e-mails have accounts.
  */
 export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummyHash ??= hashPassword('complywise-timing-equaliser');
-  await verifyPassword(await dummyHash, password);
+  await prepareDummyHash();
+  await verifyPassword(await dummyHash!, password);
   return false;
 }
