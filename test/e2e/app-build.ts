@@ -69,7 +69,7 @@ function withBuildLock<T>(fn: () => T): T {
 /**
  * Runs `npm run build -w app` when the build is missing or stale (checked again under the lock, since
  * another process may just have built it). npm runs under the Node that runs this test, never an older
- * system Node.
+ * system Node, and builds for production whatever NODE_ENV the test runner set.
  */
 export function ensureAppBuild(): void {
   if (!appBuildIsStale()) return;
@@ -78,7 +78,12 @@ export function ensureAppBuild(): void {
     execFileSync('npm', ['run', 'build', '-w', 'app'], {
       cwd: repositoryRoot,
       stdio: 'pipe',
-      env: { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}` },
+      // vitest sets NODE_ENV=test, which would make Vite pick Svelte's development builds.
+      env: {
+        ...process.env,
+        NODE_ENV: 'production',
+        PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ''}`,
+      },
     });
   });
 }

@@ -149,9 +149,14 @@ describe('dashboard in Chromium', () => {
       const integration = page.locator('[data-testid="integration"]', {
         has: page.getByTestId('demo-badge'),
       });
+      // The demo seed may already have scanned: wait for the state of a scan that did not exist before the click.
+      const before = await apiAs<{ items: { id: string }[] }>('/api/scans', token);
       await integration.getByTestId('start-scan').click();
+      const notBefore = before.items.map((s) => `:not([data-scan-id="${s.id}"])`).join('');
       const finished = integration.locator(
-        '[data-testid="scan-state"][data-status="succeeded"], [data-testid="scan-state"][data-status="failed"]',
+        ['succeeded', 'failed']
+          .map((s) => `[data-testid="scan-state"][data-status="${s}"]${notBefore}`)
+          .join(', '),
       );
       await finished.waitFor({ timeout: SCAN_TIMEOUT_MS });
       const scanId = await finished.getAttribute('data-scan-id');

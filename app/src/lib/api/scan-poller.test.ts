@@ -97,6 +97,22 @@ describe('waitForScan', () => {
     });
     await expect(waiting).rejects.toMatchObject({ code: 'ABORTED' });
   });
+
+  it('does not report an answer that arrives after the signal fired', async () => {
+    server.state.scanReplies = [{ status: 200, body: scanIn('succeeded') }];
+    const controller = new AbortController();
+    const updates: Scan[] = [];
+    // The caller gives up while the read is in flight: the answer still arrives, and must be dropped.
+    const lateRead = (id: string, signal?: AbortSignal) =>
+      api.getScan(id, signal).then((scan) => {
+        controller.abort();
+        return scan;
+      });
+    await expect(
+      waitForScan(lateRead, 's-1', { signal: controller.signal, onUpdate: (s) => updates.push(s) }),
+    ).rejects.toMatchObject({ code: 'ABORTED' });
+    expect(updates).toEqual([]);
+  });
 });
 
 describe('isScanFinished', () => {

@@ -61,6 +61,8 @@ export async function waitForScan(
     }
     try {
       const scan = await getScan(scanId, options.signal);
+      // An answer that arrives after the caller stopped listening must not be reported.
+      if (options.signal?.aborted) continue;
       failures = 0;
       options.onUpdate?.(scan);
       if (isScanFinished(scan)) return scan;
