@@ -42,6 +42,16 @@ async function apiAs<T>(path: string, token: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+async function apiPost<T>(path: string, token: string, body: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, `POST ${path}: ${await response.clone().text()}`).toBeLessThan(300);
+  return (await response.json()) as T;
+}
+
 async function apiLogin(email: string, password: string): Promise<Response> {
   return fetch(`${baseUrl}/api/auth/login`, {
     method: 'POST',
@@ -260,4 +270,38 @@ describe('dashboard in Chromium', () => {
       await page.close();
     },
   );
+  it('shows why a scan failed when the integration has wrong credentials', { timeout: 240_000 }, async () => {
+    const { email, password, sandboxUrl } = product.demo!;
+    const { access_token: token } = (await (await apiLogin(email, password)).json()) as {
+      access_token: string;
+    };
+    const integration = await apiPost<{ id: string }>('/api/integrations', token, {
+      provider: 'aws',
+      name: 'Sandbox with unknown keys',
+      config: { accountId: '123456789012', region: 'us-east-1', endpoint: sandboxUrl },
+      credentials: { accessKeyId: 'AKIAUNKNOWNKEY000000', secretAccessKey: 'not-a-real-secret' },
+    });
+
+    await browser.context.clearCookies(); // independent of the other tests' sessions
+    const page = await browser.context.newPage();
+    const problems = watchForAppProblems(page);
+    await signIn(page, email, password);
+    const panel = page.locator(`[data-testid="integration"][data-integration-id="${integration.id}"]`);
+    await panel.getByTestId('start-scan').click();
+    const failed = panel.locator('[data-testid="scan-state"][data-status="failed"]');
+    await failed.waitFor({ timeout: SCAN_TIMEOUT_MS });
+
+    const scan = await apiAs<{ failure: { code: string; message: string } }>(
+      `/api/scans/${await failed.getAttribute('data-scan-id')}`,
+      token,
+    );
+    const shown = (await panel.getByTestId('scan-failure').textContent()) ?? '';
+    expect(shown).toContain(scan.failure.code);
+    expect(shown).toContain(scan.failure.message);
+    await panel.screenshot({ path: join(artifactsDir, 'e2e-scan-failure.png') });
+    // The button is usable again for another try.
+    expect(await panel.getByTestId('start-scan').isEnabled()).toBe(true);
+    expect(problems).toEqual([]);
+    await page.close();
+  });
 });
