@@ -12,10 +12,17 @@ scripts/ensure-services.sh
 export COMPLYWISE_TEST_POSTGRES_URL="${COMPLYWISE_TEST_POSTGRES_URL:-postgres://root@127.0.0.1:5432/test}"
 
 step() { printf '\n== %s\n' "$*"; }
-step "format and lint"; npx prettier --check . && npx eslint .
-step "types"; npx tsc -p tsconfig.json && npm run check -w app
-step "rule bundle is reproducible"; node bin/complywise.ts rules build --check
-step "app build"; npm run build -w app
+# One command per line: under `set -e` a failure on the left of `&&` would not stop the script.
+step "format and lint"
+npx prettier --check .
+npx eslint .
+step "types"
+npx tsc -p tsconfig.json
+npm run check -w app --silent
+step "rule bundle is reproducible"
+node bin/complywise.ts rules build --check
+step "app build"
+npm run build -w app --silent -- --logLevel warn
 step "tests (PGlite and PostgreSQL)"
 mkdir -p .test-artifacts
 status=0
