@@ -1,52 +1,26 @@
 /**
  * Shapes the app reads from the ComplyWise API.
  *
- * The app is a separate runtime and does not import from the repository's schemas/ folder.
- * FrameworkScore, ControlResult, Finding and ScanError mirror schemas/framework-score.schema.json,
- * schemas/control-result.schema.json, schemas/finding.schema.json and schemas/scan-error.schema.json:
- * when one of those schemas changes, change its copy here by hand. The wire shapes of the routes follow
- * docs/api.md.
+ * The schema-backed shapes (FrameworkScore, ControlResult, Finding, ScanError) are imported as types from the
+ * repository's generated schemas/types.ts, so the JSON Schemas stay the single source of truth; type-only
+ * imports are erased at build time, so nothing from outside app/ is bundled. The wire shapes of the routes
+ * follow docs/api.md.
  */
+import type {
+  ControlResult,
+  Finding as FindingRecord,
+  FrameworkScore,
+  ScanError,
+  Status,
+} from '../../../../schemas/types.ts';
 
-/** Outcome of a rule, a control or a requirement (schemas/finding.schema.json `status`). */
-export type Status = 'pass' | 'fail' | 'not_applicable' | 'error';
+export type { ControlResult, FrameworkScore, ScanError, Status };
 
 /** Finding severity (schemas/finding.schema.json). */
-export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
-
-/** Mirrors schemas/framework-score.schema.json. */
-export interface FrameworkScore {
-  framework_id: string;
-  framework_version: string;
-  title: string;
-  /** 0..1, null when no requirement is applicable. */
-  score: number | null;
-  passed: number;
-  failed: number;
-  not_applicable: number;
-  requirements: {
-    requirement_id: string;
-    title: string;
-    status: Status;
-    control_ids: string[];
-  }[];
-}
+export type Severity = FindingRecord['severity'];
 
 /** Per-status counts of the findings behind a control (schemas/control-result.schema.json). */
-export interface StatusCounts {
-  pass: number;
-  fail: number;
-  not_applicable: number;
-  error: number;
-}
-
-/** Mirrors schemas/control-result.schema.json. */
-export interface ControlResult {
-  control_id: string;
-  status: Status;
-  rule_ids: string[];
-  counts: StatusCounts;
-}
+export type StatusCounts = ControlResult['counts'];
 
 /** A control result as the API lists it: the schema's fields plus the UCF control's title and objective. */
 export interface ControlSummary extends ControlResult {
@@ -55,34 +29,11 @@ export interface ControlSummary extends ControlResult {
   domain?: string | null;
 }
 
-/** Mirrors schemas/finding.schema.json, plus the row id and resource name the API adds. */
-export interface Finding {
+/** A finding as the API returns it: the schema's fields plus the row id, resource name and rule title. */
+export interface Finding extends FindingRecord {
   id: string;
-  rule_id: string;
-  rule_title?: string | null;
-  rule_version: string;
-  /** sha256 of the rule's sources (metadata + check). */
-  rule_hash: string;
-  bundle_revision: string;
-  resource_id: string;
   resource_name: string;
-  resource_type: string;
-  status: Status;
-  severity: Severity;
-  message: string;
-  evidence_sha256?: string | null;
-}
-
-/** Mirrors schemas/scan-error.schema.json. */
-export interface ScanError {
-  provider: string;
-  /** The API call, e.g. s3:GetPublicAccessBlock. */
-  operation: string;
-  resource_id?: string | null;
-  /** Provider error code, e.g. AccessDenied. */
-  code: string;
-  message: string;
-  missing_permission?: string | null;
+  rule_title?: string | null;
 }
 
 /** The signed-in user, their tenant and role, as login and refresh return them. */
