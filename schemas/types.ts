@@ -150,6 +150,610 @@ export interface Resource {
   };
 }
 
+// resources/aws.cloudtrail.trail.schema.json
+/**
+ * attributes of a resource of type aws.cloudtrail.trail. One per trail, reported once in its home region; id is the trail ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsCloudtrailTrailAttributes {
+  /**
+   * Region the trail was created in.
+   */
+  home_region?: string;
+  /**
+   * The trail records events from every region.
+   */
+  is_multi_region_trail?: boolean;
+  /**
+   * The trail records events of every account of the organization.
+   */
+  is_organization_trail?: boolean;
+  /**
+   * Events of global services (IAM, STS…) are recorded.
+   */
+  include_global_service_events?: boolean;
+  /**
+   * Digest files allow checking that log files were not changed.
+   */
+  log_file_validation_enabled?: boolean;
+  /**
+   * KMS key ARN encrypting the log files (SSE-KMS); null when only S3-managed encryption.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Bucket the logs are delivered to.
+   */
+  s3_bucket_name?: string | null;
+  /**
+   * CloudWatch Logs group receiving the events; null when not integrated.
+   */
+  cloudwatch_logs_log_group_arn?: string | null;
+  /**
+   * The trail is recording now.
+   */
+  is_logging?: boolean;
+  /**
+   * Last time log files were delivered; null when never.
+   */
+  latest_delivery_time?: string | null;
+  /**
+   * Which management events are recorded: All, ReadOnly, WriteOnly; null when none.
+   */
+  management_events?: 'All' | 'ReadOnly' | 'WriteOnly' | null;
+}
+
+// resources/aws.ec2.account.schema.json
+/**
+ * attributes of a resource of type aws.ec2.account. One per account per region: regional EC2 account settings; id is arn:aws:ec2:<region>:<account>:account-settings. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsEc2AccountAttributes {
+  /**
+   * New EBS volumes in the region are encrypted by default.
+   */
+  ebs_encryption_by_default?: boolean;
+  /**
+   * Default KMS key for EBS encryption; null when unknown or the AWS managed key alias/aws/ebs.
+   */
+  ebs_default_kms_key_id?: string | null;
+}
+
+// resources/aws.ec2.security_group.schema.json
+/**
+ * attributes of a resource of type aws.ec2.security_group. One per security group per region; id is arn:aws:ec2:<region>:<account>:security-group/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsEc2SecurityGroupAttributes {
+  /**
+   * sg-… id.
+   */
+  group_id?: string;
+  /**
+   * Description given at creation.
+   */
+  description?: string;
+  /**
+   * VPC of the group; null for EC2-Classic.
+   */
+  vpc_id?: string | null;
+  /**
+   * The VPC default security group (named default).
+   */
+  is_default?: boolean;
+  /**
+   * Inbound permissions.
+   */
+  ingress_rules?: {
+    /**
+     * "all" for every protocol (AWS -1), else tcp, udp, icmp, icmpv6 or an IP protocol number.
+     */
+    protocol: string;
+    /**
+     * First port; 0 when the protocol is all. For ICMP, the type (-1 = any).
+     */
+    from_port: number;
+    /**
+     * Last port; 65535 when the protocol is all. For ICMP, the code (-1 = any).
+     */
+    to_port: number;
+    /**
+     * IPv4 source (ingress) or destination (egress) ranges.
+     */
+    ipv4_cidrs: string[];
+    /**
+     * IPv6 ranges.
+     */
+    ipv6_cidrs: string[];
+    /**
+     * Managed prefix lists.
+     */
+    prefix_list_ids: string[];
+    /**
+     * Referenced security groups.
+     */
+    security_group_ids: string[];
+  }[];
+  /**
+   * Outbound permissions.
+   */
+  egress_rules?: {
+    /**
+     * "all" for every protocol (AWS -1), else tcp, udp, icmp, icmpv6 or an IP protocol number.
+     */
+    protocol: string;
+    /**
+     * First port; 0 when the protocol is all. For ICMP, the type (-1 = any).
+     */
+    from_port: number;
+    /**
+     * Last port; 65535 when the protocol is all. For ICMP, the code (-1 = any).
+     */
+    to_port: number;
+    /**
+     * IPv4 source (ingress) or destination (egress) ranges.
+     */
+    ipv4_cidrs: string[];
+    /**
+     * IPv6 ranges.
+     */
+    ipv6_cidrs: string[];
+    /**
+     * Managed prefix lists.
+     */
+    prefix_list_ids: string[];
+    /**
+     * Referenced security groups.
+     */
+    security_group_ids: string[];
+  }[];
+}
+
+// resources/aws.ec2.volume.schema.json
+/**
+ * attributes of a resource of type aws.ec2.volume. One per EBS volume per region; id is arn:aws:ec2:<region>:<account>:volume/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsEc2VolumeAttributes {
+  /**
+   * vol-… id.
+   */
+  volume_id?: string;
+  /**
+   * The volume is encrypted.
+   */
+  encrypted?: boolean;
+  /**
+   * KMS key ARN used for encryption; null when not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Size in GiB.
+   */
+  size_gib?: number;
+  /**
+   * gp2, gp3, io1, io2, st1, sc1 or standard.
+   */
+  volume_type?: string;
+  /**
+   * creating, available, in-use, deleting, deleted or error.
+   */
+  state?: string;
+  /**
+   * Availability zone.
+   */
+  availability_zone?: string;
+  /**
+   * Instances the volume is attached to.
+   */
+  attached_instance_ids?: string[];
+  /**
+   * When the volume was created.
+   */
+  create_time?: string;
+}
+
+// resources/aws.guardduty.detector.schema.json
+/**
+ * attributes of a resource of type aws.guardduty.detector. One per scanned region, whether or not GuardDuty is on there: when the region has no detector, detector_id is null and enabled false. id is arn:aws:guardduty:<region>:<account>:detector/<id>, or …:detector/none. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsGuarddutyDetectorAttributes {
+  /**
+   * The detector id; null when the region has no detector.
+   */
+  detector_id?: string | null;
+  /**
+   * GuardDuty is on in the region (a detector exists and its status is ENABLED).
+   */
+  enabled?: boolean;
+  /**
+   * FIFTEEN_MINUTES, ONE_HOUR or SIX_HOURS; null without a detector.
+   */
+  finding_publishing_frequency?: string | null;
+  /**
+   * Protection plans and their status.
+   */
+  features?: {
+    /**
+     * Feature name (S3_DATA_EVENTS, EKS_AUDIT_LOGS, RUNTIME_MONITORING…).
+     */
+    name: string;
+    /**
+     * Status ENABLED.
+     */
+    enabled: boolean;
+  }[];
+}
+
+// resources/aws.iam.account.schema.json
+/**
+ * attributes of a resource of type aws.iam.account. One per AWS account (region global): the account password policy and the root user. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsIamAccountAttributes {
+  /**
+   * The account password policy; null when the account has none (NoSuchEntity).
+   */
+  password_policy?: null | {
+    /**
+     * Minimum number of characters.
+     */
+    minimum_password_length: number;
+    /**
+     * At least one non-alphanumeric character.
+     */
+    require_symbols: boolean;
+    /**
+     * At least one digit.
+     */
+    require_numbers: boolean;
+    /**
+     * At least one upper-case letter.
+     */
+    require_uppercase_characters: boolean;
+    /**
+     * At least one lower-case letter.
+     */
+    require_lowercase_characters: boolean;
+    /**
+     * Users may change their own password.
+     */
+    allow_users_to_change_password: boolean;
+    /**
+     * Passwords expire (max_password_age is set).
+     */
+    expire_passwords: boolean;
+    /**
+     * Days a password stays valid; null when passwords never expire.
+     */
+    max_password_age: number | null;
+    /**
+     * How many previous passwords cannot be reused; null when not set.
+     */
+    password_reuse_prevention: number | null;
+    /**
+     * An expired password can only be reset by an administrator.
+     */
+    hard_expiry: boolean;
+  };
+  /**
+   * The root user has an MFA device (AccountMFAEnabled).
+   */
+  root_mfa_enabled?: boolean;
+  /**
+   * The root user has access keys (AccountAccessKeysPresent).
+   */
+  root_access_keys_present?: boolean;
+  /**
+   * The root user MFA is a hardware device: MFA is on and no virtual device belongs to root.
+   */
+  root_hardware_mfa_enabled?: boolean;
+  /**
+   * Last time the root password was used to sign in; null when never.
+   */
+  root_password_last_used?: string | null;
+  /**
+   * Whole days between that time and collected_at; null when the time is null.
+   */
+  root_password_last_used_age_days?: number | null;
+  /**
+   * IAM users in the account (Users quota usage).
+   */
+  users_count?: number;
+}
+
+// resources/aws.iam.role.schema.json
+/**
+ * attributes of a resource of type aws.iam.role. One per IAM role (region global); id is the role ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsIamRoleAttributes {
+  /**
+   * Stable unique id (AROA…).
+   */
+  role_id?: string;
+  /**
+   * IAM path; service-linked roles live under /aws-service-role/.
+   */
+  path?: string;
+  /**
+   * When the role was created.
+   */
+  create_date?: string;
+  /**
+   * Created and managed by an AWS service (path /aws-service-role/).
+   */
+  service_linked?: boolean;
+  /**
+   * Longest session the role grants.
+   */
+  max_session_duration_seconds?: number;
+  /**
+   * The assume-role (trust) policy document, decoded from its URL-encoded JSON.
+   */
+  trust_policy?: {
+    [k: string]: unknown;
+  };
+  /**
+   * AWS principals (accounts, ARNs, or "*") the trust policy allows to assume the role.
+   */
+  trusted_aws_principals?: string[];
+  /**
+   * Service principals (e.g. ec2.amazonaws.com) allowed to assume the role.
+   */
+  trusted_services?: string[];
+  /**
+   * Federated principals (SAML/OIDC providers) allowed to assume the role.
+   */
+  trusted_federated?: string[];
+  /**
+   * Every Allow statement naming an AWS principal requires sts:ExternalId.
+   */
+  trust_requires_external_id?: boolean;
+  /**
+   * Last time the role was assumed; null when never (in the tracking window).
+   */
+  last_used_date?: string | null;
+  /**
+   * Whole days between that time and collected_at; null when the time is null.
+   */
+  last_used_age_days?: number | null;
+  /**
+   * Managed policies attached to the role.
+   */
+  attached_policies?: {
+    /**
+     * Policy name.
+     */
+    policy_name: string;
+    /**
+     * Policy ARN.
+     */
+    policy_arn: string;
+  }[];
+  /**
+   * Inline policies embedded in the role.
+   */
+  inline_policy_names?: string[];
+}
+
+// resources/aws.iam.user.schema.json
+/**
+ * attributes of a resource of type aws.iam.user. One per IAM user (region global); id is the user ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsIamUserAttributes {
+  /**
+   * Stable unique id (AIDA…).
+   */
+  user_id?: string;
+  /**
+   * IAM path.
+   */
+  path?: string;
+  /**
+   * When the user was created.
+   */
+  create_date?: string;
+  /**
+   * The user has a console password (login profile).
+   */
+  console_access?: boolean;
+  /**
+   * Last console sign-in; null when never (or no password).
+   */
+  password_last_used?: string | null;
+  /**
+   * Whole days between that time and collected_at; null when the time is null.
+   */
+  password_last_used_age_days?: number | null;
+  /**
+   * At least one MFA device is assigned.
+   */
+  mfa_enabled?: boolean;
+  /**
+   * Assigned MFA devices.
+   */
+  mfa_devices?: {
+    /**
+     * Serial number or ARN of the device.
+     */
+    serial_number: string;
+    /**
+     * When it was assigned.
+     */
+    enable_date: string | null;
+    /**
+     * A virtual (app) device rather than hardware/FIDO.
+     */
+    virtual: boolean;
+  }[];
+  /**
+   * Access keys of the user (at most two).
+   */
+  access_keys?: {
+    /**
+     * Access key id (an identifier, not the secret).
+     */
+    access_key_id: string;
+    /**
+     * Active keys can sign requests.
+     */
+    status: 'Active' | 'Inactive';
+    /**
+     * When the key was created.
+     */
+    create_date: string;
+    /**
+     * Whole days between create_date and collected_at.
+     */
+    age_days: number;
+    /**
+     * Last time the key signed a request; null when never.
+     */
+    last_used_date: string | null;
+    /**
+     * Whole days between that time and collected_at; null when the time is null.
+     */
+    last_used_age_days: number | null;
+    /**
+     * Service of that last request; null when never used.
+     */
+    last_used_service: string | null;
+  }[];
+  /**
+   * Managed policies attached directly to the user.
+   */
+  attached_policies?: {
+    /**
+     * Policy name.
+     */
+    policy_name: string;
+    /**
+     * Policy ARN.
+     */
+    policy_arn: string;
+  }[];
+  /**
+   * Inline policies embedded in the user.
+   */
+  inline_policy_names?: string[];
+  /**
+   * Names of the groups the user belongs to.
+   */
+  groups?: string[];
+}
+
+// resources/aws.kms.key.schema.json
+/**
+ * attributes of a resource of type aws.kms.key. One per KMS key per region (customer and AWS managed); id is the key ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsKmsKeyAttributes {
+  /**
+   * Key id (a UUID, or mrk-… for multi-Region keys).
+   */
+  key_id?: string;
+  /**
+   * Description.
+   */
+  description?: string;
+  /**
+   * CUSTOMER keys are managed by the account; AWS keys by a service.
+   */
+  key_manager?: 'CUSTOMER' | 'AWS';
+  /**
+   * Enabled, Disabled, PendingDeletion, PendingImport…
+   */
+  key_state?: string;
+  /**
+   * The key can be used.
+   */
+  enabled?: boolean;
+  /**
+   * SYMMETRIC_DEFAULT, RSA_2048, ECC_NIST_P256, HMAC_256…
+   */
+  key_spec?: string;
+  /**
+   * ENCRYPT_DECRYPT, SIGN_VERIFY, GENERATE_VERIFY_MAC or KEY_AGREEMENT.
+   */
+  key_usage?: string;
+  /**
+   * AWS_KMS, EXTERNAL (imported material), AWS_CLOUDHSM or EXTERNAL_KEY_STORE.
+   */
+  origin?: string;
+  /**
+   * A multi-Region key.
+   */
+  multi_region?: boolean;
+  /**
+   * When the key was created.
+   */
+  creation_date?: string;
+  /**
+   * Automatic rotation of the key material is on; null when the key cannot rotate automatically (asymmetric, HMAC, imported or custom key store keys).
+   */
+  rotation_enabled?: boolean | null;
+  /**
+   * Days between automatic rotations; null when rotation is off or not supported.
+   */
+  rotation_period_days?: number | null;
+}
+
+// resources/aws.rds.db_instance.schema.json
+/**
+ * attributes of a resource of type aws.rds.db_instance. One per RDS DB instance per region; id is the instance ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsRdsDbInstanceAttributes {
+  /**
+   * Instance name.
+   */
+  db_instance_identifier?: string;
+  /**
+   * Database engine (mysql, postgres, aurora-postgresql…).
+   */
+  engine?: string;
+  /**
+   * Engine version.
+   */
+  engine_version?: string;
+  /**
+   * db.* instance class.
+   */
+  instance_class?: string;
+  /**
+   * Instance status (available, stopped…).
+   */
+  status?: string;
+  /**
+   * Storage is encrypted at rest.
+   */
+  storage_encrypted?: boolean;
+  /**
+   * KMS key ARN for storage encryption; null when not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * The endpoint resolves to a public IP address.
+   */
+  publicly_accessible?: boolean;
+  /**
+   * Days automated backups are kept; 0 means automated backups are off.
+   */
+  backup_retention_period?: number;
+  /**
+   * A standby runs in a second availability zone.
+   */
+  multi_az?: boolean;
+  /**
+   * The instance cannot be deleted until protection is turned off.
+   */
+  deletion_protection?: boolean;
+  /**
+   * Minor engine upgrades are applied automatically.
+   */
+  auto_minor_version_upgrade?: boolean;
+  /**
+   * IAM database authentication is on.
+   */
+  iam_database_authentication_enabled?: boolean;
+  /**
+   * Log types exported to CloudWatch Logs.
+   */
+  enabled_cloudwatch_logs_exports?: string[];
+}
+
 // resources/aws.s3.bucket.schema.json
 /**
  * attributes of a resource of type aws.s3.bucket. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -196,6 +800,561 @@ export interface AwsS3BucketAttributes {
     is_public: boolean;
     has_policy: boolean;
   };
+}
+
+// resources/azure.keyvault.vault.schema.json
+/**
+ * attributes of a resource of type azure.keyvault.vault. One per key vault; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AzureKeyvaultVaultAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * standard or premium (HSM-backed keys).
+   */
+  sku_name?: 'standard' | 'premium';
+  /**
+   * Deleted vaults and objects are kept for the retention period (enableSoftDelete; unset means true since 2020).
+   */
+  soft_delete_enabled?: boolean;
+  /**
+   * Days a deleted vault or object can be recovered.
+   */
+  soft_delete_retention_days?: number;
+  /**
+   * Deleted vaults and objects cannot be purged before the retention ends.
+   */
+  purge_protection_enabled?: boolean;
+  /**
+   * Data-plane access uses Azure RBAC instead of access policies.
+   */
+  rbac_authorization_enabled?: boolean;
+  /**
+   * Enabled or Disabled; null when unset.
+   */
+  public_network_access?: 'Enabled' | 'Disabled' | null;
+  /**
+   * networkAcls.defaultAction (Allow when there are no network ACLs).
+   */
+  network_default_action?: 'Allow' | 'Deny';
+}
+
+// resources/azure.network.security_group.schema.json
+/**
+ * attributes of a resource of type azure.network.security_group. One per network security group; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AzureNetworkSecurityGroupAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Custom rules, then the default rules.
+   */
+  security_rules?: {
+    /**
+     * Rule name.
+     */
+    name: string;
+    /**
+     * Lower numbers are evaluated first; default rules have 65000+.
+     */
+    priority: number;
+    /**
+     * Inbound or Outbound.
+     */
+    direction: 'Inbound' | 'Outbound';
+    /**
+     * Allow or Deny.
+     */
+    access: 'Allow' | 'Deny';
+    /**
+     * Tcp, Udp, Icmp, Esp, Ah or * (any).
+     */
+    protocol: string;
+    /**
+     * Source prefixes as given: CIDRs, service tags (Internet, VirtualNetwork…) or *.
+     */
+    source_address_prefixes: string[];
+    /**
+     * Destination ports; * becomes 0-65535.
+     */
+    destination_port_ranges: {
+      /**
+       * First port.
+       */
+      from: number;
+      /**
+       * Last port.
+       */
+      to: number;
+    }[];
+    /**
+     * One of the default rules Azure adds to every group.
+     */
+    default_rule: boolean;
+  }[];
+  /**
+   * Subnets using the group.
+   */
+  attached_subnet_ids?: string[];
+  /**
+   * Network interfaces using the group.
+   */
+  attached_network_interface_ids?: string[];
+}
+
+// resources/azure.sql.server.schema.json
+/**
+ * attributes of a resource of type azure.sql.server. One per logical SQL server; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AzureSqlServerAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Server version (12.0).
+   */
+  version?: string;
+  /**
+   * Lowest TLS version accepted (1.0, 1.1, 1.2, 1.3 or None); null when unset.
+   */
+  minimal_tls_version?: string | null;
+  /**
+   * Enabled, Disabled or SecuredByPerimeter; null when unset.
+   */
+  public_network_access?: 'Enabled' | 'Disabled' | 'SecuredByPerimeter' | null;
+  /**
+   * A Microsoft Entra (Azure AD) administrator is set.
+   */
+  entra_admin_configured?: boolean;
+  /**
+   * Only Microsoft Entra authentication is allowed (SQL logins are off).
+   */
+  entra_only_authentication?: boolean;
+  /**
+   * Server auditing policy.
+   */
+  auditing?: {
+    /**
+     * state is Enabled.
+     */
+    enabled: boolean;
+    /**
+     * Days audit logs are kept; 0 means forever.
+     */
+    retention_days: number;
+  };
+  /**
+   * The key protecting the transparent data encryption keys of the server.
+   */
+  tde_protector?: {
+    /**
+     * ServiceManaged or AzureKeyVault (customer-managed).
+     */
+    server_key_type: 'ServiceManaged' | 'AzureKeyVault';
+  };
+  /**
+   * User databases of the server and their transparent data encryption state.
+   */
+  databases?: {
+    /**
+     * Database name.
+     */
+    name: string;
+    /**
+     * Transparent data encryption state is Enabled.
+     */
+    tde_enabled: boolean;
+  }[];
+}
+
+// resources/azure.storage.account.schema.json
+/**
+ * attributes of a resource of type azure.storage.account. One per storage account; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AzureStorageAccountAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * StorageV2, BlobStorage, FileStorage…
+   */
+  kind?: string;
+  /**
+   * Standard_LRS, Standard_GRS, Premium_LRS…
+   */
+  sku_name?: string;
+  /**
+   * Only HTTPS requests are accepted (supportsHttpsTrafficOnly).
+   */
+  https_only?: boolean;
+  /**
+   * Lowest TLS version accepted; null when the account does not say (TLS1_0 is the service default).
+   */
+  minimum_tls_version?: 'TLS1_0' | 'TLS1_1' | 'TLS1_2' | 'TLS1_3' | null;
+  /**
+   * Containers may be made publicly readable (allowBlobPublicAccess; Azure treats unset as false for new accounts).
+   */
+  allow_blob_public_access?: boolean;
+  /**
+   * Requests may authorize with the account key (allowSharedKeyAccess; unset means true).
+   */
+  allow_shared_key_access?: boolean;
+  /**
+   * Enabled, Disabled or SecuredByPerimeter; null when unset.
+   */
+  public_network_access?: 'Enabled' | 'Disabled' | 'SecuredByPerimeter' | null;
+  /**
+   * What the firewall does with traffic no rule matches (networkAcls.defaultAction).
+   */
+  network_default_action?: 'Allow' | 'Deny';
+  /**
+   * Encryption at rest.
+   */
+  encryption?: {
+    /**
+     * Microsoft.Storage (Microsoft-managed keys) or Microsoft.Keyvault (customer-managed).
+     */
+    key_source: string;
+    /**
+     * Blob service encryption.
+     */
+    blob_enabled: boolean;
+    /**
+     * File service encryption.
+     */
+    file_enabled: boolean;
+    /**
+     * A second layer of encryption at the infrastructure level.
+     */
+    require_infrastructure_encryption: boolean;
+  };
+}
+
+// resources/github.organization.schema.json
+/**
+ * attributes of a resource of type github.organization. One per GitHub organization (region global); id is github:org/<login>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface GithubOrganizationAttributes {
+  /**
+   * Organization login.
+   */
+  login?: string;
+  /**
+   * Members must have two-factor authentication (needs admin:org to read).
+   */
+  two_factor_requirement_enabled?: boolean;
+  /**
+   * Base permission of members on every repository.
+   */
+  default_repository_permission?: 'read' | 'write' | 'admin' | 'none';
+  /**
+   * Members may create public repositories.
+   */
+  members_can_create_public_repositories?: boolean;
+  /**
+   * Commits made in the web interface must be signed off.
+   */
+  web_commit_signoff_required?: boolean;
+  /**
+   * New repositories get secret scanning.
+   */
+  secret_scanning_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories get Dependabot alerts.
+   */
+  dependabot_alerts_enabled_for_new_repositories?: boolean;
+  /**
+   * Members of the organization.
+   */
+  members_count?: number;
+  /**
+   * Logins of the owners (role admin).
+   */
+  admins?: string[];
+  /**
+   * Logins of outside collaborators (on at least one repository, not members).
+   */
+  outside_collaborators?: string[];
+}
+
+// resources/github.repository.schema.json
+/**
+ * attributes of a resource of type github.repository. One per repository of the organization (region global); id is github:repo/<owner>/<name>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface GithubRepositoryAttributes {
+  /**
+   * owner/name.
+   */
+  full_name?: string;
+  /**
+   * Who can see it.
+   */
+  visibility?: 'public' | 'private' | 'internal';
+  /**
+   * Read-only archive.
+   */
+  archived?: boolean;
+  /**
+   * A fork of another repository.
+   */
+  fork?: boolean;
+  /**
+   * Name of the default branch.
+   */
+  default_branch?: string;
+  /**
+   * Last push; null for an empty repository.
+   */
+  pushed_at?: string | null;
+  /**
+   * Effective protection of the default branch, from classic branch protection and active rulesets together (the stricter wins).
+   */
+  default_branch_protection?: {
+    /**
+     * Any protection or active ruleset applies to the branch.
+     */
+    protected: boolean;
+    /**
+     * Approvals needed before merging; 0 when reviews are not required.
+     */
+    required_approving_review_count: number;
+    /**
+     * New commits dismiss approvals.
+     */
+    dismiss_stale_reviews: boolean;
+    /**
+     * Code owners must approve.
+     */
+    require_code_owner_reviews: boolean;
+    /**
+     * Status checks must pass.
+     */
+    requires_status_checks: boolean;
+    /**
+     * Administrators cannot bypass the protection.
+     */
+    enforce_admins: boolean;
+    /**
+     * Force pushes are allowed.
+     */
+    allows_force_pushes: boolean;
+    /**
+     * The branch may be deleted.
+     */
+    allows_deletions: boolean;
+    /**
+     * Commits must be signed.
+     */
+    requires_signed_commits: boolean;
+  };
+  /**
+   * Secret scanning is on (security_and_analysis.secret_scanning).
+   */
+  secret_scanning_enabled?: boolean;
+  /**
+   * Pushes with detected secrets are blocked.
+   */
+  secret_scanning_push_protection_enabled?: boolean;
+  /**
+   * Dependabot alerts are on (204 from the vulnerability-alerts endpoint).
+   */
+  dependabot_alerts_enabled?: boolean;
+  /**
+   * Dependabot opens security update pull requests.
+   */
+  dependabot_security_updates_enabled?: boolean;
+}
+
+// resources/okta.policy.schema.json
+/**
+ * attributes of a resource of type okta.policy. One per Okta policy of the scanned types (password, MFA enrollment, global session sign-on, authentication); id is okta:<org host>:policy/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface OktaPolicyAttributes {
+  /**
+   * Okta policy type.
+   */
+  policy_type?: 'PASSWORD' | 'MFA_ENROLL' | 'OKTA_SIGN_ON' | 'ACCESS_POLICY';
+  /**
+   * ACTIVE or INACTIVE.
+   */
+  status?: 'ACTIVE' | 'INACTIVE';
+  /**
+   * Evaluation order (1 first).
+   */
+  priority?: number;
+  /**
+   * The default policy Okta created.
+   */
+  system?: boolean;
+  /**
+   * Password settings; null for other policy types.
+   */
+  password?: null | {
+    /**
+     * Minimum characters.
+     */
+    min_length: number;
+    /**
+     * Lower-case letters required.
+     */
+    min_lower_case: number;
+    /**
+     * Upper-case letters required.
+     */
+    min_upper_case: number;
+    /**
+     * Digits required.
+     */
+    min_number: number;
+    /**
+     * Symbols required.
+     */
+    min_symbol: number;
+    /**
+     * The password may not contain the username.
+     */
+    exclude_username: boolean;
+    /**
+     * Days before the password expires; 0 means never.
+     */
+    max_age_days: number;
+    /**
+     * Previous passwords that cannot be reused.
+     */
+    history_count: number;
+    /**
+     * Failed attempts before lock-out; 0 means no lock-out.
+     */
+    lockout_max_attempts: number;
+  };
+  /**
+   * For MFA_ENROLL policies: each authenticator and whether enrolment is REQUIRED, OPTIONAL or NOT_ALLOWED; empty for other types.
+   */
+  mfa_enroll_factors?: {
+    /**
+     * Authenticator key (okta_verify, webauthn, phone_number…).
+     */
+    key: string;
+    /**
+     * Enrolment requirement.
+     */
+    enroll: 'REQUIRED' | 'OPTIONAL' | 'NOT_ALLOWED';
+  }[];
+  /**
+   * The rules of the policy, in priority order.
+   */
+  rules?: {
+    /**
+     * Rule name.
+     */
+    name: string;
+    /**
+     * ACTIVE or INACTIVE.
+     */
+    status: 'ACTIVE' | 'INACTIVE';
+    /**
+     * Evaluation order.
+     */
+    priority: number;
+    /**
+     * ALLOW or DENY for sign-on and authentication rules; null otherwise.
+     */
+    access: 'ALLOW' | 'DENY' | null;
+    /**
+     * The rule asks for a second factor (sign-on: requireFactor; authentication: factorMode 2FA).
+     */
+    requires_mfa: boolean;
+    /**
+     * Sign-on: idle minutes before the session ends; null when not a sign-on rule.
+     */
+    max_session_idle_minutes: number | null;
+    /**
+     * Sign-on: session lifetime in minutes, 0 means unlimited; null when not a sign-on rule.
+     */
+    max_session_lifetime_minutes: number | null;
+  }[];
+}
+
+// resources/okta.user.schema.json
+/**
+ * attributes of a resource of type okta.user. One per Okta user (region global); id is okta:<org host>:user/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface OktaUserAttributes {
+  /**
+   * Okta login (often the email address).
+   */
+  login?: string;
+  /**
+   * Lifecycle status.
+   */
+  status?:
+    | 'STAGED'
+    | 'PROVISIONED'
+    | 'ACTIVE'
+    | 'RECOVERY'
+    | 'PASSWORD_EXPIRED'
+    | 'LOCKED_OUT'
+    | 'SUSPENDED'
+    | 'DEPROVISIONED';
+  /**
+   * When the user was created.
+   */
+  created?: string;
+  /**
+   * When the user was activated; null when never.
+   */
+  activated?: string | null;
+  /**
+   * Last sign-in; null when never.
+   */
+  last_login?: string | null;
+  /**
+   * Whole days between that time and collected_at; null when the time is null.
+   */
+  last_login_age_days?: number | null;
+  /**
+   * Last password change; null when never set.
+   */
+  password_changed?: string | null;
+  /**
+   * Whole days between that time and collected_at; null when the time is null.
+   */
+  password_age_days?: number | null;
+  /**
+   * Enrolled factors.
+   */
+  factors?: {
+    /**
+     * sms, call, email, push, token:software:totp, webauthn, signed_nonce…
+     */
+    factor_type: string;
+    /**
+     * OKTA, GOOGLE, FIDO, YUBICO…
+     */
+    provider: string;
+    /**
+     * ACTIVE, PENDING_ACTIVATION, NOT_SETUP…
+     */
+    status: string;
+  }[];
+  /**
+   * At least one factor is ACTIVE.
+   */
+  mfa_enrolled?: boolean;
+  /**
+   * An ACTIVE webauthn or signed_nonce (FastPass) factor.
+   */
+  phishing_resistant_factor_enrolled?: boolean;
+  /**
+   * Admin role types assigned to the user (SUPER_ADMIN, ORG_ADMIN…).
+   */
+  admin_roles?: string[];
 }
 
 // rule.schema.json
