@@ -70,7 +70,7 @@ describe('complywise rules', () => {
     expect(explained.code).toBe(EXIT.OK);
     expect(explained.stdout).toContain('package complywise.rules.cw_aws_s3_001');
     expect(explained.stdout).toContain(
-      'assert_holds(r) if lib.lookup(r.attributes, ["encryption", "enabled"]).value == true',
+      'assert_holds(s) if {\n\tv := lib.lookup(s, ["encryption", "enabled"]).value\n\tv == true\n}',
     );
     expect(explained.stdout).toContain('package complywise.decide.cw_aws_s3_001');
     const unknown = await run('rules', 'explain', 'CW-NOPE-001');

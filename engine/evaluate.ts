@@ -110,7 +110,9 @@ class WasmPolicyEngine implements PolicyEngine {
         const decisions = this.decideChunk(type, chunk, params, scan);
         for (const ruleId of ruleIds) {
           for (const resource of chunk)
-            findings.push(this.finding(ruleId, resource, decisions.get(ruleId)?.get(resource.id)));
+            findings.push(
+              this.finding(ruleId, resource, decisions.get(ruleId)?.get(resource.id), params[ruleId]),
+            );
         }
       }
     }
@@ -174,7 +176,12 @@ class WasmPolicyEngine implements PolicyEngine {
     return result[0]?.result ?? {};
   }
 
-  private finding(ruleId: string, resource: Resource, decision: Decision | undefined): Finding {
+  private finding(
+    ruleId: string,
+    resource: Resource,
+    decision: Decision | undefined,
+    params: Record<string, unknown> = {},
+  ): Finding {
     const rule = this.rulesById.get(ruleId)!;
     const { status, detail } = decision ?? {
       status: 'error' as const,
@@ -189,7 +196,7 @@ class WasmPolicyEngine implements PolicyEngine {
       resource_type: resource.type,
       status,
       severity: rule.severity,
-      message: findingMessage(rule.messages, status, resource, detail),
+      message: findingMessage(rule.messages, status, resource, detail, params),
       evidence_sha256: null,
     };
   }

@@ -1,25 +1,72 @@
 /**
  * Finding messages, built here from rule metadata and never in Rego (the wasm SDK's sprintf differs from
- * Go OPA's). Templates may name a few resource fields in braces.
+ * Go OPA's). Templates name resource fields, attributes and parameters in braces.
  */
 import type { Resource, RuleMetadata, Status } from '../schemas/index.ts';
 
-/** The placeholders a message template may use. */
+/** The resource fields a message template may name directly. */
 export const MESSAGE_PLACEHOLDERS = ['id', 'name', 'type', 'account', 'region'] as const;
+
+/** `{attributes.<dotted path>}` and `{params.<name>}`, besides the fields above. */
+const ATTRIBUTE_PLACEHOLDER = /^attributes\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+const PARAM_PLACEHOLDER = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/;
+
+/** Shown for an attribute the scanner could not read. */
+export const UNREAD_ATTRIBUTE = '(not collected)';
 
 const DEFAULT_MESSAGES: Record<'error' | 'not_applicable', string> = {
   error: 'Could not decide for {name}: the data this rule needs was not collected (see the scan errors).',
   not_applicable: 'Does not apply to {name}.',
 };
 
-type MessageResource = Pick<Resource, (typeof MESSAGE_PLACEHOLDERS)[number]>;
+type MessageResource = Pick<Resource, (typeof MESSAGE_PLACEHOLDERS)[number]> & {
+  attributes?: Record<string, unknown>;
+};
 
-/** Fills a template's placeholders from the resource. */
-export function fillTemplate(template: string, resource: MessageResource): string {
-  return template.replace(
-    /\{(id|name|type|account|region)\}/g,
-    (_, key: keyof MessageResource) => resource[key],
-  );
+/**
+ * Why a placeholder name cannot be filled, or null when it can. `params`: the names the rule declares.
+ */
+export function placeholderProblem(name: string, params: readonly string[]): string | null {
+  if ((MESSAGE_PLACEHOLDERS as readonly string[]).includes(name) || ATTRIBUTE_PLACEHOLDER.test(name))
+    return null;
+  const param = PARAM_PLACEHOLDER.exec(name)?.[1];
+  if (param !== undefined) {
+    return params.includes(param) ? null : `{${name}} names a parameter the rule does not declare`;
+  }
+  return `unknown placeholder {${name}}; use ${MESSAGE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}, {attributes.<path>} or {params.<name>}`;
+}
+
+function render(value: unknown): string {
+  if (value === undefined) return UNREAD_ATTRIBUTE;
+  if (typeof value === 'string') return value;
+  return JSON.stringify(value);
+}
+
+function attributeAt(attributes: Record<string, unknown> | undefined, path: string[]): unknown {
+  let here: unknown = attributes;
+  for (const step of path) {
+    if (here === null) return null; // read as not configured: the whole path reads as null, as in rules
+    if (typeof here !== 'object' || Array.isArray(here) || !Object.hasOwn(here, step)) return undefined;
+    here = (here as Record<string, unknown>)[step];
+  }
+  return here;
+}
+
+/** Fills a template's placeholders from the resource (and the rule's effective parameters). */
+export function fillTemplate(
+  template: string,
+  resource: MessageResource,
+  params: Record<string, unknown> = {},
+): string {
+  return template.replace(/\{([^}]*)\}/g, (whole, name: string) => {
+    if ((MESSAGE_PLACEHOLDERS as readonly string[]).includes(name))
+      return resource[name as keyof MessageResource] as string;
+    if (ATTRIBUTE_PLACEHOLDER.test(name))
+      return render(attributeAt(resource.attributes, name.split('.').slice(1)));
+    const param = PARAM_PLACEHOLDER.exec(name)?.[1];
+    if (param !== undefined && Object.hasOwn(params, param)) return render(params[param]);
+    return whole;
+  });
 }
 
 /**
@@ -31,8 +78,9 @@ export function findingMessage(
   status: Status,
   resource: MessageResource,
   failure?: string,
+  params: Record<string, unknown> = {},
 ): string {
   if (failure) return `The rule could not be evaluated on ${resource.name}: ${failure}`;
   const template = messages[status] ?? DEFAULT_MESSAGES[status as 'error' | 'not_applicable'];
-  return fillTemplate(template, resource);
+  return fillTemplate(template, resource, params);
 }

@@ -32,6 +32,7 @@ import {
   fixtureTestModule,
   ruleEntrypoint,
   rulePackage,
+  scanData,
   typeEntrypoint,
   typeModule,
   typeSnake,
@@ -245,7 +246,7 @@ async function actualStatus(
   rule: RuleSource,
   fixture: Fixture,
 ): Promise<string> {
-  const query = `data.complywise.decide.${rule.snake}.status(${JSON.stringify(fixture.resource)}) with data.params as ${JSON.stringify({ [rule.id]: rule.defaults })}`;
+  const query = `data.complywise.decide.${rule.snake}.status(${JSON.stringify(fixture.resource)}) with data.params as ${JSON.stringify({ [rule.id]: rule.defaults })} with data.scan as ${JSON.stringify(scanData(fixture.resource.collected_at))}`;
   const r = await runOpa(opa, ['eval', '--format', 'json', '-d', 'src', '--stdin'], {
     cwd: buildDir,
     stdin: query,

@@ -6,7 +6,7 @@
  * neither is true the node cannot be decided (an attribute it reads is absent). all_of/any_of/not follow
  * Kleene's rules, so an undecidable branch only matters when the decided branches leave the answer open.
  */
-import type { DslCheck, Expr, LeafExpr } from './dsl.ts';
+import type { DslCheck, Expr, LeafExpr, Operand, QuantifierExpr } from './dsl.ts';
 
 /** What the compiler needs to know about the rule it compiles. */
 export interface DslRuleInfo {
@@ -23,12 +23,28 @@ export function regoValue(value: unknown): string {
   return JSON.stringify(value);
 }
 
-function attributeRef(leaf: LeafExpr): string {
-  return `lib.lookup(r.attributes, ${regoValue(leaf.path)})`;
+function operandTerm(operand: Operand, ruleId: string): string {
+  return operand.kind === 'param'
+    ? `data.params[${regoValue(ruleId)}].${operand.name}`
+    : regoValue(operand.value);
 }
 
-function describeLeaf(leaf: LeafExpr): string {
-  return `${leaf.path.join('.')} ${leaf.operator} ${regoValue(leaf.operand)}`;
+function operandText(operand: Operand): string {
+  return operand.kind === 'param' ? `$params.${operand.name}` : regoValue(operand.value);
+}
+
+/** `v := <the value at the path>`: defined only when the attribute could be read. */
+function bindValue(path: readonly string[]): string {
+  return path.length === 0 ? 'v := s' : `v := lib.lookup(s, ${regoValue(path)}).value`;
+}
+
+function describeLeaf(leaf: LeafExpr | QuantifierExpr): string {
+  const attribute = leaf.path.length ? leaf.path.join('.') : '.';
+  if (leaf.kind === 'quantifier') return `${attribute} ${leaf.quantifier}`;
+  const operand = leaf.comparison
+    ? `{${leaf.comparison}: ${operandText(leaf.operand)}}`
+    : operandText(leaf.operand);
+  return `${attribute} ${leaf.operator} ${operand}`;
 }
 
 function rule(head: string, body: string[]): string {
@@ -36,40 +52,117 @@ function rule(head: string, body: string[]): string {
   return `${head} if {\n${body.map((b) => `\t${b}`).join('\n')}\n}`;
 }
 
-/** Emits the holds/violated predicates of one node and, recursively, of its children. */
-function emitNode(name: string, expr: Expr, out: string[]): void {
-  const holds = `${name}_holds(r)`;
-  const violated = `${name}_violated(r)`;
-  if (expr.kind === 'leaf') {
-    const comment = `# rule.yaml line ${expr.line}: ${describeLeaf(expr)}`;
-    const value = `${attributeRef(expr)}.value`;
-    // exists: true holds for a non-null value; a null (read, but not configured) violates it.
-    const [yes, no] =
-      expr.operator === 'equals'
-        ? [`== ${regoValue(expr.operand)}`, `!= ${regoValue(expr.operand)}`]
-        : expr.operand === true
-          ? ['!= null', '== null']
-          : ['== null', '!= null'];
-    out.push(`${comment}\n${rule(holds, [`${value} ${yes}`])}`);
-    out.push(rule(violated, [`${value} ${no}`]));
-    return;
+/**
+ * The test a value operator makes on a bound value `v`, as one Rego expression that is true when it holds.
+ * The violated case is its negation (`not ...`), so a value of the wrong type violates the operator.
+ * null for the operators that are not a test on the value (exists, absent).
+ */
+function valueTest(leaf: LeafExpr, ruleId: string): string {
+  const x = operandTerm(leaf.operand, ruleId);
+  switch (leaf.operator) {
+    case 'equals':
+    case 'not_equals':
+      return `v == ${x}`;
+    case 'in':
+    case 'not_in':
+      return `lib.in_list(v, ${x})`;
+    case 'matches':
+      return `lib.matches(v, ${x})`;
+    case 'contains':
+      return `lib.has(v, ${x})`;
+    case 'starts_with':
+      return `lib.prefixed(v, ${x})`;
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return `lib.compare(v, ${regoValue(leaf.operator)}, ${x})`;
+    case 'length':
+      return `lib.length_is(v, ${regoValue(leaf.comparison)}, ${x})`;
+    case 'age_days':
+      return `lib.age_is(v, data.scan.unix_seconds, ${regoValue(leaf.comparison)}, ${x})`;
+    case 'cidr_contains':
+      return `lib.cidr_contains(v, ${x})`;
+    case 'is_public_cidr':
+      return 'lib.public_cidr(v)';
+    case 'exists':
+      return 'v != null';
+    case 'absent':
+      throw new Error('absent is compiled by emitLeaf');
   }
+}
+
+/** Operators whose test is the negation of another's, or negated by a false operand. */
+function negated(leaf: LeafExpr): boolean {
+  if (leaf.operator === 'not_equals' || leaf.operator === 'not_in') return true;
+  if (leaf.operator === 'exists' || leaf.operator === 'is_public_cidr')
+    return leaf.operand.kind === 'value' && leaf.operand.value === false;
+  return false;
+}
+
+function emitLeaf(name: string, leaf: LeafExpr, ruleId: string, out: string[]): void {
+  const comment = `# rule.yaml line ${leaf.line}: ${describeLeaf(leaf)}`;
+  let holds: string[];
+  let violated: string[];
+  if (leaf.operator === 'absent') {
+    // Missing or null: the one operator that decides on a missing attribute (optional keys such as tags).
+    const set = leaf.path.length === 0 ? 's == null' : `lib.unset(s, ${regoValue(leaf.path)})`;
+    const notSet = leaf.path.length === 0 ? 's != null' : `not lib.unset(s, ${regoValue(leaf.path)})`;
+    [holds, violated] =
+      leaf.operand.kind === 'value' && leaf.operand.value === false ? [[notSet], [set]] : [[set], [notSet]];
+  } else {
+    const test = valueTest(leaf, ruleId);
+    const yes = [bindValue(leaf.path), test];
+    const no = [bindValue(leaf.path), leaf.operator === 'exists' ? 'v == null' : `not ${test}`];
+    [holds, violated] = negated(leaf) ? [no, yes] : [yes, no];
+  }
+  out.push(`${comment}\n${rule(`${name}_holds(s)`, holds)}`);
+  out.push(rule(`${name}_violated(s)`, violated));
+}
+
+/**
+ * all / any / none over a list attribute. A null list (not configured) has no elements; a value that is not a
+ * list violates the quantifier; an absent one leaves it undecided.
+ */
+function emitQuantifier(name: string, q: QuantifierExpr, ruleId: string, out: string[]): void {
+  const item = `${name}_1`;
+  const list = [bindValue(q.path), 'xs := lib.items(v)'];
+  const some = (p: 'holds' | 'violated') => [...list, 'some e in xs', `${item}_${p}(e)`];
+  const every = (p: 'holds' | 'violated') => [...list, `every e in xs { ${item}_${p}(e) }`];
+  const [holds, violated] =
+    q.quantifier === 'any'
+      ? [some('holds'), every('violated')]
+      : q.quantifier === 'all'
+        ? [every('holds'), some('violated')]
+        : [every('violated'), some('holds')];
+  out.push(`# rule.yaml line ${q.line}: ${describeLeaf(q)}\n${rule(`${name}_holds(s)`, holds)}`);
+  out.push(rule(`${name}_violated(s)`, violated));
+  out.push(rule(`${name}_violated(s)`, [bindValue(q.path), 'not lib.is_list(v)']));
+  emitNode(item, q.item, ruleId, out);
+}
+
+/** Emits the holds/violated predicates of one node and, recursively, of its children. */
+function emitNode(name: string, expr: Expr, ruleId: string, out: string[]): void {
+  if (expr.kind === 'leaf') return emitLeaf(name, expr, ruleId, out);
+  if (expr.kind === 'quantifier') return emitQuantifier(name, expr, ruleId, out);
+  const holds = `${name}_holds(s)`;
+  const violated = `${name}_violated(s)`;
   const children = expr.items.map((_, i) => `${name}_${i + 1}`);
   const comment = `# rule.yaml line ${expr.line}: ${expr.kind}`;
   if (expr.kind === 'not') {
-    out.push(`${comment}\n${rule(holds, [`${children[0]}_violated(r)`])}`);
-    out.push(rule(violated, [`${children[0]}_holds(r)`]));
+    out.push(`${comment}\n${rule(holds, [`${children[0]}_violated(s)`])}`);
+    out.push(rule(violated, [`${children[0]}_holds(s)`]));
   } else {
     const [all, some] = expr.kind === 'all_of' ? ['holds', 'violated'] : ['violated', 'holds'];
     out.push(
       `${comment}\n${rule(
-        `${name}_${all}(r)`,
-        children.map((c) => `${c}_${all}(r)`),
+        `${name}_${all}(s)`,
+        children.map((c) => `${c}_${all}(s)`),
       )}`,
     );
-    for (const c of children) out.push(rule(`${name}_${some}(r)`, [`${c}_${some}(r)`]));
+    for (const c of children) out.push(rule(`${name}_${some}(s)`, [`${c}_${some}(s)`]));
   }
-  expr.items.forEach((item, i) => emitNode(children[i] as string, item, out));
+  expr.items.forEach((item, i) => emitNode(children[i] as string, item, ruleId, out));
 }
 
 /** The Rego module of a DSL rule, formatted as `opa fmt` would. */
@@ -84,17 +177,17 @@ export function compileDslToRego(check: DslCheck, info: DslRuleInfo): string {
   );
   out.push('import data.complywise.lib');
   out.push(
-    `# Contract (docs/rules.md): pass when compliant, error when undecidable, else fail.\n${rule('compliant(r)', ['assert_holds(r)'])}`,
+    `# Contract (docs/rules.md): pass when compliant, error when undecidable, else fail.\n${rule('compliant(r)', ['assert_holds(r.attributes)'])}`,
   );
-  out.push(rule('undecidable(r)', ['not assert_holds(r)', 'not assert_violated(r)']));
+  out.push(rule('undecidable(r)', ['not assert_holds(r.attributes)', 'not assert_violated(r.attributes)']));
   if (check.when) {
     out.push(
-      `# Applicability (when:): not_applicable when violated.\n${rule('not_applicable(r)', ['when_violated(r)'])}`,
+      `# Applicability (when:): not_applicable when violated.\n${rule('not_applicable(r)', ['when_violated(r.attributes)'])}`,
     );
-    out.push(rule('undecidable(r)', ['not when_holds(r)', 'not when_violated(r)']));
-    emitNode('when', check.when, out);
+    out.push(rule('undecidable(r)', ['not when_holds(r.attributes)', 'not when_violated(r.attributes)']));
+    emitNode('when', check.when, info.id, out);
   }
-  emitNode('assert', check.assert, out);
+  emitNode('assert', check.assert, info.id, out);
   return `${out.join('\n\n')}\n`;
 }
 

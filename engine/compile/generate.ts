@@ -77,12 +77,19 @@ export interface FixtureCase {
   /** Path shown in the test comment and used in error messages. */
   source: string;
   expected: 'pass' | 'fail' | 'not_applicable' | 'error';
-  resource: { id: string; type: string };
+  resource: { id: string; type: string; collected_at: string };
+}
+
+/** data.scan for a resource collected at `collectedAt` (RFC 3339): what the engine passes for the scan time. */
+export function scanData(collectedAt: string): { time: string; unix_seconds: number } {
+  const time = new Date(collectedAt);
+  return { time: time.toISOString(), unix_seconds: Math.floor(time.getTime() / 1000) };
 }
 
 /**
- * Rego tests for one rule: each fixture, alone in the inventory (with the rule's default parameters), must get
- * the status its folder names, through the same type entrypoint the engine evaluates.
+ * Rego tests for one rule: each fixture, alone in the inventory (with the rule's default parameters, and its
+ * collected_at as the scan time), must get the status its folder names, through the same type entrypoint the
+ * engine evaluates.
  * Returns the module and the test name of each fixture.
  */
 export function fixtureTestModule(
@@ -112,6 +119,7 @@ export function fixtureTestModule(
       `${name} if {`,
       `\tgot := ${got} with data.inventory as {${regoValue(c.resource.type)}: [${fixture}]}`,
       `\t\twith data.params as ${regoValue({ [ruleId]: params })}`,
+      `\t\twith data.scan as ${regoValue(scanData(c.resource.collected_at))}`,
       `\tgot == ${regoValue(c.expected)}`,
       '}',
     ].join('\n');

@@ -10,7 +10,7 @@ import { join, relative, sep } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { validatorFor, type Resource, type RuleMetadata, type Status } from '../../schemas/index.ts';
 import { ERROR_CODES, ProblemList, SourceError } from '../errors.ts';
-import { MESSAGE_PLACEHOLDERS } from '../messages.ts';
+import { placeholderProblem } from '../messages.ts';
 import { keyLineAt, lineAt, parseYamlSource, schemaProblems, type YamlSource } from '../yaml-source.ts';
 import { parseDslCheck, type DslCheck } from './dsl.ts';
 import { ruleSnake } from './generate.ts';
@@ -89,15 +89,16 @@ export function ruleHash(files: { name: string; text: string }[]): string {
 }
 
 function checkMessages(src: YamlSource, meta: RuleMetadata, problems: ProblemList): void {
+  const params = Object.keys(meta.parameters?.properties ?? {});
   for (const [kind, template] of Object.entries(meta.messages)) {
     for (const match of template.matchAll(/\{([^}]*)\}/g)) {
-      const name = match[1] ?? '';
-      if (!(MESSAGE_PLACEHOLDERS as readonly string[]).includes(name)) {
+      const problem = placeholderProblem(match[1] ?? '', params);
+      if (problem) {
         problems.add(
           ERROR_CODES.MESSAGE_PLACEHOLDER,
           src.file,
           lineAt(src, ['messages', kind]),
-          `field messages.${kind}: unknown placeholder {${name}}; use ${MESSAGE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}`,
+          `field messages.${kind}: ${problem}`,
         );
       }
     }

@@ -1,18 +1,184 @@
 # Helpers shared by every compiled rule; part of the engine. A change here changes the bundle revision.
+# Everything here uses builtins the WebAssembly target implements, so `opa eval` and the engine agree.
 package complywise.lib
 
 # lookup(obj, path) is {"value": v} when the value at path can be read in obj, and undefined when it cannot.
 # An absent key means the scanner could not read it (the rule cannot decide); a null on the way means it
 # was read as "not configured", so the whole path reads as null.
 lookup(obj, path) := {"value": v} if {
+	is_object(obj)
 	v := object.get(obj, path, missing_marker)
 	v != missing_marker
 }
 
 lookup(obj, path) := {"value": null} if {
+	is_object(obj)
 	count(path) > 1
 	some i in numbers.range(1, count(path) - 1)
 	object.get(obj, array.slice(path, 0, i), missing_marker) == null
 }
 
 missing_marker := {"complywise.lib.missing": true}
+
+# unset(obj, path): the value at path is missing or null (the DSL's `absent`).
+unset(obj, path) if not lookup(obj, path)
+
+unset(obj, path) if lookup(obj, path).value == null
+
+# The value operators of the DSL. Each is a predicate on a value that was read (never on a missing one);
+# a value of the wrong type simply does not satisfy it.
+in_list(v, xs) if {
+	some x in xs
+	x == v
+}
+
+has(v, x) if {
+	is_array(v)
+	some e in v
+	e == x
+}
+
+has(v, x) if {
+	is_string(v)
+	is_string(x)
+	contains(v, x)
+}
+
+prefixed(v, x) if {
+	is_string(v)
+	startswith(v, x)
+}
+
+matches(v, pattern) if {
+	is_string(v)
+	regex.match(pattern, v)
+}
+
+compare(a, "equals", b) if {
+	is_number(a)
+	a == b
+}
+
+compare(a, "gt", b) if {
+	is_number(a)
+	a > b
+}
+
+compare(a, "gte", b) if {
+	is_number(a)
+	a >= b
+}
+
+compare(a, "lt", b) if {
+	is_number(a)
+	a < b
+}
+
+compare(a, "lte", b) if {
+	is_number(a)
+	a <= b
+}
+
+# size(v): the number of items of a list or object, or of characters of a string.
+size(v) := count(v) if is_array(v)
+
+size(v) := count(v) if is_object(v)
+
+size(v) := count(v) if is_string(v)
+
+# length_is / age_is: the measure compared, undefined (so `not` holds) when v cannot be measured. A nested
+# call would be bound outside `not` by the compiler, so the measuring happens in here.
+length_is(v, op, x) if compare(size(v), op, x)
+
+age_is(v, now, op, x) if compare(age_days(v, now), op, x)
+
+# items(v): the elements a quantifier ranges over; a null list (not configured) has none.
+items(v) := v if is_array(v)
+
+items(null) := []
+
+is_list(v) if is_array(v)
+
+is_list(null)
+
+# Addresses: IPv4 with octets 0-255 and an optional /0-32, or IPv6 with an optional /0-128. Checked first, so
+# net.* never sees a malformed string (which would be an error in one evaluator and undefined in the other).
+ipv4_pattern := `^((25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1?[0-9]?[0-9])(/([0-9]|[12][0-9]|3[0-2]))?$`
+
+ipv6_pattern := `^[0-9a-fA-F:]*:[0-9a-fA-F:]*(/([0-9]|[1-9][0-9]|1[01][0-9]|12[0-8]))?$`
+
+address(v) if {
+	is_string(v)
+	regex.match(ipv4_pattern, v)
+}
+
+address(v) if {
+	is_string(v)
+	regex.match(ipv6_pattern, v)
+}
+
+cidr_contains(v, x) if {
+	address(v)
+	contains(v, "/")
+	address(x)
+	net.cidr_contains(v, x)
+}
+
+# Address space that is not reachable from the internet: private, loopback, link-local, shared (CGNAT),
+# unique-local and the documentation ranges.
+non_public_ranges := [
+	"10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "127.0.0.0/8", "169.254.0.0/16", "100.64.0.0/10",
+	"192.0.2.0/24", "198.51.100.0/24", "203.0.113.0/24", "fc00::/7", "fe80::/10", "::1/128",
+]
+
+# public_cidr(v): v is an address or block of which some part is reachable from the internet.
+public_cidr(v) if {
+	address(v)
+	not non_public(v)
+}
+
+non_public(v) if {
+	some range in non_public_ranges
+	net.cidr_contains(range, v)
+}
+
+# Time without time.* (absent from the WebAssembly target): an RFC 3339 timestamp is parsed with a regex and
+# turned into seconds since the epoch with the days-from-civil algorithm (H. Hinnant), in plain arithmetic.
+timestamp_pattern := `^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
+
+unix_seconds(ts) := secs if {
+	is_string(ts)
+	parts := regex.find_all_string_submatch_n(timestamp_pattern, ts, 1)[0]
+	days := days_from_civil(digits(parts[1]), digits(parts[2]), digits(parts[3]))
+	secs := ((((days * 86400) + (digits(parts[4]) * 3600)) + (digits(parts[5]) * 60)) + digits(parts[6])) - zone_offset(parts[8])
+}
+
+# digits("09") = 9: prefixing a 1 keeps to_number away from leading zeros.
+digits(s) := to_number(concat("", ["1", s])) - power_of_ten(count(s))
+
+power_of_ten(2) := 100
+
+power_of_ten(4) := 10000
+
+zone_offset(z) := 0 if lower(z) == "z"
+
+zone_offset(z) := sign * ((digits(substring(z, 1, 2)) * 3600) + (digits(substring(z, 4, 2)) * 60)) if {
+	lower(z) != "z"
+	sign := zone_sign(substring(z, 0, 1))
+}
+
+zone_sign("+") := 1
+
+zone_sign("-") := -1
+
+days_from_civil(y0, m, d) := days if {
+	y := y0 - floor((14 - m) / 12)
+	era := floor(y / 400)
+	yoe := y - (era * 400)
+	doy := (floor(((153 * ((m + 9) % 12)) + 2) / 5) + d) - 1
+	doe := (((yoe * 365) + floor(yoe / 4)) - floor(yoe / 100)) + doy
+	days := ((era * 146097) + doe) - 719468
+}
+
+# age_days(ts, now): days from the timestamp to `now` (seconds since the epoch), with fractions.
+age_days(ts, now) := (now - unix_seconds(ts)) / 86400
