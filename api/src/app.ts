@@ -7,6 +7,7 @@ import fastifyCookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { errorHandler } from './errors.ts';
+import { accessControlPlugin, recordRoutes } from './plugins/app/access.ts';
 import { authPlugin } from './plugins/app/auth.ts';
 import { cryptoPlugin, localKeyProvider, type KeyProvider } from './plugins/app/crypto.ts';
 import { engineRuntimePlugin } from './plugins/app/engine.ts';
@@ -21,10 +22,12 @@ import { staticAppPlugin } from './plugins/external/static.ts';
 import authRoutes from './routes/auth/index.ts';
 import evidenceRoutes from './routes/evidence/index.ts';
 import frameworkRoutes from './routes/frameworks/index.ts';
+import healthRoutes from './routes/health/index.ts';
 import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import scanRoutes from './routes/scans/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
+import { DEMO_LOGIN } from './seed/demo.ts';
 import { scanWorkerPlugin } from './worker/plugin.ts';
 
 export interface AppOptions {
@@ -84,6 +87,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true } },
   });
   app.setErrorHandler(errorHandler);
+  recordRoutes(app);
 
   try {
     await migrateLatest(database);
@@ -108,7 +112,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       await app.register(authPlugin, { jwtSecret: loadJwtSecret(config) });
       await app.register(
         async (api) => {
-          await api.register(authRoutes, { prefix: '/auth' });
+          await api.register(accessControlPlugin);
+          await api.register(healthRoutes, { prefix: '/health' });
+          await api.register(authRoutes, { prefix: '/auth', demoLogin: config.demo ? DEMO_LOGIN : null });
           await api.register(meRoutes, { prefix: '/me' });
           await api.register(integrationRoutes, { prefix: '/integrations' });
           await api.register(scanRoutes, { prefix: '/scans' });

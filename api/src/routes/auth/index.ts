@@ -43,10 +43,36 @@ async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
   request.body ??= {};
 }
 
-const authRoutes: FastifyPluginAsync = async (app) => {
+const demoSchema = {
+  response: {
+    200: {
+      type: 'object',
+      required: ['demo'],
+      properties: {
+        demo: {
+          type: ['object', 'null'],
+          required: ['email', 'password'],
+          properties: { email: { type: 'string' }, password: { type: 'string' } },
+        },
+      },
+    },
+  },
+} as const;
+
+export interface AuthRoutesOptions {
+  /** The demo login to show on the login page; null when this server does not run the demo tenant. */
+  demoLogin: { email: string; password: string } | null;
+}
+
+const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { demoLogin }) => {
+  // The demo credentials are public by design (printed at start and in the README); only shown when seeded.
+  app.get('/demo', { schema: demoSchema, config: { permission: 'public' } }, async () => ({
+    demo: demoLogin ? { email: demoLogin.email, password: demoLogin.password } : null,
+  }));
+
   app.post<{ Body: { email: string; password: string; tenant_id?: string } }>(
     '/login',
-    { schema: loginSchema },
+    { schema: loginSchema, config: { permission: 'public' } },
     async (request, reply) => {
       const { email, password, tenant_id } = request.body;
       return sendSession(request, reply, await app.auth.login(email, password, tenant_id));
@@ -55,7 +81,7 @@ const authRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: RefreshBody | undefined }>(
     '/refresh',
-    { schema: refreshSchema, preValidation: emptyBodyAsObject },
+    { schema: refreshSchema, config: { permission: 'public' }, preValidation: emptyBodyAsObject },
     async (request, reply) => {
       const token = presentedRefreshToken(request);
       if (!token)
@@ -71,7 +97,7 @@ const authRoutes: FastifyPluginAsync = async (app) => {
 
   app.post<{ Body: RefreshBody | undefined }>(
     '/logout',
-    { schema: logoutSchema, preValidation: emptyBodyAsObject },
+    { schema: logoutSchema, config: { permission: 'public' }, preValidation: emptyBodyAsObject },
     async (request, reply) => {
       const token = presentedRefreshToken(request);
       if (token) await app.auth.logout(token);

@@ -28,9 +28,10 @@ const evidenceSchema = {
 } as const;
 
 const evidenceRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preValidation', app.authenticate);
-  app.get<{ Params: { sha256: string } }>('/:sha256', { schema: evidenceSchema }, async (request) =>
-    app.evidence.read(principalOf(request).tenantId, request.params.sha256),
+  app.get<{ Params: { sha256: string } }>(
+    '/:sha256',
+    { schema: evidenceSchema, config: { permission: 'tenant:read' } },
+    async (request) => app.evidence.read(principalOf(request).tenantId, request.params.sha256),
   );
 };
 

@@ -34,8 +34,7 @@ const frameworksSchema = {
 } as const;
 
 const frameworkRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preValidation', app.authenticate);
-  app.get('/', { schema: frameworksSchema }, async () => {
+  app.get('/', { schema: frameworksSchema, config: { permission: 'tenant:read' } }, async () => {
     const { ucf_version, controls, frameworks } = await app.engine.frameworks();
     return {
       ucf_version,

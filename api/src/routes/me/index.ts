@@ -7,7 +7,10 @@ import { identitySchema } from '../auth/schema.ts';
 const meRoutes: FastifyPluginAsync = async (app) => {
   app.get(
     '/',
-    { preValidation: app.authenticate, schema: { response: { 200: identitySchema, 401: errorBodySchema } } },
+    {
+      config: { permission: 'tenant:read' },
+      schema: { response: { 200: identitySchema, 401: errorBodySchema } },
+    },
     async (request) => app.auth.me(principalOf(request)),
   );
 };

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { Status } from '../../../../schemas/index.ts';
-import { principalOf, requireRole } from '../../plugins/app/auth.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
 import {
   createScanSchema,
   getScanSchema,
@@ -19,38 +19,48 @@ import {
 type ScanParams = { Params: { id: string } };
 
 const scanRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preValidation', app.authenticate);
-
   app.post<{ Body: { integration_id: string } }>(
     '/',
-    { schema: createScanSchema, preValidation: requireRole('admin', 'user') },
+    { schema: createScanSchema, config: { permission: 'scan:start' } },
     async (request, reply) => {
       const scan = await app.scans.create(principalOf(request).tenantId, request.body.integration_id);
       return reply.status(202).send(scan);
     },
   );
 
-  app.get<{ Querystring: { limit: number } }>('/', { schema: listScansSchema }, async (request) => ({
-    items: await app.scans.list(principalOf(request).tenantId, request.query.limit),
-  }));
-
-  app.get<ScanParams>('/:id', { schema: getScanSchema }, async (request) =>
-    app.scans.get(principalOf(request).tenantId, request.params.id),
+  app.get<{ Querystring: { limit: number } }>(
+    '/',
+    { schema: listScansSchema, config: { permission: 'tenant:read' } },
+    async (request) => ({
+      items: await app.scans.list(principalOf(request).tenantId, request.query.limit),
+    }),
   );
 
-  app.get<ScanParams>('/:id/scores', { schema: scanScoresSchema }, async (request) =>
-    app.scans.scores(principalOf(request).tenantId, request.params.id),
+  app.get<ScanParams>(
+    '/:id',
+    { schema: getScanSchema, config: { permission: 'tenant:read' } },
+    async (request) => app.scans.get(principalOf(request).tenantId, request.params.id),
   );
 
-  app.get<ScanParams>('/:id/controls', { schema: scanControlsSchema }, async (request) => {
-    const results = await app.scans.controls(principalOf(request).tenantId, request.params.id);
-    const items = await Promise.all(results.map((result) => app.engine.describeControl(result)));
-    return { scan_id: request.params.id, items };
-  });
+  app.get<ScanParams>(
+    '/:id/scores',
+    { schema: scanScoresSchema, config: { permission: 'tenant:read' } },
+    async (request) => app.scans.scores(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.get<ScanParams>(
+    '/:id/controls',
+    { schema: scanControlsSchema, config: { permission: 'tenant:read' } },
+    async (request) => {
+      const results = await app.scans.controls(principalOf(request).tenantId, request.params.id);
+      const items = await Promise.all(results.map((result) => app.engine.describeControl(result)));
+      return { scan_id: request.params.id, items };
+    },
+  );
 
   app.get<{ Params: { id: string; controlId: string } }>(
     '/:id/controls/:controlId',
-    { schema: scanControlSchema },
+    { schema: scanControlSchema, config: { permission: 'tenant:read' } },
     async (request) => {
       const { id, controlId } = request.params;
       const { result, findings } = await app.scans.control(principalOf(request).tenantId, id, controlId);
@@ -65,7 +75,7 @@ const scanRoutes: FastifyPluginAsync = async (app) => {
 
   app.get<ScanParams & { Querystring: { status?: Status } }>(
     '/:id/findings',
-    { schema: scanFindingsSchema },
+    { schema: scanFindingsSchema, config: { permission: 'tenant:read' } },
     async (request) => ({
       scan_id: request.params.id,
       items: await app.scans.findings(principalOf(request).tenantId, request.params.id, request.query.status),

@@ -20,8 +20,7 @@ const latestScoresSchema = {
 } as const;
 
 const scoreRoutes: FastifyPluginAsync = async (app) => {
-  app.addHook('preValidation', app.authenticate);
-  app.get('/', { schema: latestScoresSchema }, async (request) =>
+  app.get('/', { schema: latestScoresSchema, config: { permission: 'tenant:read' } }, async (request) =>
     app.scans.latestScores(principalOf(request).tenantId),
   );
 };

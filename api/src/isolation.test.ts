@@ -1,0 +1,336 @@
+/**
+ * Route permissions and tenant isolation, generated from the app's own route table: every registered /api
+ * route must declare a permission, and every route x role x (own tenant, foreign tenant, anonymous) is
+ * called against two tenants that each ran a real scan. Expectations come from the declared permission:
+ * anonymous → 401, a role outside the permission → 403 whatever the id, an allowed role → 2xx on its own
+ * objects and 404 (never 403) on the other tenant's, and no answer to tenant A ever contains a marker of
+ * tenant B (its ids, evidence hashes or bucket names).
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+import fp from 'fastify-plugin';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+  demoS3Account,
+  startS3FixtureServer,
+  type S3FixtureServer,
+} from '../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { databaseBackends } from '../../test/db.ts';
+import { bearer, login, seedTenant, startTestApp, type TestApp } from '../test/helpers.ts';
+import {
+  MissingPermissionError,
+  PERMISSIONS,
+  ROLES,
+  accessControlPlugin,
+  rolesOf,
+  type Permission,
+} from './plugins/app/access.ts';
+import type { Role } from './plugins/app/auth.ts';
+import { hashPassword } from './plugins/app/passwords.ts';
+import { runAsOwner } from './plugins/app/tenancy.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Routes anyone may call without a token. Making a route public is a decision: it changes this list. */
+const PUBLIC_ROUTES = [
+  'GET /api/auth/demo',
+  'GET /api/health/live',
+  'GET /api/health/ready',
+  'POST /api/auth/login',
+  'POST /api/auth/logout',
+  'POST /api/auth/refresh',
+];
+
+/** One tenant's objects, as created through the API. */
+interface TenantFixture {
+  tenantId: string;
+  tokens: Record<Role, string>;
+  userIds: string[];
+  integrationId: string;
+  scanId: string;
+  controlId: string;
+  evidenceSha256: string;
+  sandboxUrl: string;
+  bucketMarker: string;
+}
+
+/**
+ * The value of each path parameter, named `<segment before it>.<param>`. A new route with a parameter not
+ * listed here fails the matrix until its fixture is added.
+ */
+const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
+  'scans.id': (f) => f.scanId,
+  'controls.controlId': (f) => f.controlId,
+  'evidence.sha256': (f) => f.evidenceSha256,
+};
+
+/** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
+const BODIES: Record<string, (f: TenantFixture) => unknown> = {
+  'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
+  'POST /api/integrations': (f) => ({
+    provider: 'aws',
+    name: `matrix ${randomUUID()}`,
+    config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: f.sandboxUrl },
+    credentials: { ...DEMO_AWS_CREDENTIALS },
+  }),
+};
+
+/** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
+function referencesObject(method: string, url: string, body: unknown): boolean {
+  return url.includes(':') || (body !== undefined && JSON.stringify(body).includes('_id'));
+}
+
+function fillPath(url: string, fixture: TenantFixture): string {
+  const segments = url.split('/');
+  return segments
+    .map((segment, index) => {
+      if (!segment.startsWith(':')) return segment;
+      const key = `${segments[index - 1]}.${segment.slice(1)}`;
+      const value = PATH_PARAMS[key];
+      if (!value) throw new Error(`no fixture for path parameter ${key} of ${url}: add it to PATH_PARAMS`);
+      return value(fixture);
+    })
+    .join('/');
+}
+
+describe('access control registration', () => {
+  it('grants exactly the roles of the matrix written in docs/security.md', () => {
+    const doc = readFileSync(join(import.meta.dirname, '..', '..', 'docs', 'security.md'), 'utf8');
+    const written: Record<string, Role[] | null> = {};
+    for (const match of doc.matchAll(
+      /^\| `([a-z:]+)`\s*\|\s*(yes|no)\s*\|\s*(yes|no)\s*\|\s*(yes|no)\s*\|/gm,
+    )) {
+      const [, permission, ...cells] = match;
+      written[permission!] =
+        permission === 'public' ? null : ROLES.filter((_role, index) => cells[index] === 'yes');
+    }
+    const coded = Object.fromEntries(
+      Object.entries(PERMISSIONS).map(([permission, roles]) => [permission, roles ? [...roles] : null]),
+    );
+    expect(written).toEqual(coded);
+  });
+
+  it('refuses to register an /api route that declares no permission', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(
+      fp(
+        async (instance) => {
+          instance.decorate('authenticate', async () => {});
+        },
+        { name: 'auth' },
+      ),
+    );
+    // Not awaited: the registration error surfaces from ready().
+    void app.register(async (api) => {
+      await api.register(accessControlPlugin);
+      api.get('/undeclared', async () => ({ ok: true }));
+    });
+    await expect(app.ready()).rejects.toBeInstanceOf(MissingPermissionError);
+  });
+
+  it('refuses a permission name that is not in the table', async () => {
+    const app = Fastify({ logger: false });
+    await app.register(
+      fp(
+        async (instance) => {
+          instance.decorate('authenticate', async () => {});
+        },
+        { name: 'auth' },
+      ),
+    );
+    void app.register(async (api) => {
+      await api.register(accessControlPlugin);
+      api.get('/typo', { config: { permission: 'tenant:raed' as Permission } }, async () => ({}));
+    });
+    await expect(app.ready()).rejects.toThrow(/declares no permission/);
+  });
+});
+
+describe.each(databaseBackends())('route permissions and tenant isolation on $name', (backend) => {
+  let t: TestApp;
+  const sandboxes: S3FixtureServer[] = [];
+  let own: TenantFixture;
+  let foreign: TenantFixture;
+
+  async function waitForScan(id: string, token: string): Promise<Json> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const response = await t.app.inject({ method: 'GET', url: `/api/scans/${id}`, headers: bearer(token) });
+      const body = response.json() as Json;
+      if (body.status === 'succeeded' || body.status === 'failed') return body;
+      if (Date.now() > deadline) throw new Error(`scan ${id} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** A tenant with one member per role, an integration on its own sandbox, and a finished scan. */
+  async function makeTenant(slug: string, bucketMarker: string): Promise<TenantFixture> {
+    const account = demoS3Account();
+    account.buckets = account.buckets.map((b) => ({
+      ...b,
+      name: b.name.replace(DEMO_AWS_ACCOUNT_ID, bucketMarker),
+    }));
+    const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1', account });
+    sandboxes.push(sandbox);
+    const admin = await seedTenant(t.database.knex, { slug });
+    const userIds = [admin.userId];
+    const tokens = { admin: (await login(t.app, admin.email, admin.password)).access_token } as Record<
+      Role,
+      string
+    >;
+    for (const role of ['auditor', 'user'] as const) {
+      const userId = randomUUID();
+      const email = `${role}@${slug}.example`;
+      const password = `pw-${randomUUID()}`;
+      const passwordHash = await hashPassword(password);
+      await runAsOwner(t.database.knex, { tenantId: admin.tenantId, userId }, async (trx) => {
+        await trx('users').insert({ id: userId, email, password_hash: passwordHash });
+        await trx('memberships').insert({ tenant_id: admin.tenantId, user_id: userId, role });
+      });
+      userIds.push(userId);
+      tokens[role] = (await login(t.app, email, password)).access_token;
+    }
+    const base = { tenantId: admin.tenantId, tokens, userIds, sandboxUrl: sandbox.url, bucketMarker };
+    const integration = await t.app.inject({
+      method: 'POST',
+      url: '/api/integrations',
+      headers: bearer(tokens.admin),
+      payload: BODIES['POST /api/integrations']!(base as TenantFixture) as Record<string, unknown>,
+    });
+    expect(integration.statusCode, integration.body).toBe(201);
+    const integrationId = integration.json().id as string;
+    const queued = await t.app.inject({
+      method: 'POST',
+      url: '/api/scans',
+      headers: bearer(tokens.admin),
+      payload: { integration_id: integrationId },
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const scanId = queued.json().id as string;
+    expect((await waitForScan(scanId, tokens.admin)).status).toBe('succeeded');
+    const findings = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/api/scans/${scanId}/findings`,
+        headers: bearer(tokens.admin),
+      })
+    ).json().items as Json[];
+    const controls = (
+      await t.app.inject({
+        method: 'GET',
+        url: `/api/scans/${scanId}/controls`,
+        headers: bearer(tokens.admin),
+      })
+    ).json().items as Json[];
+    const evidenceSha256 = findings.find((f) => f.evidence_sha256)?.evidence_sha256 as string;
+    expect(evidenceSha256).toMatch(/^[0-9a-f]{64}$/);
+    return { ...base, integrationId, scanId, controlId: controls[0]!.control_id, evidenceSha256 };
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+    own = await makeTenant('matrix-own', 'ownco');
+    foreign = await makeTenant('matrix-foreign', 'foreignco');
+  }, 180_000);
+  afterAll(async () => {
+    await t?.close();
+    for (const sandbox of sandboxes) await sandbox.close();
+  });
+
+  const apiRoutes = () =>
+    t.app.routeCatalog.filter(
+      (r) => r.url.startsWith('/api') && r.method !== 'HEAD' && r.method !== 'OPTIONS',
+    );
+
+  it('every registered /api route declares a known permission, and only the listed ones are public', () => {
+    const routes = apiRoutes();
+    expect(routes.length).toBeGreaterThan(10);
+    const undeclared = routes.filter((r) => !r.permission || !(r.permission in PERMISSIONS));
+    expect(undeclared).toEqual([]);
+    const publicRoutes = routes
+      .filter((r) => rolesOf(r.permission!) === null)
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
+    expect(publicRoutes).toEqual(PUBLIC_ROUTES);
+    // Routes outside /api are only the static app's GET/HEAD file routes.
+    const others = t.app.routeCatalog.filter((r) => !r.url.startsWith('/api'));
+    expect(others.every((r) => r.method === 'GET' || r.method === 'HEAD')).toBe(true);
+  });
+
+  it('route x role x (own, foreign, anonymous): the declared roles only, 0 foreign successes', async () => {
+    const foreignMarkers = [
+      foreign.tenantId,
+      foreign.integrationId,
+      foreign.scanId,
+      foreign.evidenceSha256,
+      foreign.bucketMarker,
+      ...foreign.userIds,
+    ];
+    const failures: string[] = [];
+    let foreignSuccesses = 0;
+    let cells = 0;
+    const call = async (method: string, url: string, token: string | null, body: unknown) => {
+      const response = await t.app.inject({
+        method: method as 'GET',
+        url,
+        headers: token ? bearer(token) : {},
+        ...(body === undefined ? {} : { payload: body as Record<string, unknown> }),
+      });
+      return { status: response.statusCode, text: response.body };
+    };
+
+    for (const route of apiRoutes()) {
+      const roles = rolesOf(route.permission!);
+      if (roles === null) continue;
+      const name = `${route.method} ${route.url}`;
+      const makeBody = BODIES[name];
+      if (route.method !== 'GET' && route.method !== 'DELETE' && !makeBody) {
+        failures.push(`${name}: no request body fixture (add it to BODIES)`);
+        continue;
+      }
+
+      const anonymous = await call(route.method, fillPath(route.url, own), null, makeBody?.(own));
+      cells += 1;
+      if (anonymous.status !== 401) failures.push(`${name} anonymous: ${anonymous.status}`);
+
+      for (const role of ROLES) {
+        const token = own.tokens[role];
+        const allowed = roles.includes(role);
+        const ownCall = await call(route.method, fillPath(route.url, own), token, makeBody?.(own));
+        const foreignBody = makeBody?.(foreign);
+        const foreignCall = await call(route.method, fillPath(route.url, foreign), token, foreignBody);
+        cells += 2;
+        const cell = `${name} as ${role}`;
+        if (allowed && (ownCall.status < 200 || ownCall.status > 299))
+          failures.push(`${cell} own: expected 2xx, got ${ownCall.status} ${ownCall.text.slice(0, 200)}`);
+        if (!allowed && ownCall.status !== 403)
+          failures.push(`${cell} own: expected 403, got ${ownCall.status}`);
+        for (const [kind, answer] of [
+          ['own', ownCall],
+          ['foreign', foreignCall],
+        ] as const) {
+          // A 404 may echo the id the caller sent; anything else of tenant B must never appear.
+          const sent = kind === 'own' ? '' : `${fillPath(route.url, foreign)} ${JSON.stringify(foreignBody)}`;
+          const leaked = foreignMarkers.filter((m) => answer.text.includes(m) && !sent.includes(m));
+          if (leaked.length > 0) failures.push(`${cell} ${kind}: answer contains tenant B markers ${leaked}`);
+        }
+        if (referencesObject(route.method, route.url, foreignBody)) {
+          if (foreignCall.status >= 200 && foreignCall.status < 300) foreignSuccesses += 1;
+          // An allowed role learns nothing: 404. A refused role gets the same 403 as for its own ids.
+          const expected = allowed ? 404 : 403;
+          if (foreignCall.status !== expected)
+            failures.push(`${cell} foreign: expected ${expected}, got ${foreignCall.status}`);
+        } else if (foreignCall.status !== ownCall.status && !(allowed && foreignCall.status < 300)) {
+          failures.push(`${cell} foreign: ${foreignCall.status} differs from own ${ownCall.status}`);
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+    expect(foreignSuccesses).toBe(0);
+    expect(cells).toBeGreaterThan(50);
+  }, 120_000);
+});

@@ -1,0 +1,115 @@
+/**
+ * Route permissions. Every /api route declares `config: { permission }` next to its schema; this plugin turns
+ * the declaration into the request guards (authenticate, then the role check) when the route is registered,
+ * and refuses to register a route that declares nothing. The permission → roles table below is the one
+ * written in docs/security.md; the route catalog (`app.routeCatalog`) lets tests walk every route.
+ */
+import type { FastifyInstance, RouteOptions, preValidationHookHandler } from 'fastify';
+import fp from 'fastify-plugin';
+import { requireRole, type RequestGuard, type Role } from './auth.ts';
+
+/** Every role, in the order the docs list them. */
+export const ROLES: readonly Role[] = ['admin', 'auditor', 'user'];
+
+/**
+ * What each permission lets through: `null` = anyone, no token needed; otherwise the roles (in the caller's
+ * tenant, from the access token) that may call the route.
+ */
+export const PERMISSIONS = {
+  /** Login, refresh, logout, health and the demo hint: no token. */
+  public: null,
+  /** Read the tenant's results, scans, evidence, integrations (without secrets) and the catalogs. */
+  'tenant:read': ['admin', 'auditor', 'user'],
+  /** Queue a scan of an existing integration. */
+  'scan:start': ['admin', 'user'],
+  /** Connect, change and remove integrations and their credentials. */
+  'integration:manage': ['admin'],
+} as const satisfies Record<string, readonly Role[] | null>;
+
+export type Permission = keyof typeof PERMISSIONS;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call this route (see PERMISSIONS). Required on every /api route. */
+    permission?: Permission;
+  }
+  interface FastifyInstance {
+    /** Every route registered so far, with its declared permission (for tests and the OpenAPI document). */
+    routeCatalog: RouteCatalogEntry[];
+  }
+}
+
+export interface RouteCatalogEntry {
+  method: string;
+  url: string;
+  permission: Permission | undefined;
+}
+
+/** The roles a permission admits, or null for a public route. */
+export function rolesOf(permission: Permission): readonly Role[] | null {
+  return PERMISSIONS[permission];
+}
+
+/** Thrown at registration for a route without (or with an unknown) permission. */
+export class MissingPermissionError extends Error {
+  constructor(method: string, url: string) {
+    super(
+      `route ${method} ${url} declares no permission: add config: { permission } (one of ${Object.keys(PERMISSIONS).join(', ')})`,
+    );
+    this.name = 'MissingPermissionError';
+  }
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+const guardsByPermission = new Map<Permission, RequestGuard>();
+function roleGuard(permission: Permission, roles: readonly Role[]): RequestGuard {
+  let guard = guardsByPermission.get(permission);
+  if (!guard) {
+    guard = requireRole(...roles);
+    guardsByPermission.set(permission, guard);
+  }
+  return guard;
+}
+
+/** Records every route of the whole app in `app.routeCatalog` (register on the root instance, first). */
+export function recordRoutes(app: FastifyInstance): void {
+  const catalog: RouteCatalogEntry[] = [];
+  app.decorate('routeCatalog', catalog);
+  app.addHook('onRoute', (route) => {
+    for (const method of asArray(route.method)) {
+      catalog.push({ method, url: route.url, permission: route.config?.permission });
+    }
+  });
+}
+
+/**
+ * Enforces the declared permission of every route registered after it in its scope (the /api scope): the
+ * authenticate and role guards run first in preValidation, before the route's own hooks and before body
+ * validation, so a caller without the right learns nothing about the body schema.
+ */
+export const accessControlPlugin = fp(
+  async (app) => {
+    app.addHook('onRoute', (route: RouteOptions) => {
+      const permission = route.config?.permission;
+      if (!permission || !(permission in PERMISSIONS)) {
+        throw new MissingPermissionError(asArray(route.method).join(','), route.url);
+      }
+      const roles = rolesOf(permission);
+      if (!roles) return;
+      const existing = asArray(route.preValidation);
+      const authenticate = app.authenticate as preValidationHookHandler;
+      // Fastify derives the HEAD route from the GET options: do not add the guards twice.
+      if (existing.includes(authenticate)) return;
+      route.preValidation = [
+        authenticate,
+        roleGuard(permission, roles) as preValidationHookHandler,
+        ...existing,
+      ];
+    });
+  },
+  { name: 'access-control', dependencies: ['auth'] },
+);
