@@ -13,6 +13,8 @@ export const ERROR_CODES = {
   DUPLICATE_ID: 'DUPLICATE_ID',
   /** An id points at something that does not exist (UCF control, framework, requirement, resource type). */
   UNKNOWN_REFERENCE: 'UNKNOWN_REFERENCE',
+  /** Following the parents of a framework group or requirement leads back to itself. */
+  PARENT_CYCLE: 'PARENT_CYCLE',
   /** A DSL expression uses an operator the compiler does not know. */
   DSL_UNKNOWN_OPERATOR: 'DSL_UNKNOWN_OPERATOR',
   /** A DSL expression is malformed (wrong operand, bad path, empty list...). */

@@ -90,21 +90,10 @@ export async function loadFrameworkDefinitions(
         `framework ${data.id} version ${data.version} must live in ${data.id}/${data.version}.yaml`,
       );
     }
-    const seen = new Map<string, number>();
-    data.requirements.forEach((req, i) => {
-      const line = lineAt(src, ['requirements', i, 'id']);
-      const first = seen.get(req.id);
-      if (first !== undefined) {
-        problems.add(
-          ERROR_CODES.DUPLICATE_ID,
-          file,
-          line,
-          `requirement ${req.id} is already defined on line ${first}`,
-        );
-      } else seen.set(req.id, line);
-    });
+    checkTree(src, data, problems);
     frameworks.push({ src, data });
   }
+  checkLinks(frameworks, problems);
 
   const ucfFile = join(root, 'ucf', 'controls.yaml');
   let ucf: UcfControlCatalog | null = null;
@@ -129,6 +118,85 @@ export async function loadFrameworkDefinitions(
       .map((f) => f.data)
       .sort((a, b) => (a.id === b.id ? (a.version < b.version ? -1 : 1) : a.id < b.id ? -1 : 1)),
   };
+}
+
+/**
+ * Group and requirement ids are unique within a catalog, every parent exists, and following parents never
+ * comes back to where it started.
+ */
+function checkTree(src: YamlSource, data: FrameworkCatalog, problems: ProblemList): void {
+  const file = src.file;
+  const nodes = new Map<string, { line: number; parent?: string; path: (string | number)[] }>();
+  const visit = (
+    kind: 'group' | 'requirement',
+    list: readonly { id: string; parent?: string }[],
+    key: 'groups' | 'requirements',
+  ) =>
+    list.forEach((node, i) => {
+      const line = lineAt(src, [key, i, 'id']);
+      const first = nodes.get(node.id);
+      if (first !== undefined) {
+        problems.add(
+          ERROR_CODES.DUPLICATE_ID,
+          file,
+          line,
+          `${kind} ${node.id} is already defined on line ${first.line}`,
+        );
+      } else nodes.set(node.id, { line, parent: node.parent, path: [key, i, 'parent'] });
+    });
+  visit('group', data.groups ?? [], 'groups');
+  visit('requirement', data.requirements, 'requirements');
+  for (const [id, node] of nodes) {
+    if (node.parent === undefined) continue;
+    if (!nodes.has(node.parent)) {
+      problems.add(
+        ERROR_CODES.UNKNOWN_REFERENCE,
+        file,
+        lineAt(src, node.path),
+        `${id}: parent ${node.parent} is neither a group nor a requirement of ${data.id} ${data.version}`,
+      );
+      continue;
+    }
+    // Walk up; a chain longer than the number of nodes, or one that meets itself, is a cycle.
+    const chain = [id];
+    let at: string | undefined = node.parent;
+    while (at !== undefined && chain.length <= nodes.size) {
+      if (at === id) {
+        problems.add(
+          ERROR_CODES.PARENT_CYCLE,
+          file,
+          lineAt(src, node.path),
+          `${id}: its parents form a cycle (${[...chain, id].join(' → ')})`,
+        );
+        break;
+      }
+      chain.push(at);
+      at = nodes.get(at)?.parent;
+    }
+  }
+}
+
+/** Every requirement link points at a requirement of a loaded catalog. */
+function checkLinks(frameworks: { src: YamlSource; data: FrameworkCatalog }[], problems: ProblemList): void {
+  const requirementsOf = new Map(
+    frameworks.map((f) => [`${f.data.id}@${f.data.version}`, new Set(f.data.requirements.map((r) => r.id))]),
+  );
+  for (const { src, data } of frameworks) {
+    data.requirements.forEach((req, r) => {
+      (req.links ?? []).forEach((link, l) => {
+        const known = requirementsOf.get(`${link.framework}@${link.framework_version}`);
+        if (known?.has(link.requirement)) return;
+        problems.add(
+          ERROR_CODES.UNKNOWN_REFERENCE,
+          src.file,
+          lineAt(src, ['requirements', r, 'links', l, known ? 'requirement' : 'framework']),
+          known
+            ? `${req.id}: linked ${link.framework} ${link.framework_version} has no requirement ${link.requirement}`
+            : `${req.id}: no framework ${link.framework} version ${link.framework_version} to link to`,
+        );
+      });
+    });
+  }
 }
 
 function checkMappings(

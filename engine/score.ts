@@ -3,21 +3,36 @@ import type { ControlResult, FrameworkScore, Status } from '../schemas/index.ts'
 import type { Frameworks } from './frameworks.ts';
 import { countStatuses, rollUp } from './rollup.ts';
 
-/** For one framework version, requirement id → UCF controls mapped to it (sorted). */
+/**
+ * For one framework version, requirement id → UCF controls mapped to it (sorted, unique). A requirement with
+ * an `equal` link to another catalog's requirement (a CMMC practice and the SP 800-171 requirement it is)
+ * also gets the controls mapped to that requirement: the same requirement is assessed once.
+ */
 export function controlsByRequirement(
   frameworks: Frameworks,
   id: string,
   version: string,
 ): Map<string, string[]> {
-  const map = new Map<string, string[]>();
+  const direct = new Map<string, Set<string>>();
   for (const control of frameworks.controls) {
     for (const m of control.mappings) {
-      if (m.framework === id && m.framework_version === version) {
-        map.set(m.requirement, [...(map.get(m.requirement) ?? []), control.id]);
-      }
+      const key = `${m.framework}@${m.framework_version}/${m.requirement}`;
+      if (!direct.has(key)) direct.set(key, new Set());
+      direct.get(key)!.add(control.id);
     }
   }
-  for (const list of map.values()) list.sort();
+  const map = new Map<string, string[]>();
+  const fw = frameworks.frameworks.find((f) => f.id === id && f.version === version);
+  for (const req of fw?.requirements ?? []) {
+    const ids = new Set(direct.get(`${id}@${version}/${req.id}`) ?? []);
+    for (const link of req.links ?? []) {
+      if (link.relationship !== 'equal') continue;
+      for (const c of direct.get(`${link.framework}@${link.framework_version}/${link.requirement}`) ?? []) {
+        ids.add(c);
+      }
+    }
+    if (ids.size > 0) map.set(req.id, [...ids].sort());
+  }
   return map;
 }
 

@@ -95,9 +95,28 @@ export interface FrameworkCatalog {
    */
   text_policy: 'ids_and_own_summaries' | 'official_text';
   /**
+   * Structural nodes of the requirement tree (functions, categories, families, clauses). Groups are not scored.
+   */
+  groups?: FrameworkGroup[];
+  /**
    * @minItems 1
    */
   requirements: [FrameworkRequirement, ...FrameworkRequirement[]];
+}
+export interface FrameworkGroup {
+  /**
+   * The official id, e.g. GV, GV.OC, CC6, 3.1.
+   */
+  id: string;
+  title: string;
+  /**
+   * What the framework calls this level, e.g. function, category, family.
+   */
+  kind?: string;
+  /**
+   * Id of the enclosing group.
+   */
+  parent?: string;
 }
 export interface FrameworkRequirement {
   /**
@@ -109,6 +128,39 @@ export interface FrameworkRequirement {
    */
   title: string;
   summary?: string;
+  /**
+   * What the framework calls this level, e.g. criterion, subcategory, standard, implementation_specification.
+   */
+  kind?: string;
+  /**
+   * Id of the enclosing group or requirement.
+   */
+  parent?: string;
+  /**
+   * HIPAA: whether the implementation specification is required or addressable.
+   */
+  implementation?: 'required' | 'addressable';
+  /**
+   * The same or related requirements in other framework catalogs (e.g. a CMMC practice and the SP 800-171 requirement it is).
+   */
+  links?: FrameworkRequirementLink[];
+  /**
+   * Why no common control maps to this requirement (e.g. it is about the framework's own process). Such a requirement is not scored.
+   */
+  out_of_scope?: string;
+  /**
+   * Official wording overlaid by `complywise frameworks import` from a file the user has. Never committed for copyrighted texts.
+   */
+  statement?: string;
+}
+export interface FrameworkRequirementLink {
+  framework: string;
+  framework_version: string;
+  requirement: string;
+  /**
+   * NIST IR 8477 set relationship of this requirement to the linked one. An equal link lets this requirement inherit the UCF controls mapped to the linked one.
+   */
+  relationship: 'equal' | 'subset_of' | 'superset_of' | 'intersects_with';
 }
 
 // resource.schema.json
@@ -1476,6 +1528,10 @@ export interface UcfControl {
    */
   automated: boolean;
   mappings: UcfMapping[];
+  /**
+   * What an auditor expects to see when the control is assessed by people (manual evidence).
+   */
+  evidence?: string[];
 }
 export interface UcfMapping {
   framework: string;
@@ -1486,4 +1542,8 @@ export interface UcfMapping {
    */
   relationship: 'equal' | 'subset_of' | 'superset_of' | 'intersects_with';
   rationale: string;
+  /**
+   * What the mapping rests on: a public crosswalk (e.g. NIST CSF 2.0 informative references) or our own judgement.
+   */
+  provenance?: string;
 }

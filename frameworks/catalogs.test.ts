@@ -1,0 +1,144 @@
+/**
+ * The committed catalogs have the sizes their publishers give (checked against the official publications and,
+ * for NIST CSF 2.0, against NIST's OSCAL catalog in ../shared/reference/oscal/).
+ */
+import { describe, expect, it } from 'vitest';
+import { loadFrameworkDefinitions } from '../engine/frameworks.ts';
+import type { FrameworkCatalog } from '../schemas/index.ts';
+
+const definitions = await loadFrameworkDefinitions();
+
+function catalog(id: string, version: string): FrameworkCatalog {
+  const found = definitions.frameworks.find((f) => f.id === id && f.version === version);
+  if (!found) throw new Error(`no catalog ${id} ${version}`);
+  return found;
+}
+
+/** Number of requirements under each top-level group (following parents up the tree). */
+function countByRoot(fw: FrameworkCatalog, kind?: string): Record<string, number> {
+  const parentOf = new Map<string, string | undefined>([
+    ...(fw.groups ?? []).map((g) => [g.id, g.parent] as const),
+    ...fw.requirements.map((r) => [r.id, r.parent] as const),
+  ]);
+  const counts: Record<string, number> = {};
+  for (const r of fw.requirements) {
+    if (kind && r.kind !== kind) continue;
+    let at = r.id;
+    while (parentOf.get(at) !== undefined) at = parentOf.get(at)!;
+    counts[at] = (counts[at] ?? 0) + 1;
+  }
+  return counts;
+}
+
+const groupsOfKind = (fw: FrameworkCatalog, kind: string) => (fw.groups ?? []).filter((g) => g.kind === kind);
+
+describe('framework catalogs', () => {
+  it('SOC 2 2017 TSC: 61 criteria (CC 33, A 3, C 2, PI 5, P 18)', () => {
+    const fw = catalog('soc2', '2017');
+    expect(fw.requirements).toHaveLength(61);
+    expect(countByRoot(fw)).toEqual({ CC: 33, A: 3, C: 2, PI: 5, P: 18 });
+  });
+
+  it('ISO/IEC 27001:2022: clauses 4-10 and 93 Annex A controls (37/8/14/34)', () => {
+    const fw = catalog('iso27001', '2022');
+    const annex = fw.requirements.filter((r) => r.id.startsWith('A.'));
+    expect(annex).toHaveLength(93);
+    const byTheme: Record<string, number> = {};
+    for (const r of annex) byTheme[r.parent!] = (byTheme[r.parent!] ?? 0) + 1;
+    expect(byTheme).toEqual({ 'A.5': 37, 'A.6': 8, 'A.7': 14, 'A.8': 34 });
+    const clauses = countByRoot(fw, 'clause');
+    expect(Object.keys(clauses).sort((a, b) => Number(a) - Number(b))).toEqual([
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+      '10',
+    ]);
+  });
+
+  it('NIST CSF 2.0: 6 functions, 22 categories, 106 subcategories', () => {
+    const fw = catalog('nist-csf', '2.0');
+    expect(groupsOfKind(fw, 'function')).toHaveLength(6);
+    expect(groupsOfKind(fw, 'category')).toHaveLength(22);
+    expect(fw.requirements.filter((r) => r.kind === 'subcategory')).toHaveLength(106);
+  });
+
+  it('NIST SP 800-171 r2: 110 requirements in 14 families', () => {
+    const fw = catalog('nist-800-171', 'r2');
+    expect(fw.requirements).toHaveLength(110);
+    expect(groupsOfKind(fw, 'family')).toHaveLength(14);
+    expect(Object.keys(countByRoot(fw))).toHaveLength(14);
+  });
+
+  it('CMMC 2.0: Level 1 has 15 practices, Level 2 has 110, each linked to SP 800-171 r2', () => {
+    const fw = catalog('cmmc', '2.0');
+    expect(countByRoot(fw)).toEqual({ L1: 15, L2: 110 });
+    const sp171 = new Set(catalog('nist-800-171', 'r2').requirements.map((r) => r.id));
+    const level2 = fw.requirements.filter((r) => r.id.includes('.L2-'));
+    for (const r of level2) {
+      const target = r.id.split('.L2-')[1]!;
+      expect(r.links).toEqual([
+        { framework: 'nist-800-171', framework_version: 'r2', requirement: target, relationship: 'equal' },
+      ]);
+    }
+    expect(new Set(level2.map((r) => r.links![0]!.requirement))).toEqual(sp171);
+    expect(fw.requirements.find((r) => r.id === 'AC.L2-3.1.1')).toBeDefined();
+  });
+
+  it('HIPAA Security Rule: 22 standards and 43 implementation specifications, each required or addressable', () => {
+    const fw = catalog('hipaa-security', '2013');
+    const standards = fw.requirements.filter((r) => r.kind === 'standard');
+    const specs = fw.requirements.filter((r) => r.kind === 'implementation_specification');
+    expect([standards.length, specs.length]).toEqual([22, 43]);
+    for (const r of fw.requirements) expect(['required', 'addressable']).toContain(r.implementation);
+    expect(specs.filter((r) => r.implementation === 'addressable')).toHaveLength(22);
+    expect(countByRoot(fw)).toEqual({
+      '164.308': 30,
+      '164.310': 12,
+      '164.312': 12,
+      '164.314': 6,
+      '164.316': 5,
+    });
+  });
+
+  it('PCI DSS v4.0.1: 12 principal requirements with their sub-requirements, and Appendix A1-A3', () => {
+    const fw = catalog('pci-dss', '4.0.1');
+    const counts = countByRoot(fw);
+    expect(counts).toEqual({
+      '1': 5,
+      '2': 3,
+      '3': 7,
+      '4': 2,
+      '5': 4,
+      '6': 5,
+      '7': 3,
+      '8': 6,
+      '9': 5,
+      '10': 7,
+      '11': 6,
+      '12': 10,
+      A1: 2,
+      A2: 1,
+      A3: 5,
+    });
+  });
+
+  it('HITRUST CSF v11: 14 control categories and 156 control references, ids only', () => {
+    const fw = catalog('hitrust-csf', '11');
+    expect(fw.groups).toHaveLength(14);
+    expect(fw.requirements).toHaveLength(156);
+    for (const r of fw.requirements) expect(r.title).toBe(`Control reference ${r.id}`);
+  });
+
+  it('every catalog records owner, source, license and text policy, and ships no official text', () => {
+    expect(definitions.frameworks).toHaveLength(8);
+    for (const fw of definitions.frameworks) {
+      expect(fw.owner.length).toBeGreaterThan(0);
+      expect(fw.license.length).toBeGreaterThan(0);
+      expect(fw.text_policy).toBe('ids_and_own_summaries');
+      for (const r of fw.requirements) expect(r.statement).toBeUndefined();
+    }
+  });
+});
