@@ -10,6 +10,7 @@ import { Command, CommanderError } from 'commander';
 import { buildRules, checkBundle, explainRule, type BuildOptions } from '../engine/compile/build.ts';
 import { displayPath, EngineError, ERROR_CODES, SourceError } from '../engine/errors.ts';
 import { DEFAULT_BUNDLE_DIR } from '../engine/paths.ts';
+import { registerFrameworksCommands } from './commands/frameworks.ts';
 
 export const EXIT = { OK: 0, INVALID: 1, STALE: 2, ENVIRONMENT: 3, USAGE: 64 } as const;
 
@@ -93,6 +94,8 @@ export async function main(
         code = report(e, io.stderr);
       }
     });
+
+  registerFrameworksCommands(program, io, (c) => (code = c));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

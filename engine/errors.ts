@@ -15,6 +15,10 @@ export const ERROR_CODES = {
   UNKNOWN_REFERENCE: 'UNKNOWN_REFERENCE',
   /** Following the parents of a framework group or requirement leads back to itself. */
   PARENT_CYCLE: 'PARENT_CYCLE',
+  /** A framework requirement no UCF control maps to and that is not marked out of scope. */
+  UNMAPPED_REQUIREMENT: 'UNMAPPED_REQUIREMENT',
+  /** A requirement is marked out of scope and mapped at the same time. */
+  MAPPING_CONFLICT: 'MAPPING_CONFLICT',
   /** A DSL expression uses an operator the compiler does not know. */
   DSL_UNKNOWN_OPERATOR: 'DSL_UNKNOWN_OPERATOR',
   /** A DSL expression is malformed (wrong operand, bad path, empty list...). */
