@@ -16,3 +16,17 @@ export {
   type SourceProblem,
 } from './errors.ts';
 export type { RuleParams } from './params.ts';
+export {
+  applyOverrides,
+  assertValidOverrides,
+  effectiveOverrides,
+  overrideParams,
+  overrideProblems,
+  overridesHash,
+  type AppliedOverrides,
+  type ExceptedFinding,
+  type OverrideProblem,
+  type ResourceException,
+  type RuleOverride,
+  type TenantOverrides,
+} from './overrides.ts';
