@@ -4,6 +4,7 @@
  * worker when this process runs it. Tests build it directly; main.ts starts the whole product around it.
  */
 import fastifyCookie from '@fastify/cookie';
+import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { errorHandler } from './errors.ts';
@@ -18,7 +19,10 @@ import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
 import { bossPlugin } from './plugins/external/boss.ts';
 import { dbPlugin, migrateLatest, openDatabase, type Database } from './plugins/external/db.ts';
+import { metricsPlugin } from './plugins/external/metrics.ts';
+import { openApiPlugin } from './plugins/external/openapi.ts';
 import { staticAppPlugin } from './plugins/external/static.ts';
+import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
 import authRoutes from './routes/auth/index.ts';
 import evidenceRoutes from './routes/evidence/index.ts';
 import frameworkRoutes from './routes/frameworks/index.ts';
@@ -85,9 +89,14 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     // Bodies here are small JSON documents.
     bodyLimit: 256 * 1024,
     ajv: { customOptions: { allErrors: true } },
+    requestIdHeader: false,
+    genReqId: requestIdOf,
   });
   app.setErrorHandler(errorHandler);
   recordRoutes(app);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header(REQUEST_ID_HEADER, request.id);
+  });
 
   try {
     await migrateLatest(database);
@@ -109,12 +118,23 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
     if (serveApi) {
       await app.register(fastifyCookie);
+      await app.register(metricsPlugin);
+      await app.register(openApiPlugin);
+      // Limits apply only to routes that ask for one (login): see routes/auth.
+      await app.register(fastifyRateLimit, { global: false });
       await app.register(authPlugin, { jwtSecret: loadJwtSecret(config) });
       await app.register(
         async (api) => {
           await api.register(accessControlPlugin);
           await api.register(healthRoutes, { prefix: '/health' });
-          await api.register(authRoutes, { prefix: '/auth', demoLogin: config.demo ? DEMO_LOGIN : null });
+          await api.register(authRoutes, {
+            prefix: '/auth',
+            demoLogin: config.demo ? DEMO_LOGIN : null,
+            loginAttemptsPerMinute: config.loginAttemptsPerMinute,
+          });
+          api.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
+            app.swagger(),
+          );
           await api.register(meRoutes, { prefix: '/me' });
           await api.register(integrationRoutes, { prefix: '/integrations' });
           await api.register(scanRoutes, { prefix: '/scans' });

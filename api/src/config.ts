@@ -35,6 +35,8 @@ export interface Config {
   /** Directory of the compiled rule bundle and of the framework catalogs (defaults: repository folders). */
   rulesBundleDir?: string;
   frameworksDir?: string;
+  /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
+  loginAttemptsPerMinute: number;
 }
 
 /** The repository root (api/src/../..), so defaults do not depend on the working directory. */
@@ -54,6 +56,14 @@ function parsePort(value: string | undefined, fallback: number, name: string): n
     throw new ConfigError(`${name} must be a port number between 0 and 65535, got "${value}"`);
   }
   return port;
+}
+
+function parsePositiveInt(value: string | undefined, fallback: number, name: string): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
+  return n;
 }
 
 function parseRole(value: string | undefined): ProcessRole {
@@ -90,5 +100,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     demoS3Port: parsePort(env.COMPLYWISE_DEMO_S3_PORT, 0, 'COMPLYWISE_DEMO_S3_PORT'),
     appBuildDir: resolve(env.COMPLYWISE_APP_DIR || resolve(repositoryRoot, 'app', 'build')),
     logLevel: env.LOG_LEVEL || 'info',
+    loginAttemptsPerMinute: parsePositiveInt(
+      env.COMPLYWISE_LOGIN_RATE_LIMIT,
+      10,
+      'COMPLYWISE_LOGIN_RATE_LIMIT',
+    ),
   };
 }

@@ -31,7 +31,7 @@ export type ErrorCode = keyof typeof errorStatus;
 
 /** The JSON body of every error answer. */
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string; details?: unknown };
+  error: { code: ErrorCode; message: string; details?: unknown; request_id?: string };
 }
 
 /** An error meant for the client: its code decides the status, its message is shown as is. */
@@ -56,7 +56,12 @@ export const errorBodySchema = {
     error: {
       type: 'object',
       required: ['code', 'message'],
-      properties: { code: { type: 'string' }, message: { type: 'string' }, details: {} },
+      properties: {
+        code: { type: 'string' },
+        message: { type: 'string' },
+        details: {},
+        request_id: { type: 'string' },
+      },
     },
   },
 } as const;
@@ -127,6 +132,8 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
 /** The Fastify error handler: logs server faults, answers every error in the one JSON shape. */
 export function errorHandler(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const { status, body } = toErrorBody(error);
+  // The id a user can quote to an operator; the same one is in the logs and the x-request-id header.
+  body.error.request_id = request.id;
   if (status >= 500) request.log.error({ err: error }, 'request failed');
   else request.log.info({ code: body.error.code, status }, 'client error');
   return reply.status(status).type('application/json; charset=utf-8').send(body);

@@ -40,6 +40,7 @@ const PUBLIC_ROUTES = [
   'GET /api/auth/demo',
   'GET /api/health/live',
   'GET /api/health/ready',
+  'GET /api/openapi.json',
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'POST /api/auth/refresh',

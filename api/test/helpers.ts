@@ -42,13 +42,18 @@ export interface TestApp {
 /** Builds the app on a fresh database of `backend` with a temporary data dir. */
 export async function startTestApp(
   backend: DatabaseBackend,
-  options: Omit<Partial<AppOptions>, 'logger'> & { logger?: FastifyServerOptions['logger'] } = {},
+  options: Omit<Partial<AppOptions>, 'logger'> & {
+    logger?: FastifyServerOptions['logger'];
+    /** Changes to the test config (kept on the fresh database and data dir). */
+    configOverrides?: Partial<Config>;
+  } = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(join(tmpdir(), 'complywise-api-test-'));
   const testDb = await createTestDatabase(backend);
-  const config = options.config ?? testConfig(dataDir, testDb.databaseUrl);
+  const { configOverrides, ...appOptions } = options;
+  const config = options.config ?? testConfig(dataDir, testDb.databaseUrl, configOverrides);
   const database = await openDatabase(config);
-  const app = await buildApp({ logger: false, ...options, config, database, ownsDatabase: false });
+  const app = await buildApp({ logger: false, ...appOptions, config, database, ownsDatabase: false });
   return {
     app,
     database,

@@ -32,6 +32,7 @@ export const staticAppPlugin = fp<{ root: string }>(
         return reply.header('cache-control', 'no-cache').sendFile('index.html');
       }
       const { status, body } = notFoundBody(request);
+      body.error.request_id = request.id;
       return reply.status(status).send(body);
     });
   },

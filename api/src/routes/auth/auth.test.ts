@@ -65,7 +65,11 @@ describe.each(databaseBackends())('auth on $name', (backend) => {
       expect(response.statusCode).toBe(401);
       expect(response.headers['content-type']).toMatch(/application\/json/);
       expect(response.json()).toEqual({
-        error: { code: 'INVALID_CREDENTIALS', message: 'e-mail or password is wrong' },
+        error: {
+          code: 'INVALID_CREDENTIALS',
+          message: 'e-mail or password is wrong',
+          request_id: response.headers['x-request-id'],
+        },
       });
     }
   });

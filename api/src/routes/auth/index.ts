@@ -62,9 +62,22 @@ const demoSchema = {
 export interface AuthRoutesOptions {
   /** The demo login to show on the login page; null when this server does not run the demo tenant. */
   demoLogin: { email: string; password: string } | null;
+  /** Login attempts per minute for one e-mail from one client address. */
+  loginAttemptsPerMinute: number;
 }
 
-const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { demoLogin }) => {
+/** Rate-limit key of a login: the client address and the e-mail tried (a spray over many e-mails from one
+ * address is limited per e-mail; the per-address cost is bounded by the argon2 concurrency cap). */
+function loginKey(request: FastifyRequest): string {
+  const body = request.body as { email?: unknown } | undefined;
+  const email = typeof body?.email === 'string' ? body.email.trim().toLowerCase() : '';
+  return `${request.ip}|${email}`;
+}
+
+const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (
+  app,
+  { demoLogin, loginAttemptsPerMinute },
+) => {
   // The demo credentials are public by design (printed at start and in the README); only shown when seeded.
   app.get('/demo', { schema: demoSchema, config: { permission: 'public' } }, async () => ({
     demo: demoLogin ? { email: demoLogin.email, password: demoLogin.password } : null,
@@ -72,7 +85,23 @@ const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (app, { demoLogi
 
   app.post<{ Body: { email: string; password: string; tenant_id?: string } }>(
     '/login',
-    { schema: loginSchema, config: { permission: 'public' } },
+    {
+      schema: loginSchema,
+      config: {
+        permission: 'public',
+        rateLimit: {
+          max: loginAttemptsPerMinute,
+          timeWindow: 60_000,
+          // After validation, so the key can include the e-mail.
+          hook: 'preHandler',
+          keyGenerator: loginKey,
+          errorResponseBuilder: (_request, context) =>
+            new ApiError('TOO_MANY_REQUESTS', `too many login attempts: try again in ${context.after}`, {
+              retry_after_seconds: Math.ceil(context.ttl / 1000),
+            }),
+        },
+      },
+    },
     async (request, reply) => {
       const { email, password, tenant_id } = request.body;
       return sendSession(request, reply, await app.auth.login(email, password, tenant_id));
