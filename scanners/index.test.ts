@@ -5,9 +5,10 @@ import {
   startS3FixtureServer,
   type S3FixtureServer,
 } from './aws/fixtures/s3-fixture-server.ts';
-import { ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
+import { startAwsFixtureServer, type AwsFixtureServer } from './aws/fixtures/aws-fixture-server.ts';
+import { AWS_SERVICES, ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
 
-let server: S3FixtureServer | undefined;
+let server: S3FixtureServer | AwsFixtureServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -26,6 +27,41 @@ describe('scanIntegration', () => {
       true,
     );
     expect(server.requests[0]).toMatchObject({ operation: 'ListBuckets', signingRegion: 'eu-west-1' });
+  });
+
+  it('scans every listed AWS service, through an assumed role, when the config lists services', async () => {
+    const aws = await startAwsFixtureServer();
+    server = aws;
+    const outcome = await scanIntegration({
+      provider: 'aws',
+      config: {
+        accountId: '123456789012',
+        region: 'us-east-1',
+        endpoint: aws.url,
+        services: [...AWS_SERVICES],
+        regions: ['us-east-1'],
+        roleArn: 'arn:aws:iam::123456789012:role/ComplyWiseAudit',
+        externalId: 'complywise-demo-external-id',
+      },
+      credentials: { ...DEMO_AWS_CREDENTIALS },
+    });
+    const types = new Set(outcome.resources.map((r) => r.type));
+    expect(types).toEqual(
+      new Set([
+        'aws.s3.bucket',
+        'aws.iam.account',
+        'aws.iam.user',
+        'aws.iam.role',
+        'aws.cloudtrail.trail',
+        'aws.ec2.account',
+        'aws.ec2.security_group',
+        'aws.ec2.volume',
+        'aws.rds.db_instance',
+        'aws.kms.key',
+        'aws.guardduty.detector',
+      ]),
+    );
+    expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });
   });
 
   it('refuses a provider without a scanner, naming it', async () => {

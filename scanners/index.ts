@@ -2,17 +2,37 @@
  * Entry point for the API and the CLI: scan one connected integration, whatever its provider.
  * Only AWS has a scanner so far; any other provider is refused with UNSUPPORTED_PROVIDER.
  */
+import { scanAwsAccount, type AwsServiceName } from './aws/account.ts';
 import { scanS3, type AwsCredentials } from './aws/s3.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 export * from './types.ts';
 export { scanS3, bucketArn, type AwsCredentials, type AwsScanTarget, type S3ScanOptions } from './aws/s3.ts';
+export {
+  AWS_SERVICES,
+  scanAwsAccount,
+  type AwsAccountScanOptions,
+  type AwsAccountTarget,
+  type AwsServiceName,
+} from './aws/account.ts';
 
 /** What an AWS integration stores besides its credentials. */
 export interface AwsIntegrationConfig {
   accountId: string;
+  /** Home region: global calls go there. */
   region: string;
   endpoint?: string;
+  /**
+   * Services to scan (see AWS_SERVICES). When absent only S3 is scanned, as integrations created
+   * before the other services existed expect; new integrations should list the services (all of
+   * AWS_SERVICES by default).
+   */
+  services?: AwsServiceName[];
+  /** Regions to scan; by default every region enabled for the account. */
+  regions?: string[];
+  /** A role to assume through STS before scanning, and the external id its trust policy requires. */
+  roleArn?: string;
+  externalId?: string;
 }
 
 export interface AwsIntegration {
@@ -41,6 +61,21 @@ export async function scanIntegration(
       const { config, credentials } = integration;
       if (!config || !credentials) {
         throw new ScanFailedError('INVALID_CONFIG', 'an AWS integration needs both config and credentials');
+      }
+      if (config.services) {
+        return scanAwsAccount(
+          {
+            accountId: config.accountId,
+            region: config.region,
+            services: config.services,
+            ...(config.regions ? { regions: config.regions } : {}),
+            ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+            ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+            ...(config.externalId ? { externalId: config.externalId } : {}),
+            credentials,
+          },
+          options,
+        );
       }
       return scanS3(
         {

@@ -552,7 +552,7 @@ export interface AwsIamRoleAttributes {
    */
   trusted_federated?: string[];
   /**
-   * Every Allow statement naming an AWS principal requires sts:ExternalId.
+   * At least one Allow statement names an AWS principal, and every such statement requires sts:ExternalId.
    */
   trust_requires_external_id?: boolean;
   /**

@@ -11,6 +11,8 @@ const FATAL_PROVIDER_CODES: Record<string, ScanFailureCode> = {
   InvalidToken: 'INVALID_CREDENTIALS',
   InvalidClientTokenId: 'INVALID_CREDENTIALS',
   UnrecognizedClientException: 'INVALID_CREDENTIALS',
+  // EC2's answer to an unknown access key.
+  AuthFailure: 'INVALID_CREDENTIALS',
   ExpiredToken: 'EXPIRED_CREDENTIALS',
   ExpiredTokenException: 'EXPIRED_CREDENTIALS',
   TokenRefreshRequired: 'EXPIRED_CREDENTIALS',

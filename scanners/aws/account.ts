@@ -1,0 +1,223 @@
+/**
+ * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS
+ * and GuardDuty, optionally through a role assumed with STS (with an external id, as cross-account
+ * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
+ * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
+ */
+import { DescribeRegionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { AssumeRoleCommand, STSClient } from '@aws-sdk/client-sts';
+import type { Resource } from '../../schemas/index.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
+import { ScanFailedError, type ScanOutcome } from '../types.ts';
+import { AwsScanContext, type AwsContextOptions } from './aws-context.ts';
+import { describeAccessKey, safeErrorMessage } from './aws-errors.ts';
+import { scanIam } from './iam.ts';
+import {
+  scanDbInstances,
+  scanEc2Account,
+  scanGuardDuty,
+  scanKmsKeys,
+  scanSecurityGroups,
+  scanTrails,
+  scanVolumes,
+} from './regional.ts';
+import { scanS3, type AwsCredentials } from './s3.ts';
+
+/** The services an AWS integration can scan; `services` in its config picks among them. */
+export const AWS_SERVICES = ['s3', 'iam', 'cloudtrail', 'ec2', 'rds', 'kms', 'guardduty'] as const;
+export type AwsServiceName = (typeof AWS_SERVICES)[number];
+
+export interface AwsAccountTarget {
+  accountId: string;
+  /** Home region: where global calls (IAM, STS, DescribeRegions, ListBuckets) are sent. */
+  region: string;
+  /** Regions to scan; by default every region enabled for the account (ec2:DescribeRegions). */
+  regions?: string[];
+  /** Services to scan; by default all of AWS_SERVICES. */
+  services?: readonly AwsServiceName[];
+  endpoint?: string;
+  credentials: AwsCredentials;
+  /** A role to assume before scanning (cross-account audit role). */
+  roleArn?: string;
+  /** The external id the role's trust policy requires. */
+  externalId?: string;
+}
+
+export interface AwsAccountScanOptions extends AwsContextOptions {
+  /** Service-and-region tasks run at the same time (the per-integration concurrency cap). */
+  concurrency?: number;
+}
+
+const DEFAULT_CONCURRENCY = 4;
+const REGIONAL: Partial<
+  Record<AwsServiceName, ((ctx: AwsScanContext, region: string) => Promise<Resource[]>)[]>
+> = {
+  ec2: [scanEc2Account, scanSecurityGroups, scanVolumes],
+  rds: [scanDbInstances],
+  kms: [scanKmsKeys],
+  guardduty: [scanGuardDuty],
+  cloudtrail: [scanTrails],
+};
+
+/** Scans the account; rejects with ScanFailedError only when the scan cannot proceed at all. */
+export async function scanAwsAccount(
+  target: AwsAccountTarget,
+  options: AwsAccountScanOptions = {},
+): Promise<ScanOutcome> {
+  assertValidAccountTarget(target);
+  const services = new Set(target.services ?? AWS_SERVICES);
+  const ctx = new AwsScanContext(target.accountId, { ...target.credentials }, target.endpoint, options);
+  try {
+    if (target.roleArn) {
+      ctx.setPhase('assuming_role');
+      ctx.useCredentials(await assumeRole(ctx, target));
+    }
+    const resources: Resource[] = [];
+    const errorsBefore = ctx.errors;
+    let s3Errors: ScanOutcome['errors'] = [];
+    if (services.has('s3')) {
+      ctx.setPhase('scanning_s3');
+      const s3 = await scanS3Safely(ctx, target);
+      resources.push(...s3.resources);
+      s3Errors = s3.errors;
+    }
+    if (services.has('iam')) {
+      ctx.setPhase('scanning_iam');
+      resources.push(...(await scanIam(ctx)));
+    }
+    const regionalServices = [...services].flatMap((s) => REGIONAL[s] ?? []);
+    if (regionalServices.length > 0) {
+      const regions = await enabledRegions(ctx, target);
+      ctx.setPhase('scanning_regions');
+      const tasks = regions.flatMap((region) => regionalServices.map((scan) => () => scan(ctx, region)));
+      const found = await mapWithConcurrency(tasks, options.concurrency ?? DEFAULT_CONCURRENCY, (task) =>
+        task(),
+      );
+      resources.push(...found.flat());
+    }
+    ctx.setPhase('done');
+    return { resources, errors: [...s3Errors, ...errorsBefore], progress: ctx.snapshot() };
+  } finally {
+    ctx.close();
+  }
+}
+
+/** S3 through its own scanner; a refused ListBuckets there only loses S3, not the whole account scan. */
+async function scanS3Safely(
+  ctx: AwsScanContext,
+  target: AwsAccountTarget,
+): Promise<Pick<ScanOutcome, 'resources' | 'errors'>> {
+  let last = { calls_made: 0, resources_collected: 0, errors: 0 };
+  try {
+    const outcome = await scanS3(
+      {
+        accountId: target.accountId,
+        region: target.region,
+        ...(target.endpoint ? { endpoint: target.endpoint } : {}),
+        credentials: ctx.currentCredentials,
+      },
+      {
+        ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
+        ...(ctx.options.now ? { now: ctx.options.now } : {}),
+        onProgress: (p) => {
+          last = { calls_made: p.calls_made, resources_collected: p.resources_collected, errors: p.errors };
+          ctx.setExternal(last);
+        },
+      },
+    );
+    return outcome;
+  } catch (error) {
+    if (
+      error instanceof ScanFailedError &&
+      (error.code === 'PERMISSION_DENIED' || error.code === 'PROVIDER_ERROR')
+    ) {
+      const s3Error = {
+        provider: 'aws',
+        operation: 's3:ListBuckets',
+        resource_id: null,
+        code: error.code === 'PERMISSION_DENIED' ? 'AccessDenied' : 'ProviderError',
+        message: error.message,
+        missing_permission: error.missingPermission,
+      };
+      ctx.setExternal({ ...last, resources_collected: 0, errors: last.errors + 1 });
+      return { resources: [], errors: [s3Error] };
+    }
+    throw error;
+  }
+}
+
+/** AssumeRole with the external id; a refusal ends the scan, naming the role and what to check. */
+async function assumeRole(ctx: AwsScanContext, target: AwsAccountTarget): Promise<AwsCredentials> {
+  const client = ctx.client('sts', target.region, (settings) => new STSClient(settings));
+  const result = await ctx.call('sts:AssumeRole', (abortSignal) =>
+    client.send(
+      new AssumeRoleCommand({
+        RoleArn: target.roleArn,
+        RoleSessionName: 'complywise-scan',
+        ...(target.externalId ? { ExternalId: target.externalId } : {}),
+        DurationSeconds: 3600,
+      }),
+      { abortSignal },
+    ),
+  );
+  if (!result.ok) {
+    const detail = safeErrorMessage(result.error, ctx.redactedSecrets);
+    if (result.code === 'AccessDenied') {
+      throw new ScanFailedError(
+        'PERMISSION_DENIED',
+        `the ${describeAccessKey(target.credentials.accessKeyId)} may not assume ${target.roleArn ?? ''}: allow sts:AssumeRole for it and check that the role's trust policy names this principal and external id. AWS said: ${detail}`,
+        { cause: result.error, missingPermission: 'sts:AssumeRole' },
+      );
+    }
+    throw new ScanFailedError('PROVIDER_ERROR', `AssumeRole failed (${result.code}): ${detail}`, {
+      cause: result.error,
+    });
+  }
+  const c = result.value.Credentials;
+  if (!c?.AccessKeyId || !c.SecretAccessKey) {
+    throw new ScanFailedError('PROVIDER_ERROR', 'AssumeRole answered without credentials');
+  }
+  return {
+    accessKeyId: c.AccessKeyId,
+    secretAccessKey: c.SecretAccessKey,
+    ...(c.SessionToken ? { sessionToken: c.SessionToken } : {}),
+  };
+}
+
+/** The configured regions, else the account's enabled ones; the home region alone when that call is refused. */
+async function enabledRegions(ctx: AwsScanContext, target: AwsAccountTarget): Promise<string[]> {
+  if (target.regions && target.regions.length > 0) return [...target.regions];
+  ctx.setPhase('listing_regions');
+  const client = ctx.client('ec2', target.region, (settings) => new EC2Client(settings));
+  const listed = await ctx.call('ec2:DescribeRegions', (abortSignal) =>
+    client.send(new DescribeRegionsCommand({ AllRegions: false }), { abortSignal }),
+  );
+  if (!listed.ok) {
+    ctx.recordFailure('ec2:DescribeRegions', 'ec2:DescribeRegions', null, listed);
+    return [target.region];
+  }
+  const names = (listed.value.Regions ?? []).map((r) => r.RegionName ?? '').filter(Boolean);
+  return names.length > 0 ? names.sort() : [target.region];
+}
+
+const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
+
+function assertValidAccountTarget(target: AwsAccountTarget): void {
+  const problems: string[] = [];
+  if (!/^\d{12}$/.test(target?.accountId ?? '')) problems.push('accountId must be 12 digits');
+  if (!REGION.test(target?.region ?? ''))
+    problems.push('region must be an AWS region code such as eu-west-1');
+  for (const r of target?.regions ?? [])
+    if (!REGION.test(r)) problems.push(`regions: ${JSON.stringify(r)} is not an AWS region code`);
+  for (const s of target?.services ?? []) {
+    if (!(AWS_SERVICES as readonly string[]).includes(s))
+      problems.push(`services: ${JSON.stringify(s)} is not one of ${AWS_SERVICES.join(', ')}`);
+  }
+  if (target?.roleArn !== undefined && !/^arn:aws[a-z-]*:iam::\d{12}:role\/.+$/.test(target.roleArn)) {
+    problems.push('roleArn must be an IAM role ARN');
+  }
+  if (!target?.credentials?.accessKeyId) problems.push('credentials.accessKeyId is required');
+  if (!target?.credentials?.secretAccessKey) problems.push('credentials.secretAccessKey is required');
+  if (problems.length > 0)
+    throw new ScanFailedError('INVALID_CONFIG', `invalid AWS scan target: ${problems.join('; ')}`);
+}
