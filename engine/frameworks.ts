@@ -3,6 +3,7 @@
  * (frameworks/<id>/<version>.yaml), validates them against their JSON Schemas and each other, and joins the
  * rule → control links from the bundle catalog. Every problem is reported as file:line.
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -63,12 +64,34 @@ async function frameworkFiles(dir: string): Promise<string[]> {
 
 /**
  * Loads and cross-checks the UCF controls and framework catalogs under `dir`. Throws a SourceError listing
- * every problem (schema, duplicate ids, unknown frameworks or requirements in mappings).
+ * every problem (schema, duplicate ids, unknown frameworks or requirements in mappings, parent cycles, bad
+ * links). Results are cached by content, so the returned objects are shared: treat them as read-only.
  */
 export async function loadFrameworkDefinitions(
   dir: string = DEFAULT_FRAMEWORKS_DIR,
 ): Promise<FrameworkDefinitions> {
   const root = isAbsolute(dir) ? dir : resolve(dir);
+  // Parsing and validating the catalogs takes a few hundred milliseconds; the API and the scan worker ask for
+  // them again and again. The same bytes give the same result, so validate once per distinct content.
+  const files = [...(await frameworkFiles(root)), join(root, 'ucf', 'controls.yaml')];
+  const hash = createHash('sha256').update(root);
+  for (const file of files) {
+    hash.update(`\0${file}\0`);
+    if (existsSync(file)) hash.update(await readFile(file));
+  }
+  const key = hash.digest('hex');
+  const cached = definitionsCache.get(key);
+  if (cached) return cached;
+  const definitions = await readFrameworkDefinitions(root);
+  definitionsCache.set(key, definitions);
+  if (definitionsCache.size > 8) definitionsCache.delete(definitionsCache.keys().next().value!);
+  return definitions;
+}
+
+/** Validated definitions by content hash (see loadFrameworkDefinitions). Callers must not mutate them. */
+const definitionsCache = new Map<string, FrameworkDefinitions>();
+
+async function readFrameworkDefinitions(root: string): Promise<FrameworkDefinitions> {
   const problems = new ProblemList();
   const frameworks: { src: YamlSource; data: FrameworkCatalog }[] = [];
 

@@ -22,7 +22,11 @@ export function rulesByControl(frameworks: Frameworks): Map<string, string[]> {
  */
 export function evaluateControls(findings: readonly Finding[], frameworks: Frameworks): ControlResult[] {
   const byRule = new Map<string, Finding[]>();
-  for (const f of findings) byRule.set(f.rule_id, [...(byRule.get(f.rule_id) ?? []), f]);
+  for (const f of findings) {
+    const list = byRule.get(f.rule_id);
+    if (list) list.push(f);
+    else byRule.set(f.rule_id, [f]);
+  }
   const rules = rulesByControl(frameworks);
   return frameworks.controls.map((control) => {
     const rule_ids = rules.get(control.id) ?? [];

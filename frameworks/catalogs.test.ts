@@ -142,3 +142,49 @@ describe('framework catalogs', () => {
     }
   });
 });
+
+describe('the Unified Control Framework', () => {
+  it('has 150-250 common controls grouped by domain, keeping the ids rules already use', () => {
+    const { controls } = definitions;
+    expect(controls.length).toBeGreaterThanOrEqual(150);
+    expect(controls.length).toBeLessThanOrEqual(250);
+    expect(controls.slice(0, 2).map((c) => c.id)).toEqual(['UCF-DP-01', 'UCF-DP-02']);
+    expect(new Set(controls.map((c) => c.domain)).size).toBeGreaterThanOrEqual(15);
+  });
+
+  it('gives every mapping a rationale and a provenance, and every manual control the evidence it needs', () => {
+    for (const control of definitions.controls) {
+      if (!control.automated) expect(control.evidence?.length, control.id).toBeGreaterThan(0);
+      expect(control.mappings.length, control.id).toBeGreaterThan(0);
+      for (const m of control.mappings) {
+        expect(m.rationale.length, `${control.id} → ${m.requirement}`).toBeGreaterThan(10);
+        expect(m.provenance, `${control.id} → ${m.requirement}`).toBeTruthy();
+      }
+    }
+  });
+
+  it('maps every requirement of every catalog except the HITRUST privacy references (13.x), which need the licensed text', () => {
+    const mapped = new Set(
+      definitions.controls.flatMap((c) =>
+        c.mappings.map((m) => `${m.framework}@${m.framework_version}/${m.requirement}`),
+      ),
+    );
+    const unmapped = definitions.frameworks.flatMap((fw) =>
+      fw.requirements
+        .filter(
+          (r) =>
+            !r.out_of_scope &&
+            !mapped.has(`${fw.id}@${fw.version}/${r.id}`) &&
+            !(r.links ?? []).some(
+              (l) =>
+                l.relationship === 'equal' &&
+                mapped.has(`${l.framework}@${l.framework_version}/${l.requirement}`),
+            ),
+        )
+        .map((r) => `${fw.id}/${r.id}`),
+    );
+    expect(unmapped).toEqual(
+      Array.from({ length: 21 }, (_, i) => `hitrust-csf/13.${String.fromCharCode(97 + i)}`),
+    );
+  });
+});

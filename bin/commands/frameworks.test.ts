@@ -110,11 +110,14 @@ describe('complywise frameworks lint', () => {
   it('fails with file:line on a mapped requirement marked out of scope and a manual control without evidence', async () => {
     const dir = await copyOfFrameworks();
     const soc2 = (await dir.read('soc2/2017.yaml')).replace(
-      "  - id: 'CC6.1'\n",
-      "  - id: 'CC6.1'\n    out_of_scope: 'Handled elsewhere'\n",
+      '  - id: CC6.1\n',
+      '  - id: CC6.1\n    out_of_scope: Handled elsewhere\n',
     );
     const soc2File = await dir.write('soc2/2017.yaml', soc2);
-    const ucf = (await dir.read('ucf/controls.yaml')).replace('automated: true', 'automated: false');
+    const ucf = (await dir.read('ucf/controls.yaml')).replace(
+      'automated: true\n    evidence:\n      - Encryption settings of data stores\n',
+      'automated: false\n',
+    );
     const ucfFile = await dir.write('ucf/controls.yaml', ucf);
     const out = await run('frameworks', 'lint', '--frameworks-dir', dir.path);
     expect(out.code).toBe(EXIT.INVALID);
@@ -129,8 +132,8 @@ describe('complywise frameworks lint', () => {
   it('reports load problems (a parent cycle) as file:line and exits 1', async () => {
     const dir = await copyOfFrameworks();
     const text = (await dir.read('pci-dss/4.0.1.yaml')).replace(
-      "  - id: '1'\n    title: 'Network security controls'\n",
-      "  - id: '1'\n    title: 'Network security controls'\n    parent: '1'\n",
+      "  - id: '1'\n    title: Network security controls\n",
+      "  - id: '1'\n    title: Network security controls\n    parent: '1'\n",
     );
     const file = await dir.write('pci-dss/4.0.1.yaml', text);
     const out = await run('frameworks', 'lint', '--frameworks-dir', dir.path);
