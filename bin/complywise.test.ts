@@ -50,7 +50,7 @@ describe('complywise rules', () => {
     const built = await run('rules', 'build', '--rules-dir', copy.rules, '--out', out);
     expect(built.code).toBe(EXIT.OK);
     expect(built.stdout).toMatch(
-      /^built 2 rules into .*dist \(revision [0-9a-f]{64}, OPA \d+\.\d+\.\d+\)\n$/,
+      /^built \d+ rules into .*dist \(revision [0-9a-f]{64}, OPA \d+\.\d+\.\d+\)\n$/,
     );
     expect(await copy.read('dist/catalog.json')).toBe(
       await readFile(join(DEFAULT_BUNDLE_DIR, 'catalog.json'), 'utf8'),
@@ -76,7 +76,7 @@ describe('complywise rules', () => {
     const unknown = await run('rules', 'explain', 'CW-NOPE-001');
     expect(unknown.code).toBe(EXIT.USAGE);
     expect(unknown.stderr).toMatch(
-      /^error UNKNOWN_RULE: no rule CW-NOPE-001; known rules: CW-AWS-S3-001, CW-AWS-S3-002/,
+      /^error UNKNOWN_RULE: no rule CW-NOPE-001; known rules: .*CW-AWS-S3-001, CW-AWS-S3-002/,
     );
     expect((await run('rules', 'frobnicate')).code).toBe(EXIT.USAGE);
   });

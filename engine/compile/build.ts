@@ -260,7 +260,22 @@ async function actualStatus(
   }
 }
 
-async function opaTest(opa: string, buildDir: string, stage: Stage): Promise<void> {
+/** The outcome of one test `opa test` ran: a fixture test (with its rule and fixture) or a hand-written one. */
+export interface RuleTestResult {
+  /** The rule the test belongs to (null for a test OPA reports outside any rule). */
+  rule_id: string | null;
+  test: string;
+  /** Where to look: the fixture file, or the hand-written test file. */
+  file: string;
+  line: number;
+  passed: boolean;
+  /** For a fixture: the status its folder promises, and the one the rule gave when it failed. */
+  expected?: string;
+  actual?: string;
+  message?: string;
+}
+
+async function runFixtureTests(opa: string, buildDir: string, stage: Stage): Promise<RuleTestResult[]> {
   const r = await runOpa(opa, ['test', '--format', 'json', '--timeout', '60s', 'src', 'tests'], {
     cwd: buildDir,
   });
@@ -275,29 +290,63 @@ async function opaTest(opa: string, buildDir: string, stage: Stage): Promise<voi
   } catch {
     throw new EngineError(ERROR_CODES.OPA_FAILED, `opa test failed: ${(r.stderr || r.stdout).trim()}`);
   }
-  const problems = new ProblemList();
-  for (const t of results.filter((t) => t.fail || t.error)) {
+  if (r.code !== 0 && !results.some((t) => t.fail || t.error)) {
+    throw new EngineError(ERROR_CODES.OPA_FAILED, `opa test failed: ${(r.stderr || r.stdout).trim()}`);
+  }
+  const out: RuleTestResult[] = [];
+  for (const t of results) {
     const staged = t.location?.file ?? '';
     const origin = stage.origins.get(staged);
+    const passed = !t.fail && !t.error;
     const detail = t.error?.message ? `: ${t.error.message}` : '';
-    if (origin?.kind === 'fixtures') {
-      const fixture = origin.tests.get(t.name);
-      if (fixture) {
-        const got = await actualStatus(opa, buildDir, origin.rule, fixture);
-        problems.add(
-          ERROR_CODES.REGO_TEST_FAILED,
-          fixture.file,
-          1,
-          `${origin.rule.id} should decide ${fixture.expected} for this fixture, but decides ${got}${detail}`,
-        );
-        continue;
-      }
+    const fixture = origin?.kind === 'fixtures' ? origin.tests.get(t.name) : undefined;
+    if (origin?.kind === 'fixtures' && fixture) {
+      const actual = passed ? fixture.expected : await actualStatus(opa, buildDir, origin.rule, fixture);
+      out.push({
+        rule_id: origin.rule.id,
+        test: t.name,
+        file: fixture.file,
+        line: 1,
+        passed,
+        expected: fixture.expected,
+        actual,
+        ...(passed
+          ? {}
+          : {
+              message: `${origin.rule.id} should decide ${fixture.expected} for this fixture, but decides ${actual}${detail}`,
+            }),
+      });
+      continue;
     }
     const file = origin?.kind === 'copy' ? origin.file : join(buildDir, staged);
-    problems.add(ERROR_CODES.REGO_TEST_FAILED, file, t.location?.row ?? 1, `${t.name} failed${detail}`);
+    const rule = ruleOfFile(stage, file);
+    out.push({
+      rule_id: rule,
+      test: t.name,
+      file,
+      line: t.location?.row ?? 1,
+      passed,
+      ...(passed ? {} : { message: `${t.name} failed${detail}` }),
+    });
   }
-  if (problems.empty && r.code !== 0) {
-    throw new EngineError(ERROR_CODES.OPA_FAILED, `opa test failed: ${(r.stderr || r.stdout).trim()}`);
+  return out;
+}
+
+/** The id of the rule whose folder holds `file`, from the staged rule sources. */
+function ruleOfFile(stage: Stage, file: string): string | null {
+  for (const origin of stage.origins.values()) {
+    if ((origin.kind === 'dsl' || origin.kind === 'glue' || origin.kind === 'fixtures') && origin.rule) {
+      if (file.startsWith(`${origin.rule.dir}/`)) return origin.rule.id;
+    }
+  }
+  return null;
+}
+
+async function opaTest(opa: string, buildDir: string, stage: Stage): Promise<void> {
+  const problems = new ProblemList();
+  for (const t of await runFixtureTests(opa, buildDir, stage)) {
+    if (!t.passed)
+      problems.add(ERROR_CODES.REGO_TEST_FAILED, t.file, t.line, t.message ?? `${t.test} failed`);
   }
   problems.throwIfAny();
 }
@@ -335,11 +384,18 @@ function catalogOf(rules: RuleSource[], revision: string, version: string): Cata
   return { format: CATALOG_FORMAT, revision, opa_version: version, types, rules: catalogRules };
 }
 
-/**
- * Compiles the rules into a bundle in memory, staging its work in `buildDir`. Throws a SourceError listing
- * file:line problems, or an EngineError when OPA itself fails.
- */
-export async function compileBundle(options: BuildOptions = {}): Promise<BuildOutput> {
+/** Sources validated, compiled to Rego and staged in the build folder, ready for OPA. */
+interface Prepared {
+  opa: string;
+  version: string;
+  buildDir: string;
+  rules: RuleSource[];
+  stage: Stage;
+  full: Capabilities;
+  capabilities: string;
+}
+
+async function prepare(options: BuildOptions): Promise<Prepared> {
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   const opa = options.opa ?? (await resolveOpa());
   const version = await opaVersion(opa);
@@ -354,7 +410,43 @@ export async function compileBundle(options: BuildOptions = {}): Promise<BuildOu
   // Generated modules are written roughly formatted; opa fmt makes them canonical (and readable).
   await runOpaOk(opa, ['fmt', '-w', 'src', 'tests'], { cwd: buildDir });
   for (const path of stage.files.keys()) stage.files.set(path, await readFile(join(buildDir, path), 'utf8'));
+  return { opa, version, buildDir, rules, stage, full, capabilities };
+}
 
+/**
+ * Lints the rules without building: metadata, fixtures, DSL, formatting, the Rego contract and
+ * `opa check --strict` against the wasm capabilities. Returns every problem (empty when clean); throws only
+ * when OPA itself fails.
+ */
+export async function lintRules(
+  options: BuildOptions = {},
+): Promise<{ rules: number; problems: SourceProblem[] }> {
+  try {
+    const p = await prepare(options);
+    await opaCheck(p.opa, p.buildDir, p.stage, p.full);
+    return { rules: p.rules.length, problems: [] };
+  } catch (e) {
+    if (e instanceof SourceError) return { rules: 0, problems: e.problems };
+    throw e;
+  }
+}
+
+/**
+ * Runs every rule's tests (fixtures and hand-written *_test.rego) with `opa test`, after lint. Throws a
+ * SourceError when the rules do not lint; otherwise returns one result per test, passed or not.
+ */
+export async function testRules(options: BuildOptions = {}): Promise<RuleTestResult[]> {
+  const p = await prepare(options);
+  await opaCheck(p.opa, p.buildDir, p.stage, p.full);
+  return runFixtureTests(p.opa, p.buildDir, p.stage);
+}
+
+/**
+ * Compiles the rules into a bundle in memory, staging its work in `buildDir`. Throws a SourceError listing
+ * file:line problems, or an EngineError when OPA itself fails.
+ */
+export async function compileBundle(options: BuildOptions = {}): Promise<BuildOutput> {
+  const { opa, version, buildDir, rules, stage, full, capabilities } = await prepare(options);
   await opaCheck(opa, buildDir, stage, full);
   await opaTest(opa, buildDir, stage);
 

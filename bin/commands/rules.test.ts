@@ -1,0 +1,253 @@
+/**
+ * `complywise rules lint | test | inspect | history | diff | new` through main(), against real OPA and real git;
+ * SARIF output validated against the official SARIF 2.1.0 schema.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyOfRules, type TempDir } from '../../engine/testing.ts';
+import { EXIT, main } from '../complywise.ts';
+
+const SARIF_SCHEMA = '/work/shared/reference/sarif/sarif-schema-2.1.0.json';
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+
+/** The official schema is draft-04 (no exclusiveMinimum/Maximum used): `id` becomes `$id` for Ajv's draft-07. */
+function sarifValidator(): ValidateFunction {
+  const schema = JSON.parse(readFileSync(SARIF_SCHEMA, 'utf8')) as Record<string, unknown>;
+  const { id, $schema: _draft, ...rest } = schema;
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile({ ...rest, $id: String(id) });
+}
+
+async function run(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(argv, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s) });
+  return { code, stdout, stderr };
+}
+
+let copy: TempDir & { rules: string };
+const git = (...args: string[]) =>
+  execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
+    cwd: copy.path,
+    encoding: 'utf8',
+  });
+
+beforeAll(async () => {
+  copy = await copyOfRules();
+});
+afterAll(async () => {
+  await copy.remove();
+});
+
+describe.skipIf(!existsSync(SARIF_SCHEMA))('SARIF output', () => {
+  it('rules test on the repository: every test passes, exit 0, valid SARIF with one pass result per test', async () => {
+    const r = await run('rules', 'test', '--format', 'sarif');
+    expect(r.code).toBe(EXIT.OK);
+    const log = JSON.parse(r.stdout);
+    const validate = sarifValidator();
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    const results = log.runs[0].results as { kind: string; ruleId: string }[];
+    expect(results.length).toBeGreaterThan(100);
+    expect(new Set(results.map((x) => x.kind))).toEqual(new Set(['pass']));
+    expect(results.map((x) => x.ruleId)).toContain('CW-AWS-EC2-001');
+  });
+
+  it('rules test and lint on broken rules: exit 1, the failure at the fixture, valid SARIF', async () => {
+    // A fixture in the wrong folder, and a DSL typo in another rule.
+    const good = 'aws/rds/not-public/fixtures/good/private.json';
+    const text = await copy.read(`rules/${good}`);
+    await copy.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, text);
+    const test = await run('rules', 'test', '--rules-dir', copy.rules, '--format', 'sarif');
+    expect(test.code).toBe(EXIT.INVALID);
+    const log = JSON.parse(test.stdout);
+    const validate = sarifValidator();
+    expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+    const failed = (
+      log.runs[0].results as { kind: string; message: { text: string }; locations: unknown[] }[]
+    ).filter((x) => x.kind === 'fail');
+    expect(failed).toHaveLength(1);
+    expect(failed[0]!.message.text).toBe(
+      'CW-AWS-RDS-002 should decide fail for this fixture, but decides pass',
+    );
+    expect(JSON.stringify(failed[0]!.locations)).toContain(
+      'rules/aws/rds/not-public/fixtures/bad/private.json',
+    );
+
+    const json = await run(
+      'rules',
+      'test',
+      '--rules-dir',
+      copy.rules,
+      '--format',
+      'json',
+      '--rule',
+      'CW-AWS-RDS-002',
+    );
+    expect(json.code).toBe(EXIT.INVALID);
+    expect(
+      JSON.parse(json.stdout)
+        .tests.map((t: { passed: boolean }) => t.passed)
+        .sort(),
+    ).toEqual([false, true, true]);
+
+    const yaml = await copy.read('rules/aws/kms/key-rotation/rule.yaml');
+    await copy.write(
+      'rules/aws/kms/key-rotation/rule.yaml',
+      yaml.replace('equals: CUSTOMER', 'equal: CUSTOMER'),
+    );
+    const lint = await run('rules', 'lint', '--rules-dir', copy.rules, '--format', 'sarif');
+    expect(lint.code).toBe(EXIT.INVALID);
+    const lintLog = JSON.parse(lint.stdout);
+    expect(validate(lintLog), JSON.stringify(validate.errors)).toBe(true);
+    expect(lintLog.runs[0].results).toEqual([
+      expect.objectContaining({
+        ruleId: 'DSL_UNKNOWN_OPERATOR',
+        level: 'error',
+        locations: [
+          {
+            physicalLocation: {
+              artifactLocation: {
+                uri: expect.stringMatching(/aws\/kms\/key-rotation\/rule\.yaml$/),
+                uriBaseId: 'REPO_ROOT',
+              },
+              region: { startLine: yaml.split('\n').findIndex((l) => l.includes('equals: CUSTOMER')) + 1 },
+            },
+          },
+        ],
+      }),
+    ]);
+    const text2 = await run('rules', 'lint', '--rules-dir', copy.rules);
+    expect(text2.code).toBe(EXIT.INVALID);
+    expect(text2.stderr).toMatch(
+      /key-rotation\/rule\.yaml:\d+: check\.when\.all_of\[0\]: unknown operator 'equal'/,
+    );
+    await copy.write('rules/aws/kms/key-rotation/rule.yaml', yaml);
+    await copy.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, '');
+    execFileSync('rm', [join(copy.rules, 'aws/rds/not-public/fixtures/bad/private.json')]);
+    expect((await run('rules', 'lint', '--rules-dir', copy.rules, '--format', 'json')).code).toBe(EXIT.OK);
+  });
+});
+
+describe('rules inspect, history, diff, new', () => {
+  it('inspect shows metadata, hash and parameter defaults; an unknown id is a usage error', async () => {
+    const r = await run('rules', 'inspect', 'CW-AWS-IAM-005', '--format', 'json');
+    expect(r.code).toBe(EXIT.OK);
+    const rule = JSON.parse(r.stdout);
+    expect(rule).toMatchObject({
+      id: 'CW-AWS-IAM-005',
+      kind: 'dsl',
+      parameter_defaults: { max_key_age_days: 90 },
+    });
+    expect(rule.hash).toMatch(/^[0-9a-f]{64}$/);
+    const unknown = await run('rules', 'inspect', 'CW-NOPE-001');
+    expect(unknown.code).toBe(EXIT.USAGE);
+    expect(unknown.stderr).toMatch(/^error UNKNOWN_RULE: no rule CW-NOPE-001; known rules: /);
+    expect((await run('rules', 'inspect', 'CW-AWS-IAM-005', '--format', 'xml')).code).toBe(EXIT.USAGE);
+  });
+
+  it('history lists each committed version with its content hash, and diff compares versions', async () => {
+    git('init', '-q');
+    git('add', '.');
+    git('commit', '-q', '-m', 'first');
+    const file = 'rules/aws/rds/not-public/rule.yaml';
+    const before = await copy.read(file);
+    await copy.write(
+      file,
+      before.replace('version: 1.0.0', 'version: 1.1.0').replace('severity: critical', 'severity: high'),
+    );
+    git('commit', '-q', '-am', 'lower severity');
+    const history = await run(
+      'rules',
+      'history',
+      'CW-AWS-RDS-002',
+      '--rules-dir',
+      copy.rules,
+      '--format',
+      'json',
+    );
+    expect(history.code).toBe(EXIT.OK);
+    const versions = JSON.parse(history.stdout) as { version: string; hash: string; subject: string }[];
+    expect(versions.map((v) => [v.version, v.subject])).toEqual([
+      ['1.1.0', 'lower severity'],
+      ['1.0.0', 'first'],
+    ]);
+    const inspect = JSON.parse(
+      (await run('rules', 'inspect', 'CW-AWS-RDS-002', '--rules-dir', copy.rules, '--format', 'json')).stdout,
+    );
+    expect(versions[0]!.hash).toBe(inspect.hash);
+    expect(versions[1]!.hash).not.toBe(inspect.hash);
+
+    const diff = await run('rules', 'diff', 'CW-AWS-RDS-002', '1.0.0', '1.1.0', '--rules-dir', copy.rules);
+    expect(diff.code).toBe(EXIT.OK);
+    expect(diff.stdout).toContain('-version: 1.0.0\n+version: 1.1.0');
+    expect(diff.stdout).toContain('-severity: critical\n+severity: high');
+    const missing = await run('rules', 'diff', 'CW-AWS-RDS-002', '0.9.0', '--rules-dir', copy.rules);
+    expect(missing.code).toBe(EXIT.USAGE);
+    expect(missing.stderr).toContain('the rule never had version 0.9.0 (versions: 1.1.0, 1.0.0)');
+  });
+
+  it('new scaffolds a package that lints, and refuses to overwrite or reuse an id', async () => {
+    const created = await run(
+      'rules',
+      'new',
+      'aws/s3/bucket-tagged',
+      '--id',
+      'CW-AWS-S3-090',
+      '--type',
+      'aws.s3.bucket',
+      '--rules-dir',
+      copy.rules,
+    );
+    expect(created.code).toBe(EXIT.OK);
+    expect(await copy.read('rules/aws/s3/bucket-tagged/rule.yaml')).toContain('id: CW-AWS-S3-090');
+    expect(existsSync(join(copy.rules, 'aws/s3/bucket-tagged/fixtures/bad/non-compliant.json'))).toBe(true);
+    const again = await run(
+      'rules',
+      'new',
+      'aws/s3/bucket-tagged',
+      '--id',
+      'CW-AWS-S3-091',
+      '--type',
+      'aws.s3.bucket',
+      '--rules-dir',
+      copy.rules,
+    );
+    expect(again.code).toBe(EXIT.USAGE);
+    const reused = await run(
+      'rules',
+      'new',
+      'aws/s3/other',
+      '--id',
+      'CW-AWS-S3-001',
+      '--type',
+      'aws.s3.bucket',
+      '--rules-dir',
+      copy.rules,
+    );
+    expect(reused).toMatchObject({
+      code: EXIT.USAGE,
+      stderr: 'error: rule id CW-AWS-S3-001 is already used\n',
+    });
+    // The scaffold is a valid package; its placeholder check fails its fixtures until it is written.
+    const test = await run(
+      'rules',
+      'test',
+      '--rules-dir',
+      copy.rules,
+      '--rule',
+      'CW-AWS-S3-090',
+      '--format',
+      'json',
+    );
+    expect(test.code).toBe(EXIT.INVALID);
+    expect(JSON.parse(test.stdout).tests.map((t: { actual: string }) => t.actual)).toEqual([
+      'error',
+      'error',
+    ]);
+  });
+});
