@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   UNMAPPED_REQUIREMENT: 'UNMAPPED_REQUIREMENT',
   /** A requirement is marked out of scope and mapped at the same time. */
   MAPPING_CONFLICT: 'MAPPING_CONFLICT',
+  /** A file given to `frameworks import` is not what it should be (not OSCAL, a CSV without the mapped columns). */
+  IMPORT_INVALID: 'IMPORT_INVALID',
   /** A DSL expression uses an operator the compiler does not know. */
   DSL_UNKNOWN_OPERATOR: 'DSL_UNKNOWN_OPERATOR',
   /** A DSL expression is malformed (wrong operand, bad path, empty list...). */

@@ -190,3 +190,46 @@ describe('complywise frameworks coverage', () => {
     });
   });
 });
+
+describe('complywise frameworks import', () => {
+  const csf = join(
+    process.env.COMPLYWISE_REFERENCE_DIR ?? new URL('../../../shared/reference/', import.meta.url).pathname,
+    'oscal/NIST_CSF_v2.0_catalog.xml',
+  );
+
+  it('reports a dry-run overlay of the real NIST CSF 2.0 OSCAL catalog, as text and JSON', async () => {
+    const text = await run('frameworks', 'import', csf, '--framework', 'nist-csf@2.0', '--dry-run');
+    expect(text.code).toBe(EXIT.OK);
+    expect(text.stdout).toMatch(
+      /^nist-csf 2\.0: 106 requirements got official text\n0 catalog requirements have no text in the file\n91 ids in the file match nothing in the catalog: ID\.AM-06, ID\.BE, .*\(71 more\)\ndry run: nothing written\n$/,
+    );
+    const json = await run(
+      'frameworks',
+      'import',
+      csf,
+      '--framework',
+      'nist-csf',
+      '--dry-run',
+      '--format',
+      'json',
+    );
+    expect(JSON.parse(json.stdout)).toMatchObject({ matched: 106, written: null });
+  });
+
+  it('refuses ambiguous or incomplete requests with usage errors', async () => {
+    expect(await run('frameworks', 'import', csf)).toMatchObject({
+      code: EXIT.USAGE,
+      stderr: 'error: name either --framework (overlay) or --as (new framework)\n',
+    });
+    expect(await run('frameworks', 'import', csf, '--framework', 'nope', '--dry-run')).toMatchObject({
+      code: EXIT.USAGE,
+      stderr: expect.stringMatching(/^error: no framework nope \(known: cmmc@2\.0, /),
+    });
+    expect(
+      await run('frameworks', 'import', csf, '--framework', 'soc2', '--columns', 'statement=x'),
+    ).toMatchObject({
+      code: EXIT.USAGE,
+      stderr: 'error: --columns must name the id column (id=<column>)\n',
+    });
+  });
+});

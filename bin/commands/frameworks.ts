@@ -2,10 +2,19 @@
  * `complywise frameworks …`: lint the catalogs and the UCF, report automated coverage, import official text.
  *   complywise frameworks lint [--strict]              exit 1 on errors (file:line: message on stderr)
  *   complywise frameworks coverage [--framework X] [--format table|json]
+ *   complywise frameworks import <file> --framework X [--columns id=…,statement=…] [--out F] [--dry-run]
+ *   complywise frameworks import <oscal-file> --as <id@version> [--title T]
  */
 import type { Command } from 'commander';
 import { frameworkCoverage, type FrameworkCoverage } from '../../engine/coverage.ts';
-import { EngineError, formatProblem, SourceError } from '../../engine/errors.ts';
+import { displayPath, EngineError, formatProblem, SourceError } from '../../engine/errors.ts';
+import {
+  importOscalAsFramework,
+  overlayOfficialText,
+  parseColumnMap,
+  readOfficialText,
+  type ImportReport,
+} from '../../engine/framework-import.ts';
 import { lintFrameworks } from '../../engine/framework-lint.ts';
 import { loadFrameworks } from '../../engine/frameworks.ts';
 
@@ -126,4 +135,99 @@ export function registerFrameworksCommands(
         setCode(fail(e, io));
       }
     });
+
+  group
+    .command('import')
+    .description(
+      'overlay official text (OSCAL JSON/XML, or CSV with --columns) onto a catalog, or import an OSCAL catalog as a new framework',
+    )
+    .argument('<file>', 'OSCAL catalog (.json or .xml) or CSV file')
+    .option('--frameworks-dir <dir>', 'frameworks folder (default: frameworks/)')
+    .option('--framework <id[@version]>', 'the catalog to overlay, e.g. nist-csf@2.0')
+    .option('--columns <map>', 'CSV column map, e.g. "id=Control ID,statement=Requirement"')
+    .option('--out <file>', 'write the overlaid catalog here instead of in place')
+    .option('--dry-run', 'only report what would match')
+    .option('--as <id@version>', 'import the whole OSCAL catalog as a new framework')
+    .option('--title <title>', 'title of the new framework (with --as)')
+    .option('--format <format>', 'report as table or json', 'table')
+    .action(
+      async (
+        file: string,
+        o: {
+          frameworksDir?: string;
+          framework?: string;
+          columns?: string;
+          out?: string;
+          dryRun?: boolean;
+          as?: string;
+          title?: string;
+          format: string;
+        },
+      ) => {
+        const usage = (message: string) => {
+          io.stderr(`error: ${message}\n`);
+          setCode(EXIT.USAGE);
+        };
+        if (Boolean(o.framework) === Boolean(o.as))
+          return usage('name either --framework (overlay) or --as (new framework)');
+        if (o.format !== 'table' && o.format !== 'json')
+          return usage(`--format must be table or json, not ${o.format}`);
+        try {
+          if (o.as) {
+            const [id, version] = o.as.split('@');
+            if (!id || !version) return usage('--as must be <id>@<version>, e.g. nist-800-53@rev5');
+            if (o.columns) return usage('--as imports OSCAL catalogs only, not CSV');
+            const result = await importOscalAsFramework(
+              file,
+              { id, version, title: o.title },
+              { dir: o.frameworksDir },
+            );
+            io.stdout(
+              o.format === 'json'
+                ? `${JSON.stringify(result, null, 2)}\n`
+                : `imported ${result.requirements} requirements in ${result.groups} groups into ${displayPath(result.written)}\n`,
+            );
+            return;
+          }
+          let columns;
+          try {
+            columns = o.columns ? parseColumnMap(o.columns) : undefined;
+          } catch (e) {
+            return usage((e as Error).message);
+          }
+          const [framework, version] = o.framework!.split('@') as [string, string | undefined];
+          const entries = await readOfficialText(file, { columns });
+          const report = await overlayOfficialText(entries, {
+            framework,
+            version,
+            dir: o.frameworksDir,
+            out: o.out,
+            dryRun: o.dryRun,
+          });
+          io.stdout(o.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : importSummary(report));
+        } catch (e) {
+          if (e instanceof Error && /^no framework |has several versions/.test(e.message))
+            return usage(e.message);
+          setCode(fail(e, io));
+        }
+      },
+    );
+}
+
+function importSummary(r: ImportReport): string {
+  const list = (ids: string[]) =>
+    ids.length === 0
+      ? ''
+      : `: ${ids.slice(0, 20).join(', ')}${ids.length > 20 ? `, … (${ids.length - 20} more)` : ''}`;
+  return (
+    [
+      `${r.framework_id} ${r.framework_version}: ${r.matched} requirement${r.matched === 1 ? '' : 's'} got official text`,
+      `${r.unmatched_in_catalog.length} catalog requirement${r.unmatched_in_catalog.length === 1 ? ' has' : 's have'} no text in the file${list(r.unmatched_in_catalog)}`,
+      `${r.unmatched_in_file.length} id${r.unmatched_in_file.length === 1 ? '' : 's'} in the file match nothing in the catalog${list(r.unmatched_in_file)}`,
+      ...(r.withdrawn_in_file > 0
+        ? [`${r.withdrawn_in_file} withdrawn entries in the file were skipped`]
+        : []),
+      r.written ? `wrote ${displayPath(r.written)}` : 'dry run: nothing written',
+    ].join('\n') + '\n'
+  );
 }

@@ -1,0 +1,210 @@
+import { cp, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { ERROR_CODES, SourceError, type SourceProblem } from './errors.ts';
+import {
+  importOscalAsFramework,
+  officialTextFromCsv,
+  overlayOfficialText,
+  parseCsv,
+  readOfficialText,
+} from './framework-import.ts';
+import { loadFrameworkDefinitions } from './frameworks.ts';
+import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
+import { tempDir, type TempDir } from './testing.ts';
+
+// Real NIST OSCAL catalogs (see ../shared/reference/oscal/README.md); read, never copied into the repository.
+// COMPLYWISE_REFERENCE_DIR points elsewhere when the checkout does not sit beside shared/.
+const REFERENCE = join(
+  process.env.COMPLYWISE_REFERENCE_DIR ?? new URL('../../shared/reference/', import.meta.url).pathname,
+  'oscal',
+);
+const CSF = join(REFERENCE, 'NIST_CSF_v2.0_catalog.xml');
+const SP171_R3 = join(REFERENCE, 'NIST_SP800-171_rev3_catalog.xml');
+const SP53_LOW = join(REFERENCE, 'NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog.json');
+
+const dirs: TempDir[] = [];
+afterEach(async () => {
+  await Promise.all(dirs.splice(0).map((d) => d.remove()));
+});
+
+async function copyOfFrameworks(): Promise<TempDir> {
+  const dir = await tempDir('complywise-import-');
+  dirs.push(dir);
+  await cp(DEFAULT_FRAMEWORKS_DIR, dir.path, { recursive: true });
+  return dir;
+}
+
+async function problemsOf(promise: Promise<unknown>): Promise<SourceProblem[]> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(SourceError);
+  return (error as SourceError).problems;
+}
+
+/** A catalog without the imported text, to compare ids, titles and structure before and after. */
+const withoutStatements = (fw: { requirements: { statement?: string }[] }) =>
+  fw.requirements.map(({ statement: _statement, ...rest }) => rest);
+
+describe('frameworks import: overlaying official text', () => {
+  it('overlays NIST CSF 2.0 statements from the OSCAL XML, changing nothing else', async () => {
+    const dir = await copyOfFrameworks();
+    const before = await loadFrameworkDefinitions(dir.path);
+    const ucfBefore = await dir.read('ucf/controls.yaml');
+    const entries = await readOfficialText(CSF);
+    const report = await overlayOfficialText(entries, {
+      framework: 'nist-csf',
+      version: '2.0',
+      dir: dir.path,
+    });
+    expect(report).toMatchObject({ framework_id: 'nist-csf', matched: 106, unmatched_in_catalog: [] });
+    // The file also carries the CSF 1.1 categories and subcategories that 2.0 no longer has.
+    expect(report.unmatched_in_file).toEqual(
+      expect.arrayContaining(['ID.BE', 'ID.BE-01', 'PR.AC-01', 'PR.IP-12']),
+    );
+    expect(report.unmatched_in_file.some((id) => /^GV\./.test(id))).toBe(false);
+    expect(report.written).toBe(join(dir.path, 'nist-csf/2.0.yaml'));
+
+    const after = await loadFrameworkDefinitions(dir.path);
+    const csf = (d: typeof after) => d.frameworks.find((f) => f.id === 'nist-csf')!;
+    expect(csf(after).requirements.find((r) => r.id === 'GV.OC-01')!.statement).toBe(
+      'The organizational mission is understood and informs cybersecurity risk management',
+    );
+    expect(csf(after).requirements.every((r) => r.statement)).toBe(true);
+    expect(withoutStatements(csf(after))).toEqual(withoutStatements(csf(before)));
+    expect(csf(after).groups).toEqual(csf(before).groups);
+    expect(after.controls).toEqual(before.controls);
+    expect(await dir.read('ucf/controls.yaml')).toBe(ucfBefore);
+    // Comments and layout survive.
+    expect((await dir.read('nist-csf/2.0.yaml')).split('\n').slice(0, 3)).toEqual(
+      (await readFile(join(DEFAULT_FRAMEWORKS_DIR, 'nist-csf/2.0.yaml'), 'utf8')).split('\n').slice(0, 3),
+    );
+  });
+
+  it('reports unmatched ids both ways: SP 800-171 r3 text does not fit the r2 catalog, and a dry run writes nothing', async () => {
+    const dir = await copyOfFrameworks();
+    const original = await dir.read('nist-800-171/r2.yaml');
+    const report = await overlayOfficialText(await readOfficialText(SP171_R3), {
+      framework: 'nist-800-171',
+      dir: dir.path,
+      dryRun: true,
+    });
+    expect(report.matched).toBe(0);
+    expect(report.unmatched_in_catalog).toHaveLength(110);
+    expect(report.unmatched_in_file).toEqual(expect.arrayContaining(['03.01.01', '03.17.03']));
+    expect(report.withdrawn_in_file).toBe(33);
+    expect(report.written).toBeNull();
+    expect(await dir.read('nist-800-171/r2.yaml')).toBe(original);
+  });
+
+  it('overlays text from CSV through a column map, with quoted commas, quotes and line breaks', async () => {
+    const dir = await copyOfFrameworks();
+    const csv = await dir.write(
+      'soc2.csv',
+      'Ref,Criterion text,Notes\r\nCC6.1,"Our licensed wording, with a comma and ""quotes""\nand a second line",x\nCC6.6,Plain wording,\nZZ9.9,Not in the catalog,\n',
+    );
+    const entries = await readOfficialText(csv, { columns: { id: 'Ref', statement: 'Criterion text' } });
+    const report = await overlayOfficialText(entries, { framework: 'soc2', dir: dir.path });
+    expect(report.matched).toBe(2);
+    expect(report.unmatched_in_file).toEqual(['ZZ9.9']);
+    expect(report.unmatched_in_catalog).toHaveLength(59);
+    const soc2 = (await loadFrameworkDefinitions(dir.path)).frameworks.find((f) => f.id === 'soc2')!;
+    expect(soc2.requirements.find((r) => r.id === 'CC6.1')!.statement).toBe(
+      'Our licensed wording, with a comma and "quotes"\nand a second line',
+    );
+  });
+
+  it('names the missing column and the rows without an id, at their lines', () => {
+    expect(parseCsv('a,b\n"x\ny",z\n\nq,r\n')).toEqual([
+      { line: 1, cells: ['a', 'b'] },
+      { line: 2, cells: ['x\ny', 'z'] },
+      { line: 5, cells: ['q', 'r'] },
+    ]);
+    const missing = () => officialTextFromCsv('f.csv', 'Id,Text\nA,b\n', { id: 'Id', statement: 'Wording' });
+    expect(missing).toThrow(SourceError);
+    expect(() => missing()).toThrow('f.csv:1: the CSV header has no column "Wording" (columns: Id, Text)');
+    expect(() => officialTextFromCsv('f.csv', 'Id,Text\nA,b\n,c\n', { id: 'Id', statement: 'Text' })).toThrow(
+      'f.csv:3: row has no value in the id column "Id"',
+    );
+  });
+
+  it('rejects a file that is not an OSCAL catalog at the line that shows it, and writes nothing', async () => {
+    const dir = await copyOfFrameworks();
+    const original = await dir.read('nist-csf/2.0.yaml');
+    const html = await dir.write(
+      'page.xml',
+      '<?xml version="1.0"?>\n<!-- a web page -->\n<html><body/></html>\n',
+    );
+    expect(await problemsOf(readOfficialText(html))).toEqual([
+      {
+        code: ERROR_CODES.IMPORT_INVALID,
+        file: html,
+        line: 3,
+        message:
+          'not an OSCAL catalog: the root element is <html>, expected <catalog xmlns="http://csrc.nist.gov/ns/oscal/1.0">',
+      },
+    ]);
+    const profile = await dir.write('profile.json', '{\n  "profile": { "uuid": "x" }\n}\n');
+    expect(await problemsOf(readOfficialText(profile))).toEqual([
+      {
+        code: ERROR_CODES.IMPORT_INVALID,
+        file: profile,
+        line: 2,
+        message: 'not an OSCAL catalog: the top-level object must have a "catalog" key, found "profile"',
+      },
+    ]);
+    expect(await dir.read('nist-csf/2.0.yaml')).toBe(original);
+  });
+});
+
+describe('frameworks import --as: a whole OSCAL catalog as a new framework', () => {
+  it('imports the SP 800-53 r5 LOW baseline (JSON) with its family/control/enhancement tree, then overlays onto it', async () => {
+    const dir = await copyOfFrameworks();
+    const result = await importOscalAsFramework(
+      SP53_LOW,
+      { id: 'nist-800-53-low', version: 'rev5' },
+      { dir: dir.path },
+    );
+    expect(result).toEqual({
+      written: join(dir.path, 'nist-800-53-low/rev5.yaml'),
+      groups: 18,
+      requirements: 149,
+    });
+    const fw = (await loadFrameworkDefinitions(dir.path)).frameworks.find((f) => f.id === 'nist-800-53-low')!;
+    expect(fw.text_policy).toBe('official_text');
+    const ia2 = fw.requirements.find((r) => r.id === 'IA-2')!;
+    expect(ia2).toMatchObject({
+      title: 'Identification and Authentication (Organizational Users)',
+      parent: 'ia',
+    });
+    expect(fw.requirements.find((r) => r.id === 'IA-2(1)')).toMatchObject({ parent: 'IA-2' });
+    expect(fw.requirements.find((r) => r.id === 'AC-2')!.statement).toMatch(
+      /^a\. Define and document the types of accounts/,
+    );
+
+    const report = await overlayOfficialText(await readOfficialText(SP53_LOW), {
+      framework: 'nist-800-53-low',
+      dir: dir.path,
+      dryRun: true,
+    });
+    expect(report).toMatchObject({ matched: 149, unmatched_in_catalog: [], unmatched_in_file: [] });
+  });
+
+  it('imports SP 800-171 r3 (XML) without its withdrawn requirements, and never replaces an existing catalog', async () => {
+    const dir = await copyOfFrameworks();
+    const result = await importOscalAsFramework(
+      SP171_R3,
+      { id: 'nist-800-171', version: 'r3' },
+      { dir: dir.path },
+    );
+    const fw = (await loadFrameworkDefinitions(dir.path)).frameworks.find((f) => f.version === 'r3')!;
+    expect(result.groups).toBe(17);
+    expect(fw.requirements.filter((r) => r.kind === 'requirement')).toHaveLength(97);
+    expect(fw.requirements.some((r) => r.id === '03.01.13')).toBe(false); // withdrawn in r3
+    await expect(
+      importOscalAsFramework(SP171_R3, { id: 'nist-800-171', version: 'r3' }, { dir: dir.path }),
+    ).rejects.toThrow(/already exists: a catalog is never replaced by an import/);
+  });
+});
