@@ -6,9 +6,14 @@ import {
   type S3FixtureServer,
 } from './aws/fixtures/s3-fixture-server.ts';
 import { startAwsFixtureServer, type AwsFixtureServer } from './aws/fixtures/aws-fixture-server.ts';
+import {
+  DEMO_GITHUB_TOKEN,
+  startGithubFixtureServer,
+  type GithubFixtureServer,
+} from './github/fixtures/github-fixture-server.ts';
 import { AWS_SERVICES, ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
 
-let server: S3FixtureServer | AwsFixtureServer | undefined;
+let server: S3FixtureServer | AwsFixtureServer | GithubFixtureServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -62,6 +67,25 @@ describe('scanIntegration', () => {
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });
+  });
+
+  it('scans a GitHub integration with its organizations and token', async () => {
+    const github = await startGithubFixtureServer();
+    server = github;
+    const outcome = await scanIntegration(
+      {
+        provider: 'github',
+        config: { organizations: ['acme-labs'], baseUrl: github.url },
+        credentials: { token: DEMO_GITHUB_TOKEN },
+      },
+      {},
+    );
+    expect(outcome.resources.map((r) => r.type).filter((t) => t === 'github.repository')).toHaveLength(12);
+    expect(outcome.resources[0]).toMatchObject({
+      id: 'github:org/acme-labs',
+      provider: 'github',
+      account: 'acme-labs',
+    });
   });
 
   it('refuses a provider without a scanner, naming it', async () => {

@@ -4,6 +4,7 @@
  */
 import { scanAwsAccount, type AwsServiceName } from './aws/account.ts';
 import { scanS3, type AwsCredentials } from './aws/s3.ts';
+import { scanGithub } from './github/github.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 export * from './types.ts';
@@ -41,11 +42,34 @@ export interface AwsIntegration {
   credentials: AwsCredentials;
 }
 
+export {
+  scanGithub,
+  GITHUB_PERMISSIONS,
+  type GithubScanOptions,
+  type GithubScanTarget,
+} from './github/github.ts';
+export { validateIntegration, type IntegrationProblem } from './validate.ts';
+
+/** What a GitHub integration stores besides its token. */
+export interface GithubIntegrationConfig {
+  /** Organization logins to scan. */
+  organizations: string[];
+  /** API root for GitHub Enterprise Server or a sandbox; https://api.github.com by default. */
+  baseUrl?: string;
+}
+
+export interface GithubIntegration {
+  provider: 'github';
+  config: GithubIntegrationConfig;
+  /** A fine-grained personal access token, an OAuth token or an installation token. */
+  credentials: { token: string };
+}
+
 /** Every integration a scanner exists for (a union as more providers arrive). */
-export type ScannableIntegration = AwsIntegration;
+export type ScannableIntegration = AwsIntegration | GithubIntegration;
 
 /** Providers that have a scanner, for the API to validate integration records against. */
-export const SCANNABLE_PROVIDERS = ['aws'] as const;
+export const SCANNABLE_PROVIDERS = ['aws', 'github'] as const;
 
 /**
  * Scans one integration with the scanner of its provider.
@@ -58,7 +82,7 @@ export async function scanIntegration(
   const provider: string = (integration as { provider?: unknown })?.provider as string;
   switch (provider) {
     case 'aws': {
-      const { config, credentials } = integration;
+      const { config, credentials } = integration as AwsIntegration;
       if (!config || !credentials) {
         throw new ScanFailedError('INVALID_CONFIG', 'an AWS integration needs both config and credentials');
       }
@@ -83,6 +107,20 @@ export async function scanIntegration(
           region: config.region,
           ...(config.endpoint ? { endpoint: config.endpoint } : {}),
           credentials,
+        },
+        options,
+      );
+    }
+    case 'github': {
+      const { config, credentials } = integration as GithubIntegration;
+      if (!config || !credentials) {
+        throw new ScanFailedError('INVALID_CONFIG', 'a GitHub integration needs both config and credentials');
+      }
+      return scanGithub(
+        {
+          organizations: config.organizations,
+          ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+          token: credentials.token,
         },
         options,
       );

@@ -1,0 +1,239 @@
+// The GitHub scanner through Octokit (throttling + retry plugins), over HTTP, against the GitHub
+// fixture server built from @octokit/fixtures recordings, with its rate-limit and fault scripts.
+import { inspect } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import { assertValidResource, type Resource } from '../../schemas/index.ts';
+import {
+  DEMO_GITHUB_ORGS,
+  DEMO_GITHUB_TOKEN,
+  demoGithubData,
+  startGithubFixtureServer,
+  type GithubFault,
+  type GithubFixtureData,
+  type GithubFixtureServer,
+} from './fixtures/github-fixture-server.ts';
+import { scanGithub, type GithubScanOptions } from './github.ts';
+
+let server: GithubFixtureServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function start(
+  opts: { data?: GithubFixtureData; faults?: GithubFault[] } = {},
+): Promise<GithubFixtureServer> {
+  server = await startGithubFixtureServer(opts);
+  return server;
+}
+
+const fast: GithubScanOptions = { callsPerSecond: 10_000, retryBaseMs: 10 };
+const target = (s: GithubFixtureServer, organizations: string[] = [...DEMO_GITHUB_ORGS]) => ({
+  organizations,
+  baseUrl: s.url,
+  token: DEMO_GITHUB_TOKEN,
+});
+const repo = (resources: Resource[], fullName: string): Resource => {
+  const found = resources.find((r) => r.name === fullName);
+  if (!found) throw new Error(`no ${fullName}`);
+  return found;
+};
+
+describe('scanGithub against the demo organizations', () => {
+  it('collects both organizations and every repository as valid resources', async () => {
+    const s = await start();
+    const outcome = await scanGithub(target(s), fast);
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.resources.filter((r) => r.type === 'github.organization')).toHaveLength(2);
+    expect(outcome.resources.filter((r) => r.type === 'github.repository')).toHaveLength(72);
+    for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
+    expect(outcome.progress.calls_made).toBe(s.requests.length);
+
+    const corp = outcome.resources.find((r) => r.id === 'github:org/acme-corp');
+    expect(corp?.attributes).toEqual({
+      login: 'acme-corp',
+      two_factor_requirement_enabled: false,
+      default_repository_permission: 'write',
+      members_can_create_public_repositories: true,
+      web_commit_signoff_required: false,
+      secret_scanning_enabled_for_new_repositories: false,
+      dependabot_alerts_enabled_for_new_repositories: true,
+      members_count: 25,
+      admins: ['octo-ana-0', 'octo-ben-1', 'octo-chloe-2'],
+      outside_collaborators: ['agency-lee', 'auditor-ray', 'contractor-kim', 'vendor-max'],
+    });
+    expect(outcome.resources.find((r) => r.id === 'github:org/acme-labs')?.attributes).toMatchObject({
+      two_factor_requirement_enabled: true,
+      default_repository_permission: 'read',
+      outside_collaborators: [],
+    });
+
+    // Classic protection, weak protection, none, and ruleset-only protection.
+    expect(repo(outcome.resources, 'acme-corp/api-00').attributes.default_branch_protection).toMatchObject({
+      protected: true,
+      required_approving_review_count: 2,
+      enforce_admins: true,
+      allows_force_pushes: false,
+    });
+    expect(repo(outcome.resources, 'acme-corp/web-01').attributes.default_branch_protection).toMatchObject({
+      protected: true,
+      required_approving_review_count: 0,
+      allows_force_pushes: true,
+      enforce_admins: false,
+    });
+    expect(repo(outcome.resources, 'acme-corp/billing-02').attributes.default_branch_protection).toEqual({
+      protected: false,
+      required_approving_review_count: 0,
+      dismiss_stale_reviews: false,
+      require_code_owner_reviews: false,
+      requires_status_checks: false,
+      enforce_admins: false,
+      allows_force_pushes: true,
+      allows_deletions: true,
+      requires_signed_commits: false,
+    });
+    expect(repo(outcome.resources, 'acme-corp/docs-04').attributes.default_branch_protection).toMatchObject({
+      protected: true,
+      required_approving_review_count: 1,
+      allows_force_pushes: false,
+      allows_deletions: false,
+    });
+    const values = (key: string) =>
+      new Set(outcome.resources.filter((r) => r.type === 'github.repository').map((r) => r.attributes[key]));
+    expect(values('visibility')).toEqual(new Set(['public', 'private', 'internal']));
+    expect(values('secret_scanning_enabled')).toEqual(new Set([true, false]));
+    expect(values('dependabot_alerts_enabled')).toEqual(new Set([true, false]));
+  });
+
+  it('follows Link headers page by page', async () => {
+    const s = await start();
+    const outcome = await scanGithub(target(s, ['acme-corp']), { ...fast, pageSize: 7 });
+    expect(outcome.resources).toHaveLength(61);
+    const repoPages = s.requests.filter((r) => r.route === 'repos.listForOrg');
+    expect(repoPages.map((r) => new URL(r.path, s.url).searchParams.get('page'))).toEqual([
+      null,
+      '2',
+      '3',
+      '4',
+      '5',
+      '6',
+      '7',
+      '8',
+      '9',
+    ]);
+    expect(outcome.resources.find((r) => r.type === 'github.organization')?.attributes.members_count).toBe(
+      25,
+    );
+  });
+});
+
+describe('scanGithub under rate limits and faults', () => {
+  it('waits out a primary rate limit until x-ratelimit-reset, then goes on', async () => {
+    const s = await start({
+      faults: [{ route: 'repos.listForOrg', kind: 'primary-rate-limit', times: 1, waitSeconds: 1 }],
+    });
+    const started = Date.now();
+    const outcome = await scanGithub(target(s, ['acme-labs']), fast);
+    expect(outcome.errors).toEqual([]);
+    expect(outcome.resources).toHaveLength(13);
+    expect(s.requests.filter((r) => r.route === 'repos.listForOrg').map((r) => r.status)).toEqual([403, 200]);
+    // The reset is a whole epoch second: the wait lasts until it.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(200);
+  });
+
+  it('honours retry-after on a secondary rate limit', async () => {
+    const s = await start({
+      faults: [
+        {
+          route: 'orgs.listOutsideCollaborators',
+          kind: 'secondary-rate-limit',
+          status: 429,
+          times: 1,
+          waitSeconds: 1,
+        },
+      ],
+    });
+    const started = Date.now();
+    const outcome = await scanGithub(target(s, ['acme-labs']), fast);
+    expect(outcome.errors).toEqual([]);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(950);
+    expect(
+      s.requests.filter((r) => r.route === 'orgs.listOutsideCollaborators').map((r) => r.status),
+    ).toEqual([429, 200]);
+  });
+
+  it('gives up after the configured rate-limit retries and records the call', async () => {
+    const s = await start({
+      faults: [{ route: 'orgs.listOutsideCollaborators', kind: 'secondary-rate-limit', waitSeconds: 1 }],
+    });
+    const outcome = await scanGithub(target(s, ['acme-labs']), { ...fast, rateLimitRetries: 1 });
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({ operation: 'github:orgs.listOutsideCollaborators', code: '403' }),
+    ]);
+    expect(s.requests.filter((r) => r.route === 'orgs.listOutsideCollaborators')).toHaveLength(2);
+    expect(outcome.resources.find((r) => r.type === 'github.organization')?.attributes).not.toHaveProperty(
+      'outside_collaborators',
+    );
+    expect(outcome.resources).toHaveLength(13);
+  });
+
+  it('retries a 5xx answer and succeeds', async () => {
+    const s = await start({ faults: [{ route: 'orgs.get', status: 502, times: 1 }] });
+    const outcome = await scanGithub(target(s, ['acme-labs']), fast);
+    expect(outcome.errors).toEqual([]);
+    expect(s.requests.filter((r) => r.route === 'orgs.get').map((r) => r.status)).toEqual([502, 200]);
+  });
+
+  it('waits for a slow answer', async () => {
+    const s = await start({ faults: [{ route: 'orgs.get', delayMs: 300, times: 1 }] });
+    const started = Date.now();
+    const outcome = await scanGithub(target(s, ['acme-labs']), fast);
+    expect(outcome.resources).toHaveLength(13);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+  });
+
+  it('records a refused call with the permission to grant and goes on', async () => {
+    const data = demoGithubData();
+    data.deniedRoutes = ['orgs.listOutsideCollaborators', 'repos.getBranchProtection@acme-labs/api-00'];
+    const s = await start({ data });
+    const outcome = await scanGithub(target(s, ['acme-labs']), fast);
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'github:orgs.listOutsideCollaborators',
+        code: '403',
+        missing_permission: expect.stringMatching(/^Members: read .*GitHub accepts members=read$/),
+      }),
+      expect.objectContaining({
+        operation: 'github:repos.getBranchProtection',
+        resource_id: 'github:repo/acme-labs/api-00',
+        missing_permission: expect.stringContaining('Administration: read'),
+      }),
+    ]);
+    const org = outcome.resources.find((r) => r.type === 'github.organization');
+    expect(org?.attributes).not.toHaveProperty('outside_collaborators');
+    expect(repo(outcome.resources, 'acme-labs/api-00').attributes).not.toHaveProperty(
+      'default_branch_protection',
+    );
+    expect(repo(outcome.resources, 'acme-labs/web-01').attributes).toHaveProperty(
+      'default_branch_protection',
+    );
+  });
+
+  it('fails fast on a bad token without printing it', async () => {
+    const s = await start();
+    const token = 'github_pat_11WRONG0000000000000000_notTheRightTokenAtAll';
+    const error = await scanGithub({ ...target(s), token }, fast).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'INVALID_CREDENTIALS' });
+    expect(inspect(error, { depth: 6 })).not.toContain(token);
+    expect(s.requests).toHaveLength(1);
+  });
+
+  it('refuses a malformed target, naming the fields', async () => {
+    const error = await scanGithub({ organizations: ['not a login'], token: 'x', baseUrl: 'ftp://x' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'INVALID_CONFIG' });
+    for (const field of ['organizations', 'token', 'baseUrl'])
+      expect((error as Error).message).toContain(field);
+  });
+});

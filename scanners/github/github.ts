@@ -1,0 +1,430 @@
+/**
+ * GitHub: each configured organization (`github.organization`) and its repositories
+ * (`github.repository`), through Octokit with the throttling plugin (waits out primary rate limits
+ * until `x-ratelimit-reset` and secondary limits for `retry-after`) and the retry plugin (5xx).
+ * Every list is read page by page through the `Link` header. A 403/404 on one call becomes a
+ * ScanError naming the permission; bad credentials end the scan.
+ */
+import { retry } from '@octokit/plugin-retry';
+import { throttling } from '@octokit/plugin-throttling';
+import { Octokit } from '@octokit/rest';
+import type { Resource } from '../../schemas/index.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
+import { ProviderScanContext, type Outcome, type ProviderScanOptions } from '../scan-context.ts';
+import { ScanFailedError, type ScanOutcome } from '../types.ts';
+
+const GithubClient = Octokit.plugin(throttling, retry);
+type Client = InstanceType<typeof GithubClient>;
+
+export interface GithubScanTarget {
+  /** Organization logins to scan. */
+  organizations: string[];
+  /** API root; https://api.github.com by default (GitHub Enterprise Server: https://host/api/v3). */
+  baseUrl?: string;
+  /** A fine-grained personal access token, an OAuth token or an installation token. */
+  token: string;
+}
+
+export interface GithubScanOptions extends ProviderScanOptions {
+  /** Retries after a rate limit before the call is given up (default 3). */
+  rateLimitRetries?: number;
+  /** The retry plugin's base wait for 5xx answers, in ms (default 1000). */
+  retryBaseMs?: number;
+  /** Repositories read at the same time (default 4). */
+  concurrency?: number;
+  /** Items per page of list calls (GitHub allows up to 100). */
+  pageSize?: number;
+}
+
+/** What each call needs: fine-grained permission (and classic scope). */
+export const GITHUB_PERMISSIONS = {
+  'orgs.get': 'Administration: read (classic: admin:org)',
+  'orgs.listMembers': 'Members: read (classic: read:org)',
+  'orgs.listOutsideCollaborators': 'Members: read (classic: read:org)',
+  'repos.listForOrg': 'Metadata: read (classic: repo)',
+  'repos.getBranchProtection': 'Administration: read (classic: repo)',
+  'repos.getBranchRules': 'Metadata: read (classic: repo)',
+  'repos.checkVulnerabilityAlerts': 'Administration: read (classic: repo)',
+} as const;
+type Operation = keyof typeof GITHUB_PERMISSIONS;
+
+interface RequestErrorShape {
+  status?: number;
+  message?: string;
+  response?: { headers?: Record<string, string | undefined> };
+}
+
+function statusOf(error: unknown): number | undefined {
+  return (error as RequestErrorShape | null)?.status;
+}
+
+/** Scans the organizations; rejects with ScanFailedError only when the scan cannot proceed. */
+export async function scanGithub(
+  target: GithubScanTarget,
+  options: GithubScanOptions = {},
+): Promise<ScanOutcome> {
+  assertValidGithubTarget(target);
+  // GitHub allows 5,000 requests an hour per token: ~1.4/s sustained; bursts are absorbed by the limiter's bucket.
+  const ctx = new ProviderScanContext('github', [target.token], options, 10);
+  const octokit = client(target, options);
+  const resources: Resource[] = [];
+  for (const org of target.organizations) {
+    ctx.setPhase(`scanning_${org}`);
+    resources.push(...(await scanOrganization(ctx, octokit, org, options)));
+  }
+  ctx.setPhase('done');
+  return { resources, errors: [...ctx.errors], progress: ctx.snapshot() };
+}
+
+function client(target: GithubScanTarget, options: GithubScanOptions): Client {
+  const retries = options.rateLimitRetries ?? 3;
+  const quiet = (): void => undefined;
+  return new GithubClient({
+    auth: target.token,
+    ...(target.baseUrl ? { baseUrl: target.baseUrl.replace(/\/$/, '') } : {}),
+    userAgent: 'complywise-scanner',
+    // Octokit's own log would print request details; the scan reports through ScanErrors instead.
+    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    throttle: {
+      onRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < retries,
+      onSecondaryRateLimit: (_retryAfter: number, _options: unknown, _octokit: unknown, retryCount: number) =>
+        retryCount < retries,
+      // When a secondary limit answer carries no retry-after, GitHub asks for at least a minute.
+      fallbackSecondaryRateRetryAfter: 60,
+    },
+    retry: {
+      retries: 2,
+      retryAfterBaseValue: options.retryBaseMs ?? 1000,
+      doNotRetry: [400, 401, 403, 404, 410, 422, 451],
+    },
+    request: { ...(options.signal ? { signal: options.signal } : {}) },
+  });
+}
+
+/** Sorts a failed call: fatal for bad credentials or no answer at all, else a ScanError. */
+function handleFailure(
+  ctx: ProviderScanContext,
+  operation: Operation,
+  resourceId: string | null,
+  failure: { error: unknown; status: number | undefined },
+  baseUrl: string,
+): void {
+  const e = (failure.error ?? {}) as RequestErrorShape;
+  const message = ctx.redact(typeof e.message === 'string' ? e.message : String(failure.error));
+  if (failure.status === 401) {
+    throw new ScanFailedError(
+      'INVALID_CREDENTIALS',
+      `GitHub refused the token (401 Bad credentials): check that it is valid and not expired. GitHub said: ${message}`,
+      {
+        cause: failure.error,
+      },
+    );
+  }
+  if (failure.status === undefined || (failure.status === 500 && !e.response)) {
+    throw new ScanFailedError(
+      'ENDPOINT_UNREACHABLE',
+      `could not reach ${baseUrl} for ${operation}: ${message}`,
+      { cause: failure.error },
+    );
+  }
+  const accepted = e.response?.headers?.['x-accepted-github-permissions'];
+  const denied = failure.status === 403 || failure.status === 404;
+  ctx.recordError({
+    operation: `github:${operation}`,
+    resource_id: resourceId,
+    code: String(failure.status),
+    message,
+    missing_permission: denied
+      ? accepted
+        ? `${GITHUB_PERMISSIONS[operation]}; GitHub accepts ${accepted}`
+        : GITHUB_PERMISSIONS[operation]
+      : null,
+  });
+}
+
+/** Every page of a list endpoint; null (error recorded) when a page fails. */
+async function listAll<T>(
+  ctx: ProviderScanContext,
+  octokit: Client,
+  operation: Operation,
+  resourceId: string | null,
+  route: string,
+  params: Record<string, unknown>,
+  pageSize: number,
+): Promise<T[] | null> {
+  const items: T[] = [];
+  const pages = octokit.paginate.iterator(route, { ...params, per_page: pageSize });
+  const iterator = pages[Symbol.asyncIterator]();
+  for (;;) {
+    const page: Outcome<IteratorResult<{ data: unknown }>> = await ctx.call(() => iterator.next(), statusOf);
+    if (!page.ok) {
+      handleFailure(ctx, operation, resourceId, page, octokit.request.endpoint.DEFAULTS.baseUrl);
+      return null;
+    }
+    if (page.value.done) {
+      // The iterator's final step makes no request: do not count it.
+      ctx.progress.calls_made -= 1;
+      return items;
+    }
+    items.push(...(page.value.value.data as T[]));
+  }
+}
+
+interface OrgData {
+  login?: string;
+  two_factor_requirement_enabled?: boolean | null;
+  default_repository_permission?: string | null;
+  members_can_create_public_repositories?: boolean;
+  web_commit_signoff_required?: boolean;
+  secret_scanning_enabled_for_new_repositories?: boolean;
+  dependabot_alerts_enabled_for_new_repositories?: boolean;
+}
+
+async function scanOrganization(
+  ctx: ProviderScanContext,
+  octokit: Client,
+  org: string,
+  options: GithubScanOptions,
+): Promise<Resource[]> {
+  const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
+  const orgId = `github:org/${org}`;
+  const pageSize = Math.min(100, options.pageSize ?? 100);
+  const got = await ctx.call(() => octokit.rest.orgs.get({ org }), statusOf);
+  if (!got.ok) {
+    handleFailure(ctx, 'orgs.get', orgId, got, baseUrl);
+    return [];
+  }
+  const data = got.value.data as OrgData;
+  const attributes: Record<string, unknown> = {
+    login: data.login ?? org,
+    members_can_create_public_repositories: data.members_can_create_public_repositories ?? false,
+    web_commit_signoff_required: data.web_commit_signoff_required ?? false,
+    secret_scanning_enabled_for_new_repositories: data.secret_scanning_enabled_for_new_repositories ?? false,
+    dependabot_alerts_enabled_for_new_repositories:
+      data.dependabot_alerts_enabled_for_new_repositories ?? false,
+  };
+  // GitHub only shows these two settings to organization owners; without them they are absent, not false.
+  if (typeof data.two_factor_requirement_enabled === 'boolean' && data.default_repository_permission) {
+    attributes.two_factor_requirement_enabled = data.two_factor_requirement_enabled;
+    attributes.default_repository_permission = data.default_repository_permission;
+  } else {
+    ctx.recordError({
+      operation: 'github:orgs.get',
+      resource_id: orgId,
+      code: 'FieldHidden',
+      message:
+        'GitHub did not show the two-factor requirement and base permission: the token is not an organization owner',
+      missing_permission: GITHUB_PERMISSIONS['orgs.get'],
+    });
+  }
+  const members = await listAll<{ login: string }>(
+    ctx,
+    octokit,
+    'orgs.listMembers',
+    orgId,
+    'GET /orgs/{org}/members',
+    { org },
+    pageSize,
+  );
+  if (members) attributes.members_count = members.length;
+  const admins = await listAll<{ login: string }>(
+    ctx,
+    octokit,
+    'orgs.listMembers',
+    orgId,
+    'GET /orgs/{org}/members',
+    { org, role: 'admin' },
+    pageSize,
+  );
+  if (admins) attributes.admins = admins.map((m) => m.login).sort();
+  const outside = await listAll<{ login: string }>(
+    ctx,
+    octokit,
+    'orgs.listOutsideCollaborators',
+    orgId,
+    'GET /orgs/{org}/outside_collaborators',
+    { org },
+    pageSize,
+  );
+  if (outside) attributes.outside_collaborators = outside.map((m) => m.login).sort();
+  const orgResource = ctx.resource({
+    id: orgId,
+    account: org,
+    region: 'global',
+    type: 'github.organization',
+    name: org,
+    attributes,
+    source: sourceFor(baseUrl),
+  });
+
+  const repos = await listAll<RepoData>(
+    ctx,
+    octokit,
+    'repos.listForOrg',
+    orgId,
+    'GET /orgs/{org}/repos',
+    {
+      org,
+      type: 'all',
+    },
+    pageSize,
+  );
+  const repoResources = await mapWithConcurrency(repos ?? [], options.concurrency ?? 4, (repo) =>
+    readRepository(ctx, octokit, org, repo),
+  );
+  return [orgResource, ...repoResources];
+}
+
+function sourceFor(baseUrl: string): { api: string; endpoint?: string } {
+  return baseUrl === 'https://api.github.com' ? { api: 'github' } : { api: 'github', endpoint: baseUrl };
+}
+
+interface RepoData {
+  name: string;
+  full_name: string;
+  visibility?: string;
+  private: boolean;
+  archived?: boolean;
+  fork: boolean;
+  default_branch?: string;
+  pushed_at?: string | null;
+  owner: { login: string };
+  security_and_analysis?: Record<string, { status?: string } | undefined> | null;
+}
+
+interface ProtectionData {
+  required_pull_request_reviews?: {
+    required_approving_review_count?: number;
+    dismiss_stale_reviews?: boolean;
+    require_code_owner_reviews?: boolean;
+  };
+  required_status_checks?: unknown;
+  enforce_admins?: { enabled?: boolean };
+  allow_force_pushes?: { enabled?: boolean };
+  allow_deletions?: { enabled?: boolean };
+  required_signatures?: { enabled?: boolean };
+}
+
+type BranchRule = { type: string; parameters?: Record<string, unknown> };
+
+async function readRepository(
+  ctx: ProviderScanContext,
+  octokit: Client,
+  org: string,
+  repo: RepoData,
+): Promise<Resource> {
+  const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
+  const owner = repo.owner.login;
+  const id = `github:repo/${repo.full_name}`;
+  const branch = repo.default_branch ?? 'main';
+  const attributes: Record<string, unknown> = {
+    full_name: repo.full_name,
+    visibility: repo.visibility ?? (repo.private ? 'private' : 'public'),
+    archived: repo.archived ?? false,
+    fork: repo.fork,
+    default_branch: branch,
+    pushed_at: repo.pushed_at ?? null,
+  };
+  const sa = repo.security_and_analysis;
+  if (sa) {
+    attributes.secret_scanning_enabled = sa.secret_scanning?.status === 'enabled';
+    attributes.secret_scanning_push_protection_enabled =
+      sa.secret_scanning_push_protection?.status === 'enabled';
+    attributes.dependabot_security_updates_enabled = sa.dependabot_security_updates?.status === 'enabled';
+  }
+
+  const protection = await ctx.call(
+    () => octokit.rest.repos.getBranchProtection({ owner, repo: repo.name, branch }),
+    statusOf,
+  );
+  let classic: ProtectionData | null | undefined;
+  if (protection.ok) classic = protection.value.data as ProtectionData;
+  else if (
+    protection.status === 404 &&
+    /not protected/i.test((protection.error as RequestErrorShape).message ?? '')
+  )
+    classic = null;
+  else handleFailure(ctx, 'repos.getBranchProtection', id, protection, baseUrl);
+
+  const rules = await ctx.call(
+    () =>
+      octokit.request('GET /repos/{owner}/{repo}/rules/branches/{branch}', {
+        owner,
+        repo: repo.name,
+        branch,
+        per_page: 100,
+      }),
+    statusOf,
+  );
+  let active: BranchRule[] | undefined;
+  if (rules.ok) active = rules.value.data as BranchRule[];
+  else handleFailure(ctx, 'repos.getBranchRules', id, rules, baseUrl);
+  if (classic !== undefined && active !== undefined)
+    attributes.default_branch_protection = effectiveProtection(classic, active);
+
+  const alerts = await ctx.call(
+    () => octokit.rest.repos.checkVulnerabilityAlerts({ owner, repo: repo.name }),
+    statusOf,
+  );
+  if (alerts.ok) attributes.dependabot_alerts_enabled = true;
+  else if (alerts.status === 404) attributes.dependabot_alerts_enabled = false;
+  else handleFailure(ctx, 'repos.checkVulnerabilityAlerts', id, alerts, baseUrl);
+
+  return ctx.resource({
+    id,
+    account: org,
+    region: 'global',
+    type: 'github.repository',
+    name: repo.full_name,
+    attributes,
+    source: sourceFor(baseUrl),
+  });
+}
+
+/** Classic protection and active ruleset rules combined: each setting takes the stricter of the two. */
+export function effectiveProtection(
+  classic: ProtectionData | null,
+  rules: BranchRule[],
+): Record<string, unknown> {
+  const has = (type: string): boolean => rules.some((r) => r.type === type);
+  const pr = rules.filter((r) => r.type === 'pull_request').map((r) => r.parameters ?? {});
+  const reviews = classic?.required_pull_request_reviews;
+  return {
+    protected: classic !== null || rules.length > 0,
+    required_approving_review_count: Math.max(
+      reviews?.required_approving_review_count ?? 0,
+      ...pr.map((p) => Number(p.required_approving_review_count ?? 0)),
+    ),
+    dismiss_stale_reviews:
+      (reviews?.dismiss_stale_reviews ?? false) || pr.some((p) => p.dismiss_stale_reviews_on_push === true),
+    require_code_owner_reviews:
+      (reviews?.require_code_owner_reviews ?? false) || pr.some((p) => p.require_code_owner_review === true),
+    requires_status_checks: Boolean(classic?.required_status_checks) || has('required_status_checks'),
+    enforce_admins: classic?.enforce_admins?.enabled ?? false,
+    allows_force_pushes: !(
+      (classic !== null && !(classic.allow_force_pushes?.enabled ?? false)) ||
+      has('non_fast_forward')
+    ),
+    allows_deletions: !(
+      (classic !== null && !(classic.allow_deletions?.enabled ?? false)) ||
+      has('deletion')
+    ),
+    requires_signed_commits: (classic?.required_signatures?.enabled ?? false) || has('required_signatures'),
+  };
+}
+
+function assertValidGithubTarget(target: GithubScanTarget): void {
+  const problems: string[] = [];
+  if (!Array.isArray(target?.organizations) || target.organizations.length === 0)
+    problems.push('organizations must list at least one organization login');
+  for (const org of target?.organizations ?? []) {
+    if (!/^[A-Za-z0-9](?:[A-Za-z0-9-]{0,38})$/.test(org))
+      problems.push(`organizations: ${JSON.stringify(org)} is not a GitHub login`);
+  }
+  if (target?.baseUrl !== undefined && !/^https?:\/\//.test(target.baseUrl))
+    problems.push('baseUrl must be an http(s) URL');
+  if (typeof target?.token !== 'string' || target.token.length < 20) problems.push('token is required');
+  if (problems.length > 0)
+    throw new ScanFailedError('INVALID_CONFIG', `invalid GitHub scan target: ${problems.join('; ')}`);
+}
