@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { AwsIntegrationConfig } from '../../../../scanners/index.ts';
 import { ApiError } from '../../errors.ts';
+import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
 import type { CredentialVault, EncryptedCredentials } from './crypto.ts';
 import type { Trx, WithTenant } from './tenancy.ts';
 
@@ -99,10 +100,30 @@ export class IntegrationService {
     this.#vault = vault;
   }
 
-  list(tenantId: string): Promise<IntegrationView[]> {
-    return this.#withTenant(tenantId, (trx) =>
-      trx('integrations').select(INTEGRATION_VIEW_COLUMNS).orderBy('created_at').orderBy('id'),
-    );
+  list(
+    tenantId: string,
+    options: { limit: number; cursor?: string; provider?: string },
+  ): Promise<{ items: IntegrationView[]; next_cursor: string | null }> {
+    // Names are unique per tenant; the id keeps the order total anyway.
+    const order: SortKey[] = [
+      { column: 'name', direction: 'asc' },
+      { column: 'id', direction: 'asc' },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, 'name', order) : null;
+    return this.#withTenant(tenantId, async (trx) => {
+      const query = trx('integrations').select(INTEGRATION_VIEW_COLUMNS);
+      if (options.provider) query.where({ provider: options.provider });
+      const rows = (await applyPage(query, order, after, options.limit)) as IntegrationView[];
+      return toPage(
+        rows as unknown as Record<string, unknown>[],
+        options.limit,
+        'name',
+        order,
+      ) as unknown as {
+        items: IntegrationView[];
+        next_cursor: string | null;
+      };
+    });
   }
 
   /** Creates an AWS integration; a name already used in the tenant answers 409. */

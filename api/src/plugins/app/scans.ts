@@ -5,6 +5,7 @@
 import fp from 'fastify-plugin';
 import type { ControlResult, FrameworkScore, ScanError } from '../../../../schemas/index.ts';
 import { ApiError } from '../../errors.ts';
+import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
 import { SCAN_QUEUE } from '../external/boss.ts';
 import type { Trx, WithTenant } from './tenancy.ts';
 import type { PgBoss } from 'pg-boss';
@@ -187,14 +188,28 @@ export class ScanService {
     return { id: scanId, status: 'queued' };
   }
 
-  /** The tenant's scans, newest first. */
-  list(tenantId: string, limit = 50): Promise<ScanView[]> {
+  /** One page of the tenant's scans, filtered and sorted (newest first by default). */
+  list(tenantId: string, options: ScanListOptions): Promise<Page<ScanView>> {
+    const sort = options.sort ?? '-created_at';
+    const direction = sort.startsWith('-') ? 'desc' : 'asc';
+    // Cursors carry the timestamp as text: full microsecond precision, which a JS Date would cut to ms.
+    const order: SortKey[] = [
+      { column: 's.created_at', field: 'cursor_created_at', direction },
+      { column: 's.id', field: 'id', direction },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
     return this.#withTenant(tenantId, async (trx) => {
-      const rows = (await scansQuery(trx)
-        .orderBy('s.created_at', 'desc')
-        .orderBy('s.id')
-        .limit(limit)) as ScanRow[];
-      return rows.map(toScanView);
+      const query = scansQuery(trx).select(trx.raw('s.created_at::text as cursor_created_at'));
+      if (options.status) query.where('s.status', options.status);
+      if (options.integration_id) query.where('s.integration_id', options.integration_id);
+      const rows = (await applyPage(query, order, after, options.limit)) as (ScanRow & {
+        cursor_created_at?: string;
+      })[];
+      const page = toPage(rows, options.limit, sort, order);
+      return {
+        items: page.items.map(({ cursor_created_at: _cursor, ...row }) => toScanView(row)),
+        next_cursor: page.next_cursor,
+      };
     });
   }
 
@@ -273,15 +288,57 @@ export class ScanService {
     });
   }
 
-  /** Findings of one scan, optionally filtered by status. */
-  findings(tenantId: string, scanId: string, status?: string): Promise<FindingView[]> {
+  /** One page of a scan's findings, filtered and sorted (by rule, then resource, by default). */
+  findings(tenantId: string, scanId: string, options: FindingListOptions): Promise<Page<FindingView>> {
+    const sort = options.sort ?? 'rule_id';
+    const second = sort === 'resource_id' ? 'rule_id' : 'resource_id';
+    const order: SortKey[] = [
+      { column: sort, direction: 'asc' },
+      ...(sort === 'status' ? [{ column: 'rule_id', direction: 'asc' as const }] : []),
+      { column: second, direction: 'asc' },
+      { column: 'id', direction: 'asc' },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
     return this.#withTenant(tenantId, async (trx) => {
       await requireScan(trx, scanId);
       const query = trx('findings').select(FINDING_COLUMNS).where({ scan_id: scanId });
-      if (status) query.andWhere({ status });
-      return (await query.orderBy([{ column: 'rule_id' }, { column: 'resource_id' }])) as FindingView[];
+      for (const field of ['status', 'severity', 'rule_id', 'resource_type'] as const) {
+        const value = options[field];
+        if (value) query.andWhere(field, value);
+      }
+      const rows = (await applyPage(query, order, after, options.limit)) as FindingView[];
+      return toPage(
+        rows as unknown as Record<string, unknown>[],
+        options.limit,
+        sort,
+        order,
+      ) as unknown as Page<FindingView>;
     });
   }
+}
+
+/** One page of a list: its items and the cursor of the next page (null on the last). */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface ScanListOptions {
+  limit: number;
+  cursor?: string;
+  sort?: 'created_at' | '-created_at';
+  status?: string;
+  integration_id?: string;
+}
+
+export interface FindingListOptions {
+  limit: number;
+  cursor?: string;
+  sort?: 'rule_id' | 'resource_id' | 'status';
+  status?: string;
+  severity?: string;
+  rule_id?: string;
+  resource_type?: string;
 }
 
 declare module 'fastify' {

@@ -5,12 +5,10 @@ import type { NewAwsIntegration } from '../../plugins/app/integrations.ts';
 import { createIntegrationSchema, listIntegrationsSchema } from './schema.ts';
 
 const integrationRoutes: FastifyPluginAsync = async (app) => {
-  app.get(
+  app.get<{ Querystring: { limit: number; cursor?: string; provider?: string } }>(
     '/',
     { schema: listIntegrationsSchema, config: { permission: 'tenant:read' } },
-    async (request) => ({
-      items: await app.integrations.list(principalOf(request).tenantId),
-    }),
+    async (request) => app.integrations.list(principalOf(request).tenantId, request.query),
   );
 
   app.post<{ Body: NewAwsIntegration }>(

@@ -1,5 +1,6 @@
 /** Request and response schemas of /api/integrations. Credentials are accepted, never returned. */
 import { errorBodySchema } from '../../errors.ts';
+import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 
 export const integrationSchema = {
   type: 'object',
@@ -16,12 +17,18 @@ export const integrationSchema = {
 } as const;
 
 export const listIntegrationsSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...pageQuerySchema(100, 500), provider: { type: 'string', enum: ['aws'] } },
+  },
   response: {
     200: {
       type: 'object',
-      required: ['items'],
-      properties: { items: { type: 'array', items: integrationSchema } },
+      required: ['items', 'next_cursor'],
+      properties: { items: { type: 'array', items: integrationSchema }, next_cursor: nextCursorSchema },
     },
+    400: errorBodySchema,
     401: errorBodySchema,
   },
 } as const;

@@ -4,8 +4,8 @@
  * scan answers 404.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { Status } from '../../../../schemas/index.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
+import type { FindingListOptions, ScanListOptions } from '../../plugins/app/scans.ts';
 import {
   createScanSchema,
   getScanSchema,
@@ -28,12 +28,10 @@ const scanRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<{ Querystring: { limit: number } }>(
+  app.get<{ Querystring: ScanListOptions }>(
     '/',
     { schema: listScansSchema, config: { permission: 'tenant:read' } },
-    async (request) => ({
-      items: await app.scans.list(principalOf(request).tenantId, request.query.limit),
-    }),
+    async (request) => app.scans.list(principalOf(request).tenantId, request.query),
   );
 
   app.get<ScanParams>(
@@ -73,12 +71,12 @@ const scanRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<ScanParams & { Querystring: { status?: Status } }>(
+  app.get<ScanParams & { Querystring: FindingListOptions }>(
     '/:id/findings',
     { schema: scanFindingsSchema, config: { permission: 'tenant:read' } },
     async (request) => ({
       scan_id: request.params.id,
-      items: await app.scans.findings(principalOf(request).tenantId, request.params.id, request.query.status),
+      ...(await app.scans.findings(principalOf(request).tenantId, request.params.id, request.query)),
     }),
   );
 };

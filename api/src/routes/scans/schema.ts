@@ -1,5 +1,6 @@
 /** Request and response schemas of /api/scans (and the score shape /api/scores reuses). */
 import { errorBodySchema } from '../../errors.ts';
+import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
 const timestamp = { type: 'string', format: 'date-time' } as const;
@@ -194,10 +195,19 @@ export const listScansSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { limit: { type: 'integer', minimum: 1, maximum: 200, default: 50 } },
+    properties: {
+      ...pageQuerySchema(50, 200),
+      sort: { type: 'string', enum: ['-created_at', 'created_at'], default: '-created_at' },
+      status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+      integration_id: uuid,
+    },
   },
   response: {
-    200: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: scanSchema } } },
+    200: {
+      type: 'object',
+      required: ['items', 'next_cursor'],
+      properties: { items: { type: 'array', items: scanSchema }, next_cursor: nextCursorSchema },
+    },
     ...readErrors,
   },
 } as const;
@@ -254,13 +264,24 @@ export const scanFindingsSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { status },
+    properties: {
+      ...pageQuerySchema(200, 1000),
+      sort: { type: 'string', enum: ['rule_id', 'resource_id', 'status'], default: 'rule_id' },
+      status,
+      severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low', 'info'] },
+      rule_id: { type: 'string', minLength: 1, maxLength: 200 },
+      resource_type: { type: 'string', minLength: 1, maxLength: 200 },
+    },
   },
   response: {
     200: {
       type: 'object',
-      required: ['scan_id', 'items'],
-      properties: { scan_id: { type: 'string' }, items: { type: 'array', items: findingSchema } },
+      required: ['scan_id', 'items', 'next_cursor'],
+      properties: {
+        scan_id: { type: 'string' },
+        items: { type: 'array', items: findingSchema },
+        next_cursor: nextCursorSchema,
+      },
     },
     ...readErrors,
   },
