@@ -110,7 +110,7 @@ describe('policy engine on the committed bundle', () => {
     expect(await engine.evaluate([], { scanTime })).toEqual([]);
   });
 
-  it('evaluates 12,000 buckets (three setData chunks) in one go', async () => {
+  it('evaluates 12,000 buckets (many setData chunks) in one go', async () => {
     const resources = Array.from({ length: 12_000 }, (_, i) =>
       bucket(`bulk-${i}`, i % 4 === 0 ? { public_access_block: null } : {}),
     );

@@ -36,9 +36,15 @@ export interface PolicyEngine {
 }
 
 export interface EngineOptions {
-  /** Resources per setData call (default 5,000). */
+  /**
+   * Resources per setData call (default 500). The wasm heap is not freed during one evaluation, so very large
+   * chunks get slower per resource (measured in bench/engine: 5,000 iam users took 3-5x longer than 5 x 1,000).
+   */
   chunkSize?: number;
 }
+
+/** Resources per setData call unless EngineOptions.chunkSize says otherwise. */
+export const DEFAULT_CHUNK_SIZE = 500;
 
 const STATUSES: ReadonlySet<string> = new Set(['pass', 'fail', 'not_applicable', 'error']);
 
@@ -250,7 +256,7 @@ export async function loadPolicyEngine(
       `policy.wasm needs builtins the engine does not provide: ${missing.join(', ')}`,
     );
   }
-  const chunkSize = options.chunkSize ?? 5000;
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1)
     throw new RangeError('chunkSize must be a positive integer');
   return new WasmPolicyEngine(policy, catalog, chunkSize);

@@ -14,6 +14,7 @@ lookup(obj, path) := {"value": v} if {
 lookup(obj, path) := {"value": null} if {
 	is_object(obj)
 	count(path) > 1
+	object.get(obj, path, missing_marker) == missing_marker
 	some i in numbers.range(1, count(path) - 1)
 	object.get(obj, array.slice(path, 0, i), missing_marker) == null
 }
@@ -142,28 +143,50 @@ non_public(v) if {
 	net.cidr_contains(range, v)
 }
 
-# Time without time.* (absent from the WebAssembly target): an RFC 3339 timestamp is parsed with a regex and
-# turned into seconds since the epoch with the days-from-civil algorithm (H. Hinnant), in plain arithmetic.
-timestamp_pattern := `^([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt ]([0-9]{2}):([0-9]{2}):([0-9]{2})(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})$`
-
+# Time without time.* (absent from the WebAssembly target): an RFC 3339 timestamp is parsed with substring
+# and to_number (no regex: the wasm regex engine is slow per call) and turned into seconds since the epoch
+# with the days-from-civil algorithm (H. Hinnant), in plain arithmetic. Fractions of a second are ignored.
 unix_seconds(ts) := secs if {
 	is_string(ts)
-	parts := regex.find_all_string_submatch_n(timestamp_pattern, ts, 1)[0]
-	days := days_from_civil(digits(parts[1]), digits(parts[2]), digits(parts[3]))
-	secs := ((((days * 86400) + (digits(parts[4]) * 3600)) + (digits(parts[5]) * 60)) + digits(parts[6])) - zone_offset(parts[8])
+	count(ts) >= 20
+	substring(ts, 4, 1) == "-"
+	substring(ts, 7, 1) == "-"
+	upper(substring(ts, 10, 1)) == "T"
+	substring(ts, 13, 1) == ":"
+	substring(ts, 16, 1) == ":"
+	offset := zone_offset(zone_of(substring(ts, 19, -1)))
+	days := days_from_civil(digits(substring(ts, 0, 4)), digits(substring(ts, 5, 2)), digits(substring(ts, 8, 2)))
+	h := digits(substring(ts, 11, 2))
+	mi := digits(substring(ts, 14, 2))
+	s := digits(substring(ts, 17, 2))
+	secs := ((((days * 86400) + (h * 3600)) + (mi * 60)) + s) - offset
 }
 
-# digits("09") = 9: prefixing a 1 keeps to_number away from leading zeros.
-digits(s) := to_number(concat("", ["1", s])) - power_of_ten(count(s))
+# zone_of(".123Z") = "Z": what follows the seconds, without a fraction.
+zone_of(rest) := rest if not startswith(rest, ".")
+
+zone_of(rest) := zone if {
+	startswith(rest, ".")
+	zone := trim_left(substring(rest, 1, -1), "0123456789")
+	count(zone) < count(rest) - 1
+}
+
+# digits("09") = 9, defined only for a non-empty run of decimal digits; prefixing a 1 keeps to_number away
+# from leading zeros.
+digits(s) := to_number(concat("", ["1", s])) - power_of_ten(count(s)) if {
+	count(s) > 0
+	trim(s, "0123456789") == ""
+}
 
 power_of_ten(2) := 100
 
 power_of_ten(4) := 10000
 
-zone_offset(z) := 0 if lower(z) == "z"
+zone_offset(z) := 0 if upper(z) == "Z"
 
 zone_offset(z) := sign * ((digits(substring(z, 1, 2)) * 3600) + (digits(substring(z, 4, 2)) * 60)) if {
-	lower(z) != "z"
+	count(z) == 6
+	substring(z, 3, 1) == ":"
 	sign := zone_sign(substring(z, 0, 1))
 }
 

@@ -1,0 +1,113 @@
+/**
+ * Engine benchmark (not a test): synthetic inventories over every rule type, evaluated in one run by
+ *   - our engine (committed rules/dist/policy.wasm through @open-policy-agent/opa-wasm, in its own process),
+ *   - `opa eval` (the Go evaluator) on the Rego sources that bundle was compiled from, same data,
+ *   - the floor: JSON.parse + JSON.stringify of the inventory once.
+ * Prints resources/s, peak memory (max RSS) and the ratios; results go in bench/README.md.
+ *
+ *   node bench/engine/run.ts [--sizes 10000,100000]
+ */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { compileBundle } from '../../engine/compile/build.ts';
+import { scanData } from '../../engine/compile/generate.ts';
+import { resolveOpa } from '../../engine/compile/opa.ts';
+import { loadPolicyEngine } from '../../engine/evaluate.ts';
+import { parameterDefaults } from '../../engine/params.ts';
+import type { Resource } from '../../schemas/index.ts';
+import { SCAN_TIME, syntheticInventory, templates } from './inventory.ts';
+
+const execFileAsync = promisify(execFile);
+const MEASURE = new URL('./measure.ts', import.meta.url).pathname;
+
+interface Measurement {
+  seconds: number;
+  max_rss_mib: number;
+  findings?: number;
+}
+
+async function measure(mode: 'engine' | 'json', file: string): Promise<Measurement> {
+  const { stdout } = await execFileAsync(process.execPath, [MEASURE, mode, file], {
+    encoding: 'utf8',
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  return JSON.parse(stdout) as Measurement;
+}
+
+/** opa eval of every type entrypoint at once, timed and sized by /usr/bin/time (wall seconds, max RSS). */
+async function opaEval(opa: string, src: string, dataFile: string): Promise<Measurement> {
+  const { stdout, stderr } = await execFileAsync(
+    '/usr/bin/time',
+    ['-f', 'TIME %e %M', opa, 'eval', '--format', 'json', '-d', src, '-d', dataFile, 'data.complywise.types'],
+    { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 },
+  );
+  const [, seconds, kib] = /TIME (\S+) (\d+)/.exec(stderr) ?? [];
+  const types = (
+    JSON.parse(stdout) as {
+      result: { expressions: { value: Record<string, { results: Record<string, object> }> }[] }[];
+    }
+  ).result[0]!.expressions[0]!.value;
+  let findings = 0;
+  for (const t of Object.values(types))
+    for (const byResource of Object.values(t.results)) findings += Object.keys(byResource).length;
+  return { seconds: Number(seconds), max_rss_mib: Math.round(Number(kib) / 1024), findings };
+}
+
+function byType(resources: readonly Resource[]): Record<string, Resource[]> {
+  const out: Record<string, Resource[]> = {};
+  for (const r of resources) (out[r.type] ??= []).push(r);
+  return out;
+}
+
+const sizesArg = process.argv.indexOf('--sizes');
+const sizes = (sizesArg > 0 ? process.argv[sizesArg + 1]! : '10000,100000').split(',').map(Number);
+const work = await mkdtemp(join(tmpdir(), 'complywise-bench-'));
+try {
+  const opa = await resolveOpa();
+  const built = await compileBundle({ buildDir: join(work, 'build'), opa });
+  const engine = await loadPolicyEngine();
+  if (built.revision !== engine.revision)
+    throw new Error('rules/dist is stale: run `complywise rules build`');
+  const params: Record<string, unknown> = {};
+  for (const rule of engine.catalog.rules) if (rule.parameters) params[rule.id] = parameterDefaults(rule);
+  const from = await templates();
+  const types = new Set(from.map((t) => t.type)).size;
+  console.log(
+    `bundle ${engine.revision.slice(0, 12)}: ${engine.catalog.rules.length} rules, ${types} resource types; OPA ${built.opaVersion}; node ${process.version}`,
+  );
+  const rows: string[] = [];
+  for (const size of sizes) {
+    const inventory = syntheticInventory(from, size);
+    const inventoryFile = join(work, `inventory-${size}.json`);
+    const dataFile = join(work, `data-${size}.json`);
+    await writeFile(inventoryFile, JSON.stringify(inventory));
+    await writeFile(
+      dataFile,
+      JSON.stringify({ inventory: byType(inventory), params, scan: scanData(SCAN_TIME.toISOString()) }),
+    );
+    const floor = await measure('json', inventoryFile);
+    const ours = await measure('engine', inventoryFile);
+    const go = await opaEval(opa, join(work, 'build', 'src'), dataFile);
+    if (ours.findings !== go.findings) {
+      throw new Error(`engine gave ${ours.findings} findings, opa eval ${go.findings}`);
+    }
+    const rate = (m: Measurement) => Math.round(size / m.seconds).toLocaleString('en-US');
+    rows.push(
+      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${rate(ours)} (${ours.max_rss_mib} MiB) | ${rate(go)} (${go.max_rss_mib} MiB) | ${rate(floor)} (${floor.max_rss_mib} MiB) | ${(go.seconds / ours.seconds).toFixed(1)}x | ${(ours.seconds / floor.seconds).toFixed(1)}x |`,
+    );
+    console.log(rows.at(-1));
+  }
+  console.log(
+    [
+      '',
+      '| resources | findings | engine: resources/s (peak RSS) | opa eval | JSON floor | engine vs opa eval | engine / floor (time) |',
+      '| --------- | -------- | ------------------------------ | -------- | ---------- | ------------------ | --------------------- |',
+      ...rows,
+    ].join('\n'),
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
