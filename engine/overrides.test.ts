@@ -1,7 +1,9 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import type { Finding } from '../schemas/index.ts';
 import type { CatalogRule } from './catalog.ts';
 import { EngineError, ERROR_CODES } from './errors.ts';
+import { loadPolicyEngine } from './evaluate.ts';
 import {
   applyOverrides,
   assertValidOverrides,
@@ -14,6 +16,7 @@ import {
   type ResourceException,
   type TenantOverrides,
 } from './overrides.ts';
+import { DEFAULT_RULES_DIR } from './paths.ts';
 import { bucket } from './testing.ts';
 
 function rule(id: string, parameters?: CatalogRule['parameters']): CatalogRule {
@@ -232,5 +235,53 @@ describe('applying overrides to findings', () => {
     expect(exceptionCovers(exception({ selector: { resource_id: '*' } }), f)).toBe(false); // other rule
     // account/region/name need the resource; without it they cannot match
     expect(exceptionCovers(exception({ rule_id: '*', selector: { account: '*' } }), f)).toBe(false);
+  });
+});
+
+describe('overrides with the real engine and bundle', () => {
+  it('tenant parameters change the decision without recompiling; findings then take the tenant view', async () => {
+    const engine = await loadPolicyEngine();
+    const sshWorld = JSON.parse(
+      await readFile(
+        `${DEFAULT_RULES_DIR}aws/ec2/no-admin-ports-from-internet/fixtures/bad/ssh-world.json`,
+        'utf8',
+      ),
+    );
+    const saved: TenantOverrides = {
+      rules: [{ rule_id: 'CW-AWS-EC2-001', params: { admin_ports: [3389] }, severity: 'low' }],
+      exceptions: [],
+    };
+    expect(overrideProblems(engine.catalog.rules, saved)).toEqual([]);
+    expect(
+      overrideProblems(engine.catalog.rules, {
+        rules: [{ rule_id: 'CW-AWS-EC2-001', params: { admin_ports: [22, 70000] } }],
+        exceptions: [],
+      }),
+    ).toEqual([{ field: 'rules[0].params.admin_ports.1', message: 'must be <= 65535' }]);
+
+    const status = async (overrides: TenantOverrides) => {
+      const effective = effectiveOverrides(overrides, new Date(sshWorld.collected_at));
+      const findings = await engine.evaluate([sshWorld], {
+        scanTime: new Date(sshWorld.collected_at),
+        params: overrideParams(effective),
+      });
+      return applyOverrides(findings, effective, [sshWorld]);
+    };
+    const byDefault = await status({ rules: [], exceptions: [] });
+    expect(byDefault.findings.find((f) => f.rule_id === 'CW-AWS-EC2-001')?.status).toBe('fail');
+    const tuned = await status(saved);
+    expect(tuned.findings.find((f) => f.rule_id === 'CW-AWS-EC2-001')).toMatchObject({
+      status: 'pass',
+      severity: 'low',
+      message: 'Security group web does not expose administration ports.',
+    });
+    const excepted = await status({
+      rules: [],
+      exceptions: [exception({ rule_id: 'CW-AWS-EC2-001', selector: { name: 'web', region: 'eu-west-1' } })],
+    });
+    expect(excepted.excepted.map((x) => [x.finding.rule_id, x.finding.status, x.exception.approver])).toEqual(
+      [['CW-AWS-EC2-001', 'fail', 'ciso@example.com']],
+    );
+    expect(excepted.findings.some((f) => f.rule_id === 'CW-AWS-EC2-001')).toBe(false);
   });
 });
