@@ -119,6 +119,22 @@ describe('policy engine on the committed bundle', () => {
     expect(findings.filter((f) => f.rule_id === 'CW-AWS-S3-002' && f.status === 'fail')).toHaveLength(3_000);
   });
 
+  it('replaces the wasm instance when its memory outgrows the limit, with the same decisions', async () => {
+    const resources = Array.from({ length: 60 }, (_, i) =>
+      bucket(`r${i}`, i % 2 ? { versioning: { status: 'Suspended', mfa_delete: false } } : {}),
+    );
+    const strict = await loadPolicyEngine(undefined, { chunkSize: 20, maxMemoryBytes: 1 });
+    const normal = await loadPolicyEngine(undefined, { chunkSize: 20 });
+    const [a, b] = [
+      await strict.evaluate(resources, { scanTime }),
+      await normal.evaluate(resources, { scanTime }),
+    ];
+    expect(strict.recycled).toBe(3); // after each of the three chunks
+    expect(normal.recycled).toBe(0);
+    expect(a).toEqual(b);
+    expect(a.filter((f) => f.rule_id === 'CW-AWS-S3-003' && f.status === 'fail')).toHaveLength(30);
+  });
+
   it('refuses a bundle whose catalog and manifest come from different builds, or a missing file', async () => {
     const dir = await tempDir();
     try {

@@ -33,6 +33,8 @@ export interface PolicyEngine {
    * none; a resource id seen twice for one type is evaluated once (the first occurrence).
    */
   evaluate(resources: readonly Resource[], ctx: EvaluateContext): Promise<Finding[]>;
+  /** How many times the wasm instance was replaced because its memory outgrew EngineOptions.maxMemoryBytes. */
+  readonly recycled: number;
 }
 
 export interface EngineOptions {
@@ -41,10 +43,15 @@ export interface EngineOptions {
    * chunks get slower per resource (measured in bench/engine: 5,000 iam users took 3-5x longer than 5 x 1,000).
    */
   chunkSize?: number;
+  /** Wasm memory (bytes) past which the instance is replaced between chunks (default 256 MiB). */
+  maxMemoryBytes?: number;
 }
 
 /** Resources per setData call unless EngineOptions.chunkSize says otherwise. */
 export const DEFAULT_CHUNK_SIZE = 500;
+
+/** Wasm memory past which the instance is replaced between chunks unless EngineOptions says otherwise. */
+export const DEFAULT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
 
 const STATUSES: ReadonlySet<string> = new Set(['pass', 'fail', 'not_applicable', 'error']);
 
@@ -80,13 +87,25 @@ function parseJson<T>(dir: string, name: string, bytes: Buffer): T {
 class WasmPolicyEngine implements PolicyEngine {
   readonly revision: string;
   readonly catalog: Catalog;
-  private readonly policy: LoadedPolicy;
+  private policy: LoadedPolicy;
+  private readonly wasm: Buffer;
+  private readonly maxMemoryBytes: number;
+  /** How many times the wasm instance was replaced because its memory grew past maxMemoryBytes. */
+  recycled = 0;
   private readonly chunkSize: number;
   private readonly rulesById: Map<string, CatalogRule>;
   private readonly validators: ReturnType<typeof parameterValidators>;
 
-  constructor(policy: LoadedPolicy, catalog: Catalog, chunkSize: number) {
+  constructor(
+    policy: LoadedPolicy,
+    wasm: Buffer,
+    catalog: Catalog,
+    chunkSize: number,
+    maxMemoryBytes: number,
+  ) {
     this.policy = policy;
+    this.wasm = wasm;
+    this.maxMemoryBytes = maxMemoryBytes;
     this.catalog = catalog;
     this.revision = catalog.revision;
     this.chunkSize = chunkSize;
@@ -114,6 +133,7 @@ class WasmPolicyEngine implements PolicyEngine {
       for (let start = 0; start < list.length; start += this.chunkSize) {
         const chunk = list.slice(start, start + this.chunkSize);
         const decisions = this.decideChunk(type, chunk, params, scan);
+        await this.recycleIfGrown();
         for (const ruleId of ruleIds) {
           for (const resource of chunk)
             findings.push(
@@ -167,6 +187,17 @@ class WasmPolicyEngine implements PolicyEngine {
       out.set(ruleId, new Map([[resource.id, decision]]));
     }
     return out;
+  }
+
+  /**
+   * A wasm memory never shrinks: after a chunk that made it grow past maxMemoryBytes, start a fresh instance
+   * of the same module so one large chunk does not pin that memory for the life of the process.
+   */
+  private async recycleIfGrown(): Promise<void> {
+    const memory = (this.policy as unknown as { mem: { buffer: ArrayBuffer } }).mem.buffer.byteLength;
+    if (memory <= this.maxMemoryBytes) return;
+    this.policy = await loadPolicy(this.wasm, undefined, ENGINE_HOST_BUILTINS);
+    this.recycled++;
   }
 
   /** setData with this chunk as the whole inventory, then one evaluate call of `entrypoint`. */
@@ -259,5 +290,6 @@ export async function loadPolicyEngine(
   const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
   if (!Number.isInteger(chunkSize) || chunkSize < 1)
     throw new RangeError('chunkSize must be a positive integer');
-  return new WasmPolicyEngine(policy, catalog, chunkSize);
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  return new WasmPolicyEngine(policy, wasm!, catalog, chunkSize, maxMemoryBytes);
 }
