@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assertValid, type Finding, type FrameworkCatalog, type UcfControl } from '../schemas/index.ts';
 import type { Frameworks } from './frameworks.ts';
 import { evaluateControls } from './map.ts';
-import { scoreFrameworks } from './score.ts';
+import { frameworkPolicy, scoreFrameworks } from './score.ts';
 
 function finding(rule_id: string, n: number, status: Finding['status']): Finding {
   return {
@@ -148,5 +148,125 @@ describe('scoreFrameworks', () => {
       ['beta', null, 2],
       ['gamma', null, 1],
     ]);
+  });
+});
+
+describe('scoring policy (per tenant, per framework, as data)', () => {
+  const now = new Date('2026-06-01T00:00:00Z');
+  const daysAgo = (days: number) => new Date(now.getTime() - days * 86_400_000).toISOString();
+  const results = evaluateControls(findings, frameworks);
+  const alphaOf = (options: Parameters<typeof scoreFrameworks>[2]) => {
+    const scores = scoreFrameworks(results, frameworks, options);
+    for (const s of scores) assertValid('framework-score', s);
+    return scores[0]!;
+  };
+  const statusOf = (score: ReturnType<typeof alphaOf>, id: string) =>
+    score.requirements.find((r) => r.requirement_id === id)!;
+
+  it('marks a requirement only people can assess as needing evidence until fresh evidence is attached', () => {
+    const waiting = alphaOf({ now });
+    expect(statusOf(waiting, 'A4')).toMatchObject({
+      status: 'not_applicable',
+      needs_evidence: true,
+      evidence_needed: ['UCF-TS-04'],
+    });
+    expect(waiting).toMatchObject({ needs_evidence: 1, passed: 2, failed: 1 });
+
+    const evidence = (verdict: 'pass' | 'fail', days: number) => [
+      { control_id: 'UCF-TS-04', verdict, collected_at: daysAgo(days) },
+    ];
+    const passed = alphaOf({ now, evidence: evidence('pass', 10) });
+    expect(statusOf(passed, 'A4').status).toBe('pass');
+    expect(statusOf(passed, 'A4').needs_evidence).toBeUndefined();
+    expect(passed).toMatchObject({ needs_evidence: 0, passed: 3, failed: 1, score: 3 / 4 });
+
+    expect(alphaOf({ now, evidence: evidence('fail', 10) })).toMatchObject({
+      passed: 2,
+      failed: 2,
+      score: 2 / 4,
+    });
+    // Stale after the default window of 365 days; a tenant may widen it.
+    expect(statusOf(alphaOf({ now, evidence: evidence('pass', 400) }), 'A4').needs_evidence).toBe(true);
+    const wider = alphaOf({
+      now,
+      evidence: evidence('pass', 400),
+      policy: { default: { evidence_freshness_days: 500 } },
+    });
+    expect(statusOf(wider, 'A4').status).toBe('pass');
+    // The latest evidence wins.
+    const latest = alphaOf({
+      now,
+      evidence: [...evidence('fail', 30), ...evidence('pass', 5)],
+    });
+    expect(statusOf(latest, 'A4').status).toBe('pass');
+  });
+
+  it('can count requirements waiting for evidence as failed', () => {
+    const strict = alphaOf({
+      now,
+      policy: { frameworks: { alpha: { needs_evidence_counts_as: 'failed' } } },
+    });
+    expect(statusOf(strict, 'A4')).toMatchObject({ status: 'fail', needs_evidence: true });
+    expect(strict).toMatchObject({ passed: 2, failed: 2, needs_evidence: 1, score: 2 / 4 });
+  });
+
+  it('weights requirements when the policy gives weights', () => {
+    const weighted = alphaOf({ now, policy: { frameworks: { 'alpha@1': { weights: { A3: 3 } } } } });
+    // passed A1 (1) + A2 (1); failed A3 (3, error counts as failed).
+    expect(weighted).toMatchObject({ weighted: true, passed: 2, failed: 1 });
+    expect(weighted.score).toBeCloseTo(2 / 5, 12);
+    expect(statusOf(weighted, 'A3').weight).toBe(3);
+    expect(statusOf(weighted, 'A1').weight).toBe(1);
+  });
+
+  it('prefers id@version over id over the default', () => {
+    const policy = {
+      default: { evidence_freshness_days: 1 },
+      frameworks: { alpha: { evidence_freshness_days: 2 }, 'alpha@1': { evidence_freshness_days: 3 } },
+    };
+    expect(frameworkPolicy(policy, 'alpha', '1').evidence_freshness_days).toBe(3);
+    expect(frameworkPolicy(policy, 'alpha', '2').evidence_freshness_days).toBe(2);
+    expect(frameworkPolicy(policy, 'beta', '1').evidence_freshness_days).toBe(1);
+    expect(frameworkPolicy(undefined, 'beta', '1')).toEqual({});
+    assertValid('scoring-policy', policy);
+    expect(() =>
+      assertValid('scoring-policy', { controls: { mode: 'threshold', pass_threshold: 1.5 } }),
+    ).toThrow(/pass_threshold/);
+  });
+
+  it('rolls controls up from findings with a pass threshold instead of all-pass', () => {
+    const byThreshold = evaluateControls(findings, frameworks, {
+      rollup: { mode: 'threshold', pass_threshold: 0.5 },
+    });
+    // UCF-TS-01: 3 of 4 applicable findings pass; UCF-TS-02: 1 of 3.
+    expect(byThreshold.map((r) => [r.control_id, r.status])).toEqual([
+      ['UCF-TS-01', 'pass'],
+      ['UCF-TS-02', 'fail'],
+      ['UCF-TS-03', 'not_applicable'],
+      ['UCF-TS-04', 'not_applicable'],
+      ['UCF-TS-05', 'pass'],
+    ]);
+  });
+
+  it('rolls requirements up from controls with a pass threshold', () => {
+    const three: Frameworks = {
+      ucf_version: 'test',
+      controls: ['UCF-TS-11', 'UCF-TS-12', 'UCF-TS-13'].map((id) => control(id, [['delta', 'D1']])),
+      frameworks: [framework('delta', ['D1'])],
+      rule_controls: { 'CW-T-011': ['UCF-TS-11', 'UCF-TS-12', 'UCF-TS-13'] },
+    };
+    const controlResults = (['pass', 'pass', 'fail'] as const).map((status, i) => ({
+      control_id: `UCF-TS-1${i + 1}`,
+      status,
+      rule_ids: ['CW-T-011'],
+      counts: { pass: 0, fail: 0, not_applicable: 0, error: 0 },
+    }));
+    const d1 = (rule?: { mode: 'threshold'; pass_threshold: number }) =>
+      scoreFrameworks(controlResults, three, {
+        policy: rule ? { default: { requirements: rule } } : undefined,
+      })[0]!.requirements[0]!.status;
+    expect(d1()).toBe('fail');
+    expect(d1({ mode: 'threshold', pass_threshold: 0.6 })).toBe('pass');
+    expect(d1({ mode: 'threshold', pass_threshold: 0.7 })).toBe('fail');
   });
 });

@@ -1,7 +1,8 @@
 /** Findings → UCF control results, by the rules each control is linked to (ucf_controls in rule.yaml). */
 import type { ControlResult, Finding } from '../schemas/index.ts';
 import type { Frameworks } from './frameworks.ts';
-import { countStatuses, rollUp } from './rollup.ts';
+import type { RollupRule } from '../schemas/index.ts';
+import { ALL_PASS, countStatuses, rollUpWith } from './rollup.ts';
 
 export { loadFrameworks, loadFrameworkDefinitions, type Frameworks } from './frameworks.ts';
 
@@ -19,8 +20,13 @@ export function rulesByControl(frameworks: Frameworks): Map<string, string[]> {
  * One result per UCF control, in catalog order. A control fails if any finding of its rules fails; is in
  * error if any errored and none failed; passes if at least one passed and the rest passed or did not apply;
  * is not_applicable when no finding applies (including when its rules produced none). docs/scoring.md.
+ * `options.rollup` (a tenant's scoring policy `controls` entry) may replace all-pass with a pass threshold.
  */
-export function evaluateControls(findings: readonly Finding[], frameworks: Frameworks): ControlResult[] {
+export function evaluateControls(
+  findings: readonly Finding[],
+  frameworks: Frameworks,
+  options: { rollup?: RollupRule } = {},
+): ControlResult[] {
   const byRule = new Map<string, Finding[]>();
   for (const f of findings) {
     const list = byRule.get(f.rule_id);
@@ -31,6 +37,8 @@ export function evaluateControls(findings: readonly Finding[], frameworks: Frame
   return frameworks.controls.map((control) => {
     const rule_ids = rules.get(control.id) ?? [];
     const counts = countStatuses(rule_ids.flatMap((id) => byRule.get(id) ?? []).map((f) => f.status));
-    return { control_id: control.id, status: rollUp(counts), rule_ids, counts };
+    // Findings never need evidence, so the roll-up stays within the four finding statuses.
+    const status = rollUpWith(counts, options.rollup ?? ALL_PASS) as ControlResult['status'];
+    return { control_id: control.id, status, rule_ids, counts };
   });
 }

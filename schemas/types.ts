@@ -61,7 +61,27 @@ export interface FrameworkScore {
     title: string;
     status: 'pass' | 'fail' | 'not_applicable' | 'error';
     control_ids: string[];
+    /**
+     * True when people must attach evidence before this requirement can pass or fail.
+     */
+    needs_evidence?: boolean;
+    /**
+     * UCF controls assessed by people that have no fresh evidence.
+     */
+    evidence_needed?: string[];
+    /**
+     * The weight the score used for this requirement (when weighted).
+     */
+    weight?: number;
   }[];
+  /**
+   * Requirements that only manual evidence can assess and that have no fresh evidence yet (not counted in passed or failed unless the policy says so).
+   */
+  needs_evidence?: number;
+  /**
+   * True when the score used requirement weights from the scoring policy.
+   */
+  weighted?: boolean;
 }
 
 // framework.schema.json
@@ -1505,6 +1525,50 @@ export interface ScanError {
   code: string;
   message: string;
   missing_permission?: string | null;
+}
+
+// scoring-policy.schema.json
+/**
+ * all_pass: everything applicable must pass (the default). threshold: pass when the share of applicable inputs that pass is at least pass_threshold.
+ */
+export type RollupRule =
+  | {
+      mode: 'all_pass';
+    }
+  | {
+      mode: 'threshold';
+      pass_threshold: number;
+    };
+
+/**
+ * How results roll up and scores are computed, as data (per tenant, per framework): docs/scoring.md. Everything is optional; the defaults are the all-pass roll-up, equal weights and a 365-day evidence freshness window. controls: how a UCF control rolls up from its rules' findings; default: the policy of every framework without its own entry; frameworks: per framework, keyed "<id>" or "<id>@<version>" (the more specific wins).
+ */
+export interface ScoringPolicy {
+  controls?: RollupRule;
+  default?: FrameworkScoringPolicy;
+  frameworks?: {
+    [k: string]: FrameworkScoringPolicy;
+  };
+}
+/**
+ * requirements: how a requirement rolls up from its UCF controls.
+ */
+export interface FrameworkScoringPolicy {
+  requirements?: RollupRule;
+  /**
+   * Requirement id → weight (default 1) for a weighted score.
+   */
+  weights?: {
+    [k: string]: number;
+  };
+  /**
+   * Manual evidence older than this many days is stale and no longer counts.
+   */
+  evidence_freshness_days?: number;
+  /**
+   * excluded (default): requirements waiting for manual evidence are left out of the score, and counted apart; failed: they count as failed.
+   */
+  needs_evidence_counts_as?: 'excluded' | 'failed';
 }
 
 // ucf-controls.schema.json
