@@ -11,9 +11,14 @@ import {
   startGithubFixtureServer,
   type GithubFixtureServer,
 } from './github/fixtures/github-fixture-server.ts';
+import {
+  DEMO_OKTA_TOKEN,
+  startOktaFixtureServer,
+  type OktaFixtureServer,
+} from './okta/fixtures/okta-fixture-server.ts';
 import { AWS_SERVICES, ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
 
-let server: S3FixtureServer | AwsFixtureServer | GithubFixtureServer | undefined;
+let server: S3FixtureServer | AwsFixtureServer | GithubFixtureServer | OktaFixtureServer | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -88,12 +93,28 @@ describe('scanIntegration', () => {
     });
   });
 
+  it('scans an Okta integration with its org URL and token', async () => {
+    const oktaServer = await startOktaFixtureServer();
+    server = oktaServer;
+    const outcome = await scanIntegration({
+      provider: 'okta',
+      config: { orgUrl: oktaServer.url },
+      credentials: { token: DEMO_OKTA_TOKEN },
+    });
+    expect(outcome.resources.filter((r) => r.type === 'okta.user')).toHaveLength(60);
+    expect(outcome.resources.filter((r) => r.type === 'okta.policy')).toHaveLength(8);
+  });
+
   it('refuses a provider without a scanner, naming it', async () => {
-    const integration = { provider: 'okta', config: {}, credentials: {} } as unknown as ScannableIntegration;
+    const integration = {
+      provider: 'gitlab',
+      config: {},
+      credentials: {},
+    } as unknown as ScannableIntegration;
     const error = await scanIntegration(integration).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ScanFailedError);
     expect(error).toMatchObject({ code: 'UNSUPPORTED_PROVIDER' });
-    expect((error as Error).message).toContain('"okta"');
+    expect((error as Error).message).toContain('"gitlab"');
   });
 
   it('refuses an AWS integration without credentials', async () => {

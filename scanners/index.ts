@@ -5,6 +5,7 @@
 import { scanAwsAccount, type AwsServiceName } from './aws/account.ts';
 import { scanS3, type AwsCredentials } from './aws/s3.ts';
 import { scanGithub } from './github/github.ts';
+import { scanOkta } from './okta/okta.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 export * from './types.ts';
@@ -65,11 +66,21 @@ export interface GithubIntegration {
   credentials: { token: string };
 }
 
+export { scanOkta, OKTA_PERMISSIONS, type OktaScanOptions, type OktaScanTarget } from './okta/okta.ts';
+
+export interface OktaIntegration {
+  provider: 'okta';
+  /** https://<org>.okta.com */
+  config: { orgUrl: string };
+  /** An API token (SSWS) of a read-only admin. */
+  credentials: { token: string };
+}
+
 /** Every integration a scanner exists for (a union as more providers arrive). */
-export type ScannableIntegration = AwsIntegration | GithubIntegration;
+export type ScannableIntegration = AwsIntegration | GithubIntegration | OktaIntegration;
 
 /** Providers that have a scanner, for the API to validate integration records against. */
-export const SCANNABLE_PROVIDERS = ['aws', 'github'] as const;
+export const SCANNABLE_PROVIDERS = ['aws', 'github', 'okta'] as const;
 
 /**
  * Scans one integration with the scanner of its provider.
@@ -124,6 +135,13 @@ export async function scanIntegration(
         },
         options,
       );
+    }
+    case 'okta': {
+      const { config, credentials } = integration as OktaIntegration;
+      if (!config || !credentials) {
+        throw new ScanFailedError('INVALID_CONFIG', 'an Okta integration needs both config and credentials');
+      }
+      return scanOkta({ orgUrl: config.orgUrl, token: credentials.token }, options);
     }
     default:
       throw new ScanFailedError(

@@ -1,0 +1,318 @@
+/**
+ * Okta: every user (`okta.user`: status, last login, enrolled factors, admin roles) and the password,
+ * MFA enrollment, global session and authentication policies (`okta.policy`), through the Okta SDK.
+ * Lists follow the `Link` header; a 429 is retried by the SDK's request executor after
+ * `X-Rate-Limit-Reset`; a refused call (403 E0000006) becomes a ScanError naming the OAuth scope.
+ */
+import okta from '@okta/okta-sdk-nodejs';
+import type { Resource } from '../../schemas/index.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
+import { ProviderScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { ScanFailedError, type ScanOutcome } from '../types.ts';
+
+export interface OktaScanTarget {
+  /** https://<org>.okta.com (a loopback http URL for the sandbox). */
+  orgUrl: string;
+  /** An API token (SSWS). */
+  token: string;
+}
+
+export interface OktaScanOptions extends ProviderScanOptions {
+  /** Retries of a 429 before the call is given up (default 2). */
+  rateLimitRetries?: number;
+  /** Users read at the same time (default 4). */
+  concurrency?: number;
+  /** Items per page (Okta allows up to 200). */
+  pageSize?: number;
+}
+
+/** The OAuth scope (and admin permission) each call needs. */
+export const OKTA_PERMISSIONS = {
+  listUsers: 'okta.users.read',
+  listFactors: 'okta.users.read',
+  listAssignedRolesForUser: 'okta.roles.read',
+  listPolicies: 'okta.policies.read',
+  listPolicyRules: 'okta.policies.read',
+} as const;
+type Operation = keyof typeof OKTA_PERMISSIONS;
+
+const POLICY_TYPES = ['PASSWORD', 'MFA_ENROLL', 'OKTA_SIGN_ON', 'ACCESS_POLICY'] as const;
+
+interface OktaErrorShape {
+  status?: number;
+  errorCode?: string;
+  errorSummary?: string;
+  message?: string;
+  code?: string;
+}
+
+type Any = Record<string, unknown>;
+
+/** Scans the org; rejects with ScanFailedError only when the scan cannot proceed. */
+export async function scanOkta(target: OktaScanTarget, options: OktaScanOptions = {}): Promise<ScanOutcome> {
+  assertValidOktaTarget(target);
+  // Okta's /api/v1/users rate limit is 600 requests a minute on most orgs: stay at 8/s.
+  const ctx = new ProviderScanContext('okta', [target.token], options, 8);
+  const orgUrl = target.orgUrl.replace(/\/$/, '');
+  const client = oktaClient(target, options, ctx);
+  const pageSize = Math.min(200, options.pageSize ?? 200);
+
+  ctx.setPhase('listing_users');
+  const users = await listAll<Any>(ctx, 'listUsers', null, () =>
+    client.userApi.listUsers({ limit: pageSize }),
+  );
+  ctx.setPhase('reading_users');
+  const userResources = await mapWithConcurrency(users ?? [], options.concurrency ?? 4, (user) =>
+    readUser(ctx, client, orgUrl, user),
+  );
+  ctx.setPhase('reading_policies');
+  const policies: Resource[] = [];
+  for (const type of POLICY_TYPES) {
+    const listed = await listAll<Any>(ctx, 'listPolicies', null, () =>
+      client.policyApi.listPolicies({ type, limit: String(pageSize) }),
+    );
+    for (const policy of listed ?? []) policies.push(await readPolicy(ctx, client, orgUrl, policy));
+  }
+  ctx.setPhase('done');
+  return { resources: [...userResources, ...policies], errors: [...ctx.errors], progress: ctx.snapshot() };
+}
+
+type OktaClient = InstanceType<typeof okta.Client>;
+
+function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ProviderScanContext): OktaClient {
+  /** Counts each HTTP request once (not its 429 retries) and lets the rate limiter pace it. */
+  // The SDK's typings declare fetch on its own request type; the executor only reads headers here.
+  const Base = okta.DefaultRequestExecutor as unknown as new (config: Any) => {
+    fetch(request: Any): Promise<unknown>;
+  };
+  class CountingExecutor extends Base {
+    override async fetch(request: Any & { headers?: Record<string, unknown> }): Promise<unknown> {
+      if (!request.headers?.['X-Okta-Retry-Count']) await ctx.beforeCall();
+      return super.fetch(request);
+    }
+  }
+  return new okta.Client({
+    orgUrl: target.orgUrl.replace(/\/$/, ''),
+    token: target.token,
+    requestExecutor: new CountingExecutor({ maxRetries: options.rateLimitRetries ?? 2, requestTimeout: 0 }),
+  } as never);
+}
+
+function failure(
+  ctx: ProviderScanContext,
+  operation: Operation,
+  resourceId: string | null,
+  error: unknown,
+  orgUrl?: string,
+): void {
+  const e = (error ?? {}) as OktaErrorShape;
+  const message = ctx.redact(e.message ?? String(error));
+  if (e.status === 401) {
+    throw new ScanFailedError(
+      'INVALID_CREDENTIALS',
+      `Okta refused the API token (${e.errorCode ?? '401'} ${e.errorSummary ?? ''}): check that it is valid and its admin still active`,
+      { cause: error },
+    );
+  }
+  if (e.status === undefined) {
+    if (ctx.options.signal?.aborted) throw ctx.aborted(error);
+    throw new ScanFailedError(
+      'ENDPOINT_UNREACHABLE',
+      `could not reach ${orgUrl ?? 'the Okta org'} for ${operation}: ${message}`,
+      { cause: error },
+    );
+  }
+  ctx.recordError({
+    operation: `okta:${operation}`,
+    resource_id: resourceId,
+    code: e.errorCode ?? String(e.status),
+    message,
+    missing_permission: e.status === 403 ? OKTA_PERMISSIONS[operation] : null,
+  });
+}
+
+/** Every item of a paginated SDK collection; null (error recorded) when a page fails. */
+async function listAll<T>(
+  ctx: ProviderScanContext,
+  operation: Operation,
+  resourceId: string | null,
+  open: () => Promise<AsyncIterable<unknown>>,
+): Promise<T[] | null> {
+  const items: T[] = [];
+  try {
+    const collection = await open();
+    for await (const item of collection) {
+      ctx.throwIfAborted();
+      if (item !== null && item !== undefined) items.push(item as T);
+    }
+    return items;
+  } catch (error) {
+    if (error instanceof ScanFailedError) throw error;
+    failure(ctx, operation, resourceId, error);
+    return null;
+  }
+}
+
+function iso(value: unknown): string | null {
+  if (value === null || value === undefined || value === '') return null;
+  const date = value instanceof Date ? value : new Date(String(value));
+  return Number.isFinite(date.getTime()) ? date.toISOString() : null;
+}
+
+function ageDays(value: string | null, now: Date): number | null {
+  return value === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(value)) / 86_400_000));
+}
+
+async function readUser(
+  ctx: ProviderScanContext,
+  client: OktaClient,
+  orgUrl: string,
+  user: Any,
+): Promise<Resource> {
+  const host = new URL(orgUrl).host;
+  const userId = String(user.id);
+  const id = `okta:${host}:user/${userId}`;
+  const now = ctx.now();
+  const profile = (user.profile ?? {}) as Any;
+  const lastLogin = iso(user.lastLogin);
+  const passwordChanged = iso(user.passwordChanged);
+  const attributes: Any = {
+    login: String(profile.login ?? userId),
+    status: String(user.status),
+    created: iso(user.created) ?? new Date(0).toISOString(),
+    activated: iso(user.activated),
+    last_login: lastLogin,
+    last_login_age_days: ageDays(lastLogin, now),
+    password_changed: passwordChanged,
+    password_age_days: ageDays(passwordChanged, now),
+  };
+  const factors = await listAll<Any>(ctx, 'listFactors', id, () =>
+    client.userFactorApi.listFactors({ userId }),
+  );
+  if (factors) {
+    attributes.factors = factors.map((f) => ({
+      factor_type: String(f.factorType ?? ''),
+      provider: String(f.provider ?? ''),
+      status: String(f.status ?? ''),
+    }));
+    const active = factors.filter((f) => f.status === 'ACTIVE');
+    attributes.mfa_enrolled = active.length > 0;
+    attributes.phishing_resistant_factor_enrolled = active.some(
+      (f) => f.factorType === 'webauthn' || f.factorType === 'signed_nonce',
+    );
+  }
+  const roles = await listAll<Any>(ctx, 'listAssignedRolesForUser', id, () =>
+    client.roleAssignmentApi.listAssignedRolesForUser({ userId }),
+  );
+  if (roles) attributes.admin_roles = roles.map((r) => String(r.type ?? '')).sort();
+  return ctx.resource({
+    id,
+    account: host,
+    region: 'global',
+    type: 'okta.user',
+    name: String(attributes.login),
+    attributes,
+    source: { api: 'okta', endpoint: orgUrl },
+  });
+}
+
+async function readPolicy(
+  ctx: ProviderScanContext,
+  client: OktaClient,
+  orgUrl: string,
+  policy: Any,
+): Promise<Resource> {
+  const host = new URL(orgUrl).host;
+  const policyId = String(policy.id);
+  const id = `okta:${host}:policy/${policyId}`;
+  const type = String(policy.type);
+  const settings = (policy.settings ?? {}) as Any;
+  const attributes: Any = {
+    policy_type: type,
+    status: String(policy.status ?? 'ACTIVE'),
+    priority: Number(policy.priority ?? 0),
+    system: Boolean(policy.system),
+    password: type === 'PASSWORD' ? passwordSettings(settings) : null,
+    mfa_enroll_factors: type === 'MFA_ENROLL' ? enrollFactors(settings) : [],
+  };
+  const rules = await listAll<Any>(ctx, 'listPolicyRules', id, () =>
+    client.policyApi.listPolicyRules({ policyId }),
+  );
+  if (rules) attributes.rules = rules.map(ruleFrom).sort((a, b) => a.priority - b.priority);
+  return ctx.resource({
+    id,
+    account: host,
+    region: 'global',
+    type: 'okta.policy',
+    name: String(policy.name ?? policyId),
+    attributes,
+    source: { api: 'okta', endpoint: orgUrl },
+  });
+}
+
+function passwordSettings(settings: Any): Any {
+  const password = (settings.password ?? {}) as Any;
+  const complexity = (password.complexity ?? {}) as Any;
+  const age = (password.age ?? {}) as Any;
+  const lockout = (password.lockout ?? {}) as Any;
+  const n = (v: unknown): number => (typeof v === 'number' && v >= 0 ? v : 0);
+  return {
+    min_length: n(complexity.minLength),
+    min_lower_case: n(complexity.minLowerCase),
+    min_upper_case: n(complexity.minUpperCase),
+    min_number: n(complexity.minNumber),
+    min_symbol: n(complexity.minSymbol),
+    exclude_username: Boolean(complexity.excludeUsername),
+    max_age_days: n(age.maxAgeDays),
+    history_count: n(age.historyCount),
+    lockout_max_attempts: n(lockout.maxAttempts),
+  };
+}
+
+function enrollFactors(settings: Any): Any[] {
+  const authenticators = (settings.authenticators ?? []) as Any[];
+  return authenticators.map((a) => {
+    const enroll = String(((a.enroll ?? {}) as Any).self ?? 'NOT_ALLOWED');
+    return {
+      key: String(a.key ?? ''),
+      enroll: ['REQUIRED', 'OPTIONAL', 'NOT_ALLOWED'].includes(enroll) ? enroll : 'NOT_ALLOWED',
+    };
+  });
+}
+
+function ruleFrom(rule: Any): { priority: number } & Any {
+  const actions = (rule.actions ?? {}) as Any;
+  const signon = actions.signon as Any | undefined;
+  const appSignOn = actions.appSignOn as Any | undefined;
+  const session = (signon?.session ?? {}) as Any;
+  const access = signon?.access ?? appSignOn?.access;
+  const factorMode = ((appSignOn?.verificationMethod ?? {}) as Any).factorMode;
+  return {
+    name: String(rule.name ?? ''),
+    status: rule.status === 'INACTIVE' ? 'INACTIVE' : 'ACTIVE',
+    priority: Number(rule.priority ?? 0),
+    access: access === 'ALLOW' || access === 'DENY' ? access : null,
+    requires_mfa: signon ? Boolean(signon.requireFactor) : factorMode === '2FA',
+    max_session_idle_minutes:
+      signon && typeof session.maxSessionIdleMinutes === 'number' ? session.maxSessionIdleMinutes : null,
+    max_session_lifetime_minutes:
+      signon && typeof session.maxSessionLifetimeMinutes === 'number'
+        ? session.maxSessionLifetimeMinutes
+        : null,
+  };
+}
+
+function assertValidOktaTarget(target: OktaScanTarget): void {
+  const problems: string[] = [];
+  let url: URL | undefined;
+  try {
+    url = new URL(target?.orgUrl ?? '');
+  } catch {
+    problems.push('orgUrl must be a URL such as https://acme.okta.com');
+  }
+  if (url && url.protocol !== 'https:' && !['127.0.0.1', 'localhost'].includes(url.hostname))
+    problems.push('orgUrl must use https');
+  if (typeof target?.token !== 'string' || target.token.length < 20) problems.push('token is required');
+  if (problems.length > 0)
+    throw new ScanFailedError('INVALID_CONFIG', `invalid Okta scan target: ${problems.join('; ')}`);
+}
