@@ -4,13 +4,17 @@
  */
 import type { Knex } from 'knex';
 import * as initial from './0001_initial.ts';
+import * as apiTokens from './0002_api_tokens.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
   down(knex: Knex): Promise<void>;
 }
 
-const migrations: Array<[name: string, migration: Migration]> = [['0001_initial', initial]];
+const migrations: Array<[name: string, migration: Migration]> = [
+  ['0001_initial', initial],
+  ['0002_api_tokens', apiTokens],
+];
 
 /** knex MigrationSource over the list above. */
 export const migrationSource: Knex.MigrationSource<[string, Migration]> = {

@@ -31,6 +31,7 @@ import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import scanRoutes from './routes/scans/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
+import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
 import { scanWorkerPlugin } from './worker/plugin.ts';
 
@@ -141,6 +142,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(scoreRoutes, { prefix: '/scores' });
           await api.register(evidenceRoutes, { prefix: '/evidence' });
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
+          await api.register(tokenRoutes, { prefix: '/tokens' });
         },
         { prefix: '/api' },
       );

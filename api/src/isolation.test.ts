@@ -55,6 +55,7 @@ interface TenantFixture {
   scanId: string;
   controlId: string;
   evidenceSha256: string;
+  apiTokenId: string;
   sandboxUrl: string;
   bucketMarker: string;
 }
@@ -67,10 +68,12 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'scans.id': (f) => f.scanId,
   'controls.controlId': (f) => f.controlId,
   'evidence.sha256': (f) => f.evidenceSha256,
+  'tokens.id': (f) => f.apiTokenId,
 };
 
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
 const BODIES: Record<string, (f: TenantFixture) => unknown> = {
+  'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/integrations': (f) => ({
     provider: 'aws',
@@ -229,7 +232,21 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     ).json().items as Json[];
     const evidenceSha256 = findings.find((f) => f.evidence_sha256)?.evidence_sha256 as string;
     expect(evidenceSha256).toMatch(/^[0-9a-f]{64}$/);
-    return { ...base, integrationId, scanId, controlId: controls[0]!.control_id, evidenceSha256 };
+    const apiToken = await t.app.inject({
+      method: 'POST',
+      url: '/api/tokens',
+      headers: bearer(tokens.admin),
+      payload: { name: 'fixture', role: 'auditor', expires_in_days: 1 },
+    });
+    expect(apiToken.statusCode, apiToken.body).toBe(201);
+    return {
+      ...base,
+      integrationId,
+      scanId,
+      controlId: controls[0]!.control_id,
+      evidenceSha256,
+      apiTokenId: apiToken.json().id,
+    };
   }
 
   beforeAll(async () => {
@@ -268,6 +285,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.integrationId,
       foreign.scanId,
       foreign.evidenceSha256,
+      foreign.apiTokenId,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];

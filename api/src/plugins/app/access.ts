@@ -24,6 +24,8 @@ export const PERMISSIONS = {
   'scan:start': ['admin', 'user'],
   /** Connect, change and remove integrations and their credentials. */
   'integration:manage': ['admin'],
+  /** Create, list and revoke API tokens for automation. */
+  'token:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[] | null>;
 
 export type Permission = keyof typeof PERMISSIONS;

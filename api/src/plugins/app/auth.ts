@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
+import { ApiTokenService, isApiToken } from './api-tokens.ts';
 import type { Trx, WithContext } from './tenancy.ts';
 import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import {
@@ -86,6 +87,14 @@ async function readTenant(trx: Trx, tenantId: string): Promise<PublicTenant> {
 async function revokeFamily(trx: Trx, userId: string, familyId: string): Promise<void> {
   await trx('refresh_tokens')
     .where({ user_id: userId, family_id: familyId })
+    .whereNull('revoked_at')
+    .update({ revoked_at: trx.fn.now() });
+}
+
+/** Revokes every live refresh token of a user (logout; to be used by member removal too). */
+export async function revokeAllOf(trx: Trx, userId: string): Promise<void> {
+  await trx('refresh_tokens')
+    .where({ user_id: userId })
     .whereNull('revoked_at')
     .update({ revoked_at: trx.fn.now() });
 }
@@ -183,7 +192,11 @@ export class AuthService {
     return outcome;
   }
 
-  /** Revokes the family of `refreshToken` (unknown tokens are ignored: logout always succeeds). */
+  /**
+   * Signs the user of `refreshToken` out everywhere: revokes every refresh token of that user, in every
+   * tenant and on every device (unknown tokens are ignored: logout always succeeds). Access tokens already
+   * issued run out within their 15 minutes.
+   */
   async logout(refreshToken: string): Promise<void> {
     const refreshTokenHash = hashRefreshToken(refreshToken);
     await this.#withContext({ refreshTokenHash }, async (trx) => {
@@ -192,7 +205,7 @@ export class AuthService {
         .first();
       if (!row) return;
       await trx.raw(`select set_config('app.user_id', ?, true)`, [row.user_id]);
-      await revokeFamily(trx, row.user_id, row.family_id);
+      await revokeAllOf(trx, row.user_id);
     });
   }
 
@@ -214,6 +227,7 @@ export class AuthService {
 declare module 'fastify' {
   interface FastifyInstance {
     auth: AuthService;
+    apiTokens: ApiTokenService;
     /**
      * preValidation hook: requires a valid `Authorization: Bearer` access token and sets `request.principal`.
      * Runs before body validation, so an anonymous caller learns nothing about the route's schema.
@@ -247,14 +261,20 @@ export function requireRole(...roles: Role[]): RequestGuard {
 export const authPlugin = fp<{ jwtSecret: Uint8Array }>(
   async (app, { jwtSecret }) => {
     const auth = new AuthService(app.withContext, jwtSecret);
+    const apiTokens = new ApiTokenService(app.withTenant, app.withContext);
     await prepareDummyHash();
     app.decorate('auth', auth);
+    app.decorate('apiTokens', apiTokens);
     app.decorateRequest('principal', null);
     app.decorate('authenticate', async (request: FastifyRequest) => {
       const header = request.headers.authorization;
       const match = header ? /^Bearer\s+(\S+)\s*$/i.exec(header) : null;
       if (!match?.[1])
         throw new ApiError('UNAUTHENTICATED', 'send an access token as "Authorization: Bearer <token>"');
+      if (isApiToken(match[1])) {
+        request.principal = await apiTokens.verify(match[1]);
+        return;
+      }
       try {
         request.principal = await auth.verify(match[1]);
       } catch (error) {

@@ -16,6 +16,8 @@ export interface DbContext {
   loginEmail?: string;
   /** sha256 of a presented refresh token (tokens are found by hash before their user is known). */
   refreshTokenHash?: string;
+  /** sha256 of a presented API token (found by hash before its tenant is known). */
+  apiTokenHash?: string;
 }
 
 export type Trx = Knex.Transaction;
@@ -23,8 +25,15 @@ export type Trx = Knex.Transaction;
 async function applyContext(trx: Trx, context: DbContext): Promise<void> {
   await trx.raw(
     `select set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true),
-            set_config('app.login_email', ?, true), set_config('app.refresh_token_hash', ?, true)`,
-    [context.tenantId ?? '', context.userId ?? '', context.loginEmail ?? '', context.refreshTokenHash ?? ''],
+            set_config('app.login_email', ?, true), set_config('app.refresh_token_hash', ?, true),
+            set_config('app.api_token_hash', ?, true)`,
+    [
+      context.tenantId ?? '',
+      context.userId ?? '',
+      context.loginEmail ?? '',
+      context.refreshTokenHash ?? '',
+      context.apiTokenHash ?? '',
+    ],
   );
 }
 
