@@ -47,6 +47,33 @@ export interface EngineOptions {
   maxMemoryBytes?: number;
 }
 
+/** One chunk of one resource type: the unit of setData and of work handed to a worker thread. */
+export interface Chunk {
+  type: string;
+  resources: Resource[];
+}
+
+/**
+ * Groups resources by type (in order of first appearance), drops types no rule evaluates and repeated ids
+ * (the first occurrence wins), and cuts each type into chunks of at most `chunkSize`.
+ */
+export function chunksOf(resources: readonly Resource[], catalog: Catalog, chunkSize: number): Chunk[] {
+  const byType = new Map<string, Map<string, Resource>>();
+  for (const resource of resources) {
+    if (!catalog.types[resource.type]) continue;
+    const ofType = byType.get(resource.type) ?? new Map<string, Resource>();
+    if (!ofType.has(resource.id)) ofType.set(resource.id, resource);
+    byType.set(resource.type, ofType);
+  }
+  const chunks: Chunk[] = [];
+  for (const [type, ofType] of byType) {
+    const list = [...ofType.values()];
+    for (let start = 0; start < list.length; start += chunkSize)
+      chunks.push({ type, resources: list.slice(start, start + chunkSize) });
+  }
+  return chunks;
+}
+
 /** Resources per setData call unless EngineOptions.chunkSize says otherwise. */
 export const DEFAULT_CHUNK_SIZE = 500;
 
@@ -119,27 +146,16 @@ class WasmPolicyEngine implements PolicyEngine {
       time: ctx.scanTime.toISOString(),
       unix_seconds: Math.floor(ctx.scanTime.getTime() / 1000),
     };
-    const byType = new Map<string, Map<string, Resource>>();
-    for (const resource of resources) {
-      if (!this.catalog.types[resource.type]) continue;
-      const ofType = byType.get(resource.type) ?? new Map<string, Resource>();
-      if (!ofType.has(resource.id)) ofType.set(resource.id, resource);
-      byType.set(resource.type, ofType);
-    }
     const findings: Finding[] = [];
-    for (const [type, ofType] of byType) {
-      const list = [...ofType.values()];
+    for (const { type, resources: chunk } of chunksOf(resources, this.catalog, this.chunkSize)) {
       const ruleIds = this.catalog.types[type]!.rule_ids;
-      for (let start = 0; start < list.length; start += this.chunkSize) {
-        const chunk = list.slice(start, start + this.chunkSize);
-        const decisions = this.decideChunk(type, chunk, params, scan);
-        await this.recycleIfGrown();
-        for (const ruleId of ruleIds) {
-          for (const resource of chunk)
-            findings.push(
-              this.finding(ruleId, resource, decisions.get(ruleId)?.get(resource.id), params[ruleId]),
-            );
-        }
+      const decisions = this.decideChunk(type, chunk, params, scan);
+      await this.recycleIfGrown();
+      for (const ruleId of ruleIds) {
+        for (const resource of chunk)
+          findings.push(
+            this.finding(ruleId, resource, decisions.get(ruleId)?.get(resource.id), params[ruleId]),
+          );
       }
     }
     return findings;

@@ -1,18 +1,20 @@
 /**
  * One measurement in its own process, so its peak memory (maxRSS) is its own:
  *   node bench/engine/measure.ts engine <inventory.json>   our engine (wasm, committed bundle)
+ *   node bench/engine/measure.ts parallel <inventory.json> the same over 2 worker threads
  *   node bench/engine/measure.ts json <inventory.json>     the floor: parse the inventory, serialise it once
  * Prints one JSON line: { seconds, findings?, max_rss_mib } where seconds excludes reading the file (and, for
  * the engine, loading the bundle and one warm-up evaluation of the first 1,000 resources).
  */
 import { readFile } from 'node:fs/promises';
 import { loadPolicyEngine } from '../../engine/evaluate.ts';
+import { loadParallelPolicyEngine } from '../../engine/parallel.ts';
 import type { Resource } from '../../schemas/index.ts';
 import { SCAN_TIME } from './inventory.ts';
 
 const [mode, file] = process.argv.slice(2);
-if (!file || (mode !== 'engine' && mode !== 'json')) {
-  console.error('usage: measure.ts engine|json <inventory.json>');
+if (!file || !['engine', 'parallel', 'json'].includes(mode ?? '')) {
+  console.error('usage: measure.ts engine|parallel|json <inventory.json>');
   process.exit(64);
 }
 const text = await readFile(file, 'utf8');
@@ -26,13 +28,15 @@ if (mode === 'json') {
   if (back.length === 0) throw new Error('unreachable');
 } else {
   const resources = JSON.parse(text) as Resource[];
-  const engine = await loadPolicyEngine();
+  const parallel = mode === 'parallel' ? await loadParallelPolicyEngine(2) : null;
+  const engine = parallel ?? (await loadPolicyEngine());
   // Steady state, as in a worker that keeps the engine loaded: the first evaluation pays for compiling the
   // wasm to optimised code, which is not a per-resource cost.
   await engine.evaluate(resources.slice(0, 1000), { scanTime: SCAN_TIME });
   const start = performance.now();
   findings = (await engine.evaluate(resources, { scanTime: SCAN_TIME })).length;
   seconds = (performance.now() - start) / 1000;
+  await parallel?.close();
 }
 const maxRssMib = process.resourceUsage().maxRSS / 1024;
 process.stdout.write(`${JSON.stringify({ seconds, findings, max_rss_mib: Math.round(maxRssMib) })}\n`);

@@ -29,7 +29,7 @@ interface Measurement {
   findings?: number;
 }
 
-async function measure(mode: 'engine' | 'json', file: string): Promise<Measurement> {
+async function measure(mode: 'engine' | 'parallel' | 'json', file: string): Promise<Measurement> {
   const { stdout } = await execFileAsync(process.execPath, [MEASURE, mode, file], {
     encoding: 'utf8',
     maxBuffer: 16 * 1024 * 1024,
@@ -90,21 +90,22 @@ try {
     );
     const floor = await measure('json', inventoryFile);
     const ours = await measure('engine', inventoryFile);
+    const twoThreads = await measure('parallel', inventoryFile);
     const go = await opaEval(opa, join(work, 'build', 'src'), dataFile);
-    if (ours.findings !== go.findings) {
+    if (ours.findings !== go.findings || twoThreads.findings !== go.findings) {
       throw new Error(`engine gave ${ours.findings} findings, opa eval ${go.findings}`);
     }
     const rate = (m: Measurement) => Math.round(size / m.seconds).toLocaleString('en-US');
     rows.push(
-      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${rate(ours)} (${ours.max_rss_mib} MiB) | ${rate(go)} (${go.max_rss_mib} MiB) | ${rate(floor)} (${floor.max_rss_mib} MiB) | ${(go.seconds / ours.seconds).toFixed(1)}x | ${(ours.seconds / floor.seconds).toFixed(1)}x |`,
+      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${rate(ours)} (${ours.max_rss_mib} MiB) | ${rate(twoThreads)} (${twoThreads.max_rss_mib} MiB) | ${(go.seconds / twoThreads.seconds).toFixed(1)}x | ${rate(go)} (${go.max_rss_mib} MiB) | ${rate(floor)} (${floor.max_rss_mib} MiB) | ${(go.seconds / ours.seconds).toFixed(1)}x | ${(ours.seconds / floor.seconds).toFixed(1)}x |`,
     );
     console.log(rows.at(-1));
   }
   console.log(
     [
       '',
-      '| resources | findings | engine: resources/s (peak RSS) | opa eval | JSON floor | engine vs opa eval | engine / floor (time) |',
-      '| --------- | -------- | ------------------------------ | -------- | ---------- | ------------------ | --------------------- |',
+      '| resources | findings | engine: resources/s (peak RSS) | engine, 2 worker threads | 2 threads vs opa eval | opa eval | JSON floor | engine vs opa eval | engine / floor (time) |',
+      '| --------- | -------- | ------------------------------ | ------------------------ | --------------------- | -------- | ---------- | ------------------ | --------------------- |',
       ...rows,
     ].join('\n'),
   );
