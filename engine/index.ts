@@ -3,6 +3,7 @@
  * controls, score frameworks. Nothing here knows HTTP or SQL.
  */
 export { loadPolicyEngine, type EngineOptions, type EvaluateContext, type PolicyEngine } from './evaluate.ts';
+export { loadParallelPolicyEngine, type ParallelPolicyEngine } from './parallel.ts';
 export { loadFrameworks, type Frameworks } from './frameworks.ts';
 export { evaluateControls } from './map.ts';
 export { scoreFrameworks } from './score.ts';
