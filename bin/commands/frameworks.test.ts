@@ -233,3 +233,20 @@ describe('complywise frameworks import', () => {
     });
   });
 });
+
+describe('complywise frameworks export', () => {
+  it('prints an OSCAL catalog of the named framework and names the known ones otherwise', async () => {
+    const out = await run('frameworks', 'export', 'nist-csf@2.0');
+    expect(out.code).toBe(EXIT.OK);
+    const doc = JSON.parse(out.stdout) as {
+      catalog: { metadata: { title: string; 'oscal-version': string } };
+    };
+    expect(doc.catalog.metadata).toMatchObject({
+      title: 'NIST Cybersecurity Framework 2.0',
+      'oscal-version': '1.1.3',
+    });
+    const unknown = await run('frameworks', 'export', 'nope');
+    expect(unknown.code).toBe(EXIT.USAGE);
+    expect(unknown.stderr).toMatch(/^error: no framework nope \(known: cmmc@2\.0, /);
+  });
+});

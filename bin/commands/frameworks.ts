@@ -4,7 +4,9 @@
  *   complywise frameworks coverage [--framework X] [--format table|json]
  *   complywise frameworks import <file> --framework X [--columns id=…,statement=…] [--out F] [--dry-run]
  *   complywise frameworks import <oscal-file> --as <id@version> [--title T]
+ *   complywise frameworks export <id[@version]> [--out F]        OSCAL 1.1.3 catalog JSON
  */
+import { writeFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { frameworkCoverage, type FrameworkCoverage } from '../../engine/coverage.ts';
 import { displayPath, EngineError, formatProblem, SourceError } from '../../engine/errors.ts';
@@ -17,6 +19,7 @@ import {
 } from '../../engine/framework-import.ts';
 import { lintFrameworks } from '../../engine/framework-lint.ts';
 import { loadFrameworks } from '../../engine/frameworks.ts';
+import { catalogToOscal } from '../../engine/oscal-export.ts';
 
 /** Where the command writes, and how it reports its exit code to the CLI. */
 export interface FrameworksIo {
@@ -212,6 +215,36 @@ export function registerFrameworksCommands(
         }
       },
     );
+
+  group
+    .command('export')
+    .description('export a framework catalog as an OSCAL 1.1.3 catalog (JSON)')
+    .argument('<framework>', 'id[@version], e.g. soc2@2017')
+    .option('--frameworks-dir <dir>', 'frameworks folder (default: frameworks/)')
+    .option('--out <file>', 'write to this file instead of stdout')
+    .action(async (framework: string, o: { frameworksDir?: string; out?: string }) => {
+      try {
+        const { frameworks } = await loadFrameworks(o.frameworksDir, { catalog: null });
+        const [id, version] = framework.split('@') as [string, string | undefined];
+        const matches = frameworks.filter(
+          (f) => f.id === id && (version === undefined || f.version === version),
+        );
+        if (matches.length !== 1) {
+          io.stderr(
+            `error: ${matches.length === 0 ? `no framework ${framework}` : `${id} has several versions, name one`} (known: ${frameworks.map((f) => `${f.id}@${f.version}`).join(', ')})\n`,
+          );
+          setCode(EXIT.USAGE);
+          return;
+        }
+        const json = `${JSON.stringify(catalogToOscal(matches[0]!), null, 2)}\n`;
+        if (o.out) {
+          await writeFile(o.out, json);
+          io.stdout(`wrote ${displayPath(o.out)}\n`);
+        } else io.stdout(json);
+      } catch (e) {
+        setCode(fail(e, io));
+      }
+    });
 }
 
 function importSummary(r: ImportReport): string {

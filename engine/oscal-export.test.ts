@@ -1,0 +1,152 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { describe, expect, it } from 'vitest';
+import type { Finding } from '../schemas/index.ts';
+import { loadFrameworks } from './frameworks.ts';
+import { evaluateControls } from './map.ts';
+import { assessmentResultsToOscal, catalogToOscal, oscalToken, stableUuid } from './oscal-export.ts';
+import { scoreFrameworks } from './score.ts';
+
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
+// The official NIST OSCAL 1.1.3 JSON schemas (see ../shared/reference/oscal/README.md).
+const REFERENCE = join(
+  process.env.COMPLYWISE_REFERENCE_DIR ?? new URL('../../shared/reference/', import.meta.url).pathname,
+  'oscal',
+);
+
+function officialValidator(file: string): ValidateFunction {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  addFormats(ajv);
+  return ajv.compile(JSON.parse(readFileSync(join(REFERENCE, 'schemas/v1.1.3', file), 'utf8')) as object);
+}
+const validCatalog = officialValidator('oscal_catalog_schema.json');
+const validResults = officialValidator('oscal_assessment-results_schema.json');
+
+const errorsOf = (validate: ValidateFunction, doc: unknown) =>
+  validate(doc) ? [] : (validate.errors ?? []).slice(0, 5).map((e) => `${e.instancePath} ${e.message}`);
+
+describe('OSCAL catalog export', () => {
+  it('exports every committed catalog as a catalog valid against the official OSCAL 1.1.3 schema', async () => {
+    const { frameworks } = await loadFrameworks(undefined, { catalog: null });
+    for (const fw of frameworks) {
+      const doc = catalogToOscal(fw, { now: new Date('2026-01-01T00:00:00Z') });
+      expect(errorsOf(validCatalog, doc), `${fw.id}@${fw.version}`).toEqual([]);
+      // Every requirement is there once, under its official id as label.
+      const labels: string[] = [];
+      type Node = { controls?: Node[]; groups?: Node[]; props?: { name: string; value: string }[] };
+      const walk = (node: Node) => {
+        for (const c of node.controls ?? []) {
+          labels.push(c.props!.find((p) => p.name === 'label')!.value);
+          walk(c);
+        }
+        for (const g of node.groups ?? []) walk(g);
+      };
+      walk((doc as { catalog: Node }).catalog);
+      expect(labels.sort(), fw.id).toEqual(fw.requirements.map((r) => r.id).sort());
+    }
+  });
+
+  it('nests implementation specifications under their HIPAA standard and turns citations into OSCAL ids', async () => {
+    const { frameworks } = await loadFrameworks(undefined, { catalog: null });
+    const hipaa = frameworks.find((f) => f.id === 'hipaa-security')!;
+    const doc = catalogToOscal(hipaa) as {
+      catalog: {
+        uuid: string;
+        groups: { controls: { id: string; controls?: { id: string; props: object[] }[] }[] }[];
+      };
+    };
+    const standard = doc.catalog.groups[0]!.controls[0]!;
+    expect(standard.id).toBe('id_164.308_a_1_i');
+    expect(standard.controls!.map((c) => c.id)).toEqual([
+      'id_164.308_a_1_ii_A',
+      'id_164.308_a_1_ii_B',
+      'id_164.308_a_1_ii_C',
+      'id_164.308_a_1_ii_D',
+    ]);
+    expect(standard.controls![0]!.props).toContainEqual({
+      name: 'implementation',
+      ns: 'https://complywise.dev/ns/oscal',
+      value: 'required',
+    });
+    expect(doc.catalog.uuid).toBe(stableUuid('catalog:hipaa-security@2013'));
+    expect(oscalToken('x', new Set(['x']))).toBe('x_2');
+  });
+
+  it('uses a validator that rejects what the schema forbids and accepts NIST’s own catalog', () => {
+    expect(errorsOf(validCatalog, { catalog: { uuid: 'not-a-uuid', metadata: {} } }).length).toBeGreaterThan(
+      0,
+    );
+    const nist = JSON.parse(
+      readFileSync(join(REFERENCE, 'NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog.json'), 'utf8'),
+    ) as unknown;
+    expect(errorsOf(validCatalog, nist)).toEqual([]);
+  });
+});
+
+describe('OSCAL assessment-results export', () => {
+  it('exports a scan (findings, control results, scores) valid against the official schema', async () => {
+    const frameworks = await loadFrameworks();
+    const finding = (rule_id: string, resource_id: string, status: Finding['status']): Finding => ({
+      rule_id,
+      rule_version: '1.0.0',
+      rule_hash: 'a'.repeat(64),
+      bundle_revision: 'rev-1',
+      resource_id,
+      resource_type: 'aws.s3.bucket',
+      status,
+      severity: 'high',
+      message: `${rule_id} on ${resource_id}: ${status}`,
+      evidence_sha256: status === 'fail' ? 'b'.repeat(64) : null,
+    });
+    const findings = [
+      finding('CW-AWS-S3-001', 'arn:aws:s3:::logs', 'pass'),
+      finding('CW-AWS-S3-001', 'arn:aws:s3:::public-site', 'pass'),
+      finding('CW-AWS-S3-002', 'arn:aws:s3:::logs', 'pass'),
+      finding('CW-AWS-S3-002', 'arn:aws:s3:::public-site', 'fail'),
+    ];
+    const controls = evaluateControls(findings, frameworks);
+    const scores = scoreFrameworks(controls, frameworks);
+    const doc = assessmentResultsToOscal(
+      {
+        scan_id: 'scan-1',
+        started_at: '2026-05-01T10:00:00Z',
+        finished_at: '2026-05-01T10:01:00Z',
+        bundle_revision: 'rev-1',
+        subject: 'Demo',
+      },
+      findings,
+      controls,
+      scores,
+      { now: new Date('2026-05-01T10:02:00Z') },
+    );
+    expect(errorsOf(validResults, doc)).toEqual([]);
+    const result = (
+      doc as {
+        'assessment-results': {
+          results: {
+            observations: { uuid: string }[];
+            findings: {
+              target: { 'target-id': string; status: { state: string } };
+              'related-observations': object[];
+            }[];
+            props: { class: string; value: string }[];
+          }[];
+        };
+      }
+    )['assessment-results'].results[0]!;
+    expect(result.observations).toHaveLength(4);
+    expect(
+      result.findings.map((f) => [
+        f.target['target-id'],
+        f.target.status.state,
+        f['related-observations'].length,
+      ]),
+    ).toEqual([
+      ['UCF-DP-01', 'satisfied', 2],
+      ['UCF-DP-02', 'not-satisfied', 2],
+    ]);
+    expect(result.props).toContainEqual(expect.objectContaining({ class: 'soc2_2017' }));
+  });
+});
