@@ -16,9 +16,22 @@ import {
   startOktaFixtureServer,
   type OktaFixtureServer,
 } from './okta/fixtures/okta-fixture-server.ts';
+import {
+  DEMO_AZURE_CLIENT,
+  DEMO_AZURE_SUBSCRIPTION_ID,
+  DEMO_AZURE_TENANT_ID,
+  startAzureFixtureServer,
+  type AzureFixtureServer,
+} from './azure/fixtures/azure-fixture-server.ts';
 import { AWS_SERVICES, ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
 
-let server: S3FixtureServer | AwsFixtureServer | GithubFixtureServer | OktaFixtureServer | undefined;
+let server:
+  | S3FixtureServer
+  | AwsFixtureServer
+  | GithubFixtureServer
+  | OktaFixtureServer
+  | AzureFixtureServer
+  | undefined;
 afterEach(async () => {
   await server?.close();
   server = undefined;
@@ -103,6 +116,24 @@ describe('scanIntegration', () => {
     });
     expect(outcome.resources.filter((r) => r.type === 'okta.user')).toHaveLength(60);
     expect(outcome.resources.filter((r) => r.type === 'okta.policy')).toHaveLength(8);
+  });
+
+  it('scans an Azure integration with its subscriptions and service principal', async () => {
+    const azure = await startAzureFixtureServer();
+    server = azure;
+    const outcome = await scanIntegration({
+      provider: 'azure',
+      config: {
+        tenantId: DEMO_AZURE_TENANT_ID,
+        subscriptionIds: [DEMO_AZURE_SUBSCRIPTION_ID],
+        endpoint: azure.url,
+      },
+      credentials: { ...DEMO_AZURE_CLIENT },
+    });
+    expect(outcome.resources).toHaveLength(68);
+    expect(
+      outcome.resources.every((r) => r.provider === 'azure' && r.account === DEMO_AZURE_SUBSCRIPTION_ID),
+    ).toBe(true);
   });
 
   it('refuses a provider without a scanner, naming it', async () => {

@@ -1,9 +1,10 @@
 /**
  * Entry point for the API and the CLI: scan one connected integration, whatever its provider.
- * Only AWS has a scanner so far; any other provider is refused with UNSUPPORTED_PROVIDER.
+ * AWS, GitHub, Okta and Azure have scanners; any other provider is refused with UNSUPPORTED_PROVIDER.
  */
 import { scanAwsAccount, type AwsServiceName } from './aws/account.ts';
 import { scanS3, type AwsCredentials } from './aws/s3.ts';
+import { scanAzure } from './azure/azure.ts';
 import { scanGithub } from './github/github.ts';
 import { scanOkta } from './okta/okta.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
@@ -76,11 +77,21 @@ export interface OktaIntegration {
   credentials: { token: string };
 }
 
-/** Every integration a scanner exists for (a union as more providers arrive). */
-export type ScannableIntegration = AwsIntegration | GithubIntegration | OktaIntegration;
+export { scanAzure, AZURE_PERMISSIONS, type AzureScanOptions, type AzureScanTarget } from './azure/azure.ts';
+
+export interface AzureIntegration {
+  provider: 'azure';
+  /** The directory, the subscriptions to scan, and an ARM endpoint other than https://management.azure.com. */
+  config: { tenantId: string; subscriptionIds: string[]; endpoint?: string };
+  /** A service principal with a client secret (Reader on the subscriptions). */
+  credentials: { clientId: string; clientSecret: string };
+}
+
+/** Every integration a scanner exists for. */
+export type ScannableIntegration = AwsIntegration | GithubIntegration | OktaIntegration | AzureIntegration;
 
 /** Providers that have a scanner, for the API to validate integration records against. */
-export const SCANNABLE_PROVIDERS = ['aws', 'github', 'okta'] as const;
+export const SCANNABLE_PROVIDERS = ['aws', 'github', 'okta', 'azure'] as const;
 
 /**
  * Scans one integration with the scanner of its provider.
@@ -142,6 +153,22 @@ export async function scanIntegration(
         throw new ScanFailedError('INVALID_CONFIG', 'an Okta integration needs both config and credentials');
       }
       return scanOkta({ orgUrl: config.orgUrl, token: credentials.token }, options);
+    }
+    case 'azure': {
+      const { config, credentials } = integration as AzureIntegration;
+      if (!config || !credentials) {
+        throw new ScanFailedError('INVALID_CONFIG', 'an Azure integration needs both config and credentials');
+      }
+      return scanAzure(
+        {
+          tenantId: config.tenantId,
+          subscriptionIds: config.subscriptionIds,
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          clientId: credentials.clientId,
+          clientSecret: credentials.clientSecret,
+        },
+        options,
+      );
     }
     default:
       throw new ScanFailedError(

@@ -1,0 +1,497 @@
+/**
+ * Azure: storage accounts, network security groups, key vaults and SQL servers (auditing, TDE) of each
+ * configured subscription, through the ARM pipeline of `@azure/arm-resources` (its retry policies
+ * honour `Retry-After` on 429/503 and back off exponentially on 5xx) authenticated as a service
+ * principal with `@azure/identity`. Lists follow `nextLink`. A 403 AuthorizationFailed becomes a
+ * ScanError naming the action; a refused client secret ends the scan.
+ *
+ * A loopback http `endpoint` (the demo sandbox) cannot use the SDK's bearer-token policy or identity's
+ * authority checks, which require https: there the token comes from the sandbox's token endpoint
+ * through the same client-credentials request, and a policy sets the Authorization header.
+ */
+import { ResourceManagementClient } from '@azure/arm-resources';
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { ClientSecretCredential } from '@azure/identity';
+import {
+  createDefaultHttpClient,
+  createPipelineRequest,
+  type HttpClient,
+  type PipelinePolicy,
+  type PipelineResponse,
+} from '@azure/core-rest-pipeline';
+import type { Resource } from '../../schemas/index.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
+import { ProviderScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { ScanFailedError, type ScanOutcome } from '../types.ts';
+
+export interface AzureScanTarget {
+  tenantId: string;
+  subscriptionIds: string[];
+  clientId: string;
+  clientSecret: string;
+  /** ARM endpoint; https://management.azure.com by default. */
+  endpoint?: string;
+}
+
+export interface AzureScanOptions extends ProviderScanOptions {
+  /** Retries of a throttled or failed call inside the pipeline (default 3). */
+  maxRetries?: number;
+  /** First retry delay in ms (default 800). */
+  retryDelayMs?: number;
+  concurrency?: number;
+}
+
+type Json = Record<string, unknown>;
+
+const API_VERSIONS = {
+  storage: '2023-05-01',
+  network: '2023-09-01',
+  keyvault: '2023-07-01',
+  sql: '2021-11-01',
+} as const;
+
+/** The RBAC action each call needs. */
+export const AZURE_PERMISSIONS = {
+  'storageAccounts.list': 'Microsoft.Storage/storageAccounts/read',
+  'networkSecurityGroups.listAll': 'Microsoft.Network/networkSecurityGroups/read',
+  'vaults.listBySubscription': 'Microsoft.KeyVault/vaults/read',
+  'servers.list': 'Microsoft.Sql/servers/read',
+  'serverBlobAuditingPolicies.get': 'Microsoft.Sql/servers/auditingSettings/read',
+  'encryptionProtectors.get': 'Microsoft.Sql/servers/encryptionProtector/read',
+  'databases.listByServer': 'Microsoft.Sql/servers/databases/read',
+  'transparentDataEncryptions.get': 'Microsoft.Sql/servers/databases/transparentDataEncryption/read',
+} as const;
+type Operation = keyof typeof AZURE_PERMISSIONS;
+
+/** Scans the subscriptions; rejects with ScanFailedError only when the scan cannot proceed. */
+export async function scanAzure(
+  target: AzureScanTarget,
+  options: AzureScanOptions = {},
+): Promise<ScanOutcome> {
+  assertValidAzureTarget(target);
+  // ARM refills 25 reads a second per principal (bucket of 250): stay under it.
+  const ctx = new ProviderScanContext('azure', [target.clientSecret], options, 20);
+  const endpoint = (target.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
+  const resources: Resource[] = [];
+  for (const subscriptionId of target.subscriptionIds) {
+    ctx.setPhase(`scanning_${subscriptionId}`);
+    const client = armClient(target, subscriptionId, endpoint, options, ctx);
+    const scan = new SubscriptionScan(ctx, client, subscriptionId, endpoint, options);
+    resources.push(...(await scan.run()));
+  }
+  ctx.setPhase('done');
+  return { resources, errors: [...ctx.errors], progress: ctx.snapshot() };
+}
+
+function isLoopbackHttp(endpoint: string): boolean {
+  const url = new URL(endpoint);
+  return url.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+}
+
+/** Client credentials against the sandbox's token endpoint (http, so not through @azure/identity). */
+function sandboxCredential(
+  target: AzureScanTarget,
+  endpoint: string,
+  ctx: ProviderScanContext,
+): TokenCredential {
+  let cached: AccessToken | null = null;
+  return {
+    async getToken(): Promise<AccessToken> {
+      if (cached && cached.expiresOnTimestamp > Date.now() + 60_000) return cached;
+      await ctx.beforeCall();
+      const response = await fetch(`${endpoint}/${target.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({
+          grant_type: 'client_credentials',
+          client_id: target.clientId,
+          client_secret: target.clientSecret,
+          scope: `${endpoint}/.default`,
+        }),
+      });
+      const body = (await response.json()) as {
+        access_token?: string;
+        expires_in?: number;
+        error_description?: string;
+      };
+      if (!response.ok || !body.access_token) {
+        throw new ScanFailedError(
+          'INVALID_CREDENTIALS',
+          `the identity platform refused the service principal ${target.clientId}: ${ctx.redact(body.error_description ?? String(response.status))}`,
+        );
+      }
+      cached = {
+        token: body.access_token,
+        expiresOnTimestamp: Date.now() + (body.expires_in ?? 3600) * 1000,
+      };
+      return cached;
+    },
+  };
+}
+
+function armClient(
+  target: AzureScanTarget,
+  subscriptionId: string,
+  endpoint: string,
+  options: AzureScanOptions,
+  ctx: ProviderScanContext,
+): ResourceManagementClient {
+  const local = isLoopbackHttp(endpoint);
+  const credential: TokenCredential = local
+    ? sandboxCredential(target, endpoint, ctx)
+    : new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret);
+  const client = new ResourceManagementClient(credential, subscriptionId, {
+    endpoint,
+    retryOptions: {
+      maxRetries: options.maxRetries ?? 3,
+      retryDelayInMs: options.retryDelayMs ?? 800,
+      maxRetryDelayInMs: 60_000,
+    },
+  });
+  if (local) {
+    // The SDK's bearer policy refuses plain http; this one sets the same header from the same credential.
+    client.pipeline.removePolicy({ name: 'bearerTokenAuthenticationPolicy' });
+    const bearer: PipelinePolicy = {
+      name: 'sandboxBearerPolicy',
+      async sendRequest(request, next) {
+        const token = await credential.getToken(`${endpoint}/.default`);
+        if (token) request.headers.set('authorization', `Bearer ${token.token}`);
+        return next(request);
+      },
+    };
+    client.pipeline.addPolicy(bearer, { phase: 'Sign' });
+  }
+  return client;
+}
+
+class SubscriptionScan {
+  private readonly ctx: ProviderScanContext;
+  private readonly client: ResourceManagementClient;
+  private readonly subscriptionId: string;
+  private readonly endpoint: string;
+  private readonly options: AzureScanOptions;
+  /** The HTTP client the ARM pipeline sends through (keep-alive across the scan). */
+  private readonly http: HttpClient = createDefaultHttpClient();
+
+  constructor(
+    ctx: ProviderScanContext,
+    client: ResourceManagementClient,
+    subscriptionId: string,
+    endpoint: string,
+    options: AzureScanOptions,
+  ) {
+    this.ctx = ctx;
+    this.client = client;
+    this.subscriptionId = subscriptionId;
+    this.endpoint = endpoint;
+    this.options = options;
+  }
+
+  async run(): Promise<Resource[]> {
+    const sub = `/subscriptions/${this.subscriptionId}`;
+    const out: Resource[] = [];
+    const storage = await this.list(
+      'storageAccounts.list',
+      `${sub}/providers/Microsoft.Storage/storageAccounts`,
+      API_VERSIONS.storage,
+    );
+    out.push(...(storage ?? []).map((a) => this.storageAccount(a)));
+    const nsgs = await this.list(
+      'networkSecurityGroups.listAll',
+      `${sub}/providers/Microsoft.Network/networkSecurityGroups`,
+      API_VERSIONS.network,
+    );
+    out.push(...(nsgs ?? []).map((g) => this.securityGroup(g)));
+    const vaults = await this.list(
+      'vaults.listBySubscription',
+      `${sub}/providers/Microsoft.KeyVault/vaults`,
+      API_VERSIONS.keyvault,
+    );
+    out.push(...(vaults ?? []).map((v) => this.vault(v)));
+    const servers = await this.list(
+      'servers.list',
+      `${sub}/providers/Microsoft.Sql/servers`,
+      API_VERSIONS.sql,
+    );
+    out.push(
+      ...(await mapWithConcurrency(servers ?? [], this.options.concurrency ?? 4, (s) => this.sqlServer(s))),
+    );
+    return out;
+  }
+
+  /** One GET through the ARM pipeline; the parsed body, or null with the failure recorded. */
+  private async get(
+    operation: Operation,
+    url: string,
+    resourceId: string | null,
+    notFoundIsNull = false,
+  ): Promise<Json | null | undefined> {
+    const result = await this.ctx.call(
+      (): Promise<PipelineResponse> =>
+        this.client.pipeline.sendRequest(
+          this.http,
+          createPipelineRequest({
+            url,
+            method: 'GET',
+            // Only the loopback sandbox is plain http; anything else must be https.
+            allowInsecureConnection: isLoopbackHttp(this.endpoint),
+            ...(this.ctx.options.signal ? { abortSignal: this.ctx.options.signal } : {}),
+          }),
+        ),
+      () => undefined,
+    );
+    if (!result.ok) {
+      if (result.error instanceof ScanFailedError) throw result.error;
+      const e = result.error as { code?: string; message?: string };
+      throw new ScanFailedError(
+        'ENDPOINT_UNREACHABLE',
+        `could not reach ${this.endpoint} for ${operation} (${e.code ?? 'error'}): ${this.ctx.redact(e.message ?? '')}`,
+        { cause: result.error },
+      );
+    }
+    const response = result.value;
+    let body: Json;
+    try {
+      body = response.bodyAsText ? (JSON.parse(response.bodyAsText) as Json) : {};
+    } catch {
+      this.ctx.recordError({
+        operation: `azure:${operation}`,
+        resource_id: resourceId,
+        code: 'InvalidResponse',
+        message: `the answer to ${operation} is not JSON`,
+        missing_permission: null,
+      });
+      return undefined;
+    }
+    if (response.status >= 200 && response.status < 300) return body;
+    if (response.status === 404 && notFoundIsNull) return null;
+    const error = (body.error ?? {}) as { code?: string; message?: string };
+    if (response.status === 401) {
+      throw new ScanFailedError(
+        'INVALID_CREDENTIALS',
+        `Azure refused the access token (${error.code ?? '401'}): ${this.ctx.redact(error.message ?? '')}`,
+      );
+    }
+    this.ctx.recordError({
+      operation: `azure:${operation}`,
+      resource_id: resourceId,
+      code: error.code ?? String(response.status),
+      message: this.ctx.redact(error.message ?? `HTTP ${response.status}`),
+      missing_permission: response.status === 403 ? AZURE_PERMISSIONS[operation] : null,
+    });
+    return undefined;
+  }
+
+  /** Every page of an ARM list (`value` + `nextLink`); null when a page fails. */
+  private async list(
+    operation: Operation,
+    path: string,
+    apiVersion: string,
+    resourceId: string | null = null,
+  ): Promise<Json[] | null> {
+    const items: Json[] = [];
+    let url: string | undefined = `${this.endpoint}${path}?api-version=${apiVersion}`;
+    while (url) {
+      const page = await this.get(operation, url, resourceId);
+      if (!page) return null;
+      items.push(...((page.value as Json[] | undefined) ?? []));
+      url = typeof page.nextLink === 'string' && page.nextLink ? page.nextLink : undefined;
+    }
+    return items;
+  }
+
+  private envelope(item: Json, type: string, attributes: Json): Resource {
+    const id = String(item.id);
+    return this.ctx.resource({
+      id,
+      account: this.subscriptionId,
+      region: String(item.location ?? 'global'),
+      type,
+      name: String(item.name ?? id),
+      attributes: { resource_group: resourceGroupOf(id), ...attributes },
+      source:
+        this.endpoint === 'https://management.azure.com'
+          ? { api: 'arm' }
+          : { api: 'arm', endpoint: this.endpoint },
+    });
+  }
+
+  private storageAccount(a: Json): Resource {
+    const p = (a.properties ?? {}) as Json;
+    const enc = (p.encryption ?? {}) as Json;
+    const services = (enc.services ?? {}) as Record<string, Json | undefined>;
+    const acls = (p.networkAcls ?? {}) as Json;
+    const tls = p.minimumTlsVersion;
+    return this.envelope(a, 'azure.storage.account', {
+      kind: String(a.kind ?? ''),
+      sku_name: String(((a.sku ?? {}) as Json).name ?? ''),
+      https_only: p.supportsHttpsTrafficOnly === true,
+      minimum_tls_version: typeof tls === 'string' ? tls : null,
+      allow_blob_public_access: p.allowBlobPublicAccess === true,
+      allow_shared_key_access: p.allowSharedKeyAccess !== false,
+      public_network_access: typeof p.publicNetworkAccess === 'string' ? p.publicNetworkAccess : null,
+      network_default_action: acls.defaultAction === 'Deny' ? 'Deny' : 'Allow',
+      encryption: {
+        key_source: String(enc.keySource ?? 'Microsoft.Storage'),
+        blob_enabled: services.blob?.enabled === true,
+        file_enabled: services.file?.enabled === true,
+        require_infrastructure_encryption: enc.requireInfrastructureEncryption === true,
+      },
+    });
+  }
+
+  private securityGroup(g: Json): Resource {
+    const p = (g.properties ?? {}) as Json;
+    const rules = [
+      ...((p.securityRules as Json[]) ?? []).map((r) => nsgRule(r, false)),
+      ...((p.defaultSecurityRules as Json[]) ?? []).map((r) => nsgRule(r, true)),
+    ];
+    return this.envelope(g, 'azure.network.security_group', {
+      security_rules: rules,
+      attached_subnet_ids: ((p.subnets as Json[]) ?? []).map((s) => String(s.id)),
+      attached_network_interface_ids: ((p.networkInterfaces as Json[]) ?? []).map((s) => String(s.id)),
+    });
+  }
+
+  private vault(v: Json): Resource {
+    const p = (v.properties ?? {}) as Json;
+    const acls = (p.networkAcls ?? {}) as Json;
+    return this.envelope(v, 'azure.keyvault.vault', {
+      sku_name: ((p.sku ?? {}) as Json).name === 'premium' ? 'premium' : 'standard',
+      soft_delete_enabled: p.enableSoftDelete !== false,
+      soft_delete_retention_days:
+        typeof p.softDeleteRetentionInDays === 'number' ? p.softDeleteRetentionInDays : 90,
+      purge_protection_enabled: p.enablePurgeProtection === true,
+      rbac_authorization_enabled: p.enableRbacAuthorization === true,
+      public_network_access:
+        p.publicNetworkAccess === 'Enabled' || p.publicNetworkAccess === 'Disabled'
+          ? p.publicNetworkAccess
+          : null,
+      network_default_action: acls.defaultAction === 'Deny' ? 'Deny' : 'Allow',
+    });
+  }
+
+  private async sqlServer(s: Json): Promise<Resource> {
+    const id = String(s.id);
+    const p = (s.properties ?? {}) as Json;
+    const admins = p.administrators as Json | undefined;
+    const attributes: Json = {
+      version: String(p.version ?? ''),
+      minimal_tls_version: typeof p.minimalTlsVersion === 'string' ? p.minimalTlsVersion : null,
+      public_network_access: typeof p.publicNetworkAccess === 'string' ? p.publicNetworkAccess : null,
+      entra_admin_configured: admins !== undefined && admins !== null,
+      entra_only_authentication: admins?.azureADOnlyAuthentication === true,
+    };
+    const auditing = await this.get(
+      'serverBlobAuditingPolicies.get',
+      `${this.endpoint}${id}/auditingSettings/default?api-version=${API_VERSIONS.sql}`,
+      id,
+    );
+    if (auditing) {
+      const ap = (auditing.properties ?? {}) as Json;
+      attributes.auditing = {
+        enabled: ap.state === 'Enabled',
+        retention_days: typeof ap.retentionDays === 'number' ? ap.retentionDays : 0,
+      };
+    }
+    const protector = await this.get(
+      'encryptionProtectors.get',
+      `${this.endpoint}${id}/encryptionProtector/current?api-version=${API_VERSIONS.sql}`,
+      id,
+    );
+    if (protector) {
+      const type = ((protector.properties ?? {}) as Json).serverKeyType;
+      attributes.tde_protector = {
+        server_key_type: type === 'AzureKeyVault' ? 'AzureKeyVault' : 'ServiceManaged',
+      };
+    }
+    const databases = await this.list('databases.listByServer', `${id}/databases`, API_VERSIONS.sql, id);
+    if (databases) {
+      const user = databases.filter((d) => d.name !== 'master');
+      const read = [];
+      let complete = true;
+      for (const db of user) {
+        const tde = await this.get(
+          'transparentDataEncryptions.get',
+          `${this.endpoint}${id}/databases/${String(db.name)}/transparentDataEncryption/current?api-version=${API_VERSIONS.sql}`,
+          id,
+        );
+        if (!tde) {
+          complete = false;
+          continue;
+        }
+        read.push({
+          name: String(db.name),
+          tde_enabled: ((tde.properties ?? {}) as Json).state === 'Enabled',
+        });
+      }
+      if (complete) attributes.databases = read;
+    }
+    return this.envelope(s, 'azure.sql.server', attributes);
+  }
+}
+
+/** The resource group named in an ARM id (/subscriptions/…/resourceGroups/<name>/…). */
+export function resourceGroupOf(id: string): string {
+  return /\/resourceGroups\/([^/]+)/i.exec(id)?.[1] ?? '';
+}
+
+/** Port ranges of an NSG rule: "22", "1000-2000" or "*" (0-65535). */
+export function portRanges(single: unknown, many: unknown): { from: number; to: number }[] {
+  const specs = [
+    ...(typeof single === 'string' && single ? [single] : []),
+    ...(Array.isArray(many) ? many.map(String) : []),
+  ];
+  return specs.map((spec) => {
+    if (spec === '*') return { from: 0, to: 65535 };
+    const [from, to] = spec.split('-').map((n) => Number(n.trim()));
+    return { from: from ?? 0, to: to ?? from ?? 0 };
+  });
+}
+
+function nsgRule(rule: Json, defaultRule: boolean): Json {
+  const p = (rule.properties ?? {}) as Json;
+  const sources = [
+    ...(typeof p.sourceAddressPrefix === 'string' && p.sourceAddressPrefix ? [p.sourceAddressPrefix] : []),
+    ...((p.sourceAddressPrefixes as string[]) ?? []),
+  ];
+  return {
+    name: String(rule.name ?? ''),
+    priority: Number(p.priority ?? 0),
+    direction: p.direction === 'Outbound' ? 'Outbound' : 'Inbound',
+    access: p.access === 'Deny' ? 'Deny' : 'Allow',
+    protocol: String(p.protocol ?? '*'),
+    source_address_prefixes: sources,
+    destination_port_ranges: portRanges(p.destinationPortRange, p.destinationPortRanges),
+    default_rule: defaultRule,
+  };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function assertValidAzureTarget(target: AzureScanTarget): void {
+  const problems: string[] = [];
+  if (!UUID.test(target?.tenantId ?? '')) problems.push('tenantId must be a UUID');
+  if (
+    !Array.isArray(target?.subscriptionIds) ||
+    target.subscriptionIds.length === 0 ||
+    target.subscriptionIds.some((s) => !UUID.test(s))
+  ) {
+    problems.push('subscriptionIds must list subscription UUIDs');
+  }
+  if (!UUID.test(target?.clientId ?? '')) problems.push('clientId must be a UUID');
+  if (typeof target?.clientSecret !== 'string' || target.clientSecret.length < 8)
+    problems.push('clientSecret is required');
+  if (target?.endpoint !== undefined) {
+    let url: URL | undefined;
+    try {
+      url = new URL(target.endpoint);
+    } catch {
+      // reported below
+    }
+    if (!url || (url.protocol !== 'https:' && !isLoopbackHttp(target.endpoint)))
+      problems.push('endpoint must be https (or a loopback http sandbox)');
+  }
+  if (problems.length > 0)
+    throw new ScanFailedError('INVALID_CONFIG', `invalid Azure scan target: ${problems.join('; ')}`);
+}
