@@ -4,9 +4,16 @@
  * measured in the same run: the same scan with the limiter out of the way (the fixture servers' own
  * speed). The ratio shows what politeness costs; calls per resource shows how chatty each scanner is.
  *
- * Usage: node bench/scanners/run.ts [--providers aws,github,okta] [--baseline-only]
+ * Usage: node bench/scanners/run.ts [--providers aws,github,okta,azure] [--baseline-only]
  */
 import { scanAwsAccount } from '../../scanners/aws/account.ts';
+import { scanAzure } from '../../scanners/azure/azure.ts';
+import {
+  DEMO_AZURE_CLIENT,
+  DEMO_AZURE_SUBSCRIPTION_ID,
+  DEMO_AZURE_TENANT_ID,
+  startAzureFixtureServer,
+} from '../../scanners/azure/fixtures/azure-fixture-server.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
@@ -74,6 +81,26 @@ const providers: Provider[] = [
       const server = await startOktaFixtureServer();
       try {
         return await scanOkta({ orgUrl: server.url, token: DEMO_OKTA_TOKEN }, { callsPerSecond });
+      } finally {
+        await server.close();
+      }
+    },
+  },
+  {
+    name: 'azure',
+    defaultRate: 20,
+    async run(callsPerSecond) {
+      const server = await startAzureFixtureServer();
+      try {
+        return await scanAzure(
+          {
+            tenantId: DEMO_AZURE_TENANT_ID,
+            subscriptionIds: [DEMO_AZURE_SUBSCRIPTION_ID],
+            ...DEMO_AZURE_CLIENT,
+            endpoint: server.url,
+          },
+          { callsPerSecond },
+        );
       } finally {
         await server.close();
       }
