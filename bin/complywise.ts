@@ -3,10 +3,12 @@
  * The complywise CLI.
  *   complywise rules new|lint|test|build|explain|inspect|history|diff   (bin/commands/rules.ts)
  *   complywise frameworks lint|coverage                            (bin/commands/frameworks.ts)
+ *   complywise evidence verify <bundle>                            (bin/commands/evidence.ts)
  * Exit codes (for CI): 0 ok, 1 invalid sources (file:line: message on stderr), 2 committed bundle is stale,
  * 3 environment or tool failure (OPA missing or crashing), 64 wrong usage.
  */
 import { Command, CommanderError } from 'commander';
+import { registerEvidenceCommands } from './commands/evidence.ts';
 import { registerFrameworksCommands } from './commands/frameworks.ts';
 import { EXIT, registerRulesCommands } from './commands/rules.ts';
 
@@ -27,6 +29,7 @@ export async function main(
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerRulesCommands(program, io, (c) => (code = c));
   registerFrameworksCommands(program, io, (c) => (code = c));
+  registerEvidenceCommands(program, io, (c) => (code = c));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

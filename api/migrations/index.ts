@@ -5,6 +5,7 @@
 import type { Knex } from 'knex';
 import * as initial from './0001_initial.ts';
 import * as apiTokens from './0002_api_tokens.ts';
+import * as ledger from './0003_ledger.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -14,6 +15,7 @@ interface Migration {
 const migrations: Array<[name: string, migration: Migration]> = [
   ['0001_initial', initial],
   ['0002_api_tokens', apiTokens],
+  ['0003_ledger', ledger],
 ];
 
 /** knex MigrationSource over the list above. */

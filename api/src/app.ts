@@ -30,9 +30,11 @@ import healthRoutes from './routes/health/index.ts';
 import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import scanRoutes from './routes/scans/index.ts';
+import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
 import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
+import { ledgerPlugin, loadLedgerSigner } from './ledger/ledger.ts';
 import { scanWorkerPlugin } from './worker/plugin.ts';
 
 export interface AppOptions {
@@ -113,6 +115,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),
     });
+    await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
     await app.register(integrationsPlugin);
     await app.register(scansPlugin);
     if (runWorker) await app.register(scanWorkerPlugin);
@@ -143,6 +146,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(evidenceRoutes, { prefix: '/evidence' });
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
           await api.register(tokenRoutes, { prefix: '/tokens' });
+          await api.register(ledgerRoutes, { prefix: '/ledger' });
         },
         { prefix: '/api' },
       );

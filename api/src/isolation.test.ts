@@ -83,13 +83,19 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   }),
 };
 
+/** Required query strings of the routes that need one. */
+const QUERIES: Record<string, string> = {
+  'GET /api/ledger/export': '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
+};
+
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {
   return url.includes(':') || (body !== undefined && JSON.stringify(body).includes('_id'));
 }
 
-function fillPath(url: string, fixture: TenantFixture): string {
+function fillPath(url: string, fixture: TenantFixture, method = 'GET'): string {
   const segments = url.split('/');
+  const query = QUERIES[`${method} ${url}`] ?? '';
   return segments
     .map((segment, index) => {
       if (!segment.startsWith(':')) return segment;
@@ -98,7 +104,8 @@ function fillPath(url: string, fixture: TenantFixture): string {
       if (!value) throw new Error(`no fixture for path parameter ${key} of ${url}: add it to PATH_PARAMS`);
       return value(fixture);
     })
-    .join('/');
+    .join('/')
+    .concat(query);
 }
 
 describe('access control registration', () => {
@@ -312,16 +319,31 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
         continue;
       }
 
-      const anonymous = await call(route.method, fillPath(route.url, own), null, makeBody?.(own));
+      const anonymous = await call(
+        route.method,
+        fillPath(route.url, own, route.method),
+        null,
+        makeBody?.(own),
+      );
       cells += 1;
       if (anonymous.status !== 401) failures.push(`${name} anonymous: ${anonymous.status}`);
 
       for (const role of ROLES) {
         const token = own.tokens[role];
         const allowed = roles.includes(role);
-        const ownCall = await call(route.method, fillPath(route.url, own), token, makeBody?.(own));
+        const ownCall = await call(
+          route.method,
+          fillPath(route.url, own, route.method),
+          token,
+          makeBody?.(own),
+        );
         const foreignBody = makeBody?.(foreign);
-        const foreignCall = await call(route.method, fillPath(route.url, foreign), token, foreignBody);
+        const foreignCall = await call(
+          route.method,
+          fillPath(route.url, foreign, route.method),
+          token,
+          foreignBody,
+        );
         cells += 2;
         const cell = `${name} as ${role}`;
         if (allowed && (ownCall.status < 200 || ownCall.status > 299))
@@ -333,7 +355,10 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
           ['foreign', foreignCall],
         ] as const) {
           // A 404 may echo the id the caller sent; anything else of tenant B must never appear.
-          const sent = kind === 'own' ? '' : `${fillPath(route.url, foreign)} ${JSON.stringify(foreignBody)}`;
+          const sent =
+            kind === 'own'
+              ? ''
+              : `${fillPath(route.url, foreign, route.method)} ${JSON.stringify(foreignBody)}`;
           const leaked = foreignMarkers.filter((m) => answer.text.includes(m) && !sent.includes(m));
           if (leaked.length > 0) failures.push(`${cell} ${kind}: answer contains tenant B markers ${leaked}`);
         }

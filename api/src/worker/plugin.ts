@@ -15,6 +15,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number }>(
       evidenceStore: app.evidenceStore,
       engine: app.engine,
       log: app.log.child({ component: 'scan-worker' }),
+      ledger: app.ledger,
     };
     app.addHook('onReady', async () => {
       const workerId = await app.boss.work<ScanJobData>(
@@ -28,5 +29,5 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number }>(
       app.scans.onQueued = () => app.boss.notifyWorker(workerId);
     });
   },
-  { name: 'scan-worker', dependencies: ['boss', 'scans', 'crypto', 'evidence', 'engine'] },
+  { name: 'scan-worker', dependencies: ['boss', 'scans', 'crypto', 'evidence', 'engine', 'ledger'] },
 );

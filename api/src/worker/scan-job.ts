@@ -14,9 +14,15 @@ import type { ScannableIntegration } from '../../../scanners/index.ts';
 import type { ControlResult, Finding, FrameworkScore, Resource, ScanError } from '../../../schemas/index.ts';
 import type { CredentialVault } from '../plugins/app/crypto.ts';
 import type { EngineRuntime } from '../plugins/app/engine.ts';
-import { EVIDENCE_CONTENT_TYPE, canonicalJson, type EvidenceStore } from '../plugins/app/evidence.ts';
+import {
+  EVIDENCE_CONTENT_TYPE,
+  canonicalJson,
+  sha256Hex,
+  type EvidenceStore,
+} from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
 import type { ScanJobData } from '../plugins/app/scans.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
 
 export interface ScanJobDeps {
@@ -25,6 +31,8 @@ export interface ScanJobDeps {
   evidenceStore: EvidenceStore;
   engine: EngineRuntime;
   log: FastifyBaseLogger;
+  /** The evidence ledger: new artifacts and the completed scan are appended to the tenant's chain. */
+  ledger?: LedgerService;
   /** Minimum milliseconds between two progress writes (the last snapshot is always written). */
   progressIntervalMs?: number;
 }
@@ -103,9 +111,21 @@ async function storeEvidence(
     });
   }
   await deps.withTenant(tenantId, async (trx) => {
+    const added: string[] = [];
     for (const batch of chunks([...rows.values()])) {
-      await trx('evidence').insert(batch).onConflict(['tenant_id', 'sha256']).ignore();
+      const inserted = (await trx('evidence')
+        .insert(batch)
+        .onConflict(['tenant_id', 'sha256'])
+        .ignore()
+        .returning('sha256')) as { sha256: string }[];
+      added.push(...inserted.map((row) => row.sha256));
     }
+    // Each artifact enters the ledger once, when the tenant first records it (same transaction).
+    await deps.ledger?.append(
+      trx,
+      tenantId,
+      added.sort().map((sha256) => ({ kind: 'evidence.recorded', actor: 'worker', artifact_sha256: sha256 })),
+    );
   });
   return byResource;
 }
@@ -251,6 +271,35 @@ export async function runScanJob(
         bundle_revision: policy.revision,
         finished_at: trx.fn.now(),
       });
+      if (deps.ledger) {
+        const counts: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0 };
+        for (const f of findings) counts[f.status] = (counts[f.status] ?? 0) + 1;
+        await deps.ledger.append(trx, tenantId, [
+          {
+            kind: 'scan.completed',
+            actor: 'worker',
+            payload: {
+              scan_id: scanId,
+              bundle_revision: policy.revision,
+              finding_counts: counts,
+              // Every finding's natural key, status and evidence, hashed: the results cannot change unnoticed.
+              findings_sha256: sha256Hex(
+                Buffer.from(
+                  canonicalJson(
+                    findings
+                      .map((f) => [f.rule_id, f.resource_id, f.status, f.evidence_sha256])
+                      .sort((a, b) => String(a).localeCompare(String(b))),
+                  ),
+                ),
+              ),
+              evidence: [...new Set(evidence.values())].sort(),
+              scores: scores.map((s) => ({ framework_id: s.framework_id, score: s.score })),
+            },
+          },
+        ]);
+        // A signed checkpoint after every scan: the periodic anchor auditors verify against.
+        await deps.ledger.checkpoint(trx, tenantId);
+      }
     });
     log.info({ resources: outcome.resources.length, findings: findings.length }, 'scan succeeded');
     return 'succeeded';

@@ -26,6 +26,8 @@ export const PERMISSIONS = {
   'integration:manage': ['admin'],
   /** Create, list and revoke API tokens for automation. */
   'token:manage': ['admin'],
+  /** Read the audit log (ledger) and export evidence bundles. */
+  'audit:read': ['admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[] | null>;
 
 export type Permission = keyof typeof PERMISSIONS;
@@ -67,14 +69,32 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-const guardsByPermission = new Map<Permission, RequestGuard>();
-function roleGuard(permission: Permission, roles: readonly Role[]): RequestGuard {
-  let guard = guardsByPermission.get(permission);
-  if (!guard) {
-    guard = requireRole(...roles);
-    guardsByPermission.set(permission, guard);
-  }
-  return guard;
+/** The role check of a permission; a refusal is appended to the tenant's ledger before the 403 goes out. */
+function roleGuard(app: FastifyInstance, permission: Permission, roles: readonly Role[]): RequestGuard {
+  const check = requireRole(...roles);
+  return async (request) => {
+    try {
+      await check(request);
+    } catch (error) {
+      const principal = request.principal;
+      if (principal && app.hasDecorator('ledger')) {
+        await app.ledger.record(principal.tenantId, [
+          {
+            kind: 'authorization.denied',
+            actor: principal.userId,
+            payload: {
+              method: request.method,
+              route: request.routeOptions.url ?? '',
+              permission,
+              role: principal.role,
+              request_id: request.id,
+            },
+          },
+        ]);
+      }
+      throw error;
+    }
+  };
 }
 
 /** Records every route of the whole app in `app.routeCatalog` (register on the root instance, first). */
@@ -95,6 +115,7 @@ export function recordRoutes(app: FastifyInstance): void {
  */
 export const accessControlPlugin = fp(
   async (app) => {
+    let guards: Map<Permission, RequestGuard> | undefined;
     app.addHook('onRoute', (route: RouteOptions) => {
       const permission = route.config?.permission;
       if (!permission || !(permission in PERMISSIONS)) {
@@ -102,15 +123,17 @@ export const accessControlPlugin = fp(
       }
       const roles = rolesOf(permission);
       if (!roles) return;
+      guards ??= new Map();
+      let guard = guards.get(permission);
+      if (!guard) {
+        guard = roleGuard(app, permission, roles);
+        guards.set(permission, guard);
+      }
       const existing = asArray(route.preValidation);
       const authenticate = app.authenticate as preValidationHookHandler;
       // Fastify derives the HEAD route from the GET options: do not add the guards twice.
       if (existing.includes(authenticate)) return;
-      route.preValidation = [
-        authenticate,
-        roleGuard(permission, roles) as preValidationHookHandler,
-        ...existing,
-      ];
+      route.preValidation = [authenticate, guard as preValidationHookHandler, ...existing];
     });
   },
   { name: 'access-control', dependencies: ['auth'] },

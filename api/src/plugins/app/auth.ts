@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
+import type { LedgerService } from '../../ledger/ledger.ts';
 import { ApiTokenService, isApiToken } from './api-tokens.ts';
 import type { Trx, WithContext } from './tenancy.ts';
 import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
@@ -103,9 +104,11 @@ export async function revokeAllOf(trx: Trx, userId: string): Promise<void> {
 export class AuthService {
   readonly #withContext: WithContext;
   readonly #secret: Uint8Array;
-  constructor(withContext: WithContext, secret: Uint8Array) {
+  readonly #ledger: LedgerService | undefined;
+  constructor(withContext: WithContext, secret: Uint8Array, ledger?: LedgerService) {
     this.#withContext = withContext;
     this.#secret = secret;
+    this.#ledger = ledger;
   }
 
   /** Issues an access token and a new refresh token of `familyId` for a membership (inside `trx`). */
@@ -139,6 +142,7 @@ export class AuthService {
     );
     // Hash outside any transaction: the embedded database has a single connection.
     const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
+    if (user && !ok) await this.#recordFailedLogin(user.id);
     if (!user || !ok) throw invalidCredentials();
 
     const membership: MembershipRow | undefined = await this.#withContext({ userId: user.id }, (trx) => {
@@ -148,9 +152,27 @@ export class AuthService {
     });
     if (!membership) throw new ApiError('NO_MEMBERSHIP', 'this account is not a member of that tenant');
     const { tenant_id: chosen, role } = membership;
-    return this.#withContext({ userId: user.id, tenantId: chosen }, (trx) =>
-      this.#issue(trx, user.id, chosen, role, randomUUID()),
+    return this.#withContext({ userId: user.id, tenantId: chosen }, async (trx) => {
+      const session = await this.#issue(trx, user.id, chosen, role, randomUUID());
+      await this.#ledger?.append(trx, chosen, [
+        { kind: 'auth.login.succeeded', actor: user.id, payload: { role } },
+      ]);
+      return session;
+    });
+  }
+
+  /** A wrong password for a known account goes into the ledger of every tenant the account belongs to. */
+  async #recordFailedLogin(userId: string): Promise<void> {
+    const ledger = this.#ledger;
+    if (!ledger) return;
+    const tenants: { tenant_id: string }[] = await this.#withContext({ userId }, (trx) =>
+      trx('memberships').select('tenant_id').where({ user_id: userId }),
     );
+    for (const { tenant_id } of tenants) {
+      await this.#withContext({ userId, tenantId: tenant_id }, (trx) =>
+        ledger.append(trx, tenant_id, [{ kind: 'auth.login.failed', actor: userId }]),
+      );
+    }
   }
 
   /** Spends a refresh token and returns a new session; a spent or revoked token revokes its whole family. */
@@ -260,7 +282,11 @@ export function requireRole(...roles: Role[]): RequestGuard {
 /** Decorates `app.auth`, `app.authenticate` and `request.principal`. */
 export const authPlugin = fp<{ jwtSecret: Uint8Array }>(
   async (app, { jwtSecret }) => {
-    const auth = new AuthService(app.withContext, jwtSecret);
+    const auth = new AuthService(
+      app.withContext,
+      jwtSecret,
+      app.hasDecorator('ledger') ? app.ledger : undefined,
+    );
     const apiTokens = new ApiTokenService(app.withTenant, app.withContext);
     await prepareDummyHash();
     app.decorate('auth', auth);

@@ -15,7 +15,15 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
     '/',
     { schema: createIntegrationSchema, config: { permission: 'integration:manage' } },
     async (request, reply) => {
-      const created = await app.integrations.create(principalOf(request).tenantId, request.body);
+      const { tenantId, userId } = principalOf(request);
+      const created = await app.integrations.create(tenantId, request.body);
+      await app.ledger.record(tenantId, [
+        {
+          kind: 'integration.created',
+          actor: userId,
+          payload: { integration_id: created.id, provider: created.provider, name: created.name },
+        },
+      ]);
       return reply.status(201).send(created);
     },
   );

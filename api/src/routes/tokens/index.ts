@@ -84,6 +84,18 @@ const tokenRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
       const created = await app.apiTokens.create(tenantId, userId, request.body);
+      await app.ledger.record(tenantId, [
+        {
+          kind: 'api_token.created',
+          actor: userId,
+          payload: {
+            token_id: created.id,
+            name: created.name,
+            role: created.role,
+            expires_at: created.expires_at,
+          },
+        },
+      ]);
       return reply.status(201).header('cache-control', 'no-store').send(created);
     },
   );
@@ -92,7 +104,11 @@ const tokenRoutes: FastifyPluginAsync = async (app) => {
     '/:id',
     { schema: revokeSchema, config: { permission: 'token:manage' } },
     async (request, reply) => {
-      await app.apiTokens.revoke(principalOf(request).tenantId, request.params.id);
+      const { tenantId, userId } = principalOf(request);
+      await app.apiTokens.revoke(tenantId, request.params.id);
+      await app.ledger.record(tenantId, [
+        { kind: 'api_token.revoked', actor: userId, payload: { token_id: request.params.id } },
+      ]);
       return reply.status(204).send();
     },
   );

@@ -1,0 +1,256 @@
+/**
+ * The ledger service: appends entries to a tenant's hash chain inside the caller's transaction (so an entry
+ * exists exactly when the change it records is committed), signs checkpoints, and exports an evidence
+ * bundle for a period. Appends for one tenant are serialised by a transaction-scoped advisory lock, so
+ * concurrent writers never fork the chain.
+ */
+import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyObject } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import fp from 'fastify-plugin';
+import type { EvidenceStore } from '../plugins/app/evidence.ts';
+import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
+import {
+  GENESIS_HASH,
+  checkpointMessage,
+  entryHash,
+  keyIdOf,
+  type LedgerCheckpoint,
+  type LedgerEntry,
+} from './chain.ts';
+
+/** What a caller appends; the service adds sequence, time and hashes. */
+export interface LedgerEvent {
+  kind: string;
+  actor?: string | null;
+  payload?: Record<string, unknown>;
+  artifact_sha256?: string | null;
+}
+
+/** The signing key pair of checkpoints. */
+export interface LedgerSigner {
+  keyId: string;
+  publicKeyPem: string;
+  sign(message: Buffer): string;
+}
+
+/** Signer over an Ed25519 private key (PKCS#8 PEM). */
+export function ledgerSigner(privateKeyPem: string): LedgerSigner {
+  const privateKey: KeyObject = createPrivateKey(privateKeyPem);
+  if (privateKey.asymmetricKeyType !== 'ed25519') throw new Error('the ledger signing key must be Ed25519');
+  const publicKey = createPublicKey(privateKey);
+  return {
+    keyId: keyIdOf(publicKey),
+    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    sign: (message) => sign(null, message, privateKey).toString('base64'),
+  };
+}
+
+/**
+ * The signing key from COMPLYWISE_LEDGER_SIGNING_KEY (PKCS#8 PEM) or `${dataDir}/ledger-signing.pem`,
+ * generated (mode 0600) on first use. Several API instances must share one key: set the variable.
+ */
+export function loadLedgerSigner(options: { ledgerSigningKey?: string; dataDir: string }): LedgerSigner {
+  if (options.ledgerSigningKey) return ledgerSigner(options.ledgerSigningKey);
+  const file = join(options.dataDir, 'ledger-signing.pem');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true });
+    const { privateKey } = generateKeyPairSync('ed25519');
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    try {
+      writeFileSync(file, pem, { flag: 'wx', mode: 0o600 });
+    } catch (error) {
+      // Another process created it first: use theirs.
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+  }
+  return ledgerSigner(readFileSync(file, 'utf8'));
+}
+
+interface EntryRow extends Omit<LedgerEntry, 'occurred_at'> {
+  occurred_at: Date;
+}
+interface CheckpointRow extends Omit<LedgerCheckpoint, 'signed_at'> {
+  signed_at: Date;
+}
+
+const toEntry = (row: EntryRow): LedgerEntry => ({ ...row, occurred_at: row.occurred_at.toISOString() });
+const toCheckpoint = (row: CheckpointRow): LedgerCheckpoint => ({
+  ...row,
+  signed_at: row.signed_at.toISOString(),
+});
+
+/** An evidence bundle: everything an auditor needs to check a period offline. */
+export interface EvidenceBundle {
+  format: 'complywise-evidence-bundle/1';
+  manifest: {
+    tenant_id: string;
+    from: string;
+    to: string;
+    first_seq: number | null;
+    last_seq: number | null;
+    entries: number;
+    artifacts: number;
+    exported_at: string;
+  };
+  public_key: { key_id: string; pem: string };
+  entries: LedgerEntry[];
+  checkpoints: LedgerCheckpoint[];
+  artifacts: { sha256: string; content_base64: string }[];
+}
+
+/** Appends, checkpoints and exports. */
+export class LedgerService {
+  readonly #withTenant: WithTenant;
+  readonly #signer: LedgerSigner;
+  readonly #store: EvidenceStore;
+  constructor(withTenant: WithTenant, signer: LedgerSigner, store: EvidenceStore) {
+    this.#withTenant = withTenant;
+    this.#signer = signer;
+    this.#store = store;
+  }
+
+  get signer(): LedgerSigner {
+    return this.#signer;
+  }
+
+  /** Appends `events` in order to the chain of `tenantId`, inside `trx` (which must be scoped to it). */
+  async append(trx: Trx, tenantId: string, events: LedgerEvent[]): Promise<LedgerEntry[]> {
+    if (events.length === 0) return [];
+    await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`ledger:${tenantId}`]);
+    const last: { seq: number; entry_hash: string } | undefined = await trx('ledger_entries')
+      .select('seq', 'entry_hash')
+      .where({ tenant_id: tenantId })
+      .orderBy('seq', 'desc')
+      .first();
+    let seq = last?.seq ?? 0;
+    let prev = last?.entry_hash ?? GENESIS_HASH;
+    // Milliseconds only: the value must survive the database round trip unchanged for the hash to hold.
+    const occurredAt = new Date(Math.floor(Date.now()));
+    const entries: LedgerEntry[] = events.map((event) => {
+      seq += 1;
+      const partial = {
+        tenant_id: tenantId,
+        seq,
+        kind: event.kind,
+        occurred_at: occurredAt.toISOString(),
+        actor: event.actor ?? null,
+        payload: event.payload ?? {},
+        artifact_sha256: event.artifact_sha256 ?? null,
+        prev_hash: prev,
+      };
+      const entry = { ...partial, entry_hash: entryHash(partial) };
+      prev = entry.entry_hash;
+      return entry;
+    });
+    for (let i = 0; i < entries.length; i += 500) {
+      await trx('ledger_entries').insert(
+        entries.slice(i, i + 500).map((e) => ({ ...e, payload: JSON.stringify(e.payload) })),
+      );
+    }
+    return entries;
+  }
+
+  /** Appends in a transaction of its own (events that change nothing else, e.g. a refused request). */
+  record(tenantId: string, events: LedgerEvent[]): Promise<LedgerEntry[]> {
+    return this.#withTenant(tenantId, (trx) => this.append(trx, tenantId, events));
+  }
+
+  /** Signs a checkpoint over entry `seq` (default: the newest) unless one exists; null for an empty chain. */
+  async checkpoint(trx: Trx, tenantId: string, seq?: number): Promise<LedgerCheckpoint | null> {
+    const query = trx('ledger_entries').select('seq', 'entry_hash').where({ tenant_id: tenantId });
+    const entry: { seq: number; entry_hash: string } | undefined = await (seq === undefined
+      ? query.orderBy('seq', 'desc').first()
+      : query.andWhere({ seq }).first());
+    if (!entry) return null;
+    const existing: CheckpointRow | undefined = await trx('ledger_checkpoints')
+      .where({ tenant_id: tenantId, seq: entry.seq })
+      .first();
+    if (existing) return toCheckpoint(existing);
+    const unsigned = {
+      tenant_id: tenantId,
+      seq: entry.seq,
+      entry_hash: entry.entry_hash,
+      signed_at: new Date().toISOString(),
+    };
+    const checkpoint: LedgerCheckpoint = {
+      ...unsigned,
+      key_id: this.#signer.keyId,
+      signature: this.#signer.sign(checkpointMessage(unsigned)),
+    };
+    await trx('ledger_checkpoints').insert(checkpoint);
+    return checkpoint;
+  }
+
+  /** One page of a tenant's entries (the audit log), newest first. */
+  entries(tenantId: string, limit: number, beforeSeq?: number): Promise<LedgerEntry[]> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const query = trx('ledger_entries').where({ tenant_id: tenantId });
+      if (beforeSeq !== undefined) query.andWhere('seq', '<', beforeSeq);
+      return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
+    });
+  }
+
+  /**
+   * The bundle of entries that occurred in [from, to], their artifacts, and signed checkpoints on the first
+   * and the last entry (signed now if missing), so neither end can be cut off unnoticed.
+   */
+  async exportBundle(tenantId: string, from: Date, to: Date): Promise<EvidenceBundle> {
+    const { entries, checkpoints } = await this.#withTenant(tenantId, async (trx) => {
+      const rows = (await trx('ledger_entries')
+        .where({ tenant_id: tenantId })
+        .andWhere('occurred_at', '>=', from)
+        .andWhere('occurred_at', '<=', to)
+        .orderBy('seq')) as EntryRow[];
+      if (rows.length > 0) {
+        await this.checkpoint(trx, tenantId, rows[0]!.seq);
+        await this.checkpoint(trx, tenantId, rows[rows.length - 1]!.seq);
+      }
+      const first = rows[0]?.seq ?? 0;
+      const last = rows[rows.length - 1]?.seq ?? -1;
+      const signed = (await trx('ledger_checkpoints')
+        .where({ tenant_id: tenantId })
+        .andWhere('seq', '>=', first)
+        .andWhere('seq', '<=', last)
+        .orderBy('seq')) as CheckpointRow[];
+      return { entries: rows.map(toEntry), checkpoints: signed.map(toCheckpoint) };
+    });
+    const shas = [...new Set(entries.map((e) => e.artifact_sha256).filter((s): s is string => !!s))].sort();
+    const artifacts: EvidenceBundle['artifacts'] = [];
+    for (const sha256 of shas) {
+      const bytes = await this.#store.get(sha256);
+      if (bytes) artifacts.push({ sha256, content_base64: bytes.toString('base64') });
+    }
+    return {
+      format: 'complywise-evidence-bundle/1',
+      manifest: {
+        tenant_id: tenantId,
+        from: from.toISOString(),
+        to: to.toISOString(),
+        first_seq: entries[0]?.seq ?? null,
+        last_seq: entries[entries.length - 1]?.seq ?? null,
+        entries: entries.length,
+        artifacts: artifacts.length,
+        exported_at: new Date().toISOString(),
+      },
+      public_key: { key_id: this.#signer.keyId, pem: this.#signer.publicKeyPem },
+      entries,
+      checkpoints,
+      artifacts,
+    };
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ledger: LedgerService;
+  }
+}
+
+/** Decorates `app.ledger`. */
+export const ledgerPlugin = fp<{ signer: LedgerSigner }>(
+  async (app, { signer }) => {
+    app.decorate('ledger', new LedgerService(app.withTenant, signer, app.evidenceStore));
+  },
+  { name: 'ledger', dependencies: ['tenancy', 'evidence'] },
+);

@@ -1,0 +1,92 @@
+/**
+ * /api/ledger: the tenant's audit log (ledger entries, newest first) and the evidence-bundle export for a
+ * period, for admins and auditors. Verify a bundle offline with `complywise evidence verify <file>`.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiError, errorBodySchema } from '../../errors.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+
+const entrySchema = {
+  type: 'object',
+  required: ['seq', 'kind', 'occurred_at', 'actor', 'payload', 'artifact_sha256', 'prev_hash', 'entry_hash'],
+  properties: {
+    tenant_id: { type: 'string' },
+    seq: { type: 'integer' },
+    kind: { type: 'string' },
+    occurred_at: { type: 'string', format: 'date-time' },
+    actor: { type: ['string', 'null'] },
+    payload: { type: 'object', additionalProperties: true },
+    artifact_sha256: { type: ['string', 'null'] },
+    prev_hash: { type: 'string' },
+    entry_hash: { type: 'string' },
+  },
+} as const;
+
+const listSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
+      before_seq: { type: 'integer', minimum: 1 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['items', 'next_before_seq'],
+      properties: {
+        items: { type: 'array', items: entrySchema },
+        next_before_seq: { type: ['integer', 'null'] },
+      },
+    },
+    ...errors,
+  },
+} as const;
+
+const exportSchema = {
+  querystring: {
+    type: 'object',
+    required: ['from', 'to'],
+    additionalProperties: false,
+    properties: {
+      from: { type: 'string', format: 'date-time' },
+      to: { type: 'string', format: 'date-time' },
+    },
+  },
+  // The bundle is returned as stored (no response schema: artifacts and payloads are free-form).
+  response: errors,
+} as const;
+
+const ledgerRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Querystring: { limit: number; before_seq?: number } }>(
+    '/',
+    { schema: listSchema, config: { permission: 'audit:read' } },
+    async (request) => {
+      const { limit, before_seq } = request.query;
+      const items = await app.ledger.entries(principalOf(request).tenantId, limit + 1, before_seq);
+      const page = items.slice(0, limit);
+      return { items: page, next_before_seq: items.length > limit ? page[page.length - 1]!.seq : null };
+    },
+  );
+
+  app.get<{ Querystring: { from: string; to: string } }>(
+    '/export',
+    { schema: exportSchema, config: { permission: 'audit:read' } },
+    async (request, reply) => {
+      const from = new Date(request.query.from);
+      const to = new Date(request.query.to);
+      if (from > to) throw new ApiError('VALIDATION_ERROR', '"from" must not be after "to"');
+      const { tenantId } = principalOf(request);
+      const bundle = await app.ledger.exportBundle(tenantId, from, to);
+      return reply
+        .header('cache-control', 'no-store')
+        .header('content-disposition', `attachment; filename="evidence-${tenantId}.json"`)
+        .send(bundle);
+    },
+  );
+};
+
+export default ledgerRoutes;
