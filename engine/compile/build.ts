@@ -19,6 +19,7 @@ import {
   DEFAULT_FRAMEWORKS_DIR,
   DEFAULT_RULES_DIR,
 } from '../paths.ts';
+import { RULE_SOURCES_FORMAT, serializeRuleSources } from '../rule-versions.ts';
 import { requiredHostBuiltins } from '../wasm-abi.ts';
 import {
   allowedBuiltins,
@@ -43,7 +44,7 @@ import { loadRuleSources, type Fixture, type RuleSource } from './rule-sources.t
 import { readTarGz } from './tar.ts';
 
 /** The files of a bundle directory, in the order we report them. */
-export const BUNDLE_FILES = ['policy.wasm', '.manifest', 'catalog.json'] as const;
+export const BUNDLE_FILES = ['policy.wasm', '.manifest', 'catalog.json', 'sources.json'] as const;
 export type BundleFileName = (typeof BUNDLE_FILES)[number];
 
 export interface BuildOptions {
@@ -495,6 +496,25 @@ export async function compileBundle(options: BuildOptions = {}): Promise<BuildOu
       'policy.wasm': wasm,
       '.manifest': manifest,
       'catalog.json': Buffer.from(serializeCatalog(catalog)),
+      'sources.json': Buffer.from(
+        serializeRuleSources({
+          format: RULE_SOURCES_FORMAT,
+          revision,
+          rules: Object.fromEntries(
+            rules.map((r) => [
+              r.id,
+              {
+                version: r.metadata.version,
+                hash: r.hash,
+                files: [
+                  { name: 'rule.yaml', text: r.yaml.text },
+                  ...(r.policy ? [{ name: 'policy.rego', text: r.policy.text }] : []),
+                ],
+              },
+            ]),
+          ),
+        }),
+      ),
     },
   };
 }
