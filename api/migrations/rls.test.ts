@@ -171,6 +171,21 @@ describe.each(databaseBackends())('row-level security on $name', (backend) => {
     }
   });
 
+  it('has no view that runs with its owner rights (every view uses security_invoker)', async () => {
+    const { rows } = await db.knex.raw<{ rows: { relname: string; reloptions: string[] | null }[] }>(`
+      select c.relname, c.reloptions from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = 'public' and c.relkind in ('v', 'm')`);
+    const unsafe = rows.filter(
+      (r) => !(r.reloptions ?? []).some((o) => /^security_invoker=(true|on|1)$/i.test(o)),
+    );
+    expect(unsafe.map((r) => r.relname)).toEqual([]);
+    // And no SECURITY DEFINER function in the schema, which would bypass row-level security the same way.
+    const definers = await db.knex.raw<{ rows: { proname: string }[] }>(`
+      select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+      where n.nspname = 'public' and p.prosecdef`);
+    expect(definers.rows.map((r) => r.proname)).toEqual([]);
+  });
+
   it('runs the app as a role that is not superuser, cannot bypass RLS and owns nothing', async () => {
     const role = await db.knex.raw<{
       rows: { rolsuper: boolean; rolbypassrls: boolean; rolcanlogin: boolean }[];

@@ -58,6 +58,48 @@ describe('AES-256-GCM sealing', () => {
     expect(() => open(key, box, credentialsAad(tenantA, integration, 2))).toThrow(DecryptionError);
   });
 
+  it('refuses every single-bit flip of ciphertext, IV, tag and AAD, and every truncated tag', () => {
+    const box = seal(key, plaintext, aad);
+    let refused = 0;
+    const flipAt = (b64: string, bit: number) => {
+      const bytes = Buffer.from(b64, 'base64');
+      bytes[bit >> 3] = bytes[bit >> 3]! ^ (1 << (bit & 7));
+      return bytes.toString('base64');
+    };
+    for (const field of ['ciphertext', 'iv', 'tag'] as const) {
+      const bits = Buffer.from(box[field], 'base64').length * 8;
+      for (let bit = 0; bit < bits; bit += 1) {
+        expect(
+          () => open(key, { ...box, [field]: flipAt(box[field], bit) }, aad),
+          `${field} bit ${bit}`,
+        ).toThrow(DecryptionError);
+        refused += 1;
+      }
+    }
+    for (let bit = 0; bit < aad.length * 8; bit += 1) {
+      const otherAad = Buffer.from(aad);
+      otherAad[bit >> 3] = otherAad[bit >> 3]! ^ (1 << (bit & 7));
+      expect(() => open(key, box, otherAad), `aad bit ${bit}`).toThrow(DecryptionError);
+      refused += 1;
+    }
+    const tag = Buffer.from(box.tag, 'base64');
+    for (let length = 0; length < tag.length; length += 1) {
+      expect(() => open(key, { ...box, tag: tag.subarray(0, length).toString('base64') }, aad)).toThrow(
+        DecryptionError,
+      );
+    }
+    // Dropping or adding a ciphertext byte fails too.
+    const bytes = Buffer.from(box.ciphertext, 'base64');
+    expect(() => open(key, { ...box, ciphertext: bytes.subarray(1).toString('base64') }, aad)).toThrow(
+      DecryptionError,
+    );
+    expect(() =>
+      open(key, { ...box, ciphertext: Buffer.concat([bytes, Buffer.from([0])]).toString('base64') }, aad),
+    ).toThrow(DecryptionError);
+    expect(refused).toBe((bytes.length + 12 + 16 + aad.length) * 8);
+    expect(open(key, box, aad).equals(plaintext)).toBe(true);
+  });
+
   it('wraps data keys with the master key bound to their context', async () => {
     const provider = new LocalKeyProvider(randomBytes(32));
     const dataKey = randomBytes(32);
