@@ -31,3 +31,4 @@ export {
   type RuleOverride,
   type TenantOverrides,
 } from './overrides.ts';
+export { deployedRuleVersions, type RuleVersionRecord } from './rule-versions.ts';

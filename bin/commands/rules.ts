@@ -44,8 +44,13 @@ interface DirOptions {
 
 type Format = 'text' | 'json' | 'sarif';
 
-function buildOptions(o: DirOptions): BuildOptions {
-  return { rulesDir: o.rulesDir, frameworksDir: o.frameworksDir, outDir: o.out };
+function buildOptions(o: DirOptions, progress?: (stage: string) => void): BuildOptions {
+  return { rulesDir: o.rulesDir, frameworksDir: o.frameworksDir, outDir: o.out, onProgress: progress };
+}
+
+/** Progress on stderr, so stdout stays the result (and parseable with --format json). */
+function progressTo(io: RulesIo, format: string = 'text'): ((stage: string) => void) | undefined {
+  return format === 'text' ? (stage) => io.stderr(`… ${stage}\n`) : undefined;
 }
 
 /** Prints an error the way CI reads it and returns the exit code it deserves. */
@@ -191,7 +196,7 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
           io.stdout(`${where} is up to date (revision ${revision})\n`);
           return EXIT.OK;
         }
-        const out = await buildRules(buildOptions(o));
+        const out = await buildRules(buildOptions(o, progressTo(io)));
         io.stdout(
           `built ${out.catalog.rules.length} rules into ${where} (revision ${out.revision}, OPA ${out.opaVersion})\n`,
         );
@@ -205,8 +210,7 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
     .action((o: DirOptions & { format: string }) =>
       run(async () => {
         const format = parseFormat(o.format, ['text', 'json', 'sarif']);
-        if (format === 'text') io.stderr('linting rules…\n');
-        const { rules: count, problems } = await lintRules(buildOptions(o));
+        const { rules: count, problems } = await lintRules(buildOptions(o, progressTo(io, format)));
         if (format === 'json') io.stdout(json({ ok: problems.length === 0, rules: count, problems }));
         else if (format === 'sarif') io.stdout(json(lintSarif(problems)));
         else if (problems.length) {
@@ -225,10 +229,9 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
     .action((o: DirOptions & { format: string; rule?: string }) =>
       run(async () => {
         const format = parseFormat(o.format, ['text', 'json', 'sarif']);
-        if (format === 'text') io.stderr('compiling and testing rules…\n');
         let results: RuleTestResult[];
         try {
-          results = await testRules(buildOptions(o));
+          results = await testRules(buildOptions(o, progressTo(io, format)));
         } catch (e) {
           if (!(e instanceof SourceError) || format === 'text') throw e;
           io.stdout(

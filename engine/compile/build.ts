@@ -56,6 +56,8 @@ export interface BuildOptions {
   buildDir?: string;
   /** Path of the opa binary; resolved with resolveOpa() when absent. */
   opa?: string;
+  /** Called at the start of each stage (for progress on long runs), e.g. "opa test". */
+  onProgress?: (stage: string) => void;
 }
 
 export interface BuildOutput {
@@ -394,13 +396,17 @@ interface Prepared {
   stage: Stage;
   full: Capabilities;
   capabilities: string;
+  progress: (stage: string) => void;
 }
 
 async function prepare(options: BuildOptions): Promise<Prepared> {
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   const opa = options.opa ?? (await resolveOpa());
   const version = await opaVersion(opa);
+  const progress = options.onProgress ?? (() => {});
+  progress('validating rule sources');
   const rules = await loadSources(options);
+  progress(`compiling ${rules.length} rules to Rego`);
   const predicates = await contractPredicates(opa, rules);
 
   const full = JSON.parse(await runOpaOk(opa, ['capabilities', '--current'])) as Capabilities;
@@ -411,7 +417,7 @@ async function prepare(options: BuildOptions): Promise<Prepared> {
   // Generated modules are written roughly formatted; opa fmt makes them canonical (and readable).
   await runOpaOk(opa, ['fmt', '-w', 'src', 'tests'], { cwd: buildDir });
   for (const path of stage.files.keys()) stage.files.set(path, await readFile(join(buildDir, path), 'utf8'));
-  return { opa, version, buildDir, rules, stage, full, capabilities };
+  return { opa, version, buildDir, rules, stage, full, capabilities, progress };
 }
 
 /**
@@ -424,6 +430,7 @@ export async function lintRules(
 ): Promise<{ rules: number; problems: SourceProblem[] }> {
   try {
     const p = await prepare(options);
+    p.progress('opa check --strict');
     await opaCheck(p.opa, p.buildDir, p.stage, p.full);
     return { rules: p.rules.length, problems: [] };
   } catch (e) {
@@ -438,7 +445,9 @@ export async function lintRules(
  */
 export async function testRules(options: BuildOptions = {}): Promise<RuleTestResult[]> {
   const p = await prepare(options);
+  p.progress('opa check --strict');
   await opaCheck(p.opa, p.buildDir, p.stage, p.full);
+  p.progress('opa test');
   return runFixtureTests(p.opa, p.buildDir, p.stage);
 }
 
@@ -447,9 +456,12 @@ export async function testRules(options: BuildOptions = {}): Promise<RuleTestRes
  * file:line problems, or an EngineError when OPA itself fails.
  */
 export async function compileBundle(options: BuildOptions = {}): Promise<BuildOutput> {
-  const { opa, version, buildDir, rules, stage, full, capabilities } = await prepare(options);
+  const { opa, version, buildDir, rules, stage, full, capabilities, progress } = await prepare(options);
+  progress('opa check --strict');
   await opaCheck(opa, buildDir, stage, full);
+  progress('opa test');
   await opaTest(opa, buildDir, stage);
+  progress('opa build -t wasm');
 
   const revision = bundleRevision(version, capabilities, stage, rules);
   const catalog = catalogOf(rules, revision, version);
