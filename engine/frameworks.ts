@@ -13,6 +13,7 @@ import {
   type UcfControl,
   type UcfControlCatalog,
 } from '../schemas/index.ts';
+import { parse } from 'yaml';
 import type { Catalog } from './catalog.ts';
 import { EngineError, ERROR_CODES, ProblemList, SourceError } from './errors.ts';
 import { DEFAULT_BUNDLE_DIR, DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
@@ -38,9 +39,36 @@ function mustValidator(name: string) {
   return v;
 }
 
+/**
+ * A source whose positions are computed only when a problem needs a line: the catalogs are large, and a plain
+ * parse is a few times faster than one that keeps every node's position. Syntax errors take the slow path
+ * straight away, which reports them with their lines.
+ */
+export function lazySource(file: string, text: string): YamlSource {
+  let data: unknown;
+  try {
+    data = parse(text, { uniqueKeys: true, maxAliasCount: 100 });
+  } catch {
+    return parseYamlSource(file, text);
+  }
+  let full: YamlSource | undefined;
+  const positions = () => (full ??= parseYamlSource(file, text));
+  return {
+    file,
+    text,
+    data,
+    get doc() {
+      return positions().doc;
+    },
+    get lineCounter() {
+      return positions().lineCounter;
+    },
+  };
+}
+
 async function readSource(file: string, problems: ProblemList): Promise<YamlSource | null> {
   try {
-    return parseYamlSource(file, await readFile(file, 'utf8'));
+    return lazySource(file, await readFile(file, 'utf8'));
   } catch (e) {
     if (e instanceof SourceError) problems.push(...e.problems);
     else throw e;
@@ -149,23 +177,25 @@ async function readFrameworkDefinitions(root: string): Promise<FrameworkDefiniti
  */
 function checkTree(src: YamlSource, data: FrameworkCatalog, problems: ProblemList): void {
   const file = src.file;
-  const nodes = new Map<string, { line: number; parent?: string; path: (string | number)[] }>();
+  const nodes = new Map<
+    string,
+    { idPath: (string | number)[]; parent?: string; path: (string | number)[] }
+  >();
   const visit = (
     kind: 'group' | 'requirement',
     list: readonly { id: string; parent?: string }[],
     key: 'groups' | 'requirements',
   ) =>
     list.forEach((node, i) => {
-      const line = lineAt(src, [key, i, 'id']);
       const first = nodes.get(node.id);
       if (first !== undefined) {
         problems.add(
           ERROR_CODES.DUPLICATE_ID,
           file,
-          line,
-          `${kind} ${node.id} is already defined on line ${first.line}`,
+          lineAt(src, [key, i, 'id']),
+          `${kind} ${node.id} is already defined on line ${lineAt(src, first.idPath)}`,
         );
-      } else nodes.set(node.id, { line, parent: node.parent, path: [key, i, 'parent'] });
+      } else nodes.set(node.id, { idPath: [key, i, 'id'], parent: node.parent, path: [key, i, 'parent'] });
     });
   visit('group', data.groups ?? [], 'groups');
   visit('requirement', data.requirements, 'requirements');
@@ -231,18 +261,17 @@ function checkMappings(
   const requirementsOf = new Map(
     frameworks.map((f) => [`${f.data.id}@${f.data.version}`, new Set(f.data.requirements.map((r) => r.id))]),
   );
-  const controlLines = new Map<string, number>();
+  const controlIndex = new Map<string, number>();
   ucf.controls.forEach((control, c) => {
-    const line = lineAt(src, ['controls', c, 'id']);
-    const first = controlLines.get(control.id);
+    const first = controlIndex.get(control.id);
     if (first !== undefined) {
       problems.add(
         ERROR_CODES.DUPLICATE_ID,
         src.file,
-        line,
-        `control ${control.id} is already defined on line ${first}`,
+        lineAt(src, ['controls', c, 'id']),
+        `control ${control.id} is already defined on line ${lineAt(src, ['controls', first, 'id'])}`,
       );
-    } else controlLines.set(control.id, line);
+    } else controlIndex.set(control.id, c);
     const mapped = new Set<string>();
     control.mappings.forEach((m, i) => {
       const at = (field: string) => lineAt(src, ['controls', c, 'mappings', i, field]);
@@ -284,7 +313,7 @@ async function readCatalogFile(path: string): Promise<{ catalog: Catalog; src: Y
       file,
     });
   }
-  const src = parseYamlSource(file, await readFile(file, 'utf8'));
+  const src = lazySource(file, await readFile(file, 'utf8'));
   return { catalog: src.data as Catalog, src };
 }
 
