@@ -5,8 +5,10 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { assertValidResource, type Resource } from '../../schemas/index.ts';
 import { ScanFailedError, type ScanProgress } from '../types.ts';
 import { scanAwsAccount, type AwsAccountScanOptions, type AwsAccountTarget } from './account.ts';
+import { demoS3Account } from './fixtures/s3-fixture-account.ts';
 import {
   DEMO_ASSUME_ROLE,
+  DEMO_AWS_LEGACY,
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
   demoAwsAccount,
@@ -266,6 +268,39 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(s.requests.length).toBeGreaterThan(bigCalls);
     expect(s.requests.filter((r) => r.operation === 'ListUsers')).toHaveLength(9); // 42 users, 5 a page
     expect(s.requests.filter((r) => r.operation === 'DescribeVolumes')).toHaveLength(24); // 3 regions × 8 pages
+  });
+
+  it('serves a second, legacy demo account whose account-level settings differ', async () => {
+    server = await startAwsFixtureServer({
+      account: demoAwsAccount({ asOf: NOW, variant: 'legacy' }),
+      s3Account: { ...demoS3Account(), accountId: DEMO_AWS_LEGACY.accountId, buckets: [] },
+    });
+    const outcome = await scanAwsAccount(
+      {
+        accountId: DEMO_AWS_LEGACY.accountId,
+        region: 'us-east-1',
+        endpoint: server.url,
+        credentials: { ...DEMO_AWS_LEGACY.credentials },
+        services: ['s3', 'iam'],
+      },
+      fast,
+    );
+    expect(outcome.errors).toEqual([]);
+    const account = find(outcome.resources, 'aws.iam.account', DEMO_AWS_LEGACY.accountId);
+    expect(account.id).toBe('arn:aws:iam::210987654321:root');
+    expect(account.attributes).toMatchObject({
+      root_mfa_enabled: false,
+      root_access_keys_present: true,
+      root_hardware_mfa_enabled: false,
+      password_policy: {
+        minimum_password_length: 14,
+        require_symbols: true,
+        password_reuse_prevention: 24,
+        max_password_age: 90,
+      },
+    });
+    expect(outcome.resources.filter((r) => r.type === 'aws.s3.bucket')).toHaveLength(0);
+    expect(outcome.resources.every((r) => r.account === DEMO_AWS_LEGACY.accountId)).toBe(true);
   });
 
   it('scans only the configured regions', async () => {
