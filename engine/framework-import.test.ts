@@ -12,13 +12,11 @@ import {
 import { loadFrameworkDefinitions } from './frameworks.ts';
 import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
 import { tempDir, type TempDir } from './testing.ts';
+import { referencePath } from '../test/reference.ts';
 
 // Real NIST OSCAL catalogs (see ../shared/reference/oscal/README.md); read, never copied into the repository.
 // COMPLYWISE_REFERENCE_DIR points elsewhere when the checkout does not sit beside shared/.
-const REFERENCE = join(
-  process.env.COMPLYWISE_REFERENCE_DIR ?? new URL('../../shared/reference/', import.meta.url).pathname,
-  'oscal',
-);
+const REFERENCE = referencePath('oscal');
 const CSF = join(REFERENCE, 'NIST_CSF_v2.0_catalog.xml');
 const SP171_R3 = join(REFERENCE, 'NIST_SP800-171_rev3_catalog.xml');
 const SP53_LOW = join(REFERENCE, 'NIST_SP-800-53_rev5_LOW-baseline-resolved-profile_catalog.json');

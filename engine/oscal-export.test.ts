@@ -8,13 +8,11 @@ import { loadFrameworks } from './frameworks.ts';
 import { evaluateControls } from './map.ts';
 import { assessmentResultsToOscal, catalogToOscal, oscalToken, stableUuid } from './oscal-export.ts';
 import { scoreFrameworks } from './score.ts';
+import { referencePath } from '../test/reference.ts';
 
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 // The official NIST OSCAL 1.1.3 JSON schemas (see ../shared/reference/oscal/README.md).
-const REFERENCE = join(
-  process.env.COMPLYWISE_REFERENCE_DIR ?? new URL('../../shared/reference/', import.meta.url).pathname,
-  'oscal',
-);
+const REFERENCE = referencePath('oscal');
 
 function officialValidator(file: string): ValidateFunction {
   const ajv = new Ajv({ strict: false, allErrors: true });

@@ -73,7 +73,7 @@ describe.each(databaseBackends())('startProduct on $name', (backend) => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('starts everything, seeds the demo tenant and scans the sandbox', async () => {
+  it('starts everything, seeds the demo tenant and scans the sandbox', { timeout: 180_000 }, async () => {
     product = await startProduct({ env, logger: false });
     expect(product.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(product.demo).toMatchObject({ email: 'demo@complywise.dev', password: 'complywise-demo' });
@@ -116,21 +116,25 @@ describe.each(databaseBackends())('startProduct on $name', (backend) => {
     expect(api.json().error.code).toBe('ROUTE_NOT_FOUND');
   });
 
-  it('restarts on the same data: the seed is idempotent and the sandbox endpoint follows the new port', async () => {
-    await product!.close();
-    product = await startProduct({ env, logger: false });
-    const token = await signIn();
-    const integrations = (await call('/api/integrations', { token })).json().items;
-    expect(integrations).toHaveLength(1);
-    expect(integrations[0].config.endpoint).toBe(product.demo!.sandboxUrl);
-    const scans = (await call('/api/scans', { token })).json().items;
-    expect(scans).toHaveLength(1); // no second automatic scan
-    const queued = await call('/api/scans', {
-      method: 'POST',
-      token,
-      body: JSON.stringify({ integration_id: integrations[0].id }),
-    });
-    expect(queued.status).toBe(202);
-    expect((await waitFor(queued.json().id, token)).status).toBe('succeeded');
-  });
+  it(
+    'restarts on the same data: the seed is idempotent and the sandbox endpoint follows the new port',
+    { timeout: 180_000 },
+    async () => {
+      await product!.close();
+      product = await startProduct({ env, logger: false });
+      const token = await signIn();
+      const integrations = (await call('/api/integrations', { token })).json().items;
+      expect(integrations).toHaveLength(1);
+      expect(integrations[0].config.endpoint).toBe(product.demo!.sandboxUrl);
+      const scans = (await call('/api/scans', { token })).json().items;
+      expect(scans).toHaveLength(1); // no second automatic scan
+      const queued = await call('/api/scans', {
+        method: 'POST',
+        token,
+        body: JSON.stringify({ integration_id: integrations[0].id }),
+      });
+      expect(queued.status).toBe(202);
+      expect((await waitFor(queued.json().id, token)).status).toBe('succeeded');
+    },
+  );
 });

@@ -6,6 +6,7 @@ import { loadFrameworks } from '../../engine/frameworks.ts';
 import { DEFAULT_FRAMEWORKS_DIR } from '../../engine/paths.ts';
 import { tempDir, type TempDir } from '../../engine/testing.ts';
 import { EXIT, main } from '../complywise.ts';
+import { referencePath } from '../../test/reference.ts';
 
 const dirs: TempDir[] = [];
 afterEach(async () => {
@@ -192,10 +193,7 @@ describe('complywise frameworks coverage', () => {
 });
 
 describe('complywise frameworks import', () => {
-  const csf = join(
-    process.env.COMPLYWISE_REFERENCE_DIR ?? new URL('../../../shared/reference/', import.meta.url).pathname,
-    'oscal/NIST_CSF_v2.0_catalog.xml',
-  );
+  const csf = referencePath('oscal', 'NIST_CSF_v2.0_catalog.xml');
 
   it('reports a dry-run overlay of the real NIST CSF 2.0 OSCAL catalog, as text and JSON', async () => {
     const text = await run('frameworks', 'import', csf, '--framework', 'nist-csf@2.0', '--dry-run');

@@ -10,8 +10,9 @@ import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyOfRules, type TempDir } from '../../engine/testing.ts';
 import { EXIT, main } from '../complywise.ts';
+import { referencePath } from '../../test/reference.ts';
 
-const SARIF_SCHEMA = '/work/shared/reference/sarif/sarif-schema-2.1.0.json';
+const SARIF_SCHEMA = referencePath('sarif', 'sarif-schema-2.1.0.json');
 const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 /** The official schema is draft-04 (no exclusiveMinimum/Maximum used): `id` becomes `$id` for Ajv's draft-07. */

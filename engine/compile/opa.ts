@@ -64,6 +64,11 @@ export function runOpa(
         stderr: Buffer.concat(err).toString('utf8'),
       }),
     );
+    // opa may exit before reading its stdin (most commands never do): EPIPE on that pipe is expected and
+    // must not surface as an unhandled error; the exit code and stderr tell what happened.
+    child.stdin.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') reject(new EngineError(ERROR_CODES.OPA_FAILED, `writing to opa: ${e.message}`));
+    });
     child.stdin.end(options.stdin ?? '');
   });
 }
