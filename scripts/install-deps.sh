@@ -8,4 +8,6 @@ want="$( (sha256sum package-lock.json; node -v) | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then exit 0; fi
 echo "install-deps: npm ci" >&2
 npm ci --no-audit --no-fund --loglevel=error >&2
+# SvelteKit writes generated types (and the tsconfig the app extends) into node_modules; npm ci wipes them.
+(cd app && npx svelte-kit sync) >&2
 echo "$want" > "$stamp"
