@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import * as initial from './0001_initial.ts';
 import * as apiTokens from './0002_api_tokens.ts';
 import * as ledger from './0003_ledger.ts';
+import * as ruleOverrides from './0004_rule_overrides.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -16,6 +17,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0001_initial', initial],
   ['0002_api_tokens', apiTokens],
   ['0003_ledger', ledger],
+  ['0004_rule_overrides', ruleOverrides],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -30,6 +30,7 @@ import healthRoutes from './routes/health/index.ts';
 import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import scanRoutes from './routes/scans/index.ts';
+import overrideRoutes from './routes/overrides/index.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
 import tokenRoutes from './routes/tokens/index.ts';
@@ -147,6 +148,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
           await api.register(tokenRoutes, { prefix: '/tokens' });
           await api.register(ledgerRoutes, { prefix: '/ledger' });
+          await api.register(overrideRoutes, { prefix: '/overrides' });
         },
         { prefix: '/api' },
       );

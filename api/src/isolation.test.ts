@@ -56,6 +56,7 @@ interface TenantFixture {
   controlId: string;
   evidenceSha256: string;
   apiTokenId: string;
+  overrideId: string;
   sandboxUrl: string;
   bucketMarker: string;
 }
@@ -69,10 +70,12 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'controls.controlId': (f) => f.controlId,
   'evidence.sha256': (f) => f.evidenceSha256,
   'tokens.id': (f) => f.apiTokenId,
+  'overrides.id': (f) => f.overrideId,
 };
 
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
 const BODIES: Record<string, (f: TenantFixture) => unknown> = {
+  'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/integrations': (f) => ({
@@ -90,7 +93,8 @@ const QUERIES: Record<string, string> = {
 
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {
-  return url.includes(':') || (body !== undefined && JSON.stringify(body).includes('_id'));
+  // rule_id names a rule of the shared catalog, not a tenant object.
+  return url.includes(':') || (body !== undefined && /"(?!rule_id")\w*_id"/.test(JSON.stringify(body)));
 }
 
 function fillPath(url: string, fixture: TenantFixture, method = 'GET'): string {
@@ -246,6 +250,13 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       payload: { name: 'fixture', role: 'auditor', expires_in_days: 1 },
     });
     expect(apiToken.statusCode, apiToken.body).toBe(201);
+    const override = await t.app.inject({
+      method: 'POST',
+      url: '/api/overrides',
+      headers: bearer(tokens.admin),
+      payload: { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true },
+    });
+    expect(override.statusCode, override.body).toBe(201);
     return {
       ...base,
       integrationId,
@@ -253,6 +264,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       controlId: controls[0]!.control_id,
       evidenceSha256,
       apiTokenId: apiToken.json().id,
+      overrideId: override.json().id,
     };
   }
 
@@ -293,6 +305,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.scanId,
       foreign.evidenceSha256,
       foreign.apiTokenId,
+      foreign.overrideId,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];

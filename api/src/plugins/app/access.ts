@@ -26,6 +26,10 @@ export const PERMISSIONS = {
   'integration:manage': ['admin'],
   /** Create, list and revoke API tokens for automation. */
   'token:manage': ['admin'],
+  /** Read the tenant's rule overrides (parameters, severities, exceptions), retired ones included. */
+  'override:read': ['admin', 'auditor'],
+  /** Create and retire rule overrides. */
+  'override:manage': ['admin'],
   /** Read the audit log (ledger) and export evidence bundles. */
   'audit:read': ['admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[] | null>;

@@ -1,0 +1,226 @@
+/**
+ * The per-tenant override store: append-only rows (one setting each, with author and time), retired by
+ * stamping `retired_at` once, never edited. `tenantOverrides` folds the live rows into the engine's
+ * `TenantOverrides` (engine/overrides.ts), which the scan worker narrows to the set in force at scan time.
+ */
+import type { Knex } from 'knex';
+import type { CatalogRule } from '../../../engine/catalog.ts';
+import { EngineError } from '../../../engine/errors.ts';
+import {
+  assertValidOverrides,
+  type ExceptionSelector,
+  type OverrideProblem,
+  type ResourceException,
+  type RuleOverride,
+  type Severity,
+  type TenantOverrides,
+} from '../../../engine/overrides.ts';
+import { ApiError } from '../errors.ts';
+
+export const OVERRIDE_KINDS = ['params', 'enabled', 'severity', 'exception'] as const;
+export type OverrideKind = (typeof OVERRIDE_KINDS)[number];
+
+/** What a client sends to create an override; the fields used depend on `kind`. */
+export interface OverrideInput {
+  kind: OverrideKind;
+  rule_id: string;
+  params?: Record<string, unknown>;
+  enabled?: boolean;
+  severity?: Severity;
+  selector?: ExceptionSelector;
+  reason?: string;
+  approver?: string;
+  expires_at?: string;
+}
+
+/** One stored override as the API shows it. */
+export interface OverrideRecord {
+  id: string;
+  kind: OverrideKind;
+  rule_id: string;
+  params: Record<string, unknown> | null;
+  enabled: boolean | null;
+  severity: Severity | null;
+  selector: ExceptionSelector | null;
+  reason: string | null;
+  approver: string | null;
+  expires_at: string | null;
+  created_by: string;
+  created_at: string;
+  retired_at: string | null;
+  retired_by: string | null;
+}
+
+/** Which body fields each kind needs (the others must be absent). */
+const FIELDS: Record<OverrideKind, readonly (keyof OverrideInput)[]> = {
+  params: ['params'],
+  enabled: ['enabled'],
+  severity: ['severity'],
+  exception: ['selector', 'reason', 'approver', 'expires_at'],
+};
+const ALL_FIELDS = [...new Set(Object.values(FIELDS).flat())];
+
+/**
+ * Checks an override against the deployed rules with the engine's validator. Problems name the body field
+ * (`params.max_age_days`, `expires_at`), so the API answers 400 VALIDATION_ERROR that a client can show.
+ */
+export function overrideInputProblems(
+  rules: readonly CatalogRule[],
+  input: OverrideInput,
+): OverrideProblem[] {
+  const problems: OverrideProblem[] = [];
+  for (const field of FIELDS[input.kind]) {
+    if (input[field] === undefined)
+      problems.push({ field, message: `is required for a ${input.kind} override` });
+  }
+  for (const field of ALL_FIELDS) {
+    if (!FIELDS[input.kind].includes(field) && input[field] !== undefined) {
+      problems.push({ field, message: `does not belong to a ${input.kind} override` });
+    }
+  }
+  if (problems.length > 0) return problems;
+  const candidate: TenantOverrides =
+    input.kind === 'exception'
+      ? {
+          rules: [],
+          exceptions: [
+            {
+              id: 'new',
+              rule_id: input.rule_id,
+              selector: input.selector!,
+              reason: input.reason!,
+              approver: input.approver!,
+              expires_at: input.expires_at!,
+            },
+          ],
+        }
+      : {
+          rules: [{ rule_id: input.rule_id, [input.kind]: input[input.kind] } as RuleOverride],
+          exceptions: [],
+        };
+  try {
+    assertValidOverrides(rules, candidate);
+    return [];
+  } catch (error) {
+    if (!(error instanceof EngineError)) throw error;
+    const { problems: found } = error.details as { problems: OverrideProblem[] };
+    // The engine names fields inside its TenantOverrides (`rules[0].params.x`); the client sent `params.x`.
+    return found.map((p) => ({ ...p, field: p.field.replace(/^(rules|exceptions)\[0\]\./, '') }));
+  }
+}
+
+const COLUMNS = [
+  'id',
+  'kind',
+  'rule_id',
+  'params',
+  'enabled',
+  'severity',
+  'selector',
+  'reason',
+  'approver',
+  'expires_at',
+  'created_by',
+  'created_at',
+  'retired_at',
+  'retired_by',
+] as const;
+
+type Row = Omit<OverrideRecord, 'expires_at' | 'created_at' | 'retired_at'> & {
+  expires_at: Date | string | null;
+  created_at: Date | string;
+  retired_at: Date | string | null;
+};
+
+const iso = (value: Date | string | null): string | null =>
+  value === null ? null : new Date(value).toISOString();
+
+function toRecord(row: Row): OverrideRecord {
+  return {
+    ...row,
+    expires_at: iso(row.expires_at),
+    created_at: iso(row.created_at)!,
+    retired_at: iso(row.retired_at),
+  };
+}
+
+/** The tenant's overrides, oldest first; retired ones only when asked. */
+export async function listOverrides(
+  trx: Knex.Transaction,
+  options: { includeRetired?: boolean } = {},
+): Promise<OverrideRecord[]> {
+  const query = trx('rule_overrides')
+    .select(COLUMNS)
+    .orderBy([{ column: 'created_at' }, { column: 'id' }]);
+  if (!options.includeRetired) query.whereNull('retired_at');
+  return ((await query) as Row[]).map(toRecord);
+}
+
+/** Appends one (already validated) override. */
+export async function insertOverride(
+  trx: Knex.Transaction,
+  tenantId: string,
+  userId: string,
+  input: OverrideInput,
+): Promise<OverrideRecord> {
+  const [row] = (await trx('rule_overrides')
+    .insert({
+      tenant_id: tenantId,
+      kind: input.kind,
+      rule_id: input.rule_id,
+      params: input.params === undefined ? null : JSON.stringify(input.params),
+      enabled: input.enabled ?? null,
+      severity: input.severity ?? null,
+      selector: input.selector === undefined ? null : JSON.stringify(input.selector),
+      reason: input.reason ?? null,
+      approver: input.approver ?? null,
+      expires_at: input.expires_at ?? null,
+      created_by: userId,
+    })
+    .returning(COLUMNS)) as Row[];
+  return toRecord(row!);
+}
+
+/** Retires a live override (404 when unknown in this tenant or already retired). */
+export async function retireOverride(
+  trx: Knex.Transaction,
+  id: string,
+  userId: string,
+): Promise<OverrideRecord> {
+  const rows = (await trx('rule_overrides')
+    .where({ id })
+    .whereNull('retired_at')
+    .update({ retired_at: trx.fn.now(), retired_by: userId })
+    .returning(COLUMNS)) as Row[];
+  if (rows.length === 0) throw new ApiError('OVERRIDE_NOT_FOUND', `no live override ${id}`);
+  return toRecord(rows[0]!);
+}
+
+/**
+ * The live overrides folded into the engine's shape: per rule, later rows win (params merge key by key,
+ * oldest first); each exception keeps its row id. Expiry is left to `effectiveOverrides(…, scanTime)`.
+ */
+export function foldOverrides(records: readonly OverrideRecord[]): TenantOverrides {
+  const rules = new Map<string, RuleOverride>();
+  const exceptions: ResourceException[] = [];
+  for (const r of records) {
+    if (r.retired_at !== null) continue;
+    if (r.kind === 'exception') {
+      exceptions.push({
+        id: r.id,
+        rule_id: r.rule_id,
+        selector: r.selector!,
+        reason: r.reason!,
+        approver: r.approver!,
+        expires_at: r.expires_at!,
+      });
+      continue;
+    }
+    const current = rules.get(r.rule_id) ?? { rule_id: r.rule_id };
+    if (r.kind === 'params') current.params = { ...current.params, ...r.params };
+    if (r.kind === 'enabled') current.enabled = r.enabled!;
+    if (r.kind === 'severity') current.severity = r.severity!;
+    rules.set(r.rule_id, current);
+  }
+  return { rules: [...rules.values()], exceptions };
+}

@@ -1,0 +1,167 @@
+/**
+ * /api/overrides: the tenant's rule overrides (parameters, enable/disable, severity, resource exceptions).
+ * Admins create and retire them; admins and auditors read them, retired ones included on request. Rows are
+ * never edited: a change is a new override, a withdrawal a retirement. Each change enters the ledger.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiError, errorBodySchema } from '../../errors.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import {
+  OVERRIDE_KINDS,
+  insertOverride,
+  listOverrides,
+  overrideInputProblems,
+  retireOverride,
+  type OverrideInput,
+  type OverrideRecord,
+} from '../../overrides/store.ts';
+
+const timestamp = { type: 'string', format: 'date-time' } as const;
+const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
+const nullableString = { type: ['string', 'null'] } as const;
+
+const overrideSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'kind',
+    'rule_id',
+    'params',
+    'enabled',
+    'severity',
+    'selector',
+    'reason',
+    'approver',
+    'expires_at',
+    'created_by',
+    'created_at',
+    'retired_at',
+    'retired_by',
+  ],
+  properties: {
+    id: { type: 'string' },
+    kind: { type: 'string', enum: OVERRIDE_KINDS },
+    rule_id: { type: 'string' },
+    params: { type: ['object', 'null'], additionalProperties: true },
+    enabled: { type: ['boolean', 'null'] },
+    severity: nullableString,
+    selector: { type: ['object', 'null'], additionalProperties: { type: 'string' } },
+    reason: nullableString,
+    approver: nullableString,
+    expires_at: nullableTimestamp,
+    created_by: { type: 'string' },
+    created_at: timestamp,
+    retired_at: nullableTimestamp,
+    retired_by: nullableString,
+  },
+} as const;
+
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+
+const listSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { include_retired: { type: 'boolean', default: false } },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['items'],
+      properties: { items: { type: 'array', items: overrideSchema } },
+    },
+    ...errors,
+  },
+} as const;
+
+const createSchema = {
+  body: {
+    type: 'object',
+    required: ['kind', 'rule_id'],
+    additionalProperties: false,
+    properties: {
+      kind: { type: 'string', enum: OVERRIDE_KINDS },
+      rule_id: { type: 'string', minLength: 1, maxLength: 200 },
+      // Shapes are checked against the rule by the engine (overrideInputProblems), naming the field.
+      params: {},
+      enabled: {},
+      severity: {},
+      selector: {},
+      reason: {},
+      approver: {},
+      expires_at: {},
+    },
+  },
+  response: { 201: overrideSchema, ...errors },
+} as const;
+
+const retireSchema = {
+  params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
+  response: { 200: overrideSchema, ...errors, 404: errorBodySchema },
+} as const;
+
+/** The ledger payload of an override: what it sets, not who (the entry's actor says that). */
+function ledgerPayload(record: OverrideRecord): Record<string, unknown> {
+  const { created_by: _by, retired_by: _retiredBy, ...rest } = record;
+  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
+}
+
+const overrideRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Querystring: { include_retired: boolean } }>(
+    '/',
+    { schema: listSchema, config: { permission: 'override:read' } },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const items = await app.withTenant(tenantId, (trx) =>
+        listOverrides(trx, { includeRetired: request.query.include_retired }),
+      );
+      return { items };
+    },
+  );
+
+  app.post<{ Body: OverrideInput }>(
+    '/',
+    { schema: createSchema, config: { permission: 'override:manage' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      const rules = (await app.engine.policyEngine()).catalog.rules;
+      const problems = overrideInputProblems(rules, request.body);
+      if (problems.length > 0) {
+        throw new ApiError(
+          'VALIDATION_ERROR',
+          `invalid override: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+          { problems },
+        );
+      }
+      const created = await app.withTenant(tenantId, async (trx) => {
+        const record = await insertOverride(trx, tenantId, userId, request.body);
+        await app.ledger.append(trx, tenantId, [
+          { kind: 'override.created', actor: userId, payload: ledgerPayload(record) },
+        ]);
+        return record;
+      });
+      return reply.status(201).send(created);
+    },
+  );
+
+  app.delete<{ Params: { id: string } }>(
+    '/:id',
+    { schema: retireSchema, config: { permission: 'override:manage' } },
+    async (request) => {
+      const { tenantId, userId } = principalOf(request);
+      return app.withTenant(tenantId, async (trx) => {
+        const record = await retireOverride(trx, request.params.id, userId);
+        await app.ledger.append(trx, tenantId, [
+          {
+            kind: 'override.retired',
+            actor: userId,
+            payload: { override_id: record.id, kind: record.kind, rule_id: record.rule_id },
+          },
+        ]);
+        return record;
+      });
+    },
+  );
+};
+
+export default overrideRoutes;
