@@ -4,7 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
-import type { AwsIntegrationConfig } from '../../../../scanners/index.ts';
+import { AWS_SERVICES, validateIntegration, type ScannableIntegration } from '../../../../scanners/index.ts';
 import { ApiError } from '../../errors.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
 import type { CredentialVault, EncryptedCredentials } from './crypto.ts';
@@ -34,12 +34,28 @@ export const INTEGRATION_VIEW_COLUMNS = [
   'updated_at',
 ];
 
-export interface NewAwsIntegration {
-  provider: 'aws';
-  name: string;
-  config: AwsIntegrationConfig;
-  credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
-  demo?: boolean;
+/** An integration to store: any provider a scanner exists for, its config and (to be sealed) credentials. */
+export type NewIntegration = ScannableIntegration & { name: string; demo?: boolean };
+
+/**
+ * Checks an integration's config and credentials with the scanners' own shape rules and fills in the
+ * defaults new integrations get (AWS: every service). Throws 400 VALIDATION_ERROR naming each bad field;
+ * the messages never quote a value, so no secret is echoed back.
+ */
+export function checkedIntegration(input: NewIntegration): NewIntegration {
+  const problems = validateIntegration(input.provider, input.config, input.credentials);
+  if (problems.length > 0) {
+    throw new ApiError(
+      'VALIDATION_ERROR',
+      `the ${String(input.provider)} integration is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+      problems.map(({ field, message }) => ({ field, message })),
+    );
+  }
+  // Absent services means the legacy S3-only scan; an integration created now scans everything.
+  if (input.provider === 'aws' && input.config.services === undefined) {
+    return { ...input, config: { ...input.config, services: [...AWS_SERVICES] } };
+  }
+  return input;
 }
 
 /** Loads one integration with its sealed credentials; `trx` is tenant-scoped. Null when not visible. */
@@ -65,7 +81,7 @@ export async function upsertIntegration(
   trx: Trx,
   vault: CredentialVault,
   tenantId: string,
-  input: NewAwsIntegration,
+  input: NewIntegration,
 ): Promise<IntegrationView> {
   const existing: { id: string } | undefined = await trx('integrations')
     .select('id')
@@ -126,8 +142,12 @@ export class IntegrationService {
     });
   }
 
-  /** Creates an AWS integration; a name already used in the tenant answers 409. */
-  create(tenantId: string, input: NewAwsIntegration): Promise<IntegrationView> {
+  /**
+   * Creates an integration of any scannable provider after checking its config and credentials (400
+   * VALIDATION_ERROR with the fields); a name already used in the tenant answers 409.
+   */
+  create(tenantId: string, submitted: NewIntegration): Promise<IntegrationView> {
+    const input = checkedIntegration(submitted);
     return this.#withTenant(tenantId, async (trx) => {
       const taken = await trx('integrations').select('id').where({ name: input.name }).first();
       if (taken) throw new ApiError('CONFLICT', `an integration named "${input.name}" already exists`);

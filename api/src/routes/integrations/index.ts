@@ -1,7 +1,7 @@
 /** /api/integrations: list the tenant's connected accounts; admins connect new ones. */
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import type { NewAwsIntegration } from '../../plugins/app/integrations.ts';
+import type { NewIntegration } from '../../plugins/app/integrations.ts';
 import { createIntegrationSchema, listIntegrationsSchema } from './schema.ts';
 
 const integrationRoutes: FastifyPluginAsync = async (app) => {
@@ -11,7 +11,7 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
     async (request) => app.integrations.list(principalOf(request).tenantId, request.query),
   );
 
-  app.post<{ Body: NewAwsIntegration }>(
+  app.post<{ Body: NewIntegration }>(
     '/',
     { schema: createIntegrationSchema, config: { permission: 'integration:manage' } },
     async (request, reply) => {

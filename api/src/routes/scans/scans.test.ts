@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
+  demoS3Account,
   startS3FixtureServer,
   type S3FixtureServer,
 } from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
@@ -53,7 +54,13 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
       payload: {
         provider: 'aws',
         name,
-        config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: sandbox.url },
+        // The S3 sandbox serves S3 only: new integrations scan every AWS service unless told otherwise.
+        config: {
+          accountId: DEMO_AWS_ACCOUNT_ID,
+          region: 'us-east-1',
+          endpoint: sandbox.url,
+          services: ['s3'],
+        },
         credentials,
       },
     });
@@ -130,8 +137,11 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
     expect(scan.status).toBe('succeeded');
     const policy = await t.app.engine.policyEngine();
     expect(scan.bundle_revision).toBe(policy.revision);
-    expect(scan.progress).toMatchObject({ resources_collected: 12, errors: 1 });
-    expect(scan.progress.calls_made).toBeGreaterThan(12);
+    // One resource per sandbox bucket; one error per denied bucket call.
+    const { buckets } = demoS3Account();
+    const denials = buckets.reduce((n, b) => n + (b.deniedOperations?.length ?? 0), 0);
+    expect(scan.progress).toMatchObject({ resources_collected: buckets.length, errors: denials });
+    expect(scan.progress.calls_made).toBeGreaterThan(buckets.length);
     // The sandbox denies GetPublicAccessBlock on one bucket: recorded, the scan went on.
     expect(scan.errors).toEqual([
       expect.objectContaining({ provider: 'aws', operation: 's3:GetPublicAccessBlock' }),
@@ -266,8 +276,9 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
 
   it('marks a scan failed when the provider refuses the credentials, and the worker keeps going', async () => {
     const wrong = await connect(tokenA, 'Wrong key', {
+      // Well-shaped (so the integration is stored) but unknown to the provider.
       accessKeyId: 'AKIAUNKNOWN000000000',
-      secretAccessKey: 'nope',
+      secretAccessKey: 'not-the-secret-of-any-key',
     });
     const queued = await t.app.inject({
       method: 'POST',
