@@ -8,6 +8,12 @@
  * network time. All database work goes through withTenant.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import {
+  applyOverrides,
+  effectiveOverrides,
+  overrideParams,
+  overridesHash,
+} from '../../../engine/overrides.ts';
 import type { Knex } from 'knex';
 import { ScanFailedError, scanIntegration, type ScanProgress } from '../../../scanners/index.ts';
 import type { ScannableIntegration } from '../../../scanners/index.ts';
@@ -21,6 +27,7 @@ import {
   type EvidenceStore,
 } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
+import { foldOverrides, listOverrides } from '../overrides/store.ts';
 import type { ScanJobData } from '../plugins/app/scans.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
@@ -256,8 +263,22 @@ export async function runScanJob(
     const policy = await deps.engine.policyEngine();
     const scanTime = new Date();
     const evidence = await storeEvidence(deps, tenantId, outcome.resources);
-    const evaluated = await policy.evaluate(outcome.resources, { scanTime });
-    const findings = evaluated.map((f) => ({ ...f, evidence_sha256: evidence.get(f.resource_id) ?? null }));
+    // The tenant's overrides in force at scan time (expired exceptions drop out by themselves): parameters go
+    // into the evaluation, the rest is applied to its findings. No bundle is rebuilt.
+    const overrides = effectiveOverrides(
+      foldOverrides(await deps.withTenant(tenantId, (trx) => listOverrides(trx))),
+      scanTime,
+    );
+    const overridesSha256 = overridesHash(overrides);
+    const evaluated = await policy.evaluate(outcome.resources, {
+      scanTime,
+      params: overrideParams(overrides),
+    });
+    const applied = applyOverrides(evaluated, overrides, outcome.resources);
+    const findings = applied.findings.map((f) => ({
+      ...f,
+      evidence_sha256: evidence.get(f.resource_id) ?? null,
+    }));
     const controls = await deps.engine.evaluateControls(findings);
     const scores = await deps.engine.scoreFrameworks(controls);
     const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
@@ -269,6 +290,7 @@ export async function runScanJob(
         progress: JSON.stringify({ ...outcome.progress, phase: 'done' }),
         errors: JSON.stringify(outcome.errors satisfies ScanError[]),
         bundle_revision: policy.revision,
+        overrides_hash: overridesSha256,
         finished_at: trx.fn.now(),
       });
       if (deps.ledger) {
@@ -281,7 +303,18 @@ export async function runScanJob(
             payload: {
               scan_id: scanId,
               bundle_revision: policy.revision,
+              overrides_hash: overridesSha256,
               finding_counts: counts,
+              // Failing findings set aside by an exception, with the exception that did it.
+              excepted: applied.excepted
+                .map((x) => ({
+                  rule_id: x.finding.rule_id,
+                  resource_id: x.finding.resource_id,
+                  exception_id: x.exception.id,
+                }))
+                .sort((a, b) =>
+                  `${a.rule_id}\0${a.resource_id}`.localeCompare(`${b.rule_id}\0${b.resource_id}`),
+                ),
               // Every finding's natural key, status and evidence, hashed: the results cannot change unnoticed.
               findings_sha256: sha256Hex(
                 Buffer.from(

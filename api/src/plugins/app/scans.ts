@@ -27,6 +27,8 @@ export interface ScanView {
   progress: ScanProgressView;
   errors: ScanError[];
   bundle_revision: string | null;
+  /** sha256 of the tenant's override set in force when the scan was evaluated (engine overridesHash). */
+  overrides_hash: string | null;
   /** Why the whole scan failed; null unless status is failed. */
   failure: { code: string; message: string } | null;
   created_at: Date;
@@ -71,6 +73,7 @@ const SCAN_COLUMNS = [
   's.progress',
   's.errors',
   's.bundle_revision',
+  's.overrides_hash',
   's.failure_code',
   's.failure_message',
   's.created_at',

@@ -40,6 +40,7 @@ export const scanSchema = {
     },
     errors: { type: 'array', items: scanErrorSchema },
     bundle_revision: { type: ['string', 'null'] },
+    overrides_hash: { type: ['string', 'null'] },
     failure: {
       type: ['object', 'null'],
       required: ['code', 'message'],

@@ -1,0 +1,122 @@
+/**
+ * Overrides applied by the real scan worker, on every backend: a severity override, a disabled rule and a
+ * resource exception change the next scan's findings with the same committed bundle (no rebuild), the scan
+ * records the hash of the override set it applied, and an exception that expires stops applying by itself.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+  startS3FixtureServer,
+  type S3FixtureServer,
+} from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { databaseBackends } from '../../../test/db.ts';
+import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+describe.each(databaseBackends())('scan worker overrides on $name', (backend) => {
+  let t: TestApp;
+  let sandbox: S3FixtureServer;
+  let token: string;
+  let integrationId: string;
+
+  const call = async (method: 'GET' | 'POST', url: string, payload?: Json) => {
+    const response = await t.app.inject({
+      method,
+      url,
+      headers: bearer(token),
+      ...(payload ? { payload } : {}),
+    });
+    return { status: response.statusCode, body: response.json() as Json };
+  };
+
+  async function scan(): Promise<{ scan: Json; findings: Json[] }> {
+    const queued = await call('POST', '/api/scans', { integration_id: integrationId });
+    expect(queued.status, JSON.stringify(queued.body)).toBe(202);
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const { body } = await call('GET', `/api/scans/${queued.body.id}`);
+      if (body.status === 'succeeded' || body.status === 'failed') {
+        expect(body.status).toBe('succeeded');
+        const findings = await call('GET', `/api/scans/${body.id}/findings?limit=1000`);
+        return { scan: body, findings: findings.body.items as Json[] };
+      }
+      if (Date.now() > deadline) throw new Error(`scan ${queued.body.id} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  const find = (findings: Json[], ruleId: string, resourceId: string) =>
+    findings.find((f) => f.rule_id === ruleId && f.resource_id === resourceId);
+
+  beforeAll(async () => {
+    sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+    t = await startTestApp(backend);
+    const admin = await seedTenant(t.database.knex, { slug: 'scan-overrides' });
+    token = (await login(t.app, admin.email, admin.password)).access_token;
+    const integration = await call('POST', '/api/integrations', {
+      provider: 'aws',
+      name: 'Sandbox',
+      config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: sandbox.url },
+      credentials: { ...DEMO_AWS_CREDENTIALS },
+    });
+    expect(integration.status, JSON.stringify(integration.body)).toBe(201);
+    integrationId = integration.body.id;
+  }, 60_000);
+  afterAll(async () => {
+    await t?.close();
+    await sandbox?.close();
+  });
+
+  it('changes findings without a rebuild, records the set hash, and lets an exception expire', async () => {
+    const before = await scan();
+    expect(before.scan.overrides_hash).toMatch(/^[0-9a-f]{64}$/);
+    const failing = before.findings.filter((f) => f.status === 'fail');
+    const first = failing[0]!;
+    const second = failing.find((f) => f.rule_id !== first.rule_id)!;
+    expect(second, 'the sandbox fails at least two rules').toBeDefined();
+    const disabled = before.findings.find((f) => f.rule_id !== first.rule_id && f.rule_id !== second.rule_id);
+    const severity = first.severity === 'info' ? 'critical' : 'info';
+
+    const expiresAt = new Date(Date.now() + 8_000);
+    const overrides: Json[] = [
+      { kind: 'severity', rule_id: first.rule_id, severity },
+      {
+        kind: 'exception',
+        rule_id: second.rule_id,
+        selector: { resource_id: second.resource_id },
+        reason: 'accepted risk for the test',
+        approver: 'ciso@example.com',
+        expires_at: expiresAt.toISOString(),
+      },
+      ...(disabled ? [{ kind: 'enabled', rule_id: disabled.rule_id, enabled: false }] : []),
+    ];
+    for (const payload of overrides) {
+      const created = await call('POST', '/api/overrides', payload);
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+    }
+
+    const during = await scan();
+    expect(Date.parse(during.scan.finished_at)).toBeLessThan(expiresAt.getTime());
+    expect(during.scan.bundle_revision).toBe(before.scan.bundle_revision);
+    expect(during.scan.overrides_hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(during.scan.overrides_hash).not.toBe(before.scan.overrides_hash);
+    expect(find(during.findings, first.rule_id, first.resource_id)).toMatchObject({
+      status: 'fail',
+      severity,
+    });
+    expect(find(during.findings, second.rule_id, second.resource_id)).toBeUndefined();
+    if (disabled) expect(during.findings.filter((f) => f.rule_id === disabled.rule_id)).toEqual([]);
+
+    // Nobody retires the exception: once it has expired the next scan fails the resource again.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt.getTime() - Date.now() + 50)));
+    const after = await scan();
+    expect(find(after.findings, second.rule_id, second.resource_id)).toMatchObject({ status: 'fail' });
+    expect(find(after.findings, first.rule_id, first.resource_id)).toMatchObject({ severity });
+    expect(after.scan.overrides_hash).not.toBe(during.scan.overrides_hash);
+    expect(after.scan.overrides_hash).not.toBe(before.scan.overrides_hash);
+    const live = await call('GET', '/api/overrides');
+    expect(live.body.items.filter((o: Json) => o.kind === 'exception')).toHaveLength(1);
+  }, 120_000);
+});
