@@ -7,6 +7,7 @@ import * as initial from './0001_initial.ts';
 import * as apiTokens from './0002_api_tokens.ts';
 import * as ledger from './0003_ledger.ts';
 import * as ruleOverrides from './0004_rule_overrides.ts';
+import * as ruleVersions from './0005_rule_versions.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -18,6 +19,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0002_api_tokens', apiTokens],
   ['0003_ledger', ledger],
   ['0004_rule_overrides', ruleOverrides],
+  ['0005_rule_versions', ruleVersions],
 ];
 
 /** knex MigrationSource over the list above. */

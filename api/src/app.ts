@@ -31,6 +31,8 @@ import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import scanRoutes from './routes/scans/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
+import ruleRoutes from './routes/rules/index.ts';
+import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
 import tokenRoutes from './routes/tokens/index.ts';
@@ -116,6 +118,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),
     });
+    await app.register(ruleVersionsPlugin, {
+      ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
+      ...(config.gitCommit ? { gitCommit: config.gitCommit } : {}),
+    });
     await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
     await app.register(integrationsPlugin);
     await app.register(scansPlugin);
@@ -149,6 +155,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(tokenRoutes, { prefix: '/tokens' });
           await api.register(ledgerRoutes, { prefix: '/ledger' });
           await api.register(overrideRoutes, { prefix: '/overrides' });
+          await api.register(ruleRoutes, { prefix: '/rules' });
         },
         { prefix: '/api' },
       );

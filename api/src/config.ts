@@ -35,6 +35,8 @@ export interface Config {
   /** Directory of the compiled rule bundle and of the framework catalogs (defaults: repository folders). */
   rulesBundleDir?: string;
   frameworksDir?: string;
+  /** The git commit the deployed rule bundle was built from (COMPLYWISE_GIT_COMMIT), for the version registry. */
+  gitCommit?: string;
   /** Ed25519 PKCS#8 PEM signing ledger checkpoints; unset means a generated `${dataDir}/ledger-signing.pem`. */
   ledgerSigningKey?: string;
   /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
@@ -96,6 +98,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     pgliteDir: resolve(dataDir, 'pglite'),
     ...(env.COMPLYWISE_MASTER_KEY ? { masterKey: env.COMPLYWISE_MASTER_KEY } : {}),
     ...(env.COMPLYWISE_JWT_SECRET ? { jwtSecret: env.COMPLYWISE_JWT_SECRET } : {}),
+    ...(env.COMPLYWISE_GIT_COMMIT ? { gitCommit: env.COMPLYWISE_GIT_COMMIT } : {}),
     ...(env.COMPLYWISE_LEDGER_SIGNING_KEY ? { ledgerSigningKey: env.COMPLYWISE_LEDGER_SIGNING_KEY } : {}),
     role: parseRole(env.COMPLYWISE_ROLE),
     evidence,

@@ -57,6 +57,7 @@ interface TenantFixture {
   evidenceSha256: string;
   apiTokenId: string;
   overrideId: string;
+  ruleHash: string;
   sandboxUrl: string;
   bucketMarker: string;
 }
@@ -71,6 +72,8 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'evidence.sha256': (f) => f.evidenceSha256,
   'tokens.id': (f) => f.apiTokenId,
   'overrides.id': (f) => f.overrideId,
+  'rules.ruleId': () => 'CW-AWS-S3-001',
+  'versions.hash': (f) => f.ruleHash,
 };
 
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
@@ -89,12 +92,17 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
 /** Required query strings of the routes that need one. */
 const QUERIES: Record<string, string> = {
   'GET /api/ledger/export': '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
+  'GET /api/rules/in-force': '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
 };
+
+/** Path parameters naming shared (global) objects, the same for every tenant: rules and their versions. */
+const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash']);
 
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {
+  const tenantParam = url.split('/').some((s) => s.startsWith(':') && !SHARED_PATH_PARAMS.has(s));
   // rule_id names a rule of the shared catalog, not a tenant object.
-  return url.includes(':') || (body !== undefined && /"(?!rule_id")\w*_id"/.test(JSON.stringify(body)));
+  return tenantParam || (body !== undefined && /"(?!rule_id")\w*_id"/.test(JSON.stringify(body)));
 }
 
 function fillPath(url: string, fixture: TenantFixture, method = 'GET'): string {
@@ -257,6 +265,11 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       payload: { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true },
     });
     expect(override.statusCode, override.body).toBe(201);
+    const versions = await t.app.inject({
+      url: '/api/rules/CW-AWS-S3-001/versions',
+      headers: bearer(tokens.admin),
+    });
+    expect(versions.statusCode, versions.body).toBe(200);
     return {
       ...base,
       integrationId,
@@ -265,6 +278,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       evidenceSha256,
       apiTokenId: apiToken.json().id,
       overrideId: override.json().id,
+      ruleHash: versions.json().items[0].hash,
     };
   }
 

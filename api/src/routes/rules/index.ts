@@ -1,0 +1,115 @@
+/**
+ * /api/rules: the rule-version registry for auditors (any signed-in role). A finding's `rule_id` and
+ * `rule_hash` name the version that produced it: GET /api/rules/:ruleId/versions/:hash shows its source.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { ApiError, errorBodySchema } from '../../errors.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import { ruleHistory, ruleVersion, versionsInForce } from '../../rule-versions/registry.ts';
+
+const summaryProperties = {
+  rule_id: { type: 'string' },
+  version: { type: 'string' },
+  hash: { type: 'string' },
+  bundle_revision: { type: 'string' },
+  git_commit: { type: ['string', 'null'] },
+  first_in_force_at: { type: 'string', format: 'date-time' },
+  last_in_force_at: { type: ['string', 'null'], format: 'date-time' },
+} as const;
+const summarySchema = {
+  type: 'object',
+  required: Object.keys(summaryProperties),
+  properties: summaryProperties,
+} as const;
+const detailSchema = {
+  type: 'object',
+  required: [...Object.keys(summaryProperties), 'files'],
+  properties: {
+    ...summaryProperties,
+    files: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['name', 'text'],
+        properties: { name: { type: 'string' }, text: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+const listSchema = {
+  type: 'object',
+  required: ['items'],
+  properties: { items: { type: 'array', items: summarySchema } },
+} as const;
+
+const errors = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  403: errorBodySchema,
+  404: errorBodySchema,
+} as const;
+const ruleId = { type: 'string', minLength: 1, maxLength: 200 } as const;
+
+const ruleRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Querystring: { from: string; to: string } }>(
+    '/in-force',
+    {
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['from', 'to'],
+          additionalProperties: false,
+          properties: {
+            from: { type: 'string', format: 'date-time' },
+            to: { type: 'string', format: 'date-time' },
+          },
+        },
+        response: { 200: listSchema, ...errors },
+      },
+      config: { permission: 'tenant:read' },
+    },
+    async (request) => {
+      const from = new Date(request.query.from);
+      const to = new Date(request.query.to);
+      if (from > to) throw new ApiError('VALIDATION_ERROR', '`from` must not be after `to`');
+      const { tenantId } = principalOf(request);
+      return { items: await app.withTenant(tenantId, (trx) => versionsInForce(trx, from, to)) };
+    },
+  );
+
+  app.get<{ Params: { ruleId: string } }>(
+    '/:ruleId/versions',
+    {
+      schema: {
+        params: { type: 'object', required: ['ruleId'], properties: { ruleId } },
+        response: { 200: listSchema, ...errors },
+      },
+      config: { permission: 'tenant:read' },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      return { items: await app.withTenant(tenantId, (trx) => ruleHistory(trx, request.params.ruleId)) };
+    },
+  );
+
+  app.get<{ Params: { ruleId: string; hash: string } }>(
+    '/:ruleId/versions/:hash',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['ruleId', 'hash'],
+          properties: { ruleId, hash: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+        },
+        response: { 200: detailSchema, ...errors },
+      },
+      config: { permission: 'tenant:read' },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      return app.withTenant(tenantId, (trx) => ruleVersion(trx, request.params.ruleId, request.params.hash));
+    },
+  );
+};
+
+export default ruleRoutes;

@@ -1,0 +1,27 @@
+/**
+ * Registers the deployed rule versions at startup (see registry.ts). A bundle without a valid sources.json
+ * is logged and skipped rather than stopping the API: scans report the bundle problem on their own.
+ */
+import fp from 'fastify-plugin';
+import { deployedRuleVersions } from '../../../engine/rule-versions.ts';
+import { registerRuleVersions } from './registry.ts';
+
+export interface RuleVersionsPluginOptions {
+  /** Default: rules/dist. */
+  rulesBundleDir?: string;
+  /** The commit the bundle was built from, when the deployer knows it. */
+  gitCommit?: string;
+}
+
+export const ruleVersionsPlugin = fp<RuleVersionsPluginOptions>(
+  async (app, options) => {
+    try {
+      const deployed = await deployedRuleVersions(options.rulesBundleDir, options.gitCommit ?? null);
+      const changes = await registerRuleVersions(app.db.knex, deployed);
+      app.log.info({ ...changes, rules: deployed.length }, 'rule versions registered');
+    } catch (error) {
+      app.log.warn({ err: error }, 'could not register the deployed rule versions');
+    }
+  },
+  { name: 'rule-versions', dependencies: ['db'] },
+);
