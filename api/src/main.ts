@@ -1,14 +1,15 @@
 /**
  * `npm start`: runs the migrations, starts the API and the scan worker, and in embedded mode (no
- * DATABASE_URL) or with COMPLYWISE_DEMO=1 starts the bundled AWS sandbox and seeds the demo tenant.
+ * DATABASE_URL) or with COMPLYWISE_DEMO=1 starts the bundled sandboxes (AWS, GitHub, Okta, Azure) and
+ * seeds the demo tenant.
  * Tests call startProduct() with a temporary data dir and port 0.
  */
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
-import { startS3FixtureServer, type S3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { buildApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { CredentialVault, localKeyProvider } from './plugins/app/crypto.ts';
 import { migrateLatest, openDatabase } from './plugins/external/db.ts';
+import { startDemoSandboxes, type DemoSandboxes, type DemoSandboxUrls } from './seed/demo-sandboxes.ts';
 import { DEMO_LOGIN, DEMO_TENANT_ID, seedDemoTenant, type DemoSeed } from './seed/demo.ts';
 
 export interface StartOptions {
@@ -24,12 +25,17 @@ export interface RunningProduct {
   url: string | null;
   app: FastifyInstance;
   config: Config;
-  demo: (DemoSeed & { sandboxUrl: string; email: string; password: string }) | null;
-  /** Stops the worker, the server, the database and the sandbox. */
+  /** The demo tenant: `sandboxUrl` is the main AWS sandbox, `sandboxUrls` every sandbox. */
+  demo:
+    (DemoSeed & { sandboxUrl: string; sandboxUrls: DemoSandboxUrls; email: string; password: string }) | null;
+  /** Stops the worker, the server, the database and the sandboxes. */
   close(): Promise<void>;
 }
 
-/** A fresh demo tenant gets its first scan right away, so the dashboard has numbers within seconds. */
+/**
+ * A fresh demo tenant gets its first scan right away, so the dashboard has numbers within seconds: the
+ * main AWS account only, which keeps start-up fast; the other demo integrations are scanned on demand.
+ */
 async function startFirstDemoScan(app: FastifyInstance, integrationId: string): Promise<void> {
   const scanned = await app.withTenant(DEMO_TENANT_ID, (trx) => trx('scans').select('id').first());
   if (!scanned) await app.scans.create(DEMO_TENANT_ID, integrationId);
@@ -38,16 +44,17 @@ async function startFirstDemoScan(app: FastifyInstance, integrationId: string): 
 /** Starts the whole product. */
 export async function startProduct(options: StartOptions = {}): Promise<RunningProduct> {
   const config: Config = { ...loadConfig(options.env ?? process.env), ...options.config };
-  let sandbox: S3FixtureServer | null = null;
+  let sandboxes: DemoSandboxes | null = null;
   const database = await openDatabase(config);
   try {
     await migrateLatest(database);
     const keyProvider = localKeyProvider(config);
     let demo: RunningProduct['demo'] = null;
     if (config.demo) {
-      sandbox = await startS3FixtureServer({ port: config.demoS3Port, host: '127.0.0.1' });
-      const seed = await seedDemoTenant(database.knex, new CredentialVault(keyProvider), sandbox.url);
-      demo = { ...seed, sandboxUrl: sandbox.url, ...DEMO_LOGIN };
+      sandboxes = await startDemoSandboxes(config.demoS3Port);
+      const { urls } = sandboxes;
+      const seed = await seedDemoTenant(database.knex, new CredentialVault(keyProvider), urls);
+      demo = { ...seed, sandboxUrl: urls.aws, sandboxUrls: urls, ...DEMO_LOGIN };
     }
     const app = await buildApp({
       config,
@@ -64,7 +71,7 @@ export async function startProduct(options: StartOptions = {}): Promise<RunningP
       const port = typeof address === 'object' && address ? address.port : config.port;
       url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
     }
-    const openSandbox = sandbox;
+    const openSandboxes = sandboxes;
     return {
       url,
       app,
@@ -72,11 +79,11 @@ export async function startProduct(options: StartOptions = {}): Promise<RunningP
       demo,
       async close() {
         await app.close();
-        await openSandbox?.close();
+        await openSandboxes?.close();
       },
     };
   } catch (error) {
-    await sandbox?.close().catch(() => {});
+    await sandboxes?.close().catch(() => {});
     await database.close().catch(() => {});
     throw error;
   }
@@ -87,9 +94,9 @@ function banner(product: RunningProduct): string {
   if (product.demo) {
     lines.push(
       '',
-      'DEMO DATA: the tenant "Demo Company (demo data)" scans a bundled AWS sandbox, not a real account.',
+      'DEMO DATA: the tenant "Demo Company (demo data)" scans bundled sandboxes, not real accounts.',
       `  demo login: ${product.demo.email} / ${product.demo.password}`,
-      `  sandbox:    ${product.demo.sandboxUrl}`,
+      ...Object.entries(product.demo.sandboxUrls).map(([name, url]) => `  sandbox:    ${url} (${name})`),
     );
   }
   return `${lines.join('\n')}\n`;

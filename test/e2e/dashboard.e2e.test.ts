@@ -155,10 +155,11 @@ describe('dashboard in Chromium', () => {
       await page.getByTestId('tenant-name').filter({ hasText: session.tenant.name }).waitFor();
       await page.getByTestId('tenant-demo').waitFor();
 
-      // Start a scan of the demo integration and follow it until it ends.
-      const integration = page.locator('[data-testid="integration"]', {
-        has: page.getByTestId('demo-badge'),
-      });
+      // Start a scan of the main demo integration (the AWS account; the other sandboxes are demo too).
+      const integration = page.locator(
+        `[data-testid="integration"][data-integration-id="${product.demo!.integrationId}"]`,
+        { has: page.getByTestId('demo-badge') },
+      );
       // The demo seed may already have scanned: wait for the state of a scan that did not exist before the click.
       const before = await apiAs<{ items: { id: string }[] }>('/api/scans', token);
       await integration.getByTestId('start-scan').click();
