@@ -74,6 +74,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'overrides.id': (f) => f.overrideId,
   'rules.ruleId': () => 'CW-AWS-S3-001',
   'versions.hash': (f) => f.ruleHash,
+  'diff.other': (f) => f.ruleHash,
 };
 
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
@@ -96,7 +97,7 @@ const QUERIES: Record<string, string> = {
 };
 
 /** Path parameters naming shared (global) objects, the same for every tenant: rules and their versions. */
-const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash']);
+const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash', ':other']);
 
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {

@@ -1,7 +1,7 @@
 /**
  * The rule-version registry on every backend: the API start registers every version of the committed bundle
  * (idempotently), a new bundle closes the versions it replaces, the routes answer a rule's history, a
- * version's source and the versions in force during a period, and every finding of a real scan links to a
+ * version's source, the diff of two versions and the versions in force during a period, and every finding of a real scan links to a
  * registered version.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -154,6 +154,17 @@ describe.each(databaseBackends())('rule-version registry on $name', (backend) =>
     expect(await inForce(new Date('2000-01-01T00:00:00Z'), new Date('2000-01-02T00:00:00Z'))).toEqual([]);
     const source = await get(`/api/rules/${RULE}/versions/${old.hash}`);
     expect(source.body.files).toEqual(old.files);
+
+    const diff = await get(`/api/rules/${RULE}/versions/${old.hash}/diff/${changed.hash}`);
+    expect(diff.status, JSON.stringify(diff.body)).toBe(200);
+    expect(diff.body.from).toMatchObject({ hash: old.hash, version: old.version });
+    expect(diff.body.to).toMatchObject({ hash: changed.hash, version: changed.version });
+    const [yaml, ...rest] = diff.body.files as Json[];
+    expect(yaml).toMatchObject({ name: 'rule.yaml', changed: true });
+    expect(yaml!.diff.split('\n').filter((l: string) => /^[-+]/.test(l))).toEqual(['+# tightened']);
+    expect(rest.every((f) => !f.changed && f.diff === '')).toBe(true);
+    const missing = await get(`/api/rules/${RULE}/versions/${old.hash}/diff/${'0'.repeat(64)}`);
+    expect(missing.body.error.code).toBe('RULE_VERSION_NOT_FOUND');
   });
 
   it('answers 404 and 400 for unknown rules, versions and bad periods; the app role cannot write', async () => {

@@ -8,6 +8,7 @@
 import type { Knex } from 'knex';
 import type { RuleVersionRecord } from '../../../engine/rule-versions.ts';
 import { ApiError } from '../errors.ts';
+import { formatLineDiff, lineDiff } from './line-diff.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
 
 /** One registered version, without its source. */
@@ -138,4 +139,39 @@ export async function versionsInForce(
     .andWhere((q) => q.whereNull('last_in_force_at').orWhere('last_in_force_at', '>=', from))
     .orderBy([{ column: 'rule_id' }, { column: 'first_in_force_at' }])) as Row[];
   return rows.map(toView);
+}
+
+/** How a rule's sources changed from one registered version to another, file by file. */
+export interface RuleVersionDiff {
+  rule_id: string;
+  from: RuleVersionSummary;
+  to: RuleVersionSummary;
+  /** Per file name (in either version): the line diff with full context, '' when unchanged. */
+  files: { name: string; changed: boolean; diff: string }[];
+}
+
+/** Diffs two registered versions of a rule (404 when either is unknown). */
+export async function diffRuleVersions(
+  trx: Knex.Transaction,
+  ruleId: string,
+  fromHash: string,
+  toHash: string,
+): Promise<RuleVersionDiff> {
+  const { files: fromFiles, ...from } = await ruleVersion(trx, ruleId, fromHash);
+  const { files: toFiles, ...to } = await ruleVersion(trx, ruleId, toHash);
+  const names = [...new Set([...fromFiles, ...toFiles].map((f) => f.name))];
+  return {
+    rule_id: ruleId,
+    from,
+    to,
+    files: names.map((name) => {
+      const before = fromFiles.find((f) => f.name === name)?.text ?? '';
+      const after = toFiles.find((f) => f.name === name)?.text ?? '';
+      return {
+        name,
+        changed: before !== after,
+        diff: before === after ? '' : formatLineDiff(lineDiff(before, after)),
+      };
+    }),
+  };
 }

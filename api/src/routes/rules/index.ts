@@ -5,7 +5,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { ruleHistory, ruleVersion, versionsInForce } from '../../rule-versions/registry.ts';
+import { diffRuleVersions, ruleHistory, ruleVersion, versionsInForce } from '../../rule-versions/registry.ts';
 
 const summaryProperties = {
   rule_id: { type: 'string' },
@@ -49,6 +49,7 @@ const errors = {
   404: errorBodySchema,
 } as const;
 const ruleId = { type: 'string', minLength: 1, maxLength: 200 } as const;
+const hashParam = { type: 'string', pattern: '^[0-9a-f]{64}$' } as const;
 
 const ruleRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: { from: string; to: string } }>(
@@ -99,7 +100,7 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
         params: {
           type: 'object',
           required: ['ruleId', 'hash'],
-          properties: { ruleId, hash: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
+          properties: { ruleId, hash: hashParam },
         },
         response: { 200: detailSchema, ...errors },
       },
@@ -108,6 +109,49 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const { tenantId } = principalOf(request);
       return app.withTenant(tenantId, (trx) => ruleVersion(trx, request.params.ruleId, request.params.hash));
+    },
+  );
+
+  app.get<{ Params: { ruleId: string; hash: string; other: string } }>(
+    '/:ruleId/versions/:hash/diff/:other',
+    {
+      schema: {
+        params: {
+          type: 'object',
+          required: ['ruleId', 'hash', 'other'],
+          properties: { ruleId, hash: hashParam, other: hashParam },
+        },
+        response: {
+          200: {
+            type: 'object',
+            required: ['rule_id', 'from', 'to', 'files'],
+            properties: {
+              rule_id: { type: 'string' },
+              from: summarySchema,
+              to: summarySchema,
+              files: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  required: ['name', 'changed', 'diff'],
+                  properties: {
+                    name: { type: 'string' },
+                    changed: { type: 'boolean' },
+                    diff: { type: 'string' },
+                  },
+                },
+              },
+            },
+          },
+          ...errors,
+        },
+      },
+      config: { permission: 'tenant:read' },
+    },
+    async (request) => {
+      const { tenantId } = principalOf(request);
+      const { ruleId: id, hash, other } = request.params;
+      return app.withTenant(tenantId, (trx) => diffRuleVersions(trx, id, hash, other));
     },
   );
 };
