@@ -1,7 +1,7 @@
-import { cp, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { ERROR_CODES, SourceError, type SourceProblem } from './errors.ts';
+import { ERROR_CODES, SourceError } from './errors.ts';
 import {
   importOscalAsFramework,
   officialTextFromCsv,
@@ -11,7 +11,7 @@ import {
 } from './framework-import.ts';
 import { loadFrameworkDefinitions } from './frameworks.ts';
 import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
-import { tempDir, type TempDir } from './testing.ts';
+import { copyOfFrameworks, problemsOf, type TempDir } from './testing.ts';
 import { referencePath } from '../test/reference.ts';
 
 // Real NIST OSCAL catalogs (see ../shared/reference/oscal/README.md); read, never copied into the repository.
@@ -26,29 +26,13 @@ afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => d.remove()));
 });
 
-async function copyOfFrameworks(): Promise<TempDir> {
-  const dir = await tempDir('complywise-import-');
-  dirs.push(dir);
-  await cp(DEFAULT_FRAMEWORKS_DIR, dir.path, { recursive: true });
-  return dir;
-}
-
-async function problemsOf(promise: Promise<unknown>): Promise<SourceProblem[]> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SourceError);
-  return (error as SourceError).problems;
-}
-
 /** A catalog without the imported text, to compare ids, titles and structure before and after. */
 const withoutStatements = (fw: { requirements: { statement?: string }[] }) =>
   fw.requirements.map(({ statement: _statement, ...rest }) => rest);
 
 describe('frameworks import: overlaying official text', () => {
   it('overlays NIST CSF 2.0 statements from the OSCAL XML, changing nothing else', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const before = await loadFrameworkDefinitions(dir.path);
     const ucfBefore = await dir.read('ucf/controls.yaml');
     const entries = await readOfficialText(CSF);
@@ -82,7 +66,7 @@ describe('frameworks import: overlaying official text', () => {
   });
 
   it('reports unmatched ids both ways: SP 800-171 r3 text does not fit the r2 catalog, and a dry run writes nothing', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const original = await dir.read('nist-800-171/r2.yaml');
     const report = await overlayOfficialText(await readOfficialText(SP171_R3), {
       framework: 'nist-800-171',
@@ -98,7 +82,7 @@ describe('frameworks import: overlaying official text', () => {
   });
 
   it('overlays text from CSV through a column map, with quoted commas, quotes and line breaks', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const csv = await dir.write(
       'soc2.csv',
       'Ref,Criterion text,Notes\r\nCC6.1,"Our licensed wording, with a comma and ""quotes""\nand a second line",x\nCC6.6,Plain wording,\nZZ9.9,Not in the catalog,\n',
@@ -129,7 +113,7 @@ describe('frameworks import: overlaying official text', () => {
   });
 
   it('rejects a file that is not an OSCAL catalog at the line that shows it, and writes nothing', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const original = await dir.read('nist-csf/2.0.yaml');
     const html = await dir.write(
       'page.xml',
@@ -159,7 +143,7 @@ describe('frameworks import: overlaying official text', () => {
 
 describe('frameworks import --as: a whole OSCAL catalog as a new framework', () => {
   it('imports the SP 800-53 r5 LOW baseline (JSON) with its family/control/enhancement tree, then overlays onto it', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const result = await importOscalAsFramework(
       SP53_LOW,
       { id: 'nist-800-53-low', version: 'rev5' },
@@ -191,7 +175,7 @@ describe('frameworks import --as: a whole OSCAL catalog as a new framework', () 
   });
 
   it('imports SP 800-171 r3 (XML) without its withdrawn requirements, and never replaces an existing catalog', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const result = await importOscalAsFramework(
       SP171_R3,
       { id: 'nist-800-171', version: 'r3' },

@@ -1,32 +1,14 @@
-import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Catalog } from './catalog.ts';
-import { ERROR_CODES, SourceError, type SourceProblem } from './errors.ts';
+import { ERROR_CODES } from './errors.ts';
 import { loadFrameworkDefinitions, loadFrameworks } from './frameworks.ts';
-import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
-import { tempDir, type TempDir } from './testing.ts';
+import { copyOfFrameworks, problemsOf, tempDir, type TempDir } from './testing.ts';
 
 const dirs: TempDir[] = [];
 afterEach(async () => {
   await Promise.all(dirs.splice(0).map((d) => d.remove()));
 });
-
-async function copyOfFrameworks(): Promise<TempDir> {
-  const dir = await tempDir('complywise-frameworks-');
-  dirs.push(dir);
-  await cp(DEFAULT_FRAMEWORKS_DIR, dir.path, { recursive: true });
-  return dir;
-}
-
-async function problemsOf(promise: Promise<unknown>): Promise<SourceProblem[]> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(SourceError);
-  return (error as SourceError).problems;
-}
 
 const lineOf = (text: string, needle: string, from = 0) =>
   text.split('\n').findIndex((l, i) => i >= from && l.includes(needle)) + 1;
@@ -57,7 +39,7 @@ describe('loadFrameworks', () => {
   });
 
   it('reports duplicate ids, unknown relationship types and unknown requirements at their lines', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const path = 'ucf/controls.yaml';
     let text = await dir.read(path);
     text = text.replace('relationship: subset_of', 'relationship: overlaps');
@@ -95,7 +77,7 @@ describe('loadFrameworks', () => {
   });
 
   it('reports an unquoted version, a duplicate requirement and a mapping to an unknown framework', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const soc2 = (await dir.read('soc2/2017.yaml')).replace("version: '2017'", 'version: 2017');
     const soc2File = await dir.write('soc2/2017.yaml', soc2);
     const iso = (await dir.read('iso27001/2022.yaml')).replace(
@@ -131,7 +113,7 @@ describe('loadFrameworks', () => {
   });
 
   it('reports a parent cycle, an unknown parent and a link to an unknown requirement at their lines', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     let csf = await dir.read('nist-csf/2.0.yaml');
     // GV → GV.OC → GV: a cycle through two groups.
     csf = csf.replace(
@@ -178,7 +160,7 @@ describe('loadFrameworks', () => {
   });
 
   it('validates the same content once, and again as soon as a file changes', async () => {
-    const dir = await copyOfFrameworks();
+    const dir = await copyOfFrameworks(dirs);
     const first = await loadFrameworkDefinitions(dir.path);
     expect(await loadFrameworkDefinitions(dir.path)).toBe(first);
     const text = await dir.read('soc2/2017.yaml');

@@ -5,7 +5,8 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { DEFAULT_RULES_DIR } from './paths.ts';
+import { SourceError, type SourceProblem } from './errors.ts';
+import { DEFAULT_FRAMEWORKS_DIR, DEFAULT_RULES_DIR } from './paths.ts';
 
 export interface TempDir {
   path: string;
@@ -40,6 +41,24 @@ export async function copyOfRules(): Promise<TempDir & { rules: string }> {
     filter: (src) => !/[\\/](dist|\.build)([\\/]|$)/.test(src.slice(DEFAULT_RULES_DIR.length - 1)),
   });
   return { ...dir, rules };
+}
+
+/** A temporary copy of the repository's frameworks/ folder; added to `track` (if given) for cleanup. */
+export async function copyOfFrameworks(track?: TempDir[]): Promise<TempDir> {
+  const dir = await tempDir('complywise-frameworks-');
+  track?.push(dir);
+  await cp(DEFAULT_FRAMEWORKS_DIR, dir.path, { recursive: true });
+  return dir;
+}
+
+/** The problems of the SourceError `promise` rejects with; throws when it settles any other way. */
+export async function problemsOf(promise: Promise<unknown>): Promise<SourceProblem[]> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof SourceError)) throw new Error(`expected a SourceError, got ${String(error)}`);
+  return error.problems;
 }
 
 /** A normalized S3 bucket for tests: every attribute readable and compliant unless overridden. */
