@@ -109,7 +109,8 @@ export function overrideInputProblems(
   }
 }
 
-const COLUMNS = [
+/** The override fields the API returns: selected here, required by the route schema. */
+export const OVERRIDE_COLUMNS = [
   'id',
   'kind',
   'rule_id',
@@ -150,7 +151,7 @@ export async function listOverrides(
   options: { includeRetired?: boolean } = {},
 ): Promise<OverrideRecord[]> {
   const query = trx('rule_overrides')
-    .select(COLUMNS)
+    .select(OVERRIDE_COLUMNS)
     .orderBy([{ column: 'created_at' }, { column: 'id' }]);
   if (!options.includeRetired) query.whereNull('retired_at');
   return ((await query) as Row[]).map(toRecord);
@@ -177,7 +178,7 @@ export async function insertOverride(
       expires_at: input.expires_at ?? null,
       created_by: userId,
     })
-    .returning(COLUMNS)) as Row[];
+    .returning(OVERRIDE_COLUMNS)) as Row[];
   return toRecord(row!);
 }
 
@@ -191,7 +192,7 @@ export async function retireOverride(
     .where({ id })
     .whereNull('retired_at')
     .update({ retired_at: trx.fn.now(), retired_by: userId })
-    .returning(COLUMNS)) as Row[];
+    .returning(OVERRIDE_COLUMNS)) as Row[];
   if (rows.length === 0) throw new ApiError('OVERRIDE_NOT_FOUND', `no live override ${id}`);
   return toRecord(rows[0]!);
 }

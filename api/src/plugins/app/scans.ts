@@ -82,7 +82,8 @@ const SCAN_COLUMNS = [
   's.updated_at',
 ];
 
-const FINDING_COLUMNS = [
+/** The finding fields the API returns: selected here, required by the route schema. */
+export const FINDING_COLUMNS = [
   'id',
   'rule_id',
   'rule_version',

@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import {
+  OVERRIDE_COLUMNS,
   OVERRIDE_KINDS,
   insertOverride,
   listOverrides,
@@ -22,22 +23,7 @@ const nullableString = { type: ['string', 'null'] } as const;
 
 const overrideSchema = {
   type: 'object',
-  required: [
-    'id',
-    'kind',
-    'rule_id',
-    'params',
-    'enabled',
-    'severity',
-    'selector',
-    'reason',
-    'approver',
-    'expires_at',
-    'created_by',
-    'created_at',
-    'retired_at',
-    'retired_by',
-  ],
+  required: OVERRIDE_COLUMNS,
   properties: {
     id: { type: 'string' },
     kind: { type: 'string', enum: OVERRIDE_KINDS },

@@ -1,5 +1,6 @@
 /** Request and response schemas of /api/scans (and the score shape /api/scores reuses). */
 import { errorBodySchema } from '../../errors.ts';
+import { FINDING_COLUMNS } from '../../plugins/app/scans.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
@@ -125,20 +126,7 @@ export const controlResultSchema = {
 
 export const findingSchema = {
   type: 'object',
-  required: [
-    'id',
-    'rule_id',
-    'rule_version',
-    'rule_hash',
-    'bundle_revision',
-    'resource_id',
-    'resource_type',
-    'resource_name',
-    'status',
-    'severity',
-    'message',
-    'evidence_sha256',
-  ],
+  required: FINDING_COLUMNS,
   properties: {
     id: { type: 'string' },
     rule_id: { type: 'string' },
