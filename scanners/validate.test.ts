@@ -117,4 +117,24 @@ describe('validateIntegration', () => {
     expect(fields(validateIntegration('gitlab', {}, {}))).toEqual(['provider']);
     expect(fields(validateIntegration('aws', null, 'x'))).toEqual(['config', 'credentials']);
   });
+
+  it('refuses unknown config and credential keys, naming each plain key and never echoing a secret-like one', () => {
+    const pasted = 'ghp_' + 'a'.repeat(36);
+    const problems = validateIntegration(
+      'github',
+      { organizations: ['acme-corp'], baseURL: 'http://127.0.0.1:1' },
+      { token: 'ghp_' + 'b'.repeat(36), tokn: 'x', [pasted]: true },
+    );
+    expect(fields(problems)).toEqual(['config.baseURL', 'credentials.tokn', 'credentials']);
+    expect(JSON.stringify(problems)).not.toContain(pasted);
+    expect(
+      fields(
+        validateIntegration(
+          'aws',
+          { accountId: '123456789012', region: 'us-east-1', roleARN: 'arn' },
+          { ...DEMO_AWS_CREDENTIALS },
+        ),
+      ),
+    ).toEqual(['config.roleARN']);
+  });
 });

@@ -30,6 +30,11 @@ export function validateIntegration(
   if (problems.length > 0) return problems;
   const c = config as Obj;
   const k = credentials as Obj;
+  const known = KNOWN_KEYS[String(provider)];
+  if (known) {
+    unknownKeys(c, known.config, 'config', add);
+    unknownKeys(k, known.credentials, 'credentials', add);
+  }
   switch (provider) {
     case 'aws':
       validateAws(c, k, add);
@@ -50,6 +55,34 @@ export function validateIntegration(
 }
 
 type Add = (field: string, message: string) => void;
+
+/**
+ * The keys each provider reads. Anything else is refused rather than stored: a misspelt optional key
+ * (`roleARN`) would otherwise be silently ignored and the scan would run without it.
+ */
+const KNOWN_KEYS: Record<string, { config: string[]; credentials: string[] }> = {
+  aws: {
+    config: ['accountId', 'region', 'endpoint', 'services', 'regions', 'roleArn', 'externalId'],
+    credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
+  },
+  github: { config: ['organizations', 'baseUrl'], credentials: ['token'] },
+  okta: { config: ['orgUrl'], credentials: ['token', 'clientId', 'privateKey'] },
+  azure: {
+    config: ['tenantId', 'subscriptionIds', 'endpoint'],
+    credentials: ['clientId', 'clientSecret', 'certificate'],
+  },
+};
+
+/** A key name short and plain enough to repeat; a pasted secret used as a key is not echoed back. */
+const NAMEABLE_KEY = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
+
+function unknownKeys(value: Obj, known: string[], part: string, add: Add): void {
+  for (const key of Object.keys(value)) {
+    if (known.includes(key)) continue;
+    if (NAMEABLE_KEY.test(key)) add(`${part}.${key}`, `is not a known key (known: ${known.join(', ')})`);
+    else add(part, `has an unknown key (known: ${known.join(', ')})`);
+  }
+}
 
 /** An http(s) URL; with `httpsUnlessLocal`, plain http only for a loopback host (a local sandbox). */
 function optionalUrl(value: unknown, field: string, add: Add, httpsUnlessLocal = false): void {

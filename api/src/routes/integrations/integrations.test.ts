@@ -119,6 +119,20 @@ describe.each(databaseBackends())('POST /api/integrations on $name', (backend) =
     },
   );
 
+  it('refuses unknown config and credential keys with 400 naming each key', async () => {
+    const refused = await create({
+      ...valid.aws,
+      name: 'typo aws',
+      config: { ...valid.aws!.config, roleARN: 'arn:aws:iam::123456789012:role/x' },
+      credentials: { ...valid.aws!.credentials, sessionTokn: 'x' },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.details.map((d: { field: string }) => d.field)).toEqual([
+      'config.roleARN',
+      'credentials.sessionTokn',
+    ]);
+  });
+
   it('names every bad config field and refuses unknown providers', async () => {
     const refused = await create({
       ...valid.azure,
