@@ -125,10 +125,31 @@ describe('framework catalogs', () => {
     });
   });
 
-  it('HITRUST CSF v11: 14 control categories and 156 control references, ids only', () => {
+  it('HITRUST CSF v11: 14 control categories, 49 control objectives, 156 control references, ids only', () => {
     const fw = catalog('hitrust-csf', '11');
-    expect(fw.groups).toHaveLength(14);
+    expect(groupsOfKind(fw, 'control_category').map((g) => g.id)).toEqual(
+      Array.from({ length: 14 }, (_, i) => String(i).padStart(2, '0')),
+    );
+    const objectives = groupsOfKind(fw, 'control_objective');
+    expect(objectives).toHaveLength(49);
+    expect(fw.groups).toHaveLength(14 + 49);
+    // An objective NN.MM sits in category NN; a reference NN.x sits in an objective of category NN.
+    for (const o of objectives) expect(o.id).toMatch(new RegExp(`^${o.parent}\\.\\d\\d$`));
+    const objectiveIds = new Set(objectives.map((o) => o.id));
+    for (const r of fw.requirements) {
+      expect(objectiveIds.has(r.parent!), r.id).toBe(true);
+      expect(r.id.slice(0, 3)).toBe(`${r.parent!.slice(0, 2)}.`);
+    }
+    const perCategory = (counts: number[]) =>
+      Object.fromEntries(counts.map((n, i) => [String(i).padStart(2, '0'), n]));
     expect(fw.requirements).toHaveLength(156);
+    expect(countByRoot(fw)).toEqual(perCategory([1, 25, 9, 4, 2, 11, 10, 5, 13, 32, 13, 5, 5, 21]));
+    const objectivesPerCategory: Record<string, number> = {};
+    for (const o of objectives)
+      objectivesPerCategory[o.parent!] = (objectivesPerCategory[o.parent!] ?? 0) + 1;
+    expect(objectivesPerCategory).toEqual(perCategory([1, 7, 4, 1, 1, 2, 3, 2, 2, 10, 6, 2, 1, 7]));
+    expect(fw.requirements.map((r) => r.id).slice(-3)).toEqual(['13.s', '13.t', '13.u']);
+    expect(fw.requirements.find((r) => r.id === '09.af')?.parent).toBe('09.10');
     for (const r of fw.requirements) expect(r.title).toBe(`Control reference ${r.id}`);
   });
 
