@@ -75,6 +75,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'rules.ruleId': () => 'CW-AWS-S3-001',
   'versions.hash': (f) => f.ruleHash,
   'diff.other': (f) => f.ruleHash,
+  'frameworks.frameworkId': () => 'soc2',
 };
 
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
@@ -96,8 +97,8 @@ const QUERIES: Record<string, string> = {
   'GET /api/rules/in-force': '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
 };
 
-/** Path parameters naming shared (global) objects, the same for every tenant: rules and their versions. */
-const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash', ':other']);
+/** Path parameters naming shared (global) objects, the same for every tenant: rules and their versions, frameworks. */
+const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash', ':other', ':frameworkId']);
 
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {

@@ -1,6 +1,7 @@
 /** /api/frameworks: the framework catalogs ComplyWise scores against (global, not tenant data). */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
+import coverageRoutes from './coverage.ts';
 
 const frameworksSchema = {
   response: {
@@ -34,6 +35,7 @@ const frameworksSchema = {
 } as const;
 
 const frameworkRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(coverageRoutes);
   app.get('/', { schema: frameworksSchema, config: { permission: 'tenant:read' } }, async () => {
     const { ucf_version, controls, frameworks } = await app.engine.frameworks();
     return {

@@ -1,0 +1,106 @@
+/**
+ * GET /api/frameworks/coverage and /api/frameworks/:frameworkId/coverage: how far automated rules cover each
+ * requirement (engine/coverage.ts), the numbers `complywise frameworks coverage --format json` prints.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { frameworkCoverage } from '../../../../engine/coverage.ts';
+import { ApiError, errorBodySchema } from '../../errors.ts';
+
+const countsSchema = {
+  type: 'object',
+  required: ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'],
+  properties: Object.fromEntries(
+    ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'].map((k) => [k, { type: 'integer' }]),
+  ),
+} as const;
+
+const frameworkCoverageSchema = {
+  type: 'object',
+  required: ['framework_id', 'framework_version', 'title', 'total', 'counts', 'requirements'],
+  properties: {
+    framework_id: { type: 'string' },
+    framework_version: { type: 'string' },
+    title: { type: 'string' },
+    total: { type: 'integer' },
+    counts: countsSchema,
+    requirements: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['requirement_id', 'coverage', 'controls'],
+        properties: {
+          requirement_id: { type: 'string' },
+          coverage: { type: 'string' },
+          controls: {
+            type: 'array',
+            items: {
+              type: 'object',
+              required: ['control_id', 'relationship', 'tested_by_rules'],
+              properties: {
+                control_id: { type: 'string' },
+                relationship: { type: 'string' },
+                tested_by_rules: { type: 'boolean' },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+} as const;
+
+const listSchema = {
+  response: {
+    200: {
+      type: 'object',
+      required: ['frameworks'],
+      properties: { frameworks: { type: 'array', items: frameworkCoverageSchema } },
+    },
+    401: errorBodySchema,
+  },
+} as const;
+
+const oneSchema = {
+  params: {
+    type: 'object',
+    required: ['frameworkId'],
+    properties: { frameworkId: { type: 'string', minLength: 1, maxLength: 200 } },
+  },
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { version: { type: 'string', minLength: 1, maxLength: 100 } },
+  },
+  response: { ...listSchema.response, 400: errorBodySchema, 404: errorBodySchema },
+} as const;
+
+/** `soc2` or `soc2@2017` → id and optional version (the CLI's --framework spelling). */
+function parseFrameworkRef(ref: string, version?: string): { id: string; version?: string } {
+  const [id, inline] = ref.split('@') as [string, string | undefined];
+  const v = version ?? inline;
+  return v === undefined ? { id } : { id, version: v };
+}
+
+const coverageRoutes: FastifyPluginAsync = async (app) => {
+  app.get('/coverage', { schema: listSchema, config: { permission: 'tenant:read' } }, async () => ({
+    frameworks: frameworkCoverage(await app.engine.frameworks()),
+  }));
+
+  app.get<{ Params: { frameworkId: string }; Querystring: { version?: string } }>(
+    '/:frameworkId/coverage',
+    { schema: oneSchema, config: { permission: 'tenant:read' } },
+    async (request) => {
+      const only = parseFrameworkRef(request.params.frameworkId, request.query.version);
+      const items = frameworkCoverage(await app.engine.frameworks(), only);
+      if (items.length === 0) {
+        throw new ApiError(
+          'FRAMEWORK_NOT_FOUND',
+          `no framework ${only.id}${only.version ? ` version ${only.version}` : ''}`,
+        );
+      }
+      return { frameworks: items };
+    },
+  );
+};
+
+export default coverageRoutes;
