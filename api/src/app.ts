@@ -121,6 +121,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(ruleVersionsPlugin, {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.gitCommit ? { gitCommit: config.gitCommit } : {}),
+      ...(config.engineParallelThreshold ? { parallelThreshold: config.engineParallelThreshold } : {}),
+      ...(config.engineWorkers ? { engineWorkers: config.engineWorkers } : {}),
     });
     await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
     await app.register(integrationsPlugin);

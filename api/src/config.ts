@@ -37,6 +37,10 @@ export interface Config {
   frameworksDir?: string;
   /** The git commit the deployed rule bundle was built from (COMPLYWISE_GIT_COMMIT), for the version registry. */
   gitCommit?: string;
+  /** Scans of at least this many resources evaluate on worker threads (COMPLYWISE_ENGINE_PARALLEL_THRESHOLD). */
+  engineParallelThreshold?: number;
+  /** Worker threads of the parallel engine (COMPLYWISE_ENGINE_WORKERS). */
+  engineWorkers?: number;
   /** Ed25519 PKCS#8 PEM signing ledger checkpoints; unset means a generated `${dataDir}/ledger-signing.pem`. */
   ledgerSigningKey?: string;
   /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
@@ -113,3 +117,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
   };
 }
+    ...(env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD
+      ? {
+          engineParallelThreshold: parsePositiveInt(
+            env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD,
+            1,
+            'COMPLYWISE_ENGINE_PARALLEL_THRESHOLD',
+          ),
+        }
+      : {}),
+    ...(env.COMPLYWISE_ENGINE_WORKERS
+      ? { engineWorkers: parsePositiveInt(env.COMPLYWISE_ENGINE_WORKERS, 1, 'COMPLYWISE_ENGINE_WORKERS') }
+      : {}),

@@ -15,7 +15,9 @@ import {
   type Severity,
   type TenantOverrides,
 } from '../../../engine/overrides.ts';
+import type { ScanError } from '../../../schemas/index.ts';
 import { ApiError } from '../errors.ts';
+import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
 
 export const OVERRIDE_KINDS = ['params', 'enabled', 'severity', 'exception'] as const;
 export type OverrideKind = (typeof OVERRIDE_KINDS)[number];
@@ -157,6 +159,54 @@ export async function listOverrides(
   return ((await query) as Row[]).map(toRecord);
 }
 
+/** Filters and page of GET /api/overrides. */
+export interface OverrideListOptions {
+  limit: number;
+  cursor?: string;
+  rule_id?: string;
+  kind?: OverrideKind;
+  /** true: live and (for exceptions) not expired; false: retired or expired. Unset: live ones. */
+  active?: boolean;
+  /** With `active` unset: retired ones too. */
+  include_retired?: boolean;
+}
+
+/** Oldest first; created_at as text keeps microseconds in the cursor (a Date would cut them to ms). */
+const LIST_SORT = 'created_at';
+const LIST_ORDER: SortKey[] = [
+  { column: 'created_at', field: 'cursor_created_at', direction: 'asc' },
+  { column: 'id', direction: 'asc' },
+];
+
+/** One page of the tenant's overrides, filtered (cursor pagination as in the other lists). */
+export async function listOverridePage(
+  trx: Knex.Transaction,
+  options: OverrideListOptions,
+  now: Date = new Date(),
+): Promise<{ items: OverrideRecord[]; next_cursor: string | null }> {
+  const after = options.cursor ? decodeCursor(options.cursor, LIST_SORT, LIST_ORDER) : null;
+  const query = trx('rule_overrides')
+    .select(OVERRIDE_COLUMNS)
+    .select(trx.raw('created_at::text as cursor_created_at'));
+  if (options.rule_id) query.where('rule_id', options.rule_id);
+  if (options.kind) query.where('kind', options.kind);
+  if (options.active === true) {
+    query.whereNull('retired_at').andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>', now));
+  } else if (options.active === false) {
+    query.andWhere((q) => q.whereNotNull('retired_at').orWhere('expires_at', '<=', now));
+  } else if (!options.include_retired) {
+    query.whereNull('retired_at');
+  }
+  const rows = (await applyPage(query, LIST_ORDER, after, options.limit)) as (Row & {
+    cursor_created_at: string;
+  })[];
+  const page = toPage(rows, options.limit, LIST_SORT, LIST_ORDER);
+  return {
+    items: page.items.map(({ cursor_created_at: _cursor, ...row }) => toRecord(row)),
+    next_cursor: page.next_cursor,
+  };
+}
+
 /** Appends one (already validated) override. */
 export async function insertOverride(
   trx: Knex.Transaction,
@@ -224,4 +274,97 @@ export function foldOverrides(records: readonly OverrideRecord[]): TenantOverrid
     rules.set(r.rule_id, current);
   }
   return { rules: [...rules.values()], exceptions };
+}
+
+/** The body a stored override was created from: its kind's fields only. */
+function inputOf(record: OverrideRecord): OverrideInput {
+  const input: OverrideInput = { kind: record.kind, rule_id: record.rule_id };
+  for (const field of FIELDS[record.kind]) {
+    const value = record[field as keyof OverrideRecord];
+    if (value !== null) (input as unknown as Record<string, unknown>)[field] = value;
+  }
+  return input;
+}
+
+/** A stored override that no longer validates against the deployed rules, with every reason. */
+export interface InvalidOverride {
+  record: OverrideRecord;
+  problems: OverrideProblem[];
+}
+
+/**
+ * Re-checks stored overrides against the deployed rules: an override saved under an older bundle may name a
+ * rule that is gone or a parameter value the new schema refuses. Write-time validation alone cannot see that.
+ */
+export function checkOverrides(
+  rules: readonly CatalogRule[],
+  records: readonly OverrideRecord[],
+): { valid: OverrideRecord[]; invalid: InvalidOverride[] } {
+  const valid: OverrideRecord[] = [];
+  const invalid: InvalidOverride[] = [];
+  for (const record of records) {
+    const problems = overrideInputProblems(rules, inputOf(record));
+    if (problems.length === 0) valid.push(record);
+    else invalid.push({ record, problems });
+  }
+  return { valid, invalid };
+}
+
+/** The scan error an invalid override leaves (the scan skips it and goes on), naming the override and field. */
+export function invalidOverrideScanError({ record, problems }: InvalidOverride): ScanError {
+  return {
+    provider: 'complywise',
+    operation: `override:${record.kind}`,
+    resource_id: record.id,
+    code: 'OVERRIDE_INVALID',
+    message:
+      `override ${record.id} (${record.kind} on ${record.rule_id}) was skipped: it no longer validates ` +
+      `against the deployed rules: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
+    missing_permission: null,
+  };
+}
+
+/** The exception that set a finding aside, as a findings view shows it. */
+export interface FindingException {
+  id: string;
+  rule_id: string;
+  selector: ExceptionSelector;
+  reason: string;
+  approver: string;
+  expires_at: string;
+  created_by: string;
+  created_at: string;
+  retired_at: string | null;
+}
+
+/**
+ * Adds `exception` (the exception row, or null) to findings that carry an `exception_id`: one query per page.
+ * Rows are immutable apart from retirement, so this is the exception as it stood when it was applied.
+ */
+export async function withExceptions<T extends { exception_id: string | null }>(
+  trx: Knex.Transaction,
+  findings: T[],
+): Promise<(T & { exception: FindingException | null })[]> {
+  const ids = [...new Set(findings.map((f) => f.exception_id).filter((id): id is string => id !== null))];
+  const byId = new Map<string, FindingException>();
+  if (ids.length > 0) {
+    const rows = (await trx('rule_overrides').select(OVERRIDE_COLUMNS).whereIn('id', ids)) as Row[];
+    for (const row of rows.map(toRecord)) {
+      byId.set(row.id, {
+        id: row.id,
+        rule_id: row.rule_id,
+        selector: row.selector!,
+        reason: row.reason!,
+        approver: row.approver!,
+        expires_at: row.expires_at!,
+        created_by: row.created_by,
+        created_at: row.created_at,
+        retired_at: row.retired_at,
+      });
+    }
+  }
+  return findings.map((f) => ({
+    ...f,
+    exception: f.exception_id === null ? null : (byId.get(f.exception_id) ?? null),
+  }));
 }

@@ -27,7 +27,12 @@ import {
   type EvidenceStore,
 } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
-import { foldOverrides, listOverrides } from '../overrides/store.ts';
+import {
+  checkOverrides,
+  foldOverrides,
+  invalidOverrideScanError,
+  listOverrides,
+} from '../overrides/store.ts';
 import type { ScanJobData } from '../plugins/app/scans.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
@@ -141,7 +146,7 @@ async function storeResults(
   trx: Trx,
   tenantId: string,
   scanId: string,
-  findings: Finding[],
+  findings: (Finding & { exception_id?: string })[],
   names: Map<string, string>,
   controls: ControlResult[],
   scores: FrameworkScore[],
@@ -160,6 +165,7 @@ async function storeResults(
     severity: f.severity,
     message: f.message,
     evidence_sha256: f.evidence_sha256 ?? null,
+    exception_id: f.exception_id ?? null,
   }));
   for (const batch of chunks(findingRows)) {
     await trx('findings')
@@ -260,15 +266,18 @@ export async function runScanJob(
     });
     await progress.close();
 
-    const policy = await deps.engine.policyEngine();
+    const policy = await deps.engine.policyEngineFor(outcome.resources.length);
     const scanTime = new Date();
     const evidence = await storeEvidence(deps, tenantId, outcome.resources);
     // The tenant's overrides in force at scan time (expired exceptions drop out by themselves): parameters go
-    // into the evaluation, the rest is applied to its findings. No bundle is rebuilt.
-    const overrides = effectiveOverrides(
-      foldOverrides(await deps.withTenant(tenantId, (trx) => listOverrides(trx))),
-      scanTime,
+    // into the evaluation, the rest is applied to its findings. No bundle is rebuilt. Overrides saved under an
+    // older bundle that no longer validate are skipped, each leaving a scan error.
+    const stored = checkOverrides(
+      policy.catalog.rules,
+      await deps.withTenant(tenantId, (trx) => listOverrides(trx)),
     );
+    const overrideErrors = stored.invalid.map(invalidOverrideScanError);
+    const overrides = effectiveOverrides(foldOverrides(stored.valid), scanTime);
     const overridesSha256 = overridesHash(overrides);
     const evaluated = await policy.evaluate(outcome.resources, {
       scanTime,
@@ -279,16 +288,22 @@ export async function runScanJob(
       ...f,
       evidence_sha256: evidence.get(f.resource_id) ?? null,
     }));
+    // Excepted findings are stored too (status fail, with their exception) but stay out of the score.
+    const excepted = applied.excepted.map((x) => ({
+      ...x.finding,
+      evidence_sha256: evidence.get(x.finding.resource_id) ?? null,
+      exception_id: x.exception.id,
+    }));
     const controls = await deps.engine.evaluateControls(findings);
     const scores = await deps.engine.scoreFrameworks(controls);
     const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
 
     await deps.withTenant(tenantId, async (trx) => {
-      await storeResults(trx, tenantId, scanId, findings, names, controls, scores);
+      await storeResults(trx, tenantId, scanId, [...findings, ...excepted], names, controls, scores);
       await setScan(trx, scanId, {
         status: 'succeeded',
         progress: JSON.stringify({ ...outcome.progress, phase: 'done' }),
-        errors: JSON.stringify(outcome.errors satisfies ScanError[]),
+        errors: JSON.stringify([...outcome.errors, ...overrideErrors] satisfies ScanError[]),
         bundle_revision: policy.revision,
         overrides_hash: overridesSha256,
         finished_at: trx.fn.now(),

@@ -106,13 +106,50 @@ describe.each(databaseBackends())('scan worker overrides on $name', (backend) =>
       status: 'fail',
       severity,
     });
-    expect(find(during.findings, second.rule_id, second.resource_id)).toBeUndefined();
+    // The excepted finding is kept with its exception for the auditor, still failing, but out of the score.
+    const excepted = find(during.findings, second.rule_id, second.resource_id)!;
+    expect(excepted).toMatchObject({
+      status: 'fail',
+      exception: {
+        rule_id: second.rule_id,
+        reason: 'accepted risk for the test',
+        approver: 'ciso@example.com',
+        expires_at: expiresAt.toISOString(),
+        retired_at: null,
+      },
+    });
+    expect(excepted.exception_id).toBe(excepted.exception.id);
+    expect(during.findings.filter((f) => f.exception_id !== null)).toEqual([excepted]);
+    const onlyExcepted = await call('GET', `/api/scans/${during.scan.id}/findings?excepted=true`);
+    expect(onlyExcepted.body.items.map((f: Json) => f.id)).toEqual([excepted.id]);
+    const disabledFails = disabled
+      ? before.findings.filter((f) => f.rule_id === disabled.rule_id && f.status === 'fail').length
+      : 0;
+    expect(during.scan.finding_counts).toMatchObject({
+      excepted: 1,
+      fail: before.scan.finding_counts.fail - disabledFails - 1,
+    });
+    const controls = await call('GET', `/api/scans/${during.scan.id}/controls`);
+    const counted = (body: Json) =>
+      (body.items as Json[])
+        .filter((c) => (c.rule_ids as string[]).includes(second.rule_id))
+        .map((c) => c.counts.fail as number);
+    const controlsBefore = await call('GET', `/api/scans/${before.scan.id}/controls`);
+    expect(counted(controls.body).length).toBeGreaterThan(0);
+    // Each control of the excepted rule counts one failure less (the disabled rule may share the control).
+    counted(controls.body).forEach((fails, i) =>
+      expect(fails).toBeLessThan(counted(controlsBefore.body)[i]!),
+    );
     if (disabled) expect(during.findings.filter((f) => f.rule_id === disabled.rule_id)).toEqual([]);
 
     // Nobody retires the exception: once it has expired the next scan fails the resource again.
     await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt.getTime() - Date.now() + 50)));
     const after = await scan();
-    expect(find(after.findings, second.rule_id, second.resource_id)).toMatchObject({ status: 'fail' });
+    expect(find(after.findings, second.rule_id, second.resource_id)).toMatchObject({
+      status: 'fail',
+      exception_id: null,
+      exception: null,
+    });
     expect(find(after.findings, first.rule_id, first.resource_id)).toMatchObject({ severity });
     expect(after.scan.overrides_hash).not.toBe(during.scan.overrides_hash);
     expect(after.scan.overrides_hash).not.toBe(before.scan.overrides_hash);

@@ -2,6 +2,7 @@
  * The policy engine and the framework catalogs, loaded once per process (lazily: the API starts without
  * reading the bundle) and shared by the scan worker and the read routes.
  */
+import { availableParallelism } from 'node:os';
 import fp from 'fastify-plugin';
 import type * as EngineExports from '../../../../engine/index.ts';
 import type { Frameworks } from '../../../../engine/index.ts';
@@ -9,6 +10,7 @@ import type { ControlResult, Finding, FrameworkScore, UcfControl } from '../../.
 
 type EngineModule = typeof EngineExports;
 export type PolicyEngine = Awaited<ReturnType<EngineModule['loadPolicyEngine']>>;
+type ParallelPolicyEngine = Awaited<ReturnType<EngineModule['loadParallelPolicyEngine']>>;
 
 let engineModule: Promise<EngineModule> | undefined;
 /** The engine is imported on first use: an API-only process that never scans never loads OPA's wasm. */
@@ -31,12 +33,27 @@ export interface ControlMappingView {
 export interface EngineRuntimeOptions {
   rulesBundleDir?: string;
   frameworksDir?: string;
+  /**
+   * Inventories of at least this many resources are evaluated on worker threads (default 5,000): below it,
+   * starting and feeding workers costs more than it saves (bench/engine).
+   */
+  parallelThreshold?: number;
+  /** Worker threads of the parallel engine (default: available cores - 1, at least 1, at most 4). */
+  engineWorkers?: number;
+}
+
+/** Resources from which the scan worker uses the parallel engine unless configured otherwise. */
+export const DEFAULT_PARALLEL_THRESHOLD = 5_000;
+
+function defaultWorkers(): number {
+  return Math.max(1, Math.min(4, availableParallelism() - 1));
 }
 
 /** Lazily loaded engine parts with the lookups the API needs. */
 export class EngineRuntime {
   readonly #options: EngineRuntimeOptions;
   #policy: Promise<PolicyEngine> | undefined;
+  #parallel: Promise<ParallelPolicyEngine> | undefined;
   #frameworks: Promise<Frameworks> | undefined;
 
   constructor(options: EngineRuntimeOptions = {}) {
@@ -52,6 +69,34 @@ export class EngineRuntime {
         throw error;
       }));
     return policy;
+  }
+
+  /**
+   * The engine for an inventory of `resources` resources: the worker-thread engine (started on first use)
+   * from the configured threshold on, the serial one below it. Both give the same findings in the same order.
+   */
+  policyEngineFor(resources: number): Promise<PolicyEngine> {
+    const threshold = this.#options.parallelThreshold ?? DEFAULT_PARALLEL_THRESHOLD;
+    if (resources < threshold) return this.policyEngine();
+    const parallel = (this.#parallel ??= engine()
+      .then((m) =>
+        m.loadParallelPolicyEngine(
+          this.#options.engineWorkers ?? defaultWorkers(),
+          this.#options.rulesBundleDir,
+        ),
+      )
+      .catch((error: unknown) => {
+        this.#parallel = undefined;
+        throw error;
+      }));
+    return parallel;
+  }
+
+  /** Stops the parallel engine's worker threads, if they were started. */
+  async close(): Promise<void> {
+    const parallel = this.#parallel;
+    this.#parallel = undefined;
+    await (await parallel?.catch(() => undefined))?.close();
   }
 
   /** The UCF, framework catalogs and rule → control links (loaded on first use). */
@@ -128,7 +173,9 @@ declare module 'fastify' {
 /** Decorates `app.engine`. */
 export const engineRuntimePlugin = fp<EngineRuntimeOptions>(
   async (app, options) => {
-    app.decorate('engine', new EngineRuntime(options));
+    const runtime = new EngineRuntime(options);
+    app.decorate('engine', runtime);
+    app.addHook('onClose', () => runtime.close());
   },
   { name: 'engine' },
 );

@@ -5,6 +5,7 @@
 import fp from 'fastify-plugin';
 import type { ControlResult, FrameworkScore, ScanError } from '../../../../schemas/index.ts';
 import { ApiError } from '../../errors.ts';
+import { withExceptions, type FindingException } from '../../overrides/store.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
 import { SCAN_QUEUE } from '../external/boss.ts';
 import type { Trx, WithTenant } from './tenancy.ts';
@@ -56,6 +57,9 @@ export interface FindingView {
   severity: string;
   message: string;
   evidence_sha256: string | null;
+  /** The exception that set this failing finding aside (left out of the score), or null. */
+  exception_id: string | null;
+  exception: FindingException | null;
 }
 
 export const QUEUED_PROGRESS: ScanProgressView = {
@@ -96,6 +100,7 @@ export const FINDING_COLUMNS = [
   'severity',
   'message',
   'evidence_sha256',
+  'exception_id',
 ];
 
 function scansQuery(trx: Trx) {
@@ -222,12 +227,22 @@ export class ScanService {
     return this.#withTenant(tenantId, async (trx) => {
       const scan = await requireScan(trx, scanId);
       const counts = await trx('findings')
-        .select('status')
-        .count<{ status: string; count: string | number }[]>('* as count')
+      // Excepted findings (failing, set aside by an exception) are counted apart, as the score leaves them out.
+        .select('status', trx.raw('exception_id is not null as excepted'))
+        .count<{ status: string; excepted: boolean; count: string | number }[]>('* as count')
         .where({ scan_id: scanId })
-        .groupBy('status');
-      const finding_counts: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0 };
-      for (const row of counts) finding_counts[row.status] = Number(row.count);
+        .groupBy('status', 'excepted');
+      const finding_counts: Record<string, number> = {
+        pass: 0,
+        fail: 0,
+        not_applicable: 0,
+        error: 0,
+        excepted: 0,
+      };
+      for (const row of counts) {
+        const key = row.excepted ? 'excepted' : row.status;
+        finding_counts[key] = (finding_counts[key] ?? 0) + Number(row.count);
+      }
       return { ...scan, finding_counts };
     });
   }
@@ -288,7 +303,7 @@ export class ScanService {
             .whereIn('rule_id', result.rule_ids)
             .orderBy([{ column: 'rule_id' }, { column: 'resource_id' }])
         : [];
-      return { result, findings: findings as FindingView[] };
+      return { result, findings: await withExceptions(trx, findings as FindingView[]) };
     });
   }
 
@@ -311,13 +326,18 @@ export class ScanService {
         if (value) query.andWhere(field, value);
       }
       const rows = (await applyPage(query, order, after, options.limit)) as FindingView[];
-      return toPage(
+      if (options.excepted !== undefined) {
+        if (options.excepted) query.whereNotNull('exception_id');
+        else query.whereNull('exception_id');
+      }
+      const page = toPage(
         rows as unknown as Record<string, unknown>[],
         options.limit,
         sort,
         order,
       ) as unknown as Page<FindingView>;
     });
+      return { ...page, items: await withExceptions(trx, page.items) };
   }
 }
 
@@ -344,6 +364,8 @@ export interface FindingListOptions {
   rule_id?: string;
   resource_type?: string;
 }
+  /** true: only excepted findings; false: none of them. */
+  excepted?: boolean;
 
 declare module 'fastify' {
   interface FastifyInstance {

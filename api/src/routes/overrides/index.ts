@@ -5,15 +5,18 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError, errorBodySchema } from '../../errors.ts';
+import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import {
   OVERRIDE_COLUMNS,
   OVERRIDE_KINDS,
+  checkOverrides,
   insertOverride,
-  listOverrides,
+  listOverridePage,
   overrideInputProblems,
   retireOverride,
   type OverrideInput,
+  type OverrideListOptions,
   type OverrideRecord,
 } from '../../overrides/store.ts';
 
@@ -44,17 +47,43 @@ const overrideSchema = {
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
 
+/** A listed override: the record, whether it is in force now, and whether it still validates. */
+const listedOverrideSchema = {
+  ...overrideSchema,
+  required: [...OVERRIDE_COLUMNS, 'active', 'valid', 'problems'],
+  properties: {
+    ...overrideSchema.properties,
+    active: { type: 'boolean' },
+    // false when the deployed rules refuse it (a later bundle changed or removed the rule): scans skip it.
+    valid: { type: 'boolean' },
+    problems: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['field', 'message'],
+        properties: { field: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
 const listSchema = {
   querystring: {
     type: 'object',
     additionalProperties: false,
-    properties: { include_retired: { type: 'boolean', default: false } },
+    properties: {
+      ...pageQuerySchema(100, 500),
+      rule_id: { type: 'string', minLength: 1, maxLength: 200 },
+      kind: { type: 'string', enum: OVERRIDE_KINDS },
+      active: { type: 'boolean' },
+      include_retired: { type: 'boolean', default: false },
+    },
   },
   response: {
     200: {
       type: 'object',
-      required: ['items'],
-      properties: { items: { type: 'array', items: overrideSchema } },
+      required: ['items', 'next_cursor'],
+      properties: { items: { type: 'array', items: listedOverrideSchema }, next_cursor: nextCursorSchema },
     },
     ...errors,
   },
@@ -93,15 +122,28 @@ function ledgerPayload(record: OverrideRecord): Record<string, unknown> {
 }
 
 const overrideRoutes: FastifyPluginAsync = async (app) => {
-  app.get<{ Querystring: { include_retired: boolean } }>(
+  app.get<{ Querystring: OverrideListOptions }>(
     '/',
     { schema: listSchema, config: { permission: 'override:read' } },
     async (request) => {
       const { tenantId } = principalOf(request);
-      const items = await app.withTenant(tenantId, (trx) =>
-        listOverrides(trx, { includeRetired: request.query.include_retired }),
-      );
-      return { items };
+      const now = new Date();
+      const page = await app.withTenant(tenantId, (trx) => listOverridePage(trx, request.query, now));
+      // Re-checked against the deployed bundle on every read: write-time validation may be out of date.
+      const rules = (await app.engine.policyEngine()).catalog.rules;
+      const { invalid } = checkOverrides(rules, page.items);
+      const problemsOf = new Map(invalid.map((x) => [x.record.id, x.problems]));
+      return {
+        items: page.items.map((record) => ({
+          ...record,
+          active:
+            record.retired_at === null &&
+            (record.expires_at === null || Date.parse(record.expires_at) > now.getTime()),
+          valid: !problemsOf.has(record.id),
+          problems: problemsOf.get(record.id) ?? [],
+        })),
+        next_cursor: page.next_cursor,
+      };
     },
   );
 

@@ -54,6 +54,7 @@ export const scanSchema = {
         fail: { type: 'integer' },
         not_applicable: { type: 'integer' },
         error: { type: 'integer' },
+        excepted: { type: 'integer' },
       },
     },
     created_at: timestamp,
@@ -141,6 +142,23 @@ export const findingSchema = {
     severity: { type: 'string' },
     message: { type: 'string' },
     evidence_sha256: { type: ['string', 'null'] },
+    exception_id: { type: ['string', 'null'] },
+    // The exception that set this failing finding aside (the score leaves it out), as it was applied.
+    exception: {
+      type: ['object', 'null'],
+      required: ['id', 'rule_id', 'selector', 'reason', 'approver', 'expires_at', 'created_by', 'created_at'],
+      properties: {
+        id: { type: 'string' },
+        rule_id: { type: 'string' },
+        selector: { type: 'object', additionalProperties: { type: 'string' } },
+        reason: { type: 'string' },
+        approver: { type: 'string' },
+        expires_at: { type: 'string', format: 'date-time' },
+        created_by: { type: 'string' },
+        created_at: { type: 'string', format: 'date-time' },
+        retired_at: { type: ['string', 'null'], format: 'date-time' },
+      },
+    },
   },
 } as const;
 
@@ -260,6 +278,7 @@ export const scanFindingsSchema = {
       severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low', 'info'] },
       rule_id: { type: 'string', minLength: 1, maxLength: 200 },
       resource_type: { type: 'string', minLength: 1, maxLength: 200 },
+      excepted: { type: 'boolean' },
     },
   },
   response: {
