@@ -14,6 +14,7 @@ import { cryptoPlugin, localKeyProvider, type KeyProvider } from './plugins/app/
 import { engineRuntimePlugin } from './plugins/app/engine.ts';
 import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugins/app/evidence.ts';
 import { integrationsPlugin } from './plugins/app/integrations.ts';
+import { membersPlugin } from './plugins/app/members.ts';
 import { scansPlugin } from './plugins/app/scans.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
@@ -29,6 +30,7 @@ import frameworkRoutes from './routes/frameworks/index.ts';
 import healthRoutes from './routes/health/index.ts';
 import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
+import memberRoutes from './routes/members/index.ts';
 import scanRoutes from './routes/scans/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
 import ruleRoutes from './routes/rules/index.ts';
@@ -126,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     });
     await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
     await app.register(integrationsPlugin);
+    await app.register(membersPlugin);
     await app.register(scansPlugin);
     if (runWorker) await app.register(scanWorkerPlugin);
 
@@ -155,6 +158,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(evidenceRoutes, { prefix: '/evidence' });
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
           await api.register(tokenRoutes, { prefix: '/tokens' });
+          await api.register(memberRoutes, { prefix: '/members' });
           await api.register(ledgerRoutes, { prefix: '/ledger' });
           await api.register(overrideRoutes, { prefix: '/overrides' });
           await api.register(ruleRoutes, { prefix: '/rules' });

@@ -56,6 +56,10 @@ interface TenantFixture {
   controlId: string;
   evidenceSha256: string;
   apiTokenId: string;
+  /** A member (role user) the member routes re-role and remove. */
+  memberId: string;
+  /** An integration without scans, for the integration routes (change, test, delete). */
+  spareIntegrationId: string;
   overrideId: string;
   ruleHash: string;
   sandboxUrl: string;
@@ -71,6 +75,8 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'controls.controlId': (f) => f.controlId,
   'evidence.sha256': (f) => f.evidenceSha256,
   'tokens.id': (f) => f.apiTokenId,
+  'members.userId': (f) => f.memberId,
+  'integrations.integrationId': (f) => f.spareIntegrationId,
   'overrides.id': (f) => f.overrideId,
   'rules.ruleId': () => 'CW-AWS-S3-001',
   'versions.hash': (f) => f.ruleHash,
@@ -83,6 +89,14 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
+  'POST /api/members': () => ({
+    email: `matrix-${randomUUID()}@example.com`,
+    role: 'user',
+    password: `pw-${randomUUID()}`,
+  }),
+  'PATCH /api/members/:userId': () => ({ role: 'auditor' }),
+  'PATCH /api/integrations/:integrationId': () => ({ name: `renamed ${randomUUID()}` }),
+  'POST /api/integrations/:integrationId/test': () => ({}),
   'POST /api/integrations': (f) => ({
     provider: 'aws',
     name: `matrix ${randomUUID()}`,
@@ -219,6 +233,12 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       userIds.push(userId);
       tokens[role] = (await login(t.app, email, password)).access_token;
     }
+    const memberId = randomUUID();
+    await runAsOwner(t.database.knex, { tenantId: admin.tenantId, userId: memberId }, async (trx) => {
+      await trx('users').insert({ id: memberId, email: `member@${slug}.example`, password_hash: 'x' });
+      await trx('memberships').insert({ tenant_id: admin.tenantId, user_id: memberId, role: 'user' });
+    });
+    userIds.push(memberId);
     const base = { tenantId: admin.tenantId, tokens, userIds, sandboxUrl: sandbox.url, bucketMarker };
     const integration = await t.app.inject({
       method: 'POST',
@@ -228,6 +248,13 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     });
     expect(integration.statusCode, integration.body).toBe(201);
     const integrationId = integration.json().id as string;
+    const spare = await t.app.inject({
+      method: 'POST',
+      url: '/api/integrations',
+      headers: bearer(tokens.admin),
+      payload: BODIES['POST /api/integrations']!(base as TenantFixture) as Record<string, unknown>,
+    });
+    expect(spare.statusCode, spare.body).toBe(201);
     const queued = await t.app.inject({
       method: 'POST',
       url: '/api/scans',
@@ -274,7 +301,9 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     expect(versions.statusCode, versions.body).toBe(200);
     return {
       ...base,
+      memberId,
       integrationId,
+      spareIntegrationId: spare.json().id,
       scanId,
       controlId: controls[0]!.control_id,
       evidenceSha256,
@@ -318,6 +347,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     const foreignMarkers = [
       foreign.tenantId,
       foreign.integrationId,
+      foreign.spareIntegrationId,
       foreign.scanId,
       foreign.evidenceSha256,
       foreign.apiTokenId,

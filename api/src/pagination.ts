@@ -30,6 +30,15 @@ export function pageQuerySchema(defaultLimit: number, maxLimit: number) {
 /** The `next_cursor` property of a page response. */
 export const nextCursorSchema = { type: ['string', 'null'] } as const;
 
+/** JSON schema of a page response: `items` of `itemSchema` and `next_cursor`. */
+export function pageResponseSchema<T extends object>(itemSchema: T) {
+  return {
+    type: 'object',
+    required: ['items', 'next_cursor'],
+    properties: { items: { type: 'array', items: itemSchema }, next_cursor: nextCursorSchema },
+  } as const;
+}
+
 function fieldOf(key: SortKey): string {
   return key.field ?? key.column.split('.').pop()!;
 }

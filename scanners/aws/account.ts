@@ -11,6 +11,15 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 import { AwsScanContext, type AwsContextOptions } from './aws-context.ts';
 import { describeAccessKey, safeErrorMessage } from './aws-errors.ts';
+import {
+  CONFIG_TYPES,
+  recordedTypes,
+  resourcesFromItems,
+  selectAggregator,
+  selectRegion,
+  type ConfigInventory,
+  type ConfigType,
+} from './config.ts';
 import { scanIam } from './iam.ts';
 import {
   scanDbInstances,
@@ -41,6 +50,18 @@ export interface AwsAccountTarget {
   roleArn?: string;
   /** The external id the role's trust policy requires. */
   externalId?: string;
+  /**
+   * Read the types AWS Config records through Config where a region's recorder is on (default true);
+   * false always uses the direct APIs.
+   */
+  useConfig?: boolean;
+  /** A Config aggregator (in the home region) to read every collected region from at once. */
+  configAggregator?: string;
+  /**
+   * Config items already read for this account (an organization scan reads its aggregator once for
+   * every member); regions present here are not asked again.
+   */
+  configInventory?: ConfigInventory;
 }
 
 export interface AwsAccountScanOptions extends AwsContextOptions {
@@ -49,14 +70,21 @@ export interface AwsAccountScanOptions extends AwsContextOptions {
 }
 
 const DEFAULT_CONCURRENCY = 4;
-const REGIONAL: Partial<
-  Record<AwsServiceName, ((ctx: AwsScanContext, region: string) => Promise<Resource[]>)[]>
-> = {
-  ec2: [scanEc2Account, scanSecurityGroups, scanVolumes],
-  rds: [scanDbInstances],
-  kms: [scanKmsKeys],
-  guardduty: [scanGuardDuty],
-  cloudtrail: [scanTrails],
+/** Each regional scanner, and the Config type that can stand in for it where Config records that type. */
+interface RegionalScanner {
+  scan: (ctx: AwsScanContext, region: string) => Promise<Resource[]>;
+  configType?: ConfigType;
+}
+const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
+  ec2: [
+    { scan: scanEc2Account },
+    { scan: scanSecurityGroups, configType: 'AWS::EC2::SecurityGroup' },
+    { scan: scanVolumes, configType: 'AWS::EC2::Volume' },
+  ],
+  rds: [{ scan: scanDbInstances, configType: 'AWS::RDS::DBInstance' }],
+  kms: [{ scan: scanKmsKeys, configType: 'AWS::KMS::Key' }],
+  guardduty: [{ scan: scanGuardDuty }],
+  cloudtrail: [{ scan: scanTrails, configType: 'AWS::CloudTrail::Trail' }],
 };
 
 /** Scans the account; rejects with ScanFailedError only when the scan cannot proceed at all. */
@@ -88,8 +116,16 @@ export async function scanAwsAccount(
     const regionalServices = [...services].flatMap((s) => REGIONAL[s] ?? []);
     if (regionalServices.length > 0) {
       const regions = await enabledRegions(ctx, target);
+      const inventory = await readConfig(ctx, target, regionalServices, regions, options);
       ctx.setPhase('scanning_regions');
-      const tasks = regions.flatMap((region) => regionalServices.map((scan) => () => scan(ctx, region)));
+      const tasks = regions.flatMap((region) =>
+        regionalServices.map(({ scan, configType }) => {
+          const items = configType ? inventory.get(region)?.get(configType) : undefined;
+          return items && configType
+            ? () => resourcesFromItems(ctx, region, configType, items, 'config')
+            : () => scan(ctx, region);
+        }),
+      );
       const found = await mapWithConcurrency(tasks, options.concurrency ?? DEFAULT_CONCURRENCY, (task) =>
         task(),
       );
@@ -100,6 +136,47 @@ export async function scanAwsAccount(
   } finally {
     ctx.close();
   }
+}
+
+/**
+ * The Config items standing in for direct calls, per region: from the integration's aggregator when
+ * one is named, else from each region whose recorder is on (only the types it records).
+ */
+async function readConfig(
+  ctx: AwsScanContext,
+  target: AwsAccountTarget,
+  scanners: RegionalScanner[],
+  regions: string[],
+  options: AwsAccountScanOptions,
+): Promise<ConfigInventory> {
+  const inventory: ConfigInventory = new Map(target.configInventory ?? []);
+  const wanted = scanners.flatMap((s) => (s.configType ? [s.configType] : []));
+  if (target.useConfig === false || wanted.length === 0) return inventory;
+  ctx.setPhase('reading_config');
+  if (target.configAggregator && !target.configInventory) {
+    const aggregated = await selectAggregator(
+      ctx,
+      target.region,
+      target.configAggregator,
+      wanted,
+      regions,
+      target.accountId,
+    );
+    for (const [region, items] of aggregated?.get(target.accountId) ?? []) inventory.set(region, items);
+  }
+  const remaining = regions.filter((r) => !inventory.has(r));
+  await mapWithConcurrency(remaining, options.concurrency ?? DEFAULT_CONCURRENCY, async (region) => {
+    const items = await selectRegion(ctx, region, await recordedTypes(ctx, region, wanted));
+    if (items) inventory.set(region, items);
+  });
+  return inventory;
+}
+
+/** The Config types of the services an integration scans. */
+export function configTypesOf(services: readonly AwsServiceName[]): ConfigType[] {
+  return (Object.keys(CONFIG_TYPES) as ConfigType[]).filter((t) =>
+    services.includes(CONFIG_TYPES[t] as AwsServiceName),
+  );
 }
 
 /** S3 through its own scanner; a refused ListBuckets there only loses S3, not the whole account scan. */

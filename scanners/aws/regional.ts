@@ -10,6 +10,7 @@ import {
   GetTrailStatusCommand,
   type EventSelector,
   type AdvancedEventSelector,
+  type Trail,
 } from '@aws-sdk/client-cloudtrail';
 import {
   DescribeSecurityGroupsCommand,
@@ -107,24 +108,32 @@ export async function scanSecurityGroups(ctx: AwsScanContext, region: string): P
     (o) => o.SecurityGroups,
     (o) => o.NextToken,
   );
-  return (groups ?? []).map((g) =>
-    ctx.resource({
-      id: `arn:aws:ec2:${region}:${ctx.accountId}:security-group/${g.GroupId ?? ''}`,
-      region,
-      type: 'aws.ec2.security_group',
-      name: g.GroupName ?? g.GroupId ?? '',
-      api: 'ec2',
-      now: ctx.now(),
-      attributes: {
-        group_id: g.GroupId ?? '',
-        description: g.Description ?? '',
-        vpc_id: g.VpcId ?? null,
-        is_default: g.GroupName === 'default',
-        ingress_rules: (g.IpPermissions ?? []).map(ruleFrom),
-        egress_rules: (g.IpPermissionsEgress ?? []).map(ruleFrom),
-      },
-    }),
-  );
+  return (groups ?? []).map((g) => securityGroupResource(ctx, region, g, 'ec2'));
+}
+
+/** One security group as a resource; the Config path hands in its configuration item in the same shape. */
+export function securityGroupResource(
+  ctx: AwsScanContext,
+  region: string,
+  g: SecurityGroup,
+  api: string,
+): Resource {
+  return ctx.resource({
+    id: `arn:aws:ec2:${region}:${ctx.accountId}:security-group/${g.GroupId ?? ''}`,
+    region,
+    type: 'aws.ec2.security_group',
+    name: g.GroupName ?? g.GroupId ?? '',
+    api,
+    now: ctx.now(),
+    attributes: {
+      group_id: g.GroupId ?? '',
+      description: g.Description ?? '',
+      vpc_id: g.VpcId ?? null,
+      is_default: g.GroupName === 'default',
+      ingress_rules: (g.IpPermissions ?? []).map(ruleFrom),
+      egress_rules: (g.IpPermissionsEgress ?? []).map(ruleFrom),
+    },
+  });
 }
 
 /** One permission; protocol -1 (all) is spelled `all` and spans every port, so rules need no special case. */
@@ -151,27 +160,29 @@ export async function scanVolumes(ctx: AwsScanContext, region: string): Promise<
     (o) => o.Volumes,
     (o) => o.NextToken,
   );
-  return (volumes ?? []).map((v) =>
-    ctx.resource({
-      id: `arn:aws:ec2:${region}:${ctx.accountId}:volume/${v.VolumeId ?? ''}`,
-      region,
-      type: 'aws.ec2.volume',
-      name: v.VolumeId ?? '',
-      api: 'ec2',
-      now: ctx.now(),
-      attributes: {
-        volume_id: v.VolumeId ?? '',
-        encrypted: v.Encrypted ?? false,
-        kms_key_id: v.Encrypted ? (v.KmsKeyId ?? null) : null,
-        size_gib: v.Size ?? 0,
-        volume_type: v.VolumeType ?? 'standard',
-        state: v.State ?? 'unknown',
-        availability_zone: v.AvailabilityZone ?? '',
-        attached_instance_ids: (v.Attachments ?? []).map((a) => a.InstanceId ?? '').filter(Boolean),
-        create_time: iso(v.CreateTime) ?? new Date(0).toISOString(),
-      },
-    }),
-  );
+  return (volumes ?? []).map((v) => volumeResource(ctx, region, v, 'ec2'));
+}
+
+export function volumeResource(ctx: AwsScanContext, region: string, v: Volume, api: string): Resource {
+  return ctx.resource({
+    id: `arn:aws:ec2:${region}:${ctx.accountId}:volume/${v.VolumeId ?? ''}`,
+    region,
+    type: 'aws.ec2.volume',
+    name: v.VolumeId ?? '',
+    api,
+    now: ctx.now(),
+    attributes: {
+      volume_id: v.VolumeId ?? '',
+      encrypted: v.Encrypted ?? false,
+      kms_key_id: v.Encrypted ? (v.KmsKeyId ?? null) : null,
+      size_gib: v.Size ?? 0,
+      volume_type: v.VolumeType ?? 'standard',
+      state: v.State ?? 'unknown',
+      availability_zone: v.AvailabilityZone ?? '',
+      attached_instance_ids: (v.Attachments ?? []).map((a) => a.InstanceId ?? '').filter(Boolean),
+      create_time: iso(v.CreateTime) ?? new Date(0).toISOString(),
+    },
+  });
 }
 
 // ---------------- RDS ----------------
@@ -186,32 +197,39 @@ export async function scanDbInstances(ctx: AwsScanContext, region: string): Prom
     (o) => o.DBInstances,
     (o) => o.Marker,
   );
-  return (instances ?? []).map((db) => {
-    const name = db.DBInstanceIdentifier ?? '';
-    return ctx.resource({
-      id: db.DBInstanceArn ?? `arn:aws:rds:${region}:${ctx.accountId}:db:${name}`,
-      region,
-      type: 'aws.rds.db_instance',
-      name,
-      api: 'rds',
-      now: ctx.now(),
-      attributes: {
-        db_instance_identifier: name,
-        engine: db.Engine ?? '',
-        engine_version: db.EngineVersion ?? '',
-        instance_class: db.DBInstanceClass ?? '',
-        status: db.DBInstanceStatus ?? '',
-        storage_encrypted: db.StorageEncrypted ?? false,
-        kms_key_id: db.StorageEncrypted ? (db.KmsKeyId ?? null) : null,
-        publicly_accessible: db.PubliclyAccessible ?? false,
-        backup_retention_period: db.BackupRetentionPeriod ?? 0,
-        multi_az: db.MultiAZ ?? false,
-        deletion_protection: db.DeletionProtection ?? false,
-        auto_minor_version_upgrade: db.AutoMinorVersionUpgrade ?? false,
-        iam_database_authentication_enabled: db.IAMDatabaseAuthenticationEnabled ?? false,
-        enabled_cloudwatch_logs_exports: db.EnabledCloudwatchLogsExports ?? [],
-      },
-    });
+  return (instances ?? []).map((db) => dbInstanceResource(ctx, region, db, 'rds'));
+}
+
+export function dbInstanceResource(
+  ctx: AwsScanContext,
+  region: string,
+  db: DBInstance,
+  api: string,
+): Resource {
+  const name = db.DBInstanceIdentifier ?? '';
+  return ctx.resource({
+    id: db.DBInstanceArn ?? `arn:aws:rds:${region}:${ctx.accountId}:db:${name}`,
+    region,
+    type: 'aws.rds.db_instance',
+    name,
+    api,
+    now: ctx.now(),
+    attributes: {
+      db_instance_identifier: name,
+      engine: db.Engine ?? '',
+      engine_version: db.EngineVersion ?? '',
+      instance_class: db.DBInstanceClass ?? '',
+      status: db.DBInstanceStatus ?? '',
+      storage_encrypted: db.StorageEncrypted ?? false,
+      kms_key_id: db.StorageEncrypted ? (db.KmsKeyId ?? null) : null,
+      publicly_accessible: db.PubliclyAccessible ?? false,
+      backup_retention_period: db.BackupRetentionPeriod ?? 0,
+      multi_az: db.MultiAZ ?? false,
+      deletion_protection: db.DeletionProtection ?? false,
+      auto_minor_version_upgrade: db.AutoMinorVersionUpgrade ?? false,
+      iam_database_authentication_enabled: db.IAMDatabaseAuthenticationEnabled ?? false,
+      enabled_cloudwatch_logs_exports: db.EnabledCloudwatchLogsExports ?? [],
+    },
   });
 }
 
@@ -241,49 +259,69 @@ export async function scanKmsKeys(ctx: AwsScanContext, region: string): Promise<
         return null;
       }
       const m: KeyMetadata = described.value.KeyMetadata ?? { KeyId: entry.KeyId ?? '' };
-      const attributes: Record<string, unknown> = {
-        key_id: m.KeyId ?? entry.KeyId ?? '',
-        description: m.Description ?? '',
-        key_manager: m.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER',
-        key_state: m.KeyState ?? 'Unknown',
-        enabled: m.Enabled ?? false,
-        key_spec: m.KeySpec ?? 'SYMMETRIC_DEFAULT',
-        key_usage: m.KeyUsage ?? 'ENCRYPT_DECRYPT',
-        origin: m.Origin ?? 'AWS_KMS',
-        multi_region: m.MultiRegion ?? false,
-        creation_date: iso(m.CreationDate) ?? new Date(0).toISOString(),
-      };
-      // Only symmetric encryption keys with KMS-generated material can rotate automatically.
-      const rotatable = m.KeySpec === 'SYMMETRIC_DEFAULT' && m.Origin === 'AWS_KMS';
-      if (!rotatable) {
-        attributes.rotation_enabled = null;
-        attributes.rotation_period_days = null;
-      } else {
-        const rotation = await ctx.call('kms:GetKeyRotationStatus', (abortSignal) =>
-          client.send(new GetKeyRotationStatusCommand({ KeyId }), { abortSignal }),
-        );
-        if (rotation.ok) {
-          attributes.rotation_enabled = rotation.value.KeyRotationEnabled ?? false;
-          attributes.rotation_period_days = rotation.value.KeyRotationEnabled
-            ? (rotation.value.RotationPeriodInDays ?? 365)
-            : null;
-        } else if (rotation.code === 'UnsupportedOperationException') {
-          attributes.rotation_enabled = null;
-          attributes.rotation_period_days = null;
-        } else ctx.recordFailure('kms:GetKeyRotationStatus', 'kms:GetKeyRotationStatus', KeyId, rotation);
-      }
-      return ctx.resource({
-        id: m.Arn ?? entry.KeyArn ?? KeyId,
-        region,
-        type: 'aws.kms.key',
-        name: m.KeyId ?? KeyId,
-        api: 'kms',
-        now: ctx.now(),
-        attributes,
-      });
+      return kmsKeyResource(ctx, region, m, KeyId, 'kms', undefined);
     },
   );
   return read.filter((r): r is Resource => r !== null);
+}
+
+/**
+ * One key as a resource. `rotationEnabled` is what AWS Config recorded (KeyRotationStatus) when the key
+ * came from Config; the rotation period is never recorded there, so an enabled key still costs one
+ * GetKeyRotationStatus call, and a disabled one none.
+ */
+export async function kmsKeyResource(
+  ctx: AwsScanContext,
+  region: string,
+  m: KeyMetadata,
+  KeyId: string,
+  api: string,
+  rotationEnabled: boolean | undefined,
+): Promise<Resource> {
+  const attributes: Record<string, unknown> = {
+    key_id: m.KeyId ?? KeyId,
+    description: m.Description ?? '',
+    key_manager: m.KeyManager === 'AWS' ? 'AWS' : 'CUSTOMER',
+    key_state: m.KeyState ?? 'Unknown',
+    enabled: m.Enabled ?? false,
+    key_spec: m.KeySpec ?? 'SYMMETRIC_DEFAULT',
+    key_usage: m.KeyUsage ?? 'ENCRYPT_DECRYPT',
+    origin: m.Origin ?? 'AWS_KMS',
+    multi_region: m.MultiRegion ?? false,
+    creation_date: iso(m.CreationDate) ?? new Date(0).toISOString(),
+  };
+  // Only symmetric encryption keys with KMS-generated material can rotate automatically.
+  const rotatable = m.KeySpec === 'SYMMETRIC_DEFAULT' && m.Origin === 'AWS_KMS';
+  if (!rotatable) {
+    attributes.rotation_enabled = null;
+    attributes.rotation_period_days = null;
+  } else if (rotationEnabled === false) {
+    attributes.rotation_enabled = false;
+    attributes.rotation_period_days = null;
+  } else {
+    const client = ctx.client('kms', region, (settings) => new KMSClient(settings));
+    const rotation = await ctx.call('kms:GetKeyRotationStatus', (abortSignal) =>
+      client.send(new GetKeyRotationStatusCommand({ KeyId }), { abortSignal }),
+    );
+    if (rotation.ok) {
+      attributes.rotation_enabled = rotation.value.KeyRotationEnabled ?? false;
+      attributes.rotation_period_days = rotation.value.KeyRotationEnabled
+        ? (rotation.value.RotationPeriodInDays ?? 365)
+        : null;
+    } else if (rotation.code === 'UnsupportedOperationException') {
+      attributes.rotation_enabled = null;
+      attributes.rotation_period_days = null;
+    } else ctx.recordFailure('kms:GetKeyRotationStatus', 'kms:GetKeyRotationStatus', KeyId, rotation);
+  }
+  return ctx.resource({
+    id: m.Arn ?? KeyId,
+    region,
+    type: 'aws.kms.key',
+    name: m.KeyId ?? KeyId,
+    api,
+    now: ctx.now(),
+    attributes,
+  });
 }
 
 // ---------------- GuardDuty ----------------
@@ -355,47 +393,57 @@ export async function scanTrails(ctx: AwsScanContext, region: string): Promise<R
   }
   const trails = (listed.value.trailList ?? []).filter((t) => (t.HomeRegion ?? region) === region);
   const resources: Resource[] = [];
-  for (const trail of trails) {
-    const arn = trail.TrailARN ?? `arn:aws:cloudtrail:${region}:${ctx.accountId}:trail/${trail.Name ?? ''}`;
-    const attributes: Record<string, unknown> = {
-      home_region: trail.HomeRegion ?? region,
-      is_multi_region_trail: trail.IsMultiRegionTrail ?? false,
-      is_organization_trail: trail.IsOrganizationTrail ?? false,
-      include_global_service_events: trail.IncludeGlobalServiceEvents ?? false,
-      log_file_validation_enabled: trail.LogFileValidationEnabled ?? false,
-      kms_key_id: trail.KmsKeyId ?? null,
-      s3_bucket_name: trail.S3BucketName ?? null,
-      cloudwatch_logs_log_group_arn: trail.CloudWatchLogsLogGroupArn ?? null,
-    };
-    const status = await ctx.call('cloudtrail:GetTrailStatus', (abortSignal) =>
-      client.send(new GetTrailStatusCommand({ Name: arn }), { abortSignal }),
-    );
-    if (status.ok) {
-      attributes.is_logging = status.value.IsLogging ?? false;
-      attributes.latest_delivery_time = iso(status.value.LatestDeliveryTime);
-    } else ctx.recordFailure('cloudtrail:GetTrailStatus', 'cloudtrail:GetTrailStatus', arn, status);
-    const selectors = await ctx.call('cloudtrail:GetEventSelectors', (abortSignal) =>
-      client.send(new GetEventSelectorsCommand({ TrailName: arn }), { abortSignal }),
-    );
-    if (selectors.ok) {
-      attributes.management_events = managementEvents(
-        selectors.value.EventSelectors,
-        selectors.value.AdvancedEventSelectors,
-      );
-    } else ctx.recordFailure('cloudtrail:GetEventSelectors', 'cloudtrail:GetEventSelectors', arn, selectors);
-    resources.push(
-      ctx.resource({
-        id: arn,
-        region,
-        type: 'aws.cloudtrail.trail',
-        name: trail.Name ?? arn,
-        api: 'cloudtrail',
-        now: ctx.now(),
-        attributes,
-      }),
-    );
-  }
+  for (const trail of trails) resources.push(await trailResource(ctx, region, trail, 'cloudtrail'));
   return resources;
+}
+
+/**
+ * One trail as a resource. Its logging status and event selectors are not part of a trail's
+ * description (nor of its AWS Config item), so both paths read them with two calls.
+ */
+export async function trailResource(
+  ctx: AwsScanContext,
+  region: string,
+  trail: Trail,
+  api: string,
+): Promise<Resource> {
+  const client = ctx.client('cloudtrail', region, (settings) => new CloudTrailClient(settings));
+  const arn = trail.TrailARN ?? `arn:aws:cloudtrail:${region}:${ctx.accountId}:trail/${trail.Name ?? ''}`;
+  const attributes: Record<string, unknown> = {
+    home_region: trail.HomeRegion ?? region,
+    is_multi_region_trail: trail.IsMultiRegionTrail ?? false,
+    is_organization_trail: trail.IsOrganizationTrail ?? false,
+    include_global_service_events: trail.IncludeGlobalServiceEvents ?? false,
+    log_file_validation_enabled: trail.LogFileValidationEnabled ?? false,
+    kms_key_id: trail.KmsKeyId ?? null,
+    s3_bucket_name: trail.S3BucketName ?? null,
+    cloudwatch_logs_log_group_arn: trail.CloudWatchLogsLogGroupArn ?? null,
+  };
+  const status = await ctx.call('cloudtrail:GetTrailStatus', (abortSignal) =>
+    client.send(new GetTrailStatusCommand({ Name: arn }), { abortSignal }),
+  );
+  if (status.ok) {
+    attributes.is_logging = status.value.IsLogging ?? false;
+    attributes.latest_delivery_time = iso(status.value.LatestDeliveryTime);
+  } else ctx.recordFailure('cloudtrail:GetTrailStatus', 'cloudtrail:GetTrailStatus', arn, status);
+  const selectors = await ctx.call('cloudtrail:GetEventSelectors', (abortSignal) =>
+    client.send(new GetEventSelectorsCommand({ TrailName: arn }), { abortSignal }),
+  );
+  if (selectors.ok) {
+    attributes.management_events = managementEvents(
+      selectors.value.EventSelectors,
+      selectors.value.AdvancedEventSelectors,
+    );
+  } else ctx.recordFailure('cloudtrail:GetEventSelectors', 'cloudtrail:GetEventSelectors', arn, selectors);
+  return ctx.resource({
+    id: arn,
+    region,
+    type: 'aws.cloudtrail.trail',
+    name: trail.Name ?? arn,
+    api,
+    now: ctx.now(),
+    attributes,
+  });
 }
 
 /** Which management events the selectors record: All, ReadOnly, WriteOnly, or null for none. */

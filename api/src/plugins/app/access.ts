@@ -30,6 +30,10 @@ export const PERMISSIONS = {
   'override:read': ['admin', 'auditor'],
   /** Create and retire rule overrides. */
   'override:manage': ['admin'],
+  /** List the tenant's members and their roles. */
+  'member:read': ['admin', 'auditor'],
+  /** Add members, change their roles and remove them (their tokens are revoked). */
+  'member:manage': ['admin'],
   /** Read the audit log (ledger) and export evidence bundles. */
   'audit:read': ['admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[] | null>;

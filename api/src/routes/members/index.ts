@@ -1,0 +1,101 @@
+/**
+ * /api/members: who belongs to the tenant and with which role. Admins and auditors read the list; admins add
+ * (an existing account by e-mail, or a new one with an initial password), change roles and remove members.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { errorBodySchema } from '../../errors.ts';
+import { pageQuerySchema, pageResponseSchema } from '../../pagination.ts';
+import { principalOf, type Role } from '../../plugins/app/auth.ts';
+import type { NewMember } from '../../plugins/app/members.ts';
+import { role } from '../auth/schema.ts';
+
+const memberSchema = {
+  type: 'object',
+  required: ['user_id', 'email', 'display_name', 'role', 'created_at'],
+  properties: {
+    user_id: { type: 'string' },
+    email: { type: 'string' },
+    display_name: { type: ['string', 'null'] },
+    role,
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
+const userIdParams = {
+  type: 'object',
+  required: ['userId'],
+  properties: { userId: { type: 'string', format: 'uuid' } },
+} as const;
+
+const listSchema = {
+  querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(100, 500) },
+  response: {
+    200: pageResponseSchema(memberSchema),
+    ...errors,
+  },
+} as const;
+
+const addSchema = {
+  body: {
+    type: 'object',
+    required: ['email', 'role'],
+    additionalProperties: false,
+    properties: {
+      email: { type: 'string', format: 'email', maxLength: 320 },
+      role,
+      password: { type: 'string', minLength: 12, maxLength: 1024 },
+      display_name: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  },
+  response: { 201: memberSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
+} as const;
+
+const changeSchema = {
+  params: userIdParams,
+  body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role } },
+  response: { 200: memberSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
+} as const;
+
+const removeSchema = {
+  params: userIdParams,
+  response: { ...errors, 404: errorBodySchema, 409: errorBodySchema },
+} as const;
+
+const memberRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Querystring: { limit: number; cursor?: string } }>(
+    '/',
+    { schema: listSchema, config: { permission: 'member:read' } },
+    async (request) => app.members.list(principalOf(request).tenantId, request.query),
+  );
+
+  app.post<{ Body: NewMember }>(
+    '/',
+    { schema: addSchema, config: { permission: 'member:manage' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      return reply.status(201).send(await app.members.add(tenantId, userId, request.body));
+    },
+  );
+
+  app.patch<{ Params: { userId: string }; Body: { role: Role } }>(
+    '/:userId',
+    { schema: changeSchema, config: { permission: 'member:manage' } },
+    async (request) => {
+      const { tenantId, userId } = principalOf(request);
+      return app.members.changeRole(tenantId, userId, request.params.userId, request.body.role);
+    },
+  );
+
+  app.delete<{ Params: { userId: string } }>(
+    '/:userId',
+    { schema: removeSchema, config: { permission: 'member:manage' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      await app.members.remove(tenantId, userId, request.params.userId);
+      return reply.status(204).send();
+    },
+  );
+};
+
+export default memberRoutes;

@@ -1,0 +1,410 @@
+/**
+ * The AWS Config path of the account scanner. Where a region's Config recorder is on (or an
+ * aggregator is named on the integration), the resource types Config records are read in bulk —
+ * SelectResourceConfig / SelectAggregateResourceConfig, 100 configuration items a call — instead of
+ * one Describe/List call per page and one per resource. Each configuration item is turned into the
+ * SDK shape the direct path reads and handed to the same builder, so both paths produce the same
+ * normalized resource (only `source.api` differs: `config` or `config-aggregator`).
+ *
+ * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
+ * a KMS key's rotation period (enabled keys only). S3, IAM, EC2 account settings and GuardDuty always
+ * come from the direct APIs (see docs/integrations.md for the per-type table).
+ */
+import {
+  ConfigServiceClient,
+  DescribeConfigurationAggregatorsCommand,
+  DescribeConfigurationRecorderStatusCommand,
+  DescribeConfigurationRecordersCommand,
+  SelectAggregateResourceConfigCommand,
+  SelectResourceConfigCommand,
+  type RecordingGroup,
+} from '@aws-sdk/client-config-service';
+import type { DBInstance } from '@aws-sdk/client-rds';
+import type { IpPermission, SecurityGroup, Volume } from '@aws-sdk/client-ec2';
+import type { KeyMetadata } from '@aws-sdk/client-kms';
+import type { Trail } from '@aws-sdk/client-cloudtrail';
+import type { Resource } from '../../schemas/index.ts';
+import type { AwsScanContext } from './aws-context.ts';
+import {
+  dbInstanceResource,
+  kmsKeyResource,
+  securityGroupResource,
+  trailResource,
+  volumeResource,
+} from './regional.ts';
+
+/** The Config resource types read through Config, and the service each belongs to. */
+export const CONFIG_TYPES = {
+  'AWS::EC2::SecurityGroup': 'ec2',
+  'AWS::EC2::Volume': 'ec2',
+  'AWS::RDS::DBInstance': 'rds',
+  'AWS::KMS::Key': 'kms',
+  'AWS::CloudTrail::Trail': 'cloudtrail',
+} as const;
+export type ConfigType = keyof typeof CONFIG_TYPES;
+
+/** Config's largest page for the Select APIs. */
+const SELECT_PAGE = 100;
+const FIELDS = 'resourceId, resourceType, awsRegion, accountId, configuration, supplementaryConfiguration';
+
+/** A configuration item as the Select APIs return the selected fields. */
+export interface ConfigItem {
+  resourceId?: string;
+  resourceType?: string;
+  awsRegion?: string;
+  accountId?: string;
+  configuration?: unknown;
+  supplementaryConfiguration?: unknown;
+}
+
+/** Items of one account grouped by region, then by type; a type present (even empty) was read through Config. */
+export type ConfigInventory = Map<string, Map<ConfigType, ConfigItem[]>>;
+
+function client(ctx: AwsScanContext, region: string): ConfigServiceClient {
+  return ctx.client('config', region, (settings) => new ConfigServiceClient(settings));
+}
+
+/**
+ * The wanted types the region's recorder is recording now. Empty when there is no recorder, it is
+ * stopped, or Config may not be asked (the direct path then covers the region, and no error is
+ * recorded: not using Config is a supported setup, not a fault).
+ */
+export async function recordedTypes(
+  ctx: AwsScanContext,
+  region: string,
+  wanted: readonly ConfigType[],
+): Promise<ConfigType[]> {
+  const status = await ctx.call('config:DescribeConfigurationRecorderStatus', (abortSignal) =>
+    client(ctx, region).send(new DescribeConfigurationRecorderStatusCommand({}), { abortSignal }),
+  );
+  if (!status.ok) return [];
+  const on = new Set(
+    (status.value.ConfigurationRecordersStatus ?? []).filter((s) => s.recording).map((s) => s.name),
+  );
+  if (on.size === 0) return [];
+  const recorders = await ctx.call('config:DescribeConfigurationRecorders', (abortSignal) =>
+    client(ctx, region).send(new DescribeConfigurationRecordersCommand({}), { abortSignal }),
+  );
+  if (!recorders.ok) return [];
+  const covered = new Set<ConfigType>();
+  for (const r of recorders.value.ConfigurationRecorders ?? []) {
+    if (!on.has(r.name)) continue;
+    for (const t of wanted) if (records(r.recordingGroup, t)) covered.add(t);
+  }
+  return wanted.filter((t) => covered.has(t));
+}
+
+/** Whether a recording group records `type` (all supported types, an inclusion list, or an exclusion list). */
+export function records(group: RecordingGroup | undefined, type: string): boolean {
+  if (!group) return true; // a recorder without a group records every supported type
+  const strategy = group.recordingStrategy?.useOnly;
+  if (strategy === 'EXCLUSION_BY_RESOURCE_TYPES')
+    return !(group.exclusionByResourceTypes?.resourceTypes ?? []).includes(type as never);
+  if (strategy === 'INCLUSION_BY_RESOURCE_TYPES' || group.allSupported === false)
+    return (group.resourceTypes ?? []).includes(type as never);
+  return true;
+}
+
+/** The Config expression for the types (and one account, when reading an aggregator). */
+export function selectExpression(types: readonly string[], accountId?: string): string {
+  const list = types.map((t) => `'${t}'`).join(', ');
+  return `SELECT ${FIELDS} WHERE resourceType IN (${list})${accountId ? ` AND accountId = '${accountId}'` : ''}`;
+}
+
+/** Every page of a Select query; null (nothing recorded) when a page fails, so the caller goes direct. */
+async function selectAll(
+  ctx: AwsScanContext,
+  operation: string,
+  send: (
+    token: string | undefined,
+    abortSignal: AbortSignal | undefined,
+  ) => Promise<{
+    Results?: string[];
+    NextToken?: string;
+  }>,
+): Promise<ConfigItem[] | null> {
+  const items: ConfigItem[] = [];
+  let token: string | undefined;
+  do {
+    const page = await ctx.call(operation, (abortSignal) => send(token, abortSignal));
+    if (!page.ok) return null;
+    for (const text of page.value.Results ?? []) {
+      try {
+        items.push(JSON.parse(text) as ConfigItem);
+      } catch {
+        ctx.recordProblem(operation, null, 'MalformedConfigItem', 'a configuration item is not valid JSON');
+      }
+    }
+    token = page.value.NextToken || undefined;
+  } while (token);
+  return items;
+}
+
+/** The recorded types of one region through SelectResourceConfig; null when Config cannot be used there. */
+export async function selectRegion(
+  ctx: AwsScanContext,
+  region: string,
+  types: readonly ConfigType[],
+): Promise<Map<ConfigType, ConfigItem[]> | null> {
+  if (types.length === 0) return null;
+  const Expression = selectExpression(types);
+  const items = await selectAll(ctx, 'config:SelectResourceConfig', (NextToken, abortSignal) =>
+    client(ctx, region).send(
+      new SelectResourceConfigCommand({ Expression, Limit: ctx.pageSize(SELECT_PAGE), NextToken }),
+      { abortSignal },
+    ),
+  );
+  return items ? byType(items, types) : null;
+}
+
+/**
+ * Reads an aggregator once for every account and region it collects (`accountId` narrows it to one
+ * account). Regions the aggregator does not collect are absent from the result, so they go direct.
+ * Null when the aggregator cannot be read: the caller falls back to each region's own Config.
+ */
+export async function selectAggregator(
+  ctx: AwsScanContext,
+  homeRegion: string,
+  aggregator: string,
+  types: readonly ConfigType[],
+  regions: readonly string[],
+  accountId?: string,
+): Promise<Map<string, ConfigInventory> | null> {
+  const described = await ctx.call('config:DescribeConfigurationAggregators', (abortSignal) =>
+    client(ctx, homeRegion).send(
+      new DescribeConfigurationAggregatorsCommand({ ConfigurationAggregatorNames: [aggregator] }),
+      { abortSignal },
+    ),
+  );
+  if (!described.ok) {
+    ctx.recordFailure(
+      'config:DescribeConfigurationAggregators',
+      'config:DescribeConfigurationAggregators',
+      aggregator,
+      described,
+    );
+    return null;
+  }
+  const found = described.value.ConfigurationAggregators?.[0];
+  const sources = [
+    ...(found?.AccountAggregationSources ?? []),
+    ...(found?.OrganizationAggregationSource ? [found.OrganizationAggregationSource] : []),
+  ];
+  const collected = regions.filter((r) =>
+    sources.some((s) => s.AllAwsRegions || (s.AwsRegions ?? []).includes(r)),
+  );
+  const Expression = selectExpression(types, accountId);
+  const items = await selectAll(ctx, 'config:SelectAggregateResourceConfig', (NextToken, abortSignal) =>
+    client(ctx, homeRegion).send(
+      new SelectAggregateResourceConfigCommand({
+        ConfigurationAggregatorName: aggregator,
+        Expression,
+        Limit: ctx.pageSize(SELECT_PAGE),
+        NextToken,
+      }),
+      { abortSignal },
+    ),
+  );
+  if (!items) {
+    ctx.recordProblem(
+      'config:SelectAggregateResourceConfig',
+      aggregator,
+      'AggregatorUnreadable',
+      `the Config aggregator ${aggregator} could not be read; each region was scanned on its own`,
+    );
+    return null;
+  }
+  const accounts = new Map<string, ConfigInventory>();
+  for (const item of items) {
+    const account = item.accountId ?? '';
+    const region = item.awsRegion ?? '';
+    if (!collected.includes(region)) continue;
+    let inventory = accounts.get(account);
+    if (!inventory) accounts.set(account, (inventory = new Map()));
+    let perRegion = inventory.get(region);
+    if (!perRegion) inventory.set(region, (perRegion = emptyTypes(types)));
+    perRegion.get(item.resourceType as ConfigType)?.push(item);
+  }
+  // A collected region with nothing recorded is still answered by the aggregator: nothing to read directly.
+  for (const inventory of accounts.values())
+    for (const r of collected) if (!inventory.has(r)) inventory.set(r, emptyTypes(types));
+  if (accountId && !accounts.has(accountId)) {
+    const inventory: ConfigInventory = new Map();
+    for (const r of collected) inventory.set(r, emptyTypes(types));
+    accounts.set(accountId, inventory);
+  }
+  return accounts;
+}
+
+function emptyTypes(types: readonly ConfigType[]): Map<ConfigType, ConfigItem[]> {
+  return new Map(types.map((t) => [t, [] as ConfigItem[]]));
+}
+
+function byType(items: ConfigItem[], types: readonly ConfigType[]): Map<ConfigType, ConfigItem[]> {
+  const grouped = emptyTypes(types);
+  for (const item of items) grouped.get(item.resourceType as ConfigType)?.push(item);
+  return grouped;
+}
+
+// ---------------- configuration items -> resources ----------------
+
+type Json = Record<string, unknown>;
+const obj = (v: unknown): Json => {
+  if (typeof v === 'string') {
+    // The history APIs return configuration as JSON text; the Select APIs as an object. Accept both.
+    try {
+      return obj(JSON.parse(v));
+    } catch {
+      return {};
+    }
+  }
+  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
+};
+const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+const bool = (v: unknown): boolean | undefined =>
+  typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined;
+/** Config dates come as ISO text or epoch numbers (seconds or milliseconds). */
+const date = (v: unknown): string | undefined => {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number') return new Date(v < 1e11 ? v * 1000 : v).toISOString();
+  return undefined;
+};
+
+function permissionFrom(p: unknown): IpPermission {
+  const q = obj(p);
+  // ipv4Ranges holds objects; older items only have ipRanges as plain CIDR strings.
+  const v4 =
+    list(q.ipv4Ranges).length > 0
+      ? list(q.ipv4Ranges).map((r) => str(obj(r).cidrIp))
+      : list(q.ipRanges).map(str);
+  return {
+    IpProtocol: str(q.ipProtocol),
+    FromPort: num(q.fromPort),
+    ToPort: num(q.toPort),
+    IpRanges: v4.filter((c): c is string => !!c).map((CidrIp) => ({ CidrIp })),
+    Ipv6Ranges: list(q.ipv6Ranges).map((r) => ({ CidrIpv6: str(obj(r).cidrIpv6) })),
+    PrefixListIds: list(q.prefixListIds).map((r) => ({
+      PrefixListId: typeof r === 'string' ? r : str(obj(r).prefixListId),
+    })),
+    UserIdGroupPairs: list(q.userIdGroupPairs).map((r) => ({ GroupId: str(obj(r).groupId) })),
+  };
+}
+
+export function securityGroupFromItem(item: ConfigItem): SecurityGroup {
+  const c = obj(item.configuration);
+  return {
+    GroupId: str(c.groupId) ?? item.resourceId,
+    GroupName: str(c.groupName),
+    Description: str(c.description),
+    VpcId: str(c.vpcId),
+    IpPermissions: list(c.ipPermissions).map(permissionFrom),
+    IpPermissionsEgress: list(c.ipPermissionsEgress).map(permissionFrom),
+  };
+}
+
+export function volumeFromItem(item: ConfigItem): Volume {
+  const c = obj(item.configuration);
+  return {
+    VolumeId: str(c.volumeId) ?? item.resourceId,
+    Encrypted: bool(c.encrypted),
+    KmsKeyId: str(c.kmsKeyId),
+    Size: num(c.size),
+    VolumeType: str(c.volumeType) as Volume['VolumeType'],
+    State: str(c.state) as Volume['State'],
+    AvailabilityZone: str(c.availabilityZone),
+    Attachments: list(c.attachments).map((a) => ({ InstanceId: str(obj(a).instanceId) })),
+    CreateTime: date(c.createTime) as unknown as Date,
+  };
+}
+
+export function dbInstanceFromItem(item: ConfigItem): DBInstance {
+  const c = obj(item.configuration);
+  return {
+    DBInstanceIdentifier: str(c.dBInstanceIdentifier),
+    DBInstanceArn: str(c.dBInstanceArn),
+    Engine: str(c.engine),
+    EngineVersion: str(c.engineVersion),
+    DBInstanceClass: str(c.dBInstanceClass),
+    DBInstanceStatus: str(c.dBInstanceStatus),
+    StorageEncrypted: bool(c.storageEncrypted),
+    KmsKeyId: str(c.kmsKeyId),
+    PubliclyAccessible: bool(c.publiclyAccessible),
+    BackupRetentionPeriod: num(c.backupRetentionPeriod),
+    MultiAZ: bool(c.multiAZ),
+    DeletionProtection: bool(c.deletionProtection),
+    AutoMinorVersionUpgrade: bool(c.autoMinorVersionUpgrade),
+    IAMDatabaseAuthenticationEnabled: bool(c.iAMDatabaseAuthenticationEnabled),
+    EnabledCloudwatchLogsExports: list(c.enabledCloudwatchLogsExports).map(String),
+  };
+}
+
+export function keyMetadataFromItem(item: ConfigItem): KeyMetadata {
+  const c = obj(item.configuration);
+  return {
+    KeyId: str(c.keyId) ?? item.resourceId,
+    Arn: str(c.arn),
+    Description: str(c.description),
+    KeyManager: str(c.keyManager) as KeyMetadata['KeyManager'],
+    KeyState: str(c.keyState) as KeyMetadata['KeyState'],
+    Enabled: bool(c.enabled),
+    KeySpec: (str(c.keySpec) ?? str(c.customerMasterKeySpec)) as KeyMetadata['KeySpec'],
+    KeyUsage: str(c.keyUsage) as KeyMetadata['KeyUsage'],
+    Origin: str(c.origin) as KeyMetadata['Origin'],
+    MultiRegion: bool(c.multiRegion),
+    CreationDate: date(c.creationDate) as unknown as Date,
+  };
+}
+
+export function trailFromItem(item: ConfigItem): Trail {
+  const c = obj(item.configuration);
+  return {
+    Name: str(c.name) ?? item.resourceId,
+    TrailARN: str(c.trailARN),
+    HomeRegion: str(c.homeRegion),
+    IsMultiRegionTrail: bool(c.isMultiRegionTrail),
+    IsOrganizationTrail: bool(c.isOrganizationTrail),
+    IncludeGlobalServiceEvents: bool(c.includeGlobalServiceEvents),
+    LogFileValidationEnabled: bool(c.logFileValidationEnabled),
+    KmsKeyId: str(c.kmsKeyId),
+    S3BucketName: str(c.s3BucketName),
+    CloudWatchLogsLogGroupArn: str(c.cloudWatchLogsLogGroupArn),
+  };
+}
+
+/** The resources of one type from its configuration items, built exactly as the direct path builds them. */
+export async function resourcesFromItems(
+  ctx: AwsScanContext,
+  region: string,
+  type: ConfigType,
+  items: ConfigItem[],
+  api: string,
+): Promise<Resource[]> {
+  switch (type) {
+    case 'AWS::EC2::SecurityGroup':
+      return items.map((i) => securityGroupResource(ctx, region, securityGroupFromItem(i), api));
+    case 'AWS::EC2::Volume':
+      return items.map((i) => volumeResource(ctx, region, volumeFromItem(i), api));
+    case 'AWS::RDS::DBInstance':
+      return items.map((i) => dbInstanceResource(ctx, region, dbInstanceFromItem(i), api));
+    case 'AWS::KMS::Key': {
+      const out: Resource[] = [];
+      for (const i of items) {
+        const m = keyMetadataFromItem(i);
+        const rotation = bool(obj(i.supplementaryConfiguration).KeyRotationStatus);
+        out.push(await kmsKeyResource(ctx, region, m, m.Arn ?? m.KeyId ?? '', api, rotation));
+      }
+      return out;
+    }
+    case 'AWS::CloudTrail::Trail': {
+      const out: Resource[] = [];
+      // A multi-region trail is reported once, in its home region, as on the direct path.
+      for (const i of items) {
+        const trail = trailFromItem(i);
+        if ((trail.HomeRegion ?? region) === region) out.push(await trailResource(ctx, region, trail, api));
+      }
+      return out;
+    }
+  }
+}
