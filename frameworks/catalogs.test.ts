@@ -103,10 +103,10 @@ describe('framework catalogs', () => {
     });
   });
 
-  it('PCI DSS v4.0.1: 12 principal requirements with their sub-requirements, and Appendix A1-A3', () => {
+  it('PCI DSS v4.0.1: 12 principal requirements, 71 sub-requirements and 278 defined requirements', () => {
     const fw = catalog('pci-dss', '4.0.1');
-    const counts = countByRoot(fw);
-    expect(counts).toEqual({
+    // Sub-requirements (x.y): 63 under the 12 principal requirements and 8 in Appendix A1-A3.
+    expect(countByRoot(fw, 'sub_requirement')).toEqual({
       '1': 5,
       '2': 3,
       '3': 7,
@@ -123,6 +123,71 @@ describe('framework catalogs', () => {
       A2: 1,
       A3: 5,
     });
+    // Defined requirements (x.y.z and x.y.z.w): 250 in requirements 1-12 (19 + 11 + 29 + 6 + 13 + 19 + 12 + 29
+    // + 27 + 27 + 21 + 37) and 28 in the appendices (A1 7, A2 1, A3 20): 278, so 349 requirements in all.
+    expect(countByRoot(fw, 'defined_requirement')).toEqual({
+      '1': 19,
+      '2': 11,
+      '3': 29,
+      '4': 6,
+      '5': 13,
+      '6': 19,
+      '7': 12,
+      '8': 29,
+      '9': 27,
+      '10': 27,
+      '11': 21,
+      '12': 37,
+      A1: 7,
+      A2: 1,
+      A3: 20,
+    });
+    expect(fw.requirements).toHaveLength(349);
+    const byId = new Map(fw.requirements.map((r) => [r.id, r]));
+    for (const r of fw.requirements.filter((r) => r.kind === 'defined_requirement')) {
+      // x.y.z sits under x.y, x.y.z.w under x.y.z: the parent is the id without its last number.
+      expect(r.parent, r.id).toBe(r.id.slice(0, r.id.lastIndexOf('.')));
+      expect(byId.has(r.parent!), r.id).toBe(true);
+      expect(r.summary, r.id).toMatch(/^[A-Z].{20,}\.$/);
+    }
+    for (const r of fw.requirements.filter((r) => r.kind === 'sub_requirement')) {
+      expect(
+        fw.requirements.some((c) => c.parent === r.id),
+        `${r.id} has defined requirements`,
+      ).toBe(true);
+    }
+    expect(
+      ['3.3.1.3', '8.3.10.1', '9.5.1.2.1', '10.2.1.7', '12.5.2.1', 'A2.1.1', 'A3.3.1.1'].map(
+        (id) => byId.get(id)?.kind,
+      ),
+    ).toEqual(Array(7).fill('defined_requirement'));
+    const appliesTo = (value: string) =>
+      fw.requirements
+        .filter((r) => r.applies_to === value && r.kind === 'defined_requirement')
+        .map((r) => r.id);
+    expect(appliesTo('service_providers')).toEqual([
+      '3.6.1.1',
+      '3.7.9',
+      '8.2.3',
+      '8.3.10',
+      '8.3.10.1',
+      '10.7.1',
+      '11.4.6',
+      '11.5.1.1',
+      '12.4.1',
+      '12.4.2',
+      '12.4.2.1',
+      '12.5.2.1',
+      '12.5.3',
+      '12.9.1',
+      '12.9.2',
+    ]);
+    expect(appliesTo('multi_tenant_service_providers')).toEqual([
+      '11.4.7',
+      ...['1.1', '1.2', '1.3', '1.4', '2.1', '2.2', '2.3'].map((n) => `A1.${n}`),
+    ]);
+    expect(appliesTo('issuers')).toEqual(['3.3.3']);
+    expect(appliesTo('designated_entities')).toHaveLength(20);
   });
 
   it('HITRUST CSF v11: 14 control categories, 49 control objectives, 156 control references, ids only', () => {

@@ -161,6 +161,10 @@ export interface FrameworkRequirement {
    */
   implementation?: 'required' | 'addressable';
   /**
+   * Set when only some entities must meet the requirement (PCI DSS: requirements for service providers only, multi-tenant service providers, issuers, or designated entities under Appendix A3). Absent: every entity assessed against the framework.
+   */
+  applies_to?: 'service_providers' | 'multi_tenant_service_providers' | 'issuers' | 'designated_entities';
+  /**
    * The same or related requirements in other framework catalogs (e.g. a CMMC practice and the SP 800-171 requirement it is).
    */
   links?: FrameworkRequirementLink[];
