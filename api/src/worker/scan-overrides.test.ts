@@ -4,69 +4,34 @@
  * records the hash of the override set it applied, and an exception that expires stops applying by itself.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
-  startS3FixtureServer,
-  type S3FixtureServer,
-} from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../../test/db.ts';
-import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { sandboxTenant, type SandboxTenant } from '../overrides/testing.ts';
+import { startTestApp, type TestApp } from '../../test/helpers.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 describe.each(databaseBackends())('scan worker overrides on $name', (backend) => {
   let t: TestApp;
-  let sandbox: S3FixtureServer;
-  let token: string;
-  let integrationId: string;
-
-  const call = async (method: 'GET' | 'POST', url: string, payload?: Json) => {
-    const response = await t.app.inject({
-      method,
-      url,
-      headers: bearer(token),
-      ...(payload ? { payload } : {}),
-    });
-    return { status: response.statusCode, body: response.json() as Json };
-  };
+  let tenant: SandboxTenant;
+  const call = (method: 'GET' | 'POST', url: string, payload?: Json) => tenant.call(method, url, payload);
 
   async function scan(): Promise<{ scan: Json; findings: Json[] }> {
-    const queued = await call('POST', '/api/scans', { integration_id: integrationId });
-    expect(queued.status, JSON.stringify(queued.body)).toBe(202);
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      const { body } = await call('GET', `/api/scans/${queued.body.id}`);
-      if (body.status === 'succeeded' || body.status === 'failed') {
-        expect(body.status).toBe('succeeded');
-        const findings = await call('GET', `/api/scans/${body.id}/findings?limit=1000`);
-        return { scan: body, findings: findings.body.items as Json[] };
-      }
-      if (Date.now() > deadline) throw new Error(`scan ${queued.body.id} still ${body.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 200));
-    }
+    const body = await tenant.scan();
+    expect(body.status).toBe('succeeded');
+    const findings = await call('GET', `/api/scans/${body.id}/findings?limit=1000`);
+    return { scan: body, findings: findings.body.items as Json[] };
   }
 
   const find = (findings: Json[], ruleId: string, resourceId: string) =>
     findings.find((f) => f.rule_id === ruleId && f.resource_id === resourceId);
 
   beforeAll(async () => {
-    sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
-    const admin = await seedTenant(t.database.knex, { slug: 'scan-overrides' });
-    token = (await login(t.app, admin.email, admin.password)).access_token;
-    const integration = await call('POST', '/api/integrations', {
-      provider: 'aws',
-      name: 'Sandbox',
-      config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: sandbox.url },
-      credentials: { ...DEMO_AWS_CREDENTIALS },
-    });
-    expect(integration.status, JSON.stringify(integration.body)).toBe(201);
-    integrationId = integration.body.id;
+    tenant = await sandboxTenant(t, 'scan-overrides');
   }, 60_000);
   afterAll(async () => {
     await t?.close();
-    await sandbox?.close();
+    await tenant?.close();
   });
 
   it('changes findings without a rebuild, records the set hash, and lets an exception expire', async () => {
