@@ -129,6 +129,17 @@ function sandboxCredential(
   };
 }
 
+/** The service principal's credential: the identity platform, or a local sandbox's token endpoint. */
+export function azureCredential(
+  target: AzureScanTarget,
+  endpoint: string,
+  ctx: ProviderScanContext,
+): TokenCredential {
+  return isLoopbackHttp(endpoint)
+    ? sandboxCredential(target, endpoint, ctx)
+    : new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret);
+}
+
 function armClient(
   target: AzureScanTarget,
   subscriptionId: string,
@@ -137,9 +148,7 @@ function armClient(
   ctx: ProviderScanContext,
 ): ResourceManagementClient {
   const local = isLoopbackHttp(endpoint);
-  const credential: TokenCredential = local
-    ? sandboxCredential(target, endpoint, ctx)
-    : new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret);
+  const credential = azureCredential(target, endpoint, ctx);
   const client = new ResourceManagementClient(credential, subscriptionId, {
     endpoint,
     retryOptions: {

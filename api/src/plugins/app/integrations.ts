@@ -4,8 +4,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
+import { testConnection, type ConnectionResult } from '../../../../scanners/connection.ts';
 import { AWS_SERVICES, validateIntegration, type ScannableIntegration } from '../../../../scanners/index.ts';
 import { ApiError } from '../../errors.ts';
+import type { LedgerService } from '../../ledger/ledger.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
 import type { CredentialVault, EncryptedCredentials } from './crypto.ts';
 import type { Trx, WithTenant } from './tenancy.ts';
@@ -57,6 +59,15 @@ export function checkedIntegration(input: NewIntegration): NewIntegration {
   }
   return input;
 }
+
+/** What PATCH may change; credentials, when given, replace the stored ones entirely. */
+export interface IntegrationChanges {
+  name?: string;
+  config?: Record<string, unknown>;
+  credentials?: Record<string, unknown>;
+}
+
+const notFound = (id: string) => new ApiError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
 
 /** Loads one integration with its sealed credentials; `trx` is tenant-scoped. Null when not visible. */
 export async function loadIntegrationRecord(trx: Trx, id: string): Promise<IntegrationRecord | null> {
@@ -111,9 +122,17 @@ export async function upsertIntegration(
 export class IntegrationService {
   readonly #withTenant: WithTenant;
   readonly #vault: CredentialVault;
-  constructor(withTenant: WithTenant, vault: CredentialVault) {
+  readonly #ledger: LedgerService;
+  constructor(withTenant: WithTenant, vault: CredentialVault, ledger: LedgerService) {
     this.#withTenant = withTenant;
     this.#vault = vault;
+    this.#ledger = ledger;
+  }
+
+  async #load(trx: Trx, id: string): Promise<IntegrationRecord> {
+    const record = await loadIntegrationRecord(trx, id);
+    if (!record) throw notFound(id);
+    return record;
   }
 
   list(
@@ -154,6 +173,92 @@ export class IntegrationService {
       return upsertIntegration(trx, this.#vault, tenantId, { ...input, demo: false });
     });
   }
+
+  /**
+   * Changes name, config and/or credentials. The result is checked like a new integration (the stored
+   * credentials are opened to check them against a new config); new credentials are sealed under the
+   * tenant's current data key. The ledger entry names the changed fields, never a value of a credential.
+   */
+  update(tenantId: string, actor: string, id: string, changes: IntegrationChanges): Promise<IntegrationView> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const record = await this.#load(trx, id);
+      const target = { tenantId, integrationId: id };
+      const credentials = changes.credentials ?? (await this.#vault.decrypt(trx, target, record));
+      const checked = checkedIntegration({
+        provider: record.provider,
+        name: changes.name ?? record.name,
+        config: changes.config ?? record.config,
+        credentials,
+      } as NewIntegration);
+      if (changes.name !== undefined && changes.name !== record.name) {
+        const taken = await trx('integrations').select('id').where({ name: changes.name }).first();
+        if (taken) throw new ApiError('CONFLICT', `an integration named "${changes.name}" already exists`);
+      }
+      const sealed = changes.credentials ? await this.#vault.encrypt(trx, target, checked.credentials) : {};
+      const [view] = await trx('integrations')
+        .where({ id })
+        .update({
+          name: checked.name,
+          config: JSON.stringify(checked.config),
+          ...sealed,
+          updated_at: trx.fn.now(),
+        })
+        .returning(INTEGRATION_VIEW_COLUMNS);
+      const fields = (['name', 'config', 'credentials'] as const).filter((f) => changes[f] !== undefined);
+      await this.#ledger.append(trx, tenantId, [
+        { kind: 'integration.updated', actor, payload: { integration_id: id, fields } },
+      ]);
+      return view as IntegrationView;
+    });
+  }
+
+  /**
+   * Deletes an integration that no scan references. Scans (their findings, scores and the ledger entries
+   * that point at them) are history and are never deleted with it: while any exists the answer is 409
+   * INTEGRATION_IN_USE.
+   */
+  delete(tenantId: string, actor: string, id: string): Promise<void> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const record = await this.#load(trx, id);
+      const [{ n }] = (await trx('scans').where({ integration_id: id }).count({ n: '*' })) as [{ n: string }];
+      if (Number(n) > 0) {
+        throw new ApiError(
+          'INTEGRATION_IN_USE',
+          `the integration has ${n} scan(s) in its history, which are kept: it cannot be deleted`,
+          { scans: Number(n) },
+        );
+      }
+      await trx('integrations').where({ id }).delete();
+      await this.#ledger.append(trx, tenantId, [
+        {
+          kind: 'integration.deleted',
+          actor,
+          payload: { integration_id: id, provider: record.provider, name: record.name },
+        },
+      ]);
+    });
+  }
+
+  /**
+   * Opens the credentials and makes the provider's cheapest identity call (scanners/connection.ts). The
+   * provider call runs outside the transaction, so no database connection waits on the network.
+   */
+  async test(tenantId: string, actor: string, id: string): Promise<ConnectionResult> {
+    const integration = await this.#withTenant(tenantId, async (trx) => {
+      const record = await this.#load(trx, id);
+      const credentials = await this.#vault.decrypt(trx, { tenantId, integrationId: id }, record);
+      return { provider: record.provider, config: record.config, credentials } as ScannableIntegration;
+    });
+    const result = await testConnection(integration);
+    await this.#ledger.record(tenantId, [
+      {
+        kind: 'integration.tested',
+        actor,
+        payload: { integration_id: id, ok: result.ok, ...(result.ok ? {} : { code: result.code }) },
+      },
+    ]);
+    return result;
+  }
 }
 
 declare module 'fastify' {
@@ -165,7 +270,7 @@ declare module 'fastify' {
 /** Decorates `app.integrations`. */
 export const integrationsPlugin = fp(
   async (app) => {
-    app.decorate('integrations', new IntegrationService(app.withTenant, app.vault));
+    app.decorate('integrations', new IntegrationService(app.withTenant, app.vault, app.ledger));
   },
-  { name: 'integrations', dependencies: ['tenancy', 'crypto'] },
+  { name: 'integrations', dependencies: ['tenancy', 'crypto', 'ledger'] },
 );

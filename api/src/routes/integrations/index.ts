@@ -1,8 +1,16 @@
-/** /api/integrations: list the tenant's connected accounts; admins connect new ones. */
+/** /api/integrations: list the tenant's connected accounts; admins connect, change, test and delete them. */
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import type { NewIntegration } from '../../plugins/app/integrations.ts';
-import { createIntegrationSchema, listIntegrationsSchema } from './schema.ts';
+import type { IntegrationChanges, NewIntegration } from '../../plugins/app/integrations.ts';
+import {
+  createIntegrationSchema,
+  deleteIntegrationSchema,
+  listIntegrationsSchema,
+  testIntegrationSchema,
+  updateIntegrationSchema,
+} from './schema.ts';
+
+type ById = { Params: { integrationId: string } };
 
 const integrationRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: { limit: number; cursor?: string; provider?: string } }>(
@@ -25,6 +33,35 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
         },
       ]);
       return reply.status(201).send(created);
+    },
+  );
+
+  app.patch<ById & { Body: IntegrationChanges }>(
+    '/:integrationId',
+    { schema: updateIntegrationSchema, config: { permission: 'integration:manage' } },
+    async (request) => {
+      const { tenantId, userId } = principalOf(request);
+      return app.integrations.update(tenantId, userId, request.params.integrationId, request.body);
+    },
+  );
+
+  app.post<ById>(
+    '/:integrationId/test',
+    { schema: testIntegrationSchema, config: { permission: 'integration:manage' } },
+    async (request) => {
+      const { tenantId, userId } = principalOf(request);
+      return app.integrations.test(tenantId, userId, request.params.integrationId);
+    },
+  );
+
+  // Registered last: the route matrix calls routes in this order, and this one removes its fixture.
+  app.delete<ById>(
+    '/:integrationId',
+    { schema: deleteIntegrationSchema, config: { permission: 'integration:manage' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      await app.integrations.delete(tenantId, userId, request.params.integrationId);
+      return reply.status(204).send();
     },
   );
 };

@@ -59,3 +59,54 @@ export const createIntegrationSchema = {
     409: errorBodySchema,
   },
 } as const;
+
+const integrationParams = {
+  type: 'object',
+  required: ['integrationId'],
+  properties: { integrationId: { type: 'string', format: 'uuid' } },
+} as const;
+
+const refusals = {
+  400: errorBodySchema,
+  401: errorBodySchema,
+  403: errorBodySchema,
+  404: errorBodySchema,
+} as const;
+
+export const updateIntegrationSchema = {
+  params: integrationParams,
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    minProperties: 1,
+    properties: {
+      name: createIntegrationSchema.body.properties.name,
+      config: createIntegrationSchema.body.properties.config,
+      credentials: createIntegrationSchema.body.properties.credentials,
+    },
+  },
+  response: { 200: integrationSchema, ...refusals, 409: errorBodySchema },
+} as const;
+
+export const deleteIntegrationSchema = {
+  params: integrationParams,
+  response: { ...refusals, 409: errorBodySchema },
+} as const;
+
+export const testIntegrationSchema = {
+  params: integrationParams,
+  body: { type: 'object', additionalProperties: false, properties: {} },
+  response: {
+    200: {
+      type: 'object',
+      required: ['ok'],
+      properties: {
+        ok: { type: 'boolean' },
+        identity: { type: 'string' },
+        code: { type: 'string' },
+        message: { type: 'string' },
+      },
+    },
+    ...refusals,
+  },
+} as const;

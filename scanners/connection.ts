@@ -1,0 +1,156 @@
+/**
+ * Connection test of an integration: the provider's cheapest call that proves the credentials work for the
+ * configured account, through the same SDKs the scanners use. AWS: STS GetCallerIdentity (and the account
+ * must be the configured one); GitHub: GET /orgs/{org} for every configured organization; Okta: the first
+ * user of the org; Azure: a token for the service principal from the identity platform. The answer never
+ * carries a credential: every message is redacted of the integration's secret values.
+ */
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import okta from '@okta/okta-sdk-nodejs';
+import { Octokit } from '@octokit/rest';
+import { fatalCredentialError, isNetworkError, redact, safeErrorMessage } from './aws/aws-errors.ts';
+import { azureCredential } from './azure/azure.ts';
+import type { ScannableIntegration } from './index.ts';
+import { ProviderScanContext } from './scan-context.ts';
+import { ScanFailedError, type ScanFailureCode } from './types.ts';
+
+export type ConnectionResult =
+  { ok: true; identity: string } | { ok: false; code: ScanFailureCode; message: string };
+
+/** Each call waits at most this long: a test answers quickly or says the endpoint is unreachable. */
+const TIMEOUT_MS = 10_000;
+
+const fail = (code: ScanFailureCode, message: string): never => {
+  throw new ScanFailedError(code, message);
+};
+
+/** Every string value of the credentials: what no message may contain. */
+function secretsOf(credentials: object): string[] {
+  return Object.values(credentials).filter((v): v is string => typeof v === 'string' && v.length >= 4);
+}
+
+/** Tests one integration; never throws for a provider answer or a network failure. */
+export async function testConnection(integration: ScannableIntegration): Promise<ConnectionResult> {
+  const secrets = secretsOf(integration.credentials);
+  try {
+    return { ok: true, identity: await identify(integration) };
+  } catch (error) {
+    if (error instanceof ScanFailedError) {
+      return { ok: false, code: error.code, message: redact(error.message, secrets) };
+    }
+    return { ok: false, code: 'PROVIDER_ERROR', message: safeErrorMessage(error, secrets) };
+  }
+}
+
+function identify(integration: ScannableIntegration): Promise<string> {
+  switch (integration.provider) {
+    case 'aws':
+      return awsIdentity(integration);
+    case 'github':
+      return githubIdentity(integration);
+    case 'okta':
+      return oktaIdentity(integration);
+    case 'azure':
+      return azureIdentity(integration);
+  }
+}
+
+async function awsIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'aws' }>) {
+  const secrets = secretsOf(credentials);
+  const sts = new STSClient({
+    region: config.region,
+    credentials,
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: TIMEOUT_MS, requestTimeout: TIMEOUT_MS },
+  });
+  try {
+    const who = await sts.send(new GetCallerIdentityCommand({}));
+    if (who.Account !== config.accountId) {
+      fail(
+        'INVALID_CONFIG',
+        `the credentials belong to AWS account ${who.Account ?? '(unknown)'}, not the configured ${config.accountId}`,
+      );
+    }
+    return who.Arn ?? `arn:aws:iam::${config.accountId}`;
+  } catch (error) {
+    if (error instanceof ScanFailedError) throw error;
+    const fatal = fatalCredentialError(error, credentials.accessKeyId, secrets);
+    if (fatal) throw fatal;
+    if (isNetworkError(error)) {
+      fail('ENDPOINT_UNREACHABLE', `could not reach STS: ${safeErrorMessage(error, secrets)}`);
+    }
+    throw error;
+  } finally {
+    sts.destroy();
+  }
+}
+
+async function githubIdentity({
+  config,
+  credentials,
+}: Extract<ScannableIntegration, { provider: 'github' }>) {
+  const quiet = (): void => undefined;
+  const octokit = new Octokit({
+    auth: credentials.token,
+    ...(config.baseUrl ? { baseUrl: config.baseUrl.replace(/\/$/, '') } : {}),
+    userAgent: 'complywise-connection-test',
+    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
+    request: { signal: AbortSignal.timeout(TIMEOUT_MS) },
+  });
+  const logins: string[] = [];
+  for (const org of config.organizations) {
+    try {
+      const { data } = await octokit.request('GET /orgs/{org}', { org });
+      logins.push(data.login);
+    } catch (error) {
+      const status = (error as { status?: number }).status;
+      if (status === 401) fail('INVALID_CREDENTIALS', 'GitHub refused the token (401 Bad credentials)');
+      if (status === 403 || status === 404) {
+        fail('PERMISSION_DENIED', `the token cannot read the organization ${org} (${status})`);
+      }
+      if (status === undefined) fail('ENDPOINT_UNREACHABLE', `could not reach GitHub for ${org}`);
+      throw error;
+    }
+  }
+  return `github organizations ${logins.join(', ')}`;
+}
+
+async function oktaIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'okta' }>) {
+  const orgUrl = config.orgUrl.replace(/\/$/, '');
+  const client = new okta.Client({ orgUrl, token: credentials.token } as never);
+  try {
+    const users = await client.userApi.listUsers({ limit: 1 });
+    await users.next();
+    return `okta org ${orgUrl}`;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 401) fail('INVALID_CREDENTIALS', 'Okta refused the API token (401)');
+    if (status === 403) fail('PERMISSION_DENIED', 'the API token may not list users (okta.users.read)');
+    if (status === undefined) fail('ENDPOINT_UNREACHABLE', `could not reach ${orgUrl}`);
+    throw error;
+  }
+}
+
+async function azureIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'azure' }>) {
+  const endpoint = (config.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
+  const target = { ...config, ...credentials };
+  const ctx = new ProviderScanContext('azure', secretsOf(credentials), {}, 20);
+  try {
+    await azureCredential(target, endpoint, ctx).getToken(`${endpoint}/.default`, {
+      abortSignal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+  } catch (error) {
+    if (error instanceof ScanFailedError) throw error;
+    const name = (error as { name?: string }).name;
+    if (name === 'AuthenticationError' || name === 'CredentialUnavailableError') {
+      fail(
+        'INVALID_CREDENTIALS',
+        `the identity platform refused the service principal ${credentials.clientId}`,
+      );
+    }
+    if (error instanceof TypeError) fail('ENDPOINT_UNREACHABLE', `could not reach ${endpoint}`);
+    throw error;
+  }
+  return `azure service principal ${credentials.clientId}`;
+}
