@@ -45,6 +45,26 @@ export interface Config {
   ledgerSigningKey?: string;
   /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
   loginAttemptsPerMinute: number;
+  /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
+  jobs: JobsConfig;
+}
+
+export interface JobsConfig {
+  /**
+   * A running scan job's lease: the worker refreshes it every half of this; a job not refreshed for this
+   * long (its worker was killed) is failed by the queue monitor and retried (pg-boss minimum 10).
+   */
+  heartbeatSeconds: number;
+  /** How often the queue monitor looks for lapsed leases (and expired jobs), in seconds. */
+  monitorIntervalSeconds: number;
+  /** Seconds before a failed or released scan job is tried again. */
+  retryDelaySeconds: number;
+  /** Scan jobs one worker process runs at the same time. */
+  workerConcurrency: number;
+  /** Scans of one tenant running at the same time, across every worker process. */
+  tenantConcurrency: number;
+  /** How long shutdown waits for running scans before releasing them to another worker, in ms. */
+  shutdownGraceMs: number;
 }
 
 /** The repository root (api/src/../..), so defaults do not depend on the working directory. */
@@ -78,6 +98,40 @@ function parseRole(value: string | undefined): ProcessRole {
   const role = value ?? 'all';
   if (role === 'api' || role === 'worker' || role === 'all') return role;
   throw new ConfigError(`COMPLYWISE_ROLE must be api, worker or all, got "${role}"`);
+}
+
+function parseJobs(env: NodeJS.ProcessEnv): JobsConfig {
+  const heartbeatSeconds = parsePositiveInt(
+    env.COMPLYWISE_SCAN_HEARTBEAT_SECONDS,
+    20,
+    'COMPLYWISE_SCAN_HEARTBEAT_SECONDS',
+  );
+  if (heartbeatSeconds < 10)
+    throw new ConfigError(`COMPLYWISE_SCAN_HEARTBEAT_SECONDS must be at least 10, got "${heartbeatSeconds}"`);
+  return {
+    heartbeatSeconds,
+    monitorIntervalSeconds: parsePositiveInt(
+      env.COMPLYWISE_JOB_MONITOR_SECONDS,
+      10,
+      'COMPLYWISE_JOB_MONITOR_SECONDS',
+    ),
+    retryDelaySeconds: parsePositiveInt(
+      env.COMPLYWISE_SCAN_RETRY_DELAY_SECONDS,
+      5,
+      'COMPLYWISE_SCAN_RETRY_DELAY_SECONDS',
+    ),
+    workerConcurrency: parsePositiveInt(env.COMPLYWISE_SCAN_CONCURRENCY, 4, 'COMPLYWISE_SCAN_CONCURRENCY'),
+    tenantConcurrency: parsePositiveInt(
+      env.COMPLYWISE_TENANT_SCAN_CONCURRENCY,
+      2,
+      'COMPLYWISE_TENANT_SCAN_CONCURRENCY',
+    ),
+    shutdownGraceMs: parsePositiveInt(
+      env.COMPLYWISE_SHUTDOWN_GRACE_MS,
+      30_000,
+      'COMPLYWISE_SHUTDOWN_GRACE_MS',
+    ),
+  };
 }
 
 /** Builds the Config from environment variables (see README "Configuration"). */
@@ -115,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       10,
       'COMPLYWISE_LOGIN_RATE_LIMIT',
     ),
+    jobs: parseJobs(env),
   };
 }
     ...(env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD
