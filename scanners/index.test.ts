@@ -6,6 +6,7 @@ import {
   type S3FixtureServer,
 } from './aws/fixtures/s3-fixture-server.ts';
 import { startAwsFixtureServer, type AwsFixtureServer } from './aws/fixtures/aws-fixture-server.ts';
+import { DEMO_ORG_MEMBER_ROLE, demoAwsOrganization } from './aws/fixtures/aws-fixture-organization.ts';
 import {
   DEMO_GITHUB_TOKEN,
   startGithubFixtureServer,
@@ -85,6 +86,32 @@ describe('scanIntegration', () => {
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });
+  });
+
+  it('scans every account of an organization when the config names the member role', async () => {
+    const org = demoAwsOrganization();
+    const aws = await startAwsFixtureServer({ account: org.management, members: org.members });
+    server = aws;
+    const outcome = await scanIntegration({
+      provider: 'aws',
+      config: {
+        accountId: '123456789012',
+        region: 'us-east-1',
+        endpoint: aws.url,
+        services: ['iam'],
+        useConfig: false,
+        organization: {
+          memberRoleName: DEMO_ORG_MEMBER_ROLE.name,
+          externalId: DEMO_ORG_MEMBER_ROLE.externalId,
+        },
+      },
+      credentials: { ...DEMO_AWS_CREDENTIALS },
+    });
+    expect(new Set(outcome.resources.map((r) => r.account))).toEqual(
+      new Set(['123456789012', '210987654321']),
+    );
+    expect(outcome.errors.map((e) => e.code)).toEqual(['AccessDenied']);
+    expect(aws.requests[0]).toMatchObject({ operation: 'ListAccounts' });
   });
 
   it('scans a GitHub integration with its organizations and token', async () => {

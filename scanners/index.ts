@@ -2,7 +2,9 @@
  * Entry point for the API and the CLI: scan one connected integration, whatever its provider.
  * AWS, GitHub, Okta and Azure have scanners; any other provider is refused with UNSUPPORTED_PROVIDER.
  */
-import { scanAwsAccount, type AwsServiceName } from './aws/account.ts';
+import { scanAwsAccount, type AwsAccountTarget, type AwsServiceName } from './aws/account.ts';
+export { scanAwsOrganization, type AwsOrganizationOptions } from './aws/organization.ts';
+import { scanAwsOrganization } from './aws/organization.ts';
 import { scanS3, type AwsCredentials } from './aws/s3.ts';
 import { scanAzure } from './azure/azure.ts';
 import { scanGithub } from './github/github.ts';
@@ -36,6 +38,18 @@ export interface AwsIntegrationConfig {
   /** A role to assume through STS before scanning, and the external id its trust policy requires. */
   roleArn?: string;
   externalId?: string;
+  /**
+   * Read the resource types AWS Config records through Config where a region's recorder is on
+   * (default); false always uses the direct APIs.
+   */
+  useConfig?: boolean;
+  /** A Config aggregator in the home region to read every region (and member account) it collects. */
+  configAggregator?: string;
+  /**
+   * Scan every active account of the organization this (management) account belongs to, through
+   * the named role in each member, assumed with the external id.
+   */
+  organization?: { memberRoleName: string; externalId?: string };
 }
 
 export interface AwsIntegration {
@@ -108,20 +122,22 @@ export async function scanIntegration(
       if (!config || !credentials) {
         throw new ScanFailedError('INVALID_CONFIG', 'an AWS integration needs both config and credentials');
       }
-      if (config.services) {
-        return scanAwsAccount(
-          {
-            accountId: config.accountId,
-            region: config.region,
-            services: config.services,
-            ...(config.regions ? { regions: config.regions } : {}),
-            ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-            ...(config.roleArn ? { roleArn: config.roleArn } : {}),
-            ...(config.externalId ? { externalId: config.externalId } : {}),
-            credentials,
-          },
-          options,
-        );
+      if (config.services || config.organization) {
+        const target: AwsAccountTarget = {
+          accountId: config.accountId,
+          region: config.region,
+          ...(config.services ? { services: config.services } : {}),
+          ...(config.regions ? { regions: config.regions } : {}),
+          ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+          ...(config.externalId ? { externalId: config.externalId } : {}),
+          ...(config.useConfig === false ? { useConfig: false } : {}),
+          ...(config.configAggregator ? { configAggregator: config.configAggregator } : {}),
+          credentials,
+        };
+        return config.organization
+          ? scanAwsOrganization(target, config.organization, options)
+          : scanAwsAccount(target, options);
       }
       return scanS3(
         {

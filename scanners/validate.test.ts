@@ -65,6 +65,43 @@ describe('validateIntegration', () => {
     expect(JSON.stringify(problems)).not.toContain(secret);
   });
 
+  it('accepts and checks the AWS Config and organization options', () => {
+    const base = { accountId: '123456789012', region: 'us-east-1' };
+    expect(
+      validateIntegration(
+        'aws',
+        {
+          ...base,
+          useConfig: true,
+          configAggregator: 'org-inventory',
+          organization: { memberRoleName: 'ComplyWiseAudit', externalId: 'ext-id-1234' },
+        },
+        { ...DEMO_AWS_CREDENTIALS },
+      ),
+    ).toEqual([]);
+    const problems = validateIntegration(
+      'aws',
+      {
+        ...base,
+        useConfig: 'yes',
+        configAggregator: 'has spaces',
+        organization: { memberRoleName: 'role/with/slash', externalID: 'x' },
+      },
+      { ...DEMO_AWS_CREDENTIALS },
+    );
+    expect(fields(problems)).toEqual([
+      'config.useConfig',
+      'config.configAggregator',
+      'config.organization.externalID',
+      'config.organization.memberRoleName',
+    ]);
+    expect(
+      fields(
+        validateIntegration('aws', { ...base, organization: 'ComplyWiseAudit' }, { ...DEMO_AWS_CREDENTIALS }),
+      ),
+    ).toEqual(['config.organization']);
+  });
+
   it('requires a session token with temporary AWS credentials', () => {
     const problems = validateIntegration(
       'aws',

@@ -62,7 +62,18 @@ type Add = (field: string, message: string) => void;
  */
 const KNOWN_KEYS: Record<string, { config: string[]; credentials: string[] }> = {
   aws: {
-    config: ['accountId', 'region', 'endpoint', 'services', 'regions', 'roleArn', 'externalId'],
+    config: [
+      'accountId',
+      'region',
+      'endpoint',
+      'services',
+      'regions',
+      'roleArn',
+      'externalId',
+      'useConfig',
+      'configAggregator',
+      'organization',
+    ],
     credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
   },
   github: { config: ['organizations', 'baseUrl'], credentials: ['token'] },
@@ -140,6 +151,7 @@ function validateAws(c: Obj, k: Obj, add: Add): void {
   ) {
     add('config.externalId', 'must be 2 to 1224 characters of letters, digits and +=,.@:/-');
   }
+  validateAwsConfigSources(c, add);
   if (typeof k.accessKeyId !== 'string' || !/^(AKIA|ASIA)[A-Z0-9]{12,124}$/.test(k.accessKeyId)) {
     add(
       'credentials.accessKeyId',
@@ -156,6 +168,33 @@ function validateAws(c: Obj, k: Obj, add: Add): void {
   }
   if (k.sessionToken !== undefined && typeof k.sessionToken !== 'string')
     add('credentials.sessionToken', 'must be a string');
+}
+
+/** AWS Config use, an aggregator name, and the organization's member role. */
+function validateAwsConfigSources(c: Obj, add: Add): void {
+  if (c.useConfig !== undefined && typeof c.useConfig !== 'boolean')
+    add('config.useConfig', 'must be true or false');
+  if (
+    c.configAggregator !== undefined &&
+    (typeof c.configAggregator !== 'string' || !/^[\w-]{1,256}$/.test(c.configAggregator))
+  ) {
+    add('config.configAggregator', 'must be a Config aggregator name (letters, digits, _ and -)');
+  }
+  if (c.organization === undefined) return;
+  const o = c.organization;
+  if (!isObj(o)) {
+    add('config.organization', 'must be an object with memberRoleName (and externalId)');
+    return;
+  }
+  unknownKeys(o, ['memberRoleName', 'externalId'], 'config.organization', add);
+  if (typeof o.memberRoleName !== 'string' || !/^[\w+=,.@-]{1,64}$/.test(o.memberRoleName))
+    add('config.organization.memberRoleName', 'must be an IAM role name such as ComplyWiseAudit');
+  if (
+    o.externalId !== undefined &&
+    (typeof o.externalId !== 'string' || !/^[\w+=,.@:/-]{2,1224}$/.test(o.externalId))
+  ) {
+    add('config.organization.externalId', 'must be 2 to 1224 characters of letters, digits and +=,.@:/-');
+  }
 }
 
 function validateGithub(c: Obj, k: Obj, add: Add): void {

@@ -110,7 +110,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await migrateLatest(database);
     // Registered first so its onClose (closing the database) runs after the job queue has stopped.
     await app.register(dbPlugin, { database, closeOnShutdown: ownsDatabase });
-    await app.register(bossPlugin);
+    await app.register(bossPlugin, { jobs: config.jobs });
     await app.register(tenancyPlugin);
     await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? localKeyProvider(config) });
     await app.register(evidencePlugin, {
@@ -130,7 +130,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(integrationsPlugin);
     await app.register(membersPlugin);
     await app.register(scansPlugin);
-    if (runWorker) await app.register(scanWorkerPlugin);
+    if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
 
     if (serveApi) {
       await app.register(fastifyCookie);

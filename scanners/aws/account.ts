@@ -224,7 +224,10 @@ async function scanS3Safely(
 }
 
 /** AssumeRole with the external id; a refusal ends the scan, naming the role and what to check. */
-async function assumeRole(ctx: AwsScanContext, target: AwsAccountTarget): Promise<AwsCredentials> {
+export async function assumeRole(
+  ctx: AwsScanContext,
+  target: Pick<AwsAccountTarget, 'region' | 'roleArn' | 'externalId' | 'credentials'>,
+): Promise<AwsCredentials> {
   const client = ctx.client('sts', target.region, (settings) => new STSClient(settings));
   const result = await ctx.call('sts:AssumeRole', (abortSignal) =>
     client.send(

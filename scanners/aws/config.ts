@@ -160,6 +160,7 @@ export async function selectRegion(
 /**
  * Reads an aggregator once for every account and region it collects (`accountId` narrows it to one
  * account). Regions the aggregator does not collect are absent from the result, so they go direct.
+ * The aggregator is trusted for what it collects: the recorders there must record the types read.
  * Null when the aggregator cannot be read: the caller falls back to each region's own Config.
  */
 export async function selectAggregator(
@@ -167,7 +168,7 @@ export async function selectAggregator(
   homeRegion: string,
   aggregator: string,
   types: readonly ConfigType[],
-  regions: readonly string[],
+  regions: readonly string[] | null,
   accountId?: string,
 ): Promise<Map<string, ConfigInventory> | null> {
   const described = await ctx.call('config:DescribeConfigurationAggregators', (abortSignal) =>
@@ -190,9 +191,10 @@ export async function selectAggregator(
     ...(found?.AccountAggregationSources ?? []),
     ...(found?.OrganizationAggregationSource ? [found.OrganizationAggregationSource] : []),
   ];
-  const collected = regions.filter((r) =>
-    sources.some((s) => s.AllAwsRegions || (s.AwsRegions ?? []).includes(r)),
-  );
+  const isCollected = (r: string): boolean =>
+    sources.some((s) => s.AllAwsRegions || (s.AwsRegions ?? []).includes(r));
+  // Without the region list (an organization's members differ) only regions named by a source are known.
+  const collected = (regions ?? sources.flatMap((s) => s.AwsRegions ?? [])).filter(isCollected);
   const Expression = selectExpression(types, accountId);
   const items = await selectAll(ctx, 'config:SelectAggregateResourceConfig', (NextToken, abortSignal) =>
     client(ctx, homeRegion).send(
@@ -218,7 +220,7 @@ export async function selectAggregator(
   for (const item of items) {
     const account = item.accountId ?? '';
     const region = item.awsRegion ?? '';
-    if (!collected.includes(region)) continue;
+    if (!isCollected(region)) continue;
     let inventory = accounts.get(account);
     if (!inventory) accounts.set(account, (inventory = new Map()));
     let perRegion = inventory.get(region);

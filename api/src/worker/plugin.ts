@@ -1,13 +1,21 @@
 /**
- * Runs the scan worker in this process: takes `scan` jobs from pg-boss one at a time. Started when the app is
- * ready, stopped with pg-boss on close (which waits for the running job).
+ * Runs the scan worker in this process: takes `scan` jobs from pg-boss, up to `workerConcurrency` at a time,
+ * and never more than `tenantConcurrency` running scans of one tenant across all workers (pg-boss group
+ * concurrency: each job's group is its tenant, counted in the database), so one tenant's backlog does not
+ * hold up another tenant's scans.
+ *
+ * Shutdown: no new jobs are taken; running scans get `shutdownGraceMs` to finish, then they are released
+ * (aborted with ScanReleasedError: the scan row goes back to queued and the job fails, so another worker
+ * retries it) before pg-boss and the database close.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
+import type { JobsConfig } from '../config.ts';
 import { SCAN_QUEUE } from '../plugins/external/boss.ts';
 import type { ScanJobData } from '../plugins/app/scans.ts';
-import { runScanJob } from './scan-job.ts';
+import { runScanJob, ScanReleasedError } from './scan-job.ts';
 
-export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number }>(
+export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: JobsConfig }>(
   async (app, options) => {
     const deps = {
       withTenant: app.withTenant,
@@ -17,16 +25,54 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number }>(
       log: app.log.child({ component: 'scan-worker' }),
       ledger: app.ledger,
     };
+    const shutdown = new AbortController();
+    const running = new Set<Promise<unknown>>();
+    let workerId: string | null = null;
+
     app.addHook('onReady', async () => {
-      const workerId = await app.boss.work<ScanJobData>(
+      workerId = await app.boss.work<ScanJobData>(
         SCAN_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        {
+          batchSize: 1,
+          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+          localConcurrency: options.jobs.workerConcurrency,
+          groupConcurrency: options.jobs.tenantConcurrency,
+        },
         async ([job]) => {
-          if (job) await runScanJob(deps, job.data, job.signal);
+          if (!job) return;
+          const run = runScanJob(deps, job.data, AbortSignal.any([job.signal, shutdown.signal]));
+          running.add(run);
+          try {
+            await run;
+          } finally {
+            running.delete(run);
+          }
         },
       );
       // A scan queued by this process wakes this worker at once instead of at its next poll.
-      app.scans.onQueued = () => app.boss.notifyWorker(workerId);
+      app.scans.onQueued = () => {
+        if (workerId) app.boss.notifyWorker(workerId);
+      };
+    });
+
+    // Registered after the job queue, so this runs before pg-boss stops and the database closes.
+    app.addHook('onClose', async () => {
+      if (!workerId) return;
+      await app.boss.offWork(SCAN_QUEUE, { wait: false });
+      const finished = Promise.allSettled([...running]);
+      const grace = new AbortController();
+      await Promise.race([
+        finished,
+        sleep(options.jobs.shutdownGraceMs, undefined, { signal: grace.signal }),
+      ]).catch(() => {});
+      grace.abort();
+      if (running.size) {
+        app.log.info({ scans: running.size }, 'releasing running scans to the queue');
+        shutdown.abort(new ScanReleasedError());
+        await Promise.allSettled([...running]);
+      }
+      // Wait for pg-boss to record each job's outcome (retry for the released ones).
+      await app.boss.offWork(SCAN_QUEUE, { wait: true });
     });
   },
   { name: 'scan-worker', dependencies: ['boss', 'scans', 'crypto', 'evidence', 'engine', 'ledger'] },

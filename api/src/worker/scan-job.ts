@@ -3,9 +3,16 @@
  * goes), evaluate the rule bundle, store each evaluated resource snapshot as evidence, upsert findings,
  * roll them up into control results and framework scores, and mark the scan succeeded.
  *
- * Every write is an upsert on a natural key, so a retried job (worker killed mid-scan) duplicates nothing.
+ * Every write is an upsert on a natural key, so a retried job (worker killed mid-scan) duplicates nothing:
+ * evidence rows (and their ledger entries) are inserted once per (tenant, sha256); findings, control results
+ * and scores are upserted with the `succeeded` status and the scan.completed ledger entry in one transaction,
+ * and a job for a scan already finished is skipped.
  * The scan itself runs outside any transaction: the embedded database has one connection and a scan takes
  * network time. All database work goes through withTenant.
+ *
+ * Cancellation and shutdown: the job stops at its next checkpoint (between phases, and inside the provider
+ * scan through the signal) when the scan row says `cancelled` or the signal is aborted. A shutdown aborts
+ * with a ScanReleasedError: the scan goes back to `queued` and the job fails, so the queue retries it.
  */
 import type { FastifyBaseLogger } from 'fastify';
 import {
@@ -205,7 +212,33 @@ async function storeResults(
 }
 
 /** What happened to a scan job. */
-export type ScanJobOutcome = 'succeeded' | 'failed' | 'skipped';
+export type ScanJobOutcome = 'succeeded' | 'failed' | 'skipped' | 'cancelled';
+
+/** The abort reason of a worker shutting down: the scan is handed back to the queue, not failed. */
+export class ScanReleasedError extends Error {
+  constructor() {
+    super('the worker is shutting down: the scan is released to the queue');
+    this.name = 'ScanReleasedError';
+  }
+}
+
+/** Thrown at a checkpoint when the scan row says `cancelled`. */
+class ScanCancelledError extends Error {
+  constructor() {
+    super('the scan was cancelled');
+    this.name = 'ScanCancelledError';
+  }
+}
+
+/** Scans that no longer need work: a job for one of these is skipped. */
+const FINISHED = new Set(['succeeded', 'cancelled']);
+
+async function statusOf(trx: Trx, scanId: string, lock = false): Promise<string | undefined> {
+  const query = trx('scans').select('status').where({ id: scanId });
+  if (lock) void query.forUpdate();
+  const row: { status: string } | undefined = await query.first();
+  return row?.status;
+}
 
 /**
  * Runs one scan job. Resolves 'failed' (never throws) when the scan cannot proceed (ScanFailedError);
@@ -225,7 +258,7 @@ export async function runScanJob(
       .where({ id: scanId })
       .forUpdate()
       .first();
-    if (!scan || scan.status === 'succeeded') return null;
+    if (!scan || FINISHED.has(scan.status)) return null;
     const integration = await loadIntegrationRecord(trx, scan.integration_id);
     if (!integration) return null;
     const credentials = await deps.vault.decrypt(
@@ -253,6 +286,12 @@ export async function runScanJob(
       deps.withTenant(tenantId, (trx) => setScan(trx, scanId, { progress: JSON.stringify(snapshot) })),
     deps.progressIntervalMs ?? 250,
   );
+  // Between phases: stop when the signal is aborted (shutdown, lost lease) or the scan was cancelled.
+  const checkpoint = async (): Promise<void> => {
+    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new ScanReleasedError();
+    const status = await deps.withTenant(tenantId, (trx) => statusOf(trx, scanId));
+    if (status === 'cancelled') throw new ScanCancelledError();
+  };
   try {
     // Stored rows are not typed per provider: scanIntegration validates the provider and its config.
     const target = {
@@ -265,10 +304,12 @@ export async function runScanJob(
       ...(signal ? { signal } : {}),
     });
     await progress.close();
+    await checkpoint();
 
     const policy = await deps.engine.policyEngineFor(outcome.resources.length);
     const scanTime = new Date();
     const evidence = await storeEvidence(deps, tenantId, outcome.resources);
+    await checkpoint();
     // The tenant's overrides in force at scan time (expired exceptions drop out by themselves): parameters go
     // into the evaluation, the rest is applied to its findings. No bundle is rebuilt. Overrides saved under an
     // older bundle that no longer validate are skipped, each leaving a scan error.
@@ -298,7 +339,10 @@ export async function runScanJob(
     const scores = await deps.engine.scoreFrameworks(controls);
     const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
 
-    await deps.withTenant(tenantId, async (trx) => {
+    await checkpoint();
+    const completed = await deps.withTenant(tenantId, async (trx) => {
+      // Locked, so a cancel committed before this point wins and one arriving later waits, then finds it done.
+      if ((await statusOf(trx, scanId, true)) === 'cancelled') return false;
       await storeResults(trx, tenantId, scanId, [...findings, ...excepted], names, controls, scores);
       await setScan(trx, scanId, {
         status: 'succeeded',
@@ -348,11 +392,36 @@ export async function runScanJob(
         // A signed checkpoint after every scan: the periodic anchor auditors verify against.
         await deps.ledger.checkpoint(trx, tenantId);
       }
+      return true;
     });
+    if (!completed) throw new ScanCancelledError();
     log.info({ resources: outcome.resources.length, findings: findings.length }, 'scan succeeded');
     return 'succeeded';
-  } catch (error) {
+  } catch (caught) {
     await progress.close();
+    const error = await stoppedBy(deps, tenantId, scanId, caught, signal);
+    if (error instanceof ScanCancelledError) {
+      log.info('scan cancelled: stopped at a checkpoint');
+      return 'cancelled';
+    }
+    if (error instanceof ScanReleasedError) {
+      // Back to queued (unless it was cancelled meanwhile) so the next worker starts it afresh; rethrown so
+      // pg-boss fails this attempt and retries the job.
+      await deps
+        .withTenant(tenantId, (trx) =>
+          trx('scans')
+            .where({ id: scanId })
+            .whereNot({ status: 'cancelled' })
+            .update({
+              status: 'queued',
+              progress: JSON.stringify({ phase: 'queued', resources_collected: 0, calls_made: 0, errors: 0 }),
+              updated_at: trx.fn.now(),
+            }),
+        )
+        .catch((writeError: unknown) => log.warn({ err: writeError }, 'could not release the scan'));
+      log.info('scan released to the queue');
+      throw error;
+    }
     if (error instanceof ScanFailedError) {
       // Best effort: on shutdown (code ABORTED) the database may already be closing; a retry rewrites the row.
       await deps
@@ -381,4 +450,25 @@ export async function runScanJob(
       .catch(() => {});
     throw error;
   }
+}
+
+/**
+ * Why a scan job stopped early: a cancel (the row says so) or a release (the signal was aborted for a
+ * shutdown or a lost lease) take precedence over the error the abort surfaced as (the provider scan
+ * reports an abort as ScanFailedError ABORTED).
+ */
+async function stoppedBy(
+  deps: ScanJobDeps,
+  tenantId: string,
+  scanId: string,
+  error: unknown,
+  signal: AbortSignal | undefined,
+): Promise<unknown> {
+  if (error instanceof ScanCancelledError || error instanceof ScanReleasedError) return error;
+  if (!signal?.aborted) return error;
+  const status = await deps
+    .withTenant(tenantId, (trx) => statusOf(trx, scanId))
+    .catch(() => undefined);
+  if (status === 'cancelled') return new ScanCancelledError();
+  return signal.reason instanceof ScanReleasedError ? signal.reason : new ScanReleasedError();
 }

@@ -177,8 +177,9 @@ export class ScanService {
     // very connection the transaction holds). If the queue refuses, the scan is marked failed, not left queued.
     try {
       const data: ScanJobData = { tenant_id: tenantId, scan_id: scanId };
-      // The scan id doubles as the job id: one job per scan, whatever happens.
-      await this.#boss.send(SCAN_QUEUE, data, { id: scanId });
+      // The scan id doubles as the job id: one job per scan, whatever happens. The tenant is the job's group,
+      // which the worker's per-tenant concurrency limit counts.
+      await this.#boss.send(SCAN_QUEUE, data, { id: scanId, group: { id: tenantId } });
     } catch (error) {
       await this.#withTenant(tenantId, (trx) =>
         trx('scans').where({ id: scanId }).update({

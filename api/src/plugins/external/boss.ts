@@ -8,6 +8,7 @@ import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
 import { PgBoss, fromPglite, type Db } from 'pg-boss';
 import type { PGlite } from '@electric-sql/pglite';
+import type { JobsConfig } from '../../config.ts';
 import type { Database } from './db.ts';
 
 /** The queue scan jobs go through. */
@@ -28,20 +29,49 @@ function pgliteThroughKnexPool(knex: Knex, pglite: PGlite): Db {
   };
 }
 
-/** A started pg-boss with the scan queue created. */
-export async function startBoss(db: Database, onError: (error: Error) => void): Promise<PgBoss> {
+/**
+ * The scan queue's lease and retry policy. A running job is leased by pg-boss's heartbeat (12.x): the worker
+ * refreshes it every heartbeatSeconds / 2, and the monitor fails a job whose heartbeat lapsed, which retries
+ * it. Chosen over a short expiry because a scan's length depends on the provider (a large account takes far
+ * longer than any sensible expiry), while a lapsed heartbeat only means the worker is gone. The 30-minute
+ * expiry stays as the bound on a scan that hangs while its worker lives. A retry resumes the same scan row
+ * (the job carries its id) and every write is an upsert, so a retry duplicates nothing; retries are counted
+ * generously because a kill or a shutdown release uses one up.
+ */
+export function scanQueuePolicy(jobs: JobsConfig) {
+  return {
+    retryLimit: 5,
+    retryDelay: jobs.retryDelaySeconds,
+    retryBackoff: false,
+    expireInSeconds: 30 * 60,
+    heartbeatSeconds: jobs.heartbeatSeconds,
+  };
+}
+
+/** A started pg-boss with the scan queue created (and its policy brought up to date). */
+export async function startBoss(
+  db: Database,
+  jobs: JobsConfig,
+  onError: (error: Error) => void,
+): Promise<PgBoss> {
+  // The monitor (lapsed heartbeats, expiries) runs once per max(monitor, supervise) interval.
+  const intervals = {
+    monitorIntervalSeconds: jobs.monitorIntervalSeconds,
+    superviseIntervalSeconds: jobs.monitorIntervalSeconds,
+  };
   const boss =
     db.kind === 'pglite' && db.pglite
-      ? new PgBoss({ db: pgliteThroughKnexPool(db.knex, db.pglite), backend: 'pglite' })
-      : new PgBoss({ connectionString: db.url!, max: 4, application_name: 'complywise-jobs' });
+      ? new PgBoss({ db: pgliteThroughKnexPool(db.knex, db.pglite), backend: 'pglite', ...intervals })
+      : new PgBoss({ connectionString: db.url!, max: 4, application_name: 'complywise-jobs', ...intervals });
   boss.on('error', onError);
   await boss.start();
-  await boss.createQueue(SCAN_QUEUE, {
-    retryLimit: 2,
-    retryDelay: 5,
-    retryBackoff: true,
-    expireInSeconds: 30 * 60,
-  });
+  const policy = scanQueuePolicy(jobs);
+  if (await boss.getQueue(SCAN_QUEUE)) {
+    // A queue created by an earlier release keeps its old options unless they are updated here.
+    await boss.updateQueue(SCAN_QUEUE, policy);
+  } else {
+    await boss.createQueue(SCAN_QUEUE, policy);
+  }
   return boss;
 }
 
@@ -51,13 +81,18 @@ declare module 'fastify' {
   }
 }
 
-/** Decorates `app.boss`; stops it (waiting for running jobs) before the database closes. */
-export const bossPlugin = fp(
-  async (app) => {
-    const boss = await startBoss(app.db, (error) => app.log.error({ err: error }, 'job queue error'));
+/**
+ * Decorates `app.boss`; stops it before the database closes. The scan worker (registered later, so closed
+ * first) has already finished or released its jobs by then; the timeout bounds anything else.
+ */
+export const bossPlugin = fp<{ jobs: JobsConfig }>(
+  async (app, options) => {
+    const boss = await startBoss(app.db, options.jobs, (error) =>
+      app.log.error({ err: error }, 'job queue error'),
+    );
     app.decorate('boss', boss);
     app.addHook('onClose', async () => {
-      await boss.stop({ graceful: true, timeout: 30_000 });
+      await boss.stop({ graceful: true, timeout: options.jobs.shutdownGraceMs });
     });
   },
   { name: 'boss', dependencies: ['db'] },

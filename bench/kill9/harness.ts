@@ -1,0 +1,364 @@
+/**
+ * Kill-and-recover trials for the scan worker against real PostgreSQL (issue 6).
+ *
+ * A fresh database (cw_kill9_<pid>_<time>) is created, migrated and seeded with the demo tenant, whose main
+ * AWS integration points at the bundled AWS sandbox started here. Worker processes are the product itself
+ * (`node api/src/main.ts` with COMPLYWISE_ROLE=worker) sharing one data dir (master key, evidence files).
+ *
+ * 1. Reference: a worker scans once undisturbed; its findings are the expected set, and its running time
+ *    bounds where a kill can land.
+ * 2. Each trial queues a scan, waits until a worker has it running, SIGKILLs that worker after a random delay
+ *    within the reference running time, starts a new worker and waits for the scan to succeed (the queue
+ *    retries the job once its lease lapses). That new worker is the next trial's victim.
+ * 3. The trial's findings are compared with the reference: lost (a reference natural key missing),
+ *    duplicated (a natural key, or an identical finding content, present more than once), unexpected (a key
+ *    the reference lacks) and changed (same key, different content); plus the ledger's scan.completed
+ *    entries for the scan (exactly one expected).
+ *
+ * The database is dropped and the data dir removed at the end, also on failure.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
+import { buildApp } from '../../api/src/app.ts';
+import { loadConfig } from '../../api/src/config.ts';
+import { CredentialVault, localKeyProvider } from '../../api/src/plugins/app/crypto.ts';
+import { migrateLatest, openDatabase } from '../../api/src/plugins/external/db.ts';
+import { startDemoSandboxes, type DemoSandboxUrls } from '../../api/src/seed/demo-sandboxes.ts';
+import { seedDemoTenant } from '../../api/src/seed/demo.ts';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+const MAIN = join(ROOT, 'api', 'src', 'main.ts');
+
+export interface Kill9Options {
+  trials: number;
+  /** A PostgreSQL URL whose user may CREATE DATABASE (the trial database is created beside it). */
+  adminUrl: string;
+  /** Per-line progress output (default: stdout). */
+  log?: (line: string) => void;
+  /** Seed for the kill delays, so a run can be repeated (default: random). */
+  seed?: number;
+  /** Which demo sandbox integration to scan (default: the main AWS account). */
+  sandbox?: keyof DemoSandboxUrls;
+  /** AWS sandboxes only: scan these services instead of all (a shorter scan for the CI run). */
+  services?: string[];
+}
+
+export interface TrialResult {
+  trial: number;
+  killAfterMs: number;
+  /** The phase the scan row reported when the worker was killed. */
+  killedIn: string;
+  recoveredMs: number;
+  status: string;
+  findings: number;
+  lost: number;
+  duplicatedByKey: number;
+  duplicatedByContent: number;
+  unexpected: number;
+  changed: number;
+  ledgerCompletions: number;
+}
+
+export interface Kill9Report {
+  referenceFindings: number;
+  referenceRunningMs: number;
+  trials: TrialResult[];
+  totals: { lost: number; duplicated: number; unexpected: number; changed: number; notSucceeded: number };
+}
+
+interface FindingRow {
+  rule_id: string;
+  resource_id: string;
+  status: string;
+  severity: string;
+  message: string;
+  evidence_sha256: string | null;
+}
+
+/** A small seeded generator (mulberry32), so `--seed` repeats the same kill delays. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const keyOf = (f: FindingRow) => `${f.rule_id}\u0000${f.resource_id}`;
+// Evidence hashes are left out: each scan's resource snapshot records when it was collected.
+const contentOf = (f: FindingRow) =>
+  JSON.stringify([f.rule_id, f.resource_id, f.status, f.severity, f.message]);
+
+/** Counts how each trial's findings differ from the reference. */
+export function compareFindings(
+  reference: FindingRow[],
+  actual: FindingRow[],
+): Pick<TrialResult, 'lost' | 'duplicatedByKey' | 'duplicatedByContent' | 'unexpected' | 'changed'> {
+  const expected = new Map(reference.map((f) => [keyOf(f), contentOf(f)]));
+  const byKey = new Map<string, number>();
+  const byContent = new Map<string, number>();
+  let unexpected = 0;
+  let changed = 0;
+  for (const f of actual) {
+    const key = keyOf(f);
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    byContent.set(contentOf(f), (byContent.get(contentOf(f)) ?? 0) + 1);
+    if (!expected.has(key)) unexpected += 1;
+    else if (expected.get(key) !== contentOf(f)) changed += 1;
+  }
+  const extra = (counts: Map<string, number>) => [...counts.values()].reduce((n, c) => n + c - 1, 0);
+  return {
+    lost: [...expected.keys()].filter((key) => !byKey.has(key)).length,
+    duplicatedByKey: extra(byKey),
+    duplicatedByContent: extra(byContent),
+    unexpected,
+    changed,
+  };
+}
+
+async function admin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** One worker process of the product; resolves once it reports it is running. */
+async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  await new Promise<void>((resolveReady, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('ComplyWise is running')) {
+        child.stdout!.off('data', onData);
+        resolveReady();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)),
+    );
+  });
+  // Keep draining its output so a chatty worker never blocks on a full pipe.
+  child.stdout!.resume();
+  child.stderr!.resume();
+  return child;
+}
+
+function killHard(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    child.once('exit', () => done());
+    child.kill('SIGKILL');
+  });
+}
+
+function stopGracefully(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((done) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      done();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** Runs the reference scan and `trials` kill-and-recover trials; see the file comment. */
+export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const next = random(options.seed ?? randomBytes(4).readUInt32LE());
+  const name = `cw_kill9_${process.pid}_${Date.now().toString(36)}`;
+  const url = new URL(options.adminUrl);
+  url.pathname = `/${name}`;
+  const databaseUrl = url.toString();
+  const dataDir = mkdtempSync(join(tmpdir(), 'complywise-kill9-'));
+  const workerEnv: NodeJS.ProcessEnv = {
+    ...process.env,
+    DATABASE_URL: databaseUrl,
+    COMPLYWISE_ROLE: 'worker',
+    COMPLYWISE_DEMO: '0',
+    COMPLYWISE_DATA_DIR: dataDir,
+    LOG_LEVEL: 'warn',
+    // The shortest lease pg-boss allows and a monitor every second: a killed worker's job is retried ~11 s on.
+    COMPLYWISE_SCAN_HEARTBEAT_SECONDS: '10',
+    COMPLYWISE_JOB_MONITOR_SECONDS: '1',
+    COMPLYWISE_SCAN_RETRY_DELAY_SECONDS: '1',
+  };
+  const workers = new Set<ChildProcess>();
+  const launch = async () => {
+    const child = await startWorker(workerEnv);
+    workers.add(child);
+    child.once('exit', () => workers.delete(child));
+    return child;
+  };
+
+  await admin(options.adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const sandboxes = await startDemoSandboxes();
+  const config = { ...loadConfig(workerEnv), role: 'api' as const, pgliteDir: null };
+  const database = await openDatabase(config);
+  let app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  try {
+    await migrateLatest(database);
+    const keyProvider = localKeyProvider(config);
+    const seed = await seedDemoTenant(database.knex, new CredentialVault(keyProvider), sandboxes.urls);
+    // This process only queues scans and reads results (its pg-boss also monitors leases); workers scan.
+    app = await buildApp({
+      config,
+      database,
+      ownsDatabase: false,
+      keyProvider,
+      logger: false,
+      api: false,
+      worker: false,
+    });
+    const services = app;
+    const tenantId = seed.tenantId;
+    const integrationId = seed.integrationIds[options.sandbox ?? 'aws'];
+    if (options.services) {
+      await services.withTenant(tenantId, (trx) =>
+        trx('integrations')
+          .where({ id: integrationId })
+          .update({
+            config: trx.raw(`jsonb_set(config, '{services}', ?::jsonb)`, [JSON.stringify(options.services)]),
+          }),
+      );
+    }
+
+    const scanState = (scanId: string) =>
+      services.withTenant(tenantId, async (trx) => {
+        const row: {
+          status: string;
+          progress: { phase?: string };
+          failure_code: string | null;
+          failure_message: string | null;
+        } = await trx('scans')
+          .select('status', 'progress', 'failure_code', 'failure_message')
+          .where({ id: scanId })
+          .first();
+        return {
+          status: row.status,
+          phase: row.progress.phase ?? '',
+          failure: row.failure_code ? `${row.failure_code}: ${row.failure_message}` : null,
+        };
+      });
+    const waitFor = async (scanId: string, done: (status: string) => boolean, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const state = await scanState(scanId);
+        if (done(state.status)) return state;
+        if (Date.now() > deadline)
+          throw new Error(`scan ${scanId} still ${state.status} after ${timeoutMs} ms`);
+        await sleep(25);
+      }
+    };
+    const findingsOf = (scanId: string) =>
+      services.withTenant(
+        tenantId,
+        (trx) =>
+          trx('findings')
+            .select('rule_id', 'resource_id', 'status', 'severity', 'message', 'evidence_sha256')
+            .where({ scan_id: scanId }) as Promise<FindingRow[]>,
+      );
+    const completionsOf = (scanId: string) =>
+      services.withTenant(tenantId, async (trx) => {
+        const [row] = await trx('ledger_entries')
+          .count<{ count: string | number }[]>('* as count')
+          .where({ kind: 'scan.completed' })
+          .whereRaw(`payload->>'scan_id' = ?`, [scanId]);
+        return Number(row!.count);
+      });
+    const finished = (status: string) =>
+      status === 'succeeded' || status === 'failed' || status === 'cancelled';
+
+    let worker = await launch();
+    const reference = await services.scans.create(tenantId, integrationId);
+    await waitFor(reference.id, (s) => s !== 'queued', 60_000);
+    const referenceStart = Date.now();
+    const referenceEnd = await waitFor(reference.id, finished, 120_000);
+    const referenceRunningMs = Date.now() - referenceStart;
+    if (referenceEnd.status !== 'succeeded') throw new Error(`the reference scan ${referenceEnd.status}`);
+    const expected = await findingsOf(reference.id);
+    log(
+      `reference (${options.sandbox ?? 'aws'}): ${expected.length} findings, running ${referenceRunningMs} ms`,
+    );
+
+    const trials: TrialResult[] = [];
+    for (let trial = 1; trial <= options.trials; trial += 1) {
+      const scan = await services.scans.create(tenantId, integrationId);
+      await waitFor(scan.id, (s) => s !== 'queued', 60_000);
+      const killAfterMs = Math.round(next() * referenceRunningMs);
+      await sleep(killAfterMs);
+      const killedIn = await scanState(scan.id);
+      await killHard(worker);
+      const killedAt = Date.now();
+      worker = await launch();
+      const end = await waitFor(scan.id, finished, 120_000);
+      const recoveredMs = Date.now() - killedAt;
+      const actual = await findingsOf(scan.id);
+      const result: TrialResult = {
+        trial,
+        killAfterMs,
+        killedIn: killedIn.status === 'running' ? killedIn.phase : killedIn.status,
+        recoveredMs,
+        status: end.status,
+        findings: actual.length,
+        ...compareFindings(expected, actual),
+        ledgerCompletions: await completionsOf(scan.id),
+      };
+      trials.push(result);
+      log(
+        `trial ${trial}: killed after ${killAfterMs} ms (${result.killedIn}), ${result.status} ` +
+          `${(recoveredMs / 1000).toFixed(1)} s later; findings ${result.findings}, lost ${result.lost}, ` +
+          `duplicated ${result.duplicatedByKey} by key / ${result.duplicatedByContent} by content, ` +
+          `unexpected ${result.unexpected}, changed ${result.changed}, ledger completions ${result.ledgerCompletions}` +
+          (end.failure ? ` (${end.failure})` : ''),
+      );
+      if (process.env.KILL9_DEBUG && result.changed) {
+        const ref = new Map(expected.map((f) => [keyOf(f), f]));
+        const diff = actual.find((f) => contentOf(f) !== contentOf(ref.get(keyOf(f)) ?? f));
+        if (diff) log(`  e.g. ${JSON.stringify(ref.get(keyOf(diff)))} vs ${JSON.stringify(diff)}`);
+      }
+    }
+    await stopGracefully(worker);
+
+    const sum = (pick: (t: TrialResult) => number) => trials.reduce((n, t) => n + pick(t), 0);
+    const totals = {
+      lost: sum((t) => t.lost),
+      duplicated: sum(
+        (t) => t.duplicatedByKey + t.duplicatedByContent + Math.max(0, t.ledgerCompletions - 1),
+      ),
+      unexpected: sum((t) => t.unexpected),
+      changed: sum((t) => t.changed),
+      notSucceeded: trials.filter((t) => t.status !== 'succeeded' || t.ledgerCompletions !== 1).length,
+    };
+    log(
+      `total over ${trials.length} trials: lost ${totals.lost}, duplicated ${totals.duplicated}, ` +
+        `unexpected ${totals.unexpected}, changed ${totals.changed}, not succeeded ${totals.notSucceeded}`,
+    );
+    return { referenceFindings: expected.length, referenceRunningMs, trials, totals };
+  } finally {
+    await Promise.allSettled([...workers].map(killHard));
+    await app?.close().catch(() => {});
+    await database.close().catch(() => {});
+    await sandboxes.close();
+    await admin(options.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
