@@ -157,6 +157,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.COMPLYWISE_MASTER_KEY ? { masterKey: env.COMPLYWISE_MASTER_KEY } : {}),
     ...(env.COMPLYWISE_JWT_SECRET ? { jwtSecret: env.COMPLYWISE_JWT_SECRET } : {}),
     ...(env.COMPLYWISE_GIT_COMMIT ? { gitCommit: env.COMPLYWISE_GIT_COMMIT } : {}),
+    ...(env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD
+      ? {
+          engineParallelThreshold: parsePositiveInt(
+            env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD,
+            1,
+            'COMPLYWISE_ENGINE_PARALLEL_THRESHOLD',
+          ),
+        }
+      : {}),
+    ...(env.COMPLYWISE_ENGINE_WORKERS
+      ? { engineWorkers: parsePositiveInt(env.COMPLYWISE_ENGINE_WORKERS, 1, 'COMPLYWISE_ENGINE_WORKERS') }
+      : {}),
     ...(env.COMPLYWISE_LEDGER_SIGNING_KEY ? { ledgerSigningKey: env.COMPLYWISE_LEDGER_SIGNING_KEY } : {}),
     role: parseRole(env.COMPLYWISE_ROLE),
     evidence,
@@ -172,15 +184,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jobs: parseJobs(env),
   };
 }
-    ...(env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD
-      ? {
-          engineParallelThreshold: parsePositiveInt(
-            env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD,
-            1,
-            'COMPLYWISE_ENGINE_PARALLEL_THRESHOLD',
-          ),
-        }
-      : {}),
-    ...(env.COMPLYWISE_ENGINE_WORKERS
-      ? { engineWorkers: parsePositiveInt(env.COMPLYWISE_ENGINE_WORKERS, 1, 'COMPLYWISE_ENGINE_WORKERS') }
-      : {}),

@@ -227,8 +227,8 @@ export class ScanService {
   get(tenantId: string, scanId: string): Promise<ScanView & { finding_counts: Record<string, number> }> {
     return this.#withTenant(tenantId, async (trx) => {
       const scan = await requireScan(trx, scanId);
-      const counts = await trx('findings')
       // Excepted findings (failing, set aside by an exception) are counted apart, as the score leaves them out.
+      const counts = await trx('findings')
         .select('status', trx.raw('exception_id is not null as excepted'))
         .count<{ status: string; excepted: boolean; count: string | number }[]>('* as count')
         .where({ scan_id: scanId })
@@ -326,19 +326,19 @@ export class ScanService {
         const value = options[field];
         if (value) query.andWhere(field, value);
       }
-      const rows = (await applyPage(query, order, after, options.limit)) as FindingView[];
       if (options.excepted !== undefined) {
         if (options.excepted) query.whereNotNull('exception_id');
         else query.whereNull('exception_id');
       }
+      const rows = (await applyPage(query, order, after, options.limit)) as FindingView[];
       const page = toPage(
         rows as unknown as Record<string, unknown>[],
         options.limit,
         sort,
         order,
       ) as unknown as Page<FindingView>;
-    });
       return { ...page, items: await withExceptions(trx, page.items) };
+    });
   }
 }
 
@@ -364,9 +364,9 @@ export interface FindingListOptions {
   severity?: string;
   rule_id?: string;
   resource_type?: string;
-}
   /** true: only excepted findings; false: none of them. */
   excepted?: boolean;
+}
 
 declare module 'fastify' {
   interface FastifyInstance {
