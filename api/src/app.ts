@@ -37,6 +37,7 @@ import ruleRoutes from './routes/rules/index.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
+import scoringSettingsRoutes from './routes/settings/scoring.ts';
 import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
 import { ledgerPlugin, loadLedgerSigner } from './ledger/ledger.ts';
@@ -155,6 +156,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(integrationRoutes, { prefix: '/integrations' });
           await api.register(scanRoutes, { prefix: '/scans' });
           await api.register(scoreRoutes, { prefix: '/scores' });
+          await api.register(scoringSettingsRoutes, { prefix: '/settings' });
           await api.register(evidenceRoutes, { prefix: '/evidence' });
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
           await api.register(tokenRoutes, { prefix: '/tokens' });

@@ -87,6 +87,9 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
 const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
+  'PUT /api/settings/scoring': () => ({ default: { evidence_freshness_days: 90 } }),
+  // UCF-GOV-01 is a control people assess (no rules test it).
+  'POST /api/evidence/manual': () => ({ control_id: 'UCF-GOV-01', note: { reviewed: true } }),
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/members': () => ({
@@ -109,6 +112,7 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
 const QUERIES: Record<string, string> = {
   'GET /api/ledger/export': '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
   'GET /api/rules/in-force': '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
+  'GET /api/scores/history': '?framework=soc2',
 };
 
 /** Path parameters naming shared (global) objects, the same for every tenant: rules and their versions, frameworks. */
@@ -117,8 +121,12 @@ const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash', ':other', ':frameworkId'
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {
   const tenantParam = url.split('/').some((s) => s.startsWith(':') && !SHARED_PATH_PARAMS.has(s));
-  // rule_id names a rule of the shared catalog, not a tenant object.
-  return tenantParam || (body !== undefined && /"(?!rule_id")\w*_id"/.test(JSON.stringify(body)));
+  // rule_id, control_id, framework_id and requirement_id name shared catalog entries, not tenant objects.
+  return (
+    tenantParam ||
+    (body !== undefined &&
+      /"(?!(?:rule|control|framework|requirement)_id")\w*_id"/.test(JSON.stringify(body)))
+  );
 }
 
 function fillPath(url: string, fixture: TenantFixture, method = 'GET'): string {

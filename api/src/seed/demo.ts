@@ -25,6 +25,7 @@ import { checkedIntegration, upsertIntegration, type NewIntegration } from '../p
 import type { DemoSandboxUrls } from './demo-sandboxes.ts';
 import { hashPassword } from '../plugins/app/passwords.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
+import { seedDemoScoringPolicy } from './demo-scoring.ts';
 
 /** Fixed, so every start finds the same tenant. */
 export const DEMO_TENANT_ID = '0d3e0c0d-e000-4000-8000-00000000de70';
@@ -139,6 +140,7 @@ export async function seedDemoTenant(
       });
       integrationIds[key as keyof DemoSandboxUrls] = integration.id;
     }
+    await seedDemoScoringPolicy(trx, tenantId, userId);
     return { tenantId, userId, integrationId: integrationIds.aws, integrationIds };
   });
 }

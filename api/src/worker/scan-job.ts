@@ -24,7 +24,7 @@ import {
 import type { Knex } from 'knex';
 import { ScanFailedError, scanIntegration, type ScanProgress } from '../../../scanners/index.ts';
 import type { ScannableIntegration } from '../../../scanners/index.ts';
-import type { ControlResult, Finding, FrameworkScore, Resource, ScanError } from '../../../schemas/index.ts';
+import type { ControlResult, Finding, Resource, ScanError } from '../../../schemas/index.ts';
 import type { CredentialVault } from '../plugins/app/crypto.ts';
 import type { EngineRuntime } from '../plugins/app/engine.ts';
 import {
@@ -43,6 +43,7 @@ import {
 import type { ScanJobData } from '../plugins/app/scans.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
+import { scoreFindingsForTenant, scoreRows, storeScores, type TenantScores } from '../scoring/compute.ts';
 
 export interface ScanJobDeps {
   withTenant: WithTenant;
@@ -156,7 +157,7 @@ async function storeResults(
   findings: (Finding & { exception_id?: string })[],
   names: Map<string, string>,
   controls: ControlResult[],
-  scores: FrameworkScore[],
+  scored: TenantScores,
 ): Promise<void> {
   const findingRows = findings.map((f) => ({
     tenant_id: tenantId,
@@ -191,24 +192,7 @@ async function storeResults(
   for (const batch of chunks(controlRows)) {
     await trx('control_results').insert(batch).onConflict(['tenant_id', 'scan_id', 'control_id']).merge();
   }
-  const scoreRows = scores.map((s) => ({
-    tenant_id: tenantId,
-    scan_id: scanId,
-    framework_id: s.framework_id,
-    framework_version: s.framework_version,
-    title: s.title,
-    score: s.score,
-    passed: s.passed,
-    failed: s.failed,
-    not_applicable: s.not_applicable,
-    requirements: JSON.stringify(s.requirements),
-  }));
-  for (const batch of chunks(scoreRows)) {
-    await trx('framework_scores')
-      .insert(batch)
-      .onConflict(['tenant_id', 'scan_id', 'framework_id', 'framework_version'])
-      .merge();
-  }
+  await storeScores(trx, scoreRows(tenantId, scanId, scored));
 }
 
 /** What happened to a scan job. */
@@ -335,15 +319,18 @@ export async function runScanJob(
       evidence_sha256: evidence.get(x.finding.resource_id) ?? null,
       exception_id: x.exception.id,
     }));
-    const controls = await deps.engine.evaluateControls(findings);
-    const scores = await deps.engine.scoreFrameworks(controls);
+    // Under the tenant's scoring policy and manual evidence, both recorded on the snapshot (docs/scoring.md).
+    const scored = await deps.withTenant(tenantId, async (trx) =>
+      scoreFindingsForTenant(trx, await deps.engine.frameworks(), findings, scanTime),
+    );
+    const { controls, scores } = scored;
     const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
 
     await checkpoint();
     const completed = await deps.withTenant(tenantId, async (trx) => {
       // Locked, so a cancel committed before this point wins and one arriving later waits, then finds it done.
       if ((await statusOf(trx, scanId, true)) === 'cancelled') return false;
-      await storeResults(trx, tenantId, scanId, [...findings, ...excepted], names, controls, scores);
+      await storeResults(trx, tenantId, scanId, [...findings, ...excepted], names, controls, scored);
       await setScan(trx, scanId, {
         status: 'succeeded',
         progress: JSON.stringify({ ...outcome.progress, phase: 'done' }),
@@ -466,9 +453,7 @@ async function stoppedBy(
 ): Promise<unknown> {
   if (error instanceof ScanCancelledError || error instanceof ScanReleasedError) return error;
   if (!signal?.aborted) return error;
-  const status = await deps
-    .withTenant(tenantId, (trx) => statusOf(trx, scanId))
-    .catch(() => undefined);
+  const status = await deps.withTenant(tenantId, (trx) => statusOf(trx, scanId)).catch(() => undefined);
   if (status === 'cancelled') return new ScanCancelledError();
   return signal.reason instanceof ScanReleasedError ? signal.reason : new ScanReleasedError();
 }

@@ -34,6 +34,10 @@ export const PERMISSIONS = {
   'member:read': ['admin', 'auditor'],
   /** Add members, change their roles and remove them (their tokens are revoked). */
   'member:manage': ['admin'],
+  /** Change the tenant's scoring policy and upload the tenant's own framework catalogs. */
+  'scoring:manage': ['admin'],
+  /** Attach manual evidence (a file or a note) to a UCF control or a framework requirement. */
+  'evidence:attach': ['admin', 'user'],
   /** Read the audit log (ledger) and export evidence bundles. */
   'audit:read': ['admin', 'auditor'],
 } as const satisfies Record<string, readonly Role[] | null>;

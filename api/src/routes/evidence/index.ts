@@ -1,7 +1,11 @@
-/** /api/evidence/:sha256: a stored resource snapshot, only when the caller's tenant recorded it. */
+/**
+ * /api/evidence/:sha256: a stored artifact (a resource snapshot or attached manual evidence), only when the
+ * caller's tenant recorded it; /api/evidence/manual: see manual.ts.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
+import manualEvidenceRoutes from './manual.ts';
 
 const evidenceSchema = {
   params: {
@@ -28,6 +32,7 @@ const evidenceSchema = {
 } as const;
 
 const evidenceRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(manualEvidenceRoutes);
   app.get<{ Params: { sha256: string } }>(
     '/:sha256',
     { schema: evidenceSchema, config: { permission: 'tenant:read' } },

@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { frameworkScoreSchema } from '../scans/schema.ts';
+import historyRoutes from './history.ts';
 
 const latestScoresSchema = {
   response: {
@@ -20,6 +21,7 @@ const latestScoresSchema = {
 } as const;
 
 const scoreRoutes: FastifyPluginAsync = async (app) => {
+  await app.register(historyRoutes);
   app.get('/', { schema: latestScoresSchema, config: { permission: 'tenant:read' } }, async (request) =>
     app.scans.latestScores(principalOf(request).tenantId),
   );

@@ -1,0 +1,182 @@
+/**
+ * /api/evidence/manual: evidence people attach to a UCF control they assess or to a framework requirement (a
+ * file, sent base64 in JSON, or a JSON note). Admins and users attach; everyone in the tenant lists. Attaching
+ * recomputes the latest scan's scores (docs/scoring.md, "Manual evidence").
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import { errorBodySchema } from '../../errors.ts';
+import {
+  applyPage,
+  decodeCursor,
+  nextCursorSchema,
+  pageQuerySchema,
+  toPage,
+  type SortKey,
+} from '../../pagination.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import { attachManualEvidence, type AttachInput } from '../../scoring/attach.ts';
+import { MANUAL_EVIDENCE_COLUMNS, type ManualEvidenceRecord } from '../../scoring/manual-evidence.ts';
+
+const nullableString = { type: ['string', 'null'] } as const;
+
+const recordSchema = {
+  type: 'object',
+  required: [...MANUAL_EVIDENCE_COLUMNS],
+  properties: {
+    id: { type: 'string' },
+    control_id: nullableString,
+    framework_id: nullableString,
+    framework_version: nullableString,
+    requirement_id: nullableString,
+    verdict: { type: 'string', enum: ['pass', 'fail'] },
+    sha256: { type: 'string' },
+    kind: { type: 'string', enum: ['file', 'note'] },
+    filename: nullableString,
+    description: nullableString,
+    attested_by: { type: 'string' },
+    collected_at: { type: 'string', format: 'date-time' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max }) as const;
+
+/** Files up to 5 MiB: base64 makes the body a third larger. */
+const BODY_LIMIT = 7 * 1024 * 1024;
+
+const attachSchema = {
+  body: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      control_id: text(200),
+      framework_id: text(200),
+      framework_version: text(100),
+      requirement_id: text(200),
+      verdict: { type: 'string', enum: ['pass', 'fail'] },
+      collected_at: { type: 'string', format: 'date-time' },
+      description: text(2000),
+      file: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['filename', 'content_base64'],
+        properties: {
+          filename: text(255),
+          content_type: text(200),
+          content_base64: { type: 'string', maxLength: BODY_LIMIT },
+        },
+      },
+      note: { type: 'object', additionalProperties: true },
+    },
+  },
+  response: {
+    201: {
+      type: 'object',
+      required: ['evidence', 'rescored'],
+      properties: {
+        evidence: recordSchema,
+        rescored: {
+          type: ['object', 'null'],
+          required: ['scan_id', 'scores'],
+          properties: {
+            scan_id: { type: 'string' },
+            scores: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: ['framework_id', 'framework_version', 'score', 'needs_evidence'],
+                properties: {
+                  framework_id: { type: 'string' },
+                  framework_version: { type: 'string' },
+                  score: { type: ['number', 'null'] },
+                  needs_evidence: { type: 'integer' },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+    400: errorBodySchema,
+    401: errorBodySchema,
+    403: errorBodySchema,
+    413: errorBodySchema,
+  },
+} as const;
+
+interface ListQuery {
+  limit: number;
+  cursor?: string;
+  control_id?: string;
+  framework_id?: string;
+}
+
+const listSchema = {
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: { ...pageQuerySchema(100, 500), control_id: text(200), framework_id: text(200) },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['items', 'next_cursor'],
+      properties: { items: { type: 'array', items: recordSchema }, next_cursor: nextCursorSchema },
+    },
+    400: errorBodySchema,
+    401: errorBodySchema,
+  },
+} as const;
+
+const ORDER: SortKey[] = [
+  { column: 'created_at', field: 'cursor_created_at', direction: 'desc' },
+  { column: 'id', direction: 'desc' },
+];
+
+const manualEvidenceRoutes: FastifyPluginAsync = async (app) => {
+  app.post<{ Body: AttachInput }>(
+    '/manual',
+    { schema: attachSchema, bodyLimit: BODY_LIMIT, config: { permission: 'evidence:attach' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      const base = await app.engine.frameworks();
+      const result = await app.withTenant(tenantId, (trx) =>
+        attachManualEvidence(
+          { store: app.evidenceStore, ledger: app.ledger, base },
+          trx,
+          tenantId,
+          userId,
+          request.body,
+          new Date(),
+        ),
+      );
+      return reply.status(201).send(result);
+    },
+  );
+
+  app.get<{ Querystring: ListQuery }>(
+    '/manual',
+    { schema: listSchema, config: { permission: 'tenant:read' } },
+    async (request) => {
+      const { limit, cursor, control_id, framework_id } = request.query;
+      const after = cursor ? decodeCursor(cursor, 'manual', ORDER) : null;
+      return app.withTenant(principalOf(request).tenantId, async (trx) => {
+        const query = trx('manual_evidence')
+          .select(MANUAL_EVIDENCE_COLUMNS)
+          .select(trx.raw('created_at::text as cursor_created_at'));
+        if (control_id) query.where({ control_id });
+        if (framework_id) query.where({ framework_id });
+        const rows = (await applyPage(query, ORDER, after, limit)) as (ManualEvidenceRecord & {
+          cursor_created_at?: string;
+        })[];
+        const page = toPage(rows as unknown as Record<string, unknown>[], limit, 'manual', ORDER);
+        return {
+          items: page.items.map(({ cursor_created_at: _c, ...row }) => row),
+          next_cursor: page.next_cursor,
+        };
+      });
+    },
+  );
+};
+
+export default manualEvidenceRoutes;

@@ -1,0 +1,89 @@
+/** GET /api/scores/history?framework=soc2[@2017]: the tenant's score snapshots of one framework over scans. */
+import type { FastifyPluginAsync } from 'fastify';
+import { errorBodySchema } from '../../errors.ts';
+import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import { scoreHistory, type ScoreHistoryOptions } from '../../scoring/history.ts';
+
+const snapshotSchema = {
+  type: 'object',
+  required: [
+    'scan_id',
+    'finished_at',
+    'scored_at',
+    'framework_id',
+    'framework_version',
+    'title',
+    'score',
+    'passed',
+    'failed',
+    'not_applicable',
+    'needs_evidence',
+    'weighted',
+    'policy',
+    'policy_sha256',
+    'manual_evidence',
+  ],
+  properties: {
+    scan_id: { type: 'string' },
+    finished_at: { type: 'string', format: 'date-time' },
+    scored_at: { type: 'string', format: 'date-time' },
+    framework_id: { type: 'string' },
+    framework_version: { type: 'string' },
+    title: { type: 'string' },
+    score: { type: ['number', 'null'] },
+    passed: { type: 'integer' },
+    failed: { type: 'integer' },
+    not_applicable: { type: 'integer' },
+    needs_evidence: { type: 'integer' },
+    weighted: { type: 'boolean' },
+    // The framework's effective scoring policy when the snapshot was computed (null before policies existed).
+    policy: { type: ['object', 'null'], additionalProperties: true },
+    policy_sha256: { type: ['string', 'null'] },
+    manual_evidence: {
+      type: ['array', 'null'],
+      items: {
+        type: 'object',
+        properties: {
+          evidence_id: { type: 'string' },
+          control_id: { type: 'string' },
+          verdict: { type: 'string' },
+          collected_at: { type: 'string' },
+        },
+      },
+    },
+  },
+} as const;
+
+const historySchema = {
+  querystring: {
+    type: 'object',
+    required: ['framework'],
+    additionalProperties: false,
+    properties: {
+      ...pageQuerySchema(50, 500),
+      framework: { type: 'string', minLength: 1, maxLength: 200 },
+      version: { type: 'string', minLength: 1, maxLength: 100 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['items', 'next_cursor'],
+      properties: { items: { type: 'array', items: snapshotSchema }, next_cursor: nextCursorSchema },
+    },
+    400: errorBodySchema,
+    401: errorBodySchema,
+  },
+} as const;
+
+const historyRoutes: FastifyPluginAsync = async (app) => {
+  app.get<{ Querystring: ScoreHistoryOptions }>(
+    '/history',
+    { schema: historySchema, config: { permission: 'tenant:read' } },
+    async (request) =>
+      app.withTenant(principalOf(request).tenantId, (trx) => scoreHistory(trx, request.query)),
+  );
+};
+
+export default historyRoutes;

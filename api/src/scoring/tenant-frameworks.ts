@@ -1,0 +1,57 @@
+/**
+ * Framework catalogs a tenant uploaded (tenant_frameworks), merged into the shared catalogs for that tenant
+ * only: the newest revision of each framework version, and its mappings added to the UCF controls they name.
+ * The shared Frameworks object is cached and read-only, so the merge builds new arrays and objects.
+ */
+import type { Frameworks } from '../../../engine/frameworks.ts';
+import type { FrameworkCatalog, UcfMapping } from '../../../schemas/index.ts';
+import type { Trx } from '../plugins/app/tenancy.ts';
+
+/** One mapping of an uploaded catalog: a UCF control and how it relates to one of the catalog's requirements. */
+export type TenantMapping = UcfMapping & { control_id: string };
+
+export interface TenantFrameworkRow {
+  framework_id: string;
+  framework_version: string;
+  revision: number;
+  catalog: FrameworkCatalog;
+  mappings: TenantMapping[];
+}
+
+/** The newest revision of each framework version the tenant of `trx` uploaded. */
+export async function latestTenantFrameworks(trx: Trx): Promise<TenantFrameworkRow[]> {
+  return (await trx('tenant_frameworks')
+    .distinctOn('framework_id', 'framework_version')
+    .select('framework_id', 'framework_version', 'revision', 'catalog', 'mappings')
+    .orderBy([
+      { column: 'framework_id' },
+      { column: 'framework_version' },
+      { column: 'revision', order: 'desc' },
+    ])) as TenantFrameworkRow[];
+}
+
+/** `base` plus `uploaded` (their catalogs and mappings); an uploaded version replaces nothing shared. */
+export function mergeFrameworks(base: Frameworks, uploaded: readonly TenantFrameworkRow[]): Frameworks {
+  if (uploaded.length === 0) return base;
+  const extra = new Map<string, UcfMapping[]>();
+  for (const row of uploaded) {
+    for (const { control_id, ...mapping } of row.mappings) {
+      extra.set(control_id, [...(extra.get(control_id) ?? []), mapping]);
+    }
+  }
+  const frameworks = [...base.frameworks, ...uploaded.map((r) => r.catalog)].sort((a, b) =>
+    a.id === b.id ? (a.version < b.version ? -1 : 1) : a.id < b.id ? -1 : 1,
+  );
+  return {
+    ...base,
+    frameworks,
+    controls: base.controls.map((c) =>
+      extra.has(c.id) ? { ...c, mappings: [...c.mappings, ...extra.get(c.id)!] } : c,
+    ),
+  };
+}
+
+/** The frameworks the tenant of `trx` is scored against: the shared ones and its own uploads. */
+export async function tenantFrameworks(trx: Trx, base: Frameworks): Promise<Frameworks> {
+  return mergeFrameworks(base, await latestTenantFrameworks(trx));
+}

@@ -1,0 +1,57 @@
+/**
+ * The demo scoring policy on the real demo AWS sandbox (every service, real SDK over HTTP, the committed rule
+ * bundle): under the default all-pass roll-up every framework scores 0%, which is why the demo seeds a
+ * policy; under the demo policy the frameworks show a spread of partial scores.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluateControls } from '../../../engine/map.ts';
+import { loadFrameworks, loadPolicyEngine, scoreFrameworks } from '../../../engine/index.ts';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+} from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { AWS_SERVICES, scanIntegration, type ScannableIntegration } from '../../../scanners/index.ts';
+import type { Finding, ScoringPolicy } from '../../../schemas/index.ts';
+import { startDemoSandboxes, type DemoSandboxes } from './demo-sandboxes.ts';
+import { DEMO_SCORING_POLICY } from './demo-scoring.ts';
+
+describe('demo scoring policy', () => {
+  let sandboxes: DemoSandboxes;
+  let findings: Finding[];
+
+  beforeAll(async () => {
+    sandboxes = await startDemoSandboxes();
+    const outcome = await scanIntegration({
+      provider: 'aws',
+      config: {
+        accountId: DEMO_AWS_ACCOUNT_ID,
+        region: 'us-east-1',
+        endpoint: sandboxes.urls.aws,
+        services: [...AWS_SERVICES],
+      },
+      credentials: { ...DEMO_AWS_CREDENTIALS },
+    } as unknown as ScannableIntegration);
+    const engine = await loadPolicyEngine();
+    findings = await engine.evaluate(outcome.resources, { scanTime: new Date() });
+  }, 120_000);
+  afterAll(async () => {
+    await sandboxes?.close();
+  });
+
+  const scores = async (policy: ScoringPolicy) => {
+    const frameworks = await loadFrameworks();
+    const controls = evaluateControls(
+      findings,
+      frameworks,
+      policy.controls ? { rollup: policy.controls } : {},
+    );
+    return scoreFrameworks(controls, frameworks, { policy }).map((s) => s.score);
+  };
+
+  it('turns an all-zero demo into a spread of partial scores', async () => {
+    expect(new Set(await scores({}))).toEqual(new Set([0]));
+    const demo = await scores(DEMO_SCORING_POLICY);
+    expect(demo.every((s) => s !== null && s > 0 && s < 1)).toBe(true);
+    expect(new Set(demo.map((s) => Math.round(s! * 100))).size).toBeGreaterThanOrEqual(4);
+  });
+});
