@@ -4,7 +4,13 @@
  * measured in the same run: the same scan with the limiter out of the way (the fixture servers' own
  * speed). The ratio shows what politeness costs; calls per resource shows how chatty each scanner is.
  *
- * Usage: node bench/scanners/run.ts [--providers aws,github,okta,azure] [--baseline-only]
+ * The AWS Config rows scan with Config recording: `aws-config` the demo account, `aws-org-direct` and
+ * `aws-org-config` a sandbox organization grown to thousands of resources, read through the direct APIs
+ * and through one aggregator. A second table splits the AWS calls: the five types Config can stand in
+ * for against everything else (S3, IAM, EC2 settings, GuardDuty), which is always read directly.
+ *
+ * Usage: node bench/scanners/run.ts [--providers aws,aws-config,aws-org-direct,aws-org-config,github,okta,azure]
+ *        [--baseline-only]
  */
 import { scanAwsAccount } from '../../scanners/aws/account.ts';
 import { scanAzure } from '../../scanners/azure/azure.ts';
@@ -17,8 +23,17 @@ import {
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
+  demoAwsAccount,
   startAwsFixtureServer,
+  withConfigRecording,
+  type AwsFixtureAccount,
+  type AwsRecordedRequest,
 } from '../../scanners/aws/fixtures/aws-fixture-server.ts';
+import {
+  DEMO_ORG_MEMBER_ROLE,
+  demoAwsOrganization,
+} from '../../scanners/aws/fixtures/aws-fixture-organization.ts';
+import { scanAwsOrganization } from '../../scanners/aws/organization.ts';
 import {
   DEMO_GITHUB_ORGS,
   DEMO_GITHUB_TOKEN,
@@ -33,10 +48,67 @@ interface Provider {
   name: string;
   /** The limiter's product default (calls/s), as each scanner sets it. */
   defaultRate: number;
+  /** Too many calls to wait for at the default rate: baseline only. */
+  baselineOnly?: boolean;
   run(callsPerSecond: number): Promise<ScanOutcome>;
 }
 
 const UNLIMITED = 1_000_000;
+
+/** Requests the AWS fixture answered during the last run of each AWS provider, for the split below. */
+const awsRequests = new Map<string, AwsRecordedRequest[]>();
+/** Members cloned from the demo account, and how many times their security groups and volumes are copied. */
+const ORG_MEMBERS = 3;
+const ORG_SCALE = 6;
+
+/** The sandbox organization with Config recording in every account and region, and an aggregator. */
+function recordingOrganization() {
+  const org = demoAwsOrganization({ members: ORG_MEMBERS, scale: ORG_SCALE });
+  const all: AwsFixtureAccount[] = [org.management, ...org.members.map((m) => m.account)];
+  for (const account of all) withConfigRecording(account);
+  org.management.configAggregators = [
+    { name: 'org-inventory', accountIds: all.map((a) => a.accountId), regions: 'all' },
+  ];
+  return org;
+}
+
+function awsOrganization(name: string, viaConfig: boolean): Provider {
+  return {
+    name,
+    defaultRate: 20,
+    baselineOnly: true,
+    async run(callsPerSecond) {
+      const org = recordingOrganization();
+      const server = await startAwsFixtureServer({ account: org.management, members: org.members });
+      try {
+        return await scanAwsOrganization(
+          {
+            accountId: DEMO_AWS_ACCOUNT_ID,
+            region: 'us-east-1',
+            endpoint: server.url,
+            credentials: { ...DEMO_AWS_CREDENTIALS },
+            ...(viaConfig ? { configAggregator: 'org-inventory' } : { useConfig: false }),
+          },
+          { memberRoleName: DEMO_ORG_MEMBER_ROLE.name, externalId: DEMO_ORG_MEMBER_ROLE.externalId },
+          { callsPerSecond },
+        );
+      } finally {
+        awsRequests.set(name, [...server.requests, ...server.s3.requests.map(() => s3Request)]);
+        await server.close();
+      }
+    },
+  };
+}
+
+/** S3 requests only count toward "everything else"; their details do not matter here. */
+const s3Request: AwsRecordedRequest = {
+  service: 's3',
+  operation: 'S3',
+  region: null,
+  accessKeyId: null,
+  status: 200,
+  errorCode: null,
+};
 
 const providers: Provider[] = [
   {
@@ -55,10 +127,34 @@ const providers: Provider[] = [
           { callsPerSecond },
         );
       } finally {
+        awsRequests.set('aws', [...server.requests, ...server.s3.requests.map(() => s3Request)]);
         await server.close();
       }
     },
   },
+  {
+    name: 'aws-config',
+    defaultRate: 20,
+    async run(callsPerSecond) {
+      const server = await startAwsFixtureServer({ account: withConfigRecording(demoAwsAccount()) });
+      try {
+        return await scanAwsAccount(
+          {
+            accountId: DEMO_AWS_ACCOUNT_ID,
+            region: 'us-east-1',
+            endpoint: server.url,
+            credentials: { ...DEMO_AWS_CREDENTIALS },
+          },
+          { callsPerSecond },
+        );
+      } finally {
+        awsRequests.set('aws-config', [...server.requests, ...server.s3.requests.map(() => s3Request)]);
+        await server.close();
+      }
+    },
+  },
+  awsOrganization('aws-org-direct', false),
+  awsOrganization('aws-org-config', true),
   {
     name: 'github',
     defaultRate: 10,
@@ -114,6 +210,51 @@ async function timed(provider: Provider, rate: number): Promise<{ outcome: ScanO
   return { outcome, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
+interface Split {
+  name: string;
+  covered: number;
+  coveredCalls: number;
+  other: number;
+  otherCalls: number;
+}
+const splits: Split[] = [];
+
+/** Operations that read the five Config types on either path (listings, per-item reads, Config itself). */
+const COVERED_TYPES = new Set([
+  'aws.ec2.security_group',
+  'aws.ec2.volume',
+  'aws.rds.db_instance',
+  'aws.kms.key',
+  'aws.cloudtrail.trail',
+]);
+const COVERED_CALLS = new Set([
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeVolumes',
+  'rds:DescribeDBInstances',
+  'kms:ListKeys',
+  'kms:DescribeKey',
+  'kms:GetKeyRotationStatus',
+  'cloudtrail:DescribeTrails',
+  'cloudtrail:GetTrailStatus',
+  'cloudtrail:GetEventSelectors',
+]);
+
+function split(name: string, outcome: ScanOutcome): Split {
+  const requests = awsRequests.get(name) ?? [];
+  // One logical call per request the fixture saw, less the throttled/failed retries (none in these runs).
+  const coveredCalls = requests.filter(
+    (r) => r.service === 'config' || COVERED_CALLS.has(`${r.service}:${r.operation}`),
+  ).length;
+  const covered = outcome.resources.filter((r) => COVERED_TYPES.has(r.type)).length;
+  return {
+    name,
+    covered,
+    coveredCalls,
+    other: outcome.resources.length - covered,
+    otherCalls: requests.length - coveredCalls,
+  };
+}
+
 const args = process.argv.slice(2);
 const only = args.includes('--providers') ? (args[args.indexOf('--providers') + 1] ?? '').split(',') : null;
 const baselineOnly = args.includes('--baseline-only');
@@ -128,7 +269,7 @@ for (const provider of providers) {
   if (only && !only.includes(provider.name)) continue;
   await timed(provider, UNLIMITED); // warm-up: module loading and first connections
   const baseline = await timed(provider, UNLIMITED);
-  const limited = baselineOnly ? null : await timed(provider, provider.defaultRate);
+  const limited = baselineOnly || provider.baselineOnly ? null : await timed(provider, provider.defaultRate);
   const resources = baseline.outcome.resources.length;
   const calls = baseline.outcome.progress.calls_made;
   const baseRate = resources / baseline.seconds;
@@ -138,4 +279,20 @@ for (const provider of providers) {
       limited ? `${limitedRate.toFixed(1)} (${provider.defaultRate} calls/s)` : '-'
     } | ${limited ? (limitedRate / baseRate).toFixed(3) : '-'} |`,
   );
+  if (provider.name.startsWith('aws')) splits.push(split(provider.name, baseline.outcome));
+}
+
+if (splits.length > 0) {
+  console.log('');
+  console.log(
+    '| AWS run | Config-type resources | their calls | calls/resource | other resources | their calls | calls/resource |',
+  );
+  console.log(
+    '| ------- | --------------------- | ----------- | -------------- | --------------- | ----------- | -------------- |',
+  );
+  for (const s of splits) {
+    console.log(
+      `| ${s.name} | ${s.covered} | ${s.coveredCalls} | ${(s.coveredCalls / s.covered).toFixed(3)} | ${s.other} | ${s.otherCalls} | ${(s.otherCalls / s.other).toFixed(3)} |`,
+    );
+  }
 }
