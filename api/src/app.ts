@@ -37,6 +37,7 @@ import ruleRoutes from './routes/rules/index.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
+import oscalRoutes from './routes/scans/oscal.ts';
 import scoringSettingsRoutes from './routes/settings/scoring.ts';
 import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
@@ -156,6 +157,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(integrationRoutes, { prefix: '/integrations' });
           await api.register(scanRoutes, { prefix: '/scans' });
           await api.register(scoreRoutes, { prefix: '/scores' });
+          await api.register(oscalRoutes, { prefix: '/scans' });
           await api.register(scoringSettingsRoutes, { prefix: '/settings' });
           await api.register(evidenceRoutes, { prefix: '/evidence' });
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
