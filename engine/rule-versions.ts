@@ -3,14 +3,18 @@
  * carries `sources.json`, the exact sources of every rule (rule.yaml, and policy.rego for a Rego rule) next to
  * its version and content hash, so the registry never depends on a checkout of rules/.
  */
+import { execFile } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import type { Catalog } from './catalog.ts';
 import { ruleHash } from './compile/rule-sources.ts';
 import { EngineError, ERROR_CODES } from './errors.ts';
 import { DEFAULT_BUNDLE_DIR } from './paths.ts';
 
 export const RULE_SOURCES_FORMAT = 1;
+
+const execFileAsync = promisify(execFile);
 
 /** rules/dist/sources.json. */
 export interface RuleSourcesFile {
@@ -83,4 +87,30 @@ export async function deployedRuleVersions(
       git_commit: gitCommit,
     };
   });
+}
+
+const BUNDLE_FILES = ['.manifest', 'catalog.json', 'policy.wasm', 'sources.json'];
+
+async function gitIn(cwd: string, args: string[]): Promise<string | null> {
+  try {
+    return (await execFileAsync('git', args, { cwd, encoding: 'utf8' })).stdout.trim();
+  } catch {
+    return null; // not a checkout, no git, or the file is not tracked: no commit to claim
+  }
+}
+
+/**
+ * The commit the bundle in `bundleDir` was built from, when that can be known without being told: the folder
+ * is inside a git checkout and its bundle files are committed at HEAD exactly as they are on disk (tracked, no
+ * change staged or not). Otherwise null: a bundle edited or rebuilt since the commit is not that commit's.
+ */
+export async function bundleGitCommit(bundleDir: string = DEFAULT_BUNDLE_DIR): Promise<string | null> {
+  const dir = resolve(bundleDir);
+  if ((await gitIn(dir, ['rev-parse', '--is-inside-work-tree'])) !== 'true') return null;
+  const tracked = await gitIn(dir, ['ls-files', '--', ...BUNDLE_FILES]);
+  if (tracked === null || tracked.split('\n').filter(Boolean).length !== BUNDLE_FILES.length) return null;
+  const changed = await gitIn(dir, ['status', '--porcelain', '--untracked-files=no', '--', ...BUNDLE_FILES]);
+  if (changed === null || changed !== '') return null;
+  const head = await gitIn(dir, ['rev-parse', 'HEAD']);
+  return head && /^[0-9a-f]{40,64}$/.test(head) ? head : null;
 }

@@ -8,6 +8,7 @@
  *   rules inspect <id> [--format text|json]                 metadata, hash, parameters and fixtures of a rule
  *   rules history <id> [--format text|json]                 every committed version of a rule (from git)
  *   rules diff <id> <from> [<to>]                           source diff between two versions or revisions
+ *   rules history|diff … --api <url> --token <token>         the same from a deployment's rule-version registry
  * Exit codes: 0 ok, 1 invalid sources or failed tests, 2 stale bundle, 3 environment (OPA, git), 64 usage.
  */
 import { existsSync } from 'node:fs';
@@ -26,6 +27,7 @@ import {
 import { loadRuleSources, type RuleSource } from '../../engine/compile/rule-sources.ts';
 import { displayPath, EngineError, ERROR_CODES, formatProblem, SourceError } from '../../engine/errors.ts';
 import { DEFAULT_BUNDLE_DIR, DEFAULT_RULES_DIR } from '../../engine/paths.ts';
+import { historyText, registryClient, RegistryApiError, type RegistryClient } from './rules-api.ts';
 import { ruleDiff, ruleHistory } from './rules-git.ts';
 import { lintSarif, testSarif } from './rules-sarif.ts';
 
@@ -66,6 +68,32 @@ function report(e: unknown, io: RulesIo): number {
   }
   io.stderr(`error: ${(e as Error).stack ?? String(e)}\n`);
   return EXIT.ENVIRONMENT;
+}
+
+interface ApiOptions {
+  api?: string;
+  token?: string;
+}
+
+/** Runs `work` against the registry at --api; its failures are reported here (they are not engine errors). */
+async function fromRegistry(
+  io: RulesIo,
+  o: ApiOptions,
+  work: (client: RegistryClient) => Promise<void>,
+): Promise<number> {
+  const token = o.token ?? process.env.COMPLYWISE_API_TOKEN;
+  if (!token) {
+    io.stderr('error: --api needs --token <api token> (or COMPLYWISE_API_TOKEN)\n');
+    return EXIT.USAGE;
+  }
+  try {
+    await work(registryClient(o.api!, token));
+    return EXIT.OK;
+  } catch (e) {
+    if (!(e instanceof RegistryApiError)) throw e;
+    io.stderr(`error: ${e.message}\n`);
+    return e.usage ? EXIT.USAGE : EXIT.ENVIRONMENT;
+  }
 }
 
 function json(value: unknown): string {
@@ -286,12 +314,22 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
     );
 
   dirs(rules.command('history'))
-    .description('every committed version of a rule: commit, date, version and content hash (from git)')
+    .description(
+      'every committed version of a rule: commit, date, version and content hash (from git, or with --api from the deployed registry)',
+    )
     .argument('<id>', 'rule id')
     .option('--format <format>', 'text or json', 'text')
-    .action((id: string, o: DirOptions & { format: string }) =>
+    .option('--api <url>', 'read the rule-version registry of this deployment instead of git')
+    .option('--token <token>', 'API token for --api (or COMPLYWISE_API_TOKEN)')
+    .action((id: string, o: DirOptions & ApiOptions & { format: string }) =>
       run(async () => {
         const format = parseFormat(o.format, ['text', 'json']);
+        if (o.api) {
+          return fromRegistry(io, o, async (client) => {
+            const versions = await client.history(id);
+            io.stdout(format === 'json' ? json(versions) : historyText(id, versions));
+          });
+        }
         const history = await ruleHistory((await findRule(id, o)).dir);
         if (format === 'json') io.stdout(json(history));
         else {
@@ -310,9 +348,15 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
     )
     .argument('<id>', 'rule id')
     .argument('<from>', 'rule version or git revision')
-    .argument('[to]', 'rule version or git revision')
-    .action((id: string, from: string, to: string | undefined, o: DirOptions) =>
+    .argument(
+      '[to]',
+      'rule version or git revision (with --api: a version or hash; default the one in force)',
+    )
+    .option('--api <url>', 'diff registered versions of this deployment instead of git revisions')
+    .option('--token <token>', 'API token for --api (or COMPLYWISE_API_TOKEN)')
+    .action((id: string, from: string, to: string | undefined, o: DirOptions & ApiOptions) =>
       run(async () => {
+        if (o.api) return fromRegistry(io, o, async (client) => io.stdout(await client.diff(id, from, to)));
         io.stdout(await ruleDiff((await findRule(id, o)).dir, from, to));
       }),
     );

@@ -3,20 +3,22 @@
  * is logged and skipped rather than stopping the API: scans report the bundle problem on their own.
  */
 import fp from 'fastify-plugin';
-import { deployedRuleVersions } from '../../../engine/rule-versions.ts';
+import { bundleGitCommit, deployedRuleVersions } from '../../../engine/rule-versions.ts';
 import { registerRuleVersions } from './registry.ts';
 
 export interface RuleVersionsPluginOptions {
   /** Default: rules/dist. */
   rulesBundleDir?: string;
-  /** The commit the bundle was built from, when the deployer knows it. */
+  /** The commit the bundle was built from, when the deployer knows it (default: bundleGitCommit). */
   gitCommit?: string;
 }
 
 export const ruleVersionsPlugin = fp<RuleVersionsPluginOptions>(
   async (app, options) => {
     try {
-      const deployed = await deployedRuleVersions(options.rulesBundleDir, options.gitCommit ?? null);
+      // COMPLYWISE_GIT_COMMIT wins; else the checkout's HEAD when the bundle is committed there unchanged.
+      const gitCommit = options.gitCommit ?? (await bundleGitCommit(options.rulesBundleDir));
+      const deployed = await deployedRuleVersions(options.rulesBundleDir, gitCommit);
       const changes = await registerRuleVersions(app.db.knex, deployed);
       app.log.info({ ...changes, rules: deployed.length }, 'rule versions registered');
     } catch (error) {

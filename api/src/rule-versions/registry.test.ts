@@ -6,7 +6,11 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ruleHash } from '../../../engine/compile/rule-sources.ts';
-import { deployedRuleVersions, type RuleVersionRecord } from '../../../engine/rule-versions.ts';
+import {
+  bundleGitCommit,
+  deployedRuleVersions,
+  type RuleVersionRecord,
+} from '../../../engine/rule-versions.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
@@ -132,7 +136,13 @@ describe.each(databaseBackends())('rule-version registry on $name', (backend) =>
     const history = (await get(`/api/rules/${RULE}/versions`)).body.items as Json[];
     expect(history.map((v) => [v.hash, v.last_in_force_at, v.git_commit])).toEqual([
       [changed.hash, null, 'abc1234'],
-      [old.hash, redeploy.toISOString(), null],
+      // Registered at start without COMPLYWISE_GIT_COMMIT: the checkout's HEAD then, as rules/dist is committed
+      // as is (HEAD may have moved on since, in a shared checkout).
+      [
+        old.hash,
+        redeploy.toISOString(),
+        (await bundleGitCommit()) ? expect.stringMatching(/^[0-9a-f]{40}$/) : null,
+      ],
     ]);
     const inForce = async (from: Date, to: Date) =>
       (
