@@ -43,6 +43,8 @@ import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
 import { ledgerPlugin, loadLedgerSigner } from './ledger/ledger.ts';
 import { scanWorkerPlugin } from './worker/plugin.ts';
+import { retentionPlugin } from './retention/plugin.ts';
+import retentionSettingsRoutes from './routes/settings/retention.ts';
 
 export interface AppOptions {
   config: Config;
@@ -133,6 +135,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(membersPlugin);
     await app.register(scansPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
+    if (runWorker) await app.register(retentionPlugin);
 
     if (serveApi) {
       await app.register(fastifyCookie);
@@ -166,6 +169,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(ledgerRoutes, { prefix: '/ledger' });
           await api.register(overrideRoutes, { prefix: '/overrides' });
           await api.register(ruleRoutes, { prefix: '/rules' });
+          await api.register(retentionSettingsRoutes, { prefix: '/settings' });
         },
         { prefix: '/api' },
       );

@@ -87,6 +87,8 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
 const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
+  'PUT /api/settings/retention': () => ({ evidence_days: 3650, audit_log_days: 3650 }),
+  'PUT /api/settings/legal-hold': () => ({ reason: 'matrix: litigation hold' }),
   'PUT /api/settings/scoring': () => ({ default: { evidence_freshness_days: 90 } }),
   // UCF-GOV-01 is a control people assess (no rules test it).
   'POST /api/evidence/manual': () => ({ control_id: 'UCF-GOV-01', note: { reviewed: true } }),

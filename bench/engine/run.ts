@@ -2,13 +2,15 @@
  * Engine benchmark (not a test): synthetic inventories over every rule type, evaluated in one run by
  *   - our engine (committed rules/dist/policy.wasm through @open-policy-agent/opa-wasm, in its own process),
  *   - `opa eval` (the Go evaluator) on the Rego sources that bundle was compiled from, same data,
+ *   - `opa exec` (the Go evaluator as a one-shot service) on a bundle of those sources whose data.json holds
+ *     the inventory, with an empty input document,
  *   - the floor: JSON.parse + JSON.stringify of the inventory once.
  * Prints resources/s, peak memory (max RSS) and the ratios; results go in bench/README.md.
  *
  *   node bench/engine/run.ts [--sizes 10000,100000]
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -50,10 +52,47 @@ async function opaEval(opa: string, src: string, dataFile: string): Promise<Meas
       result: { expressions: { value: Record<string, { results: Record<string, object> }> }[] }[];
     }
   ).result[0]!.expressions[0]!.value;
+  return {
+    seconds: Number(seconds),
+    max_rss_mib: Math.round(Number(kib) / 1024),
+    findings: decisions(types),
+  };
+}
+
+/** The number of (rule, resource) decisions in a `data.complywise.types` value. */
+function decisions(types: Record<string, { results: Record<string, object> }>): number {
   let findings = 0;
   for (const t of Object.values(types))
     for (const byResource of Object.values(t.results)) findings += Object.keys(byResource).length;
-  return { seconds: Number(seconds), max_rss_mib: Math.round(Number(kib) / 1024), findings };
+  return findings;
+}
+
+/**
+ * opa exec of the decision every type entrypoint hangs under (complywise/types), against a bundle folder
+ * holding the compiled Rego sources and, as its data.json, the inventory with parameters and scan time; the
+ * input is an empty document, as our rules read data, not input. Wall time and max RSS of the process.
+ */
+async function opaExec(opa: string, src: string, dataFile: string, dir: string): Promise<Measurement> {
+  await rm(dir, { recursive: true, force: true });
+  await cp(src, dir, { recursive: true });
+  await cp(dataFile, join(dir, 'data.json'));
+  const input = join(dir, '..', 'exec-input.json');
+  await writeFile(input, '{}');
+  const { stdout, stderr } = await execFileAsync(
+    '/usr/bin/time',
+    ['-f', 'TIME %e %M', opa, 'exec', '--decision', 'complywise/types', '--bundle', dir, input],
+    { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 },
+  );
+  await rm(dir, { recursive: true, force: true });
+  const [, seconds, kib] = /TIME (\S+) (\d+)/.exec(stderr) ?? [];
+  const types = (
+    JSON.parse(stdout) as { result: { result: Record<string, { results: Record<string, object> }> }[] }
+  ).result[0]!.result;
+  return {
+    seconds: Number(seconds),
+    max_rss_mib: Math.round(Number(kib) / 1024),
+    findings: decisions(types),
+  };
 }
 
 function byType(resources: readonly Resource[]): Record<string, Resource[]> {
@@ -92,20 +131,27 @@ try {
     const ours = await measure('engine', inventoryFile);
     const twoThreads = await measure('parallel', inventoryFile);
     const go = await opaEval(opa, join(work, 'build', 'src'), dataFile);
-    if (ours.findings !== go.findings || twoThreads.findings !== go.findings) {
-      throw new Error(`engine gave ${ours.findings} findings, opa eval ${go.findings}`);
+    const exec = await opaExec(opa, join(work, 'build', 'src'), dataFile, join(work, 'exec-bundle'));
+    if (
+      ours.findings !== go.findings ||
+      twoThreads.findings !== go.findings ||
+      exec.findings !== go.findings
+    ) {
+      throw new Error(
+        `engine gave ${ours.findings} findings (2 threads ${twoThreads.findings}), opa eval ${go.findings}, opa exec ${exec.findings}`,
+      );
     }
     const rate = (m: Measurement) => Math.round(size / m.seconds).toLocaleString('en-US');
     rows.push(
-      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${rate(ours)} (${ours.max_rss_mib} MiB) | ${rate(twoThreads)} (${twoThreads.max_rss_mib} MiB) | ${(go.seconds / twoThreads.seconds).toFixed(1)}x | ${rate(go)} (${go.max_rss_mib} MiB) | ${rate(floor)} (${floor.max_rss_mib} MiB) | ${(go.seconds / ours.seconds).toFixed(1)}x | ${(ours.seconds / floor.seconds).toFixed(1)}x |`,
+      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${rate(ours)} (${ours.max_rss_mib} MiB) | ${rate(twoThreads)} (${twoThreads.max_rss_mib} MiB) | ${(go.seconds / twoThreads.seconds).toFixed(1)}x | ${rate(go)} (${go.max_rss_mib} MiB) | ${rate(exec)} (${exec.max_rss_mib} MiB) | ${rate(floor)} (${floor.max_rss_mib} MiB) | ${(go.seconds / ours.seconds).toFixed(1)}x | ${(exec.seconds / ours.seconds).toFixed(1)}x | ${(ours.seconds / floor.seconds).toFixed(1)}x |`,
     );
     console.log(rows.at(-1));
   }
   console.log(
     [
       '',
-      '| resources | findings | engine: resources/s (peak RSS) | engine, 2 worker threads | 2 threads vs opa eval | opa eval | JSON floor | engine vs opa eval | engine / floor (time) |',
-      '| --------- | -------- | ------------------------------ | ------------------------ | --------------------- | -------- | ---------- | ------------------ | --------------------- |',
+      '| resources | findings | engine: resources/s (peak RSS) | engine, 2 worker threads | 2 threads vs opa eval | opa eval | opa exec | JSON floor | engine vs opa eval | engine vs opa exec | engine / floor (time) |',
+      '| --------- | -------- | ------------------------------ | ------------------------ | --------------------- | -------- | -------- | ---------- | ------------------ | ------------------ | --------------------- |',
       ...rows,
     ].join('\n'),
   );

@@ -30,6 +30,7 @@ import type { EngineRuntime } from '../plugins/app/engine.ts';
 import {
   EVIDENCE_CONTENT_TYPE,
   canonicalJson,
+  lockEvidence,
   sha256Hex,
   type EvidenceStore,
 } from '../plugins/app/evidence.ts';
@@ -119,9 +120,11 @@ async function storeEvidence(
 ): Promise<Map<string, string>> {
   const byResource = new Map<string, string>();
   const rows = new Map<string, { tenant_id: string; sha256: string; size: number; content_type: string }>();
+  const blobs = new Map<string, Buffer>();
   for (const resource of resources) {
     const bytes = Buffer.from(canonicalJson(resource), 'utf8');
-    const sha256 = await deps.evidenceStore.put(bytes);
+    const sha256 = sha256Hex(bytes);
+    blobs.set(sha256, bytes);
     byResource.set(resource.id, sha256);
     rows.set(sha256, {
       tenant_id: tenantId,
@@ -131,6 +134,10 @@ async function storeEvidence(
     });
   }
   await deps.withTenant(tenantId, async (trx) => {
+    // Bytes are written under shared evidence locks held until the rows commit, so the retention job (which
+    // deletes bytes no tenant records under the exclusive lock) cannot remove them in between.
+    await lockEvidence(trx, [...blobs.keys()], 'shared');
+    for (const bytes of blobs.values()) await deps.evidenceStore.put(bytes);
     const added: string[] = [];
     for (const batch of chunks([...rows.values()])) {
       const inserted = (await trx('evidence')

@@ -40,6 +40,10 @@ export const PERMISSIONS = {
   'evidence:attach': ['admin', 'user'],
   /** Read the audit log (ledger) and export evidence bundles. */
   'audit:read': ['admin', 'auditor'],
+  /** Read the tenant's retention windows and legal hold. */
+  'retention:read': ['admin', 'auditor'],
+  /** Change the retention windows, set and lift the legal hold. */
+  'retention:manage': ['admin'],
 } as const satisfies Record<string, readonly Role[] | null>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -8,6 +8,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, chmod, link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
+  DeleteObjectCommand,
   GetObjectCommand,
   HeadObjectCommand,
   NoSuchKey,
@@ -28,6 +29,11 @@ export interface EvidenceStore {
   put(bytes: Uint8Array): Promise<string>;
   /** The bytes named `sha256`, or null when the store does not have them. */
   get(sha256: string): Promise<Buffer | null>;
+  /**
+   * Removes the bytes named `sha256` (no-op when absent). Only the retention job calls it, under the
+   * exclusive evidence lock and after checking that no tenant records the hash any more.
+   */
+  delete(sha256: string): Promise<void>;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -97,6 +103,15 @@ export class FilesystemEvidenceStore implements EvidenceStore {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
+    }
+  }
+
+  async delete(sha256: string): Promise<void> {
+    assertSha256(sha256);
+    try {
+      await unlink(this.#path(sha256));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
     }
   }
 }
@@ -177,6 +192,29 @@ export class S3EvidenceStore implements EvidenceStore {
       throw error;
     }
   }
+
+  async delete(sha256: string): Promise<void> {
+    assertSha256(sha256);
+    // S3 answers 204 whether or not the key existed.
+    await this.#client.send(new DeleteObjectCommand({ Bucket: this.#bucket, Key: this.#key(sha256) }));
+  }
+}
+
+/**
+ * Transaction-scoped advisory locks on evidence hashes (sorted, so two lockers never deadlock). A writer that
+ * records bytes takes them shared until its evidence rows commit; the retention job takes one exclusive
+ * before it deletes bytes no tenant records, so it never removes bytes a row is about to name.
+ */
+export async function lockEvidence(
+  trx: Knex.Transaction,
+  sha256s: string[],
+  mode: 'shared' | 'exclusive',
+): Promise<void> {
+  if (sha256s.length === 0) return;
+  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
+  await trx.raw(`select ${fn}(hashtextextended('evidence:' || sha, 0)) from unnest(?::text[]) as sha`, [
+    [...new Set(sha256s)].sort(),
+  ]);
 }
 
 /** The store the configuration names. */
@@ -197,6 +235,7 @@ export async function recordEvidence(
   value: unknown,
 ): Promise<string> {
   const bytes = Buffer.from(canonicalJson(value), 'utf8');
+  await lockEvidence(trx, [sha256Hex(bytes)], 'shared');
   const sha256 = await store.put(bytes);
   await trx('evidence')
     .insert({ tenant_id: tenantId, sha256, size: bytes.length, content_type: EVIDENCE_CONTENT_TYPE })

@@ -1,0 +1,345 @@
+/**
+ * Retention on both backends, over tenants that each ran a real scan: the settings routes (who may read and
+ * change them, validation, ledger entries), then one retention run "400 days later" (the run takes its
+ * clock as an argument). A held tenant loses nothing; evidence inside its window stays; data a ledger entry
+ * inside the audit window names stays; expired unreferenced data goes (rows, and bytes no tenant records);
+ * a tenant without settings is untouched; `complywise evidence verify` passes on an export after pruning.
+ */
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3FixtureServer } from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { main as cli } from '../../../bin/complywise.ts';
+import { repositoryRoot } from '../config.ts';
+import { databaseBackends } from '../../../test/db.ts';
+import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { scannedTenant, startMarkedSandbox, type ScannedTenant } from '../../test/scanned-tenant.ts';
+import { runAsOwner } from '../plugins/app/tenancy.ts';
+import { runRetention, type RetentionReport } from './run.ts';
+
+const DAY = 24 * 60 * 60 * 1000;
+
+interface Snapshot {
+  findings: number;
+  scores: number;
+  evidence: string[];
+  progress: unknown;
+  ledger: { kind: string; payload: Record<string, unknown> }[];
+}
+
+describe.each(databaseBackends())('retention on $name', (backend) => {
+  let t: TestApp;
+  const sandboxes: S3FixtureServer[] = [];
+  const tenants = {} as Record<'held' | 'inWindow' | 'ledgerKept' | 'pruned' | 'other', ScannedTenant>;
+  const before = {} as Record<keyof typeof tenants, Snapshot>;
+  let auditorToken: string;
+  let report: RetentionReport;
+  /** The pruned tenant's artifacts no other tenant records (their bytes go with the rows). */
+  let own: string[] = [];
+
+  async function snapshot(tenantId: string): Promise<Snapshot> {
+    return runAsOwner(t.database.knex, { tenantId }, async (trx) => {
+      const count = async (table: string) =>
+        Number(
+          ((await trx(table).where({ tenant_id: tenantId }).count({ n: '*' })) as { n: string }[])[0]!.n,
+        );
+      const evidence = (await trx('evidence').where({ tenant_id: tenantId }).orderBy('sha256')).map(
+        (r: { sha256: string }) => r.sha256,
+      );
+      const scan = await trx('scans').where({ tenant_id: tenantId }).first();
+      const ledger = await trx('ledger_entries').where({ tenant_id: tenantId }).orderBy('seq');
+      return {
+        findings: await count('findings'),
+        scores: await count('framework_scores'),
+        evidence,
+        progress: scan.progress,
+        ledger: ledger.map((e: { kind: string; payload: Record<string, unknown> }) => ({
+          kind: e.kind,
+          payload: e.payload,
+        })),
+      };
+    });
+  }
+  const present = async (shas: string[]) =>
+    (await Promise.all(shas.map((sha) => t.app.evidenceStore.get(sha)))).map((b) => b !== null);
+  const api = (method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, payload?: object) =>
+    t.app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) });
+  const put = async (token: string, url: string, payload: object) => {
+    const response = await api('PUT', url, token, payload);
+    expect(response.statusCode, response.body).toBe(200);
+    return response.json();
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+    for (const name of ['held', 'inWindow', 'ledgerKept', 'pruned', 'other'] as const) {
+      const sandbox = await startMarkedSandbox(`${name.toLowerCase()}co`);
+      sandboxes.push(sandbox);
+      tenants[name] = await scannedTenant(t, `ret-${name.toLowerCase()}`, sandbox.url);
+    }
+    const auditor = await seedTenant(t.database.knex, { slug: 'ret-auditor', role: 'auditor' });
+    auditorToken = (await login(t.app, auditor.email, auditor.password)).access_token;
+  }, 240_000);
+  afterAll(async () => {
+    await t?.close();
+    for (const sandbox of sandboxes) await sandbox.close();
+  });
+
+  it('reads defaults (keep everything, no hold) and refuses bad windows with 400 naming the field', async () => {
+    const { token } = tenants.held;
+    const defaults = await api('GET', '/api/settings/retention', token);
+    expect(defaults.statusCode).toBe(200);
+    expect(defaults.json()).toMatchObject({
+      raw_scan_data_days: null,
+      findings_days: null,
+      evidence_days: null,
+      audit_log_days: null,
+      legal_hold: { active: false, reason: null, set_by: null, set_at: null },
+    });
+    for (const body of [
+      {},
+      { evidence_days: 0 },
+      { evidence_days: 36501 },
+      { evidence_days: 1.5 },
+      { evidence_days: [30] },
+      { retention_days: 30 },
+    ]) {
+      const response = await api('PUT', '/api/settings/retention', token, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+      expect(response.json().error.code).toBe('VALIDATION_ERROR');
+    }
+    for (const body of [{}, { reason: '' }, { reason: '   ' }, { reason: 'x'.repeat(1001) }]) {
+      const response = await api('PUT', '/api/settings/legal-hold', token, body);
+      expect(response.statusCode, JSON.stringify(body)).toBe(400);
+    }
+  });
+
+  it('lets admins change windows and the hold, auditors only read, and records each change in the ledger', async () => {
+    const { token, tenantId, userId } = tenants.held;
+    const windows = { raw_scan_data_days: 1, findings_days: 1, evidence_days: 1, audit_log_days: 1 };
+    expect(await put(token, '/api/settings/retention', windows)).toMatchObject({
+      ...windows,
+      updated_by: userId,
+    });
+    const held = await put(token, '/api/settings/legal-hold', { reason: 'litigation: case 2026-17' });
+    expect(held.legal_hold).toMatchObject({
+      active: true,
+      reason: 'litigation: case 2026-17',
+      set_by: userId,
+    });
+    // A partial change keeps the other windows.
+    expect(await put(token, '/api/settings/retention', { findings_days: 2 })).toMatchObject({
+      ...windows,
+      findings_days: 2,
+    });
+    expect(await put(token, '/api/settings/retention', { findings_days: 1 })).toMatchObject(windows);
+
+    // The auditor of another tenant reads its own (default) settings and may change nothing.
+    const auditorRead = await api('GET', '/api/settings/retention', auditorToken);
+    expect(auditorRead.statusCode).toBe(200);
+    expect(auditorRead.json().legal_hold.active).toBe(false);
+    expect((await api('PUT', '/api/settings/retention', auditorToken, { evidence_days: 5 })).statusCode).toBe(
+      403,
+    );
+    expect((await api('DELETE', '/api/settings/legal-hold', auditorToken)).statusCode).toBe(403);
+
+    const kinds = (await snapshot(tenantId)).ledger.map((e) => e.kind);
+    expect(kinds.filter((k) => k.startsWith('retention.') || k.startsWith('legal_hold.'))).toEqual([
+      'retention.settings.changed',
+      'legal_hold.set',
+      'retention.settings.changed',
+      'retention.settings.changed',
+    ]);
+    const entries = (await snapshot(tenantId)).ledger;
+    expect(entries.find((e) => e.kind === 'legal_hold.set')?.payload).toEqual({
+      reason: 'litigation: case 2026-17',
+      was_active: false,
+    });
+    expect(entries.filter((e) => e.kind === 'retention.settings.changed')[1]?.payload).toEqual({
+      before: windows,
+      after: { ...windows, findings_days: 2 },
+    });
+  });
+
+  it('prunes as of 400 days later: held, in-window, ledger-referenced and foreign data stay, the rest goes', async () => {
+    await put(tenants.inWindow.token, '/api/settings/retention', {
+      raw_scan_data_days: 1,
+      findings_days: 1,
+      evidence_days: 1000,
+      audit_log_days: 1,
+    });
+    await put(tenants.ledgerKept.token, '/api/settings/retention', {
+      raw_scan_data_days: 1,
+      findings_days: 1,
+      evidence_days: 1,
+      audit_log_days: 1000,
+    });
+    await put(tenants.pruned.token, '/api/settings/retention', {
+      raw_scan_data_days: 1,
+      findings_days: 1,
+      evidence_days: 1,
+      audit_log_days: 1,
+    });
+    // Evidence is content-addressed across tenants: the tenant without settings records the same bytes as
+    // one of the pruned tenant's artifacts (as two scans of one resource at the same instant would).
+    const sharedSha = (await snapshot(tenants.pruned.tenantId)).evidence[0]!;
+    await runAsOwner(t.database.knex, { tenantId: tenants.other.tenantId }, (trx) =>
+      trx('evidence').insert({
+        tenant_id: tenants.other.tenantId,
+        sha256: sharedSha,
+        size: 1,
+        content_type: 'application/json',
+      }),
+    );
+    for (const name of Object.keys(tenants) as (keyof typeof tenants)[]) {
+      before[name] = await snapshot(tenants[name].tenantId);
+      expect(before[name].findings, name).toBeGreaterThan(0);
+      expect(before[name].evidence.length, name).toBeGreaterThan(0);
+      expect(await present(before[name].evidence), name).not.toContain(false);
+    }
+    const shared = before.pruned.evidence.filter((sha) => before.other.evidence.includes(sha));
+    own = before.pruned.evidence.filter((sha) => !shared.includes(sha));
+    expect(shared).toEqual([sharedSha]);
+    expect(own.length).toBeGreaterThan(0);
+
+    const later = new Date(Date.now() + 400 * DAY);
+    if (backend.name === 'postgres') {
+      // The CLI, as an operator runs it, against the same database and evidence folder.
+      const run = spawnSync(
+        process.execPath,
+        ['bin/complywise.ts', 'retention', 'run', '--now', later.toISOString(), '--format', 'json'],
+        {
+          cwd: repositoryRoot,
+          encoding: 'utf8',
+          env: { ...process.env, DATABASE_URL: t.config.databaseUrl, COMPLYWISE_DATA_DIR: t.dataDir },
+        },
+      );
+      expect(run.status, run.stderr).toBe(0);
+      report = JSON.parse(run.stdout) as RetentionReport;
+    } else {
+      report = await runRetention(
+        { knex: t.database.knex, store: t.app.evidenceStore, append: t.app.ledger.append.bind(t.app.ledger) },
+        later,
+      );
+    }
+    const result = (name: keyof typeof tenants) =>
+      report.tenants.find((r) => r.tenant_id === tenants[name].tenantId);
+    expect(report.tenants).toHaveLength(4); // "other" has no settings
+    expect(result('other')).toBeUndefined();
+    expect(report.tenants.filter((r) => r.error)).toEqual([]);
+
+    // Held: nothing, not even the ledger grows.
+    expect(result('held')).toMatchObject({
+      held: true,
+      findings_deleted: 0,
+      evidence_deleted: 0,
+      scans_cleared: 0,
+    });
+    expect(await snapshot(tenants.held.tenantId)).toEqual(before.held);
+    expect(await present(before.held.evidence)).not.toContain(false);
+
+    // Evidence inside its own window stays (rows and bytes) though its findings and raw data expired.
+    const inWindow = await snapshot(tenants.inWindow.tenantId);
+    expect(inWindow.findings).toBe(0);
+    expect(inWindow.progress).toEqual({});
+    expect(inWindow.evidence).toEqual(before.inWindow.evidence);
+    expect(await present(inWindow.evidence)).not.toContain(false);
+
+    // Everything a ledger entry inside the 1000-day audit window names stays.
+    expect(result('ledgerKept')).toMatchObject({
+      findings_deleted: 0,
+      evidence_deleted: 0,
+      scans_cleared: 0,
+    });
+    expect(await snapshot(tenants.ledgerKept.tenantId)).toEqual(before.ledgerKept);
+
+    // Expired and unreferenced: raw data, findings and evidence rows go; scores and the scan row stay; bytes
+    // go only where no other tenant records them.
+    const pruned = await snapshot(tenants.pruned.tenantId);
+    expect(result('pruned')).toMatchObject({
+      scans_cleared: 1,
+      findings_deleted: before.pruned.findings,
+      evidence_deleted: before.pruned.evidence.length,
+    });
+    expect(pruned).toMatchObject({ findings: 0, evidence: [], progress: {}, scores: before.pruned.scores });
+    expect(await present(own)).toEqual(own.map(() => false));
+    expect(await present(shared)).toEqual(shared.map(() => true));
+    expect(report.objects_deleted).toBe(own.length);
+    const applied = pruned.ledger.at(-1)!;
+    expect(applied.kind).toBe('retention.applied');
+    expect(applied.payload).toMatchObject({
+      findings_deleted: before.pruned.findings,
+      pruned_evidence: before.pruned.evidence,
+    });
+    // The ledger is only appended to.
+    expect(pruned.ledger.slice(0, -1)).toEqual(before.pruned.ledger);
+
+    // The tenant without settings is untouched, its evidence readable through the API.
+    expect(await snapshot(tenants.other.tenantId)).toEqual(before.other);
+    const read = await api('GET', `/api/evidence/${shared[0]}`, tenants.other.token);
+    expect(read.statusCode, read.body).toBe(200);
+
+    // A second run finds nothing more to do.
+    const again = await runRetention(
+      { knex: t.database.knex, store: t.app.evidenceStore, append: t.app.ledger.append.bind(t.app.ledger) },
+      later,
+    );
+    expect(again.objects_deleted).toBe(0);
+    expect(again.tenants.every((r) => r.findings_deleted + r.evidence_deleted + r.scans_cleared === 0)).toBe(
+      true,
+    );
+  });
+
+  it('an exported bundle still verifies after pruning (complywise evidence verify)', async () => {
+    const verify = async (token: string) => {
+      const exported = await api(
+        'GET',
+        '/api/ledger/export?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
+        token,
+      );
+      expect(exported.statusCode).toBe(200);
+      const file = join(t.dataDir, `bundle-${Math.random().toString(36).slice(2)}.json`);
+      writeFileSync(file, exported.body);
+      const out: string[] = [];
+      const code = await cli(['evidence', 'verify', file, '--format', 'json'], {
+        stdout: (s) => out.push(s),
+        stderr: (s) => out.push(s),
+      });
+      return { code, result: JSON.parse(out.join('')) };
+    };
+    // Findings and raw data were pruned and a retention entry appended: the whole chain still verifies.
+    const kept = await verify(tenants.inWindow.token);
+    expect(kept.result.problems).toEqual([]);
+    expect(kept.code).toBe(0);
+    expect(kept.result.entries).toBeGreaterThan(before.inWindow.ledger.length);
+    // Where evidence itself was pruned by policy, the chain and signatures still hold; the only problems are
+    // the pruned artifacts whose bytes are gone (auditors export a period before its window closes).
+    const prunedExport = await verify(tenants.pruned.token);
+    expect(prunedExport.code).toBe(1);
+    const kinds = new Set(prunedExport.result.problems.map((p: { kind: string }) => p.kind));
+    expect([...kinds]).toEqual(['missing_artifact']);
+    const missing = new Set(prunedExport.result.problems.map((p: { sha256: string }) => p.sha256));
+    expect([...missing].sort()).toEqual(own);
+  });
+
+  it('prunes a tenant once its legal hold is lifted (and lifting twice is a no-op)', async () => {
+    const { token, tenantId } = tenants.held;
+    const released = await api('DELETE', '/api/settings/legal-hold', token);
+    expect(released.statusCode).toBe(200);
+    expect(released.json().legal_hold).toEqual({ active: false, reason: null, set_by: null, set_at: null });
+    expect((await api('DELETE', '/api/settings/legal-hold', token)).statusCode).toBe(200);
+    const kinds = (await snapshot(tenantId)).ledger.map((e) => e.kind);
+    expect(kinds.filter((k) => k === 'legal_hold.released')).toHaveLength(1);
+    const run = await runRetention(
+      { knex: t.database.knex, store: t.app.evidenceStore, append: t.app.ledger.append.bind(t.app.ledger) },
+      new Date(Date.now() + 400 * DAY),
+    );
+    expect(run.tenants.find((r) => r.tenant_id === tenantId)).toMatchObject({
+      held: false,
+      findings_deleted: before.held.findings,
+      evidence_deleted: before.held.evidence.length,
+    });
+    expect(await present(before.held.evidence)).toEqual(before.held.evidence.map(() => false));
+  });
+});

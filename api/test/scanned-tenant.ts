@@ -1,0 +1,61 @@
+/**
+ * A tenant with an admin and one finished scan of an S3 sandbox, created through the API as a user would
+ * (integration, scan, worker), for suites that need real findings, evidence, scores and ledger entries.
+ */
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+  demoS3Account,
+  startS3FixtureServer,
+  type S3FixtureServer,
+} from '../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { bearer, login, seedTenant, type TestApp } from './helpers.ts';
+
+export interface ScannedTenant {
+  tenantId: string;
+  userId: string;
+  token: string;
+  scanId: string;
+}
+
+/** An S3 sandbox serving the demo buckets renamed with `marker`, so each tenant's resources are its own. */
+export function startMarkedSandbox(marker: string): Promise<S3FixtureServer> {
+  const account = demoS3Account();
+  account.buckets = account.buckets.map((b) => ({ ...b, name: b.name.replace(DEMO_AWS_ACCOUNT_ID, marker) }));
+  return startS3FixtureServer({ port: 0, host: '127.0.0.1', account });
+}
+
+/** Seeds a tenant, connects the sandbox and waits for its first scan to succeed. */
+export async function scannedTenant(t: TestApp, slug: string, sandboxUrl: string): Promise<ScannedTenant> {
+  const admin = await seedTenant(t.database.knex, { slug });
+  const token = (await login(t.app, admin.email, admin.password)).access_token;
+  const integration = await t.app.inject({
+    method: 'POST',
+    url: '/api/integrations',
+    headers: bearer(token),
+    payload: {
+      provider: 'aws',
+      name: `${slug} sandbox`,
+      config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: sandboxUrl, services: ['s3'] },
+      credentials: { ...DEMO_AWS_CREDENTIALS },
+    },
+  });
+  if (integration.statusCode !== 201) throw new Error(`integration: ${integration.body}`);
+  const queued = await t.app.inject({
+    method: 'POST',
+    url: '/api/scans',
+    headers: bearer(token),
+    payload: { integration_id: integration.json().id },
+  });
+  if (queued.statusCode !== 202) throw new Error(`scan: ${queued.body}`);
+  const scanId = queued.json().id as string;
+  const deadline = Date.now() + 90_000;
+  for (;;) {
+    const scan = (await t.app.inject({ url: `/api/scans/${scanId}`, headers: bearer(token) })).json();
+    if (scan.status === 'succeeded') break;
+    if (scan.status === 'failed' || Date.now() > deadline)
+      throw new Error(`scan ${scanId} ended ${scan.status}: ${JSON.stringify(scan)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { tenantId: admin.tenantId, userId: admin.userId, token, scanId };
+}
