@@ -90,9 +90,18 @@ async function githubIdentity({
   config,
   credentials,
 }: Extract<ScannableIntegration, { provider: 'github' }>) {
+  // GitHub App credentials (appId, privateKey, installationId) are being added to the scanner; until
+  // its client is shared here, only tokens are tested directly.
+  const { token } = credentials as { token?: unknown };
+  if (typeof token !== 'string') {
+    return fail(
+      'INVALID_CONFIG',
+      'only token credentials can be tested here; run a scan to check a GitHub App',
+    );
+  }
   const quiet = (): void => undefined;
   const octokit = new Octokit({
-    auth: credentials.token,
+    auth: token,
     ...(config.baseUrl ? { baseUrl: config.baseUrl.replace(/\/$/, '') } : {}),
     userAgent: 'complywise-connection-test',
     log: { debug: quiet, info: quiet, warn: quiet, error: quiet },

@@ -10,10 +10,11 @@ import type { Config } from './config.ts';
 import { errorHandler } from './errors.ts';
 import { accessControlPlugin, recordRoutes } from './plugins/app/access.ts';
 import { authPlugin } from './plugins/app/auth.ts';
-import { cryptoPlugin, localKeyProvider, type KeyProvider } from './plugins/app/crypto.ts';
+import { cryptoPlugin, type KeyProvider } from './plugins/app/crypto.ts';
 import { engineRuntimePlugin } from './plugins/app/engine.ts';
 import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugins/app/evidence.ts';
 import { integrationsPlugin } from './plugins/app/integrations.ts';
+import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
 import { scansPlugin } from './plugins/app/scans.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
@@ -116,7 +117,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(dbPlugin, { database, closeOnShutdown: ownsDatabase });
     await app.register(bossPlugin, { jobs: config.jobs });
     await app.register(tenancyPlugin);
-    await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? localKeyProvider(config) });
+    await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? keyProviderOf(config) });
     await app.register(evidencePlugin, {
       store: options.evidenceStore ?? createEvidenceStore(config.evidence),
     });

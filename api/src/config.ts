@@ -21,6 +21,8 @@ export interface Config {
   pgliteDir: string | null;
   /** base64 master key (32 bytes); unset means a generated file `${dataDir}/master.key`. */
   masterKey?: string;
+  /** AWS KMS instead of the local master key (COMPLYWISE_KEY_PROVIDER=aws-kms); see docs/security.md. */
+  kms?: KmsConfig;
   /** Access-token signing secret; unset means a generated file `${dataDir}/jwt.secret`. */
   jwtSecret?: string;
   role: ProcessRole;
@@ -47,6 +49,30 @@ export interface Config {
   loginAttemptsPerMinute: number;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
   jobs: JobsConfig;
+}
+
+/** The KMS key wrapping tenant data keys: its id or ARN, region, and an endpoint other than AWS's. */
+export interface KmsConfig {
+  keyId: string;
+  region: string;
+  endpoint?: string;
+}
+
+/** `{ kms }` when COMPLYWISE_KEY_PROVIDER=aws-kms, `{}` for the local master key. */
+function kmsSettings(env: NodeJS.ProcessEnv): { kms?: KmsConfig } {
+  const provider = env.COMPLYWISE_KEY_PROVIDER || 'local';
+  if (provider === 'local') return {};
+  if (provider !== 'aws-kms')
+    throw new ConfigError(`COMPLYWISE_KEY_PROVIDER must be local or aws-kms, got "${provider}"`);
+  if (!env.COMPLYWISE_KMS_KEY_ID)
+    throw new ConfigError('COMPLYWISE_KEY_PROVIDER=aws-kms needs COMPLYWISE_KMS_KEY_ID (a key ARN)');
+  return {
+    kms: {
+      keyId: env.COMPLYWISE_KMS_KEY_ID,
+      region: env.COMPLYWISE_KMS_REGION || env.AWS_REGION || 'us-east-1',
+      ...(env.COMPLYWISE_KMS_ENDPOINT ? { endpoint: env.COMPLYWISE_KMS_ENDPOINT } : {}),
+    },
+  };
 }
 
 export interface JobsConfig {
@@ -155,6 +181,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(databaseUrl ? { databaseUrl } : {}),
     pgliteDir: resolve(dataDir, 'pglite'),
     ...(env.COMPLYWISE_MASTER_KEY ? { masterKey: env.COMPLYWISE_MASTER_KEY } : {}),
+    ...kmsSettings(env),
     ...(env.COMPLYWISE_JWT_SECRET ? { jwtSecret: env.COMPLYWISE_JWT_SECRET } : {}),
     ...(env.COMPLYWISE_GIT_COMMIT ? { gitCommit: env.COMPLYWISE_GIT_COMMIT } : {}),
     ...(env.COMPLYWISE_ENGINE_PARALLEL_THRESHOLD

@@ -5,7 +5,7 @@
  * version: a ciphertext copied to another row or tenant does not decrypt.
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
@@ -58,27 +58,64 @@ export function open(key: Buffer, box: SealedBox, aad: Buffer): Buffer {
   }
 }
 
-/** Wraps and unwraps data keys. The local provider uses a master key; a KMS provider can implement the same. */
+/**
+ * Wraps and unwraps data keys under a master key: the local provider (key files or variables, several
+ * versions) or a KMS (kms-key-provider.ts). Every wrapped key is stored with the id of the master key that
+ * wrapped it, so older master keys stay usable for unwrapping while a rotation moves rows to the current one.
+ */
 export interface KeyProvider {
-  /** Identifies the master key, stored beside each wrapped key (for rotation). */
+  /** The current master key's id (new wraps use it), stored beside each wrapped key. */
   readonly id: string;
+  /** Wraps under the current master key; `context` is authenticated (AAD or KMS encryption context). */
   wrapKey(dataKey: Buffer, context: string): Promise<SealedBox>;
-  unwrapKey(wrapped: SealedBox, context: string): Promise<Buffer>;
+  /** Unwraps a key wrapped under `masterKeyId` (default: the current one); DecryptionError when it does not open. */
+  unwrapKey(wrapped: SealedBox, context: string, masterKeyId?: string): Promise<Buffer>;
+  /** A fresh 32-byte data key, in clear and wrapped under the current master key (KMS: GenerateDataKey). */
+  generateDataKey(context: string): Promise<{ plaintext: Buffer; wrapped: SealedBox }>;
 }
 
-/** KeyProvider over a 32-byte master key held in memory. */
+const LOCAL_ID = /^local-v([1-9]\d*)$/;
+
+/** The id of local master key version `version`. */
+export const localKeyId = (version: number): string => `local-v${version}`;
+
+/**
+ * KeyProvider over 32-byte master keys held in memory, by version; the highest version is current. An
+ * unknown version is looked up again through `reload` (a version added while the process runs).
+ */
 export class LocalKeyProvider implements KeyProvider {
-  readonly id = 'local-v1';
-  readonly #masterKey: Buffer;
-  constructor(masterKey: Buffer) {
-    if (masterKey.length !== KEY_BYTES) throw new Error('the master key must be 32 bytes');
-    this.#masterKey = masterKey;
+  #keys: Map<number, Buffer>;
+  readonly #reload: (() => Map<number, Buffer>) | undefined;
+  constructor(masterKeys: Buffer | Map<number, Buffer>, reload?: () => Map<number, Buffer>) {
+    this.#keys = Buffer.isBuffer(masterKeys) ? new Map([[1, masterKeys]]) : new Map(masterKeys);
+    if (this.#keys.size === 0) throw new Error('at least one master key is needed');
+    for (const key of this.#keys.values()) {
+      if (key.length !== KEY_BYTES) throw new Error('the master key must be 32 bytes');
+    }
+    this.#reload = reload;
+  }
+  get id(): string {
+    return localKeyId(Math.max(...this.#keys.keys()));
+  }
+  #key(masterKeyId: string): Buffer {
+    const version = Number(LOCAL_ID.exec(masterKeyId)?.[1]);
+    let key = this.#keys.get(version);
+    if (!key && this.#reload) {
+      this.#keys = this.#reload();
+      key = this.#keys.get(version);
+    }
+    if (!key) throw new DecryptionError(`the master key ${masterKeyId} is not available`);
+    return key;
   }
   async wrapKey(dataKey: Buffer, context: string): Promise<SealedBox> {
-    return seal(this.#masterKey, dataKey, Buffer.from(context, 'utf8'));
+    return seal(this.#key(this.id), dataKey, Buffer.from(context, 'utf8'));
   }
-  async unwrapKey(wrapped: SealedBox, context: string): Promise<Buffer> {
-    return open(this.#masterKey, wrapped, Buffer.from(context, 'utf8'));
+  async unwrapKey(wrapped: SealedBox, context: string, masterKeyId = this.id): Promise<Buffer> {
+    return open(this.#key(masterKeyId), wrapped, Buffer.from(context, 'utf8'));
+  }
+  async generateDataKey(context: string): Promise<{ plaintext: Buffer; wrapped: SealedBox }> {
+    const plaintext = randomBytes(KEY_BYTES);
+    return { plaintext, wrapped: await this.wrapKey(plaintext, context) };
   }
 }
 
@@ -109,15 +146,49 @@ export function loadOrCreateSecret(
   return key;
 }
 
-/** The master key from COMPLYWISE_MASTER_KEY (config.masterKey) or `${dataDir}/master.key`. */
+const VERSION_FILE = /^master-v([1-9]\d*)\.key$/;
+
+/**
+ * Every local master key version: version 1 from COMPLYWISE_MASTER_KEY (config.masterKey) or
+ * `${dataDir}/master.key` (created on first use), version n from `${dataDir}/master-v<n>.key` (see
+ * `newLocalMasterKeyVersion`). Files are read again when a row names a version not loaded yet.
+ */
 export function localKeyProvider(options: { masterKey?: string; dataDir: string }): LocalKeyProvider {
-  const key = loadOrCreateSecret(
-    options.masterKey,
-    join(options.dataDir, 'master.key'),
+  const load = (): Map<number, Buffer> => {
+    const keys = new Map<number, Buffer>([
+      [
+        1,
+        loadOrCreateSecret(
+          options.masterKey,
+          join(options.dataDir, 'master.key'),
+          KEY_BYTES,
+          'COMPLYWISE_MASTER_KEY',
+        ),
+      ],
+    ]);
+    // With COMPLYWISE_MASTER_KEY set the data dir may not exist: then there are no version files either.
+    const names = existsSync(options.dataDir) ? readdirSync(options.dataDir) : [];
+    for (const name of names) {
+      const version = Number(VERSION_FILE.exec(name)?.[1]);
+      if (version > 1) {
+        keys.set(version, loadOrCreateSecret(undefined, join(options.dataDir, name), KEY_BYTES, name));
+      }
+    }
+    return keys;
+  };
+  return new LocalKeyProvider(load(), load);
+}
+
+/** Creates `${dataDir}/master-v<n+1>.key` (mode 0600) after the highest version present; returns n+1. */
+export function newLocalMasterKeyVersion(options: { masterKey?: string; dataDir: string }): number {
+  const next = Number(LOCAL_ID.exec(localKeyProvider(options).id)?.[1]) + 1;
+  loadOrCreateSecret(
+    undefined,
+    join(options.dataDir, `master-v${next}.key`),
     KEY_BYTES,
-    'COMPLYWISE_MASTER_KEY',
+    `master key v${next}`,
   );
-  return new LocalKeyProvider(key);
+  return next;
 }
 
 /** AAD of an integration's credentials: binds tenant, integration and data-key version. */
@@ -129,7 +200,7 @@ export function credentialsAad(tenantId: string, integrationId: string, keyVersi
 }
 
 /** Context (AAD) of a tenant's wrapped data key. */
-function dataKeyContext(tenantId: string, keyVersion: number): string {
+export function dataKeyContext(tenantId: string, keyVersion: number): string {
   return `complywise/tenant-data-key/v1|tenant=${tenantId}|key=${keyVersion}`;
 }
 
@@ -143,6 +214,7 @@ export interface EncryptedCredentials {
 
 interface TenantKeyRow {
   key_version: number;
+  master_key_id: string;
   wrapped_key: string;
   wrap_iv: string;
   wrap_tag: string;
@@ -165,6 +237,7 @@ export class CredentialVault {
       key = await this.#keys.unwrapKey(
         { ciphertext: row.wrapped_key, iv: row.wrap_iv, tag: row.wrap_tag },
         dataKeyContext(tenantId, row.key_version),
+        row.master_key_id,
       );
       this.#cache.set(cacheKey, key);
     }
@@ -177,7 +250,7 @@ export class CredentialVault {
       trx('tenant_keys').where({ tenant_id: tenantId }).orderBy('key_version', 'desc').first();
     let row = await newest();
     if (!row) {
-      const wrapped = await this.#keys.wrapKey(randomBytes(KEY_BYTES), dataKeyContext(tenantId, 1));
+      const { wrapped } = await this.#keys.generateDataKey(dataKeyContext(tenantId, 1));
       await trx('tenant_keys')
         .insert({
           tenant_id: tenantId,
