@@ -77,8 +77,12 @@ export interface GithubIntegrationConfig {
 export interface GithubIntegration {
   provider: 'github';
   config: GithubIntegrationConfig;
-  /** A fine-grained personal access token, an OAuth token or an installation token. */
-  credentials: { token: string };
+  /**
+   * A fine-grained personal access token, an OAuth token or an installation token; or a GitHub App
+   * (its id, PEM private key and the installation on the organizations).
+   */
+  credentials:
+    { token: string } | { appId: number | string; privateKey: string; installationId: number | string };
 }
 
 export { scanOkta, OKTA_PERMISSIONS, type OktaScanOptions, type OktaScanTarget } from './okta/okta.ts';
@@ -158,7 +162,15 @@ export async function scanIntegration(
         {
           organizations: config.organizations,
           ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
-          token: credentials.token,
+          ...('privateKey' in credentials
+            ? {
+                app: {
+                  appId: credentials.appId,
+                  privateKey: credentials.privateKey,
+                  installationId: credentials.installationId,
+                },
+              }
+            : { token: credentials.token }),
         },
         options,
       );

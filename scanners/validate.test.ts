@@ -102,6 +102,21 @@ describe('validateIntegration', () => {
     ).toEqual(['config.organization']);
   });
 
+  it('accepts a GitHub App and names its wrong fields', () => {
+    const org = { organizations: ['acme-corp'] };
+    const pem = '-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n';
+    expect(
+      validateIntegration('github', org, { appId: 424242, installationId: '9090', privateKey: pem }),
+    ).toEqual([]);
+    const problems = validateIntegration('github', org, { appId: 'my-app', privateKey: 'secret-not-a-pem' });
+    expect(fields(problems)).toEqual([
+      'credentials.appId',
+      'credentials.installationId',
+      'credentials.privateKey',
+    ]);
+    expect(JSON.stringify(problems)).not.toContain('secret-not-a-pem');
+  });
+
   it('requires a session token with temporary AWS credentials', () => {
     const problems = validateIntegration(
       'aws',

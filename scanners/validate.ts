@@ -76,7 +76,10 @@ const KNOWN_KEYS: Record<string, { config: string[]; credentials: string[] }> = 
     ],
     credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
   },
-  github: { config: ['organizations', 'baseUrl'], credentials: ['token'] },
+  github: {
+    config: ['organizations', 'baseUrl'],
+    credentials: ['token', 'appId', 'privateKey', 'installationId'],
+  },
   okta: { config: ['orgUrl'], credentials: ['token', 'clientId', 'privateKey'] },
   azure: {
     config: ['tenantId', 'subscriptionIds', 'endpoint'],
@@ -207,8 +210,19 @@ function validateGithub(c: Obj, k: Obj, add: Add): void {
     add('config.organizations', 'must list one or more GitHub organization logins');
   }
   optionalUrl(c.baseUrl, 'config.baseUrl', add);
-  if (typeof k.token !== 'string' || k.token.length === 0) {
-    add('credentials.token', 'is required');
+  if (k.token === undefined && (k.appId !== undefined || k.privateKey !== undefined)) {
+    // A GitHub App: installation tokens are made from its private key at each scan.
+    if (!/^\d{1,12}$/.test(String(k.appId ?? '')))
+      add('credentials.appId', 'must be the numeric GitHub App id');
+    if (!/^\d{1,12}$/.test(String(k.installationId ?? '')))
+      add(
+        'credentials.installationId',
+        'must be the numeric id of the app installation on the organizations',
+      );
+    if (typeof k.privateKey !== 'string' || !/-----BEGIN (RSA )?PRIVATE KEY-----/.test(k.privateKey))
+      add('credentials.privateKey', "must be the app's PEM private key (-----BEGIN RSA PRIVATE KEY-----)");
+  } else if (typeof k.token !== 'string' || k.token.length === 0) {
+    add('credentials.token', 'is required (or appId, installationId and privateKey of a GitHub App)');
   } else if (
     !/^(gh[pousr]_[A-Za-z0-9]{20,255}|github_pat_[A-Za-z0-9_]{20,255}|[0-9a-f]{40})$/.test(k.token)
   ) {

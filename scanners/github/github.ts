@@ -8,6 +8,7 @@
 import { retry } from '@octokit/plugin-retry';
 import { throttling } from '@octokit/plugin-throttling';
 import { Octokit } from '@octokit/rest';
+import { createAppAuth } from '@octokit/auth-app';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { ProviderScanContext, type Outcome, type ProviderScanOptions } from '../scan-context.ts';
@@ -22,7 +23,16 @@ export interface GithubScanTarget {
   /** API root; https://api.github.com by default (GitHub Enterprise Server: https://host/api/v3). */
   baseUrl?: string;
   /** A fine-grained personal access token, an OAuth token or an installation token. */
-  token: string;
+  token?: string;
+  /** Or a GitHub App installed on the organizations: installation tokens are made from its private key. */
+  app?: GithubAppCredentials;
+}
+
+export interface GithubAppCredentials {
+  appId: number | string;
+  /** The app's private key as GitHub hands it out (PEM, PKCS#1 or PKCS#8). */
+  privateKey: string;
+  installationId: number | string;
 }
 
 export interface GithubScanOptions extends ProviderScanOptions {
@@ -65,8 +75,10 @@ export async function scanGithub(
 ): Promise<ScanOutcome> {
   assertValidGithubTarget(target);
   // GitHub allows 5,000 requests an hour per token: ~1.4/s sustained; bursts are absorbed by the limiter's bucket.
-  const ctx = new ProviderScanContext('github', [target.token], options, 10);
+  const secrets = target.app ? [target.app.privateKey] : [target.token ?? ''];
+  const ctx = new ProviderScanContext('github', secrets, options, 10);
   const octokit = client(target, options);
+  if (target.app) await authenticateApp(ctx, octokit, target.app);
   const resources: Resource[] = [];
   for (const org of target.organizations) {
     ctx.setPhase(`scanning_${org}`);
@@ -80,7 +92,16 @@ function client(target: GithubScanTarget, options: GithubScanOptions): Client {
   const retries = options.rateLimitRetries ?? 3;
   const quiet = (): void => undefined;
   return new GithubClient({
-    auth: target.token,
+    ...(target.app
+      ? {
+          authStrategy: createAppAuth,
+          auth: {
+            appId: target.app.appId,
+            privateKey: target.app.privateKey,
+            installationId: target.app.installationId,
+          },
+        }
+      : { auth: target.token }),
     ...(target.baseUrl ? { baseUrl: target.baseUrl.replace(/\/$/, '') } : {}),
     userAgent: 'complywise-scanner',
     // Octokit's own log would print request details; the scan reports through ScanErrors instead.
@@ -100,6 +121,66 @@ function client(target: GithubScanTarget, options: GithubScanOptions): Client {
     },
     request: { ...(options.signal ? { signal: options.signal } : {}) },
   });
+}
+
+/**
+ * Signs the app JWT and exchanges it for an installation token before anything else, so that a wrong
+ * key, a wrong app or installation id, or a clock too far off fails the scan at once, saying which.
+ * Octokit then reuses (and renews) the token for every call.
+ */
+async function authenticateApp(
+  ctx: ProviderScanContext,
+  octokit: Client,
+  app: GithubAppCredentials,
+): Promise<void> {
+  ctx.setPhase('authenticating_app');
+  const got = await ctx.call(() => octokit.auth({ type: 'installation' }), statusOf);
+  if (got.ok) return;
+  const e = (got.error ?? {}) as RequestErrorShape;
+  const said = ctx.redact(typeof e.message === 'string' ? e.message : String(got.error));
+  const which = `GitHub App ${String(app.appId)}, installation ${String(app.installationId)}`;
+  if (got.status === undefined && /private key|PKCS|PEM|asn1|DECODER|key/i.test(said)) {
+    throw new ScanFailedError(
+      'INVALID_CREDENTIALS',
+      `the private key of ${which} is not a PEM RSA private key as GitHub issues it (${said})`,
+      { cause: got.error },
+    );
+  }
+  if (got.status === 401 && /'exp'|'iat'/.test(said)) {
+    throw new ScanFailedError(
+      'CLOCK_SKEW',
+      `GitHub refused the app JWT of ${which} as expired or issued in the future even after correcting for its clock: check this machine's clock. GitHub said: ${said}`,
+      { cause: got.error },
+    );
+  }
+  if (got.status === 401) {
+    throw new ScanFailedError(
+      'INVALID_CREDENTIALS',
+      `GitHub refused the app JWT of ${which}: the private key does not belong to this app (or was revoked), or the app id is wrong. GitHub said: ${said}`,
+      { cause: got.error },
+    );
+  }
+  if (got.status === 404) {
+    throw new ScanFailedError(
+      'INVALID_CONFIG',
+      `${which} was not found: install the app on the organizations and use that installation's id. GitHub said: ${said}`,
+      { cause: got.error },
+    );
+  }
+  if (got.status === undefined) {
+    throw new ScanFailedError(
+      'ENDPOINT_UNREACHABLE',
+      `could not reach ${octokit.request.endpoint.DEFAULTS.baseUrl} for an installation token: ${said}`,
+      { cause: got.error },
+    );
+  }
+  throw new ScanFailedError(
+    'PROVIDER_ERROR',
+    `GitHub did not issue an installation token for ${which} (${got.status}): ${said}`,
+    {
+      cause: got.error,
+    },
+  );
 }
 
 /** Sorts a failed call: fatal for bad credentials or no answer at all, else a ScanError. */
@@ -424,7 +505,14 @@ function assertValidGithubTarget(target: GithubScanTarget): void {
   }
   if (target?.baseUrl !== undefined && !/^https?:\/\//.test(target.baseUrl))
     problems.push('baseUrl must be an http(s) URL');
-  if (typeof target?.token !== 'string' || target.token.length < 20) problems.push('token is required');
+  if (target?.app) {
+    if (!/^\d+$/.test(String(target.app.appId ?? ''))) problems.push('app.appId must be the numeric app id');
+    if (!/^\d+$/.test(String(target.app.installationId ?? '')))
+      problems.push('app.installationId must be the numeric installation id');
+    if (typeof target.app.privateKey !== 'string' || !target.app.privateKey.includes('PRIVATE KEY'))
+      problems.push('app.privateKey must be the PEM private key of the app');
+  } else if (typeof target?.token !== 'string' || target.token.length < 20)
+    problems.push('token (or a GitHub App) is required');
   if (problems.length > 0)
     throw new ScanFailedError('INVALID_CONFIG', `invalid GitHub scan target: ${problems.join('; ')}`);
 }
