@@ -8,6 +8,7 @@ import * as apiTokens from './0002_api_tokens.ts';
 import * as ledger from './0003_ledger.ts';
 import * as ruleOverrides from './0004_rule_overrides.ts';
 import * as ruleVersions from './0005_rule_versions.ts';
+import * as scanControl from './0006_scan_control.ts';
 import * as retention from './0008_retention.ts';
 import * as membersAndKeyRotation from './0007_members_and_key_rotation.ts';
 import * as scoring from './0009_scoring.ts';
@@ -24,6 +25,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0003_ledger', ledger],
   ['0004_rule_overrides', ruleOverrides],
   ['0005_rule_versions', ruleVersions],
+  ['0006_scan_control', scanControl],
   ['0008_retention', retention],
   ['0007_members_and_key_rotation', membersAndKeyRotation],
   ['0009_scoring', scoring],

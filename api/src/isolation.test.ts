@@ -30,6 +30,7 @@ import {
   type Permission,
 } from './plugins/app/access.ts';
 import type { Role } from './plugins/app/auth.ts';
+import { QUEUED_PROGRESS } from './plugins/app/scans.ts';
 import { hashPassword } from './plugins/app/passwords.ts';
 import { runAsOwner } from './plugins/app/tenancy.ts';
 
@@ -53,6 +54,8 @@ interface TenantFixture {
   userIds: string[];
   integrationId: string;
   scanId: string;
+  /** Scans left queued without a job, one for each call of the cancel route (a cancel is final). */
+  cancellableScanIds: string[];
   controlId: string;
   evidenceSha256: string;
   apiTokenId: string;
@@ -84,6 +87,11 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'frameworks.frameworkId': () => 'soc2',
 };
 
+/** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */
+const ROUTE_PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
+  'POST /api/scans/:id/cancel': (f) => f.cancellableScanIds.pop() ?? f.scanId,
+};
+
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
 const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
@@ -94,6 +102,7 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/evidence/manual': () => ({ control_id: 'UCF-GOV-01', note: { reviewed: true } }),
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
+  'POST /api/scans/:id/cancel': () => ({}),
   'POST /api/members': () => ({
     email: `matrix-${randomUUID()}@example.com`,
     role: 'user',
@@ -138,7 +147,7 @@ function fillPath(url: string, fixture: TenantFixture, method = 'GET'): string {
     .map((segment, index) => {
       if (!segment.startsWith(':')) return segment;
       const key = `${segments[index - 1]}.${segment.slice(1)}`;
-      const value = PATH_PARAMS[key];
+      const value = ROUTE_PATH_PARAMS[`${method} ${url}`] ?? PATH_PARAMS[key];
       if (!value) throw new Error(`no fixture for path parameter ${key} of ${url}: add it to PATH_PARAMS`);
       return value(fixture);
     })
@@ -289,6 +298,17 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       })
     ).json().items as Json[];
     const evidenceSha256 = findings.find((f) => f.evidence_sha256)?.evidence_sha256 as string;
+    const cancellable = (await t.app.withTenant(admin.tenantId, (trx) =>
+      trx('scans')
+        .insert(
+          [1, 2, 3, 4, 5, 6].map(() => ({
+            tenant_id: admin.tenantId,
+            integration_id: integrationId,
+            progress: JSON.stringify(QUEUED_PROGRESS),
+          })),
+        )
+        .returning('id'),
+    )) as { id: string }[];
     expect(evidenceSha256).toMatch(/^[0-9a-f]{64}$/);
     const apiToken = await t.app.inject({
       method: 'POST',
@@ -315,6 +335,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       integrationId,
       spareIntegrationId: spare.json().id,
       scanId,
+      cancellableScanIds: cancellable.map((row) => row.id),
       controlId: controls[0]!.control_id,
       evidenceSha256,
       apiTokenId: apiToken.json().id,

@@ -10,8 +10,12 @@ import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.
 import { SCAN_QUEUE } from '../external/boss.ts';
 import type { Trx, WithTenant } from './tenancy.ts';
 import type { PgBoss } from 'pg-boss';
+import type { LedgerService } from '../../ledger/ledger.ts';
 
-export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** The statuses a scan can be in; `cancelled` is final like succeeded and failed. */
+export const SCAN_STATUSES: readonly ScanStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
 
 export interface ScanProgressView {
   phase: string;
@@ -154,9 +158,51 @@ export class ScanService {
   /** Called after a job is queued: wakes an in-process worker instead of waiting for its next poll. */
   onQueued: () => void = () => {};
 
-  constructor(withTenant: WithTenant, boss: PgBoss) {
+  readonly #ledger: LedgerService | undefined;
+
+  constructor(withTenant: WithTenant, boss: PgBoss, ledger?: LedgerService) {
     this.#withTenant = withTenant;
     this.#boss = boss;
+    this.#ledger = ledger;
+  }
+
+  /**
+   * Cancels a queued or running scan: the row says `cancelled` at once (with a ledger event), its queued job
+   * is removed, and a running job stops at its next checkpoint without writing results (409 when the scan
+   * has already finished).
+   */
+  async cancel(tenantId: string, scanId: string, actor: string): Promise<ScanView> {
+    const scan = await this.#withTenant(tenantId, async (trx) => {
+      // Locked: the worker's final write takes the same lock, so either the cancel or the results win.
+      const row: { status: ScanStatus } | undefined = await trx('scans')
+        .select('status')
+        .where({ id: scanId })
+        .forUpdate()
+        .first();
+      if (!row) throw new ApiError('SCAN_NOT_FOUND', `no scan ${scanId}`);
+      if (row.status !== 'queued' && row.status !== 'running') {
+        const done = row.status === 'cancelled' ? 'been cancelled' : row.status;
+        throw new ApiError('SCAN_NOT_CANCELLABLE', `scan ${scanId} has already ${done}`, {
+          status: row.status,
+        });
+      }
+      await trx('scans')
+        .where({ id: scanId })
+        .update({
+          status: 'cancelled',
+          progress: trx.raw(`jsonb_set(progress, '{phase}', '"cancelled"')`),
+          finished_at: trx.fn.now(),
+          updated_at: trx.fn.now(),
+        });
+      await this.#ledger?.append(trx, tenantId, [
+        { kind: 'scan.cancelled', actor, payload: { scan_id: scanId, previous_status: row.status } },
+      ]);
+      return requireScan(trx, scanId);
+    });
+    // A queued job is dropped; an active one loses its claim, which aborts its signal at the next heartbeat.
+    // Best effort: the worker also checks the row between phases, and skips a cancelled scan.
+    await this.#boss.cancel(SCAN_QUEUE, scanId).catch(() => {});
+    return scan;
   }
 
   /** Inserts a queued scan of `integrationId` and enqueues its job; 404 when the integration is not the tenant's. */
@@ -377,7 +423,7 @@ declare module 'fastify' {
 /** Decorates `app.scans`. */
 export const scansPlugin = fp(
   async (app) => {
-    app.decorate('scans', new ScanService(app.withTenant, app.boss));
+    app.decorate('scans', new ScanService(app.withTenant, app.boss, app.ledger));
   },
-  { name: 'scans', dependencies: ['tenancy', 'boss'] },
+  { name: 'scans', dependencies: ['tenancy', 'boss', 'ledger'] },
 );

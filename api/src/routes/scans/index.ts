@@ -1,5 +1,5 @@
 /**
- * /api/scans: queue a scan of an integration (202), list and read scans, their framework scores, control
+ * /api/scans: queue a scan of an integration (202), cancel one, list and read scans, their framework scores, control
  * results, one control with its mappings and findings, and findings. All tenant-scoped: another tenant's
  * scan answers 404.
  */
@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
 import type { FindingListOptions, ScanListOptions } from '../../plugins/app/scans.ts';
 import {
+  cancelScanSchema,
   createScanSchema,
   getScanSchema,
   listScansSchema,
@@ -38,6 +39,16 @@ const scanRoutes: FastifyPluginAsync = async (app) => {
     '/:id',
     { schema: getScanSchema, config: { permission: 'tenant:read' } },
     async (request) => app.scans.get(principalOf(request).tenantId, request.params.id),
+  );
+
+  // Starting and cancelling a scan take the same permission: whoever may queue scans may call one off.
+  app.post<ScanParams>(
+    '/:id/cancel',
+    { schema: cancelScanSchema, config: { permission: 'scan:start' } },
+    async (request) => {
+      const { tenantId, userId } = principalOf(request);
+      return app.scans.cancel(tenantId, request.params.id, userId);
+    },
   );
 
   app.get<ScanParams>(

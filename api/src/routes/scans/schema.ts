@@ -28,7 +28,7 @@ export const scanSchema = {
     id: { type: 'string' },
     integration_id: { type: 'string' },
     integration_name: { type: 'string' },
-    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+    status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
     progress: {
       type: 'object',
       required: ['phase', 'resources_collected', 'calls_made', 'errors'],
@@ -205,7 +205,7 @@ export const listScansSchema = {
     properties: {
       ...pageQuerySchema(50, 200),
       sort: { type: 'string', enum: ['-created_at', 'created_at'], default: '-created_at' },
-      status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed'] },
+      status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
       integration_id: uuid,
     },
   },
@@ -220,6 +220,11 @@ export const listScansSchema = {
 } as const;
 
 export const getScanSchema = { params: scanParams, response: { 200: scanSchema, ...readErrors } } as const;
+
+export const cancelScanSchema = {
+  params: scanParams,
+  response: { 200: scanSchema, ...readErrors, 403: errorBodySchema, 409: errorBodySchema },
+} as const;
 
 export const scanScoresSchema = {
   params: scanParams,
