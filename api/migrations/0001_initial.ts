@@ -26,11 +26,12 @@ export const TENANT_TABLES = [
   'framework_scores',
 ] as const;
 
-const createRole = `
+/** Creates a NOLOGIN role that cannot bypass RLS, unless it exists (also used by later migrations). */
+export const createRoleStatement = (role: string) => `
 DO $$
 BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${APP_ROLE}') THEN
-    CREATE ROLE ${APP_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
+  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${role}') THEN
+    CREATE ROLE ${role} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
   END IF;
 EXCEPTION
   -- Roles are cluster-wide: another database migrating at the same moment may have created it first.
@@ -38,18 +39,21 @@ EXCEPTION
 END
 $$`;
 
-/** A migrator that is not superuser must be a member of the runtime role to SET ROLE to it. */
-const grantRoleToMigrator = `
+/** A migrator that is not superuser must be a member of a role to SET ROLE to it. */
+export const grantRoleToMigratorStatement = (role: string) => `
 DO $$
 BEGIN
   IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-     AND NOT pg_has_role(current_user, '${APP_ROLE}', 'MEMBER') THEN
-    EXECUTE format('GRANT ${APP_ROLE} TO %I', current_user);
+     AND NOT pg_has_role(current_user, '${role}', 'MEMBER') THEN
+    EXECUTE format('GRANT ${role} TO %I', current_user);
   END IF;
 EXCEPTION
   WHEN duplicate_object OR unique_violation THEN NULL;
 END
 $$`;
+
+const createRole = createRoleStatement(APP_ROLE);
+const grantRoleToMigrator = grantRoleToMigratorStatement(APP_ROLE);
 
 const tables = [
   `CREATE TABLE tenants (

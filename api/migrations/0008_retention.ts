@@ -9,38 +9,14 @@
  * One SQL statement per knex.raw (PGlite).
  */
 import type { Knex } from 'knex';
-import { APP_ROLE } from './0001_initial.ts';
+import { APP_ROLE, createRoleStatement, grantRoleToMigratorStatement } from './0001_initial.ts';
 
 /** The role the retention job switches to (SET LOCAL ROLE) for its deletions. */
 export const RETENTION_ROLE = 'complywise_retention';
 
 const currentTenant = `NULLIF(current_setting('app.tenant_id', true), '')::uuid`;
-const days = `integer CHECK (VALUE_COLUMN BETWEEN 1 AND 36500)`;
-const window = (column: string) => `${column} ${days.replace('VALUE_COLUMN', column)}`;
-
-const createRole = `
-DO $$
-BEGIN
-  IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '${RETENTION_ROLE}') THEN
-    CREATE ROLE ${RETENTION_ROLE} NOLOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOINHERIT;
-  END IF;
-EXCEPTION
-  WHEN duplicate_object OR unique_violation THEN NULL;
-END
-$$`;
-
-/** A migrator that is not superuser must be a member of the role to SET ROLE to it (as in 0001). */
-const grantRoleToMigrator = `
-DO $$
-BEGIN
-  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-     AND NOT pg_has_role(current_user, '${RETENTION_ROLE}', 'MEMBER') THEN
-    EXECUTE format('GRANT ${RETENTION_ROLE} TO %I', current_user);
-  END IF;
-EXCEPTION
-  WHEN duplicate_object OR unique_violation THEN NULL;
-END
-$$`;
+/** A window in days, 1 to 100 years; NULL keeps that data for ever. */
+const window = (column: string) => `${column} integer CHECK (${column} BETWEEN 1 AND 36500)`;
 
 const statements = [
   `CREATE TABLE retention_settings (
@@ -61,8 +37,9 @@ const statements = [
   `ALTER TABLE retention_settings FORCE ROW LEVEL SECURITY`,
   `CREATE POLICY tenant_isolation ON retention_settings USING (tenant_id = ${currentTenant}) WITH CHECK (tenant_id = ${currentTenant})`,
   `GRANT SELECT, INSERT, UPDATE ON retention_settings TO ${APP_ROLE}`,
-  createRole,
-  grantRoleToMigrator,
+  createRoleStatement(RETENTION_ROLE),
+  // As in 0001: a migrator that is not superuser becomes a member, to SET ROLE to it.
+  grantRoleToMigratorStatement(RETENTION_ROLE),
   `GRANT USAGE ON SCHEMA public TO ${RETENTION_ROLE}`,
   `GRANT SELECT ON retention_settings, scans, findings, evidence, ledger_entries TO ${RETENTION_ROLE}`,
   `GRANT UPDATE (progress, errors, updated_at) ON scans TO ${RETENTION_ROLE}`,

@@ -15,6 +15,8 @@ import { repositoryRoot } from '../config.ts';
 import { databaseBackends } from '../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
 import { scannedTenant, startMarkedSandbox, type ScannedTenant } from '../../test/scanned-tenant.ts';
+import { APP_ROLE } from '../../migrations/0001_initial.ts';
+import { RETENTION_ROLE } from '../../migrations/0008_retention.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
 import { runRetention, type RetentionReport } from './run.ts';
 
@@ -321,6 +323,48 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     expect([...kinds]).toEqual(['missing_artifact']);
     const missing = new Set(prunedExport.result.problems.map((p: { sha256: string }) => p.sha256));
     expect([...missing].sort()).toEqual(own);
+  });
+
+  it('keeps DELETE out of the runtime role; the retention role deletes only inside one tenant', async () => {
+    const attempt = async (role: string, tenantId: string, sql: string) => {
+      try {
+        return await t.database.knex.transaction(async (trx) => {
+          await trx.raw(`SET LOCAL ROLE ${role}`);
+          await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+          const result = await trx.raw(sql, [tenants.other.tenantId]);
+          // Roll back whatever went through: this test only asks what the role may do.
+          throw Object.assign(new Error('rollback'), { rowCount: result.rowCount as number });
+        });
+      } catch (error) {
+        const e = error as { code?: string; rowCount?: number };
+        return e.code ?? `rows:${e.rowCount}`;
+      }
+    };
+    const mine = tenants.other.tenantId;
+    const foreign = tenants.ledgerKept.tenantId;
+    for (const table of ['findings', 'evidence', 'ledger_entries', 'scans']) {
+      expect(await attempt(APP_ROLE, mine, `delete from ${table} where tenant_id = ?`), table).toBe('42501');
+    }
+    expect(await attempt(RETENTION_ROLE, mine, `delete from ledger_entries where tenant_id = ?`)).toBe(
+      '42501',
+    );
+    expect(await attempt(RETENTION_ROLE, mine, `delete from scans where tenant_id = ?`)).toBe('42501');
+    expect(
+      await attempt(RETENTION_ROLE, mine, `update scans set status = 'failed' where tenant_id = ?`),
+    ).toBe('42501');
+    // Its own tenant's rows it may delete; another tenant's, though visible to its read-only sweep, it may not.
+    // (the row the other tenant shares with the pruned one: no finding of its own points at it)
+    const unreferenced = `delete from evidence e where tenant_id = ? and not exists
+      (select 1 from findings f where f.tenant_id = e.tenant_id and f.evidence_sha256 = e.sha256)`;
+    expect(await attempt(RETENTION_ROLE, mine, unreferenced)).toBe('rows:1');
+    expect(await attempt(APP_ROLE, mine, unreferenced)).toBe('42501');
+    expect(await attempt(RETENTION_ROLE, foreign, `delete from evidence where tenant_id = ?`)).toBe('rows:0');
+    expect(await attempt(RETENTION_ROLE, foreign, `delete from findings where tenant_id = ?`)).toBe('rows:0');
+    const role = await t.database.knex.raw<{ rows: { rolsuper: boolean; rolbypassrls: boolean }[] }>(
+      `select rolsuper, rolbypassrls from pg_roles where rolname = ?`,
+      [RETENTION_ROLE],
+    );
+    expect(role.rows).toEqual([{ rolsuper: false, rolbypassrls: false }]);
   });
 
   it('prunes a tenant once its legal hold is lifted (and lifting twice is a no-op)', async () => {
