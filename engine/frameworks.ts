@@ -175,7 +175,7 @@ async function readFrameworkDefinitions(root: string): Promise<FrameworkDefiniti
  * Group and requirement ids are unique within a catalog, every parent exists, and following parents never
  * comes back to where it started.
  */
-function checkTree(src: YamlSource, data: FrameworkCatalog, problems: ProblemList): void {
+export function checkTree(src: YamlSource, data: FrameworkCatalog, problems: ProblemList): void {
   const file = src.file;
   const nodes = new Map<
     string,

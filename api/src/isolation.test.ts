@@ -64,6 +64,7 @@ interface TenantFixture {
   /** An integration without scans, for the integration routes (change, test, delete). */
   spareIntegrationId: string;
   overrideId: string;
+  frameworkUploadId: string;
   ruleHash: string;
   sandboxUrl: string;
   bucketMarker: string;
@@ -81,6 +82,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'members.userId': (f) => f.memberId,
   'integrations.integrationId': (f) => f.spareIntegrationId,
   'overrides.id': (f) => f.overrideId,
+  'uploads.uploadId': (f) => f.frameworkUploadId,
   'rules.ruleId': () => 'CW-AWS-S3-001',
   'versions.hash': (f) => f.ruleHash,
   'diff.other': (f) => f.ruleHash,
@@ -92,9 +94,23 @@ const ROUTE_PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'POST /api/scans/:id/cancel': (f) => f.cancellableScanIds.pop() ?? f.scanId,
 };
 
+/** A tenant framework catalog (POST /api/frameworks): one requirement, mapped to a control people assess. */
+const MATRIX_CATALOG = [
+  'id: matrix-fw',
+  "version: '1'",
+  'title: Matrix framework',
+  'owner: Matrix',
+  'source: https://matrix.example',
+  'license: Internal',
+  'text_policy: official_text',
+  'requirements: [{ id: M1, title: Reviewed }]',
+  'mappings: [{ control: UCF-GOV-01, requirement: M1, relationship: equal, rationale: reviewed }]',
+].join('\n');
+
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
 const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
+  'POST /api/frameworks': () => ({ format: 'yaml', content: MATRIX_CATALOG }),
   'PUT /api/settings/retention': () => ({ evidence_days: 3650, audit_log_days: 3650 }),
   'PUT /api/settings/legal-hold': () => ({ reason: 'matrix: litigation hold' }),
   'PUT /api/settings/scoring': () => ({ default: { evidence_freshness_days: 90 } }),
@@ -324,6 +340,13 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       payload: { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true },
     });
     expect(override.statusCode, override.body).toBe(201);
+    const upload = await t.app.inject({
+      method: 'POST',
+      url: '/api/frameworks',
+      headers: bearer(tokens.admin),
+      payload: { format: 'yaml', content: MATRIX_CATALOG },
+    });
+    expect(upload.statusCode, upload.body).toBe(201);
     const versions = await t.app.inject({
       url: '/api/rules/CW-AWS-S3-001/versions',
       headers: bearer(tokens.admin),
@@ -340,6 +363,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       evidenceSha256,
       apiTokenId: apiToken.json().id,
       overrideId: override.json().id,
+      frameworkUploadId: upload.json().id,
       ruleHash: versions.json().items[0].hash,
     };
   }
@@ -383,6 +407,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.evidenceSha256,
       foreign.apiTokenId,
       foreign.overrideId,
+      foreign.frameworkUploadId,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];

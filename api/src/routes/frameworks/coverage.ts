@@ -5,6 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { frameworkCoverage } from '../../../../engine/coverage.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 
 const countsSchema = {
   type: 'object',
@@ -82,8 +84,14 @@ function parseFrameworkRef(ref: string, version?: string): { id: string; version
 }
 
 const coverageRoutes: FastifyPluginAsync = async (app) => {
-  app.get('/coverage', { schema: listSchema, config: { permission: 'tenant:read' } }, async () => ({
-    frameworks: frameworkCoverage(await app.engine.frameworks()),
+  // The shared catalogs and the tenant's own uploads.
+  const frameworksOf = async (tenantId: string) => {
+    const base = await app.engine.frameworks();
+    return app.withTenant(tenantId, (trx) => tenantFrameworks(trx, base));
+  };
+
+  app.get('/coverage', { schema: listSchema, config: { permission: 'tenant:read' } }, async (request) => ({
+    frameworks: frameworkCoverage(await frameworksOf(principalOf(request).tenantId)),
   }));
 
   app.get<{ Params: { frameworkId: string }; Querystring: { version?: string } }>(
@@ -91,7 +99,7 @@ const coverageRoutes: FastifyPluginAsync = async (app) => {
     { schema: oneSchema, config: { permission: 'tenant:read' } },
     async (request) => {
       const only = parseFrameworkRef(request.params.frameworkId, request.query.version);
-      const items = frameworkCoverage(await app.engine.frameworks(), only);
+      const items = frameworkCoverage(await frameworksOf(principalOf(request).tenantId), only);
       if (items.length === 0) {
         throw new ApiError(
           'FRAMEWORK_NOT_FOUND',

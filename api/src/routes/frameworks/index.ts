@@ -1,7 +1,13 @@
-/** /api/frameworks: the framework catalogs ComplyWise scores against (global, not tenant data). */
+/**
+ * /api/frameworks: the framework catalogs the tenant is scored against: the shared ones and the tenant's own
+ * uploads (uploads.ts); coverage in coverage.ts.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 import coverageRoutes from './coverage.ts';
+import uploadRoutes from './uploads.ts';
 
 const frameworksSchema = {
   response: {
@@ -15,7 +21,17 @@ const frameworksSchema = {
           type: 'array',
           items: {
             type: 'object',
-            required: ['id', 'version', 'title', 'owner', 'source', 'license', 'text_policy', 'requirements'],
+            required: [
+              'id',
+              'version',
+              'title',
+              'owner',
+              'source',
+              'license',
+              'text_policy',
+              'requirements',
+              'uploaded',
+            ],
             properties: {
               id: { type: 'string' },
               version: { type: 'string' },
@@ -25,6 +41,8 @@ const frameworksSchema = {
               license: { type: 'string' },
               text_policy: { type: 'string' },
               requirements: { type: 'integer' },
+              // True for a catalog the tenant uploaded (POST /api/frameworks), false for a shared one.
+              uploaded: { type: 'boolean' },
             },
           },
         },
@@ -36,12 +54,21 @@ const frameworksSchema = {
 
 const frameworkRoutes: FastifyPluginAsync = async (app) => {
   await app.register(coverageRoutes);
-  app.get('/', { schema: frameworksSchema, config: { permission: 'tenant:read' } }, async () => {
-    const { ucf_version, controls, frameworks } = await app.engine.frameworks();
+  await app.register(uploadRoutes);
+  app.get('/', { schema: frameworksSchema, config: { permission: 'tenant:read' } }, async (request) => {
+    const base = await app.engine.frameworks();
+    const { ucf_version, controls, frameworks } = await app.withTenant(principalOf(request).tenantId, (trx) =>
+      tenantFrameworks(trx, base),
+    );
+    const shared = new Set(base.frameworks);
     return {
       ucf_version,
       controls: controls.length,
-      items: frameworks.map((f) => ({ ...f, requirements: f.requirements.length })),
+      items: frameworks.map((f) => ({
+        ...f,
+        requirements: f.requirements.length,
+        uploaded: !shared.has(f),
+      })),
     };
   });
 };
