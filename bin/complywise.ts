@@ -3,6 +3,7 @@
  * The complywise CLI.
  *   complywise rules new|lint|test|build|explain|inspect|history|diff   (bin/commands/rules.ts)
  *   complywise frameworks lint|coverage                            (bin/commands/frameworks.ts)
+ *   complywise keys status|rotate [--new-version]                   (bin/commands/keys.ts)
  *   complywise evidence verify <bundle>                            (bin/commands/evidence.ts)
  *   complywise retention run [--now <time>]                        (bin/commands/retention.ts)
  * Exit codes (for CI): 0 ok, 1 invalid sources (file:line: message on stderr), 2 committed bundle is stale,
@@ -11,6 +12,7 @@
 import { Command, CommanderError } from 'commander';
 import { registerEvidenceCommands } from './commands/evidence.ts';
 import { registerFrameworksCommands } from './commands/frameworks.ts';
+import { registerKeysCommands } from './commands/keys.ts';
 import { registerRetentionCommands } from './commands/retention.ts';
 import { EXIT, registerRulesCommands } from './commands/rules.ts';
 
@@ -32,6 +34,7 @@ export async function main(
   registerRulesCommands(program, io, (c) => (code = c));
   registerFrameworksCommands(program, io, (c) => (code = c));
   registerEvidenceCommands(program, io, (c) => (code = c));
+  registerKeysCommands(program, io, (c) => (code = c));
   registerRetentionCommands(program, io, (c) => (code = c));
 
   try {

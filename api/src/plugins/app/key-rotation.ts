@@ -31,13 +31,20 @@ interface KeyRow {
   wrap_tag: string;
 }
 
+/** Runs `work` as the database owner in the key-rotation maintenance context (see migration 0007). */
+function asKeyMaintenance<T>(knex: Knex, work: (trx: Trx) => Promise<T>): Promise<T> {
+  return runAsOwner(knex, {}, async (trx) => {
+    await trx.raw(`select set_config('app.maintenance', 'key-rotation', true)`);
+    return work(trx);
+  });
+}
+
 /**
  * Tenants with a data key not under `masterKeyId`. Runs as the database owner in the key-rotation
  * maintenance context: the runtime role can never list other tenants' keys (migration 0007).
  */
 export async function tenantsToRotate(knex: Knex, masterKeyId: string): Promise<string[]> {
-  return runAsOwner(knex, {}, async (trx) => {
-    await trx.raw(`select set_config('app.maintenance', 'key-rotation', true)`);
+  return asKeyMaintenance(knex, async (trx) => {
     const rows: { tenant_id: string }[] = await trx('tenant_keys')
       .distinct('tenant_id')
       .whereNot({ master_key_id: masterKeyId })
@@ -107,4 +114,16 @@ export async function rotateMasterKey(
     onTenant(tenantId, dataKeys);
   }
   return { masterKeyId: keys.id, tenants };
+}
+
+/** How many tenant data keys each master key wraps (owner, key-rotation maintenance context). */
+export async function dataKeysByMasterKey(knex: Knex): Promise<Record<string, number>> {
+  return asKeyMaintenance(knex, async (trx) => {
+    const rows = (await trx('tenant_keys')
+      .select('master_key_id')
+      .count({ n: '*' })
+      .groupBy('master_key_id')
+      .orderBy('master_key_id')) as unknown as { master_key_id: string; n: string | number }[];
+    return Object.fromEntries(rows.map((r) => [r.master_key_id, Number(r.n)]));
+  });
 }
