@@ -148,7 +148,7 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
       uploaded: true,
       title: 'Acme security baseline, second edition',
     });
-    expect(listed.find((f) => f.id === 'soc2').uploaded).toBe(false);
+    expect(listed.find((f) => f.id === 'soc2')!.uploaded).toBe(false);
     const coverage = await call('GET', '/api/frameworks/acme-sec/coverage');
     expect(coverage.body.frameworks[0].counts).toMatchObject({ automated: 1, manual: 1, unmapped: 1 });
 
