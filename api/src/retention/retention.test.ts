@@ -18,6 +18,7 @@ import { scannedTenant, startMarkedSandbox, type ScannedTenant } from '../../tes
 import { APP_ROLE } from '../../migrations/0001_initial.ts';
 import { RETENTION_ROLE } from '../../migrations/0008_retention.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
+import { RETENTION_CRON, RETENTION_QUEUE } from './plugin.ts';
 import { runRetention, type RetentionReport } from './run.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
@@ -323,6 +324,23 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     expect([...kinds]).toEqual(['missing_artifact']);
     const missing = new Set(prunedExport.result.problems.map((p: { sha256: string }) => p.sha256));
     expect([...missing].sort()).toEqual(own);
+  });
+
+  it('schedules the run daily on the job queue, and a worker runs a queued retention job', async () => {
+    const schedules = await t.app.boss.getSchedules(RETENTION_QUEUE);
+    expect(schedules.map((s) => ({ cron: s.cron, tz: s.options?.tz }))).toEqual([
+      { cron: RETENTION_CRON, tz: 'UTC' },
+    ]);
+    const id = await t.app.boss.send(RETENTION_QUEUE, {});
+    expect(id).toBeTruthy();
+    const deadline = Date.now() + 30_000;
+    let state: string | undefined;
+    while (Date.now() < deadline) {
+      state = (await t.app.boss.getJobById(RETENTION_QUEUE, id!))?.state;
+      if (state === 'completed' || state === 'failed') break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(state).toBe('completed');
   });
 
   it('keeps DELETE out of the runtime role; the retention role deletes only inside one tenant', async () => {
