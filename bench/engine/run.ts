@@ -27,6 +27,8 @@ const MEASURE = new URL('./measure.ts', import.meta.url).pathname;
 
 interface Measurement {
   seconds: number;
+  /** User + system CPU: on a shared machine the wall clock mostly measures the other jobs. */
+  cpu_seconds: number;
   max_rss_mib: number;
   findings?: number;
 }
@@ -43,10 +45,22 @@ async function measure(mode: 'engine' | 'parallel' | 'json', file: string): Prom
 async function opaEval(opa: string, src: string, dataFile: string): Promise<Measurement> {
   const { stdout, stderr } = await execFileAsync(
     '/usr/bin/time',
-    ['-f', 'TIME %e %M', opa, 'eval', '--format', 'json', '-d', src, '-d', dataFile, 'data.complywise.types'],
+    [
+      '-f',
+      'TIME %e %M %U %S',
+      opa,
+      'eval',
+      '--format',
+      'json',
+      '-d',
+      src,
+      '-d',
+      dataFile,
+      'data.complywise.types',
+    ],
     { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 },
   );
-  const [, seconds, kib] = /TIME (\S+) (\d+)/.exec(stderr) ?? [];
+  const [, seconds, kib, user, system] = /TIME (\S+) (\d+) (\S+) (\S+)/.exec(stderr) ?? [];
   const types = (
     JSON.parse(stdout) as {
       result: { expressions: { value: Record<string, { results: Record<string, object> }> }[] }[];
@@ -54,6 +68,7 @@ async function opaEval(opa: string, src: string, dataFile: string): Promise<Meas
   ).result[0]!.expressions[0]!.value;
   return {
     seconds: Number(seconds),
+    cpu_seconds: Number(user) + Number(system),
     max_rss_mib: Math.round(Number(kib) / 1024),
     findings: decisions(types),
   };
@@ -80,16 +95,17 @@ async function opaExec(opa: string, src: string, dataFile: string, dir: string):
   await writeFile(input, '{}');
   const { stdout, stderr } = await execFileAsync(
     '/usr/bin/time',
-    ['-f', 'TIME %e %M', opa, 'exec', '--decision', 'complywise/types', '--bundle', dir, input],
+    ['-f', 'TIME %e %M %U %S', opa, 'exec', '--decision', 'complywise/types', '--bundle', dir, input],
     { encoding: 'utf8', maxBuffer: 1024 * 1024 * 1024 },
   );
   await rm(dir, { recursive: true, force: true });
-  const [, seconds, kib] = /TIME (\S+) (\d+)/.exec(stderr) ?? [];
+  const [, seconds, kib, user, system] = /TIME (\S+) (\d+) (\S+) (\S+)/.exec(stderr) ?? [];
   const types = (
     JSON.parse(stdout) as { result: { result: Record<string, { results: Record<string, object> }> }[] }
   ).result[0]!.result;
   return {
     seconds: Number(seconds),
+    cpu_seconds: Number(user) + Number(system),
     max_rss_mib: Math.round(Number(kib) / 1024),
     findings: decisions(types),
   };
@@ -142,16 +158,20 @@ try {
       );
     }
     const rate = (m: Measurement) => Math.round(size / m.seconds).toLocaleString('en-US');
+    const cell = (m: Measurement) => `${rate(m)} (${m.cpu_seconds.toFixed(2)} s CPU, ${m.max_rss_mib} MiB)`;
+    // Each ratio twice: by wall time, then by CPU time.
+    const ratio = (slow: Measurement, fast: Measurement) =>
+      `${(slow.seconds / fast.seconds).toFixed(1)}x / ${(slow.cpu_seconds / fast.cpu_seconds).toFixed(1)}x`;
     rows.push(
-      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${rate(ours)} (${ours.max_rss_mib} MiB) | ${rate(twoThreads)} (${twoThreads.max_rss_mib} MiB) | ${(go.seconds / twoThreads.seconds).toFixed(1)}x | ${rate(go)} (${go.max_rss_mib} MiB) | ${rate(exec)} (${exec.max_rss_mib} MiB) | ${rate(floor)} (${floor.max_rss_mib} MiB) | ${(go.seconds / ours.seconds).toFixed(1)}x | ${(exec.seconds / ours.seconds).toFixed(1)}x | ${(ours.seconds / floor.seconds).toFixed(1)}x |`,
+      `| ${size.toLocaleString('en-US')} | ${ours.findings!.toLocaleString('en-US')} | ${cell(ours)} | ${cell(twoThreads)} | ${cell(go)} | ${cell(exec)} | ${cell(floor)} | ${ratio(go, ours)} | ${ratio(exec, ours)} | ${ratio(ours, floor)} |`,
     );
     console.log(rows.at(-1));
   }
   console.log(
     [
       '',
-      '| resources | findings | engine: resources/s (peak RSS) | engine, 2 worker threads | 2 threads vs opa eval | opa eval | opa exec | JSON floor | engine vs opa eval | engine vs opa exec | engine / floor (time) |',
-      '| --------- | -------- | ------------------------------ | ------------------------ | --------------------- | -------- | -------- | ---------- | ------------------ | ------------------ | --------------------- |',
+      '| resources | findings | engine: resources/s (CPU, peak RSS) | engine, 2 worker threads | opa eval | opa exec | JSON floor | engine vs opa eval (wall / CPU) | engine vs opa exec (wall / CPU) | engine / floor (wall / CPU) |',
+      '| --------- | -------- | ----------------------------------- | ------------------------ | -------- | -------- | ---------- | ------------------------------- | ------------------------------- | --------------------------- |',
       ...rows,
     ].join('\n'),
   );
