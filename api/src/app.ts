@@ -104,6 +104,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true } },
     requestIdHeader: false,
     genReqId: requestIdOf,
+    // Errors Fastify raises while routing (malformed or over-long URL) get the one error shape too.
+    frameworkErrors: errorHandler,
   });
   app.setErrorHandler(errorHandler);
   recordRoutes(app);

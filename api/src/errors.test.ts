@@ -29,6 +29,27 @@ describe('error bodies', () => {
     expect(toErrorBody(pgError).body.error.code).toBe('VALIDATION_ERROR');
   });
 
+  it('turns a NUL character PostgreSQL cannot store (text or JSON) into a 400', () => {
+    for (const code of ['22021', '22P05']) {
+      const pgError = Object.assign(new Error('invalid byte sequence for encoding "UTF8": 0x00'), { code });
+      expect(toErrorBody(pgError).status, code).toBe(400);
+    }
+  });
+
+  it('answers mapped Fastify routing errors with the status of our code', () => {
+    const longParam = Object.assign(new Error("'/api/x' is exceeding the max param length"), {
+      statusCode: 414,
+      code: 'FST_ERR_MAX_PARAM_LENGTH',
+    });
+    expect(toErrorBody(longParam).status).toBe(414);
+    expect(toErrorBody(longParam).body.error.code).toBe('URI_TOO_LONG');
+    const badUrl = Object.assign(new Error("'%zz' is not a valid url component"), {
+      statusCode: 400,
+      code: 'FST_ERR_BAD_URL',
+    });
+    expect(toErrorBody(badUrl)).toMatchObject({ status: 404, body: { error: { code: 'ROUTE_NOT_FOUND' } } });
+  });
+
   it('keeps Fastify client errors as 4xx with our codes', () => {
     const tooLarge = Object.assign(new Error('Request body is too large'), {
       statusCode: 413,

@@ -33,6 +33,7 @@ export const errorStatus = {
   INTEGRATION_IN_USE: 409,
   SCAN_NOT_CANCELLABLE: 409,
   PAYLOAD_TOO_LARGE: 413,
+  URI_TOO_LONG: 414,
   UNSUPPORTED_MEDIA_TYPE: 415,
   TOO_MANY_REQUESTS: 429,
   INTERNAL_ERROR: 500,
@@ -86,11 +87,21 @@ const fastifyCodes: Record<string, ErrorCode> = {
   FST_ERR_CTP_INVALID_JSON_BODY: 'INVALID_JSON',
   FST_ERR_CTP_BODY_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
   FST_ERR_BAD_URL: 'ROUTE_NOT_FOUND',
+  FST_ERR_MAX_PARAM_LENGTH: 'URI_TOO_LONG',
   FST_ERR_NOT_FOUND: 'ROUTE_NOT_FOUND',
 };
 
 /** PostgreSQL SQLSTATEs that can only come from a malformed client value (e.g. a non-uuid id). */
-const clientSqlStates = new Set(['22P02', '22007', '22008', '22003']);
+const clientSqlStates = new Set([
+  '22P02',
+  '22007',
+  '22008',
+  '22003',
+  // A NUL character in a text value (22021) or a \u0000 escape in a JSON value (22P05): PostgreSQL stores
+  // neither, and only a client sends them.
+  '22021',
+  '22P05',
+]);
 
 function codeForStatus(status: number): ErrorCode {
   if (status === 401) return 'UNAUTHENTICATED';
@@ -98,6 +109,7 @@ function codeForStatus(status: number): ErrorCode {
   if (status === 404) return 'ROUTE_NOT_FOUND';
   if (status === 405) return 'METHOD_NOT_ALLOWED';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 414) return 'URI_TOO_LONG';
   if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
   if (status === 429) return 'TOO_MANY_REQUESTS';
   return 'VALIDATION_ERROR';
@@ -135,8 +147,13 @@ export function toErrorBody(error: unknown): { status: number; body: ErrorBody }
   }
   const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
   if (status >= 400 && status < 500) {
-    const code = (err.code && fastifyCodes[err.code]) || codeForStatus(status);
-    return { status, body: { error: { code, message: err.message ?? 'bad request' } } };
+    const mapped = err.code ? fastifyCodes[err.code] : undefined;
+    // A mapped Fastify code answers with our code's status, so code and status always agree.
+    const code = mapped ?? codeForStatus(status);
+    return {
+      status: mapped ? errorStatus[mapped] : status,
+      body: { error: { code, message: err.message ?? 'bad request' } },
+    };
   }
   return { status: 500, body: { error: { code: 'INTERNAL_ERROR', message: 'internal error' } } };
 }
