@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -47,7 +48,11 @@ describe('frameworks import: overlaying official text', () => {
       expect.arrayContaining(['ID.BE', 'ID.BE-01', 'PR.AC-01', 'PR.IP-12']),
     );
     expect(report.unmatched_in_file.some((id) => /^GV\./.test(id))).toBe(false);
-    expect(report.written).toBe(join(dir.path, 'nist-csf/2.0.yaml'));
+    // The text goes to the git-ignored overlay; the committed catalog stays byte for byte as it was.
+    expect(report.written).toBe(join(dir.path, '.overlay/nist-csf/2.0.yaml'));
+    expect(await dir.read('nist-csf/2.0.yaml')).toBe(
+      await readFile(join(DEFAULT_FRAMEWORKS_DIR, 'nist-csf/2.0.yaml'), 'utf8'),
+    );
 
     const after = await loadFrameworkDefinitions(dir.path);
     const csf = (d: typeof after) => d.frameworks.find((f) => f.id === 'nist-csf')!;
@@ -59,10 +64,54 @@ describe('frameworks import: overlaying official text', () => {
     expect(csf(after).groups).toEqual(csf(before).groups);
     expect(after.controls).toEqual(before.controls);
     expect(await dir.read('ucf/controls.yaml')).toBe(ucfBefore);
-    // Comments and layout survive.
-    expect((await dir.read('nist-csf/2.0.yaml')).split('\n').slice(0, 3)).toEqual(
-      (await readFile(join(DEFAULT_FRAMEWORKS_DIR, 'nist-csf/2.0.yaml'), 'utf8')).split('\n').slice(0, 3),
-    );
+  });
+
+  it('keeps earlier overlay text on a later import, writes a whole catalog only with --out, and refuses stale overlays', async () => {
+    const dir = await copyOfFrameworks(dirs);
+    const csv = (rows: string) => dir.write('soc2.csv', `Ref,Text\n${rows}`);
+    const columns = { columns: { id: 'Ref', statement: 'Text' } };
+    await overlayOfficialText(await readOfficialText(await csv('CC6.1,First wording\n'), columns), {
+      framework: 'soc2',
+      dir: dir.path,
+    });
+    await overlayOfficialText(await readOfficialText(await csv('CC6.6,Second wording\n'), columns), {
+      framework: 'soc2',
+      dir: dir.path,
+    });
+    const statementOf = async (id: string) =>
+      (await loadFrameworkDefinitions(dir.path)).frameworks
+        .find((f) => f.id === 'soc2')!
+        .requirements.find((r) => r.id === id)!.statement;
+    expect(await statementOf('CC6.1')).toBe('First wording');
+    expect(await statementOf('CC6.6')).toBe('Second wording');
+
+    const out = join(dir.path, 'soc2-with-text.yaml.txt');
+    const report = await overlayOfficialText(await readOfficialText(await csv('CC6.1,Explicit\n'), columns), {
+      framework: 'soc2',
+      dir: dir.path,
+      out,
+    });
+    expect(report.written).toBe(out);
+    expect(await dir.read('soc2-with-text.yaml.txt')).toMatch(/statement: Explicit/);
+
+    // A statement for a requirement the catalog no longer has is an error at its line, not silently dropped.
+    const overlay = await dir.read('.overlay/soc2/2017.yaml');
+    await dir.write('.overlay/soc2/2017.yaml', `${overlay}  ZZ9.9: stale text\n`);
+    const problems = await problemsOf(loadFrameworkDefinitions(dir.path));
+    expect(problems).toEqual([
+      expect.objectContaining({
+        code: ERROR_CODES.UNKNOWN_REFERENCE,
+        line: overlay.split('\n').length,
+        message: expect.stringContaining('ZZ9.9'),
+      }),
+    ]);
+  });
+
+  it('keeps the overlay folder out of git', () => {
+    const ignored = spawnSync('git', ['check-ignore', '-q', 'frameworks/.overlay/soc2/2017.yaml'], {
+      cwd: join(DEFAULT_FRAMEWORKS_DIR, '..'),
+    });
+    expect(ignored.status).toBe(0);
   });
 
   it('reports unmatched ids both ways: SP 800-171 r3 text does not fit the r2 catalog, and a dry run writes nothing', async () => {

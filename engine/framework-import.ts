@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { isMap, isSeq, stringify } from 'yaml';
 import { validatorFor, type FrameworkCatalog } from '../schemas/index.ts';
 import { ERROR_CODES, SourceError } from './errors.ts';
-import { loadFrameworkDefinitions } from './frameworks.ts';
+import { loadFrameworkDefinitions, overlayPath, readOverlay } from './frameworks.ts';
 import { readOscalCatalog, type OscalCatalog, type OscalNode } from './oscal-read.ts';
 import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
 import { parseYamlSource, schemaProblems } from './yaml-source.ts';
@@ -198,8 +198,10 @@ async function writeWhole(file: string, text: string): Promise<void> {
 
 /**
  * Sets `statement` on every requirement of `framework@version` (in `dir`) that the entries have text for,
- * leaving ids, titles, mappings and comments as they are. Writes to `out` (default: the catalog itself) unless
- * `dryRun`.
+ * leaving ids, titles, mappings and comments as they are. Unless `dryRun`, writes the statements to the
+ * framework's overlay (`<dir>/.overlay/<id>/<version>.yaml`, git-ignored, merged by the loader, keeping the
+ * statements of earlier imports that this one does not replace), so licensed text never lands in a committed
+ * catalog by accident; with `out`, writes the whole overlaid catalog there instead.
  */
 export async function overlayOfficialText(
   entries: OfficialText[],
@@ -261,9 +263,23 @@ export async function overlayOfficialText(
   const problems = validate ? schemaProblems(check, validate) : [];
   if (problems.length > 0) throw new SourceError(problems);
   let written: string | null = null;
-  if (!options.dryRun) {
-    written = resolve(options.out ?? file);
+  if (!options.dryRun && options.out) {
+    written = resolve(options.out);
     await writeWhole(written, text);
+  } else if (!options.dryRun) {
+    written = overlayPath(dir, fw.id, fw.version);
+    const statements: Record<string, string> = existsSync(written)
+      ? { ...(readOverlay(written, await readFile(written, 'utf8')).statements ?? {}) }
+      : {};
+    for (const req of fw.requirements) {
+      const e = find(req.id);
+      if (e?.statement) statements[req.id] = e.statement;
+    }
+    const overlay = { framework: fw.id, version: fw.version, statements };
+    await writeWhole(
+      written,
+      `# Official text imported by \`complywise frameworks import\`: kept out of git (frameworks/.overlay/ is\n# ignored) and merged into ${fw.id}/${fw.version}.yaml when the catalogs load.\n${stringify(overlay, { lineWidth: 0 })}`,
+    );
   }
   return {
     framework_id: fw.id,

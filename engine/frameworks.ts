@@ -101,7 +101,11 @@ export async function loadFrameworkDefinitions(
   const root = isAbsolute(dir) ? dir : resolve(dir);
   // Parsing and validating the catalogs takes a few hundred milliseconds; the API and the scan worker ask for
   // them again and again. The same bytes give the same result, so validate once per distinct content.
-  const files = [...(await frameworkFiles(root)), join(root, 'ucf', 'controls.yaml')];
+  const files = [
+    ...(await frameworkFiles(root)),
+    join(root, 'ucf', 'controls.yaml'),
+    ...(await overlayFiles(root)),
+  ];
   const hash = createHash('sha256').update(root);
   for (const file of files) {
     hash.update(`\0${file}\0`);
@@ -144,6 +148,7 @@ async function readFrameworkDefinitions(root: string): Promise<FrameworkDefiniti
     checkTree(src, data, problems);
     frameworks.push({ src, data });
   }
+  await applyOverlays(root, frameworks, problems);
   checkLinks(frameworks, problems);
 
   const ucfFile = join(root, 'ucf', 'controls.yaml');
@@ -169,6 +174,96 @@ async function readFrameworkDefinitions(root: string): Promise<FrameworkDefiniti
       .map((f) => f.data)
       .sort((a, b) => (a.id === b.id ? (a.version < b.version ? -1 : 1) : a.id < b.id ? -1 : 1)),
   };
+}
+
+/** Folder of imported official text, beside the catalogs and never committed (see .gitignore). */
+export const OVERLAY_DIR = '.overlay';
+
+/** Where the official text imported for `id@version` lives: `<dir>/.overlay/<id>/<version>.yaml`. */
+export function overlayPath(dir: string, id: string, version: string): string {
+  return join(dir, OVERLAY_DIR, id, `${version}.yaml`);
+}
+
+/** An overlay file: requirement id → official statement, for one framework version. */
+export interface Overlay {
+  framework: string;
+  version: string;
+  statements?: Record<string, string>;
+}
+
+/** Parses an overlay file; anything but `{ framework, version, statements: { id: text } }` is an error at its line. */
+export function readOverlay(file: string, text: string): Overlay {
+  const src = parseYamlSource(file, text);
+  const data = src.data as Partial<Overlay> | null;
+  const bad = (path: (string | number)[], message: string) =>
+    new SourceError([{ code: ERROR_CODES.SCHEMA_INVALID, file, line: lineAt(src, path), message }]);
+  if (
+    !data ||
+    typeof data !== 'object' ||
+    typeof data.framework !== 'string' ||
+    typeof data.version !== 'string'
+  )
+    throw bad([], 'an overlay names its framework and version');
+  const statements = data.statements ?? {};
+  if (typeof statements !== 'object' || Array.isArray(statements))
+    throw bad(['statements'], 'statements: must be a mapping');
+  for (const [id, statement] of Object.entries(statements)) {
+    if (typeof statement !== 'string') throw bad(['statements', id], `statements.${id}: must be text`);
+  }
+  return data as Overlay;
+}
+
+async function overlayFiles(root: string): Promise<string[]> {
+  const dir = join(root, OVERLAY_DIR);
+  return existsSync(dir) ? frameworkFiles(dir) : [];
+}
+
+/**
+ * Merges each overlay's statements into its catalog. An overlay for a catalog that is not there, or naming a
+ * requirement the catalog does not have, is an error at its line: stale text never attaches silently.
+ */
+async function applyOverlays(
+  root: string,
+  frameworks: { src: YamlSource; data: FrameworkCatalog }[],
+  problems: ProblemList,
+): Promise<void> {
+  for (const file of await overlayFiles(root)) {
+    let overlay: Overlay;
+    let src: YamlSource;
+    try {
+      const text = await readFile(file, 'utf8');
+      overlay = readOverlay(file, text);
+      src = parseYamlSource(file, text);
+    } catch (e) {
+      if (!(e instanceof SourceError)) throw e;
+      problems.push(...e.problems);
+      continue;
+    }
+    const target = frameworks.find(
+      (f) => f.data.id === overlay.framework && f.data.version === overlay.version,
+    );
+    if (!target || file !== overlayPath(root, overlay.framework, overlay.version)) {
+      problems.add(
+        ERROR_CODES.UNKNOWN_REFERENCE,
+        file,
+        lineAt(src, ['framework']),
+        `overlay for ${overlay.framework} ${overlay.version}: no such catalog at ${overlay.framework}/${overlay.version}.yaml`,
+      );
+      continue;
+    }
+    const byId = new Map(target.data.requirements.map((r) => [r.id, r]));
+    for (const [id, statement] of Object.entries(overlay.statements ?? {})) {
+      const req = byId.get(id);
+      if (req) req.statement = statement;
+      else
+        problems.add(
+          ERROR_CODES.UNKNOWN_REFERENCE,
+          file,
+          keyLineAt(src, ['statements', id]),
+          `overlay statement for ${id}: ${overlay.framework} ${overlay.version} has no such requirement`,
+        );
+    }
+  }
 }
 
 /**

@@ -195,6 +195,29 @@ describe('complywise frameworks coverage', () => {
 describe('complywise frameworks import', () => {
   const csf = referencePath('oscal', 'NIST_CSF_v2.0_catalog.xml');
 
+  it('writes imported text to the git-ignored overlay, never into the committed catalog', async () => {
+    const dir = await copyOfFrameworks();
+    const before = await dir.read('soc2/2017.yaml');
+    const csv = await dir.write('soc2.csv', 'Ref,Text\nCC6.1,Licensed wording\n');
+    const out = await run(
+      'frameworks',
+      'import',
+      csv,
+      '--framework',
+      'soc2',
+      '--columns',
+      'id=Ref,statement=Text',
+      '--frameworks-dir',
+      dir.path,
+    );
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/wrote .*\.overlay\/soc2\/2017\.yaml/);
+    expect(await dir.read('soc2/2017.yaml')).toBe(before);
+    expect(await dir.read('.overlay/soc2/2017.yaml')).toContain('CC6.1: Licensed wording');
+    const fw = (await loadFrameworks(dir.path, { catalog: null })).frameworks.find((f) => f.id === 'soc2')!;
+    expect(fw.requirements.find((r) => r.id === 'CC6.1')!.statement).toBe('Licensed wording');
+  });
+
   it('reports a dry-run overlay of the real NIST CSF 2.0 OSCAL catalog, as text and JSON', async () => {
     const text = await run('frameworks', 'import', csf, '--framework', 'nist-csf@2.0', '--dry-run');
     expect(text.code).toBe(EXIT.OK);

@@ -3,6 +3,7 @@
  *   complywise frameworks lint [--strict]              exit 1 on errors (file:line: message on stderr)
  *   complywise frameworks coverage [--framework X] [--format table|json]
  *   complywise frameworks import <file> --framework X [--columns id=…,statement=…] [--out F] [--dry-run]
+ *     (official text goes to the git-ignored overlay frameworks/.overlay/<id>/<version>.yaml unless --out)
  *   complywise frameworks import <oscal-file> --as <id@version> [--title T]
  *   complywise frameworks export <id[@version]> [--out F]        OSCAL 1.1.3 catalog JSON
  */
@@ -148,7 +149,10 @@ export function registerFrameworksCommands(
     .option('--frameworks-dir <dir>', 'frameworks folder (default: frameworks/)')
     .option('--framework <id[@version]>', 'the catalog to overlay, e.g. nist-csf@2.0')
     .option('--columns <map>', 'CSV column map, e.g. "id=Control ID,statement=Requirement"')
-    .option('--out <file>', 'write the overlaid catalog here instead of in place')
+    .option(
+      '--out <file>',
+      'write the whole overlaid catalog here (default: the text goes to frameworks/.overlay/, git-ignored, merged on load)',
+    )
     .option('--dry-run', 'only report what would match')
     .option('--as <id@version>', 'import the whole OSCAL catalog as a new framework')
     .option('--title <title>', 'title of the new framework (with --as)')
