@@ -17,6 +17,8 @@ import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../tes
 import { scannedTenant, startMarkedSandbox, type ScannedTenant } from '../../test/scanned-tenant.ts';
 import { APP_ROLE } from '../../migrations/0001_initial.ts';
 import { RETENTION_ROLE } from '../../migrations/0008_retention.ts';
+import { loadFrameworks } from '../../../engine/frameworks.ts';
+import { testedControls } from '../../../engine/score.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
 import { RETENTION_CRON, RETENTION_QUEUE } from './plugin.ts';
 import { runRetention, type RetentionReport } from './run.ts';
@@ -40,6 +42,8 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
   let report: RetentionReport;
   /** The pruned tenant's artifacts no other tenant records (their bytes go with the rows). */
   let own: string[] = [];
+  /** The pruned tenant's manual evidence artifact. */
+  let manualSha = '';
 
   async function snapshot(tenantId: string): Promise<Snapshot> {
     return runAsOwner(t.database.knex, { tenantId }, async (trx) => {
@@ -187,6 +191,16 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     // Evidence is content-addressed across tenants: the tenant without settings records the same bytes as
     // one of the pruned tenant's artifacts (as two scans of one resource at the same instant would).
     const sharedSha = (await snapshot(tenants.pruned.tenantId)).evidence[0]!;
+    // Manual evidence (a row this role cannot read) still points at its evidence row: that row must stay.
+    const frameworks = await loadFrameworks(undefined, {});
+    const tested = testedControls(frameworks);
+    const manual = await api('POST', '/api/evidence/manual', tenants.pruned.token, {
+      control_id: frameworks.controls.find((c) => !tested.has(c.id))!.id,
+      verdict: 'pass',
+      note: { text: 'quarterly access review done' },
+    });
+    expect(manual.statusCode, manual.body).toBe(201);
+    manualSha = manual.json().evidence.sha256;
     await runAsOwner(t.database.knex, { tenantId: tenants.other.tenantId }, (trx) =>
       trx('evidence').insert({
         tenant_id: tenants.other.tenantId,
@@ -202,7 +216,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
       expect(await present(before[name].evidence), name).not.toContain(false);
     }
     const shared = before.pruned.evidence.filter((sha) => before.other.evidence.includes(sha));
-    own = before.pruned.evidence.filter((sha) => !shared.includes(sha));
+    own = before.pruned.evidence.filter((sha) => !shared.includes(sha) && sha !== manualSha);
     expect(shared).toEqual([sharedSha]);
     expect(own.length).toBeGreaterThan(0);
 
@@ -260,12 +274,19 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     // Expired and unreferenced: raw data, findings and evidence rows go; scores and the scan row stay; bytes
     // go only where no other tenant records them.
     const pruned = await snapshot(tenants.pruned.tenantId);
+    const prunedShas = before.pruned.evidence.filter((sha) => sha !== manualSha);
     expect(result('pruned')).toMatchObject({
       scans_cleared: 1,
       findings_deleted: before.pruned.findings,
-      evidence_deleted: before.pruned.evidence.length,
+      evidence_deleted: prunedShas.length,
     });
-    expect(pruned).toMatchObject({ findings: 0, evidence: [], progress: {}, scores: before.pruned.scores });
+    expect(pruned).toMatchObject({
+      findings: 0,
+      evidence: [manualSha],
+      progress: {},
+      scores: before.pruned.scores,
+    });
+    expect(await present([manualSha])).toEqual([true]);
     expect(await present(own)).toEqual(own.map(() => false));
     expect(await present(shared)).toEqual(shared.map(() => true));
     expect(report.objects_deleted).toBe(own.length);
@@ -273,7 +294,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     expect(applied.kind).toBe('retention.applied');
     expect(applied.payload).toMatchObject({
       findings_deleted: before.pruned.findings,
-      pruned_evidence: before.pruned.evidence,
+      pruned_evidence: prunedShas,
     });
     // The ledger is only appended to.
     expect(pruned.ledger.slice(0, -1)).toEqual(before.pruned.ledger);

@@ -59,6 +59,52 @@ const scanInLedgerWindow = (scanColumn: string) =>
   `exists (select 1 from ledger_entries l where l.tenant_id = ? and l.occurred_at >= ?::timestamptz
      and l.payload->>'scan_id' = ${scanColumn}::text)`;
 
+/**
+ * Deletes the tenant's evidence rows recorded before `recordedBefore` that no finding and no ledger entry
+ * from `ledgerFrom` on names; returns their hashes, sorted. A row another table still points at (e.g.
+ * manual evidence, which this role cannot read) makes the batch fail on its foreign key: then rows are
+ * deleted one by one, each in a savepoint, and the referenced ones kept.
+ */
+async function deleteEvidence(
+  trx: Trx,
+  tenantId: string,
+  recordedBefore: Date,
+  ledgerFrom: string,
+): Promise<string[]> {
+  const candidates = await trx.raw<{ rows: { sha256: string }[] }>(
+    `select e.sha256 from evidence e
+     where e.tenant_id = ? and e.created_at < ?
+       and not exists (select 1 from findings f where f.tenant_id = e.tenant_id and f.evidence_sha256 = e.sha256)
+       and not exists (select 1 from ledger_entries l where l.tenant_id = e.tenant_id and l.occurred_at >= ?::timestamptz
+         and (l.artifact_sha256 = e.sha256 or l.payload->'evidence' @> to_jsonb(e.sha256)))
+     order by e.sha256`,
+    [tenantId, recordedBefore, ledgerFrom],
+  );
+  const shas = candidates.rows.map((r) => r.sha256);
+  const remove = (list: string[]) =>
+    trx.transaction((savepoint) =>
+      savepoint('evidence').where({ tenant_id: tenantId }).whereRaw('sha256 = any(?::text[])', [list]).del(),
+    );
+  const referenced = (error: unknown) => (error as { code?: string }).code === '23503';
+  if (shas.length === 0) return [];
+  try {
+    await remove(shas);
+    return shas;
+  } catch (error) {
+    if (!referenced(error)) throw error;
+  }
+  const deleted: string[] = [];
+  for (const sha of shas) {
+    try {
+      await remove([sha]);
+      deleted.push(sha);
+    } catch (error) {
+      if (!referenced(error)) throw error;
+    }
+  }
+  return deleted;
+}
+
 async function pruneTenant(
   deps: RetentionDeps,
   settings: RetentionRow,
@@ -97,20 +143,8 @@ async function pruneTenant(
       );
       result.findings_deleted = deleted.rowCount ?? 0;
     }
-    let shas: string[] = [];
-    if (evidenceBefore) {
-      const deleted = await trx.raw<{ rows: { sha256: string }[] }>(
-        `delete from evidence e
-         where e.tenant_id = ? and e.created_at < ?
-           and not exists (select 1 from findings f where f.tenant_id = e.tenant_id and f.evidence_sha256 = e.sha256)
-           and not exists (select 1 from ledger_entries l where l.tenant_id = e.tenant_id and l.occurred_at >= ?::timestamptz
-             and (l.artifact_sha256 = e.sha256 or l.payload->'evidence' @> to_jsonb(e.sha256)))
-         returning e.sha256`,
-        [tenantId, evidenceBefore, ledgerFrom],
-      );
-      shas = deleted.rows.map((r) => r.sha256).sort();
-      result.evidence_deleted = shas.length;
-    }
+    const shas = evidenceBefore ? await deleteEvidence(trx, tenantId, evidenceBefore, ledgerFrom) : [];
+    result.evidence_deleted = shas.length;
     if (result.scans_cleared + result.findings_deleted + result.evidence_deleted > 0) {
       await deps.append(trx, tenantId, [
         {
