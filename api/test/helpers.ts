@@ -8,12 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import type { Knex } from 'knex';
+import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { createTestDatabase, type DatabaseBackend } from '../../test/db.ts';
 import { buildApp, type AppOptions } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { hashPassword } from '../src/plugins/app/passwords.ts';
 import { runAsOwner } from '../src/plugins/app/tenancy.ts';
 import { openDatabase, type Database } from '../src/plugins/external/db.ts';
+import type { ScanJobDeps } from '../src/worker/scan-job.ts';
 
 /** A config for tests: everything under `dataDir`, in-memory PGlite or `databaseUrl`, no demo, quiet. */
 export function testConfig(
@@ -110,4 +112,27 @@ export async function login(app: FastifyInstance, email: string, password: strin
 /** Authorization header for an access token. */
 export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
+}
+
+/** What runScanJob needs, taken from a built app: tests run a queued scan's job without the worker. */
+export function scanJobDepsOf(app: FastifyInstance): ScanJobDeps {
+  return {
+    withTenant: app.withTenant,
+    vault: app.vault,
+    evidenceStore: app.evidenceStore,
+    engine: app.engine,
+    log: app.log,
+    ledger: app.ledger,
+  };
+}
+
+/** A POST /api/integrations body for the demo AWS account served by an S3 fixture server at `endpoint`. */
+export function s3SandboxIntegration(name: string, endpoint: string) {
+  return {
+    provider: 'aws',
+    name,
+    // The S3 sandbox serves S3 only: new integrations scan every AWS service unless told otherwise.
+    config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint, services: ['s3'] },
+    credentials: { ...DEMO_AWS_CREDENTIALS },
+  };
 }

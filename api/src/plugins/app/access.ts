@@ -4,7 +4,7 @@
  * and refuses to register a route that declares nothing. The permission → roles table below is the one
  * written in docs/security.md; the route catalog (`app.routeCatalog`) lets tests walk every route.
  */
-import type { FastifyInstance, RouteOptions, preValidationHookHandler } from 'fastify';
+import type { FastifyInstance, FastifySchema, RouteOptions, preValidationHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
 import { requireRole, type RequestGuard, type Role } from './auth.ts';
 
@@ -63,6 +63,8 @@ export interface RouteCatalogEntry {
   method: string;
   url: string;
   permission: Permission | undefined;
+  /** The route's declared schemas (params, querystring, body, response), as given at registration. */
+  schema: FastifySchema | undefined;
 }
 
 /** The roles a permission admits, or null for a public route. */
@@ -119,7 +121,7 @@ export function recordRoutes(app: FastifyInstance): void {
   app.decorate('routeCatalog', catalog);
   app.addHook('onRoute', (route) => {
     for (const method of asArray(route.method)) {
-      catalog.push({ method, url: route.url, permission: route.config?.permission });
+      catalog.push({ method, url: route.url, permission: route.config?.permission, schema: route.schema });
     }
   });
 }
