@@ -70,7 +70,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
   }
   const present = async (shas: string[]) =>
     (await Promise.all(shas.map((sha) => t.app.evidenceStore.get(sha)))).map((b) => b !== null);
-  const api = (method: 'GET' | 'PUT' | 'DELETE', url: string, token: string, payload?: object) =>
+  const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token: string, payload?: object) =>
     t.app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) });
   const put = async (token: string, url: string, payload: object) => {
     const response = await api('PUT', url, token, payload);
