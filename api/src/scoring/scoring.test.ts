@@ -210,6 +210,14 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
       return fw.requirements.find((r: Json) => r.requirement_id === requirementId).status as string;
     };
     expect(await statusOf()).toBe('not_applicable');
+    const waiting = ((await call('GET', '/api/scores')).body.items as Json[]).find(
+      (s) => s.framework_id === 'soc2',
+    )!;
+    expect(waiting.needs_evidence).toBeGreaterThan(0);
+    expect(waiting.requirements.find((r: Json) => r.requirement_id === requirementId)).toMatchObject({
+      needs_evidence: true,
+      evidence_needed: controls,
+    });
 
     // Refused: a control tested by rules, both file and note, a future date, an auditor.
     const testedControl = [...tested][0]!;

@@ -140,6 +140,9 @@ function toScore(row: Record<string, unknown>): FrameworkScore {
     failed: row.failed as number,
     not_applicable: row.not_applicable as number,
     requirements: row.requirements as FrameworkScore['requirements'],
+    // Requirements waiting for manual evidence, and whether policy weights were used (docs/scoring.md).
+    needs_evidence: (row.needs_evidence as number | undefined) ?? 0,
+    weighted: (row.weighted as boolean | undefined) ?? false,
   };
 }
 

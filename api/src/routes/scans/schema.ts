@@ -94,9 +94,15 @@ export const frameworkScoreSchema = {
           title: { type: 'string' },
           status,
           control_ids: { type: 'array', items: { type: 'string' } },
+          // Set while the requirement waits for manual evidence on the controls listed in evidence_needed.
+          needs_evidence: { type: 'boolean' },
+          evidence_needed: { type: 'array', items: { type: 'string' } },
+          weight: { type: 'number' },
         },
       },
     },
+    needs_evidence: { type: 'integer' },
+    weighted: { type: 'boolean' },
   },
 } as const;
 
