@@ -17,6 +17,7 @@ import { integrationsPlugin } from './plugins/app/integrations.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
 import { scansPlugin } from './plugins/app/scans.ts';
+import { schedulesPlugin } from './plugins/app/schedules.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
 import { bossPlugin } from './plugins/external/boss.ts';
@@ -33,6 +34,7 @@ import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import scanRoutes from './routes/scans/index.ts';
+import scheduleRoutes from './routes/schedules/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
 import ruleRoutes from './routes/rules/index.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
@@ -137,6 +139,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(integrationsPlugin);
     await app.register(membersPlugin);
     await app.register(scansPlugin);
+    await app.register(schedulesPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
     if (runWorker) await app.register(retentionPlugin);
 
@@ -160,6 +163,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
             app.swagger(),
           );
           await api.register(meRoutes, { prefix: '/me' });
+          // Before the integration routes, so the isolation matrix reaches them before it deletes the spare integration.
+          await api.register(scheduleRoutes, { prefix: '/integrations' });
           await api.register(integrationRoutes, { prefix: '/integrations' });
           await api.register(scanRoutes, { prefix: '/scans' });
           await api.register(scoreRoutes, { prefix: '/scores' });

@@ -119,6 +119,7 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/scans/:id/cancel': () => ({}),
+  'PUT /api/integrations/:integrationId/schedule': () => ({ cron: '0 3 * * *' }),
   'POST /api/members': () => ({
     email: `matrix-${randomUUID()}@example.com`,
     role: 'user',

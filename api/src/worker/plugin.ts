@@ -11,8 +11,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import type { JobsConfig } from '../config.ts';
-import { SCAN_QUEUE } from '../plugins/external/boss.ts';
+import { SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
 import type { ScanJobData } from '../plugins/app/scans.ts';
+import type { ScheduleJobData } from '../plugins/app/schedules.ts';
 import { runScanJob, ScanReleasedError } from './scan-job.ts';
 
 export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: JobsConfig }>(
@@ -49,6 +50,14 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
           }
         },
       );
+      // A schedule occurrence becomes a normal queued scan (or unregisters a schedule that is gone).
+      await app.boss.work<ScheduleJobData>(
+        SCHEDULE_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        async ([job]) => {
+          if (job) await app.schedules.fire(job.data);
+        },
+      );
       // A scan queued by this process wakes this worker at once instead of at its next poll.
       app.scans.onQueued = () => {
         if (workerId) app.boss.notifyWorker(workerId);
@@ -58,6 +67,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
     // Registered after the job queue, so this runs before pg-boss stops and the database closes.
     app.addHook('onClose', async () => {
       if (!workerId) return;
+      await app.boss.offWork(SCHEDULE_QUEUE, { wait: false });
       await app.boss.offWork(SCAN_QUEUE, { wait: false });
       const finished = Promise.allSettled([...running]);
       const grace = new AbortController();
@@ -75,5 +85,8 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       await app.boss.offWork(SCAN_QUEUE, { wait: true });
     });
   },
-  { name: 'scan-worker', dependencies: ['boss', 'scans', 'crypto', 'evidence', 'engine', 'ledger'] },
+  {
+    name: 'scan-worker',
+    dependencies: ['boss', 'scans', 'schedules', 'crypto', 'evidence', 'engine', 'ledger'],
+  },
 );

@@ -14,6 +14,9 @@ import type { Database } from './db.ts';
 /** The queue scan jobs go through. */
 export const SCAN_QUEUE = 'scan';
 
+/** The queue pg-boss's scheduler sends scan-schedule occurrences to (see plugins/app/schedules.ts). */
+export const SCHEDULE_QUEUE = 'scan-schedule';
+
 /** fromPglite(), with every statement serialised against knex's single PGlite connection. */
 function pgliteThroughKnexPool(knex: Knex, pglite: PGlite): Db {
   const inner = fromPglite(pglite);
@@ -72,6 +75,7 @@ export async function startBoss(
   } else {
     await boss.createQueue(SCAN_QUEUE, policy);
   }
+  if (!(await boss.getQueue(SCHEDULE_QUEUE))) await boss.createQueue(SCHEDULE_QUEUE, { retryLimit: 3 });
   return boss;
 }
 

@@ -1,0 +1,144 @@
+/**
+ * Scan schedules: one cron expression per integration (UTC, minute resolution). The expression is stored on
+ * the integration row (tenant-isolated like the rest of it) and registered with pg-boss's scheduler under
+ * the integration id as key, which sends a job to SCHEDULE_QUEUE at each occurrence (one job per occurrence
+ * however many instances run, pg-boss's own guarantee). The worker turns that job into a normal queued scan,
+ * after checking the row still carries a schedule: a schedule cleared or an integration deleted since is
+ * unregistered instead of scanned.
+ */
+import fp from 'fastify-plugin';
+import type { PgBoss } from 'pg-boss';
+import { ApiError } from '../../errors.ts';
+import type { LedgerService } from '../../ledger/ledger.ts';
+import { SCHEDULE_QUEUE } from '../external/boss.ts';
+import type { ScanService } from './scans.ts';
+import type { WithTenant } from './tenancy.ts';
+
+/** What a schedule occurrence carries: ids only. */
+export interface ScheduleJobData {
+  tenant_id: string;
+  integration_id: string;
+}
+
+export interface ScheduleView {
+  integration_id: string;
+  /** The cron expression (UTC), or null when the integration is scanned on demand only. */
+  cron: string | null;
+  /** The next few occurrences (empty without a schedule). */
+  next_runs: Date[];
+}
+
+/** Five fields (minute hour day-of-month month day-of-week): no seconds field, so at most one scan a minute. */
+const FIVE_FIELDS = /^\S+(\s+\S+){4}$/;
+
+export class ScheduleService {
+  readonly #withTenant: WithTenant;
+  readonly #boss: PgBoss;
+  readonly #scans: ScanService;
+  readonly #ledger: LedgerService;
+
+  constructor(withTenant: WithTenant, boss: PgBoss, scans: ScanService, ledger: LedgerService) {
+    this.#withTenant = withTenant;
+    this.#boss = boss;
+    this.#scans = scans;
+    this.#ledger = ledger;
+  }
+
+  /** The next `count` occurrences of `cron`, or 400 VALIDATION_ERROR naming the `cron` field. */
+  nextRuns(cron: string, count = 3): Date[] {
+    const invalid = (message: string) =>
+      new ApiError('VALIDATION_ERROR', `cron ${message}`, [{ field: 'cron', message }]);
+    if (!FIVE_FIELDS.test(cron.trim())) {
+      throw invalid('must have five fields: minute hour day-of-month month day-of-week');
+    }
+    try {
+      return this.#boss.previewSchedule(cron.trim(), { tz: 'UTC', count });
+    } catch (error) {
+      throw invalid(`is not a valid cron expression (${(error as Error).message})`);
+    }
+  }
+
+  async get(tenantId: string, integrationId: string): Promise<ScheduleView> {
+    const cron = await this.#withTenant(tenantId, async (trx) => {
+      const row: { scan_schedule: string | null } | undefined = await trx('integrations')
+        .select('scan_schedule')
+        .where({ id: integrationId })
+        .first();
+      if (!row) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
+      return row.scan_schedule;
+    });
+    return { integration_id: integrationId, cron, next_runs: cron ? this.nextRuns(cron) : [] };
+  }
+
+  /** Sets (or replaces) the integration's schedule; 404 when the integration is not the tenant's. */
+  async set(tenantId: string, integrationId: string, input: string, actor: string): Promise<ScheduleView> {
+    const cron = input.trim();
+    const nextRuns = this.nextRuns(cron);
+    await this.#withTenant(tenantId, async (trx) => {
+      const updated = await trx('integrations')
+        .where({ id: integrationId })
+        .update({ scan_schedule: cron, updated_at: trx.fn.now() });
+      if (updated === 0) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
+      await this.#ledger.append(trx, tenantId, [
+        { kind: 'integration.schedule_set', actor, payload: { integration_id: integrationId, cron } },
+      ]);
+    });
+    const data: ScheduleJobData = { tenant_id: tenantId, integration_id: integrationId };
+    await this.#boss.schedule(SCHEDULE_QUEUE, cron, data, { key: integrationId, tz: 'UTC' });
+    return { integration_id: integrationId, cron, next_runs: nextRuns };
+  }
+
+  /** Clears the integration's schedule (nothing to clear is fine); 404 when the integration is not the tenant's. */
+  async clear(tenantId: string, integrationId: string, actor: string): Promise<void> {
+    await this.#withTenant(tenantId, async (trx) => {
+      const row: { scan_schedule: string | null } | undefined = await trx('integrations')
+        .select('scan_schedule')
+        .where({ id: integrationId })
+        .forUpdate()
+        .first();
+      if (!row) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
+      if (row.scan_schedule === null) return;
+      await trx('integrations')
+        .where({ id: integrationId })
+        .update({ scan_schedule: null, updated_at: trx.fn.now() });
+      await this.#ledger.append(trx, tenantId, [
+        { kind: 'integration.schedule_cleared', actor, payload: { integration_id: integrationId } },
+      ]);
+    });
+    await this.#boss.unschedule(SCHEDULE_QUEUE, integrationId);
+  }
+
+  /**
+   * One occurrence: queues a scan of the integration if it still has a schedule; returns the scan id, or
+   * null (and unregisters the timer) when the schedule or the integration is gone.
+   */
+  async fire(data: ScheduleJobData): Promise<string | null> {
+    const scheduled = await this.#withTenant(data.tenant_id, async (trx) => {
+      const row: { scan_schedule: string | null } | undefined = await trx('integrations')
+        .select('scan_schedule')
+        .where({ id: data.integration_id })
+        .first();
+      return Boolean(row?.scan_schedule);
+    });
+    if (!scheduled) {
+      await this.#boss.unschedule(SCHEDULE_QUEUE, data.integration_id);
+      return null;
+    }
+    const scan = await this.#scans.create(data.tenant_id, data.integration_id);
+    return scan.id;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    schedules: ScheduleService;
+  }
+}
+
+/** Decorates `app.schedules`. */
+export const schedulesPlugin = fp(
+  async (app) => {
+    app.decorate('schedules', new ScheduleService(app.withTenant, app.boss, app.scans, app.ledger));
+  },
+  { name: 'schedules', dependencies: ['tenancy', 'boss', 'scans', 'ledger'] },
+);
