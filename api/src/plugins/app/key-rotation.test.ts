@@ -175,6 +175,14 @@ describe.each(cases)('master-key rotation on $backend.name with $scheme.name', (
     expect(keys.next.id).not.toBe(keys.old.id);
   });
 
+  it("never lets the runtime role list other tenants' keys, maintenance setting or not", async () => {
+    const seen = await runAsApp(db.knex, { tenantId: tenantA }, async (trx) => {
+      await trx.raw(`select set_config('app.maintenance', 'key-rotation', true)`);
+      return trx('tenant_keys').select('tenant_id');
+    });
+    expect(seen).toEqual([{ tenant_id: tenantA }]);
+  });
+
   it('decrypts everything in a half-rotated state (one tenant moved, the others not)', async () => {
     expect(await rotateTenant(db.knex, keys.next, append, tenantA)).toBe(1);
     const ids = await masterKeyIds();
