@@ -127,7 +127,12 @@ async function githubIdentity({
 
 async function oktaIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'okta' }>) {
   const orgUrl = config.orgUrl.replace(/\/$/, '');
-  const client = new okta.Client({ orgUrl, token: credentials.token } as never);
+  // Service-app credentials (clientId, privateKey) are checked by a scan, which signs in with them first.
+  const { token } = credentials as { token?: unknown };
+  if (typeof token !== 'string') {
+    return fail('INVALID_CONFIG', 'only API tokens can be tested here; run a scan to check a service app');
+  }
+  const client = new okta.Client({ orgUrl, token } as never);
   try {
     const users = await client.userApi.listUsers({ limit: 1 });
     await users.next();

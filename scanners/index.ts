@@ -91,8 +91,11 @@ export interface OktaIntegration {
   provider: 'okta';
   /** https://<org>.okta.com */
   config: { orgUrl: string };
-  /** An API token (SSWS) of a read-only admin. */
-  credentials: { token: string };
+  /**
+   * An API token (SSWS) of a read-only admin, or an OAuth 2.0 service app's client id and private key
+   * (PEM or JWK text) for a private-key JWT.
+   */
+  credentials: { token: string } | { clientId: string; privateKey: string };
 }
 
 export { scanAzure, AZURE_PERMISSIONS, type AzureScanOptions, type AzureScanTarget } from './azure/azure.ts';
@@ -180,7 +183,15 @@ export async function scanIntegration(
       if (!config || !credentials) {
         throw new ScanFailedError('INVALID_CONFIG', 'an Okta integration needs both config and credentials');
       }
-      return scanOkta({ orgUrl: config.orgUrl, token: credentials.token }, options);
+      return scanOkta(
+        {
+          orgUrl: config.orgUrl,
+          ...('privateKey' in credentials
+            ? { serviceApp: { clientId: credentials.clientId, privateKey: credentials.privateKey } }
+            : { token: credentials.token }),
+        },
+        options,
+      );
     }
     case 'azure': {
       const { config, credentials } = integration as AzureIntegration;

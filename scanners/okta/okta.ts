@@ -14,8 +14,21 @@ export interface OktaScanTarget {
   /** https://<org>.okta.com (a loopback http URL for the sandbox). */
   orgUrl: string;
   /** An API token (SSWS). */
-  token: string;
+  token?: string;
+  /** Or an OAuth 2.0 service app signing in with a private-key JWT (client_credentials). */
+  serviceApp?: OktaServiceApp;
 }
+
+export interface OktaServiceApp {
+  clientId: string;
+  /** The app's private key: PEM (PKCS#8 or PKCS#1) or a JWK as JSON text. */
+  privateKey: string;
+  /** The key id (kid) registered for the key, when the app has several. */
+  keyId?: string;
+}
+
+/** The scopes a service app must be granted (Okta API Scopes tab) for a full scan. */
+export const OKTA_SCOPES = ['okta.users.read', 'okta.roles.read', 'okta.policies.read'] as const;
 
 export interface OktaScanOptions extends ProviderScanOptions {
   /** Retries of a 429 before the call is given up (default 2). */
@@ -52,9 +65,11 @@ type Any = Record<string, unknown>;
 export async function scanOkta(target: OktaScanTarget, options: OktaScanOptions = {}): Promise<ScanOutcome> {
   assertValidOktaTarget(target);
   // Okta's /api/v1/users rate limit is 600 requests a minute on most orgs: stay at 8/s.
-  const ctx = new ProviderScanContext('okta', [target.token], options, 8);
+  const secret = target.serviceApp ? target.serviceApp.privateKey : (target.token ?? '');
+  const ctx = new ProviderScanContext('okta', [secret], options, 8);
   const orgUrl = target.orgUrl.replace(/\/$/, '');
   const client = oktaClient(target, options, ctx);
+  if (target.serviceApp) await signInServiceApp(ctx, client, target.serviceApp, orgUrl);
   const pageSize = Math.min(200, options.pageSize ?? 200);
 
   ctx.setPhase('listing_users');
@@ -93,9 +108,76 @@ function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: Provi
   }
   return new okta.Client({
     orgUrl: target.orgUrl.replace(/\/$/, ''),
-    token: target.token,
+    ...(target.serviceApp
+      ? {
+          authorizationMode: 'PrivateKey',
+          clientId: target.serviceApp.clientId,
+          privateKey: target.serviceApp.privateKey,
+          ...(target.serviceApp.keyId ? { keyId: target.serviceApp.keyId } : {}),
+          scopes: [...OKTA_SCOPES],
+        }
+      : { token: target.token }),
     requestExecutor: new CountingExecutor({ maxRetries: options.rateLimitRetries ?? 2, requestTimeout: 0 }),
   } as never);
+}
+
+/**
+ * Exchanges the signed client assertion for an access token before anything else, so that a wrong
+ * key, an expired assertion (clock) or missing scopes fail the scan at once, saying which. The SDK
+ * keeps the token for the following calls; when the app requires DPoP it answers the nonce challenge
+ * and signs a proof for every call itself.
+ */
+async function signInServiceApp(
+  ctx: ProviderScanContext,
+  client: OktaClient,
+  app: OktaServiceApp,
+  orgUrl: string,
+): Promise<void> {
+  ctx.setPhase('signing_in');
+  const oauth = (client as unknown as { oauth: { getAccessToken(): Promise<unknown> } }).oauth;
+  // The token request goes through the counting request executor like every other call.
+  try {
+    // This SDK resolves an OAuth error answer (and caches it) instead of rejecting: look inside.
+    const got = (await oauth.getAccessToken()) as {
+      access_token?: string;
+      error?: string;
+      error_description?: string;
+    };
+    if (got?.access_token) return;
+    throw Object.assign(new Error(`${got?.error ?? 'no access token'}: ${got?.error_description ?? ''}`), {
+      status: 400,
+    });
+  } catch (error) {
+    if (ctx.options.signal?.aborted) throw ctx.aborted(error);
+    const e = (error ?? {}) as OktaErrorShape & { message?: string };
+    const said = ctx.redact(e.message ?? String(error));
+    const app_ = `the Okta service app ${app.clientId}`;
+    const fail = (code: ScanFailedError['code'], message: string): never => {
+      throw new ScanFailedError(code, message, { cause: error });
+    };
+    if (e.status === undefined) {
+      if (/convert private key|PEM|JWK|asn1|key/i.test(said))
+        fail(
+          'INVALID_CREDENTIALS',
+          `the private key of ${app_} is not a PEM or JWK RSA/EC private key (${said})`,
+        );
+      fail('ENDPOINT_UNREACHABLE', `could not reach ${orgUrl} for an access token: ${said}`);
+    }
+    if (/expired/i.test(said))
+      fail(
+        'CLOCK_SKEW',
+        `Okta found the client assertion of ${app_} expired when it was just signed: check this machine's clock. Okta said: ${said}`,
+      );
+    if (/invalid_scope/.test(said))
+      fail(
+        'PERMISSION_DENIED',
+        `${app_} is not granted the scopes the scan needs (${OKTA_SCOPES.join(', ')}): grant them on its Okta API Scopes tab. Okta said: ${said}`,
+      );
+    fail(
+      'INVALID_CREDENTIALS',
+      `Okta refused the client assertion of ${app_}: the private key does not match a public key registered for the app, or the client id is wrong. Okta said: ${said}`,
+    );
+  }
 }
 
 function failure(
@@ -312,7 +394,13 @@ function assertValidOktaTarget(target: OktaScanTarget): void {
   }
   if (url && url.protocol !== 'https:' && !['127.0.0.1', 'localhost'].includes(url.hostname))
     problems.push('orgUrl must use https');
-  if (typeof target?.token !== 'string' || target.token.length < 20) problems.push('token is required');
+  if (target?.serviceApp) {
+    if (!/^[A-Za-z0-9]{10,64}$/.test(target.serviceApp.clientId ?? ''))
+      problems.push('serviceApp.clientId must be the Okta client id');
+    if (typeof target.serviceApp.privateKey !== 'string' || target.serviceApp.privateKey.length < 20)
+      problems.push('serviceApp.privateKey is required');
+  } else if (typeof target?.token !== 'string' || target.token.length < 20)
+    problems.push('token (or a service app) is required');
   if (problems.length > 0)
     throw new ScanFailedError('INVALID_CONFIG', `invalid Okta scan target: ${problems.join('; ')}`);
 }
