@@ -3,14 +3,13 @@
  * embedded database, demo tenant, S3 sandbox): sign in, scan, read scores, follow a control to its findings
  * and one finding to its evidence. Every expected value is read from the API, never hard-coded.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startProduct, type RunningProduct } from '../../api/src/main.ts';
-import { appBuildDir, ensureAppBuild } from './app-build.ts';
+import type { RunningProduct } from '../../api/src/main.ts';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { signIn as signInAt, startDemoProduct, type DemoProduct } from './demo-product.ts';
 
 const artifactsDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
 /** A scan of the sandbox takes seconds; this bounds a hung worker, it is not a pause. */
@@ -30,9 +29,9 @@ interface ApiFinding {
   evidence_sha256: string | null;
 }
 
+let running: DemoProduct;
 let product: RunningProduct;
 let browser: TestBrowser;
-let dataDir: string;
 let baseUrl: string;
 
 /** Calls the API as the demo user (its own session, beside the browser's). */
@@ -87,40 +86,20 @@ async function expectAbbreviated(cell: Locator, full: string): Promise<void> {
 }
 
 async function signIn(page: Page, email: string, password: string): Promise<void> {
-  await page.goto(`${baseUrl}/login`);
-  await page.getByTestId('login-email').fill(email);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
+  await signInAt(page, baseUrl, email, password);
 }
 
 beforeAll(async () => {
-  ensureAppBuild();
-  dataDir = mkdtempSync(join(tmpdir(), 'complywise-e2e-'));
   mkdirSync(artifactsDir, { recursive: true });
-  product = await startProduct({
-    env: {},
-    config: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      pgliteDir: null,
-      evidence: { kind: 'filesystem', dir: join(dataDir, 'evidence') },
-      demo: true,
-      appBuildDir,
-      logLevel: 'warn',
-    },
-    logger: false,
-  });
-  if (!product.url || !product.demo)
-    throw new Error('the product started without HTTP or without the demo tenant');
-  baseUrl = product.url;
+  running = await startDemoProduct();
+  product = running.product;
+  baseUrl = running.baseUrl;
   browser = await launchTestBrowser();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await product?.close();
-  if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  await running?.close();
 });
 
 describe('dashboard in Chromium', () => {

@@ -1,0 +1,56 @@
+/**
+ * The whole product for the browser tests, started in-process (API, scan worker, embedded database in memory,
+ * demo tenant and sandboxes, the built app at `/`) in a temporary data folder, and the app's sign-in form.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { startProduct, type RunningProduct } from '../../api/src/main.ts';
+import { appBuildDir, ensureAppBuild } from './app-build.ts';
+
+export interface DemoProduct {
+  product: RunningProduct;
+  baseUrl: string;
+  demo: NonNullable<RunningProduct['demo']>;
+  /** Stops the product and deletes its data folder. */
+  close(): Promise<void>;
+}
+
+export async function startDemoProduct(): Promise<DemoProduct> {
+  ensureAppBuild();
+  const dataDir = mkdtempSync(join(tmpdir(), 'complywise-e2e-'));
+  const product = await startProduct({
+    env: {},
+    config: {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      pgliteDir: null,
+      evidence: { kind: 'filesystem', dir: join(dataDir, 'evidence') },
+      demo: true,
+      appBuildDir,
+      logLevel: 'warn',
+    },
+    logger: false,
+  });
+  if (!product.url || !product.demo)
+    throw new Error('the product started without HTTP or without the demo tenant');
+  return {
+    product,
+    baseUrl: product.url,
+    demo: product.demo,
+    async close() {
+      await product.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Fills and sends the login form (the caller waits for what should follow). */
+export async function signIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${baseUrl}/login`);
+  await page.getByTestId('login-email').fill(email);
+  await page.getByTestId('login-password').fill(password);
+  await page.getByTestId('login-submit').click();
+}
