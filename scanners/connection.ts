@@ -8,7 +8,9 @@
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import okta from '@okta/okta-sdk-nodejs';
 import { Octokit } from '@octokit/rest';
-import { fatalCredentialError, isNetworkError, redact, safeErrorMessage } from './aws/aws-errors.ts';
+import { assumeRole } from './aws/account.ts';
+import { AwsScanContext } from './aws/aws-context.ts';
+import { redact, safeErrorMessage } from './aws/aws-errors.ts';
 import { azureCredential } from './azure/azure.ts';
 import type { ScannableIntegration } from './index.ts';
 import { ProviderScanContext } from './scan-context.ts';
@@ -55,34 +57,40 @@ function identify(integration: ScannableIntegration): Promise<string> {
   }
 }
 
+/** GetCallerIdentity (after AssumeRole when a role is configured), through the scanner's own AWS context. */
 async function awsIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'aws' }>) {
-  const secrets = secretsOf(credentials);
-  const sts = new STSClient({
-    region: config.region,
-    credentials,
-    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-    maxAttempts: 1,
-    requestHandler: { connectionTimeout: TIMEOUT_MS, requestTimeout: TIMEOUT_MS },
-  });
+  const ctx = new AwsScanContext(config.accountId, credentials, config.endpoint, {});
   try {
-    const who = await sts.send(new GetCallerIdentityCommand({}));
-    if (who.Account !== config.accountId) {
+    if (config.roleArn) {
+      const target = {
+        region: config.region,
+        roleArn: config.roleArn,
+        credentials,
+        ...(config.externalId ? { externalId: config.externalId } : {}),
+      };
+      ctx.useCredentials(await assumeRole(ctx, target));
+    }
+    const sts = ctx.client('sts', config.region, (settings) => new STSClient(settings));
+    const who = await ctx.call('sts:GetCallerIdentity', (abortSignal) =>
+      sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
+    );
+    if (!who.ok) {
+      fail(
+        'PROVIDER_ERROR',
+        `GetCallerIdentity failed (${who.code}): ${safeErrorMessage(who.error, ctx.redactedSecrets)}`,
+      );
+      throw who.error;
+    }
+    const account = who.value.Account;
+    if (account !== config.accountId) {
       fail(
         'INVALID_CONFIG',
-        `the credentials belong to AWS account ${who.Account ?? '(unknown)'}, not the configured ${config.accountId}`,
+        `the credentials belong to AWS account ${account ?? '(unknown)'}, not the configured ${config.accountId}`,
       );
     }
-    return who.Arn ?? `arn:aws:iam::${config.accountId}`;
-  } catch (error) {
-    if (error instanceof ScanFailedError) throw error;
-    const fatal = fatalCredentialError(error, credentials.accessKeyId, secrets);
-    if (fatal) throw fatal;
-    if (isNetworkError(error)) {
-      fail('ENDPOINT_UNREACHABLE', `could not reach STS: ${safeErrorMessage(error, secrets)}`);
-    }
-    throw error;
+    return who.value.Arn ?? `arn:aws:iam::${config.accountId}`;
   } finally {
-    sts.destroy();
+    ctx.close();
   }
 }
 

@@ -1,7 +1,7 @@
 /**
  * Integration lifecycle on both backends, against the four providers' fixture servers through the real
- * SDKs: the connection test answers ok or a specific code (refused credentials, wrong account, unreachable
- * endpoint) without the secret; PATCH re-checks and re-seals; DELETE keeps scan history (409 while scans
+ * SDKs: the connection test answers ok or a specific code (refused credentials, wrong account, refused
+ * AssumeRole, unreachable endpoint) without the secret; PATCH re-checks and re-seals; DELETE keeps scan history (409 while scans
  * reference the integration); the ledger records each change; a secret canary never reaches an answer or
  * a log line, even at trace level.
  */
@@ -12,6 +12,7 @@ import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
 } from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { DEMO_ASSUME_ROLE } from '../../../../scanners/aws/fixtures/aws-fixture-account.ts';
 import { startAwsFixtureServer } from '../../../../scanners/aws/fixtures/aws-fixture-server.ts';
 import {
   DEMO_AZURE_CLIENT,
@@ -125,6 +126,23 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
     });
     expect(restored.statusCode, restored.body).toBe(200);
     expect((await test(ids.aws!)).json()).toMatchObject({ ok: false, code: 'INVALID_CONFIG' });
+
+    // A role to assume: a wrong external id is a refused AssumeRole, the right one connects.
+    const withRole = (externalId: string) => ({
+      config: {
+        accountId: DEMO_AWS_ACCOUNT_ID,
+        region: 'us-east-1',
+        endpoint: servers[0]!.url,
+        roleArn: DEMO_ASSUME_ROLE.arn,
+        externalId,
+      },
+    });
+    expect(
+      (await call('PATCH', `/api/integrations/${ids.aws}`, withRole('wrong-external-id'))).statusCode,
+    ).toBe(200);
+    expect((await test(ids.aws!)).json()).toMatchObject({ ok: false, code: 'PERMISSION_DENIED' });
+    await call('PATCH', `/api/integrations/${ids.aws}`, withRole(DEMO_ASSUME_ROLE.externalId));
+    expect((await test(ids.aws!)).json()).toMatchObject({ ok: true });
 
     const badToken = await call('PATCH', `/api/integrations/${ids.github}`, {
       credentials: { token: `ghp_${'x'.repeat(36)}` },
