@@ -5,8 +5,8 @@
  * AWS integration points at the bundled AWS sandbox started here. Worker processes are the product itself
  * (`node api/src/main.ts` with COMPLYWISE_ROLE=worker) sharing one data dir (master key, evidence files).
  *
- * 1. Reference: a worker scans once undisturbed; its findings are the expected set, and its running time
- *    bounds where a kill can land.
+ * 1. Reference: a worker scans twice undisturbed (the first warms it up); the second scan's findings are the
+ *    expected set, and its running time bounds where a kill can land.
  * 2. Each trial queues a scan, waits until a worker has it running, SIGKILLs that worker after a random delay
  *    within the reference running time, starts a new worker and waits for the scan to succeed (the queue
  *    retries the job once its lease lapses). That new worker is the next trial's victim.
@@ -42,6 +42,8 @@ export interface Kill9Options {
   log?: (line: string) => void;
   /** Seed for the kill delays, so a run can be repeated (default: random). */
   seed?: number;
+  /** Stops the run between trials (the database and workers are still cleaned up). */
+  signal?: AbortSignal;
   /** Which demo sandbox integration to scan (default: the main AWS account). */
   sandbox?: keyof DemoSandboxUrls;
   /** AWS sandboxes only: scan these services instead of all (a shorter scan for the CI run). */
@@ -69,6 +71,8 @@ export interface Kill9Report {
   referenceRunningMs: number;
   trials: TrialResult[];
   totals: { lost: number; duplicated: number; unexpected: number; changed: number; notSucceeded: number };
+  /** How many kills landed in each phase (`succeeded`: the scan had finished before the kill). */
+  killedIn: Record<string, number>;
 }
 
 interface FindingRow {
@@ -288,6 +292,8 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
       status === 'succeeded' || status === 'failed' || status === 'cancelled';
 
     let worker = await launch();
+    const warmUp = await services.scans.create(tenantId, integrationId);
+    await waitFor(warmUp.id, finished, 120_000);
     const reference = await services.scans.create(tenantId, integrationId);
     await waitFor(reference.id, (s) => s !== 'queued', 60_000);
     const referenceStart = Date.now();
@@ -301,6 +307,7 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
 
     const trials: TrialResult[] = [];
     for (let trial = 1; trial <= options.trials; trial += 1) {
+      options.signal?.throwIfAborted();
       const scan = await services.scans.create(tenantId, integrationId);
       await waitFor(scan.id, (s) => s !== 'queued', 60_000);
       const killAfterMs = Math.round(next() * referenceRunningMs);
@@ -348,11 +355,14 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
       changed: sum((t) => t.changed),
       notSucceeded: trials.filter((t) => t.status !== 'succeeded' || t.ledgerCompletions !== 1).length,
     };
+    const killedIn: Record<string, number> = {};
+    for (const t of trials) killedIn[t.killedIn] = (killedIn[t.killedIn] ?? 0) + 1;
+    log(`kills by phase: ${JSON.stringify(killedIn)}`);
     log(
       `total over ${trials.length} trials: lost ${totals.lost}, duplicated ${totals.duplicated}, ` +
         `unexpected ${totals.unexpected}, changed ${totals.changed}, not succeeded ${totals.notSucceeded}`,
     );
-    return { referenceFindings: expected.length, referenceRunningMs, trials, totals };
+    return { referenceFindings: expected.length, referenceRunningMs, trials, totals, killedIn };
   } finally {
     await Promise.allSettled([...workers].map(killHard));
     await app?.close().catch(() => {});

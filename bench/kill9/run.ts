@@ -35,7 +35,12 @@ const adminUrl =
   values['admin-url'] ?? process.env.COMPLYWISE_TEST_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
 const started = Date.now();
+// Ctrl-C stops after the current trial, so the trial database is dropped and the workers are stopped.
+const stop = new AbortController();
+process.once('SIGINT', () => stop.abort());
+process.once('SIGTERM', () => stop.abort());
 const report = await runKill9({
+  signal: stop.signal,
   trials,
   adminUrl,
   sandbox,

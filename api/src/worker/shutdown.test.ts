@@ -1,0 +1,114 @@
+/**
+ * Graceful shutdown on every backend: closing the app while a scan runs waits the grace period, then
+ * releases the scan (back to `queued`, its job failed for a retry) instead of failing it or holding the
+ * close; a second app on the same database picks the job up and completes the scan, exactly once. The
+ * sandbox answers each S3 call after a delay, so the scan is reliably mid-way when the app closes.
+ */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createS3Handler } from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+} from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
+import { databaseBackends } from '../../../test/db.ts';
+import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { buildApp } from '../app.ts';
+import { loadConfig } from '../config.ts';
+import { runAsOwner } from '../plugins/app/tenancy.ts';
+
+const CALL_DELAY_MS = 150;
+
+describe.each(databaseBackends())('graceful shutdown on $name', (backend) => {
+  let t: TestApp;
+  const handler = createS3Handler();
+  const sandbox = createServer((req, res) => {
+    setTimeout(() => handler.handle(req, res), CALL_DELAY_MS);
+  });
+  let sandboxUrl: string;
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => sandbox.listen(0, '127.0.0.1', resolve));
+    sandboxUrl = `http://127.0.0.1:${(sandbox.address() as AddressInfo).port}`;
+    const jobs = { ...loadConfig({}).jobs, shutdownGraceMs: 300, retryDelaySeconds: 1 };
+    t = await startTestApp(backend, { configOverrides: { jobs } });
+  });
+
+  afterAll(async () => {
+    await t?.close();
+    await new Promise((resolve) => sandbox.close(resolve));
+  });
+
+  it('releases a running scan on close, and a second app completes it once', async () => {
+    const admin = await seedTenant(t.database.knex, { slug: 'shutdown' });
+    const token = (await login(t.app, admin.email, admin.password)).access_token;
+    const integration = await t.app.inject({
+      method: 'POST',
+      url: '/api/integrations',
+      headers: bearer(token),
+      payload: {
+        provider: 'aws',
+        name: 'Slow sandbox',
+        config: {
+          accountId: DEMO_AWS_ACCOUNT_ID,
+          region: 'us-east-1',
+          endpoint: sandboxUrl,
+          services: ['s3'],
+        },
+        credentials: { ...DEMO_AWS_CREDENTIALS },
+      },
+    });
+    expect(integration.statusCode, integration.body).toBe(201);
+    const queued = await t.app.inject({
+      method: 'POST',
+      url: '/api/scans',
+      headers: bearer(token),
+      payload: { integration_id: integration.json().id },
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const scanId = queued.json().id as string;
+    const scanRow = () =>
+      runAsOwner(t.database.knex, { tenantId: admin.tenantId }, (trx) =>
+        trx('scans').select('status', 'progress').where({ id: scanId }).first(),
+      );
+
+    // Mid-scan: the worker has made some S3 calls and has more to make.
+    const deadline = Date.now() + 30_000;
+    while (handler.requests.length < 2) {
+      if (Date.now() > deadline) throw new Error('the scan never reached the sandbox');
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect((await scanRow()).status).toBe('running');
+    const closing = Date.now();
+    await t.app.close();
+    // Grace, then the abort lands at the scan's next call: far less than the scan itself would take.
+    expect(Date.now() - closing).toBeLessThan(10_000);
+    expect(await scanRow()).toMatchObject({ status: 'queued', progress: { phase: 'queued' } });
+
+    const second = await buildApp({
+      config: t.config,
+      database: t.database,
+      ownsDatabase: false,
+      logger: false,
+    });
+    try {
+      const until = Date.now() + 60_000;
+      let status = '';
+      while (Date.now() < until) {
+        status = (await scanRow()).status;
+        if (status === 'succeeded' || status === 'failed') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status).toBe('succeeded');
+      const job = await second.boss.getJobById('scan', scanId);
+      expect(job).toMatchObject({ state: 'completed', retryCount: 1 });
+      const completions = await runAsOwner(t.database.knex, { tenantId: admin.tenantId }, (trx) =>
+        trx('ledger_entries').where({ kind: 'scan.completed' }).whereRaw(`payload->>'scan_id' = ?`, [scanId]),
+      );
+      expect(completions).toHaveLength(1);
+    } finally {
+      await second.close();
+    }
+  });
+});
