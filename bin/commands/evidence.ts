@@ -1,7 +1,8 @@
 /**
  * complywise evidence verify <bundle> [--public-key <pem file>] [--format text|json]: checks an exported
  * evidence bundle offline (api/src/ledger/verify.ts) and names every problem (edited, deleted or reordered
- * entry, broken chain, bad or missing checkpoint signature, edited or swapped or missing artifact).
+ * entry, broken chain, bad or missing checkpoint signature, edited or swapped or missing artifact). An
+ * artifact retention deleted counts as accounted for when a signed `retention.applied` entry lists it.
  * Exit codes: 0 the bundle verifies, 1 it does not, 3 the file cannot be read or parsed.
  */
 import { readFile } from 'node:fs/promises';
@@ -46,7 +47,9 @@ export function registerEvidenceCommands(
         io.stdout(`${JSON.stringify(result, null, 2)}\n`);
       } else {
         for (const problem of result.problems) io.stderr(`${file}: ${problem.kind}: ${problem.message}\n`);
-        const summary = `${result.entries} entries, ${result.checkpoints} signed checkpoints, ${result.artifacts} artifacts`;
+        const pruned =
+          result.pruned.length > 0 ? `, ${result.pruned.length} deleted by retention (signed)` : '';
+        const summary = `${result.entries} entries, ${result.checkpoints} signed checkpoints, ${result.artifacts} artifacts${pruned}`;
         if (result.ok) io.stdout(`${file}: OK (${summary})\n`);
         else io.stdout(`${file}: FAILED with ${result.problems.length} problem(s) (${summary})\n`);
         if (!trusted && result.ok) {

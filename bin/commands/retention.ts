@@ -11,7 +11,7 @@ import { LedgerService, loadLedgerSigner } from '../../api/src/ledger/ledger.ts'
 import { createEvidenceStore } from '../../api/src/plugins/app/evidence.ts';
 import { runAsApp, type WithTenant } from '../../api/src/plugins/app/tenancy.ts';
 import { migrateLatest, openDatabase, type Database } from '../../api/src/plugins/external/db.ts';
-import { runRetention, type RetentionReport } from '../../api/src/retention/run.ts';
+import { ledgerHooks, runRetention, type RetentionReport } from '../../api/src/retention/run.ts';
 
 export interface RetentionIo {
   stdout: (s: string) => void;
@@ -60,7 +60,7 @@ export function registerRetentionCommands(
         const knex = database.knex;
         const withTenant: WithTenant = (tenantId, work) => runAsApp(knex, { tenantId }, work);
         const ledger = new LedgerService(withTenant, loadLedgerSigner(config), store);
-        const report = await runRetention({ knex, store, append: ledger.append.bind(ledger) }, now);
+        const report = await runRetention({ knex, store, ...ledgerHooks(ledger, withTenant) }, now);
         io.stdout(options.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : summary(report));
         const failed = report.tenants.filter((t) => t.error);
         for (const t of failed) io.stderr(`tenant ${t.tenant_id}: ${t.error}\n`);

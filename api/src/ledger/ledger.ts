@@ -97,6 +97,11 @@ export interface EvidenceBundle {
   entries: LedgerEntry[];
   checkpoints: LedgerCheckpoint[];
   artifacts: { sha256: string; content_base64: string }[];
+  /**
+   * Present when artifacts of the period were deleted by retention: the `retention.applied` entries (from
+   * any time) that list them, and the checkpoints signed on exactly those entries when the run wrote them.
+   */
+  pruned?: { entries: LedgerEntry[]; checkpoints: LedgerCheckpoint[] };
 }
 
 /** Appends, checkpoints and exports. */
@@ -217,10 +222,13 @@ export class LedgerService {
     });
     const shas = [...new Set(entries.map((e) => e.artifact_sha256).filter((s): s is string => !!s))].sort();
     const artifacts: EvidenceBundle['artifacts'] = [];
+    const missing = new Set<string>();
     for (const sha256 of shas) {
       const bytes = await this.#store.get(sha256);
       if (bytes) artifacts.push({ sha256, content_base64: bytes.toString('base64') });
+      else missing.add(sha256);
     }
+    const pruned = missing.size > 0 ? await this.#prunedBy(tenantId, missing) : null;
     return {
       format: 'complywise-evidence-bundle/1',
       manifest: {
@@ -237,7 +245,32 @@ export class LedgerService {
       entries,
       checkpoints,
       artifacts,
+      ...(pruned ? { pruned } : {}),
     };
+  }
+
+  /**
+   * The retention entries that list any of `missing` as pruned, with the checkpoints on them. None is signed
+   * here: only the retention run's own checkpoint makes such an entry count (api/src/retention/run.ts).
+   */
+  async #prunedBy(tenantId: string, missing: Set<string>): Promise<NonNullable<EvidenceBundle['pruned']>> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const rows = (await trx('ledger_entries')
+        .where({ tenant_id: tenantId, kind: 'retention.applied' })
+        .orderBy('seq')) as EntryRow[];
+      const listing = rows.filter((row) => {
+        const list = (row.payload as { pruned_evidence?: unknown }).pruned_evidence;
+        return Array.isArray(list) && list.some((sha) => missing.has(sha as string));
+      });
+      const signed = (await trx('ledger_checkpoints')
+        .where({ tenant_id: tenantId })
+        .whereIn(
+          'seq',
+          listing.map((row) => row.seq),
+        )
+        .orderBy('seq')) as CheckpointRow[];
+      return { entries: listing.map(toEntry), checkpoints: signed.map(toCheckpoint) };
+    });
   }
 }
 

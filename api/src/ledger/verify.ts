@@ -38,6 +38,8 @@ export interface VerifyResult {
   artifacts: number;
   checkpoints: number;
   problems: Problem[];
+  /** Artifacts absent because retention deleted them, each with the signed entry that records it. */
+  pruned: { sha256: string; seq: number }[];
 }
 
 interface BundleShape {
@@ -46,6 +48,39 @@ interface BundleShape {
   entries?: unknown;
   checkpoints?: unknown;
   artifacts?: unknown;
+  pruned?: { entries?: unknown; checkpoints?: unknown };
+}
+
+/**
+ * sha256 → seq of the retention entry that records its deletion, for the entries of the bundle's `pruned`
+ * section that are intact (hash), of the bundle's tenant, and pinned by a valid checkpoint on exactly that
+ * entry: without the signing key nobody can make a deleted artifact pass for pruned.
+ */
+function retentionRecords(
+  section: BundleShape['pruned'],
+  tenantId: string | undefined,
+  publicKeyPem: string,
+): Map<string, number> {
+  const records = new Map<string, number>();
+  const entries = Array.isArray(section?.entries) ? (section.entries as LedgerEntry[]) : [];
+  const checkpoints = Array.isArray(section?.checkpoints) ? (section.checkpoints as LedgerCheckpoint[]) : [];
+  for (const entry of entries) {
+    const { entry_hash, ...rest } = entry;
+    if (entry.kind !== 'retention.applied' || entry.tenant_id !== tenantId) continue;
+    if (entryHash(rest) !== entry_hash) continue;
+    const pinned = checkpoints.some(
+      (c) =>
+        c.tenant_id === tenantId &&
+        c.seq === entry.seq &&
+        c.entry_hash === entry_hash &&
+        checkpointSignatureValid(c, publicKeyPem),
+    );
+    if (!pinned) continue;
+    const list = (entry.payload as { pruned_evidence?: unknown }).pruned_evidence;
+    for (const sha of Array.isArray(list) ? list : [])
+      if (typeof sha === 'string') records.set(sha, entry.seq);
+  }
+  return records;
 }
 
 /** Verifies a parsed bundle; `trustedPublicKeyPem` (when given) must be the key that signed it. */
@@ -57,12 +92,14 @@ export function verifyBundle(bundle: unknown, trustedPublicKeyPem?: string): Ver
   const artifacts = Array.isArray(b.artifacts)
     ? (b.artifacts as { sha256: string; content_base64: string }[])
     : [];
+  const pruned: VerifyResult['pruned'] = [];
   const result = () => ({
     ok: problems.length === 0,
     entries: entries.length,
     artifacts: artifacts.length,
     checkpoints: checkpoints.length,
     problems,
+    pruned,
   });
   if (
     b.format !== 'complywise-evidence-bundle/1' ||
@@ -188,8 +225,14 @@ export function verifyBundle(bundle: unknown, trustedPublicKeyPem?: string): Ver
     }
     present.add(artifact.sha256);
   }
+  const prunedBy = retentionRecords(b.pruned, entries[0]?.tenant_id, publicKeyPem);
   for (const entry of entries) {
     if (entry.artifact_sha256 && !present.has(entry.artifact_sha256)) {
+      const seq = prunedBy.get(entry.artifact_sha256);
+      if (seq !== undefined) {
+        pruned.push({ sha256: entry.artifact_sha256, seq });
+        continue;
+      }
       problems.push({
         kind: 'missing_artifact',
         seq: entry.seq,

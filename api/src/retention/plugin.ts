@@ -4,7 +4,7 @@
  * on demand.
  */
 import fp from 'fastify-plugin';
-import { runRetention } from './run.ts';
+import { ledgerHooks, runRetention } from './run.ts';
 
 export const RETENTION_QUEUE = 'retention';
 /** Daily, off the hour (so it does not meet every other job that runs at :00). */
@@ -15,7 +15,7 @@ export const retentionPlugin = fp(
     const deps = {
       knex: app.db.knex,
       store: app.evidenceStore,
-      append: app.ledger.append.bind(app.ledger),
+      ...ledgerHooks(app.ledger, app.withTenant),
       log: app.log.child({ component: 'retention' }),
     };
     app.addHook('onReady', async () => {
@@ -31,5 +31,5 @@ export const retentionPlugin = fp(
       });
     });
   },
-  { name: 'retention', dependencies: ['boss', 'evidence', 'ledger', 'db'] },
+  { name: 'retention', dependencies: ['boss', 'evidence', 'ledger', 'db', 'tenancy'] },
 );

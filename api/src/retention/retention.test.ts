@@ -19,9 +19,11 @@ import { APP_ROLE } from '../../migrations/0001_initial.ts';
 import { RETENTION_ROLE } from '../../migrations/0008_retention.ts';
 import { loadFrameworks } from '../../../engine/frameworks.ts';
 import { testedControls } from '../../../engine/score.ts';
+import type { EvidenceBundle } from '../ledger/ledger.ts';
+import type { VerifyResult } from '../ledger/verify.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
 import { RETENTION_CRON, RETENTION_QUEUE } from './plugin.ts';
-import { runRetention, type RetentionReport } from './run.ts';
+import { ledgerHooks, runRetention, type RetentionReport } from './run.ts';
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -68,6 +70,11 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
       };
     });
   }
+  const deps = () => ({
+    knex: t.database.knex,
+    store: t.app.evidenceStore,
+    ...ledgerHooks(t.app.ledger, t.app.withTenant),
+  });
   const present = async (shas: string[]) =>
     (await Promise.all(shas.map((sha) => t.app.evidenceStore.get(sha)))).map((b) => b !== null);
   const api = (method: 'GET' | 'POST' | 'PUT' | 'DELETE', url: string, token: string, payload?: object) =>
@@ -235,10 +242,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
       expect(run.status, run.stderr).toBe(0);
       report = JSON.parse(run.stdout) as RetentionReport;
     } else {
-      report = await runRetention(
-        { knex: t.database.knex, store: t.app.evidenceStore, append: t.app.ledger.append.bind(t.app.ledger) },
-        later,
-      );
+      report = await runRetention(deps(), later);
     }
     const result = (name: keyof typeof tenants) =>
       report.tenants.find((r) => r.tenant_id === tenants[name].tenantId);
@@ -305,10 +309,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     expect(read.statusCode, read.body).toBe(200);
 
     // A second run finds nothing more to do.
-    const again = await runRetention(
-      { knex: t.database.knex, store: t.app.evidenceStore, append: t.app.ledger.append.bind(t.app.ledger) },
-      later,
-    );
+    const again = await runRetention(deps(), later);
     expect(again.objects_deleted).toBe(0);
     expect(again.tenants.every((r) => r.findings_deleted + r.evidence_deleted + r.scans_cleared === 0)).toBe(
       true,
@@ -316,35 +317,58 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
   });
 
   it('an exported bundle still verifies after pruning (complywise evidence verify)', async () => {
-    const verify = async (token: string) => {
+    const exportOf = async (token: string) => {
       const exported = await api(
         'GET',
         '/api/ledger/export?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z',
         token,
       );
       expect(exported.statusCode).toBe(200);
+      return exported.json() as EvidenceBundle;
+    };
+    const verify = async (bundle: EvidenceBundle) => {
       const file = join(t.dataDir, `bundle-${Math.random().toString(36).slice(2)}.json`);
-      writeFileSync(file, exported.body);
+      writeFileSync(file, JSON.stringify(bundle));
       const out: string[] = [];
       const code = await cli(['evidence', 'verify', file, '--format', 'json'], {
         stdout: (s) => out.push(s),
         stderr: (s) => out.push(s),
       });
-      return { code, result: JSON.parse(out.join('')) };
+      return { code, result: JSON.parse(out.join('')) as VerifyResult };
     };
     // Findings and raw data were pruned and a retention entry appended: the whole chain still verifies.
-    const kept = await verify(tenants.inWindow.token);
+    const kept = await verify(await exportOf(tenants.inWindow.token));
     expect(kept.result.problems).toEqual([]);
     expect(kept.code).toBe(0);
     expect(kept.result.entries).toBeGreaterThan(before.inWindow.ledger.length);
-    // Where evidence itself was pruned by policy, the chain and signatures still hold; the only problems are
-    // the pruned artifacts whose bytes are gone (auditors export a period before its window closes).
-    const prunedExport = await verify(tenants.pruned.token);
-    expect(prunedExport.code).toBe(1);
-    const kinds = new Set(prunedExport.result.problems.map((p: { kind: string }) => p.kind));
-    expect([...kinds]).toEqual(['missing_artifact']);
-    const missing = new Set(prunedExport.result.problems.map((p: { sha256: string }) => p.sha256));
-    expect([...missing].sort()).toEqual(own);
+    expect(kept.result.pruned).toEqual([]);
+
+    // Evidence itself was pruned: the artifacts whose bytes are gone are accounted for by the signed
+    // retention entry that deleted them, so the bundle still verifies.
+    const bundle = await exportOf(tenants.pruned.token);
+    const applied = bundle.entries.find((e) => e.kind === 'retention.applied')!;
+    expect(bundle.pruned?.entries.map((e) => e.seq)).toEqual([applied.seq]);
+    const pruned = await verify(bundle);
+    expect(pruned.result.problems).toEqual([]);
+    expect(pruned.code).toBe(0);
+    expect(pruned.result.pruned.map((p) => p.sha256).sort()).toEqual(own);
+    expect(new Set(pruned.result.pruned.map((p) => p.seq))).toEqual(new Set([applied.seq]));
+
+    // Only a signed retention entry counts: without its checkpoint, or edited, each artifact is missing.
+    const missingOf = (result: VerifyResult) =>
+      result.problems
+        .filter((p) => p.kind === 'missing_artifact')
+        .map((p) => p.sha256)
+        .sort();
+    const unsigned = structuredClone(bundle);
+    unsigned.pruned!.checkpoints = [];
+    expect(missingOf((await verify(unsigned)).result)).toEqual(own);
+    const widened = structuredClone(bundle);
+    const sha = before.other.evidence.find((s) => !before.pruned.evidence.includes(s))!;
+    (widened.pruned!.entries[0]!.payload.pruned_evidence as string[]).push(sha);
+    const result = (await verify(widened)).result;
+    expect(result.ok).toBe(false);
+    expect(missingOf(result)).toEqual(own);
   });
 
   it('schedules the run daily on the job queue, and a worker runs a queued retention job', async () => {
@@ -414,10 +438,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     expect((await api('DELETE', '/api/settings/legal-hold', token)).statusCode).toBe(200);
     const kinds = (await snapshot(tenantId)).ledger.map((e) => e.kind);
     expect(kinds.filter((k) => k === 'legal_hold.released')).toHaveLength(1);
-    const run = await runRetention(
-      { knex: t.database.knex, store: t.app.evidenceStore, append: t.app.ledger.append.bind(t.app.ledger) },
-      new Date(Date.now() + 400 * DAY),
-    );
+    const run = await runRetention(deps(), new Date(Date.now() + 400 * DAY));
     expect(run.tenants.find((r) => r.tenant_id === tenantId)).toMatchObject({
       held: false,
       findings_deleted: before.held.findings,

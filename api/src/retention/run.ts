@@ -10,7 +10,8 @@
 import type { Knex } from 'knex';
 import { RETENTION_ROLE } from '../../migrations/0008_retention.ts';
 import { lockEvidence, type EvidenceStore } from '../plugins/app/evidence.ts';
-import type { Trx } from '../plugins/app/tenancy.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
+import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
 import { RETENTION_WINDOWS, type AppendToLedger, type RetentionRow } from './settings.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -20,6 +21,8 @@ export interface RetentionDeps {
   knex: Knex;
   store: EvidenceStore;
   append: AppendToLedger;
+  /** Signs a checkpoint on entry `seq` of the tenant's chain (after the run's transaction commits). */
+  checkpoint: (tenantId: string, seq: number) => Promise<unknown>;
   log?: { info(obj: object, msg: string): void; error(obj: object, msg: string): void };
 }
 
@@ -39,6 +42,21 @@ export interface RetentionReport {
   tenants: TenantRetentionResult[];
   /** Objects deleted from the store (bytes no tenant records any more). */
   objects_deleted: number;
+}
+
+/**
+ * The ledger side of a run: `retention.applied` is appended inside the pruning transaction (retention role);
+ * the checkpoint on it is signed right after, as the runtime role (which may write checkpoints), so an
+ * export can prove which missing artifacts retention deleted (api/src/ledger/verify.ts).
+ */
+export function ledgerHooks(
+  ledger: LedgerService,
+  withTenant: WithTenant,
+): Pick<RetentionDeps, 'append' | 'checkpoint'> {
+  return {
+    append: ledger.append.bind(ledger),
+    checkpoint: (tenantId, seq) => withTenant(tenantId, (trx) => ledger.checkpoint(trx, tenantId, seq)),
+  };
 }
 
 /** One transaction as the retention role with the tenant set ('' = none: only the sweep policies see rows). */
@@ -124,46 +142,52 @@ async function pruneTenant(
   const rawBefore = before(now, settings.raw_scan_data_days);
   const findingsBefore = before(now, settings.findings_days);
   const evidenceBefore = before(now, settings.evidence_days);
-  const pruned = await asRetention(deps.knex, tenantId, async (trx) => {
-    if (rawBefore) {
-      const cleared = await trx.raw(
-        `update scans s set progress = '{}', errors = '[]', updated_at = now()
+  const outcome = await asRetention(
+    deps.knex,
+    tenantId,
+    async (trx): Promise<{ shas: string[]; seq?: number }> => {
+      if (rawBefore) {
+        const cleared = await trx.raw(
+          `update scans s set progress = '{}', errors = '[]', updated_at = now()
          where s.tenant_id = ? and s.finished_at < ? and (s.progress <> '{}'::jsonb or s.errors <> '[]'::jsonb)
            and not ${scanInLedgerWindow('s.id')}`,
-        [tenantId, rawBefore, tenantId, ledgerFrom],
-      );
-      result.scans_cleared = cleared.rowCount ?? 0;
-    }
-    if (findingsBefore) {
-      const deleted = await trx.raw(
-        `delete from findings f using scans s
+          [tenantId, rawBefore, tenantId, ledgerFrom],
+        );
+        result.scans_cleared = cleared.rowCount ?? 0;
+      }
+      if (findingsBefore) {
+        const deleted = await trx.raw(
+          `delete from findings f using scans s
          where f.tenant_id = ? and s.tenant_id = f.tenant_id and s.id = f.scan_id and s.finished_at < ?
            and not ${scanInLedgerWindow('s.id')}`,
-        [tenantId, findingsBefore, tenantId, ledgerFrom],
-      );
-      result.findings_deleted = deleted.rowCount ?? 0;
-    }
-    const shas = evidenceBefore ? await deleteEvidence(trx, tenantId, evidenceBefore, ledgerFrom) : [];
-    result.evidence_deleted = shas.length;
-    if (result.scans_cleared + result.findings_deleted + result.evidence_deleted > 0) {
-      await deps.append(trx, tenantId, [
-        {
-          kind: 'retention.applied',
-          actor: 'retention',
-          payload: {
-            windows: Object.fromEntries(RETENTION_WINDOWS.map((w) => [w, settings[w]])),
-            ledger_protects_from: ledgerFrom,
-            scans_cleared: result.scans_cleared,
-            findings_deleted: result.findings_deleted,
-            evidence_deleted: result.evidence_deleted,
-            pruned_evidence: shas,
+          [tenantId, findingsBefore, tenantId, ledgerFrom],
+        );
+        result.findings_deleted = deleted.rowCount ?? 0;
+      }
+      const shas = evidenceBefore ? await deleteEvidence(trx, tenantId, evidenceBefore, ledgerFrom) : [];
+      result.evidence_deleted = shas.length;
+      if (result.scans_cleared + result.findings_deleted + result.evidence_deleted > 0) {
+        const [entry] = await deps.append(trx, tenantId, [
+          {
+            kind: 'retention.applied',
+            actor: 'retention',
+            payload: {
+              windows: Object.fromEntries(RETENTION_WINDOWS.map((w) => [w, settings[w]])),
+              ledger_protects_from: ledgerFrom,
+              scans_cleared: result.scans_cleared,
+              findings_deleted: result.findings_deleted,
+              evidence_deleted: result.evidence_deleted,
+              pruned_evidence: shas,
+            },
           },
-        },
-      ]);
-    }
-    return shas;
-  });
-  return { result, pruned };
+        ]);
+        return { shas, seq: entry?.seq };
+      }
+      return { shas };
+    },
+  );
+  if (outcome.seq !== undefined) await deps.checkpoint(tenantId, outcome.seq);
+  return { result, pruned: outcome.shas };
 }
 
 /**

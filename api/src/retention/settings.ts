@@ -4,6 +4,7 @@
  * A tenant without a row keeps everything (every window unset) and has no hold.
  */
 import type { Trx } from '../plugins/app/tenancy.ts';
+import type { LedgerEntry } from '../ledger/chain.ts';
 import type { LedgerEvent } from '../ledger/ledger.ts';
 
 /** The four windows, in days; null keeps that kind of data for ever. */
@@ -51,7 +52,7 @@ function toSettings(row: RetentionRow | undefined): RetentionSettings {
 }
 
 /** Appends events to the tenant's ledger inside `trx` (LedgerService.append). */
-export type AppendToLedger = (trx: Trx, tenantId: string, events: LedgerEvent[]) => Promise<unknown>;
+export type AppendToLedger = (trx: Trx, tenantId: string, events: LedgerEvent[]) => Promise<LedgerEntry[]>;
 
 async function currentRow(trx: Trx, tenantId: string): Promise<RetentionRow | undefined> {
   // FOR UPDATE: two admins changing settings at once apply one after the other, each ledger entry exact.
