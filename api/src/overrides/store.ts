@@ -5,9 +5,9 @@
  */
 import type { Knex } from 'knex';
 import type { CatalogRule } from '../../../engine/catalog.ts';
-import { EngineError } from '../../../engine/errors.ts';
+import { parameterValidators } from '../../../engine/params.ts';
 import {
-  assertValidOverrides,
+  overrideProblems,
   type ExceptionSelector,
   type OverrideProblem,
   type ResourceException,
@@ -100,15 +100,25 @@ export function overrideInputProblems(
           rules: [{ rule_id: input.rule_id, [input.kind]: input[input.kind] } as RuleOverride],
           exceptions: [],
         };
-  try {
-    assertValidOverrides(rules, candidate);
-    return [];
-  } catch (error) {
-    if (!(error instanceof EngineError)) throw error;
-    const { problems: found } = error.details as { problems: OverrideProblem[] };
-    // The engine names fields inside its TenantOverrides (`rules[0].params.x`); the client sent `params.x`.
-    return found.map((p) => ({ ...p, field: p.field.replace(/^(rules|exceptions)\[0\]\./, '') }));
+  // The engine names fields inside its TenantOverrides (`rules[0].params.x`); the client sent `params.x`.
+  return overrideProblems(rules, candidate, validatorsOf(rules)).map((p) => ({
+    ...p,
+    field: p.field.replace(/^(rules|exceptions)\[0\]\./, ''),
+  }));
+}
+
+/**
+ * Compiled parameter schemas per catalog: compiling them is the costly part of a check, and a list or a scan
+ * re-checks every stored override against the same deployed rules.
+ */
+const compiledValidators = new WeakMap<readonly CatalogRule[], ReturnType<typeof parameterValidators>>();
+function validatorsOf(rules: readonly CatalogRule[]): ReturnType<typeof parameterValidators> {
+  let validators = compiledValidators.get(rules);
+  if (!validators) {
+    validators = parameterValidators(rules);
+    compiledValidators.set(rules, validators);
   }
+  return validators;
 }
 
 /** The override fields the API returns: selected here, required by the route schema. */
