@@ -102,10 +102,16 @@ export { scanAzure, AZURE_PERMISSIONS, type AzureScanOptions, type AzureScanTarg
 
 export interface AzureIntegration {
   provider: 'azure';
-  /** The directory, the subscriptions to scan, and an ARM endpoint other than https://management.azure.com. */
-  config: { tenantId: string; subscriptionIds: string[]; endpoint?: string };
-  /** A service principal with a client secret (Reader on the subscriptions). */
-  credentials: { clientId: string; clientSecret: string };
+  /**
+   * The directory, the subscriptions to scan, an ARM endpoint other than https://management.azure.com
+   * and an identity platform other than https://login.microsoftonline.com (sovereign clouds).
+   */
+  config: { tenantId: string; subscriptionIds: string[]; endpoint?: string; authorityHost?: string };
+  /**
+   * A service principal (Reader on the subscriptions) with a client secret, or with a certificate:
+   * one PEM holding the certificate registered on the app and its private key.
+   */
+  credentials: { clientId: string; clientSecret: string } | { clientId: string; certificate: string };
 }
 
 /** Every integration a scanner exists for. */
@@ -203,8 +209,11 @@ export async function scanIntegration(
           tenantId: config.tenantId,
           subscriptionIds: config.subscriptionIds,
           ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+          ...(config.authorityHost ? { authorityHost: config.authorityHost } : {}),
           clientId: credentials.clientId,
-          clientSecret: credentials.clientSecret,
+          ...('certificate' in credentials
+            ? { certificate: credentials.certificate }
+            : { clientSecret: credentials.clientSecret }),
         },
         options,
       );

@@ -82,7 +82,7 @@ const KNOWN_KEYS: Record<string, { config: string[]; credentials: string[] }> = 
   },
   okta: { config: ['orgUrl'], credentials: ['token', 'clientId', 'privateKey'] },
   azure: {
-    config: ['tenantId', 'subscriptionIds', 'endpoint'],
+    config: ['tenantId', 'subscriptionIds', 'endpoint', 'authorityHost'],
     credentials: ['clientId', 'clientSecret', 'certificate'],
   },
 };
@@ -256,6 +256,7 @@ function validateAzure(c: Obj, k: Obj, add: Add): void {
     add('config.subscriptionIds', 'must list one or more subscription ids (UUIDs)');
   }
   optionalUrl(c.endpoint, 'config.endpoint', add);
+  optionalUrl(c.authorityHost, 'config.authorityHost', add, true);
   if (typeof k.clientId !== 'string' || !UUID.test(k.clientId))
     add('credentials.clientId', 'must be the application (client) id, a UUID');
   if (k.clientSecret !== undefined) secretString(k.clientSecret, 'credentials.clientSecret', add, 16);

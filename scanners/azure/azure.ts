@@ -11,7 +11,9 @@
  */
 import { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { ClientSecretCredential } from '@azure/identity';
+import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
+import { X509Certificate } from 'node:crypto';
+import { Agent } from 'node:https';
 import {
   createDefaultHttpClient,
   createPipelineRequest,
@@ -28,12 +30,19 @@ export interface AzureScanTarget {
   tenantId: string;
   subscriptionIds: string[];
   clientId: string;
-  clientSecret: string;
+  /** The service principal's client secret, or else: */
+  clientSecret?: string;
+  /** A PEM holding the certificate registered on the app and its private key. */
+  certificate?: string;
   /** ARM endpoint; https://management.azure.com by default. */
   endpoint?: string;
+  /** The identity platform; https://login.microsoftonline.com by default (sovereign clouds, sandbox). */
+  authorityHost?: string;
 }
 
 export interface AzureScanOptions extends ProviderScanOptions {
+  /** A CA certificate (PEM) to trust for the identity platform's TLS, for a sandbox authority. */
+  identityCa?: string;
   /** Retries of a throttled or failed call inside the pipeline (default 3). */
   maxRetries?: number;
   /** First retry delay in ms (default 800). */
@@ -70,12 +79,19 @@ export async function scanAzure(
 ): Promise<ScanOutcome> {
   assertValidAzureTarget(target);
   // ARM refills 25 reads a second per principal (bucket of 250): stay under it.
-  const ctx = new ProviderScanContext('azure', [target.clientSecret], options, 20);
+  const ctx = new ProviderScanContext(
+    'azure',
+    [target.clientSecret ?? target.certificate ?? ''],
+    options,
+    20,
+  );
   const endpoint = (target.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
+  const credential = azureCredential(target, endpoint, ctx, options);
+  if (target.certificate) await signInWithCertificate(ctx, credential, target, endpoint);
   const resources: Resource[] = [];
   for (const subscriptionId of target.subscriptionIds) {
     ctx.setPhase(`scanning_${subscriptionId}`);
-    const client = armClient(target, subscriptionId, endpoint, options, ctx);
+    const client = armClient(credential, subscriptionId, endpoint, options);
     const scan = new SubscriptionScan(ctx, client, subscriptionId, endpoint, options);
     resources.push(...(await scan.run()));
   }
@@ -105,7 +121,7 @@ function sandboxCredential(
         body: new URLSearchParams({
           grant_type: 'client_credentials',
           client_id: target.clientId,
-          client_secret: target.clientSecret,
+          client_secret: target.clientSecret ?? '',
           scope: `${endpoint}/.default`,
         }),
       });
@@ -129,26 +145,112 @@ function sandboxCredential(
   };
 }
 
-/** The service principal's credential: the identity platform, or a local sandbox's token endpoint. */
+/**
+ * The service principal's credential: a certificate through @azure/identity (any authority host), a
+ * secret through @azure/identity, or a secret against a local sandbox's http token endpoint.
+ */
 export function azureCredential(
   target: AzureScanTarget,
   endpoint: string,
   ctx: ProviderScanContext,
+  options: Pick<AzureScanOptions, 'identityCa'> = {},
 ): TokenCredential {
+  if (target.certificate) {
+    // Every identity request is paced and counted like an ARM call; a sandbox authority's CA is trusted.
+    const base = createDefaultHttpClient();
+    const agent = options.identityCa ? new Agent({ ca: options.identityCa, keepAlive: true }) : undefined;
+    const httpClient: HttpClient = {
+      async sendRequest(request) {
+        await ctx.beforeCall();
+        if (agent) request.agent = agent;
+        return base.sendRequest(request);
+      },
+    };
+    const custom = target.authorityHost !== undefined;
+    return new ClientCertificateCredential(
+      target.tenantId,
+      target.clientId,
+      { certificate: target.certificate },
+      {
+        httpClient,
+        ...(custom ? { authorityHost: target.authorityHost, disableInstanceDiscovery: true } : {}),
+      },
+    );
+  }
   return isLoopbackHttp(endpoint)
     ? sandboxCredential(target, endpoint, ctx)
-    : new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret);
+    : new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret ?? '');
+}
+
+/**
+ * Checks the certificate's dates, then asks for a token before any ARM call, so that an expired
+ * certificate, one not registered on the app, or a wrong tenant or client id fails the scan at once,
+ * saying which.
+ */
+async function signInWithCertificate(
+  ctx: ProviderScanContext,
+  credential: TokenCredential,
+  target: AzureScanTarget,
+  endpoint: string,
+): Promise<void> {
+  ctx.setPhase('signing_in');
+  const who = `the service principal ${target.clientId}`;
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(target.certificate ?? '');
+  } catch {
+    throw new ScanFailedError(
+      'INVALID_CREDENTIALS',
+      `the certificate of ${who} is not a PEM certificate (the file must hold the certificate and its private key)`,
+    );
+  }
+  if (Date.parse(cert.validTo) <= Date.now()) {
+    throw new ScanFailedError(
+      'EXPIRED_CREDENTIALS',
+      `the certificate of ${who} (thumbprint ${cert.fingerprint.replaceAll(':', '')}) expired on ${new Date(cert.validTo).toISOString()}: upload a new one to the app registration and the integration`,
+    );
+  }
+  try {
+    await credential.getToken(`${endpoint}/.default`);
+  } catch (error) {
+    if (ctx.options.signal?.aborted) throw ctx.aborted(error);
+    const said = ctx.redact(error instanceof Error ? error.message : String(error));
+    const code = /AADSTS\d+/.exec(said)?.[0];
+    if (code === 'AADSTS700027' || code === 'AADSTS700016' || code === 'AADSTS90002')
+      throw new ScanFailedError(
+        'INVALID_CREDENTIALS',
+        `the identity platform refused the certificate of ${who} (${code}): ${code === 'AADSTS700027' ? 'the certificate is not registered on the app registration, or its key does not match it' : 'the tenant or client id is wrong'}. It said: ${said}`,
+        { cause: error },
+      );
+    if (code)
+      throw new ScanFailedError(
+        'INVALID_CREDENTIALS',
+        `the identity platform refused ${who} (${code}): ${said}`,
+        {
+          cause: error,
+        },
+      );
+    if (/PEM|private key|certificate/i.test(said))
+      throw new ScanFailedError(
+        'INVALID_CREDENTIALS',
+        `the certificate file of ${who} cannot be used: ${said}`,
+        {
+          cause: error,
+        },
+      );
+    throw new ScanFailedError('ENDPOINT_UNREACHABLE', `could not get a token for ${who}: ${said}`, {
+      cause: error,
+    });
+  }
 }
 
 function armClient(
-  target: AzureScanTarget,
+  credential: TokenCredential,
   subscriptionId: string,
   endpoint: string,
   options: AzureScanOptions,
-  ctx: ProviderScanContext,
 ): ResourceManagementClient {
   const local = isLoopbackHttp(endpoint);
-  const credential = azureCredential(target, endpoint, ctx);
   const client = new ResourceManagementClient(credential, subscriptionId, {
     endpoint,
     retryOptions: {
@@ -489,8 +591,11 @@ function assertValidAzureTarget(target: AzureScanTarget): void {
     problems.push('subscriptionIds must list subscription UUIDs');
   }
   if (!UUID.test(target?.clientId ?? '')) problems.push('clientId must be a UUID');
-  if (typeof target?.clientSecret !== 'string' || target.clientSecret.length < 8)
-    problems.push('clientSecret is required');
+  if (target?.certificate !== undefined) {
+    if (typeof target.certificate !== 'string' || !/-----BEGIN CERTIFICATE-----/.test(target.certificate))
+      problems.push('certificate must be a PEM certificate with its private key');
+  } else if (typeof target?.clientSecret !== 'string' || target.clientSecret.length < 8)
+    problems.push('clientSecret (or certificate) is required');
   if (target?.endpoint !== undefined) {
     let url: URL | undefined;
     try {
