@@ -48,7 +48,21 @@ const ID = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 
 function catalogOf(upload: FrameworkUpload, file: string, problems: ProblemList) {
   if (upload.format === 'oscal') {
-    const oscal = readOscalCatalog(file, upload.content);
+    let oscal;
+    try {
+      oscal = readOscalCatalog(file, upload.content);
+    } catch (e) {
+      if (e instanceof SourceError) throw e;
+      // The reader trusts the OSCAL shapes it walks; a file that only looks like OSCAL fails inside it.
+      throw new SourceError([
+        {
+          code: ERROR_CODES.IMPORT_INVALID,
+          file,
+          line: 1,
+          message: `not a well-formed OSCAL catalog: ${(e as Error).message}`,
+        },
+      ]);
+    }
     if (!upload.framework_id || !ID.test(upload.framework_id))
       problems.add(ERROR_CODES.SCHEMA_INVALID, file, 1, 'framework_id: an OSCAL upload needs a lowercase id');
     if (!upload.framework_version)
@@ -63,6 +77,8 @@ function catalogOf(upload: FrameworkUpload, file: string, problems: ProblemList)
       problems.add(ERROR_CODES.IMPORT_INVALID, file, 1, 'the OSCAL catalog has no controls to import');
     // Positions for the mappings given beside the catalog: there are none, so problems point at line 1.
     const src = parseYamlSource(file, JSON.stringify({ ...catalog, mappings: upload.mappings ?? [] }));
+    problems.push(...schemaProblems(src, validatorFor('framework')!, ERROR_CODES.IMPORT_INVALID, catalog));
+    problems.throwIfAny();
     return { src, catalog, mappings: upload.mappings ?? [], mappingLines: false };
   }
   const src = parseYamlSource(file, upload.content);

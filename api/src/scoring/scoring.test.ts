@@ -89,7 +89,7 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
     });
     expect(integration.status, JSON.stringify(integration.body)).toBe(201);
     integrationId = integration.body.id;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await t?.close();
     await sandbox?.close();

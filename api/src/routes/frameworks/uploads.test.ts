@@ -65,7 +65,7 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
     // A control an S3 rule tests, and one no rule tests.
     tested = frameworks.rule_controls['CW-AWS-S3-001']![0]!;
     manual = frameworks.controls.find((c) => !c.automated)!.id;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await t?.close();
     await sandbox?.close();
@@ -101,14 +101,21 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
       const line = lineOf(content, needle);
       expect(problems.find((p) => p.code === code)!.line, `${code}: ${JSON.stringify(problems)}`).toBe(line);
     }
-    const notOscal = await call('POST', '/api/frameworks', {
-      format: 'oscal',
-      content: '{ "profile": {} }',
-      framework_id: 'acme-x',
-      framework_version: '1',
-    });
-    expect(notOscal.status).toBe(400);
-    expect(notOscal.body.error.details.problems[0].code).toBe('IMPORT_INVALID');
+    // Not OSCAL, OSCAL-looking but malformed, and OSCAL whose controls do not make a valid catalog.
+    for (const content of [
+      '{ "profile": {} }',
+      '{ "catalog": { "groups": 5 } }',
+      '{ "catalog": { "controls": [{ "id": 5 }] } }',
+    ]) {
+      const refused = await call('POST', '/api/frameworks', {
+        format: 'oscal',
+        content,
+        framework_id: 'acme-x',
+        framework_version: '1',
+      });
+      expect(refused.status, content).toBe(400);
+      expect(refused.body.error.details.problems[0].code).toBe('IMPORT_INVALID');
+    }
     expect((await call('GET', '/api/frameworks/uploads')).body.items).toEqual([]);
     expect((await call('POST', '/api/frameworks', { format: 'yaml', content: good }, 'user')).status).toBe(
       403,

@@ -45,7 +45,7 @@ describe.each(databaseBackends())('OSCAL assessment results of a scan on $name',
     t = await startTestApp(backend);
     const admin = await seedTenant(t.database.knex, { slug: 'oscal-ar', name: 'OSCAL Test Co' });
     token = (await login(t.app, admin.email, admin.password)).access_token;
-  }, 60_000);
+  }, 180_000);
   afterAll(async () => {
     await t?.close();
     await sandbox?.close();
