@@ -1,0 +1,212 @@
+/**
+ * API benchmark (not a test): the real app over HTTP on a fresh PostgreSQL database it creates and drops.
+ * One tenant holds `--findings` findings under four scans, nine more hold `--small` each (every tenant's
+ * data starts from a real scan, see seed.ts); ANALYZE; then autocannon (in a worker thread, so the load
+ * generator does not share the server's event loop) drives, at `--rate` requests/s for `--seconds` each:
+ *   GET /api/scores                                   (the latest scan's framework scores)
+ *   GET /api/scans/:id/findings                       (first page, default sort and limit)
+ *   GET /api/scans/:id/findings?cursor=<deep>         (the page after 80% of the newest scan's findings)
+ * and reports p50/p99 latency. Then the RLS overhead: each endpoint's SQL replayed as the runtime role under
+ * RLS against the same SQL with an explicit tenant filter as a BYPASSRLS role (rls.ts). Targets: score p99
+ * <= 50 ms, RLS overhead <= 20%. Results go in bench/README.md.
+ *
+ *   node bench/api/run.ts [--findings 1000000] [--small 10000] [--tenants 10] [--seconds 20] [--rate 200]
+ *   node bench/api/run.ts --quick          (smoke run: 20k findings, 1k per small tenant, 3 s per endpoint)
+ * PostgreSQL: COMPLYWISE_BENCH_POSTGRES_URL, else COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { buildApp } from '../../api/src/app.ts';
+import { encodeCursor } from '../../api/src/pagination.ts';
+import { openDatabase } from '../../api/src/plugins/external/db.ts';
+import { login, testConfig } from '../../api/test/helpers.ts';
+import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { createTestDatabase } from '../../test/db.ts';
+import { captureQueries, compareRls, type RlsComparison } from './rls.ts';
+import { seedBenchTenant, type SeededTenant } from './seed.ts';
+
+const { values: args } = parseArgs({
+  options: {
+    findings: { type: 'string', default: '1000000' },
+    small: { type: 'string', default: '10000' },
+    tenants: { type: 'string', default: '10' },
+    seconds: { type: 'string', default: '20' },
+    rate: { type: 'string', default: '200' },
+    iterations: { type: 'string', default: '300' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const quick = args.quick;
+const FINDINGS = quick ? 20_000 : Number(args.findings);
+const SMALL = quick ? 1_000 : Number(args.small);
+const TENANTS = Number(args.tenants);
+const SECONDS = quick ? 3 : Number(args.seconds);
+const RATE = Number(args.rate);
+const ITERATIONS = quick ? 50 : Number(args.iterations);
+const BIG_SCANS = 4;
+const TARGET_SCORE_P99_MS = 50;
+const TARGET_RLS_OVERHEAD = 0.2;
+
+process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
+  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const log = (line: string) => console.log(line);
+const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
+
+const testDb = await createTestDatabase({ name: 'postgres' });
+const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-api-'));
+const bypassRole = `cw_bench_bypass_${randomBytes(4).toString('hex')}`;
+const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
+const database = await openDatabase(config);
+const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+const knex = database.knex;
+
+interface Load {
+  name: string;
+  p50: number;
+  p99: number;
+  requests: number;
+  non2xx: number;
+  bytes?: number;
+}
+
+async function load(name: string, path: string, token: string): Promise<Load> {
+  const result = await autocannon({
+    url: `${base}${path}`,
+    headers: { authorization: `Bearer ${token}` },
+    connections: 20,
+    overallRate: RATE,
+    duration: SECONDS,
+    workers: 1,
+  });
+  const out = {
+    name,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    requests: result.requests.total,
+    non2xx: result.non2xx + result.errors,
+  };
+  log(
+    `${name.padEnd(32)} p50 ${String(out.p50).padStart(4)} ms  p99 ${String(out.p99).padStart(4)} ms  ` +
+      `${out.requests} requests (${(out.requests / SECONDS).toFixed(0)}/s), ${out.non2xx} not 2xx`,
+  );
+  return out;
+}
+
+let base = '';
+try {
+  base = await app.listen({ port: 0, host: '127.0.0.1' });
+  const started = performance.now();
+  const big = await seedBenchTenant(app, knex, sandbox, {
+    slug: 'bench-big',
+    scans: BIG_SCANS,
+    findingsPerScan: Math.ceil(FINDINGS / BIG_SCANS),
+  });
+  const others: SeededTenant[] = [];
+  for (let i = 1; i < TENANTS; i += 1)
+    others.push(
+      await seedBenchTenant(app, knex, sandbox, { slug: `bench-${i}`, scans: 1, findingsPerScan: SMALL }),
+    );
+  await knex.raw('analyze');
+  const total = big.findings + others.reduce((n, t) => n + t.findings, 0);
+  log(
+    `seeded ${total} findings (${big.findings} in one tenant, ${TENANTS - 1} x ${SMALL}) in ${seconds(started)}`,
+  );
+
+  // A bypass role for the explicit-filter replay: reads everything, policies do not apply to it.
+  await knex.raw(`CREATE ROLE ${bypassRole} NOLOGIN BYPASSRLS`);
+  await knex.raw(`GRANT USAGE ON SCHEMA public TO ${bypassRole}`);
+  await knex.raw(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${bypassRole}`);
+  await knex.raw(`GRANT ${bypassRole} TO CURRENT_USER`);
+
+  const newest = big.scanIds.at(-1)!;
+  const perScan = Math.ceil(FINDINGS / BIG_SCANS);
+  // The deep page: the default order (rule_id, resource_id, id) after 80% of the newest scan's findings.
+  const { rows } = await knex.raw<{ rows: Record<string, unknown>[] }>(
+    `select rule_id, resource_id, id from findings where scan_id = ? order by rule_id, resource_id, id offset ? limit 1`,
+    [newest, Math.floor(perScan * 0.8)],
+  );
+  const cursor = encodeCursor(
+    'rule_id',
+    [
+      { column: 'rule_id', direction: 'asc' },
+      { column: 'resource_id', direction: 'asc' },
+      { column: 'id', direction: 'asc' },
+    ],
+    rows[0]!,
+  );
+  const endpoints = [
+    // The floor: the same HTTP path, auth-free and without a query (framework, network, autocannon).
+    { name: 'baseline: GET /api/health/live', path: '/api/health/live' },
+    { name: 'GET /api/scores', path: '/api/scores' },
+    { name: 'findings, first page', path: `/api/scans/${newest}/findings` },
+    { name: 'findings, deep cursor page', path: `/api/scans/${newest}/findings?cursor=${cursor}` },
+  ];
+
+  log(`\nHTTP load, ${RATE} requests/s for ${SECONDS} s each (autocannon, 20 connections):`);
+  const loads: (Load & { bytes: number })[] = [];
+  for (const endpoint of endpoints) {
+    // A fresh access token per run: seeding a million rows can outlast one.
+    const { access_token: token } = await login(app, big.email, big.password);
+    const once = await fetch(`${base}${endpoint.path}`, { headers: { authorization: `Bearer ${token}` } });
+    const size = (await once.arrayBuffer()).byteLength;
+    if (!once.ok) throw new Error(`${endpoint.path}: ${once.status}`);
+    loads.push({ ...(await load(endpoint.name, endpoint.path, token)), bytes: size });
+  }
+  const floor = loads[0]!;
+  log('');
+  for (const l of loads.slice(1))
+    log(
+      `${l.name.padEnd(32)} ${(l.bytes / 1024).toFixed(0).padStart(6)} KiB answer  ` +
+        `p50 ${(l.p50 / Math.max(floor.p50, 1)).toFixed(1)}x  p99 ${(l.p99 / Math.max(floor.p99, 1)).toFixed(1)}x the baseline`,
+    );
+
+  log(
+    `\nRLS overhead: the endpoints' SQL, ${ITERATIONS} alternating replays each, tenant with ${big.findings} findings:`,
+  );
+  const { access_token: token } = await login(app, big.email, big.password);
+  const comparisons: (RlsComparison & { name: string })[] = [];
+  for (const endpoint of endpoints.slice(1)) {
+    const queries = await captureQueries(app, big.tenantId, {
+      url: endpoint.path,
+      headers: { authorization: `Bearer ${token}` },
+    });
+    const comparison = await compareRls(knex, big.tenantId, queries, bypassRole, ITERATIONS);
+    comparisons.push({ name: endpoint.name, ...comparison });
+    log(
+      `${endpoint.name.padEnd(32)} ${comparison.queries} statements  RLS p50 ${comparison.rls.p50.toFixed(2)} ms ` +
+        `p99 ${comparison.rls.p99.toFixed(2)} ms | filter p50 ${comparison.filter.p50.toFixed(2)} ms ` +
+        `p99 ${comparison.filter.p99.toFixed(2)} ms | RLS/filter ${(1 + comparison.overhead).toFixed(2)}x`,
+    );
+  }
+
+  const score = loads[1]!;
+  const worstOverhead = Math.max(...comparisons.map((c) => c.overhead));
+  const checks = [
+    [`score p99 ${score.p99} ms <= ${TARGET_SCORE_P99_MS} ms`, score.p99 <= TARGET_SCORE_P99_MS],
+    [
+      `RLS overhead ${(worstOverhead * 100).toFixed(1)}% <= ${TARGET_RLS_OVERHEAD * 100}% (worst endpoint)`,
+      worstOverhead <= TARGET_RLS_OVERHEAD,
+    ],
+    [`every answer 2xx`, loads.every((l) => l.non2xx === 0)],
+  ] as const;
+  log('');
+  for (const [what, ok] of checks) log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
+  process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
+} finally {
+  await app.close();
+  await sandbox.close();
+  await knex.raw(`DROP OWNED BY ${bypassRole}`).catch(() => {});
+  await database.close();
+  await testDb.drop();
+  const admin = await import('pg');
+  const client = new admin.default.Client({ connectionString: process.env.COMPLYWISE_TEST_POSTGRES_URL });
+  await client.connect();
+  await client.query(`DROP ROLE IF EXISTS ${bypassRole}`);
+  await client.end();
+  rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,107 @@
+/**
+ * Seeding for the API benchmark. Each tenant gets a real scan first (the real scanner against the S3
+ * sandbox, the real rule bundle, through the app), which gives real findings, framework scores and control
+ * results; then bulk scans are cloned from it in SQL as the owner (INSERT … SELECT over generate_series),
+ * each with the real scan's scores and controls and `findings` findings copied round-robin from the real
+ * ones with unique resource ids. The newest bulk scan of a tenant is its latest succeeded scan.
+ */
+import { randomUUID } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import type { Knex } from 'knex';
+import type { S3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { bearer, login, s3SandboxIntegration, scanJobDepsOf, seedTenant } from '../../api/test/helpers.ts';
+import { runScanJob } from '../../api/src/worker/scan-job.ts';
+
+export interface SeededTenant {
+  tenantId: string;
+  email: string;
+  password: string;
+  /** The bulk scans, oldest first: the last one is what GET /api/scores answers. */
+  scanIds: string[];
+  findings: number;
+}
+
+/** Columns copied as they are from a template finding (every column but the ones made unique per copy). */
+async function copiedFindingColumns(knex: Knex): Promise<string[]> {
+  const { rows } = await knex.raw<{ rows: { column_name: string }[] }>(
+    `select column_name from information_schema.columns
+      where table_schema = 'public' and table_name = 'findings'
+        and column_name not in ('id', 'scan_id', 'resource_id', 'resource_name', 'created_at')
+      order by ordinal_position`,
+  );
+  return rows.map((r) => r.column_name);
+}
+
+/** One tenant: an admin, a real scan, then `scans` bulk scans of `findingsPerScan` findings each. */
+export async function seedBenchTenant(
+  app: FastifyInstance,
+  knex: Knex,
+  sandbox: S3FixtureServer,
+  options: { slug: string; scans: number; findingsPerScan: number },
+): Promise<SeededTenant> {
+  const admin = await seedTenant(knex, { slug: options.slug });
+  const { access_token: token } = await login(app, admin.email, admin.password);
+  const post = async (url: string, payload: object) => {
+    const response = await app.inject({ method: 'POST', url, headers: bearer(token), payload });
+    if (response.statusCode >= 300) throw new Error(`${url}: ${response.statusCode} ${response.body}`);
+    return response.json() as { id: string };
+  };
+  const integration = await post(
+    '/api/integrations',
+    s3SandboxIntegration(`bench ${options.slug}`, sandbox.url),
+  );
+  const real = await post('/api/scans', { integration_id: integration.id });
+  const outcome = await runScanJob(scanJobDepsOf(app), { tenant_id: admin.tenantId, scan_id: real.id });
+  if (outcome !== 'succeeded') throw new Error(`the template scan of ${options.slug} ${outcome}`);
+
+  const columns = await copiedFindingColumns(knex);
+  const list = columns.map((c) => `"${c}"`).join(', ');
+  const fromTemplate = columns.map((c) => `t."${c}"`).join(', ');
+  const scanIds: string[] = [];
+  for (let i = 0; i < options.scans; i += 1) {
+    const scanId = randomUUID();
+    scanIds.push(scanId);
+    // Finished one second apart, after the real scan: the last bulk scan is the latest.
+    await knex.raw(
+      `insert into scans (id, tenant_id, integration_id, status, progress, errors, bundle_revision,
+                          created_at, started_at, finished_at, updated_at)
+       select ?, tenant_id, integration_id, 'succeeded', progress, errors, bundle_revision,
+              now() + make_interval(secs => ?), now() + make_interval(secs => ?),
+              now() + make_interval(secs => ?), now() + make_interval(secs => ?)
+         from scans where id = ?`,
+      [scanId, i + 1, i + 1, i + 1, i + 1, real.id],
+    );
+    for (const table of ['framework_scores', 'control_results']) {
+      const { rows } = await knex.raw<{ rows: { column_name: string }[] }>(
+        `select column_name from information_schema.columns
+          where table_schema = 'public' and table_name = ? and column_name not in ('id', 'scan_id')`,
+        [table],
+      );
+      const cols = rows.map((r) => `"${r.column_name}"`).join(', ');
+      await knex.raw(`insert into ?? (scan_id, ${cols}) select ?, ${cols} from ?? where scan_id = ?`, [
+        table,
+        scanId,
+        table,
+        real.id,
+      ]);
+    }
+    await knex.raw(
+      `with template as (
+         select row_number() over (order by rule_id, resource_id) - 1 as i, f.*
+           from findings f where f.scan_id = ?
+       ), size as (select count(*) as n from template)
+       insert into findings (scan_id, resource_id, resource_name, ${list})
+       select ?, t.resource_id || '#' || g, t.resource_name || '-' || g, ${fromTemplate}
+         from generate_series(0, ? - 1) g cross join size
+         join template t on t.i = g % size.n`,
+      [real.id, scanId, options.findingsPerScan],
+    );
+  }
+  return {
+    tenantId: admin.tenantId,
+    email: admin.email,
+    password: admin.password,
+    scanIds,
+    findings: options.scans * options.findingsPerScan,
+  };
+}
