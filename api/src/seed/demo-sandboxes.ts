@@ -1,6 +1,7 @@
 /**
  * The bundled sandboxes the demo tenant scans instead of real accounts: the main AWS account (every
- * service, S3 included), a second "legacy" AWS account whose account-level settings differ, two GitHub
+ * service, S3 included, with AWS Config recording in every region so its scans take the Config path),
+ * a second "legacy" AWS account whose account-level settings differ (direct APIs only), two GitHub
  * organizations, an Okta org and an Azure subscription. Each is a local fixture server on 127.0.0.1
  * answering the providers' real wire protocols, so the real SDKs scan them.
  */
@@ -8,6 +9,7 @@ import {
   DEMO_AWS_LEGACY,
   demoAwsAccount,
   startAwsFixtureServer,
+  withConfigRecording,
 } from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
 import { demoS3Account } from '../../../scanners/aws/fixtures/s3-fixture-account.ts';
 import { startAzureFixtureServer } from '../../../scanners/azure/fixtures/azure-fixture-server.ts';
@@ -46,7 +48,9 @@ export async function startDemoSandboxes(awsPort = 0): Promise<DemoSandboxes> {
   };
   try {
     const urls: DemoSandboxUrls = {
-      aws: await start(startAwsFixtureServer({ port: awsPort, host })),
+      aws: await start(
+        startAwsFixtureServer({ port: awsPort, host, account: withConfigRecording(demoAwsAccount()) }),
+      ),
       // Its own account id and keys; no buckets, so S3 findings come from the main account only.
       awsLegacy: await start(
         startAwsFixtureServer({
