@@ -128,12 +128,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(engineRuntimePlugin, {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),
+      ...(config.engineParallelThreshold ? { parallelThreshold: config.engineParallelThreshold } : {}),
+      ...(config.engineWorkers ? { engineWorkers: config.engineWorkers } : {}),
     });
     await app.register(ruleVersionsPlugin, {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.gitCommit ? { gitCommit: config.gitCommit } : {}),
-      ...(config.engineParallelThreshold ? { parallelThreshold: config.engineParallelThreshold } : {}),
-      ...(config.engineWorkers ? { engineWorkers: config.engineWorkers } : {}),
     });
     await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
     await app.register(integrationsPlugin);
