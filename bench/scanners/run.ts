@@ -110,49 +110,34 @@ const s3Request: AwsRecordedRequest = {
   errorCode: null,
 };
 
+/** The demo account on its own; without recorders the scan probes Config once per region, then goes direct. */
+function awsAccount(name: string, account: () => AwsFixtureAccount): Provider {
+  return {
+    name,
+    defaultRate: 20,
+    async run(callsPerSecond) {
+      const server = await startAwsFixtureServer({ account: account() });
+      try {
+        return await scanAwsAccount(
+          {
+            accountId: DEMO_AWS_ACCOUNT_ID,
+            region: 'us-east-1',
+            endpoint: server.url,
+            credentials: { ...DEMO_AWS_CREDENTIALS },
+          },
+          { callsPerSecond },
+        );
+      } finally {
+        awsRequests.set(name, [...server.requests, ...server.s3.requests.map(() => s3Request)]);
+        await server.close();
+      }
+    },
+  };
+}
+
 const providers: Provider[] = [
-  {
-    name: 'aws',
-    defaultRate: 20,
-    async run(callsPerSecond) {
-      const server = await startAwsFixtureServer();
-      try {
-        return await scanAwsAccount(
-          {
-            accountId: DEMO_AWS_ACCOUNT_ID,
-            region: 'us-east-1',
-            endpoint: server.url,
-            credentials: { ...DEMO_AWS_CREDENTIALS },
-          },
-          { callsPerSecond },
-        );
-      } finally {
-        awsRequests.set('aws', [...server.requests, ...server.s3.requests.map(() => s3Request)]);
-        await server.close();
-      }
-    },
-  },
-  {
-    name: 'aws-config',
-    defaultRate: 20,
-    async run(callsPerSecond) {
-      const server = await startAwsFixtureServer({ account: withConfigRecording(demoAwsAccount()) });
-      try {
-        return await scanAwsAccount(
-          {
-            accountId: DEMO_AWS_ACCOUNT_ID,
-            region: 'us-east-1',
-            endpoint: server.url,
-            credentials: { ...DEMO_AWS_CREDENTIALS },
-          },
-          { callsPerSecond },
-        );
-      } finally {
-        awsRequests.set('aws-config', [...server.requests, ...server.s3.requests.map(() => s3Request)]);
-        await server.close();
-      }
-    },
-  },
+  awsAccount('aws', () => demoAwsAccount()),
+  awsAccount('aws-config', () => withConfigRecording(demoAwsAccount())),
   awsOrganization('aws-org-direct', false),
   awsOrganization('aws-org-config', true),
   {
