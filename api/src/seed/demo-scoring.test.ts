@@ -1,7 +1,8 @@
 /**
  * The demo scoring policy on the real demo AWS sandbox (every service, real SDK over HTTP, the committed rule
  * bundle): under the default all-pass roll-up every framework scores 0%, which is why the demo seeds a
- * policy; under the demo policy the frameworks show a spread of partial scores.
+ * policy; under the demo policy the frameworks show a spread of partial scores. The seed sets it once: a
+ * policy the demo user changed survives the next start.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluateControls } from '../../../engine/map.ts';
@@ -12,7 +13,10 @@ import {
 } from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { AWS_SERVICES, scanIntegration, type ScannableIntegration } from '../../../scanners/index.ts';
 import type { Finding, ScoringPolicy } from '../../../schemas/index.ts';
-import { startDemoSandboxes, type DemoSandboxes } from './demo-sandboxes.ts';
+import { databaseBackends } from '../../../test/db.ts';
+import { bearer, login, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { startDemoSandboxes, type DemoSandboxUrls, type DemoSandboxes } from './demo-sandboxes.ts';
+import { DEMO_LOGIN, seedDemoTenant } from './demo.ts';
 import { DEMO_SCORING_POLICY } from './demo-scoring.ts';
 
 describe('demo scoring policy', () => {
@@ -53,5 +57,41 @@ describe('demo scoring policy', () => {
     const demo = await scores(DEMO_SCORING_POLICY);
     expect(demo.every((s) => s !== null && s > 0 && s < 1)).toBe(true);
     expect(new Set(demo.map((s) => Math.round(s! * 100))).size).toBeGreaterThanOrEqual(4);
+  });
+});
+
+describe.each(databaseBackends())('demo tenant scoring policy seed on $name', (backend) => {
+  let t: TestApp;
+  // Never contacted: the seed only stores the integrations.
+  const urls: DemoSandboxUrls = {
+    aws: 'http://127.0.0.1:1',
+    awsLegacy: 'http://127.0.0.1:2',
+    github: 'http://127.0.0.1:3',
+    okta: 'http://127.0.0.1:5',
+    azure: 'http://127.0.0.1:6',
+  };
+
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+  }, 180_000);
+  afterAll(async () => {
+    await t?.close();
+  });
+
+  it('seeds the demo policy once and keeps the one the demo user set', async () => {
+    await seedDemoTenant(t.database.knex, t.app.vault, urls);
+    const token = (await login(t.app, DEMO_LOGIN.email, DEMO_LOGIN.password)).access_token;
+    const read = () => t.app.inject({ url: '/api/settings/scoring', headers: bearer(token) });
+    expect((await read()).json().policy).toEqual(DEMO_SCORING_POLICY);
+    const mine = { default: { evidence_freshness_days: 30 } };
+    const put = await t.app.inject({
+      method: 'PUT',
+      url: '/api/settings/scoring',
+      headers: bearer(token),
+      payload: mine,
+    });
+    expect(put.statusCode, put.body).toBe(200);
+    await seedDemoTenant(t.database.knex, t.app.vault, urls);
+    expect((await read()).json().policy).toEqual(mine);
   });
 });
