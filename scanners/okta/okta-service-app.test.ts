@@ -92,6 +92,14 @@ describe('scanOkta as an OAuth 2.0 service app with a private-key JWT', () => {
     expect(s.org.issuedTokens?.[0]?.dpopJwk).toMatchObject({ kty: 'RSA' });
   });
 
+  it('says to check the clock when Okta finds the fresh assertion expired', async () => {
+    const s = await start({ clockOffsetSeconds: 10 * 60 }); // the SDK's assertions live 5 minutes
+    await expect(scanOkta(target(s), fast)).rejects.toMatchObject({
+      code: 'CLOCK_SKEW',
+      message: expect.stringContaining("check this machine's clock"),
+    });
+  });
+
   it('refuses a private key it cannot read before any call', async () => {
     const s = await start();
     await expect(scanOkta(target(s, 'not-a-key-at-all-but-long-enough'), fast)).rejects.toMatchObject({
