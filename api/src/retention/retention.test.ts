@@ -21,7 +21,8 @@ import { loadFrameworks } from '../../../engine/frameworks.ts';
 import { testedControls } from '../../../engine/score.ts';
 import type { EvidenceBundle } from '../ledger/ledger.ts';
 import type { VerifyResult } from '../ledger/verify.ts';
-import { runAsOwner } from '../plugins/app/tenancy.ts';
+import { lockEvidence } from '../plugins/app/evidence.ts';
+import { runAsApp, runAsOwner } from '../plugins/app/tenancy.ts';
 import { RETENTION_CRON, RETENTION_QUEUE } from './plugin.ts';
 import { ledgerHooks, runRetention, type RetentionReport } from './run.ts';
 
@@ -446,4 +447,52 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
     });
     expect(await present(before.held.evidence)).toEqual(before.held.evidence.map(() => false));
   });
+
+  // Needs two connections at once: PGlite has one.
+  it.runIf(backend.name === 'postgres')(
+    'never deletes bytes that a scan of another tenant is recording at that moment (evidence locks)',
+    async () => {
+      // A fresh tenant with its own scan, all of whose data is expired "400 days later".
+      const sandbox = await startMarkedSandbox('raceco');
+      sandboxes.push(sandbox);
+      const racing = await scannedTenant(t, 'ret-race', sandbox.url);
+      await put(racing.token, '/api/settings/retention', {
+        raw_scan_data_days: 1,
+        findings_days: 1,
+        evidence_days: 1,
+        audit_log_days: 1,
+      });
+      const shas = (await snapshot(racing.tenantId)).evidence;
+      const raced = shas[0]!;
+      // Another tenant's scan is recording the same bytes: shared lock taken, row inserted, not committed.
+      let commit!: () => void;
+      let locked!: () => void;
+      const isLocked = new Promise<void>((resolve) => (locked = resolve));
+      const writer = runAsApp(t.database.knex, { tenantId: tenants.other.tenantId }, async (trx) => {
+        await lockEvidence(trx, [raced], 'shared');
+        await trx('evidence').insert({
+          tenant_id: tenants.other.tenantId,
+          sha256: raced,
+          size: 1,
+          content_type: 'application/json',
+        });
+        locked();
+        await new Promise<void>((resolve) => (commit = resolve));
+      });
+      await isLocked;
+      let finished = false;
+      const pruning = runRetention(deps(), new Date(Date.now() + 400 * DAY)).then((r) => {
+        finished = true;
+        return r;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(finished).toBe(false); // waiting for the writer's lock on the raced object
+      commit();
+      await writer;
+      const run = await pruning;
+      expect(run.tenants.find((r) => r.tenant_id === racing.tenantId)?.evidence_deleted).toBe(shas.length);
+      // The writer committed its row first: its bytes stay; the rest of the expired bytes went.
+      expect(await present(shas)).toEqual(shas.map((sha) => sha === raced));
+    },
+  );
 });
