@@ -5,7 +5,8 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { referencePath } from '../../test/reference.ts';
-import { scanAwsAccount, type AwsAccountScanOptions, type AwsAccountTarget } from './account.ts';
+import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
+import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
 import { AwsScanContext } from './aws-context.ts';
 import { records, resourcesFromItems, selectExpression, type ConfigItem } from './config.ts';
 import {
@@ -19,8 +20,8 @@ import {
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
 
-const NOW = new Date('2026-05-04T12:00:00.000Z');
-const fast: AwsAccountScanOptions = { now: () => NOW, callsPerSecond: 10_000 };
+const NOW = SCAN_NOW;
+const fast = FAST_SCAN;
 const REGIONAL = ['ec2', 'rds', 'kms', 'cloudtrail', 'guardduty'] as const;
 
 const servers: AwsFixtureServer[] = [];
@@ -34,16 +35,8 @@ async function start(account: AwsFixtureAccount, faults: AwsFault[] = []): Promi
   return server;
 }
 
-function target(s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget {
-  return {
-    accountId: DEMO_AWS_ACCOUNT_ID,
-    region: 'us-east-1',
-    endpoint: s.url,
-    credentials: { ...DEMO_AWS_CREDENTIALS },
-    services: [...REGIONAL],
-    ...extra,
-  };
-}
+const target = (s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget =>
+  demoTarget(s, { services: [...REGIONAL], ...extra });
 
 /** Resources keyed by id without `source`, the one field that says which path read them. */
 function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {

@@ -3,7 +3,8 @@
 // each member, one refusing member isolated as a scan error, the aggregator read once for all.
 import { afterEach, describe, expect, it } from 'vitest';
 import { ScanFailedError } from '../types.ts';
-import { scanAwsAccount, type AwsAccountScanOptions, type AwsAccountTarget } from './account.ts';
+import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
+import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
 import {
   DEMO_ORG_DENYING_ACCOUNT,
   DEMO_ORG_MEMBER_ROLE,
@@ -13,7 +14,6 @@ import {
 } from './fixtures/aws-fixture-organization.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
   DEMO_AWS_LEGACY,
   startAwsFixtureServer,
   withConfigRecording,
@@ -22,8 +22,8 @@ import {
 } from './fixtures/aws-fixture-server.ts';
 import { scanAwsOrganization } from './organization.ts';
 
-const NOW = new Date('2026-05-04T12:00:00.000Z');
-const fast: AwsAccountScanOptions = { now: () => NOW, callsPerSecond: 10_000 };
+const NOW = SCAN_NOW;
+const fast = FAST_SCAN;
 const ROLE = { memberRoleName: DEMO_ORG_MEMBER_ROLE.name, externalId: DEMO_ORG_MEMBER_ROLE.externalId };
 
 let server: AwsFixtureServer | undefined;
@@ -37,16 +37,8 @@ async function start(org: FixtureOrganizationSetup, faults: AwsFault[] = []): Pr
   return server;
 }
 
-function target(s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget {
-  return {
-    accountId: DEMO_AWS_ACCOUNT_ID,
-    region: 'us-east-1',
-    endpoint: s.url,
-    credentials: { ...DEMO_AWS_CREDENTIALS },
-    services: ['iam', 'ec2', 'kms'],
-    ...extra,
-  };
-}
+const target = (s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget =>
+  demoTarget(s, { services: ['iam', 'ec2', 'kms'], ...extra });
 
 const accountsOf = (resources: { account: string }[]): Set<string> =>
   new Set(resources.map((r) => r.account));
