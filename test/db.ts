@@ -25,7 +25,8 @@ export function databaseBackends(): DatabaseBackend[] {
   return backends;
 }
 
-async function withAdminClient<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+/** Runs `work` with a client on `adminUrl` (CREATE / DROP DATABASE), closed afterwards. */
+export async function withAdminClient<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -23,13 +23,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import pg from 'pg';
 import { buildApp } from '../../api/src/app.ts';
 import { loadConfig } from '../../api/src/config.ts';
 import { CredentialVault, localKeyProvider } from '../../api/src/plugins/app/crypto.ts';
 import { migrateLatest, openDatabase } from '../../api/src/plugins/external/db.ts';
 import { startDemoSandboxes, type DemoSandboxUrls } from '../../api/src/seed/demo-sandboxes.ts';
 import { seedDemoTenant } from '../../api/src/seed/demo.ts';
+import { withAdminClient } from '../../test/db.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'api', 'src', 'main.ts');
@@ -128,16 +128,6 @@ export function compareFindings(
   };
 }
 
-async function admin<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: adminUrl });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
 /** One worker process of the product; resolves once it reports it is running. */
 async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -213,7 +203,7 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     return child;
   };
 
-  await admin(options.adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  await withAdminClient(options.adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   const sandboxes = await startDemoSandboxes();
   const config = { ...loadConfig(workerEnv), role: 'api' as const, pgliteDir: null };
   const database = await openDatabase(config);
@@ -368,7 +358,9 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     await app?.close().catch(() => {});
     await database.close().catch(() => {});
     await sandboxes.close();
-    await admin(options.adminUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    await withAdminClient(options.adminUrl, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    );
     rmSync(dataDir, { recursive: true, force: true });
   }
 }

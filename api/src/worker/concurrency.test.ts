@@ -1,17 +1,16 @@
 /**
  * Per-tenant scan concurrency on every backend: with a limit of one running scan per tenant and three jobs
  * per worker, tenant A's three queued scans run one after another (no two overlap), while tenant B's scan,
- * queued after them, does not wait behind A's backlog. The real worker scans real S3 fixture servers.
+ * queued after them, does not wait behind A's backlog. The real worker scans a real S3 fixture server that
+ * answers each call after a short delay, so a scan lasts longer than the worker's poll interval.
  */
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
-  startS3FixtureServer,
-  type S3FixtureServer,
-} from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { createS3Handler } from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { connectS3Sandbox } from '../../test/scanned-tenant.ts';
 import { loadConfig } from '../config.ts';
 
 interface ScanTimes {
@@ -23,30 +22,17 @@ interface ScanTimes {
 
 describe.each(databaseBackends())('per-tenant scan concurrency on $name', (backend) => {
   let t: TestApp;
-  let sandbox: S3FixtureServer;
+  const handler = createS3Handler();
+  const sandbox = createServer((req, res) => {
+    setTimeout(() => handler.handle(req, res), 40);
+  });
+  let sandboxUrl: string;
 
   /** A tenant with an admin token and an S3 sandbox integration. */
   async function tenant(slug: string): Promise<{ token: string; integrationId: string }> {
     const admin = await seedTenant(t.database.knex, { slug });
     const token = (await login(t.app, admin.email, admin.password)).access_token;
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/api/integrations',
-      headers: bearer(token),
-      payload: {
-        provider: 'aws',
-        name: `${slug} sandbox`,
-        config: {
-          accountId: DEMO_AWS_ACCOUNT_ID,
-          region: 'us-east-1',
-          endpoint: sandbox.url,
-          services: ['s3'],
-        },
-        credentials: { ...DEMO_AWS_CREDENTIALS },
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    return { token, integrationId: created.json().id };
+    return { token, integrationId: await connectS3Sandbox(t, token, sandboxUrl, `${slug} sandbox`) };
   }
 
   const queue = async (who: { token: string; integrationId: string }): Promise<string> => {
@@ -76,14 +62,15 @@ describe.each(databaseBackends())('per-tenant scan concurrency on $name', (backe
   }
 
   beforeAll(async () => {
-    sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+    await new Promise<void>((resolve) => sandbox.listen(0, '127.0.0.1', resolve));
+    sandboxUrl = `http://127.0.0.1:${(sandbox.address() as AddressInfo).port}`;
     const jobs = { ...loadConfig({}).jobs, tenantConcurrency: 1, workerConcurrency: 3 };
     t = await startTestApp(backend, { configOverrides: { jobs } });
   });
 
   afterAll(async () => {
     await t?.close();
-    await sandbox?.close();
+    await new Promise((resolve) => sandbox.close(resolve));
   });
 
   it('runs one scan of tenant A at a time while tenant B’s scan goes ahead', async () => {
@@ -96,14 +83,15 @@ describe.each(databaseBackends())('per-tenant scan concurrency on $name', (backe
     const [bScan] = await finished(b.token, [bId]);
     for (const scan of [...aScans, bScan!]) expect(scan.status, JSON.stringify(scan)).toBe('succeeded');
 
+    const times = JSON.stringify([...aScans, bScan].map((s) => [s!.started_at, s!.finished_at]));
     const runs = aScans
       .map((s) => ({ start: Date.parse(s.started_at), end: Date.parse(s.finished_at) }))
       .sort((x, y) => x.start - y.start);
     for (let i = 1; i < runs.length; i += 1) {
       // Each of A's scans starts only once the previous one has finished.
-      expect(runs[i]!.start).toBeGreaterThanOrEqual(runs[i - 1]!.end);
+      expect(runs[i]!.start, times).toBeGreaterThanOrEqual(runs[i - 1]!.end);
     }
     // B was queued last but started before A's backlog had drained.
-    expect(Date.parse(bScan!.started_at)).toBeLessThan(runs[2]!.start);
+    expect(Date.parse(bScan!.started_at), times).toBeLessThan(runs[2]!.start);
   });
 });

@@ -8,12 +8,9 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Handler } from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
-import {
-  DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
-} from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
 import { databaseBackends } from '../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { connectS3Sandbox } from '../../test/scanned-tenant.ts';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
@@ -43,28 +40,12 @@ describe.each(databaseBackends())('graceful shutdown on $name', (backend) => {
   it('releases a running scan on close, and a second app completes it once', async () => {
     const admin = await seedTenant(t.database.knex, { slug: 'shutdown' });
     const token = (await login(t.app, admin.email, admin.password)).access_token;
-    const integration = await t.app.inject({
-      method: 'POST',
-      url: '/api/integrations',
-      headers: bearer(token),
-      payload: {
-        provider: 'aws',
-        name: 'Slow sandbox',
-        config: {
-          accountId: DEMO_AWS_ACCOUNT_ID,
-          region: 'us-east-1',
-          endpoint: sandboxUrl,
-          services: ['s3'],
-        },
-        credentials: { ...DEMO_AWS_CREDENTIALS },
-      },
-    });
-    expect(integration.statusCode, integration.body).toBe(201);
+    const integrationId = await connectS3Sandbox(t, token, sandboxUrl, 'Slow sandbox');
     const queued = await t.app.inject({
       method: 'POST',
       url: '/api/scans',
       headers: bearer(token),
-      payload: { integration_id: integration.json().id },
+      payload: { integration_id: integrationId },
     });
     expect(queued.statusCode, queued.body).toBe(202);
     const scanId = queued.json().id as string;

@@ -4,18 +4,14 @@
  * another tenant's scan is 404, and each cancel is a ledger event. The app runs without its worker, so the
  * test decides when the scan job runs (the real runScanJob against a real S3 fixture server).
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
   startS3FixtureServer,
   type S3FixtureServer,
 } from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
-import { hashPassword } from '../../plugins/app/passwords.ts';
-import { runAsOwner } from '../../plugins/app/tenancy.ts';
+import { addMember, connectS3Sandbox } from '../../../test/scanned-tenant.ts';
 import { SCAN_QUEUE } from '../../plugins/external/boss.ts';
 import { runScanJob, type ScanJobDeps } from '../../worker/scan-job.ts';
 
@@ -57,41 +53,17 @@ describe.each(databaseBackends())('scan cancel on $name', (backend) => {
       ).map((row: { kind: string }) => row.kind),
     );
 
-  /** Adds a member with `role` to the tenant and returns an access token for them. */
-  const member = async (role: 'user' | 'auditor'): Promise<string> => {
-    const userId = randomUUID();
-    const email = `${role}-${userId}@cancel.example`;
-    const passwordHash = await hashPassword('member-password');
-    await runAsOwner(t.database.knex, { tenantId, userId }, async (trx) => {
-      await trx('users').insert({ id: userId, email, password_hash: passwordHash });
-      await trx('memberships').insert({ tenant_id: tenantId, user_id: userId, role });
-    });
-    return (await login(t.app, email, 'member-password')).access_token;
-  };
-
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend, { worker: false });
     const admin = await seedTenant(t.database.knex, { slug: 'cancel-a' });
     tenantId = admin.tenantId;
     const adminToken = (await login(t.app, admin.email, admin.password)).access_token;
-    userToken = await member('user');
-    auditorToken = await member('auditor');
+    userToken = await addMember(t, tenantId, 'user');
+    auditorToken = await addMember(t, tenantId, 'auditor');
     const other = await seedTenant(t.database.knex, { slug: 'cancel-b' });
     otherToken = (await login(t.app, other.email, other.password)).access_token;
-    const created = await post('/api/integrations', adminToken, {
-      provider: 'aws',
-      name: 'Sandbox',
-      config: {
-        accountId: DEMO_AWS_ACCOUNT_ID,
-        region: 'us-east-1',
-        endpoint: sandbox.url,
-        services: ['s3'],
-      },
-      credentials: { ...DEMO_AWS_CREDENTIALS },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    integrationId = created.json().id;
+    integrationId = await connectS3Sandbox(t, adminToken, sandbox.url, 'Sandbox');
   });
 
   afterAll(async () => {

@@ -5,18 +5,14 @@
  * here directly so the test does not wait for a minute boundary) makes the worker queue and run a normal
  * scan; once the schedule is cleared an occurrence still in flight queues nothing.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
   startS3FixtureServer,
   type S3FixtureServer,
 } from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
-import { hashPassword } from '../../plugins/app/passwords.ts';
-import { runAsOwner } from '../../plugins/app/tenancy.ts';
+import { addMember, connectS3Sandbox } from '../../../test/scanned-tenant.ts';
 import { SCHEDULE_QUEUE } from '../../plugins/external/boss.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -56,37 +52,10 @@ describe.each(databaseBackends())('scan schedules on $name', (backend) => {
     const admin = await seedTenant(t.database.knex, { slug: 'schedule-a' });
     tenantId = admin.tenantId;
     adminToken = (await login(t.app, admin.email, admin.password)).access_token;
-    const userId = randomUUID();
-    const passwordHash = await hashPassword('user-password');
-    await runAsOwner(t.database.knex, { tenantId, userId }, async (trx) => {
-      await trx('users').insert({
-        id: userId,
-        email: 'user@schedule-a.example',
-        password_hash: passwordHash,
-      });
-      await trx('memberships').insert({ tenant_id: tenantId, user_id: userId, role: 'user' });
-    });
-    userToken = (await login(t.app, 'user@schedule-a.example', 'user-password')).access_token;
+    userToken = await addMember(t, tenantId, 'user');
     const other = await seedTenant(t.database.knex, { slug: 'schedule-b' });
     otherToken = (await login(t.app, other.email, other.password)).access_token;
-    const created = await t.app.inject({
-      method: 'POST',
-      url: '/api/integrations',
-      headers: bearer(adminToken),
-      payload: {
-        provider: 'aws',
-        name: 'Scheduled sandbox',
-        config: {
-          accountId: DEMO_AWS_ACCOUNT_ID,
-          region: 'us-east-1',
-          endpoint: sandbox.url,
-          services: ['s3'],
-        },
-        credentials: { ...DEMO_AWS_CREDENTIALS },
-      },
-    });
-    expect(created.statusCode, created.body).toBe(201);
-    integrationId = created.json().id;
+    integrationId = await connectS3Sandbox(t, adminToken, sandbox.url, 'Scheduled sandbox');
   });
 
   afterAll(async () => {
