@@ -1,4 +1,5 @@
 // scanIntegration dispatches on the provider: AWS through the real scanner and fixture server.
+import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEMO_AWS_CREDENTIALS,
@@ -9,11 +10,13 @@ import { startAwsFixtureServer, type AwsFixtureServer } from './aws/fixtures/aws
 import { DEMO_ORG_MEMBER_ROLE, demoAwsOrganization } from './aws/fixtures/aws-fixture-organization.ts';
 import {
   DEMO_GITHUB_TOKEN,
+  demoGithubData,
   startGithubFixtureServer,
   type GithubFixtureServer,
 } from './github/fixtures/github-fixture-server.ts';
 import {
   DEMO_OKTA_TOKEN,
+  demoOktaOrg,
   startOktaFixtureServer,
   type OktaFixtureServer,
 } from './okta/fixtures/okta-fixture-server.ts';
@@ -143,6 +146,43 @@ describe('scanIntegration', () => {
     });
     expect(outcome.resources.filter((r) => r.type === 'okta.user')).toHaveLength(60);
     expect(outcome.resources.filter((r) => r.type === 'okta.policy')).toHaveLength(8);
+  });
+
+  it('signs in as a GitHub App or an Okta service app when the credentials hold a private key', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+
+    const githubData = demoGithubData();
+    githubData.app = { appId: 77, publicKeyPem: publicPem, installations: [{ id: 5, account: 'acme-labs' }] };
+    const github = await startGithubFixtureServer({ data: githubData });
+    server = github;
+    const viaApp = await scanIntegration({
+      provider: 'github',
+      config: { organizations: ['acme-labs'], baseUrl: github.url },
+      credentials: { appId: 77, installationId: 5, privateKey: privatePem },
+    });
+    expect(viaApp.resources.some((r) => r.type === 'github.organization')).toBe(true);
+    expect(github.requests[0]?.path).toBe('/app/installations/5/access_tokens');
+    await github.close();
+
+    const org = demoOktaOrg();
+    org.serviceApps = [
+      {
+        clientId: '0oaIndexTest00001',
+        publicKeyPem: publicPem,
+        scopes: ['okta.users.read', 'okta.roles.read', 'okta.policies.read'],
+      },
+    ];
+    const oktaServer = await startOktaFixtureServer({ org });
+    server = oktaServer;
+    const viaServiceApp = await scanIntegration({
+      provider: 'okta',
+      config: { orgUrl: oktaServer.url },
+      credentials: { clientId: '0oaIndexTest00001', privateKey: privatePem },
+    });
+    expect(viaServiceApp.resources.filter((r) => r.type === 'okta.user')).toHaveLength(60);
+    expect(oktaServer.requests[0]?.path).toBe('/oauth2/v1/token');
   });
 
   it('scans an Azure integration with its subscriptions and service principal', async () => {
