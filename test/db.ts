@@ -26,7 +26,10 @@ export function databaseBackends(): DatabaseBackend[] {
 }
 
 /** Runs `work` with a client on `adminUrl` (CREATE / DROP DATABASE), closed afterwards. */
-export async function withAdminClient<T>(adminUrl: string, work: (client: pg.Client) => Promise<T>): Promise<T> {
+export async function withAdminClient<T>(
+  adminUrl: string,
+  work: (client: pg.Client) => Promise<T>,
+): Promise<T> {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
