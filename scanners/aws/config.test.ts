@@ -94,6 +94,20 @@ describe('scanAwsAccount through AWS Config', () => {
     expect(outcome.progress.calls_made).toBeLessThan(direct.calls * 0.6);
   });
 
+  it('leaves out the items Config keeps for deleted resources', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    withConfigRecording(account, {
+      recording: true,
+      resourceTypes: 'all',
+      deleted: [{ resourceType: 'AWS::EC2::Volume', resourceId: 'vol-0deleted00000000' }],
+    });
+    const s = await start(account);
+    const outcome = await scanAwsAccount(target(s, { services: ['ec2'] }), fast);
+    const volumes = outcome.resources.filter((r) => r.type === 'aws.ec2.volume');
+    expect(volumes).toHaveLength(120);
+    expect(volumes.some((r) => r.name === 'vol-0deleted00000000')).toBe(false);
+  });
+
   it('reads every page of a small page size, following NextToken', async () => {
     const s = await start(withConfigRecording(demoAwsAccount({ asOf: NOW })));
     const outcome = await scanAwsAccount(target(s, { regions: ['eu-west-1'], services: ['ec2'] }), {
@@ -272,7 +286,7 @@ describe('configuration items as AWS records them', () => {
       ),
     ).toBe(false);
     expect(selectExpression(['AWS::EC2::Volume'], '123456789012')).toBe(
-      "SELECT resourceId, resourceType, awsRegion, accountId, configuration, supplementaryConfiguration WHERE resourceType IN ('AWS::EC2::Volume') AND accountId = '123456789012'",
+      "SELECT resourceId, resourceType, awsRegion, accountId, configurationItemStatus, configuration, supplementaryConfiguration WHERE resourceType IN ('AWS::EC2::Volume') AND accountId = '123456789012'",
     );
   });
 });

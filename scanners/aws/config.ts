@@ -45,7 +45,10 @@ export type ConfigType = keyof typeof CONFIG_TYPES;
 
 /** Config's largest page for the Select APIs. */
 const SELECT_PAGE = 100;
-const FIELDS = 'resourceId, resourceType, awsRegion, accountId, configuration, supplementaryConfiguration';
+const FIELDS =
+  'resourceId, resourceType, awsRegion, accountId, configurationItemStatus, configuration, supplementaryConfiguration';
+/** Items of resources that no longer exist: Config keeps them for history, the scan leaves them out. */
+const DELETED = new Set(['ResourceDeleted', 'ResourceDeletedNotRecorded']);
 
 /** A configuration item as the Select APIs return the selected fields. */
 export interface ConfigItem {
@@ -53,6 +56,7 @@ export interface ConfigItem {
   resourceType?: string;
   awsRegion?: string;
   accountId?: string;
+  configurationItemStatus?: string;
   configuration?: unknown;
   supplementaryConfiguration?: unknown;
 }
@@ -130,7 +134,8 @@ async function selectAll(
     if (!page.ok) return null;
     for (const text of page.value.Results ?? []) {
       try {
-        items.push(JSON.parse(text) as ConfigItem);
+        const item = JSON.parse(text) as ConfigItem;
+        if (!DELETED.has(item.configurationItemStatus ?? '')) items.push(item);
       } catch {
         ctx.recordProblem(operation, null, 'MalformedConfigItem', 'a configuration item is not valid JSON');
       }
