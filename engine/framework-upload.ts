@@ -8,7 +8,7 @@
 import { validatorFor, type FrameworkCatalog, type UcfMapping } from '../schemas/index.ts';
 import { ERROR_CODES, ProblemList, SourceError, type SourceProblem } from './errors.ts';
 import { catalogFromOscal } from './framework-import.ts';
-import { checkTree, type Frameworks } from './frameworks.ts';
+import { checkCatalogLinks, checkTree, requirementsByFramework, type Frameworks } from './frameworks.ts';
 import { readOscalCatalog } from './oscal-read.ts';
 import { lineAt, parseYamlSource, schemaProblems, type YamlSource } from './yaml-source.ts';
 
@@ -122,28 +122,10 @@ export function checkFrameworkUpload(upload: FrameworkUpload, base: Frameworks):
     );
   }
   checkTree(src, catalog, problems);
-  checkLinks(src, catalog, base, problems);
+  checkCatalogLinks(src, catalog, requirementsByFramework([...base.frameworks, catalog]), problems);
   const out = checkMappings(src, catalog, mappings, base, problems, at);
   problems.throwIfAny();
   return { catalog, mappings: out, warnings: unmapped(src, catalog, out) };
-}
-
-function checkLinks(src: YamlSource, catalog: FrameworkCatalog, base: Frameworks, problems: ProblemList) {
-  const all = [...base.frameworks, catalog];
-  catalog.requirements.forEach((req, r) => {
-    (req.links ?? []).forEach((link, l) => {
-      const target = all.find((f) => f.id === link.framework && f.version === link.framework_version);
-      if (target?.requirements.some((x) => x.id === link.requirement)) return;
-      problems.add(
-        ERROR_CODES.UNKNOWN_REFERENCE,
-        src.file,
-        lineAt(src, ['requirements', r, 'links', l, target ? 'requirement' : 'framework']),
-        target
-          ? `${req.id}: linked ${link.framework} ${link.framework_version} has no requirement ${link.requirement}`
-          : `${req.id}: no framework ${link.framework} version ${link.framework_version} to link to`,
-      );
-    });
-  });
 }
 
 function checkMappings(

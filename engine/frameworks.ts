@@ -324,27 +324,38 @@ export function checkTree(src: YamlSource, data: FrameworkCatalog, problems: Pro
   }
 }
 
+/** `id@version` → the requirement ids of each catalog. */
+export function requirementsByFramework(catalogs: readonly FrameworkCatalog[]): Map<string, Set<string>> {
+  return new Map(catalogs.map((c) => [`${c.id}@${c.version}`, new Set(c.requirements.map((r) => r.id))]));
+}
+
+/** Every requirement link of one catalog points at a requirement of a known catalog (`requirementsOf`). */
+export function checkCatalogLinks(
+  src: YamlSource,
+  data: FrameworkCatalog,
+  requirementsOf: Map<string, Set<string>>,
+  problems: ProblemList,
+): void {
+  data.requirements.forEach((req, r) => {
+    (req.links ?? []).forEach((link, l) => {
+      const known = requirementsOf.get(`${link.framework}@${link.framework_version}`);
+      if (known?.has(link.requirement)) return;
+      problems.add(
+        ERROR_CODES.UNKNOWN_REFERENCE,
+        src.file,
+        lineAt(src, ['requirements', r, 'links', l, known ? 'requirement' : 'framework']),
+        known
+          ? `${req.id}: linked ${link.framework} ${link.framework_version} has no requirement ${link.requirement}`
+          : `${req.id}: no framework ${link.framework} version ${link.framework_version} to link to`,
+      );
+    });
+  });
+}
+
 /** Every requirement link points at a requirement of a loaded catalog. */
 function checkLinks(frameworks: { src: YamlSource; data: FrameworkCatalog }[], problems: ProblemList): void {
-  const requirementsOf = new Map(
-    frameworks.map((f) => [`${f.data.id}@${f.data.version}`, new Set(f.data.requirements.map((r) => r.id))]),
-  );
-  for (const { src, data } of frameworks) {
-    data.requirements.forEach((req, r) => {
-      (req.links ?? []).forEach((link, l) => {
-        const known = requirementsOf.get(`${link.framework}@${link.framework_version}`);
-        if (known?.has(link.requirement)) return;
-        problems.add(
-          ERROR_CODES.UNKNOWN_REFERENCE,
-          src.file,
-          lineAt(src, ['requirements', r, 'links', l, known ? 'requirement' : 'framework']),
-          known
-            ? `${req.id}: linked ${link.framework} ${link.framework_version} has no requirement ${link.requirement}`
-            : `${req.id}: no framework ${link.framework} version ${link.framework_version} to link to`,
-        );
-      });
-    });
-  }
+  const requirementsOf = requirementsByFramework(frameworks.map((f) => f.data));
+  for (const { src, data } of frameworks) checkCatalogLinks(src, data, requirementsOf, problems);
 }
 
 function checkMappings(
@@ -353,9 +364,7 @@ function checkMappings(
   frameworks: { data: FrameworkCatalog }[],
   problems: ProblemList,
 ): void {
-  const requirementsOf = new Map(
-    frameworks.map((f) => [`${f.data.id}@${f.data.version}`, new Set(f.data.requirements.map((r) => r.id))]),
-  );
+  const requirementsOf = requirementsByFramework(frameworks.map((f) => f.data));
   const controlIndex = new Map<string, number>();
   ucf.controls.forEach((control, c) => {
     const first = controlIndex.get(control.id);

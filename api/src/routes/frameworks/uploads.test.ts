@@ -86,6 +86,14 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
         'Storage, parent: A1',
       ],
       ['UNKNOWN_REFERENCE', good.replace(`control: ${manual}`, 'control: UCF-ZZ-99'), 'UCF-ZZ-99'],
+      [
+        'UNKNOWN_REFERENCE',
+        good.replace(
+          '{ id: A3, title: Nothing maps here yet }',
+          "{ id: A3, title: Linked, links: [{ framework: soc2, framework_version: '2017', requirement: NOPE, relationship: equal }] }",
+        ),
+        'NOPE',
+      ],
       ['SCHEMA_INVALID', good.replace('relationship: equal', 'relationship: kinda'), 'kinda'],
       ['DUPLICATE_ID', header('soc2') + 'requirements:\n  - { id: X1, title: X }\n', 'id: soc2'],
       ['SCHEMA_INVALID', good.replace('owner: Acme\n', ''), 'id: acme-sec'],
