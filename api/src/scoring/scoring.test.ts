@@ -253,6 +253,16 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
     });
     expect(stale.status, JSON.stringify(stale.body)).toBe(201);
     expect(await statusOf()).toBe('not_applicable');
+    const conditional = (etag: string) =>
+      t.app.inject({
+        method: 'GET',
+        url: '/api/scores',
+        headers: { ...bearer(tokens.admin!), 'if-none-match': etag },
+      });
+    const before = await conditional('"none"');
+    expect(before.statusCode).toBe(200);
+    const etagBefore = before.headers.etag as string;
+    expect((await conditional(etagBefore)).statusCode).toBe(304);
 
     // Fresh: a file attached by a user to the requirement; the latest scan's scores change at once.
     const collected = new Date(Date.now() - 10 * DAY);
@@ -283,6 +293,10 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
     });
     expect(attached.body.rescored.scan_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await statusOf()).toBe('pass');
+    // The rescored answer is a new version: the dashboard's old ETag no longer matches.
+    const after = await conditional(etagBefore);
+    expect(after.statusCode).toBe(200);
+    expect(after.headers.etag).not.toBe(etagBefore);
     const stored = await call('GET', `/api/evidence/${attached.body.evidence.sha256}`, undefined, 'auditor');
     expect(stored.body.content.file.content_base64).toBe(file.toString('base64'));
     expect(stored.body.content.attested_by).toBe(attached.body.evidence.attested_by);

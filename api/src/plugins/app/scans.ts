@@ -154,6 +154,13 @@ async function scoresOf(trx: Trx, scanId: string): Promise<FrameworkScore[]> {
   return rows.map(toScore);
 }
 
+/** The dashboard's scores: those of the tenant's newest succeeded scan. */
+export interface LatestScores {
+  scan_id: string | null;
+  finished_at: Date | null;
+  items: FrameworkScore[];
+}
+
 /** Queue and read scans for one tenant at a time. */
 export class ScanService {
   readonly #withTenant: WithTenant;
@@ -305,19 +312,36 @@ export class ScanService {
     });
   }
 
-  /** Framework scores of the newest succeeded scan, or `scan_id: null` when there is none. */
-  latestScores(
+  /**
+   * The newest succeeded scan's scores (`scan_id: null` when there is none) as an answer `build` makes, unless `cached` already holds one for their
+   * version. The version is the scan id plus the row versions (xmin) of its score rows, so it changes whenever
+   * a newer scan succeeds or its scores are rewritten (manual evidence rescoring): a cached answer is never
+   * stale. Rows rewritten between the two reads only put a newer answer under the older version, which no later
+   * request asks for.
+   */
+  latestScoresAnswer<T>(
     tenantId: string,
-  ): Promise<{ scan_id: string | null; finished_at: Date | null; items: FrameworkScore[] }> {
+    answer: { cached(version: string): T | undefined; build(scores: LatestScores, version: string): T },
+  ): Promise<T> {
     return this.#withTenant(tenantId, async (trx) => {
-      const latest: { id: string; finished_at: Date } | undefined = await trx('scans')
+      const latest: { id: string; finished_at: Date; rows: string | null } | undefined = await trx('scans')
         .select('id', 'finished_at')
+        .select(
+          trx.raw(
+            "(SELECT string_agg(fs.xmin::text, ',' ORDER BY fs.id) FROM framework_scores fs WHERE fs.scan_id = scans.id) AS rows",
+          ),
+        )
         .where({ status: 'succeeded' })
         .orderBy('finished_at', 'desc')
         .orderBy('id')
         .first();
-      if (!latest) return { scan_id: null, finished_at: null, items: [] };
-      return { scan_id: latest.id, finished_at: latest.finished_at, items: await scoresOf(trx, latest.id) };
+      const version = latest ? `${latest.id}:${latest.rows ?? ''}` : 'none';
+      const hit = answer.cached(version);
+      if (hit !== undefined) return hit;
+      const scores: LatestScores = latest
+        ? { scan_id: latest.id, finished_at: latest.finished_at, items: await scoresOf(trx, latest.id) }
+        : { scan_id: null, finished_at: null, items: [] };
+      return answer.build(scores, version);
     });
   }
 
