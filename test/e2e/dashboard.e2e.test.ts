@@ -250,6 +250,41 @@ describe('dashboard in Chromium', () => {
       await page.close();
     },
   );
+  it(
+    'cancels a scan from its panel: the scan ends cancelled and the button is usable again',
+    { timeout: 240_000 },
+    async () => {
+      const { email, password } = product.demo!;
+      const { access_token: token } = (await (await apiLogin(email, password)).json()) as {
+        access_token: string;
+      };
+      await browser.context.clearCookies();
+      const page = await browser.context.newPage();
+      const problems = watchForAppProblems(page);
+      await signIn(page, email, password);
+      // The main demo account takes seconds to scan (every service, every region): time enough to cancel.
+      const panel = page.locator(
+        `[data-testid="integration"][data-integration-id="${product.demo!.integrationId}"]`,
+      );
+      const before = await apiAs<{ items: { id: string }[] }>('/api/scans', token);
+      await panel.getByTestId('start-scan').click();
+      await panel.getByTestId('cancel-scan').click();
+      const notBefore = before.items.map((s) => `:not([data-scan-id="${s.id}"])`).join('');
+      const cancelled = panel.locator(`[data-testid="scan-state"][data-status="cancelled"]${notBefore}`);
+      await cancelled.waitFor({ timeout: SCAN_TIMEOUT_MS });
+      const scan = await apiAs<{ status: string }>(
+        `/api/scans/${await cancelled.getAttribute('data-scan-id')}`,
+        token,
+      );
+      expect(scan.status).toBe('cancelled');
+      await panel.getByTestId('scan-cancelled').waitFor();
+      expect(await panel.getByTestId('start-scan').isEnabled()).toBe(true);
+      expect(await panel.getByTestId('cancel-scan').count()).toBe(0);
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+  );
+
   it('shows why a scan failed when the integration has wrong credentials', { timeout: 240_000 }, async () => {
     const { email, password, sandboxUrl } = product.demo!;
     const { access_token: token } = (await (await apiLogin(email, password)).json()) as {

@@ -48,6 +48,7 @@ const SCAN_STATUS_LABELS: Record<Scan['status'], string> = {
   running: 'Running',
   succeeded: 'Succeeded',
   failed: 'Failed',
+  cancelled: 'Cancelled',
 };
 
 /** The words shown for a scan's status. */

@@ -170,6 +170,11 @@ export function createApiClient(options: ApiClientOptions = {}) {
       return request('/api/scans', { method: 'POST', body: { integration_id: integrationId } });
     },
 
+    /** Cancels a queued or running scan (a running one stops at its next checkpoint). */
+    cancelScan(scanId: string): Promise<Scan> {
+      return request(`/api/scans/${id(scanId)}/cancel`, { method: 'POST', body: {} });
+    },
+
     /** One scan with its progress, errors and failure. */
     getScan(scanId: string, signal?: AbortSignal): Promise<Scan> {
       return request(`/api/scans/${id(scanId)}`, { signal });

@@ -116,12 +116,12 @@ describe('waitForScan', () => {
 });
 
 describe('isScanFinished', () => {
-  it('is true for succeeded and failed only', () => {
+  it('is true for succeeded, failed and cancelled only', () => {
     expect(
-      ['queued', 'running', 'succeeded', 'failed'].map((status) =>
+      ['queued', 'running', 'succeeded', 'failed', 'cancelled'].map((status) =>
         isScanFinished({ status: status as Scan['status'] }),
       ),
-    ).toEqual([false, false, true, true]);
+    ).toEqual([false, false, true, true, true]);
   });
 });
 

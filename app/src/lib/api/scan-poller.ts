@@ -18,7 +18,7 @@ export interface WaitForScanOptions {
 
 /** True once a scan will not change any more. */
 export function isScanFinished(scan: Pick<Scan, 'status'>): boolean {
-  return scan.status === 'succeeded' || scan.status === 'failed';
+  return scan.status === 'succeeded' || scan.status === 'failed' || scan.status === 'cancelled';
 }
 
 /** Resolves after `ms`, or rejects with ABORTED as soon as the signal fires. */
@@ -44,7 +44,7 @@ function isTransient(error: unknown): boolean {
 }
 
 /**
- * Reads the scan with `getScan` until it succeeded or failed and returns that last state.
+ * Reads the scan with `getScan` until it succeeded, failed or was cancelled and returns that last state.
  * Transient read failures are retried; anything else (404, session expired) is thrown.
  */
 export async function waitForScan(

@@ -57,7 +57,7 @@ export interface Integration {
 }
 
 /** Lifecycle of a scan job. */
-export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed';
+export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 /** Live progress of a scan, as the scanner reports it. */
 export interface ScanProgress {
