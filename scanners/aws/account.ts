@@ -18,8 +18,11 @@ import {
   selectAggregator,
   selectRegion,
   type ConfigInventory,
+  type ConfigItem,
   type ConfigType,
+  type RegionalConfigType,
 } from './config.ts';
+import { bucketNameOf } from './s3-config.ts';
 import { scanIam } from './iam.ts';
 import {
   scanDbInstances,
@@ -73,7 +76,7 @@ const DEFAULT_CONCURRENCY = 4;
 /** Each regional scanner, and the Config type that can stand in for it where Config records that type. */
 interface RegionalScanner {
   scan: (ctx: AwsScanContext, region: string) => Promise<Resource[]>;
-  configType?: ConfigType;
+  configType?: RegionalConfigType;
 }
 const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ec2: [
@@ -102,10 +105,17 @@ export async function scanAwsAccount(
     }
     const resources: Resource[] = [];
     const errorsBefore = ctx.errors;
+    const regionalServices = [...services].flatMap((s) => REGIONAL[s] ?? []);
+    const wanted: ConfigType[] = regionalServices.flatMap((s) => (s.configType ? [s.configType] : []));
+    // Buckets are recorded by the recorder of their own region, so S3 reads the regions' Config first.
+    if (services.has('s3')) wanted.push('AWS::S3::Bucket');
+    const needsRegions = regionalServices.length > 0 || (target.useConfig !== false && services.has('s3'));
+    const regions = needsRegions ? await enabledRegions(ctx, target) : [];
+    const inventory = await readConfig(ctx, target, wanted, regions, options);
     let s3Errors: ScanOutcome['errors'] = [];
     if (services.has('s3')) {
       ctx.setPhase('scanning_s3');
-      const s3 = await scanS3Safely(ctx, target);
+      const s3 = await scanS3Safely(ctx, target, bucketItems(inventory));
       resources.push(...s3.resources);
       s3Errors = s3.errors;
     }
@@ -113,10 +123,7 @@ export async function scanAwsAccount(
       ctx.setPhase('scanning_iam');
       resources.push(...(await scanIam(ctx)));
     }
-    const regionalServices = [...services].flatMap((s) => REGIONAL[s] ?? []);
     if (regionalServices.length > 0) {
-      const regions = await enabledRegions(ctx, target);
-      const inventory = await readConfig(ctx, target, regionalServices, regions, options);
       ctx.setPhase('scanning_regions');
       const tasks = regions.flatMap((region) =>
         regionalServices.map(({ scan, configType }) => {
@@ -145,12 +152,11 @@ export async function scanAwsAccount(
 async function readConfig(
   ctx: AwsScanContext,
   target: AwsAccountTarget,
-  scanners: RegionalScanner[],
+  wanted: ConfigType[],
   regions: string[],
   options: AwsAccountScanOptions,
 ): Promise<ConfigInventory> {
   const inventory: ConfigInventory = new Map(target.configInventory ?? []);
-  const wanted = scanners.flatMap((s) => (s.configType ? [s.configType] : []));
   if (target.useConfig === false || wanted.length === 0) return inventory;
   ctx.setPhase('reading_config');
   if (target.configAggregator && !target.configInventory) {
@@ -179,10 +185,22 @@ export function configTypesOf(services: readonly AwsServiceName[]): ConfigType[]
   );
 }
 
+/** The bucket items of every region whose Config was read for AWS::S3::Bucket, by bucket name. */
+function bucketItems(inventory: ConfigInventory): Map<string, ConfigItem> {
+  const byName = new Map<string, ConfigItem>();
+  for (const perRegion of inventory.values())
+    for (const item of perRegion.get('AWS::S3::Bucket') ?? []) {
+      const name = bucketNameOf(item);
+      if (name) byName.set(name, item);
+    }
+  return byName;
+}
+
 /** S3 through its own scanner; a refused ListBuckets there only loses S3, not the whole account scan. */
 async function scanS3Safely(
   ctx: AwsScanContext,
   target: AwsAccountTarget,
+  configItems: ReadonlyMap<string, ConfigItem>,
 ): Promise<Pick<ScanOutcome, 'resources' | 'errors'>> {
   let last = { calls_made: 0, resources_collected: 0, errors: 0 };
   try {
@@ -196,6 +214,7 @@ async function scanS3Safely(
       {
         ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
         ...(ctx.options.now ? { now: ctx.options.now } : {}),
+        configItems,
         onProgress: (p) => {
           last = { calls_made: p.calls_made, resources_collected: p.resources_collected, errors: p.errors };
           ctx.setExternal(last);

@@ -7,8 +7,9 @@
  * normalized resource (only `source.api` differs: `config` or `config-aggregator`).
  *
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
- * a KMS key's rotation period (enabled keys only). S3, IAM, EC2 account settings and GuardDuty always
- * come from the direct APIs (see docs/integrations.md for the per-type table).
+ * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
+ * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs (see
+ * docs/integrations.md for the per-type table).
  */
 import {
   ConfigServiceClient,
@@ -40,8 +41,11 @@ export const CONFIG_TYPES = {
   'AWS::RDS::DBInstance': 'rds',
   'AWS::KMS::Key': 'kms',
   'AWS::CloudTrail::Trail': 'cloudtrail',
+  'AWS::S3::Bucket': 's3',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
+/** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
+export type RegionalConfigType = Exclude<ConfigType, 'AWS::S3::Bucket'>;
 
 /** Config's largest page for the Select APIs. */
 const SELECT_PAGE = 100;
@@ -384,7 +388,7 @@ export function trailFromItem(item: ConfigItem): Trail {
 export async function resourcesFromItems(
   ctx: AwsScanContext,
   region: string,
-  type: ConfigType,
+  type: RegionalConfigType,
   items: ConfigItem[],
   api: string,
 ): Promise<Resource[]> {

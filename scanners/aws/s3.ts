@@ -38,6 +38,8 @@ import {
   versioningFrom,
 } from './s3-normalize.ts';
 import { iamActionFor, qualifiedOperation, type S3OperationName } from './s3-operations.ts';
+import type { ConfigItem } from './config.ts';
+import { bucketFromItem, type BucketFromConfig } from './s3-config.ts';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -61,6 +63,14 @@ export interface S3ScanOptions extends ScanOptions {
   listPageSize?: number;
   /** Buckets read at the same time. */
   bucketConcurrency?: number;
+  /**
+   * AWS Config items of the buckets, by name (regions whose recorder records AWS::S3::Bucket). A
+   * listed bucket with an item is read from it, asking directly only what the item does not tell;
+   * one without (created since Config last recorded, or in a region not recorded) is read directly.
+   */
+  configItems?: ReadonlyMap<string, ConfigItem>;
+  /** `source.api` of the buckets read from Config items (`config` or `config-aggregator`). */
+  configApi?: string;
 }
 
 const DEFAULT_LIST_PAGE_SIZE = 1000;
@@ -227,13 +237,19 @@ class S3Scan {
   private async readBucket(bucket: Bucket): Promise<Resource | null> {
     const name = bucket.Name as string;
     const arn = bucketArn(name);
+    const item = this.options.configItems?.get(name);
+    const fromConfig: BucketFromConfig | null = item ? bucketFromItem(item) : null;
     try {
-      const region = await this.locateBucket(name, arn, bucket.BucketRegion);
+      const region = fromConfig?.region ?? (await this.locateBucket(name, arn, bucket.BucketRegion));
       const client = this.clientFor(region ?? this.target.region);
       const attributes: Record<string, unknown> = {
         creation_date: bucket.CreationDate ? bucket.CreationDate.toISOString() : null,
       };
       for (const reader of BUCKET_ATTRIBUTE_READERS) {
+        if (fromConfig && !fromConfig.ask.includes(reader.operation)) {
+          attributes[reader.attribute] = fromConfig.attributes[reader.attribute];
+          continue;
+        }
         const result = await this.call(reader.operation, arn, (abortSignal) =>
           reader.read(client, name, abortSignal),
         );
@@ -252,7 +268,10 @@ class S3Scan {
         name,
         attributes,
         collected_at: (this.options.now?.() ?? new Date()).toISOString(),
-        source: this.target.endpoint ? { api: 's3', endpoint: this.target.endpoint } : { api: 's3' },
+        source: {
+          api: fromConfig ? (this.options.configApi ?? 'config') : 's3',
+          ...(this.target.endpoint ? { endpoint: this.target.endpoint } : {}),
+        },
       });
       this.progress.resources_collected += 1;
       this.emit();
