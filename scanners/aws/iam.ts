@@ -2,7 +2,8 @@
  * IAM: the account (password policy, root user) and every user and role, as `aws.iam.account`,
  * `aws.iam.user` and `aws.iam.role` resources (region `global`). Users and roles are listed page by
  * page; their policies, groups and last use come from GetAccountAuthorizationDetails (a few pages for
- * the whole account instead of three calls per principal), console use from the credential report.
+ * the whole account instead of three calls per principal), console use from the credential report,
+ * which also spares the MFA-device and access-key listings of users it says have none when it is fresh.
  */
 import {
   GenerateCredentialReportCommand,
@@ -53,9 +54,21 @@ export async function scanIam(ctx: AwsScanContext): Promise<Resource[]> {
 
 /** One credential report row, keyed by its CSV header. */
 type ReportRow = Record<string, string>;
+/**
+ * A report generated this long before the scan (or after it started) still describes the account as the
+ * per-user calls would: IAM regenerates the report only when it is over four hours old, so an older one
+ * may miss an MFA device or access key added since, and then every user is asked directly.
+ */
+const FRESH_REPORT_MS = 15 * 60_000;
+
+/** The credential report's rows by user name, and whether it is fresh enough to stand in for per-user calls. */
+interface CredentialReport {
+  rows: Map<string, ReportRow>;
+  fresh: boolean;
+}
 
 /** Generates (if needed) and reads the credential report; null when it could not be read. */
-async function readCredentialReport(ctx: AwsScanContext): Promise<Map<string, ReportRow> | null> {
+async function readCredentialReport(ctx: AwsScanContext): Promise<CredentialReport | null> {
   const client = iam(ctx);
   for (let poll = 0; poll < REPORT_POLLS; poll += 1) {
     const generated = await ctx.call('iam:GenerateCredentialReport', (abortSignal) =>
@@ -77,7 +90,23 @@ async function readCredentialReport(ctx: AwsScanContext): Promise<Map<string, Re
   }
   const content = got.value.Content;
   const text = content ? Buffer.from(content).toString('utf8') : '';
-  return parseCredentialReport(text);
+  const generated = got.value.GeneratedTime?.getTime();
+  const fresh = generated !== undefined && ctx.now().getTime() - generated <= FRESH_REPORT_MS;
+  return { rows: parseCredentialReport(text), fresh };
+}
+
+/**
+ * What a fresh report settles without the per-user calls: a user whose MFA is not active has no MFA
+ * device, and one with neither access key slot ever rotated (`N/A`) has no access keys. Anything else
+ * (devices' serials, key ids) is still listed.
+ */
+function settledByReport(report: CredentialReport | null, user: string): { noMfa: boolean; noKeys: boolean } {
+  const row = report?.fresh ? report.rows.get(user) : undefined;
+  if (!row) return { noMfa: false, noKeys: false };
+  return {
+    noMfa: row.mfa_active === 'false',
+    noKeys: row.access_key_1_last_rotated === 'N/A' && row.access_key_2_last_rotated === 'N/A',
+  };
 }
 
 /** Parses the report CSV (no field of it contains a comma or quote) into rows keyed by user name. */
@@ -160,7 +189,7 @@ async function listAll<Item, Output extends { IsTruncated?: boolean; Marker?: st
   return all;
 }
 
-async function scanIamAccount(ctx: AwsScanContext, report: Map<string, ReportRow> | null): Promise<Resource> {
+async function scanIamAccount(ctx: AwsScanContext, report: CredentialReport | null): Promise<Resource> {
   const client = iam(ctx);
   const attributes: Partial<AwsIamAccountAttributes> = {};
   const policy = await ctx.call('iam:GetAccountPasswordPolicy', (abortSignal) =>
@@ -206,7 +235,7 @@ async function scanIamAccount(ctx: AwsScanContext, report: Map<string, ReportRow
     attributes.root_hardware_mfa_enabled = attributes.root_mfa_enabled && !rootHasVirtual;
   }
 
-  const root = report?.get('<root_account>');
+  const root = report?.rows.get('<root_account>');
   if (root) {
     attributes.root_password_last_used = reportDate(root.password_last_used);
   }
@@ -244,7 +273,7 @@ export function passwordPolicyFrom(
 
 async function scanIamUsers(
   ctx: AwsScanContext,
-  report: Map<string, ReportRow> | null,
+  report: CredentialReport | null,
   details: AuthorizationDetails | null,
 ): Promise<Resource[]> {
   const client = iam(ctx);
@@ -263,7 +292,7 @@ async function scanIamUsers(
 async function readUser(
   ctx: AwsScanContext,
   user: User,
-  report: Map<string, ReportRow> | null,
+  report: CredentialReport | null,
   details: AuthorizationDetails | null,
 ): Promise<Resource> {
   const client = iam(ctx);
@@ -275,20 +304,24 @@ async function readUser(
     create_date: iso(user.CreateDate) ?? new Date(0).toISOString(),
   };
   const now = ctx.now();
-  const row = report?.get(UserName);
+  const row = report?.rows.get(UserName);
+  const settled = settledByReport(report, UserName);
   if (row) {
     attributes.console_access = row.password_enabled === 'true';
     attributes.password_last_used = reportDate(row.password_last_used);
     attributes.password_last_used_age_days = ageDays(attributes.password_last_used as string | null, now);
   }
 
-  const mfa = await listAll(
-    ctx,
-    'iam:ListMFADevices',
-    arn,
-    (Marker, abortSignal) => client.send(new ListMFADevicesCommand({ UserName, Marker }), { abortSignal }),
-    (o) => o.MFADevices,
-  );
+  const mfa = settled.noMfa
+    ? []
+    : await listAll(
+        ctx,
+        'iam:ListMFADevices',
+        arn,
+        (Marker, abortSignal) =>
+          client.send(new ListMFADevicesCommand({ UserName, Marker }), { abortSignal }),
+        (o) => o.MFADevices,
+      );
   if (mfa) {
     attributes.mfa_enabled = mfa.length > 0;
     attributes.mfa_devices = mfa.map((d) => ({
@@ -299,13 +332,16 @@ async function readUser(
     }));
   }
 
-  const keys = await listAll(
-    ctx,
-    'iam:ListAccessKeys',
-    arn,
-    (Marker, abortSignal) => client.send(new ListAccessKeysCommand({ UserName, Marker }), { abortSignal }),
-    (o) => o.AccessKeyMetadata,
-  );
+  const keys = settled.noKeys
+    ? []
+    : await listAll(
+        ctx,
+        'iam:ListAccessKeys',
+        arn,
+        (Marker, abortSignal) =>
+          client.send(new ListAccessKeysCommand({ UserName, Marker }), { abortSignal }),
+        (o) => o.AccessKeyMetadata,
+      );
   if (keys) {
     const accessKeys = [];
     let complete = true;
