@@ -48,12 +48,35 @@ describe('IAM users and the credential report', () => {
     expect(fresh.keyCalls).toBe(users.filter((u) => u.accessKeys.length > 0).length);
     expect(fresh.mfaCalls).toBeLessThan(users.length);
     expect(fresh.keyCalls).toBeLessThan(users.length);
-    // Key ids and their last use are not in the report: every key is still asked about.
-    expect(fresh.lastUsedCalls).toBe(asked.lastUsedCalls);
+    // A key's last use is its report slot's (matched by creation time); key ids are still listed.
+    expect(asked.lastUsedCalls).toBe(users.reduce((n, u) => n + u.accessKeys.length, 0));
+    expect(fresh.lastUsedCalls).toBe(0);
+    const used = fresh.outcome.resources.flatMap((r) =>
+      r.type === 'aws.iam.user' ? (r.attributes.access_keys as { last_used_service: string | null }[]) : [],
+    );
+    expect(used.some((k) => k.last_used_service !== null)).toBe(true);
+    expect(used.some((k) => k.last_used_service === null)).toBe(true);
     const mfaLess = fresh.outcome.resources.find(
       (r) => r.type === 'aws.iam.user' && r.attributes.mfa_enabled === false,
     );
     expect(mfaLess?.attributes.mfa_devices).toEqual([]);
+  });
+
+  it('asks for the last use of keys the report cannot tell apart (created the same second)', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    const user = account.users.find((u) => u.accessKeys.length === 2);
+    if (!user) throw new Error('the demo has a user with two keys');
+    user.accessKeys[1] = { ...user.accessKeys[1]!, createDate: user.accessKeys[0]!.createDate };
+    account.credentialReportGeneratedAt = SCAN_NOW.toISOString();
+    const s = await startAwsFixtureServer({ account });
+    servers.push(s);
+    const outcome = await scanAwsAccount(demoTarget(s, { services: ['iam'] }), FAST_SCAN);
+    expect(outcome.errors).toEqual([]);
+    expect(s.requests.filter((r) => r.operation === 'GetAccessKeyLastUsed')).toHaveLength(2);
+    const scanned = outcome.resources.find((r) => r.name === user.name);
+    expect(
+      (scanned?.attributes.access_keys as { last_used_date: string | null }[]).map((k) => k.last_used_date),
+    ).toEqual(user.accessKeys.map((k) => (k.lastUsed ? new Date(k.lastUsed.date).toISOString() : null)));
   });
 
   it('asks every user when the report is more than 15 minutes old', async () => {

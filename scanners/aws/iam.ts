@@ -95,18 +95,57 @@ async function readCredentialReport(ctx: AwsScanContext): Promise<CredentialRepo
   return { rows: parseCredentialReport(text), fresh };
 }
 
+/** A key's last use as GetAccessKeyLastUsed gives it. */
+interface KeyLastUse {
+  date: string | null;
+  service: string | null;
+}
+
 /**
  * What a fresh report settles without the per-user calls: a user whose MFA is not active has no MFA
- * device, and one with neither access key slot ever rotated (`N/A`) has no access keys. Anything else
- * (devices' serials, key ids) is still listed.
+ * device, one with neither access key slot ever rotated (`N/A`) has no access keys, and a key's last
+ * use is its slot's, the slot being the one rotated at the key's creation time (none when both slots
+ * share it). Device serials and key ids are not in the report and are still listed.
  */
-function settledByReport(report: CredentialReport | null, user: string): { noMfa: boolean; noKeys: boolean } {
+function settledByReport(
+  report: CredentialReport | null,
+  user: string,
+): { noMfa: boolean; noKeys: boolean; lastUse: (created: Date | undefined) => KeyLastUse | null } {
   const row = report?.fresh ? report.rows.get(user) : undefined;
-  if (!row) return { noMfa: false, noKeys: false };
+  if (!row) return { noMfa: false, noKeys: false, lastUse: () => null };
+  const slots = [1, 2].map((n) => ({
+    rotated: Date.parse(row[`access_key_${n}_last_rotated`] ?? ''),
+    date: reportDate(row[`access_key_${n}_last_used_date`]),
+    service: row[`access_key_${n}_last_used_service`],
+  }));
   return {
     noMfa: row.mfa_active === 'false',
     noKeys: row.access_key_1_last_rotated === 'N/A' && row.access_key_2_last_rotated === 'N/A',
+    lastUse: (created) => {
+      const at = created?.getTime();
+      const matching = slots.filter((slot) => at !== undefined && slot.rotated === at);
+      const slot = matching.length === 1 ? matching[0] : undefined;
+      if (!slot) return null;
+      return {
+        date: slot.date,
+        service: slot.date && slot.service !== 'N/A' ? (slot.service ?? null) : null,
+      };
+    },
   };
+}
+
+/** GetAccessKeyLastUsed; null (the failure recorded) when it failed. */
+async function askLastUse(ctx: AwsScanContext, AccessKeyId: string, arn: string): Promise<KeyLastUse | null> {
+  const used = await ctx.call('iam:GetAccessKeyLastUsed', (abortSignal) =>
+    iam(ctx).send(new GetAccessKeyLastUsedCommand({ AccessKeyId }), { abortSignal }),
+  );
+  if (!used.ok) {
+    ctx.recordFailure('iam:GetAccessKeyLastUsed', 'iam:GetAccessKeyLastUsed', arn, used);
+    return null;
+  }
+  const last = used.value.AccessKeyLastUsed;
+  const date = iso(last?.LastUsedDate);
+  return { date, service: date && last?.ServiceName && last.ServiceName !== 'N/A' ? last.ServiceName : null };
 }
 
 /** Parses the report CSV (no field of it contains a comma or quote) into rows keyed by user name. */
@@ -347,16 +386,12 @@ async function readUser(
     let complete = true;
     for (const key of keys) {
       const AccessKeyId = key.AccessKeyId ?? '';
-      const used = await ctx.call('iam:GetAccessKeyLastUsed', (abortSignal) =>
-        client.send(new GetAccessKeyLastUsedCommand({ AccessKeyId }), { abortSignal }),
-      );
-      if (!used.ok) {
-        ctx.recordFailure('iam:GetAccessKeyLastUsed', 'iam:GetAccessKeyLastUsed', arn, used);
+      const use = settled.lastUse(key.CreateDate) ?? (await askLastUse(ctx, AccessKeyId, arn));
+      if (!use) {
         complete = false;
         continue;
       }
-      const last = used.value.AccessKeyLastUsed;
-      const lastUsed = iso(last?.LastUsedDate);
+      const lastUsed = use.date;
       const created = iso(key.CreateDate) ?? new Date(0).toISOString();
       accessKeys.push({
         access_key_id: AccessKeyId,
@@ -365,8 +400,7 @@ async function readUser(
         age_days: ageDays(created, now) ?? 0,
         last_used_date: lastUsed,
         last_used_age_days: ageDays(lastUsed, now),
-        last_used_service:
-          lastUsed && last?.ServiceName && last.ServiceName !== 'N/A' ? last.ServiceName : null,
+        last_used_service: use.service,
       });
     }
     // A key whose last use could not be read would make the list look shorter than it is: leave it out whole.
