@@ -61,11 +61,20 @@ const awsRequests = new Map<string, AwsRecordedRequest[]>();
 const ORG_MEMBERS = 3;
 const ORG_SCALE = 6;
 
+/**
+ * Every run scans with a credential report generated just before it, as the first scan of a day finds it
+ * (IAM regenerates a report older than four hours on request); both paths get the same one.
+ */
+function freshReport(account: AwsFixtureAccount): AwsFixtureAccount {
+  account.credentialReportGeneratedAt = new Date().toISOString();
+  return account;
+}
+
 /** The sandbox organization with Config recording in every account and region, and an aggregator. */
 function recordingOrganization() {
   const org = demoAwsOrganization({ members: ORG_MEMBERS, scale: ORG_SCALE });
   const all: AwsFixtureAccount[] = [org.management, ...org.members.map((m) => m.account)];
-  for (const account of all) withConfigRecording(account);
+  for (const account of all) withConfigRecording(freshReport(account));
   org.management.configAggregators = [
     { name: 'org-inventory', accountIds: all.map((a) => a.accountId), regions: 'all' },
   ];
@@ -116,7 +125,7 @@ function awsAccount(name: string, account: () => AwsFixtureAccount): Provider {
     name,
     defaultRate: 20,
     async run(callsPerSecond) {
-      const server = await startAwsFixtureServer({ account: account() });
+      const server = await startAwsFixtureServer({ account: freshReport(account()) });
       try {
         return await scanAwsAccount(
           {
