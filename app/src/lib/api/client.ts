@@ -9,9 +9,12 @@ import { ApiError, CLIENT_ERROR_CODES, apiErrorFromResponse } from './errors.ts'
 import type {
   ControlDetail,
   ControlSummary,
+  CoverageResponse,
   Evidence,
+  FrameworksResponse,
   Integration,
   Scan,
+  ScoreHistoryPage,
   ScoresResponse,
   Session,
 } from './types.ts';
@@ -198,6 +201,29 @@ export function createApiClient(options: ApiClientOptions = {}) {
     /** One control of one scan with its framework mappings and findings. */
     getControl(scanId: string, controlId: string, signal?: AbortSignal): Promise<ControlDetail> {
       return request(`/api/scans/${id(scanId)}/controls/${id(controlId)}`, { signal });
+    },
+
+    /** The framework catalogs the tenant is scored against (shared and uploaded). */
+    listFrameworks(signal?: AbortSignal): Promise<FrameworksResponse> {
+      return request('/api/frameworks', { signal });
+    },
+
+    /** Requirement coverage of every framework, or of one (`id` or `id@version`) when given. */
+    getCoverage(framework?: string, signal?: AbortSignal): Promise<CoverageResponse> {
+      const path = framework ? `/api/frameworks/${id(framework)}/coverage` : '/api/frameworks/coverage';
+      return request(path, { signal });
+    },
+
+    /** One page of a framework's score per succeeded scan, newest first; pass the last page's cursor. */
+    getScoreHistory(
+      framework: string,
+      page: { limit?: number; cursor?: string | null } = {},
+      signal?: AbortSignal,
+    ): Promise<ScoreHistoryPage> {
+      const query = new URLSearchParams({ framework });
+      if (page.limit !== undefined) query.set('limit', String(page.limit));
+      if (page.cursor) query.set('cursor', page.cursor);
+      return request(`/api/scores/history?${query}`, { signal });
     },
 
     /** One evidence artifact by its sha256. */

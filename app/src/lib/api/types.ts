@@ -9,6 +9,7 @@
 import type {
   ControlResult,
   Finding as FindingRecord,
+  FrameworkCatalog,
   FrameworkScore,
   ScanError,
   Status,
@@ -128,4 +129,67 @@ export interface Evidence {
 /** The body of every API error response. */
 export interface ApiErrorBody {
   error: { code: string; message: string; details?: unknown };
+}
+
+/** How far automated rules cover a requirement (engine/coverage.ts). */
+export type CoverageLevel = 'automated' | 'partial' | 'manual' | 'unmapped' | 'out_of_scope';
+
+/**
+ * One framework catalog as `GET /api/frameworks` lists it: the catalog schema's header fields, with
+ * `requirements` as a count.
+ */
+export interface FrameworkInfo extends Pick<
+  FrameworkCatalog,
+  'id' | 'version' | 'title' | 'owner' | 'source' | 'license' | 'text_policy'
+> {
+  requirements: number;
+  /** True for a catalog the tenant uploaded. */
+  uploaded: boolean;
+}
+
+/** `GET /api/frameworks`. */
+export interface FrameworksResponse {
+  ucf_version: string;
+  controls: number;
+  items: FrameworkInfo[];
+}
+
+/** One framework's coverage as `GET /api/frameworks/coverage` answers it. */
+export interface FrameworkCoverage {
+  framework_id: string;
+  framework_version: string;
+  title: string;
+  total: number;
+  counts: Record<CoverageLevel, number>;
+  requirements: {
+    requirement_id: string;
+    coverage: CoverageLevel;
+    controls: { control_id: string; relationship: string; tested_by_rules: boolean }[];
+  }[];
+}
+
+/** `GET /api/frameworks/coverage` and `GET /api/frameworks/:frameworkId/coverage`. */
+export interface CoverageResponse {
+  frameworks: FrameworkCoverage[];
+}
+
+/**
+ * One framework's score after one succeeded scan (`GET /api/scores/history`): the score schema's totals
+ * without the per-requirement list, plus when and for which scan.
+ */
+export interface ScoreSnapshot extends Pick<
+  FrameworkScore,
+  'framework_id' | 'framework_version' | 'title' | 'score' | 'passed' | 'failed' | 'not_applicable'
+> {
+  scan_id: string;
+  finished_at: string;
+  scored_at: string;
+  needs_evidence: number;
+  weighted: boolean;
+}
+
+/** A page of score snapshots, newest scan first; `next_cursor` is null on the last page. */
+export interface ScoreHistoryPage {
+  items: ScoreSnapshot[];
+  next_cursor: string | null;
 }

@@ -1,0 +1,97 @@
+/**
+ * The frameworks pages' pure rules (unit-tested in frameworks.test.ts). Every count comes from the API as it
+ * is; these only decide how it is drawn: labels, bar widths, row pairing, sparkline points.
+ */
+import type { CoverageLevel, FrameworkCoverage, FrameworkInfo, ScoreSnapshot } from '#lib/api/types.ts';
+
+/** Snapshots per page of the score history; "Load more" asks for the next page with the cursor. */
+export const HISTORY_PAGE_SIZE = 20;
+
+/** In the order the API's counts object lists them: most automated first. */
+export const COVERAGE_LEVELS: readonly CoverageLevel[] = [
+  'automated',
+  'partial',
+  'manual',
+  'unmapped',
+  'out_of_scope',
+];
+
+const COVERAGE_LABELS: Record<CoverageLevel, string> = {
+  automated: 'Automated',
+  partial: 'Partial',
+  manual: 'Manual',
+  unmapped: 'Unmapped',
+  out_of_scope: 'Out of scope',
+};
+
+/** The words shown for a coverage level. */
+export function coverageLabel(level: CoverageLevel): string {
+  return COVERAGE_LABELS[level] ?? level;
+}
+
+/** `soc2@2017`: the reference the API accepts for one version, used as the page's URL parameter. */
+export function frameworkRef(id: string, version: string): string {
+  return `${id}@${version}`;
+}
+
+/** One table row: the catalog with its coverage (null when the coverage answer lacks that version). */
+export interface FrameworkRow {
+  framework: FrameworkInfo;
+  coverage: FrameworkCoverage | null;
+}
+
+/** Pairs each listed catalog with its coverage by id and version, in the catalog list's order. */
+export function frameworkRows(frameworks: FrameworkInfo[], coverage: FrameworkCoverage[]): FrameworkRow[] {
+  const byRef = new Map(coverage.map((c) => [frameworkRef(c.framework_id, c.framework_version), c]));
+  return frameworks.map((framework) => ({
+    framework,
+    coverage: byRef.get(frameworkRef(framework.id, framework.version)) ?? null,
+  }));
+}
+
+/** One segment of the coverage bar: its level, count and share of the width in percent. */
+export interface CoverageSegment {
+  level: CoverageLevel;
+  count: number;
+  percent: number;
+}
+
+/** The bar's non-empty segments; widths are shares of the API's total (an empty framework draws nothing). */
+export function coverageSegments(coverage: Pick<FrameworkCoverage, 'counts' | 'total'>): CoverageSegment[] {
+  if (coverage.total <= 0) return [];
+  return COVERAGE_LEVELS.filter((level) => (coverage.counts[level] ?? 0) > 0).map((level) => ({
+    level,
+    count: coverage.counts[level],
+    percent: (coverage.counts[level] / coverage.total) * 100,
+  }));
+}
+
+/** The split in words, every level named, e.g. "12 automated, 0 partial, 3 manual, 1 unmapped, 0 out of scope". */
+export function coverageSummary(counts: Record<CoverageLevel, number>): string {
+  return COVERAGE_LEVELS.map((level) => `${counts[level] ?? 0} ${coverageLabel(level).toLowerCase()}`).join(
+    ', ',
+  );
+}
+
+/**
+ * The sparkline's polyline points in a width × height box: oldest scan on the left, score 1 at the top.
+ * Snapshots arrive newest first (as the API pages them); those without a score (nothing applicable) are
+ * left out of the line, not drawn as zero. Fewer than two scored points draw no line.
+ */
+export function sparklinePoints(
+  newestFirst: Pick<ScoreSnapshot, 'score'>[],
+  width: number,
+  height: number,
+): string {
+  const scores = newestFirst
+    .map((s) => s.score)
+    .filter((s): s is number => s !== null)
+    .reverse();
+  if (scores.length < 2) return '';
+  const step = width / (scores.length - 1);
+  return scores
+    .map((score, i) => `${round(i * step)},${round(height - Math.min(1, Math.max(0, score)) * height)}`)
+    .join(' ');
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;

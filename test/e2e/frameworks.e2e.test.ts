@@ -1,0 +1,167 @@
+/**
+ * End to end, in a real headless Chromium against the whole product started in-process: the demo user opens
+ * Frameworks from the nav, sees each catalog's requirement count and coverage split as the API answers them,
+ * opens one framework and sees its requirements and the score of the demo's first scan in its history.
+ * Every expected value is read from the API, never hard-coded.
+ */
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { signIn, startDemoProduct, type DemoProduct } from './demo-product.ts';
+
+const artifactsDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
+/** The demo's first scan takes seconds; this bounds a hung worker, it is not a pause. */
+const SCAN_TIMEOUT_MS = 120_000;
+const LEVELS = ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'] as const;
+
+interface ApiCoverage {
+  framework_id: string;
+  framework_version: string;
+  total: number;
+  counts: Record<(typeof LEVELS)[number], number>;
+  requirements: { requirement_id: string; coverage: string }[];
+}
+interface ApiSnapshot {
+  scan_id: string;
+  framework_version: string;
+  score: number | null;
+  passed: number;
+  failed: number;
+}
+
+let running: DemoProduct;
+let browser: TestBrowser;
+let baseUrl: string;
+let token: string;
+
+async function api<T>(path: string): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status, `GET ${path}`).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** Waits until the demo's first scan has scored (the product starts it on its own). */
+async function firstScanScored(): Promise<string> {
+  const deadline = Date.now() + SCAN_TIMEOUT_MS;
+  for (;;) {
+    const scores = await api<{ scan_id: string | null }>('/api/scores');
+    if (scores.scan_id) return scores.scan_id;
+    const scans = await api<{ items: { status: string; failure?: unknown }[] }>('/api/scans');
+    const failed = scans.items.find((s) => s.status === 'failed');
+    expect(failed, `the demo scan failed: ${JSON.stringify(failed?.failure)}`).toBeUndefined();
+    if (Date.now() > deadline) throw new Error('the demo scan did not finish in time');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** How the app prints a score; computed here on its own so a wrong formatter is caught. */
+const expectedPercent = (score: number | null) => (score === null ? '—' : `${Math.round(score * 100)}%`);
+
+beforeAll(async () => {
+  mkdirSync(artifactsDir, { recursive: true });
+  running = await startDemoProduct();
+  baseUrl = running.baseUrl;
+  const login = await fetch(`${baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: running.demo.email, password: running.demo.password }),
+  });
+  token = ((await login.json()) as { access_token: string }).access_token;
+  browser = await launchTestBrowser();
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await running?.close();
+});
+
+describe('frameworks page in Chromium', () => {
+  it(
+    'shows the API coverage of every framework and one framework with its score history',
+    { timeout: 240_000 },
+    async () => {
+      const scanId = await firstScanScored();
+      const page = await browser.context.newPage();
+      const problems: string[] = [];
+      page.on('pageerror', (error) => problems.push(error.message));
+      page.on('console', (message) => {
+        if (message.text().includes('[svelte]')) problems.push(message.text());
+      });
+      await signIn(page, baseUrl, running.demo.email, running.demo.password);
+      await page.getByTestId('tenant-name').waitFor();
+      await page.getByTestId('nav-frameworks').click();
+      await page.getByTestId('frameworks').waitFor();
+
+      // One row per catalog, each with the API's requirement count and coverage counts.
+      const listed = await api<{ items: { id: string; version: string; requirements: number }[] }>(
+        '/api/frameworks',
+      );
+      const coverage = (await api<{ frameworks: ApiCoverage[] }>('/api/frameworks/coverage')).frameworks;
+      expect(await page.getByTestId('framework').count()).toBe(listed.items.length);
+      const scores = await api<{ items: { framework_id: string; framework_version: string }[] }>(
+        '/api/scores',
+      );
+      // A framework the demo scan scored and rules cover in part: its numbers are not all zero.
+      const chosen = coverage.find(
+        (c) =>
+          c.counts.automated > 0 &&
+          scores.items.some(
+            (s) => s.framework_id === c.framework_id && s.framework_version === c.framework_version,
+          ),
+      );
+      expect(chosen, 'no scored framework has automated coverage').toBeDefined();
+      const row = page.locator(
+        `[data-testid="framework"][data-framework-id="${chosen!.framework_id}"][data-framework-version="${chosen!.framework_version}"]`,
+      );
+      const info = listed.items.find(
+        (f) => f.id === chosen!.framework_id && f.version === chosen!.framework_version,
+      )!;
+      expect(await row.getByTestId('framework-requirements').textContent()).toBe(String(info.requirements));
+      for (const level of LEVELS) {
+        const shown = row.locator(`[data-testid="coverage-count"][data-level="${level}"]`);
+        expect(await shown.getByTestId('coverage-value').textContent(), level).toBe(
+          String(chosen!.counts[level]),
+        );
+      }
+
+      await page.screenshot({ path: join(artifactsDir, 'e2e-frameworks-list.png'), fullPage: true });
+
+      // Open it: its requirements with their coverage, and the first scan's score in the history.
+      await row.getByTestId('framework-link').click();
+      await page.getByTestId('history-point').first().waitFor();
+      const ref = `${chosen!.framework_id}@${chosen!.framework_version}`;
+      const history = await api<{ items: ApiSnapshot[] }>(
+        `/api/scores/history?framework=${encodeURIComponent(ref)}&limit=20`,
+      );
+      expect(history.items.length).toBeGreaterThanOrEqual(1);
+      expect(history.items[0]!.scan_id).toBe(scanId);
+      const points = page.getByTestId('history-point');
+      expect(await points.count()).toBe(history.items.length);
+      for (const [i, snapshot] of history.items.entries()) {
+        const point = points.nth(i);
+        expect(await point.getAttribute('data-scan-id')).toBe(snapshot.scan_id);
+        expect(await point.getByTestId('history-score').textContent()).toContain(
+          expectedPercent(snapshot.score),
+        );
+        expect(await point.getByTestId('history-passed').textContent()).toBe(String(snapshot.passed));
+        expect(await point.getByTestId('history-failed').textContent()).toBe(String(snapshot.failed));
+      }
+      const requirements = page.getByTestId('requirement');
+      expect(await requirements.count()).toBe(chosen!.requirements.length);
+      for (const requirement of chosen!.requirements.slice(0, 5)) {
+        const shown = page.locator(
+          `[data-testid="requirement"][data-requirement-id="${requirement.requirement_id}"]`,
+        );
+        expect(await shown.getAttribute('data-coverage')).toBe(requirement.coverage);
+      }
+      await page.screenshot({ path: join(artifactsDir, 'e2e-framework.png'), fullPage: true });
+
+      // A reload keeps the deep link (SPA fallback, session from the refresh cookie).
+      await page.reload();
+      await page.getByTestId('history-point').first().waitFor();
+      expect(problems).toEqual([]);
+      await page.close();
+    },
+  );
+});
