@@ -26,7 +26,8 @@ export async function captureQueries(
   const tenantTx = new Set<string>();
   const listener = (q: { sql: string; bindings?: unknown[]; __knexTxId?: string }) => {
     if (!q.__knexTxId) return;
-    if (q.sql.includes('set_config(') && q.bindings?.[0] === tenantId) tenantTx.add(q.__knexTxId);
+    // The context statement binds the runtime role first, then the tenant id (api/src/plugins/app/tenancy.ts).
+    if (q.sql.includes('set_config(') && q.bindings?.includes(tenantId)) tenantTx.add(q.__knexTxId);
     if (!/^select /i.test(q.sql) || q.sql.includes('set_config(')) return;
     const list = byTx.get(q.__knexTxId) ?? [];
     list.push({ sql: q.sql, bindings: q.bindings ?? [] });

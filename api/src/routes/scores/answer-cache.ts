@@ -7,8 +7,8 @@
 import { createHash } from 'node:crypto';
 
 export interface CachedAnswer {
-  /** The JSON body exactly as sent. */
-  body: string;
+  /** The JSON body exactly as sent, as UTF-8 bytes (encoding a 200 KiB string per request was measurable). */
+  body: Buffer;
   /** Strong entity tag of the body, for If-None-Match. */
   etag: string;
 }
@@ -32,7 +32,8 @@ export class AnswerCache {
     return entry;
   }
 
-  set(key: string, body: string): CachedAnswer {
+  set(key: string, json: string): CachedAnswer {
+    const body = Buffer.from(json, 'utf8');
     const entry = { body, etag: `"${createHash('sha256').update(body).digest('base64url')}"` };
     this.#entries.set(key, entry);
     if (this.#entries.size > this.#limit) this.#entries.delete(this.#entries.keys().next().value!);
