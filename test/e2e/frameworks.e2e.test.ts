@@ -6,6 +6,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
 import { signIn, startDemoProduct, type DemoProduct } from './demo-product.ts';
@@ -41,6 +42,16 @@ async function api<T>(path: string): Promise<T> {
   return (await response.json()) as T;
 }
 
+async function apiPost<T>(path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, `POST ${path}: ${await response.clone().text()}`).toBeLessThan(300);
+  return (await response.json()) as T;
+}
+
 /** Waits until the demo's first scan has scored (the product starts it on its own). */
 async function firstScanScored(): Promise<string> {
   const deadline = Date.now() + SCAN_TIMEOUT_MS;
@@ -53,6 +64,16 @@ async function firstScanScored(): Promise<string> {
     if (Date.now() > deadline) throw new Error('the demo scan did not finish in time');
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * Signs in from a clean slate: the login page sends a signed-in browser straight on, so the previous
+ * test's refresh cookie is dropped first, and each test stands on its own.
+ */
+async function signInFresh(page: Page): Promise<void> {
+  await browser.context.clearCookies();
+  await signIn(page, baseUrl, running.demo.email, running.demo.password);
+  await page.getByTestId('tenant-name').waitFor();
 }
 
 /** How the app prints a score; computed here on its own so a wrong formatter is caught. */
@@ -88,8 +109,7 @@ describe('frameworks page in Chromium', () => {
       page.on('console', (message) => {
         if (message.text().includes('[svelte]')) problems.push(message.text());
       });
-      await signIn(page, baseUrl, running.demo.email, running.demo.password);
-      await page.getByTestId('tenant-name').waitFor();
+      await signInFresh(page);
       await page.getByTestId('nav-frameworks').click();
       await page.getByTestId('frameworks').waitFor();
 
@@ -161,6 +181,85 @@ describe('frameworks page in Chromium', () => {
       await page.reload();
       await page.getByTestId('history-point').first().waitFor();
       expect(problems).toEqual([]);
+      await page.close();
+    },
+  );
+
+  it('pages through the score history with load more', { timeout: 240_000 }, async () => {
+    // A second scan of the demo account, so there are two snapshots to page through one at a time.
+    const started = await apiPost<{ id: string }>('/api/scans', {
+      integration_id: running.demo.integrationId,
+    });
+    const deadline = Date.now() + SCAN_TIMEOUT_MS;
+    for (;;) {
+      const scan = await api<{ status: string }>(`/api/scans/${started.id}`);
+      if (scan.status === 'succeeded') break;
+      expect(['queued', 'running'], `scan ended ${scan.status}`).toContain(scan.status);
+      if (Date.now() > deadline) throw new Error('the second scan did not finish in time');
+      await new Promise((r) => setTimeout(r, 250));
+    }
+    const scored = (
+      await api<{ items: { framework_id: string; framework_version: string }[] }>('/api/scores')
+    ).items[0]!;
+    const ref = `${scored.framework_id}@${scored.framework_version}`;
+    const all = await api<{ items: ApiSnapshot[] }>(
+      `/api/scores/history?framework=${encodeURIComponent(ref)}&limit=100`,
+    );
+    expect(all.items.length).toBeGreaterThanOrEqual(2);
+    expect(all.items[0]!.scan_id).toBe(started.id);
+
+    const page = await browser.context.newPage();
+    await signInFresh(page);
+    await page.goto(`${baseUrl}/frameworks/${encodeURIComponent(ref)}?per_page=1`);
+    const points = page.getByTestId('history-point');
+    await points.first().waitFor();
+    expect(await points.count()).toBe(1);
+    for (let shown = 1; shown < all.items.length; shown++) {
+      await page.getByTestId('history-more').click();
+      await points.nth(shown).waitFor();
+    }
+    // Every snapshot once, newest first, in the API's order; no further page is offered.
+    const ids = await points.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-scan-id')));
+    expect(ids).toEqual(all.items.map((s) => s.scan_id));
+    expect(await page.getByTestId('history-more').count()).toBe(0);
+    await page.close();
+  });
+
+  it(
+    'shows an uploaded catalog nothing has scored yet with its empty history',
+    { timeout: 120_000 },
+    async () => {
+      const content = [
+        'id: e2e-empty',
+        "version: '1'",
+        'title: E2E empty catalog',
+        'owner: Example',
+        'source: https://example.test/catalog',
+        'license: Internal',
+        'text_policy: official_text',
+        'requirements:',
+        '  - { id: X1, title: Nothing maps here }',
+        '',
+      ].join('\n');
+      await apiPost('/api/frameworks', { format: 'yaml', content });
+      const coverage = (await api<{ frameworks: ApiCoverage[] }>('/api/frameworks/e2e-empty/coverage'))
+        .frameworks[0]!;
+      const page = await browser.context.newPage();
+      await signInFresh(page);
+      await page.getByTestId('nav-frameworks').click();
+      const row = page.locator('[data-testid="framework"][data-framework-id="e2e-empty"]');
+      await row.waitFor();
+      for (const level of LEVELS) {
+        const shown = row.locator(`[data-testid="coverage-count"][data-level="${level}"]`);
+        expect(await shown.getByTestId('coverage-value').textContent(), level).toBe(
+          String(coverage.counts[level]),
+        );
+      }
+      await row.getByTestId('framework-link').click();
+      await page.getByTestId('no-history').waitFor();
+      expect(await page.getByTestId('history-point').count()).toBe(0);
+      const requirement = page.locator('[data-testid="requirement"][data-requirement-id="X1"]');
+      expect(await requirement.getAttribute('data-coverage')).toBe(coverage.requirements[0]!.coverage);
       await page.close();
     },
   );

@@ -6,6 +6,7 @@ import {
   coverageSummary,
   frameworkRef,
   frameworkRows,
+  historyPageSize,
   sparklinePoints,
 } from './frameworks.ts';
 
@@ -67,5 +68,12 @@ describe('frameworks page rules', () => {
       '0,0 50,20 100,10',
     );
     expect(sparklinePoints([{ score: 0.5 }, { score: null }], 100, 20)).toBe('');
+  });
+
+  it('takes a page size from the URL only when it is a whole number in range', () => {
+    expect(historyPageSize(null)).toBe(20);
+    expect(historyPageSize('1')).toBe(1);
+    expect(historyPageSize('100')).toBe(100);
+    for (const bad of ['0', '101', '2.5', '-3', 'ten', '']) expect(historyPageSize(bad), bad).toBe(20);
   });
 });

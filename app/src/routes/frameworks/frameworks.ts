@@ -6,6 +6,15 @@ import type { CoverageLevel, FrameworkCoverage, FrameworkInfo, ScoreSnapshot } f
 
 /** Snapshots per page of the score history; "Load more" asks for the next page with the cursor. */
 export const HISTORY_PAGE_SIZE = 20;
+/** The largest `?per_page=` honoured (the API allows 500; a page this long is already hard to read). */
+export const MAX_HISTORY_PAGE_SIZE = 100;
+
+/** The page size from the URL's `?per_page=`: a whole number from 1 to the maximum, else the default. */
+export function historyPageSize(raw: string | null): number {
+  if (raw === null || !/^\d+$/.test(raw)) return HISTORY_PAGE_SIZE;
+  const size = Number(raw);
+  return size >= 1 && size <= MAX_HISTORY_PAGE_SIZE ? size : HISTORY_PAGE_SIZE;
+}
 
 /** In the order the API's counts object lists them: most automated first. */
 export const COVERAGE_LEVELS: readonly CoverageLevel[] = [
