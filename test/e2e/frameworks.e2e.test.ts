@@ -222,6 +222,9 @@ describe('frameworks page in Chromium', () => {
     const ids = await points.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-scan-id')));
     expect(ids).toEqual(all.items.map((s) => s.scan_id));
     expect(await page.getByTestId('history-more').count()).toBe(0);
+    // Two or more scored snapshots draw the sparkline, decoration beside the numbers in the table.
+    const scoredPoints = all.items.filter((s) => s.score !== null).length;
+    expect(await page.getByTestId('sparkline').count()).toBe(scoredPoints >= 2 ? 1 : 0);
     await page.close();
   });
 
@@ -263,4 +266,20 @@ describe('frameworks page in Chromium', () => {
       await page.close();
     },
   );
+
+  it('links Frameworks for a member with the plain user role too', { timeout: 120_000 }, async () => {
+    const member = { email: 'viewer@example.test', password: 'viewer-password-1', role: 'user' };
+    await apiPost('/api/members', member);
+    const listed = await api<{ items: unknown[] }>('/api/frameworks');
+    const page = await browser.context.newPage();
+    await browser.context.clearCookies();
+    await signIn(page, baseUrl, member.email, member.password);
+    await page.getByTestId('signed-in-as').filter({ hasText: member.email }).waitFor();
+    // Overrides are for admins and auditors; Frameworks is for everyone signed in.
+    expect(await page.getByTestId('nav-overrides').count()).toBe(0);
+    await page.getByTestId('nav-frameworks').click();
+    await page.getByTestId('frameworks').waitFor();
+    expect(await page.getByTestId('framework').count()).toBe(listed.items.length);
+    await page.close();
+  });
 });
