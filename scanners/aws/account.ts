@@ -109,7 +109,9 @@ export async function scanAwsAccount(
     const wanted: ConfigType[] = regionalServices.flatMap((s) => (s.configType ? [s.configType] : []));
     // Buckets are recorded by the recorder of their own region, so S3 reads the regions' Config first.
     if (services.has('s3')) wanted.push('AWS::S3::Bucket');
-    const needsRegions = regionalServices.length > 0 || (target.useConfig !== false && services.has('s3'));
+    // An S3-only scan takes the Config path only when asked (useConfig: true): by default it must not need
+    // region listing or Config permissions it did not need before.
+    const needsRegions = regionalServices.length > 0 || (target.useConfig === true && services.has('s3'));
     const regions = needsRegions ? await enabledRegions(ctx, target) : [];
     const inventory = await readConfig(ctx, target, wanted, regions, options);
     let s3Errors: ScanOutcome['errors'] = [];

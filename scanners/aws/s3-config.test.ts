@@ -30,7 +30,7 @@ async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
 }
 
 const target = (s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget =>
-  demoTarget(s, { services: ['s3'], ...extra });
+  demoTarget(s, { services: ['s3'], useConfig: true, ...extra });
 
 function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
   const out: Record<string, Omit<Resource, 'source'>> = {};
