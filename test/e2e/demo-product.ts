@@ -54,3 +54,14 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByTestId('login-password').fill(password);
   await page.getByTestId('login-submit').click();
 }
+
+/** An access token of the demo user, through the API's own login (for the tests' API checks). */
+export async function demoAccessToken(running: DemoProduct): Promise<string> {
+  const response = await fetch(`${running.baseUrl}/api/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ email: running.demo.email, password: running.demo.password }),
+  });
+  if (!response.ok) throw new Error(`demo login answered ${response.status}`);
+  return ((await response.json()) as { access_token: string }).access_token;
+}

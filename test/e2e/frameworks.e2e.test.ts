@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
-import { signIn, startDemoProduct, type DemoProduct } from './demo-product.ts';
+import { signIn, demoAccessToken, startDemoProduct, type DemoProduct } from './demo-product.ts';
 
 const artifactsDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
 /** The demo's first scan takes seconds; this bounds a hung worker, it is not a pause. */
@@ -83,12 +83,7 @@ beforeAll(async () => {
   mkdirSync(artifactsDir, { recursive: true });
   running = await startDemoProduct();
   baseUrl = running.baseUrl;
-  const login = await fetch(`${baseUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: running.demo.email, password: running.demo.password }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await demoAccessToken(running);
   browser = await launchTestBrowser();
 });
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
-import { signIn, startDemoProduct, type DemoProduct } from './demo-product.ts';
+import { signIn, demoAccessToken, startDemoProduct, type DemoProduct } from './demo-product.ts';
 
 interface ApiOverride {
   id: string;
@@ -38,12 +38,7 @@ async function api(path: string, init: { method?: string; body?: unknown } = {})
 beforeAll(async () => {
   running = await startDemoProduct();
   baseUrl = running.baseUrl;
-  const login = await fetch(`${baseUrl}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: running.demo.email, password: running.demo.password }),
-  });
-  token = ((await login.json()) as { access_token: string }).access_token;
+  token = await demoAccessToken(running);
   browser = await launchTestBrowser();
 });
 
