@@ -5,7 +5,6 @@
  * pagination; manual evidence that turns a requirement people assess into a pass until its freshness window
  * ends (judged with an explicit clock), recomputed without a new scan.
  */
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadFrameworks } from '../../../engine/frameworks.ts';
 import { controlsByRequirement, scoreFrameworks, testedControls } from '../../../engine/score.ts';
@@ -18,8 +17,7 @@ import {
 import type { ControlResult } from '../../../schemas/index.ts';
 import { databaseBackends } from '../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
-import { hashPassword } from '../plugins/app/passwords.ts';
-import { runAsOwner } from '../plugins/app/tenancy.ts';
+import { addMember } from '../../test/scanned-tenant.ts';
 import { rescoreLatestScan } from './compute.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -67,20 +65,7 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
     const admin = await seedTenant(t.database.knex, { slug: 'scoring' });
     tenantId = admin.tenantId;
     tokens.admin = (await login(t.app, admin.email, admin.password)).access_token;
-    for (const role of ['auditor', 'user'] as const) {
-      const userId = randomUUID();
-      const password = `pw-${randomUUID()}`;
-      const passwordHash = await hashPassword(password);
-      await runAsOwner(t.database.knex, { tenantId, userId }, async (trx) => {
-        await trx('users').insert({
-          id: userId,
-          email: `${role}@scoring.example`,
-          password_hash: passwordHash,
-        });
-        await trx('memberships').insert({ tenant_id: tenantId, user_id: userId, role });
-      });
-      tokens[role] = (await login(t.app, `${role}@scoring.example`, password)).access_token;
-    }
+    for (const role of ['auditor', 'user'] as const) tokens[role] = await addMember(t, tenantId, role);
     const integration = await call('POST', '/api/integrations', {
       provider: 'aws',
       name: 'Sandbox',

@@ -3,13 +3,12 @@
  * parameters are refused with 400 naming the field; rows are append-only (the app role cannot edit content
  * or un-retire); each change is in the ledger.
  */
-import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
-import { hashPassword } from '../../plugins/app/passwords.ts';
-import { runAsApp, runAsOwner } from '../../plugins/app/tenancy.ts';
+import { addMember } from '../../../test/scanned-tenant.ts';
+import { runAsApp } from '../../plugins/app/tenancy.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -26,20 +25,7 @@ describe.each(databaseBackends())('rule overrides on $name', (backend) => {
     const admin = await seedTenant(t.database.knex, { slug: 'overrides' });
     tenantId = admin.tenantId;
     tokens.admin = (await login(t.app, admin.email, admin.password)).access_token;
-    for (const role of ['auditor', 'user'] as const) {
-      const userId = randomUUID();
-      const password = `pw-${randomUUID()}`;
-      const passwordHash = await hashPassword(password);
-      await runAsOwner(t.database.knex, { tenantId, userId }, async (trx) => {
-        await trx('users').insert({
-          id: userId,
-          email: `${role}@overrides.example`,
-          password_hash: passwordHash,
-        });
-        await trx('memberships').insert({ tenant_id: tenantId, user_id: userId, role });
-      });
-      tokens[role] = (await login(t.app, `${role}@overrides.example`, password)).access_token;
-    }
+    for (const role of ['auditor', 'user'] as const) tokens[role] = await addMember(t, tenantId, role);
   });
   afterAll(async () => {
     await t?.close();
