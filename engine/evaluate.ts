@@ -15,6 +15,7 @@ import { EngineError, ERROR_CODES } from './errors.ts';
 import { findingMessage } from './messages.ts';
 import { parameterValidators, resolveParams, type RuleParams } from './params.ts';
 import { DEFAULT_BUNDLE_DIR } from './paths.ts';
+import { timestampIndex } from './timestamps.ts';
 import { describeWasmError, requiredHostBuiltins } from './wasm-abi.ts';
 
 export interface EvaluateContext {
@@ -216,7 +217,10 @@ class WasmPolicyEngine implements PolicyEngine {
     this.recycled++;
   }
 
-  /** setData with this chunk as the whole inventory, then one evaluate call of `entrypoint`. */
+  /**
+   * setData with this chunk as the whole inventory (and the seconds of its timestamps, which spare the policy
+   * parsing them: engine/timestamps.ts), then one evaluate call of `entrypoint`.
+   */
   private run(
     type: string,
     chunk: Resource[],
@@ -224,7 +228,8 @@ class WasmPolicyEngine implements PolicyEngine {
     scan: object,
     entrypoint: string,
   ): unknown {
-    this.policy.setData({ inventory: { [type]: chunk }, params, scan });
+    const timestamp_index = timestampIndex(type, chunk);
+    this.policy.setData({ inventory: { [type]: chunk }, params, scan, timestamp_index });
     const result = this.policy.evaluate({}, entrypoint) as { result?: unknown }[];
     return result[0]?.result ?? {};
   }

@@ -7,7 +7,10 @@
  *   - the floor: JSON.parse + JSON.stringify of the inventory once.
  * Prints resources/s, peak memory (max RSS) and the ratios; results go in bench/README.md.
  *
- *   node bench/engine/run.ts [--sizes 10000,100000]
+ * Each contender runs `--runs` times (default 3), the rounds interleaved so a slow spell of a shared machine
+ * hits all of them alike; the table gives the median wall and CPU time and the largest peak memory.
+ *
+ *   node bench/engine/run.ts [--sizes 10000,100000] [--runs 3]
  */
 import { execFile } from 'node:child_process';
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -111,6 +114,24 @@ async function opaExec(opa: string, src: string, dataFile: string, dir: string):
   };
 }
 
+/** Median wall and CPU time of repeated measurements, with the largest peak memory of any of them. */
+function summary(runs: readonly Measurement[]): Measurement {
+  const median = (values: number[]) => {
+    const sorted = [...values].sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  };
+  const findings = new Set(runs.map((r) => r.findings));
+  if (findings.size > 1)
+    throw new Error(`repeated runs disagree on the findings: ${[...findings].join(', ')}`);
+  return {
+    seconds: median(runs.map((r) => r.seconds)),
+    cpu_seconds: median(runs.map((r) => r.cpu_seconds)),
+    max_rss_mib: Math.max(...runs.map((r) => r.max_rss_mib)),
+    findings: runs[0]!.findings,
+  };
+}
+
 function byType(resources: readonly Resource[]): Record<string, Resource[]> {
   const out: Record<string, Resource[]> = {};
   for (const r of resources) (out[r.type] ??= []).push(r);
@@ -119,6 +140,9 @@ function byType(resources: readonly Resource[]): Record<string, Resource[]> {
 
 const sizesArg = process.argv.indexOf('--sizes');
 const sizes = (sizesArg > 0 ? process.argv[sizesArg + 1]! : '10000,100000').split(',').map(Number);
+const runsArg = process.argv.indexOf('--runs');
+const runs = runsArg > 0 ? Number(process.argv[runsArg + 1]) : 3;
+if (!Number.isInteger(runs) || runs < 1) throw new Error('--runs takes a positive whole number');
 const work = await mkdtemp(join(tmpdir(), 'complywise-bench-'));
 try {
   const opa = await resolveOpa();
@@ -131,7 +155,7 @@ try {
   const from = await templates();
   const types = new Set(from.map((t) => t.type)).size;
   console.log(
-    `bundle ${engine.revision.slice(0, 12)}: ${engine.catalog.rules.length} rules, ${types} resource types; OPA ${built.opaVersion}; node ${process.version}`,
+    `bundle ${engine.revision.slice(0, 12)}: ${engine.catalog.rules.length} rules, ${types} resource types; OPA ${built.opaVersion}; node ${process.version}; median of ${runs} runs`,
   );
   const rows: string[] = [];
   for (const size of sizes) {
@@ -143,11 +167,27 @@ try {
       dataFile,
       JSON.stringify({ inventory: byType(inventory), params, scan: scanData(SCAN_TIME.toISOString()) }),
     );
-    const floor = await measure('json', inventoryFile);
-    const ours = await measure('engine', inventoryFile);
-    const twoThreads = await measure('parallel', inventoryFile);
-    const go = await opaEval(opa, join(work, 'build', 'src'), dataFile);
-    const exec = await opaExec(opa, join(work, 'build', 'src'), dataFile, join(work, 'exec-bundle'));
+    const rounds: Record<'floor' | 'ours' | 'twoThreads' | 'go' | 'exec', Measurement[]> = {
+      floor: [],
+      ours: [],
+      twoThreads: [],
+      go: [],
+      exec: [],
+    };
+    for (let round = 0; round < runs; round++) {
+      rounds.floor.push(await measure('json', inventoryFile));
+      rounds.ours.push(await measure('engine', inventoryFile));
+      rounds.twoThreads.push(await measure('parallel', inventoryFile));
+      rounds.go.push(await opaEval(opa, join(work, 'build', 'src'), dataFile));
+      rounds.exec.push(await opaExec(opa, join(work, 'build', 'src'), dataFile, join(work, 'exec-bundle')));
+    }
+    const [floor, ours, twoThreads, go, exec] = [
+      rounds.floor,
+      rounds.ours,
+      rounds.twoThreads,
+      rounds.go,
+      rounds.exec,
+    ].map(summary) as [Measurement, Measurement, Measurement, Measurement, Measurement];
     if (
       ours.findings !== go.findings ||
       twoThreads.findings !== go.findings ||
