@@ -640,7 +640,7 @@ export interface AwsIamUserAttributes {
    */
   mfa_enabled?: boolean;
   /**
-   * Assigned MFA devices.
+   * Assigned MFA devices. When a fresh credential report shows MFA active and the account-wide virtual device listing has devices for the user, these are the user's virtual devices (a hardware or FIDO device held besides one is not listed); otherwise every device, from ListMFADevices.
    */
   mfa_devices?: {
     /**
@@ -661,9 +661,9 @@ export interface AwsIamUserAttributes {
    */
   access_keys?: {
     /**
-     * Access key id (an identifier, not the secret).
+     * Access key id (an identifier, not the secret); null when the key was read from a fresh credential report, which names a key by its slot (1 or 2) rather than its id. create_date tells the two keys apart.
      */
-    access_key_id: string;
+    access_key_id: string | null;
     /**
      * Active keys can sign requests.
      */
@@ -762,7 +762,7 @@ export interface AwsKmsKeyAttributes {
    */
   rotation_enabled?: boolean | null;
   /**
-   * Days between automatic rotations; null when rotation is off or not supported.
+   * Days between automatic rotations; null when rotation is off or not supported. AWS managed keys always rotate every 365 days, so they are given that without a call.
    */
   rotation_period_days?: number | null;
 }

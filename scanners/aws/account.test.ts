@@ -251,8 +251,22 @@ describe('scanAwsAccount against the demo sandbox', () => {
       rotation_period_days: null,
       key_manager: 'CUSTOMER',
     });
-    // No rotation call is made for a key that cannot rotate.
-    expect(s.requests.filter((r) => r.operation === 'GetKeyRotationStatus')).toHaveLength(27);
+    // AWS managed keys rotate every year, fixed: no call for them, nor for a key that cannot rotate.
+    const managed = resources.filter((r) => r.type === 'aws.kms.key' && r.attributes.key_manager === 'AWS');
+    expect(managed).toHaveLength(9);
+    expect(
+      managed.every((k) => k.attributes.rotation_enabled && k.attributes.rotation_period_days === 365),
+    ).toBe(true);
+    const asked = s.requests.filter((r) => r.operation === 'GetKeyRotationStatus');
+    expect(asked).toHaveLength(
+      resources.filter(
+        (r) =>
+          r.type === 'aws.kms.key' &&
+          r.attributes.key_manager === 'CUSTOMER' &&
+          r.attributes.key_spec === 'SYMMETRIC_DEFAULT',
+      ).length,
+    );
+    expect(asked).toHaveLength(18);
   });
 
   it('reads every page when the pages are small', async () => {
@@ -348,7 +362,13 @@ describe('scanAwsAccount with partial permissions and faults', () => {
     const keys = outcome.resources.filter(
       (r) => r.type === 'aws.kms.key' && r.attributes.key_spec === 'SYMMETRIC_DEFAULT',
     );
-    expect(keys.every((k) => !('rotation_enabled' in k.attributes))).toBe(true);
+    const customer = keys.filter((k) => k.attributes.key_manager === 'CUSTOMER');
+    expect(customer.length).toBeGreaterThan(0);
+    expect(customer.every((k) => !('rotation_enabled' in k.attributes))).toBe(true);
+    // AWS managed keys need no call, so the refusal does not touch them.
+    expect(
+      keys.filter((k) => k.attributes.key_manager === 'AWS').every((k) => k.attributes.rotation_enabled),
+    ).toBe(true);
     const volumes = outcome.resources.filter((r) => r.type === 'aws.ec2.volume');
     expect(new Set(volumes.map((v) => v.region))).toEqual(new Set(['us-east-1', 'us-west-2']));
     expect(outcome.resources.some((r) => r.type === 'aws.guardduty.detector')).toBe(false);

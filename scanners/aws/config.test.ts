@@ -86,10 +86,13 @@ describe('scanAwsAccount through AWS Config', () => {
     expect(count(s, 'SelectResourceConfig')).toBe(3); // 3 regions of 83-84 items: one page of 100 each
     expect(count(s, 'GetTrailStatus')).toBe(2);
     expect(count(s, 'GetEbsEncryptionByDefault')).toBe(3);
-    // Only enabled keys still ask for their rotation period, which Config does not record.
+    // Only enabled customer managed keys still ask for their rotation period, which Config does not record
+    // (AWS managed keys always rotate yearly).
     const rotating = outcome.resources.filter(
-      (r) => r.type === 'aws.kms.key' && r.attributes.rotation_enabled,
+      (r) =>
+        r.type === 'aws.kms.key' && r.attributes.rotation_enabled && r.attributes.key_manager === 'CUSTOMER',
     );
+    expect(rotating.length).toBeGreaterThan(0);
     expect(count(s, 'GetKeyRotationStatus')).toBe(rotating.length);
     expect(outcome.progress.calls_made).toBeLessThan(direct.calls * 0.6);
   });

@@ -1,6 +1,7 @@
-// IAM users from a fresh credential report: where the report (generated minutes before the scan) says a
-// user has no MFA device or no access key, the per-user listing is skipped; the users come out exactly as
-// when every user is asked (real IAM SDK client over HTTP against the fixture server).
+// IAM users from a fresh credential report (generated minutes before the scan): access keys come from its
+// two key slots and MFA from its mfa_active column with the account-wide virtual device listing, so only
+// users with a hardware or FIDO device are asked; the users come out as when every user is asked, but for
+// key ids (real IAM SDK client over HTTP against the fixture server).
 import { afterEach, describe, expect, it } from 'vitest';
 import { scanAwsAccount } from './account.ts';
 import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
@@ -33,23 +34,45 @@ async function scanUsers(generatedAt?: string) {
 }
 
 describe('IAM users and the credential report', () => {
-  it('skips the listings a fresh report settles, and the users come out the same', async () => {
+  it('takes keys and MFA from a fresh report, and the users come out the same but for key ids', async () => {
     const asked = await scanUsers(); // the fixture's default report is four hours old
     const fresh = await scanUsers(new Date(SCAN_NOW.getTime() - 5 * 60_000).toISOString());
 
     expect(fresh.outcome.errors).toEqual(asked.outcome.errors);
-    // Each run has its own server, so only `source.endpoint` may differ.
-    const bare = (o: typeof fresh.outcome) => o.resources.map(({ source: _source, ...r }) => r);
-    expect(bare(fresh.outcome)).toEqual(bare(asked.outcome));
+    // Each run has its own server, so only `source.endpoint` may differ; the report names keys by slot.
+    const bare = (o: typeof fresh.outcome, keyIds: boolean) =>
+      o.resources.map(({ source: _source, ...r }) =>
+        r.type === 'aws.iam.user' && !keyIds
+          ? {
+              ...r,
+              attributes: {
+                ...r.attributes,
+                access_keys: (r.attributes.access_keys as object[]).map((k) => ({
+                  ...k,
+                  access_key_id: null,
+                })),
+              },
+            }
+          : r,
+      );
+    expect(bare(fresh.outcome, true)).toEqual(bare(asked.outcome, false));
+    const freshKeys = fresh.outcome.resources.flatMap((r) =>
+      r.type === 'aws.iam.user' ? (r.attributes.access_keys as { access_key_id: string | null }[]) : [],
+    );
+    expect(freshKeys.length).toBeGreaterThan(0);
+    expect(freshKeys.every((k) => k.access_key_id === null)).toBe(true);
+
     const users = asked.users;
     expect(asked.mfaCalls).toBe(users.length);
     expect(asked.keyCalls).toBe(users.length);
-    expect(fresh.mfaCalls).toBe(users.filter((u) => u.mfaDevices.length > 0).length);
-    expect(fresh.keyCalls).toBe(users.filter((u) => u.accessKeys.length > 0).length);
-    expect(fresh.mfaCalls).toBeLessThan(users.length);
-    expect(fresh.keyCalls).toBeLessThan(users.length);
-    // A key's last use is its report slot's (matched by creation time); key ids are still listed.
     expect(asked.lastUsedCalls).toBe(users.reduce((n, u) => n + u.accessKeys.length, 0));
+    // Fresh: no key calls at all, and MFA devices listed only for users whose devices are not virtual.
+    const hardwareOnly = users.filter(
+      (u) => u.mfaDevices.length > 0 && u.mfaDevices.every((d) => !d.virtual),
+    );
+    expect(hardwareOnly.length).toBeGreaterThan(0);
+    expect(fresh.mfaCalls).toBe(hardwareOnly.length);
+    expect(fresh.keyCalls).toBe(0);
     expect(fresh.lastUsedCalls).toBe(0);
     const used = fresh.outcome.resources.flatMap((r) =>
       r.type === 'aws.iam.user' ? (r.attributes.access_keys as { last_used_service: string | null }[]) : [],
@@ -62,21 +85,44 @@ describe('IAM users and the credential report', () => {
     expect(mfaLess?.attributes.mfa_devices).toEqual([]);
   });
 
-  it('asks for the last use of keys the report cannot tell apart (created the same second)', async () => {
+  it('keeps each key slot to itself, even for two keys created the same second', async () => {
     const account = demoAwsAccount({ asOf: SCAN_NOW });
-    const user = account.users.find((u) => u.accessKeys.length === 2);
-    if (!user) throw new Error('the demo has a user with two keys');
+    const user = account.users.find((u) => u.accessKeys.length === 2 && u.accessKeys.some((k) => k.lastUsed));
+    if (!user) throw new Error('the demo has a user with two keys, one of them used');
     user.accessKeys[1] = { ...user.accessKeys[1]!, createDate: user.accessKeys[0]!.createDate };
     account.credentialReportGeneratedAt = SCAN_NOW.toISOString();
     const s = await startAwsFixtureServer({ account });
     servers.push(s);
     const outcome = await scanAwsAccount(demoTarget(s, { services: ['iam'] }), FAST_SCAN);
     expect(outcome.errors).toEqual([]);
-    expect(s.requests.filter((r) => r.operation === 'GetAccessKeyLastUsed')).toHaveLength(2);
+    expect(s.requests.filter((r) => r.operation === 'GetAccessKeyLastUsed')).toHaveLength(0);
     const scanned = outcome.resources.find((r) => r.name === user.name);
     expect(
-      (scanned?.attributes.access_keys as { last_used_date: string | null }[]).map((k) => k.last_used_date),
-    ).toEqual(user.accessKeys.map((k) => (k.lastUsed ? new Date(k.lastUsed.date).toISOString() : null)));
+      (scanned?.attributes.access_keys as { status: string; last_used_date: string | null }[]).map((k) => [
+        k.status,
+        k.last_used_date,
+      ]),
+    ).toEqual(
+      user.accessKeys.map((k) => [k.status, k.lastUsed ? new Date(k.lastUsed.date).toISOString() : null]),
+    );
+  });
+
+  it('lists only the virtual device of a user who also holds a hardware one (documented)', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    const user = account.users.find((u) => u.mfaDevices.some((d) => d.virtual));
+    if (!user) throw new Error('the demo has a user with a virtual MFA device');
+    user.mfaDevices.push({
+      serialNumber: 'GAHT00000001',
+      enableDate: SCAN_NOW.toISOString(),
+      virtual: false,
+    });
+    account.credentialReportGeneratedAt = SCAN_NOW.toISOString();
+    const s = await startAwsFixtureServer({ account });
+    servers.push(s);
+    const outcome = await scanAwsAccount(demoTarget(s, { services: ['iam'] }), FAST_SCAN);
+    const scanned = outcome.resources.find((r) => r.name === user.name);
+    expect(scanned?.attributes.mfa_enabled).toBe(true);
+    expect((scanned?.attributes.mfa_devices as { virtual: boolean }[]).map((d) => d.virtual)).toEqual([true]);
   });
 
   it('asks every user when the report is more than 15 minutes old', async () => {

@@ -2,8 +2,10 @@
  * IAM: the account (password policy, root user) and every user and role, as `aws.iam.account`,
  * `aws.iam.user` and `aws.iam.role` resources (region `global`). Users and roles are listed page by
  * page; their policies, groups and last use come from GetAccountAuthorizationDetails (a few pages for
- * the whole account instead of three calls per principal), console use from the credential report,
- * which also spares the MFA-device and access-key listings of users it says have none when it is fresh.
+ * the whole account instead of three calls per principal), console use from the credential report.
+ * A fresh report (minutes old) also gives each user's access keys (by slot, without ids) and whether MFA
+ * is active, and the account-wide virtual MFA listing names the virtual devices, so per-user calls are left
+ * only for users with MFA active and no virtual device; with an older report every user is asked.
  */
 import {
   GenerateCredentialReportCommand,
@@ -46,8 +48,9 @@ function iam(ctx: AwsScanContext): IAMClient {
 /** Scans the IAM account, users and roles. */
 export async function scanIam(ctx: AwsScanContext): Promise<Resource[]> {
   const [report, details] = [await readCredentialReport(ctx), await readAuthorizationDetails(ctx)];
-  const account = await scanIamAccount(ctx, report);
-  const users = await scanIamUsers(ctx, report, details);
+  const virtual = await listVirtualMfaDevices(ctx);
+  const account = await scanIamAccount(ctx, report, virtual);
+  const users = await scanIamUsers(ctx, report, details, virtual);
   const roles = await scanIamRoles(ctx, details);
   return [account, ...users, ...roles];
 }
@@ -101,37 +104,58 @@ interface KeyLastUse {
   service: string | null;
 }
 
+/** One entry of a user's `access_keys` attribute. */
+interface AccessKeyAttributes {
+  access_key_id: string | null;
+  status: 'Active' | 'Inactive';
+  create_date: string;
+  age_days: number;
+  last_used_date: string | null;
+  last_used_age_days: number | null;
+  last_used_service: string | null;
+}
+
+function accessKey(
+  id: string | null,
+  active: boolean,
+  created: string,
+  use: KeyLastUse,
+  now: Date,
+): AccessKeyAttributes {
+  return {
+    access_key_id: id,
+    status: active ? 'Active' : 'Inactive',
+    create_date: created,
+    age_days: ageDays(created, now) ?? 0,
+    last_used_date: use.date,
+    last_used_age_days: ageDays(use.date, now),
+    last_used_service: use.service,
+  };
+}
+
 /**
- * What a fresh report settles without the per-user calls: a user whose MFA is not active has no MFA
- * device, one with neither access key slot ever rotated (`N/A`) has no access keys, and a key's last
- * use is its slot's, the slot being the one rotated at the key's creation time (none when both slots
- * share it). Device serials and key ids are not in the report and are still listed.
+ * What a fresh report settles without per-user calls, as the CIS AWS checks read it: whether MFA is
+ * active, and the user's access keys from its two key slots (a slot is in use when it has a rotation
+ * time, which is the key's creation time; IAM allows two keys per user). The report names a key by its
+ * slot, not its id, so `access_key_id` is null for these. Null when there is no fresh row for the user.
  */
 function settledByReport(
   report: CredentialReport | null,
   user: string,
-): { noMfa: boolean; noKeys: boolean; lastUse: (created: Date | undefined) => KeyLastUse | null } {
+  now: Date,
+): { mfaActive: boolean; keys: AccessKeyAttributes[] } | null {
   const row = report?.fresh ? report.rows.get(user) : undefined;
-  if (!row) return { noMfa: false, noKeys: false, lastUse: () => null };
-  const slots = [1, 2].map((n) => ({
-    rotated: Date.parse(row[`access_key_${n}_last_rotated`] ?? ''),
-    date: reportDate(row[`access_key_${n}_last_used_date`]),
-    service: row[`access_key_${n}_last_used_service`],
-  }));
-  return {
-    noMfa: row.mfa_active === 'false',
-    noKeys: row.access_key_1_last_rotated === 'N/A' && row.access_key_2_last_rotated === 'N/A',
-    lastUse: (created) => {
-      const at = created?.getTime();
-      const matching = slots.filter((slot) => at !== undefined && slot.rotated === at);
-      const slot = matching.length === 1 ? matching[0] : undefined;
-      if (!slot) return null;
-      return {
-        date: slot.date,
-        service: slot.date && slot.service !== 'N/A' ? (slot.service ?? null) : null,
-      };
-    },
-  };
+  if (!row) return null;
+  const keys: AccessKeyAttributes[] = [];
+  for (const n of [1, 2]) {
+    const created = reportDate(row[`access_key_${n}_last_rotated`]);
+    if (!created) continue;
+    const date = reportDate(row[`access_key_${n}_last_used_date`]);
+    const service = row[`access_key_${n}_last_used_service`];
+    const use = { date, service: date && service && service !== 'N/A' ? service : null };
+    keys.push(accessKey(null, row[`access_key_${n}_active`] === 'true', created, use, now));
+  }
+  return { mfaActive: row.mfa_active === 'true', keys };
 }
 
 /** GetAccessKeyLastUsed; null (the failure recorded) when it failed. */
@@ -228,7 +252,36 @@ async function listAll<Item, Output extends { IsTruncated?: boolean; Marker?: st
   return all;
 }
 
-async function scanIamAccount(ctx: AwsScanContext, report: CredentialReport | null): Promise<Resource> {
+/** Every assigned virtual MFA device of the account (one listing for all users); null when refused. */
+async function listVirtualMfaDevices(ctx: AwsScanContext): Promise<VirtualMFADevice[] | null> {
+  const client = iam(ctx);
+  return listAll<
+    VirtualMFADevice,
+    { IsTruncated?: boolean; Marker?: string; VirtualMFADevices?: VirtualMFADevice[] }
+  >(
+    ctx,
+    'iam:ListVirtualMFADevices',
+    null,
+    (Marker, abortSignal) =>
+      client.send(
+        new ListVirtualMFADevicesCommand({
+          AssignmentStatus: 'Assigned',
+          Marker,
+          MaxItems: ctx.pageSize(PAGE_SIZE),
+        }),
+        {
+          abortSignal,
+        },
+      ),
+    (o) => o.VirtualMFADevices,
+  );
+}
+
+async function scanIamAccount(
+  ctx: AwsScanContext,
+  report: CredentialReport | null,
+  virtual: VirtualMFADevice[] | null,
+): Promise<Resource> {
   const client = iam(ctx);
   const attributes: Partial<AwsIamAccountAttributes> = {};
   const policy = await ctx.call('iam:GetAccountPasswordPolicy', (abortSignal) =>
@@ -249,26 +302,6 @@ async function scanIamAccount(ctx: AwsScanContext, report: CredentialReport | nu
     attributes.users_count = map.Users ?? 0;
   } else ctx.recordFailure('iam:GetAccountSummary', 'iam:GetAccountSummary', null, summary);
 
-  const virtual = await listAll<
-    VirtualMFADevice,
-    { IsTruncated?: boolean; Marker?: string; VirtualMFADevices?: VirtualMFADevice[] }
-  >(
-    ctx,
-    'iam:ListVirtualMFADevices',
-    null,
-    (Marker, abortSignal) =>
-      client.send(
-        new ListVirtualMFADevicesCommand({
-          AssignmentStatus: 'Assigned',
-          Marker,
-          MaxItems: ctx.pageSize(PAGE_SIZE),
-        }),
-        {
-          abortSignal,
-        },
-      ),
-    (o) => o.VirtualMFADevices,
-  );
   if (virtual && attributes.root_mfa_enabled !== undefined) {
     const rootHasVirtual = virtual.some((d) => d.User?.Arn?.endsWith(':root'));
     attributes.root_hardware_mfa_enabled = attributes.root_mfa_enabled && !rootHasVirtual;
@@ -310,10 +343,57 @@ export function passwordPolicyFrom(
   };
 }
 
+/** One entry of a user's `mfa_devices` attribute. */
+interface MfaDeviceAttributes {
+  serial_number: string;
+  enable_date: string | null;
+  virtual: boolean;
+}
+
+function mfaDevice(d: { SerialNumber?: string; EnableDate?: Date }): MfaDeviceAttributes {
+  return {
+    serial_number: d.SerialNumber ?? '',
+    enable_date: iso(d.EnableDate),
+    // Virtual devices are named by an ARN ending in mfa/<name>; hardware and FIDO ones differ.
+    virtual: /^arn:aws[^:]*:iam::\d{12}:mfa\//.test(d.SerialNumber ?? ''),
+  };
+}
+
+/**
+ * A user's keys by ListAccessKeys and a GetAccessKeyLastUsed per key, for when no fresh credential report
+ * stands in; null (error recorded) when a call failed, since a key left out would make the list look
+ * shorter than it is.
+ */
+async function listAccessKeys(
+  ctx: AwsScanContext,
+  UserName: string,
+  arn: string,
+  now: Date,
+): Promise<AccessKeyAttributes[] | null> {
+  const listed = await listAll(
+    ctx,
+    'iam:ListAccessKeys',
+    arn,
+    (Marker, abortSignal) => iam(ctx).send(new ListAccessKeysCommand({ UserName, Marker }), { abortSignal }),
+    (o) => o.AccessKeyMetadata,
+  );
+  if (!listed) return null;
+  const keys: AccessKeyAttributes[] = [];
+  for (const key of listed) {
+    const AccessKeyId = key.AccessKeyId ?? '';
+    const use = await askLastUse(ctx, AccessKeyId, arn);
+    if (!use) return null;
+    const created = iso(key.CreateDate) ?? new Date(0).toISOString();
+    keys.push(accessKey(AccessKeyId, key.Status === 'Active', created, use, now));
+  }
+  return keys;
+}
+
 async function scanIamUsers(
   ctx: AwsScanContext,
   report: CredentialReport | null,
   details: AuthorizationDetails | null,
+  virtual: VirtualMFADevice[] | null,
 ): Promise<Resource[]> {
   const client = iam(ctx);
   const users = await listAll<User, { IsTruncated?: boolean; Marker?: string; Users?: User[] }>(
@@ -325,7 +405,16 @@ async function scanIamUsers(
     (o) => o.Users,
   );
   if (!users) return [];
-  return mapWithConcurrency(users, PRINCIPAL_CONCURRENCY, (user) => readUser(ctx, user, report, details));
+  const virtualByUser = new Map<string, MfaDeviceAttributes[]>();
+  for (const device of virtual ?? []) {
+    const name = device.User?.UserName;
+    if (!name || device.User?.Arn?.endsWith(':root')) continue;
+    virtualByUser.set(name, [...(virtualByUser.get(name) ?? []), mfaDevice(device)]);
+  }
+  const known = virtual ? virtualByUser : null;
+  return mapWithConcurrency(users, PRINCIPAL_CONCURRENCY, (user) =>
+    readUser(ctx, user, report, details, known),
+  );
 }
 
 async function readUser(
@@ -333,6 +422,7 @@ async function readUser(
   user: User,
   report: CredentialReport | null,
   details: AuthorizationDetails | null,
+  virtualByUser: Map<string, MfaDeviceAttributes[]> | null,
 ): Promise<Resource> {
   const client = iam(ctx);
   const UserName = user.UserName ?? '';
@@ -344,68 +434,38 @@ async function readUser(
   };
   const now = ctx.now();
   const row = report?.rows.get(UserName);
-  const settled = settledByReport(report, UserName);
+  const settled = settledByReport(report, UserName, now);
   if (row) {
     attributes.console_access = row.password_enabled === 'true';
     attributes.password_last_used = reportDate(row.password_last_used);
     attributes.password_last_used_age_days = ageDays(attributes.password_last_used as string | null, now);
   }
 
-  const mfa = settled.noMfa
-    ? []
-    : await listAll(
-        ctx,
-        'iam:ListMFADevices',
-        arn,
-        (Marker, abortSignal) =>
-          client.send(new ListMFADevicesCommand({ UserName, Marker }), { abortSignal }),
-        (o) => o.MFADevices,
-      );
+  // With a fresh report only users with MFA active and no virtual device (so a hardware or FIDO one)
+  // are asked; a user with a virtual device is listed with the virtual devices (docs/resources.md).
+  const virtualDevices = virtualByUser?.get(UserName);
+  const mfa =
+    settled && !settled.mfaActive
+      ? []
+      : settled && virtualDevices
+        ? virtualDevices
+        : (
+            await listAll(
+              ctx,
+              'iam:ListMFADevices',
+              arn,
+              (Marker, abortSignal) =>
+                client.send(new ListMFADevicesCommand({ UserName, Marker }), { abortSignal }),
+              (o) => o.MFADevices,
+            )
+          )?.map(mfaDevice);
   if (mfa) {
     attributes.mfa_enabled = mfa.length > 0;
-    attributes.mfa_devices = mfa.map((d) => ({
-      serial_number: d.SerialNumber ?? '',
-      enable_date: iso(d.EnableDate),
-      // Virtual devices are named by an ARN ending in mfa/<name>; hardware and FIDO ones differ.
-      virtual: /^arn:aws[^:]*:iam::\d{12}:mfa\//.test(d.SerialNumber ?? ''),
-    }));
+    attributes.mfa_devices = mfa;
   }
 
-  const keys = settled.noKeys
-    ? []
-    : await listAll(
-        ctx,
-        'iam:ListAccessKeys',
-        arn,
-        (Marker, abortSignal) =>
-          client.send(new ListAccessKeysCommand({ UserName, Marker }), { abortSignal }),
-        (o) => o.AccessKeyMetadata,
-      );
-  if (keys) {
-    const accessKeys = [];
-    let complete = true;
-    for (const key of keys) {
-      const AccessKeyId = key.AccessKeyId ?? '';
-      const use = settled.lastUse(key.CreateDate) ?? (await askLastUse(ctx, AccessKeyId, arn));
-      if (!use) {
-        complete = false;
-        continue;
-      }
-      const lastUsed = use.date;
-      const created = iso(key.CreateDate) ?? new Date(0).toISOString();
-      accessKeys.push({
-        access_key_id: AccessKeyId,
-        status: key.Status === 'Active' ? 'Active' : 'Inactive',
-        create_date: created,
-        age_days: ageDays(created, now) ?? 0,
-        last_used_date: lastUsed,
-        last_used_age_days: ageDays(lastUsed, now),
-        last_used_service: use.service,
-      });
-    }
-    // A key whose last use could not be read would make the list look shorter than it is: leave it out whole.
-    if (complete) attributes.access_keys = accessKeys;
-  }
+  const keys = settled ? settled.keys : await listAccessKeys(ctx, UserName, arn, now);
+  if (keys) attributes.access_keys = keys;
 
   const detail = details?.users.get(UserName);
   if (details) {

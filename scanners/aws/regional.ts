@@ -267,9 +267,13 @@ export async function scanKmsKeys(ctx: AwsScanContext, region: string): Promise<
 
 /**
  * One key as a resource. `rotationEnabled` is what AWS Config recorded (KeyRotationStatus) when the key
- * came from Config; the rotation period is never recorded there, so an enabled key still costs one
- * GetKeyRotationStatus call, and a disabled one none.
+ * came from Config; the rotation period is never recorded there, so an enabled customer managed key still
+ * costs one GetKeyRotationStatus call, and a disabled one none. An AWS managed key costs none on either
+ * path: AWS rotates every one of them yearly, and that can be neither turned off nor changed.
  */
+/** The fixed rotation period of AWS managed keys (KMS developer guide, "Rotating AWS KMS keys"). */
+const AWS_MANAGED_ROTATION_DAYS = 365;
+
 export async function kmsKeyResource(
   ctx: AwsScanContext,
   region: string,
@@ -298,6 +302,9 @@ export async function kmsKeyResource(
   } else if (rotationEnabled === false) {
     attributes.rotation_enabled = false;
     attributes.rotation_period_days = null;
+  } else if (m.KeyManager === 'AWS') {
+    attributes.rotation_enabled = true;
+    attributes.rotation_period_days = AWS_MANAGED_ROTATION_DAYS;
   } else {
     const client = ctx.client('kms', region, (settings) => new KMSClient(settings));
     const rotation = await ctx.call('kms:GetKeyRotationStatus', (abortSignal) =>
