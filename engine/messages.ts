@@ -52,21 +52,51 @@ function attributeAt(attributes: Record<string, unknown> | undefined, path: stri
   return here;
 }
 
+/** One piece of a template: literal text, or a placeholder read from the resource or parameters. */
+type Piece = string | ((resource: MessageResource, params: Record<string, unknown>) => string);
+
+/** Templates split into pieces once: a scan fills the same few templates for every finding. */
+const compiled = new Map<string, Piece[]>();
+
+function compile(template: string): Piece[] {
+  const pieces: Piece[] = [];
+  let last = 0;
+  for (const match of template.matchAll(/\{([^}]*)\}/g)) {
+    pieces.push(template.slice(last, match.index));
+    last = match.index + match[0].length;
+    const [whole, name] = match as unknown as [string, string];
+    if ((MESSAGE_PLACEHOLDERS as readonly string[]).includes(name)) {
+      pieces.push((resource) => resource[name as keyof MessageResource] as string);
+    } else if (ATTRIBUTE_PLACEHOLDER.test(name)) {
+      const path = name.split('.').slice(1);
+      pieces.push((resource) => render(attributeAt(resource.attributes, path)));
+    } else {
+      const param = PARAM_PLACEHOLDER.exec(name)?.[1];
+      pieces.push(
+        param === undefined
+          ? whole
+          : (_, params) => (Object.hasOwn(params, param) ? render(params[param]) : whole),
+      );
+    }
+  }
+  pieces.push(template.slice(last));
+  return pieces;
+}
+
 /** Fills a template's placeholders from the resource (and the rule's effective parameters). */
 export function fillTemplate(
   template: string,
   resource: MessageResource,
   params: Record<string, unknown> = {},
 ): string {
-  return template.replace(/\{([^}]*)\}/g, (whole, name: string) => {
-    if ((MESSAGE_PLACEHOLDERS as readonly string[]).includes(name))
-      return resource[name as keyof MessageResource] as string;
-    if (ATTRIBUTE_PLACEHOLDER.test(name))
-      return render(attributeAt(resource.attributes, name.split('.').slice(1)));
-    const param = PARAM_PLACEHOLDER.exec(name)?.[1];
-    if (param !== undefined && Object.hasOwn(params, param)) return render(params[param]);
-    return whole;
-  });
+  let pieces = compiled.get(template);
+  if (!pieces) {
+    pieces = compile(template);
+    compiled.set(template, pieces);
+  }
+  let out = '';
+  for (const piece of pieces) out += typeof piece === 'string' ? piece : piece(resource, params);
+  return out;
 }
 
 /**

@@ -1,18 +1,19 @@
 /**
  * Connection test of an integration: the provider's cheapest call that proves the credentials work for the
- * configured account, through the same SDKs the scanners use. AWS: STS GetCallerIdentity (and the account
- * must be the configured one); GitHub: GET /orgs/{org} for every configured organization; Okta: the first
- * user of the org; Azure: a token for the service principal from the identity platform. The answer never
+ * configured account, through the same SDKs and sign-in code the scanners use. AWS: STS GetCallerIdentity
+ * (and the account must be the configured one); GitHub: GET /orgs/{org} for every configured organization
+ * (a GitHub App gets its installation token first); Okta: the first user of the org (a service app gets its
+ * access token first); Azure: a token for the service principal from the identity platform. The answer never
  * carries a credential: every message is redacted of the integration's secret values.
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import okta from '@okta/okta-sdk-nodejs';
-import { Octokit } from '@octokit/rest';
 import { assumeRole } from './aws/account.ts';
 import { AwsScanContext } from './aws/aws-context.ts';
 import { redact, safeErrorMessage } from './aws/aws-errors.ts';
 import { azureCredential } from './azure/azure.ts';
-import type { ScannableIntegration } from './index.ts';
+import { connectGithub } from './github/github.ts';
+import { githubTarget, oktaTarget, type ScannableIntegration } from './index.ts';
+import { connectOkta } from './okta/okta.ts';
 import { ProviderScanContext } from './scan-context.ts';
 import { ScanFailedError, type ScanFailureCode } from './types.ts';
 
@@ -94,64 +95,52 @@ async function awsIdentity({ config, credentials }: Extract<ScannableIntegration
   }
 }
 
-async function githubIdentity({
-  config,
-  credentials,
-}: Extract<ScannableIntegration, { provider: 'github' }>) {
-  // GitHub App credentials (appId, privateKey, installationId) are being added to the scanner; until
-  // its client is shared here, only tokens are tested directly.
-  const { token } = credentials as { token?: unknown };
-  if (typeof token !== 'string') {
-    return fail(
-      'INVALID_CONFIG',
-      'only token credentials can be tested here; run a scan to check a GitHub App',
-    );
-  }
-  const quiet = (): void => undefined;
-  const octokit = new Octokit({
-    auth: token,
-    ...(config.baseUrl ? { baseUrl: config.baseUrl.replace(/\/$/, '') } : {}),
-    userAgent: 'complywise-connection-test',
-    log: { debug: quiet, info: quiet, warn: quiet, error: quiet },
-    request: { signal: AbortSignal.timeout(TIMEOUT_MS) },
-  });
+/** GET /orgs/{org} for every organization, with the scanner's client (signed in as the app, if one). */
+async function githubIdentity(integration: Extract<ScannableIntegration, { provider: 'github' }>) {
+  const target = githubTarget(integration);
+  const signal = AbortSignal.timeout(TIMEOUT_MS);
+  const ctx = new ProviderScanContext('github', secretsOf(integration.credentials), { signal }, 20);
+  const octokit = await connectGithub(target, { signal, rateLimitRetries: 0, retryBaseMs: 100 }, ctx);
+  const who = target.app ? 'the GitHub App installation token' : 'the token';
   const logins: string[] = [];
-  for (const org of config.organizations) {
+  for (const org of target.organizations) {
     try {
       const { data } = await octokit.request('GET /orgs/{org}', { org });
       logins.push(data.login);
     } catch (error) {
       const status = (error as { status?: number }).status;
-      if (status === 401) fail('INVALID_CREDENTIALS', 'GitHub refused the token (401 Bad credentials)');
+      if (status === 401) fail('INVALID_CREDENTIALS', `GitHub refused ${who} (401 Bad credentials)`);
       if (status === 403 || status === 404) {
-        fail('PERMISSION_DENIED', `the token cannot read the organization ${org} (${status})`);
+        fail('PERMISSION_DENIED', `${who} cannot read the organization ${org} (${status})`);
       }
       if (status === undefined) fail('ENDPOINT_UNREACHABLE', `could not reach GitHub for ${org}`);
       throw error;
     }
   }
-  return `github organizations ${logins.join(', ')}`;
+  const app = target.app ? `GitHub App ${String(target.app.appId)} on ` : '';
+  return `${app}github organizations ${logins.join(', ')}`;
 }
 
-async function oktaIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'okta' }>) {
-  const orgUrl = config.orgUrl.replace(/\/$/, '');
-  // Service-app credentials (clientId, privateKey) are checked by a scan, which signs in with them first.
-  const { token } = credentials as { token?: unknown };
-  if (typeof token !== 'string') {
-    return fail('INVALID_CONFIG', 'only API tokens can be tested here; run a scan to check a service app');
-  }
-  const client = new okta.Client({ orgUrl, token } as never);
+/** The first user of the org, with the scanner's client (a service app signs in first). */
+async function oktaIdentity(integration: Extract<ScannableIntegration, { provider: 'okta' }>) {
+  const target = oktaTarget(integration);
+  const orgUrl = target.orgUrl.replace(/\/$/, '');
+  const signal = AbortSignal.timeout(TIMEOUT_MS);
+  const ctx = new ProviderScanContext('okta', secretsOf(integration.credentials), { signal }, 20);
+  const client = await connectOkta(target, { signal, rateLimitRetries: 0 }, ctx);
   try {
     const users = await client.userApi.listUsers({ limit: 1 });
     await users.next();
-    return `okta org ${orgUrl}`;
   } catch (error) {
     const status = (error as { status?: number }).status;
     if (status === 401) fail('INVALID_CREDENTIALS', 'Okta refused the API token (401)');
-    if (status === 403) fail('PERMISSION_DENIED', 'the API token may not list users (okta.users.read)');
+    if (status === 403) fail('PERMISSION_DENIED', 'the credentials may not list users (okta.users.read)');
     if (status === undefined) fail('ENDPOINT_UNREACHABLE', `could not reach ${orgUrl}`);
     throw error;
   }
+  return target.serviceApp
+    ? `okta org ${orgUrl} as service app ${target.serviceApp.clientId}`
+    : `okta org ${orgUrl}`;
 }
 
 async function azureIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'azure' }>) {

@@ -7,8 +7,8 @@ export { scanAwsOrganization, type AwsOrganizationOptions } from './aws/organiza
 import { scanAwsOrganization } from './aws/organization.ts';
 import { scanS3, type AwsCredentials } from './aws/s3.ts';
 import { scanAzure } from './azure/azure.ts';
-import { scanGithub } from './github/github.ts';
-import { scanOkta } from './okta/okta.ts';
+import { scanGithub, type GithubScanTarget } from './github/github.ts';
+import { scanOkta, type OktaScanTarget } from './okta/okta.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 export * from './types.ts';
@@ -114,6 +114,33 @@ export interface AzureIntegration {
   credentials: { clientId: string; clientSecret: string } | { clientId: string; certificate: string };
 }
 
+/** The GitHub scanner's target for a stored integration (a token, or a GitHub App). */
+export function githubTarget({ config, credentials }: Omit<GithubIntegration, 'provider'>): GithubScanTarget {
+  return {
+    organizations: config.organizations,
+    ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
+    ...('privateKey' in credentials
+      ? {
+          app: {
+            appId: credentials.appId,
+            privateKey: credentials.privateKey,
+            installationId: credentials.installationId,
+          },
+        }
+      : { token: credentials.token }),
+  };
+}
+
+/** The Okta scanner's target for a stored integration (an API token, or a service app). */
+export function oktaTarget({ config, credentials }: Omit<OktaIntegration, 'provider'>): OktaScanTarget {
+  return {
+    orgUrl: config.orgUrl,
+    ...('privateKey' in credentials
+      ? { serviceApp: { clientId: credentials.clientId, privateKey: credentials.privateKey } }
+      : { token: credentials.token }),
+  };
+}
+
 /** Every integration a scanner exists for. */
 export type ScannableIntegration = AwsIntegration | GithubIntegration | OktaIntegration | AzureIntegration;
 
@@ -167,37 +194,14 @@ export async function scanIntegration(
       if (!config || !credentials) {
         throw new ScanFailedError('INVALID_CONFIG', 'a GitHub integration needs both config and credentials');
       }
-      return scanGithub(
-        {
-          organizations: config.organizations,
-          ...(config.baseUrl ? { baseUrl: config.baseUrl } : {}),
-          ...('privateKey' in credentials
-            ? {
-                app: {
-                  appId: credentials.appId,
-                  privateKey: credentials.privateKey,
-                  installationId: credentials.installationId,
-                },
-              }
-            : { token: credentials.token }),
-        },
-        options,
-      );
+      return scanGithub(githubTarget({ config, credentials }), options);
     }
     case 'okta': {
       const { config, credentials } = integration as OktaIntegration;
       if (!config || !credentials) {
         throw new ScanFailedError('INVALID_CONFIG', 'an Okta integration needs both config and credentials');
       }
-      return scanOkta(
-        {
-          orgUrl: config.orgUrl,
-          ...('privateKey' in credentials
-            ? { serviceApp: { clientId: credentials.clientId, privateKey: credentials.privateKey } }
-            : { token: credentials.token }),
-        },
-        options,
-      );
+      return scanOkta(oktaTarget({ config, credentials }), options);
     }
     case 'azure': {
       const { config, credentials } = integration as AzureIntegration;

@@ -77,8 +77,7 @@ export async function scanGithub(
   // GitHub allows 5,000 requests an hour per token: ~1.4/s sustained; bursts are absorbed by the limiter's bucket.
   const secrets = target.app ? [target.app.privateKey] : [target.token ?? ''];
   const ctx = new ProviderScanContext('github', secrets, options, 10);
-  const octokit = client(target, options);
-  if (target.app) await authenticateApp(ctx, octokit, target.app);
+  const octokit = await connectGithub(target, options, ctx);
   const resources: Resource[] = [];
   for (const org of target.organizations) {
     ctx.setPhase(`scanning_${org}`);
@@ -86,6 +85,20 @@ export async function scanGithub(
   }
   ctx.setPhase('done');
   return { resources, errors: [...ctx.errors], progress: ctx.snapshot() };
+}
+
+/**
+ * The scanner's client for a target, signed in first when the target is a GitHub App (so a wrong key or
+ * installation fails here, saying which). Shared with the connection test.
+ */
+export async function connectGithub(
+  target: GithubScanTarget,
+  options: GithubScanOptions,
+  ctx: ProviderScanContext,
+): Promise<Client> {
+  const octokit = client(target, options);
+  if (target.app) await authenticateApp(ctx, octokit, target.app);
+  return octokit;
 }
 
 function client(target: GithubScanTarget, options: GithubScanOptions): Client {

@@ -68,8 +68,7 @@ export async function scanOkta(target: OktaScanTarget, options: OktaScanOptions 
   const secret = target.serviceApp ? target.serviceApp.privateKey : (target.token ?? '');
   const ctx = new ProviderScanContext('okta', [secret], options, 8);
   const orgUrl = target.orgUrl.replace(/\/$/, '');
-  const client = oktaClient(target, options, ctx);
-  if (target.serviceApp) await signInServiceApp(ctx, client, target.serviceApp, orgUrl);
+  const client = await connectOkta(target, options, ctx);
   const pageSize = Math.min(200, options.pageSize ?? 200);
 
   ctx.setPhase('listing_users');
@@ -93,6 +92,21 @@ export async function scanOkta(target: OktaScanTarget, options: OktaScanOptions 
 }
 
 type OktaClient = InstanceType<typeof okta.Client>;
+
+/**
+ * The scanner's client for a target, with a service app's access token already obtained (so a wrong key,
+ * a clock off or missing scopes fail here, saying which). Shared with the connection test.
+ */
+export async function connectOkta(
+  target: OktaScanTarget,
+  options: OktaScanOptions,
+  ctx: ProviderScanContext,
+): Promise<OktaClient> {
+  const client = oktaClient(target, options, ctx);
+  if (target.serviceApp)
+    await signInServiceApp(ctx, client, target.serviceApp, target.orgUrl.replace(/\/$/, ''));
+  return client;
+}
 
 function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ProviderScanContext): OktaClient {
   /** Counts each HTTP request once (not its 429 retries) and lets the rate limiter pace it. */
