@@ -270,7 +270,7 @@ for (const provider of providers) {
   const baseRate = resources / baseline.seconds;
   const limitedRate = limited ? limited.outcome.resources.length / limited.seconds : NaN;
   console.log(
-    `| ${provider.name} | ${resources} | ${calls} | ${(calls / resources).toFixed(2)} | ${baseRate.toFixed(0)} | ${
+    `| ${provider.name} | ${resources} | ${calls} | ${(calls / resources).toFixed(3)} | ${baseRate.toFixed(0)} | ${
       limited ? `${limitedRate.toFixed(1)} (${provider.defaultRate} calls/s)` : '-'
     } | ${limited ? (limitedRate / baseRate).toFixed(3) : '-'} |`,
   );

@@ -191,6 +191,50 @@ describe('scanAwsAccount through AWS Config', () => {
     ).toEqual(['eu-west-1', 'us-west-2']);
   });
 
+  it('reads through ListDiscoveredResources and BatchGetResourceConfig where queries are refused', async () => {
+    const direct = await directBaseline();
+    const account = withConfigRecording(demoAwsAccount({ asOf: NOW }), {
+      recording: true,
+      resourceTypes: 'all',
+      deleted: [{ resourceType: 'AWS::EC2::Volume', resourceId: 'vol-0deleted00000000' }],
+    });
+    account.deniedOperations = ['config:SelectResourceConfig'];
+    const s = await start(account);
+    const outcome = await scanAwsAccount(target(s), { ...fast, pageSize: 30 });
+
+    expect(outcome.errors).toEqual([]);
+    expect(withoutSource(outcome.resources)).toEqual(withoutSource(direct.resources));
+    const viaConfig = outcome.resources.filter((r) => r.source?.api === 'config');
+    expect(new Set(viaConfig.map((r) => r.region))).toEqual(new Set(['us-east-1', 'us-west-2', 'eu-west-1']));
+    for (const op of ['DescribeSecurityGroups', 'DescribeVolumes', 'DescribeDBInstances', 'ListKeys'])
+      expect(count(s, op), op).toBe(0);
+    // Per region one Select refused, then 30 ids a page per type and at most 100 items a batch.
+    expect(count(s, 'SelectResourceConfig')).toBe(3);
+    const listed = s.requests.filter((r) => r.operation === 'ListDiscoveredResources').length;
+    const batches = count(s, 'BatchGetResourceConfig');
+    expect(listed).toBeGreaterThanOrEqual(3 * 5);
+    expect(batches).toBeGreaterThanOrEqual(Math.ceil(viaConfig.length / 100));
+    expect(batches).toBeLessThanOrEqual(viaConfig.length / 30 + 3 * 5);
+    // Even at this small page size, fewer calls than the direct path.
+    expect(outcome.progress.calls_made).toBeLessThan(direct.calls);
+  });
+
+  it('reads a region directly when List and BatchGet are refused too, and loses nothing', async () => {
+    const direct = await directBaseline();
+    const account = withConfigRecording(demoAwsAccount({ asOf: NOW }));
+    account.deniedOperations = ['config:SelectResourceConfig', 'config:BatchGetResourceConfig@eu-west-1'];
+    const s = await start(account);
+    const outcome = await scanAwsAccount(target(s), fast);
+    expect(outcome.errors).toEqual([]);
+    expect(withoutSource(outcome.resources)).toEqual(withoutSource(direct.resources));
+    expect(
+      s.requests
+        .filter((r) => r.operation === 'DescribeVolumes')
+        .map((r) => r.region)
+        .sort(),
+    ).toEqual(['eu-west-1']);
+  });
+
   it('reads a named aggregator once for every region it collects', async () => {
     const direct = await directBaseline();
     const account = withConfigRecording(demoAwsAccount({ asOf: NOW }));

@@ -2,7 +2,8 @@
  * The AWS Config path of the account scanner. Where a region's Config recorder is on (or an
  * aggregator is named on the integration), the resource types Config records are read in bulk —
  * SelectResourceConfig / SelectAggregateResourceConfig, 100 configuration items a call — instead of
- * one Describe/List call per page and one per resource. Each configuration item is turned into the
+ * one Describe/List call per page and one per resource (ListDiscoveredResources + BatchGetResourceConfig, 100
+ * a call each, where the credentials may not run queries). Each configuration item is turned into the
  * SDK shape the direct path reads and handed to the same builder, so both paths produce the same
  * normalized resource (only `source.api` differs: `config` or `config-aggregator`).
  *
@@ -12,13 +13,16 @@
  * docs/integrations.md for the per-type table).
  */
 import {
+  BatchGetResourceConfigCommand,
   ConfigServiceClient,
   DescribeConfigurationAggregatorsCommand,
   DescribeConfigurationRecorderStatusCommand,
   DescribeConfigurationRecordersCommand,
+  ListDiscoveredResourcesCommand,
   SelectAggregateResourceConfigCommand,
   SelectResourceConfigCommand,
   type RecordingGroup,
+  type ResourceKey,
 } from '@aws-sdk/client-config-service';
 import type { DBInstance } from '@aws-sdk/client-rds';
 import type { IpPermission, SecurityGroup, Volume } from '@aws-sdk/client-ec2';
@@ -119,7 +123,7 @@ export function selectExpression(types: readonly string[], accountId?: string): 
   return `SELECT ${FIELDS} WHERE resourceType IN (${list})${accountId ? ` AND accountId = '${accountId}'` : ''}`;
 }
 
-/** Every page of a Select query; null (nothing recorded) when a page fails, so the caller goes direct. */
+/** Every page of a Select query, or the error code of the page that failed. */
 async function selectAll(
   ctx: AwsScanContext,
   operation: string,
@@ -130,12 +134,12 @@ async function selectAll(
     Results?: string[];
     NextToken?: string;
   }>,
-): Promise<ConfigItem[] | null> {
+): Promise<ConfigItem[] | { failed: string }> {
   const items: ConfigItem[] = [];
   let token: string | undefined;
   do {
     const page = await ctx.call(operation, (abortSignal) => send(token, abortSignal));
-    if (!page.ok) return null;
+    if (!page.ok) return { failed: page.code };
     for (const text of page.value.Results ?? []) {
       try {
         const item = JSON.parse(text) as ConfigItem;
@@ -149,7 +153,11 @@ async function selectAll(
   return items;
 }
 
-/** The recorded types of one region through SelectResourceConfig; null when Config cannot be used there. */
+/**
+ * The recorded types of one region through SelectResourceConfig, or, where that is refused (a policy that
+ * grants Config's List and BatchGet reads but not advanced queries), through ListDiscoveredResources and
+ * BatchGetResourceConfig. Null when Config cannot be used there: the caller reads the region directly.
+ */
 export async function selectRegion(
   ctx: AwsScanContext,
   region: string,
@@ -157,13 +165,69 @@ export async function selectRegion(
 ): Promise<Map<ConfigType, ConfigItem[]> | null> {
   if (types.length === 0) return null;
   const Expression = selectExpression(types);
-  const items = await selectAll(ctx, 'config:SelectResourceConfig', (NextToken, abortSignal) =>
+  const selected = await selectAll(ctx, 'config:SelectResourceConfig', (NextToken, abortSignal) =>
     client(ctx, region).send(
       new SelectResourceConfigCommand({ Expression, Limit: ctx.pageSize(SELECT_PAGE), NextToken }),
       { abortSignal },
     ),
   );
-  return items ? byType(items, types) : null;
+  if (Array.isArray(selected)) return byType(selected, types);
+  if (!REFUSED.has(selected.failed)) return null;
+  const listed = await listAndBatchGet(ctx, region, types);
+  return listed ? byType(listed, types) : null;
+}
+
+/** Error codes of a call the credentials may not make. */
+const REFUSED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']);
+/** Config's largest page of ListDiscoveredResources, and most keys in one BatchGetResourceConfig. */
+const LIST_PAGE = 100;
+const BATCH_KEYS = 100;
+/** Rounds of asking again for the keys a BatchGetResourceConfig left unprocessed. */
+const BATCH_ROUNDS = 3;
+
+/**
+ * The current items of the types in one region: their ids by ListDiscoveredResources (deleted resources
+ * left out), then the items by BatchGetResourceConfig, 100 a call. Null when a call fails or keys stay
+ * unprocessed, so that nothing is half read through Config.
+ */
+async function listAndBatchGet(
+  ctx: AwsScanContext,
+  region: string,
+  types: readonly ConfigType[],
+): Promise<ConfigItem[] | null> {
+  const keys: ResourceKey[] = [];
+  for (const resourceType of types) {
+    let nextToken: string | undefined;
+    do {
+      const page = await ctx.call('config:ListDiscoveredResources', (abortSignal) =>
+        client(ctx, region).send(
+          new ListDiscoveredResourcesCommand({ resourceType, limit: ctx.pageSize(LIST_PAGE), nextToken }),
+          { abortSignal },
+        ),
+      );
+      if (!page.ok) return null;
+      for (const found of page.value.resourceIdentifiers ?? [])
+        if (found.resourceId && !found.resourceDeletionTime)
+          keys.push({ resourceType, resourceId: found.resourceId });
+      nextToken = page.value.nextToken || undefined;
+    } while (nextToken);
+  }
+  const items: ConfigItem[] = [];
+  for (let start = 0; start < keys.length; start += BATCH_KEYS) {
+    let pending = keys.slice(start, start + BATCH_KEYS);
+    for (let round = 0; pending.length > 0 && round < BATCH_ROUNDS; round++) {
+      const resourceKeys = pending;
+      const got = await ctx.call('config:BatchGetResourceConfig', (abortSignal) =>
+        client(ctx, region).send(new BatchGetResourceConfigCommand({ resourceKeys }), { abortSignal }),
+      );
+      if (!got.ok) return null;
+      for (const item of got.value.baseConfigurationItems ?? [])
+        if (!DELETED.has(item.configurationItemStatus ?? '')) items.push(item);
+      pending = got.value.unprocessedResourceKeys ?? [];
+    }
+    if (pending.length > 0) return null;
+  }
+  return items;
 }
 
 /**
@@ -216,7 +280,7 @@ export async function selectAggregator(
       { abortSignal },
     ),
   );
-  if (!items) {
+  if (!Array.isArray(items)) {
     ctx.recordProblem(
       'config:SelectAggregateResourceConfig',
       aggregator,
