@@ -2,7 +2,6 @@
 // service app an access token (private-key JWTs signed here, verified by the fixture servers with the public
 // half, real SDKs over HTTP), then the cheapest read; a wrong key, installation or scope is named, and no
 // answer carries the key. Keys are generated at test time, never committed.
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { testConnection } from './connection.ts';
 import {
@@ -12,16 +11,10 @@ import {
 } from './github/fixtures/github-fixture-server.ts';
 import { demoOktaOrg, startOktaFixtureServer } from './okta/fixtures/okta-fixture-server.ts';
 import { OKTA_SCOPES } from './okta/okta.ts';
+import { testRsaKey } from './test-keys.ts';
 
-function rsaKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
-const key = rsaKey();
-const otherKey = rsaKey();
+const key = testRsaKey();
+const otherKey = testRsaKey();
 /** A line from the middle of the PEM body: no answer may contain any of the key. */
 const keyLine = key.privateKey.split('\n')[5]!;
 const otherKeyLine = otherKey.privateKey.split('\n')[5]!;

@@ -1,5 +1,4 @@
 // scanIntegration dispatches on the provider: AWS through the real scanner and fixture server.
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   DEMO_AWS_CREDENTIALS,
@@ -28,6 +27,7 @@ import {
   type AzureFixtureServer,
 } from './azure/fixtures/azure-fixture-server.ts';
 import { AWS_SERVICES, ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
+import { testRsaKey } from './test-keys.ts';
 
 let server:
   | S3FixtureServer
@@ -149,9 +149,7 @@ describe('scanIntegration', () => {
   });
 
   it('signs in as a GitHub App or an Okta service app when the credentials hold a private key', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const privatePem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const publicPem = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const { privateKey: privatePem, publicKeyPem: publicPem } = testRsaKey();
 
     const githubData = demoGithubData();
     githubData.app = { appId: 77, publicKeyPem: publicPem, installations: [{ id: 5, account: 'acme-labs' }] };

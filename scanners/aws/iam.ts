@@ -27,7 +27,7 @@ import {
   type UserDetail,
   type VirtualMFADevice,
 } from '@aws-sdk/client-iam';
-import type { AwsIamAccountAttributes, Resource } from '../../schemas/index.ts';
+import type { AwsIamAccountAttributes, AwsIamUserAttributes, Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { sleep } from '../rate-limit.ts';
 import { ageDays, iso, type AwsScanContext, type CallResult } from './aws-context.ts';
@@ -104,16 +104,8 @@ interface KeyLastUse {
   service: string | null;
 }
 
-/** One entry of a user's `access_keys` attribute. */
-interface AccessKeyAttributes {
-  access_key_id: string | null;
-  status: 'Active' | 'Inactive';
-  create_date: string;
-  age_days: number;
-  last_used_date: string | null;
-  last_used_age_days: number | null;
-  last_used_service: string | null;
-}
+/** One entry of a user's `access_keys` attribute (schemas/resources/aws.iam.user.schema.json). */
+type AccessKeyAttributes = NonNullable<AwsIamUserAttributes['access_keys']>[number];
 
 function accessKey(
   id: string | null,
@@ -344,11 +336,7 @@ export function passwordPolicyFrom(
 }
 
 /** One entry of a user's `mfa_devices` attribute. */
-interface MfaDeviceAttributes {
-  serial_number: string;
-  enable_date: string | null;
-  virtual: boolean;
-}
+type MfaDeviceAttributes = NonNullable<AwsIamUserAttributes['mfa_devices']>[number];
 
 function mfaDevice(d: { SerialNumber?: string; EnableDate?: Date }): MfaDeviceAttributes {
   return {

@@ -1,8 +1,8 @@
 // Signing in as a GitHub App through @octokit/auth-app over HTTP against the GitHub fixture: the JWT is
 // signed with a key generated here and verified by the fixture with the public half; the installation
 // token it hands out is then used for the whole scan. Keys are made at test time, never committed.
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testRsaKey } from '../test-keys.ts';
 import { ScanFailedError } from '../types.ts';
 import {
   DEMO_GITHUB_ORGS,
@@ -15,14 +15,8 @@ import { scanGithub, type GithubScanOptions } from './github.ts';
 const APP_ID = 424242;
 const INSTALLATION_ID = 9090;
 
-function rsaKey(format: 'pkcs1' | 'pkcs8' = 'pkcs1') {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    // GitHub hands out PKCS#1 ("BEGIN RSA PRIVATE KEY") files.
-    privateKey: privateKey.export({ type: format, format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+/** GitHub hands out PKCS#1 ("BEGIN RSA PRIVATE KEY") files. */
+const rsaKey = (format: 'pkcs1' | 'pkcs8' = 'pkcs1') => testRsaKey(format);
 const key = rsaKey();
 
 let server: GithubFixtureServer | undefined;

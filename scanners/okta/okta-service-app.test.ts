@@ -2,8 +2,8 @@
 // authorizationMode 'PrivateKey' over HTTP against the Okta fixture: the fixture verifies the client
 // assertion (and the DPoP proof the SDK sends along) with the registered public key and issues an
 // access token limited to the granted scopes. Keys are generated here, never committed.
-import { generateKeyPairSync } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
+import { testRsaKey } from '../test-keys.ts';
 import { ScanFailedError } from '../types.ts';
 import {
   demoOktaOrg,
@@ -17,13 +17,7 @@ const NOW = new Date('2026-05-04T12:00:00.000Z');
 const CLIENT_ID = '0oa1complywisescan0x7';
 const fast: OktaScanOptions = { callsPerSecond: 10_000, now: () => NOW };
 
-function rsaKey() {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return {
-    privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKeyPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
-  };
-}
+const rsaKey = () => testRsaKey();
 const key = rsaKey();
 
 let server: OktaFixtureServer | undefined;
