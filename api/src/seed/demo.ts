@@ -54,7 +54,7 @@ export interface DemoSeed {
 }
 
 /** The demo integrations pointing at the sandboxes at `urls`. */
-function demoIntegrations(urls: DemoSandboxUrls): Record<keyof DemoSandboxUrls, NewIntegration> {
+export function demoIntegrations(urls: DemoSandboxUrls): Record<keyof DemoSandboxUrls, NewIntegration> {
   const names = DEMO_INTEGRATION_NAMES;
   const services = [...AWS_SERVICES];
   return {
