@@ -109,6 +109,14 @@ export class ScheduleService {
   }
 
   /**
+   * Drops the timer of an integration that no longer exists (called after it is deleted), so no occurrence
+   * fires for it; the schedule itself went with the integration's row.
+   */
+  async forget(integrationId: string): Promise<void> {
+    await this.#boss.unschedule(SCHEDULE_QUEUE, integrationId);
+  }
+
+  /**
    * One occurrence: queues a scan of the integration if it still has a schedule; returns the scan id, or
    * null (and unregisters the timer) when the schedule or the integration is gone.
    */

@@ -61,6 +61,7 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
       await app.integrations.delete(tenantId, userId, request.params.integrationId);
+      await app.schedules.forget(request.params.integrationId);
       return reply.status(204).send();
     },
   );

@@ -32,6 +32,7 @@ import {
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, testConfig, type TestApp } from '../../../test/helpers.ts';
 import { loggerOptions } from '../../app.ts';
+import { SCHEDULE_QUEUE } from '../../plugins/external/boss.ts';
 import { runAsOwner } from '../../plugins/app/tenancy.ts';
 
 /** A well-shaped secret key that no fixture knows: it must never come back in any answer or log line. */
@@ -51,7 +52,7 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
   });
   const ids: Record<string, string> = {};
 
-  const call = (method: 'POST' | 'PATCH' | 'DELETE' | 'GET', url: string, payload?: object) =>
+  const call = (method: 'POST' | 'PATCH' | 'PUT' | 'DELETE' | 'GET', url: string, payload?: object) =>
     t.app.inject({ method, url, headers: bearer(token), ...(payload ? { payload } : {}) });
   const test = async (id: string) => {
     const answer = await call('POST', `/api/integrations/${id}/test`, {});
@@ -195,7 +196,12 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
     expect(inUse.statusCode).toBe(409);
     expect(inUse.json().error).toMatchObject({ code: 'INTEGRATION_IN_USE', details: { scans: 1 } });
 
+    // A scheduled integration takes its timer with it.
+    const scheduled = await call('PUT', `/api/integrations/${ids.okta}/schedule`, { cron: '0 3 * * *' });
+    expect(scheduled.statusCode, scheduled.body).toBe(200);
+    expect(await t.app.boss.getSchedules(SCHEDULE_QUEUE, ids.okta)).toHaveLength(1);
     expect((await call('DELETE', `/api/integrations/${ids.okta}`)).statusCode).toBe(204);
+    expect(await t.app.boss.getSchedules(SCHEDULE_QUEUE, ids.okta)).toEqual([]);
     expect((await call('DELETE', `/api/integrations/${ids.okta}`)).statusCode).toBe(404);
     const names = (await call('GET', '/api/integrations')).json().items.map((i: { name: string }) => i.name);
     expect(names).toEqual(['aws', 'azure renamed', 'github']);
