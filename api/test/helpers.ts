@@ -103,10 +103,16 @@ export async function seedTenant(
 }
 
 /** Logs in through the API and returns the session body. */
-export async function login(app: FastifyInstance, email: string, password: string) {
-  const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email, password } });
+export async function login(app: FastifyInstance, email: string, password: string, tenantId?: string) {
+  const payload = { email, password, ...(tenantId ? { tenant_id: tenantId } : {}) };
+  const response = await app.inject({ method: 'POST', url: '/api/auth/login', payload });
   if (response.statusCode !== 200) throw new Error(`login failed: ${response.statusCode} ${response.body}`);
-  return response.json() as { access_token: string; refresh_token: string; tenant: { id: string } };
+  return response.json() as {
+    access_token: string;
+    refresh_token: string;
+    tenant: { id: string };
+    role: string;
+  };
 }
 
 /** Authorization header for an access token. */

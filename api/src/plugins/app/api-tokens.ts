@@ -134,6 +134,13 @@ export class ApiTokenService {
         trx('api_tokens').where({ id: row.id }).update({ last_used_at: trx.fn.now() }),
       );
     }
-    return { userId: row.created_by, tenantId: row.tenant_id, role: row.role, jti: row.id };
+    // An API token is its own session: it lives until revoked or expired, checked just above.
+    return {
+      userId: row.created_by,
+      tenantId: row.tenant_id,
+      role: row.role,
+      jti: row.id,
+      sessionId: row.id,
+    };
   }
 }

@@ -100,6 +100,14 @@ export async function revokeAllOf(trx: Trx, userId: string): Promise<void> {
     .update({ revoked_at: trx.fn.now() });
 }
 
+/** An access token whose session was signed out, or whose user left the tenant. */
+export class SessionEnded extends Error {
+  constructor() {
+    super('this session has ended (signed out, or no longer a member of the tenant): sign in again');
+    this.name = 'SessionEnded';
+  }
+}
+
 /** Login, refresh and logout over the runtime role. */
 export class AuthService {
   readonly #withContext: WithContext;
@@ -122,7 +130,7 @@ export class AuthService {
       expires_at: new Date(Date.now() + REFRESH_TOKEN_TTL_SECONDS * 1000),
     });
     return {
-      access_token: await signAccessToken(this.#secret, { userId, tenantId, role }),
+      access_token: await signAccessToken(this.#secret, { userId, tenantId, role, sessionId: familyId }),
       token_type: 'Bearer',
       expires_in: ACCESS_TOKEN_TTL_SECONDS,
       refresh_token: refreshToken,
@@ -217,7 +225,7 @@ export class AuthService {
   /**
    * Signs the user of `refreshToken` out everywhere: revokes every refresh token of that user, in every
    * tenant and on every device (unknown tokens are ignored: logout always succeeds). Access tokens already
-   * issued run out within their 15 minutes.
+   * issued are refused from the next request on, since their sessions are over (see verify).
    */
   async logout(refreshToken: string): Promise<void> {
     const refreshTokenHash = hashRefreshToken(refreshToken);
@@ -240,9 +248,26 @@ export class AuthService {
     }));
   }
 
-  /** Verifies an access token (throws InvalidAccessToken). */
-  verify(token: string): Promise<AccessClaims> {
-    return verifyAccessToken(this.#secret, token);
+  /**
+   * Verifies an access token (throws InvalidAccessToken), then that its session still lives and its user is
+   * still a member of the tenant (throws SessionEnded otherwise), and takes the role from the membership as it
+   * is now: a sign-out, a removal or a role change applies to the next request, not at the token's expiry.
+   */
+  async verify(token: string): Promise<AccessClaims> {
+    const claims = await verifyAccessToken(this.#secret, token);
+    const { userId, tenantId, sessionId } = claims;
+    const live: { role: Role } | undefined = await this.#withContext({ userId, tenantId }, (trx) =>
+      trx('refresh_tokens as r')
+        .join('memberships as m', function () {
+          this.on('m.user_id', 'r.user_id').andOn('m.tenant_id', 'r.tenant_id');
+        })
+        .where({ 'r.user_id': userId, 'r.tenant_id': tenantId, 'r.family_id': sessionId })
+        .whereNull('r.revoked_at')
+        .where('r.expires_at', '>', trx.fn.now())
+        .first('m.role'),
+    );
+    if (!live) throw new SessionEnded();
+    return { ...claims, role: live.role };
   }
 }
 
@@ -304,7 +329,7 @@ export const authPlugin = fp<{ jwtSecret: Uint8Array }>(
       try {
         request.principal = await auth.verify(match[1]);
       } catch (error) {
-        if (!(error instanceof InvalidAccessToken)) throw error;
+        if (!(error instanceof InvalidAccessToken) && !(error instanceof SessionEnded)) throw error;
         throw new ApiError('UNAUTHENTICATED', error.message);
       }
     });

@@ -191,7 +191,7 @@ export class MemberService {
   /**
    * Removes a member: the membership, every refresh token of theirs for this tenant and every API token they
    * created here, in one transaction. Removing the last admin answers 409 LAST_ADMIN. Access tokens already
-   * issued run out within their 15 minutes.
+   * issued are refused from then on: their session is over (AuthService.verify).
    */
   remove(tenantId: string, actor: string, userId: string): Promise<void> {
     // The removed user's id in the context lets the own_tokens policy reach their refresh tokens (as at

@@ -18,6 +18,11 @@ export interface AccessClaims {
   tenantId: string;
   role: Role;
   jti: string;
+  /**
+   * The sign-in session (refresh-token family) the token was issued in: the API accepts the token only while
+   * that session lives, so logout and removal from the tenant end it at once, not at its expiry.
+   */
+  sessionId: string;
 }
 
 /** The signing secret from COMPLYWISE_JWT_SECRET (at least 32 characters) or `${dataDir}/jwt.secret`. */
@@ -30,12 +35,12 @@ export function loadJwtSecret(options: { jwtSecret?: string; dataDir: string }):
   return loadOrCreateSecret(undefined, join(options.dataDir, 'jwt.secret'), 32, 'jwt secret');
 }
 
-/** Signs an access token with claims sub, tid, role and jti. */
+/** Signs an access token with claims sub, tid, role, sid and jti. */
 export async function signAccessToken(
   secret: Uint8Array,
   claims: Omit<AccessClaims, 'jti'>,
 ): Promise<string> {
-  return new SignJWT({ tid: claims.tenantId, role: claims.role })
+  return new SignJWT({ tid: claims.tenantId, role: claims.role, sid: claims.sessionId })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
     .setSubject(claims.userId)
     .setJti(randomUUID())
@@ -66,16 +71,17 @@ export async function verifyAccessToken(secret: Uint8Array, token: string): Prom
       issuer: ISSUER,
       audience: AUDIENCE,
     });
-    const { sub, tid, role, jti } = payload;
+    const { sub, tid, role, jti, sid } = payload;
     if (
       typeof sub !== 'string' ||
       typeof tid !== 'string' ||
       typeof jti !== 'string' ||
+      typeof sid !== 'string' ||
       !ROLES.has(role as string)
     ) {
       throw new InvalidAccessToken(false);
     }
-    return { userId: sub, tenantId: tid, role: role as Role, jti };
+    return { userId: sub, tenantId: tid, role: role as Role, jti, sessionId: sid };
   } catch (error) {
     if (error instanceof InvalidAccessToken) throw error;
     throw new InvalidAccessToken(error instanceof joseErrors.JWTExpired);

@@ -86,12 +86,17 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
     expect(bad.statusCode).toBe(400);
   });
 
-  it('changes a role (the next refresh carries it) and never demotes or removes the last admin', async () => {
+  it('changes a role (applied from the next request) and never demotes or removes the last admin', async () => {
     const session = await login(t.app, outsider.email, outsider.password);
     expect(session.tenant.id).toBe(outsider.tenantId);
+    const here = await login(t.app, outsider.email, outsider.password, admin.tenantId);
+    expect(here.role).toBe('user');
     const changed = await call('PATCH', `/api/members/${outsider.userId}`, adminToken, { role: 'auditor' });
     expect(changed.statusCode, changed.body).toBe(200);
     expect(changed.json().role).toBe('auditor');
+    // The access token issued as `user` now acts as an auditor, without a refresh.
+    const me = await call('GET', '/api/me', here.access_token);
+    expect(me.json().role).toBe('auditor');
     const entry = (await ledgerKinds()).find((e) => e.kind === 'member.role_changed');
     expect(entry?.payload).toMatchObject({ user_id: outsider.userId, from: 'user', to: 'auditor' });
 
@@ -125,8 +130,11 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
     ).json().token as string;
     expect((await call('GET', '/api/scans', apiToken)).statusCode).toBe(200);
 
+    expect((await call('GET', '/api/scans', session.access_token)).statusCode).toBe(200);
     const removed = await call('DELETE', `/api/members/${secondId}`, adminToken);
     expect(removed.statusCode, removed.body).toBe(204);
+    // Their access token, minutes old, is refused at once.
+    expect((await call('GET', '/api/scans', session.access_token)).statusCode).toBe(401);
     const refreshed = await t.app.inject({
       method: 'POST',
       url: '/api/auth/refresh',

@@ -126,9 +126,12 @@ describe.each(databaseBackends())('API tokens and logout on $name', (backend) =>
     expect((await createToken({ name: 'dup', role: 'user', expires_in_days: 1 })).statusCode).toBe(409);
   });
 
-  it('logout revokes every refresh token of the user, in every session', async () => {
+  it('logout revokes every refresh token of the user, in every session, and ends their access tokens', async () => {
     const first = await login(t.app, admin.email, admin.password);
     const second = await login(t.app, admin.email, admin.password);
+    const me = (session: { access_token: string }) =>
+      t.app.inject({ method: 'GET', url: '/api/me', headers: bearer(session.access_token) });
+    expect((await me(second)).statusCode).toBe(200);
     const logout = await t.app.inject({
       method: 'POST',
       url: '/api/auth/logout',
@@ -142,6 +145,13 @@ describe.each(databaseBackends())('API tokens and logout on $name', (backend) =>
         payload: { refresh_token: session.refresh_token },
       });
       expect(refreshed.statusCode).toBe(401);
+      // The access token is still within its 15 minutes, but its session is over.
+      const after = await me(session);
+      expect(after.statusCode).toBe(401);
+      expect(after.json().error).toMatchObject({
+        code: 'UNAUTHENTICATED',
+        message: expect.stringMatching(/sign in again/),
+      });
     }
   });
 });
