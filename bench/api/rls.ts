@@ -29,6 +29,9 @@ export async function captureQueries(
     // The context statement binds the runtime role first, then the tenant id (api/src/plugins/app/tenancy.ts).
     if (q.sql.includes('set_config(') && q.bindings?.includes(tenantId)) tenantTx.add(q.__knexTxId);
     if (!/^select /i.test(q.sql) || q.sql.includes('set_config(')) return;
+    // The access token's session check (AuthService.verify) runs before every endpoint alike and is
+    // confined by the user's own-tokens policy, not by tenant: it is not part of what an endpoint replays.
+    if (/ from "refresh_tokens"/i.test(q.sql)) return;
     const list = byTx.get(q.__knexTxId) ?? [];
     list.push({ sql: q.sql, bindings: q.bindings ?? [] });
     byTx.set(q.__knexTxId, list);
