@@ -12,6 +12,7 @@ import type { LedgerService } from '../../ledger/ledger.ts';
 import { ApiTokenService, isApiToken } from './api-tokens.ts';
 import type { Trx, WithContext } from './tenancy.ts';
 import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { SessionCache } from './session-cache.ts';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
   InvalidAccessToken,
@@ -100,6 +101,12 @@ export async function revokeAllOf(trx: Trx, userId: string): Promise<void> {
     .update({ revoked_at: trx.fn.now() });
 }
 
+/**
+ * How long a session found live (and its role) is taken on trust by this process. What this process itself
+ * does (logout, removal, role change) applies at once; another API process's changes within this time.
+ */
+const SESSION_CHECK_TTL_MS = 5_000;
+
 /** An access token whose session was signed out, or whose user left the tenant. */
 export class SessionEnded extends Error {
   constructor() {
@@ -113,10 +120,17 @@ export class AuthService {
   readonly #withContext: WithContext;
   readonly #secret: Uint8Array;
   readonly #ledger: LedgerService | undefined;
-  constructor(withContext: WithContext, secret: Uint8Array, ledger?: LedgerService) {
+  readonly #sessions: SessionCache;
+  constructor(
+    withContext: WithContext,
+    secret: Uint8Array,
+    ledger?: LedgerService,
+    sessionCheckTtlMs = SESSION_CHECK_TTL_MS,
+  ) {
     this.#withContext = withContext;
     this.#secret = secret;
     this.#ledger = ledger;
+    this.#sessions = new SessionCache(sessionCheckTtlMs);
   }
 
   /** Issues an access token and a new refresh token of `familyId` for a membership (inside `trx`). */
@@ -218,7 +232,11 @@ export class AuthService {
       }
       return this.#issue(trx, row.user_id, row.tenant_id, membership.role, row.family_id);
     });
-    if (typeof outcome === 'string') throw invalidRefresh();
+    if (typeof outcome === 'string') {
+      // A reused token ended its whole session: its access tokens must not outlive it here either.
+      this.#sessions.forgetUser(row.user_id, row.tenant_id);
+      throw invalidRefresh();
+    }
     return outcome;
   }
 
@@ -236,6 +254,7 @@ export class AuthService {
       if (!row) return;
       await trx.raw(`select set_config('app.user_id', ?, true)`, [row.user_id]);
       await revokeAllOf(trx, row.user_id);
+      this.#sessions.forgetUser(row.user_id);
     });
   }
 
@@ -256,6 +275,8 @@ export class AuthService {
   async verify(token: string): Promise<AccessClaims> {
     const claims = await verifyAccessToken(this.#secret, token);
     const { userId, tenantId, sessionId } = claims;
+    const remembered = this.#sessions.get(sessionId, userId, tenantId);
+    if (remembered) return { ...claims, role: remembered };
     const live: { role: Role } | undefined = await this.#withContext({ userId, tenantId }, (trx) =>
       trx('refresh_tokens as r')
         .join('memberships as m', function () {
@@ -267,7 +288,16 @@ export class AuthService {
         .first('m.role'),
     );
     if (!live) throw new SessionEnded();
+    this.#sessions.set(sessionId, userId, tenantId, live.role);
     return { ...claims, role: live.role };
+  }
+
+  /**
+   * Forgets what verify remembered of a user's sessions (in one tenant, or all): called when a member is
+   * removed or changes role, so the next request of theirs is checked against the database.
+   */
+  forgetSessions(userId: string, tenantId?: string): void {
+    this.#sessions.forgetUser(userId, tenantId);
   }
 }
 

@@ -83,7 +83,9 @@ const memberRoutes: FastifyPluginAsync = async (app) => {
     { schema: changeSchema, config: { permission: 'member:manage' } },
     async (request) => {
       const { tenantId, userId } = principalOf(request);
-      return app.members.changeRole(tenantId, userId, request.params.userId, request.body.role);
+      const member = await app.members.changeRole(tenantId, userId, request.params.userId, request.body.role);
+      app.auth.forgetSessions(request.params.userId, tenantId);
+      return member;
     },
   );
 
@@ -93,6 +95,7 @@ const memberRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
       await app.members.remove(tenantId, userId, request.params.userId);
+      app.auth.forgetSessions(request.params.userId, tenantId);
       return reply.status(204).send();
     },
   );

@@ -91,6 +91,7 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
     expect(session.tenant.id).toBe(outsider.tenantId);
     const here = await login(t.app, outsider.email, outsider.password, admin.tenantId);
     expect(here.role).toBe('user');
+    expect((await call('GET', '/api/me', here.access_token)).json().role).toBe('user');
     const changed = await call('PATCH', `/api/members/${outsider.userId}`, adminToken, { role: 'auditor' });
     expect(changed.statusCode, changed.body).toBe(200);
     expect(changed.json().role).toBe('auditor');
