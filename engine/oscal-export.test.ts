@@ -72,6 +72,25 @@ describe('OSCAL catalog export', () => {
     expect(oscalToken('x', new Set(['x']))).toBe('x_2');
   });
 
+  it('marks requirements that apply to some entities only (PCI DSS service providers, issuers, ...)', async () => {
+    const { frameworks } = await loadFrameworks(undefined, { catalog: null });
+    const pci = frameworks.find((f) => f.id === 'pci-dss')!;
+    type Node = { controls?: Node[]; groups?: Node[]; props?: { name: string; value: string }[] };
+    const marked = new Map<string, string>();
+    const walk = (n: Node) => {
+      const label = n.props?.find((p) => p.name === 'label')?.value;
+      const appliesTo = n.props?.find((p) => p.name === 'applies-to')?.value;
+      if (label && appliesTo) marked.set(label, appliesTo);
+      for (const child of [...(n.groups ?? []), ...(n.controls ?? [])]) walk(child);
+    };
+    walk((catalogToOscal(pci) as { catalog: Node }).catalog);
+    const expected = new Map(
+      pci.requirements.filter((r) => r.applies_to).map((r) => [r.id, r.applies_to as string]),
+    );
+    expect(expected.size).toBeGreaterThan(20);
+    expect(marked).toEqual(expected);
+  });
+
   it('uses a validator that rejects what the schema forbids and accepts NIST’s own catalog', () => {
     expect(errorsOf(validCatalog, { catalog: { uuid: 'not-a-uuid', metadata: {} } }).length).toBeGreaterThan(
       0,

@@ -116,6 +116,8 @@ function toControl(r: FrameworkRequirement, taken: Set<string>): OscalControl {
   if (r.implementation)
     props.push({ name: 'implementation', ns: COMPLYWISE_OSCAL_NS, value: r.implementation });
   if (r.out_of_scope) props.push({ name: 'out-of-scope', ns: COMPLYWISE_OSCAL_NS, value: 'true' });
+  // Who must meet it (PCI DSS service providers, issuers, ...); absent: every assessed entity.
+  if (r.applies_to) props.push({ name: 'applies-to', ns: COMPLYWISE_OSCAL_NS, value: r.applies_to });
   const parts: OscalPart[] = [];
   if (r.statement) parts.push({ id: `${id}_smt`, name: 'statement', prose: r.statement });
   if (r.summary) parts.push({ id: `${id}_ovw`, name: 'overview', prose: r.summary });
