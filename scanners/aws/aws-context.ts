@@ -19,7 +19,7 @@ import {
 import type { AwsCredentials } from './s3.ts';
 
 /** Provider codes meaning "this caller may not do this": the ScanError then names the IAM action. */
-const ACCESS_DENIED_CODES = new Set([
+export const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set([
   'AccessDenied',
   'AccessDeniedException',
   'UnauthorizedOperation',

@@ -29,7 +29,7 @@ import type { IpPermission, SecurityGroup, Volume } from '@aws-sdk/client-ec2';
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { Trail } from '@aws-sdk/client-cloudtrail';
 import type { Resource } from '../../schemas/index.ts';
-import type { AwsScanContext } from './aws-context.ts';
+import { ACCESS_DENIED_CODES, type AwsScanContext } from './aws-context.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -172,13 +172,11 @@ export async function selectRegion(
     ),
   );
   if (Array.isArray(selected)) return byType(selected, types);
-  if (!REFUSED.has(selected.failed)) return null;
+  if (!ACCESS_DENIED_CODES.has(selected.failed)) return null;
   const listed = await listAndBatchGet(ctx, region, types);
   return listed ? byType(listed, types) : null;
 }
 
-/** Error codes of a call the credentials may not make. */
-const REFUSED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']);
 /** Config's largest page of ListDiscoveredResources, and most keys in one BatchGetResourceConfig. */
 const LIST_PAGE = 100;
 const BATCH_KEYS = 100;
