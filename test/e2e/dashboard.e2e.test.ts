@@ -9,7 +9,7 @@ import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProduct } from '../../api/src/main.ts';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
-import { signIn as signInAt, startDemoProduct, type DemoProduct } from './demo-product.ts';
+import { getJson, postJson, signIn as signInAt, startDemoProduct, type DemoProduct } from './demo-product.ts';
 
 const artifactsDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
 /** A scan of the sandbox takes seconds; this bounds a hung worker, it is not a pause. */
@@ -35,21 +35,8 @@ let browser: TestBrowser;
 let baseUrl: string;
 
 /** Calls the API as the demo user (its own session, beside the browser's). */
-async function apiAs<T>(path: string, token: string): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status, `GET ${path}`).toBe(200);
-  return (await response.json()) as T;
-}
-
-async function apiPost<T>(path: string, token: string, body: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status, `POST ${path}: ${await response.clone().text()}`).toBeLessThan(300);
-  return (await response.json()) as T;
-}
+const apiAs = <T>(path: string, token: string) => getJson<T>(baseUrl, token, path);
+const apiPost = <T>(path: string, token: string, body: unknown) => postJson<T>(baseUrl, token, path, body);
 
 async function apiLogin(email: string, password: string): Promise<Response> {
   return fetch(`${baseUrl}/api/auth/login`, {

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
+import { expect } from 'vitest';
 import { startProduct, type RunningProduct } from '../../api/src/main.ts';
 import { appBuildDir, ensureAppBuild } from './app-build.ts';
 
@@ -64,4 +65,22 @@ export async function demoAccessToken(running: DemoProduct): Promise<string> {
   });
   if (!response.ok) throw new Error(`demo login answered ${response.status}`);
   return ((await response.json()) as { access_token: string }).access_token;
+}
+
+/** GET `path` with a bearer token beside the browser's own session; the answer must be 200. */
+export async function getJson<T>(baseUrl: string, token: string, path: string): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
+  expect(response.status, `GET ${path}`).toBe(200);
+  return (await response.json()) as T;
+}
+
+/** POST `body` as JSON with a bearer token; the answer must be 2xx. */
+export async function postJson<T>(baseUrl: string, token: string, path: string, body: unknown): Promise<T> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  expect(response.status, `POST ${path}: ${await response.clone().text()}`).toBeLessThan(300);
+  return (await response.json()) as T;
 }

@@ -9,7 +9,14 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
-import { signIn, demoAccessToken, startDemoProduct, type DemoProduct } from './demo-product.ts';
+import {
+  demoAccessToken,
+  getJson,
+  postJson,
+  signIn,
+  startDemoProduct,
+  type DemoProduct,
+} from './demo-product.ts';
 
 const artifactsDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
 /** The demo's first scan takes seconds; this bounds a hung worker, it is not a pause. */
@@ -36,21 +43,8 @@ let browser: TestBrowser;
 let baseUrl: string;
 let token: string;
 
-async function api<T>(path: string): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  expect(response.status, `GET ${path}`).toBe(200);
-  return (await response.json()) as T;
-}
-
-async function apiPost<T>(path: string, body: unknown): Promise<T> {
-  const response = await fetch(`${baseUrl}${path}`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
-  });
-  expect(response.status, `POST ${path}: ${await response.clone().text()}`).toBeLessThan(300);
-  return (await response.json()) as T;
-}
+const api = <T>(path: string) => getJson<T>(baseUrl, token, path);
+const apiPost = <T>(path: string, body: unknown) => postJson<T>(baseUrl, token, path, body);
 
 /** Waits until the demo's first scan has scored (the product starts it on its own). */
 async function firstScanScored(): Promise<string> {
