@@ -141,6 +141,8 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
   }
 
   beforeAll(async () => {
+    // Printed up front: a later test of this file can fail because of what an earlier one sent.
+    console.info(`fuzzing with FUZZ_SEED=${SEED}`);
     const started = performance.now();
     const lap = (what: string) =>
       process.env.FUZZ_STATS && console.info(`${what}: ${Math.round(performance.now() - started)} ms`);
@@ -208,6 +210,14 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     });
   }
 
+  /**
+   * The fuzzer acts as tenant A's admin throughout, and roles apply from the next request: a request that
+   * changes or removes that admin's own membership would take its authority away for the rest of the run, so
+   * it is not sent (api/src/routes/members/members.test.ts covers those answers).
+   */
+  const changesActingAdmin = (sent: { method: string; url: string }) =>
+    sent.method !== 'GET' && sent.url.startsWith('/api/members/') && sent.url.includes(a.userId);
+
   it('no 5xx, answers match their declared schemas, no foreign ids: valid and broken input, admin and anonymous', async () => {
     const failures: string[] = [];
     /** Statuses answered per route: proof the fuzzer gets past validation into the handlers. */
@@ -219,6 +229,7 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
       const details = await fc.check(
         fc.asyncProperty(requestArbitrary(route), async (request) => {
           const sent = toSent(route, request);
+          if (!request.anonymous && changesActingAdmin(sent)) return;
           const response = await send(t.app, sent, request.anonymous ? null : a.token);
           seen.set(response.statusCode, (seen.get(response.statusCode) ?? 0) + 1);
           if (process.env.FUZZ_STATS === '2' && response.statusCode === 400)
@@ -320,6 +331,7 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
                 seed: SEED,
               })[0];
             const sent = toSent(route, request);
+            if (changesActingAdmin(sent)) continue;
             const response = await send(t.app, sent, a.token);
             sentCount += 1;
             if (response.statusCode >= 500)
