@@ -11,12 +11,14 @@ import {
   readOfficialText,
 } from './framework-import.ts';
 import { loadFrameworkDefinitions } from './frameworks.ts';
+import { readOscalCatalog } from './oscal-read.ts';
 import { DEFAULT_FRAMEWORKS_DIR } from './paths.ts';
-import { copyOfFrameworks, problemsOf, type TempDir } from './testing.ts';
-import { referencePath } from '../test/reference.ts';
+import { EXAMPLE_OSCAL_CATALOG, copyOfFrameworks, problemsOf, type TempDir } from './testing.ts';
+import { describeWithReference, referencePath } from '../test/reference.ts';
 
-// Real NIST OSCAL catalogs (see ../shared/reference/oscal/README.md); read, never copied into the repository.
-// COMPLYWISE_REFERENCE_DIR points elsewhere when the checkout does not sit beside shared/.
+// Our own small catalog in both encodings (always on), and real NIST OSCAL catalogs (the reference tier, see
+// ../shared/reference/oscal/README.md; read, never copied into the repository).
+const EXAMPLE = EXAMPLE_OSCAL_CATALOG;
 const REFERENCE = referencePath('oscal');
 const CSF = join(REFERENCE, 'NIST_CSF_v2.0_catalog.xml');
 const SP171_R3 = join(REFERENCE, 'NIST_SP800-171_rev3_catalog.xml');
@@ -32,22 +34,19 @@ const withoutStatements = (fw: { requirements: { statement?: string }[] }) =>
   fw.requirements.map(({ statement: _statement, ...rest }) => rest);
 
 describe('frameworks import: overlaying official text', () => {
-  it('overlays NIST CSF 2.0 statements from the OSCAL XML, changing nothing else', async () => {
+  it('overlays the statements of an OSCAL catalog (XML) onto NIST CSF 2.0, changing nothing else', async () => {
     const dir = await copyOfFrameworks(dirs);
     const before = await loadFrameworkDefinitions(dir.path);
     const ucfBefore = await dir.read('ucf/controls.yaml');
-    const entries = await readOfficialText(CSF);
-    const report = await overlayOfficialText(entries, {
+    const report = await overlayOfficialText(await readOfficialText(EXAMPLE.xml), {
       framework: 'nist-csf',
       version: '2.0',
       dir: dir.path,
     });
-    expect(report).toMatchObject({ framework_id: 'nist-csf', matched: 106, unmatched_in_catalog: [] });
-    // The file also carries the CSF 1.1 categories and subcategories that 2.0 no longer has.
-    expect(report.unmatched_in_file).toEqual(
-      expect.arrayContaining(['ID.BE', 'ID.BE-01', 'PR.AC-01', 'PR.IP-12']),
-    );
-    expect(report.unmatched_in_file.some((id) => /^GV\./.test(id))).toBe(false);
+    expect(report).toMatchObject({ framework_id: 'nist-csf', matched: 4, withdrawn_in_file: 1 });
+    expect(report.unmatched_in_catalog).toHaveLength(102);
+    // The enhancement has no CSF requirement; the withdrawn control is counted, not reported as unmatched.
+    expect(report.unmatched_in_file).toEqual(['GV.OC-01(1)']);
     // The text goes to the git-ignored overlay; the committed catalog stays byte for byte as it was.
     expect(report.written).toBe(join(dir.path, '.overlay/nist-csf/2.0.yaml'));
     expect(await dir.read('nist-csf/2.0.yaml')).toBe(
@@ -56,14 +55,42 @@ describe('frameworks import: overlaying official text', () => {
 
     const after = await loadFrameworkDefinitions(dir.path);
     const csf = (d: typeof after) => d.frameworks.find((f) => f.id === 'nist-csf')!;
-    expect(csf(after).requirements.find((r) => r.id === 'GV.OC-01')!.statement).toBe(
-      'The organizational mission is understood and informs cybersecurity risk management',
+    const withText = csf(after).requirements.filter((r) => r.statement);
+    expect(withText.map((r) => r.id)).toEqual(['GV.OC-01', 'GV.OC-02', 'PR.AA-01', 'PR.AA-05']);
+    expect(withText[0]!.statement).toBe(
+      'The team keeps a written note of what its service is for and rereads it every [review interval]:\n' +
+        'a. who relies on the service;\nb. which promises the team has made about it.',
     );
-    expect(csf(after).requirements.every((r) => r.statement)).toBe(true);
     expect(withoutStatements(csf(after))).toEqual(withoutStatements(csf(before)));
     expect(csf(after).groups).toEqual(csf(before).groups);
     expect(after.controls).toEqual(before.controls);
     expect(await dir.read('ucf/controls.yaml')).toBe(ucfBefore);
+  });
+
+  it('reads the same catalog from its JSON and its XML encoding: params, item labels, enhancement, withdrawn', async () => {
+    const read = async (file: string) => readOscalCatalog(file, await readFile(file, 'utf8'));
+    const json = await read(EXAMPLE.json);
+    const xml = await read(EXAMPLE.xml);
+    expect(xml.title).toBe(json.title);
+    expect(xml.nodes).toEqual(json.nodes);
+    const entries = await readOfficialText(EXAMPLE.json);
+    expect(entries.map((e) => [e.id, e.withdrawn])).toEqual([
+      ['GV', false],
+      ['GV.OC', false],
+      ['GV.OC-01', false],
+      ['GV.OC-01(1)', false],
+      ['GV.OC-02', false],
+      ['GV.OC-06', true],
+      ['PR', false],
+      ['PR.AA', false],
+      ['PR.AA-01', false],
+      ['PR.AA-05', false],
+    ]);
+    // An enhancement is known by its OSCAL id and its label.
+    expect(entries[3]!.keys).toEqual(['GV.OC-01.1', 'GV.OC-01(1)']);
+    expect(entries.find((e) => e.id === 'PR.AA-05')!.statement).toBe(
+      'People get only the access their work needs, checked every [access review period].',
+    );
   });
 
   it('keeps earlier overlay text on a later import, writes a whole catalog only with --out, and refuses stale overlays', async () => {
@@ -114,18 +141,19 @@ describe('frameworks import: overlaying official text', () => {
     expect(ignored.status).toBe(0);
   });
 
-  it('reports unmatched ids both ways: SP 800-171 r3 text does not fit the r2 catalog, and a dry run writes nothing', async () => {
+  it('reports unmatched ids both ways: a catalog that fits another framework, and a dry run writes nothing', async () => {
     const dir = await copyOfFrameworks(dirs);
     const original = await dir.read('nist-800-171/r2.yaml');
-    const report = await overlayOfficialText(await readOfficialText(SP171_R3), {
+    const report = await overlayOfficialText(await readOfficialText(EXAMPLE.json), {
       framework: 'nist-800-171',
       dir: dir.path,
       dryRun: true,
     });
     expect(report.matched).toBe(0);
     expect(report.unmatched_in_catalog).toHaveLength(110);
-    expect(report.unmatched_in_file).toEqual(expect.arrayContaining(['03.01.01', '03.17.03']));
-    expect(report.withdrawn_in_file).toBe(33);
+    expect(report.unmatched_in_file).toEqual(expect.arrayContaining(['GV.OC-01', 'GV.OC-01(1)', 'PR.AA-05']));
+    expect(report.unmatched_in_file).not.toContain('GV.OC-06');
+    expect(report.withdrawn_in_file).toBe(1);
     expect(report.written).toBeNull();
     expect(await dir.read('nist-800-171/r2.yaml')).toBe(original);
   });
@@ -191,6 +219,116 @@ describe('frameworks import: overlaying official text', () => {
 });
 
 describe('frameworks import --as: a whole OSCAL catalog as a new framework', () => {
+  it('imports a catalog (JSON) with its group/control/enhancement tree, without the withdrawn control, then overlays onto it', async () => {
+    const dir = await copyOfFrameworks(dirs);
+    const result = await importOscalAsFramework(
+      EXAMPLE.json,
+      { id: 'example-practices', version: '1' },
+      { dir: dir.path },
+    );
+    expect(result).toEqual({
+      written: join(dir.path, 'example-practices/1.yaml'),
+      groups: 4,
+      requirements: 5,
+    });
+    const fw = (await loadFrameworkDefinitions(dir.path)).frameworks.find(
+      (f) => f.id === 'example-practices',
+    )!;
+    expect(fw).toMatchObject({ title: 'ComplyWise example practice catalog', text_policy: 'official_text' });
+    expect(fw.groups).toEqual([
+      { id: 'GV', title: 'Steering', kind: 'function' },
+      { id: 'GV.OC', title: 'Knowing the setting', kind: 'category', parent: 'GV' },
+      { id: 'PR', title: 'Guarding', kind: 'function' },
+      { id: 'PR.AA', title: 'Knowing who is who', kind: 'category', parent: 'PR' },
+    ]);
+    expect(fw.requirements.map((r) => [r.id, r.parent, r.kind])).toEqual([
+      ['GV.OC-01', 'GV.OC', 'subcategory'],
+      ['GV.OC-01(1)', 'GV.OC-01', 'enhancement'],
+      ['GV.OC-02', 'GV.OC', 'subcategory'],
+      ['PR.AA-01', 'PR.AA', 'subcategory'],
+      ['PR.AA-05', 'PR.AA', 'subcategory'],
+    ]);
+    expect(fw.requirements[1]).toMatchObject({
+      title: 'Purpose shared with newcomers',
+      statement: 'New team members read the note in their first week.',
+    });
+
+    const report = await overlayOfficialText(await readOfficialText(EXAMPLE.json), {
+      framework: 'example-practices',
+      dir: dir.path,
+      dryRun: true,
+    });
+    expect(report).toMatchObject({ matched: 5, unmatched_in_catalog: [], unmatched_in_file: [] });
+  });
+
+  it('imports the XML encoding as the same framework, and never replaces an existing catalog', async () => {
+    const fromJson = await copyOfFrameworks(dirs);
+    const fromXml = await copyOfFrameworks(dirs);
+    const meta = { id: 'example-practices', version: '1' };
+    await importOscalAsFramework(EXAMPLE.json, meta, { dir: fromJson.path });
+    await importOscalAsFramework(EXAMPLE.xml, meta, { dir: fromXml.path });
+    const load = async (dir: TempDir) =>
+      (await loadFrameworkDefinitions(dir.path)).frameworks.find((f) => f.id === meta.id)!;
+    const [json, xml] = [await load(fromJson), await load(fromXml)];
+    expect(xml.groups).toEqual(json.groups);
+    expect(xml.requirements).toEqual(json.requirements);
+    await expect(importOscalAsFramework(EXAMPLE.xml, meta, { dir: fromXml.path })).rejects.toThrow(
+      /already exists: a catalog is never replaced by an import/,
+    );
+  });
+});
+
+describeWithReference('frameworks import of real NIST OSCAL catalogs', () => {
+  it('overlays NIST CSF 2.0 statements from the OSCAL XML, changing nothing else', async () => {
+    const dir = await copyOfFrameworks(dirs);
+    const before = await loadFrameworkDefinitions(dir.path);
+    const ucfBefore = await dir.read('ucf/controls.yaml');
+    const entries = await readOfficialText(CSF);
+    const report = await overlayOfficialText(entries, {
+      framework: 'nist-csf',
+      version: '2.0',
+      dir: dir.path,
+    });
+    expect(report).toMatchObject({ framework_id: 'nist-csf', matched: 106, unmatched_in_catalog: [] });
+    // The file also carries the CSF 1.1 categories and subcategories that 2.0 no longer has.
+    expect(report.unmatched_in_file).toEqual(
+      expect.arrayContaining(['ID.BE', 'ID.BE-01', 'PR.AC-01', 'PR.IP-12']),
+    );
+    expect(report.unmatched_in_file.some((id) => /^GV\./.test(id))).toBe(false);
+    // The text goes to the git-ignored overlay; the committed catalog stays byte for byte as it was.
+    expect(report.written).toBe(join(dir.path, '.overlay/nist-csf/2.0.yaml'));
+    expect(await dir.read('nist-csf/2.0.yaml')).toBe(
+      await readFile(join(DEFAULT_FRAMEWORKS_DIR, 'nist-csf/2.0.yaml'), 'utf8'),
+    );
+
+    const after = await loadFrameworkDefinitions(dir.path);
+    const csf = (d: typeof after) => d.frameworks.find((f) => f.id === 'nist-csf')!;
+    expect(csf(after).requirements.find((r) => r.id === 'GV.OC-01')!.statement).toBe(
+      'The organizational mission is understood and informs cybersecurity risk management',
+    );
+    expect(csf(after).requirements.every((r) => r.statement)).toBe(true);
+    expect(withoutStatements(csf(after))).toEqual(withoutStatements(csf(before)));
+    expect(csf(after).groups).toEqual(csf(before).groups);
+    expect(after.controls).toEqual(before.controls);
+    expect(await dir.read('ucf/controls.yaml')).toBe(ucfBefore);
+  });
+
+  it('reports unmatched ids both ways: SP 800-171 r3 text does not fit the r2 catalog, and a dry run writes nothing', async () => {
+    const dir = await copyOfFrameworks(dirs);
+    const original = await dir.read('nist-800-171/r2.yaml');
+    const report = await overlayOfficialText(await readOfficialText(SP171_R3), {
+      framework: 'nist-800-171',
+      dir: dir.path,
+      dryRun: true,
+    });
+    expect(report.matched).toBe(0);
+    expect(report.unmatched_in_catalog).toHaveLength(110);
+    expect(report.unmatched_in_file).toEqual(expect.arrayContaining(['03.01.01', '03.17.03']));
+    expect(report.withdrawn_in_file).toBe(33);
+    expect(report.written).toBeNull();
+    expect(await dir.read('nist-800-171/r2.yaml')).toBe(original);
+  });
+
   it('imports the SP 800-53 r5 LOW baseline (JSON) with its family/control/enhancement tree, then overlays onto it', async () => {
     const dir = await copyOfFrameworks(dirs);
     const result = await importOscalAsFramework(

@@ -5,6 +5,7 @@
 import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { SourceError, type SourceProblem } from './errors.ts';
 import { DEFAULT_FRAMEWORKS_DIR, DEFAULT_RULES_DIR } from './paths.ts';
 
@@ -50,6 +51,16 @@ export async function copyOfFrameworks(track?: TempDir[]): Promise<TempDir> {
   await cp(DEFAULT_FRAMEWORKS_DIR, dir.path, { recursive: true });
   return dir;
 }
+
+/**
+ * Our own small OSCAL catalog, the same in both encodings (engine/testdata/oscal/): CSF-style ids in groups,
+ * controls, an enhancement, a withdrawn control, params and item parts, all in invented wording. The always-on
+ * tests import it where the reference tier imports NIST's real catalogs (test/reference.ts).
+ */
+export const EXAMPLE_OSCAL_CATALOG = {
+  json: fileURLToPath(new URL('./testdata/oscal/example-catalog.json', import.meta.url)),
+  xml: fileURLToPath(new URL('./testdata/oscal/example-catalog.xml', import.meta.url)),
+} as const;
 
 /** The problems of the SourceError `promise` rejects with; throws when it settles any other way. */
 export async function problemsOf(promise: Promise<unknown>): Promise<SourceProblem[]> {

@@ -27,9 +27,18 @@ step "tests (PGlite and PostgreSQL)"
 mkdir -p .test-artifacts
 status=0
 npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json "$@" || status=$?
-# One plain closing line for CI: "N passed, N failed".
+# One plain closing line for CI: "N passed, N failed, N skipped", and why the reference tier was skipped
+# when it was (test/reference.ts puts the reason in the names of the tests it skips).
 node -e '
   const r = JSON.parse(require("node:fs").readFileSync(".test-artifacts/vitest.json", "utf8"));
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  const reasons = new Set(
+    r.testResults
+      .flatMap((f) => f.assertionResults)
+      .filter((t) => t.status !== "passed" && t.status !== "failed")
+      .map((t) => /\[(reference tier skipped: [^\]]+)\]/.exec(t.fullName)?.[1])
+      .filter(Boolean),
+  );
+  const why = [...reasons].map((reason) => `; ${reason}`).join("");
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped${why}`);
 ' || true
 exit "$status"

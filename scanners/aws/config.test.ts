@@ -1,14 +1,25 @@
 // The AWS Config path of the account scanner, through the real Config SDK client over HTTP against the
 // fixture server's StarlingDoveService (awsJson1_1): the same sandbox scanned through Config and through
-// the direct APIs must give the same normalized resources, with far fewer calls.
-import { readFileSync } from 'node:fs';
+// the direct APIs must give the same normalized resources, with far fewer calls. Item normalization runs
+// on our own committed items (fixtures/config-items/) always, and on AWS's samples and resource schemas
+// in the reference tier.
+import { readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
-import { referencePath } from '../../test/reference.ts';
+import { describeWithReference, referencePath } from '../../test/reference.ts';
 import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
+import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
 import { AwsScanContext } from './aws-context.ts';
-import { records, resourcesFromItems, selectExpression, type ConfigItem } from './config.ts';
+import {
+  CONFIG_TYPES,
+  records,
+  resourcesFromItems,
+  selectExpression,
+  type ConfigItem,
+  type RegionalConfigType,
+} from './config.ts';
+import { configItems } from './fixtures/config-fixture.ts';
+import { demoS3Account } from './fixtures/s3-fixture-account.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
@@ -265,7 +276,200 @@ describe('scanAwsAccount through AWS Config', () => {
   });
 });
 
-describe('configuration items as AWS records them', () => {
+/**
+ * Every property path of a configuration item (`configuration.a.b`, arrays folded), with the JSON texts of
+ * `supplementaryConfiguration` read as the objects they hold, as AWS's resource schemas list them.
+ */
+function propertyPaths(item: Record<string, unknown>): Set<string> {
+  const out = new Set<string>();
+  const walk = (value: unknown, at: string) => {
+    if (Array.isArray(value)) for (const v of value) walk(v, at);
+    else if (value && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value)) walk(v, at ? `${at}.${k}` : k);
+    } else out.add(at);
+  };
+  const parse = (v: unknown) => {
+    try {
+      return typeof v === 'string' ? (JSON.parse(v) as unknown) : v;
+    } catch {
+      return v;
+    }
+  };
+  const { configuration, supplementaryConfiguration, ...envelope } = item;
+  walk(envelope, '');
+  walk(parse(configuration), 'configuration');
+  for (const [k, v] of Object.entries((supplementaryConfiguration ?? {}) as Record<string, unknown>)) {
+    const inner = parse(v);
+    walk(
+      k === 'BucketPolicy' ? { ...(inner as object), policyText: 'text' } : inner,
+      `supplementaryConfiguration.${k}`,
+    );
+  }
+  return out;
+}
+
+describe('configuration items as AWS Config records them (our committed items)', () => {
+  it('has items of every type the scanner reads through Config', () => {
+    expect(Object.keys(CONFIG_ITEM_FILES).sort()).toEqual(Object.keys(CONFIG_TYPES).sort());
+    for (const [type, files] of Object.entries(CONFIG_ITEM_FILES))
+      for (const file of files) expect(configItemFixture(file).resourceType, file).toBe(type);
+  });
+
+  it('normalizes the item of every regional type, its configuration as an object or as JSON text', async () => {
+    // The trail's logging status and selectors are not in its item: they come from the sandbox's eu-app-trail.
+    const s = await start(demoAwsAccount({ asOf: NOW }));
+    const ctx = new AwsScanContext(DEMO_AWS_ACCOUNT_ID, { ...DEMO_AWS_CREDENTIALS }, s.url, fast);
+    const normalize = async (type: RegionalConfigType, asText: boolean) => {
+      const item = configItemFixture(CONFIG_ITEM_FILES[type][0]);
+      const configuration = asText ? JSON.stringify(item.configuration) : item.configuration;
+      const [resource] = await resourcesFromItems(
+        ctx,
+        'eu-west-1',
+        type,
+        [{ ...item, configuration }],
+        'config',
+      );
+      return resource;
+    };
+    const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/0f6c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
+    const rule = { ipv6_cidrs: [], prefix_list_ids: [], security_group_ids: [] };
+    for (const asText of [false, true]) {
+      expect(await normalize('AWS::EC2::SecurityGroup', asText)).toMatchObject({
+        id: 'arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0a1b2c3d4e5f60718',
+        type: 'aws.ec2.security_group',
+        name: 'web-edge',
+        source: { api: 'config' },
+        attributes: {
+          group_id: 'sg-0a1b2c3d4e5f60718',
+          vpc_id: 'vpc-0c1d2e3f4a5b6c7d8',
+          is_default: false,
+          ingress_rules: [
+            {
+              ...rule,
+              protocol: 'tcp',
+              from_port: 443,
+              to_port: 443,
+              ipv4_cidrs: ['0.0.0.0/0'],
+              ipv6_cidrs: ['::/0'],
+            },
+            { ...rule, protocol: 'tcp', from_port: 22, to_port: 22, ipv4_cidrs: ['198.51.100.0/24'] },
+            {
+              ...rule,
+              protocol: 'tcp',
+              from_port: 0,
+              to_port: 65535,
+              ipv4_cidrs: [],
+              prefix_list_ids: ['pl-0f1e2d3c'],
+              security_group_ids: ['sg-0a1b2c3d4e5f60718'],
+            },
+          ],
+          egress_rules: [
+            { ...rule, protocol: 'all', from_port: 0, to_port: 65535, ipv4_cidrs: ['0.0.0.0/0'] },
+          ],
+        },
+      });
+      expect((await normalize('AWS::EC2::Volume', asText))?.attributes).toEqual({
+        volume_id: 'vol-0123456789abcdef0',
+        encrypted: true,
+        kms_key_id: keyArn,
+        size_gib: 64,
+        volume_type: 'gp3',
+        state: 'in-use',
+        availability_zone: 'eu-west-1b',
+        attached_instance_ids: ['i-0aa11bb22cc33dd44'],
+        create_time: '2026-02-11T10:04:51.322Z',
+      });
+      expect(await normalize('AWS::RDS::DBInstance', asText)).toMatchObject({
+        id: 'arn:aws:rds:eu-west-1:123456789012:db:ledger-db-eu',
+        attributes: {
+          db_instance_identifier: 'ledger-db-eu',
+          engine: 'postgres',
+          engine_version: '16.4',
+          instance_class: 'db.r6g.large',
+          status: 'available',
+          storage_encrypted: true,
+          kms_key_id: keyArn,
+          publicly_accessible: false,
+          backup_retention_period: 14,
+          multi_az: true,
+          deletion_protection: true,
+          auto_minor_version_upgrade: true,
+          iam_database_authentication_enabled: true,
+          enabled_cloudwatch_logs_exports: ['postgresql', 'upgrade'],
+        },
+      });
+      // Rotation comes from the item's supplementary configuration: no KMS call for it.
+      expect(await normalize('AWS::KMS::Key', asText)).toMatchObject({
+        id: keyArn,
+        attributes: {
+          key_manager: 'CUSTOMER',
+          key_state: 'Enabled',
+          enabled: true,
+          key_spec: 'SYMMETRIC_DEFAULT',
+          creation_date: '2025-09-17T13:22:40.000Z',
+          rotation_enabled: false,
+          rotation_period_days: null,
+        },
+      });
+      expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
+        id: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/eu-app-trail',
+        attributes: {
+          home_region: 'eu-west-1',
+          is_multi_region_trail: false,
+          log_file_validation_enabled: false,
+          kms_key_id: keyArn,
+          s3_bucket_name: 'acme-eu-analytics-exports-123456789012',
+          cloudwatch_logs_log_group_arn: 'arn:aws:logs:eu-west-1:123456789012:log-group:eu-app-trail:*',
+          is_logging: false,
+          management_events: 'WriteOnly',
+        },
+      });
+    }
+    expect(ctx.errors).toEqual([]);
+    expect(new Set(s.requests.map((r) => r.operation))).toEqual(
+      new Set(['GetTrailStatus', 'GetEventSelectors']),
+    );
+    ctx.close();
+  });
+
+  it('is what the fixture server records: its items carry only properties our committed items have', () => {
+    const account = withConfigRecording(demoAwsAccount({ asOf: NOW }));
+    const buckets = demoS3Account().buckets;
+    const served = account.regions.flatMap((r) => configItems(account, r, () => buckets));
+    for (const [type, files] of Object.entries(CONFIG_ITEM_FILES)) {
+      const ours = new Set(files.flatMap((f) => [...propertyPaths(configItemFixture(f))]));
+      const theirs = new Set(
+        served.filter((i) => i.resourceType === type).flatMap((i) => [...propertyPaths({ ...i })]),
+      );
+      expect(theirs.size, type).toBeGreaterThan(0);
+      expect(
+        [...theirs].filter((p) => !ours.has(p)),
+        type,
+      ).toEqual([]);
+    }
+  });
+
+  it('knows which types a recording group records', () => {
+    expect(records({ allSupported: true }, 'AWS::EC2::Volume')).toBe(true);
+    expect(records({ allSupported: false, resourceTypes: ['AWS::KMS::Key'] }, 'AWS::EC2::Volume')).toBe(
+      false,
+    );
+    expect(
+      records(
+        {
+          recordingStrategy: { useOnly: 'EXCLUSION_BY_RESOURCE_TYPES' },
+          exclusionByResourceTypes: { resourceTypes: ['AWS::EC2::Volume'] },
+        },
+        'AWS::EC2::Volume',
+      ),
+    ).toBe(false);
+    expect(selectExpression(['AWS::EC2::Volume'], '123456789012')).toBe(
+      "SELECT resourceId, resourceType, awsRegion, accountId, configurationItemStatus, configuration, supplementaryConfiguration WHERE resourceType IN ('AWS::EC2::Volume') AND accountId = '123456789012'",
+    );
+  });
+});
+
+describeWithReference('configuration items as AWS records them (AWS samples and resource schemas)', () => {
   it('normalizes the reference security-group item (object or JSON-text configuration)', async () => {
     const sample = JSON.parse(
       readFileSync(
@@ -318,22 +522,44 @@ describe('configuration items as AWS records them', () => {
     ctx.close();
   });
 
-  it('knows which types a recording group records', () => {
-    expect(records({ allSupported: true }, 'AWS::EC2::Volume')).toBe(true);
-    expect(records({ allSupported: false, resourceTypes: ['AWS::KMS::Key'] }, 'AWS::EC2::Volume')).toBe(
-      false,
-    );
-    expect(
-      records(
-        {
-          recordingStrategy: { useOnly: 'EXCLUSION_BY_RESOURCE_TYPES' },
-          exclusionByResourceTypes: { resourceTypes: ['AWS::EC2::Volume'] },
-        },
-        'AWS::EC2::Volume',
-      ),
-    ).toBe(false);
-    expect(selectExpression(['AWS::EC2::Volume'], '123456789012')).toBe(
-      "SELECT resourceId, resourceType, awsRegion, accountId, configurationItemStatus, configuration, supplementaryConfiguration WHERE resourceType IN ('AWS::EC2::Volume') AND accountId = '123456789012'",
-    );
+  it('uses in our committed items only properties AWS Config records for their type', () => {
+    // AWS's resource schemas list the properties Config can search; a few it records are not searchable:
+    // those in AWS's own sample items count too, and the volume state, which AWS's documented Volume item
+    // records as a plain string (the scanner reads it so) while the search index names it state.value.
+    const samples = readdirSync(referencePath('aws-config', 'sample-configuration-items'))
+      .filter((f) => f.endsWith('.configuration-item.json') || f.endsWith('.extracted.json'))
+      .map(
+        (f) =>
+          JSON.parse(
+            readFileSync(referencePath('aws-config', 'sample-configuration-items', f), 'utf8'),
+          ) as Record<string, unknown>,
+      );
+    const recordedNotSearchable: Record<string, string[]> = { 'AWS::EC2::Volume': ['configuration.state'] };
+    const unknown: Record<string, string[]> = {};
+    for (const [type, files] of Object.entries(CONFIG_ITEM_FILES)) {
+      const known = new Set([
+        ...Object.keys(
+          JSON.parse(
+            readFileSync(
+              referencePath(
+                'aws-config',
+                'resource-schemas',
+                `${type.replaceAll('::', '_')}.properties.json`,
+              ),
+              'utf8',
+            ),
+          ) as Record<string, string>,
+        ),
+        ...samples.filter((i) => i.resourceType === type).flatMap((i) => [...propertyPaths(i)]),
+        ...(recordedNotSearchable[type] ?? []),
+      ]);
+      for (const file of files) {
+        const paths = [...propertyPaths(configItemFixture(file))].filter(
+          (p) => /^(configuration|supplementaryConfiguration)\./.test(p) && !known.has(p),
+        );
+        if (paths.length > 0) unknown[file] = paths;
+      }
+    }
+    expect(unknown).toEqual({});
   });
 });

@@ -4,11 +4,11 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
-import { referencePath } from '../../test/reference.ts';
+import { describeWithReference, referencePath } from '../../test/reference.ts';
 import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
 import type { ConfigItem } from './config.ts';
 import { bucketFromItem, onlyFixedPrincipals } from './s3-config.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
+import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   demoAwsAccount,
@@ -108,17 +108,36 @@ describe('S3 buckets through AWS Config', () => {
   });
 });
 
-describe('AWS::S3::Bucket items as AWS records them', () => {
-  const sample = (file: string): ConfigItem =>
-    JSON.parse(
-      readFileSync(referencePath('aws-config', 'sample-configuration-items', file), 'utf8'),
-    ) as ConfigItem;
-
-  it('normalizes the reference bucket item, asking only for what it does not record', () => {
-    // Recorded in 2017: no default-encryption or public-access-block entry, a bucket without a policy.
-    const bucket = bucketFromItem(sample('s3-bucket.configuration-item.json'));
-    expect(bucket).toEqual({
-      region: 'us-east-2',
+describe('AWS::S3::Bucket items as AWS Config records them', () => {
+  it('normalizes our committed bucket items, asking S3 only for what an item does not record', () => {
+    const [settled, unsettled] = CONFIG_ITEM_FILES['AWS::S3::Bucket'].map((f) =>
+      bucketFromItem(configItemFixture(f)),
+    );
+    // Every entry recorded, and a policy whose only Allow names a fixed role: nothing left to ask.
+    expect(settled).toEqual({
+      region: 'eu-west-1',
+      attributes: {
+        encryption: {
+          enabled: true,
+          algorithm: 'aws:kms',
+          kms_key_id: 'arn:aws:kms:eu-west-1:123456789012:key/0f6c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b',
+          bucket_key_enabled: true,
+        },
+        public_access_block: {
+          block_public_acls: true,
+          ignore_public_acls: true,
+          block_public_policy: true,
+          restrict_public_buckets: true,
+        },
+        versioning: { status: 'Enabled', mfa_delete: false },
+        logging: { enabled: true, target_bucket: 'acme-access-logs', target_prefix: 'acme-ledger-exports/' },
+        policy_status: { is_public: false, has_policy: true },
+      },
+      ask: [],
+    });
+    // No default-encryption or public-access-block entry (as S3 answers "not configured"), no policy.
+    expect(unsettled).toEqual({
+      region: 'us-east-1',
       attributes: {
         versioning: { status: 'Disabled', mfa_delete: false },
         logging: { enabled: false, target_bucket: null, target_prefix: null },
@@ -126,9 +145,6 @@ describe('AWS::S3::Bucket items as AWS records them', () => {
       },
       ask: ['GetBucketEncryption', 'GetPublicAccessBlock'],
     });
-    const other = bucketFromItem(sample('s3-bucket-replication-notification.configuration-item.json'));
-    expect(other.region).toBe('us-east-1');
-    expect(other.ask).toContain('GetBucketEncryption');
   });
 
   it('normalizes the current entries, given as JSON text or as objects', () => {
@@ -221,5 +237,29 @@ describe('AWS::S3::Bucket items as AWS records them', () => {
     expect(onlyFixedPrincipals(allow({ AWS: '*' }))).toBe(false);
     expect(onlyFixedPrincipals(allow({ AWS: 'arn:aws:iam::*:root' }))).toBe(false);
     expect(onlyFixedPrincipals({ Statement: [{ Effect: 'Allow', Action: 's3:*' }] })).toBe(false);
+  });
+});
+
+describeWithReference('AWS::S3::Bucket items as AWS records them (AWS sample items)', () => {
+  const sample = (file: string): ConfigItem =>
+    JSON.parse(
+      readFileSync(referencePath('aws-config', 'sample-configuration-items', file), 'utf8'),
+    ) as ConfigItem;
+
+  it('normalizes the reference bucket item, asking only for what it does not record', () => {
+    // Recorded in 2017: no default-encryption or public-access-block entry, a bucket without a policy.
+    const bucket = bucketFromItem(sample('s3-bucket.configuration-item.json'));
+    expect(bucket).toEqual({
+      region: 'us-east-2',
+      attributes: {
+        versioning: { status: 'Disabled', mfa_delete: false },
+        logging: { enabled: false, target_bucket: null, target_prefix: null },
+        policy_status: { is_public: false, has_policy: false },
+      },
+      ask: ['GetBucketEncryption', 'GetPublicAccessBlock'],
+    });
+    const other = bucketFromItem(sample('s3-bucket-replication-notification.configuration-item.json'));
+    expect(other.region).toBe('us-east-1');
+    expect(other.ask).toContain('GetBucketEncryption');
   });
 });

@@ -1,5 +1,7 @@
 /** What the AWS scanner tests share: a fixed clock, no rate limit, and a target at the demo account. */
+import { readFileSync } from 'node:fs';
 import type { AwsAccountScanOptions, AwsAccountTarget } from './account.ts';
+import type { ConfigItem } from './config.ts';
 import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from './fixtures/s3-fixture-account.ts';
 
 export const SCAN_NOW = new Date('2026-05-04T12:00:00.000Z');
@@ -14,4 +16,21 @@ export function demoTarget(server: { url: string }, extra: Partial<AwsAccountTar
     credentials: { ...DEMO_AWS_CREDENTIALS },
     ...extra,
   };
+}
+
+/** Our own AWS Config configuration items in the shape Config records them, one file per example (fixtures/config-items/). */
+export const CONFIG_ITEM_FILES = {
+  'AWS::EC2::SecurityGroup': ['security-group.json'],
+  'AWS::EC2::Volume': ['volume.json'],
+  'AWS::RDS::DBInstance': ['db-instance.json'],
+  'AWS::KMS::Key': ['kms-key.json'],
+  'AWS::CloudTrail::Trail': ['cloudtrail-trail.json'],
+  'AWS::S3::Bucket': ['s3-bucket.json', 's3-bucket-unsettled.json'],
+} as const;
+
+/** A committed configuration item (see CONFIG_ITEM_FILES). */
+export function configItemFixture(file: string): ConfigItem & Record<string, unknown> {
+  return JSON.parse(
+    readFileSync(new URL(`./fixtures/config-items/${file}`, import.meta.url), 'utf8'),
+  ) as ConfigItem & Record<string, unknown>;
 }
