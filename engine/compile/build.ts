@@ -466,7 +466,14 @@ export async function lintRules(
   options: BuildOptions = {},
 ): Promise<{ rules: number; problems: SourceProblem[] }> {
   const collected = new ProblemList();
-  const p = await prepare(options, collected);
+  let p: Prepared;
+  try {
+    p = await prepare(options, collected);
+  } catch (e) {
+    // The framework catalogs do not load: without UCF control ids the rules cannot be checked.
+    if (!(e instanceof SourceError)) throw e;
+    return { rules: 0, problems: sortProblems([...collected.items, ...e.problems]) };
+  }
   p.progress('opa check --strict');
   try {
     await opaCheck(p.opa, p.buildDir, p.stage, p.full);
