@@ -1,8 +1,8 @@
 /**
  * `complywise frameworks lint`: everything loadFrameworks rejects (schema, unknown ids, duplicates, parent
  * cycles, bad links, rules pointing at unknown controls) plus the checks that keep the catalogs honest:
- * every requirement is mapped or marked out of scope with a reason, nothing out of scope is mapped, and a
- * control people assess says what evidence an auditor expects. Unmapped requirements are warnings until the
+ * every requirement is mapped or marked out of scope with a reason, nothing out of scope is mapped, every UCF
+ * mapping gives a rationale, and a control people assess says what evidence an auditor expects. Unmapped requirements are warnings until the
  * UCF maps every catalog; `strict` makes them errors.
  */
 import { readFile } from 'node:fs/promises';
@@ -71,6 +71,17 @@ export async function lintFrameworks(
   const ucfFile = join(dir, 'ucf', 'controls.yaml');
   const ucf = parseYamlSource(ucfFile, await readFile(ucfFile, 'utf8'));
   frameworks.controls.forEach((control, c) => {
+    // The schema requires the key; a blank one says as little, and an auditor reads it to trust the mapping.
+    control.mappings.forEach((m, i) => {
+      if (m.rationale.trim() === '') {
+        errors.push({
+          code: ERROR_CODES.SCHEMA_INVALID,
+          file: ucfFile,
+          line: lineAt(ucf, ['controls', c, 'mappings', i, 'rationale']),
+          message: `${control.id} maps ${m.framework} ${m.framework_version} ${m.requirement} without a rationale: say in one line why the control meets it`,
+        });
+      }
+    });
     if (!control.automated && (control.evidence ?? []).length === 0) {
       errors.push({
         code: ERROR_CODES.SCHEMA_INVALID,

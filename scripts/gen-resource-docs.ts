@@ -3,9 +3,9 @@
 // comes from the schema, its source call from the schema's `$comment` ("source: …").
 // Only the part between the BEGIN/END markers is rewritten; the hand-written text around it stays.
 // `node scripts/gen-resource-docs.ts --check` fails when the committed page is stale (run by a test).
-import { readFile, readdir, writeFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import * as prettier from 'prettier';
+import { writeOrCheck, type GeneratedPage } from './generated-section.ts';
 
 const resourcesDir = new URL('../schemas/resources/', import.meta.url).pathname;
 const docFile = new URL('../docs/resources.md', import.meta.url).pathname;
@@ -98,30 +98,13 @@ export async function generateSection(): Promise<string> {
   return parts.join('\n');
 }
 
-/** docs/resources.md with its generated section replaced (or appended when the markers are missing). */
-export async function renderDoc(): Promise<string> {
-  const current = await readFile(docFile, 'utf8');
-  const section = await generateSection();
-  const begin = current.indexOf(BEGIN_MARKER);
-  const end = current.indexOf(END_MARKER);
-  const text =
-    begin === -1 || end === -1
-      ? `${current.trimEnd()}\n\n${section}\n`
-      : `${current.slice(0, begin)}${section}${current.slice(end + END_MARKER.length)}`;
-  // Formatted as `prettier --check .` expects, so the check and the formatter never disagree.
-  const options = (await prettier.resolveConfig(docFile)) ?? {};
-  return prettier.format(text, { ...options, filepath: docFile });
-}
+/** docs/resources.md and how its attribute tables are generated. */
+export const RESOURCES_PAGE: GeneratedPage = {
+  file: docFile,
+  begin: BEGIN_MARKER,
+  end: END_MARKER,
+  section: generateSection,
+  script: 'scripts/gen-resource-docs.ts',
+};
 
-if (import.meta.main) {
-  const rendered = await renderDoc();
-  if (process.argv.includes('--check')) {
-    if ((await readFile(docFile, 'utf8')) !== rendered) {
-      console.error('docs/resources.md is stale: run `node scripts/gen-resource-docs.ts`');
-      process.exit(1);
-    }
-  } else {
-    await writeFile(docFile, rendered);
-    console.log(`wrote ${docFile}`);
-  }
-}
+if (import.meta.main) await writeOrCheck(RESOURCES_PAGE);

@@ -130,6 +130,39 @@ describe('complywise frameworks lint', () => {
     expect(errors[2]).toMatch(/: 2 errors, \d+ warnings$/);
   });
 
+  it('refuses a UCF mapping without a rationale: a missing one on loading, a blank one in the lint', async () => {
+    const dir = await copyOfFrameworks();
+    const original = await dir.read('ucf/controls.yaml');
+    const first =
+      '        rationale: Encrypting stored data is one of the logical protections CC6.1 expects, not the whole of it.\n';
+    expect(original).toContain(first);
+    const missing = original.replace(first, '');
+    const file = await dir.write('ucf/controls.yaml', missing);
+    const load = await run('frameworks', 'lint', '--frameworks-dir', dir.path);
+    expect(load.code).toBe(EXIT.INVALID);
+    expect(load.stderr).toContain(
+      `${file}:${lineOf(missing, '- framework: soc2')}: field controls[0].mappings[0].rationale: is required`,
+    );
+
+    const blank = original.replace(first, "        rationale: '  '\n");
+    await dir.write('ucf/controls.yaml', blank);
+    const lint = await run('frameworks', 'lint', '--frameworks-dir', dir.path);
+    expect(lint.code).toBe(EXIT.INVALID);
+    expect(lint.stderr.split('\n').filter((l) => l && !l.startsWith('warning: '))).toEqual([
+      `${file}:${lineOf(blank, "rationale: '  '")}: UCF-DP-01 maps soc2 2017 CC6.1 without a rationale: say in one line why the control meets it`,
+      expect.stringMatching(/: 1 error, \d+ warnings$/),
+    ]);
+  });
+
+  it('finds a rationale on every committed UCF mapping', async () => {
+    const { controls } = await loadFrameworks();
+    const blank = controls.flatMap((c) =>
+      c.mappings.filter((m) => !m.rationale.trim()).map((m) => `${c.id} → ${m.framework} ${m.requirement}`),
+    );
+    expect(blank).toEqual([]);
+    expect(controls.reduce((n, c) => n + c.mappings.length, 0)).toBeGreaterThan(1000);
+  });
+
   it('reports load problems (a parent cycle) as file:line and exits 1', async () => {
     const dir = await copyOfFrameworks();
     const text = (await dir.read('pci-dss/4.0.1.yaml')).replace(

@@ -2,13 +2,19 @@
  * SARIF 2.1.0 logs for `complywise rules lint` and `rules test`, so CI systems (GitHub code scanning and
  * others) can annotate the rule files. One run per log; paths are relative to the repository root.
  */
-import { relative, sep } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
 import type { RuleTestResult } from '../../engine/compile/build.ts';
 import type { SourceProblem } from '../../engine/errors.ts';
 import { REPO_ROOT } from '../../engine/paths.ts';
 
 const SCHEMA = 'https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json';
 const INFORMATION_URI = 'https://github.com/complywise/complywise/blob/main/docs/rules.md';
+
+/** The version of ComplyWise (package.json), named as the driver's version (SARIF2005 wants one). */
+const TOOL_VERSION = (
+  JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }
+).version;
 
 export interface SarifLog {
   $schema: string;
@@ -35,6 +41,8 @@ function run(name: string, rules: { id: string; text: string }[], results: unkno
     tool: {
       driver: {
         name: `complywise ${name}`,
+        version: TOOL_VERSION,
+        semanticVersion: TOOL_VERSION,
         informationUri: INFORMATION_URI,
         rules: rules.map((r) => ({ id: r.id, shortDescription: { text: r.text } })),
       },

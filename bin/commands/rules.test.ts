@@ -5,11 +5,12 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyOfRules, type TempDir } from '../../engine/testing.ts';
+import { copyOfRules, tempDir, type TempDir } from '../../engine/testing.ts';
 import { EXIT, main } from '../complywise.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
 
@@ -187,7 +188,7 @@ describe('SARIF output', () => {
     await copy.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, '');
     execFileSync('rm', [join(copy.rules, 'aws/rds/not-public/fixtures/bad/private.json')]);
     expect((await run('rules', 'lint', '--rules-dir', copy.rules, '--format', 'json')).code).toBe(EXIT.OK);
-  });
+  }, 150_000); // two `rules test` runs and three full lints (a lint with problems still runs opa check)
 });
 
 describeWithReference('SARIF output against the official SARIF 2.1.0 schema', () => {
@@ -334,7 +335,7 @@ describe('rules inspect, history, diff, new', () => {
       code: EXIT.USAGE,
       stderr: 'error: rule id CW-AWS-S3-001 is already used\n',
     });
-    // The scaffold is a valid package; its placeholder check fails its fixtures until it is written.
+    // The scaffold is a valid package: its placeholder check reads a real attribute, filled in its fixtures.
     const test = await run(
       'rules',
       'test',
@@ -345,10 +346,107 @@ describe('rules inspect, history, diff, new', () => {
       '--format',
       'json',
     );
-    expect(test.code).toBe(EXIT.INVALID);
-    expect(JSON.parse(test.stdout).tests.map((t: { actual: string }) => t.actual)).toEqual([
-      'error',
-      'error',
-    ]);
+    expect(test.code).toBe(EXIT.OK);
+    expect(JSON.parse(test.stdout).tests.map((t: { actual: string }) => t.actual)).toEqual(['fail', 'pass']);
+  });
+});
+
+describe('rules lint: mistakes a rule author makes, all reported at once', () => {
+  /** A rules folder holding two RDS rules, one DSL and one Rego, to break on purpose. */
+  async function smallRules(): Promise<TempDir & { rules: string }> {
+    const dir = await tempDir('complywise-lint-');
+    const rules = join(dir.path, 'rules');
+    for (const folder of ['aws/rds/not-public', 'aws/rds/backup-retention']) {
+      await cp(join(copy.rules, folder), join(rules, folder), { recursive: true });
+    }
+    return { ...dir, rules };
+  }
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it('refuses a misspelt attribute with a suggestion, an operator that does not fit, and a misspelt Rego read', async () => {
+    const dir = await smallRules();
+    try {
+      const dsl = 'aws/rds/not-public/rule.yaml';
+      const yaml = (await dir.read(`rules/${dsl}`)).replace(
+        '    attribute: publicly_accessible\n    equals: false',
+        '    all_of:\n      - attribute: deletion_protectoin\n        equals: true\n      - attribute: engine\n        gt: 3',
+      );
+      const yamlFile = await dir.write(`rules/${dsl}`, yaml);
+      const rego = 'aws/rds/backup-retention/policy.rego';
+      const policy = (await dir.read(`rules/${rego}`)).replace(
+        'r.attributes.deletion_protection == false',
+        'r.attributes.deletion_protecton == false',
+      );
+      const regoFile = await dir.write(`rules/${rego}`, policy);
+
+      const text = await run('rules', 'lint', '--rules-dir', dir.rules);
+      expect(text.code).toBe(EXIT.INVALID);
+      expect(text.stderr.split('\n').filter((l) => l.includes(': attribute '))).toEqual([
+        `${regoFile}:${lineOf(policy, 'deletion_protecton')}: attribute deletion_protecton: aws.rds.db_instance has no attribute deletion_protecton (did you mean deletion_protection?)`,
+        `${yamlFile}:${lineOf(yaml, 'deletion_protectoin')}: attribute deletion_protectoin: aws.rds.db_instance has no attribute deletion_protectoin (did you mean deletion_protection?)`,
+        `${yamlFile}:${lineOf(yaml, 'attribute: engine')}: attribute engine: gt needs a number, but in aws.rds.db_instance it is a string`,
+      ]);
+      expect(text.stderr).toMatch(/\n3 problems found\n$/);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('reports a schema error and a DSL error in the same file together, in SARIF naming the tool version', async () => {
+    const dir = await smallRules();
+    try {
+      const path = 'rules/aws/rds/not-public/rule.yaml';
+      const yaml = (await dir.read(path))
+        .replace(/^severity: \w+$/m, 'severity: urgent')
+        .replace('    equals: false', '    equal: false');
+      await dir.write(path, yaml);
+      const r = await run('rules', 'lint', '--rules-dir', dir.rules, '--format', 'sarif');
+      expect(r.code).toBe(EXIT.INVALID);
+      const log = JSON.parse(r.stdout);
+      if (existsSync(SARIF_SCHEMA)) {
+        const validate = sarifValidator();
+        expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+      }
+      const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+      expect(log.runs[0].tool.driver).toMatchObject({ version, semanticVersion: version });
+      const results = log.runs[0].results as {
+        ruleId: string;
+        locations: { physicalLocation: { region: { startLine: number } } }[];
+      }[];
+      expect(results.map((x) => [x.ruleId, x.locations[0]!.physicalLocation.region.startLine])).toEqual([
+        ['SCHEMA_INVALID', lineOf(yaml, 'severity: urgent')],
+        ['DSL_UNKNOWN_OPERATOR', lineOf(yaml, 'equal: false')],
+      ]);
+    } finally {
+      await dir.remove();
+    }
+  });
+
+  it('new: scaffolds, DSL and Rego, lint clean and their fixtures pass (a nested boolean, a top-level one, none)', async () => {
+    const dir = await smallRules();
+    try {
+      // Every type's example attributes validate against its schema: engine/compile/dsl-schema.test.ts.
+      const types = ['aws.s3.bucket', 'okta.user', 'azure.network.security_group'];
+      let n = 100;
+      for (const type of types) {
+        for (const rego of [false, true]) {
+          const folder = `x/new/${type.replace(/[._]/g, '-')}${rego ? '-rego' : ''}`;
+          const args = ['--id', `CW-NEW-X-${n++}`, '--type', type, '--rules-dir', dir.rules];
+          const created = await run('rules', 'new', folder, ...args, ...(rego ? ['--rego'] : []));
+          expect(created.code, created.stderr).toBe(EXIT.OK);
+        }
+      }
+      const lint = await run('rules', 'lint', '--rules-dir', dir.rules, '--format', 'json');
+      expect(JSON.parse(lint.stdout)).toEqual({ ok: true, rules: 2 + types.length * 2, problems: [] });
+      const test = await run('rules', 'test', '--rules-dir', dir.rules, '--format', 'json');
+      expect(test.code).toBe(EXIT.OK);
+      const unknown = await run('rules', 'new', 'x/new/thing', '--id', 'CW-NEW-X-001', '--type', 'aws.nope');
+      expect(unknown.code).toBe(EXIT.USAGE);
+      expect(unknown.stderr).toMatch(
+        /^error: --type aws.nope has no schema .*; known types: aws\.cloudtrail\.trail, /,
+      );
+    } finally {
+      await dir.remove();
+    }
   });
 });

@@ -24,11 +24,13 @@ import {
   type BuildOptions,
   type RuleTestResult,
 } from '../../engine/compile/build.ts';
+import { attributesSchema, resourceTypeNames } from '../../engine/compile/attribute-schema.ts';
 import { loadRuleSources, type RuleSource } from '../../engine/compile/rule-sources.ts';
 import { displayPath, EngineError, ERROR_CODES, formatProblem, SourceError } from '../../engine/errors.ts';
 import { DEFAULT_BUNDLE_DIR, DEFAULT_RULES_DIR } from '../../engine/paths.ts';
 import { historyText, registryClient, RegistryApiError, type RegistryClient } from './rules-api.ts';
 import { ruleDiff, ruleHistory } from './rules-git.ts';
+import { scaffoldRule } from './rules-new.ts';
 import { lintSarif, testSarif } from './rules-sarif.ts';
 
 export const EXIT = { OK: 0, INVALID: 1, STALE: 2, ENVIRONMENT: 3, USAGE: 64 } as const;
@@ -150,48 +152,6 @@ function inspectText(rule: RuleSource): string {
 }
 
 const RULE_ID = /^CW-[A-Z0-9]+(-[A-Z0-9]+)*-[0-9]{3}$/;
-
-function scaffold(id: string, type: string, rego: boolean): { files: Record<string, string> } {
-  const provider = type.split('.')[0]!;
-  const yaml = [
-    `id: ${id}`,
-    'version: 0.1.0',
-    'title: Say what passing means',
-    'description: What is checked, in one or two sentences.',
-    'rationale: Why it matters, in our own words.',
-    'severity: medium',
-    `resource_types: [${type}]`,
-    'ucf_controls: [UCF-DP-01]',
-    'remediation: How to fix a failing resource (console, CLI, Terraform).',
-    'messages:',
-    "  pass: '{name} passes.'",
-    "  fail: '{name} fails.'",
-    ...(rego ? [] : ['check:', '  assert:', '    attribute: enabled', '    equals: true']),
-    '',
-  ].join('\n');
-  const resource = (name: string) =>
-    json({
-      id: `${provider}:example/${name}`,
-      provider,
-      account: 'example',
-      region: 'global',
-      type,
-      name,
-      attributes: {},
-      collected_at: '2026-01-01T00:00:00.000Z',
-    });
-  const files: Record<string, string> = {
-    'rule.yaml': yaml,
-    'fixtures/good/compliant.json': resource('compliant'),
-    'fixtures/bad/non-compliant.json': resource('non-compliant'),
-  };
-  if (rego) {
-    const pkg = id.toLowerCase().replace(/[^a-z0-9]+/g, '_');
-    files['policy.rego'] =
-      `# ${id}: contract in docs/rules.md.\npackage complywise.rules.${pkg}\n\ncompliant(r) if r.attributes.enabled == true\n\nundecidable(r) if not "enabled" in object.keys(r.attributes)\n`;
-  }
-  return { files };
-}
 
 /** Registers `complywise rules …` on the program. `setCode` receives the exit code of the command that ran. */
 export function registerRulesCommands(program: Command, io: RulesIo, setCode: (code: number) => void): void {
@@ -384,17 +344,23 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
           io.stderr(`error: ${displayPath(dir)} already exists\n`);
           return EXIT.USAGE;
         }
+        if (!attributesSchema(o.type)) {
+          io.stderr(
+            `error: --type ${o.type} has no schema (schemas/resources/<type>.schema.json); known types: ${resourceTypeNames().join(', ')}\n`,
+          );
+          return EXIT.USAGE;
+        }
         const existing = await loadRuleSources(o.rulesDir ?? DEFAULT_RULES_DIR, null).catch(() => []);
         if (existing.some((r) => r.id === o.id)) {
           io.stderr(`error: rule id ${o.id} is already used\n`);
           return EXIT.USAGE;
         }
-        for (const [path, text] of Object.entries(scaffold(o.id, o.type, Boolean(o.rego)).files)) {
+        for (const [path, text] of Object.entries(scaffoldRule(o.id, o.type, Boolean(o.rego)))) {
           await mkdir(join(dir, path, '..'), { recursive: true });
           await writeFile(join(dir, path), text);
         }
         io.stdout(
-          `created ${displayPath(dir)}: edit rule.yaml${o.rego ? ' and policy.rego' : ''}, give the fixtures real attributes, then run \`complywise rules test\`\n`,
+          `created ${displayPath(dir)}: its placeholder check and fixtures pass; edit rule.yaml${o.rego ? ' and policy.rego' : ''} and the fixtures, then run \`complywise rules test\`\n`,
         );
       }),
     );

@@ -11,7 +11,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
 import { CATALOG_FORMAT, serializeCatalog, type Catalog, type CatalogRule } from '../catalog.ts';
-import { EngineError, ERROR_CODES, ProblemList, SourceError, type SourceProblem } from '../errors.ts';
+import {
+  EngineError,
+  ERROR_CODES,
+  ProblemList,
+  sortProblems,
+  SourceError,
+  type SourceProblem,
+} from '../errors.ts';
 import { loadFrameworkDefinitions } from '../frameworks.ts';
 import {
   DEFAULT_BUILD_DIR,
@@ -39,8 +46,9 @@ import {
   typeSnake,
 } from './generate.ts';
 import { opaVersion, parseOpaErrors, resolveOpa, runOpa, runOpaOk, type OpaJsonError } from './opa.ts';
+import { regoAttributeProblems } from './rego-attributes.ts';
 import { formatProblem, regoContract } from './rego-contract.ts';
-import { loadRuleSources, type Fixture, type RuleSource } from './rule-sources.ts';
+import { collectRuleSources, type Fixture, type RuleSource } from './rule-sources.ts';
 import { readTarGz } from './tar.ts';
 
 /** The files of a bundle directory, in the order we report them. */
@@ -85,18 +93,34 @@ class Stage {
   }
 }
 
-async function loadSources(options: BuildOptions): Promise<RuleSource[]> {
+/** Every rule that loads, and the problems of those that do not (see collectRuleSources). */
+async function collectSources(
+  options: BuildOptions,
+): Promise<{ rules: RuleSource[]; problems: SourceProblem[] }> {
   const frameworks = await loadFrameworkDefinitions(options.frameworksDir ?? DEFAULT_FRAMEWORKS_DIR);
-  return loadRuleSources(
+  return collectRuleSources(
     options.rulesDir ?? DEFAULT_RULES_DIR,
     new Set(frameworks.controls.map((c) => c.id)),
   );
 }
 
-/** Checks hand-written Rego (format, contract) and works out each rule's contract predicates. */
-async function contractPredicates(opa: string, rules: RuleSource[]): Promise<Map<string, Set<string>>> {
+async function loadSources(options: BuildOptions): Promise<RuleSource[]> {
+  const { rules, problems } = await collectSources(options);
+  if (problems.length > 0) throw new SourceError(problems);
+  return rules;
+}
+
+/**
+ * Checks hand-written Rego (format, contract, the attributes it reads) and works out each rule's contract
+ * predicates. `broken` holds the rules whose Rego does not parse or breaks the contract: they cannot be staged.
+ */
+async function contractPredicates(
+  opa: string,
+  rules: RuleSource[],
+): Promise<{ predicates: Map<string, Set<string>>; problems: SourceProblem[]; broken: Set<string> }> {
   const problems = new ProblemList();
   const predicates = new Map<string, Set<string>>();
+  const broken = new Set<string>();
   for (const rule of rules) {
     for (const file of [...(rule.policy ? [rule.policy] : []), ...rule.tests]) {
       const p = await formatProblem(opa, file);
@@ -105,13 +129,14 @@ async function contractPredicates(opa: string, rules: RuleSource[]): Promise<Map
     if (rule.policy) {
       const contract = await regoContract(opa, rule.policy, rulePackage(rule.id));
       problems.push(...contract.problems);
+      if (contract.problems.length > 0) broken.add(rule.id);
+      problems.push(...regoAttributeProblems(contract.module, rule.policy, rule.metadata.resource_types));
       predicates.set(rule.id, contract.predicates);
     } else {
       predicates.set(rule.id, dslPredicates(rule.check!));
     }
   }
-  problems.throwIfAny();
-  return predicates;
+  return { predicates, problems: problems.items, broken };
 }
 
 /** The Rego a DSL rule compiles to (unformatted). */
@@ -169,6 +194,8 @@ async function writeStage(buildDir: string, stage: Stage, capabilities: string):
   for (const part of ['src', 'tests', 'capabilities.json', 'bundle.tar.gz']) {
     await rm(join(buildDir, part), { recursive: true, force: true });
   }
+  // Both folders exist even when no rule is staged (a lint where every rule has problems).
+  for (const part of ['src', 'tests']) await mkdir(join(buildDir, part), { recursive: true });
   for (const [path, text] of stage.files) {
     await mkdir(dirname(join(buildDir, path)), { recursive: true });
     await writeFile(join(buildDir, path), text);
@@ -399,15 +426,25 @@ interface Prepared {
   progress: (stage: string) => void;
 }
 
-async function prepare(options: BuildOptions): Promise<Prepared> {
+/**
+ * Validates the sources and stages them for OPA. Without `collected`, any problem throws a SourceError; with it,
+ * problems are added there and the rules they concern are left out, so a lint goes on to check the others.
+ */
+async function prepare(options: BuildOptions, collected?: ProblemList): Promise<Prepared> {
   const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
   const opa = options.opa ?? (await resolveOpa());
   const version = await opaVersion(opa);
   const progress = options.onProgress ?? (() => {});
   progress('validating rule sources');
-  const rules = await loadSources(options);
-  progress(`compiling ${rules.length} rules to Rego`);
-  const predicates = await contractPredicates(opa, rules);
+  const loaded = collected
+    ? await collectSources(options)
+    : { rules: await loadSources(options), problems: [] };
+  collected?.push(...loaded.problems);
+  progress(`compiling ${loaded.rules.length} rules to Rego`);
+  const { predicates, problems, broken } = await contractPredicates(opa, loaded.rules);
+  if (!collected && problems.length > 0) throw new SourceError(problems);
+  collected?.push(...problems);
+  const rules = loaded.rules.filter((r) => !broken.has(r.id));
 
   const full = JSON.parse(await runOpaOk(opa, ['capabilities', '--current'])) as Capabilities;
   const capabilities = `${JSON.stringify(wasmCapabilities(full), null, 2)}\n`;
@@ -421,22 +458,32 @@ async function prepare(options: BuildOptions): Promise<Prepared> {
 }
 
 /**
- * Lints the rules without building: metadata, fixtures, DSL, formatting, the Rego contract and
- * `opa check --strict` against the wasm capabilities. Returns every problem (empty when clean); throws only
- * when OPA itself fails.
+ * Lints the rules without building: metadata, fixtures, DSL, the attributes rules read against the resource
+ * schemas, formatting, the Rego contract and `opa check --strict` against the wasm capabilities. Returns every
+ * problem of every file at once (empty when clean); throws only when OPA itself fails.
  */
 export async function lintRules(
   options: BuildOptions = {},
 ): Promise<{ rules: number; problems: SourceProblem[] }> {
+  const collected = new ProblemList();
+  let p: Prepared;
   try {
-    const p = await prepare(options);
-    p.progress('opa check --strict');
-    await opaCheck(p.opa, p.buildDir, p.stage, p.full);
-    return { rules: p.rules.length, problems: [] };
+    p = await prepare(options, collected);
   } catch (e) {
-    if (e instanceof SourceError) return { rules: 0, problems: e.problems };
-    throw e;
+    // The framework catalogs do not load: without UCF control ids the rules cannot be checked.
+    if (!(e instanceof SourceError)) throw e;
+    return { rules: 0, problems: sortProblems([...collected.items, ...e.problems]) };
   }
+  p.progress('opa check --strict');
+  try {
+    await opaCheck(p.opa, p.buildDir, p.stage, p.full);
+  } catch (e) {
+    if (!(e instanceof SourceError)) throw e;
+    collected.push(...e.problems);
+  }
+  const problems = sortProblems(collected.items);
+  const clean = p.rules.filter((r) => !problems.some((x) => x.file.startsWith(`${r.dir}/`)));
+  return { rules: clean.length, problems };
 }
 
 /**
@@ -574,7 +621,8 @@ export async function explainRule(id: string, options: BuildOptions = {}): Promi
     );
   }
   const opa = options.opa ?? (await resolveOpa());
-  const predicates = await contractPredicates(opa, [rule]);
+  const { predicates, problems } = await contractPredicates(opa, [rule]);
+  if (problems.length > 0) throw new SourceError(problems);
   const fmt = (text: string) => runOpaOk(opa, ['fmt'], { stdin: text });
   const module = rule.policy ? rule.policy.text : await fmt(dslRego(rule));
   const decide = await fmt(

@@ -35,17 +35,25 @@ function lineOf(text: string, pattern: RegExp): number {
 }
 
 /**
- * Parses policy.rego and returns the contract predicates it defines, with problems when the package is not
- * `expectedPackage`, `compliant` is missing, or a predicate does not take exactly one argument (the resource).
+ * Parses policy.rego and returns the contract predicates it defines (and the parsed module, with locations),
+ * with problems when the package is not `expectedPackage`, `compliant` is missing, or a predicate does not take
+ * exactly one argument (the resource).
  */
 export async function regoContract(
   opa: string,
   policy: SourceFile,
   expectedPackage: string,
-): Promise<{ predicates: Set<string>; problems: SourceProblem[] }> {
+): Promise<{ predicates: Set<string>; problems: SourceProblem[]; module: unknown }> {
   const problems: SourceProblem[] = [];
   const predicates = new Set<string>();
-  const r = await runOpa(opa, ['parse', '--format', 'json', policy.file]);
+  const r = await runOpa(opa, [
+    'parse',
+    '--format',
+    'json',
+    '--json-include',
+    'locations,-comments',
+    policy.file,
+  ]);
   if (r.code !== 0) {
     const errors = parseOpaErrors(r.stdout) ?? parseOpaErrors(r.stderr) ?? [];
     for (const e of errors) {
@@ -64,7 +72,7 @@ export async function regoContract(
         message: (r.stderr || r.stdout).trim(),
       });
     }
-    return { predicates, problems };
+    return { predicates, problems, module: null };
   }
   const module = JSON.parse(r.stdout) as ParsedModule;
   const pkg = (module.package?.path ?? [])
@@ -101,5 +109,5 @@ export async function regoContract(
       message: 'the rule must define compliant(r): true when the resource passes (docs/rules.md)',
     });
   }
-  return { predicates, problems };
+  return { predicates, problems, module };
 }

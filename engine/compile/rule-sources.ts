@@ -9,10 +9,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { validatorFor, type Resource, type RuleMetadata, type Status } from '../../schemas/index.ts';
-import { ERROR_CODES, ProblemList, SourceError } from '../errors.ts';
+import { ERROR_CODES, ProblemList, SourceError, type SourceProblem } from '../errors.ts';
 import { placeholderProblem } from '../messages.ts';
 import { keyLineAt, lineAt, parseYamlSource, schemaProblems, type YamlSource } from '../yaml-source.ts';
 import { parseDslCheck, type DslCheck } from './dsl.ts';
+import { dslSchemaProblems } from './dsl-schema.ts';
 import { ruleSnake } from './generate.ts';
 
 /** Fixture folders and the status a fixture in each must get. */
@@ -216,6 +217,20 @@ async function loadFixtures(
   return fixtures;
 }
 
+/**
+ * What is wrong with the `check:` block: its syntax, then its attributes and operators against the schemas of
+ * `resourceTypes` (when it parsed and those are a list of type names).
+ */
+function checkDsl(
+  yaml: YamlSource,
+  resourceTypes: unknown,
+): { check: DslCheck | null; problems: SourceProblem[] } {
+  const { check, problems } = parseDslCheck(yaml);
+  if (!check || !Array.isArray(resourceTypes)) return { check, problems };
+  const types = resourceTypes.filter((t): t is string => typeof t === 'string');
+  return { check, problems: dslSchemaProblems(check, yaml.file, types) };
+}
+
 async function readOptional(file: string, root: string): Promise<SourceFile | null> {
   if (!existsSync(file)) return null;
   return { file, source: posix(relative(root, file)), text: await readFile(file, 'utf8') };
@@ -239,6 +254,11 @@ async function loadRule(
   const schema = schemaProblems(yaml, validatorFor('rule')!);
   if (schema.length > 0) {
     problems.push(...schema);
+    // Report what the check gets wrong too, so one run lists every problem of the file.
+    const check = (yaml.data as { check?: unknown } | null)?.check;
+    if (typeof check === 'object' && check !== null && 'assert' in check) {
+      problems.push(...checkDsl(yaml, (yaml.data as { resource_types?: unknown }).resource_types).problems);
+    }
     return null;
   }
   const metadata = yaml.data as RuleMetadata;
@@ -270,7 +290,7 @@ async function loadRule(
   const defaults = checkParameters(yaml, metadata, problems);
 
   const policy = await readOptional(join(dir, 'policy.rego'), root);
-  const { check, problems: dslProblems } = parseDslCheck(yaml);
+  const { check, problems: dslProblems } = checkDsl(yaml, metadata.resource_types);
   problems.push(...dslProblems);
   if (metadata.check && policy) {
     problems.add(
@@ -323,22 +343,24 @@ async function loadRule(
 }
 
 /**
- * Loads every rule package under `root`. `ucfControls`: known UCF control ids (null skips that check).
- * Throws a SourceError listing every problem in every rule.
+ * Loads every rule package under `root` and collects every problem in every rule without throwing. `rules`
+ * holds the packages that are valid on their own (a package whose id repeats an earlier one is left out).
+ * `ucfControls`: known UCF control ids (null skips that check).
  */
-export async function loadRuleSources(
+export async function collectRuleSources(
   root: string,
   ucfControls: ReadonlySet<string> | null,
-): Promise<RuleSource[]> {
+): Promise<{ rules: RuleSource[]; problems: SourceProblem[] }> {
   const problems = new ProblemList();
-  const rules: RuleSource[] = [];
+  const loaded: RuleSource[] = [];
   for (const dir of await ruleFolders(root)) {
     const rule = await loadRule(root, dir, ucfControls, problems);
-    if (rule) rules.push(rule);
+    if (rule) loaded.push(rule);
   }
   const byId = new Map<string, RuleSource>();
   const bySnake = new Map<string, RuleSource>();
-  for (const rule of rules) {
+  const rules: RuleSource[] = [];
+  for (const rule of loaded) {
     const other = byId.get(rule.id) ?? bySnake.get(rule.snake);
     if (other) {
       problems.add(
@@ -347,10 +369,24 @@ export async function loadRuleSources(
         lineAt(rule.yaml, ['id']),
         `rule id ${rule.id} is already used by ${other.folder}/rule.yaml`,
       );
+      continue;
     }
     byId.set(rule.id, rule);
     bySnake.set(rule.snake, rule);
+    rules.push(rule);
   }
-  problems.throwIfAny();
-  return rules.sort((a, b) => (a.id < b.id ? -1 : 1));
+  return { rules: rules.sort((a, b) => (a.id < b.id ? -1 : 1)), problems: problems.items };
+}
+
+/**
+ * Loads every rule package under `root`. `ucfControls`: known UCF control ids (null skips that check).
+ * Throws a SourceError listing every problem in every rule.
+ */
+export async function loadRuleSources(
+  root: string,
+  ucfControls: ReadonlySet<string> | null,
+): Promise<RuleSource[]> {
+  const { rules, problems } = await collectRuleSources(root, ucfControls);
+  if (problems.length > 0) throw new SourceError(problems);
+  return rules;
 }
