@@ -40,12 +40,7 @@ import {
 import { iamActionFor, qualifiedOperation, type S3OperationName } from './s3-operations.ts';
 import type { ConfigItem } from './config.ts';
 import { bucketFromItem, type BucketFromConfig } from './s3-config.ts';
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import type { AwsCredentials } from './credentials.ts';
 
 export interface AwsScanTarget {
   /** The 12-digit account the credentials belong to; it becomes `Resource.account`. */
