@@ -14,7 +14,7 @@ import { azureCredential } from './azure/azure.ts';
 import { connectGithub } from './github/github.ts';
 import { githubTarget, oktaTarget, type ScannableIntegration } from './index.ts';
 import { connectOkta } from './okta/okta.ts';
-import { ProviderScanContext } from './scan-context.ts';
+import { ScanContext } from './scan-context.ts';
 import { ScanFailedError, type ScanFailureCode } from './types.ts';
 
 export type ConnectionResult =
@@ -99,7 +99,7 @@ async function awsIdentity({ config, credentials }: Extract<ScannableIntegration
 async function githubIdentity(integration: Extract<ScannableIntegration, { provider: 'github' }>) {
   const target = githubTarget(integration);
   const signal = AbortSignal.timeout(TIMEOUT_MS);
-  const ctx = new ProviderScanContext('github', secretsOf(integration.credentials), { signal }, 20);
+  const ctx = new ScanContext('github', secretsOf(integration.credentials), { signal }, 20);
   const octokit = await connectGithub(target, { signal, rateLimitRetries: 0, retryBaseMs: 100 }, ctx);
   const who = target.app ? 'the GitHub App installation token' : 'the token';
   const logins: string[] = [];
@@ -126,7 +126,7 @@ async function oktaIdentity(integration: Extract<ScannableIntegration, { provide
   const target = oktaTarget(integration);
   const orgUrl = target.orgUrl.replace(/\/$/, '');
   const signal = AbortSignal.timeout(TIMEOUT_MS);
-  const ctx = new ProviderScanContext('okta', secretsOf(integration.credentials), { signal }, 20);
+  const ctx = new ScanContext('okta', secretsOf(integration.credentials), { signal }, 20);
   const client = await connectOkta(target, { signal, rateLimitRetries: 0 }, ctx);
   try {
     const users = await client.userApi.listUsers({ limit: 1 });
@@ -146,7 +146,7 @@ async function oktaIdentity(integration: Extract<ScannableIntegration, { provide
 async function azureIdentity({ config, credentials }: Extract<ScannableIntegration, { provider: 'azure' }>) {
   const endpoint = (config.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
   const target = { ...config, ...credentials };
-  const ctx = new ProviderScanContext('azure', secretsOf(credentials), {}, 20);
+  const ctx = new ScanContext('azure', secretsOf(credentials), {}, 20);
   try {
     await azureCredential(target, endpoint, ctx).getToken(`${endpoint}/.default`, {
       abortSignal: AbortSignal.timeout(TIMEOUT_MS),

@@ -23,7 +23,7 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
-import { ProviderScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { ScanContext, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 export interface AzureScanTarget {
@@ -79,12 +79,7 @@ export async function scanAzure(
 ): Promise<ScanOutcome> {
   assertValidAzureTarget(target);
   // ARM refills 25 reads a second per principal (bucket of 250): stay under it.
-  const ctx = new ProviderScanContext(
-    'azure',
-    [target.clientSecret ?? target.certificate ?? ''],
-    options,
-    20,
-  );
+  const ctx = new ScanContext('azure', [target.clientSecret ?? target.certificate ?? ''], options, 20);
   const endpoint = (target.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
   const credential = azureCredential(target, endpoint, ctx, options);
   if (target.certificate) await signInWithCertificate(ctx, credential, target, endpoint);
@@ -105,11 +100,7 @@ function isLoopbackHttp(endpoint: string): boolean {
 }
 
 /** Client credentials against the sandbox's token endpoint (http, so not through @azure/identity). */
-function sandboxCredential(
-  target: AzureScanTarget,
-  endpoint: string,
-  ctx: ProviderScanContext,
-): TokenCredential {
+function sandboxCredential(target: AzureScanTarget, endpoint: string, ctx: ScanContext): TokenCredential {
   let cached: AccessToken | null = null;
   return {
     async getToken(): Promise<AccessToken> {
@@ -152,7 +143,7 @@ function sandboxCredential(
 export function azureCredential(
   target: AzureScanTarget,
   endpoint: string,
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   options: Pick<AzureScanOptions, 'identityCa'> = {},
 ): TokenCredential {
   if (target.certificate) {
@@ -188,7 +179,7 @@ export function azureCredential(
  * saying which.
  */
 async function signInWithCertificate(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   credential: TokenCredential,
   target: AzureScanTarget,
   endpoint: string,
@@ -276,7 +267,7 @@ function armClient(
 }
 
 class SubscriptionScan {
-  private readonly ctx: ProviderScanContext;
+  private readonly ctx: ScanContext;
   private readonly client: ResourceManagementClient;
   private readonly subscriptionId: string;
   private readonly endpoint: string;
@@ -285,7 +276,7 @@ class SubscriptionScan {
   private readonly http: HttpClient = createDefaultHttpClient();
 
   constructor(
-    ctx: ProviderScanContext,
+    ctx: ScanContext,
     client: ResourceManagementClient,
     subscriptionId: string,
     endpoint: string,
@@ -337,19 +328,17 @@ class SubscriptionScan {
     resourceId: string | null,
     notFoundIsNull = false,
   ): Promise<Json | null | undefined> {
-    const result = await this.ctx.call(
-      (): Promise<PipelineResponse> =>
-        this.client.pipeline.sendRequest(
-          this.http,
-          createPipelineRequest({
-            url,
-            method: 'GET',
-            // Only the loopback sandbox is plain http; anything else must be https.
-            allowInsecureConnection: isLoopbackHttp(this.endpoint),
-            ...(this.ctx.options.signal ? { abortSignal: this.ctx.options.signal } : {}),
-          }),
-        ),
-      () => undefined,
+    const result = await this.ctx.request((): Promise<PipelineResponse> =>
+      this.client.pipeline.sendRequest(
+        this.http,
+        createPipelineRequest({
+          url,
+          method: 'GET',
+          // Only the loopback sandbox is plain http; anything else must be https.
+          allowInsecureConnection: isLoopbackHttp(this.endpoint),
+          ...(this.ctx.options.signal ? { abortSignal: this.ctx.options.signal } : {}),
+        }),
+      ),
     );
     if (!result.ok) {
       if (result.error instanceof ScanFailedError) throw result.error;
