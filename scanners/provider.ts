@@ -3,6 +3,7 @@
  * CLI and the scanners' own entry points treat every provider alike and a new provider is its folder plus
  * one line in scanners/registry.ts.
  */
+import type { UrlSetting } from './egress.ts';
 import type { AddProblem, Fields } from './fields.ts';
 import type { ScanOptions, ScanOutcome } from './types.ts';
 
@@ -24,10 +25,10 @@ export interface ScannerProvider<I extends StoredIntegration = StoredIntegration
    */
   readonly keys: { readonly config: readonly string[]; readonly credentials: readonly string[] };
   /**
-   * The config settings that hold a URL the scanner sends credentials to (`config.endpoint`): each is
-   * subject to the egress policy.
+   * The config settings that hold a URL the scanner sends credentials to, with the hosts of the
+   * provider's own public service: each is subject to the egress policy (scanners/egress.ts).
    */
-  readonly urlSettings: readonly string[];
+  readonly urlSettings: readonly UrlSetting[];
   /** What the scan needs granted, by call: the IAM action, OAuth scope or RBAC permission. */
   readonly permissions: Readonly<Record<string, string>>;
   /** Shape checks of config and credentials (known keys are checked before); never quotes a secret. */

@@ -27,7 +27,7 @@ describe('provider registry', () => {
       expect(typeof provider.scan).toBe('function');
       expect(Object.keys(provider.permissions).length).toBeGreaterThan(0);
       // A URL setting is a config key the integration may store.
-      for (const setting of provider.urlSettings) expect(provider.keys.config).toContain(setting);
+      for (const setting of provider.urlSettings) expect(provider.keys.config).toContain(setting.key);
     }
   });
 

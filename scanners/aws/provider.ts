@@ -185,7 +185,7 @@ export const awsProvider: ScannerProvider<AwsIntegration> = {
     ],
     credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
   },
-  urlSettings: ['endpoint'],
+  urlSettings: [{ key: 'endpoint', publicHosts: ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'] }],
   permissions: AWS_PERMISSIONS,
   validate: validateAwsIntegration,
   identify: awsIdentity,

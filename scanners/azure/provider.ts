@@ -101,7 +101,16 @@ export const azureProvider: ScannerProvider<AzureIntegration> = {
     config: ['tenantId', 'subscriptionIds', 'endpoint', 'authorityHost'],
     credentials: ['clientId', 'clientSecret', 'certificate'],
   },
-  urlSettings: ['endpoint', 'authorityHost'],
+  urlSettings: [
+    {
+      key: 'endpoint',
+      publicHosts: ['management.azure.com', 'management.usgovcloudapi.net', 'management.chinacloudapi.cn'],
+    },
+    {
+      key: 'authorityHost',
+      publicHosts: ['login.microsoftonline.com', 'login.microsoftonline.us', 'login.chinacloudapi.cn'],
+    },
+  ],
   permissions: AZURE_PERMISSIONS,
   validate: validateAzureIntegration,
   identify: azureIdentity,

@@ -118,7 +118,7 @@ export const githubProvider: ScannerProvider<GithubIntegration> = {
     config: ['organizations', 'baseUrl'],
     credentials: ['token', 'appId', 'privateKey', 'installationId'],
   },
-  urlSettings: ['baseUrl'],
+  urlSettings: [{ key: 'baseUrl', publicHosts: ['api.github.com', '*.ghe.com'] }],
   permissions: GITHUB_PERMISSIONS,
   validate: validateGithubIntegration,
   identify: githubIdentity,

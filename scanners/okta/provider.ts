@@ -73,7 +73,12 @@ export const oktaProvider: ScannerProvider<OktaIntegration> = {
   id: 'okta',
   name: 'Okta',
   keys: { config: ['orgUrl'], credentials: ['token', 'clientId', 'privateKey'] },
-  urlSettings: ['orgUrl'],
+  urlSettings: [
+    {
+      key: 'orgUrl',
+      publicHosts: ['*.okta.com', '*.oktapreview.com', '*.okta-emea.com', '*.okta-gov.com', '*.okta.mil'],
+    },
+  ],
   permissions: OKTA_PERMISSIONS,
   validate: validateOktaIntegration,
   identify: oktaIdentity,
