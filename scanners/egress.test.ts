@@ -163,7 +163,7 @@ describe('guarded connections', () => {
 
   it('refuses loopback and internal targets after resolution, and opens no socket to them', async () => {
     const victim = await listen();
-    const { http } = guardedAgents(egressPolicy([], resolve));
+    const { httpAgent: http } = guardedAgents(egressPolicy([], resolve));
     for (const host of [
       '127.0.0.1',
       '127.1',
@@ -181,7 +181,7 @@ describe('guarded connections', () => {
 
   it('connects to an allowlisted host (a local sandbox) through the same agent', async () => {
     const sandbox = await listen();
-    const { http } = guardedAgents(egressPolicy(`allowed.test:${sandbox.port}`, resolve));
+    const { httpAgent: http } = guardedAgents(egressPolicy(`allowed.test:${sandbox.port}`, resolve));
     expect(await get(`http://allowed.test:${sandbox.port}/`, http)).toBe(200);
     expect(sandbox.connections).toBe(1);
   });

@@ -17,8 +17,8 @@
  * those built on fetch (Octokit, through `request: { fetch }`).
  */
 import { lookup } from 'node:dns/promises';
-import { Agent as HttpAgent, type AgentOptions } from 'node:http';
-import { Agent as HttpsAgent } from 'node:https';
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent, type AgentOptions } from 'node:https';
 import { BlockList, isIP, type Socket } from 'node:net';
 import { Agent as UndiciAgent, buildConnector, fetch as undiciFetch, type Dispatcher } from 'undici';
 
@@ -49,6 +49,30 @@ export class EgressDeniedError extends Error {
 }
 
 const systemResolve: Resolve = (hostname) => lookup(hostname, { all: true, verbatim: true });
+
+/**
+ * The egress refusal behind an error, looking through the causes SDKs wrap it in (node-fetch copies its
+ * code instead); null when none.
+ */
+export function egressDenial(error: unknown): { message: string } | null {
+  let e: unknown = error;
+  for (let depth = 0; depth < 5 && e; depth += 1) {
+    if (e instanceof EgressDeniedError) return e;
+    if ((e as { code?: unknown }).code === 'EGRESS_DENIED') return { message: String((e as Error).message) };
+    e = (e as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/** Checks every URL setting a provider declares that the config holds. */
+export function checkUrlSettings(
+  policy: EgressPolicy,
+  settings: readonly UrlSetting[],
+  config: Readonly<Record<string, unknown>>,
+): void {
+  for (const setting of settings)
+    if (config[setting.key] !== undefined) checkUrlSetting(policy, setting, config[setting.key]);
+}
 
 /** A policy from the operator's allowlist (the `COMPLYWISE_EGRESS_ALLOW` text, or its patterns). */
 export function egressPolicy(
@@ -210,12 +234,12 @@ function guarded<A extends typeof HttpAgent | typeof HttpsAgent>(
   return agent;
 }
 
-/** node:http and node:https agents for the SDKs built on them. */
+/** node:http and node:https agents for the SDKs built on them (named as the AWS SDK's handler takes them). */
 export function guardedAgents(
   policy: EgressPolicy,
   options: AgentOptions = {},
-): { http: HttpAgent; https: HttpsAgent } {
-  return { http: guarded(HttpAgent, policy, options), https: guarded(HttpsAgent, policy, options) };
+): { httpAgent: HttpAgent; httpsAgent: HttpsAgent } {
+  return { httpAgent: guarded(HttpAgent, policy, options), httpsAgent: guarded(HttpsAgent, policy, options) };
 }
 
 /** An undici dispatcher whose every connection (redirects included) goes to an address the policy allows. */

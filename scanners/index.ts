@@ -4,6 +4,7 @@
  * through its contract in the registry (AWS, GitHub, Okta and Azure); any other provider is refused with
  * UNSUPPORTED_PROVIDER.
  */
+import { assertUrlSettingsAllowed } from './provider.ts';
 import { SCANNABLE_PROVIDERS, scannerFor, type ScannableIntegration } from './registry.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
@@ -15,7 +16,8 @@ export {
   type ProviderId,
   type ScannableIntegration,
 } from './registry.ts';
-export type { ScannerProvider, StoredIntegration } from './provider.ts';
+export type { ConnectionOptions, ScannerProvider, StoredIntegration } from './provider.ts';
+export { egressPolicy, parseEgressAllowList, type EgressPolicy, type Resolve } from './egress.ts';
 export { validateIntegration, type IntegrationProblem } from './validate.ts';
 export { testConnection, type ConnectionResult } from './connection.ts';
 
@@ -65,5 +67,6 @@ export async function scanIntegration(
       `the ${scanner.name} integration needs both config and credentials`,
     );
   }
+  assertUrlSettingsAllowed(scanner, config, options.egress);
   return scanner.scan({ config, credentials }, options);
 }

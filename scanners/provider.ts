@@ -3,9 +3,9 @@
  * CLI and the scanners' own entry points treat every provider alike and a new provider is its folder plus
  * one line in scanners/registry.ts.
  */
-import type { UrlSetting } from './egress.ts';
+import { checkUrlSettings, EgressDeniedError, type EgressPolicy, type UrlSetting } from './egress.ts';
 import type { AddProblem, Fields } from './fields.ts';
-import type { ScanOptions, ScanOutcome } from './types.ts';
+import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 /** What an integration stores: its provider, its settings and its (decrypted) credentials. */
 export interface StoredIntegration {
@@ -37,9 +37,32 @@ export interface ScannerProvider<I extends StoredIntegration = StoredIntegration
    * The provider's cheapest call that proves the credentials work for the configured account; resolves
    * with who the credentials are, rejects with ScanFailedError (or a provider error).
    */
-  identify(integration: Omit<I, 'provider'>): Promise<string>;
+  identify(integration: Omit<I, 'provider'>, options: ConnectionOptions): Promise<string>;
   /** Scans the integration; rejects with ScanFailedError only when the scan cannot proceed at all. */
   scan(integration: Omit<I, 'provider'>, options: ScanOptions): Promise<ScanOutcome>;
+}
+
+export interface ConnectionOptions {
+  /** Where the test's calls may go (see ScanOptions.egress). */
+  egress?: EgressPolicy;
+}
+
+/**
+ * Refuses, before any call, an integration whose URL settings the egress policy does not allow (an
+ * internal address, or a host that is neither the provider's public service nor operator-allowed).
+ */
+export function assertUrlSettingsAllowed(
+  provider: ScannerProvider,
+  config: object,
+  egress: EgressPolicy | undefined,
+): void {
+  if (!egress) return;
+  try {
+    checkUrlSettings(egress, provider.urlSettings, config as Record<string, unknown>);
+  } catch (error) {
+    if (error instanceof EgressDeniedError) throw new ScanFailedError('EGRESS_DENIED', error.message);
+    throw error;
+  }
 }
 
 /** A connection test's calls each wait at most this long: it answers quickly or says the endpoint is unreachable. */

@@ -6,6 +6,7 @@
  * SaaS scanners use this class as it is.
  */
 import { assertValidResource, type Resource, type ScanError } from '../schemas/index.ts';
+import { egressDenial } from './egress.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ScanFailedError, type ScanOptions, type ScanProgress } from './types.ts';
 
@@ -51,6 +52,11 @@ export class ScanContext {
   readonly options: ProviderScanOptions;
   readonly errors: ScanError[] = [];
   readonly progress: ScanProgress = { phase: 'starting', resources_collected: 0, calls_made: 0, errors: 0 };
+  /**
+   * The last egress refusal an SDK hid behind its own generic error (MSAL reports any network failure as
+   * `network_error`), so the caller can still say EGRESS_DENIED.
+   */
+  egressRefusal: string | null = null;
   private readonly secrets: string[] = [];
   private readonly limiter: RateLimiter;
   private readonly providerErrors: ProviderErrors;
@@ -93,6 +99,8 @@ export class ScanContext {
       return { ok: true, value: await send(signal) };
     } catch (error) {
       if (signal?.aborted || this.providerErrors.isAbort(error)) throw this.aborted(error);
+      const denied = egressDenial(error);
+      if (denied) throw new ScanFailedError('EGRESS_DENIED', denied.message, { cause: error });
       const failure = {
         ok: false as const,
         error,

@@ -5,7 +5,10 @@
  * way everywhere: abort and refused credentials end the scan, an unreachable endpoint ends it too,
  * anything else becomes a ScanError naming the call and (for a refusal) the IAM action to grant.
  */
+import type { Agent as HttpAgent } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { Resource } from '../../schemas/index.ts';
+import { guardedAgents } from '../egress.ts';
 import {
   ScanContext,
   type CallResult,
@@ -47,7 +50,12 @@ export interface AwsClientSettings {
   endpoint?: string;
   retryMode: 'standard';
   maxAttempts: number;
-  requestHandler: { connectionTimeout: number; requestTimeout: number };
+  requestHandler: {
+    connectionTimeout: number;
+    requestTimeout: number;
+    httpAgent?: HttpAgent;
+    httpsAgent?: HttpsAgent;
+  };
 }
 
 export interface AwsContextOptions extends ProviderScanOptions {
@@ -94,7 +102,12 @@ export class AwsScanContext extends ScanContext {
       ...(this.endpoint ? { endpoint: this.endpoint } : {}),
       retryMode: 'standard',
       maxAttempts: AWS_MAX_ATTEMPTS,
-      requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
+      requestHandler: {
+        connectionTimeout: 5_000,
+        requestTimeout: 30_000,
+        // Every connection of the client goes where the egress policy allows.
+        ...(this.options.egress ? guardedAgents(this.options.egress) : {}),
+      },
     };
   }
 

@@ -4,7 +4,7 @@
  * organization, the account's services, or the legacy S3-only scan).
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
-import type { ScannerProvider } from '../provider.ts';
+import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from '../types.ts';
 import { assumeRole, scanAwsAccount, type AwsAccountTarget, type AwsServiceName } from './account.ts';
 import { AwsScanContext } from './aws-context.ts';
@@ -53,8 +53,11 @@ export interface AwsIntegration {
 }
 
 /** GetCallerIdentity (after AssumeRole when a role is configured), through the scanner's own AWS context. */
-async function awsIdentity({ config, credentials }: Omit<AwsIntegration, 'provider'>): Promise<string> {
-  const ctx = new AwsScanContext(config.accountId, credentials, config.endpoint, {});
+async function awsIdentity(
+  { config, credentials }: Omit<AwsIntegration, 'provider'>,
+  { egress }: ConnectionOptions,
+): Promise<string> {
+  const ctx = new AwsScanContext(config.accountId, credentials, config.endpoint, egress ? { egress } : {});
   try {
     if (config.roleArn) {
       const target = {

@@ -3,7 +3,7 @@
  * endpoints and a service principal), its checks, its connection test (a token for the service principal)
  * and its scan.
  */
-import type { ScannerProvider } from '../provider.ts';
+import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, secretString, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
@@ -27,16 +27,20 @@ export interface AzureIntegration {
 }
 
 /** A token for the service principal from the identity platform. */
-async function azureIdentity({ config, credentials }: Omit<AzureIntegration, 'provider'>): Promise<string> {
+async function azureIdentity(
+  { config, credentials }: Omit<AzureIntegration, 'provider'>,
+  { egress }: ConnectionOptions,
+): Promise<string> {
   const endpoint = (config.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
   const target = { ...config, ...credentials };
-  const ctx = new ScanContext('azure', secretsOf(credentials), {}, 20);
+  const ctx = new ScanContext('azure', secretsOf(credentials), egress ? { egress } : {}, 20);
   try {
     await azureCredential(target, endpoint, ctx).getToken(`${endpoint}/.default`, {
       abortSignal: AbortSignal.timeout(CONNECTION_TIMEOUT_MS),
     });
   } catch (error) {
     if (error instanceof ScanFailedError) throw error;
+    if (ctx.egressRefusal) throw new ScanFailedError('EGRESS_DENIED', ctx.egressRefusal, { cause: error });
     const name = (error as { name?: string }).name;
     if (name === 'AuthenticationError' || name === 'CredentialUnavailableError') {
       throw new ScanFailedError(
@@ -45,7 +49,7 @@ async function azureIdentity({ config, credentials }: Omit<AzureIntegration, 'pr
       );
     }
     if (error instanceof TypeError)
-      throw new ScanFailedError('ENDPOINT_UNREACHABLE', `could not reach ${endpoint}`);
+      throw new ScanFailedError('ENDPOINT_UNREACHABLE', `could not reach ${endpoint}`, { cause: error });
     throw error;
   }
   return `azure service principal ${credentials.clientId}`;

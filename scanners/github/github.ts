@@ -11,6 +11,7 @@ import { Octokit } from '@octokit/rest';
 import { createAppAuth } from '@octokit/auth-app';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
+import { guardedFetch } from '../egress.ts';
 import { ScanContext, type CallResult, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
@@ -128,7 +129,11 @@ function client(target: GithubScanTarget, options: GithubScanOptions): Client {
       retryAfterBaseValue: options.retryBaseMs ?? 1000,
       doNotRetry: [400, 401, 403, 404, 410, 422, 451],
     },
-    request: { ...(options.signal ? { signal: options.signal } : {}) },
+    request: {
+      ...(options.signal ? { signal: options.signal } : {}),
+      // Every request, the app's token exchange and redirects included, goes where the egress policy allows.
+      ...(options.egress ? { fetch: guardedFetch(options.egress) } : {}),
+    },
   });
 }
 

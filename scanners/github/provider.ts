@@ -3,7 +3,7 @@
  * GitHub App), its checks, its connection test (GET /orgs/{org} for every organization, as the app's
  * installation when the credentials are an app's) and its scan.
  */
-import type { ScannerProvider } from '../provider.ts';
+import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
@@ -47,11 +47,18 @@ export function githubTarget({ config, credentials }: Omit<GithubIntegration, 'p
 }
 
 /** GET /orgs/{org} for every organization, with the scanner's client (signed in as the app, if one). */
-async function githubIdentity(integration: Omit<GithubIntegration, 'provider'>): Promise<string> {
+async function githubIdentity(
+  integration: Omit<GithubIntegration, 'provider'>,
+  { egress }: ConnectionOptions,
+): Promise<string> {
   const target = githubTarget(integration);
   const signal = AbortSignal.timeout(CONNECTION_TIMEOUT_MS);
   const ctx = new ScanContext('github', secretsOf(integration.credentials), { signal }, 20);
-  const octokit = await connectGithub(target, { signal, rateLimitRetries: 0, retryBaseMs: 100 }, ctx);
+  const octokit = await connectGithub(
+    target,
+    { signal, rateLimitRetries: 0, retryBaseMs: 100, ...(egress ? { egress } : {}) },
+    ctx,
+  );
   const who = target.app ? 'the GitHub App installation token' : 'the token';
   const logins: string[] = [];
   for (const org of target.organizations) {

@@ -7,6 +7,7 @@
 import okta from '@okta/okta-sdk-nodejs';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
+import { guardedAgents } from '../egress.ts';
 import { ScanContext, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
@@ -114,9 +115,13 @@ function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ScanC
   const Base = okta.DefaultRequestExecutor as unknown as new (config: Any) => {
     fetch(request: Any): Promise<unknown>;
   };
+  const agents = options.egress ? guardedAgents(options.egress) : undefined;
   class CountingExecutor extends Base {
     override async fetch(request: Any & { headers?: Record<string, unknown> }): Promise<unknown> {
       if (!request.headers?.['X-Okta-Retry-Count']) await ctx.beforeCall();
+      // node-fetch asks for an agent per URL, redirects included: each goes where the egress policy allows.
+      if (agents)
+        request.agent = (url: URL) => (url.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent);
       return super.fetch(request);
     }
   }

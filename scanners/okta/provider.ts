@@ -2,7 +2,7 @@
  * Okta as a scanner provider: what an integration stores (the org URL, an API token or a service app),
  * its checks, its connection test (the first user of the org, after the service app's sign-in) and its scan.
  */
-import type { ScannerProvider } from '../provider.ts';
+import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, secretString, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
@@ -31,12 +31,19 @@ export function oktaTarget({ config, credentials }: Omit<OktaIntegration, 'provi
 }
 
 /** The first user of the org, with the scanner's client (a service app signs in first). */
-async function oktaIdentity(integration: Omit<OktaIntegration, 'provider'>): Promise<string> {
+async function oktaIdentity(
+  integration: Omit<OktaIntegration, 'provider'>,
+  { egress }: ConnectionOptions,
+): Promise<string> {
   const target = oktaTarget(integration);
   const orgUrl = target.orgUrl.replace(/\/$/, '');
   const signal = AbortSignal.timeout(CONNECTION_TIMEOUT_MS);
   const ctx = new ScanContext('okta', secretsOf(integration.credentials), { signal }, 20);
-  const client = await connectOkta(target, { signal, rateLimitRetries: 0 }, ctx);
+  const client = await connectOkta(
+    target,
+    { signal, rateLimitRetries: 0, ...(egress ? { egress } : {}) },
+    ctx,
+  );
   try {
     const users = await client.userApi.listUsers({ limit: 1 });
     await users.next();
@@ -45,7 +52,8 @@ async function oktaIdentity(integration: Omit<OktaIntegration, 'provider'>): Pro
     if (status === 401) throw new ScanFailedError('INVALID_CREDENTIALS', 'Okta refused the API token (401)');
     if (status === 403)
       throw new ScanFailedError('PERMISSION_DENIED', 'the credentials may not list users (okta.users.read)');
-    if (status === undefined) throw new ScanFailedError('ENDPOINT_UNREACHABLE', `could not reach ${orgUrl}`);
+    if (status === undefined)
+      throw new ScanFailedError('ENDPOINT_UNREACHABLE', `could not reach ${orgUrl}`, { cause: error });
     throw error;
   }
   return target.serviceApp
