@@ -1,9 +1,12 @@
 /**
- * What every SaaS scanner (GitHub, Okta, Azure) shares during one scan: the per-integration rate
- * limiter and call counting, ScanErrors with the missing permission, progress snapshots, validated
- * resources, and redaction of the integration's secrets from every stored message.
+ * What every scanner shares during one scan, whatever the provider or service: one rate limiter per
+ * integration scan that every call waits for, call counting, ScanErrors with the missing permission,
+ * progress snapshots, validated resources, cancellation, and redaction of the integration's secrets
+ * from every stored message. AWS adds its clients and error sorting on top (aws/aws-context.ts); the
+ * SaaS scanners use this class as it is.
  */
 import { assertValidResource, type Resource, type ScanError } from '../schemas/index.ts';
+import { egressDenial } from './egress.ts';
 import { RateLimiter } from './rate-limit.ts';
 import { ScanFailedError, type ScanOptions, type ScanProgress } from './types.ts';
 
@@ -12,61 +15,121 @@ export interface ProviderScanOptions extends ScanOptions {
   callsPerSecond?: number;
 }
 
-/** The result of one call: its value, or what went wrong (never thrown unless fatal). */
-export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown; status: number | undefined };
+/**
+ * The result of one call: its value, or what went wrong (never thrown unless fatal for the scan): the
+ * provider's error code, and the HTTP status when the provider answered.
+ */
+export type CallResult<T> =
+  { ok: true; value: T } | { ok: false; error: unknown; code: string; status: number | undefined };
 
-export class ProviderScanContext {
+/** How one provider's SDK errors read. */
+export interface ProviderErrors {
+  /** The provider's error code (`AccessDenied`, `E0000006`…), or a socket code for network errors. */
+  code(error: unknown): string;
+  /** The HTTP status of the provider's answer; undefined when there was none. */
+  status(error: unknown): number | undefined;
+  /** True when the SDK reports an AbortSignal rather than the provider. */
+  isAbort(error: unknown): boolean;
+}
+
+/** Errors carrying `status` and `code`, as Octokit's and Okta's do. */
+export const HTTP_ERRORS: ProviderErrors = {
+  status: (error) => {
+    const status = (error as { status?: unknown } | null)?.status;
+    return typeof status === 'number' ? status : undefined;
+  },
+  code: (error) => {
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && code) return code;
+    const status = HTTP_ERRORS.status(error);
+    return status === undefined ? 'NetworkError' : String(status);
+  },
+  isAbort: (error) => (error as { name?: unknown } | null)?.name === 'AbortError',
+};
+
+export class ScanContext {
   readonly provider: Resource['provider'];
   readonly options: ProviderScanOptions;
   readonly errors: ScanError[] = [];
   readonly progress: ScanProgress = { phase: 'starting', resources_collected: 0, calls_made: 0, errors: 0 };
-  private readonly secrets: string[];
+  /**
+   * The last egress refusal an SDK hid behind its own generic error (MSAL reports any network failure as
+   * `network_error`), so the caller can still say EGRESS_DENIED.
+   */
+  egressRefusal: string | null = null;
+  private readonly secrets: string[] = [];
   private readonly limiter: RateLimiter;
+  private readonly providerErrors: ProviderErrors;
 
   constructor(
     provider: Resource['provider'],
     secrets: (string | undefined)[],
     options: ProviderScanOptions,
     defaultRate: number,
+    providerErrors: ProviderErrors = HTTP_ERRORS,
   ) {
     this.provider = provider;
     this.options = options;
-    this.secrets = secrets.filter((s): s is string => typeof s === 'string' && s.length >= 4);
+    this.addSecrets(secrets);
     this.limiter = new RateLimiter(options.callsPerSecond ?? defaultRate);
+    this.providerErrors = providerErrors;
   }
 
-  /** Waits for the rate limiter, then runs one logical call (SDK retries inside it count once). */
-  async call<T>(
-    send: () => Promise<T>,
-    statusOf: (error: unknown) => number | undefined,
-  ): Promise<Outcome<T>> {
-    this.throwIfAborted();
+  /** Secrets to redact from now on too (credentials obtained during the scan, such as an assumed role's). */
+  addSecrets(secrets: (string | undefined)[]): void {
+    for (const s of secrets) if (typeof s === 'string' && s.length >= 4) this.secrets.push(s);
+  }
+
+  get redactedSecrets(): readonly string[] {
+    return this.secrets;
+  }
+
+  /**
+   * Waits for the rate limiter, then makes one logical call (SDK retries inside it count once) with the
+   * scan's abort signal, and counts it. A failure is returned, unless cancelled or `fatal` says it ends
+   * the scan (then that error is thrown).
+   */
+  async request<T>(
+    send: (abortSignal: AbortSignal | undefined) => Promise<T>,
+    fatal?: (failure: Extract<CallResult<T>, { ok: false }>) => Error | null,
+  ): Promise<CallResult<T>> {
+    const { signal } = this.options;
+    await this.waitForTurn();
     try {
-      await this.limiter.acquire(this.options.signal);
+      return { ok: true, value: await send(signal) };
     } catch (error) {
-      throw this.aborted(error);
-    }
-    try {
-      return { ok: true, value: await send() };
-    } catch (error) {
-      if (this.options.signal?.aborted) throw this.aborted(error);
-      return { ok: false, error, status: statusOf(error) };
+      if (signal?.aborted || this.providerErrors.isAbort(error)) throw this.aborted(error);
+      const denied = egressDenial(error);
+      if (denied) throw new ScanFailedError('EGRESS_DENIED', denied.message, { cause: error });
+      const failure = {
+        ok: false as const,
+        error,
+        code: this.providerErrors.code(error),
+        status: this.providerErrors.status(error),
+      };
+      const ending = fatal?.(failure);
+      if (ending) throw ending;
+      return failure;
     } finally {
       this.progress.calls_made += 1;
       this.emit();
     }
   }
 
-  /** Counts a call made outside `call()` (each page of an SDK paginator). */
+  /** Paces and counts a call made outside `request()` (each page of an SDK paginator, an SDK's own request). */
   async beforeCall(): Promise<void> {
+    await this.waitForTurn();
+    this.progress.calls_made += 1;
+    this.emit();
+  }
+
+  private async waitForTurn(): Promise<void> {
     this.throwIfAborted();
     try {
       await this.limiter.acquire(this.options.signal);
     } catch (error) {
       throw this.aborted(error);
     }
-    this.progress.calls_made += 1;
-    this.emit();
   }
 
   recordError(error: Omit<ScanError, 'provider' | 'message'> & { message: string }): void {

@@ -4,6 +4,7 @@
  * that becomes a ScanError in the outcome and the scan goes on.
  */
 import type { Resource, ScanError } from '../schemas/index.ts';
+import type { EgressPolicy } from './egress.ts';
 
 export type { Resource, ScanError };
 
@@ -25,6 +26,11 @@ export interface ScanOptions {
   signal?: AbortSignal;
   /** Clock for `collected_at`; tests pass a fixed one. */
   now?: () => Date;
+  /**
+   * Where provider calls may go (scanners/egress.ts): the API passes the operator's policy, tests one that
+   * allowlists their fixture servers. Without one, the scanner's clients connect anywhere.
+   */
+  egress?: EgressPolicy;
 }
 
 export interface ScanOutcome {
@@ -45,6 +51,7 @@ export const SCAN_FAILURE_CODES = {
   CLOCK_SKEW: "the provider rejected the request time: this machine's clock is off",
   PERMISSION_DENIED: 'the credentials may not list the resources at all',
   ENDPOINT_UNREACHABLE: 'the provider endpoint could not be reached',
+  EGRESS_DENIED: 'the endpoint is an internal address or a host the operator has not allowed',
   PROVIDER_ERROR: 'the provider answered with an unexpected error',
   INVALID_CONFIG: 'the integration configuration is incomplete or malformed',
   UNSUPPORTED_PROVIDER: 'no scanner exists for this provider',

@@ -491,6 +491,21 @@ describe('scanAwsAccount with partial permissions and faults', () => {
       Math.max(0, ((outcome.progress.calls_made - 20) / 20) * 1000) - 50,
     );
   });
+
+  it('paces and counts the S3 calls with the same limiter and counter as every other call', async () => {
+    const s = await start();
+    const started = Date.now();
+    const outcome = await scanAwsAccount(target(s, { services: ['s3'] }), {
+      now: () => NOW,
+      callsPerSecond: 40,
+    });
+    const elapsed = Date.now() - started;
+    // Every S3 request the fixture answered is one call of the account scan (no retries happen here)...
+    expect(s.s3.requests.length).toBeGreaterThan(60);
+    expect(outcome.progress.calls_made).toBe(s.s3.requests.length);
+    // ...and waited for the account's limiter: 40 burst tokens, then 40 a second.
+    expect(elapsed).toBeGreaterThanOrEqual(((s.s3.requests.length - 40) / 40) * 1000 - 50);
+  });
 });
 
 describe('scanAwsAccount credentials', () => {

@@ -33,7 +33,8 @@ import {
   scanTrails,
   scanVolumes,
 } from './regional.ts';
-import { scanS3, type AwsCredentials } from './s3.ts';
+import type { AwsCredentials } from './credentials.ts';
+import { scanBuckets } from './s3.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = ['s3', 'iam', 'cloudtrail', 'ec2', 'rds', 'kms', 'guardduty'] as const;
@@ -104,7 +105,6 @@ export async function scanAwsAccount(
       ctx.useCredentials(await assumeRole(ctx, target));
     }
     const resources: Resource[] = [];
-    const errorsBefore = ctx.errors;
     const regionalServices = [...services].flatMap((s) => REGIONAL[s] ?? []);
     const wanted: ConfigType[] = regionalServices.flatMap((s) => (s.configType ? [s.configType] : []));
     // Buckets are recorded by the recorder of their own region, so S3 reads the regions' Config first.
@@ -114,12 +114,9 @@ export async function scanAwsAccount(
     const needsRegions = regionalServices.length > 0 || (target.useConfig === true && services.has('s3'));
     const regions = needsRegions ? await enabledRegions(ctx, target) : [];
     const inventory = await readConfig(ctx, target, wanted, regions, options);
-    let s3Errors: ScanOutcome['errors'] = [];
     if (services.has('s3')) {
       ctx.setPhase('scanning_s3');
-      const s3 = await scanS3Safely(ctx, target, bucketItems(inventory));
-      resources.push(...s3.resources);
-      s3Errors = s3.errors;
+      resources.push(...(await scanS3Safely(ctx, target, bucketItems(inventory))));
     }
     if (services.has('iam')) {
       ctx.setPhase('scanning_iam');
@@ -141,7 +138,7 @@ export async function scanAwsAccount(
       resources.push(...found.flat());
     }
     ctx.setPhase('done');
-    return { resources, errors: [...s3Errors, ...errorsBefore], progress: ctx.snapshot() };
+    return { resources, errors: [...ctx.errors], progress: ctx.snapshot() };
   } finally {
     ctx.close();
   }
@@ -198,47 +195,27 @@ function bucketItems(inventory: ConfigInventory): Map<string, ConfigItem> {
   return byName;
 }
 
-/** S3 through its own scanner; a refused ListBuckets there only loses S3, not the whole account scan. */
+/** S3 through the account's own context; a refused ListBuckets there only loses S3, not the whole account scan. */
 async function scanS3Safely(
   ctx: AwsScanContext,
   target: AwsAccountTarget,
   configItems: ReadonlyMap<string, ConfigItem>,
-): Promise<Pick<ScanOutcome, 'resources' | 'errors'>> {
-  let last = { calls_made: 0, resources_collected: 0, errors: 0 };
+): Promise<Resource[]> {
   try {
-    const outcome = await scanS3(
-      {
-        accountId: target.accountId,
-        region: target.region,
-        ...(target.endpoint ? { endpoint: target.endpoint } : {}),
-        credentials: ctx.currentCredentials,
-      },
-      {
-        ...(ctx.options.signal ? { signal: ctx.options.signal } : {}),
-        ...(ctx.options.now ? { now: ctx.options.now } : {}),
-        configItems,
-        onProgress: (p) => {
-          last = { calls_made: p.calls_made, resources_collected: p.resources_collected, errors: p.errors };
-          ctx.setExternal(last);
-        },
-      },
-    );
-    return outcome;
+    return await scanBuckets(ctx, target.region, { configItems });
   } catch (error) {
     if (
       error instanceof ScanFailedError &&
       (error.code === 'PERMISSION_DENIED' || error.code === 'PROVIDER_ERROR')
     ) {
-      const s3Error = {
-        provider: 'aws',
+      ctx.recordError({
         operation: 's3:ListBuckets',
         resource_id: null,
         code: error.code === 'PERMISSION_DENIED' ? 'AccessDenied' : 'ProviderError',
         message: error.message,
         missing_permission: error.missingPermission,
-      };
-      ctx.setExternal({ ...last, resources_collected: 0, errors: last.errors + 1 });
-      return { resources: [], errors: [s3Error] };
+      });
+      return [];
     }
     throw error;
   }

@@ -307,7 +307,7 @@ async function scanIamAccount(
   if (attributes.root_password_last_used !== undefined) {
     attributes.root_password_last_used_age_days = ageDays(attributes.root_password_last_used, now);
   }
-  return ctx.resource({
+  return ctx.accountResource({
     id: `arn:aws:iam::${ctx.accountId}:root`,
     region: 'global',
     type: 'aws.iam.account',
@@ -464,7 +464,7 @@ async function readUser(
     attributes.inline_policy_names = (detail?.UserPolicyList ?? []).map((p) => p.PolicyName ?? '');
     attributes.groups = detail?.GroupList ?? [];
   }
-  return ctx.resource({
+  return ctx.accountResource({
     id: arn,
     region: 'global',
     type: 'aws.iam.user',
@@ -518,7 +518,7 @@ async function scanIamRoles(ctx: AwsScanContext, details: AuthorizationDetails |
       }));
       attributes.inline_policy_names = (detail?.RolePolicyList ?? []).map((p) => p.PolicyName ?? '');
     }
-    return ctx.resource({
+    return ctx.accountResource({
       id: arn,
       region: 'global',
       type: 'aws.iam.role',

@@ -84,7 +84,7 @@ export async function scanEc2Account(ctx: AwsScanContext, region: string): Promi
     attributes.ebs_default_kms_key_id = id && id !== 'alias/aws/ebs' ? id : null;
   } else ctx.recordFailure('ec2:GetEbsDefaultKmsKeyId', 'ec2:GetEbsDefaultKmsKeyId', null, key);
   return [
-    ctx.resource({
+    ctx.accountResource({
       id: `arn:aws:ec2:${region}:${ctx.accountId}:account-settings`,
       region,
       type: 'aws.ec2.account',
@@ -118,7 +118,7 @@ export function securityGroupResource(
   g: SecurityGroup,
   api: string,
 ): Resource {
-  return ctx.resource({
+  return ctx.accountResource({
     id: `arn:aws:ec2:${region}:${ctx.accountId}:security-group/${g.GroupId ?? ''}`,
     region,
     type: 'aws.ec2.security_group',
@@ -164,7 +164,7 @@ export async function scanVolumes(ctx: AwsScanContext, region: string): Promise<
 }
 
 export function volumeResource(ctx: AwsScanContext, region: string, v: Volume, api: string): Resource {
-  return ctx.resource({
+  return ctx.accountResource({
     id: `arn:aws:ec2:${region}:${ctx.accountId}:volume/${v.VolumeId ?? ''}`,
     region,
     type: 'aws.ec2.volume',
@@ -207,7 +207,7 @@ export function dbInstanceResource(
   api: string,
 ): Resource {
   const name = db.DBInstanceIdentifier ?? '';
-  return ctx.resource({
+  return ctx.accountResource({
     id: db.DBInstanceArn ?? `arn:aws:rds:${region}:${ctx.accountId}:db:${name}`,
     region,
     type: 'aws.rds.db_instance',
@@ -320,7 +320,7 @@ export async function kmsKeyResource(
       attributes.rotation_period_days = null;
     } else ctx.recordFailure('kms:GetKeyRotationStatus', 'kms:GetKeyRotationStatus', KeyId, rotation);
   }
-  return ctx.resource({
+  return ctx.accountResource({
     id: m.Arn ?? KeyId,
     region,
     type: 'aws.kms.key',
@@ -346,7 +346,7 @@ export async function scanGuardDuty(ctx: AwsScanContext, region: string): Promis
   const arn = (id: string): string => `arn:aws:guardduty:${region}:${ctx.accountId}:detector/${id}`;
   if (ids.length === 0) {
     return [
-      ctx.resource({
+      ctx.accountResource({
         id: arn('none'),
         region,
         type: 'aws.guardduty.detector',
@@ -372,7 +372,7 @@ export async function scanGuardDuty(ctx: AwsScanContext, region: string): Promis
       }));
     } else ctx.recordFailure('guardduty:GetDetector', 'guardduty:GetDetector', arn(DetectorId), got);
     resources.push(
-      ctx.resource({
+      ctx.accountResource({
         id: arn(DetectorId),
         region,
         type: 'aws.guardduty.detector',
@@ -442,7 +442,7 @@ export async function trailResource(
       selectors.value.AdvancedEventSelectors,
     );
   } else ctx.recordFailure('cloudtrail:GetEventSelectors', 'cloudtrail:GetEventSelectors', arn, selectors);
-  return ctx.resource({
+  return ctx.accountResource({
     id: arn,
     region,
     type: 'aws.cloudtrail.trail',

@@ -15,17 +15,10 @@ import {
   S3Client,
   type Bucket,
 } from '@aws-sdk/client-s3';
-import { assertValidResource, type Resource, type ScanError } from '../../schemas/index.ts';
-import { ScanFailedError, type ScanOptions, type ScanOutcome, type ScanProgress } from '../types.ts';
-import {
-  awsAttempts,
-  awsErrorCode,
-  describeAccessKey,
-  fatalCredentialError,
-  isAbortError,
-  isNetworkError,
-  safeErrorMessage,
-} from './aws-errors.ts';
+import type { Resource } from '../../schemas/index.ts';
+import { ScanFailedError, type ScanOutcome } from '../types.ts';
+import { AwsScanContext, type AwsContextOptions, type CallResult } from './aws-context.ts';
+import { describeAccessKey, safeErrorMessage } from './aws-errors.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import {
   encryptionFrom,
@@ -40,12 +33,7 @@ import {
 import { iamActionFor, qualifiedOperation, type S3OperationName } from './s3-operations.ts';
 import type { ConfigItem } from './config.ts';
 import { bucketFromItem, type BucketFromConfig } from './s3-config.ts';
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import type { AwsCredentials } from './credentials.ts';
 
 export interface AwsScanTarget {
   /** The 12-digit account the credentials belong to; it becomes `Resource.account`. */
@@ -57,8 +45,8 @@ export interface AwsScanTarget {
   credentials: AwsCredentials;
 }
 
-/** ScanOptions plus the knobs specific to S3, mostly useful to tests. */
-export interface S3ScanOptions extends ScanOptions {
+/** The account scan's options plus the knobs specific to S3, mostly useful to tests. */
+export interface S3ScanOptions extends AwsContextOptions {
   /** Buckets asked for per ListBuckets page (S3 allows 1 to 10,000). */
   listPageSize?: number;
   /** Buckets read at the same time. */
@@ -75,8 +63,6 @@ export interface S3ScanOptions extends ScanOptions {
 
 const DEFAULT_LIST_PAGE_SIZE = 1000;
 const DEFAULT_BUCKET_CONCURRENCY = 4;
-/** The SDK's standard retry mode with 3 attempts: a throttled or 5xx answer is retried with backoff. */
-const MAX_ATTEMPTS = 3;
 
 /** One per-bucket read: the call, the attribute it fills and the "not configured" answer S3 gives as an error. */
 interface BucketAttributeReader {
@@ -125,8 +111,6 @@ const BUCKET_ATTRIBUTE_READERS: readonly BucketAttributeReader[] = [
 /** Thrown inside a bucket's reading when S3 says the bucket no longer exists (deleted mid-scan). */
 class BucketVanished extends Error {}
 
-type CallResult<T> = { ok: true; value: T } | { ok: false; error: unknown; code: string };
-
 /** The ARN S3 buckets are known by; bucket ARNs carry neither region nor account. */
 export function bucketArn(name: string): string {
   return `arn:aws:s3:::${name}`;
@@ -142,56 +126,56 @@ export function bucketArn(name: string): string {
  */
 export async function scanS3(target: AwsScanTarget, options: S3ScanOptions = {}): Promise<ScanOutcome> {
   assertValidTarget(target);
-  const scan = new S3Scan(target, options);
+  const ctx = new AwsScanContext(target.accountId, { ...target.credentials }, target.endpoint, options);
   try {
-    return await scan.run();
+    const resources = await scanBuckets(ctx, target.region, options);
+    ctx.setPhase('done');
+    return { resources, errors: [...ctx.errors], progress: ctx.snapshot() };
   } finally {
-    scan.close();
+    ctx.close();
   }
 }
 
-/** State of one scan run: its clients (one per region), counters and collected errors. */
+/**
+ * The buckets of the account `ctx` scans, read through its clients, rate limiter, counters and error
+ * record (an account scan passes its own context, so S3 calls are paced with every other call).
+ */
+export async function scanBuckets(
+  ctx: AwsScanContext,
+  region: string,
+  options: Omit<S3ScanOptions, keyof AwsContextOptions>,
+): Promise<Resource[]> {
+  const scan = new S3Scan(ctx, region, options);
+  ctx.setPhase('listing_buckets');
+  const buckets = await scan.listAllBuckets();
+  ctx.setPhase('reading_buckets');
+  const read = await mapWithConcurrency(
+    buckets,
+    options.bucketConcurrency ?? DEFAULT_BUCKET_CONCURRENCY,
+    (bucket) => scan.readBucket(bucket),
+  );
+  return read.filter((r): r is Resource => r !== null);
+}
+
+/** The S3 side of one account scan: its clients (one per region) and how each S3 answer is read. */
 class S3Scan {
-  private readonly target: AwsScanTarget;
-  private readonly options: S3ScanOptions;
-  private readonly secrets: readonly (string | undefined)[];
-  private readonly clients = new Map<string, S3Client>();
-  private readonly errors: ScanError[] = [];
-  private readonly progress: ScanProgress = {
-    phase: 'starting',
-    resources_collected: 0,
-    calls_made: 0,
-    errors: 0,
-  };
+  private readonly ctx: AwsScanContext;
+  private readonly homeRegion: string;
+  private readonly options: Omit<S3ScanOptions, keyof AwsContextOptions>;
 
-  constructor(target: AwsScanTarget, options: S3ScanOptions) {
-    this.target = target;
+  constructor(
+    ctx: AwsScanContext,
+    homeRegion: string,
+    options: Omit<S3ScanOptions, keyof AwsContextOptions>,
+  ) {
+    this.ctx = ctx;
+    this.homeRegion = homeRegion;
     this.options = options;
-    this.secrets = [target.credentials.secretAccessKey, target.credentials.sessionToken];
-  }
-
-  async run(): Promise<ScanOutcome> {
-    this.setPhase('listing_buckets');
-    const buckets = await this.listAllBuckets();
-    this.setPhase('reading_buckets');
-    const read = await mapWithConcurrency(
-      buckets,
-      this.options.bucketConcurrency ?? DEFAULT_BUCKET_CONCURRENCY,
-      (bucket) => this.readBucket(bucket),
-    );
-    const resources = read.filter((r): r is Resource => r !== null);
-    this.setPhase('done');
-    return { resources, errors: [...this.errors], progress: { ...this.progress } };
-  }
-
-  close(): void {
-    for (const client of this.clients.values()) client.destroy();
-    this.clients.clear();
   }
 
   /** ListBuckets, page by page. Any failure here ends the scan: without the list there is nothing to read. */
-  private async listAllBuckets(): Promise<Bucket[]> {
-    const client = this.clientFor(this.target.region);
+  async listAllBuckets(): Promise<Bucket[]> {
+    const client = this.clientFor(this.homeRegion);
     const buckets: Bucket[] = [];
     let continuationToken: string | undefined;
     do {
@@ -212,19 +196,11 @@ class S3Scan {
   }
 
   private listingFailure(error: unknown, code: string): ScanFailedError {
-    const endpoint = this.target.endpoint ?? `the S3 endpoint of ${this.target.region}`;
-    const detail = safeErrorMessage(error, this.secrets);
-    if (isNetworkError(error)) {
-      return new ScanFailedError(
-        'ENDPOINT_UNREACHABLE',
-        `could not reach ${endpoint} (${code}) after ${awsAttempts(error) ?? MAX_ATTEMPTS} attempts: ${detail}`,
-        { cause: error },
-      );
-    }
+    const detail = safeErrorMessage(error, this.ctx.redactedSecrets);
     if (code === 'AccessDenied' || code === 'AllAccessDisabled') {
       return new ScanFailedError(
         'PERMISSION_DENIED',
-        `the ${describeAccessKey(this.target.credentials.accessKeyId)} may not list buckets: grant ${iamActionFor('ListBuckets')}. AWS said: ${detail}`,
+        `the ${describeAccessKey(this.ctx.currentCredentials.accessKeyId)} may not list buckets: grant ${iamActionFor('ListBuckets')}. AWS said: ${detail}`,
         { cause: error, missingPermission: iamActionFor('ListBuckets') },
       );
     }
@@ -234,14 +210,14 @@ class S3Scan {
   }
 
   /** Reads one bucket's configuration; null when the bucket disappeared while the scan ran. */
-  private async readBucket(bucket: Bucket): Promise<Resource | null> {
+  async readBucket(bucket: Bucket): Promise<Resource | null> {
     const name = bucket.Name as string;
     const arn = bucketArn(name);
     const item = this.options.configItems?.get(name);
     const fromConfig: BucketFromConfig | null = item ? bucketFromItem(item) : null;
     try {
       const region = fromConfig?.region ?? (await this.locateBucket(name, arn, bucket.BucketRegion));
-      const client = this.clientFor(region ?? this.target.region);
+      const client = this.clientFor(region ?? this.homeRegion);
       const attributes: Record<string, unknown> = {
         creation_date: bucket.CreationDate ? bucket.CreationDate.toISOString() : null,
       };
@@ -258,24 +234,16 @@ class S3Scan {
           attributes[reader.attribute] = reader.notConfigured.value();
         } else this.recordFailure(reader.operation, arn, result);
       }
-      const resource = assertValidResource({
+      return this.ctx.accountResource({
         id: arn,
-        provider: 'aws',
-        account: this.target.accountId,
         // 'unknown' only when neither GetBucketLocation nor the listing told us (the error is recorded).
         region: region ?? 'unknown',
         type: 'aws.s3.bucket',
         name,
+        api: fromConfig ? (this.options.configApi ?? 'config') : 's3',
+        now: this.ctx.now(),
         attributes,
-        collected_at: (this.options.now?.() ?? new Date()).toISOString(),
-        source: {
-          api: fromConfig ? (this.options.configApi ?? 'config') : 's3',
-          ...(this.target.endpoint ? { endpoint: this.target.endpoint } : {}),
-        },
       });
-      this.progress.resources_collected += 1;
-      this.emit();
-      return resource;
     } catch (error) {
       if (error instanceof BucketVanished) return null;
       throw error;
@@ -291,7 +259,7 @@ class S3Scan {
     arn: string,
     listedRegion: string | undefined,
   ): Promise<string | null> {
-    const client = this.clientFor(this.target.region);
+    const client = this.clientFor(this.homeRegion);
     const result = await this.call('GetBucketLocation', arn, (abortSignal) =>
       client.send(new GetBucketLocationCommand({ Bucket: name }), { abortSignal }),
     );
@@ -300,31 +268,15 @@ class S3Scan {
     return listedRegion || null;
   }
 
-  /**
-   * Makes one API call with the abort signal, counts it, and sorts its failure: abort and refused
-   * credentials end the scan, a vanished bucket ends that bucket, anything else is returned.
-   */
+  /** One S3 call through the account's context; a vanished bucket ends that bucket's reading. */
   private async call<T>(
     operation: S3OperationName,
     resourceId: string | null,
     send: (abortSignal: AbortSignal | undefined) => Promise<T>,
   ): Promise<CallResult<T>> {
-    this.throwIfAborted();
-    const { signal } = this.options;
-    try {
-      const value = await send(signal);
-      return { ok: true, value };
-    } catch (error) {
-      if (signal?.aborted || isAbortError(error)) throw this.abortedError(error);
-      const fatal = fatalCredentialError(error, this.target.credentials.accessKeyId, this.secrets);
-      if (fatal) throw fatal;
-      const code = awsErrorCode(error);
-      if (resourceId && code === 'NoSuchBucket') throw new BucketVanished(resourceId);
-      return { ok: false, error, code };
-    } finally {
-      this.progress.calls_made += 1;
-      this.emit();
-    }
+    const result = await this.ctx.call(qualifiedOperation(operation), send);
+    if (!result.ok && resourceId && result.code === 'NoSuchBucket') throw new BucketVanished(resourceId);
+    return result;
   }
 
   private recordFailure(
@@ -332,57 +284,20 @@ class S3Scan {
     resourceId: string,
     failure: { error: unknown; code: string },
   ): void {
-    this.errors.push({
-      provider: 'aws',
-      operation: qualifiedOperation(operation),
-      resource_id: resourceId,
-      code: failure.code,
-      message: safeErrorMessage(failure.error, this.secrets),
-      missing_permission: failure.code === 'AccessDenied' ? iamActionFor(operation) : null,
-    });
-    this.progress.errors = this.errors.length;
-    this.emit();
-  }
-
-  private throwIfAborted(): void {
-    if (this.options.signal?.aborted) throw this.abortedError(this.options.signal.reason);
-  }
-
-  private abortedError(cause: unknown): ScanFailedError {
-    return new ScanFailedError('ABORTED', 'the S3 scan was cancelled before it finished', { cause });
+    this.ctx.recordFailure(qualifiedOperation(operation), iamActionFor(operation), resourceId, failure);
   }
 
   private clientFor(region: string): S3Client {
-    let client = this.clients.get(region);
-    if (!client) {
-      const { endpoint, credentials } = this.target;
-      client = new S3Client({
-        region,
-        credentials: {
-          accessKeyId: credentials.accessKeyId,
-          secretAccessKey: credentials.secretAccessKey,
-          sessionToken: credentials.sessionToken,
-        },
+    return this.ctx.client('s3', region, (settings) => {
+      const { endpoint } = settings;
+      return new S3Client({
+        ...settings,
         // A custom endpoint (fixture, MinIO-style gateway) has no per-bucket DNS names.
-        ...(endpoint ? { endpoint, forcePathStyle: true } : {}),
-        retryMode: 'standard',
-        maxAttempts: MAX_ATTEMPTS,
+        ...(endpoint ? { forcePathStyle: true } : {}),
         // Without an endpoint, a bucket in another region answers with a redirect the SDK can follow.
         followRegionRedirects: true,
-        requestHandler: { connectionTimeout: 5_000, requestTimeout: 30_000 },
       });
-      this.clients.set(region, client);
-    }
-    return client;
-  }
-
-  private setPhase(phase: string): void {
-    this.progress.phase = phase;
-    this.emit();
-  }
-
-  private emit(): void {
-    this.options.onProgress?.({ ...this.progress });
+    });
   }
 }
 

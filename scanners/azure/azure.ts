@@ -13,7 +13,8 @@ import { ResourceManagementClient } from '@azure/arm-resources';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
 import { X509Certificate } from 'node:crypto';
-import { Agent } from 'node:https';
+import type { Agent as HttpAgent } from 'node:http';
+import { Agent, type Agent as HttpsAgent } from 'node:https';
 import {
   createDefaultHttpClient,
   createPipelineRequest,
@@ -23,7 +24,8 @@ import {
 } from '@azure/core-rest-pipeline';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
-import { ProviderScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { egressDenial, guardedAgents, guardedFetch } from '../egress.ts';
+import { ScanContext, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 export interface AzureScanTarget {
@@ -79,12 +81,7 @@ export async function scanAzure(
 ): Promise<ScanOutcome> {
   assertValidAzureTarget(target);
   // ARM refills 25 reads a second per principal (bucket of 250): stay under it.
-  const ctx = new ProviderScanContext(
-    'azure',
-    [target.clientSecret ?? target.certificate ?? ''],
-    options,
-    20,
-  );
+  const ctx = new ScanContext('azure', [target.clientSecret ?? target.certificate ?? ''], options, 20);
   const endpoint = (target.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
   const credential = azureCredential(target, endpoint, ctx, options);
   if (target.certificate) await signInWithCertificate(ctx, credential, target, endpoint);
@@ -105,17 +102,14 @@ function isLoopbackHttp(endpoint: string): boolean {
 }
 
 /** Client credentials against the sandbox's token endpoint (http, so not through @azure/identity). */
-function sandboxCredential(
-  target: AzureScanTarget,
-  endpoint: string,
-  ctx: ProviderScanContext,
-): TokenCredential {
+function sandboxCredential(target: AzureScanTarget, endpoint: string, ctx: ScanContext): TokenCredential {
   let cached: AccessToken | null = null;
   return {
     async getToken(): Promise<AccessToken> {
       if (cached && cached.expiresOnTimestamp > Date.now() + 60_000) return cached;
       await ctx.beforeCall();
-      const response = await fetch(`${endpoint}/${target.tenantId}/oauth2/v2.0/token`, {
+      const send = ctx.options.egress ? guardedFetch(ctx.options.egress) : fetch;
+      const response = await send(`${endpoint}/${target.tenantId}/oauth2/v2.0/token`, {
         method: 'POST',
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({
@@ -152,20 +146,19 @@ function sandboxCredential(
 export function azureCredential(
   target: AzureScanTarget,
   endpoint: string,
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   options: Pick<AzureScanOptions, 'identityCa'> = {},
 ): TokenCredential {
+  const { egress } = ctx.options;
   if (target.certificate) {
     // Every identity request is paced and counted like an ARM call; a sandbox authority's CA is trusted.
-    const base = createDefaultHttpClient();
-    const agent = options.identityCa ? new Agent({ ca: options.identityCa, keepAlive: true }) : undefined;
-    const httpClient: HttpClient = {
-      async sendRequest(request) {
-        await ctx.beforeCall();
-        if (agent) request.agent = agent;
-        return base.sendRequest(request);
-      },
-    };
+    const tls = options.identityCa ? { ca: options.identityCa } : {};
+    const agent = egress
+      ? guardedAgents(egress, tls).httpsAgent
+      : options.identityCa
+        ? new Agent({ ...tls, keepAlive: true })
+        : undefined;
+    const httpClient = identityHttpClient(ctx, agent, () => ctx.beforeCall());
     const custom = target.authorityHost !== undefined;
     return new ClientCertificateCredential(
       target.tenantId,
@@ -177,9 +170,37 @@ export function azureCredential(
       },
     );
   }
-  return isLoopbackHttp(endpoint)
-    ? sandboxCredential(target, endpoint, ctx)
-    : new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret ?? '');
+  if (isLoopbackHttp(endpoint)) return sandboxCredential(target, endpoint, ctx);
+  // The identity platform is reached through the egress policy's agent too.
+  const agent = egress ? guardedAgents(egress).httpsAgent : undefined;
+  return new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret ?? '', {
+    httpClient: identityHttpClient(ctx, agent),
+  });
+}
+
+/**
+ * The identity platform's HTTP client: through `agent` when one is given, after `beforeEach`. An egress
+ * refusal is noted on the context, as @azure/identity hides it behind MSAL's generic network error.
+ */
+function identityHttpClient(
+  ctx: ScanContext,
+  agent: HttpsAgent | undefined,
+  beforeEach?: () => Promise<void>,
+): HttpClient {
+  const base = createDefaultHttpClient();
+  return {
+    async sendRequest(request) {
+      await beforeEach?.();
+      if (agent) request.agent = agent;
+      try {
+        return await base.sendRequest(request);
+      } catch (error) {
+        const denied = egressDenial(error);
+        if (denied) ctx.egressRefusal = denied.message;
+        throw error;
+      }
+    },
+  };
 }
 
 /**
@@ -188,7 +209,7 @@ export function azureCredential(
  * saying which.
  */
 async function signInWithCertificate(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   credential: TokenCredential,
   target: AzureScanTarget,
   endpoint: string,
@@ -276,16 +297,18 @@ function armClient(
 }
 
 class SubscriptionScan {
-  private readonly ctx: ProviderScanContext;
+  private readonly ctx: ScanContext;
   private readonly client: ResourceManagementClient;
   private readonly subscriptionId: string;
   private readonly endpoint: string;
   private readonly options: AzureScanOptions;
   /** The HTTP client the ARM pipeline sends through (keep-alive across the scan). */
   private readonly http: HttpClient = createDefaultHttpClient();
+  /** The egress policy's agent for the ARM endpoint's scheme, when the scan has a policy. */
+  private readonly agent: HttpAgent | HttpsAgent | undefined;
 
   constructor(
-    ctx: ProviderScanContext,
+    ctx: ScanContext,
     client: ResourceManagementClient,
     subscriptionId: string,
     endpoint: string,
@@ -296,6 +319,8 @@ class SubscriptionScan {
     this.subscriptionId = subscriptionId;
     this.endpoint = endpoint;
     this.options = options;
+    const agents = options.egress ? guardedAgents(options.egress) : undefined;
+    this.agent = endpoint.startsWith('http:') ? agents?.httpAgent : agents?.httpsAgent;
   }
 
   async run(): Promise<Resource[]> {
@@ -337,19 +362,18 @@ class SubscriptionScan {
     resourceId: string | null,
     notFoundIsNull = false,
   ): Promise<Json | null | undefined> {
-    const result = await this.ctx.call(
-      (): Promise<PipelineResponse> =>
-        this.client.pipeline.sendRequest(
-          this.http,
-          createPipelineRequest({
-            url,
-            method: 'GET',
-            // Only the loopback sandbox is plain http; anything else must be https.
-            allowInsecureConnection: isLoopbackHttp(this.endpoint),
-            ...(this.ctx.options.signal ? { abortSignal: this.ctx.options.signal } : {}),
-          }),
-        ),
-      () => undefined,
+    const result = await this.ctx.request((): Promise<PipelineResponse> =>
+      this.client.pipeline.sendRequest(
+        this.http,
+        createPipelineRequest({
+          url,
+          method: 'GET',
+          // Only the loopback sandbox is plain http; anything else must be https.
+          allowInsecureConnection: isLoopbackHttp(this.endpoint),
+          ...(this.agent ? { agent: this.agent } : {}),
+          ...(this.ctx.options.signal ? { abortSignal: this.ctx.options.signal } : {}),
+        }),
+      ),
     );
     if (!result.ok) {
       if (result.error instanceof ScanFailedError) throw result.error;

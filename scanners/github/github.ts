@@ -11,7 +11,8 @@ import { Octokit } from '@octokit/rest';
 import { createAppAuth } from '@octokit/auth-app';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
-import { ProviderScanContext, type Outcome, type ProviderScanOptions } from '../scan-context.ts';
+import { guardedFetch } from '../egress.ts';
+import { ScanContext, type CallResult, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 const GithubClient = Octokit.plugin(throttling, retry);
@@ -64,10 +65,6 @@ interface RequestErrorShape {
   response?: { headers?: Record<string, string | undefined> };
 }
 
-function statusOf(error: unknown): number | undefined {
-  return (error as RequestErrorShape | null)?.status;
-}
-
 /** Scans the organizations; rejects with ScanFailedError only when the scan cannot proceed. */
 export async function scanGithub(
   target: GithubScanTarget,
@@ -76,7 +73,7 @@ export async function scanGithub(
   assertValidGithubTarget(target);
   // GitHub allows 5,000 requests an hour per token: ~1.4/s sustained; bursts are absorbed by the limiter's bucket.
   const secrets = target.app ? [target.app.privateKey] : [target.token ?? ''];
-  const ctx = new ProviderScanContext('github', secrets, options, 10);
+  const ctx = new ScanContext('github', secrets, options, 10);
   const octokit = await connectGithub(target, options, ctx);
   const resources: Resource[] = [];
   for (const org of target.organizations) {
@@ -94,7 +91,7 @@ export async function scanGithub(
 export async function connectGithub(
   target: GithubScanTarget,
   options: GithubScanOptions,
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
 ): Promise<Client> {
   const octokit = client(target, options);
   if (target.app) await authenticateApp(ctx, octokit, target.app);
@@ -132,7 +129,11 @@ function client(target: GithubScanTarget, options: GithubScanOptions): Client {
       retryAfterBaseValue: options.retryBaseMs ?? 1000,
       doNotRetry: [400, 401, 403, 404, 410, 422, 451],
     },
-    request: { ...(options.signal ? { signal: options.signal } : {}) },
+    request: {
+      ...(options.signal ? { signal: options.signal } : {}),
+      // Every request, the app's token exchange and redirects included, goes where the egress policy allows.
+      ...(options.egress ? { fetch: guardedFetch(options.egress) } : {}),
+    },
   });
 }
 
@@ -141,13 +142,9 @@ function client(target: GithubScanTarget, options: GithubScanOptions): Client {
  * key, a wrong app or installation id, or a clock too far off fails the scan at once, saying which.
  * Octokit then reuses (and renews) the token for every call.
  */
-async function authenticateApp(
-  ctx: ProviderScanContext,
-  octokit: Client,
-  app: GithubAppCredentials,
-): Promise<void> {
+async function authenticateApp(ctx: ScanContext, octokit: Client, app: GithubAppCredentials): Promise<void> {
   ctx.setPhase('authenticating_app');
-  const got = await ctx.call(() => octokit.auth({ type: 'installation' }), statusOf);
+  const got = await ctx.request(() => octokit.auth({ type: 'installation' }));
   if (got.ok) return;
   const e = (got.error ?? {}) as RequestErrorShape;
   const said = ctx.redact(typeof e.message === 'string' ? e.message : String(got.error));
@@ -198,7 +195,7 @@ async function authenticateApp(
 
 /** Sorts a failed call: fatal for bad credentials or no answer at all, else a ScanError. */
 function handleFailure(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   operation: Operation,
   resourceId: string | null,
   failure: { error: unknown; status: number | undefined },
@@ -239,7 +236,7 @@ function handleFailure(
 
 /** Every page of a list endpoint; null (error recorded) when a page fails. */
 async function listAll<T>(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   octokit: Client,
   operation: Operation,
   resourceId: string | null,
@@ -251,7 +248,7 @@ async function listAll<T>(
   const pages = octokit.paginate.iterator(route, { ...params, per_page: pageSize });
   const iterator = pages[Symbol.asyncIterator]();
   for (;;) {
-    const page: Outcome<IteratorResult<{ data: unknown }>> = await ctx.call(() => iterator.next(), statusOf);
+    const page: CallResult<IteratorResult<{ data: unknown }>> = await ctx.request(() => iterator.next());
     if (!page.ok) {
       handleFailure(ctx, operation, resourceId, page, octokit.request.endpoint.DEFAULTS.baseUrl);
       return null;
@@ -276,7 +273,7 @@ interface OrgData {
 }
 
 async function scanOrganization(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   octokit: Client,
   org: string,
   options: GithubScanOptions,
@@ -284,7 +281,7 @@ async function scanOrganization(
   const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
   const orgId = `github:org/${org}`;
   const pageSize = Math.min(100, options.pageSize ?? 100);
-  const got = await ctx.call(() => octokit.rest.orgs.get({ org }), statusOf);
+  const got = await ctx.request(() => octokit.rest.orgs.get({ org }));
   if (!got.ok) {
     handleFailure(ctx, 'orgs.get', orgId, got, baseUrl);
     return [];
@@ -403,7 +400,7 @@ interface ProtectionData {
 type BranchRule = { type: string; parameters?: Record<string, unknown> };
 
 async function readRepository(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   octokit: Client,
   org: string,
   repo: RepoData,
@@ -428,9 +425,8 @@ async function readRepository(
     attributes.dependabot_security_updates_enabled = sa.dependabot_security_updates?.status === 'enabled';
   }
 
-  const protection = await ctx.call(
-    () => octokit.rest.repos.getBranchProtection({ owner, repo: repo.name, branch }),
-    statusOf,
+  const protection = await ctx.request(() =>
+    octokit.rest.repos.getBranchProtection({ owner, repo: repo.name, branch }),
   );
   let classic: ProtectionData | null | undefined;
   if (protection.ok) classic = protection.value.data as ProtectionData;
@@ -441,15 +437,13 @@ async function readRepository(
     classic = null;
   else handleFailure(ctx, 'repos.getBranchProtection', id, protection, baseUrl);
 
-  const rules = await ctx.call(
-    () =>
-      octokit.request('GET /repos/{owner}/{repo}/rules/branches/{branch}', {
-        owner,
-        repo: repo.name,
-        branch,
-        per_page: 100,
-      }),
-    statusOf,
+  const rules = await ctx.request(() =>
+    octokit.request('GET /repos/{owner}/{repo}/rules/branches/{branch}', {
+      owner,
+      repo: repo.name,
+      branch,
+      per_page: 100,
+    }),
   );
   let active: BranchRule[] | undefined;
   if (rules.ok) active = rules.value.data as BranchRule[];
@@ -457,9 +451,8 @@ async function readRepository(
   if (classic !== undefined && active !== undefined)
     attributes.default_branch_protection = effectiveProtection(classic, active);
 
-  const alerts = await ctx.call(
-    () => octokit.rest.repos.checkVulnerabilityAlerts({ owner, repo: repo.name }),
-    statusOf,
+  const alerts = await ctx.request(() =>
+    octokit.rest.repos.checkVulnerabilityAlerts({ owner, repo: repo.name }),
   );
   if (alerts.ok) attributes.dependabot_alerts_enabled = true;
   else if (alerts.status === 404) attributes.dependabot_alerts_enabled = false;

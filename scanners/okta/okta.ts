@@ -7,7 +7,8 @@
 import okta from '@okta/okta-sdk-nodejs';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
-import { ProviderScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { guardedAgents } from '../egress.ts';
+import { ScanContext, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 export interface OktaScanTarget {
@@ -66,7 +67,7 @@ export async function scanOkta(target: OktaScanTarget, options: OktaScanOptions 
   assertValidOktaTarget(target);
   // Okta's /api/v1/users rate limit is 600 requests a minute on most orgs: stay at 8/s.
   const secret = target.serviceApp ? target.serviceApp.privateKey : (target.token ?? '');
-  const ctx = new ProviderScanContext('okta', [secret], options, 8);
+  const ctx = new ScanContext('okta', [secret], options, 8);
   const orgUrl = target.orgUrl.replace(/\/$/, '');
   const client = await connectOkta(target, options, ctx);
   const pageSize = Math.min(200, options.pageSize ?? 200);
@@ -100,7 +101,7 @@ type OktaClient = InstanceType<typeof okta.Client>;
 export async function connectOkta(
   target: OktaScanTarget,
   options: OktaScanOptions,
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
 ): Promise<OktaClient> {
   const client = oktaClient(target, options, ctx);
   if (target.serviceApp)
@@ -108,15 +109,19 @@ export async function connectOkta(
   return client;
 }
 
-function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ProviderScanContext): OktaClient {
+function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ScanContext): OktaClient {
   /** Counts each HTTP request once (not its 429 retries) and lets the rate limiter pace it. */
   // The SDK's typings declare fetch on its own request type; the executor only reads headers here.
   const Base = okta.DefaultRequestExecutor as unknown as new (config: Any) => {
     fetch(request: Any): Promise<unknown>;
   };
+  const agents = options.egress ? guardedAgents(options.egress) : undefined;
   class CountingExecutor extends Base {
     override async fetch(request: Any & { headers?: Record<string, unknown> }): Promise<unknown> {
       if (!request.headers?.['X-Okta-Retry-Count']) await ctx.beforeCall();
+      // node-fetch asks for an agent per URL, redirects included: each goes where the egress policy allows.
+      if (agents)
+        request.agent = (url: URL) => (url.protocol === 'https:' ? agents.httpsAgent : agents.httpAgent);
       return super.fetch(request);
     }
   }
@@ -142,7 +147,7 @@ function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: Provi
  * and signs a proof for every call itself.
  */
 async function signInServiceApp(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   client: OktaClient,
   app: OktaServiceApp,
   orgUrl: string,
@@ -195,7 +200,7 @@ async function signInServiceApp(
 }
 
 function failure(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   operation: Operation,
   resourceId: string | null,
   error: unknown,
@@ -229,7 +234,7 @@ function failure(
 
 /** Every item of a paginated SDK collection; null (error recorded) when a page fails. */
 async function listAll<T>(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   operation: Operation,
   resourceId: string | null,
   open: () => Promise<AsyncIterable<unknown>>,
@@ -259,12 +264,7 @@ function ageDays(value: string | null, now: Date): number | null {
   return value === null ? null : Math.max(0, Math.floor((now.getTime() - Date.parse(value)) / 86_400_000));
 }
 
-async function readUser(
-  ctx: ProviderScanContext,
-  client: OktaClient,
-  orgUrl: string,
-  user: Any,
-): Promise<Resource> {
+async function readUser(ctx: ScanContext, client: OktaClient, orgUrl: string, user: Any): Promise<Resource> {
   const host = new URL(orgUrl).host;
   const userId = String(user.id);
   const id = `okta:${host}:user/${userId}`;
@@ -313,7 +313,7 @@ async function readUser(
 }
 
 async function readPolicy(
-  ctx: ProviderScanContext,
+  ctx: ScanContext,
   client: OktaClient,
   orgUrl: string,
   policy: Any,

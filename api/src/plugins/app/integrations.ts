@@ -4,8 +4,13 @@
  */
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
-import { testConnection, type ConnectionResult } from '../../../../scanners/connection.ts';
-import { AWS_SERVICES, validateIntegration, type ScannableIntegration } from '../../../../scanners/index.ts';
+import {
+  AWS_SERVICES,
+  testConnection,
+  validateIntegration,
+  type ConnectionResult,
+  type ScannableIntegration,
+} from '../../../../scanners/index.ts';
 import { ApiError } from '../../errors.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';

@@ -1,0 +1,196 @@
+/**
+ * AWS as a scanner provider: what an integration stores, its checks, its connection test (STS
+ * GetCallerIdentity, after AssumeRole when a role is configured) and which scanner a config selects (the
+ * organization, the account's services, or the legacy S3-only scan).
+ */
+import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
+import { ScanFailedError, type ScanOptions, type ScanOutcome } from '../types.ts';
+import { assumeRole, scanAwsAccount, type AwsAccountTarget, type AwsServiceName } from './account.ts';
+import { AwsScanContext } from './aws-context.ts';
+import { safeErrorMessage } from './aws-errors.ts';
+import type { AwsCredentials } from './credentials.ts';
+import { scanAwsOrganization } from './organization.ts';
+import { scanS3 } from './s3.ts';
+import { S3_OPERATIONS } from './s3-operations.ts';
+import { validateAwsIntegration } from './validate-integration.ts';
+
+/** What an AWS integration stores besides its credentials. */
+export interface AwsIntegrationConfig {
+  accountId: string;
+  /** Home region: global calls go there. */
+  region: string;
+  endpoint?: string;
+  /**
+   * Services to scan (see AWS_SERVICES). When absent only S3 is scanned, as integrations created
+   * before the other services existed expect; new integrations should list the services (all of
+   * AWS_SERVICES by default).
+   */
+  services?: AwsServiceName[];
+  /** Regions to scan; by default every region enabled for the account. */
+  regions?: string[];
+  /** A role to assume through STS before scanning, and the external id its trust policy requires. */
+  roleArn?: string;
+  externalId?: string;
+  /**
+   * Read the resource types AWS Config records through Config where a region's recorder is on
+   * (default); false always uses the direct APIs.
+   */
+  useConfig?: boolean;
+  /** A Config aggregator in the home region to read every region (and member account) it collects. */
+  configAggregator?: string;
+  /**
+   * Scan every active account of the organization this (management) account belongs to, through
+   * the named role in each member, assumed with the external id.
+   */
+  organization?: { memberRoleName: string; externalId?: string };
+}
+
+export interface AwsIntegration {
+  provider: 'aws';
+  config: AwsIntegrationConfig;
+  credentials: AwsCredentials;
+}
+
+/** GetCallerIdentity (after AssumeRole when a role is configured), through the scanner's own AWS context. */
+async function awsIdentity(
+  { config, credentials }: Omit<AwsIntegration, 'provider'>,
+  { egress }: ConnectionOptions,
+): Promise<string> {
+  const ctx = new AwsScanContext(config.accountId, credentials, config.endpoint, egress ? { egress } : {});
+  try {
+    if (config.roleArn) {
+      const target = {
+        region: config.region,
+        roleArn: config.roleArn,
+        credentials,
+        ...(config.externalId ? { externalId: config.externalId } : {}),
+      };
+      ctx.useCredentials(await assumeRole(ctx, target));
+    }
+    const sts = ctx.client('sts', config.region, (settings) => new STSClient(settings));
+    const who = await ctx.call('sts:GetCallerIdentity', (abortSignal) =>
+      sts.send(new GetCallerIdentityCommand({}), { abortSignal }),
+    );
+    if (!who.ok) {
+      throw new ScanFailedError(
+        'PROVIDER_ERROR',
+        `GetCallerIdentity failed (${who.code}): ${safeErrorMessage(who.error, ctx.redactedSecrets)}`,
+      );
+    }
+    const account = who.value.Account;
+    if (account !== config.accountId) {
+      throw new ScanFailedError(
+        'INVALID_CONFIG',
+        `the credentials belong to AWS account ${account ?? '(unknown)'}, not the configured ${config.accountId}`,
+      );
+    }
+    return who.value.Arn ?? `arn:aws:iam::${config.accountId}`;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** Which scanner the config selects: the organization, the listed services, or the legacy S3-only scan. */
+function scanAws(
+  { config, credentials }: Omit<AwsIntegration, 'provider'>,
+  options: ScanOptions,
+): Promise<ScanOutcome> {
+  if (config.services || config.organization) {
+    const target: AwsAccountTarget = {
+      accountId: config.accountId,
+      region: config.region,
+      ...(config.services ? { services: config.services } : {}),
+      ...(config.regions ? { regions: config.regions } : {}),
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+      ...(config.externalId ? { externalId: config.externalId } : {}),
+      ...(config.useConfig === false ? { useConfig: false } : {}),
+      ...(config.configAggregator ? { configAggregator: config.configAggregator } : {}),
+      credentials,
+    };
+    return config.organization
+      ? scanAwsOrganization(target, config.organization, options)
+      : scanAwsAccount(target, options);
+  }
+  return scanS3(
+    {
+      accountId: config.accountId,
+      region: config.region,
+      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+      credentials,
+    },
+    options,
+  );
+}
+
+/** The IAM action each call of the scans needs (the S3 calls by their IAM name, the others by their own). */
+const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
+  ...Object.fromEntries(
+    Object.entries(S3_OPERATIONS).map(([operation, action]) => [`s3:${operation}`, action]),
+  ),
+  ...Object.fromEntries(
+    [
+      'sts:AssumeRole',
+      'sts:GetCallerIdentity',
+      'organizations:ListAccounts',
+      'ec2:DescribeRegions',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeVolumes',
+      'ec2:GetEbsDefaultKmsKeyId',
+      'ec2:GetEbsEncryptionByDefault',
+      'iam:GenerateCredentialReport',
+      'iam:GetAccessKeyLastUsed',
+      'iam:GetAccountAuthorizationDetails',
+      'iam:GetAccountPasswordPolicy',
+      'iam:GetAccountSummary',
+      'iam:GetCredentialReport',
+      'iam:ListAccessKeys',
+      'iam:ListMFADevices',
+      'iam:ListRoles',
+      'iam:ListUsers',
+      'iam:ListVirtualMFADevices',
+      'cloudtrail:DescribeTrails',
+      'cloudtrail:GetEventSelectors',
+      'cloudtrail:GetTrailStatus',
+      'rds:DescribeDBInstances',
+      'kms:DescribeKey',
+      'kms:GetKeyRotationStatus',
+      'kms:ListKeys',
+      'guardduty:GetDetector',
+      'guardduty:ListDetectors',
+      'config:BatchGetResourceConfig',
+      'config:DescribeConfigurationAggregators',
+      'config:DescribeConfigurationRecorderStatus',
+      'config:DescribeConfigurationRecorders',
+      'config:ListDiscoveredResources',
+      'config:SelectAggregateResourceConfig',
+      'config:SelectResourceConfig',
+    ].map((action) => [action, action]),
+  ),
+};
+
+export const awsProvider: ScannerProvider<AwsIntegration> = {
+  id: 'aws',
+  name: 'AWS',
+  keys: {
+    config: [
+      'accountId',
+      'region',
+      'endpoint',
+      'services',
+      'regions',
+      'roleArn',
+      'externalId',
+      'useConfig',
+      'configAggregator',
+      'organization',
+    ],
+    credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
+  },
+  urlSettings: [{ key: 'endpoint', publicHosts: ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'] }],
+  permissions: AWS_PERMISSIONS,
+  validate: validateAwsIntegration,
+  identify: awsIdentity,
+  scan: scanAws,
+};
