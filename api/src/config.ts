@@ -82,14 +82,13 @@ function kmsSettings(env: NodeJS.ProcessEnv): { kms?: KmsConfig } {
   };
 }
 
-/** Fastify's trustProxy: every hop (true), the nearest n hops, or these addresses and CIDR ranges. */
-export type TrustProxy = true | number | string[];
+/** Fastify's trustProxy: every peer (true), or these addresses and CIDR ranges. */
+export type TrustProxy = true | string[];
 
-/** COMPLYWISE_TRUST_PROXY: `true`, a hop count, or a comma-separated list of addresses and CIDR ranges. */
+/** COMPLYWISE_TRUST_PROXY: `true`, or a comma-separated list of addresses and CIDR ranges. */
 function parseTrustProxy(value: string | undefined): { trustProxy?: TrustProxy } {
   if (value === undefined || value === '' || value === 'false') return {};
   if (value === 'true') return { trustProxy: true };
-  if (/^\d+$/.test(value)) return { trustProxy: parsePositiveInt(value, 1, 'COMPLYWISE_TRUST_PROXY') };
   const entries = value.split(',').map((entry) => entry.trim());
   for (const entry of entries) {
     const [address = '', bits, ...rest] = entry.split('/');
@@ -98,7 +97,7 @@ function parseTrustProxy(value: string | undefined): { trustProxy?: TrustProxy }
     const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
     if (family === 0 || !validBits || rest.length > 0)
       throw new ConfigError(
-        `COMPLYWISE_TRUST_PROXY must be true, a hop count, or addresses and CIDR ranges separated by commas; "${entry}" is none of them`,
+        `COMPLYWISE_TRUST_PROXY must be true or addresses and CIDR ranges separated by commas; "${entry}" is neither`,
       );
   }
   return { trustProxy: entries };
