@@ -5,19 +5,23 @@
 # without a registry build their own base (test/container.test.ts builds one from Debian packages).
 ARG BASE_IMAGE=docker.io/library/node:24-bookworm-slim
 
-# --- build: all dependencies, then the static app, then drop the development dependencies ------------------
-FROM ${BASE_IMAGE} AS build
+# --- dependencies: every package, as locked (cached until package-lock.json changes) -----------------------
+FROM ${BASE_IMAGE} AS dependencies
 WORKDIR /src
-# The manifests first, so a source change does not reinstall the dependencies.
 COPY package.json package-lock.json ./
 COPY app/package.json app/
 RUN npm ci --no-audit --no-fund --loglevel=warn
-COPY . .
-RUN npm run build -w app \
- && npm prune --omit=dev --no-audit --no-fund --loglevel=warn \
- && rm -rf app/src app/.svelte-kit
 
-# --- runtime: sources, production dependencies and the built app, run by an unprivileged user ---------------
+# --- runtime dependencies: the same without development packages (cached like the above) --------------------
+FROM dependencies AS runtime-dependencies
+RUN npm prune --omit=dev --no-audit --no-fund --loglevel=warn
+
+# --- app: the static web app ---------------------------------------------------------------------------------
+FROM dependencies AS app
+COPY . .
+RUN npm run build -w app
+
+# --- runtime: sources, runtime dependencies and the built app, run by an unprivileged user -----------------
 FROM ${BASE_IMAGE}
 LABEL org.opencontainers.image.title="ComplyWise" \
       org.opencontainers.image.licenses="Apache-2.0"
@@ -30,8 +34,11 @@ ENV NODE_ENV=production \
     COMPLYWISE_DATA_DIR=/var/lib/complywise \
     COMPLYWISE_APP_DIR=/opt/complywise/app/build
 WORKDIR /opt/complywise
-COPY --from=build /src /opt/complywise
 RUN mkdir -p /var/lib/complywise && chown ${APP_UID}:${APP_UID} /var/lib/complywise && chmod 700 /var/lib/complywise
+# The largest layer first, so that a source change leaves it cached.
+COPY --from=runtime-dependencies /src/node_modules ./node_modules
+COPY . .
+COPY --from=app /src/app/build ./app/build
 USER ${APP_UID}:${APP_UID}
 VOLUME /var/lib/complywise
 EXPOSE 3000
