@@ -13,6 +13,7 @@ import * as retention from './0008_retention.ts';
 import * as membersAndKeyRotation from './0007_members_and_key_rotation.ts';
 import * as scoring from './0009_scoring.ts';
 import * as findingExceptions from './0010_finding_exceptions.ts';
+import * as tenantPrimaryKeys from './0011_tenant_primary_keys.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -30,6 +31,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0007_members_and_key_rotation', membersAndKeyRotation],
   ['0009_scoring', scoring],
   ['0010_finding_exceptions', findingExceptions],
+  ['0011_tenant_primary_keys', tenantPrimaryKeys],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -106,6 +106,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     ajv: { customOptions: { allErrors: true } },
     requestIdHeader: false,
     genReqId: requestIdOf,
+    // Behind a TLS proxy: client address and https from X-Forwarded-* of the trusted proxy only.
+    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     // Errors Fastify raises while routing (malformed or over-long URL) get the one error shape too.
     frameworkErrors: errorHandler,
   });

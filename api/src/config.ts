@@ -2,6 +2,7 @@
  * Runtime configuration, read once from the environment. Everything else receives a Config object, so tests
  * can build one without touching process.env.
  */
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
@@ -45,6 +46,12 @@ export interface Config {
   engineWorkers?: number;
   /** Ed25519 PKCS#8 PEM signing ledger checkpoints; unset means a generated `${dataDir}/ledger-signing.pem`. */
   ledgerSigningKey?: string;
+  /**
+   * Which peers may set X-Forwarded-For and X-Forwarded-Proto (COMPLYWISE_TRUST_PROXY): the TLS proxy in front
+   * of the API. Unset trusts none, so behind a proxy every client would share its address (login rate limit)
+   * and refresh cookies would lose their Secure flag. See docs/operations.md "Behind a TLS proxy".
+   */
+  trustProxy?: TrustProxy;
   /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
   loginAttemptsPerMinute: number;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
@@ -73,6 +80,27 @@ function kmsSettings(env: NodeJS.ProcessEnv): { kms?: KmsConfig } {
       ...(env.COMPLYWISE_KMS_ENDPOINT ? { endpoint: env.COMPLYWISE_KMS_ENDPOINT } : {}),
     },
   };
+}
+
+/** Fastify's trustProxy: every peer (true), or these addresses and CIDR ranges. */
+export type TrustProxy = true | string[];
+
+/** COMPLYWISE_TRUST_PROXY: `true`, or a comma-separated list of addresses and CIDR ranges. */
+function parseTrustProxy(value: string | undefined): { trustProxy?: TrustProxy } {
+  if (value === undefined || value === '' || value === 'false') return {};
+  if (value === 'true') return { trustProxy: true };
+  const entries = value.split(',').map((entry) => entry.trim());
+  for (const entry of entries) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const maxBits = family === 6 ? 128 : 32;
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
+    if (family === 0 || !validBits || rest.length > 0)
+      throw new ConfigError(
+        `COMPLYWISE_TRUST_PROXY must be true or addresses and CIDR ranges separated by commas; "${entry}" is neither`,
+      );
+  }
+  return { trustProxy: entries };
 }
 
 export interface JobsConfig {
@@ -197,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { engineWorkers: parsePositiveInt(env.COMPLYWISE_ENGINE_WORKERS, 1, 'COMPLYWISE_ENGINE_WORKERS') }
       : {}),
     ...(env.COMPLYWISE_LEDGER_SIGNING_KEY ? { ledgerSigningKey: env.COMPLYWISE_LEDGER_SIGNING_KEY } : {}),
+    ...parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
     role: parseRole(env.COMPLYWISE_ROLE),
     evidence,
     demo: env.COMPLYWISE_DEMO ? env.COMPLYWISE_DEMO === '1' || env.COMPLYWISE_DEMO === 'true' : !databaseUrl,
