@@ -43,6 +43,16 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Stored bytes that no longer hash to their name: the store was tampered with or damaged. */
+export class EvidenceCorruptedError extends Error {
+  readonly sha256: string;
+  constructor(sha256: string, where: string) {
+    super(`evidence ${sha256} ${where} does not match its hash: its bytes were corrupted`);
+    this.name = 'EvidenceCorruptedError';
+    this.sha256 = sha256;
+  }
+}
+
 function assertSha256(sha256: string): void {
   if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256.slice(0, 80)}`);
 }
@@ -98,7 +108,7 @@ export class FilesystemEvidenceStore implements EvidenceStore {
     assertSha256(sha256);
     try {
       const bytes = await readFile(this.#path(sha256));
-      if (sha256Hex(bytes) !== sha256) throw new Error(`evidence ${sha256} is corrupted on disk`);
+      if (sha256Hex(bytes) !== sha256) throw new EvidenceCorruptedError(sha256, 'on disk');
       return bytes;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -184,7 +194,7 @@ export class S3EvidenceStore implements EvidenceStore {
       );
       const bytes = Buffer.from(await out.Body!.transformToByteArray());
       if (sha256Hex(bytes) !== sha256)
-        throw new Error(`evidence ${sha256} does not match its hash in the bucket`);
+        throw new EvidenceCorruptedError(sha256, 'in the bucket');
       return bytes;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as S3ServiceException).$metadata?.httpStatusCode === 404)
