@@ -7,6 +7,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
+import { bodyGuardsPlugin } from './body-guards.ts';
 import { errorHandler } from './errors.ts';
 import { accessControlPlugin, recordRoutes } from './plugins/app/access.ts';
 import { authPlugin } from './plugins/app/auth.ts';
@@ -119,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await migrateLatest(database);
     // Registered first so its onClose (closing the database) runs after the job queue has stopped.
     await app.register(dbPlugin, { database, closeOnShutdown: ownsDatabase });
+    await app.register(bodyGuardsPlugin);
     await app.register(bossPlugin, { jobs: config.jobs });
     await app.register(tenancyPlugin);
     await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? keyProviderOf(config) });

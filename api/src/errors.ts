@@ -8,6 +8,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 export const errorStatus = {
   VALIDATION_ERROR: 400,
   INVALID_JSON: 400,
+  BODY_TOO_DEEP: 400,
   UNAUTHENTICATED: 401,
   INVALID_CREDENTIALS: 401,
   INVALID_REFRESH_TOKEN: 401,

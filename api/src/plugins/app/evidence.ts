@@ -22,6 +22,7 @@ import type { Knex } from 'knex';
 import type { EvidenceStoreConfig } from '../../config.ts';
 import { ApiError } from '../../errors.ts';
 import type { WithTenant } from './tenancy.ts';
+import { jsonPointer, pathBeyondDepth } from '../../json-depth.ts';
 
 /** Stores bytes under their sha256 and never overwrites them. */
 export interface EvidenceStore {
@@ -70,8 +71,21 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** JSON with object keys sorted at every level and no whitespace: the same value always gives the same bytes. */
+/** Deepest nesting canonicalJson accepts: far beyond any resource snapshot, far below the stack's limit. */
+export const CANONICAL_JSON_MAX_DEPTH = 512;
+
+/**
+ * JSON with object keys sorted at every level and no whitespace: the same value always gives the same bytes.
+ * A value nested deeper than CANONICAL_JSON_MAX_DEPTH throws a RangeError naming where, checked without
+ * recursion first, instead of overflowing the stack.
+ */
 export function canonicalJson(value: unknown): string {
+  const tooDeep = pathBeyondDepth(value, CANONICAL_JSON_MAX_DEPTH);
+  if (tooDeep) {
+    throw new RangeError(
+      `value nests deeper than ${CANONICAL_JSON_MAX_DEPTH} levels (at ${jsonPointer(tooDeep)}): refused for canonical JSON`,
+    );
+  }
   return JSON.stringify(sortKeys(value));
 }
 
