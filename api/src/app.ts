@@ -27,6 +27,7 @@ import { metricsPlugin } from './plugins/external/metrics.ts';
 import { openApiPlugin } from './plugins/external/openapi.ts';
 import { staticAppPlugin } from './plugins/external/static.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
 import authRoutes from './routes/auth/index.ts';
 import evidenceRoutes from './routes/evidence/index.ts';
 import frameworkRoutes from './routes/frameworks/index.ts';
@@ -104,6 +105,13 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? loggerOptions(config),
     // Bodies here are small JSON documents.
     bodyLimit: 256 * 1024,
+    // Behind a proxy: the client's address (login rate limit) and protocol (Secure cookie, HSTS) come from
+    // the X-Forwarded-* headers of the proxies trusted here.
+    // A hop count becomes the function Fastify runs for one (its types take no number).
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     ajv: { customOptions: { allErrors: true } },
     requestIdHeader: false,
     genReqId: requestIdOf,
@@ -147,7 +155,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
     if (serveApi) {
       await app.register(fastifyCookie);
-      await app.register(metricsPlugin);
+      await app.register(securityHeadersPlugin, { appBuildDir: config.appBuildDir });
+      await app.register(metricsPlugin, config.metricsToken ? { token: config.metricsToken } : {});
       await app.register(openApiPlugin);
       // Limits apply only to routes that ask for one (login): see routes/auth.
       await app.register(fastifyRateLimit, { global: false });

@@ -47,6 +47,14 @@ export interface Config {
   ledgerSigningKey?: string;
   /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
   loginAttemptsPerMinute: number;
+  /**
+   * Which proxies in front of the API to believe about the client address and protocol
+   * (COMPLYWISE_TRUST_PROXY: `true`, a hop count, or comma-separated addresses/CIDRs; unset trusts none).
+   * Decides the Secure flag of the refresh cookie, HSTS and the address the login rate limit keys on.
+   */
+  trustProxy: boolean | number | string;
+  /** Bearer token that /metrics requires (COMPLYWISE_METRICS_TOKEN); unset answers /metrics with 404. */
+  metricsToken?: string;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
   jobs: JobsConfig;
 }
@@ -118,6 +126,18 @@ function parsePositiveInt(value: string | undefined, fallback: number, name: str
   if (!Number.isInteger(n) || n < 1)
     throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false' || text === '0') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!/^[0-9a-fA-F.:/,\s]+$/.test(text) && !/^(loopback|linklocal|uniquelocal)(\s*,|$)/.test(text))
+    throw new Error(
+      `COMPLYWISE_TRUST_PROXY must be true, a hop count, or comma-separated addresses or CIDRs, not "${text}"`,
+    );
+  return text;
 }
 
 function parseRole(value: string | undefined): ProcessRole {
@@ -208,6 +228,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       10,
       'COMPLYWISE_LOGIN_RATE_LIMIT',
     ),
+    trustProxy: parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
+    ...(env.COMPLYWISE_METRICS_TOKEN ? { metricsToken: env.COMPLYWISE_METRICS_TOKEN } : {}),
     jobs: parseJobs(env),
   };
 }
