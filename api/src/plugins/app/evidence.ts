@@ -207,8 +207,7 @@ export class S3EvidenceStore implements EvidenceStore {
         new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(sha256) }),
       );
       const bytes = Buffer.from(await out.Body!.transformToByteArray());
-      if (sha256Hex(bytes) !== sha256)
-        throw new EvidenceCorruptedError(sha256, 'in the bucket');
+      if (sha256Hex(bytes) !== sha256) throw new EvidenceCorruptedError(sha256, 'in the bucket');
       return bytes;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as S3ServiceException).$metadata?.httpStatusCode === 404)
