@@ -31,7 +31,21 @@ export function parseYamlSource(file: string, text: string): YamlSource {
       })),
     );
   }
-  return { file, text, data: doc.toJS({ maxAliasCount: 100 }) as unknown, doc, lineCounter };
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (error) {
+    // An alias bomb ("Excessive alias count") or a document nested too deep to build: the input's fault.
+    throw new SourceError([
+      {
+        code: ERROR_CODES.YAML_SYNTAX,
+        file,
+        line: 1,
+        message: `YAML cannot be expanded: ${firstLine((error as Error).message)} (aliases are limited to 100 expansions)`,
+      },
+    ]);
+  }
+  return { file, text, data, doc, lineCounter };
 }
 
 function firstLine(message: string): string {

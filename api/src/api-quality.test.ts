@@ -14,7 +14,9 @@ describe.each(databaseBackends())('API plumbing on $name', (backend) => {
   let user: SeededUser;
 
   beforeAll(async () => {
-    t = await startTestApp(backend, { configOverrides: { loginAttemptsPerMinute: 3 } });
+    t = await startTestApp(backend, {
+      configOverrides: { loginAttemptsPerMinute: 3, metricsToken: 'metrics-scraper-token' },
+    });
     user = await seedTenant(t.database.knex, { slug: 'plumbing' });
   });
   afterAll(async () => {
@@ -72,7 +74,12 @@ describe.each(databaseBackends())('API plumbing on $name', (backend) => {
   it('exports Prometheus metrics labelled by route pattern, not by concrete URL', async () => {
     const session = await login(t.app, user.email, user.password);
     await t.app.inject({ url: `/api/scans/${crypto.randomUUID()}`, headers: bearer(session.access_token) });
-    const metrics = await t.app.inject({ url: '/metrics' });
+    for (const headers of [{}, bearer('wrong-token'), bearer(session.access_token)]) {
+      const refused = await t.app.inject({ url: '/metrics', headers });
+      expect(refused.statusCode).toBe(401);
+      expect(refused.json().error.code).toBe('UNAUTHENTICATED');
+    }
+    const metrics = await t.app.inject({ url: '/metrics', headers: bearer('metrics-scraper-token') });
     expect(metrics.statusCode).toBe(200);
     expect(metrics.body).toContain('http_request_duration_seconds_bucket');
     expect(metrics.body).toContain('route="/api/scans/:id"');

@@ -7,6 +7,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
+import { bodyGuardsPlugin } from './body-guards.ts';
 import { errorHandler } from './errors.ts';
 import { accessControlPlugin, recordRoutes } from './plugins/app/access.ts';
 import { authPlugin } from './plugins/app/auth.ts';
@@ -26,6 +27,7 @@ import { metricsPlugin } from './plugins/external/metrics.ts';
 import { openApiPlugin } from './plugins/external/openapi.ts';
 import { staticAppPlugin } from './plugins/external/static.ts';
 import { REQUEST_ID_HEADER, requestIdOf } from './request-id.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
 import authRoutes from './routes/auth/index.ts';
 import evidenceRoutes from './routes/evidence/index.ts';
 import frameworkRoutes from './routes/frameworks/index.ts';
@@ -103,11 +105,16 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     logger: options.logger ?? loggerOptions(config),
     // Bodies here are small JSON documents.
     bodyLimit: 256 * 1024,
+    // Behind a proxy: the client's address (login rate limit) and protocol (Secure cookie, HSTS) come from
+    // the X-Forwarded-* headers of the proxies trusted here.
+    // A hop count becomes the function Fastify runs for one (its types take no number).
+    trustProxy:
+      typeof config.trustProxy === 'number'
+        ? (_address: string, hop: number) => hop < (config.trustProxy as number)
+        : config.trustProxy,
     ajv: { customOptions: { allErrors: true } },
     requestIdHeader: false,
     genReqId: requestIdOf,
-    // Behind a TLS proxy: client address and https from X-Forwarded-* of the trusted proxy only.
-    ...(config.trustProxy !== undefined ? { trustProxy: config.trustProxy } : {}),
     // Errors Fastify raises while routing (malformed or over-long URL) get the one error shape too.
     frameworkErrors: errorHandler,
   });
@@ -121,6 +128,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await migrateLatest(database);
     // Registered first so its onClose (closing the database) runs after the job queue has stopped.
     await app.register(dbPlugin, { database, closeOnShutdown: ownsDatabase });
+    await app.register(bodyGuardsPlugin);
     await app.register(bossPlugin, { jobs: config.jobs });
     await app.register(tenancyPlugin);
     await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? keyProviderOf(config) });
@@ -147,7 +155,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
 
     if (serveApi) {
       await app.register(fastifyCookie);
-      await app.register(metricsPlugin);
+      await app.register(securityHeadersPlugin, { appBuildDir: config.appBuildDir });
+      await app.register(metricsPlugin, config.metricsToken ? { token: config.metricsToken } : {});
       await app.register(openApiPlugin);
       // Limits apply only to routes that ask for one (login): see routes/auth.
       await app.register(fastifyRateLimit, { global: false });

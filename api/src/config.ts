@@ -46,14 +46,16 @@ export interface Config {
   engineWorkers?: number;
   /** Ed25519 PKCS#8 PEM signing ledger checkpoints; unset means a generated `${dataDir}/ledger-signing.pem`. */
   ledgerSigningKey?: string;
-  /**
-   * Which peers may set X-Forwarded-For and X-Forwarded-Proto (COMPLYWISE_TRUST_PROXY): the TLS proxy in front
-   * of the API. Unset trusts none, so behind a proxy every client would share its address (login rate limit)
-   * and refresh cookies would lose their Secure flag. See docs/operations.md "Behind a TLS proxy".
-   */
-  trustProxy?: TrustProxy;
   /** Login attempts allowed per minute for one e-mail from one address (COMPLYWISE_LOGIN_RATE_LIMIT). */
   loginAttemptsPerMinute: number;
+  /**
+   * Which proxies in front of the API to believe about the client address and protocol
+   * (COMPLYWISE_TRUST_PROXY: `true`, a hop count, or comma-separated addresses/CIDRs; unset trusts none).
+   * Decides the Secure flag of the refresh cookie, HSTS and the address the login rate limit keys on.
+   */
+  trustProxy: boolean | number | string;
+  /** Bearer token that /metrics requires (COMPLYWISE_METRICS_TOKEN); unset answers /metrics with 404. */
+  metricsToken?: string;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
   jobs: JobsConfig;
 }
@@ -80,27 +82,6 @@ function kmsSettings(env: NodeJS.ProcessEnv): { kms?: KmsConfig } {
       ...(env.COMPLYWISE_KMS_ENDPOINT ? { endpoint: env.COMPLYWISE_KMS_ENDPOINT } : {}),
     },
   };
-}
-
-/** Fastify's trustProxy: every peer (true), or these addresses and CIDR ranges. */
-export type TrustProxy = true | string[];
-
-/** COMPLYWISE_TRUST_PROXY: `true`, or a comma-separated list of addresses and CIDR ranges. */
-function parseTrustProxy(value: string | undefined): { trustProxy?: TrustProxy } {
-  if (value === undefined || value === '' || value === 'false') return {};
-  if (value === 'true') return { trustProxy: true };
-  const entries = value.split(',').map((entry) => entry.trim());
-  for (const entry of entries) {
-    const [address = '', bits, ...rest] = entry.split('/');
-    const family = isIP(address);
-    const maxBits = family === 6 ? 128 : 32;
-    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= maxBits);
-    if (family === 0 || !validBits || rest.length > 0)
-      throw new ConfigError(
-        `COMPLYWISE_TRUST_PROXY must be true or addresses and CIDR ranges separated by commas; "${entry}" is neither`,
-      );
-  }
-  return { trustProxy: entries };
 }
 
 export interface JobsConfig {
@@ -146,6 +127,27 @@ function parsePositiveInt(value: string | undefined, fallback: number, name: str
   if (!Number.isInteger(n) || n < 1)
     throw new ConfigError(`${name} must be a positive integer, got "${value}"`);
   return n;
+}
+
+/**
+ * COMPLYWISE_TRUST_PROXY: `true`, a hop count, or comma-separated addresses and CIDR ranges (handed to Fastify
+ * as written); unset, `false` or `0` trusts no proxy.
+ */
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  const text = value?.trim() ?? '';
+  if (text === '' || text === 'false' || text === '0') return false;
+  if (text === 'true') return true;
+  if (/^\d+$/.test(text)) return Number(text);
+  for (const entry of text.split(',').map((part) => part.trim())) {
+    const [address = '', bits, ...rest] = entry.split('/');
+    const family = isIP(address);
+    const validBits = bits === undefined || (/^\d+$/.test(bits) && Number(bits) <= (family === 6 ? 128 : 32));
+    if (family === 0 || !validBits || rest.length > 0)
+      throw new ConfigError(
+        `COMPLYWISE_TRUST_PROXY must be true, a hop count, or comma-separated addresses or CIDRs; "${entry}" is none of them`,
+      );
+  }
+  return text;
 }
 
 function parseRole(value: string | undefined): ProcessRole {
@@ -225,7 +227,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { engineWorkers: parsePositiveInt(env.COMPLYWISE_ENGINE_WORKERS, 1, 'COMPLYWISE_ENGINE_WORKERS') }
       : {}),
     ...(env.COMPLYWISE_LEDGER_SIGNING_KEY ? { ledgerSigningKey: env.COMPLYWISE_LEDGER_SIGNING_KEY } : {}),
-    ...parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
     role: parseRole(env.COMPLYWISE_ROLE),
     evidence,
     demo: env.COMPLYWISE_DEMO ? env.COMPLYWISE_DEMO === '1' || env.COMPLYWISE_DEMO === 'true' : !databaseUrl,
@@ -237,6 +238,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       10,
       'COMPLYWISE_LOGIN_RATE_LIMIT',
     ),
+    trustProxy: parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
+    ...(env.COMPLYWISE_METRICS_TOKEN ? { metricsToken: env.COMPLYWISE_METRICS_TOKEN } : {}),
     jobs: parseJobs(env),
   };
 }

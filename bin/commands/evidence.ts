@@ -1,7 +1,8 @@
 /**
  * complywise evidence verify <bundle> [--public-key <pem file>] [--format text|json]: checks an exported
  * evidence bundle offline (api/src/ledger/verify.ts) and names every problem (edited, deleted or reordered
- * entry, broken chain, bad or missing checkpoint signature, edited or swapped or missing artifact). An
+ * entry, broken chain, bad or missing checkpoint signature, an end cut off or a manifest that is unsigned or
+ * from another export, edited, swapped, missing or corrupted artifact). An
  * artifact retention deleted counts as accounted for when a signed `retention.applied` entry lists it.
  * Exit codes: 0 the bundle verifies, 1 it does not, 3 the file cannot be read or parsed.
  */

@@ -257,7 +257,7 @@ describe('frameworks page in Chromium', () => {
   );
 
   it('links Frameworks for a member with the plain user role too', { timeout: 120_000 }, async () => {
-    const member = { email: 'viewer@example.test', password: 'viewer-password-1', role: 'user' };
+    const member = { email: 'viewer@example.test', password: 'plain-user-walkthrough-1', role: 'user' };
     await apiPost('/api/members', member);
     const listed = await api<{ items: unknown[] }>('/api/frameworks');
     const page = await browser.context.newPage();

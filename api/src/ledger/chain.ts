@@ -2,7 +2,9 @@
  * The ledger's canonical encoding, shared by the writer (api) and the offline verifier (CLI): an entry's hash
  * is sha256 over the canonical JSON (sorted keys, no whitespace) of every field but the hash itself, and
  * each entry carries the hash of the one before it (the first of a tenant carries 64 zeros). A checkpoint
- * signs (Ed25519) the canonical JSON of tenant, sequence number, entry hash and signing time.
+ * signs (Ed25519) the canonical JSON of tenant, sequence number, entry hash and signing time. An export's
+ * manifest (period, both ends, head hash, entry count, artifact lists) is signed the same way, so an end cut
+ * off at a checkpoint inside the period, or a manifest taken from another export, shows.
  */
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
 import { canonicalJson } from '../plugins/app/evidence.ts';
@@ -36,6 +38,36 @@ export interface LedgerCheckpoint {
   signature: string;
 }
 
+/** Version 2 adds the signed manifest; a version 1 bundle (unsigned manifest) no longer verifies. */
+export const BUNDLE_FORMAT = 'complywise-evidence-bundle/2';
+
+/** What an evidence bundle claims to hold, signed at export (bundle.manifest_signature). */
+export interface BundleManifest {
+  tenant_id: string;
+  from: string;
+  to: string;
+  first_seq: number | null;
+  last_seq: number | null;
+  /** Number of entries. */
+  entries: number;
+  /** entry_hash of the last entry (null for an empty period). */
+  head_hash: string | null;
+  /** sha256 of every artifact included, sorted. */
+  artifacts: string[];
+  /**
+   * Artifacts referenced by the entries but not included: `absent` from the store (e.g. pruned by retention)
+   * or `corrupted` there (the stored bytes no longer hash to their name).
+   */
+  missing_artifacts: { sha256: string; reason: 'absent' | 'corrupted' }[];
+  exported_at: string;
+}
+
+/** An Ed25519 signature (base64) by the key `key_id`. */
+export interface Signature {
+  key_id: string;
+  signature: string;
+}
+
 /** The hash an entry must carry. */
 export function entryHash(entry: Omit<LedgerEntry, 'entry_hash'>): string {
   const { tenant_id, seq, kind, occurred_at, actor, payload, artifact_sha256, prev_hash } = entry;
@@ -64,17 +96,32 @@ export function keyIdOf(publicKey: KeyObject): string {
   return createHash('sha256').update(der).digest('hex').slice(0, 16);
 }
 
-/** Whether `checkpoint` is signed by `publicKeyPem`. */
-export function checkpointSignatureValid(checkpoint: LedgerCheckpoint, publicKeyPem: string): boolean {
+/** The bytes a manifest signature covers. */
+export function manifestMessage(manifest: BundleManifest): Buffer {
+  return Buffer.from(canonicalJson(manifest), 'utf8');
+}
+
+/** Whether `signature` (base64) over `message` was made by `publicKeyPem`; false for any malformed part. */
+function signatureValid(message: () => Buffer, signature: unknown, publicKeyPem: string): boolean {
   try {
+    if (typeof signature !== 'string') return false;
     const key = createPublicKey(publicKeyPem);
-    return verifySignature(
-      null,
-      checkpointMessage(checkpoint),
-      key,
-      Buffer.from(checkpoint.signature, 'base64'),
-    );
+    return verifySignature(null, message(), key, Buffer.from(signature, 'base64'));
   } catch {
     return false;
   }
+}
+
+/** Whether `checkpoint` is signed by `publicKeyPem`. */
+export function checkpointSignatureValid(checkpoint: LedgerCheckpoint, publicKeyPem: string): boolean {
+  return signatureValid(() => checkpointMessage(checkpoint), checkpoint.signature, publicKeyPem);
+}
+
+/** Whether `manifest` is signed by `publicKeyPem`. */
+export function manifestSignatureValid(
+  manifest: BundleManifest,
+  signature: Signature | undefined,
+  publicKeyPem: string,
+): boolean {
+  return signatureValid(() => manifestMessage(manifest), signature?.signature, publicKeyPem);
 }

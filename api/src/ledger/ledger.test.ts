@@ -5,7 +5,7 @@
  * a forged signature. The runtime role cannot update or delete ledger rows.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -106,6 +106,13 @@ describe.each(databaseBackends())('evidence ledger on $name', (backend) => {
       if (scan.status === 'succeeded' || scan.status === 'failed') break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // One more entry after the scan's signed checkpoint, so that checkpoint sits inside the exported period.
+    const lateFailure = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: admin.email, password: 'wrong again' },
+    });
+    expect(lateFailure.statusCode).toBe(401);
     const exported = await t.app.inject({
       url: `/api/ledger/export?from=2000-01-01T00:00:00Z&to=${new Date(Date.now() + 60_000).toISOString()}`,
       headers: bearer(auditorToken),
@@ -187,12 +194,65 @@ describe.each(databaseBackends())('evidence ledger on $name', (backend) => {
     const last = cut.entries.pop()!;
     cut.checkpoints = cut.checkpoints.filter((c) => c.seq !== last.seq);
     const cutResult = verifyBundle(cut);
-    expect(cutResult.problems).toContainEqual(expect.objectContaining({ kind: 'unpinned_end' }));
+    expect(cutResult.problems).toContainEqual(expect.objectContaining({ kind: 'cut_end', seq: last.seq }));
     const cutFirst = copy();
     cutFirst.entries.shift();
     expect(verifyBundle(cutFirst).problems).toContainEqual(
       expect.objectContaining({ kind: 'deleted_entry', seq: 1 }),
     );
+  });
+
+  it('names an end cut at a signed checkpoint inside the period, via the signed manifest', async () => {
+    // A scan's checkpoint sits inside the period: cutting everything after (or before) it leaves a chain
+    // that a signed checkpoint pins at both ends, so only the signed manifest can tell.
+    const inner = bundle.checkpoints.find(
+      (c) => c.seq > bundle.entries[0]!.seq && c.seq < bundle.entries.at(-1)!.seq,
+    );
+    expect(inner, 'a checkpoint strictly inside the period').toBeDefined();
+    const tail = copy();
+    tail.entries = tail.entries.filter((e) => e.seq <= inner!.seq);
+    tail.checkpoints = tail.checkpoints.filter((c) => c.seq <= inner!.seq);
+    const tailResult = verifyBundle(tail);
+    expect(tailResult.problems).toContainEqual(
+      expect.objectContaining({ kind: 'cut_end', seq: inner!.seq + 1 }),
+    );
+    const run = await runCli(tail);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`entries after ${inner!.seq} were cut`);
+
+    const head = copy();
+    head.entries = head.entries.filter((e) => e.seq >= inner!.seq);
+    head.checkpoints = head.checkpoints.filter((c) => c.seq >= inner!.seq);
+    expect(verifyBundle(head).problems).toContainEqual(
+      expect.objectContaining({ kind: 'cut_end', seq: inner!.seq - 1 }),
+    );
+  });
+
+  it('names an edited manifest, a missing manifest signature and a manifest swapped from another export', async () => {
+    const edited = copy();
+    edited.manifest.last_seq = edited.manifest.last_seq! - 1;
+    expect(kindsOf(verifyBundle(edited))).toContain('bad_manifest_signature');
+
+    const unsigned = copy() as Partial<EvidenceBundle>;
+    delete unsigned.manifest_signature;
+    expect(kindsOf(verifyBundle(unsigned))).toContain('bad_manifest_signature');
+
+    // Another export of the same tenant (a shorter period), signed with the same key.
+    const middle = bundle.entries[2]!;
+    const other = await t.app.inject({
+      url: `/api/ledger/export?from=2000-01-01T00:00:00Z&to=${middle.occurred_at}`,
+      headers: bearer(auditorToken),
+    });
+    expect(other.statusCode, other.body).toBe(200);
+    const swapped = copy();
+    swapped.manifest = other.json().manifest;
+    swapped.manifest_signature = other.json().manifest_signature;
+    const swappedResult = verifyBundle(swapped);
+    expect(kindsOf(swappedResult)).not.toContain('bad_manifest_signature');
+    expect(kindsOf(swappedResult)).toContain('manifest_mismatch');
+    const run = await runCli(swapped);
+    expect(run.code).toBe(1);
+    expect(run.err).toMatch(/the signed manifest (ends at|names head)/);
   });
 
   it('names a swapped, edited or missing artifact and a forged signature', async () => {
@@ -226,6 +286,32 @@ describe.each(databaseBackends())('evidence ledger on $name', (backend) => {
   it('refuses a file that is not a bundle with a clear message', async () => {
     expect((await runCli('{"hello": 1}')).err).toContain('not a ComplyWise evidence bundle');
     expect((await runCli('{not json')).code).toBe(3);
+  });
+
+  it('exports an artifact whose stored bytes were corrupted as missing, with its expected hash', async () => {
+    const victim = bundle.artifacts[0]!.sha256;
+    const file = join(
+      t.config.evidence.kind === 'filesystem' ? t.config.evidence.dir : '',
+      victim.slice(0, 2),
+      victim,
+    );
+    chmodSync(file, 0o644);
+    writeFileSync(file, 'corrupted on disk');
+    const exported = await t.app.inject({
+      url: `/api/ledger/export?from=2000-01-01T00:00:00Z&to=${new Date(Date.now() + 60_000).toISOString()}`,
+      headers: bearer(auditorToken),
+    });
+    expect(exported.statusCode, exported.body).toBe(200);
+    const corrupted = exported.json() as EvidenceBundle;
+    expect(corrupted.manifest.missing_artifacts).toContainEqual({ sha256: victim, reason: 'corrupted' });
+    expect(corrupted.artifacts.map((a) => a.sha256)).not.toContain(victim);
+    expect(verifyBundle(corrupted).problems).toContainEqual(
+      expect.objectContaining({ kind: 'corrupted_artifact', sha256: victim }),
+    );
+    const run = await runCli(corrupted);
+    expect(run.code).toBe(1);
+    expect(run.err).toContain(`artifact ${victim}`);
+    expect(run.err).toContain('corrupted in storage');
   });
 
   it('gives the runtime role no way to rewrite the ledger', async () => {

@@ -8,15 +8,19 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type KeyO
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fp from 'fastify-plugin';
-import type { EvidenceStore } from '../plugins/app/evidence.ts';
+import { EvidenceCorruptedError, type EvidenceStore } from '../plugins/app/evidence.ts';
 import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
 import {
+  BUNDLE_FORMAT,
   GENESIS_HASH,
   checkpointMessage,
   entryHash,
   keyIdOf,
+  manifestMessage,
+  type BundleManifest,
   type LedgerCheckpoint,
   type LedgerEntry,
+  type Signature,
 } from './chain.ts';
 
 /** What a caller appends; the service adds sequence, time and hashes. */
@@ -82,17 +86,10 @@ const toCheckpoint = (row: CheckpointRow): LedgerCheckpoint => ({
 
 /** An evidence bundle: everything an auditor needs to check a period offline. */
 export interface EvidenceBundle {
-  format: 'complywise-evidence-bundle/1';
-  manifest: {
-    tenant_id: string;
-    from: string;
-    to: string;
-    first_seq: number | null;
-    last_seq: number | null;
-    entries: number;
-    artifacts: number;
-    exported_at: string;
-  };
+  format: typeof BUNDLE_FORMAT;
+  manifest: BundleManifest;
+  /** The manifest signed with the ledger key: the bundle's ends and contents as exported. */
+  manifest_signature: Signature;
   public_key: { key_id: string; pem: string };
   entries: LedgerEntry[];
   checkpoints: LedgerCheckpoint[];
@@ -197,8 +194,9 @@ export class LedgerService {
   }
 
   /**
-   * The bundle of entries that occurred in [from, to], their artifacts, and signed checkpoints on the first
-   * and the last entry (signed now if missing), so neither end can be cut off unnoticed.
+   * The bundle of entries that occurred in [from, to], their artifacts, signed checkpoints on the first and
+   * the last entry (signed now if missing), and a manifest signed now that names both ends, the head hash and
+   * the artifacts, so neither end can be cut off unnoticed, even at a checkpoint inside the period.
    */
   async exportBundle(tenantId: string, from: Date, to: Date): Promise<EvidenceBundle> {
     const { entries, checkpoints } = await this.#withTenant(tenantId, async (trx) => {
@@ -222,24 +220,37 @@ export class LedgerService {
     });
     const shas = [...new Set(entries.map((e) => e.artifact_sha256).filter((s): s is string => !!s))].sort();
     const artifacts: EvidenceBundle['artifacts'] = [];
-    const missing = new Set<string>();
+    const missing: BundleManifest['missing_artifacts'] = [];
     for (const sha256 of shas) {
-      const bytes = await this.#store.get(sha256);
-      if (bytes) artifacts.push({ sha256, content_base64: bytes.toString('base64') });
-      else missing.add(sha256);
+      const bytes = await this.#store.get(sha256).catch((error: unknown) => {
+        // A damaged object must not sink the whole export: it is listed, and verify names it.
+        if (error instanceof EvidenceCorruptedError) return 'corrupted' as const;
+        throw error;
+      });
+      if (bytes === 'corrupted') missing.push({ sha256, reason: 'corrupted' });
+      else if (bytes) artifacts.push({ sha256, content_base64: bytes.toString('base64') });
+      else missing.push({ sha256, reason: 'absent' });
     }
-    const pruned = missing.size > 0 ? await this.#prunedBy(tenantId, missing) : null;
+    const absent = new Set(missing.filter((m) => m.reason === 'absent').map((m) => m.sha256));
+    const pruned = absent.size > 0 ? await this.#prunedBy(tenantId, absent) : null;
+    const manifest: BundleManifest = {
+      tenant_id: tenantId,
+      from: from.toISOString(),
+      to: to.toISOString(),
+      first_seq: entries[0]?.seq ?? null,
+      last_seq: entries.at(-1)?.seq ?? null,
+      entries: entries.length,
+      head_hash: entries.at(-1)?.entry_hash ?? null,
+      artifacts: artifacts.map((a) => a.sha256),
+      missing_artifacts: missing,
+      exported_at: new Date().toISOString(),
+    };
     return {
-      format: 'complywise-evidence-bundle/1',
-      manifest: {
-        tenant_id: tenantId,
-        from: from.toISOString(),
-        to: to.toISOString(),
-        first_seq: entries[0]?.seq ?? null,
-        last_seq: entries[entries.length - 1]?.seq ?? null,
-        entries: entries.length,
-        artifacts: artifacts.length,
-        exported_at: new Date().toISOString(),
+      format: BUNDLE_FORMAT,
+      manifest,
+      manifest_signature: {
+        key_id: this.#signer.keyId,
+        signature: this.#signer.sign(manifestMessage(manifest)),
       },
       public_key: { key_id: this.#signer.keyId, pem: this.#signer.publicKeyPem },
       entries,

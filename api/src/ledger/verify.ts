@@ -1,15 +1,21 @@
 /**
  * Offline verification of an evidence bundle: recomputes every entry hash, follows the chain, checks every
- * checkpoint signature and that signed checkpoints pin both ends, and re-hashes every artifact. Each problem
+ * checkpoint signature and that signed checkpoints pin both ends, checks the entries and artifacts against
+ * the signed manifest (so an end cut at an inner checkpoint or a manifest from another export shows), and
+ * re-hashes every artifact. Each problem
  * names what is wrong and where (entry sequence number or artifact hash), so an auditor can say which.
  */
 import { createHash } from 'node:crypto';
 import {
+  BUNDLE_FORMAT,
   checkpointSignatureValid,
   entryHash,
   keyIdOf,
+  manifestSignatureValid,
+  type BundleManifest,
   type LedgerCheckpoint,
   type LedgerEntry,
+  type Signature,
 } from './chain.ts';
 import { createPublicKey } from 'node:crypto';
 
@@ -22,7 +28,11 @@ export type ProblemKind =
   | 'bad_signature'
   | 'checkpoint_mismatch'
   | 'unpinned_end'
+  | 'bad_manifest_signature'
+  | 'manifest_mismatch'
+  | 'cut_end'
   | 'edited_artifact'
+  | 'corrupted_artifact'
   | 'missing_artifact';
 
 export interface Problem {
@@ -44,6 +54,8 @@ export interface VerifyResult {
 
 interface BundleShape {
   format?: unknown;
+  manifest?: BundleManifest;
+  manifest_signature?: Signature;
   public_key?: { pem?: unknown; key_id?: unknown };
   entries?: unknown;
   checkpoints?: unknown;
@@ -101,14 +113,10 @@ export function verifyBundle(bundle: unknown, trustedPublicKeyPem?: string): Ver
     problems,
     pruned,
   });
-  if (
-    b.format !== 'complywise-evidence-bundle/1' ||
-    !Array.isArray(b.entries) ||
-    typeof b.public_key?.pem !== 'string'
-  ) {
+  if (b.format !== BUNDLE_FORMAT || !Array.isArray(b.entries) || typeof b.public_key?.pem !== 'string') {
     problems.push({
       kind: 'malformed',
-      message: 'not a ComplyWise evidence bundle (format, entries or public_key missing)',
+      message: `not a ComplyWise evidence bundle (format ${BUNDLE_FORMAT}, entries or public_key missing)`,
     });
     return result();
   }
@@ -210,6 +218,8 @@ export function verifyBundle(bundle: unknown, trustedPublicKeyPem?: string): Ver
       });
   }
 
+  const corrupted = checkManifest(b, entries, artifacts, publicKeyPem, problems);
+
   // Artifacts: named by their sha256, every referenced one present.
   const present = new Set<string>();
   for (const artifact of artifacts) {
@@ -228,6 +238,7 @@ export function verifyBundle(bundle: unknown, trustedPublicKeyPem?: string): Ver
   const prunedBy = retentionRecords(b.pruned, entries[0]?.tenant_id, publicKeyPem);
   for (const entry of entries) {
     if (entry.artifact_sha256 && !present.has(entry.artifact_sha256)) {
+      if (corrupted.has(entry.artifact_sha256)) continue;
       const seq = prunedBy.get(entry.artifact_sha256);
       if (seq !== undefined) {
         pruned.push({ sha256: entry.artifact_sha256, seq });
@@ -242,4 +253,90 @@ export function verifyBundle(bundle: unknown, trustedPublicKeyPem?: string): Ver
     }
   }
   return result();
+}
+
+/**
+ * Checks the signed manifest against what the bundle holds: both ends, the head hash, the entry count and
+ * the artifact list. Returns the artifacts the export found corrupted in storage (each reported once).
+ */
+function checkManifest(
+  b: BundleShape,
+  entries: LedgerEntry[],
+  artifacts: { sha256: string }[],
+  publicKeyPem: string,
+  problems: Problem[],
+): Set<string> {
+  const manifest = b.manifest;
+  if (!manifest || !manifestSignatureValid(manifest, b.manifest_signature, publicKeyPem)) {
+    problems.push({
+      kind: 'bad_manifest_signature',
+      message:
+        'the manifest is missing, unsigned or does not match its signature: the ends and artifact list of the export cannot be checked',
+    });
+    return new Set();
+  }
+  const mismatch = (message: string, seq?: number) =>
+    problems.push({ kind: 'manifest_mismatch', message, ...(seq === undefined ? {} : { seq }) });
+  const first = entries[0]?.seq ?? null;
+  const last = entries.at(-1)?.seq ?? null;
+  const tenant = entries[0]?.tenant_id;
+  if (tenant !== undefined && manifest.tenant_id !== tenant)
+    mismatch(`the signed manifest is for tenant ${manifest.tenant_id}, the entries for ${tenant}`);
+  let endsAgree = true;
+  if (manifest.last_seq !== null && (last === null || manifest.last_seq > last)) {
+    endsAgree = false;
+    const after = last ?? (manifest.first_seq ?? 1) - 1;
+    problems.push({
+      kind: 'cut_end',
+      seq: after + 1,
+      message: `entries after ${after} were cut: the signed manifest ends at entry ${manifest.last_seq}`,
+    });
+  } else if (last !== null && (manifest.last_seq === null || manifest.last_seq < last)) {
+    endsAgree = false;
+    mismatch(
+      `the signed manifest ends at entry ${String(manifest.last_seq)} but the bundle runs to ${last}: it belongs to another export`,
+    );
+  }
+  if (manifest.first_seq !== null && first !== null && manifest.first_seq < first) {
+    endsAgree = false;
+    problems.push({
+      kind: 'cut_end',
+      seq: first - 1,
+      message: `entries before ${first} were cut: the signed manifest starts at entry ${manifest.first_seq}`,
+    });
+  } else if (first !== null && (manifest.first_seq === null || manifest.first_seq > first)) {
+    endsAgree = false;
+    mismatch(
+      `the signed manifest starts at entry ${String(manifest.first_seq)} but the bundle at ${first}: it belongs to another export`,
+    );
+  }
+  if (endsAgree && last !== null && manifest.head_hash !== entries.at(-1)!.entry_hash)
+    mismatch(
+      `the signed manifest names head ${String(manifest.head_hash)}, not the hash of entry ${last}`,
+      last,
+    );
+  if (endsAgree && manifest.entries !== entries.length)
+    mismatch(`the signed manifest counts ${manifest.entries} entries, the bundle holds ${entries.length}`);
+  const listed = new Set(manifest.artifacts);
+  const included = new Set(artifacts.map((a) => a.sha256));
+  for (const sha256 of listed)
+    if (!included.has(sha256))
+      problems.push({
+        kind: 'missing_artifact',
+        sha256,
+        message: `artifact ${sha256}, listed in the signed manifest, was removed from the bundle`,
+      });
+  for (const sha256 of included)
+    if (!listed.has(sha256)) mismatch(`artifact ${sha256} is not listed in the signed manifest`);
+  const corrupted = new Set<string>();
+  for (const { sha256, reason } of manifest.missing_artifacts ?? []) {
+    if (reason !== 'corrupted') continue;
+    corrupted.add(sha256);
+    problems.push({
+      kind: 'corrupted_artifact',
+      sha256,
+      message: `artifact ${sha256} was corrupted in storage at export: its stored bytes no longer hash to its name (expected hash ${sha256})`,
+    });
+  }
+  return corrupted;
 }

@@ -5,6 +5,7 @@
  * every start, it only refreshes the sandbox endpoints and credentials. This is the explicit bootstrap
  * step that runs as the database owner.
  */
+import { assertPasswordAcceptable } from '../auth/password-policy.ts';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
 import { AWS_SERVICES } from '../../../scanners/index.ts';
@@ -112,6 +113,8 @@ export async function seedDemoTenant(
     trx('users').select('id').where({ email }).first(),
   );
   // Hashed outside the transaction: it takes ~100 ms and the embedded database has one connection.
+  // The demo login is published (GET /api/auth/demo), so the e-mail rule of the policy does not apply to it.
+  assertPasswordAcceptable(DEMO_LOGIN.password);
   const passwordHash = existingUser ? null : await hashPassword(DEMO_LOGIN.password);
   const userId = existingUser?.id ?? randomUUID();
 

@@ -22,6 +22,7 @@ import type { Knex } from 'knex';
 import type { EvidenceStoreConfig } from '../../config.ts';
 import { ApiError } from '../../errors.ts';
 import type { WithTenant } from './tenancy.ts';
+import { jsonPointer, pathBeyondDepth } from '../../json-depth.ts';
 
 /** Stores bytes under their sha256 and never overwrites them. */
 export interface EvidenceStore {
@@ -43,6 +44,16 @@ export function sha256Hex(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
+/** Stored bytes that no longer hash to their name: the store was tampered with or damaged. */
+export class EvidenceCorruptedError extends Error {
+  readonly sha256: string;
+  constructor(sha256: string, where: string) {
+    super(`evidence ${sha256} ${where} does not match its hash: its bytes were corrupted`);
+    this.name = 'EvidenceCorruptedError';
+    this.sha256 = sha256;
+  }
+}
+
 function assertSha256(sha256: string): void {
   if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256.slice(0, 80)}`);
 }
@@ -60,8 +71,21 @@ function sortKeys(value: unknown): unknown {
   return value;
 }
 
-/** JSON with object keys sorted at every level and no whitespace: the same value always gives the same bytes. */
+/** Deepest nesting canonicalJson accepts: far beyond any resource snapshot, far below the stack's limit. */
+export const CANONICAL_JSON_MAX_DEPTH = 512;
+
+/**
+ * JSON with object keys sorted at every level and no whitespace: the same value always gives the same bytes.
+ * A value nested deeper than CANONICAL_JSON_MAX_DEPTH throws a RangeError naming where, checked without
+ * recursion first, instead of overflowing the stack.
+ */
 export function canonicalJson(value: unknown): string {
+  const tooDeep = pathBeyondDepth(value, CANONICAL_JSON_MAX_DEPTH);
+  if (tooDeep) {
+    throw new RangeError(
+      `value nests deeper than ${CANONICAL_JSON_MAX_DEPTH} levels (at ${jsonPointer(tooDeep)}): refused for canonical JSON`,
+    );
+  }
   return JSON.stringify(sortKeys(value));
 }
 
@@ -98,7 +122,7 @@ export class FilesystemEvidenceStore implements EvidenceStore {
     assertSha256(sha256);
     try {
       const bytes = await readFile(this.#path(sha256));
-      if (sha256Hex(bytes) !== sha256) throw new Error(`evidence ${sha256} is corrupted on disk`);
+      if (sha256Hex(bytes) !== sha256) throw new EvidenceCorruptedError(sha256, 'on disk');
       return bytes;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
@@ -183,8 +207,7 @@ export class S3EvidenceStore implements EvidenceStore {
         new GetObjectCommand({ Bucket: this.#bucket, Key: this.#key(sha256) }),
       );
       const bytes = Buffer.from(await out.Body!.transformToByteArray());
-      if (sha256Hex(bytes) !== sha256)
-        throw new Error(`evidence ${sha256} does not match its hash in the bucket`);
+      if (sha256Hex(bytes) !== sha256) throw new EvidenceCorruptedError(sha256, 'in the bucket');
       return bytes;
     } catch (error) {
       if (error instanceof NoSuchKey || (error as S3ServiceException).$metadata?.httpStatusCode === 404)

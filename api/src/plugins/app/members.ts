@@ -3,6 +3,7 @@
  * (or create one with an initial password), change a member's role and remove a member. Every change is
  * one transaction with its ledger entry; a tenant always keeps at least one admin.
  */
+import { assertPasswordAcceptable } from '../../auth/password-policy.ts';
 import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
@@ -119,6 +120,7 @@ export class MemberService {
   async add(tenantId: string, actor: string, input: NewMember): Promise<MemberView> {
     const email = input.email.trim().toLowerCase();
     // Hash outside any transaction: the embedded database has a single connection.
+    if (input.password !== undefined) assertPasswordAcceptable(input.password, email);
     const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
     try {
       return await this.#withContext({ tenantId, loginEmail: email }, async (trx) => {

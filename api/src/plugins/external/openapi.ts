@@ -7,6 +7,7 @@
 import fastifySwagger from '@fastify/swagger';
 import fastifySwaggerUi from '@fastify/swagger-ui';
 import fp from 'fastify-plugin';
+import { swaggerUiCsp } from '../../security-headers.ts';
 import { rolesOf, type Permission } from '../app/access.ts';
 
 export const DOCS_PAGE_PATH = '/docs/api';
@@ -42,7 +43,11 @@ export const openApiPlugin = fp(
         return { schema: base, url: url.length > 1 ? url.replace(/\/$/, '') : url };
       },
     });
-    await app.register(fastifySwaggerUi, { routePrefix: DOCS_PAGE_PATH, staticCSP: true });
+    await app.register(fastifySwaggerUi, {
+      routePrefix: DOCS_PAGE_PATH,
+      staticCSP: true,
+      transformStaticCSP: swaggerUiCsp,
+    });
   },
   { name: 'openapi' },
 );

@@ -38,6 +38,24 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
     await t?.close();
   });
 
+  it('refuses a weak initial password with 400 naming the reason (NIST SP 800-63B policy)', async () => {
+    const email = 'weak.password@example.com';
+    for (const [password, code] of [
+      [' '.repeat(12), 'PASSWORD_REPETITIVE'],
+      ['aaaaaaaaaaaa', 'PASSWORD_REPETITIVE'],
+      ['password1234', 'PASSWORD_COMMON'],
+      [email, 'PASSWORD_CONTAINS_EMAIL'],
+      ['correct horse\u0000battery', 'PASSWORD_INVALID_CHARACTER'],
+    ]) {
+      const refused = await call('POST', '/api/members', adminToken, { email, role: 'user', password });
+      expect(refused.statusCode, JSON.stringify(password)).toBe(400);
+      expect(refused.json().error.code).toBe(code);
+      expect(refused.json().error.details).toEqual([{ field: 'password', message: expect.any(String) }]);
+    }
+    const none = await call('GET', '/api/members', adminToken);
+    expect(none.body).not.toContain(email);
+  });
+
   it('creates a new account with an initial password, who can then sign in with the given role', async () => {
     const password = 'initial-password-123';
     const added = await call('POST', '/api/members', adminToken, {
