@@ -1,5 +1,5 @@
 /**
- * GET /api/frameworks/coverage and /api/frameworks/:frameworkId/coverage: how far automated rules cover each
+ * GET /api/frameworks/coverage and /api/frameworks/coverage/:frameworkId: how far automated rules cover each
  * requirement (engine/coverage.ts), the numbers `complywise frameworks coverage --format json` prints.
  */
 import type { FastifyPluginAsync } from 'fastify';
@@ -52,6 +52,10 @@ const frameworkCoverageSchema = {
 } as const;
 
 const listSchema = {
+  operationId: 'listFrameworkCoverage',
+  summary: 'Rule coverage of every framework',
+  tags: ['frameworks'],
+
   response: {
     200: {
       type: 'object',
@@ -63,6 +67,10 @@ const listSchema = {
 } as const;
 
 const oneSchema = {
+  operationId: 'getFrameworkCoverage',
+  summary: 'Rule coverage of one framework',
+  tags: ['frameworks'],
+
   params: {
     type: 'object',
     required: ['frameworkId'],
@@ -95,7 +103,7 @@ const coverageRoutes: FastifyPluginAsync = async (app) => {
   }));
 
   app.get<{ Params: { frameworkId: string }; Querystring: { version?: string } }>(
-    '/:frameworkId/coverage',
+    '/coverage/:frameworkId',
     { schema: oneSchema, config: { permission: 'tenant:read' } },
     async (request) => {
       const only = parseFrameworkRef(request.params.frameworkId, request.query.version);
