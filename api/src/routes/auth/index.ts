@@ -47,7 +47,6 @@ const demoSchema = {
   operationId: 'getDemoLogin',
   summary: 'The demo sign-in, when this server runs the demo tenant',
   tags: ['auth'],
-
   response: {
     200: {
       type: 'object',

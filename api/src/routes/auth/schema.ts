@@ -60,7 +60,6 @@ export const loginSchema = {
   operationId: 'login',
   summary: 'Sign in with e-mail and password',
   tags: ['auth'],
-
   body: {
     type: 'object',
     required: ['email', 'password'],

@@ -11,7 +11,6 @@ const evidenceSchema = {
   operationId: 'getEvidence',
   summary: 'Download one stored evidence artifact',
   tags: ['evidence'],
-
   params: {
     type: 'object',
     required: ['sha256'],

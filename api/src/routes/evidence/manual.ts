@@ -48,7 +48,6 @@ const attachSchema = {
   operationId: 'attachManualEvidence',
   summary: 'Attach a file or a note as manual evidence',
   tags: ['evidence'],
-
   body: {
     type: 'object',
     additionalProperties: false,
@@ -119,7 +118,6 @@ const listSchema = {
   operationId: 'listManualEvidence',
   summary: 'List manual evidence',
   tags: ['evidence'],
-
   querystring: {
     type: 'object',
     additionalProperties: false,

@@ -3,17 +3,15 @@
  * requirement (engine/coverage.ts), the numbers `complywise frameworks coverage --format json` prints.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { frameworkCoverage } from '../../../../engine/coverage.ts';
+import { COVERAGE_LEVELS, frameworkCoverage } from '../../../../engine/coverage.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 
 const countsSchema = {
   type: 'object',
-  required: ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'],
-  properties: Object.fromEntries(
-    ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'].map((k) => [k, { type: 'integer' }]),
-  ),
+  required: COVERAGE_LEVELS,
+  properties: Object.fromEntries(COVERAGE_LEVELS.map((level) => [level, { type: 'integer' }])),
 } as const;
 
 const frameworkCoverageSchema = {
@@ -32,7 +30,7 @@ const frameworkCoverageSchema = {
         required: ['requirement_id', 'coverage', 'controls'],
         properties: {
           requirement_id: { type: 'string' },
-          coverage: { type: 'string' },
+          coverage: { type: 'string', enum: COVERAGE_LEVELS },
           controls: {
             type: 'array',
             items: {
@@ -55,7 +53,6 @@ const listSchema = {
   operationId: 'listFrameworkCoverage',
   summary: 'Rule coverage of every framework',
   tags: ['frameworks'],
-
   response: {
     200: {
       type: 'object',
@@ -70,7 +67,6 @@ const oneSchema = {
   operationId: 'getFrameworkCoverage',
   summary: 'Rule coverage of one framework',
   tags: ['frameworks'],
-
   params: {
     type: 'object',
     required: ['frameworkId'],

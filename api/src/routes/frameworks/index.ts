@@ -13,7 +13,6 @@ const frameworksSchema = {
   operationId: 'listFrameworks',
   summary: 'List the framework catalogs the tenant is scored against',
   tags: ['frameworks'],
-
   response: {
     200: {
       type: 'object',

@@ -55,7 +55,6 @@ const uploadSchema = {
   operationId: 'uploadFramework',
   summary: 'Upload a framework catalog with its mappings',
   tags: ['frameworks'],
-
   body: {
     type: 'object',
     required: ['format', 'content'],
@@ -88,7 +87,6 @@ const listSchema = {
   operationId: 'listFrameworkUploads',
   summary: "List the tenant's uploaded framework revisions",
   tags: ['frameworks'],
-
   response: {
     200: {
       type: 'object',
@@ -103,7 +101,6 @@ const getSchema = {
   operationId: 'getFrameworkUpload',
   summary: 'Read one uploaded framework revision',
   tags: ['frameworks'],
-
   params: {
     type: 'object',
     required: ['uploadId'],

@@ -21,7 +21,6 @@ export const listIntegrationsSchema = {
   operationId: 'listIntegrations',
   summary: 'List integrations (without secrets)',
   tags: ['integrations'],
-
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -45,7 +44,6 @@ export const createIntegrationSchema = {
   operationId: 'createIntegration',
   summary: 'Connect an integration',
   tags: ['integrations'],
-
   body: {
     type: 'object',
     required: ['provider', 'name', 'config', 'credentials'],
@@ -85,7 +83,6 @@ export const updateIntegrationSchema = {
   operationId: 'updateIntegration',
   summary: "Change an integration's name, settings or credentials",
   tags: ['integrations'],
-
   params: integrationParams,
   body: {
     type: 'object',
@@ -104,7 +101,6 @@ export const deleteIntegrationSchema = {
   operationId: 'deleteIntegration',
   summary: 'Remove an integration',
   tags: ['integrations'],
-
   params: integrationParams,
   response: { 204: { type: 'null' }, ...refusals, 409: errorBodySchema },
 } as const;
@@ -113,7 +109,6 @@ export const testIntegrationSchema = {
   operationId: 'testIntegration',
   summary: "Test an integration's credentials",
   tags: ['integrations'],
-
   params: integrationParams,
   body: { type: 'object', additionalProperties: false, properties: {} },
   response: {

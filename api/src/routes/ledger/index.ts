@@ -28,7 +28,6 @@ const listSchema = {
   operationId: 'listLedgerEntries',
   summary: 'Read the audit log, newest first',
   tags: ['ledger'],
-
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -56,7 +55,6 @@ const exportSchema = {
   operationId: 'exportEvidenceBundle',
   summary: 'Export the evidence bundle of a time range',
   tags: ['ledger'],
-
   querystring: {
     type: 'object',
     required: ['from', 'to'],

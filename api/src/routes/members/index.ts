@@ -32,7 +32,6 @@ const listSchema = {
   operationId: 'listMembers',
   summary: 'List members and their roles',
   tags: ['members'],
-
   querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(100, 500) },
   response: {
     200: pageResponseSchema(memberSchema),
@@ -44,7 +43,6 @@ const addSchema = {
   operationId: 'addMember',
   summary: 'Add a member',
   tags: ['members'],
-
   body: {
     type: 'object',
     required: ['email', 'role'],
@@ -63,7 +61,6 @@ const changeSchema = {
   operationId: 'changeMemberRole',
   summary: "Change a member's role",
   tags: ['members'],
-
   params: userIdParams,
   body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role } },
   response: { 200: memberSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
@@ -73,7 +70,6 @@ const removeSchema = {
   operationId: 'removeMember',
   summary: 'Remove a member (their tokens are revoked)',
   tags: ['members'],
-
   params: userIdParams,
   response: { 204: { type: 'null' }, ...errors, 404: errorBodySchema, 409: errorBodySchema },
 } as const;

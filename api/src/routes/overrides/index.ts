@@ -71,7 +71,6 @@ const listSchema = {
   operationId: 'listOverrides',
   summary: 'List rule overrides',
   tags: ['overrides'],
-
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -97,7 +96,6 @@ const createSchema = {
   operationId: 'createOverride',
   summary: 'Create a rule override',
   tags: ['overrides'],
-
   body: {
     type: 'object',
     required: ['kind', 'rule_id'],
@@ -122,7 +120,6 @@ const retireSchema = {
   operationId: 'retireOverride',
   summary: 'Retire a rule override',
   tags: ['overrides'],
-
   params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
   response: { 200: overrideSchema, ...errors, 404: errorBodySchema },
 } as const;

@@ -28,7 +28,6 @@ const byIdSchema = {
   operationId: 'getScanAssessmentResults',
   summary: 'A scan as OSCAL assessment results',
   tags: ['scans'],
-
   params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
   response,
 } as const;

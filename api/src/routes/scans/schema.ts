@@ -189,7 +189,6 @@ export const createScanSchema = {
   operationId: 'createScan',
   summary: 'Queue a scan of an integration',
   tags: ['scans'],
-
   body: {
     type: 'object',
     required: ['integration_id'],
@@ -212,7 +211,6 @@ export const listScansSchema = {
   operationId: 'listScans',
   summary: 'List scans, newest first',
   tags: ['scans'],
-
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -245,7 +243,6 @@ export const cancelScanSchema = {
   operationId: 'cancelScan',
   summary: 'Cancel a queued or running scan',
   tags: ['scans'],
-
   params: scanParams,
   response: { 200: scanSchema, ...readErrors, 403: errorBodySchema, 409: errorBodySchema },
 } as const;
@@ -254,7 +251,6 @@ export const scanScoresSchema = {
   operationId: 'getScanScores',
   summary: "A scan's framework scores",
   tags: ['scans'],
-
   params: scanParams,
   response: {
     200: {
@@ -270,7 +266,6 @@ export const scanControlsSchema = {
   operationId: 'listScanControls',
   summary: "A scan's control results",
   tags: ['scans'],
-
   params: scanParams,
   response: {
     200: {
@@ -286,7 +281,6 @@ export const scanControlSchema = {
   operationId: 'getScanControl',
   summary: 'One control of a scan with its mappings and findings',
   tags: ['scans'],
-
   params: {
     type: 'object',
     required: ['id', 'controlId'],
@@ -311,7 +305,6 @@ export const scanFindingsSchema = {
   operationId: 'listScanFindings',
   summary: "A scan's findings",
   tags: ['scans'],
-
   params: scanParams,
   querystring: {
     type: 'object',

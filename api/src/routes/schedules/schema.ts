@@ -31,7 +31,6 @@ export const putScheduleSchema = {
   operationId: 'setIntegrationSchedule',
   summary: "Set an integration's scan schedule",
   tags: ['integrations'],
-
   params,
   body: {
     type: 'object',

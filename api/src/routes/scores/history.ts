@@ -59,7 +59,6 @@ const historySchema = {
   operationId: 'getScoreHistory',
   summary: 'Framework scores over time',
   tags: ['scores'],
-
   querystring: {
     type: 'object',
     required: ['framework'],

@@ -13,7 +13,6 @@ const latestScoresSchema = {
   operationId: 'getLatestScores',
   summary: 'Framework scores of the latest succeeded scan',
   tags: ['scores'],
-
   response: {
     200: {
       type: 'object',

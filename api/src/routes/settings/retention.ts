@@ -55,7 +55,6 @@ const updateSchema = {
   operationId: 'setRetention',
   summary: 'Change the retention windows',
   tags: ['settings'],
-
   // propertyNames: an unknown key is refused (400), not silently dropped by Fastify's removeAdditional.
   body: {
     type: 'object',
@@ -69,7 +68,6 @@ const holdSchema = {
   operationId: 'setLegalHold',
   summary: 'Set the legal hold',
   tags: ['settings'],
-
   body: {
     type: 'object',
     required: ['reason'],

@@ -32,7 +32,6 @@ const listSchema = {
   operationId: 'listApiTokens',
   summary: 'List API tokens',
   tags: ['tokens'],
-
   querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(100, 500) },
   response: {
     200: {
@@ -48,7 +47,6 @@ const createSchema = {
   operationId: 'createApiToken',
   summary: 'Create an API token',
   tags: ['tokens'],
-
   body: {
     type: 'object',
     required: ['name', 'role', 'expires_in_days'],
@@ -74,7 +72,6 @@ const revokeSchema = {
   operationId: 'revokeApiToken',
   summary: 'Revoke an API token',
   tags: ['tokens'],
-
   params: {
     type: 'object',
     required: ['id'],
