@@ -95,7 +95,8 @@ export const openApiPlugin = fp(
           base['x-permission'] = permission;
           base.security = roles ? [{ bearer: [] }] : [];
           if (roles) base.description = `Roles: ${roles.join(', ')} (permission \`${permission}\`).`;
-          base.response = { ...standardErrors(roles), ...(base.response as object | undefined) };
+          // The standard answers replace a route's own 401/403 declarations: same body, their description.
+          base.response = { ...(base.response as object | undefined), ...standardErrors(roles) };
         }
         // Routes registered as '/' under a prefix answer without the slash too: document the plain path.
         return { schema: base, url: url.length > 1 ? url.replace(/\/$/, '') : url };

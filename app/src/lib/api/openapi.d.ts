@@ -1300,7 +1300,7 @@ export interface operations {
           };
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1353,7 +1353,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1430,7 +1430,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1439,7 +1439,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1495,7 +1495,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1504,7 +1504,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1579,7 +1579,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1648,7 +1648,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1657,7 +1657,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1713,7 +1713,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1722,7 +1722,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1809,7 +1809,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1818,7 +1818,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -1894,7 +1894,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -1903,7 +1903,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2009,7 +2009,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2076,7 +2076,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2085,7 +2085,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, user. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2193,7 +2193,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2292,7 +2292,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2301,7 +2301,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, user. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -2391,7 +2391,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2466,7 +2466,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2584,7 +2584,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2687,7 +2687,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2778,7 +2778,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2848,7 +2848,7 @@ export interface operations {
         };
         content?: never;
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2901,7 +2901,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -2970,7 +2970,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3034,7 +3034,7 @@ export interface operations {
           };
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3093,7 +3093,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3102,7 +3102,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3175,7 +3175,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3273,7 +3273,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3282,7 +3282,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, user. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3347,7 +3347,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3418,7 +3418,7 @@ export interface operations {
           };
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3493,7 +3493,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3554,7 +3554,7 @@ export interface operations {
           };
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3632,7 +3632,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3641,7 +3641,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3712,7 +3712,7 @@ export interface operations {
           };
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3780,7 +3780,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3856,7 +3856,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3865,7 +3865,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -3936,7 +3936,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -3945,7 +3945,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4001,7 +4001,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4010,7 +4010,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4080,7 +4080,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4089,7 +4089,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, auditor. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4155,7 +4155,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4164,7 +4164,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4229,7 +4229,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4238,7 +4238,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4320,7 +4320,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4329,7 +4329,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4413,7 +4413,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4422,7 +4422,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, auditor. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4491,7 +4491,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4500,7 +4500,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, auditor. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4586,7 +4586,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4595,7 +4595,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, auditor. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4680,7 +4680,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4689,7 +4689,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4761,7 +4761,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4770,7 +4770,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -4841,7 +4841,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -4920,7 +4920,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5002,7 +5002,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5100,7 +5100,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5180,7 +5180,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5189,7 +5189,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin, auditor. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -5260,7 +5260,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5269,7 +5269,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -5337,7 +5337,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5346,7 +5346,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
@@ -5408,7 +5408,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description No valid access token or API token. */
       401: {
         headers: {
           [name: string]: unknown;
@@ -5417,7 +5417,7 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
+      /** @description The caller's role is not one of: admin. */
       403: {
         headers: {
           [name: string]: unknown;
