@@ -1,10 +1,11 @@
 /**
  * API plumbing on every backend: request ids (kept when well formed, replaced otherwise, echoed in headers
- * and error bodies), liveness and readiness, the OpenAPI 3.1 document (every /api route, its permission),
- * its docs page, Prometheus metrics, and the login rate limit answering 429 in the one error shape.
+ * and error bodies), liveness and readiness, the OpenAPI 3.1 document (every /api route, its permission,
+ * operationId, summary and tag), its docs page, Prometheus metrics, and the login rate limit answering 429 in the one error shape.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends } from '../../test/db.ts';
+import { OPENAPI_TAGS } from './plugins/external/openapi.ts';
 import { bearer, login, seedTenant, startTestApp, type SeededUser, type TestApp } from '../test/helpers.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -56,8 +57,17 @@ describe.each(databaseBackends())('API plumbing on $name', (backend) => {
     const described = new Set<string>();
     for (const [path, operations] of Object.entries(doc.paths as Json)) {
       for (const [method, operation] of Object.entries(operations as Json)) {
-        expect(operation['x-permission'], `${method} ${path}`).toBeTypeOf('string');
-        if (operation['x-permission'] !== 'public') expect(operation.security).toEqual([{ bearer: [] }]);
+        const where = `${method} ${path}`;
+        expect(operation['x-permission'], where).toBeTypeOf('string');
+        expect(operation.security, where).toEqual(
+          operation['x-permission'] === 'public' ? [] : [{ bearer: [] }],
+        );
+        // Declared in each route's schema (see api/src/plugins/external/openapi.ts): the lint test and the
+        // generated app types rely on them.
+        expect(operation.operationId, `${where}: schema.operationId`).toMatch(/^[a-z][A-Za-z]+$/);
+        expect(operation.summary, `${where}: schema.summary`).toBeTypeOf('string');
+        expect(operation.tags, `${where}: schema.tags`).toHaveLength(1);
+        expect(Object.keys(OPENAPI_TAGS), `${where}: tag`).toContain(operation.tags[0]);
         described.add(`${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`);
       }
     }

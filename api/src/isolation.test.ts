@@ -86,7 +86,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'rules.ruleId': () => 'CW-AWS-S3-001',
   'versions.hash': (f) => f.ruleHash,
   'diff.other': (f) => f.ruleHash,
-  'frameworks.frameworkId': () => 'soc2',
+  'coverage.frameworkId': () => 'soc2',
 };
 
 /** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */

@@ -234,7 +234,7 @@ describe('frameworks page in Chromium', () => {
         '',
       ].join('\n');
       await apiPost('/api/frameworks', { format: 'yaml', content });
-      const coverage = (await api<{ frameworks: ApiCoverage[] }>('/api/frameworks/e2e-empty/coverage'))
+      const coverage = (await api<{ frameworks: ApiCoverage[] }>('/api/frameworks/coverage/e2e-empty'))
         .frameworks[0]!;
       const page = await browser.context.newPage();
       await signInFresh(page);

@@ -17,8 +17,6 @@ const addFormats = addFormatsModule as unknown as typeof addFormatsModule.defaul
 
 /** Answers whose 2xx body is free-form by design (no response schema), and why. */
 export const FREE_FORM_ANSWERS: Record<string, string> = {
-  'GET /api/ledger/export 200':
-    'the evidence bundle is returned as stored; `complywise evidence verify` checks it',
   'GET /api/openapi.json 200': 'the OpenAPI document itself',
 };
 

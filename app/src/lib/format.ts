@@ -69,7 +69,9 @@ export function describeProgress(progress: ScanProgress | null | undefined): str
 }
 
 /** The reason a scan failed, whether the API sent it as text or as `{ code, message }`. */
-export function describeFailure(failure: Scan['failure']): string {
+export function describeFailure(
+  failure: Scan['failure'] | { code?: string; message: string } | string,
+): string {
   if (!failure) return 'The scan failed without a reason.';
   if (typeof failure === 'string') return failure;
   return failure.code ? `${failure.code}: ${failure.message}` : failure.message;

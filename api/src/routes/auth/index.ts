@@ -44,6 +44,9 @@ async function emptyBodyAsObject(request: FastifyRequest): Promise<void> {
 }
 
 const demoSchema = {
+  operationId: 'getDemoLogin',
+  summary: 'The demo sign-in, when this server runs the demo tenant',
+  tags: ['auth'],
   response: {
     200: {
       type: 'object',

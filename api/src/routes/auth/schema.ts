@@ -57,6 +57,9 @@ const session = {
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
 
 export const loginSchema = {
+  operationId: 'login',
+  summary: 'Sign in with e-mail and password',
+  tags: ['auth'],
   body: {
     type: 'object',
     required: ['email', 'password'],
@@ -77,5 +80,17 @@ const refreshBody = {
   properties: { refresh_token: { type: 'string', minLength: 16, maxLength: 512 } },
 } as const;
 
-export const refreshSchema = { body: refreshBody, response: { 200: session, ...errors } } as const;
-export const logoutSchema = { body: refreshBody, response: { 400: errorBodySchema } } as const;
+export const refreshSchema = {
+  operationId: 'refreshSession',
+  summary: 'Exchange the refresh cookie for a new access token',
+  tags: ['auth'],
+  body: refreshBody,
+  response: { 200: session, ...errors },
+} as const;
+export const logoutSchema = {
+  operationId: 'logout',
+  summary: 'Revoke the refresh token and clear its cookie',
+  tags: ['auth'],
+  body: refreshBody,
+  response: { 204: { type: 'null' }, 400: errorBodySchema },
+} as const;

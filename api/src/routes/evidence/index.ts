@@ -8,6 +8,9 @@ import { principalOf } from '../../plugins/app/auth.ts';
 import manualEvidenceRoutes from './manual.ts';
 
 const evidenceSchema = {
+  operationId: 'getEvidence',
+  summary: 'Download one stored evidence artifact',
+  tags: ['evidence'],
   params: {
     type: 'object',
     required: ['sha256'],

@@ -45,6 +45,9 @@ const text = (max: number) => ({ type: 'string', minLength: 1, maxLength: max })
 const BODY_LIMIT = 7 * 1024 * 1024;
 
 const attachSchema = {
+  operationId: 'attachManualEvidence',
+  summary: 'Attach a file or a note as manual evidence',
+  tags: ['evidence'],
   body: {
     type: 'object',
     additionalProperties: false,
@@ -112,6 +115,9 @@ interface ListQuery {
 }
 
 const listSchema = {
+  operationId: 'listManualEvidence',
+  summary: 'List manual evidence',
+  tags: ['evidence'],
   querystring: {
     type: 'object',
     additionalProperties: false,

@@ -44,17 +44,17 @@ describe.each(databaseBackends())('framework coverage routes on $name', (backend
 
   it('answers one framework, by id, id@version or ?version=', async () => {
     const expected = await cli('frameworks', 'coverage', '--framework', 'soc2', '--format', 'json');
-    const byId = await get('/api/frameworks/soc2/coverage');
+    const byId = await get('/api/frameworks/coverage/soc2');
     expect(byId.statusCode, byId.body).toBe(200);
     expect(byId.json()).toEqual(expected);
     const version = (expected as { frameworks: { framework_version: string }[] }).frameworks[0]!
       .framework_version;
-    expect((await get(`/api/frameworks/soc2@${version}/coverage`)).json()).toEqual(expected);
-    expect((await get(`/api/frameworks/soc2/coverage?version=${version}`)).json()).toEqual(expected);
+    expect((await get(`/api/frameworks/coverage/soc2@${version}`)).json()).toEqual(expected);
+    expect((await get(`/api/frameworks/coverage/soc2?version=${version}`)).json()).toEqual(expected);
   });
 
   it('answers 404 FRAMEWORK_NOT_FOUND for an unknown framework or version', async () => {
-    for (const url of ['/api/frameworks/nope/coverage', '/api/frameworks/soc2/coverage?version=1999']) {
+    for (const url of ['/api/frameworks/coverage/nope', '/api/frameworks/coverage/soc2?version=1999']) {
       const response = await get(url);
       expect(response.statusCode).toBe(404);
       expect(response.json().error.code).toBe('FRAMEWORK_NOT_FOUND');

@@ -1,19 +1,17 @@
 /**
- * GET /api/frameworks/coverage and /api/frameworks/:frameworkId/coverage: how far automated rules cover each
+ * GET /api/frameworks/coverage and /api/frameworks/coverage/:frameworkId: how far automated rules cover each
  * requirement (engine/coverage.ts), the numbers `complywise frameworks coverage --format json` prints.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { frameworkCoverage } from '../../../../engine/coverage.ts';
+import { COVERAGE_LEVELS, frameworkCoverage } from '../../../../engine/coverage.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 
 const countsSchema = {
   type: 'object',
-  required: ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'],
-  properties: Object.fromEntries(
-    ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'].map((k) => [k, { type: 'integer' }]),
-  ),
+  required: COVERAGE_LEVELS,
+  properties: Object.fromEntries(COVERAGE_LEVELS.map((level) => [level, { type: 'integer' }])),
 } as const;
 
 const frameworkCoverageSchema = {
@@ -32,7 +30,7 @@ const frameworkCoverageSchema = {
         required: ['requirement_id', 'coverage', 'controls'],
         properties: {
           requirement_id: { type: 'string' },
-          coverage: { type: 'string' },
+          coverage: { type: 'string', enum: COVERAGE_LEVELS },
           controls: {
             type: 'array',
             items: {
@@ -52,6 +50,9 @@ const frameworkCoverageSchema = {
 } as const;
 
 const listSchema = {
+  operationId: 'listFrameworkCoverage',
+  summary: 'Rule coverage of every framework',
+  tags: ['frameworks'],
   response: {
     200: {
       type: 'object',
@@ -63,6 +64,9 @@ const listSchema = {
 } as const;
 
 const oneSchema = {
+  operationId: 'getFrameworkCoverage',
+  summary: 'Rule coverage of one framework',
+  tags: ['frameworks'],
   params: {
     type: 'object',
     required: ['frameworkId'],
@@ -95,7 +99,7 @@ const coverageRoutes: FastifyPluginAsync = async (app) => {
   }));
 
   app.get<{ Params: { frameworkId: string }; Querystring: { version?: string } }>(
-    '/:frameworkId/coverage',
+    '/coverage/:frameworkId',
     { schema: oneSchema, config: { permission: 'tenant:read' } },
     async (request) => {
       const only = parseFrameworkRef(request.params.frameworkId, request.query.version);

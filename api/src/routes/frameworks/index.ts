@@ -10,6 +10,9 @@ import coverageRoutes from './coverage.ts';
 import uploadRoutes from './uploads.ts';
 
 const frameworksSchema = {
+  operationId: 'listFrameworks',
+  summary: 'List the framework catalogs the tenant is scored against',
+  tags: ['frameworks'],
   response: {
     200: {
       type: 'object',

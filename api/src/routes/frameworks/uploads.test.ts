@@ -166,7 +166,7 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
       title: 'Acme security baseline, second edition',
     });
     expect(listed.find((f) => f.id === 'soc2')!.uploaded).toBe(false);
-    const coverage = await call('GET', '/api/frameworks/acme-sec/coverage');
+    const coverage = await call('GET', '/api/frameworks/coverage/acme-sec');
     expect(coverage.body.frameworks[0].counts).toMatchObject({ automated: 1, manual: 1, unmapped: 1 });
 
     // Scored at the next scan.
@@ -195,7 +195,7 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
       404,
     );
     expect((await call('GET', '/api/frameworks/uploads', undefined, 'other')).body.items).toEqual([]);
-    expect((await call('GET', '/api/frameworks/acme-sec/coverage', undefined, 'other')).status).toBe(404);
+    expect((await call('GET', '/api/frameworks/coverage/acme-sec', undefined, 'other')).status).toBe(404);
     expect(
       await call('GET', '/api/ledger?limit=50').then((r) => r.body.items.map((e: Json) => e.kind)),
     ).toContain('framework.uploaded');

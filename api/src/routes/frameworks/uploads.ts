@@ -52,6 +52,9 @@ const problemSchema = {
 const BODY_LIMIT = 8 * 1024 * 1024;
 
 const uploadSchema = {
+  operationId: 'uploadFramework',
+  summary: 'Upload a framework catalog with its mappings',
+  tags: ['frameworks'],
   body: {
     type: 'object',
     required: ['format', 'content'],
@@ -81,6 +84,9 @@ const uploadSchema = {
 } as const;
 
 const listSchema = {
+  operationId: 'listFrameworkUploads',
+  summary: "List the tenant's uploaded framework revisions",
+  tags: ['frameworks'],
   response: {
     200: {
       type: 'object',
@@ -92,6 +98,9 @@ const listSchema = {
 } as const;
 
 const getSchema = {
+  operationId: 'getFrameworkUpload',
+  summary: 'Read one uploaded framework revision',
+  tags: ['frameworks'],
   params: {
     type: 'object',
     required: ['uploadId'],

@@ -22,13 +22,29 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/live',
-    { config: { permission: 'public' }, schema: { response: { 200: statusSchema } } },
+    {
+      config: { permission: 'public' },
+      schema: {
+        operationId: 'getLiveness',
+        summary: 'Liveness: the process answers',
+        tags: ['health'],
+        response: { 200: statusSchema },
+      },
+    },
     async () => ({ status: 'ok' }),
   );
 
   app.get(
     '/ready',
-    { config: { permission: 'public' }, schema: { response: { 200: statusSchema, 503: statusSchema } } },
+    {
+      config: { permission: 'public' },
+      schema: {
+        operationId: 'getReadiness',
+        summary: 'Readiness: the database answers and the server is not shutting down',
+        tags: ['health'],
+        response: { 200: statusSchema, 503: statusSchema },
+      },
+    },
     async (_request, reply) => {
       if (closing)
         return reply.status(503).send({ status: 'unavailable', checks: { process: 'shutting down' } });

@@ -18,6 +18,9 @@ export const integrationSchema = {
 } as const;
 
 export const listIntegrationsSchema = {
+  operationId: 'listIntegrations',
+  summary: 'List integrations (without secrets)',
+  tags: ['integrations'],
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -38,6 +41,9 @@ export const listIntegrationsSchema = {
 } as const;
 
 export const createIntegrationSchema = {
+  operationId: 'createIntegration',
+  summary: 'Connect an integration',
+  tags: ['integrations'],
   body: {
     type: 'object',
     required: ['provider', 'name', 'config', 'credentials'],
@@ -74,6 +80,9 @@ const refusals = {
 } as const;
 
 export const updateIntegrationSchema = {
+  operationId: 'updateIntegration',
+  summary: "Change an integration's name, settings or credentials",
+  tags: ['integrations'],
   params: integrationParams,
   body: {
     type: 'object',
@@ -89,11 +98,17 @@ export const updateIntegrationSchema = {
 } as const;
 
 export const deleteIntegrationSchema = {
+  operationId: 'deleteIntegration',
+  summary: 'Remove an integration',
+  tags: ['integrations'],
   params: integrationParams,
-  response: { ...refusals, 409: errorBodySchema },
+  response: { 204: { type: 'null' }, ...refusals, 409: errorBodySchema },
 } as const;
 
 export const testIntegrationSchema = {
+  operationId: 'testIntegration',
+  summary: "Test an integration's credentials",
+  tags: ['integrations'],
   params: integrationParams,
   body: { type: 'object', additionalProperties: false, properties: {} },
   response: {

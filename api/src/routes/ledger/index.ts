@@ -25,6 +25,9 @@ const entrySchema = {
 } as const;
 
 const listSchema = {
+  operationId: 'listLedgerEntries',
+  summary: 'Read the audit log, newest first',
+  tags: ['ledger'],
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -46,7 +49,12 @@ const listSchema = {
   },
 } as const;
 
+const freeForm = { type: 'object', additionalProperties: true } as const;
+
 const exportSchema = {
+  operationId: 'exportEvidenceBundle',
+  summary: 'Export the evidence bundle of a time range',
+  tags: ['ledger'],
   querystring: {
     type: 'object',
     required: ['from', 'to'],
@@ -56,8 +64,24 @@ const exportSchema = {
       to: { type: 'string', format: 'date-time' },
     },
   },
-  // The bundle is returned as stored (no response schema: artifacts and payloads are free-form).
-  response: errors,
+  // The bundle is returned as stored: its sections are named here, their contents (payloads, artifacts) are
+  // free-form and serialized as they are.
+  response: {
+    200: {
+      type: 'object',
+      required: ['format', 'manifest', 'public_key', 'entries', 'checkpoints', 'artifacts'],
+      additionalProperties: true,
+      properties: {
+        format: { type: 'string' },
+        manifest: freeForm,
+        public_key: freeForm,
+        entries: { type: 'array', items: freeForm },
+        checkpoints: { type: 'array', items: freeForm },
+        artifacts: { type: 'array', items: freeForm },
+      },
+    },
+    ...errors,
+  },
 } as const;
 
 const ledgerRoutes: FastifyPluginAsync = async (app) => {

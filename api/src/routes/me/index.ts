@@ -9,7 +9,12 @@ const meRoutes: FastifyPluginAsync = async (app) => {
     '/',
     {
       config: { permission: 'tenant:read' },
-      schema: { response: { 200: identitySchema, 401: errorBodySchema } },
+      schema: {
+        operationId: 'getMe',
+        summary: 'Who the access token belongs to',
+        tags: ['auth'],
+        response: { 200: identitySchema, 401: errorBodySchema },
+      },
     },
     async (request) => app.auth.me(principalOf(request)),
   );

@@ -29,6 +29,9 @@ const userIdParams = {
 } as const;
 
 const listSchema = {
+  operationId: 'listMembers',
+  summary: 'List members and their roles',
+  tags: ['members'],
   querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(100, 500) },
   response: {
     200: pageResponseSchema(memberSchema),
@@ -37,6 +40,9 @@ const listSchema = {
 } as const;
 
 const addSchema = {
+  operationId: 'addMember',
+  summary: 'Add a member',
+  tags: ['members'],
   body: {
     type: 'object',
     required: ['email', 'role'],
@@ -52,14 +58,20 @@ const addSchema = {
 } as const;
 
 const changeSchema = {
+  operationId: 'changeMemberRole',
+  summary: "Change a member's role",
+  tags: ['members'],
   params: userIdParams,
   body: { type: 'object', required: ['role'], additionalProperties: false, properties: { role } },
   response: { 200: memberSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
 } as const;
 
 const removeSchema = {
+  operationId: 'removeMember',
+  summary: 'Remove a member (their tokens are revoked)',
+  tags: ['members'],
   params: userIdParams,
-  response: { ...errors, 404: errorBodySchema, 409: errorBodySchema },
+  response: { 204: { type: 'null' }, ...errors, 404: errorBodySchema, 409: errorBodySchema },
 } as const;
 
 const memberRoutes: FastifyPluginAsync = async (app) => {

@@ -68,6 +68,9 @@ const listedOverrideSchema = {
 } as const;
 
 const listSchema = {
+  operationId: 'listOverrides',
+  summary: 'List rule overrides',
+  tags: ['overrides'],
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -90,6 +93,9 @@ const listSchema = {
 } as const;
 
 const createSchema = {
+  operationId: 'createOverride',
+  summary: 'Create a rule override',
+  tags: ['overrides'],
   body: {
     type: 'object',
     required: ['kind', 'rule_id'],
@@ -111,6 +117,9 @@ const createSchema = {
 } as const;
 
 const retireSchema = {
+  operationId: 'retireOverride',
+  summary: 'Retire a rule override',
+  tags: ['overrides'],
   params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
   response: { 200: overrideSchema, ...errors, 404: errorBodySchema },
 } as const;

@@ -56,6 +56,9 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     '/in-force',
     {
       schema: {
+        operationId: 'getRulesInForce',
+        summary: 'Rule versions in force during a time range',
+        tags: ['rules'],
         querystring: {
           type: 'object',
           required: ['from', 'to'],
@@ -82,6 +85,9 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     '/:ruleId/versions',
     {
       schema: {
+        operationId: 'listRuleVersions',
+        summary: "A rule's version history",
+        tags: ['rules'],
         params: { type: 'object', required: ['ruleId'], properties: { ruleId } },
         response: { 200: listSchema, ...errors },
       },
@@ -97,6 +103,9 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     '/:ruleId/versions/:hash',
     {
       schema: {
+        operationId: 'getRuleVersion',
+        summary: 'One version of a rule',
+        tags: ['rules'],
         params: {
           type: 'object',
           required: ['ruleId', 'hash'],
@@ -116,6 +125,9 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     '/:ruleId/versions/:hash/diff/:other',
     {
       schema: {
+        operationId: 'diffRuleVersions',
+        summary: 'Differences between two versions of a rule',
+        tags: ['rules'],
         params: {
           type: 'object',
           required: ['ruleId', 'hash', 'other'],

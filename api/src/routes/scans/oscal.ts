@@ -25,6 +25,9 @@ const response = {
 } as const;
 
 const byIdSchema = {
+  operationId: 'getScanAssessmentResults',
+  summary: 'A scan as OSCAL assessment results',
+  tags: ['scans'],
   params: { type: 'object', required: ['id'], properties: { id: { type: 'string', format: 'uuid' } } },
   response,
 } as const;
@@ -81,7 +84,15 @@ const oscalRoutes: FastifyPluginAsync = async (app) => {
 
   app.get(
     '/latest/oscal/assessment-results',
-    { schema: { response }, config: { permission: 'tenant:read' } },
+    {
+      schema: {
+        operationId: 'getLatestAssessmentResults',
+        summary: 'The latest succeeded scan as OSCAL assessment results',
+        tags: ['scans'],
+        response,
+      },
+      config: { permission: 'tenant:read' },
+    },
     async (request) => {
       const { tenantId } = principalOf(request);
       return app.withTenant(tenantId, async (trx) => {

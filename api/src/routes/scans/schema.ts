@@ -186,6 +186,9 @@ const scanParams = { type: 'object', required: ['id'], properties: { id: uuid } 
 const readErrors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema } as const;
 
 export const createScanSchema = {
+  operationId: 'createScan',
+  summary: 'Queue a scan of an integration',
+  tags: ['scans'],
   body: {
     type: 'object',
     required: ['integration_id'],
@@ -205,6 +208,9 @@ export const createScanSchema = {
 } as const;
 
 export const listScansSchema = {
+  operationId: 'listScans',
+  summary: 'List scans, newest first',
+  tags: ['scans'],
   querystring: {
     type: 'object',
     additionalProperties: false,
@@ -225,14 +231,26 @@ export const listScansSchema = {
   },
 } as const;
 
-export const getScanSchema = { params: scanParams, response: { 200: scanSchema, ...readErrors } } as const;
+export const getScanSchema = {
+  operationId: 'getScan',
+  summary: 'Read one scan and its progress',
+  tags: ['scans'],
+  params: scanParams,
+  response: { 200: scanSchema, ...readErrors },
+} as const;
 
 export const cancelScanSchema = {
+  operationId: 'cancelScan',
+  summary: 'Cancel a queued or running scan',
+  tags: ['scans'],
   params: scanParams,
   response: { 200: scanSchema, ...readErrors, 403: errorBodySchema, 409: errorBodySchema },
 } as const;
 
 export const scanScoresSchema = {
+  operationId: 'getScanScores',
+  summary: "A scan's framework scores",
+  tags: ['scans'],
   params: scanParams,
   response: {
     200: {
@@ -245,6 +263,9 @@ export const scanScoresSchema = {
 } as const;
 
 export const scanControlsSchema = {
+  operationId: 'listScanControls',
+  summary: "A scan's control results",
+  tags: ['scans'],
   params: scanParams,
   response: {
     200: {
@@ -257,6 +278,9 @@ export const scanControlsSchema = {
 } as const;
 
 export const scanControlSchema = {
+  operationId: 'getScanControl',
+  summary: 'One control of a scan with its mappings and findings',
+  tags: ['scans'],
   params: {
     type: 'object',
     required: ['id', 'controlId'],
@@ -278,6 +302,9 @@ export const scanControlSchema = {
 } as const;
 
 export const scanFindingsSchema = {
+  operationId: 'listScanFindings',
+  summary: "A scan's findings",
+  tags: ['scans'],
   params: scanParams,
   querystring: {
     type: 'object',

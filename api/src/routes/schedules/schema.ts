@@ -19,9 +19,18 @@ const scheduleSchema = {
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema, 404: errorBodySchema };
 
-export const getScheduleSchema = { params, response: { 200: scheduleSchema, ...errors } } as const;
+export const getScheduleSchema = {
+  operationId: 'getIntegrationSchedule',
+  summary: "Read an integration's scan schedule",
+  tags: ['integrations'],
+  params,
+  response: { 200: scheduleSchema, ...errors },
+} as const;
 
 export const putScheduleSchema = {
+  operationId: 'setIntegrationSchedule',
+  summary: "Set an integration's scan schedule",
+  tags: ['integrations'],
   params,
   body: {
     type: 'object',
@@ -32,4 +41,10 @@ export const putScheduleSchema = {
   response: { 200: scheduleSchema, ...errors },
 } as const;
 
-export const deleteScheduleSchema = { params, response: { 204: { type: 'null' }, ...errors } } as const;
+export const deleteScheduleSchema = {
+  operationId: 'deleteIntegrationSchedule',
+  summary: "Remove an integration's scan schedule",
+  tags: ['integrations'],
+  params,
+  response: { 204: { type: 'null' }, ...errors },
+} as const;

@@ -56,6 +56,9 @@ const snapshotSchema = {
 } as const;
 
 const historySchema = {
+  operationId: 'getScoreHistory',
+  summary: 'Framework scores over time',
+  tags: ['scores'],
   querystring: {
     type: 'object',
     required: ['framework'],

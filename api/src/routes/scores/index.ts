@@ -10,6 +10,9 @@ import { AnswerCache } from './answer-cache.ts';
 import historyRoutes from './history.ts';
 
 const latestScoresSchema = {
+  operationId: 'getLatestScores',
+  summary: 'Framework scores of the latest succeeded scan',
+  tags: ['scores'],
   response: {
     200: {
       type: 'object',

@@ -45,8 +45,16 @@ const settingsSchema = {
   },
 } as const;
 
-const readSchema = { response: { 200: settingsSchema, ...errors } } as const;
+const readSchema = {
+  operationId: 'getRetention',
+  summary: 'Read the retention windows and legal hold',
+  tags: ['settings'],
+  response: { 200: settingsSchema, ...errors },
+} as const;
 const updateSchema = {
+  operationId: 'setRetention',
+  summary: 'Change the retention windows',
+  tags: ['settings'],
   // propertyNames: an unknown key is refused (400), not silently dropped by Fastify's removeAdditional.
   body: {
     type: 'object',
@@ -57,6 +65,9 @@ const updateSchema = {
   response: { 200: settingsSchema, ...errors },
 } as const;
 const holdSchema = {
+  operationId: 'setLegalHold',
+  summary: 'Set the legal hold',
+  tags: ['settings'],
   body: {
     type: 'object',
     required: ['reason'],
@@ -65,7 +76,12 @@ const holdSchema = {
   },
   response: { 200: settingsSchema, ...errors },
 } as const;
-const releaseSchema = { response: { 200: settingsSchema, ...errors } } as const;
+const releaseSchema = {
+  operationId: 'releaseLegalHold',
+  summary: 'Lift the legal hold',
+  tags: ['settings'],
+  response: { 200: settingsSchema, ...errors },
+} as const;
 
 const retentionSettingsRoutes: FastifyPluginAsync = async (app) => {
   const append = app.ledger.append.bind(app.ledger);

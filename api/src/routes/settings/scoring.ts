@@ -23,10 +23,16 @@ const policyViewSchema = {
 } as const;
 
 const getSchema = {
+  operationId: 'getScoringPolicy',
+  summary: "Read the tenant's scoring policy",
+  tags: ['settings'],
   response: { 200: policyViewSchema, 401: errorBodySchema },
 } as const;
 
 const putSchema = {
+  operationId: 'setScoringPolicy',
+  summary: "Change the tenant's scoring policy",
+  tags: ['settings'],
   // Validated in the handler against the scoring-policy schema and the tenant's frameworks, so every problem
   // names its field in the client's own terms.
   body: { type: 'object' },

@@ -29,6 +29,9 @@ const tokenSchema = {
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
 
 const listSchema = {
+  operationId: 'listApiTokens',
+  summary: 'List API tokens',
+  tags: ['tokens'],
   querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(100, 500) },
   response: {
     200: {
@@ -41,6 +44,9 @@ const listSchema = {
 } as const;
 
 const createSchema = {
+  operationId: 'createApiToken',
+  summary: 'Create an API token',
+  tags: ['tokens'],
   body: {
     type: 'object',
     required: ['name', 'role', 'expires_in_days'],
@@ -63,12 +69,15 @@ const createSchema = {
 } as const;
 
 const revokeSchema = {
+  operationId: 'revokeApiToken',
+  summary: 'Revoke an API token',
+  tags: ['tokens'],
   params: {
     type: 'object',
     required: ['id'],
     properties: { id: { type: 'string', format: 'uuid' } },
   },
-  response: { ...errors, 404: errorBodySchema },
+  response: { 204: { type: 'null' }, ...errors, 404: errorBodySchema },
 } as const;
 
 const tokenRoutes: FastifyPluginAsync = async (app) => {

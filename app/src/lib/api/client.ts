@@ -210,7 +210,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
 
     /** Requirement coverage of every framework, or of one (`id` or `id@version`) when given. */
     getCoverage(framework?: string, signal?: AbortSignal): Promise<CoverageResponse> {
-      const path = framework ? `/api/frameworks/${id(framework)}/coverage` : '/api/frameworks/coverage';
+      const path = framework ? `/api/frameworks/coverage/${id(framework)}` : '/api/frameworks/coverage';
       return request(path, { signal });
     },
 

@@ -144,6 +144,7 @@ export function fetchWithCookieJar(): typeof fetch {
 export function scanIn(status: Scan['status'], extra: Partial<Scan> = {}): Scan {
   return {
     id: 's-1',
+    integration_id: 'i-1',
     status,
     progress: { phase: status, resources_collected: 0, calls_made: 0, errors: 0 },
     errors: [],

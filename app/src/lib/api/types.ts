@@ -1,195 +1,89 @@
 /**
- * Shapes the app reads from the ComplyWise API.
+ * Shapes the app reads from the ComplyWise API, named for the screens.
  *
- * The schema-backed shapes (FrameworkScore, ControlResult, Finding, ScanError) are imported as types from the
- * repository's generated schemas/types.ts, so the JSON Schemas stay the single source of truth; type-only
- * imports are erased at build time, so nothing from outside app/ is bundled. The wire shapes of the routes
- * follow docs/api.md.
+ * Every shape is an alias of app/src/lib/api/openapi.d.ts, which scripts/gen-api-types.ts generates from the
+ * OpenAPI document the API serves: a route schema change that breaks a screen fails `npm run check -w app`.
+ * Type-only imports are erased at build time.
  */
-import type {
-  ControlResult,
-  Finding as FindingRecord,
-  FrameworkCatalog,
-  FrameworkScore,
-  ScanError,
-  Status,
-} from '../../../../schemas/types.ts';
+import type { components, operations } from './openapi';
 
-export type { ControlResult, FrameworkScore, ScanError, Status };
-
-/** Finding severity (schemas/finding.schema.json). */
-export type Severity = FindingRecord['severity'];
-
-/** Per-status counts of the findings behind a control (schemas/control-result.schema.json). */
-export type StatusCounts = ControlResult['counts'];
-
-/** A control result as the API lists it: the schema's fields plus the UCF control's title and objective. */
-export interface ControlSummary extends ControlResult {
-  title: string;
-  objective: string;
-  domain?: string | null;
-}
-
-/** A finding as the API returns it: the schema's fields plus the row id, resource name and rule title. */
-export interface Finding extends FindingRecord {
-  id: string;
-  resource_name: string;
-  rule_title?: string | null;
-}
-
-/** The signed-in user, their tenant and role, as login and refresh return them. */
-export interface Session {
-  access_token: string;
-  /** Seconds until the access token expires. */
-  expires_in: number;
-  user: { id: string; email: string };
-  tenant: { id: string; name: string; demo?: boolean };
-  role: string;
-}
-
-/** A connected account (AWS, Azure, GitHub, Okta). */
-export interface Integration {
-  id: string;
-  provider: string;
-  name: string;
-  /** True for the built-in demo sandbox. */
-  demo: boolean;
-  config: Record<string, unknown>;
-}
-
-/** Lifecycle of a scan job. */
-export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
-
-/** Live progress of a scan, as the scanner reports it. */
-export interface ScanProgress {
-  phase: string;
-  resources_collected: number;
-  calls_made: number;
-  errors: number;
-}
-
-/** A scan as `GET /api/scans/:id` returns it. */
-export interface Scan {
-  id: string;
-  integration_id?: string;
-  integration_name?: string;
-  status: ScanStatus;
-  progress: ScanProgress | null;
-  errors: ScanError[];
-  bundle_revision: string | null;
-  /** Why the whole scan failed (set when status is failed). */
-  failure?: ScanFailure | string | null;
-  finding_counts?: Partial<StatusCounts>;
-  created_at: string;
-  started_at?: string | null;
-  finished_at?: string | null;
-}
-
-/** Why a scan failed as a whole. */
-export interface ScanFailure {
-  code?: string;
-  message: string;
-}
-
-/** `GET /api/scores`: framework scores of the latest succeeded scan; scan_id is null before the first one. */
-export interface ScoresResponse {
-  scan_id: string | null;
-  finished_at?: string | null;
-  items: FrameworkScore[];
-}
-
-/** How a UCF control maps to a framework requirement (NIST IR 8477 relationship). */
-export interface ControlMapping {
-  framework_id: string;
-  framework_version: string;
-  framework_title: string;
-  requirement_id: string;
-  requirement_title: string;
-  relationship?: string | null;
-  rationale?: string | null;
-}
-
-/** `GET /api/scans/:id/controls/:controlId`. */
-export interface ControlDetail {
-  control: ControlSummary;
-  mappings: ControlMapping[];
-  findings: Finding[];
-}
-
-/** `GET /api/evidence/:sha256`: one stored evidence artifact. */
-export interface Evidence {
-  sha256: string;
-  size: number;
-  content_type: string;
-  created_at: string;
-  /** The evaluated snapshot; JSON evidence may arrive parsed or as text. */
-  content: unknown;
-}
+/** The JSON body of an operation's answer with `status` (200 unless given). */
+export type ResponseBody<Operation extends keyof operations, Status extends number = 200> =
+  operations[Operation]['responses'] extends Record<Status, { content: { 'application/json': infer Body } }>
+    ? Body
+    : never;
 
 /** The body of every API error response. */
-export interface ApiErrorBody {
-  error: { code: string; message: string; details?: unknown };
-}
+export type ApiErrorBody = components['schemas']['ErrorBody'];
 
-/** How far automated rules cover a requirement (engine/coverage.ts). */
-export type CoverageLevel = 'automated' | 'partial' | 'manual' | 'unmapped' | 'out_of_scope';
+/** The signed-in user, their tenant and role, as login and refresh return them. */
+export type Session = ResponseBody<'login'>;
 
-/**
- * One framework catalog as `GET /api/frameworks` lists it: the catalog schema's header fields, with
- * `requirements` as a count.
- */
-export interface FrameworkInfo extends Pick<
-  FrameworkCatalog,
-  'id' | 'version' | 'title' | 'owner' | 'source' | 'license' | 'text_policy'
-> {
-  requirements: number;
-  /** True for a catalog the tenant uploaded. */
-  uploaded: boolean;
-}
+/** A connected account (AWS, Azure, GitHub, Okta). */
+export type Integration = ResponseBody<'listIntegrations'>['items'][number];
+
+/** A scan as `GET /api/scans/:id` returns it. */
+export type Scan = ResponseBody<'getScan'>;
+
+/** Lifecycle of a scan job. */
+export type ScanStatus = Scan['status'];
+
+/** Live progress of a scan, as the scanner reports it. */
+export type ScanProgress = Scan['progress'];
+
+/** An error a scanner hit (a call refused, a resource it could not read). */
+export type ScanError = Scan['errors'][number];
+
+/** Why a scan failed as a whole. */
+export type ScanFailure = NonNullable<Scan['failure']>;
+
+/** `GET /api/scores`: framework scores of the latest succeeded scan; scan_id is null before the first one. */
+export type ScoresResponse = ResponseBody<'getLatestScores'>;
+
+/** One framework's score after one scan. */
+export type FrameworkScore = ScoresResponse['items'][number];
+
+/** A control result as the API lists it, with the UCF control's title and objective. */
+export type ControlSummary = ResponseBody<'listScanControls'>['items'][number];
+
+/** Result status of a control or a finding. */
+export type Status = ControlSummary['status'];
+
+/** Per-status counts of the findings behind a control. */
+export type StatusCounts = ControlSummary['counts'];
+
+/** `GET /api/scans/:id/controls/:controlId`. */
+export type ControlDetail = ResponseBody<'getScanControl'>;
+
+/** How a UCF control maps to a framework requirement (NIST IR 8477 relationship). */
+export type ControlMapping = ControlDetail['mappings'][number];
+
+/** A finding with its row id, resource name and rule title. */
+export type Finding = ControlDetail['findings'][number];
+
+/** Finding severity. */
+export type Severity = Finding['severity'];
+
+/** `GET /api/evidence/:sha256`: one stored evidence artifact. */
+export type Evidence = ResponseBody<'getEvidence'>;
 
 /** `GET /api/frameworks`. */
-export interface FrameworksResponse {
-  ucf_version: string;
-  controls: number;
-  items: FrameworkInfo[];
-}
+export type FrameworksResponse = ResponseBody<'listFrameworks'>;
 
-/** One framework's coverage as `GET /api/frameworks/coverage` answers it. */
-export interface FrameworkCoverage {
-  framework_id: string;
-  framework_version: string;
-  title: string;
-  total: number;
-  counts: Record<CoverageLevel, number>;
-  requirements: {
-    requirement_id: string;
-    coverage: CoverageLevel;
-    controls: { control_id: string; relationship: string; tested_by_rules: boolean }[];
-  }[];
-}
+/** One framework catalog as `GET /api/frameworks` lists it, with `requirements` as a count. */
+export type FrameworkInfo = FrameworksResponse['items'][number];
 
-/** `GET /api/frameworks/coverage` and `GET /api/frameworks/:frameworkId/coverage`. */
-export interface CoverageResponse {
-  frameworks: FrameworkCoverage[];
-}
+/** `GET /api/frameworks/coverage` and `GET /api/frameworks/coverage/:frameworkId`. */
+export type CoverageResponse = ResponseBody<'listFrameworkCoverage'>;
 
-/**
- * One framework's score after one succeeded scan (`GET /api/scores/history`): the score schema's totals
- * without the per-requirement list, plus when and for which scan.
- */
-export interface ScoreSnapshot extends Pick<
-  FrameworkScore,
-  'framework_id' | 'framework_version' | 'title' | 'score' | 'passed' | 'failed' | 'not_applicable'
-> {
-  scan_id: string;
-  finished_at: string;
-  scored_at: string;
-  needs_evidence: number;
-  weighted: boolean;
-}
+/** One framework's coverage. */
+export type FrameworkCoverage = CoverageResponse['frameworks'][number];
+
+/** How far automated rules cover a requirement (engine/coverage.ts). */
+export type CoverageLevel = FrameworkCoverage['requirements'][number]['coverage'];
 
 /** A page of score snapshots, newest scan first; `next_cursor` is null on the last page. */
-export interface ScoreHistoryPage {
-  items: ScoreSnapshot[];
-  next_cursor: string | null;
-}
+export type ScoreHistoryPage = ResponseBody<'getScoreHistory'>;
+
+/** One framework's score after one succeeded scan (`GET /api/scores/history`). */
+export type ScoreSnapshot = ScoreHistoryPage['items'][number];
