@@ -2,33 +2,60 @@
 # The full test suite, from a clean clone: installs what it needs (Node 24, npm packages, OPA, Chromium),
 # makes sure PostgreSQL runs, then checks formatting, lint, types, the committed rule bundle, and runs
 # every test against PGlite and real PostgreSQL.
+#
+# --fast: the quick check to run many times a day (docs/testing.md): format, lint and types through their
+# caches (only what changed is checked again), then the tests that need no database, no browser and no
+# rule-bundle compilation. It skips PostgreSQL and Chromium, svelte-check, the app build and the bundle check.
+# Any other argument goes to vitest (a file, -t 'name', --changed).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+fast=0
+vitest_args=()
+for arg in "$@"; do
+  if [ "$arg" = --fast ]; then fast=1; else vitest_args+=("$arg"); fi
+done
 source scripts/node-env.sh
 scripts/install-deps.sh
 export COMPLYWISE_OPA="$(scripts/install-opa.sh)"
-scripts/ensure-services.sh
-export COMPLYWISE_TEST_POSTGRES_URL="${COMPLYWISE_TEST_POSTGRES_URL:-postgres://root@127.0.0.1:5432/test}"
+if [ "$fast" = 1 ]; then
+  export COMPLYWISE_TEST_FAST=1
+  cache=node_modules/.cache/complywise-checks
+  mkdir -p "$cache"
+else
+  scripts/ensure-services.sh
+  export COMPLYWISE_TEST_POSTGRES_URL="${COMPLYWISE_TEST_POSTGRES_URL:-postgres://root@127.0.0.1:5432/test}"
+fi
 
 step() { printf '\n== %s\n' "$*"; }
 # One command per line: under `set -e` a failure on the left of `&&` would not stop the script.
 step "format and lint"
-npx prettier --check .
-npx eslint .
-step "types"
-npx tsc -p tsconfig.json
-npm run check -w app --silent
-step "rule bundle is reproducible"
-node bin/complywise.ts rules build --check
-step "app build"
-npm run build -w app --silent -- --logLevel warn
-step "tests (PGlite and PostgreSQL)"
+if [ "$fast" = 1 ]; then
+  npx prettier --check --cache --cache-location "$cache/prettier" .
+  npx eslint --cache --cache-location "$cache/eslint" .
+  step "types"
+  npx tsc -p tsconfig.json --incremental --tsBuildInfoFile "$cache/tsbuildinfo"
+  # The app's tests need the tsconfig SvelteKit generates (svelte-check does this in the full run).
+  (cd app && npx svelte-kit sync)
+  step "tests (no database, no browser, no rule-bundle build)"
+else
+  npx prettier --check .
+  npx eslint .
+  step "types"
+  npx tsc -p tsconfig.json
+  npm run check -w app --silent
+  step "rule bundle is reproducible"
+  node bin/complywise.ts rules build --check
+  step "app build"
+  npm run build -w app --silent -- --logLevel warn
+  step "tests (PGlite and PostgreSQL)"
+fi
 mkdir -p .test-artifacts
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json "$@" || status=$?
-# One plain closing line for CI: "N passed, N failed, N skipped", and why the reference tier was skipped
-# when it was (test/reference.ts puts the reason in the names of the tests it skips).
+npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json \
+  ${vitest_args[@]+"${vitest_args[@]}"} || status=$?
+# Why the reference tier was skipped, when it was (test/reference.ts puts the reason in the names of the tests
+# it skips), then one plain closing line for CI alone on its line: "tests: N passed, N failed, N skipped".
 node -e '
   const r = JSON.parse(require("node:fs").readFileSync(".test-artifacts/vitest.json", "utf8"));
   const reasons = new Set(
@@ -38,7 +65,7 @@ node -e '
       .map((t) => /\[(reference tier skipped: [^\]]+)\]/.exec(t.fullName)?.[1])
       .filter(Boolean),
   );
-  const why = [...reasons].map((reason) => `; ${reason}`).join("");
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped${why}`);
+  for (const reason of reasons) console.log(reason);
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
 ' || true
 exit "$status"

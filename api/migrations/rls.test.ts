@@ -8,7 +8,7 @@ import type { Knex } from 'knex';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../../test/db.ts';
 import { runAsApp, runAsOwner } from '../src/plugins/app/tenancy.ts';
-import { migrateLatest, openDatabase, type Database } from '../src/plugins/external/db.ts';
+import type { Database } from '../src/plugins/external/db.ts';
 import { APP_ROLE, TENANT_TABLES } from './0001_initial.ts';
 
 const SHA = (c: string) => c.repeat(64);
@@ -131,8 +131,7 @@ describe.each(databaseBackends())('row-level security on $name', (backend) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(backend);
-    db = await openDatabase({ databaseUrl: testDb.databaseUrl, pgliteDir: null });
-    await migrateLatest(db);
+    db = await testDb.open();
     a = await seedEverything(db.knex, 'tenant-a', 'a');
     b = await seedEverything(db.knex, 'tenant-b', 'b');
   });

@@ -19,7 +19,7 @@ import { bearer, login, seedTenant, testConfig } from '../test/helpers.ts';
 import { buildApp } from './app.ts';
 import { hashPassword } from './plugins/app/passwords.ts';
 import { runAsOwner } from './plugins/app/tenancy.ts';
-import { openDatabase, type Database } from './plugins/external/db.ts';
+import type { Database } from './plugins/external/db.ts';
 
 describe.each(databaseBackends())('process roles on $name', (backend) => {
   let dataDir: string;
@@ -34,7 +34,7 @@ describe.each(databaseBackends())('process roles on $name', (backend) => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     testDb = await createTestDatabase(backend);
     const config = testConfig(dataDir, testDb.databaseUrl);
-    database = await openDatabase(config);
+    database = await testDb.open();
     api = await buildApp({
       config: { ...config, role: 'api' },
       database,

@@ -17,7 +17,7 @@ import { bearer, startTestApp, testConfig, type TestApp } from '../test/helpers.
 import { scannedTenant, startMarkedSandbox, type ScannedTenant } from '../test/scanned-tenant.ts';
 import { buildApp } from './app.ts';
 import { verifyBundle } from './ledger/verify.ts';
-import { openDatabase, type Database } from './plugins/external/db.ts';
+import type { Database } from './plugins/external/db.ts';
 
 const POSTGRES = process.env.COMPLYWISE_TEST_POSTGRES_URL;
 const EVERYTHING = '?from=2000-01-01T00:00:00Z&to=2100-01-01T00:00:00Z';
@@ -74,10 +74,10 @@ describe.skipIf(!POSTGRES)('backup and restore (PostgreSQL only: set COMPLYWISE_
     cpSync(source.dataDir, dataCopy, { recursive: true });
 
     // Restore into a fresh database, start the app on it and on the copied folder.
-    restoredDb = await createTestDatabase({ name: 'postgres' });
+    restoredDb = await createTestDatabase({ name: 'postgres' }, { empty: true });
     run('pg_restore', ['--exit-on-error', '--no-owner', `--dbname=${restoredDb.databaseUrl}`, dump]);
     const config = testConfig(dataCopy, restoredDb.databaseUrl);
-    restoredDatabase = await openDatabase(config);
+    restoredDatabase = await restoredDb.open();
     restored = await buildApp({ config, database: restoredDatabase, ownsDatabase: false, logger: false });
 
     const after = await get(restored, `/api/ledger/export${EVERYTHING}`);

@@ -82,7 +82,8 @@ describe.each(databaseBackends())('startProduct on $name', (backend) => {
     mkdirSync(join(appDir, '_app'), { recursive: true });
     writeFileSync(join(appDir, 'index.html'), '<!doctype html><title>ComplyWise</title><div id="app"></div>');
     writeFileSync(join(appDir, '_app', 'start.js'), 'console.log("app");');
-    testDb = await createTestDatabase(backend);
+    // Empty: the product's own start migrates it (PGlite: a new data folder under dataDir).
+    testDb = await createTestDatabase(backend, { empty: true });
     env = {
       COMPLYWISE_DATA_DIR: dataDir,
       COMPLYWISE_APP_DIR: appDir,

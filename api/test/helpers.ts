@@ -14,7 +14,7 @@ import { buildApp, type AppOptions } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
 import { hashPassword } from '../src/plugins/app/passwords.ts';
 import { runAsOwner } from '../src/plugins/app/tenancy.ts';
-import { openDatabase, type Database } from '../src/plugins/external/db.ts';
+import type { Database } from '../src/plugins/external/db.ts';
 import type { ScanJobDeps } from '../src/worker/scan-job.ts';
 
 /** A config for tests: everything under `dataDir`, in-memory PGlite or `databaseUrl`, no demo, quiet. */
@@ -41,7 +41,7 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Builds the app on a fresh database of `backend` with a temporary data dir. */
+/** Builds the app on a fresh (migrated) database of `backend` with a temporary data dir. */
 export async function startTestApp(
   backend: DatabaseBackend,
   options: Omit<Partial<AppOptions>, 'logger'> & {
@@ -54,7 +54,7 @@ export async function startTestApp(
   const testDb = await createTestDatabase(backend);
   const { configOverrides, ...appOptions } = options;
   const config = options.config ?? testConfig(dataDir, testDb.databaseUrl, configOverrides);
-  const database = await openDatabase(config);
+  const database = await testDb.open();
   const app = await buildApp({ logger: false, ...appOptions, config, database, ownsDatabase: false });
   return {
     app,

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../../../../test/db.ts';
-import { migrateLatest, openDatabase, type Database } from '../external/db.ts';
+import type { Database } from '../external/db.ts';
 import {
   CredentialVault,
   DecryptionError,
@@ -134,8 +134,7 @@ describe.each(databaseBackends())('credential vault on $name', (backend) => {
 
   beforeAll(async () => {
     testDb = await createTestDatabase(backend);
-    db = await openDatabase({ databaseUrl: testDb.databaseUrl, pgliteDir: null });
-    await migrateLatest(db);
+    db = await testDb.open();
     for (const [id, slug] of [
       [tenantA, 'vault-a'],
       [tenantB, 'vault-b'],

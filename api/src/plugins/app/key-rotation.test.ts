@@ -18,7 +18,7 @@ import {
   type KmsFixtureServer,
 } from '../../../test/kms-fixture-server.ts';
 import { LedgerService, ledgerSigner } from '../../ledger/ledger.ts';
-import { migrateLatest, openDatabase, type Database } from '../external/db.ts';
+import type { Database } from '../external/db.ts';
 import {
   CredentialVault,
   DecryptionError,
@@ -140,8 +140,7 @@ describe.each(cases)('master-key rotation on $backend.name with $scheme.name', (
   beforeAll(async () => {
     keys = await scheme.setUp();
     testDb = await createTestDatabase(backend);
-    db = await openDatabase({ databaseUrl: testDb.databaseUrl, pgliteDir: null });
-    await migrateLatest(db);
+    db = await testDb.open();
     const pem = generateKeyPairSync('ed25519').privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
     ledger = new LedgerService(
       (tenantId, work) => runAsApp(db.knex, { tenantId }, work),

@@ -24,6 +24,8 @@ export interface DatabaseOptions {
   databaseUrl?: string;
   /** PGlite data folder; null keeps it in memory. */
   pgliteDir: string | null;
+  /** In memory only: start from this data dir (a PGlite `dumpDataDir()`); tests use a migrated template. */
+  pgliteLoadDataDir?: Blob;
 }
 
 /** Opens the database named by the options (no migrations yet). */
@@ -37,7 +39,9 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
     return { kind: 'postgres', knex, pglite: null, url: options.databaseUrl, close: () => knex.destroy() };
   }
   if (options.pgliteDir) mkdirSync(options.pgliteDir, { recursive: true });
-  const pglite = options.pgliteDir ? new PGlite(options.pgliteDir) : new PGlite();
+  const pglite = options.pgliteDir
+    ? new PGlite(options.pgliteDir)
+    : new PGlite(options.pgliteLoadDataDir ? { loadDataDir: options.pgliteLoadDataDir } : {});
   await pglite.waitReady;
   const knex = knexFactory({
     // knex-pglite ships no types for its client class; knex accepts a client constructor here.
