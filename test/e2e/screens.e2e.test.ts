@@ -118,10 +118,10 @@ async function checkScreen(page: Page, role: string, screen: Screen): Promise<vo
     await page.goto(`${baseUrl}${screen.path}`);
     await page.locator(screen.ready).first().waitFor();
     const where = `${role} ${screen.name} at ${size.width}px`;
-    const { scrollWidth, innerWidth } = await page.evaluate(() => ({
-      scrollWidth: document.documentElement.scrollWidth,
-      innerWidth: window.innerWidth,
-    }));
+    // Expressions as strings: this file is type-checked without the DOM library.
+    const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+      '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+    );
     expect(scrollWidth, `${where} scrolls sideways`).toBeLessThanOrEqual(innerWidth);
     const results = await new AxeBuilder({ page }).analyze();
     const blocking = results.violations
@@ -174,11 +174,12 @@ describe('every screen in Chromium', () => {
     await page.goto(`${baseUrl}/`);
     await page.getByTestId('score-cards').waitFor();
     await page.keyboard.press('Tab');
-    const focused = await page.evaluate(() => {
-      const element = document.activeElement as HTMLElement;
-      const style = getComputedStyle(element);
-      return { text: element.textContent, outline: `${style.outlineStyle} ${style.outlineWidth}` };
-    });
+    const focused = await page.evaluate<{ text: string; outline: string }>(
+      `(() => {
+        const style = getComputedStyle(document.activeElement);
+        return { text: document.activeElement.textContent, outline: style.outlineStyle + ' ' + style.outlineWidth };
+      })()`,
+    );
     expect(focused).toEqual({ text: 'Skip to content', outline: 'solid 3px' });
     await page.keyboard.press('Enter');
     expect(new URL(page.url()).hash).toBe('#main');
