@@ -44,8 +44,22 @@ export async function apiErrorFromResponse(response: Response): Promise<ApiError
   );
 }
 
-/** A message fit for the page, whatever was thrown. */
+/** What the page says when the server refuses an action for the signed-in role (403). */
+export const NOT_FOR_YOUR_ROLE =
+  'This is not available for your role. Ask an admin of your organisation if you need it.';
+
+/**
+ * A message fit for the page, whatever was thrown. The API's messages are written for people, except a
+ * refused role (403), which names permissions, and server failures (5xx), which say nothing useful to a
+ * reader: those get the app's own wording. Codes are never shown.
+ */
 export function describeError(error: unknown): string {
+  if (error instanceof ApiError) {
+    if (error.status === 403) return NOT_FOR_YOUR_ROLE;
+    if (error.status >= 500)
+      return 'The server could not complete this request. Please try again in a moment.';
+    return error.message;
+  }
   if (error instanceof Error) return error.message;
   return String(error);
 }

@@ -1,0 +1,23 @@
+/**
+ * What each role may do, as far as the app needs to know to offer or withhold an action. A copy of the
+ * API's table (docs/security.md, "Roles and route permissions") for the permissions the pages use: the
+ * server stays the authority and refuses anything else; this only keeps the app from offering an action
+ * that would be refused.
+ */
+export type AppPermission = 'scan:start' | 'override:read' | 'override:manage';
+
+const GRANTS: Record<AppPermission, readonly string[]> = {
+  'scan:start': ['admin', 'user'],
+  'override:read': ['admin', 'auditor'],
+  'override:manage': ['admin'],
+};
+
+/** True when `role` holds `permission`; an unknown role holds nothing. */
+export function can(role: string | undefined, permission: AppPermission): boolean {
+  return role !== undefined && GRANTS[permission].includes(role);
+}
+
+/** The role as the header shows it. */
+export function roleLabel(role: string): string {
+  return role.charAt(0).toUpperCase() + role.slice(1);
+}
