@@ -5,14 +5,16 @@
 import { scanAwsAccount, type AwsAccountTarget, type AwsServiceName } from './aws/account.ts';
 export { scanAwsOrganization, type AwsOrganizationOptions } from './aws/organization.ts';
 import { scanAwsOrganization } from './aws/organization.ts';
-import { scanS3, type AwsCredentials } from './aws/s3.ts';
+import type { AwsCredentials } from './aws/credentials.ts';
+import { scanS3 } from './aws/s3.ts';
 import { scanAzure } from './azure/azure.ts';
 import { scanGithub, type GithubScanTarget } from './github/github.ts';
 import { scanOkta, type OktaScanTarget } from './okta/okta.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 export * from './types.ts';
-export { scanS3, bucketArn, type AwsCredentials, type AwsScanTarget, type S3ScanOptions } from './aws/s3.ts';
+export type { AwsCredentials } from './aws/credentials.ts';
+export { scanS3, bucketArn, type AwsScanTarget, type S3ScanOptions } from './aws/s3.ts';
 export {
   AWS_SERVICES,
   scanAwsAccount,

@@ -33,7 +33,8 @@ import {
   scanTrails,
   scanVolumes,
 } from './regional.ts';
-import { scanS3, type AwsCredentials } from './s3.ts';
+import type { AwsCredentials } from './credentials.ts';
+import { scanS3 } from './s3.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = ['s3', 'iam', 'cloudtrail', 'ec2', 'rds', 'kms', 'guardduty'] as const;

@@ -16,7 +16,7 @@ import {
   isNetworkError,
   safeErrorMessage,
 } from './aws-errors.ts';
-import type { AwsCredentials } from './s3.ts';
+import type { AwsCredentials } from './credentials.ts';
 
 /** Provider codes meaning "this caller may not do this": the ScanError then names the IAM action. */
 export const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set([

@@ -39,13 +39,8 @@ import {
 } from './s3-normalize.ts';
 import { iamActionFor, qualifiedOperation, type S3OperationName } from './s3-operations.ts';
 import type { ConfigItem } from './config.ts';
+import type { AwsCredentials } from './credentials.ts';
 import { bucketFromItem, type BucketFromConfig } from './s3-config.ts';
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
 
 export interface AwsScanTarget {
   /** The 12-digit account the credentials belong to; it becomes `Resource.account`. */

@@ -5,7 +5,7 @@
  * signs (Ed25519) the canonical JSON of tenant, sequence number, entry hash and signing time.
  */
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../plugins/app/evidence.ts';
+import { canonicalJson } from '../canonical.ts';
 
 /** prev_hash of a tenant's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

@@ -4,9 +4,7 @@
  * tenant's whole policy and its sha256, the manual evidence that counted, the time
  * freshness was judged at), so an auditor can recompute it from the scan's control results.
  */
-import type { Frameworks } from '../../../engine/frameworks.ts';
-import { evaluateControls } from '../../../engine/map.ts';
-import { scoreFrameworks } from '../../../engine/score.ts';
+import { type Frameworks, evaluateControls, scoreFrameworks } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 import { listManualEvidence, toEngineEvidence, type ScoredEvidence } from './manual-evidence.ts';

@@ -15,25 +15,19 @@
  * with a ScanReleasedError: the scan goes back to `queued` and the job fails, so the queue retries it.
  */
 import type { FastifyBaseLogger } from 'fastify';
-import {
-  applyOverrides,
-  effectiveOverrides,
-  overrideParams,
-  overridesHash,
-} from '../../../engine/overrides.ts';
+import { applyOverrides, effectiveOverrides, overrideParams, overridesHash } from '../../../engine/index.ts';
 import type { Knex } from 'knex';
-import { ScanFailedError, scanIntegration, type ScanProgress } from '../../../scanners/index.ts';
-import type { ScannableIntegration } from '../../../scanners/index.ts';
+import {
+  ScanFailedError,
+  scanIntegration,
+  type ScanProgress,
+  type ScannableIntegration,
+} from '../../../scanners/index.ts';
 import type { ControlResult, Finding, Resource, ScanError } from '../../../schemas/index.ts';
 import type { CredentialVault } from '../plugins/app/crypto.ts';
 import type { EngineRuntime } from '../plugins/app/engine.ts';
-import {
-  EVIDENCE_CONTENT_TYPE,
-  canonicalJson,
-  lockEvidence,
-  sha256Hex,
-  type EvidenceStore,
-} from '../plugins/app/evidence.ts';
+import { canonicalJson, sha256Hex } from '../canonical.ts';
+import { EVIDENCE_CONTENT_TYPE, lockEvidence, type EvidenceStore } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
 import {
   checkOverrides,

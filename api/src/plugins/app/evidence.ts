@@ -4,7 +4,7 @@
  * bytes can recompute the hash. Which tenant may read which evidence lives in the `evidence` table (RLS);
  * the store only holds bytes.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, chmod, link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
+import { canonicalJson, sha256Hex } from '../../canonical.ts';
 import type { EvidenceStoreConfig } from '../../config.ts';
 import { ApiError } from '../../errors.ts';
 import type { WithTenant } from './tenancy.ts';
@@ -38,31 +39,8 @@ export interface EvidenceStore {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Lowercase hex sha256 of `bytes`. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 function assertSha256(sha256: string): void {
   if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256.slice(0, 80)}`);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** JSON with object keys sorted at every level and no whitespace: the same value always gives the same bytes. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
 }
 
 /** Files at `${dir}/ab/abcd…`, written to a temp file then linked into place (atomic, never replaces). */

@@ -4,7 +4,7 @@
  * its UCF control results as findings and its framework scores as props. Tenant-scoped like every scan read.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { assessmentResultsToOscal } from '../../../../engine/oscal-export.ts';
+import { assessmentResultsToOscal } from '../../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../../schemas/index.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
