@@ -16,7 +16,7 @@ import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugi
 import { integrationsPlugin } from './plugins/app/integrations.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
-import { scansPlugin } from './plugins/app/scans.ts';
+import { scansPlugin } from './scans/plugin.ts';
 import { schedulesPlugin } from './plugins/app/schedules.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';

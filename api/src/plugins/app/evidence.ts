@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-s3';
 import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
+import { chunks } from '../../batch.ts';
 import { canonicalJson, sha256Hex } from '../../canonical.ts';
 import type { EvidenceStoreConfig } from '../../config.ts';
 import { ApiError } from '../../errors.ts';
@@ -193,6 +194,31 @@ export async function lockEvidence(
   await trx.raw(`select ${fn}(hashtextextended('evidence:' || sha, 0)) from unnest(?::text[]) as sha`, [
     [...new Set(sha256s)].sort(),
   ]);
+}
+
+/** An `evidence` row: the tenant records these bytes. */
+export interface EvidenceRow {
+  tenant_id: string;
+  sha256: string;
+  size: number;
+  content_type: string;
+}
+
+/** Records evidence rows for their tenant, once per (tenant, sha256); returns the sha256s newly recorded. */
+export async function insertEvidenceRows(
+  trx: Knex.Transaction,
+  rows: readonly EvidenceRow[],
+): Promise<string[]> {
+  const added: string[] = [];
+  for (const batch of chunks(rows)) {
+    const inserted = (await trx('evidence')
+      .insert(batch)
+      .onConflict(['tenant_id', 'sha256'])
+      .ignore()
+      .returning('sha256')) as { sha256: string }[];
+    added.push(...inserted.map((row) => row.sha256));
+  }
+  return added;
 }
 
 /** The store the configuration names. */
