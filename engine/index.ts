@@ -6,7 +6,10 @@ export { loadPolicyEngine, type EngineOptions, type EvaluateContext, type Policy
 export { loadParallelPolicyEngine, type ParallelPolicyEngine } from './parallel.ts';
 export { loadFrameworks, type Frameworks } from './frameworks.ts';
 export { evaluateControls } from './map.ts';
-export { scoreFrameworks } from './score.ts';
+export { controlsByRequirement, scoreFrameworks, testedControls, type ManualEvidence } from './score.ts';
+export { COVERAGE_LEVELS, frameworkCoverage, type FrameworkCoverage } from './coverage.ts';
+export { checkFrameworkUpload, type FrameworkUpload } from './framework-upload.ts';
+export { assessmentResultsToOscal } from './oscal-export.ts';
 export type { Catalog, CatalogRule, CatalogType } from './catalog.ts';
 export {
   EngineError,
@@ -16,7 +19,7 @@ export {
   type ErrorCode,
   type SourceProblem,
 } from './errors.ts';
-export type { RuleParams } from './params.ts';
+export { parameterValidators, type RuleParams } from './params.ts';
 export {
   applyOverrides,
   assertValidOverrides,
@@ -25,10 +28,12 @@ export {
   overrideProblems,
   overridesHash,
   type AppliedOverrides,
+  type ExceptionSelector,
   type ExceptedFinding,
   type OverrideProblem,
   type ResourceException,
   type RuleOverride,
+  type Severity,
   type TenantOverrides,
 } from './overrides.ts';
-export { deployedRuleVersions, type RuleVersionRecord } from './rule-versions.ts';
+export { bundleGitCommit, deployedRuleVersions, type RuleVersionRecord } from './rule-versions.ts';

@@ -17,7 +17,8 @@ import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugi
 import { integrationsPlugin } from './plugins/app/integrations.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
-import { scansPlugin } from './plugins/app/scans.ts';
+import { scansPlugin } from './scans/plugin.ts';
+import { overridesPlugin } from './overrides/plugin.ts';
 import { schedulesPlugin } from './plugins/app/schedules.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
@@ -149,6 +150,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(integrationsPlugin);
     await app.register(membersPlugin);
     await app.register(scansPlugin);
+    await app.register(overridesPlugin);
     await app.register(schedulesPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
     if (runWorker) await app.register(retentionPlugin);

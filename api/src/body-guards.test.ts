@@ -7,7 +7,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends } from '../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../test/helpers.ts';
-import { canonicalJson } from './plugins/app/evidence.ts';
+import { canonicalJson } from './canonical.ts';
 
 /** `{"a":{"a":…}}` nested `depth` levels, as text (JSON.stringify itself would recurse). */
 const nestedJson = (depth: number, leaf = '1') => `${'{"a":'.repeat(depth)}${leaf}${'}'.repeat(depth)}`;

@@ -29,8 +29,8 @@ import {
   rolesOf,
   type Permission,
 } from './plugins/app/access.ts';
-import type { Role } from './plugins/app/auth.ts';
-import { QUEUED_PROGRESS } from './plugins/app/scans.ts';
+import type { Role } from './auth/role.ts';
+import { QUEUED_PROGRESS } from './scans/types.ts';
 import { hashPassword } from './plugins/app/passwords.ts';
 import { runAsOwner } from './plugins/app/tenancy.ts';
 

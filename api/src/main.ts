@@ -9,6 +9,7 @@ import { buildApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
 import { CredentialVault, localKeyProvider } from './plugins/app/crypto.ts';
 import { migrateLatest, openDatabase } from './plugins/external/db.ts';
+import { hasAnyScan } from './scans/store.ts';
 import { startDemoSandboxes, type DemoSandboxes, type DemoSandboxUrls } from './seed/demo-sandboxes.ts';
 import { DEMO_LOGIN, DEMO_TENANT_ID, seedDemoTenant, type DemoSeed } from './seed/demo.ts';
 
@@ -37,7 +38,7 @@ export interface RunningProduct {
  * main AWS account only, which keeps start-up fast; the other demo integrations are scanned on demand.
  */
 async function startFirstDemoScan(app: FastifyInstance, integrationId: string): Promise<void> {
-  const scanned = await app.withTenant(DEMO_TENANT_ID, (trx) => trx('scans').select('id').first());
+  const scanned = await app.withTenant(DEMO_TENANT_ID, hasAnyScan);
   if (!scanned) await app.scans.create(DEMO_TENANT_ID, integrationId);
 }
 

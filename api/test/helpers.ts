@@ -15,7 +15,7 @@ import { loadConfig, type Config } from '../src/config.ts';
 import { hashPassword } from '../src/plugins/app/passwords.ts';
 import { runAsOwner } from '../src/plugins/app/tenancy.ts';
 import type { Database } from '../src/plugins/external/db.ts';
-import type { ScanJobDeps } from '../src/worker/scan-job.ts';
+import type { ScanJobDeps } from '../src/scans/pipeline.ts';
 
 /** A config for tests: everything under `dataDir`, in-memory PGlite or `databaseUrl`, no demo, quiet. */
 export function testConfig(

@@ -7,7 +7,7 @@
  * off at a checkpoint inside the period, or a manifest taken from another export, shows.
  */
 import { createHash, createPublicKey, verify as verifySignature, type KeyObject } from 'node:crypto';
-import { canonicalJson } from '../plugins/app/evidence.ts';
+import { canonicalJson } from '../canonical.ts';
 
 /** prev_hash of a tenant's first entry. */
 export const GENESIS_HASH = '0'.repeat(64);

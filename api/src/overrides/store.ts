@@ -4,9 +4,9 @@
  * `TenantOverrides` (engine/overrides.ts), which the scan worker narrows to the set in force at scan time.
  */
 import type { Knex } from 'knex';
-import type { CatalogRule } from '../../../engine/catalog.ts';
-import { parameterValidators } from '../../../engine/params.ts';
 import {
+  type CatalogRule,
+  parameterValidators,
   overrideProblems,
   type ExceptionSelector,
   type OverrideProblem,
@@ -14,7 +14,7 @@ import {
   type RuleOverride,
   type Severity,
   type TenantOverrides,
-} from '../../../engine/overrides.ts';
+} from '../../../engine/index.ts';
 import type { ScanError } from '../../../schemas/index.ts';
 import { ApiError } from '../errors.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';

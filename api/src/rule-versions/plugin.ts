@@ -3,7 +3,7 @@
  * is logged and skipped rather than stopping the API: scans report the bundle problem on their own.
  */
 import fp from 'fastify-plugin';
-import { bundleGitCommit, deployedRuleVersions } from '../../../engine/rule-versions.ts';
+import { bundleGitCommit, deployedRuleVersions } from '../../../engine/index.ts';
 import { registerRuleVersions } from './registry.ts';
 
 export interface RuleVersionsPluginOptions {

@@ -6,7 +6,7 @@
  * versions were in force during a period.
  */
 import type { Knex } from 'knex';
-import type { RuleVersionRecord } from '../../../engine/rule-versions.ts';
+import type { RuleVersionRecord } from '../../../engine/index.ts';
 import { ApiError } from '../errors.ts';
 import { formatLineDiff, lineDiff } from './line-diff.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';

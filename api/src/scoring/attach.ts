@@ -3,11 +3,11 @@
  * such controls), store the bytes by sha256 in the evidence store, record the row and the ledger events, and
  * recompute the scores of the latest scan from its stored control results (no new scan needed).
  */
-import type { Frameworks } from '../../../engine/frameworks.ts';
-import { controlsByRequirement, testedControls } from '../../../engine/score.ts';
+import { type Frameworks, controlsByRequirement, testedControls } from '../../../engine/index.ts';
 import { ApiError } from '../errors.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
-import { EVIDENCE_CONTENT_TYPE, canonicalJson, type EvidenceStore } from '../plugins/app/evidence.ts';
+import { canonicalJson } from '../canonical.ts';
+import { EVIDENCE_CONTENT_TYPE, type EvidenceStore } from '../plugins/app/evidence.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 import { rescoreLatestScan } from './compute.ts';
 import { MANUAL_EVIDENCE_COLUMNS, type ManualEvidenceRecord } from './manual-evidence.ts';

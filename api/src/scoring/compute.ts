@@ -4,13 +4,13 @@
  * tenant's whole policy and its sha256, the manual evidence that counted, the time
  * freshness was judged at), so an auditor can recompute it from the scan's control results.
  */
-import type { Frameworks } from '../../../engine/frameworks.ts';
-import { evaluateControls } from '../../../engine/map.ts';
-import { scoreFrameworks } from '../../../engine/score.ts';
+import { type Frameworks, evaluateControls, scoreFrameworks } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
+import { controlResultsOf, latestSucceededScan } from '../scans/store.ts';
 import { listManualEvidence, toEngineEvidence, type ScoredEvidence } from './manual-evidence.ts';
 import { currentPolicy, type StoredPolicy } from './policy.ts';
+import { storeScores } from './store.ts';
 import { tenantFrameworks } from './tenant-frameworks.ts';
 
 export interface TenantScores {
@@ -85,16 +85,6 @@ export function scoreRows(tenantId: string, scanId: string, scored: TenantScores
   });
 }
 
-/** Upserts a scan's score snapshot (one row per framework version). */
-export async function storeScores(trx: Trx, rows: Record<string, unknown>[]): Promise<void> {
-  for (let i = 0; i < rows.length; i += 200) {
-    await trx('framework_scores')
-      .insert(rows.slice(i, i + 200))
-      .onConflict(['tenant_id', 'scan_id', 'framework_id', 'framework_version'])
-      .merge();
-  }
-}
-
 /**
  * Recomputes the scores of the tenant's newest succeeded scan from its stored control results (after manual
  * evidence changed: no new scan needed). Returns the scan id, or null when the tenant has no scan yet.
@@ -105,19 +95,9 @@ export async function rescoreLatestScan(
   base: Frameworks,
   now: Date,
 ): Promise<{ scan_id: string; scores: FrameworkScore[] } | null> {
-  const latest = (await trx('scans')
-    .select('id')
-    .where({ status: 'succeeded' })
-    .orderBy([
-      { column: 'finished_at', order: 'desc' },
-      { column: 'id', order: 'asc' },
-    ])
-    .first()) as { id: string } | undefined;
+  const latest = await latestSucceededScan(trx);
   if (!latest) return null;
-  const controls = (await trx('control_results')
-    .select('control_id', 'status', 'counts', 'rule_ids')
-    .where({ scan_id: latest.id })
-    .orderBy('control_id')) as ControlResult[];
+  const controls = await controlResultsOf(trx, latest.id);
   const scored = await scoreForTenant(trx, base, controls, now);
   await storeScores(trx, scoreRows(tenantId, latest.id, scored));
   return { scan_id: latest.id, scores: scored.scores };

@@ -5,8 +5,12 @@
  * requirement, the verdict, who attested it and when it was collected. Rows are never edited: newer evidence
  * supersedes older evidence when scores are computed (engine/score.ts keeps the latest per control).
  */
-import type { Frameworks } from '../../../engine/frameworks.ts';
-import { controlsByRequirement, testedControls, type ManualEvidence } from '../../../engine/score.ts';
+import {
+  type Frameworks,
+  controlsByRequirement,
+  testedControls,
+  type ManualEvidence,
+} from '../../../engine/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 
 export interface ManualEvidenceRecord {

@@ -4,9 +4,9 @@
  * wrote it (`frameworks.soc2.requirements.pass_threshold`), and checks what the schema cannot: that framework
  * keys and weighted requirement ids exist.
  */
-import type { Frameworks } from '../../../engine/frameworks.ts';
+import type { Frameworks } from '../../../engine/index.ts';
 import { validatorFor, type ScoringPolicy } from '../../../schemas/index.ts';
-import { canonicalJson, sha256Hex } from '../plugins/app/evidence.ts';
+import { canonicalJson, sha256Hex } from '../canonical.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 
 export interface FieldProblem {

@@ -3,7 +3,7 @@
  * only: the newest revision of each framework version, and its mappings added to the UCF controls they name.
  * The shared Frameworks object is cached and read-only, so the merge builds new arrays and objects.
  */
-import type { Frameworks } from '../../../engine/frameworks.ts';
+import type { Frameworks } from '../../../engine/index.ts';
 import type { FrameworkCatalog, UcfMapping } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 

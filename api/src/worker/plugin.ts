@@ -12,7 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import type { JobsConfig } from '../config.ts';
 import { SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
-import type { ScanJobData } from '../plugins/app/scans.ts';
+import type { ScanJobData } from '../scans/types.ts';
 import type { ScheduleJobData } from '../plugins/app/schedules.ts';
 import { runScanJob, ScanReleasedError } from './scan-job.ts';
 

@@ -6,7 +6,8 @@
  */
 import type { FastifyInstance, FastifySchema, RouteOptions, preValidationHookHandler } from 'fastify';
 import fp from 'fastify-plugin';
-import { requireRole, type RequestGuard, type Role } from './auth.ts';
+import { requireRole, type RequestGuard } from './auth.ts';
+import type { Role } from '../../auth/role.ts';
 
 /** Every role, in the order the docs list them. */
 export const ROLES: readonly Role[] = ['admin', 'auditor', 'user'];

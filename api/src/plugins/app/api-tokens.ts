@@ -7,7 +7,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { ApiError } from '../../errors.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
-import type { Role } from './auth.ts';
+import type { Role } from '../../auth/role.ts';
 import type { WithContext, WithTenant } from './tenancy.ts';
 import type { AccessClaims } from './tokens.ts';
 

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
+import type { Role } from '../../auth/role.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { ApiTokenService, isApiToken } from './api-tokens.ts';
 import type { Trx, WithContext } from './tenancy.ts';
@@ -23,8 +24,6 @@ import {
   verifyAccessToken,
   type AccessClaims,
 } from './tokens.ts';
-
-export type Role = 'admin' | 'auditor' | 'user';
 
 export interface PublicUser {
   id: string;

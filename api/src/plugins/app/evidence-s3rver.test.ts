@@ -7,7 +7,8 @@
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3rver, type RunningS3rver } from '../../../test/s3rver.ts';
-import { S3EvidenceStore, canonicalJson, sha256Hex } from './evidence.ts';
+import { canonicalJson, sha256Hex } from '../../canonical.ts';
+import { S3EvidenceStore } from './evidence.ts';
 
 const BUCKET = 'cw-evidence';
 const PREFIX = 'tenant-data/evidence/';

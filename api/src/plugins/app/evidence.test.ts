@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startS3ObjectServer, type S3ObjectServer } from '../../../test/s3-object-server.ts';
-import { FilesystemEvidenceStore, S3EvidenceStore, canonicalJson, sha256Hex } from './evidence.ts';
+import { canonicalJson, sha256Hex } from '../../canonical.ts';
+import { FilesystemEvidenceStore, S3EvidenceStore } from './evidence.ts';
 
 describe('canonical JSON', () => {
   it('sorts keys at every level and drops undefined, so equal values give equal bytes', () => {

@@ -4,7 +4,7 @@
  * bytes can recompute the hash. Which tenant may read which evidence lives in the `evidence` table (RLS);
  * the store only holds bytes.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdir, chmod, link, readFile, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
@@ -19,10 +19,11 @@ import {
 } from '@aws-sdk/client-s3';
 import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
+import { chunks } from '../../batch.ts';
+import { canonicalJson, sha256Hex } from '../../canonical.ts';
 import type { EvidenceStoreConfig } from '../../config.ts';
 import { ApiError } from '../../errors.ts';
 import type { WithTenant } from './tenancy.ts';
-import { jsonPointer, pathBeyondDepth } from '../../json-depth.ts';
 
 /** Stores bytes under their sha256 and never overwrites them. */
 export interface EvidenceStore {
@@ -39,11 +40,6 @@ export interface EvidenceStore {
 
 const SHA256 = /^[0-9a-f]{64}$/;
 
-/** Lowercase hex sha256 of `bytes`. */
-export function sha256Hex(bytes: Uint8Array): string {
-  return createHash('sha256').update(bytes).digest('hex');
-}
-
 /** Stored bytes that no longer hash to their name: the store was tampered with or damaged. */
 export class EvidenceCorruptedError extends Error {
   readonly sha256: string;
@@ -56,37 +52,6 @@ export class EvidenceCorruptedError extends Error {
 
 function assertSha256(sha256: string): void {
   if (!SHA256.test(sha256)) throw new Error(`not a sha256: ${sha256.slice(0, 80)}`);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value && typeof value === 'object' && !(value instanceof Date)) {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortKeys(v);
-    }
-    return out;
-  }
-  return value;
-}
-
-/** Deepest nesting canonicalJson accepts: far beyond any resource snapshot, far below the stack's limit. */
-export const CANONICAL_JSON_MAX_DEPTH = 512;
-
-/**
- * JSON with object keys sorted at every level and no whitespace: the same value always gives the same bytes.
- * A value nested deeper than CANONICAL_JSON_MAX_DEPTH throws a RangeError naming where, checked without
- * recursion first, instead of overflowing the stack.
- */
-export function canonicalJson(value: unknown): string {
-  const tooDeep = pathBeyondDepth(value, CANONICAL_JSON_MAX_DEPTH);
-  if (tooDeep) {
-    throw new RangeError(
-      `value nests deeper than ${CANONICAL_JSON_MAX_DEPTH} levels (at ${jsonPointer(tooDeep)}): refused for canonical JSON`,
-    );
-  }
-  return JSON.stringify(sortKeys(value));
 }
 
 /** Files at `${dir}/ab/abcd…`, written to a temp file then linked into place (atomic, never replaces). */
@@ -238,6 +203,31 @@ export async function lockEvidence(
   await trx.raw(`select ${fn}(hashtextextended('evidence:' || sha, 0)) from unnest(?::text[]) as sha`, [
     [...new Set(sha256s)].sort(),
   ]);
+}
+
+/** An `evidence` row: the tenant records these bytes. */
+export interface EvidenceRow {
+  tenant_id: string;
+  sha256: string;
+  size: number;
+  content_type: string;
+}
+
+/** Records evidence rows for their tenant, once per (tenant, sha256); returns the sha256s newly recorded. */
+export async function insertEvidenceRows(
+  trx: Knex.Transaction,
+  rows: readonly EvidenceRow[],
+): Promise<string[]> {
+  const added: string[] = [];
+  for (const batch of chunks(rows)) {
+    const inserted = (await trx('evidence')
+      .insert(batch)
+      .onConflict(['tenant_id', 'sha256'])
+      .ignore()
+      .returning('sha256')) as { sha256: string }[];
+    added.push(...inserted.map((row) => row.sha256));
+  }
+  return added;
 }
 
 /** The store the configuration names. */

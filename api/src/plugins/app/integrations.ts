@@ -14,6 +14,7 @@ import {
 import { ApiError } from '../../errors.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
+import { scanCountOf } from '../../scans/store.ts';
 import type { CredentialVault, EncryptedCredentials } from './crypto.ts';
 import type { Trx, WithTenant } from './tenancy.ts';
 
@@ -225,12 +226,12 @@ export class IntegrationService {
   delete(tenantId: string, actor: string, id: string): Promise<void> {
     return this.#withTenant(tenantId, async (trx) => {
       const record = await this.#load(trx, id);
-      const [{ n }] = (await trx('scans').where({ integration_id: id }).count({ n: '*' })) as [{ n: string }];
-      if (Number(n) > 0) {
+      const n = await scanCountOf(trx, id);
+      if (n > 0) {
         throw new ApiError(
           'INTEGRATION_IN_USE',
           `the integration has ${n} scan(s) in its history, which are kept: it cannot be deleted`,
-          { scans: Number(n) },
+          { scans: n },
         );
       }
       await trx('integrations').where({ id }).delete();

@@ -9,7 +9,7 @@ import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
-import type { Role } from './auth.ts';
+import type { Role } from '../../auth/role.ts';
 import { hashPassword } from './passwords.ts';
 import type { Trx, WithContext } from './tenancy.ts';
 

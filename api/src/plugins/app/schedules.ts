@@ -11,7 +11,7 @@ import type { PgBoss } from 'pg-boss';
 import { ApiError } from '../../errors.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { SCHEDULE_QUEUE } from '../external/boss.ts';
-import type { ScanService } from './scans.ts';
+import type { ScanService } from '../../scans/service.ts';
 import type { WithTenant } from './tenancy.ts';
 
 /** What a schedule occurrence carries: ids only. */

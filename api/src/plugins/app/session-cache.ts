@@ -5,7 +5,7 @@
  * a session or changes a role in this process (logout, member removal, role change) forgets the user's
  * entries at once; another API process sees it within `ttlMs`.
  */
-import type { Role } from './auth.ts';
+import type { Role } from '../../auth/role.ts';
 
 interface Entry {
   userId: string;

@@ -4,7 +4,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
-import type { Role } from './auth.ts';
+import type { Role } from '../../auth/role.ts';
 import { loadOrCreateSecret } from './crypto.ts';
 
 export const ACCESS_TOKEN_TTL_SECONDS = 15 * 60;

@@ -3,7 +3,7 @@
  * requirement (engine/coverage.ts), the numbers `complywise frameworks coverage --format json` prints.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { COVERAGE_LEVELS, frameworkCoverage } from '../../../../engine/coverage.ts';
+import { COVERAGE_LEVELS, frameworkCoverage } from '../../../../engine/index.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';

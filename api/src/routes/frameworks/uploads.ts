@@ -6,11 +6,10 @@
  * (GET /api/frameworks/uploads[/:uploadId]).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { SourceError } from '../../../../engine/errors.ts';
-import { checkFrameworkUpload, type FrameworkUpload } from '../../../../engine/framework-upload.ts';
+import { SourceError, checkFrameworkUpload, type FrameworkUpload } from '../../../../engine/index.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { sha256Hex } from '../../plugins/app/evidence.ts';
+import { sha256Hex } from '../../canonical.ts';
 import {
   getTenantFramework,
   insertTenantFramework,

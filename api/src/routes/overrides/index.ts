@@ -4,20 +4,14 @@
  * never edited: a change is a new override, a withdrawal a retirement. Each change enters the ledger.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { ApiError, errorBodySchema } from '../../errors.ts';
+import { errorBodySchema } from '../../errors.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import {
   OVERRIDE_COLUMNS,
   OVERRIDE_KINDS,
-  checkOverrides,
-  insertOverride,
-  listOverridePage,
-  overrideInputProblems,
-  retireOverride,
   type OverrideInput,
   type OverrideListOptions,
-  type OverrideRecord,
 } from '../../overrides/store.ts';
 
 const timestamp = { type: 'string', format: 'date-time' } as const;
@@ -124,36 +118,11 @@ const retireSchema = {
   response: { 200: overrideSchema, ...errors, 404: errorBodySchema },
 } as const;
 
-/** The ledger payload of an override: what it sets, not who (the entry's actor says that). */
-function ledgerPayload(record: OverrideRecord): Record<string, unknown> {
-  const { created_by: _by, retired_by: _retiredBy, ...rest } = record;
-  return Object.fromEntries(Object.entries(rest).filter(([, v]) => v !== null));
-}
-
 const overrideRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: OverrideListOptions }>(
     '/',
     { schema: listSchema, config: { permission: 'override:read' } },
-    async (request) => {
-      const { tenantId } = principalOf(request);
-      const now = new Date();
-      const page = await app.withTenant(tenantId, (trx) => listOverridePage(trx, request.query, now));
-      // Re-checked against the deployed bundle on every read: write-time validation may be out of date.
-      const rules = (await app.engine.policyEngine()).catalog.rules;
-      const { invalid } = checkOverrides(rules, page.items);
-      const problemsOf = new Map(invalid.map((x) => [x.record.id, x.problems]));
-      return {
-        items: page.items.map((record) => ({
-          ...record,
-          active:
-            record.retired_at === null &&
-            (record.expires_at === null || Date.parse(record.expires_at) > now.getTime()),
-          valid: !problemsOf.has(record.id),
-          problems: problemsOf.get(record.id) ?? [],
-        })),
-        next_cursor: page.next_cursor,
-      };
-    },
+    async (request) => app.overrides.list(principalOf(request).tenantId, request.query),
   );
 
   app.post<{ Body: OverrideInput }>(
@@ -161,23 +130,7 @@ const overrideRoutes: FastifyPluginAsync = async (app) => {
     { schema: createSchema, config: { permission: 'override:manage' } },
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
-      const rules = (await app.engine.policyEngine()).catalog.rules;
-      const problems = overrideInputProblems(rules, request.body);
-      if (problems.length > 0) {
-        throw new ApiError(
-          'VALIDATION_ERROR',
-          `invalid override: ${problems.map((p) => `${p.field}: ${p.message}`).join('; ')}`,
-          { problems },
-        );
-      }
-      const created = await app.withTenant(tenantId, async (trx) => {
-        const record = await insertOverride(trx, tenantId, userId, request.body);
-        await app.ledger.append(trx, tenantId, [
-          { kind: 'override.created', actor: userId, payload: ledgerPayload(record) },
-        ]);
-        return record;
-      });
-      return reply.status(201).send(created);
+      return reply.status(201).send(await app.overrides.create(tenantId, userId, request.body));
     },
   );
 
@@ -186,17 +139,7 @@ const overrideRoutes: FastifyPluginAsync = async (app) => {
     { schema: retireSchema, config: { permission: 'override:manage' } },
     async (request) => {
       const { tenantId, userId } = principalOf(request);
-      return app.withTenant(tenantId, async (trx) => {
-        const record = await retireOverride(trx, request.params.id, userId);
-        await app.ledger.append(trx, tenantId, [
-          {
-            kind: 'override.retired',
-            actor: userId,
-            payload: { override_id: record.id, kind: record.kind, rule_id: record.rule_id },
-          },
-        ]);
-        return record;
-      });
+      return app.overrides.retire(tenantId, userId, request.params.id);
     },
   );
 };

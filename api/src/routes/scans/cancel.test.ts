@@ -13,7 +13,8 @@ import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
 import { addMember, connectS3Sandbox } from '../../../test/scanned-tenant.ts';
 import { SCAN_QUEUE } from '../../plugins/external/boss.ts';
-import { runScanJob, type ScanJobDeps } from '../../worker/scan-job.ts';
+import type { ScanJobDeps } from '../../scans/pipeline.ts';
+import { runScanJob } from '../../worker/scan-job.ts';
 
 describe.each(databaseBackends())('scan cancel on $name', (backend) => {
   let t: TestApp;

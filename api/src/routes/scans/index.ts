@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import type { FindingListOptions, ScanListOptions } from '../../plugins/app/scans.ts';
+import type { FindingListOptions, ScanListOptions } from '../../scans/types.ts';
 import {
   cancelScanSchema,
   createScanSchema,

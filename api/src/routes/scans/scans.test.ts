@@ -14,7 +14,7 @@ import {
 } from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
-import { canonicalJson } from '../../plugins/app/evidence.ts';
+import { canonicalJson } from '../../canonical.ts';
 import { runScanJob } from '../../worker/scan-job.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any

@@ -1,6 +1,6 @@
 /** Request and response schemas of /api/scans (and the score shape /api/scores reuses). */
 import { errorBodySchema } from '../../errors.ts';
-import { FINDING_COLUMNS } from '../../plugins/app/scans.ts';
+import { FINDING_COLUMNS } from '../../scans/store.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 
 const uuid = { type: 'string', format: 'uuid' } as const;

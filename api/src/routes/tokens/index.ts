@@ -5,7 +5,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
-import { principalOf, type Role } from '../../plugins/app/auth.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import type { Role } from '../../auth/role.ts';
 import { role } from '../auth/schema.ts';
 
 const timestamp = { type: 'string', format: 'date-time' } as const;

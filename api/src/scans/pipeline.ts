@@ -1,0 +1,305 @@
+/**
+ * The steps of a scan job, in the order the job runs them (worker/scan-job.ts): load the target, collect its
+ * resources, store them as evidence, take the tenant's overrides in force, evaluate, apply the overrides,
+ * score, and complete (persist the results and record the scan in the ledger, in one transaction).
+ *
+ * Every write is an upsert on a natural key, so a retried job (worker killed mid-scan) duplicates nothing:
+ * evidence rows (and their ledger entries) are inserted once per (tenant, sha256); findings, control results
+ * and scores are upserted with the `succeeded` status and the scan.completed ledger entry in one transaction.
+ * The provider scan itself runs outside any transaction: the embedded database has one connection and a scan
+ * takes network time. All database work goes through withTenant and the domain stores.
+ */
+import type { FastifyBaseLogger } from 'fastify';
+import {
+  applyOverrides,
+  effectiveOverrides,
+  overrideParams,
+  overridesHash,
+  type ExceptedFinding,
+  type PolicyEngine,
+  type TenantOverrides,
+} from '../../../engine/index.ts';
+import { scanIntegration, type ScanOutcome, type ScanProgress } from '../../../scanners/index.ts';
+import type { ScannableIntegration } from '../../../scanners/index.ts';
+import type { Finding, Resource, ScanError } from '../../../schemas/index.ts';
+import { canonicalJson, sha256Hex } from '../canonical.ts';
+import type { LedgerEvent, LedgerService } from '../ledger/ledger.ts';
+import {
+  checkOverrides,
+  foldOverrides,
+  invalidOverrideScanError,
+  listOverrides,
+} from '../overrides/store.ts';
+import type { CredentialVault } from '../plugins/app/crypto.ts';
+import type { EngineRuntime } from '../plugins/app/engine.ts';
+import {
+  EVIDENCE_CONTENT_TYPE,
+  insertEvidenceRows,
+  lockEvidence,
+  type EvidenceRow,
+  type EvidenceStore,
+} from '../plugins/app/evidence.ts';
+import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
+import type { WithTenant } from '../plugins/app/tenancy.ts';
+import { scoreFindingsForTenant, scoreRows, type TenantScores } from '../scoring/compute.ts';
+import { storeScores } from '../scoring/store.ts';
+import {
+  lockScanForStart,
+  markSucceeded,
+  scanStatus,
+  updateScan,
+  upsertResults,
+  type StoredFinding,
+} from './store.ts';
+import type { ScanJobData, ScanStatus } from './types.ts';
+
+export interface ScanJobDeps {
+  withTenant: WithTenant;
+  vault: CredentialVault;
+  evidenceStore: EvidenceStore;
+  engine: EngineRuntime;
+  log: FastifyBaseLogger;
+  /** The evidence ledger: new artifacts and the completed scan are appended to the tenant's chain. */
+  ledger?: LedgerService;
+  /** Minimum milliseconds between two progress writes (the last snapshot is always written). */
+  progressIntervalMs?: number;
+}
+
+/** Scans that no longer need work: a job for one of these is skipped. */
+const FINISHED = new Set<ScanStatus>(['succeeded', 'cancelled']);
+
+/**
+ * Load target: locks the scan row and, unless the scan is finished or its integration gone (null: skip the
+ * job), decrypts the integration's credentials and marks the scan running.
+ */
+export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<ScannableIntegration | null> {
+  const { tenant_id: tenantId, scan_id: scanId } = job;
+  return deps.withTenant(tenantId, async (trx) => {
+    const scan = await lockScanForStart(trx, scanId);
+    if (!scan || FINISHED.has(scan.status)) return null;
+    const integration = await loadIntegrationRecord(trx, scan.integration_id);
+    if (!integration) return null;
+    const credentials = await deps.vault.decrypt(
+      trx,
+      { tenantId, integrationId: integration.id },
+      integration,
+    );
+    await updateScan(trx, scanId, {
+      status: 'running',
+      started_at: trx.fn.now(),
+      finished_at: null,
+      failure_code: null,
+      failure_message: null,
+      progress: JSON.stringify({ phase: 'starting', resources_collected: 0, calls_made: 0, errors: 0 }),
+    });
+    // Stored rows are not typed per provider: scanIntegration validates the provider and its config.
+    return {
+      provider: integration.provider,
+      config: integration.config,
+      credentials,
+    } as unknown as ScannableIntegration;
+  });
+}
+
+/** Collect: the provider scan, its progress reported as it goes; stops at its next call once `signal` aborts. */
+export function collect(
+  target: ScannableIntegration,
+  onProgress: (snapshot: ScanProgress) => void,
+  signal?: AbortSignal,
+): Promise<ScanOutcome> {
+  return scanIntegration(target, { onProgress, ...(signal ? { signal } : {}) });
+}
+
+/**
+ * Persist evidence: stores each resource snapshot (canonical JSON) and records it for the tenant, each new
+ * artifact entering the ledger once; returns resource id → sha256.
+ */
+export async function storeEvidence(
+  deps: ScanJobDeps,
+  tenantId: string,
+  resources: Resource[],
+): Promise<Map<string, string>> {
+  const byResource = new Map<string, string>();
+  const rows = new Map<string, EvidenceRow>();
+  const blobs = new Map<string, Buffer>();
+  for (const resource of resources) {
+    const bytes = Buffer.from(canonicalJson(resource), 'utf8');
+    const sha256 = sha256Hex(bytes);
+    blobs.set(sha256, bytes);
+    byResource.set(resource.id, sha256);
+    rows.set(sha256, {
+      tenant_id: tenantId,
+      sha256,
+      size: bytes.length,
+      content_type: EVIDENCE_CONTENT_TYPE,
+    });
+  }
+  await deps.withTenant(tenantId, async (trx) => {
+    // Bytes are written under shared evidence locks held until the rows commit, so the retention job (which
+    // deletes bytes no tenant records under the exclusive lock) cannot remove them in between.
+    await lockEvidence(trx, [...blobs.keys()], 'shared');
+    for (const bytes of blobs.values()) await deps.evidenceStore.put(bytes);
+    const added = await insertEvidenceRows(trx, [...rows.values()]);
+    // Each artifact enters the ledger once, when the tenant first records it (same transaction).
+    await deps.ledger?.append(
+      trx,
+      tenantId,
+      added.sort().map((sha256) => ({ kind: 'evidence.recorded', actor: 'worker', artifact_sha256: sha256 })),
+    );
+  });
+  return byResource;
+}
+
+/** The tenant's overrides in force at scan time, their hash, and a scan error for each stored one skipped. */
+export interface OverridesInForce {
+  overrides: TenantOverrides;
+  hash: string;
+  errors: ScanError[];
+}
+
+/**
+ * Overrides in force: expired exceptions drop out by themselves, and overrides saved under an older bundle
+ * that no longer validate are skipped, each leaving a scan error. No bundle is rebuilt.
+ */
+export async function overridesInForce(
+  deps: ScanJobDeps,
+  tenantId: string,
+  policy: PolicyEngine,
+  scanTime: Date,
+): Promise<OverridesInForce> {
+  const stored = checkOverrides(
+    policy.catalog.rules,
+    await deps.withTenant(tenantId, (trx) => listOverrides(trx)),
+  );
+  const overrides = effectiveOverrides(foldOverrides(stored.valid), scanTime);
+  return { overrides, hash: overridesHash(overrides), errors: stored.invalid.map(invalidOverrideScanError) };
+}
+
+/** Evaluate: the rule bundle over the resources, with the overrides' parameters. */
+export function evaluate(
+  policy: PolicyEngine,
+  resources: Resource[],
+  scanTime: Date,
+  inForce: OverridesInForce,
+): Promise<Finding[]> {
+  return policy.evaluate(resources, { scanTime, params: overrideParams(inForce.overrides) });
+}
+
+/** A scan's findings after the overrides, with their evidence. */
+export interface AppliedFindings {
+  /** Findings that count (the tenant's severity, disabled rules dropped). */
+  findings: Finding[];
+  /** Failing findings an exception set aside: stored with their exception, left out of the score. */
+  excepted: StoredFinding[];
+  exceptions: ExceptedFinding[];
+}
+
+/** Apply overrides: severity, disabled rules and exceptions, each finding given its resource's evidence. */
+export function applyTenantOverrides(
+  evaluated: Finding[],
+  inForce: OverridesInForce,
+  resources: Resource[],
+  evidence: Map<string, string>,
+): AppliedFindings {
+  const applied = applyOverrides(evaluated, inForce.overrides, resources);
+  const withEvidence = (f: Finding) => ({ ...f, evidence_sha256: evidence.get(f.resource_id) ?? null });
+  return {
+    findings: applied.findings.map(withEvidence),
+    excepted: applied.excepted.map((x) => ({ ...withEvidence(x.finding), exception_id: x.exception.id })),
+    exceptions: applied.excepted,
+  };
+}
+
+/** Score: control results and framework scores under the tenant's scoring policy and manual evidence. */
+export async function score(
+  deps: ScanJobDeps,
+  tenantId: string,
+  findings: Finding[],
+  scanTime: Date,
+): Promise<TenantScores> {
+  const frameworks = await deps.engine.frameworks();
+  return deps.withTenant(tenantId, (trx) => scoreFindingsForTenant(trx, frameworks, findings, scanTime));
+}
+
+/** Everything a completed scan writes. */
+export interface ScanResults {
+  outcome: ScanOutcome;
+  bundleRevision: string;
+  inForce: OverridesInForce;
+  applied: AppliedFindings;
+  evidence: Map<string, string>;
+  scored: TenantScores;
+}
+
+/** The scan.completed ledger entry: what the results were computed with, and a hash that pins them. */
+export function scanCompletedEvent(scanId: string, results: ScanResults): LedgerEvent {
+  const { findings, exceptions } = results.applied;
+  const counts: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0 };
+  for (const f of findings) counts[f.status] = (counts[f.status] ?? 0) + 1;
+  return {
+    kind: 'scan.completed',
+    actor: 'worker',
+    payload: {
+      scan_id: scanId,
+      bundle_revision: results.bundleRevision,
+      overrides_hash: results.inForce.hash,
+      finding_counts: counts,
+      // Failing findings set aside by an exception, with the exception that did it.
+      excepted: exceptions
+        .map((x) => ({
+          rule_id: x.finding.rule_id,
+          resource_id: x.finding.resource_id,
+          exception_id: x.exception.id,
+        }))
+        .sort((a, b) => `${a.rule_id}\0${a.resource_id}`.localeCompare(`${b.rule_id}\0${b.resource_id}`)),
+      // Every finding's natural key, status and evidence, hashed: the results cannot change unnoticed.
+      findings_sha256: sha256Hex(
+        Buffer.from(
+          canonicalJson(
+            findings
+              .map((f) => [f.rule_id, f.resource_id, f.status, f.evidence_sha256])
+              .sort((a, b) => String(a).localeCompare(String(b))),
+          ),
+        ),
+      ),
+      evidence: [...new Set(results.evidence.values())].sort(),
+      scores: results.scored.scores.map((s) => ({ framework_id: s.framework_id, score: s.score })),
+    },
+  };
+}
+
+/**
+ * Persist and record: under the scan row's lock, writes findings, control results and scores, marks the
+ * scan succeeded, appends scan.completed and a signed checkpoint, all in one transaction. False (nothing
+ * written) when the scan was cancelled first: a cancel committed before this wins, one arriving later waits
+ * for the lock and then finds the scan done.
+ */
+export async function complete(deps: ScanJobDeps, job: ScanJobData, results: ScanResults): Promise<boolean> {
+  const { tenant_id: tenantId, scan_id: scanId } = job;
+  const { outcome, applied, scored } = results;
+  const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
+  return deps.withTenant(tenantId, async (trx) => {
+    if ((await scanStatus(trx, scanId, true)) === 'cancelled') return false;
+    await upsertResults(
+      trx,
+      tenantId,
+      scanId,
+      [...applied.findings, ...applied.excepted],
+      names,
+      scored.controls,
+    );
+    await storeScores(trx, scoreRows(tenantId, scanId, scored));
+    await markSucceeded(trx, scanId, {
+      progress: { ...outcome.progress, phase: 'done' },
+      errors: [...outcome.errors, ...results.inForce.errors],
+      bundleRevision: results.bundleRevision,
+      overridesHash: results.inForce.hash,
+    });
+    if (deps.ledger) {
+      await deps.ledger.append(trx, tenantId, [scanCompletedEvent(scanId, results)]);
+      // A signed checkpoint after every scan: the periodic anchor auditors verify against.
+      await deps.ledger.checkpoint(trx, tenantId);
+    }
+    return true;
+  });
+}

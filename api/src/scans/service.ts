@@ -1,0 +1,260 @@
+/**
+ * Scans: queue one for an integration, cancel it, and read scans with their results (scores, control
+ * results, findings, the OSCAL assessment results). Each call opens the tenant's transaction, so another
+ * tenant's scan is simply not there (404); changes append their ledger events in the same transaction.
+ */
+import type { PgBoss } from 'pg-boss';
+import { assessmentResultsToOscal } from '../../../engine/index.ts';
+import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
+import { ApiError } from '../errors.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
+import { withExceptions } from '../overrides/store.ts';
+import { decodeCursor, toPage, type SortKey } from '../pagination.ts';
+import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
+import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
+import { SCAN_QUEUE } from '../plugins/external/boss.ts';
+import { scoresOf, scoresVersion } from '../scoring/store.ts';
+import {
+  controlResultOf,
+  controlResultsOf,
+  failScan,
+  findingCounts,
+  findingPage,
+  findingsOf,
+  findScan,
+  insertQueuedScan,
+  latestSucceededScan,
+  markCancelled,
+  scanPage,
+  scanStatus,
+  tenantName,
+} from './store.ts';
+import {
+  QUEUED_PROGRESS,
+  type FindingListOptions,
+  type FindingView,
+  type LatestScores,
+  type Page,
+  type ScanJobData,
+  type ScanListOptions,
+  type ScanView,
+} from './types.ts';
+
+/** The scan `id` in the tenant of `trx`, or 404. */
+export async function requireScan(trx: Trx, id: string): Promise<ScanView> {
+  const scan = await findScan(trx, id);
+  if (!scan) throw new ApiError('SCAN_NOT_FOUND', `no scan ${id}`);
+  return scan;
+}
+
+const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
+
+/** Queue and read scans for one tenant at a time. */
+export class ScanService {
+  readonly #withTenant: WithTenant;
+  readonly #boss: PgBoss;
+  /** Called after a job is queued: wakes an in-process worker instead of waiting for its next poll. */
+  onQueued: () => void = () => {};
+
+  readonly #ledger: LedgerService | undefined;
+
+  constructor(withTenant: WithTenant, boss: PgBoss, ledger?: LedgerService) {
+    this.#withTenant = withTenant;
+    this.#boss = boss;
+    this.#ledger = ledger;
+  }
+
+  /**
+   * Cancels a queued or running scan: the row says `cancelled` at once (with a ledger event), its queued job
+   * is removed, and a running job stops at its next checkpoint without writing results (409 when the scan
+   * has already finished).
+   */
+  async cancel(tenantId: string, scanId: string, actor: string): Promise<ScanView> {
+    const scan = await this.#withTenant(tenantId, async (trx) => {
+      // Locked: the worker's final write takes the same lock, so either the cancel or the results win.
+      const status = await scanStatus(trx, scanId, true);
+      if (!status) throw new ApiError('SCAN_NOT_FOUND', `no scan ${scanId}`);
+      if (status !== 'queued' && status !== 'running') {
+        const done = status === 'cancelled' ? 'been cancelled' : status;
+        throw new ApiError('SCAN_NOT_CANCELLABLE', `scan ${scanId} has already ${done}`, { status });
+      }
+      await markCancelled(trx, scanId);
+      await this.#ledger?.append(trx, tenantId, [
+        { kind: 'scan.cancelled', actor, payload: { scan_id: scanId, previous_status: status } },
+      ]);
+      return requireScan(trx, scanId);
+    });
+    // A queued job is dropped; an active one loses its claim, which aborts its signal at the next heartbeat.
+    // Best effort: the worker also checks the row between phases, and skips a cancelled scan.
+    await this.#boss.cancel(SCAN_QUEUE, scanId).catch(() => {});
+    return scan;
+  }
+
+  /** Inserts a queued scan of `integrationId` and enqueues its job; 404 when the integration is not the tenant's. */
+  async create(tenantId: string, integrationId: string): Promise<{ id: string; status: 'queued' }> {
+    const scanId = await this.#withTenant(tenantId, async (trx) => {
+      if (!(await loadIntegrationRecord(trx, integrationId)))
+        throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
+      return insertQueuedScan(trx, tenantId, integrationId, QUEUED_PROGRESS);
+    });
+    // Enqueued after the scan row is committed (on PGlite a send inside the transaction would wait for the
+    // very connection the transaction holds). If the queue refuses, the scan is marked failed, not left queued.
+    try {
+      const data: ScanJobData = { tenant_id: tenantId, scan_id: scanId };
+      // The scan id doubles as the job id: one job per scan, whatever happens. The tenant is the job's group,
+      // which the worker's per-tenant concurrency limit counts.
+      await this.#boss.send(SCAN_QUEUE, data, { id: scanId, group: { id: tenantId } });
+    } catch (error) {
+      await this.#withTenant(tenantId, (trx) =>
+        failScan(trx, scanId, 'QUEUE_UNAVAILABLE', 'the scan could not be queued'),
+      );
+      throw new ApiError('SERVICE_UNAVAILABLE', 'the job queue is not available, try again shortly', {
+        cause: (error as Error).message,
+      });
+    }
+    this.onQueued();
+    return { id: scanId, status: 'queued' };
+  }
+
+  /** One page of the tenant's scans, filtered and sorted (newest first by default). */
+  list(tenantId: string, options: ScanListOptions): Promise<Page<ScanView>> {
+    const sort = options.sort ?? '-created_at';
+    const direction = sort.startsWith('-') ? 'desc' : 'asc';
+    // Cursors carry the timestamp as text: full microsecond precision, which a JS Date would cut to ms.
+    const order: SortKey[] = [
+      { column: 's.created_at', field: 'cursor_created_at', direction },
+      { column: 's.id', field: 'id', direction },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
+    return this.#withTenant(tenantId, async (trx) => {
+      const rows = await scanPage(trx, options, order, after);
+      const page = toPage(rows as unknown as Record<string, unknown>[], options.limit, sort, order);
+      return {
+        items: (page.items as unknown as typeof rows).map(({ cursor_created_at: _cursor, ...scan }) => scan),
+        next_cursor: page.next_cursor,
+      };
+    });
+  }
+
+  /** One scan with its finding counts by status. */
+  get(tenantId: string, scanId: string): Promise<ScanView & { finding_counts: Record<string, number> }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const scan = await requireScan(trx, scanId);
+      // Excepted findings (failing, set aside by an exception) are counted apart, as the score leaves them out.
+      return { ...scan, finding_counts: await findingCounts(trx, scanId) };
+    });
+  }
+
+  /** Framework scores of one scan. */
+  scores(tenantId: string, scanId: string): Promise<{ scan_id: string; items: FrameworkScore[] }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      return { scan_id: scanId, items: await scoresOf(trx, scanId) };
+    });
+  }
+
+  /**
+   * The newest succeeded scan's scores (`scan_id: null` when there is none) as an answer `build` makes, unless
+   * `cached` already holds one for their version. The version is the scan id plus the row versions (xmin) of
+   * its score rows, so it changes whenever a newer scan succeeds or its scores are rewritten (manual evidence
+   * rescoring): a cached answer is never stale. Rows rewritten between the reads only put a newer answer
+   * under the older version, which no later request asks for.
+   */
+  latestScoresAnswer<T>(
+    tenantId: string,
+    answer: { cached(version: string): T | undefined; build(scores: LatestScores, version: string): T },
+  ): Promise<T> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const latest = await latestSucceededScan(trx);
+      const version = latest ? `${latest.id}:${await scoresVersion(trx, latest.id)}` : 'none';
+      const hit = answer.cached(version);
+      if (hit !== undefined) return hit;
+      const scores: LatestScores = latest
+        ? { scan_id: latest.id, finished_at: latest.finished_at, items: await scoresOf(trx, latest.id) }
+        : { scan_id: null, finished_at: null, items: [] };
+      return answer.build(scores, version);
+    });
+  }
+
+  /** Control results of one scan. */
+  controls(tenantId: string, scanId: string): Promise<ControlResult[]> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      return controlResultsOf(trx, scanId);
+    });
+  }
+
+  /** One control result of a scan and the findings of its rules; 404 when the scan has no such control. */
+  control(
+    tenantId: string,
+    scanId: string,
+    controlId: string,
+  ): Promise<{ result: ControlResult; findings: FindingView[] }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      const result = await controlResultOf(trx, scanId, controlId);
+      if (!result)
+        throw new ApiError('CONTROL_NOT_FOUND', `scan ${scanId} has no result for control ${controlId}`);
+      const findings = await findingsOf(trx, scanId, result.rule_ids);
+      return { result, findings: await withExceptions(trx, findings) };
+    });
+  }
+
+  /** One page of a scan's findings, filtered and sorted (by rule, then resource, by default). */
+  findings(tenantId: string, scanId: string, options: FindingListOptions): Promise<Page<FindingView>> {
+    const sort = options.sort ?? 'rule_id';
+    const second = sort === 'resource_id' ? 'rule_id' : 'resource_id';
+    const order: SortKey[] = [
+      { column: sort, direction: 'asc' },
+      ...(sort === 'status' ? [{ column: 'rule_id', direction: 'asc' as const }] : []),
+      { column: second, direction: 'asc' },
+      { column: 'id', direction: 'asc' },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
+    return this.#withTenant(tenantId, async (trx) => {
+      await requireScan(trx, scanId);
+      const rows = await findingPage(trx, scanId, options, order, after);
+      const page = toPage(
+        rows as unknown as Record<string, unknown>[],
+        options.limit,
+        sort,
+        order,
+      ) as unknown as Page<FindingView>;
+      return { ...page, items: await withExceptions(trx, page.items) };
+    });
+  }
+
+  /**
+   * The OSCAL 1.1.3 assessment-results document of one succeeded scan (`'latest'`: the newest one): its
+   * findings as observations, its control results as findings and its framework scores as props (409 for a
+   * scan that has no results, 404 when there is none).
+   */
+  assessmentResults(tenantId: string, scanId: string | 'latest'): Promise<{ 'assessment-results': object }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      let id = scanId;
+      if (id === 'latest') {
+        const latest = await latestSucceededScan(trx);
+        if (!latest) throw new ApiError('SCAN_NOT_FOUND', 'no succeeded scan yet');
+        id = latest.id;
+      }
+      const scan = await requireScan(trx, id);
+      if (scan.status !== 'succeeded' || !scan.bundle_revision)
+        throw new ApiError('CONFLICT', `scan ${id} is ${scan.status}: only a succeeded scan has results`);
+      const subject = await tenantName(trx, tenantId);
+      return assessmentResultsToOscal(
+        {
+          scan_id: scan.id,
+          started_at: iso(scan.started_at ?? scan.created_at)!,
+          finished_at: iso(scan.finished_at),
+          bundle_revision: scan.bundle_revision,
+          ...(subject !== undefined ? { subject } : {}),
+        },
+        (await findingsOf(trx, id)) as Finding[],
+        await controlResultsOf(trx, id),
+        await scoresOf(trx, id),
+        // last-modified = when the results were final, so the same scan always exports the same document.
+        { now: new Date(scan.finished_at ?? scan.updated_at) },
+      );
+    });
+  }
+}

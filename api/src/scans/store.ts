@@ -1,0 +1,329 @@
+/**
+ * The scans domain's tables: `scans`, `findings` and `control_results`. The only file that names them; every
+ * function takes the caller's transaction (already scoped to a tenant, so row-level security decides what
+ * exists) and neither opens one nor checks who may ask.
+ */
+import type { ControlResult, Finding, ScanError } from '../../../schemas/index.ts';
+import { chunks } from '../batch.ts';
+import { applyPage, type SortKey } from '../pagination.ts';
+import type { Trx } from '../plugins/app/tenancy.ts';
+import type {
+  FindingListOptions,
+  FindingView,
+  ScanListOptions,
+  ScanProgressView,
+  ScanStatus,
+  ScanView,
+} from './types.ts';
+
+const SCAN_COLUMNS = [
+  's.id',
+  's.integration_id',
+  'i.name as integration_name',
+  's.status',
+  's.progress',
+  's.errors',
+  's.bundle_revision',
+  's.overrides_hash',
+  's.failure_code',
+  's.failure_message',
+  's.created_at',
+  's.started_at',
+  's.finished_at',
+  's.updated_at',
+];
+
+/** The finding fields the API returns: selected here, required by the route schema. */
+export const FINDING_COLUMNS = [
+  'id',
+  'rule_id',
+  'rule_version',
+  'rule_hash',
+  'bundle_revision',
+  'resource_id',
+  'resource_type',
+  'resource_name',
+  'status',
+  'severity',
+  'message',
+  'evidence_sha256',
+  'exception_id',
+];
+
+const CONTROL_RESULT_COLUMNS = ['control_id', 'status', 'counts', 'rule_ids'];
+
+function scansQuery(trx: Trx) {
+  return trx('scans as s').join('integrations as i', 'i.id', 's.integration_id').select(SCAN_COLUMNS);
+}
+
+type ScanRow = Omit<ScanView, 'failure'> & { failure_code: string | null; failure_message: string | null };
+
+function toScanView({ failure_code, failure_message, ...rest }: ScanRow): ScanView {
+  return {
+    ...rest,
+    failure:
+      failure_code || failure_message
+        ? { code: failure_code ?? 'FAILED', message: failure_message ?? '' }
+        : null,
+  };
+}
+
+/** The scan `id`, or undefined when the tenant has none. */
+export async function findScan(trx: Trx, id: string): Promise<ScanView | undefined> {
+  const scan = (await scansQuery(trx).where('s.id', id).first()) as ScanRow | undefined;
+  return scan && toScanView(scan);
+}
+
+/**
+ * One page of scans after the cursor values `after` (filters from `options`); each row also carries
+ * `cursor_created_at`, the creation time as text at full microsecond precision, for the next cursor.
+ */
+export async function scanPage(
+  trx: Trx,
+  options: ScanListOptions,
+  order: SortKey[],
+  after: (string | number | null)[] | null,
+): Promise<(ScanView & { cursor_created_at?: string })[]> {
+  const query = scansQuery(trx).select(trx.raw('s.created_at::text as cursor_created_at'));
+  if (options.status) query.where('s.status', options.status);
+  if (options.integration_id) query.where('s.integration_id', options.integration_id);
+  const rows = (await applyPage(query, order, after, options.limit)) as (ScanRow & {
+    cursor_created_at?: string;
+  })[];
+  return rows.map(({ cursor_created_at, ...row }) => ({ ...toScanView(row), cursor_created_at }));
+}
+
+/** The tenant's newest succeeded scan (ties broken by id), or undefined before the first one. */
+export async function latestSucceededScan(trx: Trx): Promise<{ id: string; finished_at: Date } | undefined> {
+  return trx('scans')
+    .select('id', 'finished_at')
+    .where({ status: 'succeeded' })
+    .orderBy([
+      { column: 'finished_at', order: 'desc' },
+      { column: 'id', order: 'asc' },
+    ])
+    .first();
+}
+
+/** Whether the tenant has any scan at all. */
+export async function hasAnyScan(trx: Trx): Promise<boolean> {
+  return (await trx('scans').select('id').first()) !== undefined;
+}
+
+/** How many scans the tenant has of one integration. */
+export async function scanCountOf(trx: Trx, integrationId: string): Promise<number> {
+  const [{ n }] = (await trx('scans').where({ integration_id: integrationId }).count({ n: '*' })) as [
+    { n: string | number },
+  ];
+  return Number(n);
+}
+
+/** The scan's status, read under a row lock when `lock` (the worker's final write and a cancel take it). */
+export async function scanStatus(trx: Trx, scanId: string, lock = false): Promise<ScanStatus | undefined> {
+  const query = trx('scans').select('status').where({ id: scanId });
+  if (lock) void query.forUpdate();
+  const row: { status: ScanStatus } | undefined = await query.first();
+  return row?.status;
+}
+
+/** The scan's status and integration, under a row lock (a job starting it). */
+export async function lockScanForStart(
+  trx: Trx,
+  scanId: string,
+): Promise<{ status: ScanStatus; integration_id: string } | undefined> {
+  return trx('scans').select('status', 'integration_id').where({ id: scanId }).forUpdate().first();
+}
+
+/** Inserts a queued scan of `integrationId` and returns its id. */
+export async function insertQueuedScan(
+  trx: Trx,
+  tenantId: string,
+  integrationId: string,
+  progress: ScanProgressView,
+): Promise<string> {
+  const [row] = await trx('scans')
+    .insert({ tenant_id: tenantId, integration_id: integrationId, progress: JSON.stringify(progress) })
+    .returning('id');
+  return (row as { id: string }).id;
+}
+
+/** Writes columns of the scan row (JSON columns given as strings), touching `updated_at`. */
+export async function updateScan(trx: Trx, scanId: string, values: Record<string, unknown>): Promise<void> {
+  await trx('scans')
+    .where({ id: scanId })
+    .update({ ...values, updated_at: trx.fn.now() });
+}
+
+/** Marks the scan failed with `code` and `message`, finished now. */
+export function failScan(trx: Trx, scanId: string, code: string, message: string): Promise<void> {
+  return updateScan(trx, scanId, {
+    status: 'failed',
+    failure_code: code,
+    failure_message: message,
+    finished_at: trx.fn.now(),
+  });
+}
+
+/** Marks the scan cancelled, finished now, its progress phase saying so. */
+export async function markCancelled(trx: Trx, scanId: string): Promise<void> {
+  await updateScan(trx, scanId, {
+    status: 'cancelled',
+    progress: trx.raw(`jsonb_set(progress, '{phase}', '"cancelled"')`),
+    finished_at: trx.fn.now(),
+  });
+}
+
+/** Puts the scan back to queued with fresh progress, unless it was cancelled meanwhile. */
+export async function requeueScan(trx: Trx, scanId: string, progress: ScanProgressView): Promise<void> {
+  await trx('scans')
+    .where({ id: scanId })
+    .whereNot({ status: 'cancelled' })
+    .update({ status: 'queued', progress: JSON.stringify(progress), updated_at: trx.fn.now() });
+}
+
+/** Finding counts of a scan by status, excepted findings (failing, set aside by an exception) apart. */
+export async function findingCounts(trx: Trx, scanId: string): Promise<Record<string, number>> {
+  const counts = await trx('findings')
+    .select('status', trx.raw('exception_id is not null as excepted'))
+    .count<{ status: string; excepted: boolean; count: string | number }[]>('* as count')
+    .where({ scan_id: scanId })
+    .groupBy('status', 'excepted');
+  const byStatus: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0, excepted: 0 };
+  for (const row of counts) {
+    const key = row.excepted ? 'excepted' : row.status;
+    byStatus[key] = (byStatus[key] ?? 0) + Number(row.count);
+  }
+  return byStatus;
+}
+
+/** Every finding of a scan, by rule then resource; with `ruleIds`, only those rules' findings. */
+export async function findingsOf(
+  trx: Trx,
+  scanId: string,
+  ruleIds?: readonly string[],
+): Promise<FindingView[]> {
+  if (ruleIds && ruleIds.length === 0) return [];
+  const query = trx('findings')
+    .select(FINDING_COLUMNS)
+    .where({ scan_id: scanId })
+    .orderBy([{ column: 'rule_id' }, { column: 'resource_id' }]);
+  if (ruleIds) void query.whereIn('rule_id', ruleIds);
+  return (await query) as FindingView[];
+}
+
+/** One page of a scan's findings after the cursor values `after`. */
+export async function findingPage(
+  trx: Trx,
+  scanId: string,
+  filter: FindingListOptions,
+  order: SortKey[],
+  after: (string | number | null)[] | null,
+): Promise<FindingView[]> {
+  const query = trx('findings').select(FINDING_COLUMNS).where({ scan_id: scanId });
+  for (const field of ['status', 'severity', 'rule_id', 'resource_type'] as const) {
+    const value = filter[field];
+    if (value) query.andWhere(field, value);
+  }
+  if (filter.excepted !== undefined) {
+    if (filter.excepted) query.whereNotNull('exception_id');
+    else query.whereNull('exception_id');
+  }
+  return (await applyPage(query, order, after, filter.limit)) as FindingView[];
+}
+
+/** The control results of a scan, by control id. */
+export async function controlResultsOf(trx: Trx, scanId: string): Promise<ControlResult[]> {
+  return (await trx('control_results')
+    .select(CONTROL_RESULT_COLUMNS)
+    .where({ scan_id: scanId })
+    .orderBy('control_id')) as ControlResult[];
+}
+
+/** One control result of a scan, or undefined. */
+export async function controlResultOf(
+  trx: Trx,
+  scanId: string,
+  controlId: string,
+): Promise<ControlResult | undefined> {
+  return (await trx('control_results')
+    .select(CONTROL_RESULT_COLUMNS)
+    .where({ scan_id: scanId, control_id: controlId })
+    .first()) as ControlResult | undefined;
+}
+
+/** A finding as the scan job stores it: with its evidence and, when excepted, the exception. */
+export type StoredFinding = Finding & { exception_id?: string | null };
+
+/** Upserts a scan's findings and control results on their natural keys (a retried job duplicates nothing). */
+export async function upsertResults(
+  trx: Trx,
+  tenantId: string,
+  scanId: string,
+  findings: StoredFinding[],
+  names: Map<string, string>,
+  controls: ControlResult[],
+): Promise<void> {
+  const findingRows = findings.map((f) => ({
+    tenant_id: tenantId,
+    scan_id: scanId,
+    rule_id: f.rule_id,
+    rule_version: f.rule_version,
+    rule_hash: f.rule_hash,
+    bundle_revision: f.bundle_revision,
+    resource_id: f.resource_id,
+    resource_type: f.resource_type,
+    resource_name: names.get(f.resource_id) ?? '',
+    status: f.status,
+    severity: f.severity,
+    message: f.message,
+    evidence_sha256: f.evidence_sha256 ?? null,
+    exception_id: f.exception_id ?? null,
+  }));
+  for (const batch of chunks(findingRows)) {
+    await trx('findings')
+      .insert(batch)
+      .onConflict(['tenant_id', 'scan_id', 'rule_id', 'resource_id'])
+      .merge();
+  }
+  const controlRows = controls.map((c) => ({
+    tenant_id: tenantId,
+    scan_id: scanId,
+    control_id: c.control_id,
+    status: c.status,
+    counts: JSON.stringify(c.counts),
+    rule_ids: JSON.stringify(c.rule_ids),
+  }));
+  for (const batch of chunks(controlRows)) {
+    await trx('control_results').insert(batch).onConflict(['tenant_id', 'scan_id', 'control_id']).merge();
+  }
+}
+
+/** Marks the scan succeeded with what it was evaluated with. */
+export function markSucceeded(
+  trx: Trx,
+  scanId: string,
+  result: {
+    progress: object;
+    errors: ScanError[];
+    bundleRevision: string;
+    overridesHash: string;
+  },
+): Promise<void> {
+  return updateScan(trx, scanId, {
+    status: 'succeeded',
+    progress: JSON.stringify(result.progress),
+    errors: JSON.stringify(result.errors),
+    bundle_revision: result.bundleRevision,
+    overrides_hash: result.overridesHash,
+    finished_at: trx.fn.now(),
+  });
+}
+
+/** The tenant's display name (the OSCAL document's subject), or undefined. */
+export async function tenantName(trx: Trx, tenantId: string): Promise<string | undefined> {
+  const tenant: { name: string } | undefined = await trx('tenants')
+    .select('name')
+    .where({ id: tenantId })
+    .first();
+  return tenant?.name;
+}

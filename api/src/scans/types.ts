@@ -1,0 +1,97 @@
+/** The scans domain's shapes: what the API returns of a scan and its findings, and what a scan job carries. */
+import type { FrameworkScore, ScanError } from '../../../schemas/index.ts';
+import type { FindingException } from '../overrides/store.ts';
+
+export type ScanStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** The statuses a scan can be in; `cancelled` is final like succeeded and failed. */
+export const SCAN_STATUSES: readonly ScanStatus[] = ['queued', 'running', 'succeeded', 'failed', 'cancelled'];
+
+export interface ScanProgressView {
+  phase: string;
+  resources_collected: number;
+  calls_made: number;
+  errors: number;
+}
+
+export interface ScanView {
+  id: string;
+  integration_id: string;
+  integration_name: string;
+  status: ScanStatus;
+  progress: ScanProgressView;
+  errors: ScanError[];
+  bundle_revision: string | null;
+  /** sha256 of the tenant's override set in force when the scan was evaluated (engine overridesHash). */
+  overrides_hash: string | null;
+  /** Why the whole scan failed; null unless status is failed. */
+  failure: { code: string; message: string } | null;
+  created_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+  updated_at: Date;
+}
+
+/** What a scan job carries: ids only, never credentials. */
+export interface ScanJobData {
+  tenant_id: string;
+  scan_id: string;
+}
+
+export interface FindingView {
+  id: string;
+  rule_id: string;
+  rule_version: string;
+  rule_hash: string;
+  bundle_revision: string;
+  resource_id: string;
+  resource_type: string;
+  resource_name: string;
+  status: string;
+  severity: string;
+  message: string;
+  evidence_sha256: string | null;
+  /** The exception that set this failing finding aside (left out of the score), or null. */
+  exception_id: string | null;
+  exception: FindingException | null;
+}
+
+export const QUEUED_PROGRESS: ScanProgressView = {
+  phase: 'queued',
+  resources_collected: 0,
+  calls_made: 0,
+  errors: 0,
+};
+
+/** The dashboard's scores: those of the tenant's newest succeeded scan. */
+export interface LatestScores {
+  scan_id: string | null;
+  finished_at: Date | null;
+  items: FrameworkScore[];
+}
+
+/** One page of a list: its items and the cursor of the next page (null on the last). */
+export interface Page<T> {
+  items: T[];
+  next_cursor: string | null;
+}
+
+export interface ScanListOptions {
+  limit: number;
+  cursor?: string;
+  sort?: 'created_at' | '-created_at';
+  status?: string;
+  integration_id?: string;
+}
+
+export interface FindingListOptions {
+  limit: number;
+  cursor?: string;
+  sort?: 'rule_id' | 'resource_id' | 'status';
+  status?: string;
+  severity?: string;
+  rule_id?: string;
+  resource_type?: string;
+  /** true: only excepted findings; false: none of them. */
+  excepted?: boolean;
+}
