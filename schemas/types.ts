@@ -277,6 +277,41 @@ export interface AwsCloudtrailTrailAttributes {
   management_events?: 'All' | 'ReadOnly' | 'WriteOnly' | null;
 }
 
+// resources/aws.dynamodb.table.schema.json
+/**
+ * attributes of a resource of type aws.dynamodb.table. One per DynamoDB table per region; id is the table ARN. Read through AWS Config only for now (the AWS::DynamoDB::Table configuration item and its ContinuousBackupsDescription): in a region whose recorder does not record tables the scan records an error instead. A key is absent when it could not be read.
+ */
+export interface AwsDynamodbTableAttributes {
+  /**
+   * Table name.
+   */
+  table_name?: string;
+  /**
+   * Table status (ACTIVE, CREATING, UPDATING, ARCHIVED…).
+   */
+  status?: string;
+  /**
+   * PROVISIONED or PAY_PER_REQUEST; tables created before on-demand existed report PROVISIONED.
+   */
+  billing_mode?: string;
+  /**
+   * When the table was created.
+   */
+  creation_date?: string | null;
+  /**
+   * How the table is encrypted at rest: AWS_OWNED (the default: a key owned by DynamoDB, invisible to the account) or KMS (a KMS key in the account, AWS managed or customer managed, whose every use CloudTrail logs).
+   */
+  sse_type?: 'AWS_OWNED' | 'KMS';
+  /**
+   * The KMS key encrypting the table; null when DynamoDB's own key does.
+   */
+  kms_key_arn?: string | null;
+  /**
+   * Point-in-time recovery is on: the table can be restored to any second of the recovery period.
+   */
+  point_in_time_recovery_enabled?: boolean;
+}
+
 // resources/aws.ec2.account.schema.json
 /**
  * attributes of a resource of type aws.ec2.account. One per account per region: regional EC2 account settings; id is arn:aws:ec2:<region>:<account>:account-settings. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

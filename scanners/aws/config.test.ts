@@ -411,6 +411,20 @@ describe('configuration items as AWS Config records them (our committed items)',
           rotation_period_days: null,
         },
       });
+      expect(await normalize('AWS::DynamoDB::Table', asText)).toMatchObject({
+        id: 'arn:aws:dynamodb:eu-west-1:123456789012:table/ledger-entries',
+        type: 'aws.dynamodb.table',
+        name: 'ledger-entries',
+        attributes: {
+          table_name: 'ledger-entries',
+          status: 'ACTIVE',
+          billing_mode: 'PAY_PER_REQUEST',
+          creation_date: '2025-10-14T09:12:33.201Z',
+          sse_type: 'KMS',
+          kms_key_arn: keyArn,
+          point_in_time_recovery_enabled: false,
+        },
+      });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
         id: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/eu-app-trail',
         attributes: {
@@ -430,6 +444,44 @@ describe('configuration items as AWS Config records them (our committed items)',
       new Set(['GetTrailStatus', 'GetEventSelectors']),
     );
     ctx.close();
+  });
+
+  it('reads a table without a KMS key as encrypted by DynamoDB, and leaves recovery out when not recorded', async () => {
+    const s = await start(demoAwsAccount({ asOf: NOW }));
+    const ctx = new AwsScanContext(DEMO_AWS_ACCOUNT_ID, { ...DEMO_AWS_CREDENTIALS }, s.url, fast);
+    const item = configItemFixture(CONFIG_ITEM_FILES['AWS::DynamoDB::Table'][0]);
+    const { ssedescription: _sse, ...configuration } = item.configuration as Record<string, unknown>;
+    const [table] = await resourcesFromItems(
+      ctx,
+      'eu-west-1',
+      'AWS::DynamoDB::Table',
+      [{ ...item, configuration, supplementaryConfiguration: {} }],
+      'config',
+    );
+    expect(table?.attributes).toMatchObject({ sse_type: 'AWS_OWNED', kms_key_arn: null });
+    expect(table?.attributes).not.toHaveProperty('point_in_time_recovery_enabled');
+    expect(ctx.errors).toEqual([]);
+    ctx.close();
+  });
+
+  it('reads DynamoDB tables only through Config: a region that does not record them is an error, not empty', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    withConfigRecording(account, { recording: true, resourceTypes: 'all' }, ['us-east-1']);
+    const s = await start(account);
+    const outcome = await scanAwsAccount(target(s, { services: ['dynamodb'] }), fast);
+    const tables = outcome.resources.filter((r) => r.type === 'aws.dynamodb.table');
+    expect(tables.map((t) => t.region)).toEqual(Array(4).fill('us-east-1'));
+    expect(new Set(tables.map((t) => t.source?.api))).toEqual(new Set(['config']));
+    expect(
+      outcome.errors.map((e) => [
+        e.code,
+        e.message.includes(' in eu-west-1 ') || e.message.includes(' in us-west-2 '),
+      ]),
+    ).toEqual([
+      ['ConfigNotRecording', true],
+      ['ConfigNotRecording', true],
+    ]);
+    expect(outcome.errors.every((e) => e.missing_permission === null && e.resource_id === null)).toBe(true);
   });
 
   it('is what the fixture server records: its items carry only properties our committed items have', () => {

@@ -9,8 +9,8 @@
  *
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
- * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs (see
- * docs/integrations.md for the per-type table).
+ * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
+ * tables only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
   BatchGetResourceConfigCommand,
@@ -30,6 +30,7 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { Trail } from '@aws-sdk/client-cloudtrail';
 import type { Resource } from '../../schemas/index.ts';
 import { ACCESS_DENIED_CODES, type AwsScanContext } from './aws-context.ts';
+import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescription } from './dynamodb.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -46,6 +47,7 @@ export const CONFIG_TYPES = {
   'AWS::KMS::Key': 'kms',
   'AWS::CloudTrail::Trail': 'cloudtrail',
   'AWS::S3::Bucket': 's3',
+  'AWS::DynamoDB::Table': 'dynamodb',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -446,6 +448,37 @@ export function trailFromItem(item: ConfigItem): Trail {
   };
 }
 
+export function tableFromItem(item: ConfigItem): TableDescription {
+  const c = obj(item.configuration);
+  // Config spells the SDK's SSEDescription `ssedescription`, with `ssetype` and `kmsmasterKeyArn` inside
+  // (AWS's Config resource schema for AWS::DynamoDB::Table).
+  const sse = obj(c.ssedescription);
+  return {
+    TableName: str(c.tableName) ?? item.resourceId,
+    TableArn: str(c.tableArn),
+    TableStatus: str(c.tableStatus),
+    CreationDateTime: date(c.creationDateTime),
+    BillingModeSummary: { BillingMode: str(obj(c.billingModeSummary).billingMode) },
+    SSEDescription:
+      Object.keys(sse).length > 0
+        ? { Status: str(sse.status), SSEType: str(sse.ssetype), KMSMasterKeyArn: str(sse.kmsmasterKeyArn) }
+        : undefined,
+  };
+}
+
+/** The table's continuous backups from the item's supplementary configuration; undefined when not recorded. */
+export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDescription | undefined {
+  const supplementary = obj(item.supplementaryConfiguration);
+  if (!('ContinuousBackupsDescription' in supplementary)) return undefined;
+  const backups = obj(supplementary.ContinuousBackupsDescription);
+  return {
+    ContinuousBackupsStatus: str(backups.continuousBackupsStatus),
+    PointInTimeRecoveryDescription: {
+      PointInTimeRecoveryStatus: str(obj(backups.pointInTimeRecoveryDescription).pointInTimeRecoveryStatus),
+    },
+  };
+}
+
 /** The resources of one type from its configuration items, built exactly as the direct path builds them. */
 export async function resourcesFromItems(
   ctx: AwsScanContext,
@@ -461,6 +494,10 @@ export async function resourcesFromItems(
       return items.map((i) => volumeResource(ctx, region, volumeFromItem(i), api));
     case 'AWS::RDS::DBInstance':
       return items.map((i) => dbInstanceResource(ctx, region, dbInstanceFromItem(i), api));
+    case 'AWS::DynamoDB::Table':
+      return items.map((i) =>
+        dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),
+      );
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {
