@@ -802,6 +802,49 @@ export interface AwsKmsKeyAttributes {
   rotation_period_days?: number | null;
 }
 
+// resources/aws.lambda.function.schema.json
+/**
+ * attributes of a resource of type aws.lambda.function. One per Lambda function (its unpublished $LATEST configuration) per region; id is the function ARN. Read through AWS Config only for now (the AWS::Lambda::Function configuration item): in a region whose recorder does not record functions the scan records an error instead. A key is absent when it could not be read.
+ */
+export interface AwsLambdaFunctionAttributes {
+  /**
+   * Function name.
+   */
+  function_name?: string;
+  /**
+   * Managed runtime identifier (python3.12, nodejs20.x…); null for a function deployed as a container image, which brings its own runtime.
+   */
+  runtime?: string | null;
+  /**
+   * Zip (code on a managed runtime) or Image (container image).
+   */
+  package_type?: string;
+  /**
+   * The execution role the function runs as.
+   */
+  role_arn?: string | null;
+  /**
+   * Subnets the function's network interfaces are placed in; empty when it runs outside any VPC of the account.
+   */
+  vpc_subnet_ids?: string[];
+  /**
+   * Security groups of the function's network interfaces; empty outside a VPC.
+   */
+  vpc_security_group_ids?: string[];
+  /**
+   * Active (X-Ray traces sampled requests) or PassThrough (only requests already traced upstream).
+   */
+  tracing_mode?: string;
+  /**
+   * Customer managed KMS key encrypting the function's environment variables; null when Lambda's AWS managed key does.
+   */
+  kms_key_arn?: string | null;
+  /**
+   * When the function's code or configuration last changed.
+   */
+  last_modified?: string | null;
+}
+
 // resources/aws.rds.db_instance.schema.json
 /**
  * attributes of a resource of type aws.rds.db_instance. One per RDS DB instance per region; id is the instance ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -1,6 +1,6 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
- * GuardDuty and (through AWS Config only) DynamoDB, optionally through a role assumed with STS (with an external id, as cross-account
+ * GuardDuty and (through AWS Config only) DynamoDB and Lambda, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -13,6 +13,7 @@ import { AwsScanContext, type AwsContextOptions } from './aws-context.ts';
 import { describeAccessKey, safeErrorMessage } from './aws-errors.ts';
 import {
   CONFIG_TYPES,
+  configOnlyScanner,
   recordedTypes,
   resourcesFromItems,
   selectAggregator,
@@ -23,7 +24,6 @@ import {
   type RegionalConfigType,
 } from './config.ts';
 import { bucketNameOf } from './s3-config.ts';
-import { configOnlyScanner } from './dynamodb.ts';
 import { scanIam } from './iam.ts';
 import {
   scanDbInstances,
@@ -47,10 +47,14 @@ export const AWS_SERVICES = [
   'kms',
   'guardduty',
   'dynamodb',
+  'lambda',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
-/** Services read only through AWS Config (their SDK client is not a dependency yet): an account without Config gets a scan error per region for them. */
-export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = ['dynamodb'];
+/**
+ * Services read only through AWS Config (their SDK client is not a dependency yet): an account without
+ * Config gets a scan error per region for them.
+ */
+export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = ['dynamodb', 'lambda'];
 
 export interface AwsAccountTarget {
   accountId: string;
@@ -105,6 +109,12 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     {
       scan: configOnlyScanner('AWS::DynamoDB::Table', 'DynamoDB tables'),
       configType: 'AWS::DynamoDB::Table',
+    },
+  ],
+  lambda: [
+    {
+      scan: configOnlyScanner('AWS::Lambda::Function', 'Lambda functions'),
+      configType: 'AWS::Lambda::Function',
     },
   ],
 };

@@ -425,6 +425,17 @@ describe('configuration items as AWS Config records them (our committed items)',
           point_in_time_recovery_enabled: false,
         },
       });
+      expect((await normalize('AWS::Lambda::Function', asText))?.attributes).toEqual({
+        function_name: 'ledger-ingest',
+        runtime: 'python3.12',
+        package_type: 'Zip',
+        role_arn: 'arn:aws:iam::123456789012:role/ledger-ingest-role',
+        vpc_subnet_ids: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6071829'],
+        vpc_security_group_ids: ['sg-0a1b2c3d4e5f60718'],
+        tracing_mode: 'Active',
+        kms_key_arn: keyArn,
+        last_modified: '2026-03-19T11:02:45.311Z',
+      });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
         id: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/eu-app-trail',
         attributes: {
@@ -464,6 +475,34 @@ describe('configuration items as AWS Config records them (our committed items)',
     ctx.close();
   });
 
+  it('reads a container image function as having no managed runtime, and one outside a VPC with no subnets', async () => {
+    const s = await start(demoAwsAccount({ asOf: NOW }));
+    const ctx = new AwsScanContext(DEMO_AWS_ACCOUNT_ID, { ...DEMO_AWS_CREDENTIALS }, s.url, fast);
+    const item = configItemFixture(CONFIG_ITEM_FILES['AWS::Lambda::Function'][0]);
+    const {
+      runtime: _runtime,
+      handler: _handler,
+      vpcConfig: _vpc,
+      kmskeyArn: _key,
+      ...configuration
+    } = item.configuration as Record<string, unknown>;
+    const [fn] = await resourcesFromItems(
+      ctx,
+      'eu-west-1',
+      'AWS::Lambda::Function',
+      [{ ...item, configuration: { ...configuration, packageType: 'Image' } }],
+      'config',
+    );
+    expect(fn?.attributes).toMatchObject({
+      runtime: null,
+      package_type: 'Image',
+      vpc_subnet_ids: [],
+      vpc_security_group_ids: [],
+      kms_key_arn: null,
+    });
+    ctx.close();
+  });
+
   it('reads DynamoDB tables only through Config: a region that does not record them is an error, not empty', async () => {
     const account = demoAwsAccount({ asOf: NOW });
     withConfigRecording(account, { recording: true, resourceTypes: 'all' }, ['us-east-1']);
@@ -471,7 +510,7 @@ describe('configuration items as AWS Config records them (our committed items)',
     const outcome = await scanAwsAccount(target(s, { services: ['dynamodb'] }), fast);
     const tables = outcome.resources.filter((r) => r.type === 'aws.dynamodb.table');
     expect(tables.map((t) => t.region)).toEqual(Array(4).fill('us-east-1'));
-    expect(new Set(tables.map((t) => t.source?.api))).toEqual(new Set(['config']));
+    expect(new Set(outcome.resources.map((t) => t.source?.api))).toEqual(new Set(['config']));
     expect(
       outcome.errors.map((e) => [
         e.code,

@@ -10,7 +10,7 @@
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
  * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
- * tables only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
+ * tables and Lambda functions only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
   BatchGetResourceConfigCommand,
@@ -31,6 +31,7 @@ import type { Trail } from '@aws-sdk/client-cloudtrail';
 import type { Resource } from '../../schemas/index.ts';
 import { ACCESS_DENIED_CODES, type AwsScanContext } from './aws-context.ts';
 import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescription } from './dynamodb.ts';
+import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -48,6 +49,7 @@ export const CONFIG_TYPES = {
   'AWS::CloudTrail::Trail': 'cloudtrail',
   'AWS::S3::Bucket': 's3',
   'AWS::DynamoDB::Table': 'dynamodb',
+  'AWS::Lambda::Function': 'lambda',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -466,6 +468,26 @@ export function tableFromItem(item: ConfigItem): TableDescription {
   };
 }
 
+export function functionFromItem(item: ConfigItem): FunctionConfiguration {
+  const c = obj(item.configuration);
+  const vpc = obj(c.vpcConfig);
+  // Config spells the SDK's KMSKeyArn `kmskeyArn` (AWS's Config resource schema for AWS::Lambda::Function).
+  return {
+    FunctionName: str(c.functionName) ?? item.resourceId,
+    FunctionArn: str(c.functionArn),
+    Runtime: str(c.runtime),
+    PackageType: str(c.packageType),
+    Role: str(c.role),
+    VpcConfig: {
+      SubnetIds: list(vpc.subnetIds).filter((v): v is string => typeof v === 'string'),
+      SecurityGroupIds: list(vpc.securityGroupIds).filter((v): v is string => typeof v === 'string'),
+    },
+    TracingConfig: { Mode: str(obj(c.tracingConfig).mode) },
+    KMSKeyArn: str(c.kmskeyArn),
+    LastModified: date(c.lastModified),
+  };
+}
+
 /** The table's continuous backups from the item's supplementary configuration; undefined when not recorded. */
 export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDescription | undefined {
   const supplementary = obj(item.supplementaryConfiguration);
@@ -476,6 +498,22 @@ export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDe
     PointInTimeRecoveryDescription: {
       PointInTimeRecoveryStatus: str(obj(backups.pointInTimeRecoveryDescription).pointInTimeRecoveryStatus),
     },
+  };
+}
+
+/**
+ * The direct path of a type read only through AWS Config: nothing can be listed, so the region is
+ * reported as unread (never as empty) until the service's client is added.
+ */
+export function configOnlyScanner(configType: string, what: string) {
+  return async (ctx: AwsScanContext, region: string): Promise<Resource[]> => {
+    ctx.recordProblem(
+      'config:SelectResourceConfig',
+      null,
+      'ConfigNotRecording',
+      `${what} are read through AWS Config only; the recorder in ${region} does not record ${configType} (or Config could not be read there), so they were not scanned`,
+    );
+    return [];
   };
 }
 
@@ -494,6 +532,8 @@ export async function resourcesFromItems(
       return items.map((i) => volumeResource(ctx, region, volumeFromItem(i), api));
     case 'AWS::RDS::DBInstance':
       return items.map((i) => dbInstanceResource(ctx, region, dbInstanceFromItem(i), api));
+    case 'AWS::Lambda::Function':
+      return items.map((i) => lambdaFunctionResource(ctx, region, functionFromItem(i), api));
     case 'AWS::DynamoDB::Table':
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),

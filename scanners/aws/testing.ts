@@ -27,6 +27,7 @@ export const CONFIG_ITEM_FILES = {
   'AWS::CloudTrail::Trail': ['cloudtrail-trail.json'],
   'AWS::S3::Bucket': ['s3-bucket.json', 's3-bucket-unsettled.json'],
   'AWS::DynamoDB::Table': ['dynamodb-table.json'],
+  'AWS::Lambda::Function': ['lambda-function.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
