@@ -956,6 +956,33 @@ export interface AwsS3BucketAttributes {
   };
 }
 
+// resources/aws.secretsmanager.secret.schema.json
+/**
+ * attributes of a resource of type aws.secretsmanager.secret. One per Secrets Manager secret per region; id is the secret ARN. Read through AWS Config only for now (the AWS::SecretsManager::Secret configuration item): in a region whose recorder does not record secrets the scan records an error instead. Config does not record when a secret was last rotated, so only its rotation settings are known. A key is absent when it could not be read.
+ */
+export interface AwsSecretsmanagerSecretAttributes {
+  /**
+   * Secret name.
+   */
+  secret_name?: string;
+  /**
+   * Customer managed KMS key encrypting the secret; null when the AWS managed key aws/secretsmanager does.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Automatic rotation is configured.
+   */
+  rotation_enabled?: boolean;
+  /**
+   * Days between automatic rotations (AutomaticallyAfterDays, or a rate(N days) schedule); null when rotation is off or runs on a cron schedule.
+   */
+  rotation_interval_days?: number | null;
+  /**
+   * The function that rotates the secret; null for managed rotation or none.
+   */
+  rotation_lambda_arn?: string | null;
+}
+
 // resources/azure.keyvault.vault.schema.json
 /**
  * attributes of a resource of type azure.keyvault.vault. One per key vault; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

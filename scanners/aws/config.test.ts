@@ -19,6 +19,7 @@ import {
   type RegionalConfigType,
 } from './config.ts';
 import { configItems } from './fixtures/config-fixture.ts';
+import { rotationIntervalDays } from './secretsmanager.ts';
 import { demoS3Account } from './fixtures/s3-fixture-account.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
@@ -436,6 +437,18 @@ describe('configuration items as AWS Config records them (our committed items)',
         kms_key_arn: keyArn,
         last_modified: '2026-03-19T11:02:45.311Z',
       });
+      expect(await normalize('AWS::SecretsManager::Secret', asText)).toMatchObject({
+        id: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ledger/db-credentials-Qw3Er5',
+        name: 'ledger/db-credentials',
+        attributes: {
+          secret_name: 'ledger/db-credentials',
+          kms_key_id: keyArn,
+          rotation_enabled: true,
+          rotation_interval_days: 30,
+          rotation_lambda_arn:
+            'arn:aws:lambda:eu-west-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser',
+        },
+      });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
         id: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/eu-app-trail',
         attributes: {
@@ -501,6 +514,14 @@ describe('configuration items as AWS Config records them (our committed items)',
       kms_key_arn: null,
     });
     ctx.close();
+  });
+
+  it('reads a secret rotated on a rate schedule in days, one on a cron schedule without an interval', () => {
+    expect(rotationIntervalDays({ AutomaticallyAfterDays: 45 })).toBe(45);
+    expect(rotationIntervalDays({ ScheduleExpression: 'rate(10 days)' })).toBe(10);
+    expect(rotationIntervalDays({ ScheduleExpression: 'rate(4 hours)' })).toBeNull();
+    expect(rotationIntervalDays({ ScheduleExpression: 'cron(0 16 1,15 * ? *)' })).toBeNull();
+    expect(rotationIntervalDays(undefined)).toBeNull();
   });
 
   it('reads DynamoDB tables only through Config: a region that does not record them is an error, not empty', async () => {

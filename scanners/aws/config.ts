@@ -10,7 +10,7 @@
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
  * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
- * tables and Lambda functions only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
+ * tables, Lambda functions and Secrets Manager secrets only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
   BatchGetResourceConfigCommand,
@@ -32,6 +32,7 @@ import type { Resource } from '../../schemas/index.ts';
 import { ACCESS_DENIED_CODES, type AwsScanContext } from './aws-context.ts';
 import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescription } from './dynamodb.ts';
 import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
+import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -50,6 +51,7 @@ export const CONFIG_TYPES = {
   'AWS::S3::Bucket': 's3',
   'AWS::DynamoDB::Table': 'dynamodb',
   'AWS::Lambda::Function': 'lambda',
+  'AWS::SecretsManager::Secret': 'secretsmanager',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -488,6 +490,23 @@ export function functionFromItem(item: ConfigItem): FunctionConfiguration {
   };
 }
 
+/** A secret's item, recorded with PascalCase keys (its CloudFormation-registry form). */
+export function secretFromItem(item: ConfigItem): SecretDescription {
+  const c = obj(item.configuration);
+  const rules = obj(c.RotationRules);
+  return {
+    ARN: str(c.ARN),
+    Name: str(c.Name) ?? item.resourceId,
+    KmsKeyId: str(c.KMSKeyId),
+    RotationEnabled: bool(c.RotationEnabled),
+    RotationLambdaARN: str(c.RotationLambdaARN),
+    RotationRules: {
+      AutomaticallyAfterDays: num(rules.AutomaticallyAfterDays),
+      ScheduleExpression: str(rules.RotationScheduleExpression),
+    },
+  };
+}
+
 /** The table's continuous backups from the item's supplementary configuration; undefined when not recorded. */
 export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDescription | undefined {
   const supplementary = obj(item.supplementaryConfiguration);
@@ -534,6 +553,8 @@ export async function resourcesFromItems(
       return items.map((i) => dbInstanceResource(ctx, region, dbInstanceFromItem(i), api));
     case 'AWS::Lambda::Function':
       return items.map((i) => lambdaFunctionResource(ctx, region, functionFromItem(i), api));
+    case 'AWS::SecretsManager::Secret':
+      return items.map((i) => secretResource(ctx, region, secretFromItem(i), api));
     case 'AWS::DynamoDB::Table':
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),

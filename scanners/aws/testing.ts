@@ -28,6 +28,7 @@ export const CONFIG_ITEM_FILES = {
   'AWS::S3::Bucket': ['s3-bucket.json', 's3-bucket-unsettled.json'],
   'AWS::DynamoDB::Table': ['dynamodb-table.json'],
   'AWS::Lambda::Function': ['lambda-function.json'],
+  'AWS::SecretsManager::Secret': ['secretsmanager-secret.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
