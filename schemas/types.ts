@@ -459,6 +459,25 @@ export interface AwsEc2VolumeAttributes {
   create_time?: string;
 }
 
+// resources/aws.ecr.repository.schema.json
+/**
+ * attributes of a resource of type aws.ecr.repository. One per private ECR repository per region; id is the repository ARN. Read through AWS Config only for now (the AWS::ECR::Repository configuration item): in a region whose recorder does not record repositories the scan records an error instead. A key is absent when it could not be read.
+ */
+export interface AwsEcrRepositoryAttributes {
+  /**
+   * Repository name.
+   */
+  repository_name?: string;
+  /**
+   * The repository's own setting to scan each image when it is pushed (basic scanning; a registry-level enhanced scanning configuration, not read here, takes precedence).
+   */
+  scan_on_push?: boolean;
+  /**
+   * MUTABLE (a tag can be pushed again to point at another image) or IMMUTABLE.
+   */
+  image_tag_mutability?: string;
+}
+
 // resources/aws.guardduty.detector.schema.json
 /**
  * attributes of a resource of type aws.guardduty.detector. One per scanned region, whether or not GuardDuty is on there: when the region has no detector, detector_id is null and enabled false. id is arn:aws:guardduty:<region>:<account>:detector/<id>, or …:detector/none. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -1,6 +1,6 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
- * GuardDuty and (through AWS Config only) DynamoDB, Lambda and Secrets Manager, optionally through a role assumed with STS (with an external id, as cross-account
+ * GuardDuty and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -49,13 +49,19 @@ export const AWS_SERVICES = [
   'dynamodb',
   'lambda',
   'secretsmanager',
+  'ecr',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
  * Services read only through AWS Config (their SDK client is not a dependency yet): an account without
  * Config gets a scan error per region for them.
  */
-export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = ['dynamodb', 'lambda', 'secretsmanager'];
+export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = [
+  'dynamodb',
+  'lambda',
+  'secretsmanager',
+  'ecr',
+];
 
 export interface AwsAccountTarget {
   accountId: string;
@@ -122,6 +128,12 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     {
       scan: configOnlyScanner('AWS::SecretsManager::Secret', 'Secrets Manager secrets'),
       configType: 'AWS::SecretsManager::Secret',
+    },
+  ],
+  ecr: [
+    {
+      scan: configOnlyScanner('AWS::ECR::Repository', 'ECR repositories'),
+      configType: 'AWS::ECR::Repository',
     },
   ],
 };

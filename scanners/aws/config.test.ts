@@ -449,6 +449,15 @@ describe('configuration items as AWS Config records them (our committed items)',
             'arn:aws:lambda:eu-west-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser',
         },
       });
+      expect(await normalize('AWS::ECR::Repository', asText)).toMatchObject({
+        id: 'arn:aws:ecr:eu-west-1:123456789012:repository/ledger/ingest',
+        name: 'ledger/ingest',
+        attributes: {
+          repository_name: 'ledger/ingest',
+          scan_on_push: true,
+          image_tag_mutability: 'IMMUTABLE',
+        },
+      });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
         id: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/eu-app-trail',
         attributes: {

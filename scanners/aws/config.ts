@@ -10,7 +10,7 @@
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
  * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
- * tables, Lambda functions and Secrets Manager secrets only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
+ * tables, Lambda functions, Secrets Manager secrets and ECR repositories only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
   BatchGetResourceConfigCommand,
@@ -33,6 +33,7 @@ import { ACCESS_DENIED_CODES, type AwsScanContext } from './aws-context.ts';
 import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescription } from './dynamodb.ts';
 import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
+import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -52,6 +53,7 @@ export const CONFIG_TYPES = {
   'AWS::DynamoDB::Table': 'dynamodb',
   'AWS::Lambda::Function': 'lambda',
   'AWS::SecretsManager::Secret': 'secretsmanager',
+  'AWS::ECR::Repository': 'ecr',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -507,6 +509,17 @@ export function secretFromItem(item: ConfigItem): SecretDescription {
   };
 }
 
+/** A repository's item, recorded with PascalCase keys (its CloudFormation-registry form). */
+export function repositoryFromItem(item: ConfigItem): Repository {
+  const c = obj(item.configuration);
+  return {
+    repositoryArn: str(c.Arn),
+    repositoryName: str(c.RepositoryName) ?? item.resourceId,
+    imageTagMutability: str(c.ImageTagMutability),
+    imageScanningConfiguration: { scanOnPush: bool(obj(c.ImageScanningConfiguration).ScanOnPush) },
+  };
+}
+
 /** The table's continuous backups from the item's supplementary configuration; undefined when not recorded. */
 export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDescription | undefined {
   const supplementary = obj(item.supplementaryConfiguration);
@@ -555,6 +568,8 @@ export async function resourcesFromItems(
       return items.map((i) => lambdaFunctionResource(ctx, region, functionFromItem(i), api));
     case 'AWS::SecretsManager::Secret':
       return items.map((i) => secretResource(ctx, region, secretFromItem(i), api));
+    case 'AWS::ECR::Repository':
+      return items.map((i) => ecrRepositoryResource(ctx, region, repositoryFromItem(i), api));
     case 'AWS::DynamoDB::Table':
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),

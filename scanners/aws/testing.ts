@@ -29,6 +29,7 @@ export const CONFIG_ITEM_FILES = {
   'AWS::DynamoDB::Table': ['dynamodb-table.json'],
   'AWS::Lambda::Function': ['lambda-function.json'],
   'AWS::SecretsManager::Secret': ['secretsmanager-secret.json'],
+  'AWS::ECR::Repository': ['ecr-repository.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
