@@ -25,6 +25,7 @@ export type { AwsCredentials } from './aws/credentials.ts';
 export { scanS3, bucketArn, type AwsScanTarget, type S3ScanOptions } from './aws/s3.ts';
 export {
   AWS_SERVICES,
+  AWS_CONFIG_ONLY_SERVICES,
   scanAwsAccount,
   type AwsAccountScanOptions,
   type AwsAccountTarget,

@@ -277,6 +277,41 @@ export interface AwsCloudtrailTrailAttributes {
   management_events?: 'All' | 'ReadOnly' | 'WriteOnly' | null;
 }
 
+// resources/aws.dynamodb.table.schema.json
+/**
+ * attributes of a resource of type aws.dynamodb.table. One per DynamoDB table per region; id is the table ARN. Read through AWS Config only for now (the AWS::DynamoDB::Table configuration item and its ContinuousBackupsDescription): in a region whose recorder does not record tables the scan records an error instead. A key is absent when it could not be read.
+ */
+export interface AwsDynamodbTableAttributes {
+  /**
+   * Table name.
+   */
+  table_name?: string;
+  /**
+   * Table status (ACTIVE, CREATING, UPDATING, ARCHIVED…).
+   */
+  status?: string;
+  /**
+   * PROVISIONED or PAY_PER_REQUEST; tables created before on-demand existed report PROVISIONED.
+   */
+  billing_mode?: string;
+  /**
+   * When the table was created.
+   */
+  creation_date?: string | null;
+  /**
+   * How the table is encrypted at rest: AWS_OWNED (the default: a key owned by DynamoDB, invisible to the account) or KMS (a KMS key in the account, AWS managed or customer managed, whose every use CloudTrail logs).
+   */
+  sse_type?: 'AWS_OWNED' | 'KMS';
+  /**
+   * The KMS key encrypting the table; null when DynamoDB's own key does.
+   */
+  kms_key_arn?: string | null;
+  /**
+   * Point-in-time recovery is on: the table can be restored to any second of the recovery period.
+   */
+  point_in_time_recovery_enabled?: boolean;
+}
+
 // resources/aws.ec2.account.schema.json
 /**
  * attributes of a resource of type aws.ec2.account. One per account per region: regional EC2 account settings; id is arn:aws:ec2:<region>:<account>:account-settings. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -422,6 +457,25 @@ export interface AwsEc2VolumeAttributes {
    * When the volume was created.
    */
   create_time?: string;
+}
+
+// resources/aws.ecr.repository.schema.json
+/**
+ * attributes of a resource of type aws.ecr.repository. One per private ECR repository per region; id is the repository ARN. Read through AWS Config only for now (the AWS::ECR::Repository configuration item): in a region whose recorder does not record repositories the scan records an error instead. A key is absent when it could not be read.
+ */
+export interface AwsEcrRepositoryAttributes {
+  /**
+   * Repository name.
+   */
+  repository_name?: string;
+  /**
+   * The repository's own setting to scan each image when it is pushed (basic scanning; a registry-level enhanced scanning configuration, not read here, takes precedence).
+   */
+  scan_on_push?: boolean;
+  /**
+   * MUTABLE (a tag can be pushed again to point at another image) or IMMUTABLE.
+   */
+  image_tag_mutability?: string;
 }
 
 // resources/aws.guardduty.detector.schema.json
@@ -767,6 +821,49 @@ export interface AwsKmsKeyAttributes {
   rotation_period_days?: number | null;
 }
 
+// resources/aws.lambda.function.schema.json
+/**
+ * attributes of a resource of type aws.lambda.function. One per Lambda function (its unpublished $LATEST configuration) per region; id is the function ARN. Read through AWS Config only for now (the AWS::Lambda::Function configuration item): in a region whose recorder does not record functions the scan records an error instead. A key is absent when it could not be read.
+ */
+export interface AwsLambdaFunctionAttributes {
+  /**
+   * Function name.
+   */
+  function_name?: string;
+  /**
+   * Managed runtime identifier (python3.12, nodejs20.x…); null for a function deployed as a container image, which brings its own runtime.
+   */
+  runtime?: string | null;
+  /**
+   * Zip (code on a managed runtime) or Image (container image).
+   */
+  package_type?: string;
+  /**
+   * The execution role the function runs as.
+   */
+  role_arn?: string | null;
+  /**
+   * Subnets the function's network interfaces are placed in; empty when it runs outside any VPC of the account.
+   */
+  vpc_subnet_ids?: string[];
+  /**
+   * Security groups of the function's network interfaces; empty outside a VPC.
+   */
+  vpc_security_group_ids?: string[];
+  /**
+   * Active (X-Ray traces sampled requests) or PassThrough (only requests already traced upstream).
+   */
+  tracing_mode?: string;
+  /**
+   * Customer managed KMS key encrypting the function's environment variables; null when Lambda's AWS managed key does.
+   */
+  kms_key_arn?: string | null;
+  /**
+   * When the function's code or configuration last changed.
+   */
+  last_modified?: string | null;
+}
+
 // resources/aws.rds.db_instance.schema.json
 /**
  * attributes of a resource of type aws.rds.db_instance. One per RDS DB instance per region; id is the instance ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -876,6 +973,33 @@ export interface AwsS3BucketAttributes {
     is_public: boolean;
     has_policy: boolean;
   };
+}
+
+// resources/aws.secretsmanager.secret.schema.json
+/**
+ * attributes of a resource of type aws.secretsmanager.secret. One per Secrets Manager secret per region; id is the secret ARN. Read through AWS Config only for now (the AWS::SecretsManager::Secret configuration item): in a region whose recorder does not record secrets the scan records an error instead. Config does not record when a secret was last rotated, so only its rotation settings are known. A key is absent when it could not be read.
+ */
+export interface AwsSecretsmanagerSecretAttributes {
+  /**
+   * Secret name.
+   */
+  secret_name?: string;
+  /**
+   * Customer managed KMS key encrypting the secret; null when the AWS managed key aws/secretsmanager does.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Automatic rotation is configured.
+   */
+  rotation_enabled?: boolean;
+  /**
+   * Days between automatic rotations (AutomaticallyAfterDays, or a rate(N days) schedule); null when rotation is off or runs on a cron schedule.
+   */
+  rotation_interval_days?: number | null;
+  /**
+   * The function that rotates the secret; null for managed rotation or none.
+   */
+  rotation_lambda_arn?: string | null;
 }
 
 // resources/azure.keyvault.vault.schema.json

@@ -1,6 +1,6 @@
 /**
- * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS
- * and GuardDuty, optionally through a role assumed with STS (with an external id, as cross-account
+ * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
+ * GuardDuty and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -13,6 +13,7 @@ import { AwsScanContext, type AwsContextOptions } from './aws-context.ts';
 import { describeAccessKey, safeErrorMessage } from './aws-errors.ts';
 import {
   CONFIG_TYPES,
+  configOnlyScanner,
   recordedTypes,
   resourcesFromItems,
   selectAggregator,
@@ -37,8 +38,30 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
-export const AWS_SERVICES = ['s3', 'iam', 'cloudtrail', 'ec2', 'rds', 'kms', 'guardduty'] as const;
+export const AWS_SERVICES = [
+  's3',
+  'iam',
+  'cloudtrail',
+  'ec2',
+  'rds',
+  'kms',
+  'guardduty',
+  'dynamodb',
+  'lambda',
+  'secretsmanager',
+  'ecr',
+] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
+/**
+ * Services read only through AWS Config (their SDK client is not a dependency yet): an account without
+ * Config gets a scan error per region for them.
+ */
+export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = [
+  'dynamodb',
+  'lambda',
+  'secretsmanager',
+  'ecr',
+];
 
 export interface AwsAccountTarget {
   accountId: string;
@@ -89,6 +112,30 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   kms: [{ scan: scanKmsKeys, configType: 'AWS::KMS::Key' }],
   guardduty: [{ scan: scanGuardDuty }],
   cloudtrail: [{ scan: scanTrails, configType: 'AWS::CloudTrail::Trail' }],
+  dynamodb: [
+    {
+      scan: configOnlyScanner('AWS::DynamoDB::Table', 'DynamoDB tables'),
+      configType: 'AWS::DynamoDB::Table',
+    },
+  ],
+  lambda: [
+    {
+      scan: configOnlyScanner('AWS::Lambda::Function', 'Lambda functions'),
+      configType: 'AWS::Lambda::Function',
+    },
+  ],
+  secretsmanager: [
+    {
+      scan: configOnlyScanner('AWS::SecretsManager::Secret', 'Secrets Manager secrets'),
+      configType: 'AWS::SecretsManager::Secret',
+    },
+  ],
+  ecr: [
+    {
+      scan: configOnlyScanner('AWS::ECR::Repository', 'ECR repositories'),
+      configType: 'AWS::ECR::Repository',
+    },
+  ],
 };
 
 /** Scans the account; rejects with ScanFailedError only when the scan cannot proceed at all. */

@@ -19,6 +19,7 @@ import {
   type RegionalConfigType,
 } from './config.ts';
 import { configItems } from './fixtures/config-fixture.ts';
+import { rotationIntervalDays } from './secretsmanager.ts';
 import { demoS3Account } from './fixtures/s3-fixture-account.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
@@ -411,6 +412,52 @@ describe('configuration items as AWS Config records them (our committed items)',
           rotation_period_days: null,
         },
       });
+      expect(await normalize('AWS::DynamoDB::Table', asText)).toMatchObject({
+        id: 'arn:aws:dynamodb:eu-west-1:123456789012:table/ledger-entries',
+        type: 'aws.dynamodb.table',
+        name: 'ledger-entries',
+        attributes: {
+          table_name: 'ledger-entries',
+          status: 'ACTIVE',
+          billing_mode: 'PAY_PER_REQUEST',
+          creation_date: '2025-10-14T09:12:33.201Z',
+          sse_type: 'KMS',
+          kms_key_arn: keyArn,
+          point_in_time_recovery_enabled: false,
+        },
+      });
+      expect((await normalize('AWS::Lambda::Function', asText))?.attributes).toEqual({
+        function_name: 'ledger-ingest',
+        runtime: 'python3.12',
+        package_type: 'Zip',
+        role_arn: 'arn:aws:iam::123456789012:role/ledger-ingest-role',
+        vpc_subnet_ids: ['subnet-0a1b2c3d4e5f60718', 'subnet-0b2c3d4e5f6071829'],
+        vpc_security_group_ids: ['sg-0a1b2c3d4e5f60718'],
+        tracing_mode: 'Active',
+        kms_key_arn: keyArn,
+        last_modified: '2026-03-19T11:02:45.311Z',
+      });
+      expect(await normalize('AWS::SecretsManager::Secret', asText)).toMatchObject({
+        id: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ledger/db-credentials-Qw3Er5',
+        name: 'ledger/db-credentials',
+        attributes: {
+          secret_name: 'ledger/db-credentials',
+          kms_key_id: keyArn,
+          rotation_enabled: true,
+          rotation_interval_days: 30,
+          rotation_lambda_arn:
+            'arn:aws:lambda:eu-west-1:123456789012:function:SecretsManagerRDSPostgreSQLRotationSingleUser',
+        },
+      });
+      expect(await normalize('AWS::ECR::Repository', asText)).toMatchObject({
+        id: 'arn:aws:ecr:eu-west-1:123456789012:repository/ledger/ingest',
+        name: 'ledger/ingest',
+        attributes: {
+          repository_name: 'ledger/ingest',
+          scan_on_push: true,
+          image_tag_mutability: 'IMMUTABLE',
+        },
+      });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
         id: 'arn:aws:cloudtrail:eu-west-1:123456789012:trail/eu-app-trail',
         attributes: {
@@ -430,6 +477,80 @@ describe('configuration items as AWS Config records them (our committed items)',
       new Set(['GetTrailStatus', 'GetEventSelectors']),
     );
     ctx.close();
+  });
+
+  it('reads a table without a KMS key as encrypted by DynamoDB, and leaves recovery out when not recorded', async () => {
+    const s = await start(demoAwsAccount({ asOf: NOW }));
+    const ctx = new AwsScanContext(DEMO_AWS_ACCOUNT_ID, { ...DEMO_AWS_CREDENTIALS }, s.url, fast);
+    const item = configItemFixture(CONFIG_ITEM_FILES['AWS::DynamoDB::Table'][0]);
+    const { ssedescription: _sse, ...configuration } = item.configuration as Record<string, unknown>;
+    const [table] = await resourcesFromItems(
+      ctx,
+      'eu-west-1',
+      'AWS::DynamoDB::Table',
+      [{ ...item, configuration, supplementaryConfiguration: {} }],
+      'config',
+    );
+    expect(table?.attributes).toMatchObject({ sse_type: 'AWS_OWNED', kms_key_arn: null });
+    expect(table?.attributes).not.toHaveProperty('point_in_time_recovery_enabled');
+    expect(ctx.errors).toEqual([]);
+    ctx.close();
+  });
+
+  it('reads a container image function as having no managed runtime, and one outside a VPC with no subnets', async () => {
+    const s = await start(demoAwsAccount({ asOf: NOW }));
+    const ctx = new AwsScanContext(DEMO_AWS_ACCOUNT_ID, { ...DEMO_AWS_CREDENTIALS }, s.url, fast);
+    const item = configItemFixture(CONFIG_ITEM_FILES['AWS::Lambda::Function'][0]);
+    const {
+      runtime: _runtime,
+      handler: _handler,
+      vpcConfig: _vpc,
+      kmskeyArn: _key,
+      ...configuration
+    } = item.configuration as Record<string, unknown>;
+    const [fn] = await resourcesFromItems(
+      ctx,
+      'eu-west-1',
+      'AWS::Lambda::Function',
+      [{ ...item, configuration: { ...configuration, packageType: 'Image' } }],
+      'config',
+    );
+    expect(fn?.attributes).toMatchObject({
+      runtime: null,
+      package_type: 'Image',
+      vpc_subnet_ids: [],
+      vpc_security_group_ids: [],
+      kms_key_arn: null,
+    });
+    ctx.close();
+  });
+
+  it('reads a secret rotated on a rate schedule in days, one on a cron schedule without an interval', () => {
+    expect(rotationIntervalDays({ AutomaticallyAfterDays: 45 })).toBe(45);
+    expect(rotationIntervalDays({ ScheduleExpression: 'rate(10 days)' })).toBe(10);
+    expect(rotationIntervalDays({ ScheduleExpression: 'rate(4 hours)' })).toBeNull();
+    expect(rotationIntervalDays({ ScheduleExpression: 'cron(0 16 1,15 * ? *)' })).toBeNull();
+    expect(rotationIntervalDays(undefined)).toBeNull();
+  });
+
+  it('reads DynamoDB tables only through Config: a region that does not record them is an error, not empty', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    withConfigRecording(account, { recording: true, resourceTypes: 'all' }, ['us-east-1']);
+    const s = await start(account);
+    const outcome = await scanAwsAccount(target(s, { services: ['dynamodb'] }), fast);
+    const tables = outcome.resources.filter((r) => r.type === 'aws.dynamodb.table');
+    expect(tables.map((t) => t.region)).toEqual(Array(4).fill('us-east-1'));
+    expect(new Set(outcome.resources.map((t) => t.source?.api))).toEqual(new Set(['config']));
+    expect(
+      outcome.errors.map((e) => [
+        e.code,
+        e.message.includes(' in eu-west-1 ') || e.message.includes(' in us-west-2 '),
+      ]),
+    ).toEqual([
+      ['ConfigNotRecording', true],
+      ['ConfigNotRecording', true],
+    ]);
+    expect(outcome.errors.every((e) => e.missing_permission === null && e.resource_id === null)).toBe(true);
   });
 
   it('is what the fixture server records: its items carry only properties our committed items have', () => {

@@ -9,8 +9,8 @@
  *
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
- * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs (see
- * docs/integrations.md for the per-type table).
+ * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
+ * tables, Lambda functions, Secrets Manager secrets and ECR repositories only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
   BatchGetResourceConfigCommand,
@@ -30,6 +30,10 @@ import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { Trail } from '@aws-sdk/client-cloudtrail';
 import type { Resource } from '../../schemas/index.ts';
 import { ACCESS_DENIED_CODES, type AwsScanContext } from './aws-context.ts';
+import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescription } from './dynamodb.ts';
+import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
+import { secretResource, type SecretDescription } from './secretsmanager.ts';
+import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -46,6 +50,10 @@ export const CONFIG_TYPES = {
   'AWS::KMS::Key': 'kms',
   'AWS::CloudTrail::Trail': 'cloudtrail',
   'AWS::S3::Bucket': 's3',
+  'AWS::DynamoDB::Table': 'dynamodb',
+  'AWS::Lambda::Function': 'lambda',
+  'AWS::SecretsManager::Secret': 'secretsmanager',
+  'AWS::ECR::Repository': 'ecr',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -446,6 +454,101 @@ export function trailFromItem(item: ConfigItem): Trail {
   };
 }
 
+export function tableFromItem(item: ConfigItem): TableDescription {
+  const c = obj(item.configuration);
+  // Config spells the SDK's SSEDescription `ssedescription`, with `ssetype` and `kmsmasterKeyArn` inside
+  // (AWS's Config resource schema for AWS::DynamoDB::Table).
+  const sse = obj(c.ssedescription);
+  return {
+    TableName: str(c.tableName) ?? item.resourceId,
+    TableArn: str(c.tableArn),
+    TableStatus: str(c.tableStatus),
+    CreationDateTime: date(c.creationDateTime),
+    BillingModeSummary: { BillingMode: str(obj(c.billingModeSummary).billingMode) },
+    SSEDescription:
+      Object.keys(sse).length > 0
+        ? { Status: str(sse.status), SSEType: str(sse.ssetype), KMSMasterKeyArn: str(sse.kmsmasterKeyArn) }
+        : undefined,
+  };
+}
+
+export function functionFromItem(item: ConfigItem): FunctionConfiguration {
+  const c = obj(item.configuration);
+  const vpc = obj(c.vpcConfig);
+  // Config spells the SDK's KMSKeyArn `kmskeyArn` (AWS's Config resource schema for AWS::Lambda::Function).
+  return {
+    FunctionName: str(c.functionName) ?? item.resourceId,
+    FunctionArn: str(c.functionArn),
+    Runtime: str(c.runtime),
+    PackageType: str(c.packageType),
+    Role: str(c.role),
+    VpcConfig: {
+      SubnetIds: list(vpc.subnetIds).filter((v): v is string => typeof v === 'string'),
+      SecurityGroupIds: list(vpc.securityGroupIds).filter((v): v is string => typeof v === 'string'),
+    },
+    TracingConfig: { Mode: str(obj(c.tracingConfig).mode) },
+    KMSKeyArn: str(c.kmskeyArn),
+    LastModified: date(c.lastModified),
+  };
+}
+
+/** A secret's item, recorded with PascalCase keys (its CloudFormation-registry form). */
+export function secretFromItem(item: ConfigItem): SecretDescription {
+  const c = obj(item.configuration);
+  const rules = obj(c.RotationRules);
+  return {
+    ARN: str(c.ARN),
+    Name: str(c.Name) ?? item.resourceId,
+    KmsKeyId: str(c.KMSKeyId),
+    RotationEnabled: bool(c.RotationEnabled),
+    RotationLambdaARN: str(c.RotationLambdaARN),
+    RotationRules: {
+      AutomaticallyAfterDays: num(rules.AutomaticallyAfterDays),
+      ScheduleExpression: str(rules.RotationScheduleExpression),
+    },
+  };
+}
+
+/** A repository's item, recorded with PascalCase keys (its CloudFormation-registry form). */
+export function repositoryFromItem(item: ConfigItem): Repository {
+  const c = obj(item.configuration);
+  return {
+    repositoryArn: str(c.Arn),
+    repositoryName: str(c.RepositoryName) ?? item.resourceId,
+    imageTagMutability: str(c.ImageTagMutability),
+    imageScanningConfiguration: { scanOnPush: bool(obj(c.ImageScanningConfiguration).ScanOnPush) },
+  };
+}
+
+/** The table's continuous backups from the item's supplementary configuration; undefined when not recorded. */
+export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDescription | undefined {
+  const supplementary = obj(item.supplementaryConfiguration);
+  if (!('ContinuousBackupsDescription' in supplementary)) return undefined;
+  const backups = obj(supplementary.ContinuousBackupsDescription);
+  return {
+    ContinuousBackupsStatus: str(backups.continuousBackupsStatus),
+    PointInTimeRecoveryDescription: {
+      PointInTimeRecoveryStatus: str(obj(backups.pointInTimeRecoveryDescription).pointInTimeRecoveryStatus),
+    },
+  };
+}
+
+/**
+ * The direct path of a type read only through AWS Config: nothing can be listed, so the region is
+ * reported as unread (never as empty) until the service's client is added.
+ */
+export function configOnlyScanner(configType: string, what: string) {
+  return async (ctx: AwsScanContext, region: string): Promise<Resource[]> => {
+    ctx.recordProblem(
+      'config:SelectResourceConfig',
+      null,
+      'ConfigNotRecording',
+      `${what} are read through AWS Config only; the recorder in ${region} does not record ${configType} (or Config could not be read there), so they were not scanned`,
+    );
+    return [];
+  };
+}
+
 /** The resources of one type from its configuration items, built exactly as the direct path builds them. */
 export async function resourcesFromItems(
   ctx: AwsScanContext,
@@ -461,6 +564,16 @@ export async function resourcesFromItems(
       return items.map((i) => volumeResource(ctx, region, volumeFromItem(i), api));
     case 'AWS::RDS::DBInstance':
       return items.map((i) => dbInstanceResource(ctx, region, dbInstanceFromItem(i), api));
+    case 'AWS::Lambda::Function':
+      return items.map((i) => lambdaFunctionResource(ctx, region, functionFromItem(i), api));
+    case 'AWS::SecretsManager::Secret':
+      return items.map((i) => secretResource(ctx, region, secretFromItem(i), api));
+    case 'AWS::ECR::Repository':
+      return items.map((i) => ecrRepositoryResource(ctx, region, repositoryFromItem(i), api));
+    case 'AWS::DynamoDB::Table':
+      return items.map((i) =>
+        dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),
+      );
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {

@@ -26,6 +26,10 @@ export const CONFIG_ITEM_FILES = {
   'AWS::KMS::Key': ['kms-key.json'],
   'AWS::CloudTrail::Trail': ['cloudtrail-trail.json'],
   'AWS::S3::Bucket': ['s3-bucket.json', 's3-bucket-unsettled.json'],
+  'AWS::DynamoDB::Table': ['dynamodb-table.json'],
+  'AWS::Lambda::Function': ['lambda-function.json'],
+  'AWS::SecretsManager::Secret': ['secretsmanager-secret.json'],
+  'AWS::ECR::Repository': ['ecr-repository.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */

@@ -8,7 +8,7 @@
 import { assertPasswordAcceptable } from '../auth/password-policy.ts';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AWS_SERVICES } from '../../../scanners/index.ts';
+import { AWS_CONFIG_ONLY_SERVICES, AWS_SERVICES } from '../../../scanners/index.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
@@ -72,7 +72,8 @@ export function demoIntegrations(urls: DemoSandboxUrls): Record<keyof DemoSandbo
         accountId: DEMO_AWS_LEGACY.accountId,
         region: DEMO_REGION,
         endpoint: urls.awsLegacy,
-        services,
+        // The legacy account has no AWS Config recorder: it scans only the services with a direct path.
+        services: services.filter((s) => !AWS_CONFIG_ONLY_SERVICES.includes(s)),
       },
       credentials: { ...DEMO_AWS_LEGACY.credentials },
     },
