@@ -3,7 +3,7 @@
 // the direct APIs must give the same normalized resources, with far fewer calls. Item normalization runs
 // on our own committed items (fixtures/config-items/) always, and on AWS's samples and resource schemas
 // in the reference tier.
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
@@ -656,21 +656,25 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
           ) as Record<string, unknown>,
       );
     const recordedNotSearchable: Record<string, string[]> = { 'AWS::EC2::Volume': ['configuration.state'] };
+    // Types whose AWS resource schema the reference folder does not hold yet: their items were written from
+    // AWS's published schemas but cannot be checked here. The list can only shrink: a type whose schema
+    // arrives must leave it, and a new type must either have its schema there or be named here.
+    const noReferenceSchemaYet = new Set([
+      'AWS::DynamoDB::Table',
+      'AWS::ECR::Repository',
+      'AWS::Lambda::Function',
+      'AWS::SecretsManager::Secret',
+    ]);
+    const schemaOf = (type: string) =>
+      referencePath('aws-config', 'resource-schemas', `${type.replaceAll('::', '_')}.properties.json`);
     const unknown: Record<string, string[]> = {};
     for (const [type, files] of Object.entries(CONFIG_ITEM_FILES)) {
+      expect(existsSync(schemaOf(type)), `${type}: reference schema present xor listed as missing`).toBe(
+        !noReferenceSchemaYet.has(type),
+      );
+      if (noReferenceSchemaYet.has(type)) continue;
       const known = new Set([
-        ...Object.keys(
-          JSON.parse(
-            readFileSync(
-              referencePath(
-                'aws-config',
-                'resource-schemas',
-                `${type.replaceAll('::', '_')}.properties.json`,
-              ),
-              'utf8',
-            ),
-          ) as Record<string, string>,
-        ),
+        ...Object.keys(JSON.parse(readFileSync(schemaOf(type), 'utf8')) as Record<string, string>),
         ...samples.filter((i) => i.resourceType === type).flatMap((i) => [...propertyPaths(i)]),
         ...(recordedNotSearchable[type] ?? []),
       ]);
