@@ -359,7 +359,9 @@ async function runFixtureTests(opa: string, buildDir: string, stage: Stage): Pro
       ...(passed ? {} : { message: `${t.name} failed${detail}` }),
     });
   }
-  return out;
+  // opa test does not promise an order: sort, so reports and SARIF read the same from run to run.
+  const key = (t: RuleTestResult) => `${t.rule_id ?? ''}\u0000${t.file}\u0000${t.test}`;
+  return out.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /** The id of the rule whose folder holds `file`, from the staged rule sources. */
