@@ -1146,6 +1146,22 @@ export interface GithubOrganizationAttributes {
    */
   dependabot_alerts_enabled_for_new_repositories?: boolean;
   /**
+   * New repositories get Dependabot security updates (pull requests that upgrade vulnerable dependencies). Absent when GitHub leaves the setting out of its answer.
+   */
+  dependabot_security_updates_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories get the dependency graph, which Dependabot alerts are built on. Absent when GitHub leaves the setting out of its answer.
+   */
+  dependency_graph_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories get GitHub Advanced Security (code scanning, secret scanning for private repositories). Absent when GitHub leaves the setting out of its answer, as it does without the licence.
+   */
+  advanced_security_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories block pushes that contain a recognised secret. Absent when GitHub leaves the setting out of its answer.
+   */
+  secret_scanning_push_protection_enabled_for_new_repositories?: boolean;
+  /**
    * Members of the organization.
    */
   members_count?: number;
@@ -1188,6 +1204,14 @@ export interface GithubRepositoryAttributes {
    * Last push; null for an empty repository.
    */
   pushed_at?: string | null;
+  /**
+   * Members with read access may fork the repository (always true for public repositories).
+   */
+  allow_forking?: boolean;
+  /**
+   * Commits made in the web interface must be signed off by their author.
+   */
+  web_commit_signoff_required?: boolean;
   /**
    * Effective protection of the default branch, from classic branch protection and active rulesets together (the stricter wins).
    */

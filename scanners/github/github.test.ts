@@ -57,7 +57,11 @@ describe('scanGithub against the demo organizations', () => {
       members_can_create_public_repositories: true,
       web_commit_signoff_required: false,
       secret_scanning_enabled_for_new_repositories: false,
-      dependabot_alerts_enabled_for_new_repositories: true,
+      dependabot_alerts_enabled_for_new_repositories: false,
+      dependabot_security_updates_enabled_for_new_repositories: false,
+      dependency_graph_enabled_for_new_repositories: true,
+      advanced_security_enabled_for_new_repositories: false,
+      secret_scanning_push_protection_enabled_for_new_repositories: false,
       members_count: 25,
       admins: ['octo-ana-0', 'octo-ben-1', 'octo-chloe-2'],
       outside_collaborators: ['agency-lee', 'auditor-ray', 'contractor-kim', 'vendor-max'],
@@ -65,6 +69,8 @@ describe('scanGithub against the demo organizations', () => {
     expect(outcome.resources.find((r) => r.id === 'github:org/acme-labs')?.attributes).toMatchObject({
       two_factor_requirement_enabled: true,
       default_repository_permission: 'read',
+      advanced_security_enabled_for_new_repositories: true,
+      secret_scanning_push_protection_enabled_for_new_repositories: true,
       outside_collaborators: [],
     });
 
@@ -103,6 +109,8 @@ describe('scanGithub against the demo organizations', () => {
     expect(values('visibility')).toEqual(new Set(['public', 'private', 'internal']));
     expect(values('secret_scanning_enabled')).toEqual(new Set([true, false]));
     expect(values('dependabot_alerts_enabled')).toEqual(new Set([true, false]));
+    expect(values('allow_forking')).toEqual(new Set([true, false]));
+    expect(values('web_commit_signoff_required')).toEqual(new Set([true, false]));
   });
 
   it('follows Link headers page by page', async () => {

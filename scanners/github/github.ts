@@ -270,7 +270,22 @@ interface OrgData {
   web_commit_signoff_required?: boolean;
   secret_scanning_enabled_for_new_repositories?: boolean;
   dependabot_alerts_enabled_for_new_repositories?: boolean;
+  dependabot_security_updates_enabled_for_new_repositories?: boolean;
+  dependency_graph_enabled_for_new_repositories?: boolean;
+  advanced_security_enabled_for_new_repositories?: boolean;
+  secret_scanning_push_protection_enabled_for_new_repositories?: boolean;
 }
+
+/**
+ * Defaults GitHub applies to repositories created later. They are absent (not false) when GitHub leaves
+ * them out of the answer, as it does for plans without the feature, so rules see them as not read.
+ */
+const NEW_REPOSITORY_DEFAULTS = [
+  'dependabot_security_updates_enabled_for_new_repositories',
+  'dependency_graph_enabled_for_new_repositories',
+  'advanced_security_enabled_for_new_repositories',
+  'secret_scanning_push_protection_enabled_for_new_repositories',
+] as const;
 
 async function scanOrganization(
   ctx: ScanContext,
@@ -295,6 +310,7 @@ async function scanOrganization(
     dependabot_alerts_enabled_for_new_repositories:
       data.dependabot_alerts_enabled_for_new_repositories ?? false,
   };
+  for (const key of NEW_REPOSITORY_DEFAULTS) if (typeof data[key] === 'boolean') attributes[key] = data[key];
   // GitHub only shows these two settings to organization owners; without them they are absent, not false.
   if (typeof data.two_factor_requirement_enabled === 'boolean' && data.default_repository_permission) {
     attributes.two_factor_requirement_enabled = data.two_factor_requirement_enabled;
@@ -380,6 +396,8 @@ interface RepoData {
   fork: boolean;
   default_branch?: string;
   pushed_at?: string | null;
+  allow_forking?: boolean;
+  web_commit_signoff_required?: boolean;
   owner: { login: string };
   security_and_analysis?: Record<string, { status?: string } | undefined> | null;
 }
@@ -417,6 +435,9 @@ async function readRepository(
     default_branch: branch,
     pushed_at: repo.pushed_at ?? null,
   };
+  if (typeof repo.allow_forking === 'boolean') attributes.allow_forking = repo.allow_forking;
+  if (typeof repo.web_commit_signoff_required === 'boolean')
+    attributes.web_commit_signoff_required = repo.web_commit_signoff_required;
   const sa = repo.security_and_analysis;
   if (sa) {
     attributes.secret_scanning_enabled = sa.secret_scanning?.status === 'enabled';
