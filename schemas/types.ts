@@ -1329,6 +1329,10 @@ export interface OktaPolicyAttributes {
      */
     history_count: number;
     /**
+     * Minutes a new password must be kept before it can be changed again; 0 lets a user cycle through the history at once.
+     */
+    min_age_minutes: number;
+    /**
      * Failed attempts before lock-out; 0 means no lock-out.
      */
     lockout_max_attempts: number;
