@@ -878,6 +878,49 @@ export interface AwsS3BucketAttributes {
   };
 }
 
+// resources/azure.appservice.app.schema.json
+/**
+ * attributes of a resource of type azure.appservice.app. One per App Service app (web app, API app or function app: Microsoft.Web/sites); id is its ARM id. The settings read from the app's web configuration are absent when that read failed (the scan records an error naming the call and action).
+ */
+export interface AzureAppserviceAppAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * What the site is, as Azure labels it: app, app,linux, functionapp, functionapp,linux…
+   */
+  kind?: string;
+  /**
+   * Plain HTTP requests are redirected to HTTPS.
+   */
+  https_only?: boolean;
+  /**
+   * Enabled or Disabled; null when unset (reachable unless access restrictions say otherwise).
+   */
+  public_network_access?: string | null;
+  /**
+   * Lowest TLS version the app's endpoint accepts (1.0, 1.1, 1.2, 1.3); null when unset.
+   */
+  minimum_tls_version?: string | null;
+  /**
+   * Lowest TLS version the deployment (Kudu/SCM) endpoint accepts; null when unset.
+   */
+  scm_minimum_tls_version?: string | null;
+  /**
+   * FTP deployment: AllAllowed (plain FTP too), FtpsOnly or Disabled; null when unset.
+   */
+  ftps_state?: 'AllAllowed' | 'FtpsOnly' | 'Disabled' | null;
+  /**
+   * A remote debugger can attach to the running app.
+   */
+  remote_debugging_enabled?: boolean;
+  /**
+   * Clients may use HTTP/2.
+   */
+  http20_enabled?: boolean;
+}
+
 // resources/azure.keyvault.vault.schema.json
 /**
  * attributes of a resource of type azure.keyvault.vault. One per key vault; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

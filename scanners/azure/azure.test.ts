@@ -39,7 +39,7 @@ const count = (resources: Resource[], type: string): number =>
   resources.filter((r) => r.type === type).length;
 
 describe('scanAzure against the demo subscription', () => {
-  it('collects every storage account, NSG, vault and SQL server, following nextLink', async () => {
+  it('collects every storage account, NSG, vault, SQL server and App Service app, following nextLink', async () => {
     const s = await start();
     const outcome = await scanAzure(target(s), fast);
     expect(outcome.errors).toEqual([]);
@@ -47,6 +47,7 @@ describe('scanAzure against the demo subscription', () => {
     expect(count(outcome.resources, 'azure.network.security_group')).toBe(20);
     expect(count(outcome.resources, 'azure.keyvault.vault')).toBe(12);
     expect(count(outcome.resources, 'azure.sql.server')).toBe(6);
+    expect(count(outcome.resources, 'azure.appservice.app')).toBe(8);
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
     // 30 accounts at 10 a page: three pages, the later ones through nextLink.
     expect(
@@ -103,6 +104,25 @@ describe('scanAzure against the demo subscription', () => {
         { name: 'legacy1', tde_enabled: false },
       ],
     });
+    // The list leaves siteConfig empty: TLS, FTP and debugging come from each app's config/web.
+    expect(outcome.resources.find((r) => r.name === 'app-acme-5')?.attributes).toEqual({
+      resource_group: 'rg-dev',
+      kind: 'app',
+      https_only: false,
+      public_network_access: 'Enabled',
+      minimum_tls_version: '1.1',
+      scm_minimum_tls_version: '1.2',
+      ftps_state: 'AllAllowed',
+      remote_debugging_enabled: true,
+      http20_enabled: false,
+    });
+    expect(outcome.resources.find((r) => r.name === 'app-acme-0')?.attributes).toMatchObject({
+      https_only: true,
+      minimum_tls_version: '1.2',
+      ftps_state: 'Disabled',
+      remote_debugging_enabled: false,
+    });
+    expect(s.requests.filter((r) => r.route === 'webAppConfig')).toHaveLength(8);
   });
 });
 
@@ -140,7 +160,7 @@ describe('scanAzure under throttling and faults', () => {
 
   it('records AuthorizationFailed with the RBAC action and goes on', async () => {
     const data = demoAzureData();
-    data.deniedRoutes = ['sqlTde', 'storageAccounts'];
+    data.deniedRoutes = ['sqlTde', 'storageAccounts', 'webAppConfig'];
     const s = await start({ data });
     const outcome = await scanAzure(target(s), fast);
     expect(outcome.errors.find((e) => e.operation === 'azure:storageAccounts.list')).toMatchObject({
@@ -157,6 +177,15 @@ describe('scanAzure under throttling and faults', () => {
         .filter((r) => r.type === 'azure.sql.server')
         .every((r) => !('databases' in r.attributes) && 'auditing' in r.attributes),
     ).toBe(true);
+    // Without the web configuration the app is still listed, its configuration settings absent (not guessed).
+    expect(outcome.errors.filter((e) => e.operation === 'azure:webApps.getConfiguration')[0]).toMatchObject({
+      missing_permission: 'Microsoft.Web/sites/config/Read',
+    });
+    const apps = outcome.resources.filter((r) => r.type === 'azure.appservice.app');
+    expect(apps).toHaveLength(8);
+    expect(apps.every((r) => !('minimum_tls_version' in r.attributes) && 'https_only' in r.attributes)).toBe(
+      true,
+    );
   });
 
   it('waits for a slow answer', async () => {

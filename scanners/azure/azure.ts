@@ -1,6 +1,6 @@
 /**
- * Azure: storage accounts, network security groups, key vaults and SQL servers (auditing, TDE) of each
- * configured subscription, through the ARM pipeline of `@azure/arm-resources` (its retry policies
+ * Azure: storage accounts, network security groups, key vaults, SQL servers (auditing, TDE) and App
+ * Service apps (their web configuration) of each configured subscription, through the ARM pipeline of `@azure/arm-resources` (its retry policies
  * honour `Retry-After` on 429/503 and back off exponentially on 5xx) authenticated as a service
  * principal with `@azure/identity`. Lists follow `nextLink`. A 403 AuthorizationFailed becomes a
  * ScanError naming the action; a refused client secret ends the scan.
@@ -59,6 +59,7 @@ const API_VERSIONS = {
   network: '2023-09-01',
   keyvault: '2023-07-01',
   sql: '2021-11-01',
+  web: '2023-12-01',
 } as const;
 
 /** The RBAC action each call needs. */
@@ -71,6 +72,8 @@ export const AZURE_PERMISSIONS = {
   'encryptionProtectors.get': 'Microsoft.Sql/servers/encryptionProtector/read',
   'databases.listByServer': 'Microsoft.Sql/servers/databases/read',
   'transparentDataEncryptions.get': 'Microsoft.Sql/servers/databases/transparentDataEncryption/read',
+  'webApps.list': 'Microsoft.Web/sites/Read',
+  'webApps.getConfiguration': 'Microsoft.Web/sites/config/Read',
 } as const;
 type Operation = keyof typeof AZURE_PERMISSIONS;
 
@@ -352,6 +355,8 @@ class SubscriptionScan {
     out.push(
       ...(await mapWithConcurrency(servers ?? [], this.options.concurrency ?? 4, (s) => this.sqlServer(s))),
     );
+    const apps = await this.list('webApps.list', `${sub}/providers/Microsoft.Web/sites`, API_VERSIONS.web);
+    out.push(...(await mapWithConcurrency(apps ?? [], this.options.concurrency ?? 4, (a) => this.webApp(a))));
     return out;
   }
 
@@ -504,6 +509,35 @@ class SubscriptionScan {
           : null,
       network_default_action: acls.defaultAction === 'Deny' ? 'Deny' : 'Allow',
     });
+  }
+
+  /**
+   * An App Service app (web, API or function app). The site list leaves most of siteConfig empty, so the
+   * TLS, FTP and debugging settings come from its `config/web` resource; they are absent when that read fails.
+   */
+  private async webApp(a: Json): Promise<Resource> {
+    const id = String(a.id);
+    const p = (a.properties ?? {}) as Json;
+    const attributes: Json = {
+      kind: String(a.kind ?? 'app'),
+      https_only: p.httpsOnly === true,
+      public_network_access: typeof p.publicNetworkAccess === 'string' ? p.publicNetworkAccess : null,
+    };
+    const config = await this.get(
+      'webApps.getConfiguration',
+      `${this.endpoint}${id}/config/web?api-version=${API_VERSIONS.web}`,
+      id,
+    );
+    if (config) {
+      const c = (config.properties ?? {}) as Json;
+      const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+      attributes.minimum_tls_version = text(c.minTlsVersion);
+      attributes.scm_minimum_tls_version = text(c.scmMinTlsVersion);
+      attributes.ftps_state = text(c.ftpsState);
+      attributes.remote_debugging_enabled = c.remoteDebuggingEnabled === true;
+      attributes.http20_enabled = c.http20Enabled === true;
+    }
+    return this.envelope(a, 'azure.appservice.app', attributes);
   }
 
   private async sqlServer(s: Json): Promise<Resource> {
