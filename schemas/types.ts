@@ -1314,6 +1314,45 @@ export interface GithubRepositoryAttributes {
   dependabot_security_updates_enabled?: boolean;
 }
 
+// resources/github.webhook.schema.json
+/**
+ * attributes of a resource of type github.webhook. One per webhook of an organization or of one of its repositories (region global); id is github:hook/<org or owner/repo>/<hook id>. Only readable with the Webhooks permission: without it the scan records an error naming the call and permission, and the webhooks are missing.
+ */
+export interface GithubWebhookAttributes {
+  /**
+   * Whether the webhook belongs to the organization or to one repository.
+   */
+  scope?: 'organization' | 'repository';
+  /**
+   * Full name (owner/name) of the repository; null for an organization webhook.
+   */
+  repository?: string | null;
+  /**
+   * GitHub delivers events to it.
+   */
+  active?: boolean;
+  /**
+   * Events that trigger a delivery, sorted (* means every event).
+   */
+  events?: string[];
+  /**
+   * Where deliveries go: scheme, host and path only (a query string or user info is dropped, as it often holds a token); null when GitHub's value is not a URL.
+   */
+  url?: string | null;
+  /**
+   * Payload format: json or form; null when not set.
+   */
+  content_type?: string | null;
+  /**
+   * GitHub does not verify the TLS certificate of the receiver (config.insecure_ssl is 1).
+   */
+  insecure_ssl?: boolean;
+  /**
+   * A secret signs every delivery (X-Hub-Signature-256), so the receiver can reject forged ones.
+   */
+  secret_configured?: boolean;
+}
+
 // resources/okta.policy.schema.json
 /**
  * attributes of a resource of type okta.policy. One per Okta policy of the scanned types (password, MFA enrollment, global session sign-on, authentication); id is okta:<org host>:policy/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

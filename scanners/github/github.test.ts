@@ -46,7 +46,31 @@ describe('scanGithub against the demo organizations', () => {
     expect(outcome.errors).toEqual([]);
     expect(outcome.resources.filter((r) => r.type === 'github.organization')).toHaveLength(2);
     expect(outcome.resources.filter((r) => r.type === 'github.repository')).toHaveLength(72);
+    // Four organization webhooks and one on every sixth repository (10 + 2).
+    const hooks = outcome.resources.filter((r) => r.type === 'github.webhook');
+    expect(hooks).toHaveLength(16);
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
+    expect(hooks.find((r) => r.id === 'github:hook/acme-corp/600001')?.attributes).toEqual({
+      scope: 'organization',
+      repository: null,
+      active: true,
+      events: ['*'],
+      // The query string (here a key) is not kept.
+      url: 'https://audit.acme.example/github',
+      content_type: 'json',
+      insecure_ssl: false,
+      secret_configured: true,
+    });
+    expect(hooks.find((r) => r.id === 'github:hook/acme-corp/api-00/700000')?.attributes).toMatchObject({
+      scope: 'repository',
+      repository: 'acme-corp/api-00',
+      url: 'https://ci.acme.example/hooks/0',
+      insecure_ssl: true,
+    });
+    expect(hooks.find((r) => r.id === 'github:hook/acme-corp/600002')?.attributes).toMatchObject({
+      url: 'http://chat-bridge.acme.example/github',
+      secret_configured: false,
+    });
     expect(outcome.progress.calls_made).toBe(s.requests.length);
 
     const corp = outcome.resources.find((r) => r.id === 'github:org/acme-corp');
@@ -116,7 +140,8 @@ describe('scanGithub against the demo organizations', () => {
   it('follows Link headers page by page', async () => {
     const s = await start();
     const outcome = await scanGithub(target(s, ['acme-corp']), { ...fast, pageSize: 7 });
-    expect(outcome.resources).toHaveLength(61);
+    // acme-corp: the organization, 60 repositories and 13 webhooks.
+    expect(outcome.resources).toHaveLength(74);
     const repoPages = s.requests.filter((r) => r.route === 'repos.listForOrg');
     expect(repoPages.map((r) => new URL(r.path, s.url).searchParams.get('page'))).toEqual([
       null,
@@ -143,7 +168,7 @@ describe('scanGithub under rate limits and faults', () => {
     const started = Date.now();
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
     expect(outcome.errors).toEqual([]);
-    expect(outcome.resources).toHaveLength(13);
+    expect(outcome.resources).toHaveLength(16);
     expect(s.requests.filter((r) => r.route === 'repos.listForOrg').map((r) => r.status)).toEqual([403, 200]);
     // The reset is a whole epoch second: the wait lasts until it.
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
@@ -182,7 +207,7 @@ describe('scanGithub under rate limits and faults', () => {
     expect(outcome.resources.find((r) => r.type === 'github.organization')?.attributes).not.toHaveProperty(
       'outside_collaborators',
     );
-    expect(outcome.resources).toHaveLength(13);
+    expect(outcome.resources).toHaveLength(16);
   });
 
   it('retries a 5xx answer and succeeds', async () => {
@@ -196,13 +221,17 @@ describe('scanGithub under rate limits and faults', () => {
     const s = await start({ faults: [{ route: 'orgs.get', delayMs: 300, times: 1 }] });
     const started = Date.now();
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
-    expect(outcome.resources).toHaveLength(13);
+    expect(outcome.resources).toHaveLength(16);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
   it('records a refused call with the permission to grant and goes on', async () => {
     const data = demoGithubData();
-    data.deniedRoutes = ['orgs.listOutsideCollaborators', 'repos.getBranchProtection@acme-labs/api-00'];
+    data.deniedRoutes = [
+      'orgs.listOutsideCollaborators',
+      'repos.getBranchProtection@acme-labs/api-00',
+      'repos.listWebhooks@acme-labs/api-00',
+    ];
     const s = await start({ data });
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
     expect(outcome.errors).toEqual([
@@ -216,6 +245,16 @@ describe('scanGithub under rate limits and faults', () => {
         resource_id: 'github:repo/acme-labs/api-00',
         missing_permission: expect.stringContaining('Administration: read'),
       }),
+      expect.objectContaining({
+        operation: 'github:repos.listWebhooks',
+        resource_id: 'github:repo/acme-labs/api-00',
+        missing_permission: expect.stringMatching(/^Webhooks: read, repository .*repository_hooks=read$/),
+      }),
+    ]);
+    // The repository is still there; only its webhooks are missing.
+    expect(outcome.resources.filter((r) => r.type === 'github.webhook').map((r) => r.id)).toEqual([
+      'github:hook/acme-labs/600101',
+      'github:hook/acme-labs/auth-06/700006',
     ]);
     const org = outcome.resources.find((r) => r.type === 'github.organization');
     expect(org?.attributes).not.toHaveProperty('outside_collaborators');

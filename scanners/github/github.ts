@@ -1,6 +1,6 @@
 /**
- * GitHub: each configured organization (`github.organization`) and its repositories
- * (`github.repository`), through Octokit with the throttling plugin (waits out primary rate limits
+ * GitHub: each configured organization (`github.organization`), its repositories
+ * (`github.repository`) and the webhooks of both (`github.webhook`), through Octokit with the throttling plugin (waits out primary rate limits
  * until `x-ratelimit-reset` and secondary limits for `retry-after`) and the retry plugin (5xx).
  * Every list is read page by page through the `Link` header. A 403/404 on one call becomes a
  * ScanError naming the permission; bad credentials end the scan.
@@ -56,6 +56,8 @@ export const GITHUB_PERMISSIONS = {
   'repos.getBranchProtection': 'Administration: read (classic: repo)',
   'repos.getBranchRules': 'Metadata: read (classic: repo)',
   'repos.checkVulnerabilityAlerts': 'Administration: read (classic: repo)',
+  'orgs.listWebhooks': 'Webhooks: read, organization (classic: admin:org_hook)',
+  'repos.listWebhooks': 'Webhooks: read, repository (classic: read:repo_hook)',
 } as const;
 type Operation = keyof typeof GITHUB_PERMISSIONS;
 
@@ -365,6 +367,17 @@ async function scanOrganization(
     source: sourceFor(baseUrl),
   });
 
+  const orgHooks = await listAll<HookData>(
+    ctx,
+    octokit,
+    'orgs.listWebhooks',
+    orgId,
+    'GET /orgs/{org}/hooks',
+    { org },
+    pageSize,
+  );
+  const hookResources = (orgHooks ?? []).map((hook) => webhookResource(ctx, hook, org, null, baseUrl));
+
   const repos = await listAll<RepoData>(
     ctx,
     octokit,
@@ -378,9 +391,9 @@ async function scanOrganization(
     pageSize,
   );
   const repoResources = await mapWithConcurrency(repos ?? [], options.concurrency ?? 4, (repo) =>
-    readRepository(ctx, octokit, org, repo),
+    readRepository(ctx, octokit, org, repo, pageSize),
   );
-  return [orgResource, ...repoResources];
+  return [orgResource, ...hookResources, ...repoResources.flat()];
 }
 
 function sourceFor(baseUrl: string): { api: string; endpoint?: string } {
@@ -417,12 +430,14 @@ interface ProtectionData {
 
 type BranchRule = { type: string; parameters?: Record<string, unknown> };
 
+/** A repository and its webhooks. */
 async function readRepository(
   ctx: ScanContext,
   octokit: Client,
   org: string,
   repo: RepoData,
-): Promise<Resource> {
+  pageSize: number,
+): Promise<Resource[]> {
   const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
   const owner = repo.owner.login;
   const id = `github:repo/${repo.full_name}`;
@@ -479,15 +494,75 @@ async function readRepository(
   else if (alerts.status === 404) attributes.dependabot_alerts_enabled = false;
   else handleFailure(ctx, 'repos.checkVulnerabilityAlerts', id, alerts, baseUrl);
 
-  return ctx.resource({
+  const hooks = await listAll<HookData>(
+    ctx,
+    octokit,
+    'repos.listWebhooks',
     id,
+    'GET /repos/{owner}/{repo}/hooks',
+    { owner, repo: repo.name },
+    pageSize,
+  );
+  return [
+    ctx.resource({
+      id,
+      account: org,
+      region: 'global',
+      type: 'github.repository',
+      name: repo.full_name,
+      attributes,
+      source: sourceFor(baseUrl),
+    }),
+    ...(hooks ?? []).map((hook) => webhookResource(ctx, hook, org, repo.full_name, baseUrl)),
+  ];
+}
+
+interface HookData {
+  id: number;
+  active?: boolean;
+  events?: string[];
+  config?: { url?: string; content_type?: string; insecure_ssl?: string | number; secret?: string };
+}
+
+/**
+ * An organization webhook (repository null) or a repository's. The delivery URL keeps scheme, host and
+ * path only: a query string or user info often carries a token, which has no place in the inventory.
+ */
+function webhookResource(
+  ctx: ScanContext,
+  hook: HookData,
+  org: string,
+  repository: string | null,
+  baseUrl: string,
+): Resource {
+  const parent = repository ?? org;
+  const config = hook.config ?? {};
+  return ctx.resource({
+    id: `github:hook/${parent}/${hook.id}`,
     account: org,
     region: 'global',
-    type: 'github.repository',
-    name: repo.full_name,
-    attributes,
+    type: 'github.webhook',
+    name: `${parent} webhook ${hook.id}`,
+    attributes: {
+      scope: repository ? 'repository' : 'organization',
+      repository,
+      active: hook.active ?? false,
+      events: [...(hook.events ?? [])].sort(),
+      url: deliveryUrl(config.url),
+      content_type: config.content_type ?? null,
+      // GitHub answers "0" or "1" (older answers: a number).
+      insecure_ssl: String(config.insecure_ssl ?? '0') === '1',
+      // GitHub masks a set secret as "********" and leaves the key out when there is none.
+      secret_configured: typeof config.secret === 'string' && config.secret.length > 0,
+    },
     source: sourceFor(baseUrl),
   });
+}
+
+function deliveryUrl(raw: string | undefined): string | null {
+  if (!raw || !URL.canParse(raw)) return null;
+  const url = new URL(raw);
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 /** Classic protection and active ruleset rules combined: each setting takes the stricter of the two. */
