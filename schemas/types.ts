@@ -1216,6 +1216,22 @@ export interface GithubOrganizationAttributes {
    * Logins of outside collaborators (on at least one repository, not members).
    */
   outside_collaborators?: string[];
+  /**
+   * Which repositories may run GitHub Actions: all, none or selected.
+   */
+  actions_enabled_repositories?: 'all' | 'none' | 'selected';
+  /**
+   * Which actions and reusable workflows may run: all, local_only (only those in the organization) or selected (an allow list); null when no repository may run Actions.
+   */
+  actions_allowed_actions?: 'all' | 'local_only' | 'selected' | null;
+  /**
+   * Default permissions of the GITHUB_TOKEN in workflows: read (contents and packages only) or write (every scope).
+   */
+  actions_default_workflow_permissions?: 'read' | 'write';
+  /**
+   * Workflows may create pull requests and approve pull request reviews.
+   */
+  actions_can_approve_pull_request_reviews?: boolean;
 }
 
 // resources/github.repository.schema.json

@@ -89,6 +89,10 @@ describe('scanGithub against the demo organizations', () => {
       members_count: 25,
       admins: ['octo-ana-0', 'octo-ben-1', 'octo-chloe-2'],
       outside_collaborators: ['agency-lee', 'auditor-ray', 'contractor-kim', 'vendor-max'],
+      actions_enabled_repositories: 'all',
+      actions_allowed_actions: 'all',
+      actions_default_workflow_permissions: 'write',
+      actions_can_approve_pull_request_reviews: true,
     });
     expect(outcome.resources.find((r) => r.id === 'github:org/acme-labs')?.attributes).toMatchObject({
       two_factor_requirement_enabled: true,
@@ -96,6 +100,9 @@ describe('scanGithub against the demo organizations', () => {
       advanced_security_enabled_for_new_repositories: true,
       secret_scanning_push_protection_enabled_for_new_repositories: true,
       outside_collaborators: [],
+      actions_allowed_actions: 'selected',
+      actions_default_workflow_permissions: 'read',
+      actions_can_approve_pull_request_reviews: false,
     });
 
     // Classic protection, weak protection, none, and ruleset-only protection.
@@ -231,6 +238,7 @@ describe('scanGithub under rate limits and faults', () => {
       'orgs.listOutsideCollaborators',
       'repos.getBranchProtection@acme-labs/api-00',
       'repos.listWebhooks@acme-labs/api-00',
+      'actions.getWorkflowPermissions',
     ];
     const s = await start({ data });
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
@@ -239,6 +247,11 @@ describe('scanGithub under rate limits and faults', () => {
         operation: 'github:orgs.listOutsideCollaborators',
         code: '403',
         missing_permission: expect.stringMatching(/^Members: read .*GitHub accepts members=read$/),
+      }),
+      expect.objectContaining({
+        operation: 'github:actions.getGithubActionsDefaultWorkflowPermissionsOrganization',
+        resource_id: 'github:org/acme-labs',
+        missing_permission: expect.stringMatching(/^Administration: read .*administration=read$/),
       }),
       expect.objectContaining({
         operation: 'github:repos.getBranchProtection',
@@ -258,6 +271,9 @@ describe('scanGithub under rate limits and faults', () => {
     ]);
     const org = outcome.resources.find((r) => r.type === 'github.organization');
     expect(org?.attributes).not.toHaveProperty('outside_collaborators');
+    // The other Actions answer still fills its two attributes.
+    expect(org?.attributes).not.toHaveProperty('actions_default_workflow_permissions');
+    expect(org?.attributes).toMatchObject({ actions_allowed_actions: 'selected' });
     expect(repo(outcome.resources, 'acme-labs/api-00').attributes).not.toHaveProperty(
       'default_branch_protection',
     );

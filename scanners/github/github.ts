@@ -57,6 +57,9 @@ export const GITHUB_PERMISSIONS = {
   'repos.getBranchRules': 'Metadata: read (classic: repo)',
   'repos.checkVulnerabilityAlerts': 'Administration: read (classic: repo)',
   'orgs.listWebhooks': 'Webhooks: read, organization (classic: admin:org_hook)',
+  'actions.getGithubActionsPermissionsOrganization': 'Administration: read (classic: admin:org)',
+  'actions.getGithubActionsDefaultWorkflowPermissionsOrganization':
+    'Administration: read (classic: admin:org)',
   'repos.listWebhooks': 'Webhooks: read, repository (classic: read:repo_hook)',
 } as const;
 type Operation = keyof typeof GITHUB_PERMISSIONS;
@@ -357,6 +360,7 @@ async function scanOrganization(
     pageSize,
   );
   if (outside) attributes.outside_collaborators = outside.map((m) => m.login).sort();
+  Object.assign(attributes, await readActionsSettings(ctx, octokit, org, orgId));
   const orgResource = ctx.resource({
     id: orgId,
     account: org,
@@ -394,6 +398,49 @@ async function scanOrganization(
     readRepository(ctx, octokit, org, repo, pageSize),
   );
   return [orgResource, ...hookResources, ...repoResources.flat()];
+}
+
+/**
+ * Which repositories may run GitHub Actions and which actions, and what the workflow token may do by
+ * default. Each answer fills its two attributes; a refused one leaves them absent (error recorded).
+ */
+async function readActionsSettings(
+  ctx: ScanContext,
+  octokit: Client,
+  org: string,
+  orgId: string,
+): Promise<Record<string, unknown>> {
+  const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
+  const out: Record<string, unknown> = {};
+  const permissions = await ctx.request(() =>
+    octokit.request('GET /orgs/{org}/actions/permissions', { org }),
+  );
+  if (permissions.ok) {
+    const data = permissions.value.data as { enabled_repositories?: string; allowed_actions?: string };
+    out.actions_enabled_repositories = data.enabled_repositories ?? 'all';
+    // GitHub leaves allowed_actions out when no repository may run Actions.
+    out.actions_allowed_actions = data.allowed_actions ?? null;
+  } else handleFailure(ctx, 'actions.getGithubActionsPermissionsOrganization', orgId, permissions, baseUrl);
+  const workflow = await ctx.request(() =>
+    octokit.request('GET /orgs/{org}/actions/permissions/workflow', { org }),
+  );
+  if (workflow.ok) {
+    const data = workflow.value.data as {
+      default_workflow_permissions?: string;
+      can_approve_pull_request_reviews?: boolean;
+    };
+    out.actions_default_workflow_permissions =
+      data.default_workflow_permissions === 'write' ? 'write' : 'read';
+    out.actions_can_approve_pull_request_reviews = data.can_approve_pull_request_reviews === true;
+  } else
+    handleFailure(
+      ctx,
+      'actions.getGithubActionsDefaultWorkflowPermissionsOrganization',
+      orgId,
+      workflow,
+      baseUrl,
+    );
+  return out;
 }
 
 function sourceFor(baseUrl: string): { api: string; endpoint?: string } {
