@@ -921,6 +921,45 @@ export interface AzureAppserviceAppAttributes {
   http20_enabled?: boolean;
 }
 
+// resources/azure.keyvault.key.schema.json
+/**
+ * attributes of a resource of type azure.keyvault.key. One per key of a Key Vault, read through Azure Resource Manager (metadata only, never key material); id is its ARM id. When a vault's keys cannot be listed the scan records an error naming the action, and that vault's keys are missing.
+ */
+export interface AzureKeyvaultKeyAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Name of the vault holding the key.
+   */
+  vault_name?: string;
+  /**
+   * Key type: RSA, RSA-HSM, EC, EC-HSM or oct-HSM.
+   */
+  key_type?: string;
+  /**
+   * Size in bits of an RSA or oct key; null for elliptic-curve keys.
+   */
+  key_size?: number | null;
+  /**
+   * Elliptic curve (P-256, P-384, P-521, P-256K); null for other key types.
+   */
+  curve_name?: string | null;
+  /**
+   * The key can be used.
+   */
+  enabled?: boolean;
+  /**
+   * When the key was created; null when not given.
+   */
+  created_at?: string | null;
+  /**
+   * When the key expires; null when it has no expiry date.
+   */
+  expires_at?: string | null;
+}
+
 // resources/azure.keyvault.vault.schema.json
 /**
  * attributes of a resource of type azure.keyvault.vault. One per key vault; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -48,6 +48,8 @@ describe('scanAzure against the demo subscription', () => {
     expect(count(outcome.resources, 'azure.keyvault.vault')).toBe(12);
     expect(count(outcome.resources, 'azure.sql.server')).toBe(6);
     expect(count(outcome.resources, 'azure.appservice.app')).toBe(8);
+    // Two keys in every third vault.
+    expect(count(outcome.resources, 'azure.keyvault.key')).toBe(8);
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
     // 30 accounts at 10 a page: three pages, the later ones through nextLink.
     expect(
@@ -123,6 +125,27 @@ describe('scanAzure against the demo subscription', () => {
       remote_debugging_enabled: false,
     });
     expect(s.requests.filter((r) => r.route === 'webAppConfig')).toHaveLength(8);
+    // ARM gives key timestamps in epoch seconds; a key without an expiry has no exp at all.
+    const keyOf = (vault: string, key: string): Resource | undefined =>
+      outcome.resources.find(
+        (r) => r.type === 'azure.keyvault.key' && r.id.endsWith(`/vaults/${vault}/keys/${key}`),
+      );
+    expect(keyOf('kv-acme-3', 'cmk')?.attributes).toEqual({
+      resource_group: 'rg-prod',
+      vault_name: 'kv-acme-3',
+      key_type: 'RSA-HSM',
+      key_size: 3072,
+      curve_name: null,
+      enabled: true,
+      created_at: '2025-09-04T00:00:00.000Z',
+      expires_at: '2026-09-04T00:00:00.000Z',
+    });
+    expect(keyOf('kv-acme-3', 'signing')?.attributes).toMatchObject({
+      key_type: 'EC',
+      key_size: null,
+      curve_name: 'P-256',
+      expires_at: null,
+    });
   });
 });
 
@@ -160,7 +183,7 @@ describe('scanAzure under throttling and faults', () => {
 
   it('records AuthorizationFailed with the RBAC action and goes on', async () => {
     const data = demoAzureData();
-    data.deniedRoutes = ['sqlTde', 'storageAccounts', 'webAppConfig'];
+    data.deniedRoutes = ['sqlTde', 'storageAccounts', 'webAppConfig', 'vaultKeys'];
     const s = await start({ data });
     const outcome = await scanAzure(target(s), fast);
     expect(outcome.errors.find((e) => e.operation === 'azure:storageAccounts.list')).toMatchObject({
@@ -181,6 +204,11 @@ describe('scanAzure under throttling and faults', () => {
     expect(outcome.errors.filter((e) => e.operation === 'azure:webApps.getConfiguration')[0]).toMatchObject({
       missing_permission: 'Microsoft.Web/sites/config/Read',
     });
+    expect(outcome.errors.filter((e) => e.operation === 'azure:keys.list')).toHaveLength(12);
+    expect(outcome.errors.find((e) => e.operation === 'azure:keys.list')).toMatchObject({
+      missing_permission: 'Microsoft.KeyVault/vaults/keys/read',
+    });
+    expect(count(outcome.resources, 'azure.keyvault.key')).toBe(0);
     const apps = outcome.resources.filter((r) => r.type === 'azure.appservice.app');
     expect(apps).toHaveLength(8);
     expect(apps.every((r) => !('minimum_tls_version' in r.attributes) && 'https_only' in r.attributes)).toBe(

@@ -67,6 +67,7 @@ export const AZURE_PERMISSIONS = {
   'storageAccounts.list': 'Microsoft.Storage/storageAccounts/read',
   'networkSecurityGroups.listAll': 'Microsoft.Network/networkSecurityGroups/read',
   'vaults.listBySubscription': 'Microsoft.KeyVault/vaults/read',
+  'keys.list': 'Microsoft.KeyVault/vaults/keys/read',
   'servers.list': 'Microsoft.Sql/servers/read',
   'serverBlobAuditingPolicies.get': 'Microsoft.Sql/servers/auditingSettings/read',
   'encryptionProtectors.get': 'Microsoft.Sql/servers/encryptionProtector/read',
@@ -347,6 +348,10 @@ class SubscriptionScan {
       API_VERSIONS.keyvault,
     );
     out.push(...(vaults ?? []).map((v) => this.vault(v)));
+    const keys = await mapWithConcurrency(vaults ?? [], this.options.concurrency ?? 4, (v) =>
+      this.vaultKeys(v),
+    );
+    out.push(...keys.flat());
     const servers = await this.list(
       'servers.list',
       `${sub}/providers/Microsoft.Sql/servers`,
@@ -490,6 +495,30 @@ class SubscriptionScan {
       security_rules: rules,
       attached_subnet_ids: ((p.subnets as Json[]) ?? []).map((s) => String(s.id)),
       attached_network_interface_ids: ((p.networkInterfaces as Json[]) ?? []).map((s) => String(s.id)),
+    });
+  }
+
+  /**
+   * A vault's keys through ARM (metadata only: ARM never returns key material). Timestamps come as epoch
+   * seconds; an expiry is absent from the answer when none is set.
+   */
+  private async vaultKeys(v: Json): Promise<Resource[]> {
+    const vaultId = String(v.id);
+    const keys = await this.list('keys.list', `${vaultId}/keys`, API_VERSIONS.keyvault, vaultId);
+    return (keys ?? []).map((k) => {
+      const p = (k.properties ?? {}) as Json;
+      const a = (p.attributes ?? {}) as Json;
+      const time = (epoch: unknown): string | null =>
+        typeof epoch === 'number' ? new Date(epoch * 1000).toISOString() : null;
+      return this.envelope({ ...k, location: k.location ?? v.location }, 'azure.keyvault.key', {
+        vault_name: String(v.name),
+        key_type: String(p.kty ?? ''),
+        key_size: typeof p.keySize === 'number' ? p.keySize : null,
+        curve_name: typeof p.curveName === 'string' ? p.curveName : null,
+        enabled: a.enabled !== false,
+        created_at: time(a.created),
+        expires_at: time(a.exp),
+      });
     });
   }
 
