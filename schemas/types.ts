@@ -1002,6 +1002,88 @@ export interface AwsSecretsmanagerSecretAttributes {
   rotation_lambda_arn?: string | null;
 }
 
+// resources/azure.appservice.app.schema.json
+/**
+ * attributes of a resource of type azure.appservice.app. One per App Service app (web app, API app or function app: Microsoft.Web/sites); id is its ARM id. The settings read from the app's web configuration are absent when that read failed (the scan records an error naming the call and action).
+ */
+export interface AzureAppserviceAppAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * What the site is, as Azure labels it: app, app,linux, functionapp, functionapp,linux…
+   */
+  kind?: string;
+  /**
+   * Plain HTTP requests are redirected to HTTPS.
+   */
+  https_only?: boolean;
+  /**
+   * Enabled or Disabled; null when unset (reachable unless access restrictions say otherwise).
+   */
+  public_network_access?: string | null;
+  /**
+   * Lowest TLS version the app's endpoint accepts (1.0, 1.1, 1.2, 1.3); null when unset.
+   */
+  minimum_tls_version?: string | null;
+  /**
+   * Lowest TLS version the deployment (Kudu/SCM) endpoint accepts; null when unset.
+   */
+  scm_minimum_tls_version?: string | null;
+  /**
+   * FTP deployment: AllAllowed (plain FTP too), FtpsOnly or Disabled; null when unset.
+   */
+  ftps_state?: 'AllAllowed' | 'FtpsOnly' | 'Disabled' | null;
+  /**
+   * A remote debugger can attach to the running app.
+   */
+  remote_debugging_enabled?: boolean;
+  /**
+   * Clients may use HTTP/2.
+   */
+  http20_enabled?: boolean;
+}
+
+// resources/azure.keyvault.key.schema.json
+/**
+ * attributes of a resource of type azure.keyvault.key. One per key of a Key Vault, read through Azure Resource Manager (metadata only, never key material); id is its ARM id. When a vault's keys cannot be listed the scan records an error naming the action, and that vault's keys are missing.
+ */
+export interface AzureKeyvaultKeyAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Name of the vault holding the key.
+   */
+  vault_name?: string;
+  /**
+   * Key type: RSA, RSA-HSM, EC, EC-HSM or oct-HSM.
+   */
+  key_type?: string;
+  /**
+   * Size in bits of an RSA or oct key; null for elliptic-curve keys.
+   */
+  key_size?: number | null;
+  /**
+   * Elliptic curve (P-256, P-384, P-521, P-256K); null for other key types.
+   */
+  curve_name?: string | null;
+  /**
+   * The key can be used.
+   */
+  enabled?: boolean;
+  /**
+   * When the key was created; null when not given.
+   */
+  created_at?: string | null;
+  /**
+   * When the key expires; null when it has no expiry date.
+   */
+  expires_at?: string | null;
+}
+
 // resources/azure.keyvault.vault.schema.json
 /**
  * attributes of a resource of type azure.keyvault.vault. One per key vault; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1270,6 +1352,22 @@ export interface GithubOrganizationAttributes {
    */
   dependabot_alerts_enabled_for_new_repositories?: boolean;
   /**
+   * New repositories get Dependabot security updates (pull requests that upgrade vulnerable dependencies). Absent when GitHub leaves the setting out of its answer.
+   */
+  dependabot_security_updates_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories get the dependency graph, which Dependabot alerts are built on. Absent when GitHub leaves the setting out of its answer.
+   */
+  dependency_graph_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories get GitHub Advanced Security (code scanning, secret scanning for private repositories). Absent when GitHub leaves the setting out of its answer, as it does without the licence.
+   */
+  advanced_security_enabled_for_new_repositories?: boolean;
+  /**
+   * New repositories block pushes that contain a recognised secret. Absent when GitHub leaves the setting out of its answer.
+   */
+  secret_scanning_push_protection_enabled_for_new_repositories?: boolean;
+  /**
    * Members of the organization.
    */
   members_count?: number;
@@ -1281,6 +1379,22 @@ export interface GithubOrganizationAttributes {
    * Logins of outside collaborators (on at least one repository, not members).
    */
   outside_collaborators?: string[];
+  /**
+   * Which repositories may run GitHub Actions: all, none or selected.
+   */
+  actions_enabled_repositories?: 'all' | 'none' | 'selected';
+  /**
+   * Which actions and reusable workflows may run: all, local_only (only those in the organization) or selected (an allow list); null when no repository may run Actions.
+   */
+  actions_allowed_actions?: 'all' | 'local_only' | 'selected' | null;
+  /**
+   * Default permissions of the GITHUB_TOKEN in workflows: read (contents and packages only) or write (every scope).
+   */
+  actions_default_workflow_permissions?: 'read' | 'write';
+  /**
+   * Workflows may create pull requests and approve pull request reviews.
+   */
+  actions_can_approve_pull_request_reviews?: boolean;
 }
 
 // resources/github.repository.schema.json
@@ -1312,6 +1426,14 @@ export interface GithubRepositoryAttributes {
    * Last push; null for an empty repository.
    */
   pushed_at?: string | null;
+  /**
+   * Members with read access may fork the repository (always true for public repositories).
+   */
+  allow_forking?: boolean;
+  /**
+   * Commits made in the web interface must be signed off by their author.
+   */
+  web_commit_signoff_required?: boolean;
   /**
    * Effective protection of the default branch, from classic branch protection and active rulesets together (the stricter wins).
    */
@@ -1371,6 +1493,45 @@ export interface GithubRepositoryAttributes {
   dependabot_security_updates_enabled?: boolean;
 }
 
+// resources/github.webhook.schema.json
+/**
+ * attributes of a resource of type github.webhook. One per webhook of an organization or of one of its repositories (region global); id is github:hook/<org or owner/repo>/<hook id>. Only readable with the Webhooks permission: without it the scan records an error naming the call and permission, and the webhooks are missing.
+ */
+export interface GithubWebhookAttributes {
+  /**
+   * Whether the webhook belongs to the organization or to one repository.
+   */
+  scope?: 'organization' | 'repository';
+  /**
+   * Full name (owner/name) of the repository; null for an organization webhook.
+   */
+  repository?: string | null;
+  /**
+   * GitHub delivers events to it.
+   */
+  active?: boolean;
+  /**
+   * Events that trigger a delivery, sorted (* means every event).
+   */
+  events?: string[];
+  /**
+   * Where deliveries go: scheme, host and path only (a query string or user info is dropped, as it often holds a token); null when GitHub's value is not a URL.
+   */
+  url?: string | null;
+  /**
+   * Payload format: json or form; null when not set.
+   */
+  content_type?: string | null;
+  /**
+   * GitHub does not verify the TLS certificate of the receiver (config.insecure_ssl is 1).
+   */
+  insecure_ssl?: boolean;
+  /**
+   * A secret signs every delivery (X-Hub-Signature-256), so the receiver can reject forged ones.
+   */
+  secret_configured?: boolean;
+}
+
 // resources/okta.policy.schema.json
 /**
  * attributes of a resource of type okta.policy. One per Okta policy of the scanned types (password, MFA enrollment, global session sign-on, authentication); id is okta:<org host>:policy/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1428,6 +1589,10 @@ export interface OktaPolicyAttributes {
      * Previous passwords that cannot be reused.
      */
     history_count: number;
+    /**
+     * Minutes a new password must be kept before it can be changed again; 0 lets a user cycle through the history at once.
+     */
+    min_age_minutes: number;
     /**
      * Failed attempts before lock-out; 0 means no lock-out.
      */

@@ -39,7 +39,7 @@ const count = (resources: Resource[], type: string): number =>
   resources.filter((r) => r.type === type).length;
 
 describe('scanAzure against the demo subscription', () => {
-  it('collects every storage account, NSG, vault and SQL server, following nextLink', async () => {
+  it('collects every storage account, NSG, vault, SQL server and App Service app, following nextLink', async () => {
     const s = await start();
     const outcome = await scanAzure(target(s), fast);
     expect(outcome.errors).toEqual([]);
@@ -47,6 +47,9 @@ describe('scanAzure against the demo subscription', () => {
     expect(count(outcome.resources, 'azure.network.security_group')).toBe(20);
     expect(count(outcome.resources, 'azure.keyvault.vault')).toBe(12);
     expect(count(outcome.resources, 'azure.sql.server')).toBe(6);
+    expect(count(outcome.resources, 'azure.appservice.app')).toBe(8);
+    // Two keys in every third vault.
+    expect(count(outcome.resources, 'azure.keyvault.key')).toBe(8);
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
     // 30 accounts at 10 a page: three pages, the later ones through nextLink.
     expect(
@@ -103,6 +106,46 @@ describe('scanAzure against the demo subscription', () => {
         { name: 'legacy1', tde_enabled: false },
       ],
     });
+    // The list leaves siteConfig empty: TLS, FTP and debugging come from each app's config/web.
+    expect(outcome.resources.find((r) => r.name === 'app-acme-5')?.attributes).toEqual({
+      resource_group: 'rg-dev',
+      kind: 'app',
+      https_only: false,
+      public_network_access: 'Enabled',
+      minimum_tls_version: '1.1',
+      scm_minimum_tls_version: '1.2',
+      ftps_state: 'AllAllowed',
+      remote_debugging_enabled: true,
+      http20_enabled: false,
+    });
+    expect(outcome.resources.find((r) => r.name === 'app-acme-0')?.attributes).toMatchObject({
+      https_only: true,
+      minimum_tls_version: '1.2',
+      ftps_state: 'Disabled',
+      remote_debugging_enabled: false,
+    });
+    expect(s.requests.filter((r) => r.route === 'webAppConfig')).toHaveLength(8);
+    // ARM gives key timestamps in epoch seconds; a key without an expiry has no exp at all.
+    const keyOf = (vault: string, key: string): Resource | undefined =>
+      outcome.resources.find(
+        (r) => r.type === 'azure.keyvault.key' && r.id.endsWith(`/vaults/${vault}/keys/${key}`),
+      );
+    expect(keyOf('kv-acme-3', 'cmk')?.attributes).toEqual({
+      resource_group: 'rg-prod',
+      vault_name: 'kv-acme-3',
+      key_type: 'RSA-HSM',
+      key_size: 3072,
+      curve_name: null,
+      enabled: true,
+      created_at: '2025-09-04T00:00:00.000Z',
+      expires_at: '2026-09-04T00:00:00.000Z',
+    });
+    expect(keyOf('kv-acme-3', 'signing')?.attributes).toMatchObject({
+      key_type: 'EC',
+      key_size: null,
+      curve_name: 'P-256',
+      expires_at: null,
+    });
   });
 });
 
@@ -140,7 +183,7 @@ describe('scanAzure under throttling and faults', () => {
 
   it('records AuthorizationFailed with the RBAC action and goes on', async () => {
     const data = demoAzureData();
-    data.deniedRoutes = ['sqlTde', 'storageAccounts'];
+    data.deniedRoutes = ['sqlTde', 'storageAccounts', 'webAppConfig', 'vaultKeys'];
     const s = await start({ data });
     const outcome = await scanAzure(target(s), fast);
     expect(outcome.errors.find((e) => e.operation === 'azure:storageAccounts.list')).toMatchObject({
@@ -157,6 +200,20 @@ describe('scanAzure under throttling and faults', () => {
         .filter((r) => r.type === 'azure.sql.server')
         .every((r) => !('databases' in r.attributes) && 'auditing' in r.attributes),
     ).toBe(true);
+    // Without the web configuration the app is still listed, its configuration settings absent (not guessed).
+    expect(outcome.errors.filter((e) => e.operation === 'azure:webApps.getConfiguration')[0]).toMatchObject({
+      missing_permission: 'Microsoft.Web/sites/config/Read',
+    });
+    expect(outcome.errors.filter((e) => e.operation === 'azure:keys.list')).toHaveLength(12);
+    expect(outcome.errors.find((e) => e.operation === 'azure:keys.list')).toMatchObject({
+      missing_permission: 'Microsoft.KeyVault/vaults/keys/read',
+    });
+    expect(count(outcome.resources, 'azure.keyvault.key')).toBe(0);
+    const apps = outcome.resources.filter((r) => r.type === 'azure.appservice.app');
+    expect(apps).toHaveLength(8);
+    expect(apps.every((r) => !('minimum_tls_version' in r.attributes) && 'https_only' in r.attributes)).toBe(
+      true,
+    );
   });
 
   it('waits for a slow answer', async () => {

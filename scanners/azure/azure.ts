@@ -1,6 +1,6 @@
 /**
- * Azure: storage accounts, network security groups, key vaults and SQL servers (auditing, TDE) of each
- * configured subscription, through the ARM pipeline of `@azure/arm-resources` (its retry policies
+ * Azure: storage accounts, network security groups, key vaults, SQL servers (auditing, TDE) and App
+ * Service apps (their web configuration) of each configured subscription, through the ARM pipeline of `@azure/arm-resources` (its retry policies
  * honour `Retry-After` on 429/503 and back off exponentially on 5xx) authenticated as a service
  * principal with `@azure/identity`. Lists follow `nextLink`. A 403 AuthorizationFailed becomes a
  * ScanError naming the action; a refused client secret ends the scan.
@@ -59,6 +59,7 @@ const API_VERSIONS = {
   network: '2023-09-01',
   keyvault: '2023-07-01',
   sql: '2021-11-01',
+  web: '2023-12-01',
 } as const;
 
 /** The RBAC action each call needs. */
@@ -66,11 +67,14 @@ export const AZURE_PERMISSIONS = {
   'storageAccounts.list': 'Microsoft.Storage/storageAccounts/read',
   'networkSecurityGroups.listAll': 'Microsoft.Network/networkSecurityGroups/read',
   'vaults.listBySubscription': 'Microsoft.KeyVault/vaults/read',
+  'keys.list': 'Microsoft.KeyVault/vaults/keys/read',
   'servers.list': 'Microsoft.Sql/servers/read',
   'serverBlobAuditingPolicies.get': 'Microsoft.Sql/servers/auditingSettings/read',
   'encryptionProtectors.get': 'Microsoft.Sql/servers/encryptionProtector/read',
   'databases.listByServer': 'Microsoft.Sql/servers/databases/read',
   'transparentDataEncryptions.get': 'Microsoft.Sql/servers/databases/transparentDataEncryption/read',
+  'webApps.list': 'Microsoft.Web/sites/Read',
+  'webApps.getConfiguration': 'Microsoft.Web/sites/config/Read',
 } as const;
 type Operation = keyof typeof AZURE_PERMISSIONS;
 
@@ -344,6 +348,10 @@ class SubscriptionScan {
       API_VERSIONS.keyvault,
     );
     out.push(...(vaults ?? []).map((v) => this.vault(v)));
+    const keys = await mapWithConcurrency(vaults ?? [], this.options.concurrency ?? 4, (v) =>
+      this.vaultKeys(v),
+    );
+    out.push(...keys.flat());
     const servers = await this.list(
       'servers.list',
       `${sub}/providers/Microsoft.Sql/servers`,
@@ -352,6 +360,8 @@ class SubscriptionScan {
     out.push(
       ...(await mapWithConcurrency(servers ?? [], this.options.concurrency ?? 4, (s) => this.sqlServer(s))),
     );
+    const apps = await this.list('webApps.list', `${sub}/providers/Microsoft.Web/sites`, API_VERSIONS.web);
+    out.push(...(await mapWithConcurrency(apps ?? [], this.options.concurrency ?? 4, (a) => this.webApp(a))));
     return out;
   }
 
@@ -488,6 +498,30 @@ class SubscriptionScan {
     });
   }
 
+  /**
+   * A vault's keys through ARM (metadata only: ARM never returns key material). Timestamps come as epoch
+   * seconds; an expiry is absent from the answer when none is set.
+   */
+  private async vaultKeys(v: Json): Promise<Resource[]> {
+    const vaultId = String(v.id);
+    const keys = await this.list('keys.list', `${vaultId}/keys`, API_VERSIONS.keyvault, vaultId);
+    return (keys ?? []).map((k) => {
+      const p = (k.properties ?? {}) as Json;
+      const a = (p.attributes ?? {}) as Json;
+      const time = (epoch: unknown): string | null =>
+        typeof epoch === 'number' ? new Date(epoch * 1000).toISOString() : null;
+      return this.envelope({ ...k, location: k.location ?? v.location }, 'azure.keyvault.key', {
+        vault_name: String(v.name),
+        key_type: String(p.kty ?? ''),
+        key_size: typeof p.keySize === 'number' ? p.keySize : null,
+        curve_name: typeof p.curveName === 'string' ? p.curveName : null,
+        enabled: a.enabled !== false,
+        created_at: time(a.created),
+        expires_at: time(a.exp),
+      });
+    });
+  }
+
   private vault(v: Json): Resource {
     const p = (v.properties ?? {}) as Json;
     const acls = (p.networkAcls ?? {}) as Json;
@@ -504,6 +538,35 @@ class SubscriptionScan {
           : null,
       network_default_action: acls.defaultAction === 'Deny' ? 'Deny' : 'Allow',
     });
+  }
+
+  /**
+   * An App Service app (web, API or function app). The site list leaves most of siteConfig empty, so the
+   * TLS, FTP and debugging settings come from its `config/web` resource; they are absent when that read fails.
+   */
+  private async webApp(a: Json): Promise<Resource> {
+    const id = String(a.id);
+    const p = (a.properties ?? {}) as Json;
+    const attributes: Json = {
+      kind: String(a.kind ?? 'app'),
+      https_only: p.httpsOnly === true,
+      public_network_access: typeof p.publicNetworkAccess === 'string' ? p.publicNetworkAccess : null,
+    };
+    const config = await this.get(
+      'webApps.getConfiguration',
+      `${this.endpoint}${id}/config/web?api-version=${API_VERSIONS.web}`,
+      id,
+    );
+    if (config) {
+      const c = (config.properties ?? {}) as Json;
+      const text = (v: unknown): string | null => (typeof v === 'string' && v ? v : null);
+      attributes.minimum_tls_version = text(c.minTlsVersion);
+      attributes.scm_minimum_tls_version = text(c.scmMinTlsVersion);
+      attributes.ftps_state = text(c.ftpsState);
+      attributes.remote_debugging_enabled = c.remoteDebuggingEnabled === true;
+      attributes.http20_enabled = c.http20Enabled === true;
+    }
+    return this.envelope(a, 'azure.appservice.app', attributes);
   }
 
   private async sqlServer(s: Json): Promise<Resource> {

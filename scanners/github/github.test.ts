@@ -46,7 +46,31 @@ describe('scanGithub against the demo organizations', () => {
     expect(outcome.errors).toEqual([]);
     expect(outcome.resources.filter((r) => r.type === 'github.organization')).toHaveLength(2);
     expect(outcome.resources.filter((r) => r.type === 'github.repository')).toHaveLength(72);
+    // Four organization webhooks and one on every sixth repository (10 + 2).
+    const hooks = outcome.resources.filter((r) => r.type === 'github.webhook');
+    expect(hooks).toHaveLength(16);
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
+    expect(hooks.find((r) => r.id === 'github:hook/acme-corp/600001')?.attributes).toEqual({
+      scope: 'organization',
+      repository: null,
+      active: true,
+      events: ['*'],
+      // The query string (here a key) is not kept.
+      url: 'https://audit.acme.example/github',
+      content_type: 'json',
+      insecure_ssl: false,
+      secret_configured: true,
+    });
+    expect(hooks.find((r) => r.id === 'github:hook/acme-corp/api-00/700000')?.attributes).toMatchObject({
+      scope: 'repository',
+      repository: 'acme-corp/api-00',
+      url: 'https://ci.acme.example/hooks/0',
+      insecure_ssl: true,
+    });
+    expect(hooks.find((r) => r.id === 'github:hook/acme-corp/600002')?.attributes).toMatchObject({
+      url: 'http://chat-bridge.acme.example/github',
+      secret_configured: false,
+    });
     expect(outcome.progress.calls_made).toBe(s.requests.length);
 
     const corp = outcome.resources.find((r) => r.id === 'github:org/acme-corp');
@@ -57,15 +81,28 @@ describe('scanGithub against the demo organizations', () => {
       members_can_create_public_repositories: true,
       web_commit_signoff_required: false,
       secret_scanning_enabled_for_new_repositories: false,
-      dependabot_alerts_enabled_for_new_repositories: true,
+      dependabot_alerts_enabled_for_new_repositories: false,
+      dependabot_security_updates_enabled_for_new_repositories: false,
+      dependency_graph_enabled_for_new_repositories: true,
+      advanced_security_enabled_for_new_repositories: false,
+      secret_scanning_push_protection_enabled_for_new_repositories: false,
       members_count: 25,
       admins: ['octo-ana-0', 'octo-ben-1', 'octo-chloe-2'],
       outside_collaborators: ['agency-lee', 'auditor-ray', 'contractor-kim', 'vendor-max'],
+      actions_enabled_repositories: 'all',
+      actions_allowed_actions: 'all',
+      actions_default_workflow_permissions: 'write',
+      actions_can_approve_pull_request_reviews: true,
     });
     expect(outcome.resources.find((r) => r.id === 'github:org/acme-labs')?.attributes).toMatchObject({
       two_factor_requirement_enabled: true,
       default_repository_permission: 'read',
+      advanced_security_enabled_for_new_repositories: true,
+      secret_scanning_push_protection_enabled_for_new_repositories: true,
       outside_collaborators: [],
+      actions_allowed_actions: 'selected',
+      actions_default_workflow_permissions: 'read',
+      actions_can_approve_pull_request_reviews: false,
     });
 
     // Classic protection, weak protection, none, and ruleset-only protection.
@@ -103,12 +140,15 @@ describe('scanGithub against the demo organizations', () => {
     expect(values('visibility')).toEqual(new Set(['public', 'private', 'internal']));
     expect(values('secret_scanning_enabled')).toEqual(new Set([true, false]));
     expect(values('dependabot_alerts_enabled')).toEqual(new Set([true, false]));
+    expect(values('allow_forking')).toEqual(new Set([true, false]));
+    expect(values('web_commit_signoff_required')).toEqual(new Set([true, false]));
   });
 
   it('follows Link headers page by page', async () => {
     const s = await start();
     const outcome = await scanGithub(target(s, ['acme-corp']), { ...fast, pageSize: 7 });
-    expect(outcome.resources).toHaveLength(61);
+    // acme-corp: the organization, 60 repositories and 13 webhooks.
+    expect(outcome.resources).toHaveLength(74);
     const repoPages = s.requests.filter((r) => r.route === 'repos.listForOrg');
     expect(repoPages.map((r) => new URL(r.path, s.url).searchParams.get('page'))).toEqual([
       null,
@@ -135,7 +175,7 @@ describe('scanGithub under rate limits and faults', () => {
     const started = Date.now();
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
     expect(outcome.errors).toEqual([]);
-    expect(outcome.resources).toHaveLength(13);
+    expect(outcome.resources).toHaveLength(16);
     expect(s.requests.filter((r) => r.route === 'repos.listForOrg').map((r) => r.status)).toEqual([403, 200]);
     // The reset is a whole epoch second: the wait lasts until it.
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
@@ -174,7 +214,7 @@ describe('scanGithub under rate limits and faults', () => {
     expect(outcome.resources.find((r) => r.type === 'github.organization')?.attributes).not.toHaveProperty(
       'outside_collaborators',
     );
-    expect(outcome.resources).toHaveLength(13);
+    expect(outcome.resources).toHaveLength(16);
   });
 
   it('retries a 5xx answer and succeeds', async () => {
@@ -188,13 +228,18 @@ describe('scanGithub under rate limits and faults', () => {
     const s = await start({ faults: [{ route: 'orgs.get', delayMs: 300, times: 1 }] });
     const started = Date.now();
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
-    expect(outcome.resources).toHaveLength(13);
+    expect(outcome.resources).toHaveLength(16);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 
   it('records a refused call with the permission to grant and goes on', async () => {
     const data = demoGithubData();
-    data.deniedRoutes = ['orgs.listOutsideCollaborators', 'repos.getBranchProtection@acme-labs/api-00'];
+    data.deniedRoutes = [
+      'orgs.listOutsideCollaborators',
+      'repos.getBranchProtection@acme-labs/api-00',
+      'repos.listWebhooks@acme-labs/api-00',
+      'actions.getWorkflowPermissions',
+    ];
     const s = await start({ data });
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
     expect(outcome.errors).toEqual([
@@ -204,13 +249,31 @@ describe('scanGithub under rate limits and faults', () => {
         missing_permission: expect.stringMatching(/^Members: read .*GitHub accepts members=read$/),
       }),
       expect.objectContaining({
+        operation: 'github:actions.getGithubActionsDefaultWorkflowPermissionsOrganization',
+        resource_id: 'github:org/acme-labs',
+        missing_permission: expect.stringMatching(/^Administration: read .*administration=read$/),
+      }),
+      expect.objectContaining({
         operation: 'github:repos.getBranchProtection',
         resource_id: 'github:repo/acme-labs/api-00',
         missing_permission: expect.stringContaining('Administration: read'),
       }),
+      expect.objectContaining({
+        operation: 'github:repos.listWebhooks',
+        resource_id: 'github:repo/acme-labs/api-00',
+        missing_permission: expect.stringMatching(/^Webhooks: read, repository .*repository_hooks=read$/),
+      }),
+    ]);
+    // The repository is still there; only its webhooks are missing.
+    expect(outcome.resources.filter((r) => r.type === 'github.webhook').map((r) => r.id)).toEqual([
+      'github:hook/acme-labs/600101',
+      'github:hook/acme-labs/auth-06/700006',
     ]);
     const org = outcome.resources.find((r) => r.type === 'github.organization');
     expect(org?.attributes).not.toHaveProperty('outside_collaborators');
+    // The other Actions answer still fills its two attributes.
+    expect(org?.attributes).not.toHaveProperty('actions_default_workflow_permissions');
+    expect(org?.attributes).toMatchObject({ actions_allowed_actions: 'selected' });
     expect(repo(outcome.resources, 'acme-labs/api-00').attributes).not.toHaveProperty(
       'default_branch_protection',
     );

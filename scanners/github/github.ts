@@ -1,6 +1,6 @@
 /**
- * GitHub: each configured organization (`github.organization`) and its repositories
- * (`github.repository`), through Octokit with the throttling plugin (waits out primary rate limits
+ * GitHub: each configured organization (`github.organization`), its repositories
+ * (`github.repository`) and the webhooks of both (`github.webhook`), through Octokit with the throttling plugin (waits out primary rate limits
  * until `x-ratelimit-reset` and secondary limits for `retry-after`) and the retry plugin (5xx).
  * Every list is read page by page through the `Link` header. A 403/404 on one call becomes a
  * ScanError naming the permission; bad credentials end the scan.
@@ -56,6 +56,11 @@ export const GITHUB_PERMISSIONS = {
   'repos.getBranchProtection': 'Administration: read (classic: repo)',
   'repos.getBranchRules': 'Metadata: read (classic: repo)',
   'repos.checkVulnerabilityAlerts': 'Administration: read (classic: repo)',
+  'orgs.listWebhooks': 'Webhooks: read, organization (classic: admin:org_hook)',
+  'actions.getGithubActionsPermissionsOrganization': 'Administration: read (classic: admin:org)',
+  'actions.getGithubActionsDefaultWorkflowPermissionsOrganization':
+    'Administration: read (classic: admin:org)',
+  'repos.listWebhooks': 'Webhooks: read, repository (classic: read:repo_hook)',
 } as const;
 type Operation = keyof typeof GITHUB_PERMISSIONS;
 
@@ -270,7 +275,22 @@ interface OrgData {
   web_commit_signoff_required?: boolean;
   secret_scanning_enabled_for_new_repositories?: boolean;
   dependabot_alerts_enabled_for_new_repositories?: boolean;
+  dependabot_security_updates_enabled_for_new_repositories?: boolean;
+  dependency_graph_enabled_for_new_repositories?: boolean;
+  advanced_security_enabled_for_new_repositories?: boolean;
+  secret_scanning_push_protection_enabled_for_new_repositories?: boolean;
 }
+
+/**
+ * Defaults GitHub applies to repositories created later. They are absent (not false) when GitHub leaves
+ * them out of the answer, as it does for plans without the feature, so rules see them as not read.
+ */
+const NEW_REPOSITORY_DEFAULTS = [
+  'dependabot_security_updates_enabled_for_new_repositories',
+  'dependency_graph_enabled_for_new_repositories',
+  'advanced_security_enabled_for_new_repositories',
+  'secret_scanning_push_protection_enabled_for_new_repositories',
+] as const;
 
 async function scanOrganization(
   ctx: ScanContext,
@@ -295,6 +315,7 @@ async function scanOrganization(
     dependabot_alerts_enabled_for_new_repositories:
       data.dependabot_alerts_enabled_for_new_repositories ?? false,
   };
+  for (const key of NEW_REPOSITORY_DEFAULTS) if (typeof data[key] === 'boolean') attributes[key] = data[key];
   // GitHub only shows these two settings to organization owners; without them they are absent, not false.
   if (typeof data.two_factor_requirement_enabled === 'boolean' && data.default_repository_permission) {
     attributes.two_factor_requirement_enabled = data.two_factor_requirement_enabled;
@@ -339,6 +360,7 @@ async function scanOrganization(
     pageSize,
   );
   if (outside) attributes.outside_collaborators = outside.map((m) => m.login).sort();
+  Object.assign(attributes, await readActionsSettings(ctx, octokit, org, orgId));
   const orgResource = ctx.resource({
     id: orgId,
     account: org,
@@ -348,6 +370,17 @@ async function scanOrganization(
     attributes,
     source: sourceFor(baseUrl),
   });
+
+  const orgHooks = await listAll<HookData>(
+    ctx,
+    octokit,
+    'orgs.listWebhooks',
+    orgId,
+    'GET /orgs/{org}/hooks',
+    { org },
+    pageSize,
+  );
+  const hookResources = (orgHooks ?? []).map((hook) => webhookResource(ctx, hook, org, null, baseUrl));
 
   const repos = await listAll<RepoData>(
     ctx,
@@ -362,9 +395,52 @@ async function scanOrganization(
     pageSize,
   );
   const repoResources = await mapWithConcurrency(repos ?? [], options.concurrency ?? 4, (repo) =>
-    readRepository(ctx, octokit, org, repo),
+    readRepository(ctx, octokit, org, repo, pageSize),
   );
-  return [orgResource, ...repoResources];
+  return [orgResource, ...hookResources, ...repoResources.flat()];
+}
+
+/**
+ * Which repositories may run GitHub Actions and which actions, and what the workflow token may do by
+ * default. Each answer fills its two attributes; a refused one leaves them absent (error recorded).
+ */
+async function readActionsSettings(
+  ctx: ScanContext,
+  octokit: Client,
+  org: string,
+  orgId: string,
+): Promise<Record<string, unknown>> {
+  const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
+  const out: Record<string, unknown> = {};
+  const permissions = await ctx.request(() =>
+    octokit.request('GET /orgs/{org}/actions/permissions', { org }),
+  );
+  if (permissions.ok) {
+    const data = permissions.value.data as { enabled_repositories?: string; allowed_actions?: string };
+    out.actions_enabled_repositories = data.enabled_repositories ?? 'all';
+    // GitHub leaves allowed_actions out when no repository may run Actions.
+    out.actions_allowed_actions = data.allowed_actions ?? null;
+  } else handleFailure(ctx, 'actions.getGithubActionsPermissionsOrganization', orgId, permissions, baseUrl);
+  const workflow = await ctx.request(() =>
+    octokit.request('GET /orgs/{org}/actions/permissions/workflow', { org }),
+  );
+  if (workflow.ok) {
+    const data = workflow.value.data as {
+      default_workflow_permissions?: string;
+      can_approve_pull_request_reviews?: boolean;
+    };
+    out.actions_default_workflow_permissions =
+      data.default_workflow_permissions === 'write' ? 'write' : 'read';
+    out.actions_can_approve_pull_request_reviews = data.can_approve_pull_request_reviews === true;
+  } else
+    handleFailure(
+      ctx,
+      'actions.getGithubActionsDefaultWorkflowPermissionsOrganization',
+      orgId,
+      workflow,
+      baseUrl,
+    );
+  return out;
 }
 
 function sourceFor(baseUrl: string): { api: string; endpoint?: string } {
@@ -380,6 +456,8 @@ interface RepoData {
   fork: boolean;
   default_branch?: string;
   pushed_at?: string | null;
+  allow_forking?: boolean;
+  web_commit_signoff_required?: boolean;
   owner: { login: string };
   security_and_analysis?: Record<string, { status?: string } | undefined> | null;
 }
@@ -399,12 +477,14 @@ interface ProtectionData {
 
 type BranchRule = { type: string; parameters?: Record<string, unknown> };
 
+/** A repository and its webhooks. */
 async function readRepository(
   ctx: ScanContext,
   octokit: Client,
   org: string,
   repo: RepoData,
-): Promise<Resource> {
+  pageSize: number,
+): Promise<Resource[]> {
   const baseUrl = octokit.request.endpoint.DEFAULTS.baseUrl;
   const owner = repo.owner.login;
   const id = `github:repo/${repo.full_name}`;
@@ -417,6 +497,9 @@ async function readRepository(
     default_branch: branch,
     pushed_at: repo.pushed_at ?? null,
   };
+  if (typeof repo.allow_forking === 'boolean') attributes.allow_forking = repo.allow_forking;
+  if (typeof repo.web_commit_signoff_required === 'boolean')
+    attributes.web_commit_signoff_required = repo.web_commit_signoff_required;
   const sa = repo.security_and_analysis;
   if (sa) {
     attributes.secret_scanning_enabled = sa.secret_scanning?.status === 'enabled';
@@ -458,15 +541,75 @@ async function readRepository(
   else if (alerts.status === 404) attributes.dependabot_alerts_enabled = false;
   else handleFailure(ctx, 'repos.checkVulnerabilityAlerts', id, alerts, baseUrl);
 
-  return ctx.resource({
+  const hooks = await listAll<HookData>(
+    ctx,
+    octokit,
+    'repos.listWebhooks',
     id,
+    'GET /repos/{owner}/{repo}/hooks',
+    { owner, repo: repo.name },
+    pageSize,
+  );
+  return [
+    ctx.resource({
+      id,
+      account: org,
+      region: 'global',
+      type: 'github.repository',
+      name: repo.full_name,
+      attributes,
+      source: sourceFor(baseUrl),
+    }),
+    ...(hooks ?? []).map((hook) => webhookResource(ctx, hook, org, repo.full_name, baseUrl)),
+  ];
+}
+
+interface HookData {
+  id: number;
+  active?: boolean;
+  events?: string[];
+  config?: { url?: string; content_type?: string; insecure_ssl?: string | number; secret?: string };
+}
+
+/**
+ * An organization webhook (repository null) or a repository's. The delivery URL keeps scheme, host and
+ * path only: a query string or user info often carries a token, which has no place in the inventory.
+ */
+function webhookResource(
+  ctx: ScanContext,
+  hook: HookData,
+  org: string,
+  repository: string | null,
+  baseUrl: string,
+): Resource {
+  const parent = repository ?? org;
+  const config = hook.config ?? {};
+  return ctx.resource({
+    id: `github:hook/${parent}/${hook.id}`,
     account: org,
     region: 'global',
-    type: 'github.repository',
-    name: repo.full_name,
-    attributes,
+    type: 'github.webhook',
+    name: `${parent} webhook ${hook.id}`,
+    attributes: {
+      scope: repository ? 'repository' : 'organization',
+      repository,
+      active: hook.active ?? false,
+      events: [...(hook.events ?? [])].sort(),
+      url: deliveryUrl(config.url),
+      content_type: config.content_type ?? null,
+      // GitHub answers "0" or "1" (older answers: a number).
+      insecure_ssl: String(config.insecure_ssl ?? '0') === '1',
+      // GitHub masks a set secret as "********" and leaves the key out when there is none.
+      secret_configured: typeof config.secret === 'string' && config.secret.length > 0,
+    },
     source: sourceFor(baseUrl),
   });
+}
+
+function deliveryUrl(raw: string | undefined): string | null {
+  if (!raw || !URL.canParse(raw)) return null;
+  const url = new URL(raw);
+  return `${url.protocol}//${url.host}${url.pathname}`;
 }
 
 /** Classic protection and active ruleset rules combined: each setting takes the stricter of the two. */

@@ -71,7 +71,14 @@ describe('scanOkta against the demo org', () => {
       min_length: 8,
       min_symbol: 0,
       max_age_days: 0,
+      min_age_minutes: 0,
       lockout_max_attempts: 0,
+    });
+    const staff = policies.find((p) => p.attributes.policy_type === 'PASSWORD' && !p.attributes.system);
+    expect(staff?.attributes.password).toMatchObject({ history_count: 24, min_age_minutes: 1440 });
+    expect(byName(outcome.resources, 'user06@acme.example').attributes).toMatchObject({
+      status: 'SUSPENDED',
+      admin_roles: ['HELP_DESK_ADMIN'],
     });
     const staffMfa = policies.find((p) => p.name === 'Staff MFA');
     expect(staffMfa?.attributes.mfa_enroll_factors).toEqual([

@@ -361,6 +361,7 @@ function passwordSettings(settings: Any): Any {
     exclude_username: Boolean(complexity.excludeUsername),
     max_age_days: n(age.maxAgeDays),
     history_count: n(age.historyCount),
+    min_age_minutes: n(age.minAgeMinutes),
     lockout_max_attempts: n(lockout.maxAttempts),
   };
 }
