@@ -42,9 +42,12 @@ export interface UrlSetting {
 /** Thrown when a URL or a connection is refused by the egress policy. Never names a resolved address. */
 export class EgressDeniedError extends Error {
   readonly code = 'EGRESS_DENIED';
-  constructor(message: string) {
+  /** The refusal without the subject it is about (`must be an http(s) URL`), for a problem naming its field. */
+  readonly reason: string;
+  constructor(message: string, reason: string = message) {
     super(message);
     this.name = 'EgressDeniedError';
+    this.reason = reason;
   }
 }
 
@@ -163,7 +166,7 @@ export function operatorAllows(policy: EgressPolicy, host: string, port: number)
  */
 export function checkUrlSetting(policy: EgressPolicy, setting: UrlSetting, value: unknown): void {
   const deny = (why: string): never => {
-    throw new EgressDeniedError(`config.${setting.key} ${why}`);
+    throw new EgressDeniedError(`config.${setting.key} ${why}`, why);
   };
   let url: URL;
   try {

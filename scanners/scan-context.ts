@@ -22,6 +22,21 @@ export interface ProviderScanOptions extends ScanOptions {
 export type CallResult<T> =
   { ok: true; value: T } | { ok: false; error: unknown; code: string; status: number | undefined };
 
+/**
+ * A provider failure in our words: the HTTP status and the provider's error code, never the message body
+ * (whoever answers at the endpoint chooses that text, and it must not be reflected to the client), and one
+ * phrase for every failure without an answer, so a refused, reset or timed-out connection read alike.
+ */
+export function describeFailure(
+  status: number | undefined,
+  code: string,
+  answered = status !== undefined,
+): string {
+  if (!answered) return 'no answer from the endpoint';
+  const providerCode = /^[A-Za-z0-9_.:-]{1,64}$/.test(code) ? code : 'an unrecognised code';
+  return status === undefined ? providerCode : `HTTP ${status}, ${providerCode}`;
+}
+
 /** How one provider's SDK errors read. */
 export interface ProviderErrors {
   /** The provider's error code (`AccessDenied`, `E0000006`…), or a socket code for network errors. */

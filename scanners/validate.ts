@@ -3,16 +3,21 @@
  * is created or updated: a credential of the wrong shape is refused then, with the field named,
  * instead of failing the first scan. Problems never quote a credential's value.
  */
+import { checkUrlSetting, EgressDeniedError, type EgressPolicy } from './egress.ts';
 import { isFields, unknownKeys, type IntegrationProblem } from './fields.ts';
 import { SCANNABLE_PROVIDERS, scannerFor } from './registry.ts';
 
 export type { IntegrationProblem };
 
-/** Validates an integration of any provider; an empty list means it may be stored. */
+/**
+ * Validates an integration of any provider; an empty list means it may be stored. With an egress policy,
+ * each URL setting must also be one the policy lets the scanner call (the API always passes its own).
+ */
 export function validateIntegration(
   provider: unknown,
   config: unknown,
   credentials: unknown,
+  egress?: EgressPolicy,
 ): IntegrationProblem[] {
   const problems: IntegrationProblem[] = [];
   const add = (field: string, message: string): void => void problems.push({ field, message });
@@ -29,5 +34,16 @@ export function validateIntegration(
   unknownKeys(c, scanner.keys.config, 'config', add);
   unknownKeys(k, scanner.keys.credentials, 'credentials', add);
   scanner.validate(c, k, add);
+  if (egress) {
+    for (const setting of scanner.urlSettings) {
+      if (c[setting.key] === undefined || problems.some((p) => p.field === `config.${setting.key}`)) continue;
+      try {
+        checkUrlSetting(egress, setting, c[setting.key]);
+      } catch (error) {
+        if (!(error instanceof EgressDeniedError)) throw error;
+        add(`config.${setting.key}`, error.reason);
+      }
+    }
+  }
   return problems;
 }

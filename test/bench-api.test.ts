@@ -42,6 +42,7 @@ describe.skipIf(!process.env.COMPLYWISE_TEST_POSTGRES_URL)('API benchmark parts 
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp({ name: 'postgres' }, { worker: false });
+    t.app.egress.allowEndpoint(sandbox.url);
     seeded = await seedBenchTenant(t.app, t.database.knex, sandbox, {
       slug: 'bench-smoke',
       scans: 2,

@@ -33,7 +33,8 @@ describe.each(databaseBackends())('process roles on $name', (backend) => {
     dataDir = mkdtempSync(join(tmpdir(), 'complywise-roles-'));
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     testDb = await createTestDatabase(backend);
-    const config = testConfig(dataDir, testDb.databaseUrl);
+    // Two processes read the same allowlist, as COMPLYWISE_EGRESS_ALLOW gives it: exactly the sandbox.
+    const config = testConfig(dataDir, testDb.databaseUrl, { egressAllow: [new URL(sandbox.url).host] });
     database = await testDb.open();
     api = await buildApp({
       config: { ...config, role: 'api' },

@@ -8,6 +8,7 @@ import fastifyRateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyServerOptions } from 'fastify';
 import type { Config } from './config.ts';
 import { bodyGuardsPlugin } from './body-guards.ts';
+import { ApiEgress, egressPlugin } from './egress.ts';
 import { errorHandler } from './errors.ts';
 import { accessControlPlugin, recordRoutes } from './plugins/app/access.ts';
 import { authPlugin } from './plugins/app/auth.ts';
@@ -62,6 +63,11 @@ export interface AppOptions {
   logger?: FastifyServerOptions['logger'];
   keyProvider?: KeyProvider;
   evidenceStore?: EvidenceStore;
+  /**
+   * Where provider calls may go; default: built from config.egressAllow. main.ts passes the one that also
+   * allows the demo sandboxes it started.
+   */
+  egress?: ApiEgress;
   /** Serve the API routes (default: config.role !== 'worker'). */
   api?: boolean;
   /** Run the scan worker in this process (default: config.role !== 'api'). */
@@ -132,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(bodyGuardsPlugin);
     await app.register(bossPlugin, { jobs: config.jobs });
     await app.register(tenancyPlugin);
+    await app.register(egressPlugin, { egress: options.egress ?? new ApiEgress(config.egressAllow) });
     await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? keyProviderOf(config) });
     await app.register(evidencePlugin, {
       store: options.evidenceStore ?? createEvidenceStore(config.evidence),

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import { parseEgressAllowList } from '../../scanners/index.ts';
 
 export type ProcessRole = 'api' | 'worker' | 'all';
 
@@ -56,6 +57,12 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Bearer token that /metrics requires (COMPLYWISE_METRICS_TOKEN); unset answers /metrics with 404. */
   metricsToken?: string;
+  /**
+   * Hosts provider calls may reach besides the providers' public services, and internal addresses they may
+   * reach at all (COMPLYWISE_EGRESS_ALLOW: comma-separated `host` or `host:port`, `*.` for subdomains; see
+   * api/src/egress.ts). Unset: only the providers' public services over https, never an internal address.
+   */
+  egressAllow: string[];
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
   jobs: JobsConfig;
 }
@@ -150,6 +157,14 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return text;
 }
 
+function parseEgressAllow(value: string | undefined): string[] {
+  try {
+    return parseEgressAllowList(value ?? '');
+  } catch (error) {
+    throw new ConfigError(`COMPLYWISE_EGRESS_ALLOW: ${(error as Error).message}`);
+  }
+}
+
 function parseRole(value: string | undefined): ProcessRole {
   const role = value ?? 'all';
   if (role === 'api' || role === 'worker' || role === 'all') return role;
@@ -240,6 +255,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     trustProxy: parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
     ...(env.COMPLYWISE_METRICS_TOKEN ? { metricsToken: env.COMPLYWISE_METRICS_TOKEN } : {}),
+    egressAllow: parseEgressAllow(env.COMPLYWISE_EGRESS_ALLOW),
     jobs: parseJobs(env),
   };
 }

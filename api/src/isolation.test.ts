@@ -251,6 +251,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     }));
     const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1', account });
     sandboxes.push(sandbox);
+    t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug });
     const userIds = [admin.userId];
     const tokens = { admin: (await login(t.app, admin.email, admin.password)).access_token } as Record<

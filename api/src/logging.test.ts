@@ -31,6 +31,7 @@ describe.each(databaseBackends())('secrets stay out of logs on $name', (backend)
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     const logger = { ...(loggerOptions(testConfig('/tmp', undefined)) as object), level: 'trace', stream };
     t = await startTestApp(backend, { logger });
+    t.app.egress.allowEndpoint(sandbox.url);
   });
   afterAll(async () => {
     await t?.close();

@@ -7,6 +7,7 @@
 import type { FastifyInstance, FastifyServerOptions } from 'fastify';
 import { buildApp } from './app.ts';
 import { loadConfig, type Config } from './config.ts';
+import { ApiEgress } from './egress.ts';
 import { CredentialVault, localKeyProvider } from './plugins/app/crypto.ts';
 import { migrateLatest, openDatabase } from './plugins/external/db.ts';
 import { hasAnyScan } from './scans/store.ts';
@@ -47,6 +48,7 @@ export async function startProduct(options: StartOptions = {}): Promise<RunningP
   const config: Config = { ...loadConfig(options.env ?? process.env), ...options.config };
   let sandboxes: DemoSandboxes | null = null;
   const database = await openDatabase(config);
+  const egress = new ApiEgress(config.egressAllow);
   try {
     await migrateLatest(database);
     const keyProvider = localKeyProvider(config);
@@ -54,7 +56,9 @@ export async function startProduct(options: StartOptions = {}): Promise<RunningP
     if (config.demo) {
       sandboxes = await startDemoSandboxes(config.demoS3Port);
       const { urls } = sandboxes;
-      const seed = await seedDemoTenant(database.knex, new CredentialVault(keyProvider), urls);
+      // The demo scans the sandboxes it started on loopback: exactly their host:port, nothing else there.
+      for (const url of Object.values(urls)) egress.allowEndpoint(url);
+      const seed = await seedDemoTenant(database.knex, new CredentialVault(keyProvider), urls, egress.policy);
       demo = { ...seed, sandboxUrl: urls.aws, sandboxUrls: urls, ...DEMO_LOGIN };
     }
     const app = await buildApp({
@@ -62,6 +66,7 @@ export async function startProduct(options: StartOptions = {}): Promise<RunningP
       database,
       ownsDatabase: true,
       keyProvider,
+      egress,
       ...(options.logger !== undefined ? { logger: options.logger } : {}),
     });
     if (demo) await startFirstDemoScan(app, demo.integrationId);

@@ -129,6 +129,7 @@ export function scanJobDepsOf(app: FastifyInstance): ScanJobDeps {
     engine: app.engine,
     log: app.log,
     ledger: app.ledger,
+    egress: app.egress.policy,
   };
 }
 

@@ -35,6 +35,8 @@ export async function connectS3Sandbox(
   sandboxUrl: string,
   name: string,
 ): Promise<string> {
+  // A fixture on loopback: the app's egress policy allows exactly its host and port.
+  t.app.egress.allowEndpoint(sandboxUrl);
   const integration = await t.app.inject({
     method: 'POST',
     url: '/api/integrations',

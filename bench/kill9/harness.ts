@@ -25,6 +25,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { buildApp } from '../../api/src/app.ts';
 import { loadConfig } from '../../api/src/config.ts';
+import { ApiEgress } from '../../api/src/egress.ts';
 import { CredentialVault, localKeyProvider } from '../../api/src/plugins/app/crypto.ts';
 import { migrateLatest, openDatabase } from '../../api/src/plugins/external/db.ts';
 import { startDemoSandboxes, type DemoSandboxUrls } from '../../api/src/seed/demo-sandboxes.ts';
@@ -205,13 +206,22 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
 
   await withAdminClient(options.adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   const sandboxes = await startDemoSandboxes();
+  // The workers are other processes: they learn the sandboxes' exact endpoints as an operator's allowlist.
+  workerEnv.COMPLYWISE_EGRESS_ALLOW = Object.values(sandboxes.urls)
+    .map((sandbox) => new URL(sandbox).host)
+    .join(',');
   const config = { ...loadConfig(workerEnv), role: 'api' as const, pgliteDir: null };
   const database = await openDatabase(config);
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   try {
     await migrateLatest(database);
     const keyProvider = localKeyProvider(config);
-    const seed = await seedDemoTenant(database.knex, new CredentialVault(keyProvider), sandboxes.urls);
+    const seed = await seedDemoTenant(
+      database.knex,
+      new CredentialVault(keyProvider),
+      sandboxes.urls,
+      new ApiEgress(config.egressAllow).policy,
+    );
     // This process only queues scans and reads results (its pg-boss also monitors leases); workers scan.
     app = await buildApp({
       config,

@@ -290,7 +290,7 @@ export async function assumeRole(
     if (result.code === 'AccessDenied') {
       throw new ScanFailedError(
         'PERMISSION_DENIED',
-        `the ${describeAccessKey(target.credentials.accessKeyId)} may not assume ${target.roleArn ?? ''}: allow sts:AssumeRole for it and check that the role's trust policy names this principal and external id. AWS said: ${detail}`,
+        `the ${describeAccessKey(target.credentials.accessKeyId)} may not assume ${target.roleArn ?? ''}: allow sts:AssumeRole for it and check that the role's trust policy names this principal and external id (AWS answered ${detail})`,
         { cause: result.error, missingPermission: 'sts:AssumeRole' },
       );
     }

@@ -139,13 +139,13 @@ export class AwsScanContext extends ScanContext {
     operation: string,
     send: (abortSignal: AbortSignal | undefined) => Promise<T>,
   ): Promise<CallResult<T>> {
-    return this.request(send, ({ error, code }) => {
+    return this.request(send, ({ error }) => {
       const fatal = fatalCredentialError(error, this.credentials.accessKeyId, this.redactedSecrets);
       if (fatal) return fatal;
       if (!isNetworkError(error)) return null;
       return new ScanFailedError(
         'ENDPOINT_UNREACHABLE',
-        `could not reach ${this.endpoint ?? 'the AWS endpoint'} for ${operation} (${code}) after ${awsAttempts(error) ?? AWS_MAX_ATTEMPTS} attempts: ${safeErrorMessage(error, this.redactedSecrets)}`,
+        `could not reach ${this.endpoint ?? 'the AWS endpoint'} for ${operation} after ${awsAttempts(error) ?? AWS_MAX_ATTEMPTS} attempts: ${safeErrorMessage(error, this.redactedSecrets)}`,
         { cause: error },
       );
     });

@@ -2,6 +2,7 @@
  * Reading AWS SDK v3 errors: which provider code they carry, whether they end the whole scan, and a
  * message that is safe to store (never the secret key or session token).
  */
+import { describeFailure } from '../scan-context.ts';
 import { ScanFailedError, type ScanFailureCode } from '../types.ts';
 
 /** Codes meaning the credentials themselves are refused: every further call would fail the same way. */
@@ -82,11 +83,12 @@ export function redact(text: string, secrets: readonly (string | undefined)[]): 
   return out;
 }
 
-/** A storable one-line message for an SDK error, with secrets removed. */
+/**
+ * A storable one-line account of an SDK error (scanners/scan-context.ts describeFailure): the HTTP status
+ * and AWS's error code, never the message body; secrets removed all the same.
+ */
 export function safeErrorMessage(error: unknown, secrets: readonly (string | undefined)[]): string {
-  const raw = (error as SdkErrorShape | null)?.message;
-  const text = typeof raw === 'string' && raw ? raw : awsErrorCode(error);
-  return redact(text.replace(/\s+/g, ' ').trim(), secrets);
+  return redact(describeFailure(awsHttpStatus(error), awsErrorCode(error), !isNetworkError(error)), secrets);
 }
 
 /**
@@ -108,7 +110,7 @@ export function fatalCredentialError(
     EXPIRED_CREDENTIALS: `the session credentials for ${key} have expired (${providerCode}): issue new ones`,
     CLOCK_SKEW: `AWS rejected the request time (${providerCode}): synchronise this machine's clock`,
   };
-  return new ScanFailedError(code, `${advice[code]}. AWS said: ${detail}`, { cause: error });
+  return new ScanFailedError(code, `${advice[code]} (AWS answered ${detail})`, { cause: error });
 }
 
 /** Names an access key without printing it whole: only its last four characters. */

@@ -175,14 +175,14 @@ async function listAccounts(ctx: AwsScanContext, target: AwsAccountTarget): Prom
       if (page.code === 'AWSOrganizationsNotInUseException') {
         throw new ScanFailedError(
           'INVALID_CONFIG',
-          `account ${target.accountId} is not in an organization: scan it as a single account, or connect the management account. AWS said: ${detail}`,
+          `account ${target.accountId} is not in an organization: scan it as a single account, or connect the management account (AWS answered ${detail})`,
           { cause: page.error },
         );
       }
       if (page.code === 'AccessDeniedException' || page.code === 'AccessDenied') {
         throw new ScanFailedError(
           'PERMISSION_DENIED',
-          `the credentials may not list the organization's accounts: allow organizations:ListAccounts (from the management account or a delegated administrator). AWS said: ${detail}`,
+          `the credentials may not list the organization's accounts: allow organizations:ListAccounts (from the management account or a delegated administrator) (AWS answered ${detail})`,
           { cause: page.error, missingPermission: 'organizations:ListAccounts' },
         );
       }

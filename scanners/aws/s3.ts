@@ -200,7 +200,7 @@ class S3Scan {
     if (code === 'AccessDenied' || code === 'AllAccessDisabled') {
       return new ScanFailedError(
         'PERMISSION_DENIED',
-        `the ${describeAccessKey(this.ctx.currentCredentials.accessKeyId)} may not list buckets: grant ${iamActionFor('ListBuckets')}. AWS said: ${detail}`,
+        `the ${describeAccessKey(this.ctx.currentCredentials.accessKeyId)} may not list buckets: grant ${iamActionFor('ListBuckets')} (AWS answered ${detail})`,
         { cause: error, missingPermission: iamActionFor('ListBuckets') },
       );
     }

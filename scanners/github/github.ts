@@ -12,7 +12,13 @@ import { createAppAuth } from '@octokit/auth-app';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { guardedFetch } from '../egress.ts';
-import { ScanContext, type CallResult, type ProviderScanOptions } from '../scan-context.ts';
+import {
+  describeFailure,
+  HTTP_ERRORS,
+  ScanContext,
+  type CallResult,
+  type ProviderScanOptions,
+} from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 const GithubClient = Octokit.plugin(throttling, retry);
@@ -152,33 +158,36 @@ async function authenticateApp(ctx: ScanContext, octokit: Client, app: GithubApp
   const got = await ctx.request(() => octokit.auth({ type: 'installation' }));
   if (got.ok) return;
   const e = (got.error ?? {}) as RequestErrorShape;
-  const said = ctx.redact(typeof e.message === 'string' ? e.message : String(got.error));
+  // The raw text only sorts the failure; what is stored and answered is our account of it.
+  const raw = ctx.redact(typeof e.message === 'string' ? e.message : String(got.error));
+  const said = describeFailure(got.status, got.code);
   const which = `GitHub App ${String(app.appId)}, installation ${String(app.installationId)}`;
-  if (got.status === undefined && /private key|PKCS|PEM|asn1|DECODER|key/i.test(said)) {
+  // Raised here, by the key parser, before anything is sent: its text is not the endpoint's.
+  if (got.status === undefined && /private key|PKCS|PEM|asn1|DECODER|key/i.test(raw)) {
     throw new ScanFailedError(
       'INVALID_CREDENTIALS',
-      `the private key of ${which} is not a PEM RSA private key as GitHub issues it (${said})`,
+      `the private key of ${which} is not a PEM RSA private key as GitHub issues it (${raw})`,
       { cause: got.error },
     );
   }
-  if (got.status === 401 && /'exp'|'iat'/.test(said)) {
+  if (got.status === 401 && /'exp'|'iat'/.test(raw)) {
     throw new ScanFailedError(
       'CLOCK_SKEW',
-      `GitHub refused the app JWT of ${which} as expired or issued in the future even after correcting for its clock: check this machine's clock. GitHub said: ${said}`,
+      `GitHub refused the app JWT of ${which} as expired or issued in the future even after correcting for its clock: check this machine's clock. GitHub answered ${said}`,
       { cause: got.error },
     );
   }
   if (got.status === 401) {
     throw new ScanFailedError(
       'INVALID_CREDENTIALS',
-      `GitHub refused the app JWT of ${which}: the private key does not belong to this app (or was revoked), or the app id is wrong. GitHub said: ${said}`,
+      `GitHub refused the app JWT of ${which}: the private key does not belong to this app (or was revoked), or the app id is wrong. GitHub answered ${said}`,
       { cause: got.error },
     );
   }
   if (got.status === 404) {
     throw new ScanFailedError(
       'INVALID_CONFIG',
-      `${which} was not found: install the app on the organizations and use that installation's id. GitHub said: ${said}`,
+      `${which} was not found: install the app on the organizations and use that installation's id. GitHub answered ${said}`,
       { cause: got.error },
     );
   }
@@ -207,11 +216,11 @@ function handleFailure(
   baseUrl: string,
 ): void {
   const e = (failure.error ?? {}) as RequestErrorShape;
-  const message = ctx.redact(typeof e.message === 'string' ? e.message : String(failure.error));
+  const message = describeFailure(failure.status, HTTP_ERRORS.code(failure.error));
   if (failure.status === 401) {
     throw new ScanFailedError(
       'INVALID_CREDENTIALS',
-      `GitHub refused the token (401 Bad credentials): check that it is valid and not expired. GitHub said: ${message}`,
+      `GitHub refused the token (${message}): check that it is valid and not expired`,
       {
         cause: failure.error,
       },
@@ -220,7 +229,7 @@ function handleFailure(
   if (failure.status === undefined || (failure.status === 500 && !e.response)) {
     throw new ScanFailedError(
       'ENDPOINT_UNREACHABLE',
-      `could not reach ${baseUrl} for ${operation}: ${message}`,
+      `could not reach ${baseUrl} for ${operation}: ${describeFailure(undefined, '')}`,
       { cause: failure.error },
     );
   }

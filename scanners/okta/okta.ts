@@ -8,7 +8,7 @@ import okta from '@okta/okta-sdk-nodejs';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { guardedAgents } from '../egress.ts';
-import { ScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { describeFailure, ScanContext, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 export interface OktaScanTarget {
@@ -169,32 +169,36 @@ async function signInServiceApp(
   } catch (error) {
     if (ctx.options.signal?.aborted) throw ctx.aborted(error);
     const e = (error ?? {}) as OktaErrorShape & { message?: string };
-    const said = ctx.redact(e.message ?? String(error));
+    // The raw text only sorts the failure; what is stored and answered is our account of it.
+    const raw = ctx.redact(e.message ?? String(error));
+    const oauthError = /\b(invalid_[a-z_]+|unauthorized_client|access_denied)\b/.exec(raw)?.[0];
+    const said = describeFailure(e.status, oauthError ?? e.errorCode ?? 'error');
     const app_ = `the Okta service app ${app.clientId}`;
     const fail = (code: ScanFailedError['code'], message: string): never => {
       throw new ScanFailedError(code, message, { cause: error });
     };
     if (e.status === undefined) {
-      if (/convert private key|PEM|JWK|asn1|key/i.test(said))
+      // Raised here, by the key parser, before anything is sent: its text is not the endpoint's.
+      if (/convert private key|PEM|JWK|asn1|key/i.test(raw))
         fail(
           'INVALID_CREDENTIALS',
-          `the private key of ${app_} is not a PEM or JWK RSA/EC private key (${said})`,
+          `the private key of ${app_} is not a PEM or JWK RSA/EC private key (${raw})`,
         );
       fail('ENDPOINT_UNREACHABLE', `could not reach ${orgUrl} for an access token: ${said}`);
     }
-    if (/expired/i.test(said))
+    if (/expired/i.test(raw))
       fail(
         'CLOCK_SKEW',
-        `Okta found the client assertion of ${app_} expired when it was just signed: check this machine's clock. Okta said: ${said}`,
+        `Okta found the client assertion of ${app_} expired when it was just signed: check this machine's clock. Okta answered ${said}`,
       );
-    if (/invalid_scope/.test(said))
+    if (/invalid_scope/.test(raw))
       fail(
         'PERMISSION_DENIED',
-        `${app_} is not granted the scopes the scan needs (${OKTA_SCOPES.join(', ')}): grant them on its Okta API Scopes tab. Okta said: ${said}`,
+        `${app_} is not granted the scopes the scan needs (${OKTA_SCOPES.join(', ')}): grant them on its Okta API Scopes tab. Okta answered ${said}`,
       );
     fail(
       'INVALID_CREDENTIALS',
-      `Okta refused the client assertion of ${app_}: the private key does not match a public key registered for the app, or the client id is wrong. Okta said: ${said}`,
+      `Okta refused the client assertion of ${app_}: the private key does not match a public key registered for the app, or the client id is wrong. Okta answered ${said}`,
     );
   }
 }
@@ -207,11 +211,11 @@ function failure(
   orgUrl?: string,
 ): void {
   const e = (error ?? {}) as OktaErrorShape;
-  const message = ctx.redact(e.message ?? String(error));
+  const message = describeFailure(e.status, e.errorCode ?? String(e.status));
   if (e.status === 401) {
     throw new ScanFailedError(
       'INVALID_CREDENTIALS',
-      `Okta refused the API token (${e.errorCode ?? '401'} ${e.errorSummary ?? ''}): check that it is valid and its admin still active`,
+      `Okta refused the API token (${message}): check that it is valid and its admin still active`,
       { cause: error },
     );
   }

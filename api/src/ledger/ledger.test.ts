@@ -55,6 +55,7 @@ describe.each(databaseBackends())('evidence ledger on $name', (backend) => {
     workDir = mkdtempSync(join(tmpdir(), 'complywise-ledger-'));
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
+    t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug: 'ledger' });
     tenantId = admin.tenantId;
     const auditorId = randomUUID();

@@ -27,6 +27,7 @@ export interface SandboxTenant {
 
 export async function sandboxTenant(t: TestApp, slug: string): Promise<SandboxTenant> {
   const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+  t.app.egress.allowEndpoint(sandbox.url);
   const admin = await seedTenant(t.database.knex, { slug });
   const token = (await login(t.app, admin.email, admin.password)).access_token;
   const call: SandboxTenant['call'] = async (method, url, payload) => {

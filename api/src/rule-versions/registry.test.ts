@@ -40,6 +40,7 @@ describe.each(databaseBackends())('rule-version registry on $name', (backend) =>
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
+    t.app.egress.allowEndpoint(sandbox.url);
     // Any signed-in role may read the registry: use the least privileged one.
     const user = await seedTenant(t.database.knex, { slug: 'rule-versions', role: 'auditor' });
     token = (await login(t.app, user.email, user.password)).access_token;

@@ -20,7 +20,7 @@ import {
   type TenantOverrides,
 } from '../../../engine/index.ts';
 import { scanIntegration, type ScanOutcome, type ScanProgress } from '../../../scanners/index.ts';
-import type { ScannableIntegration } from '../../../scanners/index.ts';
+import type { EgressPolicy, ScannableIntegration } from '../../../scanners/index.ts';
 import type { Finding, Resource, ScanError } from '../../../schemas/index.ts';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import type { LedgerEvent, LedgerService } from '../ledger/ledger.ts';
@@ -59,6 +59,8 @@ export interface ScanJobDeps {
   evidenceStore: EvidenceStore;
   engine: EngineRuntime;
   log: FastifyBaseLogger;
+  /** Where the provider calls may go (api/src/egress.ts): always passed, so a scan never connects anywhere. */
+  egress: EgressPolicy;
   /** The evidence ledger: new artifacts and the completed scan are appended to the tenant's chain. */
   ledger?: LedgerService;
   /** Minimum milliseconds between two progress writes (the last snapshot is always written). */
@@ -101,13 +103,17 @@ export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<S
   });
 }
 
-/** Collect: the provider scan, its progress reported as it goes; stops at its next call once `signal` aborts. */
+/**
+ * Collect: the provider scan under the egress policy, its progress reported as it goes; stops at its next
+ * call once `signal` aborts.
+ */
 export function collect(
+  deps: Pick<ScanJobDeps, 'egress'>,
   target: ScannableIntegration,
   onProgress: (snapshot: ScanProgress) => void,
   signal?: AbortSignal,
 ): Promise<ScanOutcome> {
-  return scanIntegration(target, { onProgress, ...(signal ? { signal } : {}) });
+  return scanIntegration(target, { egress: deps.egress, onProgress, ...(signal ? { signal } : {}) });
 }
 
 /**

@@ -62,6 +62,7 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
+    t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug: 'scoring' });
     tenantId = admin.tenantId;
     tokens.admin = (await login(t.app, admin.email, admin.password)).access_token;

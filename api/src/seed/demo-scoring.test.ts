@@ -73,13 +73,14 @@ describe.each(databaseBackends())('demo tenant scoring policy seed on $name', (b
 
   beforeAll(async () => {
     t = await startTestApp(backend);
+    for (const url of Object.values(urls)) t.app.egress.allowEndpoint(url);
   }, 180_000);
   afterAll(async () => {
     await t?.close();
   });
 
   it('seeds the demo policy once and keeps the one the demo user set', async () => {
-    await seedDemoTenant(t.database.knex, t.app.vault, urls);
+    await seedDemoTenant(t.database.knex, t.app.vault, urls, t.app.egress.policy);
     const token = (await login(t.app, DEMO_LOGIN.email, DEMO_LOGIN.password)).access_token;
     const read = () => t.app.inject({ url: '/api/settings/scoring', headers: bearer(token) });
     expect((await read()).json().policy).toEqual(DEMO_SCORING_POLICY);
@@ -91,7 +92,7 @@ describe.each(databaseBackends())('demo tenant scoring policy seed on $name', (b
       payload: mine,
     });
     expect(put.statusCode, put.body).toBe(200);
-    await seedDemoTenant(t.database.knex, t.app.vault, urls);
+    await seedDemoTenant(t.database.knex, t.app.vault, urls, t.app.egress.policy);
     expect((await read()).json().policy).toEqual(mine);
   });
 });

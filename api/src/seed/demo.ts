@@ -8,7 +8,7 @@
 import { assertPasswordAcceptable } from '../auth/password-policy.ts';
 import { randomUUID } from 'node:crypto';
 import type { Knex } from 'knex';
-import { AWS_CONFIG_ONLY_SERVICES, AWS_SERVICES } from '../../../scanners/index.ts';
+import { AWS_CONFIG_ONLY_SERVICES, AWS_SERVICES, type EgressPolicy } from '../../../scanners/index.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
@@ -102,11 +102,15 @@ export function demoIntegrations(urls: DemoSandboxUrls): Record<keyof DemoSandbo
   };
 }
 
-/** Creates or refreshes the demo tenant, user and one demo integration per sandbox (endpoints = `urls`). */
+/**
+ * Creates or refreshes the demo tenant, user and one demo integration per sandbox (endpoints = `urls`),
+ * checked against `egress`, which must allow the sandboxes (main.ts allows exactly their endpoints).
+ */
 export async function seedDemoTenant(
   knex: Knex,
   vault: CredentialVault,
   urls: DemoSandboxUrls,
+  egress: EgressPolicy,
 ): Promise<DemoSeed> {
   const tenantId = DEMO_TENANT_ID;
   const email = DEMO_LOGIN.email;
@@ -139,7 +143,7 @@ export async function seedDemoTenant(
     for (const [key, input] of Object.entries(demoIntegrations(urls))) {
       // The same shape checks as the API, so the demo never stores what a user could not.
       const integration = await upsertIntegration(trx, vault, tenantId, {
-        ...checkedIntegration(input),
+        ...checkedIntegration(input, egress),
         demo: true,
       });
       integrationIds[key as keyof DemoSandboxUrls] = integration.id;

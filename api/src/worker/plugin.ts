@@ -25,6 +25,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       engine: app.engine,
       log: app.log.child({ component: 'scan-worker' }),
       ledger: app.ledger,
+      egress: app.egress.policy,
     };
     const shutdown = new AbortController();
     const running = new Set<Promise<unknown>>();
@@ -87,6 +88,6 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
   },
   {
     name: 'scan-worker',
-    dependencies: ['boss', 'scans', 'schedules', 'crypto', 'evidence', 'engine', 'ledger'],
+    dependencies: ['boss', 'scans', 'schedules', 'crypto', 'evidence', 'engine', 'ledger', 'egress'],
   },
 );

@@ -106,7 +106,7 @@ export async function runScanJob(
     if (status === 'cancelled') throw new ScanCancelledError();
   };
   try {
-    const outcome = await collect(target, (snapshot) => progress.push(snapshot), signal);
+    const outcome = await collect(deps, target, (snapshot) => progress.push(snapshot), signal);
     await progress.close();
     await checkpoint();
 

@@ -29,7 +29,9 @@ describe.each(databaseBackends())('graceful shutdown on $name', (backend) => {
     await new Promise<void>((resolve) => sandbox.listen(0, '127.0.0.1', resolve));
     sandboxUrl = `http://127.0.0.1:${(sandbox.address() as AddressInfo).port}`;
     const jobs = { ...loadConfig({}).jobs, shutdownGraceMs: 300, retryDelaySeconds: 1 };
-    t = await startTestApp(backend, { configOverrides: { jobs } });
+    // In the config, so the second app (another process, as it were) allows the sandbox too.
+    const egressAllow = [new URL(sandboxUrl).host];
+    t = await startTestApp(backend, { configOverrides: { jobs, egressAllow } });
   });
 
   afterAll(async () => {

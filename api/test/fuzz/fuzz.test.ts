@@ -149,6 +149,7 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     // Login is fuzzed too: a high limit keeps it reaching the handler rather than answering 429.
     t = await startTestApp(backend, { worker: false, configOverrides: { loginAttemptsPerMinute: 100_000 } });
+    t.app.egress.allowEndpoint(sandbox.url);
     lap('app started');
     a = await makeTenant('fuzz-a');
     b = await makeTenant('fuzz-b');

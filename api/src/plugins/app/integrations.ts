@@ -9,6 +9,7 @@ import {
   testConnection,
   validateIntegration,
   type ConnectionResult,
+  type EgressPolicy,
   type ScannableIntegration,
 } from '../../../../scanners/index.ts';
 import { ApiError } from '../../errors.ts';
@@ -47,11 +48,13 @@ export type NewIntegration = ScannableIntegration & { name: string; demo?: boole
 
 /**
  * Checks an integration's config and credentials with the scanners' own shape rules and fills in the
- * defaults new integrations get (AWS: every service). Throws 400 VALIDATION_ERROR naming each bad field;
- * the messages never quote a value, so no secret is echoed back.
+ * defaults new integrations get (AWS: every service). Its URL settings must be ones the egress policy
+ * lets a scan call: an internal address or a host the operator has not allowed is refused here, at save
+ * time, rather than at the first scan. Throws 400 VALIDATION_ERROR naming each bad field; the messages
+ * never quote a value, so no secret is echoed back.
  */
-export function checkedIntegration(input: NewIntegration): NewIntegration {
-  const problems = validateIntegration(input.provider, input.config, input.credentials);
+export function checkedIntegration(input: NewIntegration, egress: EgressPolicy): NewIntegration {
+  const problems = validateIntegration(input.provider, input.config, input.credentials, egress);
   if (problems.length > 0) {
     throw new ApiError(
       'VALIDATION_ERROR',
@@ -129,10 +132,12 @@ export class IntegrationService {
   readonly #withTenant: WithTenant;
   readonly #vault: CredentialVault;
   readonly #ledger: LedgerService;
-  constructor(withTenant: WithTenant, vault: CredentialVault, ledger: LedgerService) {
+  readonly #egress: EgressPolicy;
+  constructor(withTenant: WithTenant, vault: CredentialVault, ledger: LedgerService, egress: EgressPolicy) {
     this.#withTenant = withTenant;
     this.#vault = vault;
     this.#ledger = ledger;
+    this.#egress = egress;
   }
 
   async #load(trx: Trx, id: string): Promise<IntegrationRecord> {
@@ -172,7 +177,7 @@ export class IntegrationService {
    * VALIDATION_ERROR with the fields); a name already used in the tenant answers 409.
    */
   create(tenantId: string, submitted: NewIntegration): Promise<IntegrationView> {
-    const input = checkedIntegration(submitted);
+    const input = checkedIntegration(submitted, this.#egress);
     return this.#withTenant(tenantId, async (trx) => {
       const taken = await trx('integrations').select('id').where({ name: input.name }).first();
       if (taken) throw new ApiError('CONFLICT', `an integration named "${input.name}" already exists`);
@@ -190,12 +195,15 @@ export class IntegrationService {
       const record = await this.#load(trx, id);
       const target = { tenantId, integrationId: id };
       const credentials = changes.credentials ?? (await this.#vault.decrypt(trx, target, record));
-      const checked = checkedIntegration({
-        provider: record.provider,
-        name: changes.name ?? record.name,
-        config: changes.config ?? record.config,
-        credentials,
-      } as NewIntegration);
+      const checked = checkedIntegration(
+        {
+          provider: record.provider,
+          name: changes.name ?? record.name,
+          config: changes.config ?? record.config,
+          credentials,
+        } as NewIntegration,
+        this.#egress,
+      );
       if (changes.name !== undefined && changes.name !== record.name) {
         const taken = await trx('integrations').select('id').where({ name: changes.name }).first();
         if (taken) throw new ApiError('CONFLICT', `an integration named "${changes.name}" already exists`);
@@ -246,8 +254,9 @@ export class IntegrationService {
   }
 
   /**
-   * Opens the credentials and makes the provider's cheapest identity call (scanners/connection.ts). The
-   * provider call runs outside the transaction, so no database connection waits on the network.
+   * Opens the credentials and makes the provider's cheapest identity call (scanners/connection.ts), where
+   * the egress policy allows. The provider call runs outside the transaction, so no database connection
+   * waits on the network.
    */
   async test(tenantId: string, actor: string, id: string): Promise<ConnectionResult> {
     const integration = await this.#withTenant(tenantId, async (trx) => {
@@ -255,7 +264,7 @@ export class IntegrationService {
       const credentials = await this.#vault.decrypt(trx, { tenantId, integrationId: id }, record);
       return { provider: record.provider, config: record.config, credentials } as ScannableIntegration;
     });
-    const result = await testConnection(integration);
+    const result = await testConnection(integration, { egress: this.#egress });
     await this.#ledger.record(tenantId, [
       {
         kind: 'integration.tested',
@@ -276,7 +285,10 @@ declare module 'fastify' {
 /** Decorates `app.integrations`. */
 export const integrationsPlugin = fp(
   async (app) => {
-    app.decorate('integrations', new IntegrationService(app.withTenant, app.vault, app.ledger));
+    app.decorate(
+      'integrations',
+      new IntegrationService(app.withTenant, app.vault, app.ledger, app.egress.policy),
+    );
   },
-  { name: 'integrations', dependencies: ['tenancy', 'crypto', 'ledger'] },
+  { name: 'integrations', dependencies: ['tenancy', 'crypto', 'ledger', 'egress'] },
 );

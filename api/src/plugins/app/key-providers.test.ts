@@ -108,6 +108,7 @@ describe('AWS KMS key provider', () => {
       { name: 'pglite' },
       { worker: false, configOverrides: { kms: { keyId, region: 'us-east-1', endpoint: kms.url } } },
     );
+    t.app.egress.allowEndpoint(aws.url);
     try {
       const admin = await seedTenant(t.database.knex);
       const token = (await login(t.app, admin.email, admin.password)).access_token;

@@ -57,6 +57,7 @@ describe.each(databaseBackends())('tenant framework uploads on $name', (backend)
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
+    t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug: 'uploads' });
     tokens.admin = (await login(t.app, admin.email, admin.password)).access_token;
     const user = await seedTenant(t.database.knex, { slug: 'uploads-user', role: 'user' });

@@ -70,6 +70,7 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
     servers.push(aws, github, okta, azure);
     const logger = { ...(loggerOptions(testConfig('/tmp', undefined)) as object), level: 'trace', stream };
     t = await startTestApp(backend, { logger, worker: false });
+    for (const server of servers) t.app.egress.allowEndpoint(server.url);
     const admin = await seedTenant(t.database.knex);
     tenantId = admin.tenantId;
     token = (await login(t.app, admin.email, admin.password)).access_token;
@@ -154,6 +155,7 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
     // A port nothing listens on: the endpoint of a server that was started and closed.
     const closed = await startOktaFixtureServer({ port: 0, host: '127.0.0.1' });
     await closed.close();
+    t.app.egress.allowEndpoint(closed.url);
     const moved = await call('PATCH', `/api/integrations/${ids.okta}`, { config: { orgUrl: closed.url } });
     expect(moved.statusCode, moved.body).toBe(200);
     expect((await test(ids.okta!)).json()).toMatchObject({ ok: false, code: 'ENDPOINT_UNREACHABLE' });

@@ -41,6 +41,7 @@ describe.each(databaseBackends())('scan cancel on $name', (backend) => {
     engine: t.app.engine,
     log: t.app.log,
     ledger: t.app.ledger,
+    egress: t.app.egress.policy,
     ...overrides,
   });
 
@@ -57,6 +58,7 @@ describe.each(databaseBackends())('scan cancel on $name', (backend) => {
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend, { worker: false });
+    t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug: 'cancel-a' });
     tenantId = admin.tenantId;
     const adminToken = (await login(t.app, admin.email, admin.password)).access_token;

@@ -73,6 +73,7 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
+    t.app.egress.allowEndpoint(sandbox.url);
     const a = await seedTenant(t.database.knex, { slug: 'scan-a' });
     const b = await seedTenant(t.database.knex, { slug: 'scan-b' });
     tokenA = (await login(t.app, a.email, a.password)).access_token;
@@ -250,6 +251,7 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
         evidenceStore: t.app.evidenceStore,
         engine: t.app.engine,
         log: t.app.log,
+        egress: t.app.egress.policy,
       },
       { tenant_id: tenantOf(tokenA), scan_id: scanId },
     );
@@ -268,6 +270,7 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
           evidenceStore: t.app.evidenceStore,
           engine: t.app.engine,
           log: t.app.log,
+          egress: t.app.egress.policy,
         },
         { tenant_id: tenantOf(tokenA), scan_id: scanId },
       ),

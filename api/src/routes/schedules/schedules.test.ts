@@ -49,6 +49,7 @@ describe.each(databaseBackends())('scan schedules on $name', (backend) => {
   beforeAll(async () => {
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
     t = await startTestApp(backend);
+    t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug: 'schedule-a' });
     tenantId = admin.tenantId;
     adminToken = (await login(t.app, admin.email, admin.password)).access_token;
