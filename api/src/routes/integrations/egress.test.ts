@@ -79,34 +79,35 @@ function targets(port: number): string[] {
 }
 
 /** Each provider's integration with its URL setting set to `url` (both URL settings for Azure). */
+const INTEGRATION_AT: Record<string, (url: string) => Omit<NewIntegration, 'name'>> = {
+  aws: (url) => ({
+    provider: 'aws',
+    config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: url, services: ['s3'] },
+    credentials: { ...DEMO_AWS_CREDENTIALS },
+  }),
+  github: (url) => ({
+    provider: 'github',
+    config: { organizations: ['acme'], baseUrl: url },
+    credentials: { token: DEMO_GITHUB_TOKEN },
+  }),
+  okta: (url) => ({ provider: 'okta', config: { orgUrl: url }, credentials: { token: DEMO_OKTA_TOKEN } }),
+  azure: (url) =>
+    ({
+      provider: 'azure',
+      config: {
+        tenantId: '00000000-0000-4000-8000-000000000001',
+        subscriptionIds: ['00000000-0000-4000-8000-000000000002'],
+        endpoint: url,
+        authorityHost: url,
+      },
+      credentials: { ...DEMO_AZURE_CLIENT },
+    }) as Omit<NewIntegration, 'name'>,
+};
+
 function integrationAt(provider: string, url: string): Omit<NewIntegration, 'name'> {
-  switch (provider) {
-    case 'aws':
-      return {
-        provider: 'aws',
-        config: { accountId: DEMO_AWS_ACCOUNT_ID, region: 'us-east-1', endpoint: url, services: ['s3'] },
-        credentials: { ...DEMO_AWS_CREDENTIALS },
-      };
-    case 'github':
-      return {
-        provider: 'github',
-        config: { organizations: ['acme'], baseUrl: url },
-        credentials: { token: DEMO_GITHUB_TOKEN },
-      };
-    case 'okta':
-      return { provider: 'okta', config: { orgUrl: url }, credentials: { token: DEMO_OKTA_TOKEN } };
-    default:
-      return {
-        provider: 'azure',
-        config: {
-          tenantId: '00000000-0000-4000-8000-000000000001',
-          subscriptionIds: ['00000000-0000-4000-8000-000000000002'],
-          endpoint: url,
-          authorityHost: url,
-        },
-        credentials: { ...DEMO_AZURE_CLIENT },
-      } as Omit<NewIntegration, 'name'>;
-  }
+  const build = INTEGRATION_AT[provider];
+  if (!build) throw new Error(`no sample integration for provider ${provider}`);
+  return build(url);
 }
 
 const URL_FIELDS: Record<string, string[]> = {
