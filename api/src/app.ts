@@ -19,7 +19,7 @@ import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
 import { scansPlugin } from './scans/plugin.ts';
 import { overridesPlugin } from './overrides/plugin.ts';
-import { schedulesPlugin } from './plugins/app/schedules.ts';
+import { schedulesPlugin } from './schedules/plugin.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
 import { bossPlugin } from './plugins/external/boss.ts';
