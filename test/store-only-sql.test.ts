@@ -28,8 +28,6 @@ const NOT_YET_MOVED = new Set([
   'api/src/plugins/app/integrations.ts',
   'api/src/plugins/app/key-rotation.ts',
   'api/src/plugins/app/members.ts',
-  'api/src/retention/run.ts',
-  'api/src/retention/settings.ts',
   'api/src/routes/evidence/manual.ts',
   'api/src/routes/health/index.ts',
   'api/src/rule-versions/registry.ts',

@@ -49,6 +49,7 @@ import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
 import { ledgerPlugin, loadLedgerSigner } from './ledger/ledger.ts';
 import { scanWorkerPlugin } from './worker/plugin.ts';
+import { retentionJobPlugin } from './retention/job.ts';
 import { retentionPlugin } from './retention/plugin.ts';
 import retentionSettingsRoutes from './routes/settings/retention.ts';
 
@@ -152,8 +153,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(scansPlugin);
     await app.register(overridesPlugin);
     await app.register(schedulesPlugin);
+    await app.register(retentionPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
-    if (runWorker) await app.register(retentionPlugin);
+    if (runWorker) await app.register(retentionJobPlugin);
 
     if (serveApi) {
       await app.register(fastifyCookie);
