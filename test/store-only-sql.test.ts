@@ -30,7 +30,6 @@ const NOT_YET_MOVED = new Set([
   'api/src/plugins/app/members.ts',
   'api/src/routes/evidence/manual.ts',
   'api/src/routes/health/index.ts',
-  'api/src/rule-versions/registry.ts',
   'api/src/scoring/attach.ts',
   'api/src/scoring/history.ts',
   'api/src/scoring/manual-evidence.ts',
