@@ -24,7 +24,6 @@ const NOT_YET_MOVED = new Set([
   'api/src/ledger/ledger.ts',
   'api/src/plugins/app/auth.ts',
   'api/src/plugins/app/crypto.ts',
-  'api/src/plugins/app/evidence.ts',
   'api/src/plugins/app/integrations.ts',
   'api/src/plugins/app/key-rotation.ts',
   'api/src/plugins/app/members.ts',

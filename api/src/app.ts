@@ -14,6 +14,7 @@ import { authPlugin } from './plugins/app/auth.ts';
 import { cryptoPlugin, type KeyProvider } from './plugins/app/crypto.ts';
 import { engineRuntimePlugin } from './plugins/app/engine.ts';
 import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugins/app/evidence.ts';
+import { evidenceReadsPlugin } from './evidence/plugin.ts';
 import { integrationsPlugin } from './plugins/app/integrations.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
@@ -137,6 +138,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(evidencePlugin, {
       store: options.evidenceStore ?? createEvidenceStore(config.evidence),
     });
+    await app.register(evidenceReadsPlugin);
     await app.register(engineRuntimePlugin, {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),

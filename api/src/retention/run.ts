@@ -10,7 +10,8 @@
 import type { Knex } from 'knex';
 import type { LedgerEntry } from '../ledger/chain.ts';
 import type { LedgerEvent, LedgerService } from '../ledger/ledger.ts';
-import { lockEvidence, type EvidenceStore } from '../plugins/app/evidence.ts';
+import { lockEvidence } from '../evidence/store.ts';
+import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import { runAsRetention, type Trx, type WithTenant } from '../plugins/app/tenancy.ts';
 import {
   RETENTION_WINDOWS,
