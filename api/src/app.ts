@@ -15,12 +15,13 @@ import { authPlugin } from './plugins/app/auth.ts';
 import { cryptoPlugin, type KeyProvider } from './plugins/app/crypto.ts';
 import { engineRuntimePlugin } from './plugins/app/engine.ts';
 import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugins/app/evidence.ts';
+import { evidenceReadsPlugin } from './evidence/plugin.ts';
 import { integrationsPlugin } from './plugins/app/integrations.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
 import { scansPlugin } from './scans/plugin.ts';
 import { overridesPlugin } from './overrides/plugin.ts';
-import { schedulesPlugin } from './plugins/app/schedules.ts';
+import { schedulesPlugin } from './schedules/plugin.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
 import { bossPlugin } from './plugins/external/boss.ts';
@@ -50,6 +51,7 @@ import tokenRoutes from './routes/tokens/index.ts';
 import { DEMO_LOGIN } from './seed/demo.ts';
 import { ledgerPlugin, loadLedgerSigner } from './ledger/ledger.ts';
 import { scanWorkerPlugin } from './worker/plugin.ts';
+import { retentionJobPlugin } from './retention/job.ts';
 import { retentionPlugin } from './retention/plugin.ts';
 import retentionSettingsRoutes from './routes/settings/retention.ts';
 
@@ -143,6 +145,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(evidencePlugin, {
       store: options.evidenceStore ?? createEvidenceStore(config.evidence),
     });
+    await app.register(evidenceReadsPlugin);
     await app.register(engineRuntimePlugin, {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),
@@ -159,8 +162,9 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(scansPlugin);
     await app.register(overridesPlugin);
     await app.register(schedulesPlugin);
+    await app.register(retentionPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
-    if (runWorker) await app.register(retentionPlugin);
+    if (runWorker) await app.register(retentionJobPlugin);
 
     if (serveApi) {
       await app.register(fastifyCookie);

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ruleHash } from '../../engine/compile/rule-sources.ts';
 import { deployedRuleVersions, type RuleVersionRecord } from '../../engine/rule-versions.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../api/test/helpers.ts';
-import { registerRuleVersions } from '../../api/src/rule-versions/registry.ts';
+import { registerRuleVersions } from '../../api/src/rule-versions/service.ts';
 import { databaseBackends } from '../../test/db.ts';
 import { EXIT, main } from '../complywise.ts';
 

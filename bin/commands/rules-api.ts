@@ -3,7 +3,7 @@
  * registry of a running deployment (what was actually deployed, with its bundle revision, commit and time in
  * force) instead of from git. Any signed-in role may read it; an API token is the usual credential.
  */
-import type { RuleVersionSummary } from '../../api/src/rule-versions/registry.ts';
+import type { RuleVersionSummary } from '../../api/src/rule-versions/store.ts';
 
 /** One registered version, as GET /api/rules/:id/versions lists it. */
 export type RegisteredVersion = RuleVersionSummary;

@@ -22,6 +22,18 @@ import {
   type LedgerEntry,
   type Signature,
 } from './chain.ts';
+import {
+  checkpointAt,
+  checkpointsBetween,
+  checkpointsOn,
+  entriesBetween,
+  entriesOfKind,
+  entryHead,
+  entryPage,
+  insertCheckpoint,
+  insertEntries,
+  lockChain,
+} from './store.ts';
 
 /** What a caller appends; the service adds sequence, time and hashes. */
 export interface LedgerEvent {
@@ -71,19 +83,6 @@ export function loadLedgerSigner(options: { ledgerSigningKey?: string; dataDir: 
   return ledgerSigner(readFileSync(file, 'utf8'));
 }
 
-interface EntryRow extends Omit<LedgerEntry, 'occurred_at'> {
-  occurred_at: Date;
-}
-interface CheckpointRow extends Omit<LedgerCheckpoint, 'signed_at'> {
-  signed_at: Date;
-}
-
-const toEntry = (row: EntryRow): LedgerEntry => ({ ...row, occurred_at: row.occurred_at.toISOString() });
-const toCheckpoint = (row: CheckpointRow): LedgerCheckpoint => ({
-  ...row,
-  signed_at: row.signed_at.toISOString(),
-});
-
 /** An evidence bundle: everything an auditor needs to check a period offline. */
 export interface EvidenceBundle {
   format: typeof BUNDLE_FORMAT;
@@ -119,12 +118,8 @@ export class LedgerService {
   /** Appends `events` in order to the chain of `tenantId`, inside `trx` (which must be scoped to it). */
   async append(trx: Trx, tenantId: string, events: LedgerEvent[]): Promise<LedgerEntry[]> {
     if (events.length === 0) return [];
-    await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`ledger:${tenantId}`]);
-    const last: { seq: number; entry_hash: string } | undefined = await trx('ledger_entries')
-      .select('seq', 'entry_hash')
-      .where({ tenant_id: tenantId })
-      .orderBy('seq', 'desc')
-      .first();
+    await lockChain(trx, tenantId);
+    const last = await entryHead(trx, tenantId);
     let seq = last?.seq ?? 0;
     let prev = last?.entry_hash ?? GENESIS_HASH;
     // Milliseconds only: the value must survive the database round trip unchanged for the hash to hold.
@@ -145,11 +140,7 @@ export class LedgerService {
       prev = entry.entry_hash;
       return entry;
     });
-    for (let i = 0; i < entries.length; i += 500) {
-      await trx('ledger_entries').insert(
-        entries.slice(i, i + 500).map((e) => ({ ...e, payload: JSON.stringify(e.payload) })),
-      );
-    }
+    await insertEntries(trx, entries);
     return entries;
   }
 
@@ -160,15 +151,10 @@ export class LedgerService {
 
   /** Signs a checkpoint over entry `seq` (default: the newest) unless one exists; null for an empty chain. */
   async checkpoint(trx: Trx, tenantId: string, seq?: number): Promise<LedgerCheckpoint | null> {
-    const query = trx('ledger_entries').select('seq', 'entry_hash').where({ tenant_id: tenantId });
-    const entry: { seq: number; entry_hash: string } | undefined = await (seq === undefined
-      ? query.orderBy('seq', 'desc').first()
-      : query.andWhere({ seq }).first());
+    const entry = await entryHead(trx, tenantId, seq);
     if (!entry) return null;
-    const existing: CheckpointRow | undefined = await trx('ledger_checkpoints')
-      .where({ tenant_id: tenantId, seq: entry.seq })
-      .first();
-    if (existing) return toCheckpoint(existing);
+    const existing = await checkpointAt(trx, tenantId, entry.seq);
+    if (existing) return existing;
     const unsigned = {
       tenant_id: tenantId,
       seq: entry.seq,
@@ -180,17 +166,13 @@ export class LedgerService {
       key_id: this.#signer.keyId,
       signature: this.#signer.sign(checkpointMessage(unsigned)),
     };
-    await trx('ledger_checkpoints').insert(checkpoint);
+    await insertCheckpoint(trx, checkpoint);
     return checkpoint;
   }
 
   /** One page of a tenant's entries (the audit log), newest first. */
   entries(tenantId: string, limit: number, beforeSeq?: number): Promise<LedgerEntry[]> {
-    return this.#withTenant(tenantId, async (trx) => {
-      const query = trx('ledger_entries').where({ tenant_id: tenantId });
-      if (beforeSeq !== undefined) query.andWhere('seq', '<', beforeSeq);
-      return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
-    });
+    return this.#withTenant(tenantId, (trx) => entryPage(trx, tenantId, limit, beforeSeq));
   }
 
   /**
@@ -200,23 +182,14 @@ export class LedgerService {
    */
   async exportBundle(tenantId: string, from: Date, to: Date): Promise<EvidenceBundle> {
     const { entries, checkpoints } = await this.#withTenant(tenantId, async (trx) => {
-      const rows = (await trx('ledger_entries')
-        .where({ tenant_id: tenantId })
-        .andWhere('occurred_at', '>=', from)
-        .andWhere('occurred_at', '<=', to)
-        .orderBy('seq')) as EntryRow[];
+      const rows = await entriesBetween(trx, tenantId, from, to);
       if (rows.length > 0) {
         await this.checkpoint(trx, tenantId, rows[0]!.seq);
         await this.checkpoint(trx, tenantId, rows[rows.length - 1]!.seq);
       }
       const first = rows[0]?.seq ?? 0;
       const last = rows[rows.length - 1]?.seq ?? -1;
-      const signed = (await trx('ledger_checkpoints')
-        .where({ tenant_id: tenantId })
-        .andWhere('seq', '>=', first)
-        .andWhere('seq', '<=', last)
-        .orderBy('seq')) as CheckpointRow[];
-      return { entries: rows.map(toEntry), checkpoints: signed.map(toCheckpoint) };
+      return { entries: rows, checkpoints: await checkpointsBetween(trx, tenantId, first, last) };
     });
     const shas = [...new Set(entries.map((e) => e.artifact_sha256).filter((s): s is string => !!s))].sort();
     const artifacts: EvidenceBundle['artifacts'] = [];
@@ -266,21 +239,13 @@ export class LedgerService {
    */
   async #prunedBy(tenantId: string, missing: Set<string>): Promise<NonNullable<EvidenceBundle['pruned']>> {
     return this.#withTenant(tenantId, async (trx) => {
-      const rows = (await trx('ledger_entries')
-        .where({ tenant_id: tenantId, kind: 'retention.applied' })
-        .orderBy('seq')) as EntryRow[];
+      const rows = await entriesOfKind(trx, tenantId, 'retention.applied');
       const listing = rows.filter((row) => {
         const list = (row.payload as { pruned_evidence?: unknown }).pruned_evidence;
         return Array.isArray(list) && list.some((sha) => missing.has(sha as string));
       });
-      const signed = (await trx('ledger_checkpoints')
-        .where({ tenant_id: tenantId })
-        .whereIn(
-          'seq',
-          listing.map((row) => row.seq),
-        )
-        .orderBy('seq')) as CheckpointRow[];
-      return { entries: listing.map(toEntry), checkpoints: signed.map(toCheckpoint) };
+      const seqs = listing.map((row) => row.seq);
+      return { entries: listing, checkpoints: await checkpointsOn(trx, tenantId, seqs) };
     });
   }
 }

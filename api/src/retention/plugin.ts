@@ -1,35 +1,16 @@
-/**
- * The daily retention job: a pg-boss schedule (03:17 UTC, one job however many instances run it) on the
- * `retention` queue, worked by processes that run the worker. `complywise retention run` does the same
- * on demand.
- */
+/** Decorates `app.retention`: the retention settings service over the tenant transactions and the ledger. */
 import fp from 'fastify-plugin';
-import { ledgerHooks, runRetention } from './run.ts';
+import { RetentionService } from './service.ts';
 
-export const RETENTION_QUEUE = 'retention';
-/** Daily, off the hour (so it does not meet every other job that runs at :00). */
-export const RETENTION_CRON = '17 3 * * *';
+declare module 'fastify' {
+  interface FastifyInstance {
+    retention: RetentionService;
+  }
+}
 
 export const retentionPlugin = fp(
   async (app) => {
-    const deps = {
-      knex: app.db.knex,
-      store: app.evidenceStore,
-      ...ledgerHooks(app.ledger, app.withTenant),
-      log: app.log.child({ component: 'retention' }),
-    };
-    app.addHook('onReady', async () => {
-      // A run finishing late must not overlap the next one: at most one retention job queued and one active.
-      await app.boss.createQueue(RETENTION_QUEUE, {
-        policy: 'stately',
-        retryLimit: 1,
-        expireInSeconds: 3600,
-      });
-      await app.boss.schedule(RETENTION_QUEUE, RETENTION_CRON, {}, { tz: 'UTC' });
-      await app.boss.work(RETENTION_QUEUE, { batchSize: 1 }, async () => {
-        await runRetention(deps);
-      });
-    });
+    app.decorate('retention', new RetentionService(app.withTenant, app.ledger));
   },
-  { name: 'retention', dependencies: ['boss', 'evidence', 'ledger', 'db', 'tenancy'] },
+  { name: 'retention', dependencies: ['tenancy', 'ledger'] },
 );

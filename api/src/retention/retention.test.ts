@@ -21,9 +21,9 @@ import { loadFrameworks } from '../../../engine/frameworks.ts';
 import { testedControls } from '../../../engine/score.ts';
 import type { EvidenceBundle } from '../ledger/ledger.ts';
 import type { VerifyResult } from '../ledger/verify.ts';
-import { lockEvidence } from '../plugins/app/evidence.ts';
+import { lockEvidence } from '../evidence/store.ts';
 import { runAsApp, runAsOwner } from '../plugins/app/tenancy.ts';
-import { RETENTION_CRON, RETENTION_QUEUE } from './plugin.ts';
+import { RETENTION_CRON, RETENTION_QUEUE } from './job.ts';
 import { ledgerHooks, runRetention, type RetentionReport } from './run.ts';
 
 const DAY = 24 * 60 * 60 * 1000;

@@ -8,13 +8,25 @@
  * ledger entry listing what went; one tenant failing does not stop the others.
  */
 import type { Knex } from 'knex';
-import { RETENTION_ROLE } from '../../migrations/0008_retention.ts';
-import { lockEvidence, type EvidenceStore } from '../plugins/app/evidence.ts';
-import type { LedgerService } from '../ledger/ledger.ts';
-import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
-import { RETENTION_WINDOWS, type AppendToLedger, type RetentionRow } from './settings.ts';
+import type { LedgerEntry } from '../ledger/chain.ts';
+import type { LedgerEvent, LedgerService } from '../ledger/ledger.ts';
+import { lockEvidence } from '../evidence/store.ts';
+import type { EvidenceStore } from '../plugins/app/evidence.ts';
+import { runAsRetention, type Trx, type WithTenant } from '../plugins/app/tenancy.ts';
+import {
+  RETENTION_WINDOWS,
+  allSettings,
+  clearRawScanData,
+  deleteOldEvidence,
+  deleteOldFindings,
+  evidenceRecordedAnywhere,
+  type RetentionRow,
+} from './store.ts';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** Appends events to the tenant's ledger inside `trx` (LedgerService.append). */
+export type AppendToLedger = (trx: Trx, tenantId: string, events: LedgerEvent[]) => Promise<LedgerEntry[]>;
 
 export interface RetentionDeps {
   /** The owner connection; every statement here runs as the retention role. */
@@ -59,69 +71,9 @@ export function ledgerHooks(
   };
 }
 
-/** One transaction as the retention role with the tenant set ('' = none: only the sweep policies see rows). */
-function asRetention<T>(knex: Knex, tenantId: string, work: (trx: Trx) => Promise<T>): Promise<T> {
-  return knex.transaction(async (trx) => {
-    await trx.raw(`SET LOCAL ROLE ${RETENTION_ROLE}`);
-    await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
-    return work(trx);
-  });
-}
-
 /** The instant `days` before `now`, or null for a window that keeps everything. */
 const before = (now: Date, days: number | null) =>
   days === null ? null : new Date(now.getTime() - days * DAY_MS);
-
-/** SQL: a ledger entry inside the window names scan `scanColumn`. */
-const scanInLedgerWindow = (scanColumn: string) =>
-  `exists (select 1 from ledger_entries l where l.tenant_id = ? and l.occurred_at >= ?::timestamptz
-     and l.payload->>'scan_id' = ${scanColumn}::text)`;
-
-/**
- * Deletes the tenant's evidence rows recorded before `recordedBefore` that no finding and no ledger entry
- * from `ledgerFrom` on names; returns their hashes, sorted. A row another table still points at (e.g.
- * manual evidence, which this role cannot read) makes the batch fail on its foreign key: then rows are
- * deleted one by one, each in a savepoint, and the referenced ones kept.
- */
-async function deleteEvidence(
-  trx: Trx,
-  tenantId: string,
-  recordedBefore: Date,
-  ledgerFrom: string,
-): Promise<string[]> {
-  const candidates = await trx.raw<{ rows: { sha256: string }[] }>(
-    `select e.sha256 from evidence e
-     where e.tenant_id = ? and e.created_at < ?
-       and not exists (select 1 from findings f where f.tenant_id = e.tenant_id and f.evidence_sha256 = e.sha256)
-       and not exists (select 1 from ledger_entries l where l.tenant_id = e.tenant_id and l.occurred_at >= ?::timestamptz
-         and (l.artifact_sha256 = e.sha256 or l.payload->'evidence' @> to_jsonb(e.sha256)))
-     order by e.sha256`,
-    [tenantId, recordedBefore, ledgerFrom],
-  );
-  const shas = candidates.rows.map((r) => r.sha256);
-  const remove = (list: string[]) =>
-    trx.transaction((savepoint) =>
-      savepoint('evidence').where({ tenant_id: tenantId }).whereRaw('sha256 = any(?::text[])', [list]).del(),
-    );
-  const referenced = (error: unknown) => (error as { code?: string }).code === '23503';
-  if (shas.length === 0) return [];
-  try {
-    await remove(shas);
-    return shas;
-  } catch (error) {
-    if (!referenced(error)) throw error;
-  }
-  const deleted: string[] = [];
-  for (const sha of shas) {
-    try {
-      await remove([sha]);
-      deleted.push(sha);
-    } catch (error) {
-      if (!referenced(error)) throw error;
-    }
-  }
-  return deleted;
-}
 
 async function pruneTenant(
   deps: RetentionDeps,
@@ -142,29 +94,14 @@ async function pruneTenant(
   const rawBefore = before(now, settings.raw_scan_data_days);
   const findingsBefore = before(now, settings.findings_days);
   const evidenceBefore = before(now, settings.evidence_days);
-  const outcome = await asRetention(
+  const outcome = await runAsRetention(
     deps.knex,
     tenantId,
     async (trx): Promise<{ shas: string[]; seq?: number }> => {
-      if (rawBefore) {
-        const cleared = await trx.raw(
-          `update scans s set progress = '{}', errors = '[]', updated_at = now()
-         where s.tenant_id = ? and s.finished_at < ? and (s.progress <> '{}'::jsonb or s.errors <> '[]'::jsonb)
-           and not ${scanInLedgerWindow('s.id')}`,
-          [tenantId, rawBefore, tenantId, ledgerFrom],
-        );
-        result.scans_cleared = cleared.rowCount ?? 0;
-      }
-      if (findingsBefore) {
-        const deleted = await trx.raw(
-          `delete from findings f using scans s
-         where f.tenant_id = ? and s.tenant_id = f.tenant_id and s.id = f.scan_id and s.finished_at < ?
-           and not ${scanInLedgerWindow('s.id')}`,
-          [tenantId, findingsBefore, tenantId, ledgerFrom],
-        );
-        result.findings_deleted = deleted.rowCount ?? 0;
-      }
-      const shas = evidenceBefore ? await deleteEvidence(trx, tenantId, evidenceBefore, ledgerFrom) : [];
+      if (rawBefore) result.scans_cleared = await clearRawScanData(trx, tenantId, rawBefore, ledgerFrom);
+      if (findingsBefore)
+        result.findings_deleted = await deleteOldFindings(trx, tenantId, findingsBefore, ledgerFrom);
+      const shas = evidenceBefore ? await deleteOldEvidence(trx, tenantId, evidenceBefore, ledgerFrom) : [];
       result.evidence_deleted = shas.length;
       if (result.scans_cleared + result.findings_deleted + result.evidence_deleted > 0) {
         const [entry] = await deps.append(trx, tenantId, [
@@ -196,10 +133,9 @@ async function pruneTenant(
  * or waits and writes them again.
  */
 async function deleteObjectIfUnreferenced(deps: RetentionDeps, sha256: string): Promise<boolean> {
-  return asRetention(deps.knex, '', async (trx) => {
+  return runAsRetention(deps.knex, '', async (trx) => {
     await lockEvidence(trx, [sha256], 'exclusive');
-    const [row] = (await trx('evidence').where({ sha256 }).count({ n: '*' })) as { n: string | number }[];
-    if (Number(row!.n) > 0) return false;
+    if (await evidenceRecordedAnywhere(trx, sha256)) return false;
     await deps.store.delete(sha256);
     return true;
   });
@@ -207,9 +143,7 @@ async function deleteObjectIfUnreferenced(deps: RetentionDeps, sha256: string): 
 
 /** Applies every tenant's retention settings as of `now`. */
 export async function runRetention(deps: RetentionDeps, now = new Date()): Promise<RetentionReport> {
-  const settings = (await asRetention(deps.knex, '', (trx) =>
-    trx('retention_settings').select('*').orderBy('tenant_id'),
-  )) as RetentionRow[];
+  const settings = await runAsRetention(deps.knex, '', allSettings);
   const report: RetentionReport = { now: now.toISOString(), tenants: [], objects_deleted: 0 };
   const candidates = new Set<string>();
   for (const row of settings) {

@@ -1,10 +1,16 @@
 /**
- * Registers the deployed rule versions at startup (see registry.ts). A bundle without a valid sources.json
+ * Decorates `app.ruleVersions` and registers the deployed rule versions at startup (see service.ts). A bundle without a valid sources.json
  * is logged and skipped rather than stopping the API: scans report the bundle problem on their own.
  */
 import fp from 'fastify-plugin';
 import { bundleGitCommit, deployedRuleVersions } from '../../../engine/index.ts';
-import { registerRuleVersions } from './registry.ts';
+import { RuleVersionService, registerRuleVersions } from './service.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    ruleVersions: RuleVersionService;
+  }
+}
 
 export interface RuleVersionsPluginOptions {
   /** Default: rules/dist. */
@@ -15,6 +21,7 @@ export interface RuleVersionsPluginOptions {
 
 export const ruleVersionsPlugin = fp<RuleVersionsPluginOptions>(
   async (app, options) => {
+    app.decorate('ruleVersions', new RuleVersionService(app.withTenant));
     try {
       // COMPLYWISE_GIT_COMMIT wins; else the checkout's HEAD when the bundle is committed there unchanged.
       const gitCommit = options.gitCommit ?? (await bundleGitCommit(options.rulesBundleDir));
@@ -25,5 +32,5 @@ export const ruleVersionsPlugin = fp<RuleVersionsPluginOptions>(
       app.log.warn({ err: error }, 'could not register the deployed rule versions');
     }
   },
-  { name: 'rule-versions', dependencies: ['db'] },
+  { name: 'rule-versions', dependencies: ['db', 'tenancy'] },
 );

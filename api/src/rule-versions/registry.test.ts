@@ -20,7 +20,7 @@ import {
 import { databaseBackends } from '../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
 import { runAsApp } from '../plugins/app/tenancy.ts';
-import { registerRuleVersions } from './registry.ts';
+import { registerRuleVersions } from './service.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 

@@ -37,8 +37,8 @@ import {
   insertEvidenceRows,
   lockEvidence,
   type EvidenceRow,
-  type EvidenceStore,
-} from '../plugins/app/evidence.ts';
+} from '../evidence/store.ts';
+import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
 import { scoreFindingsForTenant, scoreRows, type TenantScores } from '../scoring/compute.ts';

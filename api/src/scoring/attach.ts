@@ -7,7 +7,8 @@ import { type Frameworks, controlsByRequirement, testedControls } from '../../..
 import { ApiError } from '../errors.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import { canonicalJson } from '../canonical.ts';
-import { EVIDENCE_CONTENT_TYPE, type EvidenceStore } from '../plugins/app/evidence.ts';
+import { EVIDENCE_CONTENT_TYPE } from '../evidence/store.ts';
+import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 import { rescoreLatestScan } from './compute.ts';
 import { MANUAL_EVIDENCE_COLUMNS, type ManualEvidenceRecord } from './manual-evidence.ts';

@@ -9,8 +9,8 @@ import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/in
 import type { Trx } from '../plugins/app/tenancy.ts';
 import { controlResultsOf, latestSucceededScan } from '../scans/store.ts';
 import { listManualEvidence, toEngineEvidence, type ScoredEvidence } from './manual-evidence.ts';
-import { currentPolicy, type StoredPolicy } from './policy.ts';
-import { storeScores } from './store.ts';
+import type { StoredPolicy } from './policy.ts';
+import { currentPolicy, storeScores } from './store.ts';
 import { tenantFrameworks } from './tenant-frameworks.ts';
 
 export interface TenantScores {

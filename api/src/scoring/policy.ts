@@ -7,7 +7,6 @@
 import type { Frameworks } from '../../../engine/index.ts';
 import { validatorFor, type ScoringPolicy } from '../../../schemas/index.ts';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
-import type { Trx } from '../plugins/app/tenancy.ts';
 
 export interface FieldProblem {
   field: string;
@@ -111,32 +110,4 @@ export function policyProblems(body: unknown, frameworks: Frameworks): FieldProb
     }
   }
   return problems;
-}
-
-/** The policy in force for the tenant of `trx` (empty, every default, when none was ever set). */
-export async function currentPolicy(trx: Trx): Promise<StoredPolicy> {
-  const row = (await trx('scoring_policies')
-    .select('policy', 'sha256', 'created_at', 'created_by')
-    .orderBy([
-      { column: 'created_at', order: 'desc' },
-      { column: 'id', order: 'desc' },
-    ])
-    .first()) as
-    { policy: ScoringPolicy; sha256: string; created_at: Date; created_by: string | null } | undefined;
-  if (!row) return { policy: {}, sha256: null, updated_at: null, updated_by: null };
-  return { policy: row.policy, sha256: row.sha256, updated_at: row.created_at, updated_by: row.created_by };
-}
-
-/** Stores `policy` as the tenant's new policy (already validated); returns what is now in force. */
-export async function insertPolicy(
-  trx: Trx,
-  tenantId: string,
-  policy: ScoringPolicy,
-  userId: string | null,
-): Promise<StoredPolicy> {
-  const sha256 = policySha256(policy);
-  const [row] = (await trx('scoring_policies')
-    .insert({ tenant_id: tenantId, policy: JSON.stringify(policy), sha256, created_by: userId })
-    .returning(['created_at'])) as { created_at: Date }[];
-  return { policy, sha256, updated_at: row!.created_at, updated_by: userId };
 }

@@ -6,7 +6,7 @@
  * all-pass). On the demo sandboxes this gives scores between about 15% and 50% (docs/scoring.md).
  */
 import type { ScoringPolicy } from '../../../schemas/index.ts';
-import { insertPolicy } from '../scoring/policy.ts';
+import { insertPolicy } from '../scoring/store.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 
 const HALF = { mode: 'threshold', pass_threshold: 0.5 } as const;

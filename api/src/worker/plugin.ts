@@ -13,7 +13,7 @@ import fp from 'fastify-plugin';
 import type { JobsConfig } from '../config.ts';
 import { SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
 import type { ScanJobData } from '../scans/types.ts';
-import type { ScheduleJobData } from '../plugins/app/schedules.ts';
+import type { ScheduleJobData } from '../schedules/types.ts';
 import { runScanJob, ScanReleasedError } from './scan-job.ts';
 
 export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: JobsConfig }>(

@@ -10,7 +10,7 @@ import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
 import type { Role } from '../../auth/role.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
-import { ApiTokenService, isApiToken } from './api-tokens.ts';
+import { ApiTokenService, isApiToken } from '../../tokens/service.ts';
 import type { Trx, WithContext } from './tenancy.ts';
 import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { SessionCache } from './session-cache.ts';
@@ -341,7 +341,11 @@ export const authPlugin = fp<{ jwtSecret: Uint8Array }>(
       jwtSecret,
       app.hasDecorator('ledger') ? app.ledger : undefined,
     );
-    const apiTokens = new ApiTokenService(app.withTenant, app.withContext);
+    const apiTokens = new ApiTokenService(
+      app.withTenant,
+      app.withContext,
+      app.hasDecorator('ledger') ? app.ledger : undefined,
+    );
     await prepareDummyHash();
     app.decorate('auth', auth);
     app.decorate('apiTokens', apiTokens);

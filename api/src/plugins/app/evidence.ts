@@ -18,12 +18,8 @@ import {
   type S3ServiceException,
 } from '@aws-sdk/client-s3';
 import fp from 'fastify-plugin';
-import type { Knex } from 'knex';
-import { chunks } from '../../batch.ts';
-import { canonicalJson, sha256Hex } from '../../canonical.ts';
+import { sha256Hex } from '../../canonical.ts';
 import type { EvidenceStoreConfig } from '../../config.ts';
-import { ApiError } from '../../errors.ts';
-import type { WithTenant } from './tenancy.ts';
 
 /** Stores bytes under their sha256 and never overwrites them. */
 export interface EvidenceStore {
@@ -188,116 +184,21 @@ export class S3EvidenceStore implements EvidenceStore {
   }
 }
 
-/**
- * Transaction-scoped advisory locks on evidence hashes (sorted, so two lockers never deadlock). A writer that
- * records bytes takes them shared until its evidence rows commit; the retention job takes one exclusive
- * before it deletes bytes no tenant records, so it never removes bytes a row is about to name.
- */
-export async function lockEvidence(
-  trx: Knex.Transaction,
-  sha256s: string[],
-  mode: 'shared' | 'exclusive',
-): Promise<void> {
-  if (sha256s.length === 0) return;
-  const fn = mode === 'shared' ? 'pg_advisory_xact_lock_shared' : 'pg_advisory_xact_lock';
-  await trx.raw(`select ${fn}(hashtextextended('evidence:' || sha, 0)) from unnest(?::text[]) as sha`, [
-    [...new Set(sha256s)].sort(),
-  ]);
-}
-
-/** An `evidence` row: the tenant records these bytes. */
-export interface EvidenceRow {
-  tenant_id: string;
-  sha256: string;
-  size: number;
-  content_type: string;
-}
-
-/** Records evidence rows for their tenant, once per (tenant, sha256); returns the sha256s newly recorded. */
-export async function insertEvidenceRows(
-  trx: Knex.Transaction,
-  rows: readonly EvidenceRow[],
-): Promise<string[]> {
-  const added: string[] = [];
-  for (const batch of chunks(rows)) {
-    const inserted = (await trx('evidence')
-      .insert(batch)
-      .onConflict(['tenant_id', 'sha256'])
-      .ignore()
-      .returning('sha256')) as { sha256: string }[];
-    added.push(...inserted.map((row) => row.sha256));
-  }
-  return added;
-}
-
 /** The store the configuration names. */
 export function createEvidenceStore(config: EvidenceStoreConfig): EvidenceStore {
   return config.kind === 's3' ? new S3EvidenceStore(config) : new FilesystemEvidenceStore(config.dir);
 }
 
-export const EVIDENCE_CONTENT_TYPE = 'application/json';
-
-/**
- * Stores `value` as canonical JSON evidence and records it for the tenant (idempotent). `trx` must be scoped
- * to `tenantId`. Returns the sha256.
- */
-export async function recordEvidence(
-  trx: Knex.Transaction,
-  store: EvidenceStore,
-  tenantId: string,
-  value: unknown,
-): Promise<string> {
-  const bytes = Buffer.from(canonicalJson(value), 'utf8');
-  await lockEvidence(trx, [sha256Hex(bytes)], 'shared');
-  const sha256 = await store.put(bytes);
-  await trx('evidence')
-    .insert({ tenant_id: tenantId, sha256, size: bytes.length, content_type: EVIDENCE_CONTENT_TYPE })
-    .onConflict(['tenant_id', 'sha256'])
-    .ignore();
-  return sha256;
-}
-
-export interface EvidenceView {
-  sha256: string;
-  size: number;
-  content_type: string;
-  created_at: Date;
-  /** The parsed canonical JSON. */
-  content: unknown;
-}
-
-/** Reads evidence for a tenant: only what its `evidence` rows name (RLS), bytes from the store. */
-export class EvidenceService {
-  readonly #withTenant: WithTenant;
-  readonly #store: EvidenceStore;
-  constructor(withTenant: WithTenant, store: EvidenceStore) {
-    this.#withTenant = withTenant;
-    this.#store = store;
-  }
-
-  async read(tenantId: string, sha256: string): Promise<EvidenceView> {
-    const row = await this.#withTenant(tenantId, (trx) =>
-      trx('evidence').select('sha256', 'size', 'content_type', 'created_at').where({ sha256 }).first(),
-    );
-    if (!row) throw new ApiError('EVIDENCE_NOT_FOUND', `no evidence ${sha256}`);
-    const bytes = await this.#store.get(sha256);
-    if (!bytes) throw new Error(`evidence ${sha256} is recorded but missing from the store`);
-    return { ...row, content: JSON.parse(bytes.toString('utf8')) };
-  }
-}
-
 declare module 'fastify' {
   interface FastifyInstance {
     evidenceStore: EvidenceStore;
-    evidence: EvidenceService;
   }
 }
 
-/** Decorates `app.evidenceStore` (bytes) and `app.evidence` (tenant-scoped reads). */
+/** Decorates `app.evidenceStore`: the bytes (which tenant may read them: api/src/evidence). */
 export const evidencePlugin = fp<{ store: EvidenceStore }>(
   async (app, { store }) => {
     app.decorate('evidenceStore', store);
-    app.decorate('evidence', new EvidenceService(app.withTenant, store));
   },
-  { name: 'evidence', dependencies: ['tenancy'] },
+  { name: 'evidence' },
 );

@@ -7,6 +7,7 @@
 import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
 import { APP_ROLE } from '../../../migrations/0001_initial.ts';
+import { RETENTION_ROLE } from '../../../migrations/0008_retention.ts';
 
 /** What the row-level security policies may key on; an absent value is set to '' (= sees nothing). */
 export interface DbContext {
@@ -66,6 +67,22 @@ export async function runAsOwner<T>(
 ): Promise<T> {
   return knex.transaction(async (trx) => {
     await applyContext(trx, context);
+    return work(trx);
+  });
+}
+
+/**
+ * Runs `work` in one transaction as the retention role (migration 0008) with the tenant set ('' = none:
+ * only the role's sweep policies see rows). Only for the retention run.
+ */
+export async function runAsRetention<T>(
+  knex: Knex,
+  tenantId: string,
+  work: (trx: Trx) => Promise<T>,
+): Promise<T> {
+  return knex.transaction(async (trx) => {
+    await trx.raw(`SET LOCAL ROLE ${RETENTION_ROLE}`);
+    await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
     return work(trx);
   });
 }

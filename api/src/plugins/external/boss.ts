@@ -14,7 +14,7 @@ import type { Database } from './db.ts';
 /** The queue scan jobs go through. */
 export const SCAN_QUEUE = 'scan';
 
-/** The queue pg-boss's scheduler sends scan-schedule occurrences to (see plugins/app/schedules.ts). */
+/** The queue pg-boss's scheduler sends scan-schedule occurrences to (see schedules/service.ts). */
 export const SCHEDULE_QUEUE = 'scan-schedule';
 
 /** fromPglite(), with every statement serialised against knex's single PGlite connection. */

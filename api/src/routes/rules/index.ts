@@ -5,7 +5,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { diffRuleVersions, ruleHistory, ruleVersion, versionsInForce } from '../../rule-versions/registry.ts';
 
 const summaryProperties = {
   rule_id: { type: 'string' },
@@ -77,7 +76,7 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
       const to = new Date(request.query.to);
       if (from > to) throw new ApiError('VALIDATION_ERROR', '`from` must not be after `to`');
       const { tenantId } = principalOf(request);
-      return { items: await app.withTenant(tenantId, (trx) => versionsInForce(trx, from, to)) };
+      return { items: await app.ruleVersions.inForce(tenantId, from, to) };
     },
   );
 
@@ -95,7 +94,7 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { tenantId } = principalOf(request);
-      return { items: await app.withTenant(tenantId, (trx) => ruleHistory(trx, request.params.ruleId)) };
+      return { items: await app.ruleVersions.history(tenantId, request.params.ruleId) };
     },
   );
 
@@ -117,7 +116,7 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     },
     async (request) => {
       const { tenantId } = principalOf(request);
-      return app.withTenant(tenantId, (trx) => ruleVersion(trx, request.params.ruleId, request.params.hash));
+      return app.ruleVersions.version(tenantId, request.params.ruleId, request.params.hash);
     },
   );
 
@@ -163,7 +162,7 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
     async (request) => {
       const { tenantId } = principalOf(request);
       const { ruleId: id, hash, other } = request.params;
-      return app.withTenant(tenantId, (trx) => diffRuleVersions(trx, id, hash, other));
+      return app.ruleVersions.diff(tenantId, id, hash, other);
     },
   );
 };

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { scoreHistory, type ScoreHistoryOptions } from '../../scoring/history.ts';
+import { scoreHistory, type ScoreHistoryOptions } from '../../scoring/store.ts';
 
 const snapshotSchema = {
   type: 'object',

@@ -6,14 +6,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import {
-  RETENTION_WINDOWS,
-  readRetention,
-  releaseLegalHold,
-  setLegalHold,
-  updateRetention,
-  type RetentionWindows,
-} from '../../retention/settings.ts';
+import { RETENTION_WINDOWS, type RetentionWindows } from '../../retention/store.ts';
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
@@ -84,11 +77,9 @@ const releaseSchema = {
 } as const;
 
 const retentionSettingsRoutes: FastifyPluginAsync = async (app) => {
-  const append = app.ledger.append.bind(app.ledger);
-
   app.get('/retention', { schema: readSchema, config: { permission: 'retention:read' } }, async (request) => {
     const { tenantId } = principalOf(request);
-    return app.withTenant(tenantId, (trx) => readRetention(trx, tenantId));
+    return app.retention.read(tenantId);
   });
 
   app.put<{ Body: Partial<RetentionWindows> }>(
@@ -96,7 +87,7 @@ const retentionSettingsRoutes: FastifyPluginAsync = async (app) => {
     { schema: updateSchema, config: { permission: 'retention:manage' } },
     async (request) => {
       const { tenantId, userId } = principalOf(request);
-      return app.withTenant(tenantId, (trx) => updateRetention(trx, append, tenantId, userId, request.body));
+      return app.retention.update(tenantId, userId, request.body);
     },
   );
 
@@ -105,9 +96,7 @@ const retentionSettingsRoutes: FastifyPluginAsync = async (app) => {
     { schema: holdSchema, config: { permission: 'retention:manage' } },
     async (request) => {
       const { tenantId, userId } = principalOf(request);
-      return app.withTenant(tenantId, (trx) =>
-        setLegalHold(trx, append, tenantId, userId, request.body.reason.trim()),
-      );
+      return app.retention.setLegalHold(tenantId, userId, request.body.reason.trim());
     },
   );
 
@@ -117,7 +106,7 @@ const retentionSettingsRoutes: FastifyPluginAsync = async (app) => {
     { schema: releaseSchema, config: { permission: 'retention:manage' } },
     async (request) => {
       const { tenantId, userId } = principalOf(request);
-      return app.withTenant(tenantId, (trx) => releaseLegalHold(trx, append, tenantId, userId));
+      return app.retention.releaseLegalHold(tenantId, userId);
     },
   );
 };

@@ -7,7 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ScoringPolicy } from '../../../../schemas/index.ts';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { currentPolicy, insertPolicy, policyProblems, type StoredPolicy } from '../../scoring/policy.ts';
+import { policyProblems, type StoredPolicy } from '../../scoring/policy.ts';
+import { currentPolicy, insertPolicy } from '../../scoring/store.ts';
 import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 
 const policyViewSchema = {

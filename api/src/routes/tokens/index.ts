@@ -94,18 +94,6 @@ const tokenRoutes: FastifyPluginAsync = async (app) => {
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
       const created = await app.apiTokens.create(tenantId, userId, request.body);
-      await app.ledger.record(tenantId, [
-        {
-          kind: 'api_token.created',
-          actor: userId,
-          payload: {
-            token_id: created.id,
-            name: created.name,
-            role: created.role,
-            expires_at: created.expires_at,
-          },
-        },
-      ]);
       return reply.status(201).header('cache-control', 'no-store').send(created);
     },
   );
@@ -115,10 +103,7 @@ const tokenRoutes: FastifyPluginAsync = async (app) => {
     { schema: revokeSchema, config: { permission: 'token:manage' } },
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
-      await app.apiTokens.revoke(tenantId, request.params.id);
-      await app.ledger.record(tenantId, [
-        { kind: 'api_token.revoked', actor: userId, payload: { token_id: request.params.id } },
-      ]);
+      await app.apiTokens.revoke(tenantId, userId, request.params.id);
       return reply.status(204).send();
     },
   );

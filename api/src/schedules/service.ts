@@ -6,27 +6,17 @@
  * after checking the row still carries a schedule: a schedule cleared or an integration deleted since is
  * unregistered instead of scanned.
  */
-import fp from 'fastify-plugin';
 import type { PgBoss } from 'pg-boss';
-import { ApiError } from '../../errors.ts';
-import type { LedgerService } from '../../ledger/ledger.ts';
-import { SCHEDULE_QUEUE } from '../external/boss.ts';
-import type { ScanService } from '../../scans/service.ts';
-import type { WithTenant } from './tenancy.ts';
+import { ApiError } from '../errors.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
+import { SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
+import type { WithTenant } from '../plugins/app/tenancy.ts';
+import type { ScanService } from '../scans/service.ts';
+import { scheduleOf, writeSchedule } from './store.ts';
+import type { ScheduleJobData, ScheduleView } from './types.ts';
 
-/** What a schedule occurrence carries: ids only. */
-export interface ScheduleJobData {
-  tenant_id: string;
-  integration_id: string;
-}
-
-export interface ScheduleView {
-  integration_id: string;
-  /** The cron expression (UTC), or null when the integration is scanned on demand only. */
-  cron: string | null;
-  /** The next few occurrences (empty without a schedule). */
-  next_runs: Date[];
-}
+const notFound = (integrationId: string) =>
+  new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
 
 /** Five fields (minute hour day-of-month month day-of-week): no seconds field, so at most one scan a minute. */
 const FIVE_FIELDS = /^\S+(\s+\S+){4}$/;
@@ -60,12 +50,9 @@ export class ScheduleService {
 
   async get(tenantId: string, integrationId: string): Promise<ScheduleView> {
     const cron = await this.#withTenant(tenantId, async (trx) => {
-      const row: { scan_schedule: string | null } | undefined = await trx('integrations')
-        .select('scan_schedule')
-        .where({ id: integrationId })
-        .first();
-      if (!row) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
-      return row.scan_schedule;
+      const cron = await scheduleOf(trx, integrationId);
+      if (cron === undefined) throw notFound(integrationId);
+      return cron;
     });
     return { integration_id: integrationId, cron, next_runs: cron ? this.nextRuns(cron) : [] };
   }
@@ -75,10 +62,7 @@ export class ScheduleService {
     const cron = input.trim();
     const nextRuns = this.nextRuns(cron);
     await this.#withTenant(tenantId, async (trx) => {
-      const updated = await trx('integrations')
-        .where({ id: integrationId })
-        .update({ scan_schedule: cron, updated_at: trx.fn.now() });
-      if (updated === 0) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
+      if (!(await writeSchedule(trx, integrationId, cron))) throw notFound(integrationId);
       await this.#ledger.append(trx, tenantId, [
         { kind: 'integration.schedule_set', actor, payload: { integration_id: integrationId, cron } },
       ]);
@@ -91,16 +75,10 @@ export class ScheduleService {
   /** Clears the integration's schedule (nothing to clear is fine); 404 when the integration is not the tenant's. */
   async clear(tenantId: string, integrationId: string, actor: string): Promise<void> {
     await this.#withTenant(tenantId, async (trx) => {
-      const row: { scan_schedule: string | null } | undefined = await trx('integrations')
-        .select('scan_schedule')
-        .where({ id: integrationId })
-        .forUpdate()
-        .first();
-      if (!row) throw new ApiError('INTEGRATION_NOT_FOUND', `no integration ${integrationId}`);
-      if (row.scan_schedule === null) return;
-      await trx('integrations')
-        .where({ id: integrationId })
-        .update({ scan_schedule: null, updated_at: trx.fn.now() });
+      const current = await scheduleOf(trx, integrationId, { lock: true });
+      if (current === undefined) throw notFound(integrationId);
+      if (current === null) return;
+      await writeSchedule(trx, integrationId, null);
       await this.#ledger.append(trx, tenantId, [
         { kind: 'integration.schedule_cleared', actor, payload: { integration_id: integrationId } },
       ]);
@@ -121,13 +99,9 @@ export class ScheduleService {
    * null (and unregisters the timer) when the schedule or the integration is gone.
    */
   async fire(data: ScheduleJobData): Promise<string | null> {
-    const scheduled = await this.#withTenant(data.tenant_id, async (trx) => {
-      const row: { scan_schedule: string | null } | undefined = await trx('integrations')
-        .select('scan_schedule')
-        .where({ id: data.integration_id })
-        .first();
-      return Boolean(row?.scan_schedule);
-    });
+    const scheduled = await this.#withTenant(data.tenant_id, async (trx) =>
+      Boolean(await scheduleOf(trx, data.integration_id)),
+    );
     if (!scheduled) {
       await this.#boss.unschedule(SCHEDULE_QUEUE, data.integration_id);
       return null;
@@ -136,17 +110,3 @@ export class ScheduleService {
     return scan.id;
   }
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    schedules: ScheduleService;
-  }
-}
-
-/** Decorates `app.schedules`. */
-export const schedulesPlugin = fp(
-  async (app) => {
-    app.decorate('schedules', new ScheduleService(app.withTenant, app.boss, app.scans, app.ledger));
-  },
-  { name: 'schedules', dependencies: ['tenancy', 'boss', 'scans', 'ledger'] },
-);

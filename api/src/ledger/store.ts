@@ -1,0 +1,123 @@
+/**
+ * The ledger's tables: `ledger_entries` (each tenant's hash chain, append-only) and `ledger_checkpoints`
+ * (signatures on chain heads). Every function runs in the caller's transaction; rows come back as the
+ * chain's own types (times as ISO strings, as they were hashed).
+ */
+import type { Trx } from '../plugins/app/tenancy.ts';
+import type { LedgerCheckpoint, LedgerEntry } from './chain.ts';
+
+interface EntryRow extends Omit<LedgerEntry, 'occurred_at'> {
+  occurred_at: Date;
+}
+interface CheckpointRow extends Omit<LedgerCheckpoint, 'signed_at'> {
+  signed_at: Date;
+}
+
+const toEntry = (row: EntryRow): LedgerEntry => ({ ...row, occurred_at: row.occurred_at.toISOString() });
+const toCheckpoint = (row: CheckpointRow): LedgerCheckpoint => ({
+  ...row,
+  signed_at: row.signed_at.toISOString(),
+});
+
+/** Serialises appends to the tenant's chain until the transaction ends. */
+export async function lockChain(trx: Trx, tenantId: string): Promise<void> {
+  await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`ledger:${tenantId}`]);
+}
+
+/** The tenant's entry `seq` (default: the newest) by sequence and hash, or undefined. */
+export async function entryHead(
+  trx: Trx,
+  tenantId: string,
+  seq?: number,
+): Promise<{ seq: number; entry_hash: string } | undefined> {
+  const query = trx('ledger_entries').select('seq', 'entry_hash').where({ tenant_id: tenantId });
+  return seq === undefined ? query.orderBy('seq', 'desc').first() : query.andWhere({ seq }).first();
+}
+
+/** Inserts chained entries, 500 to a statement. */
+export async function insertEntries(trx: Trx, entries: readonly LedgerEntry[]): Promise<void> {
+  for (let i = 0; i < entries.length; i += 500) {
+    await trx('ledger_entries').insert(
+      entries.slice(i, i + 500).map((e) => ({ ...e, payload: JSON.stringify(e.payload) })),
+    );
+  }
+}
+
+/** One page of the tenant's entries, newest first. */
+export async function entryPage(
+  trx: Trx,
+  tenantId: string,
+  limit: number,
+  beforeSeq?: number,
+): Promise<LedgerEntry[]> {
+  const query = trx('ledger_entries').where({ tenant_id: tenantId });
+  if (beforeSeq !== undefined) query.andWhere('seq', '<', beforeSeq);
+  return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
+}
+
+/** The tenant's entries that occurred in [from, to], oldest first. */
+export async function entriesBetween(
+  trx: Trx,
+  tenantId: string,
+  from: Date,
+  to: Date,
+): Promise<LedgerEntry[]> {
+  const rows = (await trx('ledger_entries')
+    .where({ tenant_id: tenantId })
+    .andWhere('occurred_at', '>=', from)
+    .andWhere('occurred_at', '<=', to)
+    .orderBy('seq')) as EntryRow[];
+  return rows.map(toEntry);
+}
+
+/** The tenant's entries of one kind, oldest first. */
+export async function entriesOfKind(trx: Trx, tenantId: string, kind: string): Promise<LedgerEntry[]> {
+  const rows = (await trx('ledger_entries')
+    .where({ tenant_id: tenantId, kind })
+    .orderBy('seq')) as EntryRow[];
+  return rows.map(toEntry);
+}
+
+/** The checkpoint on the tenant's entry `seq`, or undefined. */
+export async function checkpointAt(
+  trx: Trx,
+  tenantId: string,
+  seq: number,
+): Promise<LedgerCheckpoint | undefined> {
+  const row: CheckpointRow | undefined = await trx('ledger_checkpoints')
+    .where({ tenant_id: tenantId, seq })
+    .first();
+  return row && toCheckpoint(row);
+}
+
+export async function insertCheckpoint(trx: Trx, checkpoint: LedgerCheckpoint): Promise<void> {
+  await trx('ledger_checkpoints').insert(checkpoint);
+}
+
+/** The tenant's checkpoints on entries `first`..`last`, by sequence. */
+export async function checkpointsBetween(
+  trx: Trx,
+  tenantId: string,
+  first: number,
+  last: number,
+): Promise<LedgerCheckpoint[]> {
+  const rows = (await trx('ledger_checkpoints')
+    .where({ tenant_id: tenantId })
+    .andWhere('seq', '>=', first)
+    .andWhere('seq', '<=', last)
+    .orderBy('seq')) as CheckpointRow[];
+  return rows.map(toCheckpoint);
+}
+
+/** The tenant's checkpoints on exactly the entries `seqs`, by sequence. */
+export async function checkpointsOn(
+  trx: Trx,
+  tenantId: string,
+  seqs: readonly number[],
+): Promise<LedgerCheckpoint[]> {
+  const rows = (await trx('ledger_checkpoints')
+    .where({ tenant_id: tenantId })
+    .whereIn('seq', seqs)
+    .orderBy('seq')) as CheckpointRow[];
+  return rows.map(toCheckpoint);
+}
