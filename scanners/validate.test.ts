@@ -50,7 +50,13 @@ describe('validateIntegration', () => {
     const secret = 'short secret';
     const problems = validateIntegration(
       'aws',
-      { accountId: '1234', region: 'Europe', services: ['s3', 'quantum'], roleArn: 'role/x', externalId: 'x' },
+      {
+        accountId: '1234',
+        region: 'Europe',
+        services: ['s3', 'quantum'],
+        roleArn: 'role/x',
+        externalId: 'x',
+      },
       { accessKeyId: 'akia-lower', secretAccessKey: secret },
     );
     expect(fields(problems)).toEqual([
