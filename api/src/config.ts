@@ -56,6 +56,12 @@ export interface Config {
   trustProxy: boolean | number | string;
   /** Bearer token that /metrics requires (COMPLYWISE_METRICS_TOKEN); unset answers /metrics with 404. */
   metricsToken?: string;
+  /** SMTP server for outgoing mail (COMPLYWISE_SMTP_URL); unset writes messages to `${dataDir}/outbox/`. */
+  smtpUrl?: string;
+  /** Sender address of outgoing mail (COMPLYWISE_MAIL_FROM). */
+  mailFrom: string;
+  /** Base URL of the app in e-mailed links (COMPLYWISE_PUBLIC_URL; default http://HOST:PORT). */
+  publicUrl: string;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
   jobs: JobsConfig;
 }
@@ -204,9 +210,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         prefix: env.COMPLYWISE_EVIDENCE_S3_PREFIX ?? 'evidence/',
       }
     : { kind: 'filesystem', dir: resolve(dataDir, 'evidence') };
+  const host = env.HOST || '127.0.0.1';
+  const port = parsePort(env.PORT, 3000, 'PORT');
   return {
-    host: env.HOST || '127.0.0.1',
-    port: parsePort(env.PORT, 3000, 'PORT'),
+    host,
+    port,
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
     pgliteDir: resolve(dataDir, 'pglite'),
@@ -240,6 +248,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ),
     trustProxy: parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
     ...(env.COMPLYWISE_METRICS_TOKEN ? { metricsToken: env.COMPLYWISE_METRICS_TOKEN } : {}),
+    ...(env.COMPLYWISE_SMTP_URL ? { smtpUrl: env.COMPLYWISE_SMTP_URL } : {}),
+    mailFrom: env.COMPLYWISE_MAIL_FROM || 'ComplyWise <no-reply@complywise.invalid>',
+    publicUrl: (env.COMPLYWISE_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ''),
     jobs: parseJobs(env),
   };
 }

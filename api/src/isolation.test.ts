@@ -45,6 +45,7 @@ const PUBLIC_ROUTES = [
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'POST /api/auth/refresh',
+  'POST /api/invitations/accept',
 ];
 
 /** One tenant's objects, as created through the API. */
@@ -61,6 +62,8 @@ interface TenantFixture {
   apiTokenId: string;
   /** A member (role user) the member routes re-role and remove. */
   memberId: string;
+  /** A pending invitation the revoke route withdraws. */
+  invitationId: string;
   /** An integration without scans, for the integration routes (change, test, delete). */
   spareIntegrationId: string;
   overrideId: string;
@@ -80,6 +83,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'evidence.sha256': (f) => f.evidenceSha256,
   'tokens.id': (f) => f.apiTokenId,
   'members.userId': (f) => f.memberId,
+  'invitations.invitationId': (f) => f.invitationId,
   'integrations.integrationId': (f) => f.spareIntegrationId,
   'overrides.id': (f) => f.overrideId,
   'uploads.uploadId': (f) => f.frameworkUploadId,
@@ -120,11 +124,7 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/scans/:id/cancel': () => ({}),
   'PUT /api/integrations/:integrationId/schedule': () => ({ cron: '0 3 * * *' }),
-  'POST /api/members': () => ({
-    email: `matrix-${randomUUID()}@example.com`,
-    role: 'user',
-    password: `pw-${randomUUID()}`,
-  }),
+  'POST /api/invitations': () => ({ email: `matrix-${randomUUID()}@example.com`, role: 'user' }),
   'PATCH /api/members/:userId': () => ({ role: 'auditor' }),
   'PATCH /api/integrations/:integrationId': () => ({ name: `renamed ${randomUUID()}` }),
   'POST /api/integrations/:integrationId/test': () => ({}),
@@ -353,9 +353,17 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       headers: bearer(tokens.admin),
     });
     expect(versions.statusCode, versions.body).toBe(200);
+    const invitation = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations',
+      headers: bearer(tokens.admin),
+      payload: { email: `invited@${slug}.example`, role: 'auditor' },
+    });
+    expect(invitation.statusCode, invitation.body).toBe(201);
     return {
       ...base,
       memberId,
+      invitationId: invitation.json().id,
       integrationId,
       spareIntegrationId: spare.json().id,
       scanId,
@@ -409,6 +417,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.apiTokenId,
       foreign.overrideId,
       foreign.frameworkUploadId,
+      foreign.invitationId,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];
