@@ -66,7 +66,8 @@ export const loginSchema = {
     additionalProperties: false,
     properties: {
       email: { type: 'string', minLength: 3, maxLength: 320 },
-      password: { type: 'string', minLength: 1, maxLength: 1024 },
+      // A NUL can never be part of a password (the policy refuses it): 400, not a verify.
+      password: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000]*$' },
       tenant_id: { type: 'string', format: 'uuid' },
     },
   },
