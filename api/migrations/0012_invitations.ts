@@ -8,6 +8,9 @@
  * keyed on `app.invitation_token_hash` (no SECURITY DEFINER function, no owner connection on a request).
  * Everything after the lookup runs in the invitation's tenant context.
  *
+ * Users may also change their own password now (UPDATE of password_hash, own row only by the user_self
+ * policy of 0001).
+ *
  * One SQL statement per knex.raw (PGlite).
  */
 import type { Knex } from 'knex';
@@ -40,6 +43,8 @@ const statements = [
   `CREATE POLICY tenant_isolation ON invitations USING (tenant_id = ${currentTenant}) WITH CHECK (tenant_id = ${currentTenant})`,
   `CREATE POLICY presented_invitation ON invitations FOR SELECT USING (token_hash = ${setting('invitation_token_hash')})`,
   `GRANT SELECT, INSERT, UPDATE ON invitations TO ${APP_ROLE}`,
+  // A signed-in user changes their own password: the user_self policy admits only their own row.
+  `GRANT UPDATE (password_hash) ON users TO ${APP_ROLE}`,
 ];
 
 export async function up(knex: Knex): Promise<void> {
@@ -47,5 +52,6 @@ export async function up(knex: Knex): Promise<void> {
 }
 
 export async function down(knex: Knex): Promise<void> {
+  await knex.raw(`REVOKE UPDATE (password_hash) ON users FROM ${APP_ROLE}`);
   await knex.raw(`DROP TABLE IF EXISTS invitations`);
 }

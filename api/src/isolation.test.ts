@@ -111,8 +111,16 @@ const MATRIX_CATALOG = [
   'mappings: [{ control: UCF-GOV-01, requirement: M1, relationship: equal, rationale: reviewed }]',
 ].join('\n');
 
+/** The passwords of the calling tenant's members (every matrix call is made with that tenant's tokens). */
+const CALLER_PASSWORDS = {} as Record<Role, string>;
+
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
-const BODIES: Record<string, (f: TenantFixture) => unknown> = {
+const BODIES: Record<string, (f: TenantFixture, role?: Role) => unknown> = {
+  // The caller's own account: keeps its password, so the rest of the matrix signs in as before.
+  'POST /api/auth/password': (_f, role = 'admin') => ({
+    current_password: CALLER_PASSWORDS[role],
+    new_password: CALLER_PASSWORDS[role],
+  }),
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
   'POST /api/frameworks': () => ({ format: 'yaml', content: MATRIX_CATALOG }),
   'PUT /api/settings/retention': () => ({ evidence_days: 3650, audit_log_days: 3650 }),
@@ -253,6 +261,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     sandboxes.push(sandbox);
     const admin = await seedTenant(t.database.knex, { slug });
     const userIds = [admin.userId];
+    if (slug === 'matrix-own') CALLER_PASSWORDS.admin = admin.password;
     const tokens = { admin: (await login(t.app, admin.email, admin.password)).access_token } as Record<
       Role,
       string
@@ -267,6 +276,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
         await trx('memberships').insert({ tenant_id: admin.tenantId, user_id: userId, role });
       });
       userIds.push(userId);
+      if (slug === 'matrix-own') CALLER_PASSWORDS[role] = password;
       tokens[role] = (await login(t.app, email, password)).access_token;
     }
     const memberId = randomUUID();
@@ -460,9 +470,9 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
           route.method,
           fillPath(route.url, own, route.method),
           token,
-          makeBody?.(own),
+          makeBody?.(own, role),
         );
-        const foreignBody = makeBody?.(foreign);
+        const foreignBody = makeBody?.(foreign, role);
         const foreignCall = await call(
           route.method,
           fillPath(route.url, foreign, route.method),

@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { assertPasswordAcceptable } from '../../auth/password-policy.ts';
 import { ApiError } from '../../errors.ts';
 import type { Role } from '../../auth/role.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { ApiTokenService, isApiToken } from './api-tokens.ts';
 import type { Trx, WithContext } from './tenancy.ts';
-import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { hashPassword, prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { SessionCache } from './session-cache.ts';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
@@ -292,6 +293,39 @@ export class AuthService {
       await revokeAllOf(trx, row.user_id);
       this.#sessions.forgetUser(row.user_id);
     });
+  }
+
+  /**
+   * Changes the signed-in user's password: the current one must be right (400 CURRENT_PASSWORD_WRONG), the
+   * new one passes the password policy. Every other session of the user, in every tenant, is revoked in the
+   * same transaction; the one making the change stays signed in.
+   */
+  async changePassword(claims: AccessClaims, currentPassword: string, newPassword: string): Promise<void> {
+    const { userId, tenantId, sessionId } = claims;
+    const user: { email: string; password_hash: string } | undefined = await this.#withContext(
+      { userId },
+      (trx) => trx('users').select('email', 'password_hash').where({ id: userId }).first(),
+    );
+    if (!user) throw new ApiError('UNAUTHENTICATED', 'sign in first');
+    // Hashes outside any transaction: the embedded database has a single connection.
+    if (!(await verifyPassword(user.password_hash, currentPassword)))
+      throw new ApiError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', [
+        { field: 'current_password', message: 'is wrong' },
+      ]);
+    assertPasswordAcceptable(newPassword, user.email);
+    const passwordHash = await hashPassword(newPassword);
+    await this.#withContext({ userId, tenantId }, async (trx) => {
+      await trx('users').where({ id: userId }).update({ password_hash: passwordHash });
+      const revoked = await trx('refresh_tokens')
+        .where({ user_id: userId })
+        .whereNot({ family_id: sessionId })
+        .whereNull('revoked_at')
+        .update({ revoked_at: trx.fn.now() });
+      await this.#ledger?.append(trx, tenantId, [
+        { kind: 'auth.password_changed', actor: userId, payload: { sessions_revoked: revoked } },
+      ]);
+    });
+    this.#sessions.forgetUser(userId);
   }
 
   /** The current user, tenant and role of a verified access token. */

@@ -95,3 +95,19 @@ export const logoutSchema = {
   body: refreshBody,
   response: { 204: { type: 'null' }, 400: errorBodySchema },
 } as const;
+
+export const changePasswordSchema = {
+  operationId: 'changePassword',
+  summary: 'Change your password (every other session is signed out)',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    required: ['current_password', 'new_password'],
+    additionalProperties: false,
+    properties: {
+      current_password: { type: 'string', minLength: 1, maxLength: 1024 },
+      new_password: { type: 'string', minLength: 1, maxLength: 4096 },
+    },
+  },
+  response: { 204: { type: 'null' }, ...errors },
+} as const;
