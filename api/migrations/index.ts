@@ -14,6 +14,7 @@ import * as membersAndKeyRotation from './0007_members_and_key_rotation.ts';
 import * as scoring from './0009_scoring.ts';
 import * as findingExceptions from './0010_finding_exceptions.ts';
 import * as tenantPrimaryKeys from './0011_tenant_primary_keys.ts';
+import * as invitations from './0012_invitations.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -32,6 +33,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0009_scoring', scoring],
   ['0010_finding_exceptions', findingExceptions],
   ['0011_tenant_primary_keys', tenantPrimaryKeys],
+  ['0012_invitations', invitations],
 ];
 
 /** knex MigrationSource over the list above. */

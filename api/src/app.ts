@@ -19,6 +19,7 @@ import { evidenceReadsPlugin } from './evidence/plugin.ts';
 import { integrationsPlugin } from './plugins/app/integrations.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
+import { invitationsPlugin } from './invitations/plugin.ts';
 import { scansPlugin } from './scans/plugin.ts';
 import { overridesPlugin } from './overrides/plugin.ts';
 import { schedulesPlugin } from './schedules/plugin.ts';
@@ -38,6 +39,7 @@ import healthRoutes from './routes/health/index.ts';
 import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import memberRoutes from './routes/members/index.ts';
+import invitationRoutes from './routes/invitations/index.ts';
 import scanRoutes from './routes/scans/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
@@ -159,6 +161,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
     await app.register(integrationsPlugin);
     await app.register(membersPlugin);
+    await app.register(invitationsPlugin, {
+      dataDir: config.dataDir,
+      mailFrom: config.mailFrom,
+      publicUrl: config.publicUrl,
+      ...(config.smtpUrl ? { smtpUrl: config.smtpUrl } : {}),
+    });
     await app.register(scansPlugin);
     await app.register(overridesPlugin);
     await app.register(schedulesPlugin);
@@ -198,6 +206,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(frameworkRoutes, { prefix: '/frameworks' });
           await api.register(tokenRoutes, { prefix: '/tokens' });
           await api.register(memberRoutes, { prefix: '/members' });
+          await api.register(invitationRoutes, { prefix: '/invitations' });
           await api.register(ledgerRoutes, { prefix: '/ledger' });
           await api.register(overrideRoutes, { prefix: '/overrides' });
           await api.register(ruleRoutes, { prefix: '/rules' });

@@ -63,6 +63,12 @@ export interface Config {
    * api/src/egress.ts). Unset: only the providers' public services over https, never an internal address.
    */
   egressAllow: string[];
+  /** SMTP server for outgoing mail (COMPLYWISE_SMTP_URL); unset writes messages to `${dataDir}/outbox/`. */
+  smtpUrl?: string;
+  /** Sender address of outgoing mail (COMPLYWISE_MAIL_FROM). */
+  mailFrom: string;
+  /** Base URL of the app in e-mailed links (COMPLYWISE_PUBLIC_URL; default http://HOST:PORT). */
+  publicUrl: string;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
   jobs: JobsConfig;
 }
@@ -219,9 +225,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         prefix: env.COMPLYWISE_EVIDENCE_S3_PREFIX ?? 'evidence/',
       }
     : { kind: 'filesystem', dir: resolve(dataDir, 'evidence') };
+  const host = env.HOST || '127.0.0.1';
+  const port = parsePort(env.PORT, 3000, 'PORT');
   return {
-    host: env.HOST || '127.0.0.1',
-    port: parsePort(env.PORT, 3000, 'PORT'),
+    host,
+    port,
     dataDir,
     ...(databaseUrl ? { databaseUrl } : {}),
     pgliteDir: resolve(dataDir, 'pglite'),
@@ -256,6 +264,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(env.COMPLYWISE_TRUST_PROXY),
     ...(env.COMPLYWISE_METRICS_TOKEN ? { metricsToken: env.COMPLYWISE_METRICS_TOKEN } : {}),
     egressAllow: parseEgressAllow(env.COMPLYWISE_EGRESS_ALLOW),
+    ...(env.COMPLYWISE_SMTP_URL ? { smtpUrl: env.COMPLYWISE_SMTP_URL } : {}),
+    mailFrom: env.COMPLYWISE_MAIL_FROM || 'ComplyWise <no-reply@complywise.invalid>',
+    publicUrl: (env.COMPLYWISE_PUBLIC_URL || `http://${host}:${port}`).replace(/\/+$/, ''),
     jobs: parseJobs(env),
   };
 }

@@ -45,6 +45,7 @@ const PUBLIC_ROUTES = [
   'POST /api/auth/login',
   'POST /api/auth/logout',
   'POST /api/auth/refresh',
+  'POST /api/invitations/accept',
 ];
 
 /** One tenant's objects, as created through the API. */
@@ -61,6 +62,8 @@ interface TenantFixture {
   apiTokenId: string;
   /** A member (role user) the member routes re-role and remove. */
   memberId: string;
+  /** A pending invitation the revoke route withdraws. */
+  invitationId: string;
   /** An integration without scans, for the integration routes (change, test, delete). */
   spareIntegrationId: string;
   overrideId: string;
@@ -80,6 +83,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'evidence.sha256': (f) => f.evidenceSha256,
   'tokens.id': (f) => f.apiTokenId,
   'members.userId': (f) => f.memberId,
+  'invitations.invitationId': (f) => f.invitationId,
   'integrations.integrationId': (f) => f.spareIntegrationId,
   'overrides.id': (f) => f.overrideId,
   'uploads.uploadId': (f) => f.frameworkUploadId,
@@ -107,8 +111,16 @@ const MATRIX_CATALOG = [
   'mappings: [{ control: UCF-GOV-01, requirement: M1, relationship: equal, rationale: reviewed }]',
 ].join('\n');
 
+/** The passwords of the calling tenant's members (every matrix call is made with that tenant's tokens). */
+const CALLER_PASSWORDS = {} as Record<Role, string>;
+
 /** Request bodies of the routes that take one, built against the tenant whose objects they reference. */
-const BODIES: Record<string, (f: TenantFixture) => unknown> = {
+const BODIES: Record<string, (f: TenantFixture, role?: Role) => unknown> = {
+  // The caller's own account: keeps its password, so the rest of the matrix signs in as before.
+  'POST /api/auth/password': (_f, role = 'admin') => ({
+    current_password: CALLER_PASSWORDS[role],
+    new_password: CALLER_PASSWORDS[role],
+  }),
   'POST /api/overrides': () => ({ kind: 'severity', rule_id: 'CW-AWS-S3-001', severity: 'low' }),
   'POST /api/frameworks': () => ({ format: 'yaml', content: MATRIX_CATALOG }),
   'PUT /api/settings/retention': () => ({ evidence_days: 3650, audit_log_days: 3650 }),
@@ -120,11 +132,7 @@ const BODIES: Record<string, (f: TenantFixture) => unknown> = {
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/scans/:id/cancel': () => ({}),
   'PUT /api/integrations/:integrationId/schedule': () => ({ cron: '0 3 * * *' }),
-  'POST /api/members': () => ({
-    email: `matrix-${randomUUID()}@example.com`,
-    role: 'user',
-    password: `pw-${randomUUID()}`,
-  }),
+  'POST /api/invitations': () => ({ email: `matrix-${randomUUID()}@example.com`, role: 'user' }),
   'PATCH /api/members/:userId': () => ({ role: 'auditor' }),
   'PATCH /api/integrations/:integrationId': () => ({ name: `renamed ${randomUUID()}` }),
   'POST /api/integrations/:integrationId/test': () => ({}),
@@ -254,6 +262,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     t.app.egress.allowEndpoint(sandbox.url);
     const admin = await seedTenant(t.database.knex, { slug });
     const userIds = [admin.userId];
+    if (slug === 'matrix-own') CALLER_PASSWORDS.admin = admin.password;
     const tokens = { admin: (await login(t.app, admin.email, admin.password)).access_token } as Record<
       Role,
       string
@@ -268,6 +277,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
         await trx('memberships').insert({ tenant_id: admin.tenantId, user_id: userId, role });
       });
       userIds.push(userId);
+      if (slug === 'matrix-own') CALLER_PASSWORDS[role] = password;
       tokens[role] = (await login(t.app, email, password)).access_token;
     }
     const memberId = randomUUID();
@@ -354,9 +364,17 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       headers: bearer(tokens.admin),
     });
     expect(versions.statusCode, versions.body).toBe(200);
+    const invitation = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations',
+      headers: bearer(tokens.admin),
+      payload: { email: `invited@${slug}.example`, role: 'auditor' },
+    });
+    expect(invitation.statusCode, invitation.body).toBe(201);
     return {
       ...base,
       memberId,
+      invitationId: invitation.json().id,
       integrationId,
       spareIntegrationId: spare.json().id,
       scanId,
@@ -410,6 +428,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.apiTokenId,
       foreign.overrideId,
       foreign.frameworkUploadId,
+      foreign.invitationId,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];
@@ -452,9 +471,9 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
           route.method,
           fillPath(route.url, own, route.method),
           token,
-          makeBody?.(own),
+          makeBody?.(own, role),
         );
-        const foreignBody = makeBody?.(foreign);
+        const foreignBody = makeBody?.(foreign, role);
         const foreignCall = await call(
           route.method,
           fillPath(route.url, foreign, route.method),

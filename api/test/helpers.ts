@@ -12,6 +12,7 @@ import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from '../../scanners/aws/fi
 import { createTestDatabase, type DatabaseBackend } from '../../test/db.ts';
 import { buildApp, type AppOptions } from '../src/app.ts';
 import { loadConfig, type Config } from '../src/config.ts';
+import { lastTokenSentTo } from '../src/mail/mailer.ts';
 import { hashPassword } from '../src/plugins/app/passwords.ts';
 import { runAsOwner } from '../src/plugins/app/tenancy.ts';
 import type { Database } from '../src/plugins/external/db.ts';
@@ -113,6 +114,34 @@ export async function login(app: FastifyInstance, email: string, password: strin
     tenant: { id: string };
     role: string;
   };
+}
+
+/**
+ * Adds a member the only way there is: an admin invites the e-mail, the invitee takes the token from the
+ * local outbox and accepts it with their own password (new account). Returns the new account's id.
+ */
+export async function inviteAndAccept(
+  t: Pick<TestApp, 'app' | 'dataDir'>,
+  adminToken: string,
+  member: { email: string; role: 'admin' | 'auditor' | 'user'; password: string },
+): Promise<string> {
+  const invited = await t.app.inject({
+    method: 'POST',
+    url: '/api/invitations',
+    headers: bearer(adminToken),
+    payload: { email: member.email, role: member.role },
+  });
+  if (invited.statusCode !== 201) throw new Error(`invite failed: ${invited.statusCode} ${invited.body}`);
+  const token = lastTokenSentTo(join(t.dataDir, 'outbox'), member.email.toLowerCase(), '/accept-invitation');
+  if (!token) throw new Error(`no invitation mailed to ${member.email}`);
+  const accepted = await t.app.inject({
+    method: 'POST',
+    url: '/api/invitations/accept',
+    payload: { token, password: member.password },
+  });
+  if (accepted.statusCode !== 200) throw new Error(`accept failed: ${accepted.statusCode} ${accepted.body}`);
+  const session = await login(t.app, member.email, member.password, accepted.json().tenant_id);
+  return (session as unknown as { user: { id: string } }).user.id;
 }
 
 /** Authorization header for an access token. */

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
+import { lastTokenSentTo } from '../../api/src/mail/mailer.ts';
 import { startProduct, type RunningProduct } from '../../api/src/main.ts';
 import { appBuildDir, ensureAppBuild } from './app-build.ts';
 
@@ -14,6 +15,8 @@ export interface DemoProduct {
   product: RunningProduct;
   baseUrl: string;
   demo: NonNullable<RunningProduct['demo']>;
+  /** The product's data folder (the mail outbox is its `outbox/`). */
+  dataDir: string;
   /** Stops the product and deletes its data folder. */
   close(): Promise<void>;
 }
@@ -41,6 +44,7 @@ export async function startDemoProduct(): Promise<DemoProduct> {
     product,
     baseUrl: product.url,
     demo: product.demo,
+    dataDir,
     async close() {
       await product.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -83,4 +87,29 @@ export async function postJson<T>(baseUrl: string, token: string, path: string, 
   });
   expect(response.status, `POST ${path}: ${await response.clone().text()}`).toBeLessThan(300);
   return (await response.json()) as T;
+}
+
+/** The token of the newest invitation link mailed to `email` in the product's outbox. */
+export function invitationTokenFor(running: DemoProduct, email: string): string | undefined {
+  return lastTokenSentTo(join(running.dataDir, 'outbox'), email, '/accept-invitation');
+}
+
+/**
+ * Adds a member as the product does: the admin (`token`) invites the e-mail, the invitee accepts the mailed
+ * link with their own password.
+ */
+export async function addMember(
+  running: DemoProduct,
+  token: string,
+  member: { email: string; password: string; role: string },
+): Promise<void> {
+  await postJson(running.baseUrl, token, '/api/invitations', { email: member.email, role: member.role });
+  const invitation = invitationTokenFor(running, member.email);
+  if (!invitation) throw new Error(`no invitation mailed to ${member.email}`);
+  const response = await fetch(`${running.baseUrl}/api/invitations/accept`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: invitation, password: member.password }),
+  });
+  expect(response.status, `accept: ${await response.clone().text()}`).toBe(200);
 }

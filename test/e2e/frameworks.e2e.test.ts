@@ -10,6 +10,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
 import {
+  addMember,
   demoAccessToken,
   getJson,
   postJson,
@@ -258,7 +259,7 @@ describe('frameworks page in Chromium', () => {
 
   it('links Frameworks for a member with the plain user role too', { timeout: 120_000 }, async () => {
     const member = { email: 'viewer@example.test', password: 'plain-user-walkthrough-1', role: 'user' };
-    await apiPost('/api/members', member);
+    await addMember(running, token, member);
     const listed = await api<{ items: unknown[] }>('/api/frameworks');
     const page = await browser.context.newPage();
     await browser.context.clearCookies();

@@ -7,12 +7,13 @@
 import { randomUUID } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
+import { assertPasswordAcceptable } from '../../auth/password-policy.ts';
 import { ApiError } from '../../errors.ts';
 import type { Role } from '../../auth/role.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { ApiTokenService, isApiToken } from '../../tokens/service.ts';
 import type { Trx, WithContext } from './tenancy.ts';
-import { prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
+import { hashPassword, prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { SessionCache } from './session-cache.ts';
 import {
   ACCESS_TOKEN_TTL_SECONDS,
@@ -61,6 +62,19 @@ interface RefreshRow {
   expires_at: Date;
   used_at: Date | null;
   revoked_at: Date | null;
+}
+
+/** The user id looked up for an unknown e-mail: a valid UUID no account has (ids are random v4). */
+const NO_ONE = '00000000-0000-0000-0000-000000000000';
+
+/**
+ * Commits the transaction without waiting for its WAL flush (SET LOCAL synchronous_commit = off): the
+ * failed-login entry is then as cheap to write as the decoy of an unknown e-mail is to read, so the flush
+ * does not tell the two apart. A crash within a fraction of a second may lose that entry (never a partial
+ * chain: the commit stays atomic); every other ledger write keeps the synchronous commit.
+ */
+async function withoutCommitFlush(trx: Trx): Promise<void> {
+  await trx.raw(`select set_config('synchronous_commit', 'off', true)`);
 }
 
 const invalidCredentials = () => new ApiError('INVALID_CREDENTIALS', 'e-mail or password is wrong');
@@ -154,7 +168,12 @@ export class AuthService {
     };
   }
 
-  /** Checks e-mail and password; picks `tenantId` or the user's oldest membership. */
+  /**
+   * Checks e-mail and password; picks `tenantId` or the user's oldest membership. A wrong password for a
+   * known e-mail and any password for an unknown one take the same path: one user lookup, one argon2 verify
+   * (against a dummy hash for the unknown), one membership lookup (of no one for the unknown) and the ledger
+   * entries, so the answer time does not tell which e-mails have accounts (bench/login/run.ts measures it).
+   */
   async login(email: string, password: string, tenantId?: string): Promise<Session> {
     const loginEmail = email.trim().toLowerCase();
     const user: { id: string; password_hash: string } | undefined = await this.#withContext(
@@ -163,8 +182,10 @@ export class AuthService {
     );
     // Hash outside any transaction: the embedded database has a single connection.
     const ok = user ? await verifyPassword(user.password_hash, password) : await verifyAgainstDummy(password);
-    if (user && !ok) await this.#recordFailedLogin(user.id);
-    if (!user || !ok) throw invalidCredentials();
+    if (!user || !ok) {
+      await this.#recordFailedLogin(user?.id ?? NO_ONE);
+      throw invalidCredentials();
+    }
 
     const membership: MembershipRow | undefined = await this.#withContext({ userId: user.id }, (trx) => {
       const query = trx('memberships').select('tenant_id', 'role').where({ user_id: user.id });
@@ -182,18 +203,35 @@ export class AuthService {
     });
   }
 
-  /** A wrong password for a known account goes into the ledger of every tenant the account belongs to. */
+  /**
+   * A wrong password for a known account goes into the ledger of every tenant the account belongs to. Called
+   * for unknown e-mails too (with NO_ONE, who belongs nowhere), so both run the same membership lookup.
+   */
   async #recordFailedLogin(userId: string): Promise<void> {
     const ledger = this.#ledger;
-    if (!ledger) return;
     const tenants: { tenant_id: string }[] = await this.#withContext({ userId }, (trx) =>
       trx('memberships').select('tenant_id').where({ user_id: userId }),
     );
+    if (!ledger) return;
+    if (tenants.length === 0) return this.#decoyLedgerWork();
     for (const { tenant_id } of tenants) {
-      await this.#withContext({ userId, tenantId: tenant_id }, (trx) =>
-        ledger.append(trx, tenant_id, [{ kind: 'auth.login.failed', actor: userId }]),
-      );
+      await this.#withContext({ userId, tenantId: tenant_id }, async (trx) => {
+        await withoutCommitFlush(trx);
+        await ledger.append(trx, tenant_id, [{ kind: 'auth.login.failed', actor: userId }]);
+      });
     }
+  }
+
+  /**
+   * For a login that no tenant records (an unknown e-mail): the transaction and reads of one ledger entry in
+   * the chain of no one, without the insert, so the answer costs what a recorded failure costs.
+   */
+  async #decoyLedgerWork(): Promise<void> {
+    await this.#withContext({ userId: NO_ONE, tenantId: NO_ONE }, async (trx) => {
+      await withoutCommitFlush(trx);
+      await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`ledger:${NO_ONE}`]);
+      await trx('ledger_entries').select('seq').where({ tenant_id: NO_ONE }).orderBy('seq', 'desc').first();
+    });
   }
 
   /** Spends a refresh token and returns a new session; a spent or revoked token revokes its whole family. */
@@ -255,6 +293,39 @@ export class AuthService {
       await revokeAllOf(trx, row.user_id);
       this.#sessions.forgetUser(row.user_id);
     });
+  }
+
+  /**
+   * Changes the signed-in user's password: the current one must be right (400 CURRENT_PASSWORD_WRONG), the
+   * new one passes the password policy. Every other session of the user, in every tenant, is revoked in the
+   * same transaction; the one making the change stays signed in.
+   */
+  async changePassword(claims: AccessClaims, currentPassword: string, newPassword: string): Promise<void> {
+    const { userId, tenantId, sessionId } = claims;
+    const user: { email: string; password_hash: string } | undefined = await this.#withContext(
+      { userId },
+      (trx) => trx('users').select('email', 'password_hash').where({ id: userId }).first(),
+    );
+    if (!user) throw new ApiError('UNAUTHENTICATED', 'sign in first');
+    // Hashes outside any transaction: the embedded database has a single connection.
+    if (!(await verifyPassword(user.password_hash, currentPassword)))
+      throw new ApiError('CURRENT_PASSWORD_WRONG', 'the current password is wrong', [
+        { field: 'current_password', message: 'is wrong' },
+      ]);
+    assertPasswordAcceptable(newPassword, user.email);
+    const passwordHash = await hashPassword(newPassword);
+    await this.#withContext({ userId, tenantId }, async (trx) => {
+      await trx('users').where({ id: userId }).update({ password_hash: passwordHash });
+      const revoked = await trx('refresh_tokens')
+        .where({ user_id: userId })
+        .whereNot({ family_id: sessionId })
+        .whereNull('revoked_at')
+        .update({ revoked_at: trx.fn.now() });
+      await this.#ledger?.append(trx, tenantId, [
+        { kind: 'auth.password_changed', actor: userId, payload: { sessions_revoked: revoked } },
+      ]);
+    });
+    this.#sessions.forgetUser(userId);
   }
 
   /** The current user, tenant and role of a verified access token. */

@@ -1,16 +1,13 @@
 /**
- * Members of a tenant: who may sign in to it and with which role. Admins add an existing account by e-mail
- * (or create one with an initial password), change a member's role and remove a member. Every change is
- * one transaction with its ledger entry; a tenant always keeps at least one admin.
+ * Members of a tenant: who may sign in to it and with which role. Admins change a member's role and remove a
+ * member; members join only by accepting an invitation (api/src/invitations). Every change is one
+ * transaction with its ledger entry; a tenant always keeps at least one admin.
  */
-import { assertPasswordAcceptable } from '../../auth/password-policy.ts';
-import { randomUUID } from 'node:crypto';
 import fp from 'fastify-plugin';
 import { ApiError } from '../../errors.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
 import type { Role } from '../../auth/role.ts';
-import { hashPassword } from './passwords.ts';
 import type { Trx, WithContext } from './tenancy.ts';
 
 /** What the API shows of a member (never a password hash). */
@@ -22,19 +19,9 @@ export interface MemberView {
   created_at: Date;
 }
 
-export interface NewMember {
-  email: string;
-  role: Role;
-  /** Creates the account when no account has this e-mail; refused for an existing account. */
-  password?: string;
-  display_name?: string;
-}
-
 const MEMBER_COLUMNS = ['m.user_id', 'u.email', 'u.display_name', 'm.role', 'm.created_at'];
 
 const notFound = (userId: string) => new ApiError('MEMBER_NOT_FOUND', `no member ${userId} in this tenant`);
-
-const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
 
 /**
  * Locks the tenant's admin memberships and the target's, so two admins demoting or removing each other at
@@ -109,62 +96,6 @@ export class MemberService {
         next_cursor: string | null;
       };
     });
-  }
-
-  /**
-   * Adds the account with `input.email`, or creates it when `input.password` is given and no account has
-   * that e-mail. An existing member answers 409 ALREADY_MEMBER; a password for an existing account 409
-   * USER_EXISTS (an admin never sets another tenant's user's password); an unknown e-mail without a
-   * password 404 USER_NOT_FOUND.
-   */
-  async add(tenantId: string, actor: string, input: NewMember): Promise<MemberView> {
-    const email = input.email.trim().toLowerCase();
-    // Hash outside any transaction: the embedded database has a single connection.
-    if (input.password !== undefined) assertPasswordAcceptable(input.password, email);
-    const passwordHash = input.password === undefined ? undefined : await hashPassword(input.password);
-    try {
-      return await this.#withContext({ tenantId, loginEmail: email }, async (trx) => {
-        const existing: { id: string } | undefined = await trx('users').select('id').where({ email }).first();
-        let userId = existing?.id;
-        if (existing && passwordHash !== undefined) {
-          throw new ApiError('USER_EXISTS', 'an account with this e-mail exists: add it without a password');
-        }
-        if (!userId) {
-          if (passwordHash === undefined) {
-            throw new ApiError(
-              'USER_NOT_FOUND',
-              'no account has this e-mail: give a password to create one',
-              [{ field: 'password', message: 'is required to create a new account' }],
-            );
-          }
-          userId = randomUUID();
-          await trx('users').insert({
-            id: userId,
-            email,
-            display_name: input.display_name ?? null,
-            password_hash: passwordHash,
-          });
-        }
-        const inserted = await trx('memberships')
-          .insert({ tenant_id: tenantId, user_id: userId, role: input.role })
-          .onConflict(['tenant_id', 'user_id'])
-          .ignore()
-          .returning('user_id');
-        if (inserted.length === 0) throw new ApiError('ALREADY_MEMBER', 'this account is already a member');
-        await this.#ledger.append(trx, tenantId, [
-          {
-            kind: 'member.added',
-            actor,
-            payload: { user_id: userId, role: input.role, account_created: existing === undefined },
-          },
-        ]);
-        return this.#view(trx, userId);
-      });
-    } catch (error) {
-      // Two admins creating the same account at once: the loser sees the winner's account.
-      if (isUniqueViolation(error)) throw new ApiError('USER_EXISTS', 'an account with this e-mail exists');
-      throw error;
-    }
   }
 
   /**

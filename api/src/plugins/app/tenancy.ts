@@ -19,6 +19,8 @@ export interface DbContext {
   refreshTokenHash?: string;
   /** sha256 of a presented API token (found by hash before its tenant is known). */
   apiTokenHash?: string;
+  /** sha256 of a presented invitation token (found by hash before its tenant is known). */
+  invitationTokenHash?: string;
 }
 
 export type Trx = Knex.Transaction;
@@ -31,7 +33,7 @@ async function applyContext(trx: Trx, context: DbContext, role?: string): Promis
   await trx.raw(
     `select ${role ? `set_config('role', ?, true), ` : ''}set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true),
             set_config('app.login_email', ?, true), set_config('app.refresh_token_hash', ?, true),
-            set_config('app.api_token_hash', ?, true)`,
+            set_config('app.api_token_hash', ?, true), set_config('app.invitation_token_hash', ?, true)`,
     [
       ...(role ? [role] : []),
       context.tenantId ?? '',
@@ -39,6 +41,7 @@ async function applyContext(trx: Trx, context: DbContext, role?: string): Promis
       context.loginEmail ?? '',
       context.refreshTokenHash ?? '',
       context.apiTokenHash ?? '',
+      context.invitationTokenHash ?? '',
     ],
   );
 }

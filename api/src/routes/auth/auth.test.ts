@@ -50,6 +50,41 @@ describe.each(databaseBackends())('auth on $name', (backend) => {
     });
   });
 
+  it('refuses a NUL inside a login password with 400 before any verify', async () => {
+    const refused = await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: alice.email, password: `${alice.password}\u0000` },
+    });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json().error.code).toBe('VALIDATION_ERROR');
+  });
+
+  it('runs the same lookups for an unknown e-mail as for a wrong password (no timing oracle)', async () => {
+    const queries: string[] = [];
+    const record = (query: { sql: string }) => queries.push(query.sql.replace(/\$\d+/g, '?'));
+    t.database.knex.on('query', record);
+    try {
+      const tries = async (email: string) => {
+        queries.length = 0;
+        const answer = await t.app.inject({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { email, password: 'not-the-password' },
+        });
+        expect(answer.statusCode).toBe(401);
+        return queries.filter((sql) => !/ledger/i.test(sql));
+      };
+      const known = await tries(alice.email);
+      const unknown = await tries('nobody.here@example.com');
+      // The known account's ledger entries aside, both ran the same statements.
+      expect(unknown).toEqual(known);
+      expect(known.some((sql) => sql.includes('memberships'))).toBe(true);
+    } finally {
+      t.database.knex.off('query', record);
+    }
+  });
+
   it('answers 401 INVALID_CREDENTIALS as JSON for a wrong password and an unknown e-mail alike', async () => {
     const wrong = await t.app.inject({
       method: 'POST',

@@ -6,7 +6,9 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.ts';
 import type { Session } from '../../plugins/app/auth.ts';
 import { REFRESH_TOKEN_TTL_SECONDS } from '../../plugins/app/tokens.ts';
-import { loginSchema, logoutSchema, refreshSchema } from './schema.ts';
+import { isApiToken } from '../../tokens/service.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import { changePasswordSchema, loginSchema, logoutSchema, refreshSchema } from './schema.ts';
 
 export const REFRESH_COOKIE = 'cw_refresh';
 const COOKIE_PATH = '/api/auth';
@@ -124,6 +126,19 @@ const authRoutes: FastifyPluginAsync<AuthRoutesOptions> = async (
         reply.clearCookie(REFRESH_COOKIE, cookieOptions(request));
         throw error;
       }
+    },
+  );
+
+  app.post<{ Body: { current_password: string; new_password: string } }>(
+    '/password',
+    { schema: changePasswordSchema, config: { permission: 'tenant:read' } },
+    async (request, reply) => {
+      const bearerToken = /^Bearer\s+(\S+)/i.exec(request.headers.authorization ?? '')?.[1];
+      if (bearerToken && isApiToken(bearerToken))
+        throw new ApiError('FORBIDDEN', 'change a password signed in as its person, not with an API token');
+      const { current_password, new_password } = request.body;
+      await app.auth.changePassword(principalOf(request), current_password, new_password);
+      return reply.status(204).send();
     },
   );
 

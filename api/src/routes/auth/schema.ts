@@ -66,7 +66,8 @@ export const loginSchema = {
     additionalProperties: false,
     properties: {
       email: { type: 'string', minLength: 3, maxLength: 320 },
-      password: { type: 'string', minLength: 1, maxLength: 1024 },
+      // A NUL can never be part of a password (the policy refuses it): 400, not a verify.
+      password: { type: 'string', minLength: 1, maxLength: 1024, pattern: '^[^\\u0000]*$' },
       tenant_id: { type: 'string', format: 'uuid' },
     },
   },
@@ -93,4 +94,20 @@ export const logoutSchema = {
   tags: ['auth'],
   body: refreshBody,
   response: { 204: { type: 'null' }, 400: errorBodySchema },
+} as const;
+
+export const changePasswordSchema = {
+  operationId: 'changePassword',
+  summary: 'Change your password (every other session is signed out)',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    required: ['current_password', 'new_password'],
+    additionalProperties: false,
+    properties: {
+      current_password: { type: 'string', minLength: 1, maxLength: 1024 },
+      new_password: { type: 'string', minLength: 1, maxLength: 4096 },
+    },
+  },
+  response: { 204: { type: 'null' }, ...errors },
 } as const;

@@ -1,13 +1,13 @@
 /**
- * /api/members: who belongs to the tenant and with which role. Admins and auditors read the list; admins add
- * (an existing account by e-mail, or a new one with an initial password), change roles and remove members.
+ * /api/members: who belongs to the tenant and with which role. Admins and auditors read the list; admins
+ * change roles and remove members. New members come in through /api/invitations only: no admin creates an
+ * account or sets a password for someone else.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { pageQuerySchema, pageResponseSchema } from '../../pagination.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import type { Role } from '../../auth/role.ts';
-import type { NewMember } from '../../plugins/app/members.ts';
 import { role } from '../auth/schema.ts';
 
 const memberSchema = {
@@ -40,24 +40,6 @@ const listSchema = {
   },
 } as const;
 
-const addSchema = {
-  operationId: 'addMember',
-  summary: 'Add a member',
-  tags: ['members'],
-  body: {
-    type: 'object',
-    required: ['email', 'role'],
-    additionalProperties: false,
-    properties: {
-      email: { type: 'string', format: 'email', maxLength: 320 },
-      role,
-      password: { type: 'string', minLength: 12, maxLength: 1024 },
-      display_name: { type: 'string', minLength: 1, maxLength: 200 },
-    },
-  },
-  response: { 201: memberSchema, ...errors, 404: errorBodySchema, 409: errorBodySchema },
-} as const;
-
 const changeSchema = {
   operationId: 'changeMemberRole',
   summary: "Change a member's role",
@@ -80,15 +62,6 @@ const memberRoutes: FastifyPluginAsync = async (app) => {
     '/',
     { schema: listSchema, config: { permission: 'member:read' } },
     async (request) => app.members.list(principalOf(request).tenantId, request.query),
-  );
-
-  app.post<{ Body: NewMember }>(
-    '/',
-    { schema: addSchema, config: { permission: 'member:manage' } },
-    async (request, reply) => {
-      const { tenantId, userId } = principalOf(request);
-      return reply.status(201).send(await app.members.add(tenantId, userId, request.body));
-    },
   );
 
   app.patch<{ Params: { userId: string }; Body: { role: Role } }>(

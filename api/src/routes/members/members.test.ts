@@ -1,13 +1,17 @@
 /**
- * /api/members on both backends: admins add (existing account or a new one), re-role and remove members;
+ * /api/members on both backends: members join through invitations (new or existing accounts), admins re-role
+ * and remove members;
  * a tenant keeps its last admin (409 LAST_ADMIN); a removed member's refresh and API tokens are refused at
  * once while their membership of another tenant is untouched; every change is in the ledger.
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends } from '../../../../test/db.ts';
+import { lastTokenSentTo } from '../../mail/mailer.ts';
+import { join } from 'node:path';
 import {
   bearer,
+  inviteAndAccept,
   login,
   seedTenant,
   startTestApp,
@@ -38,35 +42,13 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
     await t?.close();
   });
 
-  it('refuses a weak initial password with 400 naming the reason (NIST SP 800-63B policy)', async () => {
-    const email = 'weak.password@example.com';
-    for (const [password, code] of [
-      [' '.repeat(12), 'PASSWORD_REPETITIVE'],
-      ['aaaaaaaaaaaa', 'PASSWORD_REPETITIVE'],
-      ['password1234', 'PASSWORD_COMMON'],
-      [email, 'PASSWORD_CONTAINS_EMAIL'],
-      ['correct horse\u0000battery', 'PASSWORD_INVALID_CHARACTER'],
-    ]) {
-      const refused = await call('POST', '/api/members', adminToken, { email, role: 'user', password });
-      expect(refused.statusCode, JSON.stringify(password)).toBe(400);
-      expect(refused.json().error.code).toBe(code);
-      expect(refused.json().error.details).toEqual([{ field: 'password', message: expect.any(String) }]);
-    }
-    const none = await call('GET', '/api/members', adminToken);
-    expect(none.body).not.toContain(email);
-  });
-
-  it('creates a new account with an initial password, who can then sign in with the given role', async () => {
+  it('adds a new account through an invitation, who then signs in with the given role', async () => {
     const password = 'initial-password-123';
-    const added = await call('POST', '/api/members', adminToken, {
+    const userId = await inviteAndAccept(t, adminToken, {
       email: 'New.Auditor@Example.com',
       role: 'auditor',
       password,
-      display_name: 'New Auditor',
     });
-    expect(added.statusCode, added.body).toBe(201);
-    expect(added.json()).toMatchObject({ email: 'new.auditor@example.com', role: 'auditor' });
-    expect(added.body).not.toContain(password);
     const session = await login(t.app, 'new.auditor@example.com', password);
     expect(session.tenant.id).toBe(admin.tenantId);
     const listed = await call('GET', '/api/members', session.access_token);
@@ -75,32 +57,40 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
       admin.email,
       'new.auditor@example.com',
     ]);
-    const entry = (await ledgerKinds()).find((e) => e.kind === 'member.added');
-    expect(entry?.payload).toMatchObject({ user_id: added.json().user_id, account_created: true });
+    const entry = (await ledgerKinds()).find((e) => e.kind === 'invitation.accepted');
+    expect(entry?.payload).toMatchObject({ user_id: userId, account_created: true });
   });
 
-  it('adds an account of another tenant by e-mail, and refuses the mistakes with their own codes', async () => {
-    const added = await call('POST', '/api/members', adminToken, { email: outsider.email, role: 'user' });
-    expect(added.statusCode, added.body).toBe(201);
-    expect(added.json().user_id).toBe(outsider.userId);
-    const again = await call('POST', '/api/members', adminToken, { email: outsider.email, role: 'user' });
-    expect(again.json().error.code).toBe('ALREADY_MEMBER');
-    const takeover = await call('POST', '/api/members', adminToken, {
+  it('adds an account of another tenant once it accepts signed in as itself; no admin sets its password', async () => {
+    expect(
+      (await call('POST', '/api/members', adminToken, { email: outsider.email, role: 'user' })).statusCode,
+    ).toBe(404);
+    const invited = await call('POST', '/api/invitations', adminToken, {
       email: outsider.email,
       role: 'user',
-      password: 'attacker-chosen-password',
     });
-    expect(takeover.statusCode).toBe(409);
-    expect(takeover.json().error.code).toBe('USER_EXISTS');
-    // The outsider's password is unchanged.
-    await login(t.app, outsider.email, outsider.password);
-    const unknown = await call('POST', '/api/members', adminToken, {
-      email: 'nobody@example.com',
-      role: 'user',
+    expect(invited.statusCode, invited.body).toBe(201);
+    const token = lastTokenSentTo(join(t.dataDir, 'outbox'), outsider.email, '/accept-invitation')!;
+    const withPassword = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations/accept',
+      payload: { token, password: 'attacker-chosen-password' },
     });
-    expect(unknown.statusCode).toBe(404);
-    expect(unknown.json().error.code).toBe('USER_NOT_FOUND');
-    const bad = await call('POST', '/api/members', adminToken, { email: 'not-an-email', role: 'owner' });
+    expect(withPassword.statusCode).toBe(409);
+    expect(withPassword.json().error.code).toBe('SIGN_IN_TO_ACCEPT');
+    // The outsider's password is unchanged; signed in, the outsider consents.
+    const own = await login(t.app, outsider.email, outsider.password);
+    const accepted = await t.app.inject({
+      method: 'POST',
+      url: '/api/invitations/accept',
+      headers: bearer(own.access_token),
+      payload: { token },
+    });
+    expect(accepted.statusCode, accepted.body).toBe(200);
+    expect(accepted.json()).toMatchObject({ tenant_id: admin.tenantId, account_created: false });
+    const again = await call('POST', '/api/invitations', adminToken, { email: outsider.email, role: 'user' });
+    expect(again.json().error.code).toBe('ALREADY_MEMBER');
+    const bad = await call('POST', '/api/invitations', adminToken, { email: 'not-an-email', role: 'owner' });
     expect(bad.statusCode).toBe(400);
   });
 
@@ -133,12 +123,11 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
 
   it("removal revokes the member's refresh and API tokens here and leaves their other tenant alone", async () => {
     const password = 'second-admin-password';
-    const added = await call('POST', '/api/members', adminToken, {
+    const secondId = await inviteAndAccept(t, adminToken, {
       email: 'second.admin@example.com',
       role: 'admin',
       password,
     });
-    const secondId = added.json().user_id as string;
     const session = await login(t.app, 'second.admin@example.com', password);
     const apiToken = (
       await call('POST', '/api/tokens', session.access_token, {
@@ -185,7 +174,7 @@ describe.each(databaseBackends())('/api/members on $name', (backend) => {
 
   it('lets auditors read members but not change them', async () => {
     const auditor = await login(t.app, 'new.auditor@example.com', 'initial-password-123');
-    const refused = await call('POST', '/api/members', auditor.access_token, {
+    const refused = await call('POST', '/api/invitations', auditor.access_token, {
       email: 'x@example.com',
       role: 'user',
     });

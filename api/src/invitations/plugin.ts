@@ -1,0 +1,32 @@
+/** Decorates `app.mailer` and `app.invitations`: the invitation service over tenant transactions, the ledger and the mailer. */
+import { join } from 'node:path';
+import fp from 'fastify-plugin';
+import { Mailer } from '../mail/mailer.ts';
+import { InvitationService } from './service.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    mailer: Mailer;
+    invitations: InvitationService;
+  }
+}
+
+export interface InvitationsPluginOptions {
+  dataDir: string;
+  smtpUrl?: string;
+  mailFrom: string;
+  publicUrl: string;
+}
+
+export const invitationsPlugin = fp<InvitationsPluginOptions>(
+  async (app, { dataDir, smtpUrl, mailFrom, publicUrl }) => {
+    const mailer = new Mailer({
+      from: mailFrom,
+      outboxDir: join(dataDir, 'outbox'),
+      ...(smtpUrl ? { smtpUrl } : {}),
+    });
+    app.decorate('mailer', mailer);
+    app.decorate('invitations', new InvitationService(app.withContext, app.ledger, mailer, publicUrl));
+  },
+  { name: 'invitations', dependencies: ['tenancy', 'ledger'] },
+);
