@@ -66,6 +66,10 @@ node -e '
       .filter(Boolean),
   );
   for (const reason of reasons) console.log(reason);
-  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed, ${r.numPendingTests} skipped`);
+  // A file that fails outside its tests (a failing beforeAll, an import error) counts as one failure too.
+  const brokenFiles = r.testResults.filter(
+    (f) => f.status === "failed" && !f.assertionResults.some((t) => t.status === "failed"),
+  ).length;
+  console.log(`tests: ${r.numPassedTests} passed, ${r.numFailedTests + brokenFiles} failed, ${r.numPendingTests} skipped`);
 ' || true
 exit "$status"
