@@ -133,6 +133,8 @@ function readXml(file: string, text: string): OscalCatalog {
       ignoreAttributes: false,
       attributeNamePrefix: '',
       trimValues: false,
+      // OSCAL text is text: a version "1.0" or a title "0.10" must not come back as a number.
+      parseTagValue: false,
       processEntities: true,
       htmlEntities: true,
     }).parse(text, true) as XmlNode[];
