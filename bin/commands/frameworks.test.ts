@@ -261,8 +261,8 @@ describe('complywise frameworks import', () => {
       expect.stringMatching(
         /^102 catalog requirements have no text in the file: GV\.OC-03, GV\.OC-04, .*… \(82 more\)$/,
       ),
-      '1 id in the file match nothing in the catalog: GV.OC-01(1)',
-      '1 withdrawn entries in the file were skipped',
+      '1 id in the file matches nothing in the catalog: GV.OC-01(1)',
+      '1 withdrawn entry in the file was skipped',
       'dry run: nothing written',
       '',
     ]);
