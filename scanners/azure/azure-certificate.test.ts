@@ -123,6 +123,9 @@ describe('scanAzure with a service principal certificate', () => {
     });
     expect((error as Error).message).toContain('not registered on the app registration');
     expect((error as Error).message).not.toContain('PRIVATE KEY');
+    // Only the platform's code and status come through, never its text (nor its trace id).
+    expect((error as Error).message).toMatch(/It answered (HTTP 401, )?AADSTS700027$/);
+    expect((error as Error).message).not.toMatch(/Trace ID|invalid signature|not found in the directory/i);
     expect(s.requests).toHaveLength(0);
   });
 

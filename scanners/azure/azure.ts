@@ -25,7 +25,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { egressDenial, guardedAgents, guardedFetch } from '../egress.ts';
-import { ScanContext, type ProviderScanOptions } from '../scan-context.ts';
+import { ScanContext, describeFailure, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 
 export interface AzureScanTarget {
@@ -239,29 +239,32 @@ async function signInWithCertificate(
     await credential.getToken(`${endpoint}/.default`);
   } catch (error) {
     if (ctx.options.signal?.aborted) throw ctx.aborted(error);
-    const said = ctx.redact(error instanceof Error ? error.message : String(error));
-    const code = /AADSTS\d+/.exec(said)?.[0];
+    // The identity platform's text is never passed on (issue 14: provider text is not reflected): only our
+    // explanation, the AADSTS code and the HTTP status. Local certificate problems are ours to describe.
+    const raw = error instanceof Error ? error.message : String(error);
+    const code = /AADSTS\d+/.exec(raw)?.[0];
+    const status = (error as { statusCode?: number }).statusCode;
+    const oauthError = (error as { errorResponse?: { error?: string } }).errorResponse?.error;
+    const said = describeFailure(
+      status,
+      code ?? oauthError ?? 'error',
+      status !== undefined || code !== undefined,
+    );
     if (code === 'AADSTS700027' || code === 'AADSTS700016' || code === 'AADSTS90002')
       throw new ScanFailedError(
         'INVALID_CREDENTIALS',
-        `the identity platform refused the certificate of ${who} (${code}): ${code === 'AADSTS700027' ? 'the certificate is not registered on the app registration, or its key does not match it' : 'the tenant or client id is wrong'}. It said: ${said}`,
+        `the identity platform refused the certificate of ${who}: ${code === 'AADSTS700027' ? 'the certificate is not registered on the app registration, or its key does not match it' : 'the tenant or client id is wrong'}. It answered ${said}`,
         { cause: error },
       );
     if (code)
+      throw new ScanFailedError('INVALID_CREDENTIALS', `the identity platform refused ${who}: ${said}`, {
+        cause: error,
+      });
+    if (status === undefined && /PEM|private key|certificate/i.test(raw))
       throw new ScanFailedError(
         'INVALID_CREDENTIALS',
-        `the identity platform refused ${who} (${code}): ${said}`,
-        {
-          cause: error,
-        },
-      );
-    if (/PEM|private key|certificate/i.test(said))
-      throw new ScanFailedError(
-        'INVALID_CREDENTIALS',
-        `the certificate file of ${who} cannot be used: ${said}`,
-        {
-          cause: error,
-        },
+        `the certificate file of ${who} cannot be used: ${ctx.redact(raw)}`,
+        { cause: error },
       );
     throw new ScanFailedError('ENDPOINT_UNREACHABLE', `could not get a token for ${who}: ${said}`, {
       cause: error,
