@@ -13,7 +13,8 @@ const exclude = ['**/node_modules/**', 'app/build/**', 'app/.svelte-kit/**'];
  * and those that compile a copy of the whole rule tree with the OPA CLI (tens of seconds each).
  */
 function slowSuites(): string[] {
-  const slow = /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules)\(/;
+  // A file that is slow for another reason says so in a line of its own: `// slow tier: <why>`.
+  const slow = /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules)\(|^\/\/ slow tier: /m;
   const files = globSync(include, { exclude: (name) => name === 'node_modules' });
   return ['test/**', ...files.filter((file) => slow.test(readFileSync(file, 'utf8')))];
 }
