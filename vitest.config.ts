@@ -1,5 +1,6 @@
 import { globSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { DurationSequencer } from './test/sequencer.ts';
 
 const include = [
   '{api,engine,scanners,schemas,frameworks,rules,bin,scripts,test}/**/*.test.ts',
@@ -29,6 +30,8 @@ export default defineConfig({
     exclude: fast ? [...exclude, ...slowSuites()] : exclude,
     // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
     globalSetup: fast ? [] : ['test/global-setup.ts'],
+    // Longest files first, so neither of the two workers idles at the end (test/sequencer.ts).
+    sequence: { sequencer: DurationSequencer },
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
