@@ -1,5 +1,6 @@
 import { globSync, readFileSync } from 'node:fs';
 import { defineConfig } from 'vitest/config';
+import { DurationSequencer } from './test/sequencer.ts';
 
 const include = [
   '{api,engine,scanners,schemas,frameworks,rules,bin,scripts,test}/**/*.test.ts',
@@ -13,7 +14,8 @@ const exclude = ['**/node_modules/**', 'app/build/**', 'app/.svelte-kit/**'];
  * and those that compile a copy of the whole rule tree with the OPA CLI (tens of seconds each).
  */
 function slowSuites(): string[] {
-  const slow = /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules)\(/;
+  // A file that is slow for another reason says so in a line of its own: `// slow tier: <why>`.
+  const slow = /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules)\(|^\/\/ slow tier: /m;
   const files = globSync(include, { exclude: (name) => name === 'node_modules' });
   return ['test/**', ...files.filter((file) => slow.test(readFileSync(file, 'utf8')))];
 }
@@ -28,6 +30,8 @@ export default defineConfig({
     exclude: fast ? [...exclude, ...slowSuites()] : exclude,
     // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
     globalSetup: fast ? [] : ['test/global-setup.ts'],
+    // Longest files first, so neither of the two workers idles at the end (test/sequencer.ts).
+    sequence: { sequencer: DurationSequencer },
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,

@@ -9,7 +9,8 @@ import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
+import { DEFAULT_RULES_DIR } from '../../engine/paths.ts';
 import { copyOfRules, tempDir, type TempDir } from '../../engine/testing.ts';
 import { EXIT, main } from '../complywise.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
@@ -90,6 +91,23 @@ async function run(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
+/**
+ * A rules folder holding only `folders` of the repository's rules. Tests that break rules on purpose use one:
+ * what they check (exit codes, locations, SARIF) does not depend on how many other rules build beside them,
+ * and each run of OPA over a few rules takes a fraction of a run over all of them.
+ */
+async function someRules(folders: string[]): Promise<TempDir & { rules: string }> {
+  const dir = await tempDir('complywise-some-rules-');
+  const rules = join(dir.path, 'rules');
+  for (const folder of folders) {
+    await cp(join(DEFAULT_RULES_DIR, folder), join(rules, folder), { recursive: true });
+  }
+  return { ...dir, rules };
+}
+
+/** The rules the broken-rule tests break (RDS-002's fixture, KMS-001's check), and a Rego rule beside them. */
+const BROKEN_RULE_FOLDERS = ['aws/rds/not-public', 'aws/kms/key-rotation', 'aws/rds/backup-retention'];
+
 let copy: TempDir & { rules: string };
 const git = (...args: string[]) =>
   execFileSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], {
@@ -118,10 +136,12 @@ describe('SARIF output', () => {
 
   it('rules test and lint on broken rules: exit 1, the failure at the fixture, SARIF', async () => {
     // A fixture in the wrong folder, and a DSL typo in another rule.
+    const small = await someRules(BROKEN_RULE_FOLDERS);
+    onTestFinished(() => small.remove());
     const good = 'aws/rds/not-public/fixtures/good/private.json';
-    const text = await copy.read(`rules/${good}`);
-    await copy.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, text);
-    const test = await run('rules', 'test', '--rules-dir', copy.rules, '--format', 'sarif');
+    const text = await small.read(`rules/${good}`);
+    await small.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, text);
+    const test = await run('rules', 'test', '--rules-dir', small.rules, '--format', 'sarif');
     expect(test.code).toBe(EXIT.INVALID);
     const log = JSON.parse(test.stdout);
     expect(sarifStructureProblems(log)).toEqual([]);
@@ -140,7 +160,7 @@ describe('SARIF output', () => {
       'rules',
       'test',
       '--rules-dir',
-      copy.rules,
+      small.rules,
       '--format',
       'json',
       '--rule',
@@ -153,12 +173,12 @@ describe('SARIF output', () => {
         .sort(),
     ).toEqual([false, true, true]);
 
-    const yaml = await copy.read('rules/aws/kms/key-rotation/rule.yaml');
-    await copy.write(
+    const yaml = await small.read('rules/aws/kms/key-rotation/rule.yaml');
+    await small.write(
       'rules/aws/kms/key-rotation/rule.yaml',
       yaml.replace('equals: CUSTOMER', 'equal: CUSTOMER'),
     );
-    const lint = await run('rules', 'lint', '--rules-dir', copy.rules, '--format', 'sarif');
+    const lint = await run('rules', 'lint', '--rules-dir', small.rules, '--format', 'sarif');
     expect(lint.code).toBe(EXIT.INVALID);
     const lintLog = JSON.parse(lint.stdout);
     expect(sarifStructureProblems(lintLog)).toEqual([]);
@@ -179,16 +199,16 @@ describe('SARIF output', () => {
         ],
       }),
     ]);
-    const text2 = await run('rules', 'lint', '--rules-dir', copy.rules);
+    const text2 = await run('rules', 'lint', '--rules-dir', small.rules);
     expect(text2.code).toBe(EXIT.INVALID);
     expect(text2.stderr).toMatch(
       /key-rotation\/rule\.yaml:\d+: check\.when\.all_of\[0\]: unknown operator 'equal'/,
     );
-    await copy.write('rules/aws/kms/key-rotation/rule.yaml', yaml);
-    await copy.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, '');
-    execFileSync('rm', [join(copy.rules, 'aws/rds/not-public/fixtures/bad/private.json')]);
-    expect((await run('rules', 'lint', '--rules-dir', copy.rules, '--format', 'json')).code).toBe(EXIT.OK);
-  }, 150_000); // two `rules test` runs and three full lints (a lint with problems still runs opa check)
+    await small.write('rules/aws/kms/key-rotation/rule.yaml', yaml);
+    await small.write(`rules/aws/rds/not-public/fixtures/bad/private.json`, '');
+    execFileSync('rm', [join(small.rules, 'aws/rds/not-public/fixtures/bad/private.json')]);
+    expect((await run('rules', 'lint', '--rules-dir', small.rules, '--format', 'json')).code).toBe(EXIT.OK);
+  }, 150_000); // two `rules test` runs and three lints (a lint with problems still runs opa check)
 });
 
 describeWithReference('SARIF output against the official SARIF 2.1.0 schema', () => {
@@ -202,35 +222,41 @@ describeWithReference('SARIF output against the official SARIF 2.1.0 schema', ()
 
   it('validates the logs of rules test and rules lint, passing and failing', async () => {
     const validate = sarifValidator();
-    const passing = await run('rules', 'test', '--rule', 'CW-AWS-RDS-002', '--format', 'sarif');
+    const small = await someRules(BROKEN_RULE_FOLDERS);
+    onTestFinished(() => small.remove());
+    const passing = await run(
+      'rules',
+      'test',
+      '--rules-dir',
+      small.rules,
+      '--rule',
+      'CW-AWS-RDS-002',
+      '--format',
+      'sarif',
+    );
     expect(passing.code).toBe(EXIT.OK);
-    // A fixture in the wrong folder, and a DSL typo in another rule, undone afterwards.
+    // A fixture in the wrong folder, and a DSL typo in another rule.
     const misplaced = 'rules/aws/rds/not-public/fixtures/bad/private.json';
     const rule = 'rules/aws/kms/key-rotation/rule.yaml';
-    const yaml = await copy.read(rule);
-    await copy.write(misplaced, await copy.read('rules/aws/rds/not-public/fixtures/good/private.json'));
-    await copy.write(rule, yaml.replace('equals: CUSTOMER', 'equal: CUSTOMER'));
-    try {
-      const failing = await run(
-        'rules',
-        'test',
-        '--rules-dir',
-        copy.rules,
-        '--rule',
-        'CW-AWS-RDS-002',
-        '--format',
-        'sarif',
-      );
-      const lint = await run('rules', 'lint', '--rules-dir', copy.rules, '--format', 'sarif');
-      expect([failing.code, lint.code]).toEqual([EXIT.INVALID, EXIT.INVALID]);
-      for (const out of [passing, failing, lint]) {
-        const log = JSON.parse(out.stdout);
-        expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
-        expect(log.runs[0].results.length).toBeGreaterThan(0);
-      }
-    } finally {
-      await copy.write(rule, yaml);
-      execFileSync('rm', [join(copy.path, misplaced)]);
+    const yaml = await small.read(rule);
+    await small.write(misplaced, await small.read('rules/aws/rds/not-public/fixtures/good/private.json'));
+    await small.write(rule, yaml.replace('equals: CUSTOMER', 'equal: CUSTOMER'));
+    const failing = await run(
+      'rules',
+      'test',
+      '--rules-dir',
+      small.rules,
+      '--rule',
+      'CW-AWS-RDS-002',
+      '--format',
+      'sarif',
+    );
+    const lint = await run('rules', 'lint', '--rules-dir', small.rules, '--format', 'sarif');
+    expect([failing.code, lint.code]).toEqual([EXIT.INVALID, EXIT.INVALID]);
+    for (const out of [passing, failing, lint]) {
+      const log = JSON.parse(out.stdout);
+      expect(validate(log), JSON.stringify(validate.errors)).toBe(true);
+      expect(log.runs[0].results.length).toBeGreaterThan(0);
     }
   });
 });
@@ -294,6 +320,9 @@ describe('rules inspect, history, diff, new', () => {
   });
 
   it('new scaffolds a package that lints, and refuses to overwrite or reuse an id', async () => {
+    // The S3 rule is there for the id the scaffold may not reuse.
+    const small = await someRules(['aws/s3/bucket-default-encryption', 'aws/rds/not-public']);
+    onTestFinished(() => small.remove());
     const created = await run(
       'rules',
       'new',
@@ -303,11 +332,11 @@ describe('rules inspect, history, diff, new', () => {
       '--type',
       'aws.s3.bucket',
       '--rules-dir',
-      copy.rules,
+      small.rules,
     );
     expect(created.code).toBe(EXIT.OK);
-    expect(await copy.read('rules/aws/s3/bucket-tagged/rule.yaml')).toContain('id: CW-AWS-S3-090');
-    expect(existsSync(join(copy.rules, 'aws/s3/bucket-tagged/fixtures/bad/non-compliant.json'))).toBe(true);
+    expect(await small.read('rules/aws/s3/bucket-tagged/rule.yaml')).toContain('id: CW-AWS-S3-090');
+    expect(existsSync(join(small.rules, 'aws/s3/bucket-tagged/fixtures/bad/non-compliant.json'))).toBe(true);
     const again = await run(
       'rules',
       'new',
@@ -317,7 +346,7 @@ describe('rules inspect, history, diff, new', () => {
       '--type',
       'aws.s3.bucket',
       '--rules-dir',
-      copy.rules,
+      small.rules,
     );
     expect(again.code).toBe(EXIT.USAGE);
     const reused = await run(
@@ -329,7 +358,7 @@ describe('rules inspect, history, diff, new', () => {
       '--type',
       'aws.s3.bucket',
       '--rules-dir',
-      copy.rules,
+      small.rules,
     );
     expect(reused).toMatchObject({
       code: EXIT.USAGE,
@@ -340,7 +369,7 @@ describe('rules inspect, history, diff, new', () => {
       'rules',
       'test',
       '--rules-dir',
-      copy.rules,
+      small.rules,
       '--rule',
       'CW-AWS-S3-090',
       '--format',
@@ -353,14 +382,7 @@ describe('rules inspect, history, diff, new', () => {
 
 describe('rules lint: mistakes a rule author makes, all reported at once', () => {
   /** A rules folder holding two RDS rules, one DSL and one Rego, to break on purpose. */
-  async function smallRules(): Promise<TempDir & { rules: string }> {
-    const dir = await tempDir('complywise-lint-');
-    const rules = join(dir.path, 'rules');
-    for (const folder of ['aws/rds/not-public', 'aws/rds/backup-retention']) {
-      await cp(join(copy.rules, folder), join(rules, folder), { recursive: true });
-    }
-    return { ...dir, rules };
-  }
+  const smallRules = () => someRules(['aws/rds/not-public', 'aws/rds/backup-retention']);
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
   it('refuses a misspelt attribute with a suggestion, an operator that does not fit, and a misspelt Rego read', async () => {
