@@ -112,6 +112,27 @@ describe.each(databaseBackends())('password reset on $name', (backend) => {
     carol.password = 'granite-river-lantern-10';
   });
 
+  it('runs the same statements on the same tables for an unknown e-mail as for a known one', async () => {
+    const queries: string[] = [];
+    const record = (query: { sql: string }) => queries.push(query.sql.replace(/\$\d+/g, '?'));
+    // The known e-mail inserts its reset where the unknown one looks one up: the same table either way.
+    const tableOf = (sql: string) => /(?:from|into|update)\s+"(\w+)"/i.exec(sql)?.[1] ?? sql;
+    t.database.knex.on('query', record);
+    try {
+      const tries = async (email: string) => {
+        queries.length = 0;
+        expect((await requestReset(email)).statusCode).toBe(202);
+        return queries.map(tableOf);
+      };
+      const known = await tries(carol.email);
+      const unknown = await tries('nobody.here@example.com');
+      expect(unknown).toEqual(known);
+      expect(known).toEqual(expect.arrayContaining(['users', 'password_resets']));
+    } finally {
+      t.database.knex.off('query', record);
+    }
+  });
+
   it('answers an unknown e-mail exactly as a known one, and mails it no link', async () => {
     const known = await requestReset(carol.email);
     const unknown = await requestReset('nobody@example.com');
