@@ -6,6 +6,7 @@
  *   complywise keys status|rotate [--new-version]                   (bin/commands/keys.ts)
  *   complywise evidence verify <bundle>                            (bin/commands/evidence.ts)
  *   complywise retention run [--now <time>]                        (bin/commands/retention.ts)
+ *   complywise tenants create --name <name> --admin-email <email>  (bin/commands/tenants.ts)
  * Exit codes (for CI): 0 ok, 1 invalid sources (file:line: message on stderr), 2 committed bundle is stale,
  * 3 environment or tool failure (OPA missing or crashing), 64 wrong usage.
  */
@@ -15,6 +16,7 @@ import { registerFrameworksCommands } from './commands/frameworks.ts';
 import { registerKeysCommands } from './commands/keys.ts';
 import { registerRetentionCommands } from './commands/retention.ts';
 import { EXIT, registerRulesCommands } from './commands/rules.ts';
+import { registerTenantsCommands } from './commands/tenants.ts';
 
 export { EXIT };
 
@@ -36,6 +38,7 @@ export async function main(
   registerEvidenceCommands(program, io, (c) => (code = c));
   registerKeysCommands(program, io, (c) => (code = c));
   registerRetentionCommands(program, io, (c) => (code = c));
+  registerTenantsCommands(program, io, (c) => (code = c));
 
   try {
     await program.parseAsync(argv, { from: 'user' });

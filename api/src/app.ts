@@ -40,6 +40,9 @@ import integrationRoutes from './routes/integrations/index.ts';
 import meRoutes from './routes/me/index.ts';
 import memberRoutes from './routes/members/index.ts';
 import invitationRoutes from './routes/invitations/index.ts';
+import demoRoutes from './routes/demo/index.ts';
+import { passwordResetsPlugin } from './password-resets/plugin.ts';
+import { signupPlugin } from './signup/plugin.ts';
 import scanRoutes from './routes/scans/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
@@ -182,6 +185,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       // Limits apply only to routes that ask for one (login): see routes/auth.
       await app.register(fastifyRateLimit, { global: false });
       await app.register(authPlugin, { jwtSecret: loadJwtSecret(config) });
+      await app.register(passwordResetsPlugin, { publicUrl: config.publicUrl });
+      await app.register(signupPlugin, { publicUrl: config.publicUrl, enabled: config.signup });
       await app.register(
         async (api) => {
           await api.register(accessControlPlugin);
@@ -194,6 +199,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           api.get('/openapi.json', { config: { permission: 'public' }, schema: { hide: true } }, async () =>
             app.swagger(),
           );
+          await api.register(demoRoutes, { prefix: '/demo', demo: config.demo });
           await api.register(meRoutes, { prefix: '/me' });
           // Before the integration routes, so the isolation matrix reaches them before it deletes the spare integration.
           await api.register(scheduleRoutes, { prefix: '/integrations' });

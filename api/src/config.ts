@@ -67,6 +67,11 @@ export interface Config {
   smtpUrl?: string;
   /** Sender address of outgoing mail (COMPLYWISE_MAIL_FROM). */
   mailFrom: string;
+  /**
+   * Self-service sign-up: anyone may create a tenant after proving their e-mail (COMPLYWISE_SIGNUP=1; off by
+   * default, on in the demo unless COMPLYWISE_SIGNUP=0).
+   */
+  signup: boolean;
   /** Base URL of the app in e-mailed links (COMPLYWISE_PUBLIC_URL; default http://HOST:PORT). */
   publicUrl: string;
   /** The scan job queue: leases, retries, concurrency and shutdown (see docs/architecture.md "Jobs"). */
@@ -227,6 +232,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     : { kind: 'filesystem', dir: resolve(dataDir, 'evidence') };
   const host = env.HOST || '127.0.0.1';
   const port = parsePort(env.PORT, 3000, 'PORT');
+  const demo = env.COMPLYWISE_DEMO
+    ? env.COMPLYWISE_DEMO === '1' || env.COMPLYWISE_DEMO === 'true'
+    : !databaseUrl;
   return {
     host,
     port,
@@ -252,7 +260,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ...(env.COMPLYWISE_LEDGER_SIGNING_KEY ? { ledgerSigningKey: env.COMPLYWISE_LEDGER_SIGNING_KEY } : {}),
     role: parseRole(env.COMPLYWISE_ROLE),
     evidence,
-    demo: env.COMPLYWISE_DEMO ? env.COMPLYWISE_DEMO === '1' || env.COMPLYWISE_DEMO === 'true' : !databaseUrl,
+    demo,
+    signup: env.COMPLYWISE_SIGNUP ? env.COMPLYWISE_SIGNUP === '1' || env.COMPLYWISE_SIGNUP === 'true' : demo,
     demoS3Port: parsePort(env.COMPLYWISE_DEMO_S3_PORT, 0, 'COMPLYWISE_DEMO_S3_PORT'),
     appBuildDir: resolve(env.COMPLYWISE_APP_DIR || resolve(repositoryRoot, 'app', 'build')),
     logLevel: env.LOG_LEVEL || 'info',

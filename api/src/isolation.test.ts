@@ -21,6 +21,7 @@ import {
 } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../test/helpers.ts';
+import { lastTokenSentTo } from './mail/mailer.ts';
 import {
   MissingPermissionError,
   PERMISSIONS,
@@ -39,12 +40,18 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 /** Routes anyone may call without a token. Making a route public is a decision: it changes this list. */
 const PUBLIC_ROUTES = [
   'GET /api/auth/demo',
+  'GET /api/auth/signup',
+  'GET /api/demo/outbox',
   'GET /api/health/live',
   'GET /api/health/ready',
   'GET /api/openapi.json',
   'POST /api/auth/login',
   'POST /api/auth/logout',
+  'POST /api/auth/password-reset',
+  'POST /api/auth/password-reset/confirm',
   'POST /api/auth/refresh',
+  'POST /api/auth/signup',
+  'POST /api/auth/signup/complete',
   'POST /api/invitations/accept',
 ];
 
@@ -389,7 +396,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
   }
 
   beforeAll(async () => {
-    t = await startTestApp(backend);
+    t = await startTestApp(backend, { configOverrides: { signup: true } });
     own = await makeTenant('matrix-own', 'ownco');
     foreign = await makeTenant('matrix-foreign', 'foreignco');
   }, 180_000);
@@ -513,4 +520,60 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     expect(foreignSuccesses).toBe(0);
     expect(cells).toBeGreaterThan(50);
   }, 120_000);
+
+  it('public account routes: tenant A signed in with any role gets nothing of tenant B through them', async () => {
+    const foreignAdmin = 'admin@matrix-foreign.example';
+    const foreignMarkers = [foreign.tenantId, foreign.invitationId, ...foreign.userIds];
+    // A sign-up link mailed to tenant B's admin (an existing account), forwarded to tenant A's members.
+    await t.app.inject({
+      method: 'POST',
+      url: '/api/auth/signup',
+      payload: { organization_name: 'Forwarded', email: foreignAdmin },
+    });
+    const signupToken = lastTokenSentTo(join(t.dataDir, 'outbox'), foreignAdmin, '/signup')!;
+    const outcomes: string[] = [];
+    let foreignSuccesses = 0;
+    for (const role of ROLES) {
+      const calls = [
+        { url: '/api/auth/password-reset', payload: { email: foreignAdmin }, expected: 202 },
+        {
+          url: '/api/auth/password-reset/confirm',
+          payload: { token: 'D'.repeat(43), new_password: 'tin-meadow-harbor-31' },
+          expected: 400,
+        },
+        {
+          url: '/api/auth/signup/complete',
+          payload: { token: signupToken, password: 'tin-meadow-harbor-31' },
+          expected: 403,
+        },
+      ];
+      for (const call of calls) {
+        const answer = await t.app.inject({
+          method: 'POST',
+          url: call.url,
+          headers: bearer(own.tokens[role]),
+          payload: call.payload,
+        });
+        if (answer.statusCode !== call.expected)
+          outcomes.push(
+            `${call.url} as ${role}: expected ${call.expected}, got ${answer.statusCode} ${answer.body}`,
+          );
+        if (answer.statusCode >= 200 && answer.statusCode < 300 && call.expected !== 202)
+          foreignSuccesses += 1;
+        const leaked = foreignMarkers.filter((m) => answer.body.includes(m));
+        if (leaked.length > 0)
+          outcomes.push(`${call.url} as ${role}: answer contains tenant B markers ${leaked}`);
+      }
+    }
+    expect(outcomes).toEqual([]);
+    expect(foreignSuccesses).toBe(0);
+    // Tenant B's admin still signs in to tenant B only.
+    const memberships = await runAsOwner(t.database.knex, {}, (trx) =>
+      trx('memberships as m')
+        .join('users as u', 'u.id', 'm.user_id')
+        .where('u.email', foreignAdmin)
+        .pluck('m.tenant_id'),
+    );
+    expect(memberships).toEqual([foreign.tenantId]);
+  });
 });

@@ -26,11 +26,15 @@ export interface KeysIo {
   stderr: (s: string) => void;
 }
 
-/** Opens the configured database (migrated), runs `work`, closes it; failures answer exit code 3. */
-async function withDatabase(
+/**
+ * Opens the configured database (migrated), runs `work`, closes it; failures answer exit code 3 with the
+ * message after `command:` on stderr (also used by `complywise tenants`).
+ */
+export async function withDatabase(
   io: KeysIo,
   setCode: (code: number) => void,
   work: (config: Config, database: Database) => Promise<void>,
+  command = 'keys',
 ): Promise<void> {
   let database: Database | undefined;
   try {
@@ -40,7 +44,7 @@ async function withDatabase(
     await work(config, database);
     setCode(0);
   } catch (error) {
-    io.stderr(`keys: ${(error as Error).message}\n`);
+    io.stderr(`${command}: ${(error as Error).message}\n`);
     setCode(3);
   } finally {
     await database?.close();

@@ -1,7 +1,6 @@
 /** Decorates `app.mailer` and `app.invitations`: the invitation service over tenant transactions, the ledger and the mailer. */
-import { join } from 'node:path';
 import fp from 'fastify-plugin';
-import { Mailer } from '../mail/mailer.ts';
+import { mailerFor, type Mailer } from '../mail/mailer.ts';
 import { InvitationService } from './service.ts';
 
 declare module 'fastify' {
@@ -20,11 +19,7 @@ export interface InvitationsPluginOptions {
 
 export const invitationsPlugin = fp<InvitationsPluginOptions>(
   async (app, { dataDir, smtpUrl, mailFrom, publicUrl }) => {
-    const mailer = new Mailer({
-      from: mailFrom,
-      outboxDir: join(dataDir, 'outbox'),
-      ...(smtpUrl ? { smtpUrl } : {}),
-    });
+    const mailer = mailerFor({ dataDir, mailFrom, ...(smtpUrl ? { smtpUrl } : {}) });
     app.decorate('mailer', mailer);
     app.decorate('invitations', new InvitationService(app.withContext, app.ledger, mailer, publicUrl));
   },

@@ -5,20 +5,23 @@
  * ever sets or learns another person's password, and inviting answers the same whether or not an account
  * with that e-mail exists. Each invite, acceptance and revocation is one transaction with its ledger entry.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { assertPasswordAcceptable } from '../auth/password-policy.ts';
+import {
+  createJoinerAccount,
+  isUniqueViolation,
+  normalizeEmail,
+  prepareJoiner,
+  signInToAccept,
+} from '../accounts/service.ts';
+import { insertMembership } from '../accounts/store.ts';
+import { assertTokenUsable, hashMailedToken, newMailedToken } from '../accounts/tokens.ts';
 import type { Role } from '../auth/role.ts';
 import { ApiError } from '../errors.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import { hashPassword } from '../plugins/app/passwords.ts';
 import type { WithContext } from '../plugins/app/tenancy.ts';
 import {
-  accountIdOf,
   findByTokenHash,
-  insertAccount,
   insertInvitation,
-  insertMembership,
   isMemberEmail,
   listPendingPage,
   markAccepted,
@@ -30,11 +33,6 @@ import {
 
 export const INVITATION_TTL_MS = 7 * 24 * 60 * 60 * 1000;
 
-/** The only form in which an invitation token is stored. */
-export function hashInvitationToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
-}
-
 /** What accepting did. */
 export interface Acceptance {
   tenant_id: string;
@@ -43,29 +41,20 @@ export interface Acceptance {
   account_created: boolean;
 }
 
-const normalizeEmail = (email: string) => email.trim().toLowerCase();
-const isUniqueViolation = (error: unknown): boolean => (error as { code?: string }).code === '23505';
-const signInToAccept = () =>
+const THEN = 'accept the invitation';
+const invitationUsed = () =>
   new ApiError(
-    'SIGN_IN_TO_ACCEPT',
-    'an account with this e-mail exists: sign in as it, then accept the invitation',
+    'INVITATION_USED',
+    'this invitation was already used or withdrawn: ask an admin for a new one',
   );
-
-/** Refuses an invitation that can no longer be accepted, saying why. */
-function assertUsable(invitation: InvitationRow | undefined, now: Date): asserts invitation is InvitationRow {
-  if (!invitation)
-    throw new ApiError(
-      'INVITATION_NOT_FOUND',
-      'this invitation link is not valid: check that it was copied whole',
-    );
-  if (invitation.accepted_at || invitation.revoked_at)
-    throw new ApiError(
-      'INVITATION_USED',
-      'this invitation was already used or withdrawn: ask an admin for a new one',
-    );
-  if (invitation.expires_at.getTime() <= now.getTime())
-    throw new ApiError('INVITATION_EXPIRED', 'this invitation has expired: ask an admin for a new one');
-}
+const refusals = {
+  invalid: () =>
+    new ApiError('INVITATION_NOT_FOUND', 'this invitation link is not valid: check that it was copied whole'),
+  used: invitationUsed,
+  expired: () =>
+    new ApiError('INVITATION_EXPIRED', 'this invitation has expired: ask an admin for a new one'),
+};
+const isSpent = (invitation: InvitationRow) => Boolean(invitation.accepted_at || invitation.revoked_at);
 
 export class InvitationService {
   readonly #withContext: WithContext;
@@ -87,16 +76,17 @@ export class InvitationService {
   /**
    * Invites `email` with `role` and mails the link. A pending invitation of the same e-mail is replaced. An
    * e-mail that already is a member here answers 409 ALREADY_MEMBER (the member list shows that anyway);
-   * nothing in the answer depends on whether an account exists elsewhere.
+   * nothing in the answer depends on whether an account exists elsewhere. `actor` null is the operator (the
+   * CLI inviting a new tenant's first admin).
    */
   async invite(
     tenantId: string,
-    actor: string,
+    actor: string | null,
     input: { email: string; role: Role },
     tenantName?: string,
   ): Promise<InvitationView> {
     const email = normalizeEmail(input.email);
-    const token = randomBytes(32).toString('base64url');
+    const { token, hash } = newMailedToken();
     const invitation = await this.#withContext({ tenantId }, async (trx) => {
       if (await isMemberEmail(trx, email))
         throw new ApiError('ALREADY_MEMBER', 'an account with this e-mail is already a member');
@@ -105,14 +95,14 @@ export class InvitationService {
         tenant_id: tenantId,
         email,
         role: input.role,
-        token_hash: hashInvitationToken(token),
+        token_hash: hash,
         invited_by: actor,
         expires_at: new Date(Date.now() + INVITATION_TTL_MS),
       });
       await this.#ledger.append(trx, tenantId, [
         {
           kind: 'invitation.created',
-          actor,
+          actor: actor ?? 'operator',
           payload: { invitation_id: view.id, email, role: input.role, replaced },
         },
       ]);
@@ -152,44 +142,27 @@ export class InvitationService {
    * SIGN_IN_TO_ACCEPT otherwise, and a password is never set on an existing account.
    */
   async accept(token: string, input: { password?: string; signedInUserId?: string }): Promise<Acceptance> {
-    const invitationTokenHash = hashInvitationToken(token);
+    const invitationTokenHash = hashMailedToken(token);
     const found = await this.#withContext({ invitationTokenHash }, (trx) =>
       findByTokenHash(trx, invitationTokenHash),
     );
-    assertUsable(found, new Date());
+    assertTokenUsable(found, isSpent, refusals);
     const invitation = found;
-    const context = { tenantId: invitation.tenant_id, loginEmail: invitation.email };
-    const existing = await this.#withContext(context, (trx) => accountIdOf(trx, invitation.email));
-    if (existing !== undefined) {
-      if (input.signedInUserId === undefined) throw signInToAccept();
-      if (input.signedInUserId !== existing)
-        throw new ApiError(
+    const joiner = await prepareJoiner(this.#withContext, invitation.email, input, {
+      then: THEN,
+      otherAccount: () =>
+        new ApiError(
           'INVITATION_OTHER_ACCOUNT',
           'this invitation is for another account: sign in as its e-mail',
-        );
-    } else if (input.password === undefined) {
-      throw new ApiError('VALIDATION_ERROR', 'choose a password for your new account', [
-        { field: 'password', message: 'is required to create your account' },
-      ]);
-    }
-    // Hash outside any transaction: the embedded database has a single connection.
-    let passwordHash: string | undefined;
-    if (existing === undefined && input.password !== undefined) {
-      assertPasswordAcceptable(input.password, invitation.email);
-      passwordHash = await hashPassword(input.password);
-    }
+        ),
+    });
+    const context = { tenantId: invitation.tenant_id, loginEmail: invitation.email };
     try {
       return await this.#withContext(context, async (trx) => {
-        const userId = existing ?? randomUUID();
+        const { userId } = joiner;
         // The account first: accepted_by refers to it. A lost race rolls both back.
-        if (passwordHash !== undefined)
-          await insertAccount(trx, { id: userId, email: invitation.email, password_hash: passwordHash });
-        if (!(await markAccepted(trx, invitation.id, userId))) {
-          throw new ApiError(
-            'INVITATION_USED',
-            'this invitation was already used or withdrawn: ask an admin for a new one',
-          );
-        }
+        const accountCreated = await createJoinerAccount(trx, joiner, invitation.email);
+        if (!(await markAccepted(trx, invitation.id, userId))) throw invitationUsed();
         const joined = await insertMembership(trx, invitation.tenant_id, userId, invitation.role);
         await this.#ledger.append(trx, invitation.tenant_id, [
           {
@@ -199,7 +172,7 @@ export class InvitationService {
               invitation_id: invitation.id,
               user_id: userId,
               role: invitation.role,
-              account_created: existing === undefined,
+              account_created: accountCreated,
               already_member: !joined,
             },
           },
@@ -208,12 +181,12 @@ export class InvitationService {
           tenant_id: invitation.tenant_id,
           email: invitation.email,
           role: invitation.role,
-          account_created: existing === undefined,
+          account_created: accountCreated,
         };
       });
     } catch (error) {
       // The account was created by another acceptance meanwhile: this one must sign in instead.
-      if (isUniqueViolation(error)) throw signInToAccept();
+      if (isUniqueViolation(error)) throw signInToAccept(THEN);
       throw error;
     }
   }

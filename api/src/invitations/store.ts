@@ -1,8 +1,8 @@
 /**
  * The invitation store: pending invitations of a tenant (by e-mail, with role and expiry), found by the
- * sha256 of their token, accepted or revoked once by a conditional update. Also the account and membership
- * writes that accepting needs. The caller's transaction decides what the row-level security policies show:
- * the tenant context for everything but the token lookup, which sees only the presented hash.
+ * sha256 of their token, accepted or revoked once by a conditional update (accounts and memberships are
+ * written through accounts/store.ts). The caller's transaction decides what the row-level security policies
+ * show: the tenant context for everything but the token lookup, which sees only the presented hash.
  */
 import type { Role } from '../auth/role.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
@@ -36,7 +36,7 @@ export async function insertInvitation(
     email: string;
     role: Role;
     token_hash: string;
-    invited_by: string;
+    invited_by: string | null;
     expires_at: Date;
   },
 ): Promise<InvitationView> {
@@ -45,7 +45,7 @@ export async function insertInvitation(
 }
 
 /** Revokes the pending invitations of `email` (a new invitation replaces them); returns how many. */
-export function revokePendingOf(trx: Trx, email: string, actor: string): Promise<number> {
+export function revokePendingOf(trx: Trx, email: string, actor: string | null): Promise<number> {
   return pending(trx('invitations').where({ email })).update({ revoked_at: trx.fn.now(), revoked_by: actor });
 }
 
@@ -98,32 +98,4 @@ export async function isMemberEmail(trx: Trx, email: string): Promise<boolean> {
     .where('u.email', email)
     .first('m.user_id');
   return row !== undefined;
-}
-
-/** The id of the account with this e-mail (needs the e-mail as `loginEmail` in the context). */
-export async function accountIdOf(trx: Trx, email: string): Promise<string | undefined> {
-  const row: { id: string } | undefined = await trx('users').select('id').where({ email }).first();
-  return row?.id;
-}
-
-export async function insertAccount(
-  trx: Trx,
-  account: { id: string; email: string; password_hash: string },
-): Promise<void> {
-  await trx('users').insert(account);
-}
-
-/** Adds the membership; false when the account already is a member. */
-export async function insertMembership(
-  trx: Trx,
-  tenantId: string,
-  userId: string,
-  role: Role,
-): Promise<boolean> {
-  const inserted = await trx('memberships')
-    .insert({ tenant_id: tenantId, user_id: userId, role })
-    .onConflict(['tenant_id', 'user_id'])
-    .ignore()
-    .returning('user_id');
-  return inserted.length === 1;
 }

@@ -28,11 +28,28 @@ export interface OutboxMessage {
   from: string;
   subject: string;
   text: string;
+  /** When it was written (messages of older versions have none: their file name holds the time). */
+  created_at?: string;
+}
+
+/** An outbox message with its id (the file name) and time, as the demo lists them. */
+export interface ListedOutboxMessage extends OutboxMessage {
+  id: string;
+  created_at: string;
 }
 
 /** The part of a nodemailer transport used here (the package ships no types). */
 interface Transport {
   sendMail(message: MailMessage & { from: string }): Promise<{ message?: unknown }>;
+}
+
+/** The mailer the settings describe: SMTP with COMPLYWISE_SMTP_URL, else the outbox of the data dir. */
+export function mailerFor(settings: { dataDir: string; smtpUrl?: string; mailFrom: string }): Mailer {
+  return new Mailer({
+    from: settings.mailFrom,
+    outboxDir: join(settings.dataDir, 'outbox'),
+    ...(settings.smtpUrl ? { smtpUrl: settings.smtpUrl } : {}),
+  });
 }
 
 export class Mailer {
@@ -45,6 +62,18 @@ export class Mailer {
         ? nodemailer.createTransport(settings.smtpUrl)
         : nodemailer.createTransport({ jsonTransport: true })
     ) as Transport;
+  }
+
+  /** The folder messages are written to; null when they go to an SMTP server. */
+  get outboxDir(): string | null {
+    return this.#settings.smtpUrl ? null : this.#settings.outboxDir;
+  }
+
+  /** Where messages go, for an operator: the SMTP host or the outbox folder (never the URL's password). */
+  describeDestination(): string {
+    if (!this.#settings.smtpUrl) return `the local outbox ${this.#settings.outboxDir}`;
+    const url = new URL(this.#settings.smtpUrl);
+    return `the SMTP server ${url.host}`;
   }
 
   async send(message: MailMessage): Promise<void> {
@@ -61,6 +90,7 @@ export class Mailer {
       from: sent.from.address,
       subject: sent.subject,
       text: sent.text,
+      created_at: new Date().toISOString(),
     };
     mkdirSync(this.#settings.outboxDir, { recursive: true, mode: 0o700 });
     // Sortable by time of sending, unique within the millisecond.
@@ -69,15 +99,24 @@ export class Mailer {
   }
 }
 
-/** The messages in an outbox folder, oldest first (tests and the demo). */
-export function readOutbox(outboxDir: string): OutboxMessage[] {
+/**
+ * The messages in an outbox folder with their ids (file names without `.json`) and times, oldest first (tests
+ * and the demo). The file name starts with the time written, which stands in for an older message's time.
+ */
+export function readOutbox(outboxDir: string): ListedOutboxMessage[] {
   let names: string[];
   try {
     names = readdirSync(outboxDir).filter((n) => n.endsWith('.json'));
   } catch {
     return [];
   }
-  return names.sort().map((n) => JSON.parse(readFileSync(join(outboxDir, n), 'utf8')) as OutboxMessage);
+  return names.sort().map((name) => {
+    const message = JSON.parse(readFileSync(join(outboxDir, name), 'utf8')) as OutboxMessage;
+    const id = name.slice(0, -'.json'.length);
+    const stamp = /^(\d{4}-\d{2}-\d{2}T\d{2})-(\d{2})-(\d{2}\.\d{3}Z)/.exec(id);
+    const fromName = stamp ? `${stamp[1]}:${stamp[2]}:${stamp[3]}` : new Date(0).toISOString();
+    return { ...message, id, created_at: message.created_at ?? fromName };
+  });
 }
 
 /**

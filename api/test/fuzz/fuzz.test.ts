@@ -147,8 +147,12 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     const lap = (what: string) =>
       process.env.FUZZ_STATS && console.info(`${what}: ${Math.round(performance.now() - started)} ms`);
     sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
-    // Login is fuzzed too: a high limit keeps it reaching the handler rather than answering 429.
-    t = await startTestApp(backend, { worker: false, configOverrides: { loginAttemptsPerMinute: 100_000 } });
+    // Login, reset and sign-up are fuzzed too: a high limit keeps them reaching the handler rather than
+    // answering 429, and sign-up is on so its routes get past SIGNUP_DISABLED.
+    t = await startTestApp(backend, {
+      worker: false,
+      configOverrides: { loginAttemptsPerMinute: 100_000, signup: true },
+    });
     t.app.egress.allowEndpoint(sandbox.url);
     lap('app started');
     a = await makeTenant('fuzz-a');

@@ -5,14 +5,14 @@
  * memberships; a refresh token is found only by its hash.
  */
 import { randomUUID } from 'node:crypto';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { assertPasswordAcceptable } from '../../auth/password-policy.ts';
 import { ApiError } from '../../errors.ts';
 import type { Role } from '../../auth/role.ts';
 import type { LedgerService } from '../../ledger/ledger.ts';
 import { ApiTokenService, isApiToken } from '../../tokens/service.ts';
-import type { Trx, WithContext } from './tenancy.ts';
+import { skipCommitFlush, type Trx, type WithContext } from './tenancy.ts';
 import { hashPassword, prepareDummyHash, verifyAgainstDummy, verifyPassword } from './passwords.ts';
 import { SessionCache } from './session-cache.ts';
 import {
@@ -66,16 +66,6 @@ interface RefreshRow {
 
 /** The user id looked up for an unknown e-mail: a valid UUID no account has (ids are random v4). */
 const NO_ONE = '00000000-0000-0000-0000-000000000000';
-
-/**
- * Commits the transaction without waiting for its WAL flush (SET LOCAL synchronous_commit = off): the
- * failed-login entry is then as cheap to write as the decoy of an unknown e-mail is to read, so the flush
- * does not tell the two apart. A crash within a fraction of a second may lose that entry (never a partial
- * chain: the commit stays atomic); every other ledger write keeps the synchronous commit.
- */
-async function withoutCommitFlush(trx: Trx): Promise<void> {
-  await trx.raw(`select set_config('synchronous_commit', 'off', true)`);
-}
 
 const invalidCredentials = () => new ApiError('INVALID_CREDENTIALS', 'e-mail or password is wrong');
 const invalidRefresh = () =>
@@ -216,7 +206,8 @@ export class AuthService {
     if (tenants.length === 0) return this.#decoyLedgerWork();
     for (const { tenant_id } of tenants) {
       await this.#withContext({ userId, tenantId: tenant_id }, async (trx) => {
-        await withoutCommitFlush(trx);
+        // As cheap to commit as the decoy of an unknown e-mail is to read; a crash may lose this entry.
+        await skipCommitFlush(trx);
         await ledger.append(trx, tenant_id, [{ kind: 'auth.login.failed', actor: userId }]);
       });
     }
@@ -228,7 +219,7 @@ export class AuthService {
    */
   async #decoyLedgerWork(): Promise<void> {
     await this.#withContext({ userId: NO_ONE, tenantId: NO_ONE }, async (trx) => {
-      await withoutCommitFlush(trx);
+      await skipCommitFlush(trx);
       await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`ledger:${NO_ONE}`]);
       await trx('ledger_entries').select('seq').where({ tenant_id: NO_ONE }).orderBy('seq', 'desc').first();
     });
@@ -390,6 +381,24 @@ declare module 'fastify' {
 export function principalOf(request: FastifyRequest): AccessClaims {
   if (!request.principal) throw new ApiError('UNAUTHENTICATED', 'sign in first');
   return request.principal;
+}
+
+/**
+ * The person signed in on a public route that a signed-in caller may use differently (accepting an
+ * invitation or completing a sign-up for an existing account): undefined without an Authorization header,
+ * 401 for an invalid one, 403 for an API token, which never consents for a person.
+ */
+export async function signedInPersonOf(
+  app: FastifyInstance,
+  request: FastifyRequest,
+  action: string,
+): Promise<string | undefined> {
+  if (!request.headers.authorization) return undefined;
+  const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization)?.[1];
+  if (token && isApiToken(token))
+    throw new ApiError('FORBIDDEN', `${action} signed in as a person, not with an API token`);
+  await app.authenticate(request);
+  return principalOf(request).userId;
 }
 
 /** A request hook that throws an ApiError to refuse the request. */

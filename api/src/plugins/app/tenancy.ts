@@ -21,6 +21,10 @@ export interface DbContext {
   apiTokenHash?: string;
   /** sha256 of a presented invitation token (found by hash before its tenant is known). */
   invitationTokenHash?: string;
+  /** sha256 of a presented password-reset token (found by hash before its account is known). */
+  resetTokenHash?: string;
+  /** sha256 of a presented sign-up token (found by hash; the tenant it creates does not exist yet). */
+  signupTokenHash?: string;
 }
 
 export type Trx = Knex.Transaction;
@@ -33,7 +37,8 @@ async function applyContext(trx: Trx, context: DbContext, role?: string): Promis
   await trx.raw(
     `select ${role ? `set_config('role', ?, true), ` : ''}set_config('app.tenant_id', ?, true), set_config('app.user_id', ?, true),
             set_config('app.login_email', ?, true), set_config('app.refresh_token_hash', ?, true),
-            set_config('app.api_token_hash', ?, true), set_config('app.invitation_token_hash', ?, true)`,
+            set_config('app.api_token_hash', ?, true), set_config('app.invitation_token_hash', ?, true),
+            set_config('app.reset_token_hash', ?, true), set_config('app.signup_token_hash', ?, true)`,
     [
       ...(role ? [role] : []),
       context.tenantId ?? '',
@@ -42,6 +47,8 @@ async function applyContext(trx: Trx, context: DbContext, role?: string): Promis
       context.refreshTokenHash ?? '',
       context.apiTokenHash ?? '',
       context.invitationTokenHash ?? '',
+      context.resetTokenHash ?? '',
+      context.signupTokenHash ?? '',
     ],
   );
 }
@@ -88,6 +95,23 @@ export async function runAsRetention<T>(
     await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
     return work(trx);
   });
+}
+
+/**
+ * Scopes the rest of `trx` to `tenantId`: for the rare write that belongs to every tenant of an account (a
+ * password reset goes into each of their ledgers) in one transaction.
+ */
+export async function switchTenant(trx: Trx, tenantId: string): Promise<void> {
+  await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+}
+
+/**
+ * Commits the transaction without waiting for its WAL flush (SET LOCAL synchronous_commit = off): for writes
+ * whose loss in a crash is harmless, made so that their cost matches a path that writes nothing (uniform
+ * answers for known and unknown e-mails). The commit stays atomic.
+ */
+export async function skipCommitFlush(trx: Trx): Promise<void> {
+  await trx.raw(`select set_config('synchronous_commit', 'off', true)`);
 }
 
 /** Runs `work` in one runtime-role transaction scoped to `tenantId`. */

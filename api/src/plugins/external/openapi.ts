@@ -22,7 +22,7 @@ export const DOCS_PAGE_PATH = '/docs/api';
 /** The tags operations are grouped by; a route's `tags` must name one of these. */
 export const OPENAPI_TAGS = {
   health: 'Liveness and readiness for load balancers.',
-  auth: 'Sign-in, session refresh and sign-out, and who the caller is.',
+  auth: 'Sign-in, session refresh and sign-out, password change and reset, sign-up, and who the caller is.',
   integrations: 'Connected accounts (AWS, Azure, GitHub, Okta), their credentials and scan schedules.',
   scans: 'Scans of an integration: status, scores, control results, findings and OSCAL exports.',
   scores: 'Framework scores of the latest scan and their history.',
@@ -34,6 +34,7 @@ export const OPENAPI_TAGS = {
   members: 'Members of the tenant and their roles.',
   tokens: 'API tokens for automation.',
   settings: 'Tenant settings: scoring policy, retention and legal hold.',
+  demo: 'The local demo: its mailbox (404 on any other server).',
 } as const;
 
 const ERROR_BODY_REF = { $ref: '#/components/schemas/ErrorBody' };

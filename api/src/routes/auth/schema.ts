@@ -111,3 +111,98 @@ export const changePasswordSchema = {
   },
   response: { 204: { type: 'null' }, ...errors },
 } as const;
+
+const accepted = {
+  type: 'object',
+  required: ['accepted'],
+  properties: { accepted: { type: 'boolean', const: true } },
+} as const;
+
+/** A mailed token as pasted back from a link's fragment. */
+const mailedToken = { type: 'string', minLength: 16, maxLength: 512 } as const;
+
+export const requestPasswordResetSchema = {
+  operationId: 'requestPasswordReset',
+  summary: 'Mail a password-reset link (the same answer whether or not the e-mail has an account)',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    required: ['email'],
+    additionalProperties: false,
+    properties: { email: { type: 'string', format: 'email', maxLength: 320 } },
+  },
+  response: { 202: accepted, 400: errorBodySchema, 429: errorBodySchema },
+} as const;
+
+export const confirmPasswordResetSchema = {
+  operationId: 'confirmPasswordReset',
+  summary: 'Set a new password with a mailed reset token (every session of the account is signed out)',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    required: ['token', 'new_password'],
+    additionalProperties: false,
+    properties: {
+      token: mailedToken,
+      new_password: { type: 'string', minLength: 1, maxLength: 4096 },
+    },
+  },
+  response: { 204: { type: 'null' }, 400: errorBodySchema, 429: errorBodySchema },
+} as const;
+
+export const signupStatusSchema = {
+  operationId: 'getSignupStatus',
+  summary: 'Whether this server offers self-service sign-up',
+  tags: ['auth'],
+  response: {
+    200: { type: 'object', required: ['enabled'], properties: { enabled: { type: 'boolean' } } },
+  },
+} as const;
+
+export const requestSignupSchema = {
+  operationId: 'requestSignup',
+  summary: 'Sign up an organization: mails a confirmation link to the e-mail (nothing is created yet)',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    required: ['organization_name', 'email'],
+    additionalProperties: false,
+    properties: {
+      organization_name: { type: 'string', minLength: 1, maxLength: 200, pattern: '\\S' },
+      email: { type: 'string', format: 'email', maxLength: 320 },
+    },
+  },
+  response: { 202: accepted, 400: errorBodySchema, 404: errorBodySchema, 429: errorBodySchema },
+} as const;
+
+export const completeSignupSchema = {
+  operationId: 'completeSignup',
+  summary: 'Create the organization of a mailed sign-up token, with its e-mail as the first admin',
+  tags: ['auth'],
+  body: {
+    type: 'object',
+    required: ['token'],
+    additionalProperties: false,
+    properties: {
+      token: mailedToken,
+      password: { type: 'string', minLength: 1, maxLength: 4096 },
+    },
+  },
+  response: {
+    201: {
+      type: 'object',
+      required: ['tenant_id', 'tenant_name', 'email', 'role', 'account_created'],
+      properties: {
+        tenant_id: { type: 'string', format: 'uuid' },
+        tenant_name: { type: 'string' },
+        email: { type: 'string' },
+        role: { type: 'string', const: 'admin' },
+        account_created: { type: 'boolean' },
+      },
+    },
+    ...errors,
+    404: errorBodySchema,
+    409: errorBodySchema,
+    429: errorBodySchema,
+  },
+} as const;

@@ -3,12 +3,11 @@
  * invitee accepts with the e-mailed token (public route: a new account sets its own password, an existing
  * account accepts while signed in as itself). The token is never part of an answer: it only travels by mail.
  */
-import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import type { Role } from '../../auth/role.ts';
-import { ApiError, errorBodySchema } from '../../errors.ts';
+import { errorBodySchema } from '../../errors.ts';
 import { pageQuerySchema, pageResponseSchema } from '../../pagination.ts';
-import { isApiToken } from '../../tokens/service.ts';
-import { principalOf } from '../../plugins/app/auth.ts';
+import { principalOf, signedInPersonOf } from '../../plugins/app/auth.ts';
 import { role } from '../auth/schema.ts';
 
 const invitationSchema = {
@@ -91,16 +90,6 @@ const acceptSchema = {
 } as const;
 
 const invitationRoutes: FastifyPluginAsync = async (app) => {
-  /** The signed-in account of an optional session token (API tokens cannot consent for a person). */
-  async function signedInUserOf(request: FastifyRequest): Promise<string | undefined> {
-    if (!request.headers.authorization) return undefined;
-    const token = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization)?.[1];
-    if (token && isApiToken(token))
-      throw new ApiError('FORBIDDEN', 'accept an invitation signed in as a person, not with an API token');
-    await app.authenticate(request);
-    return principalOf(request).userId;
-  }
-
   app.get<{ Querystring: { limit: number; cursor?: string } }>(
     '/',
     { schema: listSchema, config: { permission: 'member:read' } },
@@ -130,7 +119,7 @@ const invitationRoutes: FastifyPluginAsync = async (app) => {
     '/accept',
     { schema: acceptSchema, config: { permission: 'public' } },
     async (request) => {
-      const signedInUserId = await signedInUserOf(request);
+      const signedInUserId = await signedInPersonOf(app, request, 'accept an invitation');
       return app.invitations.accept(request.body.token, {
         ...(request.body.password !== undefined ? { password: request.body.password } : {}),
         ...(signedInUserId ? { signedInUserId } : {}),
