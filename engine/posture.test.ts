@@ -193,11 +193,18 @@ describe('sourceAges', () => {
         { integration_id: 'b', scan_id: 's2', finished_at: '2026-01-01T00:00:00.000Z' },
       ],
       now,
-      7 * 86_400,
+      7,
     );
-    expect(ages.map((a) => [a.integration_id, a.age_seconds, a.stale])).toEqual([
-      ['a', 86_400, false],
-      ['b', 9 * 86_400, true],
+    expect(ages.map((a) => [a.integration_id, a.age_days, a.stale])).toEqual([
+      ['a', 1, false],
+      ['b', 9, true],
     ]);
+    // Stale from the first moment past the threshold, not from the next whole day.
+    const justPast = sourceAges(
+      [{ integration_id: 'c', scan_id: 's3', finished_at: '2026-01-02T23:59:00.000Z' }],
+      now,
+      7,
+    );
+    expect(justPast[0]).toMatchObject({ age_days: 7, stale: true });
   });
 });

@@ -129,18 +129,27 @@ export interface SourceAge {
   integration_id: string;
   scan_id: string;
   finished_at: string;
-  age_seconds: number;
+  /** Whole days since the scan finished. */
+  age_days: number;
   stale: boolean;
 }
 
-/** The age of each source at `now`; stale when older than `staleAfterSeconds`. */
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** The age of each source at `now`; stale when its scan finished more than `staleAfterDays` before. */
 export function sourceAges(
   sources: readonly Omit<IntegrationResult, 'controls'>[],
   now: Date,
-  staleAfterSeconds: number,
+  staleAfterDays: number,
 ): SourceAge[] {
   return sources.map(({ integration_id, scan_id, finished_at }) => {
-    const age_seconds = Math.max(0, Math.floor((now.getTime() - Date.parse(finished_at)) / 1000));
-    return { integration_id, scan_id, finished_at, age_seconds, stale: age_seconds > staleAfterSeconds };
+    const age = Math.max(0, now.getTime() - Date.parse(finished_at));
+    return {
+      integration_id,
+      scan_id,
+      finished_at: new Date(finished_at).toISOString(),
+      age_days: Math.floor(age / DAY_MS),
+      stale: age > staleAfterDays * DAY_MS,
+    };
   });
 }
