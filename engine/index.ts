@@ -10,6 +10,7 @@ export { controlsByRequirement, scoreFrameworks, testedControls, type ManualEvid
 export {
   mergeControlResults,
   REQUIREMENT_STATES,
+  requirementState,
   scoreBasis,
   sourceAges,
   stateCounts,

@@ -4,7 +4,7 @@
  * newest event first, cursor-paginated on the event's sequence number) and `scoring_policies` (a tenant's
  * policy, append-only: the newest row is in force). Every function takes the caller's tenant transaction.
  */
-import { scoreBasis, stateCounts } from '../../../engine/index.ts';
+import { requirementState, scoreBasis, stateCounts } from '../../../engine/index.ts';
 import type { FrameworkScore, ScoringPolicy } from '../../../schemas/index.ts';
 import { chunks } from '../batch.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
@@ -12,7 +12,11 @@ import type { Trx } from '../plugins/app/tenancy.ts';
 import { policySha256, type StoredPolicy } from './policy.ts';
 
 function toScore(row: Record<string, unknown>): FrameworkScore {
-  const requirements = row.requirements as FrameworkScore['requirements'];
+  // Snapshots stored before requirement states existed get theirs from their status.
+  const requirements = (row.requirements as FrameworkScore['requirements']).map((r) => ({
+    ...r,
+    state: requirementState(r),
+  }));
   const weighted = (row.weighted as boolean | undefined) ?? false;
   return {
     framework_id: row.framework_id as string,

@@ -104,6 +104,8 @@ export const frameworkScoreSchema = {
     'failed',
     'not_applicable',
     'requirements',
+    'status_counts',
+    'score_basis',
   ],
   properties: {
     framework_id: { type: 'string' },
@@ -117,7 +119,7 @@ export const frameworkScoreSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['requirement_id', 'title', 'status', 'control_ids'],
+        required: ['requirement_id', 'title', 'status', 'state', 'control_ids'],
         properties: {
           requirement_id: { type: 'string' },
           title: { type: 'string' },

@@ -391,7 +391,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Framework scores over time
+     * A framework's posture over time, one point per scoring event
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['getScoreHistory'];
@@ -411,7 +411,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Framework scores of the latest succeeded scan
+     * The tenant's posture: framework scores over every integration's latest succeeded scan
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['getLatestScores'];
@@ -2509,6 +2509,8 @@ export interface operations {
                 title: string;
                 /** @enum {string} */
                 status: 'pass' | 'fail' | 'not_applicable' | 'error';
+                /** @enum {string} */
+                state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
                 control_ids: string[];
                 needs_evidence?: boolean;
                 evidence_needed?: string[];
@@ -2516,6 +2518,21 @@ export interface operations {
               }[];
               needs_evidence?: number;
               weighted?: boolean;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
             }[];
           };
         };
@@ -2876,7 +2893,17 @@ export interface operations {
         content: {
           'application/json': {
             items: {
-              scan_id: string;
+              event_id: string;
+              /** @enum {string} */
+              reason: 'scan' | 'manual_evidence' | 'migrated';
+              integration_id: string | null;
+              scan_id: string | null;
+              sources: {
+                integration_id: string;
+                scan_id: string;
+                /** Format: date-time */
+                finished_at: string;
+              }[];
               /** Format: date-time */
               finished_at: string;
               /** Format: date-time */
@@ -2902,6 +2929,21 @@ export interface operations {
                     collected_at?: string;
                   }[]
                 | null;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
             }[];
             next_cursor: string | null;
           };
@@ -2968,6 +3010,8 @@ export interface operations {
                 title: string;
                 /** @enum {string} */
                 status: 'pass' | 'fail' | 'not_applicable' | 'error';
+                /** @enum {string} */
+                state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
                 control_ids: string[];
                 needs_evidence?: boolean;
                 evidence_needed?: string[];
@@ -2975,7 +3019,41 @@ export interface operations {
               }[];
               needs_evidence?: number;
               weighted?: boolean;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
             }[];
+            /** @description Where the scores come from: the newest scoring event and the scan of each integration it merged */
+            posture: {
+              event_id: string;
+              /** @enum {string} */
+              reason: 'scan' | 'manual_evidence' | 'migrated';
+              integration_id: string | null;
+              event_scan_id: string | null;
+              /** Format: date-time */
+              scored_at: string;
+              stale_after_days: number;
+              integrations: {
+                integration_id: string;
+                scan_id: string;
+                /** Format: date-time */
+                finished_at: string;
+                age_days: number;
+                stale: boolean;
+              }[];
+            } | null;
           };
         };
       };
@@ -3391,6 +3469,7 @@ export interface operations {
               created_at: string;
             };
             rescored: {
+              event_id: string;
               scan_id: string;
               scores: {
                 framework_id: string;
