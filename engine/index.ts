@@ -7,6 +7,17 @@ export { loadParallelPolicyEngine, type ParallelPolicyEngine } from './parallel.
 export { loadFrameworks, type Frameworks } from './frameworks.ts';
 export { evaluateControls } from './map.ts';
 export { controlsByRequirement, scoreFrameworks, testedControls, type ManualEvidence } from './score.ts';
+export {
+  mergeControlResults,
+  REQUIREMENT_STATES,
+  requirementState,
+  scoreBasis,
+  sourceAges,
+  stateCounts,
+  type IntegrationResult,
+  type RequirementState,
+  type SourceAge,
+} from './posture.ts';
 export { COVERAGE_LEVELS, frameworkCoverage, type FrameworkCoverage } from './coverage.ts';
 export { checkFrameworkUpload, type FrameworkUpload } from './framework-upload.ts';
 export { assessmentResultsToOscal } from './oscal-export.ts';

@@ -7,6 +7,7 @@ import type {
   Status,
 } from '../schemas/index.ts';
 import type { Frameworks } from './frameworks.ts';
+import { scoreBasis, stateCounts, type RequirementState } from './posture.ts';
 import { ALL_PASS, countStatuses, rollUpWith, type RollupStatus } from './rollup.ts';
 
 /**
@@ -124,12 +125,19 @@ export function scoreFrameworks(
           : 'not_applicable'
         : (status as Status);
       counts[final]++;
+      // Nothing maps to a requirement in scope: no rule and no evidence attached here can assess it.
+      const state: RequirementState = waiting
+        ? 'needs_evidence'
+        : control_ids.length === 0 && !req.out_of_scope
+          ? 'manual'
+          : final;
       if (final === 'pass') passedWeight += weight;
       else if (final === 'fail' || final === 'error') failedWeight += weight;
       return {
         requirement_id: req.id,
         title: req.title,
         status: final,
+        state,
         control_ids,
         ...(waiting ? { needs_evidence: true } : {}),
         ...(evidence_needed.length > 0 ? { evidence_needed } : {}),
@@ -147,6 +155,8 @@ export function scoreFrameworks(
       requirements,
       needs_evidence: needsEvidence,
       ...(weights ? { weighted: true } : {}),
+      status_counts: stateCounts(requirements),
+      score_basis: scoreBasis(requirements, weights !== undefined),
     };
   });
 }

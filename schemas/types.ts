@@ -73,6 +73,10 @@ export interface FrameworkScore {
      * The weight the score used for this requirement (when weighted).
      */
     weight?: number;
+    /**
+     * What the requirement is, one of six: pass, fail and error as rolled up; needs_evidence while it waits for people; manual when no UCF control maps to it (nothing in ComplyWise can assess it); not_applicable otherwise (docs/scoring.md).
+     */
+    state?: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
   }[];
   /**
    * Requirements that only manual evidence can assess and that have no fresh evidence yet (not counted in passed or failed unless the policy says so).
@@ -82,6 +86,36 @@ export interface FrameworkScore {
    * True when the score used requirement weights from the scoring policy.
    */
   weighted?: boolean;
+  /**
+   * How many requirements are in each state (they add up to all requirements of the framework version).
+   */
+  status_counts?: {
+    pass: number;
+    fail: number;
+    needs_evidence: number;
+    not_applicable: number;
+    manual: number;
+    error: number;
+  };
+  /**
+   * What the score is a share of: the requirements in the states listed in counted (weighted when weighted).
+   */
+  score_basis?: {
+    counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+    /**
+     * Requirements in the denominator.
+     */
+    requirements: number;
+    /**
+     * All requirements of the framework version.
+     */
+    total: number;
+    weighted: boolean;
+    /**
+     * The same in words, for people.
+     */
+    description: string;
+  };
 }
 
 // framework.schema.json

@@ -16,6 +16,7 @@ import * as findingExceptions from './0010_finding_exceptions.ts';
 import * as tenantPrimaryKeys from './0011_tenant_primary_keys.ts';
 import * as invitations from './0012_invitations.ts';
 import * as resetsAndSignups from './0013_password_resets_and_signups.ts';
+import * as posture from './0014_posture.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -36,6 +37,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0011_tenant_primary_keys', tenantPrimaryKeys],
   ['0012_invitations', invitations],
   ['0013_password_resets_and_signups', resetsAndSignups],
+  ['0014_posture', posture],
 ];
 
 /** knex MigrationSource over the list above. */

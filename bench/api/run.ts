@@ -3,7 +3,7 @@
  * One tenant holds `--findings` findings under four scans, nine more hold `--small` each (every tenant's
  * data starts from a real scan, see seed.ts); ANALYZE; then autocannon (in a worker thread, so the load
  * generator does not share the server's event loop) drives, at `--rate` requests/s for `--seconds` each:
- *   GET /api/scores                                   (the latest scan's framework scores)
+ *   GET /api/scores                                   (the tenant's posture: framework scores)
  *   GET /api/scans/:id/findings                       (first page, default sort and limit)
  *   GET /api/scans/:id/findings?cursor=<deep>         (the page after 80% of the newest scan's findings)
  * and reports p50/p99 latency. Then the RLS overhead: each endpoint's SQL replayed as the runtime role under

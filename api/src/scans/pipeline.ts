@@ -41,7 +41,13 @@ import {
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
-import { scoreFindingsForTenant, scoreRows, type TenantScores } from '../scoring/compute.ts';
+import {
+  scoreFindingsForTenant,
+  scorePosture,
+  scoreRows,
+  type ScoredPosture,
+  type TenantScores,
+} from '../scoring/compute.ts';
 import { storeScores } from '../scoring/store.ts';
 import {
   lockScanForStart,
@@ -274,9 +280,30 @@ export function scanCompletedEvent(scanId: string, results: ScanResults): Ledger
   };
 }
 
+/** The scores.recomputed ledger entry of a scoring event a scan caused. */
+export function postureScoredEvent(posture: ScoredPosture, scanId: string): LedgerEvent {
+  return {
+    kind: 'scores.recomputed',
+    actor: 'worker',
+    payload: {
+      event_id: posture.event_id,
+      reason: 'scan succeeded',
+      integration_id: posture.integration_id,
+      scan_id: scanId,
+      sources: posture.sources,
+      scores: posture.scores.map((s) => ({
+        framework_id: s.framework_id,
+        framework_version: s.framework_version,
+        score: s.score,
+      })),
+    },
+  };
+}
+
 /**
  * Persist and record: under the scan row's lock, writes findings, control results and scores, marks the
- * scan succeeded, appends scan.completed and a signed checkpoint, all in one transaction. False (nothing
+ * scan succeeded, records the tenant's new posture (a scoring event), appends scan.completed, scores.recomputed
+ * and a signed checkpoint, all in one transaction. False (nothing
  * written) when the scan was cancelled first: a cancel committed before this wins, one arriving later waits
  * for the lock and then finds the scan done.
  */
@@ -301,8 +328,16 @@ export async function complete(deps: ScanJobDeps, job: ScanJobData, results: Sca
       bundleRevision: results.bundleRevision,
       overridesHash: results.inForce.hash,
     });
+    // The tenant's posture: this scan replaces only its own integration's earlier result.
+    const posture = await scorePosture(trx, tenantId, await deps.engine.frameworks(), scored.scoredAt, {
+      reason: 'scan',
+      scan_id: scanId,
+    });
     if (deps.ledger) {
-      await deps.ledger.append(trx, tenantId, [scanCompletedEvent(scanId, results)]);
+      await deps.ledger.append(trx, tenantId, [
+        scanCompletedEvent(scanId, results),
+        ...(posture ? [postureScoredEvent(posture, scanId)] : []),
+      ]);
       // A signed checkpoint after every scan: the periodic anchor auditors verify against.
       await deps.ledger.checkpoint(trx, tenantId);
     }

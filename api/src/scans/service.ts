@@ -4,7 +4,7 @@
  * tenant's scan is simply not there (404); changes append their ledger events in the same transaction.
  */
 import type { PgBoss } from 'pg-boss';
-import { assessmentResultsToOscal } from '../../../engine/index.ts';
+import { assessmentResultsToOscal, sourceAges } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
 import { ApiError } from '../errors.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
@@ -13,7 +13,8 @@ import { decodeCursor, toPage, type SortKey } from '../pagination.ts';
 import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
 import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
 import { SCAN_QUEUE } from '../plugins/external/boss.ts';
-import { scoresOf, scoresVersion } from '../scoring/store.ts';
+import { STALE_AFTER_DAYS } from '../scoring/compute.ts';
+import { latestScoringEvent, postureScoresOf, scoresOf } from '../scoring/store.ts';
 import {
   controlResultOf,
   controlResultsOf,
@@ -154,24 +155,44 @@ export class ScanService {
   }
 
   /**
-   * The newest succeeded scan's scores (`scan_id: null` when there is none) as an answer `build` makes, unless
-   * `cached` already holds one for their version. The version is the scan id plus the row versions (xmin) of
-   * its score rows, so it changes whenever a newer scan succeeds or its scores are rewritten (manual evidence
-   * rescoring): a cached answer is never stale. Rows rewritten between the reads only put a newer answer
-   * under the older version, which no later request asks for.
+   * The tenant's posture at its newest scoring event (docs/scoring.md, "Tenant posture") with the age of
+   * each integration's contribution at `now`, as an answer `build` makes, unless `cached` already holds one
+   * for its version. Events are append-only, so the version is the event id, the newest succeeded scan,
+   * and each source's age in days and staleness: a cached answer is never stale, and a day later (or once
+   * a source crosses the threshold) the answer is built again.
    */
   latestScoresAnswer<T>(
     tenantId: string,
     answer: { cached(version: string): T | undefined; build(scores: LatestScores, version: string): T },
+    now = new Date(),
   ): Promise<T> {
     return this.#withTenant(tenantId, async (trx) => {
       const latest = await latestSucceededScan(trx);
-      const version = latest ? `${latest.id}:${await scoresVersion(trx, latest.id)}` : 'none';
+      const event = await latestScoringEvent(trx);
+      const ages = event ? sourceAges(event.sources, now, STALE_AFTER_DAYS) : [];
+      const version = [
+        event?.id ?? 'none',
+        latest?.id ?? 'none',
+        ...ages.map((a) => `${a.age_days}${a.stale ? 's' : ''}`),
+      ].join(':');
       const hit = answer.cached(version);
       if (hit !== undefined) return hit;
-      const scores: LatestScores = latest
-        ? { scan_id: latest.id, finished_at: latest.finished_at, items: await scoresOf(trx, latest.id) }
-        : { scan_id: null, finished_at: null, items: [] };
+      const scores: LatestScores = {
+        scan_id: latest?.id ?? null,
+        finished_at: latest?.finished_at ?? null,
+        items: event ? await postureScoresOf(trx, event.id) : [],
+        posture: event
+          ? {
+              event_id: event.id,
+              reason: event.reason,
+              integration_id: event.integration_id,
+              event_scan_id: event.scan_id,
+              scored_at: event.scored_at,
+              stale_after_days: STALE_AFTER_DAYS,
+              integrations: ages,
+            }
+          : null,
+      };
       return answer.build(scores, version);
     });
   }

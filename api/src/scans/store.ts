@@ -105,6 +105,23 @@ export async function latestSucceededScan(trx: Trx): Promise<{ id: string; finis
     .first();
 }
 
+/** The latest succeeded scan of each integration of the tenant, by integration id. */
+export async function latestSucceededPerIntegration(
+  trx: Trx,
+): Promise<{ integration_id: string; scan_id: string; finished_at: string }[]> {
+  const rows = (await trx('scans')
+    .distinctOn('integration_id')
+    .select('integration_id', 'id as scan_id', 'finished_at')
+    .where({ status: 'succeeded' })
+    .whereNotNull('finished_at')
+    .orderBy([
+      { column: 'integration_id', order: 'asc' },
+      { column: 'finished_at', order: 'desc' },
+      { column: 'id', order: 'asc' },
+    ])) as { integration_id: string; scan_id: string; finished_at: Date }[];
+  return rows.map((r) => ({ ...r, finished_at: new Date(r.finished_at).toISOString() }));
+}
+
 /** Whether the tenant has any scan at all. */
 export async function hasAnyScan(trx: Trx): Promise<boolean> {
   return (await trx('scans').select('id').first()) !== undefined;

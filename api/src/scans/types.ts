@@ -1,4 +1,5 @@
 /** The scans domain's shapes: what the API returns of a scan and its findings, and what a scan job carries. */
+import type { SourceAge } from '../../../engine/index.ts';
 import type { FrameworkScore, ScanError } from '../../../schemas/index.ts';
 import type { FindingException } from '../overrides/store.ts';
 
@@ -63,11 +64,24 @@ export const QUEUED_PROGRESS: ScanProgressView = {
   errors: 0,
 };
 
-/** The dashboard's scores: those of the tenant's newest succeeded scan. */
+/** The dashboard's scores: the tenant's posture at its newest scoring event. */
 export interface LatestScores {
+  /** The tenant's newest succeeded scan (its controls are the ones the dashboard lists). */
   scan_id: string | null;
   finished_at: Date | null;
   items: FrameworkScore[];
+  /** Where the scores come from; null before the first scoring event. */
+  posture: {
+    event_id: string;
+    reason: string;
+    /** The integration and scan that caused the event (null for manual evidence). */
+    integration_id: string | null;
+    event_scan_id: string | null;
+    scored_at: Date;
+    stale_after_days: number;
+    /** Each integration's contribution: its latest succeeded scan, how old it is, whether it is stale. */
+    integrations: SourceAge[];
+  } | null;
 }
 
 /** One page of a list: its items and the cursor of the next page (null on the last). */

@@ -1,7 +1,7 @@
 /**
  * Attaching manual evidence: check the target (a UCF control people assess, or a framework requirement with
  * such controls), store the bytes by sha256 in the evidence store, record the row and the ledger events, and
- * recompute the scores of the latest scan from its stored control results (no new scan needed).
+ * record a scoring event: the tenant's posture recomputed from the stored control results (no new scan).
  */
 import { type Frameworks, controlsByRequirement, testedControls } from '../../../engine/index.ts';
 import { ApiError } from '../errors.ts';
@@ -10,7 +10,7 @@ import { canonicalJson } from '../canonical.ts';
 import { EVIDENCE_CONTENT_TYPE } from '../evidence/store.ts';
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
-import { rescoreLatestScan } from './compute.ts';
+import { scorePosture } from './compute.ts';
 import { MANUAL_EVIDENCE_COLUMNS, type ManualEvidenceRecord } from './manual-evidence.ts';
 import type { FieldProblem } from './policy.ts';
 import { tenantFrameworks } from './tenant-frameworks.ts';
@@ -107,8 +107,11 @@ function invalid(problems: FieldProblem[]): ApiError {
   );
 }
 
-/** The recomputed scores of the latest scan, per framework version. */
+/** The recomputed posture, per framework version. */
 export interface RescoredSummary {
+  /** The scoring event the evidence caused. */
+  event_id: string;
+  /** The newest scan the posture was computed from. */
   scan_id: string;
   scores: { framework_id: string; framework_version: string; score: number | null; needs_evidence: number }[];
 }
@@ -119,7 +122,7 @@ export interface AttachDeps {
   base: Frameworks;
 }
 
-/** Attaches the evidence for `userId` in the tenant of `trx` and rescoring the latest scan; see the module doc. */
+/** Attaches the evidence for `userId` in the tenant of `trx` and rescores the tenant's posture; see the module doc. */
 export async function attachManualEvidence(
   deps: AttachDeps,
   trx: Trx,
@@ -173,9 +176,10 @@ export async function attachManualEvidence(
       collected_at,
     })
     .returning(MANUAL_EVIDENCE_COLUMNS)) as ManualEvidenceRecord[];
-  const rescored = await rescoreLatestScan(trx, tenantId, deps.base, now);
+  const rescored = await scorePosture(trx, tenantId, deps.base, now, { reason: 'manual_evidence' });
   const summary: RescoredSummary | null = rescored && {
-    scan_id: rescored.scan_id,
+    event_id: rescored.event_id,
+    scan_id: rescored.sources.reduce((a, b) => (b.finished_at > a.finished_at ? b : a)).scan_id,
     scores: rescored.scores.map((s) => ({
       framework_id: s.framework_id,
       framework_version: s.framework_version,
@@ -197,8 +201,9 @@ export async function attachManualEvidence(
             kind: 'scores.recomputed',
             actor: userId,
             payload: {
-              scan_id: rescored.scan_id,
+              event_id: rescored.event_id,
               reason: 'manual evidence attached',
+              sources: rescored.sources,
               scores: summary!.scores,
             },
           },

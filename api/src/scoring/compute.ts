@@ -1,16 +1,22 @@
 /**
  * Framework scores for one tenant: the engine's scoreFrameworks with the tenant's scoring policy and manual
- * evidence, and the rows a score snapshot is stored as. Each snapshot records what it was computed with (the
+ * evidence, the rows a score snapshot is stored as, and the tenant's posture (every integration's latest
+ * succeeded scan merged) recorded at each scoring event. Each snapshot records what it was computed with (the
  * tenant's whole policy and its sha256, the manual evidence that counted, the time
  * freshness was judged at), so an auditor can recompute it from the scan's control results.
  */
-import { type Frameworks, evaluateControls, scoreFrameworks } from '../../../engine/index.ts';
+import {
+  type Frameworks,
+  evaluateControls,
+  mergeControlResults,
+  scoreFrameworks,
+} from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
-import { controlResultsOf, latestSucceededScan } from '../scans/store.ts';
+import { controlResultsOf, latestSucceededPerIntegration } from '../scans/store.ts';
 import { listManualEvidence, toEngineEvidence, type ScoredEvidence } from './manual-evidence.ts';
 import type { StoredPolicy } from './policy.ts';
-import { currentPolicy, storeScores } from './store.ts';
+import { currentPolicy, insertPosture, type ScoringEventInput } from './store.ts';
 import { tenantFrameworks } from './tenant-frameworks.ts';
 
 export interface TenantScores {
@@ -51,54 +57,94 @@ export async function scoreFindingsForTenant(
   return scoreForTenant(trx, base, controls, now);
 }
 
+/** A score and what it was computed with: the columns framework_scores and posture_scores share. */
+function snapshotColumns(s: FrameworkScore, scored: TenantScores): Record<string, unknown> {
+  const controls = new Set(s.requirements.flatMap((r) => r.control_ids));
+  const used = scored.evidence
+    .filter((e) => controls.has(e.control_id))
+    .map(({ evidence_id, control_id, verdict, collected_at }) => ({
+      evidence_id,
+      control_id,
+      verdict,
+      collected_at,
+    }));
+  return {
+    framework_id: s.framework_id,
+    framework_version: s.framework_version,
+    title: s.title,
+    score: s.score,
+    passed: s.passed,
+    failed: s.failed,
+    not_applicable: s.not_applicable,
+    requirements: JSON.stringify(s.requirements),
+    needs_evidence: s.needs_evidence ?? 0,
+    weighted: s.weighted ?? false,
+    // The whole policy in force: with the control results it recomputes every score.
+    policy: JSON.stringify(scored.policy.policy),
+    policy_sha256: scored.policy.sha256,
+    manual_evidence: JSON.stringify(used),
+  };
+}
+
 /** framework_scores rows of one scan: the score and what it was computed with. */
 export function scoreRows(tenantId: string, scanId: string, scored: TenantScores): Record<string, unknown>[] {
-  return scored.scores.map((s) => {
-    const controls = new Set(s.requirements.flatMap((r) => r.control_ids));
-    const used = scored.evidence
-      .filter((e) => controls.has(e.control_id))
-      .map(({ evidence_id, control_id, verdict, collected_at }) => ({
-        evidence_id,
-        control_id,
-        verdict,
-        collected_at,
-      }));
-    return {
-      tenant_id: tenantId,
-      scan_id: scanId,
-      framework_id: s.framework_id,
-      framework_version: s.framework_version,
-      title: s.title,
-      score: s.score,
-      passed: s.passed,
-      failed: s.failed,
-      not_applicable: s.not_applicable,
-      requirements: JSON.stringify(s.requirements),
-      needs_evidence: s.needs_evidence ?? 0,
-      weighted: s.weighted ?? false,
-      // The whole policy in force: with the scan's control results it recomputes every score.
-      policy: JSON.stringify(scored.policy.policy),
-      policy_sha256: scored.policy.sha256,
-      manual_evidence: JSON.stringify(used),
-      scored_at: scored.scoredAt,
-    };
-  });
+  return scored.scores.map((s) => ({
+    tenant_id: tenantId,
+    scan_id: scanId,
+    ...snapshotColumns(s, scored),
+    scored_at: scored.scoredAt,
+  }));
 }
 
 /**
- * Recomputes the scores of the tenant's newest succeeded scan from its stored control results (after manual
- * evidence changed: no new scan needed). Returns the scan id, or null when the tenant has no scan yet.
+ * After how many days an integration's latest succeeded scan no longer describes the account: the posture
+ * flags it stale. A week: schedules run scans daily or weekly, so a week without a good scan means scans stop
+ * or keep failing, while cloud resources change within days. Not in the scoring policy: staleness is a
+ * warning on the answer, it changes no score.
  */
-export async function rescoreLatestScan(
+export const STALE_AFTER_DAYS = 7;
+
+/** What changed the posture: a scan that succeeded, or manual evidence (no integration, no scan). */
+export type PostureTrigger = { reason: 'scan'; scan_id: string } | { reason: 'manual_evidence' };
+
+/** A recorded scoring event: its id, the scans it merged, and the tenant's scores. */
+export interface ScoredPosture {
+  event_id: string;
+  /** The integration whose scan triggered the event (null for manual evidence). */
+  integration_id: string | null;
+  sources: ScoringEventInput['sources'];
+  scores: FrameworkScore[];
+}
+
+/**
+ * Records a scoring event (docs/scoring.md, "Tenant posture"): the control results of each integration's
+ * latest succeeded scan, merged and rolled up under the policy's `controls` rule, scored with the tenant's
+ * policy and manual evidence at `now`. A failed scan is never a source, so an integration keeps its last
+ * good result. Null when the tenant has no succeeded scan (nothing to score yet).
+ */
+export async function scorePosture(
   trx: Trx,
   tenantId: string,
   base: Frameworks,
   now: Date,
-): Promise<{ scan_id: string; scores: FrameworkScore[] } | null> {
-  const latest = await latestSucceededScan(trx);
-  if (!latest) return null;
-  const controls = await controlResultsOf(trx, latest.id);
-  const scored = await scoreForTenant(trx, base, controls, now);
-  await storeScores(trx, scoreRows(tenantId, latest.id, scored));
-  return { scan_id: latest.id, scores: scored.scores };
+  trigger: PostureTrigger,
+): Promise<ScoredPosture | null> {
+  const sources = await latestSucceededPerIntegration(trx);
+  if (sources.length === 0) return null;
+  const results = [];
+  for (const source of sources)
+    results.push({ ...source, controls: await controlResultsOf(trx, source.scan_id) });
+  const { policy } = await currentPolicy(trx);
+  const merged = mergeControlResults(results, policy.controls);
+  const scored = await scoreForTenant(trx, base, merged, now);
+  // The integration of the scan that triggered it: the scan is one of the sources, just marked succeeded.
+  const scanId = trigger.reason === 'scan' ? trigger.scan_id : null;
+  const integrationId = sources.find((s) => s.scan_id === scanId)?.integration_id ?? null;
+  const event_id = await insertPosture(
+    trx,
+    tenantId,
+    { reason: trigger.reason, integration_id: integrationId, scan_id: scanId, sources, scored_at: now },
+    scored.scores.map((s) => snapshotColumns(s, scored)),
+  );
+  return { event_id, integration_id: integrationId, sources, scores: scored.scores };
 }

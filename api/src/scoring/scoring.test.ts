@@ -18,7 +18,7 @@ import type { ControlResult } from '../../../schemas/index.ts';
 import { databaseBackends } from '../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
 import { addMember } from '../../test/scanned-tenant.ts';
-import { rescoreLatestScan } from './compute.ts';
+import { scorePosture } from './compute.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -278,6 +278,7 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
       filename: 'review.pdf',
     });
     expect(attached.body.rescored.scan_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(attached.body.rescored.event_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(await statusOf()).toBe('pass');
     // The rescored answer is a new version: the dashboard's old ETag no longer matches.
     const after = await conditional(etagBefore);
@@ -296,12 +297,16 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
     // The clock moves past the window: the same evidence goes stale and the requirement waits again.
     const base = await t.app.engine.frameworks();
     const later = new Date(collected.getTime() + 31 * DAY);
-    await t.app.withTenant(tenantId, (trx) => rescoreLatestScan(trx, tenantId, base, later));
+    await t.app.withTenant(tenantId, (trx) =>
+      scorePosture(trx, tenantId, base, later, { reason: 'manual_evidence' }),
+    );
     expect(await statusOf()).toBe('not_applicable');
     const history = await call('GET', '/api/scores/history?framework=soc2&limit=1');
     expect(history.body.items[0].scored_at).toBe(later.toISOString());
     const back = new Date(collected.getTime() + 29 * DAY);
-    await t.app.withTenant(tenantId, (trx) => rescoreLatestScan(trx, tenantId, base, back));
+    await t.app.withTenant(tenantId, (trx) =>
+      scorePosture(trx, tenantId, base, back, { reason: 'manual_evidence' }),
+    );
     expect(await statusOf()).toBe('pass');
     expect(
       (await call('GET', '/api/scores/history?framework=soc2&limit=1')).body.items[0].manual_evidence,

@@ -1,9 +1,10 @@
 /**
- * The scoring tables: `framework_scores` (a scan's score snapshot, one row per framework version, and their
- * history, newest scan first, cursor-paginated on (scan finished_at, scan id)) and `scoring_policies` (a
- * tenant's policy, append-only: the newest row is in force). Every function takes the caller's tenant
- * transaction.
+ * The scoring tables: `framework_scores` (a scan's score snapshot, one row per framework version),
+ * `scoring_events` and `posture_scores` (the tenant's posture at each scoring event, and their history,
+ * newest event first, cursor-paginated on the event's sequence number) and `scoring_policies` (a tenant's
+ * policy, append-only: the newest row is in force). Every function takes the caller's tenant transaction.
  */
+import { requirementState, scoreBasis, stateCounts } from '../../../engine/index.ts';
 import type { FrameworkScore, ScoringPolicy } from '../../../schemas/index.ts';
 import { chunks } from '../batch.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
@@ -11,6 +12,12 @@ import type { Trx } from '../plugins/app/tenancy.ts';
 import { policySha256, type StoredPolicy } from './policy.ts';
 
 function toScore(row: Record<string, unknown>): FrameworkScore {
+  // Snapshots stored before requirement states existed get theirs from their status.
+  const requirements = (row.requirements as FrameworkScore['requirements']).map((r) => ({
+    ...r,
+    state: requirementState(r),
+  }));
+  const weighted = (row.weighted as boolean | undefined) ?? false;
   return {
     framework_id: row.framework_id as string,
     framework_version: row.framework_version as string,
@@ -22,7 +29,10 @@ function toScore(row: Record<string, unknown>): FrameworkScore {
     requirements: row.requirements as FrameworkScore['requirements'],
     // Requirements waiting for manual evidence, and whether policy weights were used (docs/scoring.md).
     needs_evidence: (row.needs_evidence as number | undefined) ?? 0,
-    weighted: (row.weighted as boolean | undefined) ?? false,
+    weighted,
+    // Derived from the requirements, so snapshots stored before states existed answer the same way.
+    status_counts: stateCounts(requirements),
+    score_basis: scoreBasis(requirements, weighted),
   };
 }
 
@@ -33,18 +43,6 @@ export async function scoresOf(trx: Trx, scanId: string): Promise<FrameworkScore
     .orderBy('framework_id')
     .orderBy('framework_version');
   return rows.map(toScore);
-}
-
-/**
- * The row versions (xmin) of a scan's score rows, joined: they change whenever the rows are rewritten
- * (manual evidence rescoring), so with the scan id they name one version of its scores.
- */
-export async function scoresVersion(trx: Trx, scanId: string): Promise<string> {
-  const row: { rows: string | null } | undefined = await trx('framework_scores')
-    .select(trx.raw("string_agg(xmin::text, ',' ORDER BY id) AS rows"))
-    .where({ scan_id: scanId })
-    .first();
-  return row?.rows ?? '';
 }
 
 /** Upserts a scan's score snapshot (one row per framework version). */
@@ -64,31 +62,93 @@ export interface ScoreHistoryOptions {
   cursor?: string;
 }
 
+/** Which integration and scan changed the posture, and why (`scan`, `manual_evidence`, `migrated`). */
+export interface ScoringEventInput {
+  reason: 'scan' | 'manual_evidence';
+  integration_id: string | null;
+  scan_id: string | null;
+  /** The scan of each integration the posture was computed from. */
+  sources: { integration_id: string; scan_id: string; finished_at: string }[];
+  scored_at: Date;
+}
+
+/** A stored scoring event. */
+export interface ScoringEvent {
+  id: string;
+  reason: 'scan' | 'manual_evidence' | 'migrated';
+  integration_id: string | null;
+  scan_id: string | null;
+  sources: ScoringEventInput['sources'];
+  scored_at: Date;
+}
+
+const EVENT_COLUMNS = ['id', 'reason', 'integration_id', 'scan_id', 'sources', 'scored_at'];
+
+/** Records a scoring event and the tenant's posture at it (rows without event_id); returns the event id. */
+export async function insertPosture(
+  trx: Trx,
+  tenantId: string,
+  event: ScoringEventInput,
+  rows: Record<string, unknown>[],
+): Promise<string> {
+  const [inserted] = (await trx('scoring_events')
+    .insert({ tenant_id: tenantId, ...event, sources: JSON.stringify(event.sources) })
+    .returning(['id'])) as { id: string }[];
+  const id = inserted!.id;
+  for (const batch of chunks(rows.map((row) => ({ ...row, tenant_id: tenantId, event_id: id }))))
+    await trx('posture_scores').insert(batch);
+  return id;
+}
+
+/** The tenant's newest scoring event, or undefined before the first. */
+export async function latestScoringEvent(trx: Trx): Promise<ScoringEvent | undefined> {
+  const row = (await trx('scoring_events').select(EVENT_COLUMNS).orderBy('seq', 'desc').first()) as
+    ScoringEvent | undefined;
+  return row && { ...row, scored_at: new Date(row.scored_at) };
+}
+
+/** The tenant's posture at one scoring event, by framework id and version. */
+export async function postureScoresOf(trx: Trx, eventId: string): Promise<FrameworkScore[]> {
+  const rows = await trx('posture_scores')
+    .where({ event_id: eventId })
+    .orderBy('framework_id')
+    .orderBy('framework_version');
+  return rows.map(toScore);
+}
+
 export const HISTORY_COLUMNS = [
-  'fs.scan_id',
-  's.finished_at',
-  'fs.scored_at',
-  'fs.framework_id',
-  'fs.framework_version',
-  'fs.title',
-  'fs.score',
-  'fs.passed',
-  'fs.failed',
-  'fs.not_applicable',
-  'fs.needs_evidence',
-  'fs.weighted',
-  'fs.policy',
-  'fs.policy_sha256',
-  'fs.manual_evidence',
+  'e.id as event_id',
+  'e.reason',
+  'e.integration_id',
+  'e.scan_id',
+  'e.sources',
+  'e.created_at',
+  'e.scored_at',
+  'ps.framework_id',
+  'ps.framework_version',
+  'ps.title',
+  'ps.score',
+  'ps.passed',
+  'ps.failed',
+  'ps.not_applicable',
+  'ps.needs_evidence',
+  'ps.weighted',
+  'ps.requirements',
+  'ps.policy',
+  'ps.policy_sha256',
+  'ps.manual_evidence',
 ];
 
 const ORDER: SortKey[] = [
-  { column: 's.finished_at', field: 'cursor_finished_at', direction: 'desc' },
-  { column: 's.id', field: 'scan_id', direction: 'desc' },
-  { column: 'fs.framework_version', field: 'framework_version', direction: 'asc' },
+  { column: 'e.seq', field: 'cursor_seq', direction: 'desc' },
+  { column: 'ps.framework_version', field: 'framework_version', direction: 'asc' },
 ];
 
-/** One page of the tenant's score snapshots of `framework` (`id` or `id@version`). */
+/**
+ * One page of the tenant's posture of `framework` (`id` or `id@version`), one point per scoring event,
+ * newest first. `finished_at` is when the triggering scan finished (the event's time when evidence
+ * triggered it), kept for clients of the per-scan history.
+ */
 export async function scoreHistory(
   trx: Trx,
   options: ScoreHistoryOptions,
@@ -96,18 +156,28 @@ export async function scoreHistory(
   const [id, inline] = options.framework.split('@') as [string, string | undefined];
   const version = options.version ?? inline;
   const after = options.cursor ? decodeCursor(options.cursor, 'history', ORDER) : null;
-  const query = trx('framework_scores as fs')
-    .join('scans as s', 's.id', 'fs.scan_id')
+  const query = trx('posture_scores as ps')
+    .join('scoring_events as e', function () {
+      this.on('e.tenant_id', 'ps.tenant_id').andOn('e.id', 'ps.event_id');
+    })
     .select(HISTORY_COLUMNS)
-    .select(trx.raw('s.finished_at::text as cursor_finished_at'))
-    .where('s.status', 'succeeded')
-    .whereNotNull('s.finished_at')
-    .where('fs.framework_id', id);
-  if (version !== undefined) query.where('fs.framework_version', version);
+    .select(trx.raw('e.seq::text as cursor_seq'))
+    .where('ps.framework_id', id);
+  if (version !== undefined) query.where('ps.framework_version', version);
   const rows = (await applyPage(query, ORDER, after, options.limit)) as Record<string, unknown>[];
   const page = toPage(rows, options.limit, 'history', ORDER);
   return {
-    items: page.items.map(({ cursor_finished_at: _c, ...row }) => row),
+    items: page.items.map(({ cursor_seq: _c, requirements, sources, created_at, ...row }) => {
+      const score = toScore({ ...row, requirements });
+      const own = (sources as ScoringEvent['sources']).find((s) => s.scan_id === row.scan_id);
+      return {
+        ...row,
+        finished_at: own?.finished_at ?? created_at,
+        sources,
+        status_counts: score.status_counts,
+        score_basis: score.score_basis,
+      };
+    }),
     next_cursor: page.next_cursor,
   };
 }

@@ -80,8 +80,10 @@ const attachSchema = {
         evidence: recordSchema,
         rescored: {
           type: ['object', 'null'],
-          required: ['scan_id', 'scores'],
+          required: ['event_id', 'scan_id', 'scores'],
           properties: {
+            // The scoring event the evidence caused, and the newest scan the posture was computed from.
+            event_id: { type: 'string' },
             scan_id: { type: 'string' },
             scores: {
               type: 'array',

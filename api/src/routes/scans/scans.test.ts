@@ -227,7 +227,12 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
     }
     expect((await get('/api/scans', tokenB)).body.items).toEqual([]);
     expect((await get('/api/integrations', tokenB)).body.items).toEqual([]);
-    expect((await get('/api/scores', tokenB)).body).toEqual({ scan_id: null, finished_at: null, items: [] });
+    expect((await get('/api/scores', tokenB)).body).toEqual({
+      scan_id: null,
+      finished_at: null,
+      items: [],
+      posture: null,
+    });
   });
 
   it('a retried job rewrites the same rows instead of duplicating them', async () => {

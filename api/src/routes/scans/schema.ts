@@ -8,6 +8,35 @@ const timestamp = { type: 'string', format: 'date-time' } as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
 const status = { type: 'string', enum: ['pass', 'fail', 'not_applicable', 'error'] } as const;
 
+/** The six states of a requirement (docs/scoring.md): what the dashboard counts. */
+const requirementState = {
+  type: 'string',
+  enum: ['pass', 'fail', 'needs_evidence', 'not_applicable', 'manual', 'error'],
+} as const;
+
+/** How many requirements are in each state. */
+export const statusCountsSchema = {
+  type: 'object',
+  required: requirementState.enum,
+  properties: Object.fromEntries(requirementState.enum.map((s) => [s, { type: 'integer' }])) as Record<
+    (typeof requirementState.enum)[number],
+    { type: 'integer' }
+  >,
+} as const;
+
+/** What a score is a share of: the requirements in the `counted` states, in numbers and in words. */
+export const scoreBasisSchema = {
+  type: 'object',
+  required: ['counted', 'requirements', 'total', 'weighted', 'description'],
+  properties: {
+    counted: { type: 'array', items: requirementState },
+    requirements: { type: 'integer' },
+    total: { type: 'integer' },
+    weighted: { type: 'boolean' },
+    description: { type: 'string' },
+  },
+} as const;
+
 const scanErrorSchema = {
   type: 'object',
   required: ['provider', 'operation', 'code', 'message'],
@@ -75,6 +104,8 @@ export const frameworkScoreSchema = {
     'failed',
     'not_applicable',
     'requirements',
+    'status_counts',
+    'score_basis',
   ],
   properties: {
     framework_id: { type: 'string' },
@@ -88,11 +119,12 @@ export const frameworkScoreSchema = {
       type: 'array',
       items: {
         type: 'object',
-        required: ['requirement_id', 'title', 'status', 'control_ids'],
+        required: ['requirement_id', 'title', 'status', 'state', 'control_ids'],
         properties: {
           requirement_id: { type: 'string' },
           title: { type: 'string' },
           status,
+          state: requirementState,
           control_ids: { type: 'array', items: { type: 'string' } },
           // Set while the requirement waits for manual evidence on the controls listed in evidence_needed.
           needs_evidence: { type: 'boolean' },
@@ -103,6 +135,8 @@ export const frameworkScoreSchema = {
     },
     needs_evidence: { type: 'integer' },
     weighted: { type: 'boolean' },
+    status_counts: statusCountsSchema,
+    score_basis: scoreBasisSchema,
   },
 } as const;
 

@@ -1,14 +1,22 @@
-/** GET /api/scores/history?framework=soc2[@2017]: the tenant's score snapshots of one framework over scans. */
+/**
+ * GET /api/scores/history?framework=soc2[@2017]: the tenant's posture of one framework over time, one point
+ * per scoring event, each naming the integration and scan that changed it.
+ */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { scoreHistory, type ScoreHistoryOptions } from '../../scoring/store.ts';
+import { scoreBasisSchema, statusCountsSchema } from '../scans/schema.ts';
 
 const snapshotSchema = {
   type: 'object',
   required: [
+    'event_id',
+    'reason',
+    'integration_id',
     'scan_id',
+    'sources',
     'finished_at',
     'scored_at',
     'framework_id',
@@ -23,9 +31,30 @@ const snapshotSchema = {
     'policy',
     'policy_sha256',
     'manual_evidence',
+    'status_counts',
+    'score_basis',
   ],
   properties: {
-    scan_id: { type: 'string' },
+    event_id: { type: 'string' },
+    // What caused the point: a scan that succeeded, manual evidence, or a per-scan snapshot from before.
+    reason: { type: 'string', enum: ['scan', 'manual_evidence', 'migrated'] },
+    // The integration and scan that changed the posture (null when manual evidence did).
+    integration_id: { type: ['string', 'null'] },
+    scan_id: { type: ['string', 'null'] },
+    // The scan of each integration the point was computed from.
+    sources: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['integration_id', 'scan_id', 'finished_at'],
+        properties: {
+          integration_id: { type: 'string' },
+          scan_id: { type: 'string' },
+          finished_at: { type: 'string', format: 'date-time' },
+        },
+      },
+    },
+    // When the triggering scan finished (when the event happened, for manual evidence).
     finished_at: { type: 'string', format: 'date-time' },
     scored_at: { type: 'string', format: 'date-time' },
     framework_id: { type: 'string' },
@@ -52,12 +81,14 @@ const snapshotSchema = {
         },
       },
     },
+    status_counts: statusCountsSchema,
+    score_basis: scoreBasisSchema,
   },
 } as const;
 
 const historySchema = {
   operationId: 'getScoreHistory',
-  summary: 'Framework scores over time',
+  summary: "A framework's posture over time, one point per scoring event",
   tags: ['scores'],
   querystring: {
     type: 'object',

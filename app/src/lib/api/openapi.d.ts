@@ -477,7 +477,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Framework scores over time
+     * A framework's posture over time, one point per scoring event
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['getScoreHistory'];
@@ -497,7 +497,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Framework scores of the latest succeeded scan
+     * The tenant's posture: framework scores over every integration's latest succeeded scan
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['getLatestScores'];
@@ -2947,6 +2947,8 @@ export interface operations {
                 title: string;
                 /** @enum {string} */
                 status: 'pass' | 'fail' | 'not_applicable' | 'error';
+                /** @enum {string} */
+                state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
                 control_ids: string[];
                 needs_evidence?: boolean;
                 evidence_needed?: string[];
@@ -2954,6 +2956,21 @@ export interface operations {
               }[];
               needs_evidence?: number;
               weighted?: boolean;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
             }[];
           };
         };
@@ -3314,7 +3331,17 @@ export interface operations {
         content: {
           'application/json': {
             items: {
-              scan_id: string;
+              event_id: string;
+              /** @enum {string} */
+              reason: 'scan' | 'manual_evidence' | 'migrated';
+              integration_id: string | null;
+              scan_id: string | null;
+              sources: {
+                integration_id: string;
+                scan_id: string;
+                /** Format: date-time */
+                finished_at: string;
+              }[];
               /** Format: date-time */
               finished_at: string;
               /** Format: date-time */
@@ -3340,6 +3367,21 @@ export interface operations {
                     collected_at?: string;
                   }[]
                 | null;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
             }[];
             next_cursor: string | null;
           };
@@ -3406,6 +3448,8 @@ export interface operations {
                 title: string;
                 /** @enum {string} */
                 status: 'pass' | 'fail' | 'not_applicable' | 'error';
+                /** @enum {string} */
+                state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
                 control_ids: string[];
                 needs_evidence?: boolean;
                 evidence_needed?: string[];
@@ -3413,7 +3457,41 @@ export interface operations {
               }[];
               needs_evidence?: number;
               weighted?: boolean;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
             }[];
+            /** @description Where the scores come from: the newest scoring event and the scan of each integration it merged */
+            posture: {
+              event_id: string;
+              /** @enum {string} */
+              reason: 'scan' | 'manual_evidence' | 'migrated';
+              integration_id: string | null;
+              event_scan_id: string | null;
+              /** Format: date-time */
+              scored_at: string;
+              stale_after_days: number;
+              integrations: {
+                integration_id: string;
+                scan_id: string;
+                /** Format: date-time */
+                finished_at: string;
+                age_days: number;
+                stale: boolean;
+              }[];
+            } | null;
           };
         };
       };
@@ -3829,6 +3907,7 @@ export interface operations {
               created_at: string;
             };
             rescored: {
+              event_id: string;
               scan_id: string;
               scores: {
                 framework_id: string;
