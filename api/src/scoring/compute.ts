@@ -7,11 +7,12 @@
 import { type Frameworks, evaluateControls, scoreFrameworks } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
+import { toEngineEvidence, type ScoredEvidence } from '../evidence/manual.ts';
+import { listManualEvidence } from '../evidence/store.ts';
+import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import { controlResultsOf, latestSucceededScan } from '../scans/store.ts';
-import { listManualEvidence, toEngineEvidence, type ScoredEvidence } from './manual-evidence.ts';
 import type { StoredPolicy } from './policy.ts';
 import { currentPolicy, storeScores } from './store.ts';
-import { tenantFrameworks } from './tenant-frameworks.ts';
 
 export interface TenantScores {
   /** The UCF control results, rolled up under the policy's `controls` rule. */

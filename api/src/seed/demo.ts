@@ -22,7 +22,8 @@ import {
 import { DEMO_GITHUB_ORGS, DEMO_GITHUB_TOKEN } from '../../../scanners/github/fixtures/github-fixture-org.ts';
 import { DEMO_OKTA_TOKEN } from '../../../scanners/okta/fixtures/okta-fixture-server.ts';
 import type { CredentialVault } from '../plugins/app/crypto.ts';
-import { checkedIntegration, upsertIntegration, type NewIntegration } from '../plugins/app/integrations.ts';
+import { checkedIntegration, upsertIntegration } from '../integrations/service.ts';
+import type { NewIntegration } from '../integrations/types.ts';
 import type { DemoSandboxUrls } from './demo-sandboxes.ts';
 import { hashPassword } from '../plugins/app/passwords.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';

@@ -1,19 +1,18 @@
 /**
- * Attaching manual evidence: check the target (a UCF control people assess, or a framework requirement with
- * such controls), store the bytes by sha256 in the evidence store, record the row and the ledger events, and
- * recompute the scores of the latest scan from its stored control results (no new scan needed).
+ * Manual evidence: what people attach to a UCF control they assess, or to a framework requirement (a policy
+ * document, a review record, a JSON note). The bytes go to the evidence store under their sha256 as canonical
+ * JSON, like scan evidence, so GET /api/evidence/:sha256 reads them back. This file holds the checks of an
+ * attachment and the artifact it becomes, and turns stored rows into the verdicts the engine scores
+ * (engine/score.ts keeps the latest per control).
  */
-import { type Frameworks, controlsByRequirement, testedControls } from '../../../engine/index.ts';
-import { ApiError } from '../errors.ts';
-import type { LedgerService } from '../ledger/ledger.ts';
-import { canonicalJson } from '../canonical.ts';
-import { EVIDENCE_CONTENT_TYPE } from '../evidence/store.ts';
-import type { EvidenceStore } from '../plugins/app/evidence.ts';
-import type { Trx } from '../plugins/app/tenancy.ts';
-import { rescoreLatestScan } from './compute.ts';
-import { MANUAL_EVIDENCE_COLUMNS, type ManualEvidenceRecord } from './manual-evidence.ts';
-import type { FieldProblem } from './policy.ts';
-import { tenantFrameworks } from './tenant-frameworks.ts';
+import {
+  type Frameworks,
+  controlsByRequirement,
+  testedControls,
+  type ManualEvidence,
+} from '../../../engine/index.ts';
+import type { FieldProblem } from '../errors.ts';
+import type { ManualEvidenceRecord } from './store.ts';
 
 /** The body of POST /api/evidence/manual (shape checked by the route schema). */
 export interface AttachInput {
@@ -28,7 +27,7 @@ export interface AttachInput {
   note?: Record<string, unknown>;
 }
 
-type Target =
+export type Target =
   { control_id: string } | { framework_id: string; framework_version: string; requirement_id: string };
 
 /** Where the evidence goes, or the problems naming the body fields that are wrong. */
@@ -99,48 +98,20 @@ export function contentProblems(input: AttachInput, now: Date): FieldProblem[] {
   return problems;
 }
 
-function invalid(problems: FieldProblem[]): ApiError {
-  return new ApiError(
-    'VALIDATION_ERROR',
-    `manual evidence is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
-    { problems },
-  );
-}
-
-/** The recomputed scores of the latest scan, per framework version. */
-export interface RescoredSummary {
-  scan_id: string;
-  scores: { framework_id: string; framework_version: string; score: number | null; needs_evidence: number }[];
-}
-
-export interface AttachDeps {
-  store: EvidenceStore;
-  ledger: LedgerService;
-  base: Frameworks;
-}
-
-/** Attaches the evidence for `userId` in the tenant of `trx` and rescoring the latest scan; see the module doc. */
-export async function attachManualEvidence(
-  deps: AttachDeps,
-  trx: Trx,
-  tenantId: string,
-  userId: string,
+/** Self-describing canonical JSON content of an attachment, so GET /api/evidence/:sha256 reads it back like scan evidence. */
+export function manualArtifact(
   input: AttachInput,
-  now: Date,
-): Promise<{ evidence: ManualEvidenceRecord; rescored: RescoredSummary | null }> {
-  const frameworks = await tenantFrameworks(trx, deps.base);
-  const resolved = resolveTarget(input, frameworks);
-  const problems = [...resolved.problems, ...contentProblems(input, now)];
-  if (problems.length > 0 || !resolved.target) throw invalid(problems);
-  const verdict = input.verdict ?? 'pass';
-  const collected_at = input.collected_at ? new Date(input.collected_at).toISOString() : now.toISOString();
-  // Self-describing canonical JSON, so GET /api/evidence/:sha256 reads it back like scan evidence.
-  const artifact = {
+  target: Target,
+  verdict: 'pass' | 'fail',
+  collected_at: string,
+  attestedBy: string,
+): Record<string, unknown> {
+  return {
     kind: 'manual_evidence',
-    target: resolved.target,
+    target,
     verdict,
     collected_at,
-    attested_by: userId,
+    attested_by: attestedBy,
     ...(input.description ? { description: input.description } : {}),
     ...(input.file
       ? {
@@ -153,57 +124,34 @@ export async function attachManualEvidence(
         }
       : { note: input.note }),
   };
-  const bytes = Buffer.from(canonicalJson(artifact), 'utf8');
-  const sha256 = await deps.store.put(bytes);
-  const added = await trx('evidence')
-    .insert({ tenant_id: tenantId, sha256, size: bytes.length, content_type: EVIDENCE_CONTENT_TYPE })
-    .onConflict(['tenant_id', 'sha256'])
-    .ignore()
-    .returning('sha256');
-  const [evidence] = (await trx('manual_evidence')
-    .insert({
-      tenant_id: tenantId,
-      ...resolved.target,
-      verdict,
-      sha256,
-      kind: input.file ? 'file' : 'note',
-      filename: input.file?.filename ?? null,
-      description: input.description ?? null,
-      attested_by: userId,
-      collected_at,
-    })
-    .returning(MANUAL_EVIDENCE_COLUMNS)) as ManualEvidenceRecord[];
-  const rescored = await rescoreLatestScan(trx, tenantId, deps.base, now);
-  const summary: RescoredSummary | null = rescored && {
-    scan_id: rescored.scan_id,
-    scores: rescored.scores.map((s) => ({
-      framework_id: s.framework_id,
-      framework_version: s.framework_version,
-      score: s.score,
-      needs_evidence: s.needs_evidence ?? 0,
-    })),
-  };
-  await deps.ledger.append(trx, tenantId, [
-    ...(added.length > 0 ? [{ kind: 'evidence.recorded', actor: userId, artifact_sha256: sha256 }] : []),
-    {
-      kind: 'evidence.attached',
-      actor: userId,
-      artifact_sha256: sha256,
-      payload: { id: evidence!.id, ...resolved.target, verdict, collected_at },
-    },
-    ...(rescored
-      ? [
-          {
-            kind: 'scores.recomputed',
-            actor: userId,
-            payload: {
-              scan_id: rescored.scan_id,
-              reason: 'manual evidence attached',
-              scores: summary!.scores,
-            },
-          },
-        ]
-      : []),
-  ]);
-  return { evidence: evidence!, rescored: summary };
+}
+
+/** Manual evidence as the engine scores it, each entry with the id of the row it came from. */
+export type ScoredEvidence = ManualEvidence & { evidence_id: string };
+
+/**
+ * The UCF controls each row vouches for: its control, or, for a requirement, every control mapped to that
+ * requirement that people assess (controls tested by rules keep their automated verdict).
+ */
+export function toEngineEvidence(
+  records: readonly ManualEvidenceRecord[],
+  frameworks: Frameworks,
+): ScoredEvidence[] {
+  const tested = testedControls(frameworks);
+  const mapped = new Map<string, Map<string, string[]>>();
+  const out: ScoredEvidence[] = [];
+  for (const r of records) {
+    const collected_at = new Date(r.collected_at).toISOString();
+    let controls: string[];
+    if (r.control_id) controls = [r.control_id];
+    else {
+      const key = `${r.framework_id}@${r.framework_version}`;
+      if (!mapped.has(key))
+        mapped.set(key, controlsByRequirement(frameworks, r.framework_id!, r.framework_version!));
+      controls = (mapped.get(key)!.get(r.requirement_id!) ?? []).filter((c) => !tested.has(c));
+    }
+    for (const control_id of controls)
+      out.push({ control_id, verdict: r.verdict, collected_at, evidence_id: r.id });
+  }
+  return out;
 }
