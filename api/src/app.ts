@@ -16,7 +16,8 @@ import { cryptoPlugin, type KeyProvider } from './plugins/app/crypto.ts';
 import { engineRuntimePlugin } from './plugins/app/engine.ts';
 import { createEvidenceStore, evidencePlugin, type EvidenceStore } from './plugins/app/evidence.ts';
 import { evidenceReadsPlugin } from './evidence/plugin.ts';
-import { integrationsPlugin } from './plugins/app/integrations.ts';
+import { frameworksPlugin } from './frameworks/plugin.ts';
+import { integrationsPlugin } from './integrations/plugin.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './plugins/app/members.ts';
 import { invitationsPlugin } from './invitations/plugin.ts';
@@ -150,7 +151,6 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(evidencePlugin, {
       store: options.evidenceStore ?? createEvidenceStore(config.evidence),
     });
-    await app.register(evidenceReadsPlugin);
     await app.register(engineRuntimePlugin, {
       ...(config.rulesBundleDir ? { rulesBundleDir: config.rulesBundleDir } : {}),
       ...(config.frameworksDir ? { frameworksDir: config.frameworksDir } : {}),
@@ -162,6 +162,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(config.gitCommit ? { gitCommit: config.gitCommit } : {}),
     });
     await app.register(ledgerPlugin, { signer: loadLedgerSigner(config) });
+    await app.register(evidenceReadsPlugin);
+    await app.register(frameworksPlugin);
     await app.register(integrationsPlugin);
     await app.register(membersPlugin);
     await app.register(invitationsPlugin, {

@@ -66,6 +66,12 @@ export interface ErrorBody {
   error: { code: ErrorCode; message: string; details?: unknown; request_id?: string };
 }
 
+/** A problem with one field of a request body, named the way the client wrote it. */
+export interface FieldProblem {
+  field: string;
+  message: string;
+}
+
 /** An error meant for the client: its code decides the status, its message is shown as is. */
 export class ApiError extends Error {
   readonly code: ErrorCode;

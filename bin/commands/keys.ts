@@ -3,8 +3,8 @@
  * database and key provider the environment configures (DATABASE_URL or the PGlite folder under
  * COMPLYWISE_DATA_DIR; COMPLYWISE_KEY_PROVIDER, COMPLYWISE_MASTER_KEY / master*.key or COMPLYWISE_KMS_*).
  *
- * `rotate` rewraps every tenant data key not yet under the current master key (api/src/plugins/app/
- * key-rotation.ts): one transaction and one ledger entry per tenant; safe to interrupt and run again.
+ * `rotate` rewraps every tenant data key not yet under the current master key (api/src/keys/rotation.ts):
+ * one transaction and one ledger entry per tenant; safe to interrupt and run again.
  * `--new-version` (local provider) first creates `master-v<n+1>.key`, which becomes current. With KMS,
  * point COMPLYWISE_KMS_KEY_ID at the new key (keep the old one enabled) and run `rotate`. Running API and
  * worker processes read the new local version when they meet it; restart them so new data keys use it too.
@@ -16,7 +16,7 @@ import { loadConfig, type Config } from '../../api/src/config.ts';
 import { LedgerService, loadLedgerSigner } from '../../api/src/ledger/ledger.ts';
 import { newLocalMasterKeyVersion } from '../../api/src/plugins/app/crypto.ts';
 import { createEvidenceStore } from '../../api/src/plugins/app/evidence.ts';
-import { dataKeysByMasterKey, rotateMasterKey } from '../../api/src/plugins/app/key-rotation.ts';
+import { dataKeysByMasterKey, rotateMasterKey } from '../../api/src/keys/rotation.ts';
 import { keyProviderOf } from '../../api/src/plugins/app/kms-key-provider.ts';
 import { runAsApp } from '../../api/src/plugins/app/tenancy.ts';
 import { migrateLatest, openDatabase, type Database } from '../../api/src/plugins/external/db.ts';

@@ -1,4 +1,4 @@
-/** Decorates `app.evidence`: tenant-scoped evidence reads over the tenant transactions and the evidence store. */
+/** Decorates `app.evidence`: evidence reads and manual evidence over the tenant transactions, the evidence store, the ledger and the engine's catalogs. */
 import fp from 'fastify-plugin';
 import { EvidenceService } from './service.ts';
 
@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 export const evidenceReadsPlugin = fp(
   async (app) => {
-    app.decorate('evidence', new EvidenceService(app.withTenant, app.evidenceStore));
+    app.decorate('evidence', new EvidenceService(app.withTenant, app.evidenceStore, app.ledger, app.engine));
   },
-  { name: 'evidence-reads', dependencies: ['tenancy', 'evidence'] },
+  { name: 'evidence-reads', dependencies: ['tenancy', 'evidence', 'ledger', 'engine'] },
 );

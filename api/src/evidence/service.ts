@@ -1,8 +1,26 @@
-/** Reads evidence for a tenant: only what its `evidence` rows name (row-level security), bytes from the store. */
-import { ApiError } from '../errors.ts';
+/**
+ * Evidence for a tenant: reads only what its `evidence` rows name (row-level security), bytes from the store;
+ * and manual evidence: attaching checks the target (a UCF control people assess, or a framework requirement
+ * with such controls), stores the bytes by sha256, records the rows and the ledger events, and recomputes
+ * the scores of the latest scan from its stored control results (no new scan needed).
+ */
+import { canonicalJson } from '../canonical.ts';
+import { ApiError, type FieldProblem } from '../errors.ts';
+import { tenantFrameworks } from '../frameworks/catalogs.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
+import type { EngineRuntime } from '../plugins/app/engine.ts';
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
-import { evidenceRecord } from './store.ts';
+import { scorePosture } from '../scoring/compute.ts';
+import { contentProblems, manualArtifact, resolveTarget, type AttachInput } from './manual.ts';
+import {
+  EVIDENCE_CONTENT_TYPE,
+  evidenceRecord,
+  insertEvidenceRows,
+  insertManualEvidence,
+  manualEvidencePage,
+  type ManualEvidenceRecord,
+} from './store.ts';
 
 export interface EvidenceView {
   sha256: string;
@@ -13,12 +31,38 @@ export interface EvidenceView {
   content: unknown;
 }
 
+/** The recomputed posture, per framework version. */
+export interface RescoredSummary {
+  /** The scoring event the evidence caused. */
+  event_id: string;
+  /** The newest scan the posture was computed from. */
+  scan_id: string;
+  scores: { framework_id: string; framework_version: string; score: number | null; needs_evidence: number }[];
+}
+
+function invalid(problems: FieldProblem[]): ApiError {
+  return new ApiError(
+    'VALIDATION_ERROR',
+    `manual evidence is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
+    { problems },
+  );
+}
+
 export class EvidenceService {
   readonly #withTenant: WithTenant;
   readonly #store: EvidenceStore;
-  constructor(withTenant: WithTenant, store: EvidenceStore) {
+  readonly #ledger: LedgerService;
+  readonly #engine: Pick<EngineRuntime, 'frameworks'>;
+  constructor(
+    withTenant: WithTenant,
+    store: EvidenceStore,
+    ledger: LedgerService,
+    engine: Pick<EngineRuntime, 'frameworks'>,
+  ) {
     this.#withTenant = withTenant;
     this.#store = store;
+    this.#ledger = ledger;
+    this.#engine = engine;
   }
 
   async read(tenantId: string, sha256: string): Promise<EvidenceView> {
@@ -27,5 +71,85 @@ export class EvidenceService {
     const bytes = await this.#store.get(sha256);
     if (!bytes) throw new Error(`evidence ${sha256} is recorded but missing from the store`);
     return { ...row, content: JSON.parse(bytes.toString('utf8')) };
+  }
+
+  /** One page of the tenant's manual evidence, newest first. */
+  listManual(
+    tenantId: string,
+    options: { limit: number; cursor?: string; control_id?: string; framework_id?: string },
+  ): Promise<{ items: ManualEvidenceRecord[]; next_cursor: string | null }> {
+    return this.#withTenant(tenantId, (trx) => manualEvidencePage(trx, options));
+  }
+
+  /** Attaches manual evidence for `userId` and rescores the tenant's latest scan; see the file comment. */
+  async attachManual(
+    tenantId: string,
+    userId: string,
+    input: AttachInput,
+    now: Date,
+  ): Promise<{ evidence: ManualEvidenceRecord; rescored: RescoredSummary | null }> {
+    const base = await this.#engine.frameworks();
+    return this.#withTenant(tenantId, async (trx) => {
+      const resolved = resolveTarget(input, await tenantFrameworks(trx, base));
+      const problems = [...resolved.problems, ...contentProblems(input, now)];
+      if (problems.length > 0 || !resolved.target) throw invalid(problems);
+      const target = resolved.target;
+      const verdict = input.verdict ?? 'pass';
+      const collected_at = input.collected_at
+        ? new Date(input.collected_at).toISOString()
+        : now.toISOString();
+      const artifact = manualArtifact(input, target, verdict, collected_at, userId);
+      const bytes = Buffer.from(canonicalJson(artifact), 'utf8');
+      const sha256 = await this.#store.put(bytes);
+      const added = await insertEvidenceRows(trx, [
+        { tenant_id: tenantId, sha256, size: bytes.length, content_type: EVIDENCE_CONTENT_TYPE },
+      ]);
+      const evidence = await insertManualEvidence(trx, {
+        tenant_id: tenantId,
+        ...target,
+        verdict,
+        sha256,
+        kind: input.file ? 'file' : 'note',
+        filename: input.file?.filename ?? null,
+        description: input.description ?? null,
+        attested_by: userId,
+        collected_at,
+      });
+      const rescored = await scorePosture(trx, tenantId, base, now, { reason: 'manual_evidence' });
+      const summary: RescoredSummary | null = rescored && {
+        event_id: rescored.event_id,
+        scan_id: rescored.sources.reduce((a, b) => (b.finished_at > a.finished_at ? b : a)).scan_id,
+        scores: rescored.scores.map((s) => ({
+          framework_id: s.framework_id,
+          framework_version: s.framework_version,
+          score: s.score,
+          needs_evidence: s.needs_evidence ?? 0,
+        })),
+      };
+      await this.#ledger.append(trx, tenantId, [
+        ...(added.length > 0 ? [{ kind: 'evidence.recorded', actor: userId, artifact_sha256: sha256 }] : []),
+        {
+          kind: 'evidence.attached',
+          actor: userId,
+          artifact_sha256: sha256,
+          payload: { id: evidence.id, ...target, verdict, collected_at },
+        },
+        ...(rescored && summary
+          ? [
+              {
+                kind: 'scores.recomputed',
+                actor: userId,
+                payload: {
+                  event_id: rescored.event_id,
+                  reason: 'manual evidence attached',
+                  sources: rescored.sources,
+                  scores: summary.scores,
+                },
+              },
+            ]
+          : []),
+      ]);
+      return { evidence, rescored: summary };
+    });
   }
 }

@@ -1,9 +1,14 @@
 /**
  * The `evidence` table: which tenant records which bytes of the evidence store (the bytes themselves live in
- * the store, plugins/app/evidence.ts). Every function runs in the caller's transaction.
+ * the store, plugins/app/evidence.ts); and `manual_evidence`: what people attach to a UCF control they assess
+ * or to a framework requirement, each row naming its bytes by sha256. Manual evidence rows are never edited:
+ * newer evidence supersedes older evidence when scores are computed. Every function runs in the caller's
+ * transaction.
  */
 import type { Knex } from 'knex';
 import { chunks } from '../batch.ts';
+import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
+import type { Trx } from '../plugins/app/tenancy.ts';
 
 /** What every recorded artifact is: canonical JSON. */
 export const EVIDENCE_CONTENT_TYPE = 'application/json';
@@ -56,4 +61,92 @@ export async function evidenceRecord(
   sha256: string,
 ): Promise<{ sha256: string; size: number; content_type: string; created_at: Date } | undefined> {
   return trx('evidence').select('sha256', 'size', 'content_type', 'created_at').where({ sha256 }).first();
+}
+
+/** A `manual_evidence` row. */
+export interface ManualEvidenceRecord {
+  id: string;
+  control_id: string | null;
+  framework_id: string | null;
+  framework_version: string | null;
+  requirement_id: string | null;
+  verdict: 'pass' | 'fail';
+  sha256: string;
+  kind: 'file' | 'note';
+  filename: string | null;
+  description: string | null;
+  attested_by: string;
+  collected_at: Date;
+  created_at: Date;
+}
+
+export const MANUAL_EVIDENCE_COLUMNS = [
+  'id',
+  'control_id',
+  'framework_id',
+  'framework_version',
+  'requirement_id',
+  'verdict',
+  'sha256',
+  'kind',
+  'filename',
+  'description',
+  'attested_by',
+  'collected_at',
+  'created_at',
+] as const;
+
+type TargetColumns = 'control_id' | 'framework_id' | 'framework_version' | 'requirement_id';
+
+/** A manual evidence row to insert: its target (a control, or a framework requirement) and the rest but the id. */
+export type NewManualEvidence = Omit<
+  ManualEvidenceRecord,
+  'id' | 'created_at' | 'collected_at' | TargetColumns
+> &
+  Partial<Pick<ManualEvidenceRecord, TargetColumns>> & { tenant_id: string; collected_at: string };
+
+/** Inserts one manual evidence row; returns it. */
+export async function insertManualEvidence(trx: Trx, row: NewManualEvidence): Promise<ManualEvidenceRecord> {
+  const [inserted] = (await trx('manual_evidence')
+    .insert(row)
+    .returning(MANUAL_EVIDENCE_COLUMNS)) as ManualEvidenceRecord[];
+  return inserted!;
+}
+
+/** Every manual evidence row of the tenant of `trx`, oldest first. */
+export async function listManualEvidence(trx: Trx): Promise<ManualEvidenceRecord[]> {
+  return (await trx('manual_evidence')
+    .select(MANUAL_EVIDENCE_COLUMNS)
+    .orderBy([
+      { column: 'created_at', order: 'asc' },
+      { column: 'id', order: 'asc' },
+    ])) as ManualEvidenceRecord[];
+}
+
+/** Newest first; the cursor carries created_at as text, so no precision is lost to a JavaScript Date. */
+const MANUAL_ORDER: SortKey[] = [
+  { column: 'created_at', field: 'cursor_created_at', direction: 'desc' },
+  { column: 'id', direction: 'desc' },
+];
+
+/** One page of the tenant's manual evidence, newest first, optionally of one control or framework. */
+export async function manualEvidencePage(
+  trx: Trx,
+  options: { limit: number; cursor?: string; control_id?: string; framework_id?: string },
+): Promise<{ items: ManualEvidenceRecord[]; next_cursor: string | null }> {
+  const { limit, cursor, control_id, framework_id } = options;
+  const after = cursor ? decodeCursor(cursor, 'manual', MANUAL_ORDER) : null;
+  const query = trx('manual_evidence')
+    .select(MANUAL_EVIDENCE_COLUMNS)
+    .select(trx.raw('created_at::text as cursor_created_at'));
+  if (control_id) query.where({ control_id });
+  if (framework_id) query.where({ framework_id });
+  const rows = (await applyPage(query, MANUAL_ORDER, after, limit)) as (ManualEvidenceRecord & {
+    cursor_created_at?: string;
+  })[];
+  const page = toPage(rows as unknown as Record<string, unknown>[], limit, 'manual', MANUAL_ORDER);
+  return {
+    items: page.items.map(({ cursor_created_at: _c, ...row }) => row) as unknown as ManualEvidenceRecord[],
+    next_cursor: page.next_cursor,
+  };
 }

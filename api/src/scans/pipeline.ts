@@ -39,7 +39,7 @@ import {
   type EvidenceRow,
 } from '../evidence/store.ts';
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
-import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
+import { loadIntegrationRecord } from '../integrations/store.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
 import {
   scoreFindingsForTenant,

@@ -10,7 +10,7 @@ import { ApiError } from '../errors.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import { withExceptions } from '../overrides/store.ts';
 import { decodeCursor, toPage, type SortKey } from '../pagination.ts';
-import { loadIntegrationRecord } from '../plugins/app/integrations.ts';
+import { loadIntegrationRecord } from '../integrations/store.ts';
 import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
 import { SCAN_QUEUE } from '../plugins/external/boss.ts';
 import { STALE_AFTER_DAYS } from '../scoring/compute.ts';

@@ -13,11 +13,12 @@ import {
 } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
+import { toEngineEvidence, type ScoredEvidence } from '../evidence/manual.ts';
+import { listManualEvidence } from '../evidence/store.ts';
+import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import { controlResultsOf, latestSucceededPerIntegration } from '../scans/store.ts';
-import { listManualEvidence, toEngineEvidence, type ScoredEvidence } from './manual-evidence.ts';
 import type { StoredPolicy } from './policy.ts';
 import { currentPolicy, insertPosture, type ScoringEventInput } from './store.ts';
-import { tenantFrameworks } from './tenant-frameworks.ts';
 
 export interface TenantScores {
   /** The UCF control results, rolled up under the policy's `controls` rule. */

@@ -7,11 +7,7 @@
 import type { Frameworks } from '../../../engine/index.ts';
 import { validatorFor, type ScoringPolicy } from '../../../schemas/index.ts';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
-
-export interface FieldProblem {
-  field: string;
-  message: string;
-}
+import type { FieldProblem } from '../errors.ts';
 
 export interface StoredPolicy {
   policy: ScoringPolicy;

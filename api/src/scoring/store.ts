@@ -182,6 +182,14 @@ export async function scoreHistory(
   };
 }
 
+/**
+ * Whether `tenantId` ever set a policy. Filtered by tenant explicitly: the demo seed asks as the owner, whom
+ * row-level security may not restrict.
+ */
+export async function tenantHasPolicy(trx: Trx, tenantId: string): Promise<boolean> {
+  return Boolean(await trx('scoring_policies').where({ tenant_id: tenantId }).first());
+}
+
 /** The policy in force for the tenant of `trx` (empty, every default, when none was ever set). */
 export async function currentPolicy(trx: Trx): Promise<StoredPolicy> {
   const row = (await trx('scoring_policies')

@@ -6,7 +6,7 @@
  * all-pass). On the demo sandboxes this gives scores between about 15% and 50% (docs/scoring.md).
  */
 import type { ScoringPolicy } from '../../../schemas/index.ts';
-import { insertPolicy } from '../scoring/store.ts';
+import { insertPolicy, tenantHasPolicy } from '../scoring/store.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 
 const HALF = { mode: 'threshold', pass_threshold: 0.5 } as const;
@@ -18,7 +18,6 @@ export const DEMO_SCORING_POLICY: ScoringPolicy = {
 
 /** Sets the demo policy once: a policy the demo user changed is left alone at the next start. */
 export async function seedDemoScoringPolicy(trx: Trx, tenantId: string, userId: string): Promise<void> {
-  // Filtered by tenant explicitly: the seed runs as the owner, whom row-level security may not restrict.
-  if (await trx('scoring_policies').where({ tenant_id: tenantId }).first()) return;
+  if (await tenantHasPolicy(trx, tenantId)) return;
   await insertPolicy(trx, tenantId, DEMO_SCORING_POLICY, userId);
 }

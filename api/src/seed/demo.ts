@@ -22,11 +22,13 @@ import {
 import { DEMO_GITHUB_ORGS, DEMO_GITHUB_TOKEN } from '../../../scanners/github/fixtures/github-fixture-org.ts';
 import { DEMO_OKTA_TOKEN } from '../../../scanners/okta/fixtures/okta-fixture-server.ts';
 import type { CredentialVault } from '../plugins/app/crypto.ts';
-import { checkedIntegration, upsertIntegration, type NewIntegration } from '../plugins/app/integrations.ts';
+import { checkedIntegration, upsertIntegration } from '../integrations/service.ts';
+import type { NewIntegration } from '../integrations/types.ts';
 import type { DemoSandboxUrls } from './demo-sandboxes.ts';
 import { hashPassword } from '../plugins/app/passwords.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
 import { seedDemoScoringPolicy } from './demo-scoring.ts';
+import { insertMembershipIfAbsent, insertUserIfAbsent, upsertTenant, userIdByEmail } from './store.ts';
 
 /** Fixed, so every start finds the same tenant. */
 export const DEMO_TENANT_ID = '0d3e0c0d-e000-4000-8000-00000000de70';
@@ -114,30 +116,24 @@ export async function seedDemoTenant(
 ): Promise<DemoSeed> {
   const tenantId = DEMO_TENANT_ID;
   const email = DEMO_LOGIN.email;
-  const existingUser: { id: string } | undefined = await runAsOwner(knex, { loginEmail: email }, (trx) =>
-    trx('users').select('id').where({ email }).first(),
-  );
+  const existingUserId = await runAsOwner(knex, { loginEmail: email }, (trx) => userIdByEmail(trx, email));
   // Hashed outside the transaction: it takes ~100 ms and the embedded database has one connection.
   // The demo login is published (GET /api/auth/demo), so the e-mail rule of the policy does not apply to it.
   assertPasswordAcceptable(DEMO_LOGIN.password);
-  const passwordHash = existingUser ? null : await hashPassword(DEMO_LOGIN.password);
-  const userId = existingUser?.id ?? randomUUID();
+  const passwordHash = existingUserId ? null : await hashPassword(DEMO_LOGIN.password);
+  const userId = existingUserId ?? randomUUID();
 
   return runAsOwner(knex, { tenantId, userId, loginEmail: email }, async (trx) => {
-    await trx('tenants')
-      .insert({ id: tenantId, slug: 'demo', name: DEMO_TENANT_NAME, demo: true })
-      .onConflict('id')
-      .merge(['name', 'demo']);
+    await upsertTenant(trx, { id: tenantId, slug: 'demo', name: DEMO_TENANT_NAME, demo: true });
     if (passwordHash) {
-      await trx('users')
-        .insert({ id: userId, email, display_name: 'Demo admin', password_hash: passwordHash })
-        .onConflict('email')
-        .ignore();
+      await insertUserIfAbsent(trx, {
+        id: userId,
+        email,
+        display_name: 'Demo admin',
+        password_hash: passwordHash,
+      });
     }
-    await trx('memberships')
-      .insert({ tenant_id: tenantId, user_id: userId, role: 'admin' })
-      .onConflict(['tenant_id', 'user_id'])
-      .ignore();
+    await insertMembershipIfAbsent(trx, { tenant_id: tenantId, user_id: userId, role: 'admin' });
     const integrationIds = {} as Record<keyof DemoSandboxUrls, string>;
     // In a fixed order, so the seed writes the same rows in the same order at every start.
     for (const [key, input] of Object.entries(demoIntegrations(urls))) {

@@ -9,6 +9,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileS
 import { dirname, join } from 'node:path';
 import fp from 'fastify-plugin';
 import type { Knex } from 'knex';
+import { insertTenantKeyIfAbsent, tenantKey, type TenantKeyRow, type WrappedKey } from '../../keys/store.ts';
 
 const KEY_BYTES = 32;
 const IV_BYTES = 12;
@@ -212,12 +213,19 @@ export interface EncryptedCredentials {
   key_version: number;
 }
 
-interface TenantKeyRow {
-  key_version: number;
-  master_key_id: string;
-  wrapped_key: string;
-  wrap_iv: string;
-  wrap_tag: string;
+/** How a data key wrapped under master key `masterKeyId` is stored. */
+export function wrappedKeyColumns(masterKeyId: string, wrapped: SealedBox): WrappedKey {
+  return {
+    master_key_id: masterKeyId,
+    wrapped_key: wrapped.ciphertext,
+    wrap_iv: wrapped.iv,
+    wrap_tag: wrapped.tag,
+  };
+}
+
+/** The sealed box of a stored wrapped data key. */
+export function wrappedKeyBox(row: WrappedKey): SealedBox {
+  return { ciphertext: row.wrapped_key, iv: row.wrap_iv, tag: row.wrap_tag };
 }
 
 /** Encrypts and decrypts integration credentials with the tenant's data key. */
@@ -235,7 +243,7 @@ export class CredentialVault {
     let key = this.#cache.get(cacheKey);
     if (!key) {
       key = await this.#keys.unwrapKey(
-        { ciphertext: row.wrapped_key, iv: row.wrap_iv, tag: row.wrap_tag },
+        wrappedKeyBox(row),
         dataKeyContext(tenantId, row.key_version),
         row.master_key_id,
       );
@@ -246,24 +254,12 @@ export class CredentialVault {
 
   /** The tenant's newest data key, created (and wrapped) on first use. `trx` must be scoped to the tenant. */
   async #currentKey(trx: Knex.Transaction, tenantId: string): Promise<{ version: number; key: Buffer }> {
-    const newest = (): Promise<TenantKeyRow | undefined> =>
-      trx('tenant_keys').where({ tenant_id: tenantId }).orderBy('key_version', 'desc').first();
-    let row = await newest();
+    let row = await tenantKey(trx, tenantId);
     if (!row) {
       const { wrapped } = await this.#keys.generateDataKey(dataKeyContext(tenantId, 1));
-      await trx('tenant_keys')
-        .insert({
-          tenant_id: tenantId,
-          key_version: 1,
-          master_key_id: this.#keys.id,
-          wrapped_key: wrapped.ciphertext,
-          wrap_iv: wrapped.iv,
-          wrap_tag: wrapped.tag,
-        })
-        .onConflict(['tenant_id', 'key_version'])
-        .ignore();
+      await insertTenantKeyIfAbsent(trx, tenantId, 1, wrappedKeyColumns(this.#keys.id, wrapped));
       // Re-read: a concurrent first use may have won the insert.
-      row = await newest();
+      row = await tenantKey(trx, tenantId);
       if (!row) throw new Error('tenant data key could not be created');
     }
     return { version: row.key_version, key: await this.#unwrap(tenantId, row) };
@@ -295,9 +291,7 @@ export class CredentialVault {
     target: { tenantId: string; integrationId: string },
     sealed: EncryptedCredentials,
   ): Promise<unknown> {
-    const row: TenantKeyRow | undefined = await trx('tenant_keys')
-      .where({ tenant_id: target.tenantId, key_version: sealed.key_version })
-      .first();
+    const row = await tenantKey(trx, target.tenantId, sealed.key_version);
     if (!row) throw new DecryptionError('the data key of these credentials is not available');
     const key = await this.#unwrap(target.tenantId, row);
     const plaintext = open(

@@ -62,6 +62,11 @@ export async function openDatabase(options: DatabaseOptions): Promise<Database> 
   };
 }
 
+/** Resolves when the database answers a trivial query; rejects when it cannot be reached. */
+export async function pingDatabase(db: Database): Promise<void> {
+  await db.knex.raw('select 1');
+}
+
 /** Applies every pending migration (as the owner). */
 export async function migrateLatest(db: Database): Promise<void> {
   await db.knex.migrate.latest({ migrationSource });

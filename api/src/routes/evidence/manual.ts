@@ -5,17 +5,10 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
-import {
-  applyPage,
-  decodeCursor,
-  nextCursorSchema,
-  pageQuerySchema,
-  toPage,
-  type SortKey,
-} from '../../pagination.ts';
+import type { AttachInput } from '../../evidence/manual.ts';
+import { MANUAL_EVIDENCE_COLUMNS } from '../../evidence/store.ts';
+import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { attachManualEvidence, type AttachInput } from '../../scoring/attach.ts';
-import { MANUAL_EVIDENCE_COLUMNS, type ManualEvidenceRecord } from '../../scoring/manual-evidence.ts';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
@@ -136,28 +129,13 @@ const listSchema = {
   },
 } as const;
 
-const ORDER: SortKey[] = [
-  { column: 'created_at', field: 'cursor_created_at', direction: 'desc' },
-  { column: 'id', direction: 'desc' },
-];
-
 const manualEvidenceRoutes: FastifyPluginAsync = async (app) => {
   app.post<{ Body: AttachInput }>(
     '/manual',
     { schema: attachSchema, bodyLimit: BODY_LIMIT, config: { permission: 'evidence:attach' } },
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
-      const base = await app.engine.frameworks();
-      const result = await app.withTenant(tenantId, (trx) =>
-        attachManualEvidence(
-          { store: app.evidenceStore, ledger: app.ledger, base },
-          trx,
-          tenantId,
-          userId,
-          request.body,
-          new Date(),
-        ),
-      );
+      const result = await app.evidence.attachManual(tenantId, userId, request.body, new Date());
       return reply.status(201).send(result);
     },
   );
@@ -165,25 +143,7 @@ const manualEvidenceRoutes: FastifyPluginAsync = async (app) => {
   app.get<{ Querystring: ListQuery }>(
     '/manual',
     { schema: listSchema, config: { permission: 'tenant:read' } },
-    async (request) => {
-      const { limit, cursor, control_id, framework_id } = request.query;
-      const after = cursor ? decodeCursor(cursor, 'manual', ORDER) : null;
-      return app.withTenant(principalOf(request).tenantId, async (trx) => {
-        const query = trx('manual_evidence')
-          .select(MANUAL_EVIDENCE_COLUMNS)
-          .select(trx.raw('created_at::text as cursor_created_at'));
-        if (control_id) query.where({ control_id });
-        if (framework_id) query.where({ framework_id });
-        const rows = (await applyPage(query, ORDER, after, limit)) as (ManualEvidenceRecord & {
-          cursor_created_at?: string;
-        })[];
-        const page = toPage(rows as unknown as Record<string, unknown>[], limit, 'manual', ORDER);
-        return {
-          items: page.items.map(({ cursor_created_at: _c, ...row }) => row),
-          next_cursor: page.next_cursor,
-        };
-      });
-    },
+    async (request) => app.evidence.listManual(principalOf(request).tenantId, request.query),
   );
 };
 

@@ -3,10 +3,9 @@
  * requirement (engine/coverage.ts), the numbers `complywise frameworks coverage --format json` prints.
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { COVERAGE_LEVELS, frameworkCoverage } from '../../../../engine/index.ts';
-import { ApiError, errorBodySchema } from '../../errors.ts';
+import { COVERAGE_LEVELS } from '../../../../engine/index.ts';
+import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 
 const countsSchema = {
   type: 'object',
@@ -88,14 +87,8 @@ function parseFrameworkRef(ref: string, version?: string): { id: string; version
 }
 
 const coverageRoutes: FastifyPluginAsync = async (app) => {
-  // The shared catalogs and the tenant's own uploads.
-  const frameworksOf = async (tenantId: string) => {
-    const base = await app.engine.frameworks();
-    return app.withTenant(tenantId, (trx) => tenantFrameworks(trx, base));
-  };
-
   app.get('/coverage', { schema: listSchema, config: { permission: 'tenant:read' } }, async (request) => ({
-    frameworks: frameworkCoverage(await frameworksOf(principalOf(request).tenantId)),
+    frameworks: await app.frameworks.coverage(principalOf(request).tenantId),
   }));
 
   app.get<{ Params: { frameworkId: string }; Querystring: { version?: string } }>(
@@ -103,14 +96,7 @@ const coverageRoutes: FastifyPluginAsync = async (app) => {
     { schema: oneSchema, config: { permission: 'tenant:read' } },
     async (request) => {
       const only = parseFrameworkRef(request.params.frameworkId, request.query.version);
-      const items = frameworkCoverage(await frameworksOf(principalOf(request).tenantId), only);
-      if (items.length === 0) {
-        throw new ApiError(
-          'FRAMEWORK_NOT_FOUND',
-          `no framework ${only.id}${only.version ? ` version ${only.version}` : ''}`,
-        );
-      }
-      return { frameworks: items };
+      return { frameworks: await app.frameworks.coverage(principalOf(request).tenantId, only) };
     },
   );
 };

@@ -5,7 +5,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
 import coverageRoutes from './coverage.ts';
 import uploadRoutes from './uploads.ts';
 
@@ -58,22 +57,9 @@ const frameworksSchema = {
 const frameworkRoutes: FastifyPluginAsync = async (app) => {
   await app.register(coverageRoutes);
   await app.register(uploadRoutes);
-  app.get('/', { schema: frameworksSchema, config: { permission: 'tenant:read' } }, async (request) => {
-    const base = await app.engine.frameworks();
-    const { ucf_version, controls, frameworks } = await app.withTenant(principalOf(request).tenantId, (trx) =>
-      tenantFrameworks(trx, base),
-    );
-    const shared = new Set(base.frameworks);
-    return {
-      ucf_version,
-      controls: controls.length,
-      items: frameworks.map((f) => ({
-        ...f,
-        requirements: f.requirements.length,
-        uploaded: !shared.has(f),
-      })),
-    };
-  });
+  app.get('/', { schema: frameworksSchema, config: { permission: 'tenant:read' } }, async (request) =>
+    app.frameworks.list(principalOf(request).tenantId),
+  );
 };
 
 export default frameworkRoutes;

@@ -6,15 +6,9 @@
  * (GET /api/frameworks/uploads[/:uploadId]).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import { SourceError, checkFrameworkUpload, type FrameworkUpload } from '../../../../engine/index.ts';
-import { ApiError, errorBodySchema } from '../../errors.ts';
+import type { FrameworkUpload } from '../../../../engine/index.ts';
+import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { sha256Hex } from '../../canonical.ts';
-import {
-  getTenantFramework,
-  insertTenantFramework,
-  listTenantFrameworks,
-} from '../../scoring/tenant-frameworks.ts';
 
 const summaryProperties = {
   id: { type: 'string' },
@@ -127,62 +121,18 @@ const uploadRoutes: FastifyPluginAsync = async (app) => {
     { schema: uploadSchema, bodyLimit: BODY_LIMIT, config: { permission: 'scoring:manage' } },
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
-      const base = await app.engine.frameworks();
-      let checked;
-      try {
-        checked = checkFrameworkUpload(request.body, base);
-      } catch (error) {
-        if (!(error instanceof SourceError)) throw error;
-        throw new ApiError(
-          'VALIDATION_ERROR',
-          `the framework catalog is invalid: ${error.problems.length} problem${error.problems.length === 1 ? '' : 's'}, first: line ${error.problems[0]!.line}: ${error.problems[0]!.message}`,
-          { problems: error.problems },
-        );
-      }
-      const stored = await app.withTenant(tenantId, async (trx) => {
-        const summary = await insertTenantFramework(trx, tenantId, {
-          catalog: checked.catalog,
-          mappings: checked.mappings,
-          source_format: request.body.format,
-          sha256: sha256Hex(Buffer.from(request.body.content, 'utf8')),
-          uploaded_by: userId,
-        });
-        await app.ledger.append(trx, tenantId, [
-          {
-            kind: 'framework.uploaded',
-            actor: userId,
-            payload: {
-              id: summary.id,
-              framework_id: summary.framework_id,
-              framework_version: summary.framework_version,
-              revision: summary.revision,
-              sha256: summary.sha256,
-              requirements: summary.requirements,
-              mappings: summary.mappings,
-            },
-          },
-        ]);
-        return summary;
-      });
-      return reply.status(201).send({ ...stored, warnings: checked.warnings });
+      return reply.status(201).send(await app.frameworks.upload(tenantId, userId, request.body));
     },
   );
 
   app.get('/uploads', { schema: listSchema, config: { permission: 'tenant:read' } }, async (request) => ({
-    items: await app.withTenant(principalOf(request).tenantId, (trx) => listTenantFrameworks(trx)),
+    items: await app.frameworks.uploads(principalOf(request).tenantId),
   }));
 
   app.get<{ Params: { uploadId: string } }>(
     '/uploads/:uploadId',
     { schema: getSchema, config: { permission: 'tenant:read' } },
-    async (request) => {
-      const found = await app.withTenant(principalOf(request).tenantId, (trx) =>
-        getTenantFramework(trx, request.params.uploadId),
-      );
-      if (!found)
-        throw new ApiError('FRAMEWORK_NOT_FOUND', `no uploaded framework ${request.params.uploadId}`);
-      return found;
-    },
+    async (request) => app.frameworks.uploadById(principalOf(request).tenantId, request.params.uploadId),
   );
 };
 

@@ -3,6 +3,7 @@
  * shutting down). Public and cheap, for load balancers and orchestrators.
  */
 import type { FastifyPluginAsync } from 'fastify';
+import { pingDatabase } from '../../plugins/external/db.ts';
 
 const statusSchema = {
   type: 'object',
@@ -49,7 +50,7 @@ const healthRoutes: FastifyPluginAsync = async (app) => {
       if (closing)
         return reply.status(503).send({ status: 'unavailable', checks: { process: 'shutting down' } });
       try {
-        await app.db.knex.raw('select 1');
+        await pingDatabase(app.db);
       } catch {
         return reply.status(503).send({ status: 'unavailable', checks: { database: 'unreachable' } });
       }

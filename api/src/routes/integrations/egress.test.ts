@@ -27,7 +27,8 @@ import {
   startTestApp,
   type TestApp,
 } from '../../../test/helpers.ts';
-import { upsertIntegration, type NewIntegration } from '../../plugins/app/integrations.ts';
+import { upsertIntegration } from '../../integrations/service.ts';
+import type { NewIntegration } from '../../integrations/types.ts';
 import { runScanJob } from '../../worker/scan-job.ts';
 
 /** What the listener would answer: it must never appear in a response. */

@@ -1,7 +1,7 @@
 /** /api/integrations: list the tenant's connected accounts; admins connect, change, test and delete them. */
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import type { IntegrationChanges, NewIntegration } from '../../plugins/app/integrations.ts';
+import type { IntegrationChanges, NewIntegration } from '../../integrations/types.ts';
 import {
   createIntegrationSchema,
   deleteIntegrationSchema,
@@ -24,15 +24,7 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
     { schema: createIntegrationSchema, config: { permission: 'integration:manage' } },
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
-      const created = await app.integrations.create(tenantId, request.body);
-      await app.ledger.record(tenantId, [
-        {
-          kind: 'integration.created',
-          actor: userId,
-          payload: { integration_id: created.id, provider: created.provider, name: created.name },
-        },
-      ]);
-      return reply.status(201).send(created);
+      return reply.status(201).send(await app.integrations.create(tenantId, userId, request.body));
     },
   );
 

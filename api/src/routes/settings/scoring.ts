@@ -9,7 +9,7 @@ import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { policyProblems, type StoredPolicy } from '../../scoring/policy.ts';
 import { currentPolicy, insertPolicy } from '../../scoring/store.ts';
-import { tenantFrameworks } from '../../scoring/tenant-frameworks.ts';
+import { tenantFrameworks } from '../../frameworks/catalogs.ts';
 
 const policyViewSchema = {
   type: 'object',

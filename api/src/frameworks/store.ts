@@ -1,9 +1,7 @@
 /**
- * Framework catalogs a tenant uploaded (tenant_frameworks), merged into the shared catalogs for that tenant
- * only: the newest revision of each framework version, and its mappings added to the UCF controls they name.
- * The shared Frameworks object is cached and read-only, so the merge builds new arrays and objects.
+ * The `tenant_frameworks` table: framework catalogs a tenant uploaded, each upload the next revision of its
+ * framework version, with its UCF mappings. Every function runs in the caller's tenant transaction.
  */
-import type { Frameworks } from '../../../engine/index.ts';
 import type { FrameworkCatalog, UcfMapping } from '../../../schemas/index.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 
@@ -28,32 +26,6 @@ export async function latestTenantFrameworks(trx: Trx): Promise<TenantFrameworkR
       { column: 'framework_version' },
       { column: 'revision', order: 'desc' },
     ])) as TenantFrameworkRow[];
-}
-
-/** `base` plus `uploaded` (their catalogs and mappings); an uploaded version replaces nothing shared. */
-export function mergeFrameworks(base: Frameworks, uploaded: readonly TenantFrameworkRow[]): Frameworks {
-  if (uploaded.length === 0) return base;
-  const extra = new Map<string, UcfMapping[]>();
-  for (const row of uploaded) {
-    for (const { control_id, ...mapping } of row.mappings) {
-      extra.set(control_id, [...(extra.get(control_id) ?? []), mapping]);
-    }
-  }
-  const frameworks = [...base.frameworks, ...uploaded.map((r) => r.catalog)].sort((a, b) =>
-    a.id === b.id ? (a.version < b.version ? -1 : 1) : a.id < b.id ? -1 : 1,
-  );
-  return {
-    ...base,
-    frameworks,
-    controls: base.controls.map((c) =>
-      extra.has(c.id) ? { ...c, mappings: [...c.mappings, ...extra.get(c.id)!] } : c,
-    ),
-  };
-}
-
-/** The frameworks the tenant of `trx` is scored against: the shared ones and its own uploads. */
-export async function tenantFrameworks(trx: Trx, base: Frameworks): Promise<Frameworks> {
-  return mergeFrameworks(base, await latestTenantFrameworks(trx));
 }
 
 /** What the API shows of one uploaded revision. */
@@ -143,13 +115,14 @@ export async function listTenantFrameworks(trx: Trx): Promise<TenantFrameworkSum
   return rows.map(summaryOf);
 }
 
+/** One uploaded revision with its catalog and mappings. */
+export type TenantFrameworkDetail = TenantFrameworkSummary & {
+  catalog: FrameworkCatalog;
+  mappings_list: TenantMapping[];
+};
+
 /** One uploaded revision with its catalog and mappings, or undefined. */
-export async function getTenantFramework(
-  trx: Trx,
-  id: string,
-): Promise<
-  (TenantFrameworkSummary & { catalog: FrameworkCatalog; mappings_list: TenantMapping[] }) | undefined
-> {
+export async function getTenantFramework(trx: Trx, id: string): Promise<TenantFrameworkDetail | undefined> {
   const row = (await trx('tenant_frameworks').select(SUMMARY_COLUMNS).where({ id }).first()) as
     UploadRow | undefined;
   return row && { ...summaryOf(row), catalog: row.catalog, mappings_list: row.mappings };

@@ -11,14 +11,14 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, databaseBackends, type TestDatabase } from '../../../../test/db.ts';
+import { createTestDatabase, databaseBackends, type TestDatabase } from '../../../test/db.ts';
 import {
   KMS_FIXTURE_CREDENTIALS,
   startKmsFixtureServer,
   type KmsFixtureServer,
-} from '../../../test/kms-fixture-server.ts';
-import { LedgerService, ledgerSigner } from '../../ledger/ledger.ts';
-import type { Database } from '../external/db.ts';
+} from '../../test/kms-fixture-server.ts';
+import { LedgerService, ledgerSigner } from '../ledger/ledger.ts';
+import type { Database } from '../plugins/external/db.ts';
 import {
   CredentialVault,
   DecryptionError,
@@ -26,11 +26,11 @@ import {
   LocalKeyProvider,
   type EncryptedCredentials,
   type KeyProvider,
-} from './crypto.ts';
-import { createEvidenceStore } from './evidence.ts';
-import { rotateMasterKey, rotateTenant } from './key-rotation.ts';
-import { KmsKeyProvider } from './kms-key-provider.ts';
-import { runAsApp, runAsOwner } from './tenancy.ts';
+} from '../plugins/app/crypto.ts';
+import { createEvidenceStore } from '../plugins/app/evidence.ts';
+import { rotateMasterKey, rotateTenant } from './rotation.ts';
+import { KmsKeyProvider } from '../plugins/app/kms-key-provider.ts';
+import { runAsApp, runAsOwner } from '../plugins/app/tenancy.ts';
 
 /** Before rotation, the provider after (current = new key, old still usable), and the new key alone. */
 interface Keys {

@@ -1,9 +1,8 @@
 /**
- * Integrations: connected provider accounts. Their configuration (account, region, endpoint) is stored in
- * clear; their credentials only encrypted (see crypto.ts) and never selected into anything the API returns.
+ * Integrations: connect, change, test and delete a tenant's provider accounts. Credentials are sealed under the
+ * tenant's data key (plugins/app/crypto.ts) before they reach the store, and never leave it in a view.
  */
 import { randomUUID } from 'node:crypto';
-import fp from 'fastify-plugin';
 import {
   AWS_SERVICES,
   testConnection,
@@ -11,40 +10,21 @@ import {
   type ConnectionResult,
   type EgressPolicy,
   type ScannableIntegration,
-} from '../../../../scanners/index.ts';
-import { ApiError } from '../../errors.ts';
-import type { LedgerService } from '../../ledger/ledger.ts';
-import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
-import { scanCountOf } from '../../scans/store.ts';
-import type { CredentialVault, EncryptedCredentials } from './crypto.ts';
-import type { Trx, WithTenant } from './tenancy.ts';
-
-/** What the API shows of an integration (never its credentials). */
-export interface IntegrationView {
-  id: string;
-  provider: string;
-  name: string;
-  config: Record<string, unknown>;
-  demo: boolean;
-  created_at: Date;
-  updated_at: Date;
-}
-
-/** An integration with its sealed credentials, for the scan worker only. */
-export interface IntegrationRecord extends IntegrationView, EncryptedCredentials {}
-
-export const INTEGRATION_VIEW_COLUMNS = [
-  'id',
-  'provider',
-  'name',
-  'config',
-  'demo',
-  'created_at',
-  'updated_at',
-];
-
-/** An integration to store: any provider a scanner exists for, its config and (to be sealed) credentials. */
-export type NewIntegration = ScannableIntegration & { name: string; demo?: boolean };
+} from '../../../scanners/index.ts';
+import { ApiError } from '../errors.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
+import type { CredentialVault } from '../plugins/app/crypto.ts';
+import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
+import { scanCountOf } from '../scans/store.ts';
+import {
+  deleteIntegration,
+  insertIntegration,
+  integrationIdByName,
+  integrationPage,
+  loadIntegrationRecord,
+  updateIntegration,
+} from './store.ts';
+import type { IntegrationChanges, IntegrationRecord, IntegrationView, NewIntegration } from './types.ts';
 
 /**
  * Checks an integration's config and credentials with the scanners' own shape rules and fills in the
@@ -69,30 +49,6 @@ export function checkedIntegration(input: NewIntegration, egress: EgressPolicy):
   return input;
 }
 
-/** What PATCH may change; credentials, when given, replace the stored ones entirely. */
-export interface IntegrationChanges {
-  name?: string;
-  config?: Record<string, unknown>;
-  credentials?: Record<string, unknown>;
-}
-
-const notFound = (id: string) => new ApiError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
-
-/** Loads one integration with its sealed credentials; `trx` is tenant-scoped. Null when not visible. */
-export async function loadIntegrationRecord(trx: Trx, id: string): Promise<IntegrationRecord | null> {
-  const row: IntegrationRecord | undefined = await trx('integrations')
-    .select([
-      ...INTEGRATION_VIEW_COLUMNS,
-      'credentials_ciphertext',
-      'credentials_iv',
-      'credentials_tag',
-      'key_version',
-    ])
-    .where({ id })
-    .first();
-  return row ?? null;
-}
-
 /**
  * Inserts an integration, or (same tenant and name) replaces its config and credentials. `trx` must be
  * scoped to `tenantId`. Returns the integration's view.
@@ -103,28 +59,28 @@ export async function upsertIntegration(
   tenantId: string,
   input: NewIntegration,
 ): Promise<IntegrationView> {
-  const existing: { id: string } | undefined = await trx('integrations')
-    .select('id')
-    .where({ name: input.name })
-    .first();
-  const id = existing?.id ?? randomUUID();
+  const existing = await integrationIdByName(trx, input.name);
+  const id = existing ?? randomUUID();
   const sealed = await vault.encrypt(trx, { tenantId, integrationId: id }, input.credentials);
   const values = {
     provider: input.provider,
     name: input.name,
-    config: JSON.stringify(input.config),
+    config: input.config,
     demo: input.demo ?? false,
     ...sealed,
   };
-  const [view] = existing
-    ? await trx('integrations')
-        .where({ id })
-        .update({ ...values, updated_at: trx.fn.now() })
-        .returning(INTEGRATION_VIEW_COLUMNS)
-    : await trx('integrations')
-        .insert({ id, tenant_id: tenantId, ...values })
-        .returning(INTEGRATION_VIEW_COLUMNS);
-  return view as IntegrationView;
+  return existing
+    ? updateIntegration(trx, id, values)
+    : insertIntegration(trx, { id, tenant_id: tenantId, ...values });
+}
+
+const notFound = (id: string) => new ApiError('INTEGRATION_NOT_FOUND', `no integration ${id}`);
+
+/** 409 when the tenant already has an integration named `name`. */
+async function assertNameFree(trx: Trx, name: string): Promise<void> {
+  if (await integrationIdByName(trx, name)) {
+    throw new ApiError('CONFLICT', `an integration named "${name}" already exists`);
+  }
 }
 
 /** Tenant-scoped integration reads and writes. */
@@ -150,38 +106,26 @@ export class IntegrationService {
     tenantId: string,
     options: { limit: number; cursor?: string; provider?: string },
   ): Promise<{ items: IntegrationView[]; next_cursor: string | null }> {
-    // Names are unique per tenant; the id keeps the order total anyway.
-    const order: SortKey[] = [
-      { column: 'name', direction: 'asc' },
-      { column: 'id', direction: 'asc' },
-    ];
-    const after = options.cursor ? decodeCursor(options.cursor, 'name', order) : null;
-    return this.#withTenant(tenantId, async (trx) => {
-      const query = trx('integrations').select(INTEGRATION_VIEW_COLUMNS);
-      if (options.provider) query.where({ provider: options.provider });
-      const rows = (await applyPage(query, order, after, options.limit)) as IntegrationView[];
-      return toPage(
-        rows as unknown as Record<string, unknown>[],
-        options.limit,
-        'name',
-        order,
-      ) as unknown as {
-        items: IntegrationView[];
-        next_cursor: string | null;
-      };
-    });
+    return this.#withTenant(tenantId, (trx) => integrationPage(trx, options));
   }
 
   /**
    * Creates an integration of any scannable provider after checking its config and credentials (400
    * VALIDATION_ERROR with the fields); a name already used in the tenant answers 409.
    */
-  create(tenantId: string, submitted: NewIntegration): Promise<IntegrationView> {
+  create(tenantId: string, actor: string, submitted: NewIntegration): Promise<IntegrationView> {
     const input = checkedIntegration(submitted, this.#egress);
     return this.#withTenant(tenantId, async (trx) => {
-      const taken = await trx('integrations').select('id').where({ name: input.name }).first();
-      if (taken) throw new ApiError('CONFLICT', `an integration named "${input.name}" already exists`);
-      return upsertIntegration(trx, this.#vault, tenantId, { ...input, demo: false });
+      await assertNameFree(trx, input.name);
+      const created = await upsertIntegration(trx, this.#vault, tenantId, { ...input, demo: false });
+      await this.#ledger.append(trx, tenantId, [
+        {
+          kind: 'integration.created',
+          actor,
+          payload: { integration_id: created.id, provider: created.provider, name: created.name },
+        },
+      ]);
+      return created;
     });
   }
 
@@ -204,25 +148,18 @@ export class IntegrationService {
         } as NewIntegration,
         this.#egress,
       );
-      if (changes.name !== undefined && changes.name !== record.name) {
-        const taken = await trx('integrations').select('id').where({ name: changes.name }).first();
-        if (taken) throw new ApiError('CONFLICT', `an integration named "${changes.name}" already exists`);
-      }
+      if (changes.name !== undefined && changes.name !== record.name) await assertNameFree(trx, changes.name);
       const sealed = changes.credentials ? await this.#vault.encrypt(trx, target, checked.credentials) : {};
-      const [view] = await trx('integrations')
-        .where({ id })
-        .update({
-          name: checked.name,
-          config: JSON.stringify(checked.config),
-          ...sealed,
-          updated_at: trx.fn.now(),
-        })
-        .returning(INTEGRATION_VIEW_COLUMNS);
+      const view = await updateIntegration(trx, id, {
+        name: checked.name,
+        config: checked.config,
+        ...sealed,
+      });
       const fields = (['name', 'config', 'credentials'] as const).filter((f) => changes[f] !== undefined);
       await this.#ledger.append(trx, tenantId, [
         { kind: 'integration.updated', actor, payload: { integration_id: id, fields } },
       ]);
-      return view as IntegrationView;
+      return view;
     });
   }
 
@@ -242,7 +179,7 @@ export class IntegrationService {
           { scans: n },
         );
       }
-      await trx('integrations').where({ id }).delete();
+      await deleteIntegration(trx, id);
       await this.#ledger.append(trx, tenantId, [
         {
           kind: 'integration.deleted',
@@ -275,20 +212,3 @@ export class IntegrationService {
     return result;
   }
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    integrations: IntegrationService;
-  }
-}
-
-/** Decorates `app.integrations`. */
-export const integrationsPlugin = fp(
-  async (app) => {
-    app.decorate(
-      'integrations',
-      new IntegrationService(app.withTenant, app.vault, app.ledger, app.egress.policy),
-    );
-  },
-  { name: 'integrations', dependencies: ['tenancy', 'crypto', 'ledger', 'egress'] },
-);

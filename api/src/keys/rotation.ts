@@ -9,9 +9,16 @@
  * (idempotent).
  */
 import type { Knex } from 'knex';
-import type { LedgerEvent } from '../../ledger/ledger.ts';
-import { dataKeyContext, type KeyProvider } from './crypto.ts';
-import { runAsApp, runAsOwner, type Trx } from './tenancy.ts';
+import type { LedgerEvent } from '../ledger/ledger.ts';
+import { dataKeyContext, wrappedKeyBox, wrappedKeyColumns, type KeyProvider } from '../plugins/app/crypto.ts';
+import { runAsApp, runAsOwner, type Trx } from '../plugins/app/tenancy.ts';
+import {
+  enterKeyMaintenance,
+  keyCountsByMasterKey,
+  lockKeysNotUnder,
+  rewrapTenantKey,
+  tenantsWithKeysNotUnder,
+} from './store.ts';
 
 /** Appends ledger events inside the caller's transaction (LedgerService.append). */
 export type AppendEvents = (trx: Trx, tenantId: string, events: LedgerEvent[]) => Promise<unknown>;
@@ -23,18 +30,10 @@ export interface RotationReport {
   tenants: { tenantId: string; dataKeys: number }[];
 }
 
-interface KeyRow {
-  key_version: number;
-  master_key_id: string;
-  wrapped_key: string;
-  wrap_iv: string;
-  wrap_tag: string;
-}
-
 /** Runs `work` as the database owner in the key-rotation maintenance context (see migration 0007). */
 function asKeyMaintenance<T>(knex: Knex, work: (trx: Trx) => Promise<T>): Promise<T> {
   return runAsOwner(knex, {}, async (trx) => {
-    await trx.raw(`select set_config('app.maintenance', 'key-rotation', true)`);
+    await enterKeyMaintenance(trx);
     return work(trx);
   });
 }
@@ -44,13 +43,7 @@ function asKeyMaintenance<T>(knex: Knex, work: (trx: Trx) => Promise<T>): Promis
  * maintenance context: the runtime role can never list other tenants' keys (migration 0007).
  */
 export async function tenantsToRotate(knex: Knex, masterKeyId: string): Promise<string[]> {
-  return asKeyMaintenance(knex, async (trx) => {
-    const rows: { tenant_id: string }[] = await trx('tenant_keys')
-      .distinct('tenant_id')
-      .whereNot({ master_key_id: masterKeyId })
-      .orderBy('tenant_id');
-    return rows.map((r) => r.tenant_id);
-  });
+  return asKeyMaintenance(knex, (trx) => tenantsWithKeysNotUnder(trx, masterKeyId));
 }
 
 /** Rewraps one tenant's stale data keys in one transaction; returns how many were rewrapped. */
@@ -62,28 +55,14 @@ export async function rotateTenant(
   actor: string | null = null,
 ): Promise<number> {
   return runAsApp(knex, { tenantId }, async (trx) => {
-    const rows: KeyRow[] = await trx('tenant_keys')
-      .select('key_version', 'master_key_id', 'wrapped_key', 'wrap_iv', 'wrap_tag')
-      .where({ tenant_id: tenantId })
-      .whereNot({ master_key_id: keys.id })
-      .orderBy('key_version')
-      .forUpdate();
+    const rows = await lockKeysNotUnder(trx, tenantId, keys.id);
     if (rows.length === 0) return 0;
     for (const row of rows) {
       const context = dataKeyContext(tenantId, row.key_version);
-      const dataKey = await keys.unwrapKey(
-        { ciphertext: row.wrapped_key, iv: row.wrap_iv, tag: row.wrap_tag },
-        context,
-        row.master_key_id,
-      );
+      const dataKey = await keys.unwrapKey(wrappedKeyBox(row), context, row.master_key_id);
       const wrapped = await keys.wrapKey(dataKey, context);
       dataKey.fill(0);
-      await trx('tenant_keys').where({ tenant_id: tenantId, key_version: row.key_version }).update({
-        master_key_id: keys.id,
-        wrapped_key: wrapped.ciphertext,
-        wrap_iv: wrapped.iv,
-        wrap_tag: wrapped.tag,
-      });
+      await rewrapTenantKey(trx, tenantId, row.key_version, wrappedKeyColumns(keys.id, wrapped));
     }
     await append(trx, tenantId, [
       {
@@ -118,12 +97,5 @@ export async function rotateMasterKey(
 
 /** How many tenant data keys each master key wraps (owner, key-rotation maintenance context). */
 export async function dataKeysByMasterKey(knex: Knex): Promise<Record<string, number>> {
-  return asKeyMaintenance(knex, async (trx) => {
-    const rows = (await trx('tenant_keys')
-      .select('master_key_id')
-      .count({ n: '*' })
-      .groupBy('master_key_id')
-      .orderBy('master_key_id')) as unknown as { master_key_id: string; n: string | number }[];
-    return Object.fromEntries(rows.map((r) => [r.master_key_id, Number(r.n)]));
-  });
+  return asKeyMaintenance(knex, keyCountsByMasterKey);
 }
