@@ -51,6 +51,18 @@ describe('account error messages', () => {
     }
   });
 
+  it('tells a person signed in as someone else to switch accounts, for invitations and sign-ups', () => {
+    for (const code of ['INVITATION_OTHER_ACCOUNT', 'SIGNUP_OTHER_ACCOUNT']) {
+      const error = new ApiError(403, code, 'api wording');
+      expect(isDeadLink(error), code).toBe(false);
+      expect(describeAccountError(error), code).toMatch(/another e-mail address\. Sign out/);
+    }
+  });
+
+  it('asks to wait after too many attempts', () => {
+    expect(describeAccountError(new ApiError(429, 'TOO_MANY_REQUESTS', 'too many'))).toMatch(/Wait a minute/);
+  });
+
   it('shows the password policy’s reason as a sentence', () => {
     const error = new ApiError(
       400,

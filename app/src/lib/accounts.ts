@@ -43,6 +43,8 @@ const ACCOUNT_MESSAGES: Record<string, string> = {
     'This sign-up link has already been used. Sign in to reach your organisation, or sign up again for a new one.',
   SIGNUP_TOKEN_EXPIRED:
     'This sign-up link has expired (links are valid for 24 hours). Sign up again for a new one.',
+  SIGNUP_OTHER_ACCOUNT:
+    'This sign-up link is for another e-mail address. Sign out, then open the link again and sign in with that address (or choose a password if it has no account yet).',
   SIGNUP_DISABLED:
     'Sign-up is not open on this server. Ask the person who runs it to create your organisation.',
   TOO_MANY_REQUESTS: 'Too many attempts in a short time. Wait a minute, then try again.',
