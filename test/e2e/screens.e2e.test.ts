@@ -14,6 +14,7 @@ import {
   addMember,
   demoAccessToken,
   getJson,
+  invitationTokenFor,
   postJson,
   signIn,
   startDemoProduct,
@@ -43,6 +44,8 @@ let baseUrl: string;
 let token: string;
 const accounts = {} as Record<Role, { email: string; password: string }>;
 let screens: Screen[];
+/** The pages a signed-out visitor may open, each in the state a person first sees it. */
+let publicScreens: Screen[];
 
 beforeAll(async () => {
   mkdirSync(screensDir, { recursive: true });
@@ -96,6 +99,29 @@ beforeAll(async () => {
       ready: '[data-testid="findings"]',
     },
     { name: 'overrides', path: '/overrides', ready: 'main h1' },
+    { name: 'members', path: '/members', ready: '[data-testid="members"]' },
+  ];
+
+  // A pending invitation, so the members page lists one and the accept page has a live link to show.
+  const invited = 'pending@screens.example.test';
+  await postJson(baseUrl, token, '/api/invitations', { email: invited, role: 'user' });
+  publicScreens = [
+    { name: 'login', path: '/login', ready: '[data-testid="login-email"]' },
+    {
+      name: 'accept-invitation',
+      path: `/accept-invitation#token=${invitationTokenFor(running, invited)}`,
+      ready: '[data-testid="choose-password-form"]',
+    },
+    { name: 'accept-invitation-no-token', path: '/accept-invitation', ready: '[data-testid="link-problem"]' },
+    { name: 'reset-password', path: '/reset-password', ready: '[data-testid="reset-request-form"]' },
+    {
+      // A token of the right shape: the form shows before anything is sent.
+      name: 'reset-password-token',
+      path: `/reset-password#token=${'A'.repeat(43)}`,
+      ready: '[data-testid="reset-confirm-form"]',
+    },
+    { name: 'signup', path: '/signup', ready: '[data-testid="signup-form"], [data-testid="signup-closed"]' },
+    { name: 'demo-outbox', path: '/demo/outbox', ready: '[data-testid="outbox"]' },
   ];
 }, 300_000);
 
@@ -161,14 +187,28 @@ describe('every screen in Chromium', () => {
     await page.goto(`${baseUrl}/`);
     await page.getByTestId('login-email').waitFor();
     expect(new URL(page.url()).pathname).toBe('/login');
-    await checkScreen(page, 'anonymous', {
-      name: 'login',
-      path: '/login',
-      ready: '[data-testid="login-email"]',
-    });
+    // The demo offers password reset, its mailbox, and sign-up when the server has it open.
+    await page.getByTestId('login-demo-outbox').waitFor();
+    expect(await page.getByTestId('login-forgot').count()).toBe(1);
+    await checkScreen(page, 'anonymous', publicScreens[0]!);
     expect(errors).toEqual([]);
     await page.close();
   }, 180_000);
+
+  it('every public page opens signed out, fits and passes axe', async () => {
+    const page = await browser.context.newPage();
+    // Console lines are not checked here: the accept page asks the API about its token, and the expected
+    // 4xx answers (a password is needed, the link is dead) are logged by Chromium as failed loads.
+    const uncaught: string[] = [];
+    page.on('pageerror', (error) => uncaught.push(error.message));
+    for (const screen of publicScreens.slice(1)) {
+      await checkScreen(page, 'anonymous', screen);
+      // Public: a signed-out visitor stays on the page instead of being sent to /login.
+      expect(new URL(page.url()).pathname, screen.name).toBe(screen.path.split('#')[0]);
+    }
+    expect(uncaught).toEqual([]);
+    await page.close();
+  }, 300_000);
 
   it('keyboard: the skip link comes first, with a visible focus ring, and leads to the content', async () => {
     const page = await browser.context.newPage();
@@ -206,9 +246,10 @@ describe('every screen in Chromium', () => {
       expect(await page.getByTestId('start-scan').count(), 'Start scan offered').toBe(offered);
       expect(await page.getByTestId('scan-not-offered').count()).toBe(integrations - offered);
       expect(await page.getByTestId('nav-overrides').count(), 'overrides link').toBe(role === 'user' ? 0 : 1);
+      expect(await page.getByTestId('nav-members').count(), 'members link').toBe(role === 'admin' ? 1 : 0);
 
       for (const screen of screens) {
-        if (screen.name === 'overrides' && role === 'user') {
+        if ((screen.name === 'overrides' || screen.name === 'members') && role === 'user') {
           await checkScreen(page, role, { ...screen, ready: '[data-testid="error-page"]' });
           expect(await page.getByTestId('error-page').getAttribute('data-status')).toBe('403');
           expect(await page.getByRole('alert').textContent()).toContain('not available for your role');
@@ -217,6 +258,12 @@ describe('every screen in Chromium', () => {
         await checkScreen(page, role, screen);
         if (screen.name === 'overrides') {
           expect(await page.getByTestId('override-form').count(), 'override form').toBe(
+            role === 'admin' ? 1 : 0,
+          );
+        }
+        if (screen.name === 'members') {
+          expect(await page.getByTestId('invite-form').count(), 'invite form').toBe(role === 'admin' ? 1 : 0);
+          expect(await page.getByTestId('revoke-invitation').count(), 'withdraw').toBe(
             role === 'admin' ? 1 : 0,
           );
         }

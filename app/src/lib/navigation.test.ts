@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { safeNextPath } from './navigation.ts';
+import { isPublicRoute, safeNextPath } from './navigation.ts';
 
 describe('safeNextPath', () => {
   it('keeps paths on this site, with their query', () => {
@@ -13,5 +13,17 @@ describe('safeNextPath', () => {
     expect(safeNextPath('//evil.example/', '/')).toBe('/');
     expect(safeNextPath('/\\evil.example/', '/')).toBe('/');
     expect(safeNextPath('javascript:alert(1)', '/')).toBe('/');
+  });
+});
+
+describe('isPublicRoute', () => {
+  it('lets a signed-out visitor open the login page and the pages mailed links lead to', () => {
+    for (const id of ['/login', '/accept-invitation', '/reset-password', '/signup', '/demo/outbox'])
+      expect(isPublicRoute(id), id).toBe(true);
+  });
+
+  it('keeps every other page, and an unknown route, behind the sign-in', () => {
+    for (const id of ['/', '/members', '/overrides', '/frameworks', '/demo', '/login/x', null])
+      expect(isPublicRoute(id), String(id)).toBe(false);
   });
 });

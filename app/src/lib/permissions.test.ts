@@ -16,6 +16,15 @@ describe('role permissions the app offers', () => {
     ]);
   });
 
+  it('follows the API table for members and invitations', () => {
+    expect(['admin', 'auditor', 'user'].map((role) => can(role, 'member:read'))).toEqual([true, true, false]);
+    expect(['admin', 'auditor', 'user'].map((role) => can(role, 'member:manage'))).toEqual([
+      true,
+      false,
+      false,
+    ]);
+  });
+
   it('grants nothing to an unknown or missing role', () => {
     expect(can('owner', 'scan:start')).toBe(false);
     expect(can(undefined, 'override:read')).toBe(false);

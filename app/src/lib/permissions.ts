@@ -4,12 +4,15 @@
  * server stays the authority and refuses anything else; this only keeps the app from offering an action
  * that would be refused.
  */
-export type AppPermission = 'scan:start' | 'override:read' | 'override:manage';
+export type AppPermission =
+  'scan:start' | 'override:read' | 'override:manage' | 'member:read' | 'member:manage';
 
 const GRANTS: Record<AppPermission, readonly string[]> = {
   'scan:start': ['admin', 'user'],
   'override:read': ['admin', 'auditor'],
   'override:manage': ['admin'],
+  'member:read': ['admin', 'auditor'],
+  'member:manage': ['admin'],
 };
 
 /** True when `role` holds `permission`; an unknown role holds nothing. */

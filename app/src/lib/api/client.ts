@@ -13,11 +13,16 @@ import type {
   Evidence,
   FrameworksResponse,
   Integration,
+  Invitation,
+  InvitationAcceptance,
+  Member,
+  Role,
   Scan,
   ScoreHistoryPage,
   ScoresResponse,
   Session,
 } from './types.ts';
+import type { OutboxItem, SignupCompletion, SignupStatus } from './pending-types.ts';
 
 /** How to reach the API and whom to tell when the session changes. */
 export interface ApiClientOptions {
@@ -137,9 +142,13 @@ export function createApiClient(options: ApiClientOptions = {}) {
       return session;
     },
 
-    /** Signs in; throws ApiError (code INVALID_CREDENTIALS on a wrong password). */
-    async login(email: string, password: string): Promise<Session> {
-      const response = await send('/api/auth/login', { method: 'POST', body: { email, password } }, false);
+    /**
+     * Signs in, into `tenantId` when given (else the account's oldest membership); throws ApiError (code
+     * INVALID_CREDENTIALS on a wrong password).
+     */
+    async login(email: string, password: string, tenantId?: string): Promise<Session> {
+      const body = tenantId === undefined ? { email, password } : { email, password, tenant_id: tenantId };
+      const response = await send('/api/auth/login', { method: 'POST', body }, false);
       const next = await readJson<Session>(response);
       setSession(next);
       return next;
@@ -229,6 +238,82 @@ export function createApiClient(options: ApiClientOptions = {}) {
     /** One evidence artifact by its sha256. */
     getEvidence(sha256: string, signal?: AbortSignal): Promise<Evidence> {
       return request(`/api/evidence/${id(sha256)}`, { signal });
+    },
+
+    /** The tenant's members (up to 500, the API's page maximum). */
+    listMembers(signal?: AbortSignal): Promise<{ items: Member[]; next_cursor: string | null }> {
+      return request('/api/members?limit=500', { signal });
+    },
+
+    /** Gives a member another role (the API refuses to demote the last admin: LAST_ADMIN). */
+    changeMemberRole(userId: string, role: Role): Promise<Member> {
+      return request(`/api/members/${id(userId)}`, { method: 'PATCH', body: { role } });
+    },
+
+    /** Removes a member from the tenant; their sessions end. */
+    removeMember(userId: string): Promise<void> {
+      return request(`/api/members/${id(userId)}`, { method: 'DELETE' });
+    },
+
+    /** The tenant's pending invitations (up to 500). */
+    listInvitations(signal?: AbortSignal): Promise<{ items: Invitation[]; next_cursor: string | null }> {
+      return request('/api/invitations?limit=500', { signal });
+    },
+
+    /** Invites an e-mail with a role; the API mails the link, the answer never holds the token. */
+    inviteMember(email: string, role: Role): Promise<Invitation> {
+      return request('/api/invitations', { method: 'POST', body: { email, role } });
+    },
+
+    /** Withdraws a pending invitation. */
+    revokeInvitation(invitationId: string): Promise<void> {
+      return request(`/api/invitations/${id(invitationId)}`, { method: 'DELETE' });
+    },
+
+    /**
+     * Accepts an invitation: with `password` for a new account, or signed in as the invited account (the
+     * session's bearer token is sent when there is one).
+     */
+    acceptInvitation(token: string, password?: string): Promise<InvitationAcceptance> {
+      const body = password === undefined ? { token } : { token, password };
+      return request('/api/invitations/accept', { method: 'POST', body });
+    },
+
+    /** Asks for a password reset link; the answer is the same whether the e-mail has an account or not. */
+    requestPasswordReset(email: string): Promise<{ accepted: true }> {
+      return request('/api/auth/password-reset', { method: 'POST', body: { email } });
+    },
+
+    /** Sets a new password with a mailed reset token; every session of the account ends. */
+    confirmPasswordReset(token: string, newPassword: string): Promise<void> {
+      return request('/api/auth/password-reset/confirm', {
+        method: 'POST',
+        body: { token, new_password: newPassword },
+      });
+    },
+
+    /** Whether this server lets a new organisation sign up. */
+    signupStatus(signal?: AbortSignal): Promise<SignupStatus> {
+      return request('/api/auth/signup', { signal });
+    },
+
+    /** Starts a sign-up: the API mails a link to prove the e-mail (same answer for known e-mails). */
+    requestSignup(organizationName: string, email: string): Promise<{ accepted: true }> {
+      return request('/api/auth/signup', {
+        method: 'POST',
+        body: { organization_name: organizationName, email },
+      });
+    },
+
+    /** Creates the tenant of a sign-up link, with `password` for a new account. */
+    completeSignup(token: string, password?: string): Promise<SignupCompletion> {
+      const body = password === undefined ? { token } : { token, password };
+      return request('/api/auth/signup/complete', { method: 'POST', body });
+    },
+
+    /** The demo mailbox, newest first (the API answers 404 outside the demo). */
+    demoOutbox(signal?: AbortSignal): Promise<{ items: OutboxItem[] }> {
+      return request('/api/demo/outbox', { signal });
     },
   };
 }

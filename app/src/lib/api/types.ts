@@ -87,3 +87,15 @@ export type ScoreHistoryPage = ResponseBody<'getScoreHistory'>;
 
 /** One framework's score after one succeeded scan (`GET /api/scores/history`). */
 export type ScoreSnapshot = ScoreHistoryPage['items'][number];
+
+/** A member of the tenant and their role (`GET /api/members`). */
+export type Member = ResponseBody<'listMembers'>['items'][number];
+
+/** A role in a tenant. */
+export type Role = Member['role'];
+
+/** A pending invitation (`GET /api/invitations`); its token only travels by e-mail. */
+export type Invitation = ResponseBody<'listInvitations'>['items'][number];
+
+/** What accepting an invitation did (`POST /api/invitations/accept`). */
+export type InvitationAcceptance = ResponseBody<'acceptInvitation'>;
