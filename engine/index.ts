@@ -6,7 +6,13 @@ export { loadPolicyEngine, type EngineOptions, type EvaluateContext, type Policy
 export { loadParallelPolicyEngine, type ParallelPolicyEngine } from './parallel.ts';
 export { loadFrameworks, type Frameworks } from './frameworks.ts';
 export { evaluateControls } from './map.ts';
-export { controlsByRequirement, scoreFrameworks, testedControls, type ManualEvidence } from './score.ts';
+export {
+  controlsByRequirement,
+  frameworkPolicy,
+  scoreFrameworks,
+  testedControls,
+  type ManualEvidence,
+} from './score.ts';
 export { COVERAGE_LEVELS, frameworkCoverage, type FrameworkCoverage } from './coverage.ts';
 export { checkFrameworkUpload, type FrameworkUpload } from './framework-upload.ts';
 export { assessmentResultsToOscal } from './oscal-export.ts';

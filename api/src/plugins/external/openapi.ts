@@ -34,6 +34,7 @@ export const OPENAPI_TAGS = {
   members: 'Members of the tenant and their roles.',
   tokens: 'API tokens for automation.',
   settings: 'Tenant settings: scoring policy, retention and legal hold.',
+  reports: 'Readiness report PDFs made in the background, and control matrix and findings CSVs.',
 } as const;
 
 const ERROR_BODY_REF = { $ref: '#/components/schemas/ErrorBody' };
