@@ -6,7 +6,6 @@ export { loadPolicyEngine, type EngineOptions, type EvaluateContext, type Policy
 export { loadParallelPolicyEngine, type ParallelPolicyEngine } from './parallel.ts';
 export { loadFrameworks, type Frameworks } from './frameworks.ts';
 export { evaluateControls } from './map.ts';
-export { controlsByRequirement, scoreFrameworks, testedControls, type ManualEvidence } from './score.ts';
 export {
   mergeControlResults,
   REQUIREMENT_STATES,
@@ -18,6 +17,13 @@ export {
   type RequirementState,
   type SourceAge,
 } from './posture.ts';
+export {
+  controlsByRequirement,
+  frameworkPolicy,
+  scoreFrameworks,
+  testedControls,
+  type ManualEvidence,
+} from './score.ts';
 export { COVERAGE_LEVELS, frameworkCoverage, type FrameworkCoverage } from './coverage.ts';
 export { checkFrameworkUpload, type FrameworkUpload } from './framework-upload.ts';
 export { assessmentResultsToOscal } from './oscal-export.ts';

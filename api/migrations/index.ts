@@ -17,6 +17,7 @@ import * as tenantPrimaryKeys from './0011_tenant_primary_keys.ts';
 import * as invitations from './0012_invitations.ts';
 import * as resetsAndSignups from './0013_password_resets_and_signups.ts';
 import * as posture from './0014_posture.ts';
+import * as reports from './0015_reports.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -38,6 +39,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0012_invitations', invitations],
   ['0013_password_resets_and_signups', resetsAndSignups],
   ['0014_posture', posture],
+  ['0015_reports', reports],
 ];
 
 /** knex MigrationSource over the list above. */

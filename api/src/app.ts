@@ -48,6 +48,8 @@ import scanRoutes from './routes/scans/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
 import ruleRoutes from './routes/rules/index.ts';
+import reportRoutes from './routes/reports/index.ts';
+import { reportsPlugin } from './reports/plugin.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
@@ -176,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(overridesPlugin);
     await app.register(schedulesPlugin);
     await app.register(retentionPlugin);
+    await app.register(reportsPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
     if (runWorker) await app.register(retentionJobPlugin);
 
@@ -218,6 +221,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(ledgerRoutes, { prefix: '/ledger' });
           await api.register(overrideRoutes, { prefix: '/overrides' });
           await api.register(ruleRoutes, { prefix: '/rules' });
+          await api.register(reportRoutes, { prefix: '/reports' });
           await api.register(retentionSettingsRoutes, { prefix: '/settings' });
         },
         { prefix: '/api' },

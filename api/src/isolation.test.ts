@@ -76,6 +76,8 @@ interface TenantFixture {
   overrideId: string;
   frameworkUploadId: string;
   ruleHash: string;
+  /** A readiness report that succeeded (its file can be downloaded). */
+  reportId: string;
   sandboxUrl: string;
   bucketMarker: string;
 }
@@ -98,6 +100,8 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'versions.hash': (f) => f.ruleHash,
   'diff.other': (f) => f.ruleHash,
   'coverage.frameworkId': () => 'soc2',
+  'frameworks.frameworkId': () => 'soc2',
+  'reports.id': (f) => f.reportId,
 };
 
 /** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */
@@ -137,6 +141,7 @@ const BODIES: Record<string, (f: TenantFixture, role?: Role) => unknown> = {
   'POST /api/evidence/manual': () => ({ control_id: 'UCF-GOV-01', note: { reviewed: true } }),
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
+  'POST /api/reports': () => ({ kind: 'readiness', framework_id: 'soc2' }),
   'POST /api/scans/:id/cancel': () => ({}),
   'PUT /api/integrations/:integrationId/schedule': () => ({ cron: '0 3 * * *' }),
   'POST /api/invitations': () => ({ email: `matrix-${randomUUID()}@example.com`, role: 'user' }),
@@ -253,6 +258,28 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       const body = response.json() as Json;
       if (body.status === 'succeeded' || body.status === 'failed') return body;
       if (Date.now() > deadline) throw new Error(`scan ${id} still ${body.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  /** Asks for a soc2 readiness report and waits for the worker to make it; returns its id. */
+  async function succeededReport(token: string): Promise<string> {
+    const queued = await t.app.inject({
+      method: 'POST',
+      url: '/api/reports',
+      headers: bearer(token),
+      payload: { kind: 'readiness', framework_id: 'soc2' },
+    });
+    expect(queued.statusCode, queued.body).toBe(202);
+    const id = queued.json().id as string;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      const report = (
+        await t.app.inject({ url: `/api/reports/${id}`, headers: bearer(token) })
+      ).json() as Json;
+      if (report.status === 'succeeded') return id;
+      if (report.status === 'failed' || Date.now() > deadline)
+        throw new Error(`report ${JSON.stringify(report)}`);
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
   }
@@ -378,6 +405,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       payload: { email: `invited@${slug}.example`, role: 'auditor' },
     });
     expect(invitation.statusCode, invitation.body).toBe(201);
+    const reportId = await succeededReport(tokens.admin);
     return {
       ...base,
       memberId,
@@ -392,6 +420,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       overrideId: override.json().id,
       frameworkUploadId: upload.json().id,
       ruleHash: versions.json().items[0].hash,
+      reportId,
     };
   }
 
@@ -436,6 +465,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.overrideId,
       foreign.frameworkUploadId,
       foreign.invitationId,
+      foreign.reportId,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];

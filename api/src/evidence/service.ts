@@ -2,7 +2,7 @@
  * Evidence for a tenant: reads only what its `evidence` rows name (row-level security), bytes from the store;
  * and manual evidence: attaching checks the target (a UCF control people assess, or a framework requirement
  * with such controls), stores the bytes by sha256, records the rows and the ledger events, and recomputes
- * the scores of the latest scan from its stored control results (no new scan needed).
+ * the tenant's posture from the stored control results as a new scoring event (no new scan needed).
  */
 import { canonicalJson } from '../canonical.ts';
 import { ApiError, type FieldProblem } from '../errors.ts';
@@ -68,6 +68,12 @@ export class EvidenceService {
   async read(tenantId: string, sha256: string): Promise<EvidenceView> {
     const row = await this.#withTenant(tenantId, (trx) => evidenceRecord(trx, sha256));
     if (!row) throw new ApiError('EVIDENCE_NOT_FOUND', `no evidence ${sha256}`);
+    // Only JSON artifacts read back here; a report file is downloaded from its report (/api/reports).
+    if (row.content_type !== EVIDENCE_CONTENT_TYPE)
+      throw new ApiError(
+        'EVIDENCE_NOT_FOUND',
+        `${sha256} is a ${row.content_type} file, not a JSON artifact`,
+      );
     const bytes = await this.#store.get(sha256);
     if (!bytes) throw new Error(`evidence ${sha256} is recorded but missing from the store`);
     return { ...row, content: JSON.parse(bytes.toString('utf8')) };

@@ -1,5 +1,5 @@
 /**
- * Runs the scan worker in this process: takes `scan` jobs from pg-boss, up to `workerConcurrency` at a time,
+ * Runs the worker in this process (report jobs too, see reports/service.ts): takes `scan` jobs from pg-boss, up to `workerConcurrency` at a time,
  * and never more than `tenantConcurrency` running scans of one tenant across all workers (pg-boss group
  * concurrency: each job's group is its tenant, counted in the database), so one tenant's backlog does not
  * hold up another tenant's scans.
@@ -11,7 +11,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import type { JobsConfig } from '../config.ts';
-import { SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
+import { REPORT_QUEUE, SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
+import type { ReportJobData } from '../reports/types.ts';
 import type { ScanJobData } from '../scans/types.ts';
 import type { ScheduleJobData } from '../schedules/types.ts';
 import { runScanJob, ScanReleasedError } from './scan-job.ts';
@@ -63,12 +64,23 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       app.scans.onQueued = () => {
         if (workerId) app.boss.notifyWorker(workerId);
       };
+      // Report jobs: one at a time per worker (rendering is CPU-bound and short next to a scan).
+      const reportLog = app.log.child({ component: 'report-worker' });
+      const reportWorkerId = await app.boss.work<ReportJobData>(
+        REPORT_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        async ([job]) => {
+          if (job) await app.reports.run(job.data, reportLog);
+        },
+      );
+      app.reports.onQueued = () => app.boss.notifyWorker(reportWorkerId);
     });
 
     // Registered after the job queue, so this runs before pg-boss stops and the database closes.
     app.addHook('onClose', async () => {
       if (!workerId) return;
       await app.boss.offWork(SCHEDULE_QUEUE, { wait: false });
+      await app.boss.offWork(REPORT_QUEUE, { wait: true });
       await app.boss.offWork(SCAN_QUEUE, { wait: false });
       const finished = Promise.allSettled([...running]);
       const grace = new AbortController();
@@ -88,6 +100,16 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
   },
   {
     name: 'scan-worker',
-    dependencies: ['boss', 'scans', 'schedules', 'crypto', 'evidence', 'engine', 'ledger', 'egress'],
+    dependencies: [
+      'boss',
+      'scans',
+      'schedules',
+      'reports',
+      'crypto',
+      'evidence',
+      'engine',
+      'ledger',
+      'egress',
+    ],
   },
 );

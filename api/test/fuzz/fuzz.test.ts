@@ -7,7 +7,8 @@
  *    anonymous → 401 on protected routes (or an error Fastify decides before the guards run: routing and
  *    body parsing, BEFORE_AUTH_CODES), every answer matches the schema the route declares for its status
  *    (errors: the shared { error: { code, message } } shape with a known code of that status; a success
- *    without a declared schema fails unless listed in FREE_FORM_ANSWERS), and no answer contains an id or
+ *    without a declared schema fails unless listed in FREE_FORM_ANSWERS; a file answer, declared as
+ *    `content: { 'text/csv': … }`, must come as that type), and no answer contains an id or
  *    hash of tenant B that the request did not send;
  *  - classic SQL-injection strings in every string parameter: no 5xx, tenant B's rows unchanged (count and
  *    content digest), no table gone, no row count of tenant A lower, a stored payload reads back verbatim.
@@ -134,7 +135,9 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
           if (called.has(sent.url)) continue;
           called.add(sent.url);
           const response = await send(t.app, sent, tenant.token);
-          if (response.statusCode === 200) harvest(route, response.json(), tenant.seen);
+          // File answers (CSV, PDF) hold nothing to harvest as JSON.
+          if (response.statusCode === 200 && /json/.test(String(response.headers['content-type'])))
+            harvest(route, response.json(), tenant.seen);
         }
       }
     }

@@ -120,7 +120,8 @@ export function declaredResponse(route: RouteCatalogEntry, status: number): Json
  * What is wrong with one answer, or [] when it is right: no 5xx; an anonymous call to a protected route is
  * a 401; an error is the shared `{ error: { code, message } }` with a known code of that status; a body
  * matches the schema declared for its status; a success without a declared schema is a failure unless it
- * is a bodiless 204 or listed in FREE_FORM_ANSWERS.
+ * is a bodiless 204 or listed in FREE_FORM_ANSWERS; a success the route declares as a file (`content` of a
+ * non-JSON type) must come with one of the declared content types.
  */
 export function problemsOf(
   route: RouteCatalogEntry,
@@ -136,6 +137,13 @@ export function problemsOf(
     problems.push(`anonymous call answered ${status} ${response.body.slice(0, 200)}, not 401`);
   if (status === 204) {
     if (response.body !== '') problems.push('204 with a body');
+    return problems;
+  }
+  const file = status < 300 && sent.exact ? fileTypesOf(route, status) : [];
+  if (file.length > 0) {
+    // A file answer (CSV, PDF): it must come as one of the content types the route declares.
+    const type = String(response.headers['content-type'] ?? '').split(';')[0]!;
+    if (!file.includes(type)) problems.push(`${status} answered ${type}, not one of ${file.join(', ')}`);
     return problems;
   }
   let body: unknown;
@@ -166,6 +174,12 @@ export function problemsOf(
     problems.push(`${status} has no declared response schema`);
   }
   return problems;
+}
+
+/** The non-JSON content types a route declares for `status` (`content: { 'text/csv': … }`), if any. */
+function fileTypesOf(route: RouteCatalogEntry, status: number): string[] {
+  const declared = declaredResponse(route, status) as { content?: Record<string, unknown> } | undefined;
+  return Object.keys(declared?.content ?? {}).filter((type) => type !== 'application/json');
 }
 
 function errorCodeOf(body: string): string {

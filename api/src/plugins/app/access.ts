@@ -45,6 +45,11 @@ export const PERMISSIONS = {
   'retention:read': ['admin', 'auditor'],
   /** Change the retention windows, set and lift the legal hold. */
   'retention:manage': ['admin'],
+  /**
+   * Ask for a readiness report (made in the background). Auditors may: a report records itself and a ledger
+   * entry but changes no result, and reports are what auditors read.
+   */
+  'report:create': ['admin', 'auditor', 'user'],
 } as const satisfies Record<string, readonly Role[] | null>;
 
 export type Permission = keyof typeof PERMISSIONS;

@@ -17,6 +17,9 @@ export const SCAN_QUEUE = 'scan';
 /** The queue pg-boss's scheduler sends scan-schedule occurrences to (see schedules/service.ts). */
 export const SCHEDULE_QUEUE = 'scan-schedule';
 
+/** The queue report jobs go through (see reports/service.ts). */
+export const REPORT_QUEUE = 'report';
+
 /** fromPglite(), with every statement serialised against knex's single PGlite connection. */
 function pgliteThroughKnexPool(knex: Knex, pglite: PGlite): Db {
   const inner = fromPglite(pglite);
@@ -76,6 +79,9 @@ export async function startBoss(
     await boss.createQueue(SCAN_QUEUE, policy);
   }
   if (!(await boss.getQueue(SCHEDULE_QUEUE))) await boss.createQueue(SCHEDULE_QUEUE, { retryLimit: 3 });
+  // A report job marks its own failures; a retry only covers a worker that died mid-job.
+  if (!(await boss.getQueue(REPORT_QUEUE)))
+    await boss.createQueue(REPORT_QUEUE, { retryLimit: 2, expireInSeconds: 15 * 60 });
   return boss;
 }
 

@@ -35,6 +35,7 @@ export const OPENAPI_TAGS = {
   tokens: 'API tokens for automation.',
   settings: 'Tenant settings: scoring policy, retention and legal hold.',
   demo: 'The local demo: its mailbox (404 on any other server).',
+  reports: 'Readiness report PDFs made in the background, and control matrix and findings CSVs.',
 } as const;
 
 const ERROR_BODY_REF = { $ref: '#/components/schemas/ErrorBody' };

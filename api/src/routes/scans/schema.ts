@@ -335,6 +335,16 @@ export const scanControlSchema = {
   },
 } as const;
 
+/** The sort and filters of a findings list (also those of the findings CSV, routes/reports). */
+export const findingFilterProperties = {
+  sort: { type: 'string', enum: ['rule_id', 'resource_id', 'status'], default: 'rule_id' },
+  status,
+  severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low', 'info'] },
+  rule_id: { type: 'string', minLength: 1, maxLength: 200 },
+  resource_type: { type: 'string', minLength: 1, maxLength: 200 },
+  excepted: { type: 'boolean' },
+} as const;
+
 export const scanFindingsSchema = {
   operationId: 'listScanFindings',
   summary: "A scan's findings",
@@ -345,12 +355,7 @@ export const scanFindingsSchema = {
     additionalProperties: false,
     properties: {
       ...pageQuerySchema(200, 1000),
-      sort: { type: 'string', enum: ['rule_id', 'resource_id', 'status'], default: 'rule_id' },
-      status,
-      severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low', 'info'] },
-      rule_id: { type: 'string', minLength: 1, maxLength: 200 },
-      resource_type: { type: 'string', minLength: 1, maxLength: 200 },
-      excepted: { type: 'boolean' },
+      ...findingFilterProperties,
     },
   },
   response: {

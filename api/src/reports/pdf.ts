@@ -1,0 +1,203 @@
+/**
+ * The framework readiness report as a PDF (pdfkit, built-in Helvetica: no font files to ship). Pure layout:
+ * every number comes in `ReadinessData`, which the service builds from the same functions the score and
+ * control routes answer with. Page 1 holds the cover and the summary figures, so a reader (or a test that
+ * renders that page) sees the score and status counts at once.
+ */
+import PDFDocument from 'pdfkit';
+import type { FrameworkScoringPolicy, FrameworkScore } from '../../../schemas/index.ts';
+import type { DescribedControl } from './csv.ts';
+
+/** Manual evidence attached to a requirement or one of its controls. */
+export interface ManualEvidenceRef {
+  sha256: string;
+  verdict: 'pass' | 'fail';
+  collected_at: Date;
+  /** The control it was attached to, or null when attached to the requirement itself. */
+  control_id: string | null;
+}
+
+/** An exception that set aside failing findings of the scan, with how many. */
+export interface ExceptionInForce {
+  id: string;
+  rule_id: string;
+  reason: string;
+  approver: string;
+  expires_at: string;
+  findings: number;
+}
+
+/** Everything the readiness report shows. */
+export interface ReadinessData {
+  tenant: string;
+  generated_at: Date;
+  report_id: string;
+  scan: { id: string; finished_at: Date | null; bundle_revision: string | null };
+  score: FrameworkScore;
+  controls: ReadonlyMap<string, DescribedControl>;
+  /** Per rule, the distinct resource snapshots its findings cite. */
+  snapshotsByRule: ReadonlyMap<string, number>;
+  /** Per requirement id, the manual evidence that names it or its controls. */
+  manualEvidence: ReadonlyMap<string, ManualEvidenceRef[]>;
+  exceptions: ExceptionInForce[];
+  policy: FrameworkScoringPolicy;
+}
+
+/** The score as the report prints it: a percentage with one decimal, or "no score". */
+export function scoreText(score: number | null): string {
+  return score === null ? 'no score (nothing passed or failed)' : `${(score * 100).toFixed(1)}%`;
+}
+
+/** Requirements per status, as the summary prints them. */
+export function statusCounts(
+  score: FrameworkScore,
+): Record<'pass' | 'fail' | 'error' | 'not_applicable', number> {
+  const counts = { pass: 0, fail: 0, error: 0, not_applicable: 0 };
+  for (const r of score.requirements) counts[r.status] += 1;
+  return counts;
+}
+
+const STATUS_LABEL: Record<string, string> = {
+  pass: 'PASS',
+  fail: 'FAIL',
+  error: 'ERROR',
+  not_applicable: 'NOT APPLICABLE',
+};
+
+/** The methodology in our words: what the scoring policy in force does for this framework. */
+export function methodology(policy: FrameworkScoringPolicy): string[] {
+  const rollup = policy.requirements ?? { mode: 'all_pass' as const };
+  const rule =
+    rollup.mode === 'threshold'
+      ? `A requirement passes when at least ${Math.round(rollup.pass_threshold * 100)}% of the contributions of its controls pass; otherwise it fails if any failed, else it is in error, else it waits for evidence.`
+      : 'A requirement passes only when every control that contributes to it passes: one failing control fails it, a control whose rules could not decide puts it in error, and a requirement nothing applies to is not applicable.';
+  const days = policy.evidence_freshness_days ?? 365;
+  const pending =
+    policy.needs_evidence_counts_as === 'failed'
+      ? 'A requirement still waiting for such evidence counts as failed.'
+      : 'A requirement still waiting for such evidence is left out of the score and listed as needing evidence.';
+  const weights = Object.keys(policy.weights ?? {}).length;
+  return [
+    'Each finding comes from one rule version of the deployed bundle evaluated against a resource snapshot. The findings of the rules linked to a UCF control decide that control; findings set aside by an approved exception are kept and shown, but do not count. Controls reach framework requirements through the UCF mappings.',
+    `${rule} Controls that people assess contribute the verdict of their latest manual evidence if it was collected within the last ${days} days. ${pending}`,
+    `The score is the passed requirements divided by the passed and failed ones (a requirement in error counts as failed; not applicable ones are left out)${weights > 0 ? `, with ${weights} requirement weight${weights === 1 ? '' : 's'} set by the tenant's policy` : ', every requirement weighing the same'}. These are the numbers the API and the dashboard show for the same scan.`,
+  ];
+}
+
+/** Renders the report; resolves with the PDF bytes. `onPage` is told each requirement rendered (progress). */
+export function renderReadinessPdf(
+  data: ReadinessData,
+  onRequirement: (done: number, total: number) => void = () => {},
+): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 50,
+    info: {
+      Title: `Readiness report: ${data.score.title} ${data.score.framework_version}`,
+      Author: 'ComplyWise',
+      CreationDate: data.generated_at,
+    },
+  });
+  const chunks: Buffer[] = [];
+  const done = new Promise<Buffer>((resolve, reject) => {
+    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+  });
+  cover(doc, data);
+  requirements(doc, data, onRequirement);
+  exceptions(doc, data);
+  doc.addPage().font('Helvetica-Bold').fontSize(16).text('Methodology').moveDown(0.5);
+  doc.font('Helvetica').fontSize(10);
+  for (const paragraph of methodology(data.policy)) doc.text(paragraph).moveDown(0.5);
+  doc.end();
+  return done;
+}
+
+function line(doc: PDFKit.PDFDocument, label: string, value: string): void {
+  doc.font('Helvetica-Bold').text(`${label}: `, { continued: true }).font('Helvetica').text(value);
+}
+
+/** Page 1: who, what, when, which bundle, and the summary figures. */
+function cover(doc: PDFKit.PDFDocument, data: ReadinessData): void {
+  const { score } = data;
+  doc.font('Helvetica-Bold').fontSize(22).text('Framework readiness report').moveDown(0.3);
+  doc.fontSize(16).text(`${score.title} (${score.framework_id} ${score.framework_version})`).moveDown(1);
+  doc.fontSize(11);
+  line(doc, 'Tenant', data.tenant);
+  line(doc, 'Generated at', data.generated_at.toISOString());
+  line(doc, 'Scan', `${data.scan.id}, finished ${data.scan.finished_at?.toISOString() ?? 'unknown'}`);
+  line(doc, 'Bundle revision', data.scan.bundle_revision ?? 'unknown');
+  line(doc, 'Report', data.report_id);
+  doc.moveDown(1);
+  doc.font('Helvetica-Bold').fontSize(16).text('Summary').moveDown(0.3);
+  doc.fontSize(11);
+  line(doc, 'Score', scoreText(score.score));
+  line(doc, 'Passed requirements', String(score.passed));
+  line(doc, 'Failed requirements', String(score.failed));
+  line(doc, 'Not applicable requirements', String(score.not_applicable));
+  line(doc, 'Requirements needing evidence', String(score.needs_evidence ?? 0));
+  line(doc, 'Requirements', String(score.requirements.length));
+  const counts = statusCounts(score);
+  doc.moveDown(0.5).font('Helvetica-Bold').text('Requirements by status').font('Helvetica');
+  for (const status of ['pass', 'fail', 'error', 'not_applicable'] as const)
+    doc.text(`${STATUS_LABEL[status]}: ${counts[status]}`);
+  line(doc, 'Exceptions in force', String(data.exceptions.length));
+}
+
+/** Every requirement: status, mapped controls with their rules and evidence, manual evidence. */
+function requirements(
+  doc: PDFKit.PDFDocument,
+  data: ReadinessData,
+  onRequirement: (done: number, total: number) => void,
+): void {
+  doc.addPage().font('Helvetica-Bold').fontSize(16).text('Requirements').moveDown(0.5);
+  const total = data.score.requirements.length;
+  data.score.requirements.forEach((requirement, index) => {
+    doc.font('Helvetica-Bold').fontSize(11);
+    doc.text(`${requirement.requirement_id}  ${STATUS_LABEL[requirement.status]}`, { continued: false });
+    doc.font('Helvetica').fontSize(10).text(requirement.title);
+    doc.fontSize(9);
+    if (requirement.control_ids.length === 0) doc.text('No control is mapped to this requirement.');
+    for (const controlId of requirement.control_ids) {
+      const control = data.controls.get(controlId);
+      const rules = control?.rule_ids ?? [];
+      const snapshots = rules.reduce((sum, rule) => sum + (data.snapshotsByRule.get(rule) ?? 0), 0);
+      const tested =
+        rules.length > 0
+          ? `rules ${rules.join(', ')}; ${snapshots} resource snapshot${snapshots === 1 ? '' : 's'} cited`
+          : 'assessed by people';
+      doc.text(
+        `- ${controlId} ${control?.title ?? ''}: ${STATUS_LABEL[control?.status ?? 'not_applicable']}; ${tested}`,
+        { indent: 10 },
+      );
+    }
+    if (requirement.needs_evidence)
+      doc.text(`Needs evidence on: ${(requirement.evidence_needed ?? []).join(', ')}`, { indent: 10 });
+    for (const ref of data.manualEvidence.get(requirement.requirement_id) ?? [])
+      doc.text(
+        `Manual evidence ${ref.sha256} (${ref.verdict}, collected ${ref.collected_at.toISOString()}${ref.control_id ? `, on ${ref.control_id}` : ''})`,
+        { indent: 10 },
+      );
+    doc.moveDown(0.5);
+    onRequirement(index + 1, total);
+  });
+}
+
+/** The exceptions that set aside failing findings of the scan. */
+function exceptions(doc: PDFKit.PDFDocument, data: ReadinessData): void {
+  doc.addPage().font('Helvetica-Bold').fontSize(16).text('Exceptions in force').moveDown(0.5);
+  doc.font('Helvetica').fontSize(10);
+  if (data.exceptions.length === 0) {
+    doc.text('No exception set aside a finding of this scan.');
+    return;
+  }
+  for (const exception of data.exceptions) {
+    doc.font('Helvetica-Bold').text(`${exception.id} on ${exception.rule_id}`).font('Helvetica');
+    doc.text(
+      `Reason: ${exception.reason}. Approved by ${exception.approver}; expires ${new Date(exception.expires_at).toISOString()}. Findings set aside: ${exception.findings}.`,
+      { indent: 10 },
+    );
+    doc.moveDown(0.3);
+  }
+}

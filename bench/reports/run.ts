@@ -1,0 +1,106 @@
+/**
+ * Findings CSV in constant memory: a tenant scan of N findings and one of 10N are streamed through
+ * GET /api/reports/findings.csv over real HTTP, each in its own process (bench/reports/measure.ts), next to
+ * the baseline of the same app answering one JSON page of 1,000 findings. If the CSV held the whole set,
+ * peak RSS would grow with it; streamed, 10N costs what N costs.
+ *
+ *   node bench/reports/run.ts                   # N = 5,000 (and 50,000): about a minute
+ *   node bench/reports/run.ts --findings 100000
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { buildApp } from '../../api/src/app.ts';
+import { openDatabase } from '../../api/src/plugins/external/db.ts';
+import { testConfig } from '../../api/test/helpers.ts';
+import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { createTestDatabase } from '../../test/db.ts';
+import { seedBenchTenant } from '../api/seed.ts';
+
+const { values: args } = parseArgs({ options: { findings: { type: 'string', default: '5000' } } });
+const N = Number(args.findings);
+
+process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
+  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+
+interface Measure {
+  mode: string;
+  rows: number;
+  bytes: number;
+  seconds: number;
+  peakRssMiB: number;
+  peakLiveHeapMiB: number;
+}
+
+const testDb = await createTestDatabase({ name: 'postgres' });
+const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-reports-'));
+const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
+const database = await openDatabase(config);
+const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+app.egress.allowEndpoint(sandbox.url);
+try {
+  const started = performance.now();
+  const small = await seedBenchTenant(app, database.knex, sandbox, {
+    slug: 'csv-small',
+    scans: 1,
+    findingsPerScan: N,
+  });
+  const large = await seedBenchTenant(app, database.knex, sandbox, {
+    slug: 'csv-large',
+    scans: 1,
+    findingsPerScan: 10 * N,
+  });
+  await database.knex.raw('analyze');
+  console.log(`seeded ${N} + ${10 * N} findings in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+
+  const measure = (tenant: typeof small, mode: 'baseline' | 'csv'): Measure => {
+    const input = JSON.stringify({
+      databaseUrl: testDb.databaseUrl,
+      dataDir,
+      email: tenant.email,
+      password: tenant.password,
+      scanId: tenant.scanIds[0],
+      mode,
+    });
+    const script = join(import.meta.dirname, 'measure.ts');
+    const output = execFileSync(process.execPath, ['--expose-gc', script, input], {
+      encoding: 'utf8',
+    });
+    return JSON.parse(output.trim().split('\n').at(-1)!) as Measure;
+  };
+  const baseline = measure(large, 'baseline');
+  const csvN = measure(small, 'csv');
+  const csv10N = measure(large, 'csv');
+  if (csvN.rows !== N || csv10N.rows !== 10 * N)
+    throw new Error(`row counts ${csvN.rows} / ${csv10N.rows}, expected ${N} / ${10 * N}`);
+
+  const mib = (m: Measure) => `${m.peakRssMiB.toFixed(0)} MiB`;
+  const rows: [string, Measure][] = [
+    ['baseline: one JSON page of 1,000 findings', baseline],
+    [`findings CSV, N = ${N.toLocaleString('en')}`, csvN],
+    [`findings CSV, 10N = ${(10 * N).toLocaleString('en')}`, csv10N],
+  ];
+  console.log(
+    '\n| answer | rows | size | time | peak RSS | peak RSS / baseline | peak live heap | live heap / baseline |',
+  );
+  console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  for (const [name, m] of rows)
+    console.log(
+      `| ${name} | ${m.rows.toLocaleString('en')} | ${(m.bytes / 2 ** 20).toFixed(1)} MiB | ${m.seconds.toFixed(1)} s | ${mib(m)} | ${(m.peakRssMiB / baseline.peakRssMiB).toFixed(2)} | ${m.peakLiveHeapMiB.toFixed(0)} MiB | ${(m.peakLiveHeapMiB / baseline.peakLiveHeapMiB).toFixed(2)} |`,
+    );
+  const ratio = csv10N.peakRssMiB / csvN.peakRssMiB;
+  const live = csv10N.peakLiveHeapMiB / csvN.peakLiveHeapMiB;
+  console.log(
+    `\n10N / N: peak RSS ${ratio.toFixed(2)}, peak live heap ${live.toFixed(2)} (whole set in memory: 10)`,
+  );
+  process.exitCode = ratio < 1.5 && live < 1.5 ? 0 : 1;
+} finally {
+  await app.close();
+  await sandbox.close();
+  await database.close();
+  await testDb.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
