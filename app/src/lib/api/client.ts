@@ -16,13 +16,15 @@ import type {
   Invitation,
   InvitationAcceptance,
   Member,
+  OutboxItem,
   Role,
   Scan,
   ScoreHistoryPage,
   ScoresResponse,
   Session,
+  SignupCompletion,
+  SignupStatus,
 } from './types.ts';
-import type { OutboxItem, SignupCompletion, SignupStatus } from './pending-types.ts';
 
 /** How to reach the API and whom to tell when the session changes. */
 export interface ApiClientOptions {

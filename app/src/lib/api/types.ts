@@ -99,3 +99,12 @@ export type Invitation = ResponseBody<'listInvitations'>['items'][number];
 
 /** What accepting an invitation did (`POST /api/invitations/accept`). */
 export type InvitationAcceptance = ResponseBody<'acceptInvitation'>;
+
+/** `GET /api/auth/signup`: whether this server lets a new organisation sign up. */
+export type SignupStatus = ResponseBody<'getSignupStatus'>;
+
+/** `POST /api/auth/signup/complete`: the tenant created and its first admin. */
+export type SignupCompletion = ResponseBody<'completeSignup', 201>;
+
+/** One message of the demo mailbox (`GET /api/demo/outbox`), newest first. */
+export type OutboxItem = ResponseBody<'listDemoOutbox'>['items'][number];
