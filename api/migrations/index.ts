@@ -15,6 +15,7 @@ import * as scoring from './0009_scoring.ts';
 import * as findingExceptions from './0010_finding_exceptions.ts';
 import * as tenantPrimaryKeys from './0011_tenant_primary_keys.ts';
 import * as invitations from './0012_invitations.ts';
+import * as integrationCallSlots from './0016_integration_call_slots.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -34,6 +35,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0010_finding_exceptions', findingExceptions],
   ['0011_tenant_primary_keys', tenantPrimaryKeys],
   ['0012_invitations', invitations],
+  ['0016_integration_call_slots', integrationCallSlots],
 ];
 
 /** knex MigrationSource over the list above. */
