@@ -38,7 +38,8 @@ describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TE
       // Slots are one interval apart, so a second holds the limit; one more can arrive at a window's edge,
       // and one for the scheduling jitter of a busy machine between a worker's slot and the proxy's clock.
       expect(rate.busiestSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND + 2);
-      expect(rate.meanPerSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND);
+      // The first call may go up to an interval late, which shortens the span the mean is taken over a little.
+      expect(rate.meanPerSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND * 1.05);
       expect(rate, output).toMatchObject({ lost: 0, duplicated: 0, changed: 0 });
 
       expect(report.referenceFindings, output).toBeGreaterThan(0);

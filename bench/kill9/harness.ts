@@ -15,7 +15,8 @@
  *    the reference lacks) and changed (same key, different content); plus the ledger's scan.completed
  *    entries for the scan (exactly one expected).
  *
- * The database is dropped and the data dir removed at the end, also on failure.
+ * The database is dropped and the data dir removed at the end, also on failure. The environment (database,
+ * sandboxes, workers) is `openTrialEnvironment`, which bench/scaleout uses too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
