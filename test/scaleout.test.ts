@@ -11,7 +11,7 @@
  * PostgreSQL only: several worker processes need a database they can share (PGlite is one process).
  */
 import { describe, expect, it } from 'vitest';
-import { runScaleOut } from '../bench/scaleout/harness.ts';
+import { busiestSecondBound, runScaleOut } from '../bench/scaleout/harness.ts';
 
 const adminUrl = process.env.COMPLYWISE_TEST_POSTGRES_URL;
 const CALLS_PER_SECOND = 20;
@@ -35,9 +35,12 @@ describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TE
       expect(rate, output).toMatchObject({ scans: 4, succeeded: 4, distinctWorkers: 4 });
       expect(rate.overlapMs, output).toBeGreaterThan(0);
       expect(rate.calls, output).toBeGreaterThan(4 * CALLS_PER_SECOND);
-      // Slots are one interval apart, so a second holds the limit; one more can arrive at a window's edge,
-      // and one for the scheduling jitter of a busy machine between a worker's slot and the proxy's clock.
-      expect(rate.busiestSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND + 2);
+      // Slots are one interval apart, so a second holds the limit; one more can arrive at a window's edge, and
+      // a stall of the proxy's process makes the calls arriving meanwhile look simultaneous (it is measured).
+      // One limiter per process would show about four times the limit (each starting with a full burst).
+      expect(rate.busiestSecond, output).toBeLessThanOrEqual(
+        busiestSecondBound(CALLS_PER_SECOND, rate.proxyLagMs),
+      );
       // The first call may go up to an interval late, which shortens the span the mean is taken over a little.
       expect(rate.meanPerSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND * 1.05);
       expect(rate, output).toMatchObject({ lost: 0, duplicated: 0, changed: 0 });

@@ -229,8 +229,13 @@ export interface TrialEnvironment {
   /** Queues a scan of the integration; resolves with its id. */
   queueScan(): Promise<string>;
   scanState(scanId: string): Promise<ScanState>;
-  /** Polls the scan until `done` accepts its status (throws after `timeoutMs`). */
-  waitFor(scanId: string, done: (status: string) => boolean, timeoutMs: number): Promise<ScanState>;
+  /** Polls the scan every `pollMs` (default 25) until `done` accepts its status (throws after `timeoutMs`). */
+  waitFor(
+    scanId: string,
+    done: (status: string) => boolean,
+    timeoutMs: number,
+    pollMs?: number,
+  ): Promise<ScanState>;
   findingsOf(scanId: string): Promise<FindingRow[]>;
   /** The scan.completed ledger entries of the scan. */
   completionsOf(scanId: string): Promise<number>;
@@ -355,14 +360,14 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
       launch,
       queueScan: async () => (await services.scans.create(tenantId, integrationId)).id,
       scanState,
-      async waitFor(scanId, done, timeoutMs) {
+      async waitFor(scanId, done, timeoutMs, pollMs = 25) {
         const deadline = Date.now() + timeoutMs;
         for (;;) {
           const state = await scanState(scanId);
           if (done(state.status)) return state;
           if (Date.now() > deadline)
             throw new Error(`scan ${scanId} still ${state.status} after ${timeoutMs} ms`);
-          await sleep(25);
+          await sleep(pollMs);
         }
       },
       findingsOf: (scanId) =>

@@ -19,6 +19,7 @@ import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   compareFindings,
@@ -32,6 +33,7 @@ import {
   stopGracefully,
   totalsOf,
   type Kill9Report,
+  type ScanState,
   type TrialResult,
 } from '../kill9/harness.ts';
 
@@ -69,6 +71,8 @@ export interface RateResult {
   meanPerSecond: number;
   /** The most calls that arrived within any one second. */
   busiestSecond: number;
+  /** The longest the proxy's event loop was late: calls arriving meanwhile get one timestamp. */
+  proxyLagMs: number;
   /** Findings of the other scans compared with the reference (the first scan). */
   lost: number;
   duplicated: number;
@@ -134,6 +138,14 @@ async function startCountingProxy(): Promise<{
   };
 }
 
+/**
+ * The most calls one second may show at the proxy: the limit, one more at a window's edge, and those that
+ * the proxy's stalls (`lagMs`) make look simultaneous, one per interval of the stall.
+ */
+export function busiestSecondBound(callsPerSecond: number, lagMs: number): number {
+  return callsPerSecond + 1 + Math.ceil((lagMs * callsPerSecond) / 1000);
+}
+
 /** The most arrivals within any window of `windowMs` (each window starting at an arrival). */
 export function busiestWindow(arrivals: number[], windowMs: number): number {
   const sorted = [...arrivals].sort((a, b) => a - b);
@@ -180,9 +192,16 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
 
     // 1. Every worker scans the integration at once.
     const firstCall = proxy.arrivals.length;
+    // This process timestamps the arrivals: how late its event loop ran bounds how many calls a stall
+    // of it can make look simultaneous.
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
     const scans: string[] = [];
     for (let i = 0; i < workerCount; i += 1) scans.push(await env.queueScan());
-    const ends = await Promise.all(scans.map((scan) => env.waitFor(scan, isFinished, 180_000)));
+    // Polled one at a time and slowly, to keep this process (the proxy's) idle.
+    const ends: ScanState[] = [];
+    for (const scan of scans) ends.push(await env.waitFor(scan, isFinished, 180_000, 250));
+    lag.disable();
     const arrivals = proxy.arrivals.slice(firstCall);
     const spanMs = arrivals.length > 1 ? arrivals.at(-1)! - arrivals[0]! : 0;
     const reference = await env.findingsOf(scans[0]!);
@@ -204,6 +223,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       spanMs: Math.round(spanMs),
       meanPerSecond: spanMs > 0 ? ((arrivals.length - 1) * 1000) / spanMs : 0,
       busiestSecond: busiestWindow(arrivals, 1000),
+      proxyLagMs: Math.round(lag.max / 1e6),
       lost: compared.reduce((n, c) => n + c.lost, 0),
       duplicated: compared.reduce((n, c) => n + c.duplicatedByKey + c.duplicatedByContent, 0),
       changed: compared.reduce((n, c) => n + c.changed + c.unexpected, 0),
@@ -211,7 +231,8 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     log(
       `rate: ${rate.scans} scans (${rate.succeeded} succeeded) on ${rate.distinctWorkers} workers, all running ` +
         `together for ${(rate.overlapMs / 1000).toFixed(1)} s; ${rate.calls} calls in ${(rate.spanMs / 1000).toFixed(1)} s, ` +
-        `mean ${rate.meanPerSecond.toFixed(2)}/s, busiest second ${rate.busiestSecond} (limit ${callsPerSecond}); ` +
+        `mean ${rate.meanPerSecond.toFixed(2)}/s, busiest second ${rate.busiestSecond} (limit ${callsPerSecond}, ` +
+        `proxy lag up to ${rate.proxyLagMs} ms); ` +
         `${reference.length} findings each, lost ${rate.lost}, duplicated ${rate.duplicated}, changed ${rate.changed}`,
     );
 
