@@ -20,6 +20,7 @@ export type { ConnectionOptions, ScannerProvider, StoredIntegration } from './pr
 export { egressPolicy, parseEgressAllowList, type EgressPolicy, type Resolve } from './egress.ts';
 export { validateIntegration, type IntegrationProblem } from './validate.ts';
 export { testConnection, type ConnectionResult } from './connection.ts';
+export { RateLimiter, sleep, type CallLimiter, type CallLimiterFactory } from './rate-limit.ts';
 
 export type { AwsCredentials } from './aws/credentials.ts';
 export { scanS3, bucketArn, type AwsScanTarget, type S3ScanOptions } from './aws/s3.ts';

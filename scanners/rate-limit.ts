@@ -1,11 +1,27 @@
 /**
- * Politeness shared by every scanner: a token-bucket rate limiter (one per integration scan, so one
- * tenant's scan never exceeds the provider's quota for its credentials) and capped exponential backoff
- * with full jitter for the providers whose SDK does not retry by itself.
+ * Politeness shared by every scanner: the limiter each provider call waits for (so one integration's scans
+ * never exceed the provider's quota for its credentials) and capped exponential backoff with full jitter for
+ * the providers whose SDK does not retry by itself.
+ *
+ * The scanners know a limiter only as a CallLimiter. By default each scan makes its own in-process token
+ * bucket (RateLimiter); a caller running scans in several processes passes a CallLimiterFactory whose limiters
+ * are shared by all of them (the API's is held in PostgreSQL, api/src/scans/call-limiter.ts).
  */
 
+/** What a scan waits for before each provider call. */
+export interface CallLimiter {
+  /** Resolves when the caller may make one call; rejects with the signal's reason once it aborts. */
+  acquire(signal?: AbortSignal): Promise<void>;
+}
+
+/**
+ * Makes the limiter of one scan for the rate the scanner settled on (`callsPerSecond`, else the provider's
+ * default). Called once per scan context: an organization scan calls it for every account it scans.
+ */
+export type CallLimiterFactory = (callsPerSecond: number) => CallLimiter;
+
 /** Token bucket: `ratePerSecond` sustained, bursts up to `burst`. `acquire()` waits for a token. */
-export class RateLimiter {
+export class RateLimiter implements CallLimiter {
   private readonly ratePerSecond: number;
   private readonly burst: number;
   private tokens: number;

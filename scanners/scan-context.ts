@@ -1,19 +1,17 @@
 /**
- * What every scanner shares during one scan, whatever the provider or service: one rate limiter per
- * integration scan that every call waits for, call counting, ScanErrors with the missing permission,
+ * What every scanner shares during one scan, whatever the provider or service: the rate limiter every
+ * call waits for (the caller's, or one of this scan's own), call counting, ScanErrors with the missing permission,
  * progress snapshots, validated resources, cancellation, and redaction of the integration's secrets
  * from every stored message. AWS adds its clients and error sorting on top (aws/aws-context.ts); the
  * SaaS scanners use this class as it is.
  */
 import { assertValidResource, type Resource, type ScanError } from '../schemas/index.ts';
 import { egressDenial } from './egress.ts';
-import { RateLimiter } from './rate-limit.ts';
+import { RateLimiter, type CallLimiter } from './rate-limit.ts';
 import { ScanFailedError, type ScanOptions, type ScanProgress } from './types.ts';
 
-export interface ProviderScanOptions extends ScanOptions {
-  /** Sustained calls per second for this integration. */
-  callsPerSecond?: number;
-}
+/** The options every provider's scan takes (each provider adds its own on top). */
+export type ProviderScanOptions = ScanOptions;
 
 /**
  * The result of one call: its value, or what went wrong (never thrown unless fatal for the scan): the
@@ -73,7 +71,7 @@ export class ScanContext {
    */
   egressRefusal: string | null = null;
   private readonly secrets: string[] = [];
-  private readonly limiter: RateLimiter;
+  private readonly limiter: CallLimiter;
   private readonly providerErrors: ProviderErrors;
 
   constructor(
@@ -86,7 +84,8 @@ export class ScanContext {
     this.provider = provider;
     this.options = options;
     this.addSecrets(secrets);
-    this.limiter = new RateLimiter(options.callsPerSecond ?? defaultRate);
+    const rate = options.callsPerSecond ?? defaultRate;
+    this.limiter = options.rateLimiter ? options.rateLimiter(rate) : new RateLimiter(rate);
     this.providerErrors = providerErrors;
   }
 

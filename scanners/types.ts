@@ -5,6 +5,7 @@
  */
 import type { Resource, ScanError } from '../schemas/index.ts';
 import type { EgressPolicy } from './egress.ts';
+import type { CallLimiterFactory } from './rate-limit.ts';
 
 export type { Resource, ScanError };
 
@@ -31,6 +32,13 @@ export interface ScanOptions {
    * allowlists their fixture servers. Without one, the scanner's clients connect anywhere.
    */
   egress?: EgressPolicy;
+  /** Sustained provider calls per second for this integration; unset, the provider's default. */
+  callsPerSecond?: number;
+  /**
+   * The limiters the scan's calls wait for; unset, each scan context paces itself in this process. The API
+   * passes limiters shared by every worker process scanning the same integration.
+   */
+  rateLimiter?: CallLimiterFactory;
 }
 
 export interface ScanOutcome {

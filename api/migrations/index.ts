@@ -18,6 +18,7 @@ import * as invitations from './0012_invitations.ts';
 import * as resetsAndSignups from './0013_password_resets_and_signups.ts';
 import * as posture from './0014_posture.ts';
 import * as reports from './0015_reports.ts';
+import * as integrationCallSlots from './0016_integration_call_slots.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -40,6 +41,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0013_password_resets_and_signups', resetsAndSignups],
   ['0014_posture', posture],
   ['0015_reports', reports],
+  ['0016_integration_call_slots', integrationCallSlots],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -118,6 +118,11 @@ export interface JobsConfig {
   tenantConcurrency: number;
   /** How long shutdown waits for running scans before releasing them to another worker, in ms. */
   shutdownGraceMs: number;
+  /**
+   * Provider calls per second for each integration, across every worker process at once; unset, each
+   * provider's default (AWS 20, Azure 20, GitHub 10, Okta 8).
+   */
+  callsPerSecond?: number;
 }
 
 /** The repository root (api/src/../..), so defaults do not depend on the working directory. */
@@ -213,6 +218,15 @@ function parseJobs(env: NodeJS.ProcessEnv): JobsConfig {
       30_000,
       'COMPLYWISE_SHUTDOWN_GRACE_MS',
     ),
+    ...(env.COMPLYWISE_SCAN_CALLS_PER_SECOND
+      ? {
+          callsPerSecond: parsePositiveInt(
+            env.COMPLYWISE_SCAN_CALLS_PER_SECOND,
+            1,
+            'COMPLYWISE_SCAN_CALLS_PER_SECOND',
+          ),
+        }
+      : {}),
   };
 }
 

@@ -15,7 +15,8 @@
  *    the reference lacks) and changed (same key, different content); plus the ledger's scan.completed
  *    entries for the scan (exactly one expected).
  *
- * The database is dropped and the data dir removed at the end, also on failure.
+ * The database is dropped and the data dir removed at the end, also on failure. The environment (database,
+ * sandboxes, workers) is `openTrialEnvironment`, which bench/scaleout uses too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -76,7 +77,7 @@ export interface Kill9Report {
   killedIn: Record<string, number>;
 }
 
-interface FindingRow {
+export interface FindingRow {
   rule_id: string;
   resource_id: string;
   status: string;
@@ -86,7 +87,7 @@ interface FindingRow {
 }
 
 /** A small seeded generator (mulberry32), so `--seed` repeats the same kill delays. */
-function random(seed: number): () => number {
+export function random(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -129,8 +130,14 @@ export function compareFindings(
   };
 }
 
-/** One worker process of the product; resolves once it reports it is running. */
-async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+/**
+ * One worker process of the product; resolves once it reports it is running. `onLine` sees each line it
+ * writes to stdout from then on (its JSON log lines).
+ */
+export async function startWorker(
+  env: NodeJS.ProcessEnv,
+  onLine?: (line: string) => void,
+): Promise<ChildProcess> {
   const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolveReady, reject) => {
@@ -149,13 +156,21 @@ async function startWorker(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
       reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)),
     );
   });
+  if (onLine) {
+    let pending = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      const lines = (pending + chunk.toString()).split('\n');
+      pending = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+  }
   // Keep draining its output so a chatty worker never blocks on a full pipe.
   child.stdout!.resume();
   child.stderr!.resume();
   return child;
 }
 
-function killHard(child: ChildProcess): Promise<void> {
+export function killHard(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((done) => {
     child.once('exit', () => done());
@@ -163,7 +178,7 @@ function killHard(child: ChildProcess): Promise<void> {
   });
 }
 
-function stopGracefully(child: ChildProcess): Promise<void> {
+export function stopGracefully(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((done) => {
     const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
@@ -175,10 +190,65 @@ function stopGracefully(child: ChildProcess): Promise<void> {
   });
 }
 
-/** Runs the reference scan and `trials` kill-and-recover trials; see the file comment. */
-export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
-  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
-  const next = random(options.seed ?? randomBytes(4).readUInt32LE());
+/** What a trial environment is opened with. */
+export interface TrialEnvironmentOptions {
+  /** A PostgreSQL URL whose user may CREATE DATABASE (the trial database is created beside it). */
+  adminUrl: string;
+  /** Which demo sandbox integration to scan (default: the main AWS account). */
+  sandbox?: keyof DemoSandboxUrls;
+  /** AWS sandboxes only: scan these services instead of all. */
+  services?: string[];
+  /** Settings of the worker processes on top of the trial's own (scan concurrency, call limit, log level). */
+  workerEnv?: NodeJS.ProcessEnv;
+  /** Where the tenant's integrations should point instead of the sandboxes (a proxy in front of one). */
+  seedUrls?: (sandboxes: DemoSandboxUrls) => DemoSandboxUrls;
+  /** Each stdout line of every worker, with the worker's process id. */
+  onWorkerLine?: (pid: number, line: string) => void;
+}
+
+/** A scan row as the trials read it. */
+export interface ScanState {
+  status: string;
+  phase: string;
+  failure: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/**
+ * A fresh trial database, migrated and seeded with the demo tenant scanning the demo sandboxes, a process
+ * that queues scans and reads results, and worker processes started on demand (see the file comment).
+ */
+export interface TrialEnvironment {
+  tenantId: string;
+  integrationId: string;
+  /** The worker processes alive now. */
+  workers: Set<ChildProcess>;
+  /** Starts one more worker process; resolves once it is running. */
+  launch(): Promise<ChildProcess>;
+  /** Queues a scan of the integration; resolves with its id. */
+  queueScan(): Promise<string>;
+  scanState(scanId: string): Promise<ScanState>;
+  /** Polls the scan every `pollMs` (default 25) until `done` accepts its status (throws after `timeoutMs`). */
+  waitFor(
+    scanId: string,
+    done: (status: string) => boolean,
+    timeoutMs: number,
+    pollMs?: number,
+  ): Promise<ScanState>;
+  findingsOf(scanId: string): Promise<FindingRow[]>;
+  /** The scan.completed ledger entries of the scan. */
+  completionsOf(scanId: string): Promise<number>;
+  /** Kills the workers, drops the database and removes the data dir (also after a failure). */
+  close(): Promise<void>;
+}
+
+/** A scan status that will not change any more. */
+export const isFinished = (status: string): boolean =>
+  status === 'succeeded' || status === 'failed' || status === 'cancelled';
+
+/** Opens a trial environment; see TrialEnvironment. */
+export async function openTrialEnvironment(options: TrialEnvironmentOptions): Promise<TrialEnvironment> {
   const name = `cw_kill9_${process.pid}_${Date.now().toString(36)}`;
   const url = new URL(options.adminUrl);
   url.pathname = `/${name}`;
@@ -195,31 +265,48 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     COMPLYWISE_SCAN_HEARTBEAT_SECONDS: '10',
     COMPLYWISE_JOB_MONITOR_SECONDS: '1',
     COMPLYWISE_SCAN_RETRY_DELAY_SECONDS: '1',
+    ...options.workerEnv,
   };
   const workers = new Set<ChildProcess>();
   const launch = async () => {
-    const child = await startWorker(workerEnv);
+    let pid = 0;
+    const onLine = options.onWorkerLine;
+    const child = await startWorker(workerEnv, onLine && ((line) => onLine(pid, line)));
+    pid = child.pid ?? 0;
     workers.add(child);
     child.once('exit', () => workers.delete(child));
     return child;
   };
 
   await withAdminClient(options.adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
-  const sandboxes = await startDemoSandboxes();
-  // The workers are other processes: they learn the sandboxes' exact endpoints as an operator's allowlist.
-  workerEnv.COMPLYWISE_EGRESS_ALLOW = Object.values(sandboxes.urls)
-    .map((sandbox) => new URL(sandbox).host)
-    .join(',');
-  const config = { ...loadConfig(workerEnv), role: 'api' as const, pgliteDir: null };
-  const database = await openDatabase(config);
+  let sandboxes: Awaited<ReturnType<typeof startDemoSandboxes>> | null = null;
+  let database: Awaited<ReturnType<typeof openDatabase>> | null = null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
+  const close = async () => {
+    await Promise.allSettled([...workers].map(killHard));
+    await app?.close().catch(() => {});
+    await database?.close().catch(() => {});
+    await sandboxes?.close();
+    await withAdminClient(options.adminUrl, (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+    );
+    rmSync(dataDir, { recursive: true, force: true });
+  };
   try {
+    sandboxes = await startDemoSandboxes();
+    const urls = options.seedUrls ? options.seedUrls(sandboxes.urls) : sandboxes.urls;
+    // The workers are other processes: they learn the sandboxes' exact endpoints as an operator's allowlist.
+    workerEnv.COMPLYWISE_EGRESS_ALLOW = Object.values(urls)
+      .map((sandbox) => new URL(sandbox).host)
+      .join(',');
+    const config = { ...loadConfig(workerEnv), role: 'api' as const, pgliteDir: null };
+    database = await openDatabase(config);
     await migrateLatest(database);
     const keyProvider = localKeyProvider(config);
     const seed = await seedDemoTenant(
       database.knex,
       new CredentialVault(keyProvider),
-      sandboxes.urls,
+      urls,
       new ApiEgress(config.egressAllow).policy,
     );
     // This process only queues scans and reads results (its pg-boss also monitors leases); workers scan.
@@ -246,61 +333,111 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     }
 
     const scanState = (scanId: string) =>
-      services.withTenant(tenantId, async (trx) => {
+      services.withTenant(tenantId, async (trx): Promise<ScanState> => {
         const row: {
           status: string;
           progress: { phase?: string };
           failure_code: string | null;
           failure_message: string | null;
+          started_at: Date | null;
+          finished_at: Date | null;
         } = await trx('scans')
-          .select('status', 'progress', 'failure_code', 'failure_message')
+          .select('status', 'progress', 'failure_code', 'failure_message', 'started_at', 'finished_at')
           .where({ id: scanId })
           .first();
         return {
           status: row.status,
           phase: row.progress.phase ?? '',
           failure: row.failure_code ? `${row.failure_code}: ${row.failure_message}` : null,
+          started_at: row.started_at,
+          finished_at: row.finished_at,
         };
       });
-    const waitFor = async (scanId: string, done: (status: string) => boolean, timeoutMs: number) => {
-      const deadline = Date.now() + timeoutMs;
-      for (;;) {
-        const state = await scanState(scanId);
-        if (done(state.status)) return state;
-        if (Date.now() > deadline)
-          throw new Error(`scan ${scanId} still ${state.status} after ${timeoutMs} ms`);
-        await sleep(25);
-      }
+    return {
+      tenantId,
+      integrationId,
+      workers,
+      launch,
+      queueScan: async () => (await services.scans.create(tenantId, integrationId)).id,
+      scanState,
+      async waitFor(scanId, done, timeoutMs, pollMs = 25) {
+        const deadline = Date.now() + timeoutMs;
+        for (;;) {
+          const state = await scanState(scanId);
+          if (done(state.status)) return state;
+          if (Date.now() > deadline)
+            throw new Error(`scan ${scanId} still ${state.status} after ${timeoutMs} ms`);
+          await sleep(pollMs);
+        }
+      },
+      findingsOf: (scanId) =>
+        services.withTenant(
+          tenantId,
+          (trx) =>
+            trx('findings')
+              .select('rule_id', 'resource_id', 'status', 'severity', 'message', 'evidence_sha256')
+              .where({ scan_id: scanId }) as Promise<FindingRow[]>,
+        ),
+      completionsOf: (scanId) =>
+        services.withTenant(tenantId, async (trx) => {
+          const [row] = await trx('ledger_entries')
+            .count<{ count: string | number }[]>('* as count')
+            .where({ kind: 'scan.completed' })
+            .whereRaw(`payload->>'scan_id' = ?`, [scanId]);
+          return Number(row!.count);
+        }),
+      close,
     };
-    const findingsOf = (scanId: string) =>
-      services.withTenant(
-        tenantId,
-        (trx) =>
-          trx('findings')
-            .select('rule_id', 'resource_id', 'status', 'severity', 'message', 'evidence_sha256')
-            .where({ scan_id: scanId }) as Promise<FindingRow[]>,
-      );
-    const completionsOf = (scanId: string) =>
-      services.withTenant(tenantId, async (trx) => {
-        const [row] = await trx('ledger_entries')
-          .count<{ count: string | number }[]>('* as count')
-          .where({ kind: 'scan.completed' })
-          .whereRaw(`payload->>'scan_id' = ?`, [scanId]);
-        return Number(row!.count);
-      });
-    const finished = (status: string) =>
-      status === 'succeeded' || status === 'failed' || status === 'cancelled';
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
 
-    let worker = await launch();
-    const warmUp = await services.scans.create(tenantId, integrationId);
-    await waitFor(warmUp.id, finished, 120_000);
-    const reference = await services.scans.create(tenantId, integrationId);
-    await waitFor(reference.id, (s) => s !== 'queued', 60_000);
+/** The trials' totals: lost, duplicated, unexpected and changed findings, and scans that did not succeed once. */
+export function totalsOf(trials: TrialResult[]): Kill9Report['totals'] {
+  const sum = (pick: (t: TrialResult) => number) => trials.reduce((n, t) => n + pick(t), 0);
+  return {
+    lost: sum((t) => t.lost),
+    duplicated: sum((t) => t.duplicatedByKey + t.duplicatedByContent + Math.max(0, t.ledgerCompletions - 1)),
+    unexpected: sum((t) => t.unexpected),
+    changed: sum((t) => t.changed),
+    notSucceeded: trials.filter((t) => t.status !== 'succeeded' || t.ledgerCompletions !== 1).length,
+  };
+}
+
+/** One line per trial: where the kill landed, how the scan ended and how its findings compare. */
+export function describeTrial(result: TrialResult, failure: string | null): string {
+  return (
+    `trial ${result.trial}: killed after ${result.killAfterMs} ms (${result.killedIn}), ${result.status} ` +
+    `${(result.recoveredMs / 1000).toFixed(1)} s later; findings ${result.findings}, lost ${result.lost}, ` +
+    `duplicated ${result.duplicatedByKey} by key / ${result.duplicatedByContent} by content, ` +
+    `unexpected ${result.unexpected}, changed ${result.changed}, ledger completions ${result.ledgerCompletions}` +
+    (failure ? ` (${failure})` : '')
+  );
+}
+
+/** Runs the reference scan and `trials` kill-and-recover trials; see the file comment. */
+export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const next = random(options.seed ?? randomBytes(4).readUInt32LE());
+  const env = await openTrialEnvironment({
+    adminUrl: options.adminUrl,
+    ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    ...(options.services ? { services: options.services } : {}),
+  });
+  try {
+    const { scanState, waitFor, findingsOf, completionsOf } = env;
+    let worker = await env.launch();
+    const warmUp = await env.queueScan();
+    await waitFor(warmUp, isFinished, 120_000);
+    const reference = await env.queueScan();
+    await waitFor(reference, (s) => s !== 'queued', 60_000);
     const referenceStart = Date.now();
-    const referenceEnd = await waitFor(reference.id, finished, 120_000);
+    const referenceEnd = await waitFor(reference, isFinished, 120_000);
     const referenceRunningMs = Date.now() - referenceStart;
     if (referenceEnd.status !== 'succeeded') throw new Error(`the reference scan ${referenceEnd.status}`);
-    const expected = await findingsOf(reference.id);
+    const expected = await findingsOf(reference);
     log(
       `reference (${options.sandbox ?? 'aws'}): ${expected.length} findings, running ${referenceRunningMs} ms`,
     );
@@ -308,17 +445,17 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     const trials: TrialResult[] = [];
     for (let trial = 1; trial <= options.trials; trial += 1) {
       options.signal?.throwIfAborted();
-      const scan = await services.scans.create(tenantId, integrationId);
-      await waitFor(scan.id, (s) => s !== 'queued', 60_000);
+      const scan = await env.queueScan();
+      await waitFor(scan, (s) => s !== 'queued', 60_000);
       const killAfterMs = Math.round(next() * referenceRunningMs);
       await sleep(killAfterMs);
-      const killedIn = await scanState(scan.id);
+      const killedIn = await scanState(scan);
       await killHard(worker);
       const killedAt = Date.now();
-      worker = await launch();
-      const end = await waitFor(scan.id, finished, 120_000);
+      worker = await env.launch();
+      const end = await waitFor(scan, isFinished, 120_000);
       const recoveredMs = Date.now() - killedAt;
-      const actual = await findingsOf(scan.id);
+      const actual = await findingsOf(scan);
       const result: TrialResult = {
         trial,
         killAfterMs,
@@ -327,16 +464,10 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
         status: end.status,
         findings: actual.length,
         ...compareFindings(expected, actual),
-        ledgerCompletions: await completionsOf(scan.id),
+        ledgerCompletions: await completionsOf(scan),
       };
       trials.push(result);
-      log(
-        `trial ${trial}: killed after ${killAfterMs} ms (${result.killedIn}), ${result.status} ` +
-          `${(recoveredMs / 1000).toFixed(1)} s later; findings ${result.findings}, lost ${result.lost}, ` +
-          `duplicated ${result.duplicatedByKey} by key / ${result.duplicatedByContent} by content, ` +
-          `unexpected ${result.unexpected}, changed ${result.changed}, ledger completions ${result.ledgerCompletions}` +
-          (end.failure ? ` (${end.failure})` : ''),
-      );
+      log(describeTrial(result, end.failure));
       if (process.env.KILL9_DEBUG && result.changed) {
         const ref = new Map(expected.map((f) => [keyOf(f), f]));
         const diff = actual.find((f) => contentOf(f) !== contentOf(ref.get(keyOf(f)) ?? f));
@@ -345,32 +476,27 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     }
     await stopGracefully(worker);
 
-    const sum = (pick: (t: TrialResult) => number) => trials.reduce((n, t) => n + pick(t), 0);
-    const totals = {
-      lost: sum((t) => t.lost),
-      duplicated: sum(
-        (t) => t.duplicatedByKey + t.duplicatedByContent + Math.max(0, t.ledgerCompletions - 1),
-      ),
-      unexpected: sum((t) => t.unexpected),
-      changed: sum((t) => t.changed),
-      notSucceeded: trials.filter((t) => t.status !== 'succeeded' || t.ledgerCompletions !== 1).length,
-    };
-    const killedIn: Record<string, number> = {};
-    for (const t of trials) killedIn[t.killedIn] = (killedIn[t.killedIn] ?? 0) + 1;
+    const totals = totalsOf(trials);
+    const killedIn = killsByPhase(trials);
     log(`kills by phase: ${JSON.stringify(killedIn)}`);
-    log(
-      `total over ${trials.length} trials: lost ${totals.lost}, duplicated ${totals.duplicated}, ` +
-        `unexpected ${totals.unexpected}, changed ${totals.changed}, not succeeded ${totals.notSucceeded}`,
-    );
+    log(describeTotals(trials.length, totals));
     return { referenceFindings: expected.length, referenceRunningMs, trials, totals, killedIn };
   } finally {
-    await Promise.allSettled([...workers].map(killHard));
-    await app?.close().catch(() => {});
-    await database.close().catch(() => {});
-    await sandboxes.close();
-    await withAdminClient(options.adminUrl, (client) =>
-      client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    );
-    rmSync(dataDir, { recursive: true, force: true });
+    await env.close();
   }
+}
+
+/** How many kills landed in each phase. */
+export function killsByPhase(trials: TrialResult[]): Record<string, number> {
+  const killedIn: Record<string, number> = {};
+  for (const t of trials) killedIn[t.killedIn] = (killedIn[t.killedIn] ?? 0) + 1;
+  return killedIn;
+}
+
+/** The closing line of a run. */
+export function describeTotals(count: number, totals: Kill9Report['totals']): string {
+  return (
+    `total over ${count} trials: lost ${totals.lost}, duplicated ${totals.duplicated}, ` +
+    `unexpected ${totals.unexpected}, changed ${totals.changed}, not succeeded ${totals.notSucceeded}`
+  );
 }

@@ -41,6 +41,7 @@ import {
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../integrations/store.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
+import type { ScanPacing } from './call-limiter.ts';
 import {
   scoreFindingsForTenant,
   scorePosture,
@@ -71,6 +72,14 @@ export interface ScanJobDeps {
   ledger?: LedgerService;
   /** Minimum milliseconds between two progress writes (the last snapshot is always written). */
   progressIntervalMs?: number;
+  /** How provider calls are paced per integration; unset, each scan paces itself (tests). */
+  pacing?: ScanPacing;
+}
+
+/** A scan's integration, ready to scan. */
+export interface ScanTarget {
+  integrationId: string;
+  integration: ScannableIntegration;
 }
 
 /** Scans that no longer need work: a job for one of these is skipped. */
@@ -80,7 +89,7 @@ const FINISHED = new Set<ScanStatus>(['succeeded', 'cancelled']);
  * Load target: locks the scan row and, unless the scan is finished or its integration gone (null: skip the
  * job), decrypts the integration's credentials and marks the scan running.
  */
-export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<ScannableIntegration | null> {
+export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<ScanTarget | null> {
   const { tenant_id: tenantId, scan_id: scanId } = job;
   return deps.withTenant(tenantId, async (trx) => {
     const scan = await lockScanForStart(trx, scanId);
@@ -101,25 +110,34 @@ export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<S
       progress: JSON.stringify({ phase: 'starting', resources_collected: 0, calls_made: 0, errors: 0 }),
     });
     // Stored rows are not typed per provider: scanIntegration validates the provider and its config.
-    return {
+    const scannable = {
       provider: integration.provider,
       config: integration.config,
       credentials,
     } as unknown as ScannableIntegration;
+    return { integrationId: integration.id, integration: scannable };
   });
 }
 
 /**
- * Collect: the provider scan under the egress policy, its progress reported as it goes; stops at its next
- * call once `signal` aborts.
+ * Collect: the provider scan under the egress policy and the integration's call limit, its progress reported
+ * as it goes; stops at its next call once `signal` aborts.
  */
 export function collect(
-  deps: Pick<ScanJobDeps, 'egress'>,
-  target: ScannableIntegration,
+  deps: Pick<ScanJobDeps, 'egress' | 'pacing'>,
+  tenantId: string,
+  target: ScanTarget,
   onProgress: (snapshot: ScanProgress) => void,
   signal?: AbortSignal,
 ): Promise<ScanOutcome> {
-  return scanIntegration(target, { egress: deps.egress, onProgress, ...(signal ? { signal } : {}) });
+  const { pacing } = deps;
+  return scanIntegration(target.integration, {
+    egress: deps.egress,
+    onProgress,
+    ...(signal ? { signal } : {}),
+    ...(pacing?.callsPerSecond ? { callsPerSecond: pacing.callsPerSecond } : {}),
+    ...(pacing ? { rateLimiter: pacing.limiterFor(tenantId, target.integrationId) } : {}),
+  });
 }
 
 /**

@@ -344,3 +344,29 @@ export async function tenantName(trx: Trx, tenantId: string): Promise<string | u
     .first();
   return tenant?.name;
 }
+
+/**
+ * Reserves the next provider call slot of an integration, `intervalMs` after the previous one (or now, when
+ * that is already past): the slot's start (ms since the epoch) and how many milliseconds from now it is. One
+ * upsert: the row lock it takes makes concurrent reservations (any worker process) queue up one after the
+ * other, each reading the time the previous one committed. Both times come from the database clock, so the
+ * workers' clocks do not matter; the wait is measured when the slot was taken, so a slow reply only makes
+ * the call later.
+ */
+export async function reserveCallSlot(
+  trx: Trx,
+  tenantId: string,
+  integrationId: string,
+  intervalMs: number,
+): Promise<{ slotAt: number; waitMs: number }> {
+  const { rows } = await trx.raw<{ rows: { slot_at: number | string; wait_ms: number | string }[] }>(
+    `INSERT INTO integration_call_slots AS s (tenant_id, integration_id, next_slot_at)
+     VALUES (?, ?, clock_timestamp() + ? * interval '1 millisecond')
+     ON CONFLICT (tenant_id, integration_id) DO UPDATE
+       SET next_slot_at = GREATEST(clock_timestamp(), s.next_slot_at) + ? * interval '1 millisecond'
+     RETURNING EXTRACT(EPOCH FROM s.next_slot_at)::float8 * 1000 - ? AS slot_at,
+       GREATEST(0, EXTRACT(EPOCH FROM s.next_slot_at - clock_timestamp()) * 1000 - ?)::float8 AS wait_ms`,
+    [tenantId, integrationId, intervalMs, intervalMs, intervalMs, intervalMs],
+  );
+  return { slotAt: Number(rows[0]!.slot_at), waitMs: Number(rows[0]!.wait_ms) };
+}

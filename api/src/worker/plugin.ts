@@ -2,7 +2,8 @@
  * Runs the worker in this process (report jobs too, see reports/service.ts): takes `scan` jobs from pg-boss, up to `workerConcurrency` at a time,
  * and never more than `tenantConcurrency` running scans of one tenant across all workers (pg-boss group
  * concurrency: each job's group is its tenant, counted in the database), so one tenant's backlog does not
- * hold up another tenant's scans.
+ * hold up another tenant's scans. Every scan of one integration shares its provider call limit, across all
+ * worker processes on PostgreSQL (scans/call-limiter.ts).
  *
  * Shutdown: no new jobs are taken; running scans get `shutdownGraceMs` to finish, then they are released
  * (aborted with ScanReleasedError: the scan row goes back to queued and the job fails, so another worker
@@ -13,6 +14,7 @@ import fp from 'fastify-plugin';
 import type { JobsConfig } from '../config.ts';
 import { REPORT_QUEUE, SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
 import type { ReportJobData } from '../reports/types.ts';
+import { inProcessScanPacing, sharedScanPacing } from '../scans/call-limiter.ts';
 import type { ScanJobData } from '../scans/types.ts';
 import type { ScheduleJobData } from '../schedules/types.ts';
 import { runScanJob, ScanReleasedError } from './scan-job.ts';
@@ -27,6 +29,11 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       log: app.log.child({ component: 'scan-worker' }),
       ledger: app.ledger,
       egress: app.egress.policy,
+      // Several processes may scan one integration at once only on a shared PostgreSQL.
+      pacing:
+        app.db.kind === 'postgres'
+          ? sharedScanPacing(app.withTenant, options.jobs.callsPerSecond)
+          : inProcessScanPacing(options.jobs.callsPerSecond),
     };
     const shutdown = new AbortController();
     const running = new Set<Promise<unknown>>();

@@ -94,6 +94,8 @@ export async function runScanJob(
     log.info('scan job skipped: scan already finished or gone');
     return 'skipped';
   }
+  // Names the process that runs the scan (pino adds its pid and host): with many workers, where to look.
+  log.info('scan started');
   const progress = new ProgressWriter(
     (snapshot) =>
       deps.withTenant(tenantId, (trx) => updateScan(trx, scanId, { progress: JSON.stringify(snapshot) })),
@@ -106,7 +108,7 @@ export async function runScanJob(
     if (status === 'cancelled') throw new ScanCancelledError();
   };
   try {
-    const outcome = await collect(deps, target, (snapshot) => progress.push(snapshot), signal);
+    const outcome = await collect(deps, tenantId, target, (snapshot) => progress.push(snapshot), signal);
     await progress.close();
     await checkpoint();
 

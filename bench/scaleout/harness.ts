@@ -1,0 +1,306 @@
+/**
+ * Several worker processes on one PostgreSQL, scanning one integration (issue 18): the integration's provider
+ * call limit holds across all of them, and a worker SIGKILLed mid-scan costs no finding.
+ *
+ * The trial environment is the kill -9 bench's (bench/kill9/harness.ts: a fresh database, the demo tenant,
+ * the demo sandboxes, workers that are the product itself), with the main AWS sandbox behind a proxy that
+ * records when each request arrives: the rate is measured where the provider would see it.
+ *
+ * 1. Rate: `workers` processes start (one scan job each at a time, the tenant allowed as many scans as there
+ *    are workers) and as many scans of the same integration are queued at once, so every worker scans it
+ *    at the same time. At the proxy: the busiest one-second window and the mean rate over the phase, against
+ *    the configured calls per second. The scans' findings must all be alike; the first is the reference.
+ * 2. Each kill trial queues one scan, finds the worker that started it (its "scan started" log line), SIGKILLs
+ *    that worker after a random delay within a lone scan's expected running time, and waits for another of
+ *    the remaining workers to finish the scan (after the job's lease lapses). Its findings are compared with
+ *    the reference as in the kill -9 bench; then a fresh worker replaces the killed one.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  compareFindings,
+  describeTotals,
+  describeTrial,
+  isFinished,
+  killHard,
+  killsByPhase,
+  openTrialEnvironment,
+  random,
+  stopGracefully,
+  totalsOf,
+  type Kill9Report,
+  type ScanState,
+  type TrialResult,
+} from '../kill9/harness.ts';
+
+export interface ScaleOutOptions {
+  /** A PostgreSQL URL whose user may CREATE DATABASE (the trial database is created beside it). */
+  adminUrl: string;
+  /** Worker processes (default 4). */
+  workers?: number;
+  /** The integration's provider calls per second (COMPLYWISE_SCAN_CALLS_PER_SECOND; default 20). */
+  callsPerSecond?: number;
+  /** Kill trials after the rate phase (default 1). */
+  trials?: number;
+  /** AWS services to scan (default S3 only, a short scan). */
+  services?: string[];
+  /** Seed for the kill delays (default: random). */
+  seed?: number;
+  /** Per-line progress output (default: stdout). */
+  log?: (line: string) => void;
+  /** Stops the run between trials (the database and workers are still cleaned up). */
+  signal?: AbortSignal;
+}
+
+/** What the proxy saw while every worker scanned the integration at once. */
+export interface RateResult {
+  scans: number;
+  /** Scans that succeeded. */
+  succeeded: number;
+  /** Different worker processes that started the scans. */
+  distinctWorkers: number;
+  /** How long all the scans were running at the same time (0: they never all overlapped). */
+  overlapMs: number;
+  calls: number;
+  spanMs: number;
+  /** Calls per second from the first call to the last. */
+  meanPerSecond: number;
+  /** The most calls that arrived within any one second. */
+  busiestSecond: number;
+  /** The longest the proxy's event loop was late: calls arriving meanwhile get one timestamp. */
+  proxyLagMs: number;
+  /** Findings of the other scans compared with the reference (the first scan). */
+  lost: number;
+  duplicated: number;
+  changed: number;
+}
+
+export interface ScaleOutTrial extends TrialResult {
+  /** The worker killed, and the one that then finished the scan. */
+  victimPid: number;
+  finishedByPid: number | null;
+}
+
+export interface ScaleOutReport {
+  workers: number;
+  callsPerSecond: number;
+  referenceFindings: number;
+  rate: RateResult;
+  trials: ScaleOutTrial[];
+  totals: Kill9Report['totals'];
+  killedIn: Record<string, number>;
+}
+
+/** A worker's "scan started" log line: its process and time (ms since the epoch). */
+interface Start {
+  pid: number;
+  time: number;
+}
+
+/** An HTTP proxy in front of one server that records when each request arrives (ms since the epoch). */
+async function startCountingProxy(): Promise<{
+  url: string;
+  arrivals: number[];
+  forwardTo(url: string): void;
+  close(): Promise<void>;
+}> {
+  const arrivals: number[] = [];
+  let target: URL | null = null;
+  const server = createServer((req, res) => {
+    arrivals.push(performance.timeOrigin + performance.now());
+    // Headers are passed unchanged, Host included, so the SigV4 signature still matches.
+    const upstream = request(
+      { host: target!.hostname, port: target!.port, method: req.method, path: req.url, headers: req.headers },
+      (answer) => {
+        res.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(res);
+      },
+    );
+    upstream.on('error', () => res.destroy());
+    req.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    arrivals,
+    forwardTo: (url) => {
+      target = new URL(url);
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * The most calls one second may show at the proxy: the limit, one more at a window's edge, and those that
+ * the proxy's stalls (`lagMs`) make look simultaneous, one per interval of the stall.
+ */
+export function busiestSecondBound(callsPerSecond: number, lagMs: number): number {
+  return callsPerSecond + 1 + Math.ceil((lagMs * callsPerSecond) / 1000);
+}
+
+/** The most arrivals within any window of `windowMs` (each window starting at an arrival). */
+export function busiestWindow(arrivals: number[], windowMs: number): number {
+  const sorted = [...arrivals].sort((a, b) => a - b);
+  let most = 0;
+  let first = 0;
+  for (let last = 0; last < sorted.length; last += 1) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first += 1;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+/** Runs the rate phase and the kill trials; see the file comment. */
+export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutReport> {
+  const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
+  const workerCount = options.workers ?? 4;
+  const callsPerSecond = options.callsPerSecond ?? 20;
+  const next = random(options.seed ?? randomBytes(4).readUInt32LE());
+  const proxy = await startCountingProxy();
+  // Which worker process started each scan and when, in order (a retried scan is started again).
+  const startedBy = new Map<string, Start[]>();
+  const env = await openTrialEnvironment({
+    adminUrl: options.adminUrl,
+    services: options.services ?? ['s3'],
+    workerEnv: {
+      LOG_LEVEL: 'info',
+      COMPLYWISE_SCAN_CALLS_PER_SECOND: String(callsPerSecond),
+      COMPLYWISE_SCAN_CONCURRENCY: '1',
+      COMPLYWISE_TENANT_SCAN_CONCURRENCY: String(workerCount),
+    },
+    seedUrls: (urls) => {
+      proxy.forwardTo(urls.aws);
+      return { ...urls, aws: proxy.url };
+    },
+    onWorkerLine: (pid, line) => {
+      if (!line.includes('"scan started"')) return;
+      const { scan_id: scanId, time } = JSON.parse(line) as { scan_id: string; time: number };
+      startedBy.set(scanId, [...(startedBy.get(scanId) ?? []), { pid, time }]);
+    },
+  });
+  try {
+    const workers = await Promise.all(Array.from({ length: workerCount }, () => env.launch()));
+    log(`${workers.length} workers running, ${callsPerSecond} calls per second for the integration`);
+
+    // 1. Every worker scans the integration at once.
+    const firstCall = proxy.arrivals.length;
+    // This process timestamps the arrivals: how late its event loop ran bounds how many calls a stall
+    // of it can make look simultaneous.
+    const lag = monitorEventLoopDelay({ resolution: 5 });
+    lag.enable();
+    const scans: string[] = [];
+    for (let i = 0; i < workerCount; i += 1) scans.push(await env.queueScan());
+    // Polled one at a time and slowly, to keep this process (the proxy's) idle.
+    const ends: ScanState[] = [];
+    for (const scan of scans) ends.push(await env.waitFor(scan, isFinished, 180_000, 250));
+    lag.disable();
+    const arrivals = proxy.arrivals.slice(firstCall);
+    const spanMs = arrivals.length > 1 ? arrivals.at(-1)! - arrivals[0]! : 0;
+    const reference = await env.findingsOf(scans[0]!);
+    const compared = await Promise.all(
+      scans.slice(1).map(async (scan) => compareFindings(reference, await env.findingsOf(scan))),
+    );
+    // From each scan's first start (a scan whose lease lapsed under load starts again) to its end.
+    const firstStarts = scans.map((scan) => startedBy.get(scan)?.[0]);
+    const finishedAt = ends.map((end) => end.finished_at?.getTime() ?? Number.NaN);
+    const rate: RateResult = {
+      scans: scans.length,
+      succeeded: ends.filter((end) => end.status === 'succeeded').length,
+      distinctWorkers: new Set(firstStarts.map((start) => start?.pid)).size,
+      overlapMs: Math.max(
+        0,
+        Math.min(...finishedAt) - Math.max(...firstStarts.map((start) => start?.time ?? Number.NaN)),
+      ),
+      calls: arrivals.length,
+      spanMs: Math.round(spanMs),
+      meanPerSecond: spanMs > 0 ? ((arrivals.length - 1) * 1000) / spanMs : 0,
+      busiestSecond: busiestWindow(arrivals, 1000),
+      proxyLagMs: Math.round(lag.max / 1e6),
+      lost: compared.reduce((n, c) => n + c.lost, 0),
+      duplicated: compared.reduce((n, c) => n + c.duplicatedByKey + c.duplicatedByContent, 0),
+      changed: compared.reduce((n, c) => n + c.changed + c.unexpected, 0),
+    };
+    log(
+      `rate: ${rate.scans} scans (${rate.succeeded} succeeded) on ${rate.distinctWorkers} workers, all running ` +
+        `together for ${(rate.overlapMs / 1000).toFixed(1)} s; ${rate.calls} calls in ${(rate.spanMs / 1000).toFixed(1)} s, ` +
+        `mean ${rate.meanPerSecond.toFixed(2)}/s, busiest second ${rate.busiestSecond} (limit ${callsPerSecond}, ` +
+        `proxy lag up to ${rate.proxyLagMs} ms); ` +
+        `${reference.length} findings each, lost ${rate.lost}, duplicated ${rate.duplicated}, changed ${rate.changed}`,
+    );
+
+    // 2. Kill the worker running a scan; the others finish it.
+    const soloRunningMs = ((rate.calls / workerCount) * 1000) / callsPerSecond;
+    const trials: ScaleOutTrial[] = [];
+    for (let trial = 1; trial <= (options.trials ?? 1); trial += 1) {
+      options.signal?.throwIfAborted();
+      const scan = await env.queueScan();
+      await env.waitFor(scan, (s) => s !== 'queued', 60_000);
+      const victimPid = (await firstStart(startedBy, scan)).pid;
+      const victim = [...env.workers].find((w) => w.pid === victimPid);
+      if (!victim) throw new Error(`no live worker ${victimPid} runs scan ${scan}`);
+      const killAfterMs = Math.round(next() * soloRunningMs);
+      await sleep(killAfterMs);
+      const killedIn = await env.scanState(scan);
+      await killHard(victim);
+      const killedAt = Date.now();
+      const end = await env.waitFor(scan, isFinished, 120_000);
+      const recoveredMs = Date.now() - killedAt;
+      const actual = await env.findingsOf(scan);
+      const starters = startedBy.get(scan) ?? [];
+      const result: ScaleOutTrial = {
+        trial,
+        killAfterMs,
+        killedIn: killedIn.status === 'running' ? killedIn.phase : killedIn.status,
+        recoveredMs,
+        status: end.status,
+        findings: actual.length,
+        ...compareFindings(reference, actual),
+        ledgerCompletions: await env.completionsOf(scan),
+        victimPid,
+        finishedByPid: starters.length > 1 ? starters.at(-1)!.pid : null,
+      };
+      trials.push(result);
+      log(
+        `${describeTrial(result, end.failure)}; worker ${victimPid} killed, finished by ${result.finishedByPid}`,
+      );
+      // Back to full strength for the next trial.
+      await env.launch();
+    }
+    await Promise.all([...env.workers].map((w: ChildProcess) => stopGracefully(w)));
+
+    const totals = totalsOf(trials);
+    const killedIn = killsByPhase(trials);
+    if (trials.length)
+      log(`kills by phase: ${JSON.stringify(killedIn)}\n${describeTotals(trials.length, totals)}`);
+    return {
+      workers: workerCount,
+      callsPerSecond,
+      referenceFindings: reference.length,
+      rate,
+      trials,
+      totals,
+      killedIn,
+    };
+  } finally {
+    await env.close();
+    await proxy.close();
+  }
+}
+
+/** The first start of the scan (waits a little for its log line to arrive). */
+async function firstStart(startedBy: Map<string, Start[]>, scanId: string): Promise<Start> {
+  const deadline = Date.now() + 10_000;
+  while (!startedBy.get(scanId)?.length) {
+    if (Date.now() > deadline) throw new Error(`no worker logged the start of scan ${scanId}`);
+    await sleep(10);
+  }
+  return startedBy.get(scanId)![0]!;
+}

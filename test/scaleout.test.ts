@@ -1,0 +1,72 @@
+/**
+ * The short CI version of the scale-out bench (bench/scaleout): four worker processes of the product on one
+ * real PostgreSQL scan the same AWS sandbox integration at once, then one kill -9 trial.
+ *
+ * - The integration's call limit holds across the four: counted where the provider would count, at a proxy
+ *   in front of the sandbox. With one limiter per process each worker would make the full rate itself
+ *   (and each would start with a full burst), about four times the limit.
+ * - The worker running a scan is SIGKILLed mid-scan; another of the remaining three finishes it with not one
+ *   finding lost, duplicated or changed, and the scan completes exactly once in the ledger.
+ *
+ * PostgreSQL only: several worker processes need a database they can share (PGlite is one process).
+ */
+import { describe, expect, it } from 'vitest';
+import { busiestSecondBound, runScaleOut } from '../bench/scaleout/harness.ts';
+
+const adminUrl = process.env.COMPLYWISE_TEST_POSTGRES_URL;
+const CALLS_PER_SECOND = 20;
+
+describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TEST_POSTGRES_URL)', () => {
+  it(
+    'keeps the call limit across all four and loses no finding when one is killed',
+    { timeout: 300_000 },
+    async () => {
+      const lines: string[] = [];
+      const report = await runScaleOut({
+        adminUrl: adminUrl!,
+        workers: 4,
+        callsPerSecond: CALLS_PER_SECOND,
+        trials: 1,
+        log: (line) => lines.push(line),
+      });
+      const output = lines.join('\n');
+      const { rate } = report;
+      // Four scans, first started by four different workers, all running at the same time.
+      expect(rate, output).toMatchObject({ scans: 4, succeeded: 4, distinctWorkers: 4 });
+      expect(rate.overlapMs, output).toBeGreaterThan(0);
+      expect(rate.calls, output).toBeGreaterThan(4 * CALLS_PER_SECOND);
+      // Slots are one interval apart, so a second holds the limit; one more can arrive at a window's edge, and
+      // a stall of the proxy's process makes the calls arriving meanwhile look simultaneous (it is measured).
+      // One limiter per process would show about four times the limit (each starting with a full burst).
+      expect(rate.busiestSecond, output).toBeLessThanOrEqual(
+        busiestSecondBound(CALLS_PER_SECOND, rate.proxyLagMs),
+      );
+      // The first call may go up to an interval late, which shortens the span the mean is taken over a little.
+      expect(rate.meanPerSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND * 1.05);
+      expect(rate, output).toMatchObject({ lost: 0, duplicated: 0, changed: 0 });
+
+      expect(report.referenceFindings, output).toBeGreaterThan(0);
+      const [trial] = report.trials;
+      expect(trial, output).toMatchObject({
+        status: 'succeeded',
+        findings: report.referenceFindings,
+        lost: 0,
+        duplicatedByKey: 0,
+        duplicatedByContent: 0,
+        unexpected: 0,
+        changed: 0,
+        ledgerCompletions: 1,
+      });
+      // Unless the scan had already finished when the kill landed, another worker finished it.
+      if (trial!.killedIn !== 'succeeded') {
+        expect(trial!.finishedByPid, output).not.toBeNull();
+        expect(trial!.finishedByPid, output).not.toBe(trial!.victimPid);
+      }
+    },
+  );
+});
+
+if (!adminUrl) {
+  // vitest prints the skipped suite's name; this says why in the output too.
+  console.warn('scale-out trials skipped: COMPLYWISE_TEST_POSTGRES_URL is not set');
+}
