@@ -262,7 +262,9 @@ function importSummary(r: ImportReport): string {
       `${r.unmatched_in_catalog.length} catalog requirement${r.unmatched_in_catalog.length === 1 ? ' has' : 's have'} no text in the file${list(r.unmatched_in_catalog)}`,
       `${r.unmatched_in_file.length} id${r.unmatched_in_file.length === 1 ? ' in the file matches' : 's in the file match'} nothing in the catalog${list(r.unmatched_in_file)}`,
       ...(r.withdrawn_in_file > 0
-        ? [`${r.withdrawn_in_file} withdrawn ${r.withdrawn_in_file === 1 ? 'entry in the file was' : 'entries in the file were'} skipped`]
+        ? [
+            `${r.withdrawn_in_file} withdrawn ${r.withdrawn_in_file === 1 ? 'entry in the file was' : 'entries in the file were'} skipped`,
+          ]
         : []),
       r.written ? `wrote ${displayPath(r.written)}` : 'dry run: nothing written',
     ].join('\n') + '\n'
