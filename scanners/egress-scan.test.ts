@@ -2,7 +2,7 @@
 // not allow before any call, and the clients refuse a public host name that resolves to an internal
 // address. Names resolve through an injected resolver only; every listener is a local fixture that
 // records its requests, so nothing leaves the machine.
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from './aws/fixtures/s3-fixture-server.ts';
 import { startAwsFixtureServer, type AwsFixtureServer } from './aws/fixtures/aws-fixture-server.ts';
 import { DEMO_GITHUB_ORGS, DEMO_GITHUB_TOKEN } from './github/fixtures/github-fixture-org.ts';
@@ -16,8 +16,20 @@ import {
   DEMO_AZURE_TENANT_ID,
 } from './azure/fixtures/azure-fixture-server.ts';
 import { DEMO_OKTA_TOKEN } from './okta/fixtures/okta-fixture-server.ts';
+import { installLoopbackOnly, type LoopbackTripwire } from './loopback-only.ts';
 import { egressPolicy, type Resolve } from './egress.ts';
 import { PROVIDERS, scanIntegration, testConnection, type ScannableIntegration } from './index.ts';
+
+// A guard that failed must fail the test before a packet leaves the machine: connections outside loopback
+// are refused and recorded by the tripwire, and each test checks that none was attempted.
+let tripwire: LoopbackTripwire;
+beforeAll(() => {
+  tripwire = installLoopbackOnly();
+});
+afterEach(() => {
+  expect(tripwire.attempts).toEqual([]);
+});
+afterAll(() => tripwire.uninstall());
 
 const servers: (AwsFixtureServer | GithubFixtureServer)[] = [];
 afterEach(async () => {

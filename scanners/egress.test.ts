@@ -3,7 +3,7 @@
 // loopback or private addresses only, and every listener is on 127.0.0.1 and counts its connections.
 import { request as httpRequest, type Agent } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   checkUrlSetting,
   egressPolicy,
@@ -14,7 +14,19 @@ import {
   parseEgressAllowList,
   type Resolve,
 } from './egress.ts';
+import { installLoopbackOnly, type LoopbackTripwire } from './loopback-only.ts';
 import { PROVIDERS } from './registry.ts';
+
+// A guard that failed must fail the test before a packet leaves the machine: connections outside loopback
+// are refused and recorded by the tripwire, and each test checks that none was attempted.
+let tripwire: LoopbackTripwire;
+beforeAll(() => {
+  tripwire = installLoopbackOnly();
+});
+afterEach(() => {
+  expect(tripwire.attempts).toEqual([]);
+});
+afterAll(() => tripwire.uninstall());
 
 /** Test DNS: names under .test resolve as listed; anything else is an error (never the real resolver). */
 const NAMES: Record<string, string> = {
