@@ -3,9 +3,7 @@
  * the API or the CLI names a table (`trx('scans')`, `knex('…')`), runs `.raw(…)` or opens a transaction. Test
  * files, api/test/ and bench/ are exempt: they set up and inspect databases directly.
  *
- * Infrastructure owns its own SQL (the database and tenancy plugins). The domains not yet moved into store
- * files are listed in NOT_YET_MOVED; the list only shrinks: a file on it that no longer has SQL fails the test
- * too, so it is taken off when its domain moves.
+ * Infrastructure owns its own SQL (the database and tenancy plugins); no other exception is left.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -18,9 +16,6 @@ const SQL = /\b(?:trx|knex|db)(?:<[^>]*>)?\(\s*['"`]|\.raw\(|\.transaction\(|\.f
 
 /** Cross-cutting infrastructure: the database connection and the tenant transaction. */
 const INFRASTRUCTURE = new Set(['api/src/plugins/external/db.ts', 'api/src/plugins/app/tenancy.ts']);
-
-/** Domains whose queries still sit outside a store file (issue 13): auth and members. */
-const NOT_YET_MOVED = new Set(['api/src/plugins/app/auth.ts', 'api/src/plugins/app/members.ts']);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
@@ -43,11 +38,7 @@ describe('SQL only in store files', () => {
     expect(SQL.test('app.scans.list(tenantId, query)')).toBe(false);
   });
 
-  it('finds none outside store files but in the domains not yet moved', () => {
-    expect(withSql.filter((file) => !NOT_YET_MOVED.has(file))).toEqual([]);
-  });
-
-  it('lists no moved domain as not yet moved', () => {
-    expect([...NOT_YET_MOVED].filter((file) => !withSql.includes(file))).toEqual([]);
+  it('finds none outside store files', () => {
+    expect(withSql).toEqual([]);
   });
 });

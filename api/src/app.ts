@@ -19,7 +19,7 @@ import { evidenceReadsPlugin } from './evidence/plugin.ts';
 import { frameworksPlugin } from './frameworks/plugin.ts';
 import { integrationsPlugin } from './integrations/plugin.ts';
 import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
-import { membersPlugin } from './plugins/app/members.ts';
+import { membersPlugin } from './members/plugin.ts';
 import { invitationsPlugin } from './invitations/plugin.ts';
 import { scansPlugin } from './scans/plugin.ts';
 import { overridesPlugin } from './overrides/plugin.ts';

@@ -5,7 +5,7 @@
  */
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../../errors.ts';
-import type { Session } from '../../plugins/app/auth.ts';
+import type { Session } from '../../auth/service.ts';
 import { REFRESH_TOKEN_TTL_SECONDS } from '../../plugins/app/tokens.ts';
 import { isApiToken } from '../../tokens/service.ts';
 import { principalOf, signedInPersonOf } from '../../plugins/app/auth.ts';

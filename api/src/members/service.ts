@@ -3,42 +3,33 @@
  * member; members join only by accepting an invitation (api/src/invitations). Every change is one
  * transaction with its ledger entry; a tenant always keeps at least one admin.
  */
-import fp from 'fastify-plugin';
-import { ApiError } from '../../errors.ts';
-import type { LedgerService } from '../../ledger/ledger.ts';
-import { applyPage, decodeCursor, toPage, type SortKey } from '../../pagination.ts';
-import type { Role } from '../../auth/role.ts';
-import type { Trx, WithContext } from './tenancy.ts';
-
-/** What the API shows of a member (never a password hash). */
-export interface MemberView {
-  user_id: string;
-  email: string;
-  display_name: string | null;
-  role: Role;
-  created_at: Date;
-}
-
-const MEMBER_COLUMNS = ['m.user_id', 'u.email', 'u.display_name', 'm.role', 'm.created_at'];
+import type { Role } from '../auth/role.ts';
+import { ApiError } from '../errors.ts';
+import type { LedgerService } from '../ledger/ledger.ts';
+import type { Trx, WithContext } from '../plugins/app/tenancy.ts';
+import {
+  deleteMembership,
+  findMember,
+  listMemberPage,
+  lockAdminsAnd,
+  revokeApiTokensOf,
+  revokeRefreshTokensIn,
+  updateMemberRole,
+  type MemberView,
+} from './store.ts';
 
 const notFound = (userId: string) => new ApiError('MEMBER_NOT_FOUND', `no member ${userId} in this tenant`);
 
 /**
- * Locks the tenant's admin memberships and the target's, so two admins demoting or removing each other at
- * the same time cannot both pass the last-admin check. Returns the target's role (undefined: no member).
+ * Locks the tenant's admin memberships and the target's (see lockAdminsAnd). Returns the target's role
+ * (undefined: no member) and how many admins the tenant has.
  */
 async function lockForChange(
   trx: Trx,
   tenantId: string,
   userId: string,
 ): Promise<{ role: Role | undefined; admins: number }> {
-  // The explicit tenant filter matters: with the user's id in the context, their memberships of other
-  // tenants are visible too (own_memberships policy).
-  const rows: { user_id: string; role: Role }[] = await trx('memberships')
-    .select('user_id', 'role')
-    .where({ tenant_id: tenantId })
-    .andWhere((q) => q.where({ role: 'admin' }).orWhere({ user_id: userId }))
-    .forUpdate();
+  const rows = await lockAdminsAnd(trx, tenantId, userId);
   return {
     role: rows.find((r) => r.user_id === userId)?.role,
     admins: rows.filter((r) => r.role === 'admin').length,
@@ -51,14 +42,6 @@ function refuseLastAdmin(current: Role, next: Role | null, admins: number): void
   }
 }
 
-/** Revokes the API tokens `userId` created in the tenant of `trx`; returns how many were live. */
-async function revokeApiTokensOf(trx: Trx, userId: string): Promise<number> {
-  return trx('api_tokens')
-    .where({ created_by: userId })
-    .whereNull('revoked_at')
-    .update({ revoked_at: trx.fn.now() });
-}
-
 /** Tenant-scoped member reads and writes. */
 export class MemberService {
   readonly #withContext: WithContext;
@@ -69,11 +52,7 @@ export class MemberService {
   }
 
   async #view(trx: Trx, userId: string): Promise<MemberView> {
-    const row: MemberView | undefined = await trx('memberships as m')
-      .join('users as u', 'u.id', 'm.user_id')
-      .select(MEMBER_COLUMNS)
-      .where('m.user_id', userId)
-      .first();
+    const row = await findMember(trx, userId);
     if (!row) throw notFound(userId);
     return row;
   }
@@ -83,19 +62,7 @@ export class MemberService {
     tenantId: string,
     options: { limit: number; cursor?: string },
   ): Promise<{ items: MemberView[]; next_cursor: string | null }> {
-    const order: SortKey[] = [
-      { column: 'u.email', direction: 'asc' },
-      { column: 'm.user_id', direction: 'asc' },
-    ];
-    const after = options.cursor ? decodeCursor(options.cursor, 'email', order) : null;
-    return this.#withContext({ tenantId }, async (trx) => {
-      const query = trx('memberships as m').join('users as u', 'u.id', 'm.user_id').select(MEMBER_COLUMNS);
-      const rows = await applyPage(query, order, after, options.limit);
-      return toPage(rows as Record<string, unknown>[], options.limit, 'email', order) as unknown as {
-        items: MemberView[];
-        next_cursor: string | null;
-      };
-    });
+    return this.#withContext({ tenantId }, (trx) => listMemberPage(trx, options));
   }
 
   /**
@@ -108,7 +75,7 @@ export class MemberService {
       if (!current) throw notFound(userId);
       if (current === role) return this.#view(trx, userId);
       refuseLastAdmin(current, role, admins);
-      await trx('memberships').where({ user_id: userId }).update({ role });
+      await updateMemberRole(trx, userId, role);
       const apiTokensRevoked = current === 'admin' ? await revokeApiTokensOf(trx, userId) : 0;
       await this.#ledger.append(trx, tenantId, [
         {
@@ -133,11 +100,8 @@ export class MemberService {
       const { role: current, admins } = await lockForChange(trx, tenantId, userId);
       if (!current) throw notFound(userId);
       refuseLastAdmin(current, null, admins);
-      await trx('memberships').where({ tenant_id: tenantId, user_id: userId }).delete();
-      const refreshTokensRevoked = await trx('refresh_tokens')
-        .where({ user_id: userId, tenant_id: tenantId })
-        .whereNull('revoked_at')
-        .update({ revoked_at: trx.fn.now() });
+      await deleteMembership(trx, tenantId, userId);
+      const refreshTokensRevoked = await revokeRefreshTokensIn(trx, tenantId, userId);
       const apiTokensRevoked = await revokeApiTokensOf(trx, userId);
       await this.#ledger.append(trx, tenantId, [
         {
@@ -154,17 +118,3 @@ export class MemberService {
     });
   }
 }
-
-declare module 'fastify' {
-  interface FastifyInstance {
-    members: MemberService;
-  }
-}
-
-/** Decorates `app.members`. */
-export const membersPlugin = fp(
-  async (app) => {
-    app.decorate('members', new MemberService(app.withContext, app.ledger));
-  },
-  { name: 'members', dependencies: ['tenancy', 'ledger'] },
-);
