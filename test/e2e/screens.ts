@@ -1,0 +1,262 @@
+/**
+ * The screen check every browser suite shares: at a phone, a tablet and a desktop width, a page must not
+ * scroll sideways, axe must find no serious or critical violation, and a screenshot lands in
+ * .test-artifacts/screens/<who>-<page>-<width>.png for a person to look at.
+ *
+ * Also the catalog of the signed-in pages (`signedInScreens`) and the per-role suite that walks it
+ * (`describeRoleScreens`): one test file per role, so the three roles run on both workers instead of one file
+ * holding a worker for all of them. A new page joins the catalog here and every role's suite checks it.
+ */
+import { AxeBuilder } from '@axe-core/playwright';
+import { mkdirSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import {
+  addMember,
+  demoAccessToken,
+  getJson,
+  postJson,
+  signIn,
+  startDemoProduct,
+  type DemoProduct,
+} from './demo-product.ts';
+
+export const screensDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts', 'screens');
+
+export const WIDTHS = [
+  { width: 390, height: 844 },
+  { width: 820, height: 1180 },
+  { width: 1440, height: 900 },
+] as const;
+
+/** A scan of the sandbox takes seconds; this bounds a hung worker, it is not a pause. */
+const SCAN_TIMEOUT_MS = 120_000;
+
+export type Role = 'admin' | 'auditor' | 'user';
+
+export interface Screen {
+  name: string;
+  path: string;
+  /** What shows once the page has its data. */
+  ready: string;
+}
+
+/** Console errors and uncaught exceptions of the page, collected from now on. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(`console: ${message.text()}`);
+  });
+  page.on('pageerror', (error) => errors.push(`page error: ${error.message}`));
+  return errors;
+}
+
+/** At each width: no sideways page scroll, no serious or critical axe violation, and a screenshot. */
+export async function checkScreen(page: Page, baseUrl: string, who: string, screen: Screen): Promise<void> {
+  mkdirSync(screensDir, { recursive: true });
+  for (const size of WIDTHS) {
+    await page.setViewportSize(size);
+    await page.goto(`${baseUrl}${screen.path}`);
+    await page.locator(screen.ready).first().waitFor();
+    const where = `${who} ${screen.name} at ${size.width}px`;
+    // Expressions as strings: this file is type-checked without the DOM library.
+    const { scrollWidth, innerWidth } = await page.evaluate<{ scrollWidth: number; innerWidth: number }>(
+      '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
+    );
+    expect(scrollWidth, `${where} scrolls sideways`).toBeLessThanOrEqual(innerWidth);
+    const results = await new AxeBuilder({ page }).analyze();
+    const blocking = results.violations
+      .filter((violation) => violation.impact === 'serious' || violation.impact === 'critical')
+      .map(
+        (violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+      );
+    expect(blocking, `${where}: axe violations`).toEqual([]);
+    await page.screenshot({
+      path: join(screensDir, `${who}-${screen.name}-${size.width}.png`),
+      fullPage: true,
+    });
+  }
+}
+
+/** A member's sign-in, for a role the demo tenant does not come with. */
+export interface Account {
+  email: string;
+  password: string;
+}
+
+/** Signs in from a clean state, whatever an earlier (maybe failed) test left behind, and checks who is in. */
+export async function signInAs(
+  browser: TestBrowser,
+  page: Page,
+  baseUrl: string,
+  role: Role,
+  account: Account,
+): Promise<void> {
+  await browser.context.clearCookies();
+  await signIn(page, baseUrl, account.email, account.password);
+  await page.getByTestId('signed-in-role').waitFor();
+  expect(await page.getByTestId('signed-in-role').getAttribute('data-role')).toBe(role);
+  expect(await page.getByTestId('signed-in-as').textContent()).toBe(account.email);
+}
+
+export async function signOut(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByTestId('login-email').waitFor();
+}
+
+/** Starts a scan of the integration and waits until it succeeded; answers the scan's id. */
+export async function scanToCompletion(
+  baseUrl: string,
+  token: string,
+  integrationId: string,
+): Promise<string> {
+  const started = await postJson<{ id: string }>(baseUrl, token, '/api/scans', {
+    integration_id: integrationId,
+  });
+  const deadline = Date.now() + SCAN_TIMEOUT_MS;
+  for (;;) {
+    const scan = await getJson<{ status: string }>(baseUrl, token, `/api/scans/${started.id}`);
+    if (scan.status === 'succeeded') return started.id;
+    expect(['queued', 'running'], `scan ended ${scan.status}`).toContain(scan.status);
+    if (Date.now() > deadline) throw new Error('the scan did not finish in time');
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/**
+ * The product with one succeeded scan of the demo integration, so the dashboard has scores and a control has
+ * findings to show, and the signed-in pages to check on it.
+ */
+export interface ScannedDemo {
+  running: DemoProduct;
+  /** The demo admin's access token, for API calls beside the browser. */
+  token: string;
+  scanId: string;
+  screens: Screen[];
+}
+
+export async function startScannedDemo(): Promise<ScannedDemo> {
+  const running = await startDemoProduct();
+  const token = await demoAccessToken(running);
+  const scanId = await scanToCompletion(running.baseUrl, token, running.demo.integrationId);
+  return { running, token, scanId, screens: await signedInScreens(running.baseUrl, token, scanId) };
+}
+
+/** Every page of the app behind the sign-in, with the ids of real rows of the scanned demo tenant. */
+export async function signedInScreens(baseUrl: string, token: string, scanId: string): Promise<Screen[]> {
+  const controls = await getJson<{ items: { control_id: string; status: string }[] }>(
+    baseUrl,
+    token,
+    `/api/scans/${scanId}/controls`,
+  );
+  const control = controls.items.find((c) => c.status === 'fail') ?? controls.items[0]!;
+  const scores = await getJson<{ items: { framework_id: string; framework_version: string }[] }>(
+    baseUrl,
+    token,
+    '/api/scores',
+  );
+  const framework = scores.items[0]!;
+  return [
+    { name: 'home', path: '/', ready: '[data-testid="score-cards"]' },
+    { name: 'frameworks', path: '/frameworks', ready: '[data-testid="frameworks"]' },
+    {
+      name: 'framework',
+      path: `/frameworks/${encodeURIComponent(`${framework.framework_id}@${framework.framework_version}`)}`,
+      ready: '[data-testid="framework-title"]',
+    },
+    {
+      name: 'control',
+      path: `/scans/${scanId}/controls/${encodeURIComponent(control.control_id)}`,
+      ready: '[data-testid="findings"]',
+    },
+    { name: 'overrides', path: '/overrides', ready: 'main h1' },
+    { name: 'members', path: '/members', ready: '[data-testid="members"]' },
+  ];
+}
+
+/** The pages a role may not open at all: they answer the 403 error page instead. */
+const FORBIDDEN: Record<Role, ReadonlySet<string>> = {
+  admin: new Set(),
+  auditor: new Set(),
+  user: new Set(['overrides', 'members']),
+};
+
+/** Passwords the policy accepts: it refuses one that holds the e-mail's name part (the role here). */
+const MEMBER_PASSWORDS: Record<Exclude<Role, 'admin'>, string> = {
+  auditor: 'amber-quartz-screens-1',
+  user: 'cobalt-fern-screens-2',
+};
+
+/**
+ * The suite of one role: signed in as `role`, every page of the catalog fits at the three widths, passes axe,
+ * logs no console error, and offers only the actions the role may take.
+ */
+export function describeRoleScreens(role: Role): void {
+  let demo: ScannedDemo;
+  let browser: TestBrowser;
+  let account: Account;
+
+  beforeAll(async () => {
+    demo = await startScannedDemo();
+    browser = await launchTestBrowser();
+    if (role === 'admin') {
+      account = { email: demo.running.demo.email, password: demo.running.demo.password };
+    } else {
+      account = { email: `${role}@screens.example.test`, password: MEMBER_PASSWORDS[role] };
+      await addMember(demo.running, demo.token, { ...account, role });
+    }
+    // A pending invitation, so the members page lists one to withdraw.
+    await postJson(demo.running.baseUrl, demo.token, '/api/invitations', {
+      email: 'pending@screens.example.test',
+      role: 'user',
+    });
+  }, 300_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await demo?.running.close();
+  });
+
+  describe(`${role}: every screen in Chromium`, () => {
+    it('every page fits, passes axe and offers only what the role may do', async () => {
+      const baseUrl = demo.running.baseUrl;
+      const page = await browser.context.newPage();
+      const errors = collectErrors(page);
+      await signInAs(browser, page, baseUrl, role, account);
+      await page.getByTestId('score-cards').waitFor();
+      const integrations = await page.getByTestId('integration').count();
+      expect(integrations).toBeGreaterThan(0);
+      const offered = role === 'auditor' ? 0 : integrations;
+      expect(await page.getByTestId('start-scan').count(), 'Start scan offered').toBe(offered);
+      expect(await page.getByTestId('scan-not-offered').count()).toBe(integrations - offered);
+      expect(await page.getByTestId('nav-overrides').count(), 'overrides link').toBe(role === 'user' ? 0 : 1);
+      expect(await page.getByTestId('nav-members').count(), 'members link').toBe(role === 'admin' ? 1 : 0);
+
+      for (const screen of demo.screens) {
+        if (FORBIDDEN[role].has(screen.name)) {
+          await checkScreen(page, baseUrl, role, { ...screen, ready: '[data-testid="error-page"]' });
+          expect(await page.getByTestId('error-page').getAttribute('data-status')).toBe('403');
+          expect(await page.getByRole('alert').textContent()).toContain('not available for your role');
+          continue;
+        }
+        await checkScreen(page, baseUrl, role, screen);
+        if (screen.name === 'overrides') {
+          expect(await page.getByTestId('override-form').count(), 'override form').toBe(
+            role === 'admin' ? 1 : 0,
+          );
+        }
+        if (screen.name === 'members') {
+          expect(await page.getByTestId('invite-form').count(), 'invite form').toBe(role === 'admin' ? 1 : 0);
+          expect(await page.getByTestId('revoke-invitation').count(), 'withdraw').toBe(
+            role === 'admin' ? 1 : 0,
+          );
+        }
+      }
+      await signOut(page);
+      expect(errors).toEqual([]);
+      await page.close();
+    }, 600_000);
+  });
+}
