@@ -257,6 +257,8 @@ export function describeRoleScreens(role: Role): void {
       await signOut(page);
       expect(errors).toEqual([]);
       await page.close();
-    }, 600_000);
+      // It walks every page of the catalog at three widths, so it grows with the catalog; this bounds a hang
+      // (a page whose `ready` never shows fails at its own wait first), it is not an expected duration.
+    }, 1_800_000);
   });
 }
