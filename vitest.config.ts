@@ -30,6 +30,8 @@ export default defineConfig({
     exclude: fast ? [...exclude, ...slowSuites()] : exclude,
     // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
     globalSetup: fast ? [] : ['test/global-setup.ts'],
+    // Before each file: password hashing at a cheap cost (test/setup.ts says why that is safe).
+    setupFiles: ['test/setup.ts'],
     // Longest files first, so neither of the two workers idles at the end (test/sequencer.ts).
     sequence: { sequencer: DurationSequencer },
     pool: 'forks',
