@@ -16,25 +16,63 @@ const exclude = ['**/node_modules/**', 'app/build/**', 'app/.svelte-kit/**'];
 function slowSuites(): string[] {
   // A file that is slow for another reason says so in a line of its own: `// slow tier: <why>`.
   const slow = /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules)\(|^\/\/ slow tier: /m;
-  const files = globSync(include, { exclude: (name) => name === 'node_modules' });
-  return ['test/**', ...files.filter((file) => slow.test(readFileSync(file, 'utf8')))];
+  return ['test/**', ...testFiles().filter((file) => slow.test(readFileSync(file, 'utf8')))];
+}
+
+function testFiles(): string[] {
+  return globSync(include, { exclude: (name) => name === 'node_modules' });
+}
+
+/**
+ * The fast tier's files that may share a worker's module graph (`isolate: false`): each file otherwise pays
+ * its imports again in a fresh worker (1-5 s of CPU). Left isolated, found by their text: a file that reads
+ * or writes `process.env`, touches `globalThis` or process handlers, mocks, stubs or spies with `vi`, fakes
+ * timers, patches `net` (the egress tripwire), or says so on a line of its own: `// isolated: <why>` (module
+ * state the patterns cannot see). The full run (CI) isolates every file, so a test that would only pass
+ * because of another file's leftovers still fails there.
+ */
+function sharedWorkerSuites(files: string[]): string[] {
+  const touchesProcess =
+    /process\.env|process\.(chdir|on|once|exit)\(|globalThis|\bvi\.(mock|doMock|stub\w*|spyOn|useFakeTimers|resetModules)\b|installLoopbackOnly|^\/\/ isolated: /m;
+  return files.filter((file) => !touchesProcess.test(readFileSync(file, 'utf8')));
 }
 
 const fast = process.env.COMPLYWISE_TEST_FAST === '1';
+/** --fast: the tier's files, as [those sharing a worker's modules, those isolated]. */
+const [fastShared, fastIsolated] = fast
+  ? (() => {
+      const slow = new Set(slowSuites());
+      const tier = testFiles().filter((file) => !file.startsWith('test/') && !slow.has(file));
+      const shared = sharedWorkerSuites(tier);
+      return [shared, tier.filter((file) => !shared.includes(file))];
+    })()
+  : [[], []];
 
 // Tests live beside the code they test (*.test.ts). Database suites run once per backend
 // (PGlite always; PostgreSQL when COMPLYWISE_TEST_POSTGRES_URL is set, as scripts/test.sh does).
 export default defineConfig({
   test: {
-    include,
-    exclude: fast ? [...exclude, ...slowSuites()] : exclude,
+    // --fast lists its files in the two projects below (a project's include adds to the root's).
+    include: fast ? [] : include,
+    exclude,
     // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
     globalSetup: fast ? [] : ['test/global-setup.ts'],
+    // Before each file: password hashing at a cheap cost (test/setup.ts says why that is safe).
+    setupFiles: ['test/setup.ts'],
     // Longest files first, so neither of the two workers idles at the end (test/sequencer.ts).
     sequence: { sequencer: DurationSequencer },
     pool: 'forks',
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // --fast: the fast tier's pure files share their worker's modules; the rest of it stays isolated.
+    ...(fast
+      ? {
+          projects: [
+            { extends: true, test: { name: 'shared', include: fastShared, isolate: false } },
+            { extends: true, test: { name: 'isolated', include: fastIsolated } },
+          ],
+        }
+      : {}),
   },
 });

@@ -18,13 +18,23 @@ import { runAsOwner } from '../src/plugins/app/tenancy.ts';
 import type { Database } from '../src/plugins/external/db.ts';
 import type { ScanJobDeps } from '../src/scans/pipeline.ts';
 
-/** A config for tests: everything under `dataDir`, in-memory PGlite or `databaseUrl`, no demo, quiet. */
+/**
+ * A config for tests: everything under `dataDir`, in-memory PGlite or `databaseUrl`, no demo, quiet, and the
+ * worker's scans paced at 1000 provider calls a second instead of the providers' polite defaults (8-20): the
+ * fixture servers answer at once, and a GitHub sandbox scan otherwise spends ~30 s waiting for its turns.
+ * Suites about pacing set their own `jobs` (test/scaleout.test.ts, scans/call-limiter.test.ts).
+ */
 export function testConfig(
   dataDir: string,
   databaseUrl: string | undefined,
   overrides: Partial<Config> = {},
 ): Config {
-  const base = loadConfig({ COMPLYWISE_DATA_DIR: dataDir, COMPLYWISE_DEMO: '0', LOG_LEVEL: 'warn' });
+  const base = loadConfig({
+    COMPLYWISE_DATA_DIR: dataDir,
+    COMPLYWISE_DEMO: '0',
+    LOG_LEVEL: 'warn',
+    COMPLYWISE_SCAN_CALLS_PER_SECOND: '1000',
+  });
   return {
     ...base,
     pgliteDir: null,

@@ -1,10 +1,29 @@
 /**
- * Password hashing with argon2id (m=19456 KiB, t=2, p=1). Each hash takes ~20 MiB and ~100 ms of CPU, so at
- * most a few run at once; the rest wait their turn instead of exhausting memory under a login flood.
+ * Password hashing with argon2id (m=19456 KiB, t=2, p=1). Each hash takes ~20 MiB and ~60-100 ms of CPU, so
+ * at most a few run at once; the rest wait their turn instead of exhausting memory under a login flood.
+ *
+ * The cost is in each hash's PHC string (`$argon2id$v=19$m=19456,t=2,p=1$…`), so verifying never depends on
+ * the cost in force: a hash made at any cost verifies at any other.
  */
 import argon2 from 'argon2';
 
-const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+/** The product's cost, the only one it ever hashes with. */
+export const PRODUCTION_HASH_COST = { memoryCost: 19_456, timeCost: 2, parallelism: 1 } as const;
+/** A cheap cost for the test suite: the same algorithm, ~1 ms instead of ~60 ms of CPU a hash. */
+const TEST_HASH_COST = { memoryCost: 1024, timeCost: 1, parallelism: 1 } as const;
+
+let hashCost: { memoryCost: number; timeCost: number; parallelism: number } = PRODUCTION_HASH_COST;
+
+/**
+ * Lowers the hashing cost for the rest of this process: called by the test suite's setup file
+ * (test/setup.ts) and nowhere else. No setting or environment variable of the product reaches it, and it
+ * refuses to run outside vitest (which sets VITEST in its workers), so a stray call in product code fails
+ * loudly instead of weakening stored hashes.
+ */
+export function useTestHashCost(): void {
+  if (process.env.VITEST !== 'true') throw new Error('useTestHashCost is for the test suite only');
+  hashCost = TEST_HASH_COST;
+}
 
 /** Runs at most `limit` tasks at a time, in arrival order. */
 export class Semaphore {
@@ -31,7 +50,7 @@ const hashing = new Semaphore(2);
 
 /** argon2id hash of `password` (PHC string with its own salt and parameters). */
 export function hashPassword(password: string): Promise<string> {
-  return hashing.run(() => argon2.hash(password, ARGON2_OPTIONS));
+  return hashing.run(() => argon2.hash(password, { type: argon2.argon2id, ...hashCost }));
 }
 
 /** True when `password` matches `hash`; false for a mismatch or a malformed hash. */
