@@ -25,7 +25,8 @@ export async function startDemoProduct(): Promise<DemoProduct> {
   ensureAppBuild();
   const dataDir = mkdtempSync(join(tmpdir(), 'complywise-e2e-'));
   const product = await startProduct({
-    env: {},
+    // The sandboxes answer at once: scans need not wait on the providers' polite call rates (api/test/helpers.ts).
+    env: { COMPLYWISE_SCAN_CALLS_PER_SECOND: '1000' },
     config: {
       host: '127.0.0.1',
       port: 0,
