@@ -263,6 +263,6 @@ export function describeRoleScreens(role: Role): void {
       await signOut(page);
       expect(errors).toEqual([]);
       await page.close();
-    }, 600_000);
+    }, 900_000);
   });
 }
