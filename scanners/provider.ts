@@ -5,6 +5,7 @@
  */
 import { checkUrlSettings, EgressDeniedError, type EgressPolicy, type UrlSetting } from './egress.ts';
 import type { AddProblem, Fields } from './fields.ts';
+import type { SettingsSchema } from './settings-schema.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
 
 /** What an integration stores: its provider, its settings and its (decrypted) credentials. */
@@ -24,6 +25,11 @@ export interface ScannerProvider<I extends StoredIntegration = StoredIntegration
    * stored: a misspelt optional key (`roleARN`) would otherwise be silently ignored.
    */
   readonly keys: { readonly config: readonly string[]; readonly credentials: readonly string[] };
+  /**
+   * The JSON Schema of the config and of the credentials, with exactly the keys above, for forms; secret
+   * credentials are `writeOnly`. `validate` stays the check.
+   */
+  readonly settings: { readonly config: SettingsSchema; readonly credentials: SettingsSchema };
   /**
    * The config settings that hold a URL the scanner sends credentials to, with the hosts of the
    * provider's own public service: each is subject to the egress policy (scanners/egress.ts).

@@ -31,6 +31,44 @@ describe('provider registry', () => {
     }
   });
 
+  it("describes each provider's settings with exactly its keys, secrets write-only", () => {
+    for (const provider of Object.values(PROVIDERS)) {
+      const { config, credentials } = provider.settings;
+      expect(Object.keys(config.properties).sort(), provider.id).toEqual([...provider.keys.config].sort());
+      expect(Object.keys(credentials.properties).sort(), provider.id).toEqual(
+        [...provider.keys.credentials].sort(),
+      );
+      for (const schema of [config, credentials]) {
+        for (const key of schema.required) expect(Object.keys(schema.properties)).toContain(key);
+        for (const [key, setting] of Object.entries(schema.properties)) {
+          expect(setting.title, `${provider.id}.${key}`).not.toBe('');
+          expect(setting.description, `${provider.id}.${key}`).toBeTruthy();
+        }
+      }
+      // No setting in config is secret: config is answered back, credentials never are.
+      expect(Object.values(config.properties).filter((s) => s.writeOnly)).toEqual([]);
+      expect(
+        Object.values(credentials.properties).some((s) => s.writeOnly),
+        provider.id,
+      ).toBe(true);
+    }
+    const secrets = Object.values(PROVIDERS).flatMap((provider) =>
+      Object.entries(provider.settings.credentials.properties)
+        .filter(([, setting]) => setting.writeOnly)
+        .map(([key]) => `${provider.id}.${key}`),
+    );
+    expect(secrets).toEqual([
+      'aws.secretAccessKey',
+      'aws.sessionToken',
+      'github.token',
+      'github.privateKey',
+      'okta.token',
+      'okta.privateKey',
+      'azure.clientSecret',
+      'azure.certificate',
+    ]);
+  });
+
   it('knows no provider by an inherited property name', () => {
     expect(scannerFor('constructor')).toBeUndefined();
     expect(scannerFor('toString')).toBeUndefined();

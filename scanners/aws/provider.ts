@@ -13,7 +13,7 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanAwsOrganization } from './organization.ts';
 import { scanS3 } from './s3.ts';
 import { S3_OPERATIONS } from './s3-operations.ts';
-import { validateAwsIntegration } from './validate-integration.ts';
+import { AWS_SETTINGS, validateAwsIntegration } from './validate-integration.ts';
 
 /** What an AWS integration stores besides its credentials. */
 export interface AwsIntegrationConfig {
@@ -188,6 +188,7 @@ export const awsProvider: ScannerProvider<AwsIntegration> = {
     ],
     credentials: ['accessKeyId', 'secretAccessKey', 'sessionToken'],
   },
+  settings: AWS_SETTINGS,
   urlSettings: [{ key: 'endpoint', publicHosts: ['*.amazonaws.com', '*.amazonaws.com.cn', '*.api.aws'] }],
   permissions: AWS_PERMISSIONS,
   validate: validateAwsIntegration,

@@ -4,7 +4,54 @@
  * first scan.
  */
 import { isFields, optionalUrl, secretString, unknownKeys, type AddProblem, type Fields } from '../fields.ts';
+import { list, secret, settings, text } from '../settings-schema.ts';
 import { AWS_SERVICES } from './account.ts';
+
+/** What an AWS integration stores, for forms (validateAwsIntegration is the check). */
+export const AWS_SETTINGS = {
+  config: settings(
+    {
+      accountId: text('Account id', 'The 12-digit id of the AWS account to scan.', { pattern: '^\\d{12}$' }),
+      region: text('Region', 'The home region, such as eu-west-1.', { examples: ['eu-west-1'] }),
+      endpoint: text('Endpoint', 'Another API endpoint (an AWS-compatible sandbox); leave empty for AWS.', {
+        format: 'uri',
+      }),
+      services: list('Services', 'The services to scan; none listed scans every one.', {
+        type: 'string',
+        enum: [...AWS_SERVICES],
+      }),
+      regions: list('Regions', 'More regions to scan beside the home region.'),
+      roleArn: text('Role to assume', 'An IAM role ARN the keys assume before scanning (optional).'),
+      externalId: text('External id', 'The external id the role trust policy asks for (optional).'),
+      useConfig: {
+        type: 'boolean',
+        title: 'Read AWS Config',
+        description: 'Read resources through AWS Config.',
+      },
+      configAggregator: text('Config aggregator', 'The AWS Config aggregator to read (optional).'),
+      organization: {
+        type: 'object',
+        title: 'Organization',
+        description: 'Scan every member account of the organization through this role (optional).',
+        properties: {
+          memberRoleName: text('Member role name', 'The role assumed in each member account.'),
+          externalId: text('Member external id', 'The external id of the member role (optional).'),
+        },
+        required: ['memberRoleName'],
+        additionalProperties: false,
+      },
+    },
+    ['accountId', 'region'],
+  ),
+  credentials: settings(
+    {
+      accessKeyId: text('Access key id', 'AKIA… (long-term) or ASIA… (temporary) key id.'),
+      secretAccessKey: secret('Secret access key', 'The secret of the access key.'),
+      sessionToken: secret('Session token', 'Required with temporary (ASIA…) keys.'),
+    },
+    ['accessKeyId', 'secretAccessKey'],
+  ),
+};
 
 const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
 

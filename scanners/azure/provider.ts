@@ -7,6 +7,7 @@ import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, secretString, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
+import { list, secret, settings, text } from '../settings-schema.ts';
 import { ScanFailedError, type ScanOptions, type ScanOutcome } from '../types.ts';
 import { AZURE_PERMISSIONS, azureCredential, scanAzure } from './azure.ts';
 
@@ -104,6 +105,35 @@ export const azureProvider: ScannerProvider<AzureIntegration> = {
   keys: {
     config: ['tenantId', 'subscriptionIds', 'endpoint', 'authorityHost'],
     credentials: ['clientId', 'clientSecret', 'certificate'],
+  },
+  settings: {
+    config: settings(
+      {
+        tenantId: text('Directory (tenant) id', 'The Microsoft Entra directory id, a UUID.'),
+        subscriptionIds: list(
+          'Subscriptions',
+          'The ids of the subscriptions to scan.',
+          { type: 'string' },
+          1,
+        ),
+        endpoint: text('Resource Manager URL', 'Another management endpoint; leave empty for Azure.', {
+          format: 'uri',
+        }),
+        authorityHost: text('Authority host', 'Another sign-in host; leave empty for Azure.', {
+          format: 'uri',
+        }),
+      },
+      ['tenantId', 'subscriptionIds'],
+    ),
+    credentials: settings(
+      {
+        clientId: text('Application (client) id', 'The service principal, a UUID.'),
+        clientSecret: secret('Client secret', 'A secret of the application.'),
+        certificate: secret('Certificate', 'A PEM file with the certificate and its private key.', true),
+      },
+      ['clientId'],
+      'The application id with either a client secret or a certificate.',
+    ),
   },
   urlSettings: [
     {

@@ -7,6 +7,7 @@ import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
+import { list, secret, settings, text } from '../settings-schema.ts';
 import { ScanFailedError } from '../types.ts';
 import { GITHUB_PERMISSIONS, connectGithub, scanGithub, type GithubScanTarget } from './github.ts';
 
@@ -124,6 +125,32 @@ export const githubProvider: ScannerProvider<GithubIntegration> = {
   keys: {
     config: ['organizations', 'baseUrl'],
     credentials: ['token', 'appId', 'privateKey', 'installationId'],
+  },
+  settings: {
+    config: settings(
+      {
+        organizations: list(
+          'Organizations',
+          'The logins of the organizations to scan.',
+          { type: 'string' },
+          1,
+        ),
+        baseUrl: text('API URL', 'GitHub Enterprise Server API root; leave empty for github.com.', {
+          format: 'uri',
+        }),
+      },
+      ['organizations'],
+    ),
+    credentials: settings(
+      {
+        token: secret('Token', 'A fine-grained or classic token with read access to the organizations.'),
+        appId: text('App id', 'The numeric id of a GitHub App (instead of a token).'),
+        installationId: text('Installation id', 'The numeric id of the app installation.'),
+        privateKey: secret('App private key', "The app's PEM private key.", true),
+      },
+      [],
+      'Either a token, or a GitHub App: its id, installation id and private key.',
+    ),
   },
   urlSettings: [{ key: 'baseUrl', publicHosts: ['api.github.com', '*.ghe.com'] }],
   permissions: GITHUB_PERMISSIONS,

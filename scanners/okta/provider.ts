@@ -6,6 +6,7 @@ import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
 import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, secretString, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
+import { secret, settings, text } from '../settings-schema.ts';
 import { ScanFailedError } from '../types.ts';
 import { OKTA_PERMISSIONS, connectOkta, scanOkta, type OktaScanTarget } from './okta.ts';
 
@@ -81,6 +82,23 @@ export const oktaProvider: ScannerProvider<OktaIntegration> = {
   id: 'okta',
   name: 'Okta',
   keys: { config: ['orgUrl'], credentials: ['token', 'clientId', 'privateKey'] },
+  settings: {
+    config: settings({ orgUrl: text('Org URL', 'https://<your-org>.okta.com', { format: 'uri' }) }, [
+      'orgUrl',
+    ]),
+    credentials: settings(
+      {
+        token: secret('API token', 'A read-only admin API token.'),
+        clientId: text(
+          'Service app client id',
+          'The client id of an OAuth 2.0 service app (instead of a token).',
+        ),
+        privateKey: secret('Service app private key', "The service app's PEM private key.", true),
+      },
+      [],
+      'Either an API token, or a service app: its client id and private key.',
+    ),
+  },
   urlSettings: [
     {
       key: 'orgUrl',

@@ -173,14 +173,20 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     },
     { name: 'overrides', path: '/overrides', ready: 'main h1' },
     { name: 'members', path: '/members', ready: '[data-testid="members"]' },
+    // administration
+    { name: 'integrations', path: '/integrations', ready: '[data-testid="admin-integration"]' },
+    { name: 'tokens', path: '/settings/tokens', ready: '[data-testid="token-form"]' },
+    { name: 'scoring', path: '/settings/scoring', ready: '[data-testid="scoring-framework"]' },
+    { name: 'retention', path: '/settings/retention', ready: '[data-testid="retention-form"]' },
   ];
 }
 
 /** The pages a role may not open at all: they answer the 403 error page instead. */
 const FORBIDDEN: Record<Role, ReadonlySet<string>> = {
   admin: new Set(),
-  auditor: new Set(),
-  user: new Set(['overrides', 'members']),
+  // The API lets auditors read integrations, the scoring policy and retention (read-only pages), not tokens.
+  auditor: new Set(['tokens']),
+  user: new Set(['overrides', 'members', 'integrations', 'tokens', 'scoring', 'retention']),
 };
 
 /** Passwords the policy accepts: it refuses one that holds the e-mail's name part (the role here). */

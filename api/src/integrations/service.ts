@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import {
   AWS_SERVICES,
+  PROVIDERS,
   testConnection,
   validateIntegration,
   type ConnectionResult,
@@ -24,7 +25,13 @@ import {
   loadIntegrationRecord,
   updateIntegration,
 } from './store.ts';
-import type { IntegrationChanges, IntegrationRecord, IntegrationView, NewIntegration } from './types.ts';
+import type {
+  IntegrationChanges,
+  IntegrationRecord,
+  IntegrationView,
+  NewIntegration,
+  ProviderSettings,
+} from './types.ts';
 
 /**
  * Checks an integration's config and credentials with the scanners' own shape rules and fills in the
@@ -100,6 +107,21 @@ export class IntegrationService {
     const record = await loadIntegrationRecord(trx, id);
     if (!record) throw notFound(id);
     return record;
+  }
+
+  /**
+   * Every provider an integration can be made for, with the JSON Schema of its config and credentials
+   * (secrets `writeOnly`): what the app builds its forms from. The same for every tenant.
+   */
+  providers(): { items: ProviderSettings[] } {
+    return {
+      items: Object.values(PROVIDERS).map((provider) => ({
+        id: provider.id,
+        name: provider.name,
+        config: provider.settings.config,
+        credentials: provider.settings.credentials,
+      })),
+    };
   }
 
   list(

@@ -25,3 +25,11 @@ export interface IntegrationChanges {
   config?: Record<string, unknown>;
   credentials?: Record<string, unknown>;
 }
+
+/** A provider an integration can be made for, with the JSON Schema of its config and credentials. */
+export interface ProviderSettings {
+  id: string;
+  name: string;
+  config: object;
+  credentials: object;
+}

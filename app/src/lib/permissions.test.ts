@@ -25,6 +25,21 @@ describe('role permissions the app offers', () => {
     ]);
   });
 
+  it('lets admins change the administration settings and auditors read them', () => {
+    const roles = ['admin', 'auditor', 'user'];
+    expect(roles.map((role) => can(role, 'settings:read'))).toEqual([true, true, false]);
+    for (const permission of [
+      'integration:manage',
+      'token:manage',
+      'scoring:manage',
+      'retention:manage',
+    ] as const)
+      expect(
+        roles.map((role) => can(role, permission)),
+        permission,
+      ).toEqual([true, false, false]);
+  });
+
   it('grants nothing to an unknown or missing role', () => {
     expect(can('owner', 'scan:start')).toBe(false);
     expect(can(undefined, 'override:read')).toBe(false);

@@ -5,7 +5,16 @@
  * that would be refused.
  */
 export type AppPermission =
-  'scan:start' | 'override:read' | 'override:manage' | 'member:read' | 'member:manage';
+  | 'scan:start'
+  | 'override:read'
+  | 'override:manage'
+  | 'member:read'
+  | 'member:manage'
+  | 'settings:read'
+  | 'integration:manage'
+  | 'token:manage'
+  | 'scoring:manage'
+  | 'retention:manage';
 
 const GRANTS: Record<AppPermission, readonly string[]> = {
   'scan:start': ['admin', 'user'],
@@ -13,6 +22,13 @@ const GRANTS: Record<AppPermission, readonly string[]> = {
   'override:manage': ['admin'],
   'member:read': ['admin', 'auditor'],
   'member:manage': ['admin'],
+  // The administration pages: admins change, auditors read (the API lets them read integrations, the
+  // scoring policy and retention); users do not get these pages, though the API lets them list integrations.
+  'settings:read': ['admin', 'auditor'],
+  'integration:manage': ['admin'],
+  'token:manage': ['admin'],
+  'scoring:manage': ['admin'],
+  'retention:manage': ['admin'],
 };
 
 /** True when `role` holds `permission`; an unknown role holds nothing. */

@@ -6,6 +6,7 @@ import {
   createIntegrationSchema,
   deleteIntegrationSchema,
   listIntegrationsSchema,
+  listProvidersSchema,
   testIntegrationSchema,
   updateIntegrationSchema,
 } from './schema.ts';
@@ -17,6 +18,10 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
     '/',
     { schema: listIntegrationsSchema, config: { permission: 'tenant:read' } },
     async (request) => app.integrations.list(principalOf(request).tenantId, request.query),
+  );
+
+  app.get('/providers', { schema: listProvidersSchema, config: { permission: 'tenant:read' } }, async () =>
+    app.integrations.providers(),
   );
 
   app.post<{ Body: NewIntegration }>(

@@ -1,8 +1,11 @@
 /**
  * POST /api/integrations for every scannable provider: good shapes are stored (AWS with every service by
  * default), a credential of the wrong shape is refused with 400 VALIDATION_ERROR naming the field, and
- * the refusal never repeats the secret that was sent.
+ * the refusal never repeats the secret that was sent. GET /api/integrations/providers answers the schema of
+ * each provider's settings, which the valid shapes satisfy and the secrets are write-only in.
  */
+import { Ajv } from 'ajv';
+import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AWS_SERVICES } from '../../../../scanners/index.ts';
 import {
@@ -21,6 +24,9 @@ import {
 import { DEMO_OKTA_TOKEN } from '../../../../scanners/okta/fixtures/okta-fixture-server.ts';
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
+
+// ajv-formats is CommonJS: under Node type stripping its default export is the function itself.
+const addFormats = addFormatsModule as unknown as typeof addFormatsModule.default;
 
 interface Case {
   provider: string;
@@ -147,5 +153,50 @@ describe.each(databaseBackends())('POST /api/integrations on $name', (backend) =
     const unknown = await create({ ...valid.aws, provider: 'gcp', name: 'gcp' });
     expect(unknown.statusCode).toBe(400);
     expect(unknown.json().error.code).toBe('VALIDATION_ERROR');
+  });
+});
+
+describe.each(databaseBackends())('GET /api/integrations/providers on $name', (backend) => {
+  let test: TestApp;
+  let token: string;
+
+  beforeAll(async () => {
+    test = await startTestApp(backend);
+    const admin = await seedTenant(test.database.knex);
+    token = (await login(test.app, admin.email, admin.password)).access_token;
+  });
+  afterAll(async () => {
+    await test?.close();
+  });
+
+  it("answers every provider with schemas its valid settings satisfy and its bad ones don't", async () => {
+    const answer = await test.app.inject({ url: '/api/integrations/providers', headers: bearer(token) });
+    expect(answer.statusCode).toBe(200);
+    const items: { id: string; name: string; config: object; credentials: object }[] = answer.json().items;
+    expect(items.map((p) => p.id)).toEqual(['aws', 'github', 'okta', 'azure']);
+    const ajv = new Ajv({ strict: false });
+    addFormats(ajv);
+    for (const provider of items) {
+      const input = valid[provider.id]!;
+      expect(ajv.validate(provider.config, input.config), `${provider.id} config`).toBe(true);
+      expect(ajv.validate(provider.credentials, input.credentials), `${provider.id} credentials`).toBe(true);
+      expect(ajv.validate(provider.config, { ...input.config, typo: 1 }), `${provider.id} typo`).toBe(false);
+    }
+    const aws = items.find((p) => p.id === 'aws')!;
+    expect(ajv.validate(aws.config, { region: 'us-east-1' }), 'account id required').toBe(false);
+    expect(aws.credentials).toMatchObject({
+      required: ['accessKeyId', 'secretAccessKey'],
+      properties: {
+        accessKeyId: { type: 'string' },
+        secretAccessKey: { type: 'string', writeOnly: true },
+        sessionToken: { type: 'string', writeOnly: true },
+      },
+    });
+    expect(JSON.stringify(aws.config)).not.toContain('writeOnly');
+  });
+
+  it('refuses an anonymous caller', async () => {
+    const answer = await test.app.inject({ url: '/api/integrations/providers' });
+    expect(answer.statusCode).toBe(401);
   });
 });

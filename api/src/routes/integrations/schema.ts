@@ -40,6 +40,50 @@ export const listIntegrationsSchema = {
   },
 } as const;
 
+/** One JSON Schema (an object schema of settings), answered as it is. */
+const settingsSchema = {
+  type: 'object',
+  required: ['type', 'properties', 'required'],
+  properties: {
+    type: { type: 'string', enum: ['object'] },
+    properties: { type: 'object', additionalProperties: true },
+    required: { type: 'array', items: { type: 'string' } },
+    additionalProperties: { type: 'boolean' },
+    description: { type: 'string' },
+  },
+} as const;
+
+export const listProvidersSchema = {
+  operationId: 'listIntegrationProviders',
+  summary: 'List the providers an integration can be made for, with the schema of their settings',
+  description:
+    'Each provider with the JSON Schema of its `config` and of its `credentials`; a credential marked ' +
+    '`writeOnly` is a secret: sent when an integration is made or its credentials are replaced, never answered.',
+  tags: ['integrations'],
+  response: {
+    200: {
+      type: 'object',
+      required: ['items'],
+      properties: {
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['id', 'name', 'config', 'credentials'],
+            properties: {
+              id: { type: 'string', enum: [...SCANNABLE_PROVIDERS] },
+              name: { type: 'string' },
+              config: settingsSchema,
+              credentials: settingsSchema,
+            },
+          },
+        },
+      },
+    },
+    401: errorBodySchema,
+  },
+} as const;
+
 export const createIntegrationSchema = {
   operationId: 'createIntegration',
   summary: 'Connect an integration',

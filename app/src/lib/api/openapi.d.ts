@@ -281,6 +281,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/integrations/providers': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * List the providers an integration can be made for, with the schema of their settings
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['listIntegrationProviders'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/integrations/{integrationId}': {
     parameters: {
       query?: never;
@@ -2348,6 +2368,70 @@ export interface operations {
       };
       /** @description Default Response */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listIntegrationProviders: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              /** @enum {string} */
+              id: 'aws' | 'github' | 'okta' | 'azure';
+              name: string;
+              config: {
+                /** @enum {string} */
+                type: 'object';
+                properties: {
+                  [key: string]: unknown;
+                };
+                required: string[];
+                additionalProperties?: boolean;
+                description?: string;
+              };
+              credentials: {
+                /** @enum {string} */
+                type: 'object';
+                properties: {
+                  [key: string]: unknown;
+                };
+                required: string[];
+                additionalProperties?: boolean;
+                description?: string;
+              };
+            }[];
+          };
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
         headers: {
           [name: string]: unknown;
         };
