@@ -178,6 +178,18 @@ export class PostureService {
       );
       const scored = score?.requirements.find((r) => r.requirement_id === requirementId);
       const relationships = relationshipsOf(frameworks, catalog.id, catalog.version, requirementId);
+      // A requirement linked as equal to another inherits that one's controls, with their relationship.
+      for (const link of definition.links ?? []) {
+        if (link.relationship !== 'equal') continue;
+        const inherited = relationshipsOf(
+          frameworks,
+          link.framework,
+          link.framework_version,
+          link.requirement,
+        );
+        for (const [controlId, relationship] of inherited)
+          if (!relationships.has(controlId)) relationships.set(controlId, relationship);
+      }
       const controlIds = scored?.control_ids ?? [...relationships.keys()];
       const merged = await this.#controls(trx, sources);
       const controls = [];
