@@ -7,7 +7,7 @@
 import { mergeControlResults, requirementState, type Frameworks } from '../../../engine/index.ts';
 import type { ControlResult, RollupRule } from '../../../schemas/index.ts';
 import { ApiError } from '../errors.ts';
-import { listManualEvidence, type ManualEvidenceRecord } from '../evidence/store.ts';
+import { listManualEvidence } from '../evidence/store.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import { withExceptions, type FindingException } from '../overrides/store.ts';
 import type { EngineRuntime } from '../plugins/app/engine.ts';
@@ -244,7 +244,7 @@ export class PostureService {
         controls,
         evidence: {
           automated: automatedEvidence(findings),
-          manual: manual.map(manualView),
+          manual,
         },
         sources,
       };
@@ -380,19 +380,4 @@ function automatedEvidence(findings: readonly PostureFinding[]) {
     (a, b) =>
       failing(a) - failing(b) || (a.resource_id < b.resource_id ? -1 : a.resource_id > b.resource_id ? 1 : 0),
   );
-}
-
-function manualView(e: ManualEvidenceRecord) {
-  return {
-    id: e.id,
-    sha256: e.sha256,
-    kind: e.kind,
-    verdict: e.verdict,
-    control_id: e.control_id,
-    requirement_id: e.requirement_id,
-    filename: e.filename,
-    description: e.description,
-    attested_by: e.attested_by,
-    collected_at: new Date(e.collected_at).toISOString(),
-  };
 }

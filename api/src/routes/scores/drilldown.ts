@@ -7,6 +7,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
+import { manualEvidenceRecordSchema } from '../evidence/manual.ts';
 import { controlResultSchema, findingSchema, mappingSchema } from '../scans/schema.ts';
 
 const readErrors = { 400: errorBodySchema, 401: errorBodySchema, 404: errorBodySchema } as const;
@@ -194,36 +195,7 @@ const requirementSchema = {
                 },
               },
             },
-            manual: {
-              type: 'array',
-              items: {
-                type: 'object',
-                required: [
-                  'id',
-                  'sha256',
-                  'kind',
-                  'verdict',
-                  'control_id',
-                  'requirement_id',
-                  'filename',
-                  'description',
-                  'attested_by',
-                  'collected_at',
-                ],
-                properties: {
-                  id: { type: 'string' },
-                  sha256: { type: 'string' },
-                  kind: { type: 'string', enum: ['file', 'note'] },
-                  verdict: { type: 'string', enum: ['pass', 'fail'] },
-                  control_id: { type: ['string', 'null'] },
-                  requirement_id: { type: ['string', 'null'] },
-                  filename: { type: ['string', 'null'] },
-                  description: { type: ['string', 'null'] },
-                  attested_by: { type: 'string' },
-                  collected_at: { type: 'string', format: 'date-time' },
-                },
-              },
-            },
+            manual: { type: 'array', items: manualEvidenceRecordSchema },
           },
         },
         sources: postureSourcesSchema,

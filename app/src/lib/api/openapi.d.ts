@@ -3822,18 +3822,22 @@ export interface operations {
               }[];
               manual: {
                 id: string;
+                control_id: string | null;
+                framework_id: string | null;
+                framework_version: string | null;
+                requirement_id: string | null;
+                /** @enum {string} */
+                verdict: 'pass' | 'fail';
                 sha256: string;
                 /** @enum {string} */
                 kind: 'file' | 'note';
-                /** @enum {string} */
-                verdict: 'pass' | 'fail';
-                control_id: string | null;
-                requirement_id: string | null;
                 filename: string | null;
                 description: string | null;
                 attested_by: string;
                 /** Format: date-time */
                 collected_at: string;
+                /** Format: date-time */
+                created_at: string;
               }[];
             };
             sources: {
