@@ -202,13 +202,15 @@ describe('drill-down in Chromium', () => {
 
   it('opens the control, finding, resource and rule behind a requirement by their links', async () => {
     const page = await browser.context.newPage();
+    // Collected from after the sign-in: the browser kept the earlier test's "signed in" hint while its
+    // cookies were cleared, so the login page's session restore rightly answers 401 first.
+    await signInAs(browser, page, baseUrl, 'user', USER);
     const errors = collectErrors(page);
     // Which request a console error is about (the console names only the status).
     const refused: string[] = [];
     page.on('response', (response) => {
       if (response.status() >= 400) refused.push(`${response.status()} ${response.url()}`);
     });
-    await signInAs(browser, page, baseUrl, 'user', USER);
     const scores = (await api('/api/scores')).items as Json[];
     const framework = scores.find((s) => s.status_counts.fail > 0)!;
     const ref = `${framework.framework_id}@${framework.framework_version}`;
