@@ -22,6 +22,7 @@ import { keyProviderOf } from './plugins/app/kms-key-provider.ts';
 import { membersPlugin } from './members/plugin.ts';
 import { invitationsPlugin } from './invitations/plugin.ts';
 import { scansPlugin } from './scans/plugin.ts';
+import { posturePlugin } from './scoring/plugin.ts';
 import { overridesPlugin } from './overrides/plugin.ts';
 import { schedulesPlugin } from './schedules/plugin.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
@@ -48,6 +49,8 @@ import scanRoutes from './routes/scans/index.ts';
 import scheduleRoutes from './routes/schedules/index.ts';
 import overrideRoutes from './routes/overrides/index.ts';
 import ruleRoutes from './routes/rules/index.ts';
+import findingDetailRoutes from './routes/findings/detail.ts';
+import resourceRoutes from './routes/resources/index.ts';
 import reportRoutes from './routes/reports/index.ts';
 import { reportsPlugin } from './reports/plugin.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
@@ -175,6 +178,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
       ...(config.smtpUrl ? { smtpUrl: config.smtpUrl } : {}),
     });
     await app.register(scansPlugin);
+    await app.register(posturePlugin);
     await app.register(overridesPlugin);
     await app.register(schedulesPlugin);
     await app.register(retentionPlugin);
@@ -221,6 +225,8 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(ledgerRoutes, { prefix: '/ledger' });
           await api.register(overrideRoutes, { prefix: '/overrides' });
           await api.register(ruleRoutes, { prefix: '/rules' });
+          await api.register(findingDetailRoutes, { prefix: '/findings' });
+          await api.register(resourceRoutes, { prefix: '/resources' });
           await api.register(reportRoutes, { prefix: '/reports' });
           await api.register(retentionSettingsRoutes, { prefix: '/settings' });
         },

@@ -66,6 +66,9 @@ interface TenantFixture {
   cancellableScanIds: string[];
   controlId: string;
   evidenceSha256: string;
+  /** A finding of the scan, and its resource (URL-encoded: an ARN). */
+  findingId: string;
+  resourceId: string;
   apiTokenId: string;
   /** A member (role user) the member routes re-role and remove. */
   memberId: string;
@@ -102,6 +105,9 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'coverage.frameworkId': () => 'soc2',
   'frameworks.frameworkId': () => 'soc2',
   'reports.id': (f) => f.reportId,
+  'findings.findingId': (f) => f.findingId,
+  'resources.resourceId': (f) => encodeURIComponent(f.resourceId),
+  'requirements.requirementId': () => 'CC6.1',
 };
 
 /** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */
@@ -164,7 +170,15 @@ const QUERIES: Record<string, string> = {
 };
 
 /** Path parameters naming shared (global) objects, the same for every tenant: rules and their versions, frameworks. */
-const SHARED_PATH_PARAMS = new Set([':ruleId', ':hash', ':other', ':frameworkId']);
+const SHARED_PATH_PARAMS = new Set([
+  ':ruleId',
+  ':hash',
+  ':other',
+  ':frameworkId',
+  ':requirementId',
+  // A UCF control: every tenant's posture may have a result for it (the scan route's :id stays a tenant object).
+  ':controlId',
+]);
 
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
 function referencesObject(method: string, url: string, body: unknown): boolean {
@@ -416,6 +430,10 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       cancellableScanIds: cancellable.map((row) => row.id),
       controlId: controls[0]!.control_id,
       evidenceSha256,
+      findingId: findings[0]!.id as string,
+      // A resource only this tenant's sandbox has (its buckets carry the marker); two tenants scanning the
+      // same account would both see its account-level resources.
+      resourceId: findings.find((f) => String(f.resource_id).includes(bucketMarker))!.resource_id as string,
       apiTokenId: apiToken.json().id,
       overrideId: override.json().id,
       frameworkUploadId: upload.json().id,
@@ -461,6 +479,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.spareIntegrationId,
       foreign.scanId,
       foreign.evidenceSha256,
+      foreign.findingId,
       foreign.apiTokenId,
       foreign.overrideId,
       foreign.frameworkUploadId,

@@ -178,6 +178,65 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     { name: 'tokens', path: '/settings/tokens', ready: '[data-testid="token-form"]' },
     { name: 'scoring', path: '/settings/scoring', ready: '[data-testid="scoring-framework"]' },
     { name: 'retention', path: '/settings/retention', ready: '[data-testid="retention-form"]' },
+    // drill-down
+    ...(await drilldownScreens(baseUrl, token)),
+  ];
+}
+
+/**
+ * The drill-down pages over the tenant's posture, from a failing requirement of the first framework down to
+ * the evidence of one of its failing resources.
+ */
+async function drilldownScreens(baseUrl: string, token: string): Promise<Screen[]> {
+  type Score = {
+    framework_id: string;
+    framework_version: string;
+    requirements: { requirement_id: string; state: string }[];
+  };
+  const { items } = await getJson<{ items: Score[] }>(baseUrl, token, '/api/scores');
+  const framework = items.find((s) => s.requirements.some((r) => r.state === 'fail')) ?? items[0]!;
+  const ref = `${framework.framework_id}@${framework.framework_version}`;
+  const requirement = framework.requirements.find((r) => r.state === 'fail') ?? framework.requirements[0]!;
+  const detail = await getJson<{
+    controls: { control_id: string; status: string | null }[];
+    evidence: { automated: { sha256: string; findings: { finding_id: string; status: string }[] }[] };
+  }>(
+    baseUrl,
+    token,
+    `/api/scores/frameworks/${encodeURIComponent(ref)}/requirements/${encodeURIComponent(requirement.requirement_id)}`,
+  );
+  const control = detail.controls.find((c) => c.status === 'fail') ?? detail.controls[0]!;
+  const evidence = detail.evidence.automated[0]!;
+  const finding = await getJson<{ id: string; rule_id: string; resource_id: string }>(
+    baseUrl,
+    token,
+    `/api/findings/${evidence.findings[0]!.finding_id}`,
+  );
+  const enc = encodeURIComponent;
+  return [
+    {
+      name: 'framework-failing',
+      path: `/frameworks/${enc(ref)}?status=fail`,
+      ready: '[data-testid="posture-table"]',
+    },
+    {
+      name: 'requirement',
+      path: `/frameworks/${enc(ref)}/requirements/${enc(requirement.requirement_id)}`,
+      ready: '[data-testid="requirement-detail"]',
+    },
+    {
+      name: 'posture-control',
+      path: `/controls/${enc(control.control_id)}`,
+      ready: '[data-testid="control-policy"]',
+    },
+    { name: 'rule', path: `/rules/${enc(finding.rule_id)}`, ready: '[data-testid="rule-versions"]' },
+    { name: 'finding', path: `/findings/${finding.id}`, ready: '[data-testid="finding-detail"]' },
+    {
+      name: 'resource',
+      path: `/resources/${enc(finding.resource_id)}`,
+      ready: '[data-testid="resource-attributes"]',
+    },
+    { name: 'evidence', path: `/evidence/${evidence.sha256}`, ready: '[data-testid="evidence-verified"]' },
   ];
 }
 

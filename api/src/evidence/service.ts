@@ -9,7 +9,7 @@ import { ApiError, type FieldProblem } from '../errors.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import type { EngineRuntime } from '../plugins/app/engine.ts';
-import type { EvidenceStore } from '../plugins/app/evidence.ts';
+import { EvidenceCorruptedError, type EvidenceStore } from '../plugins/app/evidence.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
 import { scorePosture } from '../scoring/compute.ts';
 import { contentProblems, manualArtifact, resolveTarget, type AttachInput } from './manual.ts';
@@ -27,6 +27,8 @@ export interface EvidenceView {
   size: number;
   content_type: string;
   created_at: Date;
+  /** Whether the stored bytes, hashed again on this read, still have `sha256` (content is null when not). */
+  verified: boolean;
   /** The parsed canonical JSON. */
   content: unknown;
 }
@@ -74,9 +76,16 @@ export class EvidenceService {
         'EVIDENCE_NOT_FOUND',
         `${sha256} is a ${row.content_type} file, not a JSON artifact`,
       );
-    const bytes = await this.#store.get(sha256);
+    // The store hashes the bytes again on every read: bytes that no longer match are reported, not served.
+    let bytes: Buffer | null;
+    try {
+      bytes = await this.#store.get(sha256);
+    } catch (error) {
+      if (error instanceof EvidenceCorruptedError) return { ...row, verified: false, content: null };
+      throw error;
+    }
     if (!bytes) throw new Error(`evidence ${sha256} is recorded but missing from the store`);
-    return { ...row, content: JSON.parse(bytes.toString('utf8')) };
+    return { ...row, verified: true, content: JSON.parse(bytes.toString('utf8')) };
   }
 
   /** One page of the tenant's manual evidence, newest first. */

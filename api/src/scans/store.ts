@@ -370,3 +370,33 @@ export async function reserveCallSlot(
   );
   return { slotAt: Number(rows[0]!.slot_at), waitMs: Number(rows[0]!.wait_ms) };
 }
+
+/** A finding row with the scan it belongs to. */
+export type ScannedFinding = FindingView & { scan_id: string };
+
+/** The finding `id` of the tenant, with its scan, or undefined. */
+export async function findingById(trx: Trx, id: string): Promise<ScannedFinding | undefined> {
+  return (await trx('findings')
+    .select([...FINDING_COLUMNS, 'scan_id'])
+    .where({ id })
+    .first()) as ScannedFinding | undefined;
+}
+
+/**
+ * The findings of several scans (a posture's sources), by rule then resource; narrowed to `ruleIds` or to one
+ * resource when given.
+ */
+export async function findingsOfScans(
+  trx: Trx,
+  scanIds: readonly string[],
+  filter: { ruleIds?: readonly string[]; resourceId?: string } = {},
+): Promise<ScannedFinding[]> {
+  if (scanIds.length === 0 || (filter.ruleIds && filter.ruleIds.length === 0)) return [];
+  const query = trx('findings')
+    .select([...FINDING_COLUMNS, 'scan_id'])
+    .whereIn('scan_id', scanIds)
+    .orderBy([{ column: 'rule_id' }, { column: 'resource_id' }, { column: 'scan_id' }]);
+  if (filter.ruleIds) void query.whereIn('rule_id', filter.ruleIds);
+  if (filter.resourceId !== undefined) void query.where('resource_id', filter.resourceId);
+  return (await query) as ScannedFinding[];
+}

@@ -5,7 +5,7 @@
 import { availableParallelism } from 'node:os';
 import fp from 'fastify-plugin';
 import type * as EngineExports from '../../../../engine/index.ts';
-import type { Frameworks } from '../../../../engine/index.ts';
+import type { CatalogRule, Frameworks } from '../../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore, UcfControl } from '../../../../schemas/index.ts';
 
 type EngineModule = typeof EngineExports;
@@ -126,6 +126,11 @@ export class EngineRuntime {
   /** The UCF control `id`, or undefined. */
   async control(id: string): Promise<UcfControl | undefined> {
     return (await this.frameworks()).controls.find((c) => c.id === id);
+  }
+
+  /** The rule `id` of the deployed bundle (metadata, source folder, content hash), or undefined. */
+  async rule(id: string): Promise<CatalogRule | undefined> {
+    return (await this.policyEngine()).catalog.rules.find((r) => r.id === id);
   }
 
   /** A control result with the UCF control's title, objective and domain. */

@@ -19,9 +19,11 @@ const evidenceSchema = {
   response: {
     200: {
       type: 'object',
-      required: ['sha256', 'size', 'content_type', 'created_at', 'content'],
+      required: ['sha256', 'size', 'content_type', 'created_at', 'verified', 'content'],
       properties: {
         sha256: { type: 'string' },
+        // The stored bytes hashed again on this read: true when they still have this sha256.
+        verified: { type: 'boolean' },
         size: { type: 'integer' },
         content_type: { type: 'string' },
         created_at: { type: 'string', format: 'date-time' },

@@ -12,7 +12,8 @@ import { principalOf } from '../../plugins/app/auth.ts';
 
 const nullableString = { type: ['string', 'null'] } as const;
 
-const recordSchema = {
+/** A manual evidence row as the API shows it (also in the requirement drill-down). */
+export const manualEvidenceRecordSchema = {
   type: 'object',
   required: [...MANUAL_EVIDENCE_COLUMNS],
   properties: {
@@ -70,7 +71,7 @@ const attachSchema = {
       type: 'object',
       required: ['evidence', 'rescored'],
       properties: {
-        evidence: recordSchema,
+        evidence: manualEvidenceRecordSchema,
         rescored: {
           type: ['object', 'null'],
           required: ['event_id', 'scan_id', 'scores'],
@@ -122,7 +123,10 @@ const listSchema = {
     200: {
       type: 'object',
       required: ['items', 'next_cursor'],
-      properties: { items: { type: 'array', items: recordSchema }, next_cursor: nextCursorSchema },
+      properties: {
+        items: { type: 'array', items: manualEvidenceRecordSchema },
+        next_cursor: nextCursorSchema,
+      },
     },
     400: errorBodySchema,
     401: errorBodySchema,

@@ -41,6 +41,27 @@ const listSchema = {
   properties: { items: { type: 'array', items: summarySchema } },
 } as const;
 
+/** A deployed rule's metadata (rule.yaml as validated), where its source is and its content hash. */
+const ruleProperties = {
+  id: { type: 'string' },
+  version: { type: 'string' },
+  title: { type: 'string' },
+  description: { type: 'string' },
+  rationale: { type: 'string' },
+  severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low', 'info'] },
+  resource_types: { type: 'array', items: { type: 'string' } },
+  ucf_controls: { type: 'array', items: { type: 'string' } },
+  remediation: { type: 'string' },
+  kind: { type: 'string', enum: ['dsl', 'rego'] },
+  source: { type: 'string' },
+  hash: { type: 'string' },
+} as const;
+const ruleSchema = {
+  type: 'object',
+  required: Object.keys(ruleProperties),
+  properties: ruleProperties,
+} as const;
+
 const errors = {
   400: errorBodySchema,
   401: errorBodySchema,
@@ -77,6 +98,41 @@ const ruleRoutes: FastifyPluginAsync = async (app) => {
       if (from > to) throw new ApiError('VALIDATION_ERROR', '`from` must not be after `to`');
       const { tenantId } = principalOf(request);
       return { items: await app.ruleVersions.inForce(tenantId, from, to) };
+    },
+  );
+
+  app.get<{ Params: { ruleId: string } }>(
+    '/:ruleId',
+    {
+      schema: {
+        operationId: 'getRule',
+        summary: 'A rule of the deployed bundle: its metadata, source and content hash',
+        tags: ['rules'],
+        params: { type: 'object', required: ['ruleId'], properties: { ruleId } },
+        response: { 200: ruleSchema, ...errors },
+      },
+      config: { permission: 'tenant:read' },
+    },
+    async (request) => {
+      const rule = await app.engine.rule(request.params.ruleId);
+      if (!rule)
+        throw new ApiError('RULE_NOT_FOUND', `the deployed bundle has no rule ${request.params.ruleId}`);
+      const { id, version, title, description, rationale, severity, resource_types, ucf_controls } = rule;
+      const { remediation, kind, source, hash } = rule;
+      return {
+        id,
+        version,
+        title,
+        description,
+        rationale,
+        severity,
+        resource_types,
+        ucf_controls,
+        remediation,
+        kind,
+        source,
+        hash,
+      };
     },
   );
 

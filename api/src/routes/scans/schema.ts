@@ -202,7 +202,7 @@ export const findingSchema = {
   },
 } as const;
 
-const mappingSchema = {
+export const mappingSchema = {
   type: 'object',
   required: ['framework_id', 'framework_version', 'framework_title', 'requirement_id', 'requirement_title'],
   properties: {

@@ -8,6 +8,7 @@ import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { frameworkScoreSchema } from '../scans/schema.ts';
 import { AnswerCache } from './answer-cache.ts';
+import drilldownRoutes from './drilldown.ts';
 import historyRoutes from './history.ts';
 
 const postureSchema = {
@@ -70,6 +71,7 @@ const latestScoresSchema = {
 
 const scoreRoutes: FastifyPluginAsync = async (app) => {
   await app.register(historyRoutes);
+  await app.register(drilldownRoutes);
   const answers = new AnswerCache();
   app.get(
     '/',

@@ -16,8 +16,14 @@ import type {
   Invitation,
   InvitationAcceptance,
   Member,
+  FindingDetail,
   OutboxItem,
+  PostureControl,
+  PostureRequirement,
+  ResourceDetail,
   Role,
+  RuleInfo,
+  RuleVersion,
   Scan,
   ScoreHistoryPage,
   ScoresResponse,
@@ -240,6 +246,40 @@ export function createApiClient(options: ApiClientOptions = {}) {
     /** One evidence artifact by its sha256. */
     getEvidence(sha256: string, signal?: AbortSignal): Promise<Evidence> {
       return request(`/api/evidence/${id(sha256)}`, { signal });
+    },
+
+    /** One control over the tenant's posture: result, deciding policy, findings of every integration. */
+    getPostureControl(controlId: string, signal?: AbortSignal): Promise<PostureControl> {
+      return request(`/api/scores/controls/${id(controlId)}`, { signal });
+    },
+
+    /** One requirement over the tenant's posture, with its controls and evidence. */
+    getPostureRequirement(
+      framework: string,
+      requirementId: string,
+      signal?: AbortSignal,
+    ): Promise<PostureRequirement> {
+      return request(`/api/scores/frameworks/${id(framework)}/requirements/${id(requirementId)}`, { signal });
+    },
+
+    /** One finding with its exception, integration and controls. */
+    getFinding(findingId: string, signal?: AbortSignal): Promise<FindingDetail> {
+      return request(`/api/findings/${id(findingId)}`, { signal });
+    },
+
+    /** One resource of the posture: its attributes and every finding on it. */
+    getResource(resourceId: string, signal?: AbortSignal): Promise<ResourceDetail> {
+      return request(`/api/resources/${id(resourceId)}`, { signal });
+    },
+
+    /** A deployed rule's metadata, source folder and content hash. */
+    getRule(ruleId: string, signal?: AbortSignal): Promise<RuleInfo> {
+      return request(`/api/rules/${id(ruleId)}`, { signal });
+    },
+
+    /** A rule's version history, newest first. */
+    listRuleVersions(ruleId: string, signal?: AbortSignal): Promise<{ items: RuleVersion[] }> {
+      return request(`/api/rules/${id(ruleId)}/versions`, { signal });
     },
 
     /** The tenant's members (up to 500, the API's page maximum). */

@@ -509,6 +509,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/scores/controls/{controlId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One control over the tenant's posture: its result, the policy that decided it, its findings
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getPostureControl'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/scores/frameworks/{frameworkId}/requirements/{requirementId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One framework requirement over the tenant's posture: its controls and the evidence behind them
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getPostureRequirement'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/scores': {
     parameters: {
       query?: never;
@@ -994,6 +1034,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/rules/{ruleId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A rule of the deployed bundle: its metadata, source and content hash
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getRule'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/rules/{ruleId}/versions': {
     parameters: {
       query?: never;
@@ -1046,6 +1106,46 @@ export interface paths {
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['diffRuleVersions'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/findings/{findingId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One finding with its exception, its integration and the controls its rule tests
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getFinding'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/resources/{resourceId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * One resource of the tenant's posture: its normalized attributes and every finding on it
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getResource'];
     put?: never;
     post?: never;
     delete?: never;
@@ -3604,6 +3704,274 @@ export interface operations {
       };
     };
   };
+  getPostureControl: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        controlId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            control: {
+              control_id: string;
+              title: string;
+              objective: string;
+              domain?: string | null;
+              /** @enum {string} */
+              status: 'pass' | 'fail' | 'not_applicable' | 'error';
+              counts: {
+                pass: number;
+                fail: number;
+                not_applicable: number;
+                error: number;
+              };
+              rule_ids: string[];
+            };
+            policy: {
+              /** @enum {string} */
+              mode: 'all_pass' | 'threshold';
+              pass_threshold: number | null;
+              description: string;
+            };
+            mappings: {
+              framework_id: string;
+              framework_version: string;
+              framework_title: string;
+              requirement_id: string;
+              requirement_title: string;
+              relationship?: string | null;
+              rationale?: string | null;
+            }[];
+            sources: {
+              integration_id: string;
+              integration_name: string;
+              scan_id: string;
+              /** Format: date-time */
+              finished_at: string;
+            }[];
+            findings: {
+              id: string;
+              rule_id: string;
+              rule_title?: string | null;
+              rule_version: string;
+              rule_hash: string;
+              bundle_revision: string;
+              resource_id: string;
+              resource_type: string;
+              resource_name: string;
+              /** @enum {string} */
+              status: 'pass' | 'fail' | 'not_applicable' | 'error';
+              severity: string;
+              message: string;
+              evidence_sha256: string | null;
+              exception_id: string | null;
+              exception?: {
+                id: string;
+                rule_id: string;
+                selector: {
+                  [key: string]: string;
+                };
+                reason: string;
+                approver: string;
+                /** Format: date-time */
+                expires_at: string;
+                created_by: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                retired_at?: string | null;
+              } | null;
+              scan_id: string;
+              integration_id: string | null;
+              integration_name: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getPostureRequirement: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        frameworkId: string;
+        requirementId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            framework: {
+              framework_id: string;
+              framework_version: string;
+              title: string;
+              /** @enum {string} */
+              text_policy: 'ids_and_own_summaries' | 'official_text';
+            };
+            requirement: {
+              requirement_id: string;
+              title: string;
+              summary: string | null;
+              statement: string | null;
+              kind: string | null;
+              parent: string | null;
+              out_of_scope: string | null;
+              /** @enum {string|null} */
+              status: 'pass' | 'fail' | 'not_applicable' | 'error' | null;
+              /** @enum {string|null} */
+              state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error' | null;
+            };
+            controls: {
+              control_id: string;
+              title: string;
+              relationship: string | null;
+              /** @enum {string|null} */
+              status: 'pass' | 'fail' | 'not_applicable' | 'error' | null;
+              counts: {
+                pass: number;
+                fail: number;
+                not_applicable: number;
+                error: number;
+              } | null;
+              rule_ids: string[];
+              evidence_needed: boolean;
+            }[];
+            evidence: {
+              automated: {
+                sha256: string;
+                resource_id: string;
+                resource_type: string;
+                resource_name: string;
+                integration_name: string | null;
+                findings: {
+                  finding_id: string;
+                  rule_id: string;
+                  status: string;
+                  excepted: boolean;
+                }[];
+              }[];
+              manual: {
+                id: string;
+                control_id: string | null;
+                framework_id: string | null;
+                framework_version: string | null;
+                requirement_id: string | null;
+                /** @enum {string} */
+                verdict: 'pass' | 'fail';
+                sha256: string;
+                /** @enum {string} */
+                kind: 'file' | 'note';
+                filename: string | null;
+                description: string | null;
+                attested_by: string;
+                /** Format: date-time */
+                collected_at: string;
+                /** Format: date-time */
+                created_at: string;
+              }[];
+            };
+            sources: {
+              integration_id: string;
+              integration_name: string;
+              scan_id: string;
+              /** Format: date-time */
+              finished_at: string;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   getLatestScores: {
     parameters: {
       query?: never;
@@ -4173,6 +4541,7 @@ export interface operations {
         content: {
           'application/json': {
             sha256: string;
+            verified: boolean;
             size: number;
             content_type: string;
             /** Format: date-time */
@@ -5949,6 +6318,88 @@ export interface operations {
       };
     };
   };
+  getRule: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        ruleId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            version: string;
+            title: string;
+            description: string;
+            rationale: string;
+            /** @enum {string} */
+            severity: 'critical' | 'high' | 'medium' | 'low' | 'info';
+            resource_types: string[];
+            ucf_controls: string[];
+            remediation: string;
+            /** @enum {string} */
+            kind: 'dsl' | 'rego';
+            source: string;
+            hash: string;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   listRuleVersions: {
     parameters: {
       query?: never;
@@ -6181,6 +6632,211 @@ export interface operations {
       };
       /** @description Default Response */
       403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getFinding: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        findingId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            rule_id: string;
+            rule_title?: string | null;
+            rule_version: string;
+            rule_hash: string;
+            bundle_revision: string;
+            resource_id: string;
+            resource_type: string;
+            resource_name: string;
+            /** @enum {string} */
+            status: 'pass' | 'fail' | 'not_applicable' | 'error';
+            severity: string;
+            message: string;
+            evidence_sha256: string | null;
+            exception_id: string | null;
+            exception?: {
+              id: string;
+              rule_id: string;
+              selector: {
+                [key: string]: string;
+              };
+              reason: string;
+              approver: string;
+              /** Format: date-time */
+              expires_at: string;
+              created_by: string;
+              /** Format: date-time */
+              created_at: string;
+              /** Format: date-time */
+              retired_at?: string | null;
+            } | null;
+            scan_id: string;
+            integration_id: string | null;
+            integration_name: string | null;
+            /** Format: date-time */
+            scan_finished_at: string | null;
+            in_posture: boolean;
+            control_ids: string[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getResource: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        resourceId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            resource_id: string;
+            resource_type: string;
+            resource_name: string;
+            provider: string | null;
+            account: string | null;
+            region: string | null;
+            collected_at: string | null;
+            attributes: {
+              [key: string]: unknown;
+            } | null;
+            evidence_sha256: string | null;
+            integration_id: string | null;
+            integration_name: string | null;
+            findings: {
+              id: string;
+              rule_id: string;
+              rule_title?: string | null;
+              rule_version: string;
+              rule_hash: string;
+              bundle_revision: string;
+              resource_id: string;
+              resource_type: string;
+              resource_name: string;
+              /** @enum {string} */
+              status: 'pass' | 'fail' | 'not_applicable' | 'error';
+              severity: string;
+              message: string;
+              evidence_sha256: string | null;
+              exception_id: string | null;
+              exception?: {
+                id: string;
+                rule_id: string;
+                selector: {
+                  [key: string]: string;
+                };
+                reason: string;
+                approver: string;
+                /** Format: date-time */
+                expires_at: string;
+                created_by: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                retired_at?: string | null;
+              } | null;
+              scan_id: string;
+              integration_id: string | null;
+              integration_name: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
         headers: {
           [name: string]: unknown;
         };

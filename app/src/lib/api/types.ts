@@ -108,3 +108,24 @@ export type SignupCompletion = ResponseBody<'completeSignup', 201>;
 
 /** One message of the demo mailbox (`GET /api/demo/outbox`), newest first. */
 export type OutboxItem = ResponseBody<'listDemoOutbox'>['items'][number];
+
+/** `GET /api/scores/controls/:controlId`: one control over the tenant's posture. */
+export type PostureControl = ResponseBody<'getPostureControl'>;
+
+/** A finding in the posture, with its integration and exception. */
+export type PostureFinding = PostureControl['findings'][number];
+
+/** `GET /api/scores/frameworks/:frameworkId/requirements/:requirementId`. */
+export type PostureRequirement = ResponseBody<'getPostureRequirement'>;
+
+/** `GET /api/findings/:findingId`. */
+export type FindingDetail = ResponseBody<'getFinding'>;
+
+/** `GET /api/resources/:resourceId`. */
+export type ResourceDetail = ResponseBody<'getResource'>;
+
+/** `GET /api/rules/:ruleId`: a deployed rule's metadata. */
+export type RuleInfo = ResponseBody<'getRule'>;
+
+/** One version of a rule (`GET /api/rules/:ruleId/versions`). */
+export type RuleVersion = ResponseBody<'listRuleVersions'>['items'][number];
