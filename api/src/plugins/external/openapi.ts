@@ -25,6 +25,7 @@ export const OPENAPI_TAGS = {
   auth: 'Sign-in, session refresh and sign-out, password change and reset, sign-up, and who the caller is.',
   integrations: 'Connected accounts (AWS, Azure, GitHub, Okta), their credentials and scan schedules.',
   scans: 'Scans of an integration: status, scores, control results, findings and OSCAL exports.',
+  findings: "Every finding of the tenant's posture (each integration's latest scan), filtered and paged.",
   scores: 'Framework scores of the latest scan and their history.',
   frameworks: 'Framework catalogs (shared and uploaded by the tenant) and their rule coverage.',
   rules: 'Rules in force and their version history.',
