@@ -108,3 +108,12 @@ export type SignupCompletion = ResponseBody<'completeSignup', 201>;
 
 /** One message of the demo mailbox (`GET /api/demo/outbox`), newest first. */
 export type OutboxItem = ResponseBody<'listDemoOutbox'>['items'][number];
+
+/** `GET /api/findings`: one page of the findings explorer. */
+export type ExplorerPage = ResponseBody<'listFindings'>;
+
+/** A finding as the explorer lists it: with its integration, account, region and whether it is new. */
+export type ExplorerFinding = ExplorerPage['items'][number];
+
+/** `GET /api/scans`: one page of scans, newest first. */
+export type ScanPage = ResponseBody<'listScans'>;
