@@ -82,12 +82,17 @@ export async function scanSource(trx: Trx, scanId: string): Promise<ScanSource |
   return { ...source, previous_scan_id: previous?.id ?? null };
 }
 
-/** SQL true for a failing finding `f` the previous scan did not fail (every failing one without a previous). */
+/**
+ * SQL true for a failing finding `f` the previous scan did not fail (every failing one without a previous).
+ * OFFSET 0 keeps the subquery a probe of the unique key per row: without it PostgreSQL may turn the EXISTS
+ * into a hashed set of every failing finding of the previous scan, read in full for one page of 100 rows.
+ */
 function newSinceLastScan(previousScanId: string | null): { sql: string; bindings: string[] } {
   if (!previousScanId) return { sql: `f.status = 'fail'`, bindings: [] };
   return {
     sql: `f.status = 'fail' AND NOT EXISTS (SELECT 1 FROM findings p WHERE p.tenant_id = f.tenant_id
-       AND p.scan_id = ? AND p.rule_id = f.rule_id AND p.resource_id = f.resource_id AND p.status = 'fail')`,
+       AND p.scan_id = ? AND p.rule_id = f.rule_id AND p.resource_id = f.resource_id AND p.status = 'fail'
+       OFFSET 0)`,
     bindings: [previousScanId],
   };
 }
