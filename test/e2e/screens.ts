@@ -173,6 +173,9 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     },
     { name: 'overrides', path: '/overrides', ready: 'main h1' },
     { name: 'members', path: '/members', ready: '[data-testid="members"]' },
+    // explorer and scans
+    { name: 'findings', path: '/findings?status=fail', ready: '[data-testid="explorer"]' },
+    { name: 'scans', path: '/scans', ready: '[data-testid="scans"]' },
   ];
 }
 
