@@ -27,6 +27,7 @@ async function copiedFindingColumns(knex: Knex): Promise<string[]> {
     `select column_name from information_schema.columns
       where table_schema = 'public' and table_name = 'findings'
         and column_name not in ('id', 'scan_id', 'resource_id', 'resource_name', 'created_at')
+        and is_generated = 'NEVER'
       order by ordinal_position`,
   );
   return rows.map((r) => r.column_name);

@@ -178,6 +178,9 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     { name: 'tokens', path: '/settings/tokens', ready: '[data-testid="token-form"]' },
     { name: 'scoring', path: '/settings/scoring', ready: '[data-testid="scoring-framework"]' },
     { name: 'retention', path: '/settings/retention', ready: '[data-testid="retention-form"]' },
+    // explorer and scans
+    { name: 'findings', path: '/findings?status=fail', ready: '[data-testid="explorer"]' },
+    { name: 'scans', path: '/scans', ready: '[data-testid="scans"]' },
     // drill-down
     ...(await drilldownScreens(baseUrl, token)),
   ];

@@ -5,6 +5,7 @@
  */
 import { stringify, type Stringifier } from 'csv-stringify';
 import type { ControlResult, FrameworkScore } from '../../../schemas/index.ts';
+import type { ExplorerFinding } from '../explorer/types.ts';
 import type { FindingView } from '../scans/types.ts';
 
 /** A control result as GET /api/scans/:id/controls answers it (with the UCF control's title). */
@@ -113,6 +114,34 @@ export function findingCsvRow(finding: FindingView): FindingCsvRow {
     exception_reason: text(exception?.reason),
     exception_approver: text(exception?.approver),
     exception_expires_at: exception ? new Date(exception.expires_at).toISOString() : '',
+  };
+}
+
+/** The explorer's columns after the finding's: where the finding comes from and whether it is new. */
+export const EXPLORER_CSV_COLUMNS = [
+  ...FINDING_CSV_COLUMNS,
+  'scan_id',
+  'integration_id',
+  'integration_name',
+  'provider',
+  'resource_account',
+  'resource_region',
+  'new_since_last_scan',
+] as const;
+
+export type ExplorerCsvRow = Record<(typeof EXPLORER_CSV_COLUMNS)[number], string>;
+
+/** A finding as GET /api/findings answers it, as one CSV row. */
+export function explorerCsvRow(finding: ExplorerFinding): ExplorerCsvRow {
+  return {
+    ...findingCsvRow(finding),
+    scan_id: finding.scan_id,
+    integration_id: finding.integration_id,
+    integration_name: finding.integration_name,
+    provider: finding.provider,
+    resource_account: finding.resource_account,
+    resource_region: finding.resource_region,
+    new_since_last_scan: finding.new_since_last_scan ? 'true' : 'false',
   };
 }
 

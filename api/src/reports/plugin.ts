@@ -18,9 +18,10 @@ export const reportsPlugin = fp(
         ledger: app.ledger,
         store: app.evidenceStore,
         scans: app.scans,
+        explorer: app.explorer,
         engine: app.engine,
       }),
     );
   },
-  { name: 'reports', dependencies: ['tenancy', 'boss', 'ledger', 'evidence', 'scans', 'engine'] },
+  { name: 'reports', dependencies: ['tenancy', 'boss', 'ledger', 'evidence', 'scans', 'explorer', 'engine'] },
 );

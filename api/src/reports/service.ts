@@ -18,9 +18,11 @@ import type { EngineRuntime } from '../plugins/app/engine.ts';
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import type { WithTenant } from '../plugins/app/tenancy.ts';
 import { REPORT_QUEUE } from '../plugins/external/boss.ts';
+import type { ExplorerService } from '../explorer/service.ts';
+import type { ExplorerFinding, FindingFilters } from '../explorer/types.ts';
 import type { ScanService } from '../scans/service.ts';
 import { findScan, latestSucceededScan, tenantName } from '../scans/store.ts';
-import type { FindingListOptions, FindingView, Page } from '../scans/types.ts';
+import type { Page } from '../scans/types.ts';
 import { currentPolicy } from '../scoring/store.ts';
 import { controlMatrixRows, type ControlMatrixRow, type DescribedControl } from './csv.ts';
 import {
@@ -36,15 +38,13 @@ const PDF_TYPE = 'application/pdf';
 /** Findings read per page when a report walks a scan's findings: bounds memory, whatever the scan's size. */
 export const FINDINGS_PAGE = 1000;
 
-/** The findings filters of GET /api/scans/:id/findings, and which scan (default: the newest succeeded). */
-export type FindingsCsvQuery = Omit<FindingListOptions, 'limit' | 'cursor'> & { scan_id?: string };
-
 export interface ReportDeps {
   withTenant: WithTenant;
   boss: PgBoss;
   ledger: LedgerService;
   store: EvidenceStore;
   scans: ScanService;
+  explorer: ExplorerService;
   engine: EngineRuntime;
 }
 
@@ -245,24 +245,20 @@ export class ReportService {
   }
 
   /**
-   * A scan's findings under the findings route's filters, read page by page through that route's own
-   * function: memory stays bounded by one page however many findings there are. The first page is read
-   * before this resolves, so an unknown scan or a bad filter is an error answer, not a broken download.
+   * The findings of the explorer (GET /api/findings) under its filters and sort, read page by page through
+   * the explorer's own function: the same rows in the same order, memory bounded by one page however many
+   * findings there are. The first page is read before this resolves, so an unknown scan or framework or a
+   * bad filter is an error answer, not a broken download.
    */
-  async findings(
-    tenantId: string,
-    query: FindingsCsvQuery,
-  ): Promise<{ scan_id: string; rows: AsyncIterable<FindingView> }> {
-    const { scan_id: asked, ...filters } = query;
-    const scanId = await this.#scanOf(tenantId, asked);
+  async findings(tenantId: string, filters: FindingFilters): Promise<AsyncIterable<ExplorerFinding>> {
     const read = (cursor?: string) =>
-      this.#deps.scans.findings(tenantId, scanId, {
+      this.#deps.explorer.list(tenantId, {
         ...filters,
         limit: FINDINGS_PAGE,
         ...(cursor ? { cursor } : {}),
       });
     const first = await read();
-    async function* rows(): AsyncGenerator<FindingView> {
+    async function* rows(): AsyncGenerator<ExplorerFinding> {
       let page = first;
       for (;;) {
         yield* page.items;
@@ -270,7 +266,7 @@ export class ReportService {
         page = await read(page.next_cursor);
       }
     }
-    return { scan_id: scanId, rows: rows() };
+    return rows();
   }
 
   /** `scanId` when it is the tenant's (404 otherwise), or the newest succeeded scan (404 when none). */
@@ -361,7 +357,7 @@ export class ReportService {
   /** The exceptions that set aside findings of the scan, with how many each, read page by page. */
   async #exceptionsOf(tenantId: string, scanId: string): Promise<ExceptionInForce[]> {
     const found = new Map<string, ExceptionInForce>();
-    const { rows } = await this.findings(tenantId, { scan_id: scanId, excepted: true });
+    const rows = await this.findings(tenantId, { scan_id: scanId, excepted: true });
     for await (const finding of rows) {
       const exception = finding.exception;
       if (!exception) continue;

@@ -328,7 +328,9 @@ export function postureScoredEvent(posture: ScoredPosture, scanId: string): Ledg
 export async function complete(deps: ScanJobDeps, job: ScanJobData, results: ScanResults): Promise<boolean> {
   const { tenant_id: tenantId, scan_id: scanId } = job;
   const { outcome, applied, scored } = results;
-  const names = new Map(outcome.resources.map((r) => [r.id, r.name]));
+  const names = new Map(
+    outcome.resources.map((r) => [r.id, { name: r.name, account: r.account, region: r.region }]),
+  );
   return deps.withTenant(tenantId, async (trx) => {
     if ((await scanStatus(trx, scanId, true)) === 'cancelled') return false;
     await upsertResults(

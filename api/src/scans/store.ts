@@ -271,13 +271,20 @@ export async function controlResultOf(
 /** A finding as the scan job stores it: with its evidence and, when excepted, the exception. */
 export type StoredFinding = Finding & { exception_id?: string | null };
 
+/** What a finding row keeps of its resource: its name, account and region as the scanner reported them. */
+export interface ResourcePlace {
+  name: string;
+  account: string;
+  region: string;
+}
+
 /** Upserts a scan's findings and control results on their natural keys (a retried job duplicates nothing). */
 export async function upsertResults(
   trx: Trx,
   tenantId: string,
   scanId: string,
   findings: StoredFinding[],
-  names: Map<string, string>,
+  resources: Map<string, ResourcePlace>,
   controls: ControlResult[],
 ): Promise<void> {
   const findingRows = findings.map((f) => ({
@@ -289,7 +296,9 @@ export async function upsertResults(
     bundle_revision: f.bundle_revision,
     resource_id: f.resource_id,
     resource_type: f.resource_type,
-    resource_name: names.get(f.resource_id) ?? '',
+    resource_name: resources.get(f.resource_id)?.name ?? '',
+    resource_account: resources.get(f.resource_id)?.account ?? '',
+    resource_region: resources.get(f.resource_id)?.region ?? '',
     status: f.status,
     severity: f.severity,
     message: f.message,

@@ -26,7 +26,8 @@ export const OPENAPI_TAGS = {
   integrations: 'Connected accounts (AWS, Azure, GitHub, Okta), their credentials and scan schedules.',
   scans: 'Scans of an integration: status, scores, control results, findings and OSCAL exports.',
   scores: "The tenant's posture: framework scores, their history, and its requirements and controls.",
-  findings: "Findings of the tenant's scans.",
+  findings:
+    "Every finding of the tenant's posture (each integration's latest scan), filtered and paged, and each one in detail.",
   resources: "Resources of the tenant's posture: normalized attributes and their findings.",
   frameworks: 'Framework catalogs (shared and uploaded by the tenant) and their rule coverage.',
   rules: 'Rules in force and their version history.',

@@ -6,10 +6,14 @@
 import { Readable, pipeline } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { CONTROL_MATRIX_COLUMNS, FINDING_CSV_COLUMNS, csvWriter, findingCsvRow } from '../../reports/csv.ts';
-import type { FindingsCsvQuery } from '../../reports/service.ts';
+import type { ExplorerFinding, FindingFilters } from '../../explorer/types.ts';
+import {
+  CONTROL_MATRIX_COLUMNS,
+  EXPLORER_CSV_COLUMNS,
+  csvWriter,
+  explorerCsvRow,
+} from '../../reports/csv.ts';
 import type { ReportRequest } from '../../reports/types.ts';
-import type { FindingView } from '../../scans/types.ts';
 import {
   controlMatrixSchema,
   createReportSchema,
@@ -26,8 +30,8 @@ function asDownload(reply: FastifyReply, type: string, filename: string): Fastif
   return reply.type(type).header('content-disposition', `attachment; filename="${filename}"`);
 }
 
-async function* csvRows(findings: AsyncIterable<FindingView>) {
-  for await (const finding of findings) yield findingCsvRow(finding);
+async function* csvRows(findings: AsyncIterable<ExplorerFinding>) {
+  for await (const finding of findings) yield explorerCsvRow(finding);
 }
 
 const reportRoutes: FastifyPluginAsync = async (app) => {
@@ -80,20 +84,18 @@ const reportRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<{ Querystring: FindingsCsvQuery }>(
+  // The explorer's rows (GET /api/findings) under the same filters and sort, in the same order.
+  app.get<{ Querystring: FindingFilters }>(
     '/findings.csv',
     { schema: findingsCsvSchema, config: { permission: 'tenant:read' } },
     async (request, reply) => {
       const findings = await app.reports.findings(principalOf(request).tenantId, request.query);
       // pipeline: a read failing midway destroys the answer (a cut download), never a silent short file.
-      const body = pipeline(
-        Readable.from(csvRows(findings.rows)),
-        csvWriter(FINDING_CSV_COLUMNS),
-        (error) => {
-          if (error) request.log.warn({ err: error }, 'findings CSV stopped early');
-        },
-      );
-      return asDownload(reply, 'text/csv; charset=utf-8', `findings-${findings.scan_id}.csv`).send(body);
+      const body = pipeline(Readable.from(csvRows(findings)), csvWriter(EXPLORER_CSV_COLUMNS), (error) => {
+        if (error) request.log.warn({ err: error }, 'findings CSV stopped early');
+      });
+      const name = request.query.scan_id ? `findings-${request.query.scan_id}.csv` : 'findings.csv';
+      return asDownload(reply, 'text/csv; charset=utf-8', name).send(body);
     },
   );
 };

@@ -2,7 +2,7 @@
 import { errorBodySchema } from '../../errors.ts';
 import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 import { REPORT_KINDS, REPORT_STATUSES } from '../../reports/types.ts';
-import { findingFilterProperties } from '../scans/schema.ts';
+import { findingFiltersSchema } from '../findings/schema.ts';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
 const nullableTimestamp = { type: ['string', 'null'], format: 'date-time' } as const;
@@ -133,13 +133,11 @@ export const controlMatrixSchema = {
 
 export const findingsCsvSchema = {
   operationId: 'getFindingsCsv',
-  summary: "A scan's findings as CSV, streamed",
+  summary: "The findings explorer's rows as CSV, streamed",
+  description:
+    'Exactly the findings GET /api/findings pages through for the same filters and sort (the posture, or one scan with scan_id), in the same order.',
   tags: ['reports'],
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: { scan_id: uuid, ...findingFilterProperties },
-  },
+  querystring: { type: 'object', additionalProperties: false, properties: findingFiltersSchema },
   response: {
     200: fileAnswer('text/csv', 'One row per finding (RFC 4180, UTF-8, header row).'),
     ...readErrors,

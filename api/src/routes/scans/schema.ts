@@ -335,7 +335,7 @@ export const scanControlSchema = {
   },
 } as const;
 
-/** The sort and filters of a findings list (also those of the findings CSV, routes/reports). */
+/** The sort and filters of one scan's findings list (the explorer's are in routes/findings/schema.ts). */
 export const findingFilterProperties = {
   sort: { type: 'string', enum: ['rule_id', 'resource_id', 'status'], default: 'rule_id' },
   status,

@@ -121,17 +121,17 @@ export function createApiClient(options: ApiClientOptions = {}) {
     return refreshing;
   }
 
-  /** Sends an authenticated request and returns its JSON body; retries once after a refresh on 401. */
-  async function request<T>(path: string, request: RequestOptions = {}): Promise<T> {
+  /** Sends an authenticated request and returns its answer (not a 401); retries once after a refresh on 401. */
+  async function authorized(path: string, request: RequestOptions = {}): Promise<Response> {
     const tokenSent = session?.access_token;
     const first = await send(path, request, true);
-    if (first.status !== 401) return readJson<T>(first);
+    if (first.status !== 401) return first;
     // Another request may already have renewed the token while this one was in flight: reuse it.
     const renewed =
       session && session.access_token !== tokenSent ? session : await refresh().catch(() => null);
     if (renewed) {
       const second = await send(path, request, true);
-      if (second.status !== 401) return readJson<T>(second);
+      if (second.status !== 401) return second;
     }
     setSession(null);
     options.onSessionExpired?.();
@@ -140,6 +140,19 @@ export function createApiClient(options: ApiClientOptions = {}) {
       CLIENT_ERROR_CODES.SESSION_EXPIRED,
       'Your session has ended. Please sign in again.',
     );
+  }
+  /** Sends an authenticated request and returns its JSON body. */
+  async function request<T>(path: string, options: RequestOptions = {}): Promise<T> {
+    return readJson<T>(await authorized(path, options));
+  }
+
+  /** Reads a file the API answers as a download: its bytes and the name the API gives it. */
+  async function download(path: string, signal?: AbortSignal): Promise<{ blob: Blob; filename: string }> {
+    const response = await authorized(path, signal ? { signal } : {});
+    if (!response.ok) throw await apiErrorFromResponse(response);
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? 'download';
+    return { blob: await response.blob(), filename };
   }
 
   const id = encodeURIComponent;
@@ -179,6 +192,7 @@ export function createApiClient(options: ApiClientOptions = {}) {
     },
 
     request,
+    download,
 
     /** The tenant's connected accounts. */
     listIntegrations(signal?: AbortSignal): Promise<{ items: Integration[] }> {

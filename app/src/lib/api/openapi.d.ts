@@ -489,6 +489,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/findings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Explore the findings of the tenant's posture, filtered and sorted
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['listFindings'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/scores/history': {
     parameters: {
       query?: never;
@@ -1246,7 +1266,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * A scan's findings as CSV, streamed
+     * The findings explorer's rows as CSV, streamed
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['getFindingsCsv'];
@@ -3554,6 +3574,121 @@ export interface operations {
                 /** Format: date-time */
                 retired_at?: string | null;
               } | null;
+            }[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listFindings: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        sort?: 'severity' | 'rule_id' | 'resource_id' | 'resource_type';
+        scan_id?: string;
+        provider?: 'aws' | 'github' | 'okta' | 'azure';
+        integration_id?: string;
+        account?: string;
+        region?: string;
+        resource_type?: string;
+        rule_id?: string;
+        severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+        status?: 'pass' | 'fail' | 'not_applicable' | 'error';
+        framework?: string;
+        control?: string;
+        excepted?: boolean;
+        new_since_last_scan?: boolean;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              rule_id: string;
+              rule_title?: string | null;
+              rule_version: string;
+              rule_hash: string;
+              bundle_revision: string;
+              resource_id: string;
+              resource_type: string;
+              resource_name: string;
+              /** @enum {string} */
+              status: 'pass' | 'fail' | 'not_applicable' | 'error';
+              severity: string;
+              message: string;
+              evidence_sha256: string | null;
+              exception_id: string | null;
+              exception?: {
+                id: string;
+                rule_id: string;
+                selector: {
+                  [key: string]: string;
+                };
+                reason: string;
+                approver: string;
+                /** Format: date-time */
+                expires_at: string;
+                created_by: string;
+                /** Format: date-time */
+                created_at: string;
+                /** Format: date-time */
+                retired_at?: string | null;
+              } | null;
+              scan_id: string;
+              integration_id: string;
+              integration_name: string;
+              provider: string;
+              resource_account: string;
+              resource_region: string;
+              new_since_last_scan: boolean;
             }[];
             next_cursor: string | null;
           };
@@ -7264,13 +7399,20 @@ export interface operations {
   getFindingsCsv: {
     parameters: {
       query?: {
+        sort?: 'severity' | 'rule_id' | 'resource_id' | 'resource_type';
         scan_id?: string;
-        sort?: 'rule_id' | 'resource_id' | 'status';
-        status?: 'pass' | 'fail' | 'not_applicable' | 'error';
-        severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
-        rule_id?: string;
+        provider?: 'aws' | 'github' | 'okta' | 'azure';
+        integration_id?: string;
+        account?: string;
+        region?: string;
         resource_type?: string;
+        rule_id?: string;
+        severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
+        status?: 'pass' | 'fail' | 'not_applicable' | 'error';
+        framework?: string;
+        control?: string;
         excepted?: boolean;
+        new_since_last_scan?: boolean;
       };
       header?: never;
       path?: never;

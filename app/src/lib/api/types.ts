@@ -129,3 +129,12 @@ export type RuleInfo = ResponseBody<'getRule'>;
 
 /** One version of a rule (`GET /api/rules/:ruleId/versions`). */
 export type RuleVersion = ResponseBody<'listRuleVersions'>['items'][number];
+
+/** `GET /api/findings`: one page of the findings explorer. */
+export type ExplorerPage = ResponseBody<'listFindings'>;
+
+/** A finding as the explorer lists it: with its integration, account, region and whether it is new. */
+export type ExplorerFinding = ExplorerPage['items'][number];
+
+/** `GET /api/scans`: one page of scans, newest first. */
+export type ScanPage = ResponseBody<'listScans'>;

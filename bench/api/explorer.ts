@@ -1,0 +1,135 @@
+/**
+ * Findings explorer benchmark (not a test): the API benchmark's big tenant (seed.ts: a real scan, then four
+ * bulk scans of `--findings / 4` findings each, so the posture is the newest 250k of 1M) on a fresh PostgreSQL
+ * database; ANALYZE; then each explorer query is asked `--runs` times in a row through the app (inject: the
+ * whole request path, without HTTP) and its p50 and max are printed, with the plan of its findings statement
+ * (EXPLAIN ANALYZE as the runtime role under RLS). The full findings CSV of the posture is timed once.
+ * Target (issue 15): an explorer answer within 1 s on the 1M-finding tenant. Results go in bench/README.md.
+ *
+ *   node bench/api/explorer.ts [--findings 1000000] [--runs 10]
+ * PostgreSQL: COMPLYWISE_BENCH_POSTGRES_URL, else COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { APP_ROLE } from '../../api/migrations/0001_initial.ts';
+import { buildApp } from '../../api/src/app.ts';
+import { openDatabase } from '../../api/src/plugins/external/db.ts';
+import { bearer, login, testConfig } from '../../api/test/helpers.ts';
+import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { createTestDatabase } from '../../test/db.ts';
+import { captureQueries } from './rls.ts';
+import { seedBenchTenant } from './seed.ts';
+
+const { values: args } = parseArgs({
+  options: { findings: { type: 'string', default: '1000000' }, runs: { type: 'string', default: '10' } },
+});
+const FINDINGS = Number(args.findings);
+const RUNS = Number(args.runs);
+
+process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
+  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
+const log = (line: string) => console.log(line);
+
+const testDb = await createTestDatabase({ name: 'postgres' });
+const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-explorer-'));
+const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
+const database = await openDatabase(config);
+const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
+const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+const knex = database.knex;
+
+try {
+  // The sandbox is on loopback: the app's egress policy allows exactly its host and port.
+  app.egress.allowEndpoint(sandbox.url);
+  const started = performance.now();
+  const big = await seedBenchTenant(app, knex, sandbox, {
+    slug: 'bench-explorer',
+    scans: 4,
+    findingsPerScan: Math.ceil(FINDINGS / 4),
+  });
+  await knex.raw('analyze');
+  log(`seeded ${big.findings} findings in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+  const token = (await login(app, big.email, big.password)).access_token;
+  const get = (url: string) => app.inject({ url, headers: bearer(token) });
+
+  // A deep cursor: the page after 80% of the posture in the default sort.
+  let deep = '';
+  {
+    let cursor = '';
+    const target = Math.floor((FINDINGS / 4) * 0.8);
+    for (let seen = 0; seen < target;) {
+      const page = (await get(`/api/findings?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json();
+      seen += page.items.length;
+      cursor = page.next_cursor;
+      if (!cursor) break;
+    }
+    deep = cursor;
+  }
+  const someRule = (await get('/api/findings?limit=1&status=fail')).json().items[0].rule_id as string;
+  const queries: [string, string][] = [
+    ['first page (severity, 100)', '/api/findings'],
+    ['page after 80% (severity)', `/api/findings?cursor=${deep}`],
+    ['status=fail', '/api/findings?status=fail'],
+    ['status=fail, sort=resource_id', '/api/findings?status=fail&sort=resource_id'],
+    ['severity=high, sort=resource_type', '/api/findings?severity=high&sort=resource_type'],
+    [`rule_id=${someRule}`, `/api/findings?rule_id=${someRule}`],
+    ['framework=soc2', '/api/findings?framework=soc2'],
+    ['new_since_last_scan=true', '/api/findings?new_since_last_scan=true'],
+    ['region=eu-west-1', '/api/findings?region=eu-west-1'],
+    ['excepted=true (none)', '/api/findings?excepted=true'],
+  ];
+  log(`\n| query | p50 | max | items |\n| --- | --- | --- | --- |`);
+  const plans: string[] = [];
+  for (const [name, url] of queries) {
+    const times: number[] = [];
+    let items = 0;
+    for (let i = 0; i < RUNS; i += 1) {
+      const t0 = performance.now();
+      const answer = await get(url);
+      times.push(performance.now() - t0);
+      if (answer.statusCode !== 200) throw new Error(`${url}: ${answer.statusCode} ${answer.body}`);
+      items = answer.json().items.length;
+    }
+    times.sort((a, b) => a - b);
+    log(
+      `| ${name} | ${times[Math.floor(RUNS / 2)]!.toFixed(0)} ms | ${times.at(-1)!.toFixed(0)} ms | ${items} |`,
+    );
+    const statements = await captureQueries(app, big.tenantId, { url, headers: bearer(token) });
+    const page = statements.find((q) => q.sql.includes('union all') || q.sql.includes('"findings" as "f"'));
+    if (page) {
+      const plan = await knex.transaction(async (trx) => {
+        await trx.raw(`SET LOCAL ROLE ${APP_ROLE}`);
+        await trx.raw(`select set_config('app.tenant_id', ?, true)`, [big.tenantId]);
+        // Native $n placeholders back to knex's ?, each binding in the place its number names.
+        const ordered: unknown[] = [];
+        const sql = page.sql.replace(/\$(\d+)/g, (_m, n: string) => {
+          ordered.push(page.bindings[Number(n) - 1]);
+          return '?';
+        });
+        const { rows } = await trx.raw<{ rows: { 'QUERY PLAN': string }[] }>(
+          `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
+          ordered as never,
+        );
+        return rows.map((r) => r['QUERY PLAN']).join('\n');
+      });
+      plans.push(`-- ${name}\n${plan}`);
+    }
+  }
+  const t0 = performance.now();
+  const csv = await get('/api/reports/findings.csv');
+  log(
+    `\nfull posture CSV: ${csv.body.split('\r\n').length - 2} rows, ${(csv.body.length / 1e6).toFixed(1)} MB in ${(
+      (performance.now() - t0) /
+      1000
+    ).toFixed(1)} s`,
+  );
+  log(`\n${plans.join('\n\n')}`);
+} finally {
+  await app.close();
+  await sandbox.close();
+  await database.close();
+  await testDb.drop();
+  rmSync(dataDir, { recursive: true, force: true });
+}
