@@ -3,6 +3,7 @@
  * quoted when they hold a comma, quote or line break, UTF-8, one header row). Rows are built from the very
  * objects the JSON routes answer, so a CSV says exactly what the API says.
  */
+import { Readable, pipeline } from 'node:stream';
 import { stringify, type Stringifier } from 'csv-stringify';
 import type { ControlResult, FrameworkScore } from '../../../schemas/index.ts';
 import type { FindingView } from '../scans/types.ts';
@@ -119,4 +120,29 @@ export function findingCsvRow(finding: FindingView): FindingCsvRow {
 /** A CSV writer with the header row and CRLF line ends (RFC 4180). */
 export function csvWriter(columns: readonly string[]): Stringifier {
   return stringify({ header: true, columns: [...columns], record_delimiter: 'windows' });
+}
+
+async function* findingCsvRows(findings: AsyncIterable<FindingView>): AsyncGenerator<FindingCsvRow> {
+  for await (const finding of findings) yield findingCsvRow(finding);
+}
+
+/**
+ * The findings CSV of `findings`, streamed: rows are converted as they are read. A read failing midway
+ * destroys the stream (a cut file, never a silent short one); `onError` hears why.
+ */
+export function findingsCsvStream(
+  findings: AsyncIterable<FindingView>,
+  onError: (error: Error) => void = () => {},
+): Readable {
+  return pipeline(Readable.from(findingCsvRows(findings)), csvWriter(FINDING_CSV_COLUMNS), (error) => {
+    if (error) onError(error);
+  });
+}
+
+/** The control matrix CSV of `rows`. */
+export function controlMatrixCsvStream(rows: readonly ControlMatrixRow[]): Stringifier {
+  const writer = csvWriter(CONTROL_MATRIX_COLUMNS);
+  for (const row of rows) writer.write(row);
+  writer.end();
+  return writer;
 }

@@ -3,13 +3,11 @@
  * status and progress, download a succeeded one; and the control matrix and findings as CSV, made on
  * request (the findings CSV streams: rows are read page by page while the answer is sent).
  */
-import { Readable, pipeline } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { CONTROL_MATRIX_COLUMNS, FINDING_CSV_COLUMNS, csvWriter, findingCsvRow } from '../../reports/csv.ts';
+import { controlMatrixCsvStream, findingsCsvStream } from '../../reports/csv.ts';
 import type { FindingsCsvQuery } from '../../reports/service.ts';
 import type { ReportRequest } from '../../reports/types.ts';
-import type { FindingView } from '../../scans/types.ts';
 import {
   controlMatrixSchema,
   createReportSchema,
@@ -24,10 +22,6 @@ type ById = { Params: { id: string } };
 /** Marks the answer as a download named `filename`. */
 function asDownload(reply: FastifyReply, type: string, filename: string): FastifyReply {
   return reply.type(type).header('content-disposition', `attachment; filename="${filename}"`);
-}
-
-async function* csvRows(findings: AsyncIterable<FindingView>) {
-  for await (const finding of findings) yield findingCsvRow(finding);
 }
 
 const reportRoutes: FastifyPluginAsync = async (app) => {
@@ -71,11 +65,8 @@ const reportRoutes: FastifyPluginAsync = async (app) => {
         frameworkId,
         request.query,
       );
-      const writer = csvWriter(CONTROL_MATRIX_COLUMNS);
-      for (const row of matrix.rows) writer.write(row);
-      writer.end();
       return asDownload(reply, 'text/csv; charset=utf-8', `control-matrix-${matrix.scan_id}.csv`).send(
-        writer,
+        controlMatrixCsvStream(matrix.rows),
       );
     },
   );
@@ -85,13 +76,9 @@ const reportRoutes: FastifyPluginAsync = async (app) => {
     { schema: findingsCsvSchema, config: { permission: 'tenant:read' } },
     async (request, reply) => {
       const findings = await app.reports.findings(principalOf(request).tenantId, request.query);
-      // pipeline: a read failing midway destroys the answer (a cut download), never a silent short file.
-      const body = pipeline(
-        Readable.from(csvRows(findings.rows)),
-        csvWriter(FINDING_CSV_COLUMNS),
-        (error) => {
-          if (error) request.log.warn({ err: error }, 'findings CSV stopped early');
-        },
+      // A read failing midway destroys the answer (a cut download), never a silent short file.
+      const body = findingsCsvStream(findings.rows, (error) =>
+        request.log.warn({ err: error }, 'findings CSV stopped early'),
       );
       return asDownload(reply, 'text/csv; charset=utf-8', `findings-${findings.scan_id}.csv`).send(body);
     },
