@@ -50,6 +50,8 @@ import overrideRoutes from './routes/overrides/index.ts';
 import ruleRoutes from './routes/rules/index.ts';
 import reportRoutes from './routes/reports/index.ts';
 import { reportsPlugin } from './reports/plugin.ts';
+import { auditsPlugin } from './audits/plugin.ts';
+import auditRoutes from './routes/audits/index.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
@@ -179,6 +181,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(schedulesPlugin);
     await app.register(retentionPlugin);
     await app.register(reportsPlugin);
+    await app.register(auditsPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
     if (runWorker) await app.register(retentionJobPlugin);
 
@@ -222,6 +225,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(overrideRoutes, { prefix: '/overrides' });
           await api.register(ruleRoutes, { prefix: '/rules' });
           await api.register(reportRoutes, { prefix: '/reports' });
+          await api.register(auditRoutes, { prefix: '/audits' });
           await api.register(retentionSettingsRoutes, { prefix: '/settings' });
         },
         { prefix: '/api' },
