@@ -19,6 +19,8 @@ import * as resetsAndSignups from './0013_password_resets_and_signups.ts';
 import * as posture from './0014_posture.ts';
 import * as reports from './0015_reports.ts';
 import * as integrationCallSlots from './0016_integration_call_slots.ts';
+import * as audits from './0017_audits.ts';
+import * as auditMarks from './0018_audit_marks.ts';
 import * as findingExplorer from './0019_finding_explorer.ts';
 
 interface Migration {
@@ -43,6 +45,8 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0014_posture', posture],
   ['0015_reports', reports],
   ['0016_integration_call_slots', integrationCallSlots],
+  ['0017_audits', audits],
+  ['0018_audit_marks', auditMarks],
   ['0019_finding_explorer', findingExplorer],
 ];
 

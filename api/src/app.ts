@@ -55,6 +55,8 @@ import resourceRoutes from './routes/resources/index.ts';
 import reportRoutes from './routes/reports/index.ts';
 import findingRoutes from './routes/findings/index.ts';
 import { reportsPlugin } from './reports/plugin.ts';
+import { auditsPlugin } from './audits/plugin.ts';
+import auditRoutes from './routes/audits/index.ts';
 import { ruleVersionsPlugin } from './rule-versions/plugin.ts';
 import ledgerRoutes from './routes/ledger/index.ts';
 import scoreRoutes from './routes/scores/index.ts';
@@ -186,6 +188,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(retentionPlugin);
     await app.register(explorerPlugin);
     await app.register(reportsPlugin);
+    await app.register(auditsPlugin);
     if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
     if (runWorker) await app.register(retentionJobPlugin);
 
@@ -232,6 +235,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
           await api.register(findingDetailRoutes, { prefix: '/findings' });
           await api.register(resourceRoutes, { prefix: '/resources' });
           await api.register(reportRoutes, { prefix: '/reports' });
+          await api.register(auditRoutes, { prefix: '/audits' });
           await api.register(retentionSettingsRoutes, { prefix: '/settings' });
         },
         { prefix: '/api' },

@@ -81,6 +81,10 @@ interface TenantFixture {
   ruleHash: string;
   /** A readiness report that succeeded (its file can be downloaded). */
   reportId: string;
+  /** An open audit covering now, with the tenant's auditor among its auditors. */
+  auditId: string;
+  /** Open audits, one for each call of the close route (closing is final). */
+  closableAuditIds: string[];
   sandboxUrl: string;
   bucketMarker: string;
 }
@@ -108,11 +112,13 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'findings.findingId': (f) => f.findingId,
   'resources.resourceId': (f) => encodeURIComponent(f.resourceId),
   'requirements.requirementId': () => 'CC6.1',
+  'audits.id': (f) => f.auditId,
 };
 
 /** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */
 const ROUTE_PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'POST /api/scans/:id/cancel': (f) => f.cancellableScanIds.pop() ?? f.scanId,
+  'POST /api/audits/:id/close': (f) => f.closableAuditIds.pop() ?? f.auditId,
 };
 
 /** A tenant framework catalog (POST /api/frameworks): one requirement, mapped to a control people assess. */
@@ -127,6 +133,14 @@ const MATRIX_CATALOG = [
   'requirements: [{ id: M1, title: Reviewed }]',
   'mappings: [{ control: UCF-GOV-01, requirement: M1, relationship: equal, rationale: reviewed }]',
 ].join('\n');
+
+/** An audit of the soc2 framework over the hour around the tenant's scan. */
+const AUDIT_BODY = {
+  name: 'Matrix audit',
+  frameworks: [{ framework_id: 'soc2' }],
+  period_start: new Date(Date.now() - 3_600_000).toISOString(),
+  period_end: new Date(Date.now() + 3_600_000).toISOString(),
+};
 
 /** The passwords of the calling tenant's members (every matrix call is made with that tenant's tokens). */
 const CALLER_PASSWORDS = {} as Record<Role, string>;
@@ -148,6 +162,15 @@ const BODIES: Record<string, (f: TenantFixture, role?: Role) => unknown> = {
   'POST /api/tokens': () => ({ name: `matrix ${randomUUID()}`, role: 'auditor', expires_in_days: 1 }),
   'POST /api/scans': (f) => ({ integration_id: f.integrationId }),
   'POST /api/reports': () => ({ kind: 'readiness', framework_id: 'soc2' }),
+  'POST /api/audits': () => AUDIT_BODY,
+  'POST /api/audits/:id/auditors': () => ({ email: `matrix-auditor-${randomUUID()}@example.com` }),
+  'POST /api/audits/:id/close': () => ({}),
+  'POST /api/audits/:id/marks': () => ({
+    framework_id: 'soc2',
+    requirement_id: 'CC6.1',
+    mark: 'flagged',
+    comment: 'matrix: the access review is a year old',
+  }),
   'POST /api/scans/:id/cancel': () => ({}),
   'PUT /api/integrations/:integrationId/schedule': () => ({ cron: '0 3 * * *' }),
   'POST /api/invitations': () => ({ email: `matrix-${randomUUID()}@example.com`, role: 'user' }),
@@ -420,6 +443,26 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     });
     expect(invitation.statusCode, invitation.body).toBe(201);
     const reportId = await succeededReport(tokens.admin);
+    const audits: string[] = [];
+    for (let i = 0; i < 6; i += 1) {
+      const audit = await t.app.inject({
+        method: 'POST',
+        url: '/api/audits',
+        headers: bearer(tokens.admin),
+        payload: AUDIT_BODY,
+      });
+      expect(audit.statusCode, audit.body).toBe(201);
+      audits.push(audit.json().id as string);
+    }
+    const auditId = audits.pop()!;
+    const auditorEmail = `auditor@${slug}.example`;
+    const auditor = await t.app.inject({
+      method: 'POST',
+      url: `/api/audits/${auditId}/auditors`,
+      headers: bearer(tokens.admin),
+      payload: { email: auditorEmail },
+    });
+    expect(auditor.json(), auditor.body).toMatchObject({ status: 'active' });
     return {
       ...base,
       memberId,
@@ -439,6 +482,8 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       frameworkUploadId: upload.json().id,
       ruleHash: versions.json().items[0].hash,
       reportId,
+      auditId,
+      closableAuditIds: audits,
     };
   }
 
@@ -485,6 +530,8 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       foreign.frameworkUploadId,
       foreign.invitationId,
       foreign.reportId,
+      foreign.auditId,
+      ...foreign.closableAuditIds,
       foreign.bucketMarker,
       ...foreign.userIds,
     ];
@@ -530,12 +577,9 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
           makeBody?.(own, role),
         );
         const foreignBody = makeBody?.(foreign, role);
-        const foreignCall = await call(
-          route.method,
-          fillPath(route.url, foreign, route.method),
-          token,
-          foreignBody,
-        );
+        // Filled once: a per-call fixture (ROUTE_PATH_PARAMS) hands out a new id on every fill.
+        const foreignUrl = fillPath(route.url, foreign, route.method);
+        const foreignCall = await call(route.method, foreignUrl, token, foreignBody);
         cells += 2;
         const cell = `${name} as ${role}`;
         if (allowed && (ownCall.status < 200 || ownCall.status > 299))
@@ -547,10 +591,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
           ['foreign', foreignCall],
         ] as const) {
           // A 404 may echo the id the caller sent; anything else of tenant B must never appear.
-          const sent =
-            kind === 'own'
-              ? ''
-              : `${fillPath(route.url, foreign, route.method)} ${JSON.stringify(foreignBody)}`;
+          const sent = kind === 'own' ? '' : `${foreignUrl} ${JSON.stringify(foreignBody)}`;
           const leaked = foreignMarkers.filter((m) => answer.text.includes(m) && !sent.includes(m));
           if (leaked.length > 0) failures.push(`${cell} ${kind}: answer contains tenant B markers ${leaked}`);
         }
@@ -568,7 +609,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     expect(failures).toEqual([]);
     expect(foreignSuccesses).toBe(0);
     expect(cells).toBeGreaterThan(50);
-  }, 120_000);
+  }, 180_000);
 
   it('public account routes: tenant A signed in with any role gets nothing of tenant B through them', async () => {
     const foreignAdmin = 'admin@matrix-foreign.example';

@@ -4,6 +4,7 @@
  * with such controls), stores the bytes by sha256, records the rows and the ledger events, and recomputes
  * the tenant's posture from the stored control results as a new scoring event (no new scan needed).
  */
+import { createHash } from 'node:crypto';
 import { canonicalJson } from '../canonical.ts';
 import { ApiError, type FieldProblem } from '../errors.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
@@ -19,7 +20,9 @@ import {
   insertEvidenceRows,
   insertManualEvidence,
   manualEvidencePage,
+  recordedEvidencePage,
   type ManualEvidenceRecord,
+  type RecordedEvidence,
 } from './store.ts';
 
 export interface EvidenceView {
@@ -86,6 +89,27 @@ export class EvidenceService {
     }
     if (!bytes) throw new Error(`evidence ${sha256} is recorded but missing from the store`);
     return { ...row, verified: true, content: JSON.parse(bytes.toString('utf8')) };
+  }
+
+  /**
+   * One page of the evidence recorded in `window` (an audit period), newest first, each re-hashed from the
+   * store: `verified` is true only when the stored bytes still hash to their name.
+   */
+  recordedBetween(
+    tenantId: string,
+    window: { from: Date; to: Date },
+    options: { limit: number; cursor?: string },
+  ): Promise<{ items: (RecordedEvidence & { verified: boolean })[]; next_cursor: string | null }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const page = await recordedEvidencePage(trx, window, options);
+      const items = [];
+      for (const item of page.items) {
+        const bytes = await this.#store.get(item.sha256).catch(() => null);
+        const verified = bytes !== null && createHash('sha256').update(bytes).digest('hex') === item.sha256;
+        items.push({ ...item, verified });
+      }
+      return { items, next_cursor: page.next_cursor };
+    });
   }
 
   /** One page of the tenant's manual evidence, newest first. */

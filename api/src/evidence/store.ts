@@ -150,3 +150,52 @@ export async function manualEvidencePage(
     next_cursor: page.next_cursor,
   };
 }
+
+/** An evidence row of a period, with the manual evidence rows that name its bytes (none for a snapshot). */
+export interface RecordedEvidence {
+  sha256: string;
+  size: number;
+  content_type: string;
+  created_at: Date;
+  manual: ManualEvidenceRecord[];
+}
+
+const RECORDED_ORDER: SortKey[] = [
+  { column: 'created_at', field: 'cursor_created_at', direction: 'desc' },
+  { column: 'sha256', direction: 'desc' },
+];
+
+/**
+ * One page of the evidence the tenant recorded in [from, to] (resource snapshots, manual evidence, report
+ * files), newest first, each with the manual evidence rows that cite its bytes.
+ */
+export async function recordedEvidencePage(
+  trx: Trx,
+  window: { from: Date; to: Date },
+  options: { limit: number; cursor?: string },
+): Promise<{ items: RecordedEvidence[]; next_cursor: string | null }> {
+  const after = options.cursor ? decodeCursor(options.cursor, 'recorded', RECORDED_ORDER) : null;
+  const query = trx('evidence')
+    .select('sha256', 'size', 'content_type', 'created_at', trx.raw('created_at::text as cursor_created_at'))
+    .where('created_at', '>=', window.from)
+    .andWhere('created_at', '<=', window.to);
+  const rows = (await applyPage(query, RECORDED_ORDER, after, options.limit)) as Record<string, unknown>[];
+  const page = toPage(rows, options.limit, 'recorded', RECORDED_ORDER);
+  const shas = page.items.map((row) => row.sha256 as string);
+  const manual = shas.length
+    ? ((await trx('manual_evidence')
+        .select(MANUAL_EVIDENCE_COLUMNS)
+        .whereIn('sha256', shas)
+        .orderBy([
+          { column: 'created_at', order: 'asc' },
+          { column: 'id', order: 'asc' },
+        ])) as ManualEvidenceRecord[])
+    : [];
+  return {
+    items: page.items.map(({ cursor_created_at: _c, ...row }) => ({
+      ...(row as Omit<RecordedEvidence, 'manual'>),
+      manual: manual.filter((m) => m.sha256 === row.sha256),
+    })),
+    next_cursor: page.next_cursor,
+  };
+}

@@ -27,9 +27,11 @@ import {
   checkpointsBetween,
   checkpointsOn,
   entriesBetween,
+  entriesNaming,
   entriesOfKind,
   entryHead,
   entryPage,
+  entryPageBetween,
   insertCheckpoint,
   insertEntries,
   lockChain,
@@ -170,9 +172,28 @@ export class LedgerService {
     return checkpoint;
   }
 
-  /** One page of a tenant's entries (the audit log), newest first. */
-  entries(tenantId: string, limit: number, beforeSeq?: number): Promise<LedgerEntry[]> {
-    return this.#withTenant(tenantId, (trx) => entryPage(trx, tenantId, limit, beforeSeq));
+  /** One page of a tenant's entries (the audit log), newest first; only those of `window` when given. */
+  entries(
+    tenantId: string,
+    limit: number,
+    beforeSeq?: number,
+    window?: { from: Date; to: Date },
+  ): Promise<LedgerEntry[]> {
+    return this.#withTenant(tenantId, (trx) =>
+      window
+        ? entryPageBetween(trx, tenantId, window, limit, beforeSeq)
+        : entryPage(trx, tenantId, limit, beforeSeq),
+    );
+  }
+
+  /** The entries of `kinds` whose payload names one of `values` under one of `keys`, oldest first. */
+  entriesNaming(
+    tenantId: string,
+    kinds: readonly string[],
+    keys: readonly string[],
+    values: readonly string[],
+  ): Promise<LedgerEntry[]> {
+    return this.#withTenant(tenantId, (trx) => entriesNaming(trx, tenantId, kinds, keys, values));
   }
 
   /**

@@ -55,6 +55,44 @@ export async function entryPage(
   return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
 }
 
+/** One page of the tenant's entries that occurred in [from, to], newest first (an audit period's log). */
+export async function entryPageBetween(
+  trx: Trx,
+  tenantId: string,
+  window: { from: Date; to: Date },
+  limit: number,
+  beforeSeq?: number,
+): Promise<LedgerEntry[]> {
+  const query = trx('ledger_entries')
+    .where({ tenant_id: tenantId })
+    .andWhere('occurred_at', '>=', window.from)
+    .andWhere('occurred_at', '<=', window.to);
+  if (beforeSeq !== undefined) query.andWhere('seq', '<', beforeSeq);
+  return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
+}
+
+/**
+ * The tenant's entries of `kinds` whose payload holds one of `values` under one of `keys` (e.g. every entry
+ * of some overrides: `id` on creation, `override_id` on retirement), oldest first.
+ */
+export async function entriesNaming(
+  trx: Trx,
+  tenantId: string,
+  kinds: readonly string[],
+  keys: readonly string[],
+  values: readonly string[],
+): Promise<LedgerEntry[]> {
+  if (values.length === 0 || keys.length === 0) return [];
+  const rows = (await trx('ledger_entries')
+    .where({ tenant_id: tenantId })
+    .whereIn('kind', [...kinds])
+    .andWhere((q) => {
+      for (const key of keys) q.orWhereRaw('payload->>? = any(?::text[])', [key, [...values]]);
+    })
+    .orderBy('seq')) as EntryRow[];
+  return rows.map(toEntry);
+}
+
 /** The tenant's entries that occurred in [from, to], oldest first. */
 export async function entriesBetween(
   trx: Trx,

@@ -87,3 +87,12 @@ export function revokeApiTokensOf(trx: Trx, userId: string): Promise<number> {
     .whereNull('revoked_at')
     .update({ revoked_at: trx.fn.now() });
 }
+
+/** The member of the tenant in view whose account has `email` (already normalized), if any. */
+export function findMemberByEmail(trx: Trx, email: string): Promise<MemberView | undefined> {
+  return trx('memberships as m')
+    .join('users as u', 'u.id', 'm.user_id')
+    .select(MEMBER_COLUMNS)
+    .where('u.email', email)
+    .first();
+}

@@ -217,6 +217,23 @@ export async function listOverridePage(
   };
 }
 
+/**
+ * Every override (any kind, retired ones included) that was in force at some moment of [from, to]: created by
+ * `to`, not retired before `from`, and (for exceptions) not expired before `from`; oldest first.
+ */
+export async function overridesInForceBetween(
+  trx: Knex.Transaction,
+  window: { from: Date; to: Date },
+): Promise<OverrideRecord[]> {
+  const rows = (await trx('rule_overrides')
+    .select(OVERRIDE_COLUMNS)
+    .where('created_at', '<=', window.to)
+    .andWhere((q) => q.whereNull('retired_at').orWhere('retired_at', '>=', window.from))
+    .andWhere((q) => q.whereNull('expires_at').orWhere('expires_at', '>=', window.from))
+    .orderBy([{ column: 'created_at' }, { column: 'id' }])) as Row[];
+  return rows.map(toRecord);
+}
+
 /** Appends one (already validated) override. */
 export async function insertOverride(
   trx: Knex.Transaction,

@@ -3,6 +3,7 @@
  * quoted when they hold a comma, quote or line break, UTF-8, one header row). Rows are built from the very
  * objects the JSON routes answer, so a CSV says exactly what the API says.
  */
+import { Readable, pipeline } from 'node:stream';
 import { stringify, type Stringifier } from 'csv-stringify';
 import type { ControlResult, FrameworkScore } from '../../../schemas/index.ts';
 import type { ExplorerFinding } from '../explorer/types.ts';
@@ -148,4 +149,30 @@ export function explorerCsvRow(finding: ExplorerFinding): ExplorerCsvRow {
 /** A CSV writer with the header row and CRLF line ends (RFC 4180). */
 export function csvWriter(columns: readonly string[]): Stringifier {
   return stringify({ header: true, columns: [...columns], record_delimiter: 'windows' });
+}
+
+async function* explorerCsvRows(findings: AsyncIterable<ExplorerFinding>): AsyncGenerator<ExplorerCsvRow> {
+  for await (const finding of findings) yield explorerCsvRow(finding);
+}
+
+/**
+ * The findings CSV of `findings` (the explorer's rows, GET /api/findings), streamed: rows are converted as they
+ * are read. A read failing midway destroys the stream (a cut file, never a silent short one); `onError` hears
+ * why. The findings.csv route and the audit package both write it, so the two files are the same bytes.
+ */
+export function findingsCsvStream(
+  findings: AsyncIterable<ExplorerFinding>,
+  onError: (error: Error) => void = () => {},
+): Readable {
+  return pipeline(Readable.from(explorerCsvRows(findings)), csvWriter(EXPLORER_CSV_COLUMNS), (error) => {
+    if (error) onError(error);
+  });
+}
+
+/** The control matrix CSV of `rows`. */
+export function controlMatrixCsvStream(rows: readonly ControlMatrixRow[]): Stringifier {
+  const writer = csvWriter(CONTROL_MATRIX_COLUMNS);
+  for (const row of rows) writer.write(row);
+  writer.end();
+  return writer;
 }

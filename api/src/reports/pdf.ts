@@ -31,7 +31,10 @@ export interface ExceptionInForce {
 export interface ReadinessData {
   tenant: string;
   generated_at: Date;
-  report_id: string;
+  /** The report row this file belongs to; null when it is made for an audit package. */
+  report_id: string | null;
+  /** The audit period the report is made for (an audit package), printed on the cover. */
+  audit?: { id: string; name: string; period_start: Date; period_end: Date } | null;
   scan: { id: string; finished_at: Date | null; bundle_revision: string | null };
   score: FrameworkScore;
   controls: ReadonlyMap<string, DescribedControl>;
@@ -128,7 +131,11 @@ function cover(doc: PDFKit.PDFDocument, data: ReadinessData): void {
   line(doc, 'Generated at', data.generated_at.toISOString());
   line(doc, 'Scan', `${data.scan.id}, finished ${data.scan.finished_at?.toISOString() ?? 'unknown'}`);
   line(doc, 'Bundle revision', data.scan.bundle_revision ?? 'unknown');
-  line(doc, 'Report', data.report_id);
+  if (data.report_id) line(doc, 'Report', data.report_id);
+  if (data.audit) {
+    line(doc, 'Audit', `${data.audit.name} (${data.audit.id})`);
+    line(doc, 'Period', `${data.audit.period_start.toISOString()} to ${data.audit.period_end.toISOString()}`);
+  }
   doc.moveDown(1);
   doc.font('Helvetica-Bold').fontSize(16).text('Summary').moveDown(0.3);
   doc.fontSize(11);

@@ -173,7 +173,11 @@ export class ReportService {
       await withTenant(tenantId, (trx) =>
         updateReport(trx, reportId, { status: 'running', progress: 5, started_at: new Date() }),
       );
-      const data = await this.#readinessData(tenantId, report, progress);
+      const data = await this.#readinessData(
+        tenantId,
+        { ...report, scan_id: await this.#scanOf(tenantId) },
+        progress,
+      );
       await progress(60);
       const bytes = await renderReadinessPdf(data);
       await progress(90);
@@ -290,14 +294,31 @@ export class ReportService {
     return new Map(described.map((control) => [control.control_id, control]));
   }
 
-  /** Everything the readiness report shows, for the tenant's newest succeeded scan. */
+  /**
+   * A readiness report PDF made now, not stored nor recorded (the audit package holds and records it): the
+   * framework in the succeeded scan `scan_id`, with the audit period on its cover.
+   */
+  async readinessPdf(
+    tenantId: string,
+    request: {
+      framework_id: string;
+      framework_version: string;
+      scan_id: string;
+      audit: NonNullable<ReadinessData['audit']>;
+    },
+  ): Promise<Buffer> {
+    const data = await this.#readinessData(tenantId, { id: null, ...request }, async () => {});
+    return renderReadinessPdf({ ...data, audit: request.audit });
+  }
+
+  /** Everything the readiness report shows, for the framework of `report` in its succeeded scan. */
   async #readinessData(
     tenantId: string,
-    report: ReportView,
+    report: { id: string | null; framework_id: string; framework_version: string | null; scan_id: string },
     progress: (value: number) => Promise<void>,
   ): Promise<ReadinessData> {
     const { withTenant, scans } = this.#deps;
-    const scanId = await this.#scanOf(tenantId);
+    const scanId = report.scan_id;
     const scan = await scans.get(tenantId, scanId);
     const score = pickScore(
       (await scans.scores(tenantId, scanId)).items,

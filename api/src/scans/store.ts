@@ -87,17 +87,25 @@ export async function scanPage(
   const query = scansQuery(trx).select(trx.raw('s.created_at::text as cursor_created_at'));
   if (options.status) query.where('s.status', options.status);
   if (options.integration_id) query.where('s.integration_id', options.integration_id);
+  if (options.finished_from) query.where('s.finished_at', '>=', options.finished_from);
+  if (options.finished_to) query.where('s.finished_at', '<=', options.finished_to);
   const rows = (await applyPage(query, order, after, options.limit)) as (ScanRow & {
     cursor_created_at?: string;
   })[];
   return rows.map(({ cursor_created_at, ...row }) => ({ ...toScanView(row), cursor_created_at }));
 }
 
-/** The tenant's newest succeeded scan (ties broken by id), or undefined before the first one. */
-export async function latestSucceededScan(trx: Trx): Promise<{ id: string; finished_at: Date } | undefined> {
-  return trx('scans')
-    .select('id', 'finished_at')
-    .where({ status: 'succeeded' })
+/**
+ * The tenant's newest succeeded scan (ties broken by id), or undefined before the first one; with `asOf`,
+ * the newest one that had finished by then (the end of an audit period).
+ */
+export async function latestSucceededScan(
+  trx: Trx,
+  asOf?: Date,
+): Promise<{ id: string; finished_at: Date } | undefined> {
+  const query = trx('scans').select('id', 'finished_at').where({ status: 'succeeded' });
+  if (asOf) query.where('finished_at', '<=', asOf);
+  return query
     .orderBy([
       { column: 'finished_at', order: 'desc' },
       { column: 'id', order: 'asc' },
@@ -408,4 +416,69 @@ export async function findingsOfScans(
   if (filter.ruleIds) void query.whereIn('rule_id', filter.ruleIds);
   if (filter.resourceId !== undefined) void query.where('resource_id', filter.resourceId);
   return (await query) as ScannedFinding[];
+}
+
+/** A finding an exception set aside, as the exceptions register lists it. */
+export interface ExceptedFinding {
+  exception_id: string;
+  finding_id: string;
+  scan_id: string;
+  rule_id: string;
+  resource_id: string;
+  resource_type: string;
+  scan_finished_at: Date;
+}
+
+/**
+ * The findings that `exceptionIds` set aside in the succeeded scans that finished in [from, to]: per exception
+ * how many, and the first `perException` of them (newest scan first, then rule and resource).
+ */
+export async function exceptedFindingsBetween(
+  trx: Trx,
+  exceptionIds: readonly string[],
+  window: { from: Date; to: Date },
+  perException: number,
+): Promise<{ counts: Map<string, number>; items: ExceptedFinding[] }> {
+  if (exceptionIds.length === 0) return { counts: new Map(), items: [] };
+  const inWindow = () =>
+    trx('findings as f')
+      .join('scans as s', function () {
+        this.on('s.id', '=', 'f.scan_id').andOn('s.tenant_id', '=', 'f.tenant_id');
+      })
+      .whereIn('f.exception_id', [...exceptionIds])
+      .andWhere('s.status', 'succeeded')
+      .andWhere('s.finished_at', '>=', window.from)
+      .andWhere('s.finished_at', '<=', window.to);
+  const counted = (await inWindow().select('f.exception_id').count({ n: '*' }).groupBy('f.exception_id')) as {
+    exception_id: string;
+    n: string | number;
+  }[];
+  const ranked = inWindow()
+    .select(
+      'f.exception_id',
+      'f.id as finding_id',
+      'f.scan_id',
+      'f.rule_id',
+      'f.resource_id',
+      'f.resource_type',
+      's.finished_at as scan_finished_at',
+      trx.raw(
+        'row_number() over (partition by f.exception_id order by s.finished_at desc, f.rule_id, f.resource_id, f.id) as rank',
+      ),
+    )
+    .as('ranked');
+  const items = (await trx
+    .select(
+      'exception_id',
+      'finding_id',
+      'scan_id',
+      'rule_id',
+      'resource_id',
+      'resource_type',
+      'scan_finished_at',
+    )
+    .from(ranked)
+    .where('rank', '<=', perException)
+    .orderBy([{ column: 'exception_id' }, { column: 'rank' }])) as ExceptedFinding[];
+  return { counts: new Map(counted.map((row) => [row.exception_id, Number(row.n)])), items };
 }

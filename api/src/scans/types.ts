@@ -96,6 +96,9 @@ export interface ScanListOptions {
   sort?: 'created_at' | '-created_at';
   status?: string;
   integration_id?: string;
+  /** Only scans that finished in [finished_from, finished_to] (an audit period). */
+  finished_from?: Date;
+  finished_to?: Date;
 }
 
 export interface FindingListOptions {

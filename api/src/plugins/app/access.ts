@@ -39,8 +39,18 @@ export const PERMISSIONS = {
   'scoring:manage': ['admin'],
   /** Attach manual evidence (a file or a note) to a UCF control or a framework requirement. */
   'evidence:attach': ['admin', 'user'],
-  /** Read the audit log (ledger) and export evidence bundles. */
+  /**
+   * Read the audit log (ledger), export evidence bundles, and read audits: their period's results, evidence,
+   * rule versions, exceptions register, ledger entries, feedback marks and package.
+   */
   'audit:read': ['admin', 'auditor'],
+  /** Open and close audits and invite their auditors. */
+  'audit:manage': ['admin'],
+  /**
+   * Mark a requirement's evidence accepted, flagged or not applicable within an audit: the one change an
+   * auditor can make (and only in an audit that lists them).
+   */
+  'audit:feedback': ['auditor'],
   /** Read the tenant's retention windows and legal hold. */
   'retention:read': ['admin', 'auditor'],
   /** Change the retention windows, set and lift the legal hold. */

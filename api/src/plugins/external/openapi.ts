@@ -39,6 +39,8 @@ export const OPENAPI_TAGS = {
   settings: 'Tenant settings: scoring policy, retention and legal hold.',
   demo: 'The local demo: its mailbox (404 on any other server).',
   reports: 'Readiness report PDFs made in the background, and control matrix and findings CSVs.',
+  audits:
+    'Audit periods: auditors, the period results, evidence, rule versions, exceptions register, ledger and package.',
 } as const;
 
 const ERROR_BODY_REF = { $ref: '#/components/schemas/ErrorBody' };

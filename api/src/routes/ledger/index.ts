@@ -5,46 +5,17 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { ApiError, errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
+import { ledgerPageQuerySchema, ledgerPageSchema } from './schema.ts';
 
 const errors = { 400: errorBodySchema, 401: errorBodySchema, 403: errorBodySchema } as const;
-
-const entrySchema = {
-  type: 'object',
-  required: ['seq', 'kind', 'occurred_at', 'actor', 'payload', 'artifact_sha256', 'prev_hash', 'entry_hash'],
-  properties: {
-    tenant_id: { type: 'string' },
-    seq: { type: 'integer' },
-    kind: { type: 'string' },
-    occurred_at: { type: 'string', format: 'date-time' },
-    actor: { type: ['string', 'null'] },
-    payload: { type: 'object', additionalProperties: true },
-    artifact_sha256: { type: ['string', 'null'] },
-    prev_hash: { type: 'string' },
-    entry_hash: { type: 'string' },
-  },
-} as const;
 
 const listSchema = {
   operationId: 'listLedgerEntries',
   summary: 'Read the audit log, newest first',
   tags: ['ledger'],
-  querystring: {
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      limit: { type: 'integer', minimum: 1, maximum: 500, default: 100 },
-      before_seq: { type: 'integer', minimum: 1 },
-    },
-  },
+  querystring: ledgerPageQuerySchema,
   response: {
-    200: {
-      type: 'object',
-      required: ['items', 'next_before_seq'],
-      properties: {
-        items: { type: 'array', items: entrySchema },
-        next_before_seq: { type: ['integer', 'null'] },
-      },
-    },
+    200: ledgerPageSchema,
     ...errors,
   },
 } as const;

@@ -3,16 +3,10 @@
  * status and progress, download a succeeded one; and the control matrix and findings as CSV, made on
  * request (the findings CSV streams: rows are read page by page while the answer is sent).
  */
-import { Readable, pipeline } from 'node:stream';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import type { ExplorerFinding, FindingFilters } from '../../explorer/types.ts';
-import {
-  CONTROL_MATRIX_COLUMNS,
-  EXPLORER_CSV_COLUMNS,
-  csvWriter,
-  explorerCsvRow,
-} from '../../reports/csv.ts';
+import type { FindingFilters } from '../../explorer/types.ts';
+import { controlMatrixCsvStream, findingsCsvStream } from '../../reports/csv.ts';
 import type { ReportRequest } from '../../reports/types.ts';
 import {
   controlMatrixSchema,
@@ -28,10 +22,6 @@ type ById = { Params: { id: string } };
 /** Marks the answer as a download named `filename`. */
 function asDownload(reply: FastifyReply, type: string, filename: string): FastifyReply {
   return reply.type(type).header('content-disposition', `attachment; filename="${filename}"`);
-}
-
-async function* csvRows(findings: AsyncIterable<ExplorerFinding>) {
-  for await (const finding of findings) yield explorerCsvRow(finding);
 }
 
 const reportRoutes: FastifyPluginAsync = async (app) => {
@@ -75,11 +65,8 @@ const reportRoutes: FastifyPluginAsync = async (app) => {
         frameworkId,
         request.query,
       );
-      const writer = csvWriter(CONTROL_MATRIX_COLUMNS);
-      for (const row of matrix.rows) writer.write(row);
-      writer.end();
       return asDownload(reply, 'text/csv; charset=utf-8', `control-matrix-${matrix.scan_id}.csv`).send(
-        writer,
+        controlMatrixCsvStream(matrix.rows),
       );
     },
   );
@@ -90,10 +77,10 @@ const reportRoutes: FastifyPluginAsync = async (app) => {
     { schema: findingsCsvSchema, config: { permission: 'tenant:read' } },
     async (request, reply) => {
       const findings = await app.reports.findings(principalOf(request).tenantId, request.query);
-      // pipeline: a read failing midway destroys the answer (a cut download), never a silent short file.
-      const body = pipeline(Readable.from(csvRows(findings)), csvWriter(EXPLORER_CSV_COLUMNS), (error) => {
-        if (error) request.log.warn({ err: error }, 'findings CSV stopped early');
-      });
+      // A read failing midway destroys the answer (a cut download), never a silent short file.
+      const body = findingsCsvStream(findings, (error) =>
+        request.log.warn({ err: error }, 'findings CSV stopped early'),
+      );
       const name = request.query.scan_id ? `findings-${request.query.scan_id}.csv` : 'findings.csv';
       return asDownload(reply, 'text/csv; charset=utf-8', name).send(body);
     },

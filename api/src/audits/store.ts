@@ -1,0 +1,186 @@
+/**
+ * The `audits` and `audit_auditors` tables. Every function runs in the caller's (tenant) transaction.
+ */
+import { applyPage, type SortKey } from '../pagination.ts';
+import type { Trx } from '../plugins/app/tenancy.ts';
+import type { AuditFramework, AuditMarkKind, AuditMarkView, AuditorView, AuditView } from './types.ts';
+
+const AUDIT_COLUMNS = [
+  'id',
+  'name',
+  'frameworks',
+  'period_start',
+  'period_end',
+  'status',
+  'created_by',
+  'created_at',
+  'closed_by',
+  'closed_at',
+  'package_sha256',
+] as const;
+
+/** Inserts an open audit; returns it. */
+export async function insertAudit(
+  trx: Trx,
+  row: {
+    tenant_id: string;
+    name: string;
+    frameworks: AuditFramework[];
+    period_start: Date;
+    period_end: Date;
+    created_by: string;
+  },
+): Promise<AuditView> {
+  const [inserted] = (await trx('audits')
+    .insert({ ...row, frameworks: JSON.stringify(row.frameworks) })
+    .returning(AUDIT_COLUMNS)) as AuditView[];
+  return inserted!;
+}
+
+/** The audit `id` of the tenant in view (locked for update when `lock`), or undefined. */
+export async function findAudit(trx: Trx, id: string, lock = false): Promise<AuditView | undefined> {
+  const query = trx('audits').select(AUDIT_COLUMNS).where({ id });
+  if (lock) query.forUpdate();
+  return (await query.first()) as AuditView | undefined;
+}
+
+/** One page of the tenant's audits after the cursor values `after` (`cursor_created_at` carries the order). */
+export async function auditPage(
+  trx: Trx,
+  order: SortKey[],
+  after: (string | number | null)[] | null,
+  limit: number,
+): Promise<(AuditView & { cursor_created_at: string })[]> {
+  const query = trx('audits').select(...AUDIT_COLUMNS, trx.raw('created_at::text as cursor_created_at'));
+  return (await applyPage(query, order, after, limit)) as (AuditView & { cursor_created_at: string })[];
+}
+
+/** Marks an open audit closed, keeping its package. */
+export async function closeAudit(
+  trx: Trx,
+  id: string,
+  changes: { closed_by: string; package_sha256: string },
+): Promise<AuditView> {
+  const [row] = (await trx('audits')
+    .where({ id, status: 'open' })
+    .update({ ...changes, status: 'closed', closed_at: trx.fn.now() })
+    .returning(AUDIT_COLUMNS)) as AuditView[];
+  return row!;
+}
+
+/** Records an auditor of an audit; false when the e-mail was already listed. */
+export async function insertAuditor(
+  trx: Trx,
+  row: {
+    tenant_id: string;
+    audit_id: string;
+    email: string;
+    invitation_id: string | null;
+    added_by: string;
+  },
+): Promise<boolean> {
+  const added = await trx('audit_auditors')
+    .insert(row)
+    .onConflict(['tenant_id', 'audit_id', 'email'])
+    .ignore()
+    .returning('email');
+  return added.length > 0;
+}
+
+/**
+ * The auditors of an audit by e-mail, each with the member account of that e-mail (if any) and its role:
+ * `active` for a member with the auditor role, `not_auditor` for a member with another, `invited` before
+ * the invitee joined.
+ */
+export async function auditorsOf(trx: Trx, auditId: string): Promise<AuditorView[]> {
+  const rows = (await trx('audit_auditors as a')
+    .leftJoin('users as u', 'u.email', 'a.email')
+    .leftJoin('memberships as m', function () {
+      this.on('m.user_id', '=', 'u.id').andOn('m.tenant_id', '=', 'a.tenant_id');
+    })
+    .select(
+      'a.email',
+      'a.invitation_id',
+      'a.added_by',
+      'a.added_at',
+      'm.user_id as member_id',
+      'm.role as role',
+    )
+    .where('a.audit_id', auditId)
+    .orderBy('a.email')) as {
+    email: string;
+    invitation_id: string | null;
+    added_by: string | null;
+    added_at: Date;
+    member_id: string | null;
+    role: string | null;
+  }[];
+  return rows.map(({ member_id, role, ...row }) => ({
+    ...row,
+    user_id: member_id,
+    status: role === null ? 'invited' : role === 'auditor' ? 'active' : 'not_auditor',
+  }));
+}
+
+/** Whether `userId` is a member with the auditor role whose e-mail the audit lists among its auditors. */
+export async function isActiveAuditor(trx: Trx, auditId: string, userId: string): Promise<boolean> {
+  const row = await trx('audit_auditors as a')
+    .join('users as u', 'u.email', 'a.email')
+    .join('memberships as m', function () {
+      this.on('m.user_id', '=', 'u.id').andOn('m.tenant_id', '=', 'a.tenant_id');
+    })
+    .where({ 'a.audit_id': auditId, 'u.id': userId, 'm.role': 'auditor' })
+    .first('a.email');
+  return row !== undefined;
+}
+
+const MARK_COLUMNS = [
+  'id',
+  'audit_id',
+  'framework_id',
+  'framework_version',
+  'requirement_id',
+  'mark',
+  'comment',
+  'marked_by',
+  'marked_at',
+] as const;
+
+/** Appends one mark; returns it. */
+export async function insertMark(
+  trx: Trx,
+  row: Omit<AuditMarkView, 'id' | 'marked_at'> & { tenant_id: string },
+): Promise<AuditMarkView> {
+  const [inserted] = (await trx('audit_marks').insert(row).returning(MARK_COLUMNS)) as AuditMarkView[];
+  return inserted!;
+}
+
+/**
+ * The marks of an audit, oldest first: every mark with `history`, else only each requirement's newest (its
+ * current mark); optionally only those of one kind.
+ */
+export async function marksOf(
+  trx: Trx,
+  auditId: string,
+  options: { mark?: AuditMarkKind; history?: boolean },
+): Promise<AuditMarkView[]> {
+  const query = trx('audit_marks as k')
+    .select(MARK_COLUMNS.map((c) => `k.${c}`))
+    .where('k.audit_id', auditId);
+  if (!options.history)
+    query.whereNotExists(
+      trx('audit_marks as newer')
+        .select(trx.raw('1'))
+        .whereRaw('newer.tenant_id = k.tenant_id')
+        .andWhereRaw('newer.audit_id = k.audit_id')
+        .andWhereRaw('newer.framework_id = k.framework_id')
+        .andWhereRaw('newer.framework_version = k.framework_version')
+        .andWhereRaw('newer.requirement_id = k.requirement_id')
+        .andWhereRaw('(newer.marked_at, newer.id) > (k.marked_at, k.id)'),
+    );
+  if (options.mark) query.where('k.mark', options.mark);
+  return (await query.orderBy([
+    { column: 'k.marked_at', order: 'asc' },
+    { column: 'k.id', order: 'asc' },
+  ])) as AuditMarkView[];
+}

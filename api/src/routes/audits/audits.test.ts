@@ -1,0 +1,414 @@
+/**
+ * Audits on every backend, against a tenant that ran real scans of the S3 sandbox: opening and inviting,
+ * reads limited to the period, the exceptions register, and the package, downloaded, unzipped and checked
+ * with the real `complywise evidence verify` process (OK whole; one entry cut: the cut is named).
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { unzipSync } from 'fflate';
+import { main as cli } from '../../../../bin/complywise.ts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { S3FixtureServer } from '../../../../scanners/aws/fixtures/s3-fixture-server.ts';
+import { databaseBackends } from '../../../../test/db.ts';
+import { bearer, startTestApp, type TestApp } from '../../../test/helpers.ts';
+import {
+  addMember,
+  scannedTenant,
+  startMarkedSandbox,
+  type ScannedTenant,
+} from '../../../test/scanned-tenant.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+const text = (bytes: Uint8Array | undefined) => Buffer.from(bytes ?? new Uint8Array()).toString('utf8');
+
+describe.each(databaseBackends())('audits on $name', (backend) => {
+  let t: TestApp;
+  let sandbox: S3FixtureServer;
+  let tenant: ScannedTenant;
+  let auditorToken: string;
+  let auditorEmail: string;
+  let dir: string;
+  /** Opened before the exception's scan and closing after it, covering now. */
+  let auditId: string;
+  let exceptionId: string;
+  let expiringId: string;
+  let rescanId: string;
+
+  const get = (url: string, token = tenant.token) => t.app.inject({ url, headers: bearer(token) });
+  const post = (url: string, payload: Json, token = tenant.token) =>
+    t.app.inject({ method: 'POST', url, headers: bearer(token), payload });
+
+  async function waitForScan(id: string): Promise<void> {
+    const deadline = Date.now() + 90_000;
+    for (;;) {
+      const scan = (await get(`/api/scans/${id}`)).json() as Json;
+      if (scan.status === 'succeeded') return;
+      if (scan.status === 'failed' || Date.now() > deadline) throw new Error(JSON.stringify(scan));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'audits-'));
+    sandbox = await startMarkedSandbox('auditco');
+    t = await startTestApp(backend);
+    tenant = await scannedTenant(t, 'audits', sandbox.url);
+    auditorToken = await addMember(t, tenant.tenantId, 'auditor');
+    const members = (await get('/api/members')).json().items as Json[];
+    auditorEmail = members.find((m) => m.role === 'auditor')!.email as string;
+
+    const opened = await post('/api/audits', {
+      name: 'SOC 2 type II, 2026',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: new Date(Date.now() - 3_600_000).toISOString(),
+      period_end: new Date(Date.now() + 3_600_000).toISOString(),
+    });
+    expect(opened.statusCode, opened.body).toBe(201);
+    auditId = opened.json().id as string;
+
+    // An exception over one failing finding of the first scan, one that expires within seconds, then a
+    // rescan so the period holds findings the exception set aside.
+    const failing = (
+      (await get(`/api/scans/${tenant.scanId}/findings?status=fail&limit=1`)).json().items as Json[]
+    )[0]!;
+    const exception = await post('/api/overrides', {
+      kind: 'exception',
+      rule_id: failing.rule_id,
+      selector: { resource_id: failing.resource_id },
+      reason: 'compensating control: bucket behind a private endpoint',
+      approver: 'ciso@audits.example',
+      expires_at: new Date(Date.now() + 30 * 86_400_000).toISOString(),
+    });
+    expect(exception.statusCode, exception.body).toBe(201);
+    exceptionId = exception.json().id as string;
+    const expiring = await post('/api/overrides', {
+      kind: 'exception',
+      rule_id: '*',
+      selector: { resource_type: 'no.such.type' },
+      reason: 'short waiver',
+      approver: 'ciso@audits.example',
+      expires_at: new Date(Date.now() + 1_500).toISOString(),
+    });
+    expect(expiring.statusCode, expiring.body).toBe(201);
+    expiringId = expiring.json().id as string;
+    const integrationId = (await get(`/api/scans/${tenant.scanId}`)).json().integration_id as string;
+    const rescan = await post('/api/scans', { integration_id: integrationId });
+    expect(rescan.statusCode, rescan.body).toBe(202);
+    rescanId = rescan.json().id as string;
+    await waitForScan(rescanId);
+  }, 240_000);
+  afterAll(async () => {
+    await t?.close();
+    await sandbox?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('opens an audit with the newest framework version, refuses bad periods and unknown frameworks', async () => {
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    expect(audit).toMatchObject({ name: 'SOC 2 type II, 2026', status: 'open', package_sha256: null });
+    expect(audit.frameworks).toEqual([{ framework_id: 'soc2', framework_version: expect.any(String) }]);
+    const backwards = await post('/api/audits', {
+      name: 'backwards',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: '2026-02-01T00:00:00Z',
+      period_end: '2026-01-01T00:00:00Z',
+    });
+    expect(backwards.statusCode).toBe(400);
+    expect(backwards.json().error.code).toBe('VALIDATION_ERROR');
+    const unknown = await post('/api/audits', {
+      name: 'unknown',
+      frameworks: [{ framework_id: 'no-such-framework' }],
+      period_start: '2026-01-01T00:00:00Z',
+      period_end: '2026-02-01T00:00:00Z',
+    });
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.json().error.code).toBe('FRAMEWORK_NOT_FOUND');
+    const list = (await get('/api/audits', auditorToken)).json().items as Json[];
+    expect(list.map((a) => a.id)).toContain(auditId);
+    const ledger = (await get('/api/ledger?limit=500')).json().items as Json[];
+    expect(ledger.find((e) => e.kind === 'audit.opened')?.payload).toMatchObject({ audit_id: auditId });
+  });
+
+  it('invites auditors: a member auditor is active at once, a new e-mail is invited, another role is refused', async () => {
+    const member = await post(`/api/audits/${auditId}/auditors`, { email: auditorEmail.toUpperCase() });
+    expect(member.statusCode, member.body).toBe(201);
+    expect(member.json()).toMatchObject({ email: auditorEmail, status: 'active', invitation_id: null });
+    const outsider = await post(`/api/audits/${auditId}/auditors`, { email: 'external@cpa-firm.example' });
+    expect(outsider.statusCode, outsider.body).toBe(201);
+    expect(outsider.json()).toMatchObject({ status: 'invited', user_id: null });
+    const invitations = (await get('/api/invitations')).json().items as Json[];
+    expect(invitations.find((i) => i.id === outsider.json().invitation_id)).toMatchObject({
+      email: 'external@cpa-firm.example',
+      role: 'auditor',
+    });
+    const admins = (await get('/api/members')).json().items as Json[];
+    const adminEmail = admins.find((m) => m.role === 'admin')!.email as string;
+    const refused = await post(`/api/audits/${auditId}/auditors`, { email: adminEmail });
+    expect(refused.statusCode).toBe(409);
+    const audit = (await get(`/api/audits/${auditId}`, auditorToken)).json() as Json;
+    expect((audit.auditors as Json[]).map((a) => [a.email, a.status])).toEqual(
+      [
+        [auditorEmail, 'active'],
+        ['external@cpa-firm.example', 'invited'],
+      ].sort((a, b) => a[0]!.localeCompare(b[0]!)),
+    );
+  });
+
+  it('reads only what falls in the period: results, evidence, ledger entries, rule versions', async () => {
+    const results = (await get(`/api/audits/${auditId}/results`, auditorToken)).json().items as Json[];
+    expect(results.map((s) => s.id).sort()).toEqual([tenant.scanId, rescanId].sort());
+    const scores = (await get(`/api/scans/${rescanId}/scores`)).json().items as Json[];
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    const soc2 = scores.find(
+      (s) => s.framework_id === 'soc2' && s.framework_version === audit.frameworks[0].framework_version,
+    )!;
+    expect(results.find((s) => s.id === rescanId)!.scores).toEqual([
+      expect.objectContaining({ framework_id: 'soc2', score: soc2.score, failed: soc2.failed }),
+    ]);
+    const evidence = (await get(`/api/audits/${auditId}/evidence?limit=100`, auditorToken)).json();
+    expect(evidence.items.length).toBeGreaterThan(0);
+    expect((evidence.items as Json[]).every((e) => e.verified === true)).toBe(true);
+    const ledger = (await get(`/api/audits/${auditId}/ledger?limit=500`, auditorToken)).json();
+    expect((ledger.items as Json[]).map((e) => e.kind)).toEqual(
+      expect.arrayContaining(['audit.opened', 'override.created', 'scan.completed']),
+    );
+    const versions = (await get(`/api/audits/${auditId}/rule-versions`, auditorToken)).json().items as Json[];
+    expect(versions.map((v) => v.rule_id)).toContain('CW-AWS-S3-001');
+
+    // An audit of a period long past sees none of it.
+    const past = await post('/api/audits', {
+      name: 'Past',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: '2001-01-01T00:00:00Z',
+      period_end: '2001-12-31T00:00:00Z',
+    });
+    const pastId = past.json().id as string;
+    expect((await get(`/api/audits/${pastId}/results`)).json().items).toEqual([]);
+    expect((await get(`/api/audits/${pastId}/evidence`)).json().items).toEqual([]);
+    expect((await get(`/api/audits/${pastId}/ledger`)).json().items).toEqual([]);
+    expect((await get(`/api/audits/${pastId}/exceptions`)).json().items).toEqual([]);
+  });
+
+  it('lists the exceptions register: reason, approver, author, dates, set-aside findings, ledger; expired marked', async () => {
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const register = (await get(`/api/audits/${auditId}/exceptions`, auditorToken)).json() as Json;
+    const items = register.items as Json[];
+    const exception = items.find((i) => i.id === exceptionId)!;
+    expect(exception).toMatchObject({
+      kind: 'exception',
+      reason: 'compensating control: bucket behind a private endpoint',
+      approver: 'ciso@audits.example',
+      created_by: tenant.userId,
+      expired: false,
+      retired: false,
+    });
+    const excepted = (await get(`/api/scans/${rescanId}/findings?excepted=true&limit=500`)).json()
+      .items as Json[];
+    expect(excepted.length).toBeGreaterThan(0);
+    expect(exception.findings.count).toBe(excepted.length);
+    expect((exception.findings.items as Json[]).map((f) => f.finding_id).sort()).toEqual(
+      excepted.map((f) => f.id).sort(),
+    );
+    expect((exception.ledger as Json[]).map((e) => e.kind)).toEqual(['override.created']);
+    const expiring = items.find((i) => i.id === expiringId)!;
+    expect(expiring).toMatchObject({ expired: true, findings: { count: 0, items: [] } });
+    // Exceptions come first; a retired override stays listed, marked, with both its entries.
+    await t.app.inject({
+      method: 'DELETE',
+      url: `/api/overrides/${expiringId}`,
+      headers: bearer(tenant.token),
+    });
+    const after = (await get(`/api/audits/${auditId}/exceptions?kind=exception`)).json().items as Json[];
+    const retired = after.find((i) => i.id === expiringId)!;
+    expect(retired.retired).toBe(true);
+    expect((retired.ledger as Json[]).map((e) => e.kind)).toEqual(['override.created', 'override.retired']);
+    expect(after.every((i) => i.kind === 'exception')).toBe(true);
+  });
+
+  it('auditor feedback: the audit auditors mark requirements, each mark a ledger entry; admins list the flags', async () => {
+    const mark = (payload: Json, token = auditorToken) =>
+      post(`/api/audits/${auditId}/marks`, payload, token);
+    const flagged = await mark({
+      framework_id: 'soc2',
+      requirement_id: 'CC6.1',
+      mark: 'flagged',
+      comment: 'the access review export is from last year',
+    });
+    expect(flagged.statusCode, flagged.body).toBe(201);
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    expect(flagged.json()).toMatchObject({
+      audit_id: auditId,
+      framework_version: audit.frameworks[0].framework_version,
+      mark: 'flagged',
+    });
+    expect((await mark({ framework_id: 'soc2', requirement_id: 'CC6.2', mark: 'accepted' })).statusCode).toBe(
+      201,
+    );
+    expect((await mark({ framework_id: 'soc2', requirement_id: 'CC6.3', mark: 'flagged' })).statusCode).toBe(
+      400,
+    );
+    const unknown = await mark({ framework_id: 'soc2', requirement_id: 'ZZ9.9', mark: 'accepted' });
+    expect(unknown.statusCode).toBe(400);
+    expect(unknown.json().error.details.problems).toEqual([
+      { field: 'requirement_id', message: expect.any(String) },
+    ]);
+    const otherFramework = await mark({
+      framework_id: 'iso27001',
+      requirement_id: 'A.5.1',
+      mark: 'accepted',
+    });
+    expect(otherFramework.json().error.details.problems[0].field).toBe('framework_id');
+    // Admins and users cannot mark; an auditor the audit does not list cannot either.
+    expect(
+      (await mark({ framework_id: 'soc2', requirement_id: 'CC6.1', mark: 'accepted' }, tenant.token))
+        .statusCode,
+    ).toBe(403);
+    const stranger = await addMember(t, tenant.tenantId, 'auditor');
+    const refused = await mark({ framework_id: 'soc2', requirement_id: 'CC6.1', mark: 'accepted' }, stranger);
+    expect(refused.statusCode).toBe(403);
+
+    let flags = (await get(`/api/audits/${auditId}/marks?mark=flagged`)).json().items as Json[];
+    expect(flags.map((f) => [f.requirement_id, f.comment])).toEqual([
+      ['CC6.1', 'the access review export is from last year'],
+    ]);
+    // A newer mark replaces the flag as the current one; the history keeps both.
+    expect((await mark({ framework_id: 'soc2', requirement_id: 'CC6.1', mark: 'accepted' })).statusCode).toBe(
+      201,
+    );
+    flags = (await get(`/api/audits/${auditId}/marks?mark=flagged`)).json().items as Json[];
+    expect(flags).toEqual([]);
+    const current = (await get(`/api/audits/${auditId}/marks`)).json().items as Json[];
+    expect(current.map((m) => [m.requirement_id, m.mark])).toEqual([
+      ['CC6.2', 'accepted'],
+      ['CC6.1', 'accepted'],
+    ]);
+    const history = (await get(`/api/audits/${auditId}/marks?history=true`, auditorToken)).json()
+      .items as Json[];
+    expect(history.map((m) => m.mark)).toEqual(['flagged', 'accepted', 'accepted']);
+    const ledger = (await get('/api/ledger?limit=100')).json().items as Json[];
+    const marked = ledger.filter((e) => e.kind === 'audit.marked');
+    expect(marked.map((e) => e.payload.mark_id).sort()).toEqual(history.map((m) => m.id).sort());
+  });
+
+  /** Writes `bundle` to a file and runs the real CLI on it. */
+  function verify(bundle: unknown): { status: number | null; stdout: string; stderr: string } {
+    const file = join(dir, `bundle-${Math.random().toString(36).slice(2)}.json`);
+    writeFileSync(file, JSON.stringify(bundle));
+    const child = spawnSync(process.execPath, ['bin/complywise.ts', 'evidence', 'verify', file], {
+      encoding: 'utf8',
+    });
+    return { status: child.status, stdout: child.stdout, stderr: child.stderr };
+  }
+
+  it('streams the package; its sha256 is in the ledger, its bundle verifies, and a cut entry is named', async () => {
+    const answer = await get(`/api/audits/${auditId}/package`, auditorToken);
+    expect(answer.statusCode, answer.body.slice(0, 300)).toBe(200);
+    expect(answer.headers['content-type']).toBe('application/zip');
+    const zip = answer.rawPayload;
+    const files = unzipSync(new Uint8Array(zip));
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    const tag = `soc2-${audit.frameworks[0].framework_version}`;
+    expect(Object.keys(files).sort()).toEqual(
+      [
+        'README.txt',
+        'SHA256SUMS',
+        'audit.json',
+        'evidence-bundle.json',
+        'oscal/assessment-results.json',
+        `reports/control-matrix-${tag}.csv`,
+        'reports/findings.csv',
+        `reports/readiness-${tag}.pdf`,
+      ].sort(),
+    );
+    // SHA256SUMS names every other file by its hash.
+    const sums = text(files.SHA256SUMS)
+      .trim()
+      .split('\n')
+      .map((line) => line.split('  '));
+    expect(sums).toHaveLength(Object.keys(files).length - 1);
+    for (const [hash, name] of sums) expect(sha256(files[name!]!), name).toBe(hash);
+    // The package's sha256 is the one the ledger recorded for this download.
+    const ledger = (await get('/api/ledger?limit=20')).json().items as Json[];
+    const recorded = ledger.find((e) => e.kind === 'audit.package.generated')!;
+    expect(recorded.payload).toMatchObject({ audit_id: auditId, package_sha256: sha256(zip) });
+    // The reports are those of the newest scan of the period, as the reports routes answer them.
+    const matrix = await get(
+      `/api/reports/frameworks/soc2/control-matrix.csv?scan_id=${rescanId}&version=${audit.frameworks[0].framework_version}`,
+    );
+    expect(text(files[`reports/control-matrix-${tag}.csv`])).toBe(matrix.body);
+    expect(text(files['reports/findings.csv'])).toBe(
+      (await get(`/api/reports/findings.csv?scan_id=${rescanId}`)).body,
+    );
+    expect(text(files[`reports/readiness-${tag}.pdf`]).slice(0, 5)).toBe('%PDF-');
+    const oscal = JSON.parse(text(files['oscal/assessment-results.json'])) as Json;
+    expect(JSON.stringify(oscal)).toContain(rescanId);
+    expect(text(files['README.txt'])).toContain('complywise evidence verify evidence-bundle.json');
+
+    const bundle = JSON.parse(text(files['evidence-bundle.json'])) as Json;
+    expect(bundle.entries.length).toBeGreaterThan(3);
+    const whole = verify(bundle);
+    expect(whole.stdout, whole.stderr).toMatch(/: OK \(/);
+    expect(whole.status).toBe(0);
+    const cutSeq = bundle.entries[2].seq as number;
+    const cut = verify({ ...bundle, entries: bundle.entries.filter((e: Json) => e.seq !== cutSeq) });
+    expect(cut.status).toBe(1);
+    expect(cut.stdout).toMatch(/FAILED/);
+    expect(cut.stderr).toMatch(new RegExp(`deleted_entry: .*\\b${cutSeq}\\b`));
+  });
+
+  it('closing keeps the package; a closed audit is read-only and answers the kept package', async () => {
+    const spare = await post('/api/audits', {
+      name: 'To close',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: new Date(Date.now() - 3_600_000).toISOString(),
+      period_end: new Date(Date.now() + 60_000).toISOString(),
+    });
+    const id = spare.json().id as string;
+    expect((await post(`/api/audits/${id}/close`, {}, auditorToken)).statusCode).toBe(403);
+    const closed = await post(`/api/audits/${id}/close`, {});
+    expect(closed.statusCode, closed.body).toBe(200);
+    expect(closed.json()).toMatchObject({ status: 'closed', closed_by: tenant.userId });
+    const kept = closed.json().package_sha256 as string;
+    expect(kept).toMatch(/^[0-9a-f]{64}$/);
+    const first = await get(`/api/audits/${id}/package`, auditorToken);
+    const second = await get(`/api/audits/${id}/package`);
+    expect(first.headers['x-content-sha256']).toBe(kept);
+    expect(sha256(first.rawPayload)).toBe(kept);
+    expect(second.rawPayload.equals(first.rawPayload)).toBe(true);
+    // The kept bundle verifies too (in process this time: the child process is proven above).
+    const files = unzipSync(new Uint8Array(first.rawPayload));
+    const file = join(dir, 'kept.json');
+    writeFileSync(file, text(files['evidence-bundle.json']));
+    const quiet = { stdout: () => {}, stderr: () => {} };
+    expect(await cli(['evidence', 'verify', file], quiet)).toBe(0);
+    const ledger = (await get('/api/ledger?limit=20')).json().items as Json[];
+    expect(ledger.find((e) => e.kind === 'audit.closed')!.payload).toMatchObject({
+      audit_id: id,
+      package_sha256: kept,
+    });
+    const again = await post(`/api/audits/${id}/close`, {});
+    expect(again.statusCode).toBe(409);
+    expect(again.json().error.code).toBe('AUDIT_CLOSED');
+    const invite = await post(`/api/audits/${id}/auditors`, { email: 'late@cpa-firm.example' });
+    expect(invite.json().error.code).toBe('AUDIT_CLOSED');
+    const late = await post(
+      `/api/audits/${id}/marks`,
+      { framework_id: 'soc2', requirement_id: 'CC6.1', mark: 'accepted' },
+      auditorToken,
+    );
+    expect(late.statusCode).toBe(409);
+    expect(late.json().error.code).toBe('AUDIT_CLOSED');
+  });
+
+  it('answers 404 for an audit of no or another tenant', async () => {
+    const missing = await get('/api/audits/00000000-0000-4000-8000-000000000000');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.json().error.code).toBe('AUDIT_NOT_FOUND');
+    expect((await get('/api/audits/00000000-0000-4000-8000-000000000000/package')).statusCode).toBe(404);
+  });
+});

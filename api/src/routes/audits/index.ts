@@ -1,0 +1,131 @@
+/**
+ * /api/audits: admins open audits (frameworks and a period), invite auditors and close them; admins and
+ * auditors read everything of an audit limited to its period (results, evidence, rule versions in force,
+ * exceptions register, ledger entries) and download its package (a zip, streamed).
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { AuditMarkKind, AuditMarkRequest, AuditRequest } from '../../audits/types.ts';
+import type { OverrideKind } from '../../overrides/store.ts';
+import { principalOf } from '../../plugins/app/auth.ts';
+import {
+  addAuditorSchema,
+  auditEvidenceSchema,
+  auditExceptionsSchema,
+  auditLedgerSchema,
+  auditPackageSchema,
+  auditResultsSchema,
+  auditRuleVersionsSchema,
+  closeAuditSchema,
+  getAuditSchema,
+  listAuditsSchema,
+  listMarksSchema,
+  markRequirementSchema,
+  openAuditSchema,
+} from './schema.ts';
+
+type ById = { Params: { id: string } };
+type Paged = { Querystring: { limit: number; cursor?: string } };
+
+const auditRoutes: FastifyPluginAsync = async (app) => {
+  app.post<{ Body: AuditRequest }>(
+    '/',
+    { schema: openAuditSchema, config: { permission: 'audit:manage' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      return reply.status(201).send(await app.audits.open(tenantId, userId, request.body));
+    },
+  );
+
+  app.get<Paged>('/', { schema: listAuditsSchema, config: { permission: 'audit:read' } }, async (request) =>
+    app.audits.list(principalOf(request).tenantId, request.query),
+  );
+
+  app.get<ById>('/:id', { schema: getAuditSchema, config: { permission: 'audit:read' } }, async (request) =>
+    app.audits.get(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.post<ById & { Body: { email: string } }>(
+    '/:id/auditors',
+    { schema: addAuditorSchema, config: { permission: 'audit:manage' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      const auditor = await app.audits.addAuditor(tenantId, userId, request.params.id, request.body.email);
+      return reply.status(201).send(auditor);
+    },
+  );
+
+  app.get<ById & Paged>(
+    '/:id/results',
+    { schema: auditResultsSchema, config: { permission: 'audit:read' } },
+    async (request) => app.audits.results(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.get<ById & Paged>(
+    '/:id/evidence',
+    { schema: auditEvidenceSchema, config: { permission: 'audit:read' } },
+    async (request) => app.audits.evidence(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.get<ById>(
+    '/:id/rule-versions',
+    { schema: auditRuleVersionsSchema, config: { permission: 'audit:read' } },
+    async (request) => ({
+      items: await app.audits.ruleVersions(principalOf(request).tenantId, request.params.id),
+    }),
+  );
+
+  app.get<ById & { Querystring: { limit: number; before_seq?: number } }>(
+    '/:id/ledger',
+    { schema: auditLedgerSchema, config: { permission: 'audit:read' } },
+    async (request) => app.audits.ledger(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.get<ById & { Querystring: { kind?: OverrideKind } }>(
+    '/:id/exceptions',
+    { schema: auditExceptionsSchema, config: { permission: 'audit:read' } },
+    async (request) => app.audits.exceptions(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.get<ById>(
+    '/:id/package',
+    { schema: auditPackageSchema, config: { permission: 'audit:read' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      const pkg = await app.audits.package(tenantId, userId, request.params.id);
+      pkg.stream.on('error', (error) => request.log.warn({ err: error }, 'audit package stopped early'));
+      reply
+        .type('application/zip')
+        .header('content-disposition', `attachment; filename="${pkg.filename}"`)
+        .header('cache-control', 'no-store');
+      if (pkg.sha256) reply.header('x-content-sha256', pkg.sha256);
+      return reply.send(pkg.stream);
+    },
+  );
+
+  app.post<ById & { Body: AuditMarkRequest }>(
+    '/:id/marks',
+    { schema: markRequirementSchema, config: { permission: 'audit:feedback' } },
+    async (request, reply) => {
+      const { tenantId, userId } = principalOf(request);
+      return reply.status(201).send(await app.audits.mark(tenantId, userId, request.params.id, request.body));
+    },
+  );
+
+  app.get<ById & { Querystring: { mark?: AuditMarkKind; history: boolean } }>(
+    '/:id/marks',
+    { schema: listMarksSchema, config: { permission: 'audit:read' } },
+    async (request) => app.audits.marks(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  // Last: the route matrix closes its own audit, so nothing after this needs it open.
+  app.post<ById>(
+    '/:id/close',
+    { schema: closeAuditSchema, config: { permission: 'audit:manage' } },
+    async (request) => {
+      const { tenantId, userId } = principalOf(request);
+      return app.audits.close(tenantId, userId, request.params.id);
+    },
+  );
+};
+
+export default auditRoutes;
