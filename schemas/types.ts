@@ -649,6 +649,49 @@ export interface AwsEc2SecurityGroupAttributes {
   }[];
 }
 
+// resources/aws.ec2.snapshot.schema.json
+/**
+ * attributes of a resource of type aws.ec2.snapshot. One per EBS snapshot the account owns per region; id is arn:aws:ec2:<region>:<account>:snapshot/<id>, name its Name tag (else the id). Always read directly (AWS Config does not record EBS snapshots). A key is absent when it could not be read.
+ */
+export interface AwsEc2SnapshotAttributes {
+  /**
+   * Snapshot id (snap-…).
+   */
+  snapshot_id?: string;
+  /**
+   * The volume the snapshot was taken of; null when unknown (a copied snapshot).
+   */
+  volume_id?: string | null;
+  /**
+   * pending, completed, error, recoverable or recovering.
+   */
+  state?: string;
+  /**
+   * The snapshot's data is encrypted (it was taken of an encrypted volume, or copied with encryption).
+   */
+  encrypted?: boolean;
+  /**
+   * The KMS key protecting the snapshot; null when it is not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Size of the source volume in GiB.
+   */
+  volume_size_gib?: number;
+  /**
+   * When the snapshot was started.
+   */
+  start_time?: string | null;
+  /**
+   * Every AWS account may create volumes from the snapshot (createVolumePermission group all).
+   */
+  public?: boolean;
+  /**
+   * Other AWS accounts allowed to create volumes from the snapshot.
+   */
+  shared_with_accounts?: string[];
+}
+
 // resources/aws.ec2.volume.schema.json
 /**
  * attributes of a resource of type aws.ec2.volume. One per EBS volume per region; id is arn:aws:ec2:<region>:<account>:volume/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -91,6 +91,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.ec2.instance': 15,
       'aws.ec2.vpc': 6,
       'aws.ec2.network_acl': 7,
+      'aws.ec2.snapshot': 12,
       'aws.rds.db_instance': 24,
       'aws.kms.key': 30,
       'aws.guardduty.detector': 3,
@@ -100,7 +101,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 371, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 383, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {
@@ -387,6 +388,44 @@ describe('scanAwsAccount against the demo sandbox', () => {
     ]);
     expect(acls.get(true)?.attributes.subnet_ids).toHaveLength(1);
     expect(inRegion('aws.ec2.network_acl', 'us-west-2')).toHaveLength(3);
+  });
+
+  it('reads the snapshots the account owns with who may restore them, and records a refused permission read', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    account.deniedOperations = ['ec2:DescribeSnapshotAttribute@us-west-2'];
+    const s = await start({ account });
+    const { resources, errors } = await scanAwsAccount(target(s, { services: ['ec2'] }), fast);
+    const snapshots = new Map(
+      resources.filter((r) => r.type === 'aws.ec2.snapshot').map((r) => [`${r.region} ${r.name}`, r]),
+    );
+    expect(snapshots.size).toBe(12);
+    expect(snapshots.get('eu-west-1 orders-db-nightly-west')).toMatchObject({
+      id: expect.stringMatching(/^arn:aws:ec2:eu-west-1:\d{12}:snapshot\/snap-[0-9a-f]{17}$/),
+      attributes: {
+        state: 'completed',
+        encrypted: true,
+        kms_key_id: expect.stringMatching(/^arn:aws:kms:eu-west-1:/),
+        volume_id: expect.stringMatching(/^vol-/),
+        public: false,
+        shared_with_accounts: [],
+      },
+    });
+    expect(snapshots.get('eu-west-1 analytics-export-west')?.attributes.shared_with_accounts).toEqual([
+      '444455556666',
+    ]);
+    expect(snapshots.get('eu-west-1 ami-build-scratch-west')?.attributes).toMatchObject({
+      public: true,
+      encrypted: false,
+      kms_key_id: null,
+    });
+    // Where the permissions could not be read they are absent (the rules say error), and the scan says why.
+    const unread = snapshots.get('us-west-2 ami-build-scratch-west')?.attributes;
+    expect(unread).toMatchObject({ encrypted: false });
+    expect(unread).not.toHaveProperty('public');
+    expect(errors.filter((e) => e.operation === 'ec2:DescribeSnapshotAttribute')).toHaveLength(4);
+    expect(errors[0]).toMatchObject({ missing_permission: 'ec2:DescribeSnapshotAttribute' });
+    // Only the account's own snapshots are asked for, never the public catalogue.
+    expect(s.requests.filter((r) => r.operation === 'DescribeSnapshots')).toHaveLength(3);
   });
 
   it('reports the Config recorder of each region, and a region without one as such', async () => {

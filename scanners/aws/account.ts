@@ -27,6 +27,7 @@ import { bucketNameOf } from './s3-config.ts';
 import { scanIam } from './iam.ts';
 import { scanInstances, scanNetworkAcls, scanVpcs } from './ec2-network.ts';
 import { scanConfigRecorders } from './config-recorder.ts';
+import { scanSnapshots } from './ebs-snapshots.ts';
 import {
   scanDbInstances,
   scanEc2Account,
@@ -113,6 +114,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     { scan: scanInstances, configType: 'AWS::EC2::Instance' },
     { scan: scanVpcs, configType: 'AWS::EC2::VPC' },
     { scan: scanNetworkAcls, configType: 'AWS::EC2::NetworkAcl' },
+    { scan: scanSnapshots },
   ],
   rds: [{ scan: scanDbInstances, configType: 'AWS::RDS::DBInstance' }],
   kms: [{ scan: scanKmsKeys, configType: 'AWS::KMS::Key' }],

@@ -141,6 +141,8 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'ec2:DescribeVpcs',
       'ec2:DescribeFlowLogs',
       'ec2:DescribeNetworkAcls',
+      'ec2:DescribeSnapshots',
+      'ec2:DescribeSnapshotAttribute',
       'ec2:GetEbsDefaultKmsKeyId',
       'ec2:GetEbsEncryptionByDefault',
       'iam:GenerateCredentialReport',
