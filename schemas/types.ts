@@ -311,6 +311,53 @@ export interface AwsCloudtrailTrailAttributes {
   management_events?: 'All' | 'ReadOnly' | 'WriteOnly' | null;
 }
 
+// resources/aws.config.recorder.schema.json
+/**
+ * attributes of a resource of type aws.config.recorder. One per AWS Config configuration recorder per region, and one per region that has none (recorder_name null, recording false), so that rules can fail it; id is arn:aws:config:<region>:<account>:configuration-recorder/<name or none>. Always read directly. A key is absent when it could not be read.
+ */
+export interface AwsConfigRecorderAttributes {
+  /**
+   * The recorder's name; null when the region has no recorder.
+   */
+  recorder_name?: string | null;
+  /**
+   * The role Config assumes to read resource configurations.
+   */
+  role_arn?: string | null;
+  /**
+   * The recorder is started and recording; false when stopped or when there is no recorder.
+   */
+  recording?: boolean;
+  /**
+   * success, pending or failure: how the last attempt to record a change ended; null when nothing was recorded yet or there is no recorder.
+   */
+  last_status?: string | null;
+  /**
+   * When last_status last changed.
+   */
+  last_status_change_time?: string | null;
+  /**
+   * The recorder records every resource type Config supports in the region (new types included as they arrive); false when it records a chosen list, or there is no recorder.
+   */
+  all_supported?: boolean;
+  /**
+   * ALL_SUPPORTED_RESOURCE_TYPES, INCLUSION_BY_RESOURCE_TYPES or EXCLUSION_BY_RESOURCE_TYPES; null without a recorder.
+   */
+  recording_strategy?: string | null;
+  /**
+   * The recorder also records global IAM resources (users, roles, groups, policies).
+   */
+  include_global_resource_types?: boolean;
+  /**
+   * The types recorded under an inclusion list; empty otherwise.
+   */
+  resource_types?: string[];
+  /**
+   * The types left out under an exclusion list; empty otherwise.
+   */
+  excluded_resource_types?: string[];
+}
+
 // resources/aws.dynamodb.table.schema.json
 /**
  * attributes of a resource of type aws.dynamodb.table. One per DynamoDB table per region; id is the table ARN. Read through AWS Config only for now (the AWS::DynamoDB::Table configuration item and its ContinuousBackupsDescription): in a region whose recorder does not record tables the scan records an error instead. A key is absent when it could not be read.
@@ -359,6 +406,158 @@ export interface AwsEc2AccountAttributes {
    * Default KMS key for EBS encryption; null when unknown or the AWS managed key alias/aws/ebs.
    */
   ebs_default_kms_key_id?: string | null;
+}
+
+// resources/aws.ec2.instance.schema.json
+/**
+ * attributes of a resource of type aws.ec2.instance. One per EC2 instance per region that is not terminated; id is arn:aws:ec2:<region>:<account>:instance/<id>, name its Name tag (else the id). Read from DescribeInstances, or from the AWS::EC2::Instance configuration item where the region's Config recorder records instances. A key is absent when it could not be read.
+ */
+export interface AwsEc2InstanceAttributes {
+  /**
+   * Instance id (i-…).
+   */
+  instance_id?: string;
+  /**
+   * Instance type (m7g.large…).
+   */
+  instance_type?: string;
+  /**
+   * pending, running, shutting-down, stopping or stopped.
+   */
+  state?: string;
+  /**
+   * The AMI the instance was launched from.
+   */
+  image_id?: string;
+  /**
+   * The VPC the instance runs in; null for an EC2-Classic or unplaced instance.
+   */
+  vpc_id?: string | null;
+  /**
+   * The subnet the instance's primary interface is in.
+   */
+  subnet_id?: string | null;
+  /**
+   * The public IPv4 address assigned to the instance (auto-assigned or Elastic IP); null when it has none. A stopped instance keeps only an Elastic IP.
+   */
+  public_ip_address?: string | null;
+  /**
+   * The instance profile whose role the instance's software receives credentials for; null when none is attached.
+   */
+  iam_instance_profile_arn?: string | null;
+  /**
+   * enabled or disabled: whether the instance metadata service answers at all; null when EC2 has not reported the options yet.
+   */
+  metadata_http_endpoint?: string | null;
+  /**
+   * required (IMDSv2 only: every metadata request needs a session token) or optional (IMDSv1 requests are also answered); null when not reported yet.
+   */
+  metadata_http_tokens?: string | null;
+  /**
+   * How many network hops a metadata token answer may travel (1 keeps it on the instance; containers need 2).
+   */
+  metadata_hop_limit?: number | null;
+  /**
+   * enabled (CloudWatch detailed monitoring, one-minute metrics), disabled or pending.
+   */
+  monitoring_state?: string;
+  /**
+   * Security groups of the instance.
+   */
+  security_group_ids?: string[];
+  /**
+   * When the instance was last launched (started).
+   */
+  launch_time?: string | null;
+}
+
+// resources/aws.ec2.network_acl.schema.json
+/**
+ * attributes of a resource of type aws.ec2.network_acl. One per network ACL per region; id is arn:aws:ec2:<region>:<account>:network-acl/<id>, name its Name tag (else the id). Read from DescribeNetworkAcls or the AWS::EC2::NetworkAcl configuration item. Entries are sorted by rule number, lowest (evaluated first) first. A key is absent when it could not be read.
+ */
+export interface AwsEc2NetworkAclAttributes {
+  /**
+   * Network ACL id (acl-…).
+   */
+  network_acl_id?: string;
+  /**
+   * The VPC the ACL belongs to.
+   */
+  vpc_id?: string | null;
+  /**
+   * The VPC's default ACL, which every subnet without its own ACL uses.
+   */
+  is_default?: boolean;
+  /**
+   * Subnets the ACL is associated with; empty when it filters no traffic.
+   */
+  subnet_ids?: string[];
+  /**
+   * Inbound entries, lowest rule number first.
+   */
+  ingress_entries?: {
+    /**
+     * Evaluation order: the first entry matching a packet decides; 32767 is the final catch-all.
+     */
+    rule_number: number;
+    /**
+     * allow or deny.
+     */
+    action: string;
+    /**
+     * all, tcp, udp, icmp, icmpv6, or another IANA protocol number as text.
+     */
+    protocol: string;
+    /**
+     * First port of the range; 0 when the entry covers every port (all protocols, or no range given).
+     */
+    from_port: number;
+    /**
+     * Last port of the range; 65535 when it covers every port.
+     */
+    to_port: number;
+    /**
+     * The IPv4 block the entry matches; null for an IPv6 entry.
+     */
+    ipv4_cidr: string | null;
+    /**
+     * The IPv6 block the entry matches; null for an IPv4 entry.
+     */
+    ipv6_cidr: string | null;
+  }[];
+  /**
+   * Outbound entries, lowest rule number first.
+   */
+  egress_entries?: {
+    /**
+     * Evaluation order: the first entry matching a packet decides; 32767 is the final catch-all.
+     */
+    rule_number: number;
+    /**
+     * allow or deny.
+     */
+    action: string;
+    /**
+     * all, tcp, udp, icmp, icmpv6, or another IANA protocol number as text.
+     */
+    protocol: string;
+    /**
+     * First port of the range; 0 when the entry covers every port (all protocols, or no range given).
+     */
+    from_port: number;
+    /**
+     * Last port of the range; 65535 when it covers every port.
+     */
+    to_port: number;
+    /**
+     * The IPv4 block the entry matches; null for an IPv6 entry.
+     */
+    ipv4_cidr: string | null;
+    /**
+     * The IPv6 block the entry matches; null for an IPv4 entry.
+     */
+    ipv6_cidr: string | null;
+  }[];
 }
 
 // resources/aws.ec2.security_group.schema.json
@@ -450,6 +649,49 @@ export interface AwsEc2SecurityGroupAttributes {
   }[];
 }
 
+// resources/aws.ec2.snapshot.schema.json
+/**
+ * attributes of a resource of type aws.ec2.snapshot. One per EBS snapshot the account owns per region; id is arn:aws:ec2:<region>:<account>:snapshot/<id>, name its Name tag (else the id). Always read directly (AWS Config does not record EBS snapshots). A key is absent when it could not be read.
+ */
+export interface AwsEc2SnapshotAttributes {
+  /**
+   * Snapshot id (snap-…).
+   */
+  snapshot_id?: string;
+  /**
+   * The volume the snapshot was taken of; null when unknown (a copied snapshot).
+   */
+  volume_id?: string | null;
+  /**
+   * pending, completed, error, recoverable or recovering.
+   */
+  state?: string;
+  /**
+   * The snapshot's data is encrypted (it was taken of an encrypted volume, or copied with encryption).
+   */
+  encrypted?: boolean;
+  /**
+   * The KMS key protecting the snapshot; null when it is not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Size of the source volume in GiB.
+   */
+  volume_size_gib?: number;
+  /**
+   * When the snapshot was started.
+   */
+  start_time?: string | null;
+  /**
+   * Every AWS account may create volumes from the snapshot (createVolumePermission group all).
+   */
+  public?: boolean;
+  /**
+   * Other AWS accounts allowed to create volumes from the snapshot.
+   */
+  shared_with_accounts?: string[];
+}
+
 // resources/aws.ec2.volume.schema.json
 /**
  * attributes of a resource of type aws.ec2.volume. One per EBS volume per region; id is arn:aws:ec2:<region>:<account>:volume/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -491,6 +733,54 @@ export interface AwsEc2VolumeAttributes {
    * When the volume was created.
    */
   create_time?: string;
+}
+
+// resources/aws.ec2.vpc.schema.json
+/**
+ * attributes of a resource of type aws.ec2.vpc. One per VPC per region, the default VPC included; id is arn:aws:ec2:<region>:<account>:vpc/<id>, name its Name tag (else the id). Read from DescribeVpcs or the AWS::EC2::VPC configuration item; its flow logs from DescribeFlowLogs on both paths (Config does not record them with the VPC). A key is absent when it could not be read.
+ */
+export interface AwsEc2VpcAttributes {
+  /**
+   * VPC id (vpc-…).
+   */
+  vpc_id?: string;
+  /**
+   * The VPC's primary IPv4 block.
+   */
+  cidr_block?: string | null;
+  /**
+   * The default VPC AWS creates in every region.
+   */
+  is_default?: boolean;
+  /**
+   * pending or available.
+   */
+  state?: string;
+  /**
+   * The flow logs capturing the VPC's traffic (those set on the VPC itself; flow logs of single subnets or interfaces are not counted). Absent when the flow logs could not be listed.
+   */
+  flow_logs?: {
+    /**
+     * Flow log id (fl-…).
+     */
+    flow_log_id: string;
+    /**
+     * ACTIVE while the flow log exists and is set up.
+     */
+    status: string;
+    /**
+     * ACCEPT (allowed traffic only), REJECT (refused traffic only) or ALL.
+     */
+    traffic_type: string;
+    /**
+     * cloud-watch-logs, s3 or kinesis-data-firehose.
+     */
+    destination_type: string;
+    /**
+     * SUCCESS, or FAILED when the destination refuses the records; null when not reported.
+     */
+    deliver_logs_status: string | null;
+  }[];
 }
 
 // resources/aws.ecr.repository.schema.json

@@ -19,6 +19,7 @@ import {
   DEMO_AWS_CREDENTIALS,
   demoAwsAccount,
   startAwsFixtureServer,
+  withConfigRecording,
   type AwsFault,
   type AwsFixtureAccount,
   type AwsFixtureServer,
@@ -87,15 +88,20 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.ec2.account': 3,
       'aws.ec2.security_group': 75,
       'aws.ec2.volume': 120,
+      'aws.ec2.instance': 15,
+      'aws.ec2.vpc': 6,
+      'aws.ec2.network_acl': 7,
+      'aws.ec2.snapshot': 12,
       'aws.rds.db_instance': 24,
       'aws.kms.key': 30,
       'aws.guardduty.detector': 3,
+      'aws.config.recorder': 3,
     });
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 340, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 383, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {
@@ -278,6 +284,202 @@ describe('scanAwsAccount against the demo sandbox', () => {
       ).length,
     );
     expect(asked).toHaveLength(18);
+  });
+
+  it('normalizes instances, VPCs with their flow logs and network ACLs from the direct EC2 answers', async () => {
+    const s = await start();
+    const { resources, errors } = await scanAwsAccount(
+      target(s, { services: ['ec2'], useConfig: false }),
+      fast,
+    );
+    expect(errors).toEqual([]);
+    const inRegion = (type: string, region: string) =>
+      resources.filter((r) => r.type === type && r.region === region);
+    const instances = new Map(inRegion('aws.ec2.instance', 'eu-west-1').map((r) => [r.name, r]));
+    expect(instances.get('bastion-west')).toMatchObject({
+      id: expect.stringMatching(/^arn:aws:ec2:eu-west-1:\d{12}:instance\/i-[0-9a-f]{17}$/),
+      attributes: {
+        state: 'running',
+        public_ip_address: '18.201.4.18',
+        metadata_http_endpoint: 'disabled',
+        metadata_http_tokens: 'optional',
+        metadata_hop_limit: 2,
+        iam_instance_profile_arn: expect.stringMatching(/:instance-profile\/bastion-instance-profile$/),
+      },
+    });
+    expect(instances.get('app-west')?.attributes).toMatchObject({
+      public_ip_address: null,
+      metadata_http_tokens: 'optional',
+      monitoring_state: 'disabled',
+    });
+    expect(instances.get('batch-west')?.attributes).toMatchObject({
+      state: 'stopped',
+      metadata_http_tokens: 'required',
+    });
+    expect(instances.get('legacy-ftp-west')?.attributes.iam_instance_profile_arn).toBeNull();
+
+    const vpcs = inRegion('aws.ec2.vpc', 'eu-west-1');
+    expect(vpcs.map((v) => [v.attributes.is_default, v.attributes.flow_logs])).toEqual([
+      [
+        false,
+        [
+          expect.objectContaining({
+            status: 'ACTIVE',
+            traffic_type: 'ACCEPT',
+            destination_type: 's3',
+            deliver_logs_status: 'SUCCESS',
+          }),
+        ],
+      ],
+      [true, []],
+    ]);
+
+    const acls = new Map(
+      inRegion('aws.ec2.network_acl', 'eu-west-1').map((r) => [r.attributes.is_default, r]),
+    );
+    const tier = acls.get(false);
+    expect(tier?.name).toBe('public-tier-west');
+    expect(tier?.attributes.ingress_entries).toEqual([
+      {
+        rule_number: 100,
+        action: 'allow',
+        protocol: 'tcp',
+        from_port: 443,
+        to_port: 443,
+        ipv4_cidr: '0.0.0.0/0',
+        ipv6_cidr: null,
+      },
+      {
+        rule_number: 105,
+        action: 'deny',
+        protocol: 'tcp',
+        from_port: 3389,
+        to_port: 3389,
+        ipv4_cidr: '0.0.0.0/0',
+        ipv6_cidr: null,
+      },
+      {
+        rule_number: 110,
+        action: 'allow',
+        protocol: 'tcp',
+        from_port: 22,
+        to_port: 22,
+        ipv4_cidr: '10.0.0.0/8',
+        ipv6_cidr: null,
+      },
+      {
+        rule_number: 120,
+        action: 'allow',
+        protocol: 'tcp',
+        from_port: 1024,
+        to_port: 65535,
+        ipv4_cidr: '0.0.0.0/0',
+        ipv6_cidr: null,
+      },
+      {
+        rule_number: 32767,
+        action: 'deny',
+        protocol: 'all',
+        from_port: 0,
+        to_port: 65535,
+        ipv4_cidr: '0.0.0.0/0',
+        ipv6_cidr: null,
+      },
+    ]);
+    expect(acls.get(true)?.attributes.subnet_ids).toHaveLength(1);
+    expect(inRegion('aws.ec2.network_acl', 'us-west-2')).toHaveLength(3);
+  });
+
+  it('reads the snapshots the account owns with who may restore them, and records a refused permission read', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    account.deniedOperations = ['ec2:DescribeSnapshotAttribute@us-west-2'];
+    const s = await start({ account });
+    const { resources, errors } = await scanAwsAccount(target(s, { services: ['ec2'] }), fast);
+    const snapshots = new Map(
+      resources.filter((r) => r.type === 'aws.ec2.snapshot').map((r) => [`${r.region} ${r.name}`, r]),
+    );
+    expect(snapshots.size).toBe(12);
+    expect(snapshots.get('eu-west-1 orders-db-nightly-west')).toMatchObject({
+      id: expect.stringMatching(/^arn:aws:ec2:eu-west-1:\d{12}:snapshot\/snap-[0-9a-f]{17}$/),
+      attributes: {
+        state: 'completed',
+        encrypted: true,
+        kms_key_id: expect.stringMatching(/^arn:aws:kms:eu-west-1:/),
+        volume_id: expect.stringMatching(/^vol-/),
+        public: false,
+        shared_with_accounts: [],
+      },
+    });
+    expect(snapshots.get('eu-west-1 analytics-export-west')?.attributes.shared_with_accounts).toEqual([
+      '444455556666',
+    ]);
+    expect(snapshots.get('eu-west-1 ami-build-scratch-west')?.attributes).toMatchObject({
+      public: true,
+      encrypted: false,
+      kms_key_id: null,
+    });
+    // Where the permissions could not be read they are absent (the rules say error), and the scan says why.
+    const unread = snapshots.get('us-west-2 ami-build-scratch-west')?.attributes;
+    expect(unread).toMatchObject({ encrypted: false });
+    expect(unread).not.toHaveProperty('public');
+    expect(errors.filter((e) => e.operation === 'ec2:DescribeSnapshotAttribute')).toHaveLength(4);
+    expect(errors[0]).toMatchObject({ missing_permission: 'ec2:DescribeSnapshotAttribute' });
+    // Only the account's own snapshots are asked for, never the public catalogue.
+    expect(s.requests.filter((r) => r.operation === 'DescribeSnapshots')).toHaveLength(3);
+  });
+
+  it('reports the Config recorder of each region, and a region without one as such', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    withConfigRecording(account, { recording: true, resourceTypes: 'all' }, ['us-east-1']);
+    withConfigRecording(account, { recording: false, resourceTypes: ['AWS::EC2::Volume'] }, ['eu-west-1']);
+    const s = await start({ account });
+    const { resources, errors } = await scanAwsAccount(target(s, { services: ['config'] }), fast);
+    expect(errors).toEqual([]);
+    const byRegion = new Map(resources.map((r) => [r.region, r]));
+    expect(byRegion.get('us-east-1')).toMatchObject({
+      type: 'aws.config.recorder',
+      id: `arn:aws:config:us-east-1:${ACCOUNT}:configuration-recorder/default`,
+      source: { api: 'config' },
+      attributes: {
+        recorder_name: 'default',
+        recording: true,
+        last_status: 'success',
+        last_status_change_time: '2026-05-04T06:00:00.000Z',
+        all_supported: true,
+        recording_strategy: 'ALL_SUPPORTED_RESOURCE_TYPES',
+        include_global_resource_types: true,
+        resource_types: [],
+      },
+    });
+    expect(byRegion.get('eu-west-1')?.attributes).toMatchObject({
+      recording: false,
+      last_status: 'pending',
+      all_supported: false,
+      recording_strategy: 'INCLUSION_BY_RESOURCE_TYPES',
+      resource_types: ['AWS::EC2::Volume'],
+    });
+    expect(byRegion.get('us-west-2')).toMatchObject({
+      id: `arn:aws:config:us-west-2:${ACCOUNT}:configuration-recorder/none`,
+      attributes: { recorder_name: null, recording: false, last_status: null, all_supported: false },
+    });
+    // No status call where there is no recorder to ask about.
+    expect(s.requests.filter((r) => r.operation === 'DescribeConfigurationRecorderStatus')).toHaveLength(2);
+  });
+
+  it('leaves the recording state out when the status call is refused, and says which permission to grant', async () => {
+    const account = withConfigRecording(demoAwsAccount({ asOf: NOW }));
+    account.deniedOperations = ['config:DescribeConfigurationRecorderStatus@eu-west-1'];
+    const s = await start({ account });
+    const { resources, errors } = await scanAwsAccount(
+      target(s, { services: ['config'], useConfig: false }),
+      fast,
+    );
+    const west = resources.find((r) => r.region === 'eu-west-1');
+    expect(west?.attributes).not.toHaveProperty('recording');
+    expect(west?.attributes).toMatchObject({ recorder_name: 'default', all_supported: true });
+    expect(errors).toEqual([
+      expect.objectContaining({ missing_permission: 'config:DescribeConfigurationRecorderStatus' }),
+    ]);
   });
 
   it('reads every page when the pages are small', async () => {

@@ -1,6 +1,6 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
- * GuardDuty and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
+ * GuardDuty, AWS Config recorders and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -25,6 +25,9 @@ import {
 } from './config.ts';
 import { bucketNameOf } from './s3-config.ts';
 import { scanIam } from './iam.ts';
+import { scanInstances, scanNetworkAcls, scanVpcs } from './ec2-network.ts';
+import { scanConfigRecorders } from './config-recorder.ts';
+import { scanSnapshots } from './ebs-snapshots.ts';
 import {
   scanDbInstances,
   scanEc2Account,
@@ -50,6 +53,7 @@ export const AWS_SERVICES = [
   'lambda',
   'secretsmanager',
   'ecr',
+  'config',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -107,10 +111,15 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     { scan: scanEc2Account },
     { scan: scanSecurityGroups, configType: 'AWS::EC2::SecurityGroup' },
     { scan: scanVolumes, configType: 'AWS::EC2::Volume' },
+    { scan: scanInstances, configType: 'AWS::EC2::Instance' },
+    { scan: scanVpcs, configType: 'AWS::EC2::VPC' },
+    { scan: scanNetworkAcls, configType: 'AWS::EC2::NetworkAcl' },
+    { scan: scanSnapshots },
   ],
   rds: [{ scan: scanDbInstances, configType: 'AWS::RDS::DBInstance' }],
   kms: [{ scan: scanKmsKeys, configType: 'AWS::KMS::Key' }],
   guardduty: [{ scan: scanGuardDuty }],
+  config: [{ scan: scanConfigRecorders }],
   cloudtrail: [{ scan: scanTrails, configType: 'AWS::CloudTrail::Trail' }],
   dynamodb: [
     {

@@ -80,6 +80,9 @@ describe('scanAwsAccount through AWS Config', () => {
       new Set([
         'aws.ec2.security_group',
         'aws.ec2.volume',
+        'aws.ec2.instance',
+        'aws.ec2.vpc',
+        'aws.ec2.network_acl',
         'aws.rds.db_instance',
         'aws.kms.key',
         'aws.cloudtrail.trail',
@@ -89,6 +92,9 @@ describe('scanAwsAccount through AWS Config', () => {
     for (const op of [
       'DescribeSecurityGroups',
       'DescribeVolumes',
+      'DescribeInstances',
+      'DescribeVpcs',
+      'DescribeNetworkAcls',
       'DescribeDBInstances',
       'ListKeys',
       'DescribeKey',
@@ -98,6 +104,8 @@ describe('scanAwsAccount through AWS Config', () => {
     expect(count(s, 'SelectResourceConfig')).toBe(3); // 3 regions of 83-84 items: one page of 100 each
     expect(count(s, 'GetTrailStatus')).toBe(2);
     expect(count(s, 'GetEbsEncryptionByDefault')).toBe(3);
+    // A VPC's flow logs are not in its item: one listing per region on either path.
+    expect(count(s, 'DescribeFlowLogs')).toBe(3);
     // Only enabled customer managed keys still ask for their rotation period, which Config does not record
     // (AWS managed keys always rotate yearly).
     const rotating = outcome.resources.filter(
@@ -131,7 +139,12 @@ describe('scanAwsAccount through AWS Config', () => {
     });
     expect(outcome.resources.filter((r) => r.type === 'aws.ec2.volume')).toHaveLength(40);
     expect(outcome.resources.filter((r) => r.type === 'aws.ec2.security_group')).toHaveLength(25);
-    expect(count(s, 'SelectResourceConfig')).toBe(Math.ceil(65 / 7));
+    expect(outcome.resources.filter((r) => r.type === 'aws.ec2.instance')).toHaveLength(5);
+    expect(outcome.resources.filter((r) => r.type === 'aws.ec2.vpc')).toHaveLength(2);
+    expect(outcome.resources.filter((r) => r.type === 'aws.ec2.network_acl')).toHaveLength(2);
+    // 25 groups, 40 volumes, 5 instances, 2 VPCs and 2 network ACLs, 7 a page; flow logs are listed directly.
+    expect(count(s, 'SelectResourceConfig')).toBe(Math.ceil(74 / 7));
+    expect(count(s, 'DescribeFlowLogs')).toBe(1);
   });
 
   it('uses Config only for the types a recorder records, and not where it is stopped', async () => {
@@ -380,6 +393,104 @@ describe('configuration items as AWS Config records them (our committed items)',
         attached_instance_ids: ['i-0aa11bb22cc33dd44'],
         create_time: '2026-02-11T10:04:51.322Z',
       });
+      expect(await normalize('AWS::EC2::Instance', asText)).toMatchObject({
+        id: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0aa11bb22cc33dd44',
+        type: 'aws.ec2.instance',
+        name: 'ledger-worker',
+        attributes: {
+          instance_id: 'i-0aa11bb22cc33dd44',
+          instance_type: 'm7g.large',
+          state: 'running',
+          image_id: 'ami-0f1e2d3c4b5a69788',
+          vpc_id: 'vpc-0c1d2e3f4a5b6c7d8',
+          subnet_id: 'subnet-0a1b2c3d4e5f60718',
+          public_ip_address: '54.170.21.8',
+          iam_instance_profile_arn: 'arn:aws:iam::123456789012:instance-profile/ledger-worker',
+          metadata_http_endpoint: 'enabled',
+          metadata_http_tokens: 'required',
+          metadata_hop_limit: 2,
+          monitoring_state: 'disabled',
+          security_group_ids: ['sg-0a1b2c3d4e5f60718'],
+          launch_time: '2026-02-11T10:04:51.000Z',
+        },
+      });
+      // The item does not carry flow logs; the sandbox's eu-west-1 has none for this VPC id.
+      expect(await normalize('AWS::EC2::VPC', asText)).toMatchObject({
+        id: 'arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0c1d2e3f4a5b6c7d8',
+        name: 'ledger-eu',
+        attributes: {
+          vpc_id: 'vpc-0c1d2e3f4a5b6c7d8',
+          cidr_block: '10.20.0.0/16',
+          is_default: false,
+          state: 'available',
+          flow_logs: [],
+        },
+      });
+      const entry = { ipv4_cidr: null, ipv6_cidr: null };
+      expect((await normalize('AWS::EC2::NetworkAcl', asText))?.attributes).toEqual({
+        network_acl_id: 'acl-0e1f2a3b4c5d6e7f8',
+        vpc_id: 'vpc-0c1d2e3f4a5b6c7d8',
+        is_default: false,
+        subnet_ids: ['subnet-0a1b2c3d4e5f60718'],
+        ingress_entries: [
+          {
+            ...entry,
+            rule_number: 100,
+            action: 'allow',
+            protocol: 'tcp',
+            from_port: 443,
+            to_port: 443,
+            ipv4_cidr: '0.0.0.0/0',
+          },
+          {
+            ...entry,
+            rule_number: 105,
+            action: 'deny',
+            protocol: 'tcp',
+            from_port: 22,
+            to_port: 22,
+            ipv6_cidr: '::/0',
+          },
+          {
+            ...entry,
+            rule_number: 110,
+            action: 'allow',
+            protocol: 'tcp',
+            from_port: 22,
+            to_port: 22,
+            ipv4_cidr: '10.20.0.0/16',
+          },
+          {
+            ...entry,
+            rule_number: 32767,
+            action: 'deny',
+            protocol: 'all',
+            from_port: 0,
+            to_port: 65535,
+            ipv4_cidr: '0.0.0.0/0',
+          },
+        ],
+        egress_entries: [
+          {
+            ...entry,
+            rule_number: 100,
+            action: 'allow',
+            protocol: 'all',
+            from_port: 0,
+            to_port: 65535,
+            ipv4_cidr: '0.0.0.0/0',
+          },
+          {
+            ...entry,
+            rule_number: 32767,
+            action: 'deny',
+            protocol: 'all',
+            from_port: 0,
+            to_port: 65535,
+            ipv4_cidr: '0.0.0.0/0',
+          },
+        ],
+      });
       expect(await normalize('AWS::RDS::DBInstance', asText)).toMatchObject({
         id: 'arn:aws:rds:eu-west-1:123456789012:db:ledger-db-eu',
         attributes: {
@@ -473,8 +584,9 @@ describe('configuration items as AWS Config records them (our committed items)',
       });
     }
     expect(ctx.errors).toEqual([]);
+    // What the items do not carry: a trail's status and selectors, a VPC's flow logs.
     expect(new Set(s.requests.map((r) => r.operation))).toEqual(
-      new Set(['GetTrailStatus', 'GetEventSelectors']),
+      new Set(['GetTrailStatus', 'GetEventSelectors', 'DescribeFlowLogs']),
     );
     ctx.close();
   });
@@ -661,6 +773,9 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
     // arrives must leave it, and a new type must either have its schema there or be named here.
     const noReferenceSchemaYet = new Set([
       'AWS::DynamoDB::Table',
+      'AWS::EC2::Instance',
+      'AWS::EC2::NetworkAcl',
+      'AWS::EC2::VPC',
       'AWS::ECR::Repository',
       'AWS::Lambda::Function',
       'AWS::SecretsManager::Secret',

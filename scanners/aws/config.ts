@@ -9,7 +9,7 @@
  *
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
- * (s3-config.ts). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
+ * (s3-config.ts), and a VPC's flow logs (one DescribeFlowLogs listing per region). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
  * tables, Lambda functions, Secrets Manager secrets and ECR repositories only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
@@ -25,7 +25,15 @@ import {
   type ResourceKey,
 } from '@aws-sdk/client-config-service';
 import type { DBInstance } from '@aws-sdk/client-rds';
-import type { IpPermission, SecurityGroup, Volume } from '@aws-sdk/client-ec2';
+import type {
+  Instance,
+  IpPermission,
+  NetworkAcl,
+  SecurityGroup,
+  Tag,
+  Volume,
+  Vpc,
+} from '@aws-sdk/client-ec2';
 import type { KeyMetadata } from '@aws-sdk/client-kms';
 import type { Trail } from '@aws-sdk/client-cloudtrail';
 import type { Resource } from '../../schemas/index.ts';
@@ -34,6 +42,7 @@ import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescr
 import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
+import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -46,6 +55,9 @@ import {
 export const CONFIG_TYPES = {
   'AWS::EC2::SecurityGroup': 'ec2',
   'AWS::EC2::Volume': 'ec2',
+  'AWS::EC2::Instance': 'ec2',
+  'AWS::EC2::VPC': 'ec2',
+  'AWS::EC2::NetworkAcl': 'ec2',
   'AWS::RDS::DBInstance': 'rds',
   'AWS::KMS::Key': 'kms',
   'AWS::CloudTrail::Trail': 'cloudtrail',
@@ -80,7 +92,7 @@ export interface ConfigItem {
 /** Items of one account grouped by region, then by type; a type present (even empty) was read through Config. */
 export type ConfigInventory = Map<string, Map<ConfigType, ConfigItem[]>>;
 
-function client(ctx: AwsScanContext, region: string): ConfigServiceClient {
+export function client(ctx: AwsScanContext, region: string): ConfigServiceClient {
   return ctx.client('config', region, (settings) => new ConfigServiceClient(settings));
 }
 
@@ -400,6 +412,74 @@ export function volumeFromItem(item: ConfigItem): Volume {
   };
 }
 
+/** Tags as Config records them on EC2 items (lower camel key and value). */
+function tagsFrom(v: unknown): Tag[] {
+  return list(v).map((t) => ({ Key: str(obj(t).key), Value: str(obj(t).value) }));
+}
+
+export function instanceFromItem(item: ConfigItem): Instance {
+  const c = obj(item.configuration);
+  const metadata = obj(c.metadataOptions);
+  const profile = obj(c.iamInstanceProfile);
+  return {
+    InstanceId: str(c.instanceId) ?? item.resourceId,
+    InstanceType: str(c.instanceType) as Instance['InstanceType'],
+    State: { Name: str(obj(c.state).name) as NonNullable<Instance['State']>['Name'] },
+    ImageId: str(c.imageId),
+    VpcId: str(c.vpcId),
+    SubnetId: str(c.subnetId),
+    PublicIpAddress: str(c.publicIpAddress),
+    IamInstanceProfile: str(profile.arn) ? { Arn: str(profile.arn) } : undefined,
+    MetadataOptions:
+      Object.keys(metadata).length > 0
+        ? {
+            HttpEndpoint: str(metadata.httpEndpoint) as 'enabled' | 'disabled' | undefined,
+            HttpTokens: str(metadata.httpTokens) as 'required' | 'optional' | undefined,
+            HttpPutResponseHopLimit: num(metadata.httpPutResponseHopLimit),
+          }
+        : undefined,
+    Monitoring: { State: str(obj(c.monitoring).state) as NonNullable<Instance['Monitoring']>['State'] },
+    SecurityGroups: list(c.securityGroups).map((g) => ({ GroupId: str(obj(g).groupId) })),
+    LaunchTime: date(c.launchTime) as unknown as Date,
+    Tags: tagsFrom(c.tags),
+  };
+}
+
+export function vpcFromItem(item: ConfigItem): Vpc {
+  const c = obj(item.configuration);
+  return {
+    VpcId: str(c.vpcId) ?? item.resourceId,
+    CidrBlock: str(c.cidrBlock),
+    IsDefault: bool(c.isDefault),
+    State: str(c.state) as Vpc['State'],
+    Tags: tagsFrom(c.tags),
+  };
+}
+
+export function networkAclFromItem(item: ConfigItem): NetworkAcl {
+  const c = obj(item.configuration);
+  return {
+    NetworkAclId: str(c.networkAclId) ?? item.resourceId,
+    VpcId: str(c.vpcId),
+    IsDefault: bool(c.isDefault),
+    Associations: list(c.associations).map((a) => ({ SubnetId: str(obj(a).subnetId) })),
+    Entries: list(c.entries).map((e) => {
+      const q = obj(e);
+      const ports = obj(q.portRange);
+      return {
+        RuleNumber: num(q.ruleNumber),
+        Egress: bool(q.egress),
+        RuleAction: str(q.ruleAction) as 'allow' | 'deny' | undefined,
+        Protocol: str(q.protocol),
+        CidrBlock: str(q.cidrBlock),
+        Ipv6CidrBlock: str(q.ipv6CidrBlock),
+        PortRange: Object.keys(ports).length > 0 ? { From: num(ports.from), To: num(ports.to) } : undefined,
+      };
+    }),
+    Tags: tagsFrom(c.tags),
+  };
+}
+
 export function dbInstanceFromItem(item: ConfigItem): DBInstance {
   const c = obj(item.configuration);
   return {
@@ -562,6 +642,15 @@ export async function resourcesFromItems(
       return items.map((i) => securityGroupResource(ctx, region, securityGroupFromItem(i), api));
     case 'AWS::EC2::Volume':
       return items.map((i) => volumeResource(ctx, region, volumeFromItem(i), api));
+    case 'AWS::EC2::Instance':
+      return items
+        .map(instanceFromItem)
+        .filter((i) => i.State?.Name !== 'terminated')
+        .map((i) => instanceResource(ctx, region, i, api));
+    case 'AWS::EC2::VPC':
+      return vpcResources(ctx, region, items.map(vpcFromItem), api);
+    case 'AWS::EC2::NetworkAcl':
+      return items.map((i) => networkAclResource(ctx, region, networkAclFromItem(i), api));
     case 'AWS::RDS::DBInstance':
       return items.map((i) => dbInstanceResource(ctx, region, dbInstanceFromItem(i), api));
     case 'AWS::Lambda::Function':

@@ -127,7 +127,9 @@ describe('scanAwsOrganization', () => {
     expect(legacyVolumes).toHaveLength(120);
     expect(legacyVolumes.every((r) => r.source?.api === 'config')).toBe(true);
     const select = s.requests.filter((r) => r.operation === 'SelectAggregateResourceConfig');
-    expect(select.length).toBe(Math.ceil((2 * 3 * (25 + 40 + 10)) / 100));
+    // Per account and region: 25 groups, 40 volumes, 10 keys, 5 instances, 2 VPCs and 2 network ACLs (3 in
+    // the third region).
+    expect(select.length).toBe(Math.ceil((2 * (3 * (25 + 40 + 10 + 5 + 2 + 2) + 1)) / 100));
     expect(s.requests.filter((r) => r.operation === 'SelectResourceConfig')).toHaveLength(0);
     expect(s.requests.filter((r) => r.operation === 'DescribeVolumes')).toHaveLength(0);
   });

@@ -40,7 +40,7 @@ import { iso, type AwsScanContext } from './aws-context.ts';
 const KEY_CONCURRENCY = 4;
 
 /** Every page of a token-paginated listing; null (error recorded) when a page fails. */
-async function pages<Output, Item>(
+export async function pages<Output, Item>(
   ctx: AwsScanContext,
   operation: string,
   send: (token: string | undefined, abortSignal: AbortSignal | undefined) => Promise<Output>,

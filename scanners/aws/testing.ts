@@ -22,6 +22,9 @@ export function demoTarget(server: { url: string }, extra: Partial<AwsAccountTar
 export const CONFIG_ITEM_FILES = {
   'AWS::EC2::SecurityGroup': ['security-group.json'],
   'AWS::EC2::Volume': ['volume.json'],
+  'AWS::EC2::Instance': ['ec2-instance.json'],
+  'AWS::EC2::VPC': ['vpc.json'],
+  'AWS::EC2::NetworkAcl': ['network-acl.json'],
   'AWS::RDS::DBInstance': ['db-instance.json'],
   'AWS::KMS::Key': ['kms-key.json'],
   'AWS::CloudTrail::Trail': ['cloudtrail-trail.json'],
