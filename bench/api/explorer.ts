@@ -41,8 +41,6 @@ const app = await buildApp({ config, database, ownsDatabase: false, worker: fals
 const knex = database.knex;
 
 try {
-  // The sandbox is on loopback: the app's egress policy allows exactly its host and port.
-  app.egress.allowEndpoint(sandbox.url);
   const started = performance.now();
   const big = await seedBenchTenant(app, knex, sandbox, {
     slug: 'bench-explorer',

@@ -40,6 +40,8 @@ export async function seedBenchTenant(
   sandbox: S3FixtureServer,
   options: { slug: string; scans: number; findingsPerScan: number },
 ): Promise<SeededTenant> {
+  // The sandbox is on loopback: the app's egress policy allows exactly its host and port (idempotent).
+  app.egress.allowEndpoint(sandbox.url);
   const admin = await seedTenant(knex, { slug: options.slug });
   const { access_token: token } = await login(app, admin.email, admin.password);
   const post = async (url: string, payload: object) => {
