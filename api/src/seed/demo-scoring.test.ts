@@ -1,6 +1,6 @@
 /**
  * The demo scoring policy on the real demo AWS sandbox (every service, real SDK over HTTP, the committed rule
- * bundle): under the default all-pass roll-up every framework scores 0%, which is why the demo seeds a
+ * bundle): under the default all-pass roll-up no framework reaches 25%, which is why the demo seeds a
  * policy; under the demo policy the frameworks show a spread of partial scores. The seed sets it once: a
  * policy the demo user changed survives the next start.
  */
@@ -52,9 +52,13 @@ describe('demo scoring policy', () => {
     return scoreFrameworks(controls, frameworks, { policy }).map((s) => s.score);
   };
 
-  it('turns an all-zero demo into a spread of partial scores', async () => {
-    expect(new Set(await scores({}))).toEqual(new Set([0]));
+  it('turns the low scores of the strict default into a spread of partial scores', async () => {
+    const strict = await scores({});
     const demo = await scores(DEMO_SCORING_POLICY);
+    // Under the default all-pass roll-up one failing resource fails a control, and the sandbox has one nearly
+    // everywhere: no framework reaches a quarter. The demo policy only ever raises a framework's score.
+    expect(Math.max(...strict.map((s) => s ?? 0)), `strict: ${strict.join(', ')}`).toBeLessThan(0.25);
+    strict.forEach((s, i) => expect(demo[i]!, `framework ${i}`).toBeGreaterThanOrEqual(s ?? 0));
     expect(demo.every((s) => s !== null && s > 0 && s < 1)).toBe(true);
     expect(new Set(demo.map((s) => Math.round(s! * 100))).size).toBeGreaterThanOrEqual(4);
   });
