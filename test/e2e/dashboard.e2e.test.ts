@@ -164,22 +164,26 @@ describe('dashboard in Chromium', () => {
         expect(await card.getByTestId('score-percent').textContent()).toBe(expectedPercent(score.score));
       }
 
-      // Open a control with findings (a failing one when there is one) from the requirement lists.
+      // The top failing controls are the scan's failing controls, most failing findings first, each count the
+      // API's; open the first one.
       const controls = await apiAs<{
         items: { control_id: string; status: string; counts: Record<string, number> }[];
       }>(`/api/scans/${scanId}/controls`, token);
-      const withFindings = controls.items.filter((c) => Object.values(c.counts).some((n) => n > 0));
-      const control = withFindings.find((c) => c.status === 'fail') ?? withFindings[0];
-      expect(control, 'no control has findings').toBeDefined();
-      const link = page
-        .locator(`a[data-testid="control-link"][data-control-id="${control!.control_id}"]`)
-        .first();
-      await page
-        .locator('details[data-testid="requirements"]', { has: link })
-        .first()
-        .locator('summary')
-        .click();
-      await link.waitFor();
+      const failing = controls.items
+        .filter((c) => c.status === 'fail')
+        .sort((a, b) => b.counts.fail! - a.counts.fail! || a.control_id.localeCompare(b.control_id))
+        .slice(0, 10);
+      expect(failing.length, 'the demo scan has failing controls').toBeGreaterThan(0);
+      const topRows = page.getByTestId('top-failing-control');
+      const topIds = await Promise.all(
+        (await topRows.all()).map((row) => row.getAttribute('data-control-id')),
+      );
+      expect(topIds).toEqual(failing.map((c) => c.control_id));
+      expect(await page.getByTestId('top-failing-count').allTextContents()).toEqual(
+        failing.map((c) => String(c.counts.fail)),
+      );
+      const control = failing[0];
+      const link = topRows.first().getByTestId('control-link');
       await page.screenshot({ path: join(artifactsDir, 'e2e-dashboard.png'), fullPage: true });
       await link.click();
       await page.locator(`[data-testid="control"][data-control-id="${control!.control_id}"]`).waitFor();

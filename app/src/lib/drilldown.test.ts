@@ -5,6 +5,7 @@ import {
   relationshipLabel,
   stateBadge,
   stateLabel,
+  topFailingControls,
 } from './drilldown.ts';
 
 describe('drill-down rules', () => {
@@ -30,5 +31,27 @@ describe('drill-down rules', () => {
     expect(stateBadge('manual')).toBe('na');
     expect(relationshipLabel('subset_of')).toBe('subset of');
     expect(relationshipLabel(null)).toBe('—');
+  });
+
+  it('ranks failing controls by failing findings, ties by id, and keeps only the first ones', () => {
+    const control = (control_id: string, status: string, fail: number) => ({
+      control_id,
+      status,
+      counts: { fail },
+    });
+    const controls = [
+      control('CW-IAM-01', 'fail', 2),
+      control('CW-LOG-01', 'pass', 0),
+      control('CW-NET-02', 'fail', 7),
+      control('CW-ENC-03', 'fail', 2),
+      control('CW-ERR-01', 'error', 0),
+    ];
+    expect(topFailingControls(controls).map((c) => c.control_id)).toEqual([
+      'CW-NET-02',
+      'CW-ENC-03',
+      'CW-IAM-01',
+    ]);
+    expect(topFailingControls(controls, 1).map((c) => c.control_id)).toEqual(['CW-NET-02']);
+    expect(topFailingControls([control('CW-LOG-01', 'pass', 0)])).toEqual([]);
   });
 });

@@ -59,3 +59,21 @@ export function matchesFrameworkRef(
 export function relationshipLabel(relationship: string | null | undefined): string {
   return relationship ? relationship.replaceAll('_', ' ') : '—';
 }
+
+/** What the home page needs of a control result to rank it. */
+interface RankedControl {
+  control_id: string;
+  status: string;
+  counts: { fail: number };
+}
+
+/**
+ * The failing controls with the most failing findings first (ties by control id, so the order is stable),
+ * at most `limit` of them: the home page's "top failing controls".
+ */
+export function topFailingControls<T extends RankedControl>(controls: readonly T[], limit = 10): T[] {
+  return controls
+    .filter((control) => control.status === 'fail')
+    .sort((a, b) => b.counts.fail - a.counts.fail || a.control_id.localeCompare(b.control_id))
+    .slice(0, limit);
+}
