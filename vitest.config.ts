@@ -15,7 +15,8 @@ const exclude = ['**/node_modules/**', 'app/build/**', 'app/.svelte-kit/**'];
  */
 function slowSuites(): string[] {
   // A file that is slow for another reason says so in a line of its own: `// slow tier: <why>`.
-  const slow = /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules)\(|^\/\/ slow tier: /m;
+  const slow =
+    /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules|copyOfSomeRules)\(|^\/\/ slow tier: /m;
   return ['test/**', ...testFiles().filter((file) => slow.test(readFileSync(file, 'utf8')))];
 }
 

@@ -44,6 +44,21 @@ export async function copyOfRules(): Promise<TempDir & { rules: string }> {
   return { ...dir, rules };
 }
 
+/**
+ * A temporary rules folder holding only `folders` (paths under rules/, e.g. `aws/s3/bucket-not-public`) of the
+ * repository's rules. Tests that build broken or changed rules use one: what they check (problems, locations,
+ * revisions, exit codes) does not depend on how many other rules build beside them, and OPA's work over a few
+ * rules is a fraction of its work over all of them.
+ */
+export async function copyOfSomeRules(folders: readonly string[]): Promise<TempDir & { rules: string }> {
+  const dir = await tempDir('complywise-some-rules-');
+  const rules = join(dir.path, 'rules');
+  for (const folder of folders) {
+    await cp(join(DEFAULT_RULES_DIR, folder), join(rules, folder), { recursive: true });
+  }
+  return { ...dir, rules };
+}
+
 /** A temporary copy of the repository's frameworks/ folder; added to `track` (if given) for cleanup. */
 export async function copyOfFrameworks(track?: TempDir[]): Promise<TempDir> {
   const dir = await tempDir('complywise-frameworks-');

@@ -5,13 +5,11 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { cp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
-import { DEFAULT_RULES_DIR } from '../../engine/paths.ts';
-import { copyOfRules, tempDir, type TempDir } from '../../engine/testing.ts';
+import { copyOfSomeRules, type TempDir } from '../../engine/testing.ts';
 import { EXIT, main } from '../complywise.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
 
@@ -91,20 +89,6 @@ async function run(...argv: string[]) {
   return { code, stdout, stderr };
 }
 
-/**
- * A rules folder holding only `folders` of the repository's rules. Tests that break rules on purpose use one:
- * what they check (exit codes, locations, SARIF) does not depend on how many other rules build beside them,
- * and each run of OPA over a few rules takes a fraction of a run over all of them.
- */
-async function someRules(folders: string[]): Promise<TempDir & { rules: string }> {
-  const dir = await tempDir('complywise-some-rules-');
-  const rules = join(dir.path, 'rules');
-  for (const folder of folders) {
-    await cp(join(DEFAULT_RULES_DIR, folder), join(rules, folder), { recursive: true });
-  }
-  return { ...dir, rules };
-}
-
 /** The rules the broken-rule tests break (RDS-002's fixture, KMS-001's check), and a Rego rule beside them. */
 const BROKEN_RULE_FOLDERS = ['aws/rds/not-public', 'aws/kms/key-rotation', 'aws/rds/backup-retention'];
 
@@ -116,7 +100,8 @@ const git = (...args: string[]) =>
   });
 
 beforeAll(async () => {
-  copy = await copyOfRules();
+  // The rule whose history and diff the git tests write; inspecting it needs no other rule.
+  copy = await copyOfSomeRules(['aws/rds/not-public']);
 });
 afterAll(async () => {
   await copy.remove();
@@ -136,7 +121,7 @@ describe('SARIF output', () => {
 
   it('rules test and lint on broken rules: exit 1, the failure at the fixture, SARIF', async () => {
     // A fixture in the wrong folder, and a DSL typo in another rule.
-    const small = await someRules(BROKEN_RULE_FOLDERS);
+    const small = await copyOfSomeRules(BROKEN_RULE_FOLDERS);
     onTestFinished(() => small.remove());
     const good = 'aws/rds/not-public/fixtures/good/private.json';
     const text = await small.read(`rules/${good}`);
@@ -222,7 +207,7 @@ describeWithReference('SARIF output against the official SARIF 2.1.0 schema', ()
 
   it('validates the logs of rules test and rules lint, passing and failing', async () => {
     const validate = sarifValidator();
-    const small = await someRules(BROKEN_RULE_FOLDERS);
+    const small = await copyOfSomeRules(BROKEN_RULE_FOLDERS);
     onTestFinished(() => small.remove());
     const passing = await run(
       'rules',
@@ -321,7 +306,7 @@ describe('rules inspect, history, diff, new', () => {
 
   it('new scaffolds a package that lints, and refuses to overwrite or reuse an id', async () => {
     // The S3 rule is there for the id the scaffold may not reuse.
-    const small = await someRules(['aws/s3/bucket-default-encryption', 'aws/rds/not-public']);
+    const small = await copyOfSomeRules(['aws/s3/bucket-default-encryption', 'aws/rds/not-public']);
     onTestFinished(() => small.remove());
     const created = await run(
       'rules',
@@ -382,7 +367,7 @@ describe('rules inspect, history, diff, new', () => {
 
 describe('rules lint: mistakes a rule author makes, all reported at once', () => {
   /** A rules folder holding two RDS rules, one DSL and one Rego, to break on purpose. */
-  const smallRules = () => someRules(['aws/rds/not-public', 'aws/rds/backup-retention']);
+  const smallRules = () => copyOfSomeRules(['aws/rds/not-public', 'aws/rds/backup-retention']);
   const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
   it('refuses a misspelt attribute with a suggestion, an operator that does not fit, and a misspelt Rego read', async () => {

@@ -3,16 +3,23 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ERROR_CODES, formatProblem, SourceError, type SourceProblem } from '../errors.ts';
 import { DEFAULT_BUNDLE_DIR } from '../paths.ts';
-import { copyOfRules, tempDir, type TempDir } from '../testing.ts';
-import { BUNDLE_FILES, checkBundle, compileBundle, type BuildOutput } from './build.ts';
+import { copyOfSomeRules, tempDir, type TempDir } from '../testing.ts';
+import { BUNDLE_FILES, compileBundle, type BuildOutput } from './build.ts';
+
+const ENCRYPTION = 'aws/s3/bucket-default-encryption';
+const PUBLIC = 'aws/s3/bucket-not-public';
 
 const cleanup: TempDir[] = [];
 afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((d) => d.remove()));
 });
 
+/**
+ * A scratch rules folder with the two rules the tests change or break (one DSL, one Rego): every build but the
+ * repository's own runs over it, since what those tests check does not depend on the other rules.
+ */
 async function rulesCopy() {
-  const copy = await copyOfRules();
+  const copy = await copyOfSomeRules([ENCRYPTION, PUBLIC]);
   cleanup.push(copy);
   return copy;
 }
@@ -44,13 +51,11 @@ function buildOfRepository(): Promise<BuildOutput> {
   return repositoryBuild;
 }
 
-const ENCRYPTION = 'aws/s3/bucket-default-encryption';
-const PUBLIC = 'aws/s3/bucket-not-public';
-
 describe('rules build', () => {
   it('is reproducible byte for byte, and the committed rules/dist is what the sources build to', async () => {
-    // Two builds in different folders: this one, and checkBundle's in a scratch folder of its own. Each is
-    // compared byte for byte with the committed bundle, so they are equal to each other too.
+    // A build in a scratch folder, compared byte for byte with the bundle committed from an earlier build
+    // elsewhere. (`rules build --check`, which wraps the same comparison, runs in scripts/test.sh before the
+    // tests and in bin/complywise.test.ts.)
     const first = await buildOfRepository();
     for (const name of BUNDLE_FILES) {
       expect(
@@ -69,12 +74,11 @@ describe('rules build', () => {
     expect(first.catalog.rules.length).toBeGreaterThanOrEqual(27);
     expect(counts.dsl! / first.catalog.rules.length).toBeGreaterThan(0.4);
     expect(first.catalog.types['aws.s3.bucket']?.entrypoint).toBe('complywise/types/aws_s3_bucket/results');
-    expect(await checkBundle()).toEqual({ differing: [], revision: first.revision });
   });
 
   it('changes the revision and the rule hash when a rule changes, even in metadata only', async () => {
-    const before = await buildOfRepository();
     const copy = await rulesCopy();
+    const before = await compileBundle({ rulesDir: copy.rules, buildDir: join(copy.path, 'build-before') });
     const file = join(copy.rules, ENCRYPTION, 'rule.yaml');
     await copy.write(
       'rules/' + ENCRYPTION + '/rule.yaml',
