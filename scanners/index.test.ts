@@ -41,10 +41,17 @@ afterEach(async () => {
   server = undefined;
 });
 
+/**
+ * Scans for these tests, which are about dispatch and what each provider's scan finds, not pacing (the scan
+ * context and rate limiter tests cover that): unpaced instead of at each provider's polite default rate.
+ */
+const scanUnpaced = (integration: ScannableIntegration) =>
+  scanIntegration(integration, { callsPerSecond: 10_000 });
+
 describe('scanIntegration', () => {
   it('scans an AWS integration with its config and credentials', async () => {
     server = await startS3FixtureServer();
-    const outcome = await scanIntegration({
+    const outcome = await scanUnpaced({
       provider: 'aws',
       config: { accountId: '123456789012', region: 'eu-west-1', endpoint: server.url },
       credentials: { ...DEMO_AWS_CREDENTIALS },
@@ -59,7 +66,7 @@ describe('scanIntegration', () => {
   it('scans every listed AWS service, through an assumed role, when the config lists services', async () => {
     const aws = await startAwsFixtureServer();
     server = aws;
-    const outcome = await scanIntegration({
+    const outcome = await scanUnpaced({
       provider: 'aws',
       config: {
         accountId: '123456789012',
@@ -100,7 +107,7 @@ describe('scanIntegration', () => {
     const org = demoAwsOrganization();
     const aws = await startAwsFixtureServer({ account: org.management, members: org.members });
     server = aws;
-    const outcome = await scanIntegration({
+    const outcome = await scanUnpaced({
       provider: 'aws',
       config: {
         accountId: '123456789012',
@@ -125,14 +132,11 @@ describe('scanIntegration', () => {
   it('scans a GitHub integration with its organizations and token', async () => {
     const github = await startGithubFixtureServer();
     server = github;
-    const outcome = await scanIntegration(
-      {
-        provider: 'github',
-        config: { organizations: ['acme-labs'], baseUrl: github.url },
-        credentials: { token: DEMO_GITHUB_TOKEN },
-      },
-      {},
-    );
+    const outcome = await scanUnpaced({
+      provider: 'github',
+      config: { organizations: ['acme-labs'], baseUrl: github.url },
+      credentials: { token: DEMO_GITHUB_TOKEN },
+    });
     expect(outcome.resources.map((r) => r.type).filter((t) => t === 'github.repository')).toHaveLength(12);
     expect(outcome.resources[0]).toMatchObject({
       id: 'github:org/acme-labs',
@@ -144,7 +148,7 @@ describe('scanIntegration', () => {
   it('scans an Okta integration with its org URL and token', async () => {
     const oktaServer = await startOktaFixtureServer();
     server = oktaServer;
-    const outcome = await scanIntegration({
+    const outcome = await scanUnpaced({
       provider: 'okta',
       config: { orgUrl: oktaServer.url },
       credentials: { token: DEMO_OKTA_TOKEN },
@@ -160,7 +164,7 @@ describe('scanIntegration', () => {
     githubData.app = { appId: 77, publicKeyPem: publicPem, installations: [{ id: 5, account: 'acme-labs' }] };
     const github = await startGithubFixtureServer({ data: githubData });
     server = github;
-    const viaApp = await scanIntegration({
+    const viaApp = await scanUnpaced({
       provider: 'github',
       config: { organizations: ['acme-labs'], baseUrl: github.url },
       credentials: { appId: 77, installationId: 5, privateKey: privatePem },
@@ -179,7 +183,7 @@ describe('scanIntegration', () => {
     ];
     const oktaServer = await startOktaFixtureServer({ org });
     server = oktaServer;
-    const viaServiceApp = await scanIntegration({
+    const viaServiceApp = await scanUnpaced({
       provider: 'okta',
       config: { orgUrl: oktaServer.url },
       credentials: { clientId: '0oaIndexTest00001', privateKey: privatePem },
@@ -191,7 +195,7 @@ describe('scanIntegration', () => {
   it('scans an Azure integration with its subscriptions and service principal', async () => {
     const azure = await startAzureFixtureServer();
     server = azure;
-    const outcome = await scanIntegration({
+    const outcome = await scanUnpaced({
       provider: 'azure',
       config: {
         tenantId: DEMO_AZURE_TENANT_ID,
