@@ -1642,6 +1642,82 @@ export interface AzureStorageAccountAttributes {
   };
 }
 
+// resources/github.app_installation.schema.json
+/**
+ * attributes of a resource of type github.app_installation. One per GitHub App installed on the organization (region global); id is github:installation/<org>/<installation id>. Only readable by an organization owner (organization Administration permission): without it the scan records an error naming the call and permission, and the installations are missing.
+ */
+export interface GithubAppInstallationAttributes {
+  /**
+   * The app's URL name.
+   */
+  app_slug?: string;
+  /**
+   * The app's numeric id; null when GitHub did not say.
+   */
+  app_id?: number | null;
+  /**
+   * all: the app reaches every repository, present and future; selected: only those chosen.
+   */
+  repository_selection?: 'all' | 'selected';
+  /**
+   * Each permission granted and its level (read, write or admin).
+   */
+  permissions?: {
+    [k: string]: string;
+  };
+  /**
+   * Names of the permissions granted at write or admin level, sorted.
+   */
+  write_permissions?: string[];
+  /**
+   * Webhook events the app receives, sorted.
+   */
+  events?: string[];
+  /**
+   * When the app was installed; null when GitHub did not say.
+   */
+  created_at?: string | null;
+  /**
+   * The installation is suspended and its tokens refused.
+   */
+  suspended?: boolean;
+}
+
+// resources/github.deploy_key.schema.json
+/**
+ * attributes of a resource of type github.deploy_key. One per deploy key of a repository of the organization (region global); id is github:deploy_key/<owner>/<repo>/<key id>. The public key itself is not kept. Only readable with the repository Administration permission: without it the scan records an error naming the call and permission, and the keys are missing.
+ */
+export interface GithubDeployKeyAttributes {
+  /**
+   * Full name (owner/name) of the repository the key opens.
+   */
+  repository?: string;
+  /**
+   * The name given to the key.
+   */
+  title?: string;
+  /**
+   * The key can clone and fetch but not push.
+   */
+  read_only?: boolean;
+  /**
+   * GitHub verified the key.
+   */
+  verified?: boolean;
+  /**
+   * The key may be used (an organization policy can disable deploy keys).
+   */
+  enabled?: boolean;
+  /**
+   * When the key was added; null when GitHub did not say.
+   */
+  created_at?: string | null;
+  /**
+   * When the key last authenticated; null when never. Absent where GitHub does not report it.
+   */
+  last_used_at?: string | null;
+}
+
 // resources/github.organization.schema.json
 /**
  * attributes of a resource of type github.organization. One per GitHub organization (region global); id is github:org/<login>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
