@@ -47,6 +47,8 @@ function buildOfRepository(): Promise<BuildOutput> {
 const ENCRYPTION = 'aws/s3/bucket-default-encryption';
 const PUBLIC = 'aws/s3/bucket-not-public';
 
+// Each of the first two tests builds the whole bundle twice (about half a minute per build with 127 rules
+// on an idle 2-core machine, a minute when it is shared): they get four minutes.
 describe('rules build', () => {
   it('is reproducible byte for byte, and the committed rules/dist is what the sources build to', async () => {
     // Two builds in different folders: this one, and checkBundle's in a scratch folder of its own. Each is
@@ -70,7 +72,7 @@ describe('rules build', () => {
     expect(counts.dsl! / first.catalog.rules.length).toBeGreaterThan(0.4);
     expect(first.catalog.types['aws.s3.bucket']?.entrypoint).toBe('complywise/types/aws_s3_bucket/results');
     expect(await checkBundle()).toEqual({ differing: [], revision: first.revision });
-  });
+  }, 240_000);
 
   it('changes the revision and the rule hash when a rule changes, even in metadata only', async () => {
     const before = await buildOfRepository();
@@ -85,7 +87,7 @@ describe('rules build', () => {
     const hash = (out: typeof before, id: string) => out.catalog.rules.find((r) => r.id === id)?.hash;
     expect(hash(after, 'CW-AWS-S3-001')).not.toBe(hash(before, 'CW-AWS-S3-001'));
     expect(hash(after, 'CW-AWS-S3-002')).toBe(hash(before, 'CW-AWS-S3-002'));
-  });
+  }, 240_000);
 
   it('reports malformed YAML as file:line', async () => {
     const copy = await rulesCopy();
