@@ -27,6 +27,7 @@ import {
   type AzureFixtureServer,
 } from './azure/fixtures/azure-fixture-server.ts';
 import { AWS_SERVICES, ScanFailedError, scanIntegration, type ScannableIntegration } from './index.ts';
+import { OKTA_SCOPES } from './okta/okta.ts';
 import { testRsaKey } from './test-keys.ts';
 
 let server:
@@ -138,6 +139,15 @@ describe('scanIntegration', () => {
       credentials: { token: DEMO_GITHUB_TOKEN },
     });
     expect(outcome.resources.map((r) => r.type).filter((t) => t === 'github.repository')).toHaveLength(12);
+    expect(new Set(outcome.resources.map((r) => r.type))).toEqual(
+      new Set([
+        'github.organization',
+        'github.repository',
+        'github.webhook',
+        'github.deploy_key',
+        'github.app_installation',
+      ]),
+    );
     expect(outcome.resources[0]).toMatchObject({
       id: 'github:org/acme-labs',
       provider: 'github',
@@ -155,6 +165,16 @@ describe('scanIntegration', () => {
     });
     expect(outcome.resources.filter((r) => r.type === 'okta.user')).toHaveLength(60);
     expect(outcome.resources.filter((r) => r.type === 'okta.policy')).toHaveLength(8);
+    expect(new Set(outcome.resources.map((r) => r.type))).toEqual(
+      new Set([
+        'okta.user',
+        'okta.policy',
+        'okta.authenticator',
+        'okta.network_zone',
+        'okta.api_token',
+        'okta.application',
+      ]),
+    );
   });
 
   it('signs in as a GitHub App or an Okta service app when the credentials hold a private key', async () => {
@@ -178,7 +198,7 @@ describe('scanIntegration', () => {
       {
         clientId: '0oaIndexTest00001',
         publicKeyPem: publicPem,
-        scopes: ['okta.users.read', 'okta.roles.read', 'okta.policies.read'],
+        scopes: [...OKTA_SCOPES],
       },
     ];
     const oktaServer = await startOktaFixtureServer({ org });

@@ -1642,6 +1642,82 @@ export interface AzureStorageAccountAttributes {
   };
 }
 
+// resources/github.app_installation.schema.json
+/**
+ * attributes of a resource of type github.app_installation. One per GitHub App installed on the organization (region global); id is github:installation/<org>/<installation id>. Only readable by an organization owner (organization Administration permission): without it the scan records an error naming the call and permission, and the installations are missing.
+ */
+export interface GithubAppInstallationAttributes {
+  /**
+   * The app's URL name.
+   */
+  app_slug?: string;
+  /**
+   * The app's numeric id; null when GitHub did not say.
+   */
+  app_id?: number | null;
+  /**
+   * all: the app reaches every repository, present and future; selected: only those chosen.
+   */
+  repository_selection?: 'all' | 'selected';
+  /**
+   * Each permission granted and its level (read, write or admin).
+   */
+  permissions?: {
+    [k: string]: string;
+  };
+  /**
+   * Names of the permissions granted at write or admin level, sorted.
+   */
+  write_permissions?: string[];
+  /**
+   * Webhook events the app receives, sorted.
+   */
+  events?: string[];
+  /**
+   * When the app was installed; null when GitHub did not say.
+   */
+  created_at?: string | null;
+  /**
+   * The installation is suspended and its tokens refused.
+   */
+  suspended?: boolean;
+}
+
+// resources/github.deploy_key.schema.json
+/**
+ * attributes of a resource of type github.deploy_key. One per deploy key of a repository of the organization (region global); id is github:deploy_key/<owner>/<repo>/<key id>. The public key itself is not kept. Only readable with the repository Administration permission: without it the scan records an error naming the call and permission, and the keys are missing.
+ */
+export interface GithubDeployKeyAttributes {
+  /**
+   * Full name (owner/name) of the repository the key opens.
+   */
+  repository?: string;
+  /**
+   * The name given to the key.
+   */
+  title?: string;
+  /**
+   * The key can clone and fetch but not push.
+   */
+  read_only?: boolean;
+  /**
+   * GitHub verified the key.
+   */
+  verified?: boolean;
+  /**
+   * The key may be used (an organization policy can disable deploy keys).
+   */
+  enabled?: boolean;
+  /**
+   * When the key was added; null when GitHub did not say.
+   */
+  created_at?: string | null;
+  /**
+   * When the key last authenticated; null when never. Absent where GitHub does not report it.
+   */
+  last_used_at?: string | null;
+}
+
 // resources/github.organization.schema.json
 /**
  * attributes of a resource of type github.organization. One per GitHub organization (region global); id is github:org/<login>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1856,6 +1932,184 @@ export interface GithubWebhookAttributes {
   secret_configured?: boolean;
 }
 
+// resources/okta.api_token.schema.json
+/**
+ * attributes of a resource of type okta.api_token. One per API token of the org (metadata only: Okta never returns a token's value); id is okta:<org host>:api_token/<id>. Absent when the scan could not list tokens (scope okta.apiTokens.read; the scan records the error).
+ */
+export interface OktaApiTokenAttributes {
+  /**
+   * The admin the token acts as.
+   */
+  user_id?: string;
+  /**
+   * What created it (Okta API, an agent…).
+   */
+  client_name?: string;
+  /**
+   * When it was created; null when Okta did not say.
+   */
+  created?: string | null;
+  /**
+   * Last change; null when Okta did not say.
+   */
+  last_updated?: string | null;
+  /**
+   * When it lapses unless used again; null when Okta did not say.
+   */
+  expires_at?: string | null;
+  /**
+   * Idle time after which it lapses, as an ISO 8601 duration (P30D); null when not said.
+   */
+  token_window?: string | null;
+  /**
+   * ANYWHERE: usable from any address; ZONE: only from (or not from) the listed zones.
+   */
+  network_connection?: 'ANYWHERE' | 'ZONE';
+  /**
+   * Zone ids (or ALL_ZONES) it may be used from, sorted.
+   */
+  network_include?: string[];
+  /**
+   * Zone ids it may not be used from, sorted.
+   */
+  network_exclude?: string[];
+}
+
+// resources/okta.application.schema.json
+/**
+ * attributes of a resource of type okta.application. One per app integration of the org; id is okta:<org host>:app/<id>, name its label. Absent when the scan could not list apps (scope okta.apps.read; the scan records the error).
+ */
+export interface OktaApplicationAttributes {
+  /**
+   * The integration's catalog name (saasure is the Admin Console, template_swa a password-vaulting app, oidc_client a custom OpenID Connect client).
+   */
+  app_name?: string;
+  /**
+   * ACTIVE or INACTIVE.
+   */
+  status?: 'ACTIVE' | 'INACTIVE';
+  /**
+   * How users sign in: SAML_2_0, OPENID_CONNECT, WS_FEDERATION, BROWSER_PLUGIN (Okta fills in a stored password), AUTO_LOGIN, BASIC_AUTH, SECURE_PASSWORD_STORE, BOOKMARK…
+   */
+  sign_on_mode?: string;
+  /**
+   * OpenID Connect clients: web, native, browser (single-page) or service; null for other apps.
+   */
+  application_type?: string | null;
+  /**
+   * OpenID Connect clients: the OAuth grants it may use, sorted; null for other apps.
+   */
+  grant_types?: string[] | null;
+  /**
+   * OpenID Connect clients: how it authenticates at the token endpoint (none for a public client); null for other apps or when not said.
+   */
+  token_endpoint_auth_method?: string | null;
+  /**
+   * OpenID Connect clients: every authorization code exchange must carry a PKCE verifier; null for other apps.
+   */
+  pkce_required?: boolean | null;
+  /**
+   * The authentication policy that decides sign-ins to it; null when Okta names none.
+   */
+  access_policy_id?: string | null;
+}
+
+// resources/okta.authenticator.schema.json
+/**
+ * attributes of a resource of type okta.authenticator. One per authenticator of the org (Identity Engine); id is okta:<org host>:authenticator/<id>. Absent when the scan could not list authenticators (scope okta.authenticators.read; the scan records the error).
+ */
+export interface OktaAuthenticatorAttributes {
+  /**
+   * Which authenticator: okta_email, okta_password, okta_verify, phone_number, security_question, webauthn, google_otp…
+   */
+  key?: string;
+  /**
+   * Its kind: email, password, app, phone, security_question, security_key…
+   */
+  authenticator_type?: string;
+  /**
+   * ACTIVE: users may enroll and use it; INACTIVE: switched off.
+   */
+  status?: 'ACTIVE' | 'INACTIVE';
+  /**
+   * Email and phone only: what it may be used for (any, recovery, sso, none); null for the others.
+   */
+  allowed_for?: string | null;
+  /**
+   * Okta Verify: whether a biometric or PIN is REQUIRED, PREFERRED or DISCOURAGED; null for the others.
+   */
+  user_verification?: string | null;
+}
+
+// resources/okta.network_zone.schema.json
+/**
+ * attributes of a resource of type okta.network_zone. One per network zone; id is okta:<org host>:zone/<id>. Absent when the scan could not list zones (scope okta.networkZones.read; the scan records the error).
+ */
+export interface OktaNetworkZoneAttributes {
+  /**
+   * IP (addresses), DYNAMIC or DYNAMIC_V2 (locations, ASNs, anonymisers).
+   */
+  zone_type?: string;
+  /**
+   * ACTIVE or INACTIVE (an inactive zone matches nothing).
+   */
+  status?: 'ACTIVE' | 'INACTIVE';
+  /**
+   * POLICY: policies refer to it (often as trusted); BLOCKLIST: Okta refuses requests from it.
+   */
+  usage?: 'POLICY' | 'BLOCKLIST';
+  /**
+   * A zone Okta created (BlockedIpZone, LegacyIpZone…).
+   */
+  system?: boolean;
+  /**
+   * IP zones: the client addresses it matches.
+   */
+  gateways?: {
+    /**
+     * CIDR or RANGE.
+     */
+    type: string;
+    /**
+     * The block (a.b.c.d/n) or range (a.b.c.d-e.f.g.h) as Okta holds it.
+     */
+    value: string;
+    /**
+     * 4 or 6; null when the value is not an address.
+     */
+    version: 4 | 6 | null;
+    /**
+     * Prefix length of the smallest block that holds it (a /8 holds 16.7 million IPv4 addresses); null when the value is not an address.
+     */
+    prefix_length: number | null;
+  }[];
+  /**
+   * IP zones: trusted proxies in front of the clients.
+   */
+  proxies?: {
+    /**
+     * CIDR or RANGE.
+     */
+    type: string;
+    /**
+     * The block (a.b.c.d/n) or range (a.b.c.d-e.f.g.h) as Okta holds it.
+     */
+    value: string;
+    /**
+     * 4 or 6; null when the value is not an address.
+     */
+    version: 4 | 6 | null;
+    /**
+     * Prefix length of the smallest block that holds it (a /8 holds 16.7 million IPv4 addresses); null when the value is not an address.
+     */
+    prefix_length: number | null;
+  }[];
+  /**
+   * Dynamic zones: which anonymisers it matches (Any, Tor, NotTorAnonymizer); null when none.
+   */
+  proxy_type?: string | null;
+}
+
 // resources/okta.policy.schema.json
 /**
  * attributes of a resource of type okta.policy. One per Okta policy of the scanned types (password, MFA enrollment, global session sign-on, authentication); id is okta:<org host>:policy/<id>. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1921,6 +2175,10 @@ export interface OktaPolicyAttributes {
      * Failed attempts before lock-out; 0 means no lock-out.
      */
     lockout_max_attempts: number;
+    /**
+     * Passwords on Okta's list of common passwords are refused.
+     */
+    exclude_common_passwords?: boolean;
   };
   /**
    * For MFA_ENROLL policies: each authenticator and whether enrolment is REQUIRED, OPTIONAL or NOT_ALLOWED; empty for other types.
@@ -1967,6 +2225,14 @@ export interface OktaPolicyAttributes {
      * Sign-on: session lifetime in minutes, 0 means unlimited; null when not a sign-on rule.
      */
     max_session_lifetime_minutes: number | null;
+    /**
+     * Global session (sign-on) rules: the session cookie survives closing the browser; null for other rule types.
+     */
+    persistent_session_cookie?: boolean | null;
+    /**
+     * Authentication policy rules: how long, in minutes, a sign-in satisfies the rule before Okta asks again (0 every time); null for other rule types or when the rule does not say.
+     */
+    reauthenticate_in_minutes?: number | null;
   }[];
 }
 

@@ -144,11 +144,81 @@ describe('scanGithub against the demo organizations', () => {
     expect(values('web_commit_signoff_required')).toEqual(new Set([true, false]));
   });
 
+  it('reads deploy keys and app installations from their real answers', async () => {
+    const s = await start();
+    const outcome = await scanGithub(target(s), fast);
+    const keys = outcome.resources.filter((r) => r.type === 'github.deploy_key');
+    // Every fourth repository (index 2, 6, 10, ...) has one: 15 in acme-corp, 3 in acme-labs.
+    expect(keys).toHaveLength(18);
+    const writeKey = keys.find((r) => r.id === 'github:deploy_key/acme-corp/billing-02/810002');
+    expect(writeKey).toMatchObject({
+      account: 'acme-corp',
+      name: 'acme-corp/billing-02 deploy key deploy-2',
+      attributes: {
+        repository: 'acme-corp/billing-02',
+        title: 'deploy-2',
+        read_only: false,
+        verified: true,
+        enabled: true,
+        created_at: expect.stringMatching(/^\d{4}-\d\d-\d\dT09:00:00Z$/),
+        last_used_at: expect.any(String),
+      },
+    });
+    // The key material itself never reaches the inventory.
+    expect(JSON.stringify(keys)).not.toContain('ssh-ed25519');
+    expect(
+      keys.find((r) => r.id === 'github:deploy_key/acme-corp/auth-06/810006')?.attributes.last_used_at,
+    ).toBe(null);
+    const apps = outcome.resources.filter((r) => r.type === 'github.app_installation');
+    expect(apps.map((r) => r.id).sort()).toEqual([
+      'github:installation/acme-corp/910001',
+      'github:installation/acme-corp/910002',
+      'github:installation/acme-labs/910101',
+    ]);
+    expect(apps.find((r) => r.id === 'github:installation/acme-corp/910001')?.attributes).toEqual({
+      app_slug: 'ci-deployer',
+      app_id: 31_001,
+      repository_selection: 'all',
+      permissions: { administration: 'write', contents: 'write', metadata: 'read', workflows: 'write' },
+      write_permissions: ['administration', 'contents', 'workflows'],
+      events: ['pull_request', 'push'],
+      created_at: expect.any(String),
+      suspended: false,
+    });
+    for (const r of [...keys, ...apps]) expect(assertValidResource(r)).toBe(r);
+  });
+
+  it('records refused deploy-key and installation reads with their permissions and keeps the rest', async () => {
+    const data = demoGithubData();
+    data.deniedRoutes = ['orgs.listAppInstallations', 'repos.listDeployKeys@acme-labs/billing-02'];
+    const s = await start({ data });
+    const outcome = await scanGithub(target(s, ['acme-labs']), fast);
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'github:orgs.listAppInstallations',
+        resource_id: 'github:org/acme-labs',
+        missing_permission: expect.stringMatching(
+          /^Administration: read, organization .*organization_administration=read$/,
+        ),
+      }),
+      expect.objectContaining({
+        operation: 'github:repos.listDeployKeys',
+        resource_id: 'github:repo/acme-labs/billing-02',
+        missing_permission: expect.stringContaining('Administration: read, repository'),
+      }),
+    ]);
+    expect(outcome.resources.filter((r) => r.type === 'github.app_installation')).toEqual([]);
+    expect(outcome.resources.filter((r) => r.type === 'github.deploy_key').map((r) => r.id)).toEqual([
+      'github:deploy_key/acme-labs/auth-06/810006',
+      'github:deploy_key/acme-labs/cli-10/810010',
+    ]);
+  });
+
   it('follows Link headers page by page', async () => {
     const s = await start();
     const outcome = await scanGithub(target(s, ['acme-corp']), { ...fast, pageSize: 7 });
-    // acme-corp: the organization, 60 repositories and 13 webhooks.
-    expect(outcome.resources).toHaveLength(74);
+    // acme-corp: the organization, 60 repositories, 13 webhooks, 2 app installations and 15 deploy keys.
+    expect(outcome.resources).toHaveLength(91);
     const repoPages = s.requests.filter((r) => r.route === 'repos.listForOrg');
     expect(repoPages.map((r) => new URL(r.path, s.url).searchParams.get('page'))).toEqual([
       null,
@@ -175,7 +245,7 @@ describe('scanGithub under rate limits and faults', () => {
     const started = Date.now();
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
     expect(outcome.errors).toEqual([]);
-    expect(outcome.resources).toHaveLength(16);
+    expect(outcome.resources).toHaveLength(20);
     expect(s.requests.filter((r) => r.route === 'repos.listForOrg').map((r) => r.status)).toEqual([403, 200]);
     // The reset is a whole epoch second: the wait lasts until it.
     expect(Date.now() - started).toBeGreaterThanOrEqual(200);
@@ -214,7 +284,7 @@ describe('scanGithub under rate limits and faults', () => {
     expect(outcome.resources.find((r) => r.type === 'github.organization')?.attributes).not.toHaveProperty(
       'outside_collaborators',
     );
-    expect(outcome.resources).toHaveLength(16);
+    expect(outcome.resources).toHaveLength(20);
   });
 
   it('retries a 5xx answer and succeeds', async () => {
@@ -228,7 +298,7 @@ describe('scanGithub under rate limits and faults', () => {
     const s = await start({ faults: [{ route: 'orgs.get', delayMs: 300, times: 1 }] });
     const started = Date.now();
     const outcome = await scanGithub(target(s, ['acme-labs']), fast);
-    expect(outcome.resources).toHaveLength(16);
+    expect(outcome.resources).toHaveLength(20);
     expect(Date.now() - started).toBeGreaterThanOrEqual(300);
   });
 

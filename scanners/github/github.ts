@@ -1,6 +1,7 @@
 /**
  * GitHub: each configured organization (`github.organization`), its repositories
- * (`github.repository`) and the webhooks of both (`github.webhook`), through Octokit with the throttling plugin (waits out primary rate limits
+ * (`github.repository`), the webhooks of both (`github.webhook`), the repositories' deploy keys
+ * (`github.deploy_key`) and the GitHub Apps installed on the organization (`github.app_installation`), through Octokit with the throttling plugin (waits out primary rate limits
  * until `x-ratelimit-reset` and secondary limits for `retry-after`) and the retry plugin (5xx).
  * Every list is read page by page through the `Link` header. A 403/404 on one call becomes a
  * ScanError naming the permission; bad credentials end the scan.
@@ -67,6 +68,8 @@ export const GITHUB_PERMISSIONS = {
   'actions.getGithubActionsDefaultWorkflowPermissionsOrganization':
     'Administration: read (classic: admin:org)',
   'repos.listWebhooks': 'Webhooks: read, repository (classic: read:repo_hook)',
+  'repos.listDeployKeys': 'Administration: read, repository (classic: repo)',
+  'orgs.listAppInstallations': 'Administration: read, organization (classic: admin:org)',
 } as const;
 type Operation = keyof typeof GITHUB_PERMISSIONS;
 
@@ -390,6 +393,18 @@ async function scanOrganization(
     pageSize,
   );
   const hookResources = (orgHooks ?? []).map((hook) => webhookResource(ctx, hook, org, null, baseUrl));
+  const installations = await listAll<InstallationData>(
+    ctx,
+    octokit,
+    'orgs.listAppInstallations',
+    orgId,
+    'GET /orgs/{org}/installations',
+    { org },
+    pageSize,
+  );
+  const installationResources = (installations ?? []).map((inst) =>
+    installationResource(ctx, inst, org, baseUrl),
+  );
 
   const repos = await listAll<RepoData>(
     ctx,
@@ -406,7 +421,7 @@ async function scanOrganization(
   const repoResources = await mapWithConcurrency(repos ?? [], options.concurrency ?? 4, (repo) =>
     readRepository(ctx, octokit, org, repo, pageSize),
   );
-  return [orgResource, ...hookResources, ...repoResources.flat()];
+  return [orgResource, ...hookResources, ...installationResources, ...repoResources.flat()];
 }
 
 /**
@@ -559,6 +574,15 @@ async function readRepository(
     { owner, repo: repo.name },
     pageSize,
   );
+  const keys = await listAll<DeployKeyData>(
+    ctx,
+    octokit,
+    'repos.listDeployKeys',
+    id,
+    'GET /repos/{owner}/{repo}/keys',
+    { owner, repo: repo.name },
+    pageSize,
+  );
   return [
     ctx.resource({
       id,
@@ -570,7 +594,89 @@ async function readRepository(
       source: sourceFor(baseUrl),
     }),
     ...(hooks ?? []).map((hook) => webhookResource(ctx, hook, org, repo.full_name, baseUrl)),
+    ...(keys ?? []).map((key) => deployKeyResource(ctx, key, org, repo.full_name, baseUrl)),
   ];
+}
+
+interface DeployKeyData {
+  id: number;
+  title?: string;
+  read_only?: boolean;
+  verified?: boolean;
+  created_at?: string;
+  last_used?: string | null;
+  enabled?: boolean;
+}
+
+/** A deploy key of a repository: its access and age, never the key itself. */
+function deployKeyResource(
+  ctx: ScanContext,
+  key: DeployKeyData,
+  org: string,
+  repository: string,
+  baseUrl: string,
+): Resource {
+  return ctx.resource({
+    id: `github:deploy_key/${repository}/${key.id}`,
+    account: org,
+    region: 'global',
+    type: 'github.deploy_key',
+    name: `${repository} deploy key ${key.title ?? key.id}`,
+    attributes: {
+      repository,
+      title: key.title ?? '',
+      // GitHub has always answered read_only; an answer without it is taken as the worse case.
+      read_only: key.read_only === true,
+      verified: key.verified ?? false,
+      enabled: key.enabled ?? true,
+      created_at: key.created_at ?? null,
+      // Older GitHub Enterprise Server versions do not report it: absent, not null (never used).
+      ...(key.last_used !== undefined ? { last_used_at: key.last_used } : {}),
+    },
+    source: sourceFor(baseUrl),
+  });
+}
+
+interface InstallationData {
+  id: number;
+  app_id?: number;
+  app_slug?: string;
+  repository_selection?: string;
+  permissions?: Record<string, string>;
+  events?: string[];
+  created_at?: string;
+  suspended_at?: string | null;
+}
+
+/** A GitHub App installed on the organization: which repositories it reaches and what it may change. */
+function installationResource(
+  ctx: ScanContext,
+  inst: InstallationData,
+  org: string,
+  baseUrl: string,
+): Resource {
+  const permissions = inst.permissions ?? {};
+  return ctx.resource({
+    id: `github:installation/${org}/${inst.id}`,
+    account: org,
+    region: 'global',
+    type: 'github.app_installation',
+    name: `${org} app ${inst.app_slug ?? inst.app_id ?? inst.id}`,
+    attributes: {
+      app_slug: inst.app_slug ?? String(inst.app_id ?? ''),
+      app_id: inst.app_id ?? null,
+      repository_selection: inst.repository_selection === 'selected' ? 'selected' : 'all',
+      permissions: Object.fromEntries(Object.entries(permissions).sort(([a], [b]) => a.localeCompare(b))),
+      write_permissions: Object.entries(permissions)
+        .filter(([, level]) => level === 'write' || level === 'admin')
+        .map(([name]) => name)
+        .sort(),
+      events: [...(inst.events ?? [])].sort(),
+      created_at: inst.created_at ?? null,
+      suspended: Boolean(inst.suspended_at),
+    },
+    source: sourceFor(baseUrl),
+  });
 }
 
 interface HookData {
