@@ -7,7 +7,6 @@ import {
   frameworkRef,
   frameworkRows,
   historyPageSize,
-  sparklinePoints,
 } from './frameworks.ts';
 
 const counts = { automated: 6, partial: 2, manual: 0, unmapped: 1, out_of_scope: 1 };
@@ -60,14 +59,6 @@ describe('frameworks page rules', () => {
       'soc2@2022',
     ]);
     expect(rows.map((r) => r.coverage?.framework_version ?? null)).toEqual(['2017', null, '2022']);
-  });
-
-  it('puts the oldest score on the left and leaves unscored snapshots out', () => {
-    // Newest first, as the API answers: 0.5 is the latest, 1 the oldest.
-    expect(sparklinePoints([{ score: 0.5 }, { score: null }, { score: 0 }, { score: 1 }], 100, 20)).toBe(
-      '0,0 50,20 100,10',
-    );
-    expect(sparklinePoints([{ score: 0.5 }, { score: null }], 100, 20)).toBe('');
   });
 
   it('takes a page size from the URL only when it is a whole number in range', () => {
