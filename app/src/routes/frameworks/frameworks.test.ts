@@ -7,6 +7,7 @@ import {
   frameworkRef,
   frameworkRows,
   historyPageSize,
+  parseCoverageFilter,
 } from './frameworks.ts';
 
 const counts = { automated: 6, partial: 2, manual: 0, unmapped: 1, out_of_scope: 1 };
@@ -59,6 +60,12 @@ describe('frameworks page rules', () => {
       'soc2@2022',
     ]);
     expect(rows.map((r) => r.coverage?.framework_version ?? null)).toEqual(['2017', null, '2022']);
+  });
+
+  it('takes a coverage filter from the URL only when it names a level', () => {
+    expect(parseCoverageFilter('out_of_scope')).toBe('out_of_scope');
+    for (const bad of [null, '', 'Automated', 'all'])
+      expect(parseCoverageFilter(bad), String(bad)).toBe(null);
   });
 
   it('takes a page size from the URL only when it is a whole number in range', () => {

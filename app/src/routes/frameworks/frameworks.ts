@@ -2,7 +2,7 @@
  * The frameworks pages' pure rules (unit-tested in frameworks.test.ts). Every count comes from the API as it
  * is; these only decide how it is drawn: labels, bar widths, row pairing.
  */
-import type { CoverageLevel, FrameworkCoverage, FrameworkInfo, ScoreSnapshot } from '#lib/api/types.ts';
+import type { CoverageLevel, FrameworkCoverage, FrameworkInfo } from '#lib/api/types.ts';
 
 /** Snapshots per page of the score history; "Load more" asks for the next page with the cursor. */
 export const HISTORY_PAGE_SIZE = 20;
@@ -80,4 +80,9 @@ export function coverageSummary(counts: Record<CoverageLevel, number>): string {
   return COVERAGE_LEVELS.map((level) => `${counts[level] ?? 0} ${coverageLabel(level).toLowerCase()}`).join(
     ', ',
   );
+}
+
+/** `?coverage=` of a framework page: one of the levels, else null (every requirement). */
+export function parseCoverageFilter(raw: string | null): CoverageLevel | null {
+  return raw !== null && (COVERAGE_LEVELS as readonly string[]).includes(raw) ? (raw as CoverageLevel) : null;
 }
