@@ -4,6 +4,7 @@ import {
   coverageLabel,
   coverageSegments,
   coverageSummary,
+  frameworkName,
   frameworkRef,
   frameworkRows,
   historyPageSize,
@@ -66,6 +67,11 @@ describe('frameworks page rules', () => {
     expect(parseCoverageFilter('out_of_scope')).toBe('out_of_scope');
     for (const bad of [null, '', 'Automated', 'all'])
       expect(parseCoverageFilter(bad), String(bad)).toBe(null);
+  });
+
+  it('names a framework with its version once', () => {
+    expect(frameworkName('SOC 2', '2017')).toBe('SOC 2 2017');
+    expect(frameworkName('ISO/IEC 27001:2022', '2022')).toBe('ISO/IEC 27001:2022');
   });
 
   it('takes a page size from the URL only when it is a whole number in range', () => {

@@ -86,3 +86,11 @@ export function coverageSummary(counts: Record<CoverageLevel, number>): string {
 export function parseCoverageFilter(raw: string | null): CoverageLevel | null {
   return raw !== null && (COVERAGE_LEVELS as readonly string[]).includes(raw) ? (raw as CoverageLevel) : null;
 }
+
+/**
+ * A framework's name with its version, the version said once: "SOC 2 2017", but "ISO/IEC 27001:2022" (not
+ * "ISO/IEC 27001:2022 2022") when the title already carries it.
+ */
+export function frameworkName(title: string, version: string): string {
+  return title.includes(version) ? title : `${title} ${version}`;
+}
