@@ -145,7 +145,9 @@ describe('drill-down in Chromium', () => {
     await section.waitFor();
 
     expect(await section.getByTestId('posture-score').textContent()).toBe(percent(framework.score));
-    expect(await section.getByTestId('posture-basis').textContent()).toBe(framework.score_basis.description);
+    expect(await section.getByTestId('posture-basis').getAttribute('title')).toBe(
+      framework.score_basis.description,
+    );
     expect(await section.getByTestId('filter-all').getAttribute('data-count')).toBe(
       String(framework.requirements.length),
     );
@@ -274,4 +276,67 @@ describe('drill-down in Chromium', () => {
     expect(errors, refused.join('; ')).toEqual([]);
     await page.close();
   }, 600_000);
+
+  // Last: it changes the posture the tests above read.
+  it('lets an admin attest a requirement that needs evidence: it counts at once, and an old one shows expired', async () => {
+    const page = await browser.context.newPage();
+    await signInAs(browser, page, baseUrl, 'admin', {
+      email: demo.running.demo.email,
+      password: demo.running.demo.password,
+    });
+    // Collected from here: signing in again after the tests above leaves a stale refresh attempt on the
+    // login page (a 401 from /api/auth/refresh), which is not what this test is about.
+    const errors = collectErrors(page);
+    const scores = (await api('/api/scores')).items as Json[];
+    const framework = scores.find((s) => s.status_counts.needs_evidence > 0)!;
+    expect(framework, 'a framework with a requirement waiting for evidence').toBeDefined();
+    const waiting = (framework.requirements as Json[]).find((r) => r.state === 'needs_evidence')!;
+    const ref = `${framework.framework_id}@${framework.framework_version}`;
+    await page.goto(`${baseUrl}/frameworks/${encodeURIComponent(ref)}?status=needs_evidence`);
+    await page
+      .locator(
+        `[data-testid="posture-requirement"][data-requirement-id="${waiting.requirement_id}"] [data-testid="requirement-link"]`,
+      )
+      .click();
+    await page.getByTestId('requirement-detail').waitFor();
+    expect(await page.getByTestId('requirement-state').textContent()).toContain('Needs evidence');
+
+    // An attestation with its owner, collected now: it shows with its validity and the requirement passes.
+    await page.getByTestId('attach-evidence').locator('summary').click();
+    await page.getByTestId('evidence-submit').click();
+    expect(await page.getByTestId('evidence-problems').textContent()).toContain('Name the owner');
+    await page
+      .getByTestId('evidence-statement')
+      .fill('Every new hire signs the code of conduct; HR keeps the records.');
+    await page.getByTestId('evidence-owner').fill('Head of People');
+    await page.getByTestId('evidence-submit').click();
+    await page.getByTestId('evidence-notice').waitFor();
+    const items = page.getByTestId('manual-evidence-item');
+    await items.first().waitFor();
+    expect(await items.count()).toBe(1);
+    expect(await items.first().textContent()).toContain('Owner: Head of People');
+    expect(await items.first().getByTestId('manual-evidence-valid').textContent()).toContain('Counts until');
+    const after = ((await api('/api/scores')).items as Json[]).find(
+      (s) => ref === `${s.framework_id}@${s.framework_version}`,
+    )!;
+    const now = (after.requirements as Json[]).find((r) => r.requirement_id === waiting.requirement_id)!;
+    expect(now.state).not.toBe('needs_evidence');
+    // The page reloaded its data: the badge no longer says the requirement waits for evidence.
+    expect(await page.getByTestId('requirement-state').textContent()).not.toContain('Needs evidence');
+    const listed = (await api('/api/evidence/manual')).items as Json[];
+    expect(listed[0]!.requirement_id).toBe(waiting.requirement_id);
+    expect(listed[0]!.description).toBe('Owner: Head of People');
+
+    // One collected two years ago is past any freshness window the demo policy sets: shown as expired.
+    await page.getByTestId('evidence-statement').fill('Old review, kept for the record.');
+    await page.getByTestId('evidence-owner').fill('Former auditor');
+    const old = new Date(Date.now() - 2 * 365 * 86_400_000).toISOString().slice(0, 10);
+    await page.getByTestId('evidence-collected').fill(old);
+    await page.getByTestId('evidence-submit').click();
+    await page.getByTestId('manual-evidence-expired').waitFor();
+    expect(await items.count()).toBe(2);
+    expect(await page.getByTestId('manual-evidence-expired').textContent()).toContain('no longer counts');
+    expect(errors).toEqual([]);
+    await page.close();
+  });
 });

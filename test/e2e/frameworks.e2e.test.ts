@@ -32,6 +32,8 @@ interface ApiCoverage {
   requirements: { requirement_id: string; coverage: string }[];
 }
 interface ApiSnapshot {
+  event_id: string;
+  finished_at: string;
   scan_id: string;
   framework_version: string;
   score: number | null;
@@ -212,9 +214,64 @@ describe('frameworks page in Chromium', () => {
     const ids = await points.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-scan-id')));
     expect(ids).toEqual(all.items.map((s) => s.scan_id));
     expect(await page.getByTestId('history-more').count()).toBe(0);
-    // Two or more scored snapshots draw the sparkline, decoration beside the numbers in the table.
-    const scoredPoints = all.items.filter((s) => s.score !== null).length;
-    expect(await page.getByTestId('sparkline').count()).toBe(scoredPoints >= 2 ? 1 : 0);
+    // The chart draws one named, focusable point per scored snapshot, oldest first, with the API's values.
+    const scoredOldestFirst = all.items.filter((s) => s.score !== null).reverse();
+    const chart = page.getByTestId('score-chart');
+    const dots = chart.getByTestId('chart-point');
+    expect(await dots.count()).toBe(scoredOldestFirst.length);
+    for (const [i, snapshot] of scoredOldestFirst.entries()) {
+      const dot = dots.nth(i);
+      expect(await dot.getAttribute('data-event-id')).toBe(snapshot.event_id);
+      expect(Number(await dot.getAttribute('data-score'))).toBe(snapshot.score);
+      expect(await dot.getAttribute('aria-label')).toContain(
+        `${expectedPercent(snapshot.score)} on ${snapshot.finished_at.slice(0, 10)}`,
+      );
+    }
+    // Oldest at the left; axes carry dates and percentages in text; the chart is named and described.
+    const xs = await dots.evaluateAll((cs) => cs.map((c) => Number(c.getAttribute('cx'))));
+    expect(xs).toEqual([...xs].sort((a, b) => a - b));
+    expect(await chart.getByTestId('chart-date').first().textContent()).toBe(
+      scoredOldestFirst[0]!.finished_at.slice(0, 10),
+    );
+    expect(await chart.locator('text', { hasText: '100%' }).count()).toBe(1);
+    expect(await chart.locator('title').first().textContent()).toContain('Score history of');
+    expect(await chart.locator('desc').textContent()).toContain(`${scoredOldestFirst.length} scores of`);
+    // Keyboard: tabbing onto a point shows its value as a drawn tooltip.
+    await dots.last().focus();
+    const tip = chart.getByTestId('chart-tooltip');
+    expect(await tip.textContent()).toContain(expectedPercent(scoredOldestFirst.at(-1)!.score));
+    await page.screenshot({ path: join(artifactsDir, 'e2e-framework-chart.png'), fullPage: true });
+
+    // Home: the card's trend has the same points, and its status split links each state to the filtered page.
+    await page.goto(`${baseUrl}/`);
+    const card = page.locator(
+      `[data-testid="score-card"][data-framework-id="${scored.framework_id}"][data-framework-version="${scored.framework_version}"]`,
+    );
+    await card.getByTestId('score-chart').waitFor();
+    expect(await card.getByTestId('chart-point').count()).toBe(scoredOldestFirst.length);
+    const posture = (
+      await api<{
+        items: { framework_id: string; framework_version: string; status_counts: Record<string, number> }[];
+      }>('/api/scores')
+    ).items.find(
+      (s) => s.framework_id === scored.framework_id && s.framework_version === scored.framework_version,
+    )!;
+    const segments = card.getByTestId('split-segment');
+    const nonEmpty = Object.entries(posture.status_counts).filter(([, n]) => n > 0);
+    expect(await segments.count()).toBe(nonEmpty.length);
+    for (const [state, count] of Object.entries(posture.status_counts)) {
+      const legend = card.locator(
+        `[data-testid="status-split"] a[data-state="${state}"]:not([data-testid="split-segment"])`,
+      );
+      expect(await legend.textContent(), state).toBe(String(count));
+      expect(decodeURIComponent((await legend.getAttribute('href'))!), state).toBe(
+        `/frameworks/${ref}?status=${state}`,
+      );
+    }
+    const [firstState] = nonEmpty[0]!;
+    await segments.first().click();
+    await page.waitForURL((url) => url.search === `?status=${firstState}`);
+    expect(await page.getByTestId('posture-requirement').count()).toBe(posture.status_counts[firstState]);
     await page.close();
   });
 

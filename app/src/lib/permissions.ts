@@ -14,7 +14,8 @@ export type AppPermission =
   | 'integration:manage'
   | 'token:manage'
   | 'scoring:manage'
-  | 'retention:manage';
+  | 'retention:manage'
+  | 'evidence:attach';
 
 const GRANTS: Record<AppPermission, readonly string[]> = {
   'scan:start': ['admin', 'user'],
@@ -29,6 +30,8 @@ const GRANTS: Record<AppPermission, readonly string[]> = {
   'token:manage': ['admin'],
   'scoring:manage': ['admin'],
   'retention:manage': ['admin'],
+  // Manual evidence and attestations: the API takes them from admins and users (auditors only read).
+  'evidence:attach': ['admin', 'user'],
 };
 
 /** True when `role` holds `permission`; an unknown role holds nothing. */

@@ -1,9 +1,16 @@
 import { api } from '#lib/api/session.svelte.ts';
 import { SCORES_DEPENDENCY, orPageError } from '#lib/api/load.ts';
-import type { ControlSummary, Scan } from '#lib/api/types.ts';
+import type { ControlSummary, Scan, ScoreSnapshot } from '#lib/api/types.ts';
+import { frameworkRef } from './frameworks/frameworks.ts';
 import type { PageLoad } from './$types';
 
-/** Scores of the latest succeeded scan, the controls behind them, the integrations and their latest scans. */
+/** Scoring events drawn in each card's trend. */
+export const TREND_POINTS = 30;
+
+/**
+ * The tenant's posture, the controls behind it, the integrations and their latest scans, and each framework's
+ * newest scoring events for its card's trend.
+ */
 export const load: PageLoad = async ({ depends, parent }) => {
   await parent();
   depends(SCORES_DEPENDENCY);
@@ -12,12 +19,25 @@ export const load: PageLoad = async ({ depends, parent }) => {
     orPageError(api.listIntegrations()),
     orPageError(api.listScans()),
   ]);
-  const controls: ControlSummary[] = scores.scan_id
-    ? (await orPageError(api.listControls(scores.scan_id))).items
-    : [];
+  const [controls, histories] = await Promise.all([
+    scores.scan_id ? orPageError(api.listControls(scores.scan_id)).then((page) => page.items) : [],
+    Promise.all(
+      scores.items.map((score) =>
+        orPageError(
+          api.getScoreHistory(frameworkRef(score.framework_id, score.framework_version), {
+            limit: TREND_POINTS,
+          }),
+        ).then((page): [string, ScoreSnapshot[]] => [
+          frameworkRef(score.framework_id, score.framework_version),
+          page.items,
+        ]),
+      ),
+    ),
+  ]);
   return {
     scores,
-    controls,
+    controls: controls as ControlSummary[],
+    trends: Object.fromEntries(histories) as Record<string, ScoreSnapshot[]>,
     integrations: integrations.items,
     latestScans: latestScanPerIntegration(scans.items),
   };

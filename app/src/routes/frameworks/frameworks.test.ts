@@ -4,10 +4,11 @@ import {
   coverageLabel,
   coverageSegments,
   coverageSummary,
+  frameworkName,
   frameworkRef,
   frameworkRows,
   historyPageSize,
-  sparklinePoints,
+  parseCoverageFilter,
 } from './frameworks.ts';
 
 const counts = { automated: 6, partial: 2, manual: 0, unmapped: 1, out_of_scope: 1 };
@@ -62,12 +63,15 @@ describe('frameworks page rules', () => {
     expect(rows.map((r) => r.coverage?.framework_version ?? null)).toEqual(['2017', null, '2022']);
   });
 
-  it('puts the oldest score on the left and leaves unscored snapshots out', () => {
-    // Newest first, as the API answers: 0.5 is the latest, 1 the oldest.
-    expect(sparklinePoints([{ score: 0.5 }, { score: null }, { score: 0 }, { score: 1 }], 100, 20)).toBe(
-      '0,0 50,20 100,10',
-    );
-    expect(sparklinePoints([{ score: 0.5 }, { score: null }], 100, 20)).toBe('');
+  it('takes a coverage filter from the URL only when it names a level', () => {
+    expect(parseCoverageFilter('out_of_scope')).toBe('out_of_scope');
+    for (const bad of [null, '', 'Automated', 'all'])
+      expect(parseCoverageFilter(bad), String(bad)).toBe(null);
+  });
+
+  it('names a framework with its version once', () => {
+    expect(frameworkName('SOC 2', '2017')).toBe('SOC 2 2017');
+    expect(frameworkName('ISO/IEC 27001:2022', '2022')).toBe('ISO/IEC 27001:2022');
   });
 
   it('takes a page size from the URL only when it is a whole number in range', () => {

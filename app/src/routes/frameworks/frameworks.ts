@@ -1,8 +1,8 @@
 /**
  * The frameworks pages' pure rules (unit-tested in frameworks.test.ts). Every count comes from the API as it
- * is; these only decide how it is drawn: labels, bar widths, row pairing, sparkline points.
+ * is; these only decide how it is drawn: labels, bar widths, row pairing.
  */
-import type { CoverageLevel, FrameworkCoverage, FrameworkInfo, ScoreSnapshot } from '#lib/api/types.ts';
+import type { CoverageLevel, FrameworkCoverage, FrameworkInfo } from '#lib/api/types.ts';
 
 /** Snapshots per page of the score history; "Load more" asks for the next page with the cursor. */
 export const HISTORY_PAGE_SIZE = 20;
@@ -82,25 +82,15 @@ export function coverageSummary(counts: Record<CoverageLevel, number>): string {
   );
 }
 
-/**
- * The sparkline's polyline points in a width × height box: oldest scan on the left, score 1 at the top.
- * Snapshots arrive newest first (as the API pages them); those without a score (nothing applicable) are
- * left out of the line, not drawn as zero. Fewer than two scored points draw no line.
- */
-export function sparklinePoints(
-  newestFirst: Pick<ScoreSnapshot, 'score'>[],
-  width: number,
-  height: number,
-): string {
-  const scores = newestFirst
-    .map((s) => s.score)
-    .filter((s): s is number => s !== null)
-    .reverse();
-  if (scores.length < 2) return '';
-  const step = width / (scores.length - 1);
-  return scores
-    .map((score, i) => `${round(i * step)},${round(height - Math.min(1, Math.max(0, score)) * height)}`)
-    .join(' ');
+/** `?coverage=` of a framework page: one of the levels, else null (every requirement). */
+export function parseCoverageFilter(raw: string | null): CoverageLevel | null {
+  return raw !== null && (COVERAGE_LEVELS as readonly string[]).includes(raw) ? (raw as CoverageLevel) : null;
 }
 
-const round = (n: number) => Math.round(n * 10) / 10;
+/**
+ * A framework's name with its version, the version said once: "SOC 2 2017", but "ISO/IEC 27001:2022" (not
+ * "ISO/IEC 27001:2022 2022") when the title already carries it.
+ */
+export function frameworkName(title: string, version: string): string {
+  return title.includes(version) ? title : `${title} ${version}`;
+}
