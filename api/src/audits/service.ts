@@ -27,8 +27,10 @@ import type { ScanService } from '../scans/service.ts';
 import {
   exceptedFindingsBetween,
   latestSucceededScan,
+  ruleVersionFindingsPage,
   tenantName,
   type ExceptedFinding,
+  type RuleVersionFinding,
 } from '../scans/store.ts';
 import type { Page, ScanView } from '../scans/types.ts';
 import { packageReadme, zipPackage, type PackageFile, type PackageSummary } from './package.ts';
@@ -345,6 +347,40 @@ export class AuditService {
   async ruleVersions(tenantId: string, auditId: string): Promise<RuleVersionSummary[]> {
     const audit = await this.#audit(tenantId, auditId);
     return this.#deps.ruleVersions.inForce(tenantId, audit.period_start, audit.period_end);
+  }
+
+  /**
+   * One page of the findings a rule version (`ruleId` at content hash `hash`) produced in the succeeded scans
+   * of the period, newest scan first. An unknown version has none (an empty page, not an error: the registry
+   * lists what was deployed, the findings what ran).
+   */
+  async ruleVersionFindings(
+    tenantId: string,
+    auditId: string,
+    version: { rule_id: string; rule_hash: string },
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<RuleVersionFinding>> {
+    const audit = await this.#audit(tenantId, auditId);
+    const order: SortKey[] = [
+      { column: 's.finished_at', field: 'cursor_finished_at', direction: 'desc' },
+      { column: 'f.id', field: 'finding_id', direction: 'desc' },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, '-scan_finished_at', order) : null;
+    return this.#deps.withTenant(tenantId, async (trx) => {
+      const rows = await ruleVersionFindingsPage(trx, version, windowOf(audit), order, after, options.limit);
+      const page = toPage(
+        rows as unknown as Record<string, unknown>[],
+        options.limit,
+        '-scan_finished_at',
+        order,
+      );
+      return {
+        items: (page.items as unknown as typeof rows).map(
+          ({ cursor_finished_at: _c, ...finding }) => finding,
+        ),
+        next_cursor: page.next_cursor,
+      };
+    });
   }
 
   /** One page of the ledger entries of the period, newest first. */

@@ -4,7 +4,7 @@
  * with the real `complywise evidence verify` process (OK whole; one entry cut: the cut is named).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,55 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     expect((await get(`/api/audits/${pastId}/evidence`)).json().items).toEqual([]);
     expect((await get(`/api/audits/${pastId}/ledger`)).json().items).toEqual([]);
     expect((await get(`/api/audits/${pastId}/exceptions`)).json().items).toEqual([]);
+    const version = versions.find((v) => v.rule_id === 'CW-AWS-S3-001')!;
+    const pastFindings = await get(
+      `/api/audits/${pastId}/rules/CW-AWS-S3-001/versions/${version.hash}/findings`,
+    );
+    expect(pastFindings.statusCode).toBe(200);
+    expect(pastFindings.json().items).toEqual([]);
+  });
+
+  it('lists the findings each rule version produced in the period, page by page', async () => {
+    // Every finding of both scans of the period, by rule version: what the route must answer, no more.
+    const expected = new Map<string, Json[]>();
+    for (const scanId of [tenant.scanId, rescanId]) {
+      const items = (await get(`/api/scans/${scanId}/findings?limit=1000`)).json().items as Json[];
+      for (const f of items) {
+        const key = `${f.rule_id}/versions/${f.rule_hash}`;
+        expected.set(key, [...(expected.get(key) ?? []), { ...f, scan_id: scanId }]);
+      }
+    }
+    const [key, findings] = [...expected].sort((a, b) => b[1].length - a[1].length)[0]!;
+    expect(findings.length).toBeGreaterThan(2);
+    const listed: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : '';
+      const page = await get(`/api/audits/${auditId}/rules/${key}/findings?limit=2${query}`, auditorToken);
+      expect(page.statusCode, page.body).toBe(200);
+      listed.push(...(page.json().items as Json[]));
+      cursor = page.json().next_cursor as string | null;
+    } while (cursor);
+    expect(listed.map((f) => f.finding_id).sort()).toEqual(findings.map((f) => f.id).sort());
+    // Newest scan first, each row naming its scan and what the finding said.
+    const finished = listed.map((f) => Date.parse(f.scan_finished_at as string));
+    expect(finished).toEqual([...finished].sort((a, b) => b - a));
+    const first = findings.find((f) => f.id === listed[0]!.finding_id)!;
+    expect(listed[0]).toMatchObject({
+      scan_id: first.scan_id,
+      resource_id: first.resource_id,
+      status: first.status,
+      severity: first.severity,
+    });
+    const [ruleId] = key.split('/');
+    const unknown = await get(`/api/audits/${auditId}/rules/${ruleId}/versions/${'0'.repeat(64)}/findings`);
+    expect(unknown.json()).toEqual({ items: [], next_cursor: null });
+    const badHash = await get(`/api/audits/${auditId}/rules/${ruleId}/versions/nothex/findings`);
+    expect([badHash.statusCode, badHash.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    const badCursor = await get(`/api/audits/${auditId}/rules/${key}/findings?cursor=abc`);
+    expect([badCursor.statusCode, badCursor.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    const noAudit = await get(`/api/audits/${randomUUID()}/rules/${key}/findings`);
+    expect([noAudit.statusCode, noAudit.json().error.code]).toEqual([404, 'AUDIT_NOT_FOUND']);
   });
 
   it('lists the exceptions register: reason, approver, author, dates, set-aside findings, ledger; expired marked', async () => {

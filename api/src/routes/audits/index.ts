@@ -14,6 +14,7 @@ import {
   auditLedgerSchema,
   auditPackageSchema,
   auditResultsSchema,
+  auditRuleVersionFindingsSchema,
   auditRuleVersionsSchema,
   closeAuditSchema,
   getAuditSchema,
@@ -72,6 +73,16 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     async (request) => ({
       items: await app.audits.ruleVersions(principalOf(request).tenantId, request.params.id),
     }),
+  );
+
+  app.get<{ Params: { id: string; ruleId: string; hash: string } } & Paged>(
+    '/:id/rules/:ruleId/versions/:hash/findings',
+    { schema: auditRuleVersionFindingsSchema, config: { permission: 'audit:read' } },
+    async (request) => {
+      const { id, ruleId, hash } = request.params;
+      const version = { rule_id: ruleId, rule_hash: hash };
+      return app.audits.ruleVersionFindings(principalOf(request).tenantId, id, version, request.query);
+    },
   );
 
   app.get<ById & { Querystring: { limit: number; before_seq?: number } }>(

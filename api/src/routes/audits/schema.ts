@@ -264,6 +264,48 @@ export const auditRuleVersionsSchema = {
   },
 } as const;
 
+export const auditRuleVersionFindingsSchema = {
+  operationId: 'listAuditRuleVersionFindings',
+  summary: "The findings one rule version produced in an audit's period",
+  tags: ['audits'],
+  params: {
+    type: 'object',
+    required: ['id', 'ruleId', 'hash'],
+    properties: {
+      id: uuid,
+      ruleId: { type: 'string', minLength: 1, maxLength: 200 },
+      hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    },
+  },
+  querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(50, 200) },
+  response: {
+    200: pageResponseSchema({
+      type: 'object',
+      required: [
+        'finding_id',
+        'scan_id',
+        'resource_id',
+        'resource_type',
+        'status',
+        'severity',
+        'exception_id',
+        'scan_finished_at',
+      ],
+      properties: {
+        finding_id: { type: 'string' },
+        scan_id: { type: 'string' },
+        resource_id: { type: 'string' },
+        resource_type: { type: 'string' },
+        status: { type: 'string' },
+        severity: { type: 'string' },
+        exception_id: nullableString,
+        scan_finished_at: timestamp,
+      },
+    } as const),
+    ...readErrors,
+  },
+} as const;
+
 export const auditLedgerSchema = {
   operationId: 'listAuditLedgerEntries',
   summary: "The ledger entries of an audit's period, newest first",

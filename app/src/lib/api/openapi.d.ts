@@ -1402,6 +1402,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/audits/{id}/rules/{ruleId}/versions/{hash}/findings': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The findings one rule version produced in an audit's period
+     * @description Roles: admin, auditor (permission `audit:read`).
+     */
+    get: operations['listAuditRuleVersionFindings'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/audits/{id}/ledger': {
     parameters: {
       query?: never;
@@ -8295,6 +8315,91 @@ export interface operations {
               /** Format: date-time */
               last_in_force_at: string | null;
             }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The caller's role is not one of: admin, auditor. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listAuditRuleVersionFindings: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+        ruleId: string;
+        hash: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              finding_id: string;
+              scan_id: string;
+              resource_id: string;
+              resource_type: string;
+              status: string;
+              severity: string;
+              exception_id: string | null;
+              /** Format: date-time */
+              scan_finished_at: string;
+            }[];
+            next_cursor: string | null;
           };
         };
       };
