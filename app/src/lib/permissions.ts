@@ -14,7 +14,10 @@ export type AppPermission =
   | 'integration:manage'
   | 'token:manage'
   | 'scoring:manage'
-  | 'retention:manage';
+  | 'retention:manage'
+  | 'audit:read'
+  | 'audit:manage'
+  | 'audit:feedback';
 
 const GRANTS: Record<AppPermission, readonly string[]> = {
   'scan:start': ['admin', 'user'],
@@ -29,6 +32,10 @@ const GRANTS: Record<AppPermission, readonly string[]> = {
   'token:manage': ['admin'],
   'scoring:manage': ['admin'],
   'retention:manage': ['admin'],
+  'audit:read': ['admin', 'auditor'],
+  'audit:manage': ['admin'],
+  // Only the auditors an audit lists may mark (the API checks the list); other roles never can.
+  'audit:feedback': ['auditor'],
 };
 
 /** True when `role` holds `permission`; an unknown role holds nothing. */
