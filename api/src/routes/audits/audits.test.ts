@@ -410,6 +410,68 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     expect(cut.stderr).toMatch(new RegExp(`deleted_entry: .*\\b${cutSeq}\\b`));
   });
 
+  it('draws a seeded sample of a population, records it, and the same seed draws it again', async () => {
+    // The population as documented: the bucket resources the newest scan of the period saw.
+    const findings = (
+      await get(`/api/scans/${rescanId}/findings?limit=1000&resource_type=aws.s3.bucket`)
+    ).json().items as Json[];
+    const population = [...new Set(findings.map((f) => f.resource_id as string))].sort();
+    expect(population.length).toBeGreaterThan(2);
+    const ranked = (seed: string) =>
+      [...population].sort((a, b) => {
+        const [x, y] = [sha256(Buffer.from(`${seed}\n${a}`)), sha256(Buffer.from(`${seed}\n${b}`))];
+        return x < y ? -1 : 1;
+      });
+    const draw = (payload: Json, token = auditorToken) =>
+      post(`/api/audits/${auditId}/samples`, payload, token);
+
+    const drawn = await draw({ resource_type: 'aws.s3.bucket', size: 2, seed: 'fy2026-q1' });
+    expect(drawn.statusCode, drawn.body).toBe(201);
+    const sample = drawn.json() as Json;
+    expect(sample).toMatchObject({
+      audit_id: auditId,
+      resource_type: 'aws.s3.bucket',
+      size: 2,
+      seed: 'fy2026-q1',
+      population_size: population.length,
+      population_sha256: sha256(Buffer.from(population.map((id) => `${id}\n`).join(''))),
+      scan_ids: [rescanId],
+      items: ranked('fy2026-q1').slice(0, 2),
+    });
+    // The same request with the same seed draws the same sample; a sample larger than the population is all of it.
+    const again = (
+      await draw({ resource_type: 'aws.s3.bucket', size: 2, seed: 'fy2026-q1' }, tenant.token)
+    ).json();
+    expect(again.items).toEqual(sample.items);
+    expect(again.id).not.toBe(sample.id);
+    const all = (await draw({ resource_type: 'aws.s3.bucket', size: 500, seed: 'x' })).json();
+    expect(all.items).toEqual(ranked('x'));
+    // No seed given: the server picks one and records it, and that seed reproduces the sample.
+    const unseeded = (await draw({ resource_type: 'aws.s3.bucket', size: 2 })).json();
+    expect(unseeded.seed).toMatch(/^[0-9a-f]{16}$/);
+    expect(unseeded.items).toEqual(ranked(unseeded.seed as string).slice(0, 2));
+    // As of the moment before the period's scans: an empty population, still recorded.
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    const early = (await draw({ resource_type: 'aws.s3.bucket', size: 2, as_of: audit.period_start })).json();
+    expect([early.population_size, early.items, early.scan_ids]).toEqual([0, [], []]);
+
+    // Readable later, by id and in the list (newest first); every draw is a ledger entry.
+    expect((await get(`/api/audits/${auditId}/samples/${sample.id}`, auditorToken)).json()).toEqual(sample);
+    const listed = (await get(`/api/audits/${auditId}/samples`)).json().items as Json[];
+    expect(listed.map((s) => s.id)).toEqual([early.id, unseeded.id, all.id, again.id, sample.id]);
+    const ledger = (await get('/api/ledger?limit=50')).json().items as Json[];
+    const entry = ledger.find((e) => e.kind === 'audit.sample.drawn' && e.payload.sample_id === sample.id)!;
+    expect(entry.payload).toMatchObject({ seed: 'fy2026-q1', population_size: population.length, size: 2 });
+
+    // Refusals: a moment outside the period, a bad seed or size, an unknown sample.
+    const outside = await draw({ resource_type: 'aws.s3.bucket', size: 2, as_of: '2001-01-01T00:00:00Z' });
+    expect([outside.statusCode, outside.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    expect((await draw({ resource_type: 'aws.s3.bucket', size: 0 })).statusCode).toBe(400);
+    expect((await draw({ resource_type: 'aws.s3.bucket', size: 2, seed: 'no spaces' })).statusCode).toBe(400);
+    const unknown = await get(`/api/audits/${auditId}/samples/${randomUUID()}`);
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'AUDIT_SAMPLE_NOT_FOUND']);
+  });
+
   it('closing keeps the package; a closed audit is read-only and answers the kept package', async () => {
     const spare = await post('/api/audits', {
       name: 'To close',
@@ -420,6 +482,8 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     const id = spare.json().id as string;
     expect((await post(`/api/audits/${id}/close`, {}, auditorToken)).statusCode).toBe(403);
     const closed = await post(`/api/audits/${id}/close`, {});
+    const sampleAfter = await post(`/api/audits/${id}/samples`, { resource_type: 'aws.s3.bucket', size: 1 });
+    expect([sampleAfter.statusCode, sampleAfter.json().error.code]).toEqual([409, 'AUDIT_CLOSED']);
     expect(closed.statusCode, closed.body).toBe(200);
     expect(closed.json()).toMatchObject({ status: 'closed', closed_by: tenant.userId });
     const kept = closed.json().package_sha256 as string;
