@@ -1,10 +1,10 @@
 /**
  * The auditor's journey, in a real headless Chromium against the whole product started in-process: the admin
  * (through the API) sets a failing finding aside with an exception, deploys a second version of its rule,
- * opens an audit around now and lists an auditor. The auditor then opens the audit, finds which version of
- * the rule was in force at a moment and its diff to the next, opens the excepted finding and reads its reason,
- * approver and expiry, and downloads the audit package, whose evidence bundle `complywise evidence verify`
- * accepts whole and rejects, naming the cut, once one entry is removed.
+ * opens an audit around now and lists an auditor. The auditor then opens the audit and draws a seeded sample,
+ * finds which version of the rule was in force at a moment and its diff to the next, opens the excepted
+ * finding and reads its reason, approver and expiry, and downloads the audit package, whose evidence bundle
+ * `complywise evidence verify` accepts whole and rejects, naming the cut, once one entry is removed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -161,6 +161,19 @@ describe('the auditor in Chromium', () => {
     expect(await page.getByTestId('audit-status').textContent()).toContain('open');
     expect(await page.getByTestId('audit-close').count(), 'an auditor cannot close').toBe(0);
     expect(await page.getByTestId('auditor-form').count(), 'an auditor cannot invite').toBe(0);
+    // A seeded sample of the buckets, drawn through the form and listed with its seed.
+    await page.getByTestId('sample-type').fill('aws.s3.bucket');
+    await page.getByTestId('sample-size').fill('2');
+    await page.getByTestId('sample-seed').fill('journey-seed');
+    await page.getByTestId('sample-submit').click();
+    const drawn = page.getByTestId('audit-sample');
+    await drawn.first().waitFor();
+    const samples = await getJson<{ items: Json[] }>(baseUrl, demo.token, `/api/audits/${auditId}/samples`);
+    expect(samples.items).toHaveLength(1);
+    expect(samples.items[0]).toMatchObject({ seed: 'journey-seed', size: 2, drawn_by: expect.any(String) });
+    expect(await drawn.first().getAttribute('data-sample-id')).toBe(samples.items[0]!.id);
+    await drawn.first().locator('summary').click();
+    expect(await drawn.first().locator('li').allTextContents()).toEqual(samples.items[0]!.items);
     await shoot(page, 'audit');
 
     // Which version was in force half an hour from now, and its diff to the next.

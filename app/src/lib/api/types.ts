@@ -174,3 +174,6 @@ export type RuleVersionDetail = ResponseBody<'getRuleVersion'>;
 
 /** `GET /api/rules/:ruleId/versions/:hash/diff/:other`. */
 export type RuleVersionDiff = ResponseBody<'diffRuleVersions'>;
+
+/** A seeded sample drawn in an audit (`POST /api/audits/:id/samples`). */
+export type AuditSample = ResponseBody<'drawAuditSample', 201>;

@@ -7,6 +7,7 @@ import type {
   AuditMark,
   AuditResult,
   AuditRuleVersion,
+  AuditSample,
   ExceptionsRegister,
 } from '#lib/api/types.ts';
 import { can } from '#lib/permissions.ts';
@@ -15,7 +16,8 @@ import { AUDIT_DEPENDENCY } from '../audits.ts';
 
 /**
  * One audit's workspace: its summary and auditors, the scans of its period with their scores, how many rule
- * versions and exceptions its sections hold, and the current feedback marks (the admin reads the flags).
+ * versions and exceptions its sections hold, the current feedback marks (the admin reads the flags) and the
+ * samples drawn.
  */
 export const load: PageLoad = async ({ params, parent, depends }) => {
   depends(AUDIT_DEPENDENCY);
@@ -23,12 +25,13 @@ export const load: PageLoad = async ({ params, parent, depends }) => {
   if (!can(api.session?.role, 'audit:read')) error(403, NOT_FOR_YOUR_ROLE);
   const base = `/api/audits/${encodeURIComponent(params.auditId)}`;
   const audit = await orPageError(api.request<AuditDetail>(base));
-  const [results, versions, register, marks] = await orPageError(
+  const [results, versions, register, marks, samples] = await orPageError(
     Promise.all([
       api.request<{ items: AuditResult[]; next_cursor: string | null }>(`${base}/results?limit=20`),
       api.request<{ items: AuditRuleVersion[] }>(`${base}/rule-versions`),
       api.request<ExceptionsRegister>(`${base}/exceptions`),
       api.request<{ items: AuditMark[] }>(`${base}/marks`),
+      api.request<{ items: AuditSample[] }>(`${base}/samples`),
     ]),
   );
   return {
@@ -39,5 +42,6 @@ export const load: PageLoad = async ({ params, parent, depends }) => {
     versions: versions.items.length,
     exceptions: register.items.length,
     marks: marks.items,
+    samples: samples.items,
   };
 };
