@@ -85,6 +85,8 @@ interface TenantFixture {
   auditId: string;
   /** Open audits, one for each call of the close route (closing is final). */
   closableAuditIds: string[];
+  /** A sample drawn in the audit. */
+  sampleId: string;
   sandboxUrl: string;
   bucketMarker: string;
 }
@@ -113,6 +115,7 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'resources.resourceId': (f) => encodeURIComponent(f.resourceId),
   'requirements.requirementId': () => 'CC6.1',
   'audits.id': (f) => f.auditId,
+  'samples.sampleId': (f) => f.sampleId,
 };
 
 /** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */
@@ -165,6 +168,7 @@ const BODIES: Record<string, (f: TenantFixture, role?: Role) => unknown> = {
   'POST /api/audits': () => AUDIT_BODY,
   'POST /api/audits/:id/auditors': () => ({ email: `matrix-auditor-${randomUUID()}@example.com` }),
   'POST /api/audits/:id/close': () => ({}),
+  'POST /api/audits/:id/samples': () => ({ resource_type: 'aws.s3.bucket', size: 2, seed: 'matrix' }),
   'POST /api/audits/:id/marks': () => ({
     framework_id: 'soc2',
     requirement_id: 'CC6.1',
@@ -463,6 +467,13 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       payload: { email: auditorEmail },
     });
     expect(auditor.json(), auditor.body).toMatchObject({ status: 'active' });
+    const sample = await t.app.inject({
+      method: 'POST',
+      url: `/api/audits/${auditId}/samples`,
+      headers: bearer(tokens.admin),
+      payload: { resource_type: 'aws.s3.bucket', size: 2 },
+    });
+    expect(sample.statusCode, sample.body).toBe(201);
     return {
       ...base,
       memberId,
@@ -484,6 +495,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       reportId,
       auditId,
       closableAuditIds: audits,
+      sampleId: sample.json().id as string,
     };
   }
 

@@ -208,6 +208,39 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     { name: 'scans', path: '/scans', ready: '[data-testid="scans"]' },
     // drill-down
     ...(await drilldownScreens(baseUrl, token)),
+    // the auditor's workspace
+    ...(await auditScreens(baseUrl, token)),
+  ];
+}
+
+/**
+ * The audit pages over an audit the admin opens here, around now (so the scan, its evidence and the rule
+ * versions in force fall in its period), down to one rule's versions.
+ */
+async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
+  const audit = await postJson<{ id: string }>(baseUrl, token, '/api/audits', {
+    name: 'Screens audit',
+    frameworks: [{ framework_id: 'soc2' }],
+    period_start: new Date(Date.now() - 86_400_000).toISOString(),
+    period_end: new Date(Date.now() + 86_400_000).toISOString(),
+  });
+  const { items } = await getJson<{ items: { rule_id: string }[] }>(
+    baseUrl,
+    token,
+    `/api/audits/${audit.id}/rule-versions`,
+  );
+  const base = `/audits/${audit.id}`;
+  return [
+    { name: 'audits', path: '/audits', ready: 'main h1' },
+    { name: 'audit', path: base, ready: '[data-testid="audit"]' },
+    { name: 'audit-rules', path: `${base}/rules`, ready: '[data-testid="audit-rule-versions"]' },
+    {
+      name: 'audit-rule',
+      path: `${base}/rules/${encodeURIComponent(items[0]!.rule_id)}`,
+      ready: '[data-testid="audit-rule-version-detail"]',
+    },
+    { name: 'audit-exceptions', path: `${base}/exceptions`, ready: 'main h1' },
+    { name: 'audit-evidence', path: `${base}/evidence`, ready: '[data-testid="audit-requirements"]' },
   ];
 }
 
@@ -273,7 +306,20 @@ const FORBIDDEN: Record<Role, ReadonlySet<string>> = {
   admin: new Set(),
   // The API lets auditors read integrations, the scoring policy and retention (read-only pages), not tokens.
   auditor: new Set(['tokens']),
-  user: new Set(['overrides', 'members', 'integrations', 'tokens', 'scoring', 'retention']),
+  user: new Set([
+    'overrides',
+    'members',
+    'integrations',
+    'tokens',
+    'scoring',
+    'retention',
+    'audits',
+    'audit',
+    'audit-rules',
+    'audit-rule',
+    'audit-exceptions',
+    'audit-evidence',
+  ]),
 };
 
 /** Passwords the policy accepts: it refuses one that holds the e-mail's name part (the role here). */

@@ -27,8 +27,10 @@ import type { ScanService } from '../scans/service.ts';
 import {
   exceptedFindingsBetween,
   latestSucceededScan,
+  ruleVersionFindingsPage,
   tenantName,
   type ExceptedFinding,
+  type RuleVersionFinding,
 } from '../scans/store.ts';
 import type { Page, ScanView } from '../scans/types.ts';
 import { packageReadme, zipPackage, type PackageFile, type PackageSummary } from './package.ts';
@@ -39,10 +41,15 @@ import {
   findAudit,
   insertAudit,
   insertAuditor,
+  findSample,
   insertMark,
+  insertSample,
   isActiveAuditor,
   marksOf,
+  samplePopulation,
+  samplesOf,
 } from './store.ts';
+import { drawSample, newSeed, populationDigest } from './sample.ts';
 import type {
   AuditFramework,
   AuditMarkKind,
@@ -50,6 +57,8 @@ import type {
   AuditMarkView,
   AuditorView,
   AuditRequest,
+  AuditSampleRequest,
+  AuditSampleView,
   AuditView,
 } from './types.ts';
 
@@ -347,6 +356,40 @@ export class AuditService {
     return this.#deps.ruleVersions.inForce(tenantId, audit.period_start, audit.period_end);
   }
 
+  /**
+   * One page of the findings a rule version (`ruleId` at content hash `hash`) produced in the succeeded scans
+   * of the period, newest scan first. An unknown version has none (an empty page, not an error: the registry
+   * lists what was deployed, the findings what ran).
+   */
+  async ruleVersionFindings(
+    tenantId: string,
+    auditId: string,
+    version: { rule_id: string; rule_hash: string },
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<RuleVersionFinding>> {
+    const audit = await this.#audit(tenantId, auditId);
+    const order: SortKey[] = [
+      { column: 's.finished_at', field: 'cursor_finished_at', direction: 'desc' },
+      { column: 'f.id', field: 'finding_id', direction: 'desc' },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, '-scan_finished_at', order) : null;
+    return this.#deps.withTenant(tenantId, async (trx) => {
+      const rows = await ruleVersionFindingsPage(trx, version, windowOf(audit), order, after, options.limit);
+      const page = toPage(
+        rows as unknown as Record<string, unknown>[],
+        options.limit,
+        '-scan_finished_at',
+        order,
+      );
+      return {
+        items: (page.items as unknown as typeof rows).map(
+          ({ cursor_finished_at: _c, ...finding }) => finding,
+        ),
+        next_cursor: page.next_cursor,
+      };
+    });
+  }
+
   /** One page of the ledger entries of the period, newest first. */
   async ledger(
     tenantId: string,
@@ -491,6 +534,84 @@ export class AuditService {
   ): Promise<{ items: AuditMarkView[] }> {
     await this.#audit(tenantId, auditId);
     return { items: await this.#deps.withTenant(tenantId, (trx) => marksOf(trx, auditId, options)) };
+  }
+
+  /**
+   * Draws a sample from a population of the period: the resources of one type that the newest succeeded scan
+   * of each integration, as of `as_of` (in the period; by default its end, or now while it runs), saw. The
+   * seed (given, or picked here) is recorded with the population's size and digest and the resources drawn,
+   * so the same request with the same seed draws the same sample; a ledger entry `audit.sample.drawn`. Admins
+   * and the audit's own active auditors may draw (403 for another auditor), while it is open.
+   */
+  async drawSample(
+    tenantId: string,
+    actor: { userId: string; role: string },
+    auditId: string,
+    request: AuditSampleRequest,
+    now = new Date(),
+  ): Promise<AuditSampleView> {
+    const { withTenant, ledger } = this.#deps;
+    return withTenant(tenantId, async (trx) => {
+      const audit = await this.#openAudit(trx, auditId);
+      if (actor.role !== 'admin' && !(await isActiveAuditor(trx, auditId, actor.userId)))
+        throw new ApiError('FORBIDDEN', 'only admins and the auditors of this audit may draw its samples');
+      const end = audit.period_end < now ? audit.period_end : now;
+      const asOf = request.as_of ? new Date(request.as_of) : end;
+      if (asOf < audit.period_start || asOf > audit.period_end)
+        throw new ApiError('VALIDATION_ERROR', 'as_of must fall in the period of the audit', {
+          problems: [{ field: 'as_of', message: 'must fall in the period of the audit' }],
+        });
+      const seed = request.seed ?? newSeed();
+      const population = await samplePopulation(trx, request.resource_type, {
+        from: audit.period_start,
+        asOf,
+      });
+      const sample = await insertSample(trx, {
+        tenant_id: tenantId,
+        audit_id: auditId,
+        resource_type: request.resource_type,
+        as_of: asOf,
+        size: request.size,
+        seed,
+        population_size: population.resources.length,
+        population_sha256: populationDigest(population.resources),
+        scan_ids: population.scan_ids,
+        items: drawSample(population.resources, seed, request.size),
+        drawn_by: actor.userId,
+      });
+      await ledger.append(trx, tenantId, [
+        {
+          kind: 'audit.sample.drawn',
+          actor: actor.userId,
+          payload: {
+            audit_id: auditId,
+            sample_id: sample.id,
+            resource_type: sample.resource_type,
+            as_of: asOf.toISOString(),
+            size: sample.size,
+            seed,
+            population_size: sample.population_size,
+            population_sha256: sample.population_sha256,
+            items_sha256: populationDigest(sample.items),
+          },
+        },
+      ]);
+      return sample;
+    });
+  }
+
+  /** The samples drawn in an audit, newest first (the newest 200). */
+  async samples(tenantId: string, auditId: string): Promise<AuditSampleView[]> {
+    await this.#audit(tenantId, auditId);
+    return this.#deps.withTenant(tenantId, (trx) => samplesOf(trx, auditId, 200));
+  }
+
+  /** One sample of an audit, or 404. */
+  async sample(tenantId: string, auditId: string, sampleId: string): Promise<AuditSampleView> {
+    await this.#audit(tenantId, auditId);
+    const sample = await this.#deps.withTenant(tenantId, (trx) => findSample(trx, auditId, sampleId));
+    if (!sample) throw new ApiError('AUDIT_SAMPLE_NOT_FOUND', `no sample ${sampleId} in audit ${auditId}`);
+    return sample;
   }
 
   /** The audit, or 404. */

@@ -3,7 +3,14 @@
  */
 import { applyPage, type SortKey } from '../pagination.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
-import type { AuditFramework, AuditMarkKind, AuditMarkView, AuditorView, AuditView } from './types.ts';
+import type {
+  AuditFramework,
+  AuditMarkKind,
+  AuditMarkView,
+  AuditorView,
+  AuditSampleView,
+  AuditView,
+} from './types.ts';
 
 const AUDIT_COLUMNS = [
   'id',
@@ -183,4 +190,80 @@ export async function marksOf(
     { column: 'k.marked_at', order: 'asc' },
     { column: 'k.id', order: 'asc' },
   ])) as AuditMarkView[];
+}
+
+const SAMPLE_COLUMNS = [
+  'id',
+  'audit_id',
+  'resource_type',
+  'as_of',
+  'size',
+  'seed',
+  'population_size',
+  'population_sha256',
+  'scan_ids',
+  'items',
+  'drawn_by',
+  'drawn_at',
+] as const;
+
+/**
+ * The population a sample is drawn from: the distinct resources of `resourceType` that the newest succeeded
+ * scan of each integration, finished in [from, asOf], saw (resource id order), and those scans' ids.
+ */
+export async function samplePopulation(
+  trx: Trx,
+  resourceType: string,
+  window: { from: Date; asOf: Date },
+): Promise<{ scan_ids: string[]; resources: string[] }> {
+  const scans = (await trx('scans')
+    .distinctOn('integration_id')
+    .select('id', 'integration_id')
+    .where('status', 'succeeded')
+    .andWhere('finished_at', '>=', window.from)
+    .andWhere('finished_at', '<=', window.asOf)
+    .orderBy([{ column: 'integration_id' }, { column: 'finished_at', order: 'desc' }])) as { id: string }[];
+  const scanIds = scans.map((s) => s.id).sort();
+  if (scanIds.length === 0) return { scan_ids: [], resources: [] };
+  const rows = (await trx('findings')
+    .distinct('resource_id')
+    .whereIn('scan_id', scanIds)
+    .andWhere('resource_type', resourceType)
+    .orderBy('resource_id')) as { resource_id: string }[];
+  return { scan_ids: scanIds, resources: rows.map((r) => r.resource_id) };
+}
+
+/** Inserts a drawn sample; returns it. */
+export async function insertSample(
+  trx: Trx,
+  row: Omit<AuditSampleView, 'id' | 'drawn_at'> & { tenant_id: string },
+): Promise<AuditSampleView> {
+  const [inserted] = (await trx('audit_samples')
+    .insert({ ...row, scan_ids: JSON.stringify(row.scan_ids), items: JSON.stringify(row.items) })
+    .returning(SAMPLE_COLUMNS)) as AuditSampleView[];
+  return inserted!;
+}
+
+/** The samples drawn in an audit, newest first (at most `limit`). */
+export async function samplesOf(trx: Trx, auditId: string, limit: number): Promise<AuditSampleView[]> {
+  return (await trx('audit_samples')
+    .select(SAMPLE_COLUMNS)
+    .where({ audit_id: auditId })
+    .orderBy([
+      { column: 'drawn_at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(limit)) as AuditSampleView[];
+}
+
+/** One sample of an audit, or undefined. */
+export async function findSample(
+  trx: Trx,
+  auditId: string,
+  sampleId: string,
+): Promise<AuditSampleView | undefined> {
+  return (await trx('audit_samples')
+    .select(SAMPLE_COLUMNS)
+    .where({ audit_id: auditId, id: sampleId })
+    .first()) as AuditSampleView | undefined;
 }

@@ -71,3 +71,32 @@ export interface AuditMarkRequest {
   mark: AuditMarkKind;
   comment?: string;
 }
+
+/** A sample drawn from a population of an audit's period (the seed reproduces it). */
+export interface AuditSampleView {
+  id: string;
+  audit_id: string;
+  resource_type: string;
+  as_of: Date;
+  size: number;
+  seed: string;
+  /** How many resources the population held, and the sha256 of their ids (one a line, in id order). */
+  population_size: number;
+  population_sha256: string;
+  /** The scans the population came from: the newest succeeded scan of each integration as of `as_of`. */
+  scan_ids: string[];
+  /** The resources drawn, in the order drawn. */
+  items: string[];
+  drawn_by: string | null;
+  drawn_at: Date;
+}
+
+/** What POST /api/audits/:id/samples takes. */
+export interface AuditSampleRequest {
+  resource_type: string;
+  size: number;
+  /** The moment the population is taken at (in the period; by default its end, or now while it runs). */
+  as_of?: string;
+  /** Left out: the server picks one, and records it either way. */
+  seed?: string;
+}

@@ -482,3 +482,50 @@ export async function exceptedFindingsBetween(
     .orderBy([{ column: 'exception_id' }, { column: 'rank' }])) as ExceptedFinding[];
   return { counts: new Map(counted.map((row) => [row.exception_id, Number(row.n)])), items };
 }
+
+/** A finding one rule version produced, in a scan of an audit's period. */
+export interface RuleVersionFinding {
+  finding_id: string;
+  scan_id: string;
+  resource_id: string;
+  resource_type: string;
+  status: string;
+  severity: string;
+  exception_id: string | null;
+  scan_finished_at: Date;
+}
+
+/**
+ * One page of the findings the rule version (`rule_id`, `rule_hash`) produced in the succeeded scans that
+ * finished in [from, to], in `order` after the cursor values `after` (one row more than `limit`).
+ */
+export async function ruleVersionFindingsPage(
+  trx: Trx,
+  version: { rule_id: string; rule_hash: string },
+  window: { from: Date; to: Date },
+  order: SortKey[],
+  after: (string | number | null)[] | null,
+  limit: number,
+): Promise<(RuleVersionFinding & { cursor_finished_at: string })[]> {
+  const query = trx('findings as f')
+    .join('scans as s', function () {
+      this.on('s.id', '=', 'f.scan_id').andOn('s.tenant_id', '=', 'f.tenant_id');
+    })
+    .where({ 'f.rule_id': version.rule_id, 'f.rule_hash': version.rule_hash, 's.status': 'succeeded' })
+    .andWhere('s.finished_at', '>=', window.from)
+    .andWhere('s.finished_at', '<=', window.to)
+    .select(
+      'f.id as finding_id',
+      'f.scan_id',
+      'f.resource_id',
+      'f.resource_type',
+      'f.status',
+      'f.severity',
+      'f.exception_id',
+      's.finished_at as scan_finished_at',
+      trx.raw('s.finished_at::text as cursor_finished_at'),
+    );
+  return (await applyPage(query, order, after, limit)) as (RuleVersionFinding & {
+    cursor_finished_at: string;
+  })[];
+}

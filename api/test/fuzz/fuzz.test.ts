@@ -87,7 +87,7 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
   const schemaOf = (route: RouteCatalogEntry, part: 'params' | 'querystring' | 'body') =>
     route.schema?.[part] as JsonSchema | undefined;
 
-  /** A tenant with an admin, an AWS integration on the sandbox, one finished scan, an API token, an override. */
+  /** A tenant with an admin, an AWS integration on the sandbox, one finished scan, an API token, an override, an audit. */
   async function makeTenant(slug: string): Promise<Tenant> {
     const admin = await seedTenant(t.database.knex, { slug });
     const token = (await login(t.app, admin.email, admin.password)).access_token;
@@ -103,6 +103,14 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     expect(outcome).toBe('succeeded');
     await post('/api/tokens', { name: 'fuzz', role: 'auditor', expires_in_days: 1 });
     await post('/api/overrides', { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true });
+    // An audit around the scan, so the audit routes have an object of the tenant to read (and the rule
+    // versions in force and their findings in its period).
+    await post('/api/audits', {
+      name: 'Fuzz audit',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: new Date(Date.now() - 3_600_000).toISOString(),
+      period_end: new Date(Date.now() + 3_600_000).toISOString(),
+    });
     return { tenantId: admin.tenantId, userId: admin.userId, token, seen: new Map() };
   }
 

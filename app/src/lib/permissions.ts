@@ -15,7 +15,10 @@ export type AppPermission =
   | 'token:manage'
   | 'scoring:manage'
   | 'retention:manage'
-  | 'evidence:attach';
+  | 'evidence:attach'
+  | 'audit:read'
+  | 'audit:manage'
+  | 'audit:feedback';
 
 const GRANTS: Record<AppPermission, readonly string[]> = {
   'scan:start': ['admin', 'user'],
@@ -32,6 +35,10 @@ const GRANTS: Record<AppPermission, readonly string[]> = {
   'retention:manage': ['admin'],
   // Manual evidence and attestations: the API takes them from admins and users (auditors only read).
   'evidence:attach': ['admin', 'user'],
+  'audit:read': ['admin', 'auditor'],
+  'audit:manage': ['admin'],
+  // Only the auditors an audit lists may mark (the API checks the list); other roles never can.
+  'audit:feedback': ['auditor'],
 };
 
 /** True when `role` holds `permission`; an unknown role holds nothing. */

@@ -51,6 +51,11 @@ export const PERMISSIONS = {
    * auditor can make (and only in an audit that lists them).
    */
   'audit:feedback': ['auditor'],
+  /**
+   * Draw a seeded sample of a population within an audit (recorded, a ledger entry): admins, and auditors of
+   * an audit that lists them. It changes no result.
+   */
+  'audit:sample': ['admin', 'auditor'],
   /** Read the tenant's retention windows and legal hold. */
   'retention:read': ['admin', 'auditor'],
   /** Change the retention windows, set and lift the legal hold. */

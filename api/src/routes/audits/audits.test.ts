@@ -4,7 +4,7 @@
  * with the real `complywise evidence verify` process (OK whole; one entry cut: the cut is named).
  */
 import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -192,6 +192,55 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     expect((await get(`/api/audits/${pastId}/evidence`)).json().items).toEqual([]);
     expect((await get(`/api/audits/${pastId}/ledger`)).json().items).toEqual([]);
     expect((await get(`/api/audits/${pastId}/exceptions`)).json().items).toEqual([]);
+    const version = versions.find((v) => v.rule_id === 'CW-AWS-S3-001')!;
+    const pastFindings = await get(
+      `/api/audits/${pastId}/rules/CW-AWS-S3-001/versions/${version.hash}/findings`,
+    );
+    expect(pastFindings.statusCode).toBe(200);
+    expect(pastFindings.json().items).toEqual([]);
+  });
+
+  it('lists the findings each rule version produced in the period, page by page', async () => {
+    // Every finding of both scans of the period, by rule version: what the route must answer, no more.
+    const expected = new Map<string, Json[]>();
+    for (const scanId of [tenant.scanId, rescanId]) {
+      const items = (await get(`/api/scans/${scanId}/findings?limit=1000`)).json().items as Json[];
+      for (const f of items) {
+        const key = `${f.rule_id}/versions/${f.rule_hash}`;
+        expected.set(key, [...(expected.get(key) ?? []), { ...f, scan_id: scanId }]);
+      }
+    }
+    const [key, findings] = [...expected].sort((a, b) => b[1].length - a[1].length)[0]!;
+    expect(findings.length).toBeGreaterThan(2);
+    const listed: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `&cursor=${cursor}` : '';
+      const page = await get(`/api/audits/${auditId}/rules/${key}/findings?limit=2${query}`, auditorToken);
+      expect(page.statusCode, page.body).toBe(200);
+      listed.push(...(page.json().items as Json[]));
+      cursor = page.json().next_cursor as string | null;
+    } while (cursor);
+    expect(listed.map((f) => f.finding_id).sort()).toEqual(findings.map((f) => f.id).sort());
+    // Newest scan first, each row naming its scan and what the finding said.
+    const finished = listed.map((f) => Date.parse(f.scan_finished_at as string));
+    expect(finished).toEqual([...finished].sort((a, b) => b - a));
+    const first = findings.find((f) => f.id === listed[0]!.finding_id)!;
+    expect(listed[0]).toMatchObject({
+      scan_id: first.scan_id,
+      resource_id: first.resource_id,
+      status: first.status,
+      severity: first.severity,
+    });
+    const [ruleId] = key.split('/');
+    const unknown = await get(`/api/audits/${auditId}/rules/${ruleId}/versions/${'0'.repeat(64)}/findings`);
+    expect(unknown.json()).toEqual({ items: [], next_cursor: null });
+    const badHash = await get(`/api/audits/${auditId}/rules/${ruleId}/versions/nothex/findings`);
+    expect([badHash.statusCode, badHash.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    const badCursor = await get(`/api/audits/${auditId}/rules/${key}/findings?cursor=abc`);
+    expect([badCursor.statusCode, badCursor.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    const noAudit = await get(`/api/audits/${randomUUID()}/rules/${key}/findings`);
+    expect([noAudit.statusCode, noAudit.json().error.code]).toEqual([404, 'AUDIT_NOT_FOUND']);
   });
 
   it('lists the exceptions register: reason, approver, author, dates, set-aside findings, ledger; expired marked', async () => {
@@ -361,6 +410,68 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     expect(cut.stderr).toMatch(new RegExp(`deleted_entry: .*\\b${cutSeq}\\b`));
   });
 
+  it('draws a seeded sample of a population, records it, and the same seed draws it again', async () => {
+    // The population as documented: the bucket resources the newest scan of the period saw.
+    const findings = (
+      await get(`/api/scans/${rescanId}/findings?limit=1000&resource_type=aws.s3.bucket`)
+    ).json().items as Json[];
+    const population = [...new Set(findings.map((f) => f.resource_id as string))].sort();
+    expect(population.length).toBeGreaterThan(2);
+    const ranked = (seed: string) =>
+      [...population].sort((a, b) => {
+        const [x, y] = [sha256(Buffer.from(`${seed}\n${a}`)), sha256(Buffer.from(`${seed}\n${b}`))];
+        return x < y ? -1 : 1;
+      });
+    const draw = (payload: Json, token = auditorToken) =>
+      post(`/api/audits/${auditId}/samples`, payload, token);
+
+    const drawn = await draw({ resource_type: 'aws.s3.bucket', size: 2, seed: 'fy2026-q1' });
+    expect(drawn.statusCode, drawn.body).toBe(201);
+    const sample = drawn.json() as Json;
+    expect(sample).toMatchObject({
+      audit_id: auditId,
+      resource_type: 'aws.s3.bucket',
+      size: 2,
+      seed: 'fy2026-q1',
+      population_size: population.length,
+      population_sha256: sha256(Buffer.from(population.map((id) => `${id}\n`).join(''))),
+      scan_ids: [rescanId],
+      items: ranked('fy2026-q1').slice(0, 2),
+    });
+    // The same request with the same seed draws the same sample; a sample larger than the population is all of it.
+    const again = (
+      await draw({ resource_type: 'aws.s3.bucket', size: 2, seed: 'fy2026-q1' }, tenant.token)
+    ).json();
+    expect(again.items).toEqual(sample.items);
+    expect(again.id).not.toBe(sample.id);
+    const all = (await draw({ resource_type: 'aws.s3.bucket', size: 500, seed: 'x' })).json();
+    expect(all.items).toEqual(ranked('x'));
+    // No seed given: the server picks one and records it, and that seed reproduces the sample.
+    const unseeded = (await draw({ resource_type: 'aws.s3.bucket', size: 2 })).json();
+    expect(unseeded.seed).toMatch(/^[0-9a-f]{16}$/);
+    expect(unseeded.items).toEqual(ranked(unseeded.seed as string).slice(0, 2));
+    // As of the moment before the period's scans: an empty population, still recorded.
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    const early = (await draw({ resource_type: 'aws.s3.bucket', size: 2, as_of: audit.period_start })).json();
+    expect([early.population_size, early.items, early.scan_ids]).toEqual([0, [], []]);
+
+    // Readable later, by id and in the list (newest first); every draw is a ledger entry.
+    expect((await get(`/api/audits/${auditId}/samples/${sample.id}`, auditorToken)).json()).toEqual(sample);
+    const listed = (await get(`/api/audits/${auditId}/samples`)).json().items as Json[];
+    expect(listed.map((s) => s.id)).toEqual([early.id, unseeded.id, all.id, again.id, sample.id]);
+    const ledger = (await get('/api/ledger?limit=50')).json().items as Json[];
+    const entry = ledger.find((e) => e.kind === 'audit.sample.drawn' && e.payload.sample_id === sample.id)!;
+    expect(entry.payload).toMatchObject({ seed: 'fy2026-q1', population_size: population.length, size: 2 });
+
+    // Refusals: a moment outside the period, a bad seed or size, an unknown sample.
+    const outside = await draw({ resource_type: 'aws.s3.bucket', size: 2, as_of: '2001-01-01T00:00:00Z' });
+    expect([outside.statusCode, outside.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
+    expect((await draw({ resource_type: 'aws.s3.bucket', size: 0 })).statusCode).toBe(400);
+    expect((await draw({ resource_type: 'aws.s3.bucket', size: 2, seed: 'no spaces' })).statusCode).toBe(400);
+    const unknown = await get(`/api/audits/${auditId}/samples/${randomUUID()}`);
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'AUDIT_SAMPLE_NOT_FOUND']);
+  });
+
   it('closing keeps the package; a closed audit is read-only and answers the kept package', async () => {
     const spare = await post('/api/audits', {
       name: 'To close',
@@ -371,6 +482,8 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     const id = spare.json().id as string;
     expect((await post(`/api/audits/${id}/close`, {}, auditorToken)).statusCode).toBe(403);
     const closed = await post(`/api/audits/${id}/close`, {});
+    const sampleAfter = await post(`/api/audits/${id}/samples`, { resource_type: 'aws.s3.bucket', size: 1 });
+    expect([sampleAfter.statusCode, sampleAfter.json().error.code]).toEqual([409, 'AUDIT_CLOSED']);
     expect(closed.statusCode, closed.body).toBe(200);
     expect(closed.json()).toMatchObject({ status: 'closed', closed_by: tenant.userId });
     const kept = closed.json().package_sha256 as string;

@@ -4,7 +4,12 @@
  * exceptions register, ledger entries) and download its package (a zip, streamed).
  */
 import type { FastifyPluginAsync } from 'fastify';
-import type { AuditMarkKind, AuditMarkRequest, AuditRequest } from '../../audits/types.ts';
+import type {
+  AuditMarkKind,
+  AuditMarkRequest,
+  AuditRequest,
+  AuditSampleRequest,
+} from '../../audits/types.ts';
 import type { OverrideKind } from '../../overrides/store.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import {
@@ -14,8 +19,12 @@ import {
   auditLedgerSchema,
   auditPackageSchema,
   auditResultsSchema,
+  auditRuleVersionFindingsSchema,
   auditRuleVersionsSchema,
   closeAuditSchema,
+  drawSampleSchema,
+  getSampleSchema,
+  listSamplesSchema,
   getAuditSchema,
   listAuditsSchema,
   listMarksSchema,
@@ -74,6 +83,16 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     }),
   );
 
+  app.get<{ Params: { id: string; ruleId: string; hash: string } } & Paged>(
+    '/:id/rules/:ruleId/versions/:hash/findings',
+    { schema: auditRuleVersionFindingsSchema, config: { permission: 'audit:read' } },
+    async (request) => {
+      const { id, ruleId, hash } = request.params;
+      const version = { rule_id: ruleId, rule_hash: hash };
+      return app.audits.ruleVersionFindings(principalOf(request).tenantId, id, version, request.query);
+    },
+  );
+
   app.get<ById & { Querystring: { limit: number; before_seq?: number } }>(
     '/:id/ledger',
     { schema: auditLedgerSchema, config: { permission: 'audit:read' } },
@@ -115,6 +134,31 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     '/:id/marks',
     { schema: listMarksSchema, config: { permission: 'audit:read' } },
     async (request) => app.audits.marks(principalOf(request).tenantId, request.params.id, request.query),
+  );
+
+  app.post<ById & { Body: AuditSampleRequest }>(
+    '/:id/samples',
+    { schema: drawSampleSchema, config: { permission: 'audit:sample' } },
+    async (request, reply) => {
+      const { tenantId, userId, role } = principalOf(request);
+      const sample = await app.audits.drawSample(tenantId, { userId, role }, request.params.id, request.body);
+      return reply.status(201).send(sample);
+    },
+  );
+
+  app.get<ById>(
+    '/:id/samples',
+    { schema: listSamplesSchema, config: { permission: 'audit:read' } },
+    async (request) => ({
+      items: await app.audits.samples(principalOf(request).tenantId, request.params.id),
+    }),
+  );
+
+  app.get<{ Params: { id: string; sampleId: string } }>(
+    '/:id/samples/:sampleId',
+    { schema: getSampleSchema, config: { permission: 'audit:read' } },
+    async (request) =>
+      app.audits.sample(principalOf(request).tenantId, request.params.id, request.params.sampleId),
   );
 
   // Last: the route matrix closes its own audit, so nothing after this needs it open.

@@ -264,6 +264,48 @@ export const auditRuleVersionsSchema = {
   },
 } as const;
 
+export const auditRuleVersionFindingsSchema = {
+  operationId: 'listAuditRuleVersionFindings',
+  summary: "The findings one rule version produced in an audit's period",
+  tags: ['audits'],
+  params: {
+    type: 'object',
+    required: ['id', 'ruleId', 'hash'],
+    properties: {
+      id: uuid,
+      ruleId: { type: 'string', minLength: 1, maxLength: 200 },
+      hash: { type: 'string', pattern: '^[0-9a-f]{64}$' },
+    },
+  },
+  querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(50, 200) },
+  response: {
+    200: pageResponseSchema({
+      type: 'object',
+      required: [
+        'finding_id',
+        'scan_id',
+        'resource_id',
+        'resource_type',
+        'status',
+        'severity',
+        'exception_id',
+        'scan_finished_at',
+      ],
+      properties: {
+        finding_id: { type: 'string' },
+        scan_id: { type: 'string' },
+        resource_id: { type: 'string' },
+        resource_type: { type: 'string' },
+        status: { type: 'string' },
+        severity: { type: 'string' },
+        exception_id: nullableString,
+        scan_finished_at: timestamp,
+      },
+    } as const),
+    ...readErrors,
+  },
+} as const;
+
 export const auditLedgerSchema = {
   operationId: 'listAuditLedgerEntries',
   summary: "The ledger entries of an audit's period, newest first",
@@ -435,4 +477,83 @@ export const listMarksSchema = {
     },
     ...readErrors,
   },
+} as const;
+
+const sampleSchema = {
+  type: 'object',
+  required: [
+    'id',
+    'audit_id',
+    'resource_type',
+    'as_of',
+    'size',
+    'seed',
+    'population_size',
+    'population_sha256',
+    'scan_ids',
+    'items',
+    'drawn_by',
+    'drawn_at',
+  ],
+  properties: {
+    id: { type: 'string' },
+    audit_id: { type: 'string' },
+    resource_type: { type: 'string' },
+    as_of: timestamp,
+    size: { type: 'integer' },
+    seed: { type: 'string' },
+    population_size: { type: 'integer' },
+    population_sha256: { type: 'string' },
+    scan_ids: { type: 'array', items: { type: 'string' } },
+    items: { type: 'array', items: { type: 'string' } },
+    drawn_by: nullableString,
+    drawn_at: timestamp,
+  },
+} as const;
+
+export const drawSampleSchema = {
+  operationId: 'drawAuditSample',
+  summary: "Draw a seeded sample of a population of an audit's period",
+  tags: ['audits'],
+  params: auditParams,
+  body: {
+    type: 'object',
+    required: ['resource_type', 'size'],
+    additionalProperties: false,
+    properties: {
+      resource_type: { type: 'string', minLength: 1, maxLength: 200 },
+      size: { type: 'integer', minimum: 1, maximum: 500 },
+      as_of: timestamp,
+      seed: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+    },
+  },
+  response: {
+    201: sampleSchema,
+    ...readErrors,
+    403: errorBodySchema,
+    409: errorBodySchema,
+  },
+} as const;
+
+export const listSamplesSchema = {
+  operationId: 'listAuditSamples',
+  summary: 'The samples drawn in an audit, newest first',
+  tags: ['audits'],
+  params: auditParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['items'],
+      properties: { items: { type: 'array', items: sampleSchema } },
+    },
+    ...readErrors,
+  },
+} as const;
+
+export const getSampleSchema = {
+  operationId: 'getAuditSample',
+  summary: 'One sample drawn in an audit',
+  tags: ['audits'],
+  params: { type: 'object', required: ['id', 'sampleId'], properties: { id: uuid, sampleId: uuid } },
+  response: { 200: sampleSchema, ...readErrors },
 } as const;

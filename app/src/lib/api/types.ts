@@ -138,3 +138,42 @@ export type ExplorerFinding = ExplorerPage['items'][number];
 
 /** `GET /api/scans`: one page of scans, newest first. */
 export type ScanPage = ResponseBody<'listScans'>;
+
+/** An audit as `GET /api/audits` lists it. */
+export type Audit = ResponseBody<'listAudits'>['items'][number];
+
+/** `GET /api/audits/:id`: an audit with its auditors. */
+export type AuditDetail = ResponseBody<'getAudit'>;
+
+/** An auditor listed on an audit. */
+export type Auditor = AuditDetail['auditors'][number];
+
+/** A succeeded scan of an audit's period with its scores (`GET /api/audits/:id/results`). */
+export type AuditResult = ResponseBody<'listAuditResults'>['items'][number];
+
+/** A piece of evidence recorded in an audit's period (`GET /api/audits/:id/evidence`). */
+export type AuditEvidence = ResponseBody<'listAuditEvidence'>['items'][number];
+
+/** A rule version in force during an audit's period (`GET /api/audits/:id/rule-versions`). */
+export type AuditRuleVersion = ResponseBody<'listAuditRuleVersions'>['items'][number];
+
+/** One page of the findings a rule version produced in an audit's period. */
+export type RuleVersionFindingsPage = ResponseBody<'listAuditRuleVersionFindings'>;
+
+/** `GET /api/audits/:id/exceptions`: the exceptions register of the period. */
+export type ExceptionsRegister = ResponseBody<'listAuditExceptions'>;
+
+/** One override or exception of the register. */
+export type RegisterEntry = ExceptionsRegister['items'][number];
+
+/** An auditor's mark on a requirement's evidence. */
+export type AuditMark = ResponseBody<'listAuditMarks'>['items'][number];
+
+/** `GET /api/rules/:ruleId/versions/:hash`: one version with its source files. */
+export type RuleVersionDetail = ResponseBody<'getRuleVersion'>;
+
+/** `GET /api/rules/:ruleId/versions/:hash/diff/:other`. */
+export type RuleVersionDiff = ResponseBody<'diffRuleVersions'>;
+
+/** A seeded sample drawn in an audit (`POST /api/audits/:id/samples`). */
+export type AuditSample = ResponseBody<'drawAuditSample', 201>;
