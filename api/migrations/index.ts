@@ -22,6 +22,7 @@ import * as integrationCallSlots from './0016_integration_call_slots.ts';
 import * as audits from './0017_audits.ts';
 import * as auditMarks from './0018_audit_marks.ts';
 import * as findingExplorer from './0019_finding_explorer.ts';
+import * as scanParts from './0021_scan_parts.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -48,6 +49,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0017_audits', audits],
   ['0018_audit_marks', auditMarks],
   ['0019_finding_explorer', findingExplorer],
+  ['0021_scan_parts', scanParts],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -3078,6 +3078,11 @@ export interface operations {
                 calls_made: number;
                 errors: number;
               };
+              /** @description The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned. */
+              parts?: {
+                total: number;
+                done: number;
+              };
               errors: {
                 provider: string;
                 operation: string;
@@ -3264,6 +3269,11 @@ export interface operations {
               calls_made: number;
               errors: number;
             };
+            /** @description The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned. */
+            parts?: {
+              total: number;
+              done: number;
+            };
             errors: {
               provider: string;
               operation: string;
@@ -3362,6 +3372,11 @@ export interface operations {
               resources_collected: number;
               calls_made: number;
               errors: number;
+            };
+            /** @description The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned. */
+            parts?: {
+              total: number;
+              done: number;
             };
             errors: {
               provider: string;
