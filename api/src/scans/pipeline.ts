@@ -145,9 +145,7 @@ async function decryptTarget(
 }
 
 /** What a part job starts from: its scan's target, or that the part is already collected. */
-export type PartStart =
-  | { collected: false; target: ScanTarget; partsTotal: number }
-  | { collected: true };
+export type PartStart = { collected: false; target: ScanTarget; partsTotal: number } | { collected: true };
 
 /**
  * Load a part's target: under the scan row's lock, unless the scan is finished (succeeded, failed or

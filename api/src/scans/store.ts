@@ -528,35 +528,46 @@ export async function planScanParts(
   return scanPartsOf(trx, scanId);
 }
 
+/** The columns of a part row besides its resources. */
+const PART_COLUMNS = [
+  'part_key',
+  'position',
+  'status',
+  'worker_id',
+  'attempts',
+  'errors',
+  'progress',
+  'failure_message',
+];
+
 /** Every part of the scan, in plan order. */
 export async function scanPartsOf(trx: Trx, scanId: string): Promise<ScanPartRow[]> {
   return trx('scan_parts')
-    .select(
-      'part_key',
-      'position',
-      'status',
-      'worker_id',
-      'attempts',
-      'resources',
-      'errors',
-      'progress',
-      'failure_message',
-    )
+    .select([...PART_COLUMNS, 'resources'])
     .where({ scan_id: scanId })
     .orderBy('position');
 }
 
 /** One part under a row lock, or undefined when the scan has no such part. */
-export async function lockScanPart(trx: Trx, scanId: string, partKey: string): Promise<ScanPartRow | undefined> {
+export async function lockScanPart(
+  trx: Trx,
+  scanId: string,
+  partKey: string,
+): Promise<ScanPartRow | undefined> {
   return trx('scan_parts')
-    .select('part_key', 'position', 'status', 'worker_id', 'attempts', 'errors', 'progress', 'failure_message')
+    .select(PART_COLUMNS)
     .where({ scan_id: scanId, part_key: partKey })
     .forUpdate()
     .first();
 }
 
 /** Marks a part running on `workerId` (another attempt), unless it is done. */
-export async function startScanPart(trx: Trx, scanId: string, partKey: string, workerId: string): Promise<void> {
+export async function startScanPart(
+  trx: Trx,
+  scanId: string,
+  partKey: string,
+  workerId: string,
+): Promise<void> {
   await trx('scan_parts')
     .where({ scan_id: scanId, part_key: partKey })
     .whereNot({ status: 'done' })
@@ -611,7 +622,10 @@ export async function setScanPartStatus(
 export async function scanPartCounts(trx: Trx, scanId: string): Promise<{ done: number; total: number }> {
   const [row] = (await trx('scan_parts')
     .where({ scan_id: scanId })
-    .select(trx.raw(`count(*) filter (where status = 'done') as done`), trx.raw('count(*) as total'))) as Array<{
+    .select(
+      trx.raw(`count(*) filter (where status = 'done') as done`),
+      trx.raw('count(*) as total'),
+    )) as Array<{
     done: string | number;
     total: string | number;
   }>;

@@ -285,15 +285,20 @@ async function settle(
   if (error instanceof ScanReleasedError) {
     // Back to queued (unless it was cancelled meanwhile) so the next worker starts it afresh; rethrown so
     // pg-boss fails this attempt and retries the job. A part goes back alone; its scan keeps running.
-    await (part ? setPart('queued', null) : deps.withTenant(tenantId, (trx) => requeueScan(trx, scanId, QUEUED_PROGRESS)))
-      .catch((writeError: unknown) => log.warn({ err: writeError }, 'could not release the scan'));
+    await (
+      part
+        ? setPart('queued', null)
+        : deps.withTenant(tenantId, (trx) => requeueScan(trx, scanId, QUEUED_PROGRESS))
+    ).catch((writeError: unknown) => log.warn({ err: writeError }, 'could not release the scan'));
     log.info('scan released to the queue');
     throw error;
   }
   if (error instanceof ScanFailedError) {
     // Best effort: on shutdown (code ABORTED) the database may already be closing; a retry rewrites the row.
     await setPart('failed', error.message)
-      .then(() => deps.withTenant(tenantId, (trx) => failScan(trx, scanId, error.code, inPart(error.message))))
+      .then(() =>
+        deps.withTenant(tenantId, (trx) => failScan(trx, scanId, error.code, inPart(error.message))),
+      )
       .catch((writeError: unknown) => log.warn({ err: writeError }, 'could not record the scan failure'));
     log.info({ code: error.code }, 'scan failed: the provider could not be scanned');
     return 'failed';

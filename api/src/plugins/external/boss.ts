@@ -87,7 +87,8 @@ export async function startBoss(
   } else {
     await boss.createQueue(SCAN_QUEUE, policy);
   }
-  if (!(await boss.getQueue(SCAN_PART_DEAD_QUEUE))) await boss.createQueue(SCAN_PART_DEAD_QUEUE, { retryLimit: 3 });
+  if (!(await boss.getQueue(SCAN_PART_DEAD_QUEUE)))
+    await boss.createQueue(SCAN_PART_DEAD_QUEUE, { retryLimit: 3 });
   const partPolicy = { ...policy, deadLetter: SCAN_PART_DEAD_QUEUE };
   if (await boss.getQueue(SCAN_PART_QUEUE)) await boss.updateQueue(SCAN_PART_QUEUE, partPolicy);
   else await boss.createQueue(SCAN_PART_QUEUE, partPolicy);
