@@ -169,6 +169,8 @@ export async function loadPartTarget(
     const target = await decryptTarget(deps, trx, tenantId, scan.integration_id);
     if (!target) return null;
     await startScanPart(trx, scanId, part, workerId);
+    // A scan whose parts were all released (a shutdown) runs again.
+    if (scan.status === 'queued') await updateScan(trx, scanId, { status: 'running' });
     return { collected: false, target, partsTotal: total };
   });
 }

@@ -618,6 +618,21 @@ export async function setScanPartStatus(
     .update({ status, failure_message: message, finished_at: status === 'failed' ? trx.fn.now() : null });
 }
 
+/**
+ * Puts a running scan back to queued once none of its parts is running (its last worker released its
+ * part), keeping the counts of the parts already collected.
+ */
+export async function requeueScanIfIdle(trx: Trx, scanId: string): Promise<void> {
+  await trx('scans')
+    .where({ id: scanId, status: 'running' })
+    .whereNotExists(trx('scan_parts').where({ scan_id: scanId, status: 'running' }))
+    .update({
+      status: 'queued',
+      progress: trx.raw(`jsonb_set(progress, '{phase}', '"queued"')`),
+      updated_at: trx.fn.now(),
+    });
+}
+
 /** How many of the scan's parts are done, and how many it has. */
 export async function scanPartCounts(trx: Trx, scanId: string): Promise<{ done: number; total: number }> {
   const [row] = (await trx('scan_parts')

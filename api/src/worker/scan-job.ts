@@ -30,6 +30,7 @@ import {
   failScan,
   lockScanPart,
   requeueScan,
+  requeueScanIfIdle,
   scanStatus,
   setScanPartStatus,
   updateScan,
@@ -284,12 +285,15 @@ async function settle(
   }
   if (error instanceof ScanReleasedError) {
     // Back to queued (unless it was cancelled meanwhile) so the next worker starts it afresh; rethrown so
-    // pg-boss fails this attempt and retries the job. A part goes back alone; its scan keeps running.
-    await (
-      part
-        ? setPart('queued', null)
-        : deps.withTenant(tenantId, (trx) => requeueScan(trx, scanId, QUEUED_PROGRESS))
-    ).catch((writeError: unknown) => log.warn({ err: writeError }, 'could not release the scan'));
+    // pg-boss fails this attempt and retries the job. A part goes back alone; its scan goes back to queued
+    // once none of its parts runs.
+    await deps
+      .withTenant(tenantId, async (trx) => {
+        if (!part) return requeueScan(trx, scanId, QUEUED_PROGRESS);
+        await setScanPartStatus(trx, scanId, part, 'queued', null);
+        await requeueScanIfIdle(trx, scanId);
+      })
+      .catch((writeError: unknown) => log.warn({ err: writeError }, 'could not release the scan'));
     log.info('scan released to the queue');
     throw error;
   }
