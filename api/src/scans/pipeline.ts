@@ -104,7 +104,8 @@ const FINISHED = new Set<ScanStatus>(['succeeded', 'cancelled']);
 
 /**
  * Load target: locks the scan row and, unless the scan is finished or its integration gone (null: skip the
- * job), decrypts the integration's credentials and marks the scan running.
+ * job), decrypts the integration's credentials and resets the scan for a run (queued, no failure: a retry
+ * of a failed scan starts over).
  */
 export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<ScanTarget | null> {
   const { tenant_id: tenantId, scan_id: scanId } = job;
@@ -113,9 +114,12 @@ export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<S
     if (!scan || FINISHED.has(scan.status)) return null;
     const target = await decryptTarget(deps, trx, tenantId, scan.integration_id);
     if (!target) return null;
+    // Running (and started) once its first part is taken by a worker (loadPartTarget); a scan whose parts
+    // already run (its plan sent again) is left as it is.
+    if (scan.status === 'running') return target;
     await updateScan(trx, scanId, {
-      status: 'running',
-      started_at: trx.fn.now(),
+      status: 'queued',
+      started_at: null,
       finished_at: null,
       failure_code: null,
       failure_message: null,
@@ -169,8 +173,12 @@ export async function loadPartTarget(
     const target = await decryptTarget(deps, trx, tenantId, scan.integration_id);
     if (!target) return null;
     await startScanPart(trx, scanId, part, workerId);
-    // A scan whose parts were all released (a shutdown) runs again.
-    if (scan.status === 'queued') await updateScan(trx, scanId, { status: 'running' });
+    // The scan runs from its first part taken (or again, after its parts were all released by a shutdown).
+    if (scan.status === 'queued')
+      await updateScan(trx, scanId, {
+        status: 'running',
+        started_at: trx.raw('COALESCE(started_at, now())'),
+      });
     return { collected: false, target, partsTotal: total };
   });
 }
