@@ -23,7 +23,7 @@ const CALLS_PER_SECOND = 20;
 describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TEST_POSTGRES_URL)', () => {
   it(
     'keeps the call limit across all four and loses no finding when one is killed',
-    { timeout: 300_000 },
+    { timeout: 420_000 },
     async () => {
       const lines: string[] = [];
       const report = await runScaleOut({
