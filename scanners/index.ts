@@ -6,7 +6,7 @@
  */
 import { assertUrlSettingsAllowed } from './provider.ts';
 import { SCANNABLE_PROVIDERS, scannerFor, type ScannableIntegration } from './registry.ts';
-import { ScanFailedError, type ScanOptions, type ScanOutcome } from './types.ts';
+import { ScanFailedError, WHOLE_SCAN, type ScanOptions, type ScanOutcome } from './types.ts';
 
 export * from './types.ts';
 export {
@@ -47,7 +47,19 @@ export { scanAzure, AZURE_PERMISSIONS, type AzureScanOptions, type AzureScanTarg
 export type { AzureIntegration } from './azure/provider.ts';
 
 /**
- * Scans one integration with the scanner of its provider.
+ * The parts a scan of the integration is split into (see ScannerProvider.parts): never empty, in a stable
+ * order; [WHOLE_SCAN] for a provider that cannot split. An unknown provider also gets [WHOLE_SCAN], and its
+ * scan then fails with UNSUPPORTED_PROVIDER.
+ */
+export function scanParts(integration: ScannableIntegration): string[] {
+  const scanner = scannerFor((integration as { provider?: unknown })?.provider);
+  const { config, credentials } = integration ?? {};
+  const parts = scanner?.parts && config && credentials ? scanner.parts({ config, credentials }) : [];
+  return parts.length > 0 ? parts : [WHOLE_SCAN];
+}
+
+/**
+ * Scans one integration (or the part `options.part` of it) with the scanner of its provider.
  * Rejects with ScanFailedError (see SCAN_FAILURE_CODES) when the scan cannot proceed at all.
  */
 export async function scanIntegration(
@@ -70,5 +82,12 @@ export async function scanIntegration(
     );
   }
   assertUrlSettingsAllowed(scanner, config, options.egress);
+  const part = options.part ?? WHOLE_SCAN;
+  if (part !== WHOLE_SCAN && !(scanner.parts?.({ config, credentials }) ?? []).includes(part)) {
+    throw new ScanFailedError(
+      'INVALID_CONFIG',
+      `the ${scanner.name} integration has no scan part ${JSON.stringify(part)}`,
+    );
+  }
   return scanner.scan({ config, credentials }, options);
 }

@@ -44,7 +44,16 @@ export interface ScannerProvider<I extends StoredIntegration = StoredIntegration
    * with who the credentials are, rejects with ScanFailedError (or a provider error).
    */
   identify(integration: Omit<I, 'provider'>, options: ConnectionOptions): Promise<string>;
-  /** Scans the integration; rejects with ScanFailedError only when the scan cannot proceed at all. */
+  /**
+   * The parts a scan of the integration can be split into, so that several workers collect them (each
+   * part is `scan` with `options.part`), from its settings alone (no call). Absent: the provider cannot
+   * split and a scan is one part, WHOLE_SCAN.
+   */
+  parts?(integration: Omit<I, 'provider'>): string[];
+  /**
+   * Scans the integration, or only `options.part` of it; rejects with ScanFailedError only when the scan
+   * cannot proceed at all (INVALID_CONFIG for a part key `parts` does not list).
+   */
   scan(integration: Omit<I, 'provider'>, options: ScanOptions): Promise<ScanOutcome>;
 }
 

@@ -39,7 +39,15 @@ export interface ScanOptions {
    * passes limiters shared by every worker process scanning the same integration.
    */
   rateLimiter?: CallLimiterFactory;
+  /**
+   * Scan only this part of the integration, one of the keys its provider's `parts` lists (WHOLE_SCAN, the
+   * default, is all of it). The parts of one listing together collect exactly what the whole scan collects.
+   */
+  part?: string;
 }
+
+/** The part key of a scan of the whole integration: the one part of a provider that cannot split. */
+export const WHOLE_SCAN = 'all';
 
 export interface ScanOutcome {
   /** Normalized resources, each already validated against its schema. */

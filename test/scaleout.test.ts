@@ -1,12 +1,16 @@
 /**
  * The short CI version of the scale-out bench (bench/scaleout): four worker processes of the product on one
- * real PostgreSQL scan the same AWS sandbox integration at once, then one kill -9 trial.
+ * real PostgreSQL scan the same AWS sandbox integration at once, each scan split into parts (one per
+ * service) that any worker collects, then one kill -9 trial.
  *
+ * - One scan is collected by several workers: the parts of every scan were started by at least two
+ *   different worker processes (their log lines; each part row also records its worker).
  * - The integration's call limit holds across the four: counted where the provider would count, at a proxy
  *   in front of the sandbox. With one limiter per process each worker would make the full rate itself
  *   (and each would start with a full burst), about four times the limit.
- * - The worker running a scan is SIGKILLed mid-scan; another of the remaining three finishes it with not one
- *   finding lost, duplicated or changed, and the scan completes exactly once in the ledger.
+ * - The worker collecting a part of a scan is SIGKILLed mid-scan; the part is retried alone by another of the
+ *   remaining three once its lease lapses, and the scan finishes with not one finding lost, duplicated or
+ *   changed, and completes exactly once in the ledger.
  *
  * PostgreSQL only: several worker processes need a database they can share (PGlite is one process).
  */
@@ -19,7 +23,7 @@ const CALLS_PER_SECOND = 20;
 describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TEST_POSTGRES_URL)', () => {
   it(
     'keeps the call limit across all four and loses no finding when one is killed',
-    { timeout: 300_000 },
+    { timeout: 420_000 },
     async () => {
       const lines: string[] = [];
       const report = await runScaleOut({
@@ -31,8 +35,10 @@ describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TE
       });
       const output = lines.join('\n');
       const { rate } = report;
-      // Four scans, first started by four different workers, all running at the same time.
-      expect(rate, output).toMatchObject({ scans: 4, succeeded: 4, distinctWorkers: 4 });
+      // Four scans of four parts, collected by the four workers, each scan's parts by two workers or more,
+      // all running at the same time.
+      expect(rate, output).toMatchObject({ scans: 4, succeeded: 4, distinctWorkers: 4, partsPerScan: 4 });
+      expect(rate.fewestWorkersPerScan, output).toBeGreaterThanOrEqual(2);
       expect(rate.overlapMs, output).toBeGreaterThan(0);
       expect(rate.calls, output).toBeGreaterThan(4 * CALLS_PER_SECOND);
       // Slots are one interval apart, so a second holds the limit; one more can arrive at a window's edge, and
@@ -57,7 +63,8 @@ describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TE
         changed: 0,
         ledgerCompletions: 1,
       });
-      // Unless the scan had already finished when the kill landed, another worker finished it.
+      // The kill landed on a worker collecting one of the scan's parts; another worker finished the scan.
+      expect(trial!.victimPart, output).not.toBeNull();
       if (trial!.killedIn !== 'succeeded') {
         expect(trial!.finishedByPid, output).not.toBeNull();
         expect(trial!.finishedByPid, output).not.toBe(trial!.victimPid);

@@ -23,6 +23,7 @@ import * as audits from './0017_audits.ts';
 import * as auditMarks from './0018_audit_marks.ts';
 import * as findingExplorer from './0019_finding_explorer.ts';
 import * as auditSamples from './0020_audit_samples.ts';
+import * as scanParts from './0021_scan_parts.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -50,6 +51,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0018_audit_marks', auditMarks],
   ['0019_finding_explorer', findingExplorer],
   ['0020_audit_samples', auditSamples],
+  ['0021_scan_parts', scanParts],
 ];
 
 /** knex MigrationSource over the list above. */

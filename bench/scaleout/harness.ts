@@ -10,10 +10,13 @@
  *    are workers) and as many scans of the same integration are queued at once, so every worker scans it
  *    at the same time. At the proxy: the busiest one-second window and the mean rate over the phase, against
  *    the configured calls per second. The scans' findings must all be alike; the first is the reference.
- * 2. Each kill trial queues one scan, finds the worker that started it (its "scan started" log line), SIGKILLs
- *    that worker after a random delay within a lone scan's expected running time, and waits for another of
- *    the remaining workers to finish the scan (after the job's lease lapses). Its findings are compared with
- *    the reference as in the kill -9 bench; then a fresh worker replaces the killed one.
+ *    Each scan is split into parts (one per service): the workers that started each scan's parts ("scan part
+ *    started" log lines) show that one scan is collected by several workers.
+ * 2. Each kill trial queues one scan and, after a random delay within a lone scan's expected running time,
+ *    (in the first half) SIGKILLs a worker collecting one of its parts (a "scan part started" line without its "scan part
+ *    collected"; the worker that planned the scan when no part is running), and waits for the remaining
+ *    workers to finish the scan (the part is retried alone once its lease lapses). Its findings are
+ *    compared with the reference as in the kill -9 bench; then a fresh worker replaces the killed one.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -46,7 +49,7 @@ export interface ScaleOutOptions {
   callsPerSecond?: number;
   /** Kill trials after the rate phase (default 1). */
   trials?: number;
-  /** AWS services to scan (default S3 only, a short scan). */
+  /** AWS services to scan (default SPLIT_SERVICES: a short scan of several parts). */
   services?: string[];
   /** Seed for the kill delays (default: random). */
   seed?: number;
@@ -61,8 +64,12 @@ export interface RateResult {
   scans: number;
   /** Scans that succeeded. */
   succeeded: number;
-  /** Different worker processes that started the scans. */
+  /** Different worker processes that collected parts of the scans. */
   distinctWorkers: number;
+  /** Parts of each scan (the scan is split by service, and by region where regions are listed). */
+  partsPerScan: number;
+  /** The fewest different workers that collected the parts of one scan (at least 2: one scan, many workers). */
+  fewestWorkersPerScan: number;
   /** How long all the scans were running at the same time (0: they never all overlapped). */
   overlapMs: number;
   calls: number;
@@ -80,8 +87,9 @@ export interface RateResult {
 }
 
 export interface ScaleOutTrial extends TrialResult {
-  /** The worker killed, and the one that then finished the scan. */
+  /** The worker killed, the part it was collecting (null: none at that moment), and the one that finished the scan. */
   victimPid: number;
+  victimPart: string | null;
   finishedByPid: number | null;
 }
 
@@ -95,10 +103,15 @@ export interface ScaleOutReport {
   killedIn: Record<string, number>;
 }
 
-/** A worker's "scan started" log line: its process and time (ms since the epoch). */
+/** The default services: a scan of four parts (one per service), short at the default limit. */
+export const SPLIT_SERVICES = ['s3', 'iam', 'kms', 'cloudtrail'];
+
+/** A worker's "scan started" or "scan part started" log line: its process and time (ms since the epoch). */
 interface Start {
   pid: number;
   time: number;
+  /** The part, for a part's start. */
+  part?: string;
 }
 
 /** An HTTP proxy in front of one server that records when each request arrives (ms since the epoch). */
@@ -165,11 +178,15 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
   const callsPerSecond = options.callsPerSecond ?? 20;
   const next = random(options.seed ?? randomBytes(4).readUInt32LE());
   const proxy = await startCountingProxy();
-  // Which worker process started each scan and when, in order (a retried scan is started again).
+  // Which worker process started each scan and when, in order (a retried scan is started again); which
+  // started each of its parts; which parts are collected; which worker finished it.
   const startedBy = new Map<string, Start[]>();
+  const partsStartedBy = new Map<string, Start[]>();
+  const collected = new Map<string, Set<string>>();
+  const finishedBy = new Map<string, number>();
   const env = await openTrialEnvironment({
     adminUrl: options.adminUrl,
-    services: options.services ?? ['s3'],
+    services: options.services ?? SPLIT_SERVICES,
     workerEnv: {
       LOG_LEVEL: 'info',
       COMPLYWISE_SCAN_CALLS_PER_SECOND: String(callsPerSecond),
@@ -181,9 +198,21 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       return { ...urls, aws: proxy.url };
     },
     onWorkerLine: (pid, line) => {
-      if (!line.includes('"scan started"')) return;
-      const { scan_id: scanId, time } = JSON.parse(line) as { scan_id: string; time: number };
-      startedBy.set(scanId, [...(startedBy.get(scanId) ?? []), { pid, time }]);
+      const kind = /"msg":"(scan started|scan part started|scan part collected|scan succeeded)"/.exec(
+        line,
+      )?.[1];
+      if (!kind) return;
+      const {
+        scan_id: scanId,
+        time,
+        part,
+      } = JSON.parse(line) as { scan_id: string; time: number; part?: string };
+      if (kind === 'scan started') startedBy.set(scanId, [...(startedBy.get(scanId) ?? []), { pid, time }]);
+      if (kind === 'scan part started')
+        partsStartedBy.set(scanId, [...(partsStartedBy.get(scanId) ?? []), { pid, time, part: part! }]);
+      if (kind === 'scan part collected')
+        collected.set(scanId, (collected.get(scanId) ?? new Set()).add(part!));
+      if (kind === 'scan succeeded') finishedBy.set(scanId, pid);
     },
   });
   try {
@@ -211,10 +240,13 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     // From each scan's first start (a scan whose lease lapsed under load starts again) to its end.
     const firstStarts = scans.map((scan) => startedBy.get(scan)?.[0]);
     const finishedAt = ends.map((end) => end.finished_at?.getTime() ?? Number.NaN);
+    const partWorkers = scans.map((scan) => new Set((partsStartedBy.get(scan) ?? []).map((p) => p.pid)));
     const rate: RateResult = {
       scans: scans.length,
       succeeded: ends.filter((end) => end.status === 'succeeded').length,
-      distinctWorkers: new Set(firstStarts.map((start) => start?.pid)).size,
+      distinctWorkers: new Set(partWorkers.flatMap((pids) => [...pids])).size,
+      partsPerScan: new Set((partsStartedBy.get(scans[0]!) ?? []).map((p) => p.part)).size,
+      fewestWorkersPerScan: Math.min(...partWorkers.map((pids) => pids.size)),
       overlapMs: Math.max(
         0,
         Math.min(...finishedAt) - Math.max(...firstStarts.map((start) => start?.time ?? Number.NaN)),
@@ -229,32 +261,45 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       changed: compared.reduce((n, c) => n + c.changed + c.unexpected, 0),
     };
     log(
-      `rate: ${rate.scans} scans (${rate.succeeded} succeeded) on ${rate.distinctWorkers} workers, all running ` +
+      `rate: ${rate.scans} scans (${rate.succeeded} succeeded) of ${rate.partsPerScan} parts each, on ` +
+        `${rate.distinctWorkers} workers (at least ${rate.fewestWorkersPerScan} per scan), all running ` +
         `together for ${(rate.overlapMs / 1000).toFixed(1)} s; ${rate.calls} calls in ${(rate.spanMs / 1000).toFixed(1)} s, ` +
         `mean ${rate.meanPerSecond.toFixed(2)}/s, busiest second ${rate.busiestSecond} (limit ${callsPerSecond}, ` +
         `proxy lag up to ${rate.proxyLagMs} ms); ` +
         `${reference.length} findings each, lost ${rate.lost}, duplicated ${rate.duplicated}, changed ${rate.changed}`,
     );
 
-    // 2. Kill the worker running a scan; the others finish it.
+    // 2. Kill a worker collecting a part of the scan (the one that planned it when none is); the others finish it.
     const soloRunningMs = ((rate.calls / workerCount) * 1000) / callsPerSecond;
+    /** The newest start of a part of the scan not yet collected, by a worker still alive. */
+    const holdingPart = (scan: string): Start | undefined =>
+      (partsStartedBy.get(scan) ?? [])
+        .filter((p) => !collected.get(scan)?.has(p.part!) && [...env.workers].some((w) => w.pid === p.pid))
+        .at(-1);
     const trials: ScaleOutTrial[] = [];
     for (let trial = 1; trial <= (options.trials ?? 1); trial += 1) {
       options.signal?.throwIfAborted();
       const scan = await env.queueScan();
       await env.waitFor(scan, (s) => s !== 'queued', 60_000);
-      const victimPid = (await firstStart(startedBy, scan)).pid;
+      const planner = (await firstStart(startedBy, scan)).pid;
+      // Within the first half of a lone scan: its parts are being collected (the finish comes at the end).
+      const killAfterMs = Math.round((next() * soloRunningMs) / 2);
+      await sleep(killAfterMs);
+      // A part may be between two workers at that moment (collected, the next not yet leased): wait for one.
+      let holder = holdingPart(scan);
+      for (let waited = 0; !holder && waited < 3000; waited += 20) {
+        await sleep(20);
+        holder = holdingPart(scan);
+      }
+      const victimPid = holder?.pid ?? planner;
       const victim = [...env.workers].find((w) => w.pid === victimPid);
       if (!victim) throw new Error(`no live worker ${victimPid} runs scan ${scan}`);
-      const killAfterMs = Math.round(next() * soloRunningMs);
-      await sleep(killAfterMs);
       const killedIn = await env.scanState(scan);
       await killHard(victim);
       const killedAt = Date.now();
       const end = await env.waitFor(scan, isFinished, 120_000);
       const recoveredMs = Date.now() - killedAt;
       const actual = await env.findingsOf(scan);
-      const starters = startedBy.get(scan) ?? [];
       const result: ScaleOutTrial = {
         trial,
         killAfterMs,
@@ -265,11 +310,13 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
         ...compareFindings(reference, actual),
         ledgerCompletions: await env.completionsOf(scan),
         victimPid,
-        finishedByPid: starters.length > 1 ? starters.at(-1)!.pid : null,
+        victimPart: holder?.part ?? null,
+        finishedByPid: finishedBy.get(scan) ?? null,
       };
       trials.push(result);
       log(
-        `${describeTrial(result, end.failure)}; worker ${victimPid} killed, finished by ${result.finishedByPid}`,
+        `${describeTrial(result, end.failure)}; worker ${victimPid} killed ` +
+          `${result.victimPart ? `collecting part ${result.victimPart}` : 'holding no part'}, finished by ${result.finishedByPid}`,
       );
       // Back to full strength for the next trial.
       await env.launch();

@@ -4,12 +4,12 @@
  * harness.ts).
  *
  * Usage: node bench/scaleout/run.ts [--trials 50] [--workers 4] [--calls-per-second 20] [--seed N]
- *        [--services s3] [--admin-url postgres://…]
+ *        [--services s3,iam,kms,cloudtrail] [--admin-url postgres://…]
  * The admin URL defaults to COMPLYWISE_TEST_POSTGRES_URL, then postgres://root@127.0.0.1:5432/test.
  * Exits 1 when the limit was exceeded (busiest second over busiestSecondBound, mean over it by 5%), a finding was lost or duplicated, or a scan did not succeed.
  */
 import { parseArgs } from 'node:util';
-import { busiestSecondBound, runScaleOut } from './harness.ts';
+import { busiestSecondBound, runScaleOut, SPLIT_SERVICES } from './harness.ts';
 
 const { values } = parseArgs({
   options: {
@@ -17,7 +17,7 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '4' },
     'calls-per-second': { type: 'string', default: '20' },
     seed: { type: 'string' },
-    services: { type: 'string', default: 's3' },
+    services: { type: 'string', default: SPLIT_SERVICES.join(',') },
     'admin-url': { type: 'string' },
   },
 });

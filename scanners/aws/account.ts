@@ -93,6 +93,14 @@ export interface AwsAccountTarget {
    * every member); regions present here are not asked again.
    */
   configInventory?: ConfigInventory;
+  /** Scan only this part (see awsAccountParts): one service, in one region or all of them. */
+  part?: AwsAccountPart;
+}
+
+/** One part of an account scan: a service, in one region or (absent) every region it scans. */
+export interface AwsAccountPart {
+  service: AwsServiceName;
+  region?: string;
 }
 
 export interface AwsAccountScanOptions extends AwsContextOptions {
@@ -147,13 +155,36 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ],
 };
 
+/**
+ * The parts an account scan splits into, as `service` or `service@region` keys: one per global service (S3,
+ * IAM), and for each regional service one per configured region, or one for all regions when the regions
+ * are not configured (each such part lists the enabled regions itself). Together they collect what the
+ * whole scan collects: a part reads Config and calls the direct APIs for its own service's types only,
+ * and decides between the two exactly as the whole scan does.
+ */
+export function awsAccountParts(target: Pick<AwsAccountTarget, 'services' | 'regions'>): string[] {
+  const services = [...new Set(target.services ?? AWS_SERVICES)];
+  const regions = target.regions ?? [];
+  return services.flatMap((service) =>
+    REGIONAL[service] && regions.length > 0 ? regions.map((r) => `${service}@${r}`) : [service],
+  );
+}
+
+/** The part a key of awsAccountParts names. */
+export function awsAccountPart(key: string): AwsAccountPart {
+  const [service, region] = key.split('@') as [AwsServiceName, string | undefined];
+  return region ? { service, region } : { service };
+}
+
 /** Scans the account; rejects with ScanFailedError only when the scan cannot proceed at all. */
 export async function scanAwsAccount(
   target: AwsAccountTarget,
   options: AwsAccountScanOptions = {},
 ): Promise<ScanOutcome> {
   assertValidAccountTarget(target);
-  const services = new Set(target.services ?? AWS_SERVICES);
+  const configured = new Set(target.services ?? AWS_SERVICES);
+  const { part } = target;
+  const services = part ? new Set([part.service]) : configured;
   const ctx = new AwsScanContext(target.accountId, { ...target.credentials }, target.endpoint, options);
   try {
     if (target.roleArn) {
@@ -167,8 +198,16 @@ export async function scanAwsAccount(
     if (services.has('s3')) wanted.push('AWS::S3::Bucket');
     // An S3-only scan takes the Config path only when asked (useConfig: true): by default it must not need
     // region listing or Config permissions it did not need before.
-    const needsRegions = regionalServices.length > 0 || (target.useConfig === true && services.has('s3'));
-    const regions = needsRegions ? await enabledRegions(ctx, target) : [];
+    // Decided on every configured service, so that an S3 part reads Config exactly when the whole scan does.
+    const needsRegions =
+      [...configured].some((s) => REGIONAL[s]) || (target.useConfig === true && configured.has('s3'));
+    const regions = !needsRegions
+      ? []
+      : part?.region
+        ? [part.region]
+        : regionalServices.length > 0 || services.has('s3')
+          ? await enabledRegions(ctx, target)
+          : [];
     const inventory = await readConfig(ctx, target, wanted, regions, options);
     if (services.has('s3')) {
       ctx.setPhase('scanning_s3');

@@ -5,8 +5,15 @@
  */
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import type { ConnectionOptions, ScannerProvider } from '../provider.ts';
-import { ScanFailedError, type ScanOptions, type ScanOutcome } from '../types.ts';
-import { assumeRole, scanAwsAccount, type AwsAccountTarget, type AwsServiceName } from './account.ts';
+import { ScanFailedError, WHOLE_SCAN, type ScanOptions, type ScanOutcome } from '../types.ts';
+import {
+  assumeRole,
+  awsAccountPart,
+  awsAccountParts,
+  scanAwsAccount,
+  type AwsAccountTarget,
+  type AwsServiceName,
+} from './account.ts';
 import { AwsScanContext } from './aws-context.ts';
 import { safeErrorMessage } from './aws-errors.ts';
 import type { AwsCredentials } from './credentials.ts';
@@ -91,6 +98,14 @@ async function awsIdentity(
   }
 }
 
+/**
+ * An account scan of listed services splits by service and region (awsAccountParts); an organization scan
+ * and the legacy S3-only scan are one part each.
+ */
+function awsParts({ config }: Omit<AwsIntegration, 'provider'>): string[] {
+  return config.services && !config.organization ? awsAccountParts(config) : [WHOLE_SCAN];
+}
+
 /** Which scanner the config selects: the organization, the listed services, or the legacy S3-only scan. */
 function scanAws(
   { config, credentials }: Omit<AwsIntegration, 'provider'>,
@@ -107,6 +122,7 @@ function scanAws(
       ...(config.externalId ? { externalId: config.externalId } : {}),
       ...(config.useConfig === false ? { useConfig: false } : {}),
       ...(config.configAggregator ? { configAggregator: config.configAggregator } : {}),
+      ...(options.part && options.part !== WHOLE_SCAN ? { part: awsAccountPart(options.part) } : {}),
       credentials,
     };
     return config.organization
@@ -199,5 +215,6 @@ export const awsProvider: ScannerProvider<AwsIntegration> = {
   permissions: AWS_PERMISSIONS,
   validate: validateAwsIntegration,
   identify: awsIdentity,
+  parts: awsParts,
   scan: scanAws,
 };

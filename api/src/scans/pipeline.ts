@@ -19,7 +19,13 @@ import {
   type PolicyEngine,
   type TenantOverrides,
 } from '../../../engine/index.ts';
-import { scanIntegration, type ScanOutcome, type ScanProgress } from '../../../scanners/index.ts';
+import {
+  scanIntegration,
+  scanParts,
+  WHOLE_SCAN,
+  type ScanOutcome,
+  type ScanProgress,
+} from '../../../scanners/index.ts';
 import type { EgressPolicy, ScannableIntegration } from '../../../scanners/index.ts';
 import type { Finding, Resource, ScanError } from '../../../schemas/index.ts';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
@@ -40,7 +46,7 @@ import {
 } from '../evidence/store.ts';
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
 import { loadIntegrationRecord } from '../integrations/store.ts';
-import type { WithTenant } from '../plugins/app/tenancy.ts';
+import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
 import type { ScanPacing } from './call-limiter.ts';
 import {
   scoreFindingsForTenant,
@@ -51,14 +57,21 @@ import {
 } from '../scoring/compute.ts';
 import { storeScores } from '../scoring/store.ts';
 import {
+  completeScanPart,
   lockScanForStart,
+  lockScanPart,
   markSucceeded,
+  planScanParts,
+  scanPartCounts,
+  scanPartsOf,
   scanStatus,
+  startScanPart,
   updateScan,
   upsertResults,
+  type ScanPartRow,
   type StoredFinding,
 } from './store.ts';
-import type { ScanJobData, ScanStatus } from './types.ts';
+import type { ScanJobData, ScanPartJobData, ScanStatus } from './types.ts';
 
 export interface ScanJobDeps {
   withTenant: WithTenant;
@@ -74,6 +87,10 @@ export interface ScanJobDeps {
   progressIntervalMs?: number;
   /** How provider calls are paced per integration; unset, each scan paces itself (tests). */
   pacing?: ScanPacing;
+  /** false: every scan is one part (WHOLE_SCAN), as before scans were split; default true. */
+  splitScans?: boolean;
+  /** Names this process in the parts it collects (host and process id); default the process id. */
+  workerId?: string;
 }
 
 /** A scan's integration, ready to scan. */
@@ -87,36 +104,189 @@ const FINISHED = new Set<ScanStatus>(['succeeded', 'cancelled']);
 
 /**
  * Load target: locks the scan row and, unless the scan is finished or its integration gone (null: skip the
- * job), decrypts the integration's credentials and marks the scan running.
+ * job), decrypts the integration's credentials and resets the scan for a run (queued, no failure: a retry
+ * of a failed scan starts over).
  */
 export async function loadTarget(deps: ScanJobDeps, job: ScanJobData): Promise<ScanTarget | null> {
   const { tenant_id: tenantId, scan_id: scanId } = job;
   return deps.withTenant(tenantId, async (trx) => {
     const scan = await lockScanForStart(trx, scanId);
     if (!scan || FINISHED.has(scan.status)) return null;
-    const integration = await loadIntegrationRecord(trx, scan.integration_id);
-    if (!integration) return null;
-    const credentials = await deps.vault.decrypt(
-      trx,
-      { tenantId, integrationId: integration.id },
-      integration,
-    );
+    const target = await decryptTarget(deps, trx, tenantId, scan.integration_id);
+    if (!target) return null;
+    // Running (and started) once its first part is taken by a worker (loadPartTarget); a scan whose parts
+    // already run (its plan sent again) is left as it is.
+    if (scan.status === 'running') return target;
     await updateScan(trx, scanId, {
-      status: 'running',
-      started_at: trx.fn.now(),
+      status: 'queued',
+      started_at: null,
       finished_at: null,
       failure_code: null,
       failure_message: null,
       progress: JSON.stringify({ phase: 'starting', resources_collected: 0, calls_made: 0, errors: 0 }),
     });
-    // Stored rows are not typed per provider: scanIntegration validates the provider and its config.
-    const scannable = {
-      provider: integration.provider,
-      config: integration.config,
-      credentials,
-    } as unknown as ScannableIntegration;
-    return { integrationId: integration.id, integration: scannable };
+    return target;
   });
+}
+
+/** The scan's integration with its credentials decrypted, or null when it is gone. */
+async function decryptTarget(
+  deps: ScanJobDeps,
+  trx: Trx,
+  tenantId: string,
+  integrationId: string,
+): Promise<ScanTarget | null> {
+  const integration = await loadIntegrationRecord(trx, integrationId);
+  if (!integration) return null;
+  const credentials = await deps.vault.decrypt(trx, { tenantId, integrationId: integration.id }, integration);
+  // Stored rows are not typed per provider: scanIntegration validates the provider and its config.
+  const scannable = {
+    provider: integration.provider,
+    config: integration.config,
+    credentials,
+  } as unknown as ScannableIntegration;
+  return { integrationId: integration.id, integration: scannable };
+}
+
+/** What a part job starts from: its scan's target, or that the part is already collected. */
+export type PartStart = { collected: false; target: ScanTarget; partsTotal: number } | { collected: true };
+
+/**
+ * Load a part's target: under the scan row's lock, unless the scan is finished (succeeded, failed or
+ * cancelled), its part unknown or failed, or its integration gone (null: skip the job): the part already
+ * collected (a retry of the job that collected it), or the part marked running on `workerId` with the
+ * integration decrypted.
+ */
+export async function loadPartTarget(
+  deps: ScanJobDeps,
+  job: ScanPartJobData,
+  workerId: string,
+): Promise<PartStart | null> {
+  const { tenant_id: tenantId, scan_id: scanId, part } = job;
+  return deps.withTenant(tenantId, async (trx) => {
+    const scan = await lockScanForStart(trx, scanId);
+    if (!scan || scan.status === 'failed' || FINISHED.has(scan.status)) return null;
+    const { total } = await scanPartCounts(trx, scanId);
+    const row = await lockScanPart(trx, scanId, part);
+    if (!row || row.status === 'failed') return null;
+    if (row.status === 'done') return { collected: true };
+    const target = await decryptTarget(deps, trx, tenantId, scan.integration_id);
+    if (!target) return null;
+    await startScanPart(trx, scanId, part, workerId);
+    // The scan runs from its first part taken (or again, after its parts were all released by a shutdown).
+    if (scan.status === 'queued')
+      await updateScan(trx, scanId, {
+        status: 'running',
+        started_at: trx.raw('COALESCE(started_at, now())'),
+      });
+    return { collected: false, target, partsTotal: total };
+  });
+}
+
+/** Plan: the scan's parts (the ones planned before, on a retry), `split: false` making it one part. */
+export async function planParts(
+  deps: ScanJobDeps,
+  job: ScanJobData,
+  target: ScanTarget,
+): Promise<ScanPartRow[]> {
+  const keys = deps.splitScans === false ? [WHOLE_SCAN] : scanParts(target.integration);
+  return deps.withTenant(job.tenant_id, (trx) => planScanParts(trx, job.tenant_id, job.scan_id, keys));
+}
+
+/** How far a scan is once a part is recorded: 'last' for the one transaction that saw every part done. */
+export type PartRecorded = 'more' | 'last' | 'stopped';
+
+/**
+ * Record a part: under the scan row's lock, marks the part done with its resources' evidence hashes, its
+ * errors and progress, and updates the scan's count of done parts and its summed progress. 'last' only
+ * for the call that moved the final part to done ('more' for a part already done by another attempt, or
+ * parts left); 'stopped' when the scan finished meanwhile (cancelled or failed).
+ */
+export async function recordPart(
+  deps: ScanJobDeps,
+  job: ScanPartJobData,
+  outcome: ScanOutcome,
+  evidence: Map<string, string>,
+): Promise<PartRecorded> {
+  const { tenant_id: tenantId, scan_id: scanId, part } = job;
+  return deps.withTenant(tenantId, async (trx) => {
+    const status = await scanStatus(trx, scanId, true);
+    if (status !== 'running' && status !== 'queued') return 'stopped';
+    const moved = await completeScanPart(trx, scanId, part, {
+      resources: outcome.resources.map((r) => [r.id, evidence.get(r.id)!] as [string, string]),
+      errors: outcome.errors,
+      progress: outcome.progress,
+    });
+    const parts = await scanPartsOf(trx, scanId);
+    const done = parts.filter((p) => p.status === 'done');
+    const progress = sumProgress(done);
+    await updateScan(trx, scanId, {
+      parts_done: done.length,
+      progress: JSON.stringify({
+        ...progress,
+        phase: done.length === parts.length ? 'evaluating' : 'collecting_parts',
+      }),
+    });
+    return moved && done.length === parts.length ? 'last' : 'more';
+  });
+}
+
+/** Whether every part of the scan is done while the scan still runs: a finish is (still) owed. */
+export async function finishOwed(deps: ScanJobDeps, job: ScanJobData): Promise<boolean> {
+  return deps.withTenant(job.tenant_id, async (trx) => {
+    const status = await scanStatus(trx, job.scan_id);
+    if (status !== 'running' && status !== 'queued') return false;
+    const counts = await scanPartCounts(trx, job.scan_id);
+    return counts.total > 0 && counts.done === counts.total;
+  });
+}
+
+/** The parts' progress counts added up. */
+function sumProgress(parts: ScanPartRow[]): ScanProgress {
+  const sum = { phase: 'done', resources_collected: 0, calls_made: 0, errors: 0 };
+  for (const { progress } of parts) {
+    sum.resources_collected += progress?.resources_collected ?? 0;
+    sum.calls_made += progress?.calls_made ?? 0;
+    sum.errors += progress?.errors ?? 0;
+  }
+  return sum;
+}
+
+/**
+ * Gather: the outcome of every part as one scan's, the resources read back from their evidence (the
+ * snapshots the parts stored) and the evidence map; a scan error two parts both recorded (a region listing
+ * each part repeated) counts once, as in a scan made whole.
+ */
+export async function gatherParts(
+  deps: ScanJobDeps,
+  job: ScanJobData,
+): Promise<{ outcome: ScanOutcome; evidence: Map<string, string> }> {
+  const parts = await deps.withTenant(job.tenant_id, (trx) => scanPartsOf(trx, job.scan_id));
+  const evidence = new Map<string, string>();
+  const resources: Resource[] = [];
+  const read = new Map<string, Resource>();
+  for (const part of parts) {
+    for (const [resourceId, sha256] of part.resources ?? []) {
+      let resource = read.get(sha256);
+      if (!resource) {
+        const bytes = await deps.evidenceStore.get(sha256);
+        if (!bytes) throw new Error(`the evidence ${sha256} of part ${part.part_key} is missing`);
+        resource = JSON.parse(bytes.toString('utf8')) as Resource;
+        read.set(sha256, resource);
+      }
+      resources.push(resource);
+      evidence.set(resourceId, sha256);
+    }
+  }
+  const seen = new Set<string>();
+  const errors = parts
+    .flatMap((p) => p.errors)
+    .filter((error) => {
+      const key = canonicalJson(error);
+      return seen.has(key) ? false : (seen.add(key), true);
+    });
+  const progress = { ...sumProgress(parts), errors: errors.length };
+  return { outcome: { resources, errors, progress }, evidence };
 }
 
 /**
@@ -129,10 +299,12 @@ export function collect(
   target: ScanTarget,
   onProgress: (snapshot: ScanProgress) => void,
   signal?: AbortSignal,
+  part: string = WHOLE_SCAN,
 ): Promise<ScanOutcome> {
   const { pacing } = deps;
   return scanIntegration(target.integration, {
     egress: deps.egress,
+    part,
     onProgress,
     ...(signal ? { signal } : {}),
     ...(pacing?.callsPerSecond ? { callsPerSecond: pacing.callsPerSecond } : {}),
@@ -332,7 +504,10 @@ export async function complete(deps: ScanJobDeps, job: ScanJobData, results: Sca
     outcome.resources.map((r) => [r.id, { name: r.name, account: r.account, region: r.region }]),
   );
   return deps.withTenant(tenantId, async (trx) => {
-    if ((await scanStatus(trx, scanId, true)) === 'cancelled') return false;
+    // Exactly once: a cancel committed first wins, and of two finishes of one split scan (a retried job and
+    // the attempt it replaced) the second finds the scan no longer running.
+    const status = await scanStatus(trx, scanId, true);
+    if (status !== 'running' && status !== 'queued') return false;
     await upsertResults(
       trx,
       tenantId,

@@ -31,6 +31,8 @@ const SCAN_COLUMNS = [
   's.started_at',
   's.finished_at',
   's.updated_at',
+  's.parts_total',
+  's.parts_done',
 ];
 
 /** The finding fields the API returns: selected here, required by the route schema. */
@@ -56,11 +58,17 @@ function scansQuery(trx: Trx) {
   return trx('scans as s').join('integrations as i', 'i.id', 's.integration_id').select(SCAN_COLUMNS);
 }
 
-type ScanRow = Omit<ScanView, 'failure'> & { failure_code: string | null; failure_message: string | null };
+type ScanRow = Omit<ScanView, 'failure' | 'parts'> & {
+  failure_code: string | null;
+  failure_message: string | null;
+  parts_total: number;
+  parts_done: number;
+};
 
-function toScanView({ failure_code, failure_message, ...rest }: ScanRow): ScanView {
+function toScanView({ failure_code, failure_message, parts_total, parts_done, ...rest }: ScanRow): ScanView {
   return {
     ...rest,
+    parts: { total: parts_total, done: parts_done },
     failure:
       failure_code || failure_message
         ? { code: failure_code ?? 'FAILED', message: failure_message ?? '' }
@@ -528,4 +536,160 @@ export async function ruleVersionFindingsPage(
   return (await applyPage(query, order, after, limit)) as (RuleVersionFinding & {
     cursor_finished_at: string;
   })[];
+}
+
+/** A part of a split scan as its row holds it (see migration 0021). */
+export interface ScanPartRow {
+  part_key: string;
+  position: number;
+  status: 'queued' | 'running' | 'done' | 'failed';
+  worker_id: string | null;
+  attempts: number;
+  /** [resource id, evidence sha256] of each resource the part collected; null until it is done. */
+  resources: Array<[string, string]> | null;
+  errors: ScanError[];
+  progress: ScanProgressView | null;
+  failure_message: string | null;
+}
+
+/**
+ * The scan's parts in order: the ones already planned (a retried plan keeps them), else `keys` inserted as
+ * queued parts, the scan counting them.
+ */
+export async function planScanParts(
+  trx: Trx,
+  tenantId: string,
+  scanId: string,
+  keys: string[],
+): Promise<ScanPartRow[]> {
+  const existing = await scanPartsOf(trx, scanId);
+  if (existing.length > 0) {
+    // A scan started again after it failed retries the parts that failed.
+    await trx('scan_parts').where({ scan_id: scanId, status: 'failed' }).update({ status: 'queued' });
+    return scanPartsOf(trx, scanId);
+  }
+  await trx('scan_parts').insert(
+    keys.map((part_key, position) => ({ tenant_id: tenantId, scan_id: scanId, part_key, position })),
+  );
+  await updateScan(trx, scanId, { parts_total: keys.length, parts_done: 0 });
+  return scanPartsOf(trx, scanId);
+}
+
+/** The columns of a part row besides its resources. */
+const PART_COLUMNS = [
+  'part_key',
+  'position',
+  'status',
+  'worker_id',
+  'attempts',
+  'errors',
+  'progress',
+  'failure_message',
+];
+
+/** Every part of the scan, in plan order. */
+export async function scanPartsOf(trx: Trx, scanId: string): Promise<ScanPartRow[]> {
+  return trx('scan_parts')
+    .select([...PART_COLUMNS, 'resources'])
+    .where({ scan_id: scanId })
+    .orderBy('position');
+}
+
+/** One part under a row lock, or undefined when the scan has no such part. */
+export async function lockScanPart(
+  trx: Trx,
+  scanId: string,
+  partKey: string,
+): Promise<ScanPartRow | undefined> {
+  return trx('scan_parts')
+    .select(PART_COLUMNS)
+    .where({ scan_id: scanId, part_key: partKey })
+    .forUpdate()
+    .first();
+}
+
+/** Marks a part running on `workerId` (another attempt), unless it is done. */
+export async function startScanPart(
+  trx: Trx,
+  scanId: string,
+  partKey: string,
+  workerId: string,
+): Promise<void> {
+  await trx('scan_parts')
+    .where({ scan_id: scanId, part_key: partKey })
+    .whereNot({ status: 'done' })
+    .update({
+      status: 'running',
+      worker_id: workerId,
+      attempts: trx.raw('attempts + 1'),
+      failure_message: null,
+      started_at: trx.fn.now(),
+      finished_at: null,
+    });
+}
+
+/**
+ * Records what a part collected and marks it done, unless it already is: true when this call did it. Only
+ * this conditional update moves a part to done, so of two attempts finishing one part only one counts it.
+ */
+export async function completeScanPart(
+  trx: Trx,
+  scanId: string,
+  partKey: string,
+  collected: { resources: Array<[string, string]>; errors: ScanError[]; progress: ScanProgressView },
+): Promise<boolean> {
+  const updated = await trx('scan_parts')
+    .where({ scan_id: scanId, part_key: partKey })
+    .whereNot({ status: 'done' })
+    .update({
+      status: 'done',
+      resources: JSON.stringify(collected.resources),
+      errors: JSON.stringify(collected.errors),
+      progress: JSON.stringify(collected.progress),
+      finished_at: trx.fn.now(),
+    });
+  return updated > 0;
+}
+
+/** Sets a part back to queued (its worker released it) or to failed with why, unless it is done. */
+export async function setScanPartStatus(
+  trx: Trx,
+  scanId: string,
+  partKey: string,
+  status: 'queued' | 'failed',
+  message: string | null,
+): Promise<void> {
+  await trx('scan_parts')
+    .where({ scan_id: scanId, part_key: partKey })
+    .whereNot({ status: 'done' })
+    .update({ status, failure_message: message, finished_at: status === 'failed' ? trx.fn.now() : null });
+}
+
+/**
+ * Puts a running scan back to queued once none of its parts is running (its last worker released its
+ * part), keeping the counts of the parts already collected.
+ */
+export async function requeueScanIfIdle(trx: Trx, scanId: string): Promise<void> {
+  await trx('scans')
+    .where({ id: scanId, status: 'running' })
+    .whereNotExists(trx('scan_parts').where({ scan_id: scanId, status: 'running' }))
+    .update({
+      status: 'queued',
+      progress: trx.raw(`jsonb_set(progress, '{phase}', '"queued"')`),
+      updated_at: trx.fn.now(),
+    });
+}
+
+/** How many of the scan's parts are done, and how many it has. */
+export async function scanPartCounts(trx: Trx, scanId: string): Promise<{ done: number; total: number }> {
+  const [row] = (await trx('scan_parts')
+    .where({ scan_id: scanId })
+    .select(
+      trx.raw(`count(*) filter (where status = 'done') as done`),
+      trx.raw('count(*) as total'),
+    )) as Array<{
+    done: string | number;
+    total: string | number;
+  }>;
+  return { done: Number(row?.done ?? 0), total: Number(row?.total ?? 0) };
 }

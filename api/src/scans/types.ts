@@ -25,6 +25,11 @@ export interface ScanView {
   bundle_revision: string | null;
   /** sha256 of the tenant's override set in force when the scan was evaluated (engine overridesHash). */
   overrides_hash: string | null;
+  /**
+   * The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0
+   * until the scan is planned.
+   */
+  parts: { total: number; done: number };
   /** Why the whole scan failed; null unless status is failed. */
   failure: { code: string; message: string } | null;
   created_at: Date;
@@ -37,6 +42,11 @@ export interface ScanView {
 export interface ScanJobData {
   tenant_id: string;
   scan_id: string;
+}
+
+/** What a scan part job carries: the scan and the part's key (ScannerProvider.parts). */
+export interface ScanPartJobData extends ScanJobData {
+  part: string;
 }
 
 export interface FindingView {

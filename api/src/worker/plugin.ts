@@ -1,5 +1,7 @@
 /**
- * Runs the worker in this process (report jobs too, see reports/service.ts): takes `scan` jobs from pg-boss, up to `workerConcurrency` at a time,
+ * Runs the worker in this process (report jobs too, see reports/service.ts): takes `scan` jobs (each plans
+ * its scan's parts and sends them to the `scan-part` queue) and `scan-part` jobs from pg-boss, up to
+ * `workerConcurrency` of each at a time,
  * and never more than `tenantConcurrency` running scans of one tenant across all workers (pg-boss group
  * concurrency: each job's group is its tenant, counted in the database), so one tenant's backlog does not
  * hold up another tenant's scans. Every scan of one integration shares its provider call limit, across all
@@ -9,15 +11,33 @@
  * (aborted with ScanReleasedError: the scan row goes back to queued and the job fails, so another worker
  * retries it) before pg-boss and the database close.
  */
+import { createHash } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fp from 'fastify-plugin';
 import type { JobsConfig } from '../config.ts';
-import { REPORT_QUEUE, SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
+import {
+  REPORT_QUEUE,
+  SCAN_PART_DEAD_QUEUE,
+  SCAN_PART_QUEUE,
+  SCAN_QUEUE,
+  scanQueuePolicy,
+  SCHEDULE_QUEUE,
+} from '../plugins/external/boss.ts';
 import type { ReportJobData } from '../reports/types.ts';
 import { inProcessScanPacing, sharedScanPacing } from '../scans/call-limiter.ts';
-import type { ScanJobData } from '../scans/types.ts';
+import type { ScanJobData, ScanPartJobData } from '../scans/types.ts';
 import type { ScheduleJobData } from '../schedules/types.ts';
-import { runScanJob, ScanReleasedError } from './scan-job.ts';
+import { failLostPart, runScanJob, runScanPart, ScanReleasedError } from './scan-job.ts';
+
+/**
+ * The job id of a scan part: derived from the scan and the part, so a plan sent twice (a retried plan job)
+ * queues each part once.
+ */
+export function partJobId(scanId: string, part: string): string {
+  const hex = createHash('sha256').update(`${scanId}\0${part}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
 
 export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: JobsConfig }>(
   async (app, options) => {
@@ -34,10 +54,32 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
         app.db.kind === 'postgres'
           ? sharedScanPacing(app.withTenant, options.jobs.callsPerSecond)
           : inProcessScanPacing(options.jobs.callsPerSecond),
+      // Recorded on each part this process collects: which worker on which host.
+      workerId: `${hostname()}:${process.pid}`,
     };
+    const partRetryLimit = scanQueuePolicy(options.jobs).retryLimit;
     const shutdown = new AbortController();
     const running = new Set<Promise<unknown>>();
     let workerId: string | null = null;
+    let partWorkerId: string | null = null;
+    const track = async (run: Promise<unknown>): Promise<void> => {
+      running.add(run);
+      try {
+        await run;
+      } finally {
+        running.delete(run);
+      }
+    };
+    // A plan's parts go to the part queue, the tenant as their group; this process is woken for them at once.
+    const dispatch = async (parts: ScanPartJobData[]): Promise<void> => {
+      for (const part of parts) {
+        await app.boss.send(SCAN_PART_QUEUE, part, {
+          id: partJobId(part.scan_id, part.part),
+          group: { id: part.tenant_id },
+        });
+      }
+      if (partWorkerId) app.boss.notifyWorker(partWorkerId);
+    };
 
     app.addHook('onReady', async () => {
       workerId = await app.boss.work<ScanJobData>(
@@ -50,13 +92,29 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
         },
         async ([job]) => {
           if (!job) return;
-          const run = runScanJob(deps, job.data, AbortSignal.any([job.signal, shutdown.signal]));
-          running.add(run);
-          try {
-            await run;
-          } finally {
-            running.delete(run);
-          }
+          await track(runScanJob(deps, job.data, AbortSignal.any([job.signal, shutdown.signal]), dispatch));
+        },
+      );
+      // The parts of split scans, from any worker's plan; the tenant's concurrency counts parts.
+      partWorkerId = await app.boss.work<ScanPartJobData>(
+        SCAN_PART_QUEUE,
+        {
+          batchSize: 1,
+          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+          localConcurrency: options.jobs.workerConcurrency,
+          groupConcurrency: options.jobs.tenantConcurrency,
+        },
+        async ([job]) => {
+          if (!job) return;
+          const attempt = { final: job.retryCount >= partRetryLimit };
+          await track(runScanPart(deps, job.data, attempt, AbortSignal.any([job.signal, shutdown.signal])));
+        },
+      );
+      await app.boss.work<ScanPartJobData>(
+        SCAN_PART_DEAD_QUEUE,
+        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        async ([job]) => {
+          if (job) await failLostPart(deps, job.data);
         },
       );
       // A schedule occurrence becomes a normal queued scan (or unregisters a schedule that is gone).
@@ -87,8 +145,10 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
     app.addHook('onClose', async () => {
       if (!workerId) return;
       await app.boss.offWork(SCHEDULE_QUEUE, { wait: false });
+      await app.boss.offWork(SCAN_PART_DEAD_QUEUE, { wait: true });
       await app.boss.offWork(REPORT_QUEUE, { wait: true });
       await app.boss.offWork(SCAN_QUEUE, { wait: false });
+      await app.boss.offWork(SCAN_PART_QUEUE, { wait: false });
       const finished = Promise.allSettled([...running]);
       const grace = new AbortController();
       await Promise.race([
@@ -103,6 +163,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       }
       // Wait for pg-boss to record each job's outcome (retry for the released ones).
       await app.boss.offWork(SCAN_QUEUE, { wait: true });
+      await app.boss.offWork(SCAN_PART_QUEUE, { wait: true });
     });
   },
   {

@@ -1,6 +1,7 @@
 /**
  * Graceful shutdown on every backend: closing the app while a scan runs waits the grace period, then
- * releases the scan (back to `queued`, its job failed for a retry) instead of failing it or holding the
+ * releases the scan's running part (the part job failed for a retry; the scan, none of its parts running,
+ * back to `queued`) instead of failing it or holding the
  * close; a second app on the same database picks the job up and completes the scan, exactly once. The
  * sandbox answers each S3 call after a delay, so the scan is reliably mid-way when the app closes.
  */
@@ -13,7 +14,9 @@ import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../tes
 import { connectS3Sandbox } from '../../test/scanned-tenant.ts';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
+import { SCAN_PART_QUEUE } from '../plugins/external/boss.ts';
 import { runAsOwner } from '../plugins/app/tenancy.ts';
+import { partJobId } from './plugin.ts';
 
 const CALL_DELAY_MS = 150;
 
@@ -84,8 +87,13 @@ describe.each(databaseBackends())('graceful shutdown on $name', (backend) => {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
       expect(status).toBe('succeeded');
-      const job = await second.boss.getJobById('scan', scanId);
-      expect(job).toMatchObject({ state: 'completed', retryCount: 1 });
+      // The scan's one part (its S3 service) was released and retried; the plan ran once.
+      expect(await second.boss.getJobById('scan', scanId)).toMatchObject({
+        state: 'completed',
+        retryCount: 0,
+      });
+      const part = await second.boss.getJobById(SCAN_PART_QUEUE, partJobId(scanId, 's3'));
+      expect(part).toMatchObject({ state: 'completed', retryCount: 1 });
       const completions = await runAsOwner(t.database.knex, { tenantId: admin.tenantId }, (trx) =>
         trx('ledger_entries').where({ kind: 'scan.completed' }).whereRaw(`payload->>'scan_id' = ?`, [scanId]),
       );

@@ -14,6 +14,15 @@ import type { Database } from './db.ts';
 /** The queue scan jobs go through. */
 export const SCAN_QUEUE = 'scan';
 
+/**
+ * The queue the parts of a split scan go through (worker/scan-job.ts runScanPart): any worker leases any
+ * part, under the scan queue's lease and retry policy.
+ */
+export const SCAN_PART_QUEUE = 'scan-part';
+
+/** Where a part job that used up its retries lands, so that its scan fails instead of waiting for ever. */
+export const SCAN_PART_DEAD_QUEUE = 'scan-part-dead';
+
 /** The queue pg-boss's scheduler sends scan-schedule occurrences to (see schedules/service.ts). */
 export const SCHEDULE_QUEUE = 'scan-schedule';
 
@@ -78,6 +87,11 @@ export async function startBoss(
   } else {
     await boss.createQueue(SCAN_QUEUE, policy);
   }
+  if (!(await boss.getQueue(SCAN_PART_DEAD_QUEUE)))
+    await boss.createQueue(SCAN_PART_DEAD_QUEUE, { retryLimit: 3 });
+  const partPolicy = { ...policy, deadLetter: SCAN_PART_DEAD_QUEUE };
+  if (await boss.getQueue(SCAN_PART_QUEUE)) await boss.updateQueue(SCAN_PART_QUEUE, partPolicy);
+  else await boss.createQueue(SCAN_PART_QUEUE, partPolicy);
   if (!(await boss.getQueue(SCHEDULE_QUEUE))) await boss.createQueue(SCHEDULE_QUEUE, { retryLimit: 3 });
   // A report job marks its own failures; a retry only covers a worker that died mid-job.
   if (!(await boss.getQueue(REPORT_QUEUE)))

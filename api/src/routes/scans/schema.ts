@@ -68,6 +68,13 @@ export const scanSchema = {
         errors: { type: 'integer' },
       },
     },
+    parts: {
+      type: 'object',
+      description:
+        'The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned.',
+      required: ['total', 'done'],
+      properties: { total: { type: 'integer' }, done: { type: 'integer' } },
+    },
     errors: { type: 'array', items: scanErrorSchema },
     bundle_revision: { type: ['string', 'null'] },
     overrides_hash: { type: ['string', 'null'] },

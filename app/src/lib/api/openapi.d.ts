@@ -3142,6 +3142,11 @@ export interface operations {
                 calls_made: number;
                 errors: number;
               };
+              /** @description The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned. */
+              parts?: {
+                total: number;
+                done: number;
+              };
               errors: {
                 provider: string;
                 operation: string;
@@ -3328,6 +3333,11 @@ export interface operations {
               calls_made: number;
               errors: number;
             };
+            /** @description The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned. */
+            parts?: {
+              total: number;
+              done: number;
+            };
             errors: {
               provider: string;
               operation: string;
@@ -3426,6 +3436,11 @@ export interface operations {
               resources_collected: number;
               calls_made: number;
               errors: number;
+            };
+            /** @description The parts the scan is split into (each collected by any worker) and how many are collected; 0 of 0 until the scan is planned. */
+            parts?: {
+              total: number;
+              done: number;
             };
             errors: {
               provider: string;

@@ -1,0 +1,203 @@
+/**
+ * Scans split into parts (issue 18), in one process on PGlite and PostgreSQL: the same plan, part and
+ * finish steps that several workers run (test/scaleout.test.ts runs them on four processes).
+ *
+ * - A scan through the worker (parts sent to the part queue and taken back from it) and a scan whose parts
+ *   run inline give exactly the findings of the same scan made one part (as before scans were split).
+ * - The API shows the parts; each part records the worker that collected it.
+ * - Two attempts of the last part finishing at once: exactly one finishes the scan, one scan.completed.
+ * - A part that cannot be scanned fails the scan, naming the part.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+  demoAwsAccount,
+  startAwsFixtureServer,
+  withConfigRecording,
+  type AwsFixtureServer,
+} from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
+import { databaseBackends } from '../../../test/db.ts';
+import { insertQueuedScan, scanPartsOf } from '../scans/store.ts';
+import { QUEUED_PROGRESS, type ScanPartJobData } from '../scans/types.ts';
+import { bearer, login, scanJobDepsOf, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { runScanJob, runScanPart } from './scan-job.ts';
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+const SERVICES = ['s3', 'iam', 'ec2', 'kms', 'cloudtrail', 'config', 'lambda'];
+
+describe.each(databaseBackends())('split scans on $name', (backend) => {
+  let t: TestApp;
+  let sandbox: AwsFixtureServer;
+  let tenantId: string;
+  let token: string;
+  let integrationId: string;
+  let regions: string[];
+  let reference: string[];
+
+  const call = async (method: 'GET' | 'POST', url: string, payload?: Json) => {
+    const response = await t.app.inject({
+      method,
+      url,
+      headers: bearer(token),
+      ...(payload ? { payload } : {}),
+    });
+    return { status: response.statusCode, body: response.json() as Json };
+  };
+  /** A scan row queued through the service, without a job (the test runs its steps). */
+  const queuedScan = (integration = integrationId) =>
+    t.app.withTenant(tenantId, (trx) => insertQueuedScan(trx, tenantId, integration, QUEUED_PROGRESS));
+  const getScan = async (scanId: string) => (await call('GET', `/api/scans/${scanId}`)).body;
+  /** Every finding of the scan as text, sorted; evidence hashes apart (each scan stamps its own times). */
+  const findingsOf = async (scanId: string) => {
+    const items: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: { body: Json } = await call(
+        'GET',
+        `/api/scans/${scanId}/findings?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+      );
+      items.push(...(page.body.items as Json[]));
+      cursor = page.body.next_cursor as string | null;
+    } while (cursor);
+    for (const f of items) expect(f.evidence_sha256, f.resource_id).toMatch(/^[0-9a-f]{64}$/);
+    return items.map((f) => [f.rule_id, f.resource_id, f.status, f.severity, f.message].join(' ')).sort();
+  };
+  const completions = (scanId: string) =>
+    t.app.withTenant(tenantId, async (trx) => {
+      const rows = await trx('ledger_entries')
+        .select('kind')
+        .where({ kind: 'scan.completed' })
+        .whereRaw(`payload->>'scan_id' = ?`, [scanId]);
+      return rows.length;
+    });
+  const partsOf = (scanId: string) => t.app.withTenant(tenantId, (trx) => scanPartsOf(trx, scanId));
+
+  beforeAll(async () => {
+    t = await startTestApp(backend);
+    const account = withConfigRecording(demoAwsAccount());
+    sandbox = await startAwsFixtureServer({ port: 0, host: '127.0.0.1', account });
+    t.app.egress.allowEndpoint(sandbox.url);
+    regions = account.regions.map((r) => r.name).slice(0, 2);
+    const admin = await seedTenant(t.database.knex, { slug: 'split-scans' });
+    tenantId = admin.tenantId;
+    token = (await login(t.app, admin.email, admin.password)).access_token;
+    const created = await call('POST', '/api/integrations', {
+      provider: 'aws',
+      name: 'Split sandbox',
+      config: {
+        accountId: DEMO_AWS_ACCOUNT_ID,
+        region: 'us-east-1',
+        endpoint: sandbox.url,
+        services: SERVICES,
+        regions,
+      },
+      credentials: { ...DEMO_AWS_CREDENTIALS },
+    });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    integrationId = created.body.id;
+    // The reference: the same scan made one part, inline.
+    const whole = await queuedScan();
+    expect(
+      await runScanJob(
+        { ...scanJobDepsOf(t.app), splitScans: false },
+        { tenant_id: tenantId, scan_id: whole },
+      ),
+    ).toBe('succeeded');
+    expect((await getScan(whole)).parts).toEqual({ total: 1, done: 1 });
+    reference = await findingsOf(whole);
+    expect(reference.length).toBeGreaterThan(20);
+  }, 120_000);
+  afterAll(async () => {
+    await t?.close();
+    await sandbox?.close();
+  });
+
+  const partCount = () => 2 + (SERVICES.length - 2) * 2;
+
+  it('gives the findings of the unsplit scan through the worker, showing its parts and their workers', async () => {
+    const queued = await call('POST', '/api/scans', { integration_id: integrationId });
+    expect(queued.status).toBe(202);
+    const deadline = Date.now() + 90_000;
+    let scan = await getScan(queued.body.id);
+    const seen = new Set<string>();
+    while (scan.status === 'queued' || scan.status === 'running') {
+      seen.add(`${scan.parts.done}/${scan.parts.total}`);
+      if (Date.now() > deadline) throw new Error(`scan still ${scan.status}`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      scan = await getScan(queued.body.id);
+    }
+    expect(scan.status, JSON.stringify(scan.failure)).toBe('succeeded');
+    expect(scan.parts).toEqual({ total: partCount(), done: partCount() });
+    expect(scan.progress.phase).toBe('done');
+    expect(await findingsOf(scan.id)).toEqual(reference);
+    expect(await completions(scan.id)).toBe(1);
+    const parts = await partsOf(scan.id);
+    expect(parts.map((p) => p.part_key)).toEqual(
+      SERVICES.flatMap((s) => (s === 's3' || s === 'iam' ? [s] : regions.map((r) => `${s}@${r}`))),
+    );
+    for (const part of parts) {
+      expect(part).toMatchObject({ status: 'done', attempts: 1 });
+      expect(part.worker_id).toMatch(new RegExp(`:${process.pid}$`));
+    }
+  }, 120_000);
+
+  it('gives the same findings with its parts run inline, and finishes exactly once when two attempts race', async () => {
+    const inline = await queuedScan();
+    expect(await runScanJob(scanJobDepsOf(t.app), { tenant_id: tenantId, scan_id: inline })).toBe(
+      'succeeded',
+    );
+    expect(await findingsOf(inline)).toEqual(reference);
+
+    // The plan hands its parts to a stand-in queue; all but the last are collected, then two attempts of
+    // the last one (a retry while the first still runs) both collect it and both try to finish.
+    const raced = await queuedScan();
+    const sent: ScanPartJobData[] = [];
+    const deps = scanJobDepsOf(t.app);
+    const job = { tenant_id: tenantId, scan_id: raced };
+    expect(await runScanJob(deps, job, undefined, async (parts) => void sent.push(...parts))).toBe('planned');
+    expect(sent).toHaveLength(partCount());
+    expect((await getScan(raced)).parts).toEqual({ total: partCount(), done: 0 });
+    for (const part of sent.slice(0, -1))
+      expect(await runScanPart(deps, part, { final: false })).toBe('collected');
+    expect((await getScan(raced)).parts).toEqual({ total: partCount(), done: partCount() - 1 });
+    const last = sent.at(-1)!;
+    const outcomes = await Promise.all([
+      runScanPart({ ...deps, workerId: 'one' }, last, { final: false }),
+      runScanPart({ ...deps, workerId: 'two' }, last, { final: false }),
+    ]);
+    expect(outcomes.filter((o) => o === 'succeeded')).toHaveLength(1);
+    expect(await completions(raced)).toBe(1);
+    expect(await findingsOf(raced)).toEqual(reference);
+    // A late retry of the part finds the scan finished.
+    expect(await runScanPart(deps, last, { final: true })).toBe('skipped');
+    expect(await completions(raced)).toBe(1);
+    expect((await getScan(raced)).parts).toEqual({ total: partCount(), done: partCount() });
+  }, 120_000);
+
+  it('fails the scan naming the part that could not be scanned', async () => {
+    const bad = await call('POST', '/api/integrations', {
+      provider: 'aws',
+      name: 'Split sandbox, wrong key',
+      config: {
+        accountId: DEMO_AWS_ACCOUNT_ID,
+        region: 'us-east-1',
+        endpoint: sandbox.url,
+        services: SERVICES,
+      },
+      // Well-shaped (so the integration is stored) but unknown to the provider.
+      credentials: { accessKeyId: 'AKIAUNKNOWN000000000', secretAccessKey: 'not-the-secret-of-any-key' },
+    });
+    expect(bad.status).toBe(201);
+    const scanId = await queuedScan(bad.body.id);
+    expect(await runScanJob(scanJobDepsOf(t.app), { tenant_id: tenantId, scan_id: scanId })).toBe('failed');
+    const scan = await getScan(scanId);
+    expect(scan.status).toBe('failed');
+    expect(scan.failure.code).toBe('INVALID_CREDENTIALS');
+    expect(scan.failure.message).toMatch(/^part s3: /);
+    const parts = await partsOf(scanId);
+    expect(parts[0]).toMatchObject({ part_key: 's3', status: 'failed' });
+    expect(parts.slice(1).every((p) => p.status === 'queued')).toBe(true);
+  }, 60_000);
+});
