@@ -11,7 +11,7 @@ import {
   type FixtureOktaServiceApp,
   type OktaFixtureServer,
 } from './fixtures/okta-fixture-server.ts';
-import { OKTA_SCOPES, scanOkta, type OktaScanOptions } from './okta.ts';
+import { OKTA_REQUIRED_SCOPES, OKTA_SCOPES, scanOkta, type OktaScanOptions } from './okta.ts';
 
 const NOW = new Date('2026-05-04T12:00:00.000Z');
 const CLIENT_ID = '0oa1complywisescan0x7';
@@ -66,6 +66,26 @@ describe('scanOkta as an OAuth 2.0 service app with a private-key JWT', () => {
       ),
     });
     expect(s.requests).toHaveLength(1);
+  });
+
+  it('scans with the required scopes when the app holds only those, recording each type it cannot read', async () => {
+    const s = await start({ scopes: [...OKTA_REQUIRED_SCOPES] });
+    const outcome = await scanOkta(target(s), fast);
+    expect(outcome.resources.filter((r) => r.type === 'okta.user').length).toBeGreaterThan(10);
+    expect(outcome.resources.filter((r) => r.type === 'okta.policy').length).toBeGreaterThan(3);
+    expect(outcome.resources.filter((r) => r.type === 'okta.application')).toEqual([]);
+    // The token Okta issued holds the required scopes only; the first request, for all of them, was refused.
+    expect(s.org.issuedTokens?.map((t) => t.scopes)).toEqual([[...OKTA_REQUIRED_SCOPES]]);
+    const missing = outcome.errors.map((e) => [e.operation, e.missing_permission]);
+    expect(missing).toEqual(
+      expect.arrayContaining([
+        ['okta:listAuthenticators', 'okta.authenticators.read'],
+        ['okta:listNetworkZones', 'okta.networkZones.read'],
+        ['okta:listApiTokens', 'okta.apiTokens.read'],
+        ['okta:listApplications', 'okta.apps.read'],
+      ]),
+    );
+    expect(outcome.errors.every((e) => e.missing_permission !== null)).toBe(true);
   });
 
   it('fails fast naming the scopes when the app is not granted them', async () => {

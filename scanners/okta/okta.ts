@@ -30,11 +30,16 @@ export interface OktaServiceApp {
   keyId?: string;
 }
 
+/**
+ * The scopes without which a service app's scan cannot run at all: users, their admin roles and the policies.
+ * An app granted only these (the scopes of earlier versions) still scans; the types the other scopes cover are
+ * then refused call by call and recorded as missing permissions.
+ */
+export const OKTA_REQUIRED_SCOPES = ['okta.users.read', 'okta.roles.read', 'okta.policies.read'] as const;
+
 /** The scopes a service app must be granted (Okta API Scopes tab) for a full scan. */
 export const OKTA_SCOPES = [
-  'okta.users.read',
-  'okta.roles.read',
-  'okta.policies.read',
+  ...OKTA_REQUIRED_SCOPES,
   'okta.authenticators.read',
   'okta.networkZones.read',
   'okta.apiTokens.read',
@@ -157,13 +162,28 @@ export async function connectOkta(
   options: OktaScanOptions,
   ctx: ScanContext,
 ): Promise<OktaClient> {
-  const client = oktaClient(target, options, ctx);
-  if (target.serviceApp)
-    await signInServiceApp(ctx, client, target.serviceApp, target.orgUrl.replace(/\/$/, ''));
-  return client;
+  const client = oktaClient(target, options, ctx, OKTA_SCOPES);
+  if (!target.serviceApp) return client;
+  const orgUrl = target.orgUrl.replace(/\/$/, '');
+  try {
+    await signInServiceApp(ctx, client, target.serviceApp, orgUrl, OKTA_SCOPES);
+    return client;
+  } catch (error) {
+    if (!(error instanceof ScanFailedError && error.code === 'PERMISSION_DENIED')) throw error;
+    // Okta refuses a token request naming any scope the app lacks. An app set up for an earlier version
+    // holds only the required ones: scan with those, and let the calls outside them be refused and recorded.
+    const narrower = oktaClient(target, options, ctx, OKTA_REQUIRED_SCOPES);
+    await signInServiceApp(ctx, narrower, target.serviceApp, orgUrl, OKTA_REQUIRED_SCOPES);
+    return narrower;
+  }
 }
 
-function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ScanContext): OktaClient {
+function oktaClient(
+  target: OktaScanTarget,
+  options: OktaScanOptions,
+  ctx: ScanContext,
+  scopes: readonly string[],
+): OktaClient {
   /** Counts each HTTP request once (not its 429 retries) and lets the rate limiter pace it. */
   // The SDK's typings declare fetch on its own request type; the executor only reads headers here.
   const Base = okta.DefaultRequestExecutor as unknown as new (config: Any) => {
@@ -187,7 +207,7 @@ function oktaClient(target: OktaScanTarget, options: OktaScanOptions, ctx: ScanC
           clientId: target.serviceApp.clientId,
           privateKey: target.serviceApp.privateKey,
           ...(target.serviceApp.keyId ? { keyId: target.serviceApp.keyId } : {}),
-          scopes: [...OKTA_SCOPES],
+          scopes: [...scopes],
         }
       : { token: target.token }),
     requestExecutor: new CountingExecutor({ maxRetries: options.rateLimitRetries ?? 2, requestTimeout: 0 }),
@@ -205,6 +225,7 @@ async function signInServiceApp(
   client: OktaClient,
   app: OktaServiceApp,
   orgUrl: string,
+  scopes: readonly string[],
 ): Promise<void> {
   ctx.setPhase('signing_in');
   const oauth = (client as unknown as { oauth: { getAccessToken(): Promise<unknown> } }).oauth;
@@ -248,7 +269,7 @@ async function signInServiceApp(
     if (/invalid_scope/.test(raw))
       fail(
         'PERMISSION_DENIED',
-        `${app_} is not granted the scopes the scan needs (${OKTA_SCOPES.join(', ')}): grant them on its Okta API Scopes tab. Okta answered ${said}`,
+        `${app_} is not granted the scopes the scan needs (${scopes.join(', ')}): grant them on its Okta API Scopes tab. Okta answered ${said}`,
       );
     fail(
       'INVALID_CREDENTIALS',
