@@ -60,6 +60,7 @@ import {
   completeScanPart,
   lockScanForStart,
   lockScanPart,
+  markScanRunning,
   markSucceeded,
   planScanParts,
   scanPartCounts,
@@ -174,11 +175,7 @@ export async function loadPartTarget(
     if (!target) return null;
     await startScanPart(trx, scanId, part, workerId);
     // The scan runs from its first part taken (or again, after its parts were all released by a shutdown).
-    if (scan.status === 'queued')
-      await updateScan(trx, scanId, {
-        status: 'running',
-        started_at: trx.raw('COALESCE(started_at, now())'),
-      });
+    if (scan.status === 'queued') await markScanRunning(trx, scanId);
     return { collected: false, target, partsTotal: total };
   });
 }

@@ -187,6 +187,11 @@ export async function updateScan(trx: Trx, scanId: string, values: Record<string
     .update({ ...values, updated_at: trx.fn.now() });
 }
 
+/** Marks a queued scan running, keeping the start time of an earlier run (a scan whose parts were released). */
+export function markScanRunning(trx: Trx, scanId: string): Promise<void> {
+  return updateScan(trx, scanId, { status: 'running', started_at: trx.raw('COALESCE(started_at, now())') });
+}
+
 /** Marks the scan failed with `code` and `message`, finished now. */
 export function failScan(trx: Trx, scanId: string, code: string, message: string): Promise<void> {
   return updateScan(trx, scanId, {
