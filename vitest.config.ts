@@ -25,12 +25,13 @@ function testFiles(): string[] {
 }
 
 /**
- * The fast tier's files that may share a worker's module graph (`isolate: false`): each file otherwise pays
- * its imports again in a fresh worker (1-5 s of CPU). Left isolated, found by their text: a file that reads
- * or writes `process.env`, touches `globalThis` or process handlers, mocks, stubs or spies with `vi`, fakes
- * timers, patches `net` (the egress tripwire), or says so on a line of its own: `// isolated: <why>` (module
- * state the patterns cannot see). The full run (CI) isolates every file, so a test that would only pass
- * because of another file's leftovers still fails there.
+ * The files that may share a worker's module graph (`isolate: false`): each file otherwise pays its imports
+ * again in a fresh worker (1-5 s of CPU; the first PGlite and rule bundle in a process cost more). Left
+ * isolated, found by their text: a file that reads or writes `process.env`, touches `globalThis` or process
+ * handlers, mocks, stubs or spies with `vi`, fakes timers, patches `net` (the egress tripwire), or says so on a
+ * line of its own: `// isolated: <why>` (module state the patterns cannot see). Sharing is the default in every
+ * run; `COMPLYWISE_TEST_ISOLATE=1` isolates every file, to find a test that passes only on another file's
+ * leftovers (docs/testing.md).
  */
 function sharedWorkerSuites(files: string[]): string[] {
   const touchesProcess =
@@ -39,22 +40,20 @@ function sharedWorkerSuites(files: string[]): string[] {
 }
 
 const fast = process.env.COMPLYWISE_TEST_FAST === '1';
-/** --fast: the tier's files, as [those sharing a worker's modules, those isolated]. */
-const [fastShared, fastIsolated] = fast
-  ? (() => {
-      const slow = new Set(slowSuites());
-      const tier = testFiles().filter((file) => !file.startsWith('test/') && !slow.has(file));
-      const shared = sharedWorkerSuites(tier);
-      return [shared, tier.filter((file) => !shared.includes(file))];
-    })()
-  : [[], []];
+/** The run's files (--fast: its tier), as [those sharing a worker's modules, those isolated]. */
+const [sharedFiles, isolatedFiles] = (() => {
+  const slow = new Set(fast ? slowSuites() : []);
+  const tier = testFiles().filter((file) => !(fast && file.startsWith('test/')) && !slow.has(file));
+  const shared = process.env.COMPLYWISE_TEST_ISOLATE === '1' ? [] : sharedWorkerSuites(tier);
+  return [shared, tier.filter((file) => !shared.includes(file))];
+})();
 
 // Tests live beside the code they test (*.test.ts). Database suites run once per backend
 // (PGlite always; PostgreSQL when COMPLYWISE_TEST_POSTGRES_URL is set, as scripts/test.sh does).
 export default defineConfig({
   test: {
-    // --fast lists its files in the two projects below (a project's include adds to the root's).
-    include: fast ? [] : include,
+    // Shared and isolated files are listed in the two projects below (a project's include adds to the root's).
+    include: [],
     exclude,
     // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
     globalSetup: fast ? [] : ['test/global-setup.ts'],
@@ -66,14 +65,10 @@ export default defineConfig({
     maxWorkers: 2,
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // --fast: the fast tier's pure files share their worker's modules; the rest of it stays isolated.
-    ...(fast
-      ? {
-          projects: [
-            { extends: true, test: { name: 'shared', include: fastShared, isolate: false } },
-            { extends: true, test: { name: 'isolated', include: fastIsolated } },
-          ],
-        }
-      : {}),
+    // Files that touch no process-wide state share their worker's modules; the rest stay isolated.
+    projects: [
+      { extends: true, test: { name: 'shared', include: sharedFiles, isolate: false } },
+      { extends: true, test: { name: 'isolated', include: isolatedFiles } },
+    ],
   },
 });
