@@ -5,11 +5,9 @@
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type { ScoringPolicy } from '../../../../schemas/index.ts';
-import { ApiError, errorBodySchema } from '../../errors.ts';
+import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
-import { policyProblems, type StoredPolicy } from '../../scoring/policy.ts';
-import { currentPolicy, insertPolicy } from '../../scoring/store.ts';
-import { tenantFrameworks } from '../../frameworks/catalogs.ts';
+import type { StoredPolicy } from '../../scoring/policy.ts';
 
 const policyViewSchema = {
   type: 'object',
@@ -47,7 +45,7 @@ const putSchema = {
 
 const scoringSettingsRoutes: FastifyPluginAsync = async (app) => {
   app.get('/scoring', { schema: getSchema, config: { permission: 'tenant:read' } }, async (request) =>
-    app.withTenant(principalOf(request).tenantId, (trx) => currentPolicy(trx)),
+    app.scoringPolicy.current(principalOf(request).tenantId),
   );
 
   app.put<{ Body: ScoringPolicy }>(
@@ -55,29 +53,7 @@ const scoringSettingsRoutes: FastifyPluginAsync = async (app) => {
     { schema: putSchema, config: { permission: 'scoring:manage' } },
     async (request): Promise<StoredPolicy> => {
       const { tenantId, userId } = principalOf(request);
-      const base = await app.engine.frameworks();
-      return app.withTenant(tenantId, async (trx) => {
-        const problems = policyProblems(request.body, await tenantFrameworks(trx, base));
-        if (problems.length > 0) {
-          throw new ApiError(
-            'VALIDATION_ERROR',
-            `scoring policy is invalid: ${problems.map((p) => `${p.field} ${p.message}`).join('; ')}`,
-            { problems },
-          );
-        }
-        const previous = await currentPolicy(trx);
-        const stored = await insertPolicy(trx, tenantId, request.body, userId);
-        if (stored.sha256 !== previous.sha256) {
-          await app.ledger.append(trx, tenantId, [
-            {
-              kind: 'scoring_policy.changed',
-              actor: userId,
-              payload: { sha256: stored.sha256, previous_sha256: previous.sha256, policy: request.body },
-            },
-          ]);
-        }
-        return stored;
-      });
+      return app.scoringPolicy.replace(tenantId, userId, request.body);
     },
   );
 };
