@@ -55,6 +55,18 @@ const PUBLIC_ROUTES = [
   'POST /api/invitations/accept',
 ];
 
+/**
+ * The routes that change something (not GET) an auditor may call: their own password, a readiness report, and
+ * in an audit that lists them, feedback marks and samples (both recorded, neither changes a result). Letting
+ * auditors change anything else is a decision: it changes this list (docs/security.md says why).
+ */
+const AUDITOR_WRITES = [
+  'POST /api/audits/:id/marks',
+  'POST /api/audits/:id/samples',
+  'POST /api/auth/password',
+  'POST /api/reports',
+];
+
 /** One tenant's objects, as created through the API. */
 interface TenantFixture {
   tenantId: string;
@@ -72,6 +84,8 @@ interface TenantFixture {
   apiTokenId: string;
   /** A member (role user) the member routes re-role and remove. */
   memberId: string;
+  /** A second member with the auditor role, whom no audit lists. */
+  outsiderAuditorToken: string;
   /** A pending invitation the revoke route withdraws. */
   invitationId: string;
   /** An integration without scans, for the integration routes (change, test, delete). */
@@ -361,6 +375,20 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       await trx('memberships').insert({ tenant_id: admin.tenantId, user_id: memberId, role: 'user' });
     });
     userIds.push(memberId);
+    const outsiderId = randomUUID();
+    const outsiderPassword = `pw-${randomUUID()}`;
+    const outsiderHash = await hashPassword(outsiderPassword);
+    await runAsOwner(t.database.knex, { tenantId: admin.tenantId, userId: outsiderId }, async (trx) => {
+      await trx('users').insert({
+        id: outsiderId,
+        email: `outsider@${slug}.example`,
+        password_hash: outsiderHash,
+      });
+      await trx('memberships').insert({ tenant_id: admin.tenantId, user_id: outsiderId, role: 'auditor' });
+    });
+    userIds.push(outsiderId);
+    const outsiderAuditorToken = (await login(t.app, `outsider@${slug}.example`, outsiderPassword))
+      .access_token;
     const base = { tenantId: admin.tenantId, tokens, userIds, sandboxUrl: sandbox.url, bucketMarker };
     const integration = await t.app.inject({
       method: 'POST',
@@ -477,6 +505,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     return {
       ...base,
       memberId,
+      outsiderAuditorToken,
       invitationId: invitation.json().id,
       integrationId,
       spareIntegrationId: spare.json().id,
@@ -524,6 +553,11 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       .map((r) => `${r.method} ${r.url}`)
       .sort();
     expect(publicRoutes).toEqual(PUBLIC_ROUTES);
+    const auditorWrites = routes
+      .filter((r) => r.method !== 'GET' && rolesOf(r.permission!)?.includes('auditor'))
+      .map((r) => `${r.method} ${r.url}`)
+      .sort();
+    expect(auditorWrites).toEqual(AUDITOR_WRITES);
     // Routes outside /api are only the static app's GET/HEAD file routes.
     const others = t.app.routeCatalog.filter((r) => !r.url.startsWith('/api'));
     expect(others.every((r) => r.method === 'GET' || r.method === 'HEAD')).toBe(true);
@@ -622,6 +656,39 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
     expect(foreignSuccesses).toBe(0);
     expect(cells).toBeGreaterThan(50);
   }, 180_000);
+
+  it('an auditor sees only the audits that list them: 404 on every route of another, left out of the list', async () => {
+    const failures: string[] = [];
+    let called = 0;
+    for (const route of apiRoutes()) {
+      if (!route.url.startsWith('/api/audits/:id') || !rolesOf(route.permission!)?.includes('auditor'))
+        continue;
+      const name = `${route.method} ${route.url}`;
+      const answer = await t.app.inject({
+        method: route.method as 'GET',
+        url: fillPath(route.url, own, route.method),
+        headers: bearer(own.outsiderAuditorToken),
+        ...(BODIES[name] ? { payload: BODIES[name](own, 'auditor') as Record<string, unknown> } : {}),
+      });
+      called += 1;
+      const code = answer.statusCode === 404 ? (answer.json() as Json).error?.code : answer.statusCode;
+      if (code !== 'AUDIT_NOT_FOUND')
+        failures.push(`${name}: ${answer.statusCode} ${answer.body.slice(0, 200)}`);
+      if (answer.body.includes(own.auditId) && !answer.body.includes('no audit'))
+        failures.push(`${name}: answer names the audit`);
+    }
+    expect(failures).toEqual([]);
+    expect(called).toBeGreaterThan(10);
+    const list = (token: string) =>
+      t.app
+        .inject({ url: '/api/audits?limit=200', headers: bearer(token) })
+        .then((answer) => ((answer.json() as Json).items as Json[]).map((a) => a.id as string));
+    expect(await list(own.outsiderAuditorToken)).toEqual([]);
+    expect(await list(own.tokens.auditor)).toEqual([own.auditId]);
+    expect(await list(own.tokens.admin)).toEqual(
+      expect.arrayContaining([own.auditId, ...own.closableAuditIds]),
+    );
+  });
 
   it('public account routes: tenant A signed in with any role gets nothing of tenant B through them', async () => {
     const foreignAdmin = 'admin@matrix-foreign.example';

@@ -346,6 +346,13 @@ export function describeRoleScreens(role: Role): void {
       account = { email: `${role}@screens.example.test`, password: MEMBER_PASSWORDS[role] };
       await addMember(demo.running, demo.token, { ...account, role });
     }
+    if (role === 'auditor') {
+      // An auditor sees only the audits that list them: the audit screens' audit lists this one.
+      const auditId = demo.screens.find((s) => s.name === 'audit')!.path.split('/')[2]!;
+      await postJson(demo.running.baseUrl, demo.token, `/api/audits/${auditId}/auditors`, {
+        email: account.email,
+      });
+    }
     // A pending invitation, so the members page lists one to withdraw.
     await postJson(demo.running.baseUrl, demo.token, '/api/invitations', {
       email: 'pending@screens.example.test',

@@ -7,6 +7,7 @@
  */
 import { Readable } from 'node:stream';
 import { normalizeEmail } from '../accounts/service.ts';
+import type { Role } from '../auth/role.ts';
 import { ApiError } from '../errors.ts';
 import type { EvidenceService } from '../evidence/service.ts';
 import { insertEvidenceRows, lockEvidence } from '../evidence/store.ts';
@@ -94,6 +95,12 @@ export interface RegisterEntry extends OverrideRecord {
   ledger: LedgerEntry[];
 }
 
+/** Who reads an audit: the member (or the maker of the API token) and the role they act with. */
+export interface AuditViewer {
+  userId: string;
+  role: Role;
+}
+
 /** Findings listed per exception in the register; `count` always says how many there are. */
 export const REGISTER_FINDINGS_PER_EXCEPTION = 50;
 
@@ -159,15 +166,33 @@ export class AuditService {
     });
   }
 
-  /** One page of the tenant's audits, newest first. */
-  list(tenantId: string, options: { limit: number; cursor?: string }): Promise<Page<AuditView>> {
+  /**
+   * 404 AUDIT_NOT_FOUND unless `viewer` may see the audit at all: an auditor sees only the audits that list
+   * them among their auditors (another audit of the tenant is as unknown to them as another tenant's);
+   * the other roles' reach is their permission's. An API token acts as the member who made it.
+   */
+  async assertVisible(tenantId: string, viewer: AuditViewer, auditId: string): Promise<void> {
+    if (viewer.role !== 'auditor') return;
+    const listed = await this.#deps.withTenant(tenantId, (trx) =>
+      isActiveAuditor(trx, auditId, viewer.userId),
+    );
+    if (!listed) throw new ApiError('AUDIT_NOT_FOUND', `no audit ${auditId}`);
+  }
+
+  /** One page of the tenant's audits `viewer` may see (an auditor: those listing them), newest first. */
+  list(
+    tenantId: string,
+    viewer: AuditViewer,
+    options: { limit: number; cursor?: string },
+  ): Promise<Page<AuditView>> {
     const order: SortKey[] = [
       { column: 'created_at', field: 'cursor_created_at', direction: 'desc' },
       { column: 'id', direction: 'desc' },
     ];
     const after = options.cursor ? decodeCursor(options.cursor, '-created_at', order) : null;
     return this.#deps.withTenant(tenantId, async (trx) => {
-      const rows = await auditPage(trx, order, after, options.limit);
+      const auditor = viewer.role === 'auditor' ? viewer.userId : undefined;
+      const rows = await auditPage(trx, order, after, options.limit, auditor);
       const page = toPage(rows as unknown as Record<string, unknown>[], options.limit, '-created_at', order);
       return {
         items: (page.items as unknown as typeof rows).map(({ cursor_created_at: _c, ...audit }) => audit),

@@ -51,14 +51,19 @@ export async function findAudit(trx: Trx, id: string, lock = false): Promise<Aud
   return (await query.first()) as AuditView | undefined;
 }
 
-/** One page of the tenant's audits after the cursor values `after` (`cursor_created_at` carries the order). */
+/**
+ * One page of the tenant's audits after the cursor values `after` (`cursor_created_at` carries the order);
+ * with `auditorId`, only the audits that list that member (with the auditor role) among their auditors.
+ */
 export async function auditPage(
   trx: Trx,
   order: SortKey[],
   after: (string | number | null)[] | null,
   limit: number,
+  auditorId?: string,
 ): Promise<(AuditView & { cursor_created_at: string })[]> {
   const query = trx('audits').select(...AUDIT_COLUMNS, trx.raw('created_at::text as cursor_created_at'));
+  if (auditorId !== undefined) query.whereIn('id', auditsListing(trx, auditorId).select('a.audit_id'));
   return (await applyPage(query, order, after, limit)) as (AuditView & { cursor_created_at: string })[];
 }
 
@@ -129,15 +134,19 @@ export async function auditorsOf(trx: Trx, auditId: string): Promise<AuditorView
   }));
 }
 
-/** Whether `userId` is a member with the auditor role whose e-mail the audit lists among its auditors. */
-export async function isActiveAuditor(trx: Trx, auditId: string, userId: string): Promise<boolean> {
-  const row = await trx('audit_auditors as a')
+/** The auditor rows (`a`) naming `userId`, a member with the auditor role. */
+function auditsListing(trx: Trx, userId: string) {
+  return trx('audit_auditors as a')
     .join('users as u', 'u.email', 'a.email')
     .join('memberships as m', function () {
       this.on('m.user_id', '=', 'u.id').andOn('m.tenant_id', '=', 'a.tenant_id');
     })
-    .where({ 'a.audit_id': auditId, 'u.id': userId, 'm.role': 'auditor' })
-    .first('a.email');
+    .where({ 'u.id': userId, 'm.role': 'auditor' });
+}
+
+/** Whether `userId` is a member with the auditor role whose e-mail the audit lists among its auditors. */
+export async function isActiveAuditor(trx: Trx, auditId: string, userId: string): Promise<boolean> {
+  const row = await auditsListing(trx, userId).where('a.audit_id', auditId).first('a.email');
   return row !== undefined;
 }
 

@@ -121,6 +121,32 @@ function line(doc: PDFKit.PDFDocument, label: string, value: string): void {
   doc.font('Helvetica-Bold').text(`${label}: `, { continued: true }).font('Helvetica').text(value);
 }
 
+/**
+ * `text` as a paragraph `indent` points in from the left margin, its wrapped lines `hang` points further in.
+ * Lines break at spaces only: left to pdfkit, a line also breaks after any hyphen, cutting rule and control
+ * ids (CW-AWS-<break>S3-001) in two. A single word wider than the line is still broken by pdfkit.
+ */
+function paragraph(doc: PDFKit.PDFDocument, text: string, indent = 0, hang = 0): void {
+  const left = doc.page.margins.left;
+  const full = doc.page.width - left - doc.page.margins.right;
+  const lines: string[] = [];
+  let current = '';
+  for (const word of text.split(' ')) {
+    const candidate = current === '' ? word : `${current} ${word}`;
+    const width = full - indent - (lines.length > 0 ? hang : 0);
+    if (current !== '' && doc.widthOfString(candidate) > width) {
+      lines.push(current);
+      current = word;
+    } else current = candidate;
+  }
+  lines.push(current);
+  lines.forEach((text, index) => {
+    const x = left + indent + (index > 0 ? hang : 0);
+    doc.text(text, x, doc.y, { width: full - (x - left) });
+  });
+  doc.x = left;
+}
+
 /** Page 1: who, what, when, which bundle, and the summary figures. */
 function cover(doc: PDFKit.PDFDocument, data: ReadinessData): void {
   const { score } = data;
@@ -163,28 +189,37 @@ function requirements(
   data.score.requirements.forEach((requirement, index) => {
     doc.font('Helvetica-Bold').fontSize(11);
     doc.text(`${requirement.requirement_id}  ${STATUS_LABEL[requirement.status]}`, { continued: false });
-    doc.font('Helvetica').fontSize(10).text(requirement.title);
+    doc.font('Helvetica').fontSize(10);
+    paragraph(doc, requirement.title);
     doc.fontSize(9);
     if (requirement.control_ids.length === 0) doc.text('No control is mapped to this requirement.');
     for (const controlId of requirement.control_ids) {
       const control = data.controls.get(controlId);
       const rules = control?.rule_ids ?? [];
       const snapshots = rules.reduce((sum, rule) => sum + (data.snapshotsByRule.get(rule) ?? 0), 0);
+      const counts = control?.counts;
+      const findings = counts
+        ? `; findings ${counts.pass} pass, ${counts.fail} fail, ${counts.not_applicable} not applicable, ${counts.error} error`
+        : '';
       const tested =
         rules.length > 0
-          ? `rules ${rules.join(', ')}; ${snapshots} resource snapshot${snapshots === 1 ? '' : 's'} cited`
+          ? `rules ${rules.join(', ')}; ${snapshots} resource snapshot${snapshots === 1 ? '' : 's'} cited${findings}`
           : 'assessed by people';
-      doc.text(
+      paragraph(
+        doc,
         `- ${controlId} ${control?.title ?? ''}: ${STATUS_LABEL[control?.status ?? 'not_applicable']}; ${tested}`,
-        { indent: 10 },
+        10,
+        8,
       );
     }
     if (requirement.needs_evidence)
-      doc.text(`Needs evidence on: ${(requirement.evidence_needed ?? []).join(', ')}`, { indent: 10 });
+      paragraph(doc, `Needs evidence on: ${(requirement.evidence_needed ?? []).join(', ')}`, 10, 8);
     for (const ref of data.manualEvidence.get(requirement.requirement_id) ?? [])
-      doc.text(
+      paragraph(
+        doc,
         `Manual evidence ${ref.sha256} (${ref.verdict}, collected ${ref.collected_at.toISOString()}${ref.control_id ? `, on ${ref.control_id}` : ''})`,
-        { indent: 10 },
+        10,
+        8,
       );
     doc.moveDown(0.5);
     onRequirement(index + 1, total);
@@ -201,10 +236,10 @@ function exceptions(doc: PDFKit.PDFDocument, data: ReadinessData): void {
   }
   for (const exception of data.exceptions) {
     doc.font('Helvetica-Bold').text(`${exception.id} on ${exception.rule_id}`).font('Helvetica');
-    doc.text(
-      `Reason: ${exception.reason}. Approved by ${exception.approver}; expires ${new Date(exception.expires_at).toISOString()}. Findings set aside: ${exception.findings}.`,
-      { indent: 10 },
-    );
+    paragraph(doc, `Reason: ${exception.reason}`, 10, 8);
+    paragraph(doc, `Approved by: ${exception.approver}`, 10, 8);
+    paragraph(doc, `Expires: ${new Date(exception.expires_at).toISOString()}`, 10, 8);
+    paragraph(doc, `Findings set aside: ${exception.findings}`, 10, 8);
     doc.moveDown(0.3);
   }
 }

@@ -3,13 +3,14 @@
  * declared schemas (a route added tomorrow is fuzzed without touching this file). Two tenants each own a
  * real scan (the real scanner against the S3 sandbox, the real rule bundle); the app runs WITHOUT the scan
  * worker, so fuzzed scan creations queue jobs nobody runs. Properties, for every route:
- *  - valid and broken params, query strings and bodies, as tenant A's admin and anonymously: never a 5xx,
+ *  - valid and broken params, query strings and bodies, as tenant A's admin (on a route admins may not call,
+ *    as the auditor its audit lists: feedback marks) and anonymously: never a 5xx,
  *    anonymous → 401 on protected routes (or an error Fastify decides before the guards run: routing and
  *    body parsing, BEFORE_AUTH_CODES), every answer matches the schema the route declares for its status
  *    (errors: the shared { error: { code, message } } shape with a known code of that status; a success
  *    without a declared schema fails unless listed in FREE_FORM_ANSWERS; a file answer, declared as
  *    `content: { 'text/csv': … }`, must come as that type), and no answer contains an id or
- *    hash of tenant B that the request did not send;
+ *    hash of tenant B that the request did not send (nor an earlier write of A stored as its own text);
  *  - classic SQL-injection strings in every string parameter: no 5xx, tenant B's rows unchanged (count and
  *    content digest), no table gone, no row count of tenant A lower, a stored payload reads back verbatim.
  * Runs are seeded: FUZZ_SEED=<n> replays a run (the seed is in every failure message), FUZZ_RUNS sets the
@@ -26,6 +27,7 @@ import { databaseBackends } from '../../../test/db.ts';
 import { rolesOf, type RouteCatalogEntry } from '../../src/plugins/app/access.ts';
 import { runAsOwner } from '../../src/plugins/app/tenancy.ts';
 import { runScanJob } from '../../src/worker/scan-job.ts';
+import { addMember } from '../scanned-tenant.ts';
 import {
   bearer,
   login,
@@ -64,6 +66,9 @@ interface Tenant {
   tenantId: string;
   userId: string;
   token: string;
+  /** A member with the auditor role whom the tenant's audit lists. */
+  auditorToken: string;
+  auditorUserId: string;
   /** Strings seen in this tenant's answers, by the property name they sat under. */
   seen: Seen;
 }
@@ -105,13 +110,26 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     await post('/api/overrides', { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true });
     // An audit around the scan, so the audit routes have an object of the tenant to read (and the rule
     // versions in force and their findings in its period).
-    await post('/api/audits', {
+    const audit = await post('/api/audits', {
       name: 'Fuzz audit',
       frameworks: [{ framework_id: 'soc2' }],
       period_start: new Date(Date.now() - 3_600_000).toISOString(),
       period_end: new Date(Date.now() + 3_600_000).toISOString(),
     });
-    return { tenantId: admin.tenantId, userId: admin.userId, token, seen: new Map() };
+    const auditorToken = await addMember(t, admin.tenantId, 'auditor');
+    const members = await t.app.inject({ url: '/api/members', headers: bearer(token) });
+    const auditor = (members.json().items as { user_id: string; email: string; role: string }[]).find(
+      (m) => m.role === 'auditor',
+    )!;
+    await post(`/api/audits/${audit.id}/auditors`, { email: auditor.email });
+    return {
+      tenantId: admin.tenantId,
+      userId: admin.userId,
+      token,
+      auditorToken,
+      auditorUserId: auditor.user_id,
+      seen: new Map(),
+    };
   }
 
   /**
@@ -189,9 +207,10 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
         for (const v of set) seenByBoth.set(key, (seenByBoth.get(key) ?? new Set()).add(v));
     pool = { all: [...new Set([...ofA, ...ofB, ...enums])], forKey: (key) => seenUnder(seenByBoth, key) };
     const idLike = /^([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{64})$/;
-    // Accounts are global (an admin may add an existing account by e-mail, answering its id): B's admin
-    // account id is not tenant B's data. Every other id or hash only B's answers held is.
-    foreignMarkers = [...ofB].filter((s) => idLike.test(s) && !ofA.has(s) && s !== b.userId);
+    // Accounts are global (an admin may add an existing account by e-mail, answering its id): the account
+    // ids of B's admin and auditor are not tenant B's data. Every other id or hash only B's answers held is.
+    const accounts = [b.userId, b.auditorUserId];
+    foreignMarkers = [...ofB].filter((s) => idLike.test(s) && !ofA.has(s) && !accounts.includes(s));
     expect(foreignMarkers).toContain(b.tenantId);
     expect(foreignMarkers.length).toBeGreaterThan(5);
   }, 180_000);
@@ -199,6 +218,10 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     await t?.close();
     await sandbox?.close();
   });
+
+  /** Who calls `route` for tenant A: its admin, or its audit's auditor on a route admins may not call. */
+  const actingToken = (route: RouteCatalogEntry) =>
+    rolesOf(route.permission!)?.includes('admin') === false ? a.auditorToken : a.token;
 
   /** The pool for a route's path parameters: each parameter draws from the objects it names. */
   const paramPool = (route: RouteCatalogEntry): Pool => ({
@@ -227,17 +250,25 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
   }
 
   /**
-   * The fuzzer acts as tenant A's admin throughout, and roles apply from the next request: a request that
-   * changes or removes that admin's own membership would take its authority away for the rest of the run, so
-   * it is not sent (api/src/routes/members/members.test.ts covers those answers).
+   * The fuzzer acts as tenant A's admin (and, on the routes admins may not call, its audit's auditor), and
+   * roles apply from the next request: a request that changes or removes either one's membership would take
+   * its authority away for the rest of the run, so it is not sent (api/src/routes/members/members.test.ts
+   * covers those answers).
    */
   const changesActingAdmin = (sent: { method: string; url: string }) =>
-    sent.method !== 'GET' && sent.url.startsWith('/api/members/') && sent.url.includes(a.userId);
+    sent.method !== 'GET' &&
+    sent.url.startsWith('/api/members/') &&
+    (sent.url.includes(a.userId) || sent.url.includes(a.auditorUserId));
 
   it('no 5xx, answers match their declared schemas, no foreign ids: valid and broken input, admin and anonymous', async () => {
     const failures: string[] = [];
     /** Statuses answered per route: proof the fuzzer gets past validation into the handlers. */
     const statuses = new Map<string, Map<number, number>>();
+    /**
+     * Tenant B's ids that tenant A itself stored as text (a value of a write A made that succeeded, such as a
+     * sample's seed): A reading its own text back is no leak, so they are not counted in later answers.
+     */
+    const storedByA = new Set<string>();
     for (const route of routes()) {
       const seen = new Map<number, number>();
       statuses.set(`${route.method} ${route.url}`, seen);
@@ -246,7 +277,7 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
         fc.asyncProperty(requestArbitrary(route), async (request) => {
           const sent = toSent(route, request);
           if (!request.anonymous && changesActingAdmin(sent)) return;
-          const response = await send(t.app, sent, request.anonymous ? null : a.token);
+          const response = await send(t.app, sent, request.anonymous ? null : actingToken(route));
           seen.set(response.statusCode, (seen.get(response.statusCode) ?? 0) + 1);
           if (process.env.FUZZ_STATS === '2' && response.statusCode === 400)
             console.info(
@@ -254,7 +285,11 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
             );
           const problems = problemsOf(route, sent, response, request.anonymous, isPublic);
           const echoed = `${sent.url} ${decodeURIComponent(sent.url.replaceAll('+', ' '))} ${sent.payload ?? ''}`;
-          const leaked = foreignMarkers.filter((m) => response.body.includes(m) && !echoed.includes(m));
+          if (sent.method !== 'GET' && !request.anonymous && response.statusCode < 300)
+            for (const m of foreignMarkers) if (echoed.includes(m)) storedByA.add(m);
+          const leaked = foreignMarkers.filter(
+            (m) => response.body.includes(m) && !echoed.includes(m) && !storedByA.has(m),
+          );
           if (leaked.length > 0) problems.push(`answer contains tenant B's ${leaked.join(', ')}`);
           if (problems.length > 0)
             throw new Error(
@@ -348,7 +383,7 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
               })[0];
             const sent = toSent(route, request);
             if (changesActingAdmin(sent)) continue;
-            const response = await send(t.app, sent, a.token);
+            const response = await send(t.app, sent, actingToken(route));
             sentCount += 1;
             if (response.statusCode >= 500)
               failures.push(

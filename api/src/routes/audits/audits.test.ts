@@ -128,8 +128,11 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     });
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().error.code).toBe('FRAMEWORK_NOT_FOUND');
-    const list = (await get('/api/audits', auditorToken)).json().items as Json[];
+    const list = (await get('/api/audits')).json().items as Json[];
     expect(list.map((a) => a.id)).toContain(auditId);
+    // Not yet to the auditor: the audit does not list them.
+    expect((await get('/api/audits', auditorToken)).json().items).toEqual([]);
+    expect((await get(`/api/audits/${auditId}`, auditorToken)).statusCode).toBe(404);
     const ledger = (await get('/api/ledger?limit=500')).json().items as Json[];
     expect(ledger.find((e) => e.kind === 'audit.opened')?.payload).toMatchObject({ audit_id: auditId });
   });
@@ -137,6 +140,8 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
   it('invites auditors: a member auditor is active at once, a new e-mail is invited, another role is refused', async () => {
     const member = await post(`/api/audits/${auditId}/auditors`, { email: auditorEmail.toUpperCase() });
     expect(member.statusCode, member.body).toBe(201);
+    const listed = (await get('/api/audits', auditorToken)).json().items as Json[];
+    expect(listed.map((a) => a.id)).toEqual([auditId]);
     expect(member.json()).toMatchObject({ email: auditorEmail, status: 'active', invitation_id: null });
     const outsider = await post(`/api/audits/${auditId}/auditors`, { email: 'external@cpa-firm.example' });
     expect(outsider.statusCode, outsider.body).toBe(201);
@@ -317,9 +322,12 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
       (await mark({ framework_id: 'soc2', requirement_id: 'CC6.1', mark: 'accepted' }, tenant.token))
         .statusCode,
     ).toBe(403);
+    // To an auditor the audit does not list, it does not exist: not listed, every route of it a 404.
     const stranger = await addMember(t, tenant.tenantId, 'auditor');
     const refused = await mark({ framework_id: 'soc2', requirement_id: 'CC6.1', mark: 'accepted' }, stranger);
-    expect(refused.statusCode).toBe(403);
+    expect([refused.statusCode, refused.json().error.code]).toEqual([404, 'AUDIT_NOT_FOUND']);
+    expect((await get(`/api/audits/${auditId}`, stranger)).statusCode).toBe(404);
+    expect((await get('/api/audits', stranger)).json().items).toEqual([]);
 
     let flags = (await get(`/api/audits/${auditId}/marks?mark=flagged`)).json().items as Json[];
     expect(flags.map((f) => [f.requirement_id, f.comment])).toEqual([
@@ -480,6 +488,7 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
       period_end: new Date(Date.now() + 60_000).toISOString(),
     });
     const id = spare.json().id as string;
+    expect((await post(`/api/audits/${id}/auditors`, { email: auditorEmail })).statusCode).toBe(201);
     expect((await post(`/api/audits/${id}/close`, {}, auditorToken)).statusCode).toBe(403);
     const closed = await post(`/api/audits/${id}/close`, {});
     const sampleAfter = await post(`/api/audits/${id}/samples`, { resource_type: 'aws.s3.bucket', size: 1 });

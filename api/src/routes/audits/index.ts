@@ -36,6 +36,15 @@ type ById = { Params: { id: string } };
 type Paged = { Querystring: { limit: number; cursor?: string } };
 
 const auditRoutes: FastifyPluginAsync = async (app) => {
+  // An audit named in the path must be one the caller may see (an auditor: one that lists them), else 404:
+  // after the role guard and validation, before any handler reads or changes it.
+  app.addHook('preHandler', async (request) => {
+    const { id } = (request.params ?? {}) as { id?: string };
+    if (id === undefined) return;
+    const { tenantId, userId, role } = principalOf(request);
+    await app.audits.assertVisible(tenantId, { userId, role }, id);
+  });
+
   app.post<{ Body: AuditRequest }>(
     '/',
     { schema: openAuditSchema, config: { permission: 'audit:manage' } },
@@ -45,9 +54,10 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<Paged>('/', { schema: listAuditsSchema, config: { permission: 'audit:read' } }, async (request) =>
-    app.audits.list(principalOf(request).tenantId, request.query),
-  );
+  app.get<Paged>('/', { schema: listAuditsSchema, config: { permission: 'audit:read' } }, async (request) => {
+    const { tenantId, userId, role } = principalOf(request);
+    return app.audits.list(tenantId, { userId, role }, request.query);
+  });
 
   app.get<ById>('/:id', { schema: getAuditSchema, config: { permission: 'audit:read' } }, async (request) =>
     app.audits.get(principalOf(request).tenantId, request.params.id),

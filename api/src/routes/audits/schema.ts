@@ -92,6 +92,8 @@ export const openAuditSchema = {
 export const listAuditsSchema = {
   operationId: 'listAudits',
   summary: 'List audits, newest first',
+  description:
+    'Admins see every audit of the tenant; an auditor sees the audits that list them (every /api/audits/:id route answers 404 AUDIT_NOT_FOUND for another).',
   tags: ['audits'],
   querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(50, 200) },
   response: { 200: pageResponseSchema(auditSchema), ...readErrors },
