@@ -62,9 +62,12 @@ export interface ScoreHistoryOptions {
   cursor?: string;
 }
 
-/** Which integration and scan changed the posture, and why (`scan`, `manual_evidence`, `migrated`). */
+/**
+ * Which integration and scan changed the posture, and why (`scan`, `manual_evidence`, `migrated`,
+ * `integration_archived`).
+ */
 export interface ScoringEventInput {
-  reason: 'scan' | 'manual_evidence';
+  reason: 'scan' | 'manual_evidence' | 'integration_archived';
   integration_id: string | null;
   scan_id: string | null;
   /** The scan of each integration the posture was computed from. */
@@ -75,7 +78,7 @@ export interface ScoringEventInput {
 /** A stored scoring event. */
 export interface ScoringEvent {
   id: string;
-  reason: 'scan' | 'manual_evidence' | 'migrated';
+  reason: 'scan' | 'manual_evidence' | 'migrated' | 'integration_archived';
   integration_id: string | null;
   scan_id: string | null;
   sources: ScoringEventInput['sources'];
