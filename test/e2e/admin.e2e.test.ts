@@ -2,8 +2,8 @@
  * The administration journey in a real headless Chromium against the whole product: the demo admin adds a
  * GitHub integration from the form generated from the provider's settings schema (pointing at the demo's
  * local GitHub sandbox), tests it, schedules it, scans it and sees the score change on the dashboard; scanning
- * a second integration leaves the first one's results in the score; a scanned integration cannot be removed
- * (the page says why); an API token is created, shown once, used, and revoked; retention and a legal hold
+ * a second integration leaves the first one's results in the score; archiving the scanned integration moves
+ * it to the labelled archived list and takes its results out of the score; an API token is created, shown once, used, and revoked; retention and a legal hold
  * are set. An auditor gets the same pages read-only. Every expected value is read back from the API.
  */
 import type { Page } from 'playwright-core';
