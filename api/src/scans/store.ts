@@ -242,17 +242,32 @@ export async function requeueScan(trx: Trx, scanId: string, progress: ScanProgre
 
 /** Finding counts of a scan by status, excepted findings (failing, set aside by an exception) apart. */
 export async function findingCounts(trx: Trx, scanId: string): Promise<Record<string, number>> {
+  return (await findingCountsOfScans(trx, [scanId])).get(scanId)!;
+}
+
+/** findingCounts of each of `scanIds` (zeros for a scan without findings), in one grouped query. */
+export async function findingCountsOfScans(
+  trx: Trx,
+  scanIds: readonly string[],
+): Promise<Map<string, Record<string, number>>> {
+  const out = new Map(
+    scanIds.map((id) => [
+      id,
+      { pass: 0, fail: 0, not_applicable: 0, error: 0, excepted: 0 } as Record<string, number>,
+    ]),
+  );
+  if (scanIds.length === 0) return out;
   const counts = await trx('findings')
-    .select('status', trx.raw('exception_id is not null as excepted'))
-    .count<{ status: string; excepted: boolean; count: string | number }[]>('* as count')
-    .where({ scan_id: scanId })
-    .groupBy('status', 'excepted');
-  const byStatus: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0, excepted: 0 };
+    .select('scan_id', 'status', trx.raw('exception_id is not null as excepted'))
+    .count<{ scan_id: string; status: string; excepted: boolean; count: string | number }[]>('* as count')
+    .whereIn('scan_id', scanIds)
+    .groupBy('scan_id', 'status', 'excepted');
   for (const row of counts) {
+    const byStatus = out.get(row.scan_id)!;
     const key = row.excepted ? 'excepted' : row.status;
     byStatus[key] = (byStatus[key] ?? 0) + Number(row.count);
   }
-  return byStatus;
+  return out;
 }
 
 /** Every finding of a scan, by rule then resource; with `ruleIds`, only those rules' findings. */
