@@ -18,7 +18,7 @@ import { listManualEvidence } from '../evidence/store.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import { controlResultsOf, latestSucceededPerIntegration } from '../scans/store.ts';
 import type { StoredPolicy } from './policy.ts';
-import { currentPolicy, insertPosture, type ScoringEventInput } from './store.ts';
+import { currentPolicy, insertPosture, lockPosture, type ScoringEventInput } from './store.ts';
 
 export interface TenantScores {
   /** The UCF control results, rolled up under the policy's `controls` rule. */
@@ -138,6 +138,7 @@ export async function scorePosture(
   now: Date,
   trigger: PostureTrigger,
 ): Promise<ScoredPosture | null> {
+  await lockPosture(trx, tenantId);
   const sources = await latestSucceededPerIntegration(trx);
   if (sources.length === 0 && trigger.reason !== 'integration_archived') return null;
   const results = [];

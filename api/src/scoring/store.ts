@@ -103,6 +103,15 @@ export async function insertPosture(
   return id;
 }
 
+/**
+ * Serialises the tenant's scoring events (transaction-scoped advisory lock): the sources of one event are
+ * read after the previous event's transaction committed, so a scan finishing while an integration is
+ * archived never records a posture that still counts the archived integration after the archive's event.
+ */
+export async function lockPosture(trx: Trx, tenantId: string): Promise<void> {
+  await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`posture:${tenantId}`]);
+}
+
 /** The tenant's newest scoring event, or undefined before the first. */
 export async function latestScoringEvent(trx: Trx): Promise<ScoringEvent | undefined> {
   const row = (await trx('scoring_events').select(EVENT_COLUMNS).orderBy('seq', 'desc').first()) as
