@@ -2,8 +2,8 @@
  * The administration journey in a real headless Chromium against the whole product: the demo admin adds a
  * GitHub integration from the form generated from the provider's settings schema (pointing at the demo's
  * local GitHub sandbox), tests it, schedules it, scans it and sees the score change on the dashboard; scanning
- * a second integration leaves the first one's results in the score; a scanned integration cannot be removed
- * (the page says why); an API token is created, shown once, used, and revoked; retention and a legal hold
+ * a second integration leaves the first one's results in the score; archiving the scanned integration moves
+ * it to the labelled archived list and takes its results out of the score; an API token is created, shown once, used, and revoked; retention and a legal hold
  * are set. An auditor gets the same pages read-only. Every expected value is read back from the API.
  */
 import type { Page } from 'playwright-core';
@@ -61,7 +61,7 @@ afterAll(async () => {
 
 describe('administration in Chromium', () => {
   it(
-    'adds, tests, schedules and scans an integration; the posture keeps every integration',
+    'adds, tests, schedules and scans an integration; the posture keeps every integration until one is archived',
     { timeout: 400_000 },
     async () => {
       const page = await browser.context.newPage();
@@ -151,25 +151,32 @@ describe('administration in Chromium', () => {
       expect(sources(afterOkta)).toEqual({ ...sources(afterGithub), [oktaId]: oktaScan });
       expect(sources(afterOkta)[integrationId]).toBe(githubScan);
 
-      // A scanned integration cannot be removed: the page says why, in words.
+      // Archiving the scanned GitHub integration: it moves to the archived list, labelled, and its results
+      // leave the score at once while the others stay.
       await page.getByTestId('nav-integrations').click();
       const scanned = page.locator(
         `[data-testid="admin-integration"][data-integration-id="${integrationId}"]`,
       );
       await scanned.getByTestId('delete-integration').click();
       await page.getByTestId('delete-question').waitFor();
+      expect(await page.getByTestId('delete-question').textContent()).toContain('kept for audit');
       await scanned.getByTestId('confirm-delete').click();
-      const refusal = page.getByTestId('integrations-problem');
-      await refusal.waitFor();
-      expect(await refusal.textContent()).toContain('cannot be deleted');
-      expect(await refusal.textContent()).not.toContain('INTEGRATION_IN_USE');
-      expect(await call('/api/integrations', demo.token)).toBe(200);
+      const archivedCard = page.locator(
+        `[data-testid="archived-integration"][data-integration-id="${integrationId}"]`,
+      );
+      await archivedCard.waitFor();
+      expect(await archivedCard.getByTestId('archived-label').textContent()).toContain('Archived');
+      expect(await scanned.count()).toBe(0);
+      const afterArchive = await getJson<Scores>(baseUrl, demo.token, '/api/scores');
+      const remaining = { ...sources(afterOkta) };
+      delete remaining[integrationId];
+      expect(sources(afterArchive)).toEqual(remaining);
       expect(
         (await getJson<{ items: { id: string }[] }>(baseUrl, demo.token, '/api/integrations')).items.map(
           (i) => i.id,
         ),
-      ).toContain(integrationId);
-      expect(errors.filter((e) => !e.includes('409'))).toEqual([]);
+      ).not.toContain(integrationId);
+      expect(errors).toEqual([]);
       await page.close();
     },
   );

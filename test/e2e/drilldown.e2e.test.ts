@@ -339,4 +339,62 @@ describe('drill-down in Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   });
+
+  it('offers the same evidence form on a control people assess: an admin attests it there, an auditor sees no form', async () => {
+    const scores = await api('/api/scores');
+    const controls = (await api(`/api/scans/${scores.scan_id}/controls`)).items as Json[];
+    const assessed = controls.find((c) => (c.rule_ids as string[]).length === 0);
+    const tested = controls.find((c) => (c.rule_ids as string[]).length > 0)!;
+    expect(assessed, 'a control no rule tests').toBeDefined();
+    const before = ((await api(`/api/evidence/manual?control_id=${assessed!.control_id}`)).items as Json[])
+      .length;
+
+    const page = await browser.context.newPage();
+    await signInAs(browser, page, baseUrl, 'admin', {
+      email: demo.running.demo.email,
+      password: demo.running.demo.password,
+    });
+    const errors = collectErrors(page);
+    // A control tested by rules gets its result from scans: no form there.
+    await page.goto(`${baseUrl}/controls/${encodeURIComponent(tested.control_id)}`);
+    await page.getByTestId('control-title').waitFor();
+    expect(await page.getByTestId('attach-evidence').count()).toBe(0);
+
+    await page.goto(`${baseUrl}/controls/${encodeURIComponent(assessed!.control_id)}`);
+    await page.getByTestId('control-title').waitFor();
+    expect(await page.getByTestId('manual-evidence-item').count()).toBe(before);
+    await page.getByTestId('attach-evidence').locator('summary').click();
+    await page.getByTestId('evidence-submit').click();
+    expect(await page.getByTestId('evidence-problems').textContent()).toContain('Name the owner');
+    await page.getByTestId('evidence-statement').fill('Quarterly access reviews are signed off by the CISO.');
+    await page.getByTestId('evidence-owner').fill('CISO');
+    await page.getByTestId('evidence-submit').click();
+    await page.getByTestId('evidence-notice').waitFor();
+    await expect
+      .poll(() => page.getByTestId('manual-evidence-item').count(), { timeout: 10_000 })
+      .toBe(before + 1);
+    const listed = (await api(`/api/evidence/manual?control_id=${assessed!.control_id}`)).items as Json[];
+    expect(listed).toHaveLength(before + 1);
+    expect(listed.map((e) => e.description)).toContain('Owner: CISO');
+    const item = page.locator(`[data-testid="manual-evidence-item"][data-evidence-id="${listed[0]!.id}"]`);
+    expect(await item.getByTestId('manual-evidence-valid').textContent()).toContain('Counts until');
+    await checkScreen(page, baseUrl, 'admin', {
+      name: 'control-assessed',
+      path: here(page),
+      ready: '[data-testid="manual-evidence"]',
+    });
+    expect(errors).toEqual([]);
+    await page.close();
+
+    // An auditor reads the evidence but is not offered the form (attaching is for admins and users).
+    const auditor: Account = { email: 'auditor@drilldown.example.test', password: 'umber-kappa-audit-3' };
+    await addMember(demo.running, demo.token, { ...auditor, role: 'auditor' });
+    const reader = await browser.context.newPage();
+    await signInAs(browser, reader, baseUrl, 'auditor', auditor);
+    await reader.goto(`${baseUrl}/controls/${encodeURIComponent(assessed!.control_id)}`);
+    await reader.getByTestId('manual-evidence').waitFor();
+    expect(await reader.getByTestId('manual-evidence-item').count()).toBe(before + 1);
+    expect(await reader.getByTestId('attach-evidence').count()).toBe(0);
+    await reader.close();
+  });
 });

@@ -328,4 +328,68 @@ describe('every number against the API', () => {
       await page.close();
     },
   );
+  it(
+    'scans: the resources, findings and errors of each row equal the API and link to what they count',
+    { timeout: 300_000 },
+    async () => {
+      const page = await browser.context.newPage();
+      await signInAs(browser, page, baseUrl, 'admin', {
+        email: demo.running.demo.email,
+        password: demo.running.demo.password,
+      });
+      // Collected from here, as in the framework page's test (the stale refresh of signing in again).
+      const errors = collectErrors(page);
+      await page.goto(`${baseUrl}/scans`);
+      await page.getByTestId('scans').waitFor();
+      const scans = (await api('/api/scans?limit=25')).items as Json[];
+      expect(scans.length).toBeGreaterThan(0);
+      expect(await page.getByTestId('scan-row').count()).toBe(scans.length);
+      const succeeded = scans.filter((s) => s.status === 'succeeded');
+      expect(succeeded.length).toBeGreaterThan(0);
+      for (const scan of scans) {
+        const row = page.locator(`[data-testid="scan-row"][data-scan-id="${scan.id}"]`);
+        const errorsCell = row.getByTestId('scan-row-errors');
+        if (scan.errors.length > 0) {
+          expect(await errorsCell.textContent(), scan.id).toBe(String(scan.errors.length));
+          expect(await errorsCell.getAttribute('href')).toBe(`#scan-errors-${scan.id}`);
+          const listed = page.locator(`[id="scan-errors-${scan.id}"] [data-testid="scan-error"]`);
+          expect(await listed.count(), scan.id).toBe(scan.errors.length);
+        } else {
+          expect(await errorsCell.textContent()).toBe('—');
+        }
+        if (scan.status !== 'succeeded') continue;
+        const resources = row.getByTestId('scan-row-resources');
+        expect(await resources.textContent(), scan.id).toBe(String(scan.progress.resources_collected));
+        expect(await resources.getAttribute('href')).toBe(`/findings?scan_id=${scan.id}&sort=resource_id`);
+        const total = Object.values(scan.finding_counts as Record<string, number>).reduce((a, b) => a + b, 0);
+        const findings = row.getByTestId('scan-results');
+        expect(await findings.textContent(), scan.id).toBe(String(total));
+        expect(await findings.getAttribute('href')).toBe(`/findings?scan_id=${scan.id}`);
+      }
+
+      // Following a findings count opens the explorer of that scan listing that many findings (a page at most).
+      const scan = succeeded[0]!;
+      const total = Object.values(scan.finding_counts as Record<string, number>).reduce((a, b) => a + b, 0);
+      await page
+        .locator(`[data-testid="scan-row"][data-scan-id="${scan.id}"]`)
+        .getByTestId('scan-results')
+        .click();
+      await page.getByTestId('explorer-scan').waitFor();
+      expect(await page.getByTestId('explorer-scan').textContent()).toBe(scan.id);
+      let listed = 0;
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const explorer: Json = await api(
+          `/api/findings?scan_id=${scan.id}&limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        listed += (explorer.items as Json[]).length;
+        cursor = explorer.next_cursor as string | null;
+      }
+      expect(listed).toBe(total);
+      await page.getByTestId('explorer').waitFor();
+      expect(await page.getByTestId('explorer-row').count()).toBe(Math.min(total, 50));
+      expect(await page.getByTestId('next-page').count()).toBe(total > 50 ? 1 : 0);
+      expect(errors).toEqual([]);
+      await page.close();
+    },
+  );
 });

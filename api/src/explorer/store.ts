@@ -28,7 +28,7 @@ function rankedScans(trx: Trx) {
     .whereNotNull('finished_at');
 }
 
-/** The posture's scans: the latest succeeded scan of each integration, with the one before it. */
+/** The posture's scans: the latest succeeded scan of each active integration, with the one before it. */
 export async function postureSources(trx: Trx): Promise<ScanSource[]> {
   return (await trx
     .with('ranked', rankedScans(trx))
@@ -45,6 +45,7 @@ export async function postureSources(trx: Trx): Promise<ScanSource[]> {
       on.on('p.integration_id', 'r.integration_id').andOnVal('p.position', '=', 2);
     })
     .where('r.position', 1)
+    .whereNull('i.archived_at')
     .orderBy('r.integration_id')) as ScanSource[];
 }
 

@@ -1,4 +1,4 @@
-/** Decorates `app.integrations`: the integrations service over the tenant transactions, the vault, the ledger and the egress policy. */
+/** Decorates `app.integrations`: the integrations service over the tenant transactions, the vault, the ledger, the egress policy, the job queue and the engine's catalogs. */
 import fp from 'fastify-plugin';
 import { IntegrationService } from './service.ts';
 
@@ -12,8 +12,8 @@ export const integrationsPlugin = fp(
   async (app) => {
     app.decorate(
       'integrations',
-      new IntegrationService(app.withTenant, app.vault, app.ledger, app.egress.policy),
+      new IntegrationService(app.withTenant, app.vault, app.ledger, app.egress.policy, app.boss, app.engine),
     );
   },
-  { name: 'integrations', dependencies: ['tenancy', 'crypto', 'ledger', 'egress'] },
+  { name: 'integrations', dependencies: ['tenancy', 'crypto', 'ledger', 'egress', 'boss', 'engine'] },
 );

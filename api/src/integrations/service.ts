@@ -1,8 +1,9 @@
 /**
- * Integrations: connect, change, test and delete a tenant's provider accounts. Credentials are sealed under the
+ * Integrations: connect, change, test and archive a tenant's provider accounts. Credentials are sealed under the
  * tenant's data key (plugins/app/crypto.ts) before they reach the store, and never leave it in a view.
  */
 import { randomUUID } from 'node:crypto';
+import type { PgBoss } from 'pg-boss';
 import {
   AWS_SERVICES,
   PROVIDERS,
@@ -15,10 +16,13 @@ import {
 import { ApiError } from '../errors.ts';
 import type { LedgerService } from '../ledger/ledger.ts';
 import type { CredentialVault } from '../plugins/app/crypto.ts';
+import type { EngineRuntime } from '../plugins/app/engine.ts';
 import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
-import { scanCountOf } from '../scans/store.ts';
+import { SCAN_QUEUE, SCHEDULE_QUEUE } from '../plugins/external/boss.ts';
+import { activeScansOf, markCancelled, scanCountOf } from '../scans/store.ts';
+import { scorePosture } from '../scoring/compute.ts';
 import {
-  deleteIntegration,
+  archiveIntegration,
   insertIntegration,
   integrationIdByName,
   integrationPage,
@@ -96,11 +100,22 @@ export class IntegrationService {
   readonly #vault: CredentialVault;
   readonly #ledger: LedgerService;
   readonly #egress: EgressPolicy;
-  constructor(withTenant: WithTenant, vault: CredentialVault, ledger: LedgerService, egress: EgressPolicy) {
+  readonly #boss: Pick<PgBoss, 'unschedule' | 'cancel'>;
+  readonly #engine: Pick<EngineRuntime, 'frameworks'>;
+  constructor(
+    withTenant: WithTenant,
+    vault: CredentialVault,
+    ledger: LedgerService,
+    egress: EgressPolicy,
+    boss: Pick<PgBoss, 'unschedule' | 'cancel'>,
+    engine: Pick<EngineRuntime, 'frameworks'>,
+  ) {
     this.#withTenant = withTenant;
     this.#vault = vault;
     this.#ledger = ledger;
     this.#egress = egress;
+    this.#boss = boss;
+    this.#engine = engine;
   }
 
   async #load(trx: Trx, id: string): Promise<IntegrationRecord> {
@@ -124,11 +139,15 @@ export class IntegrationService {
     };
   }
 
+  /** One page of the tenant's integrations; archived ones only with `include: 'archived'`. */
   list(
     tenantId: string,
-    options: { limit: number; cursor?: string; provider?: string },
+    options: { limit: number; cursor?: string; provider?: string; include?: 'archived' },
   ): Promise<{ items: IntegrationView[]; next_cursor: string | null }> {
-    return this.#withTenant(tenantId, (trx) => integrationPage(trx, options));
+    const { include, ...page } = options;
+    return this.#withTenant(tenantId, (trx) =>
+      integrationPage(trx, { ...page, archived: include === 'archived' }),
+    );
   }
 
   /**
@@ -186,30 +205,68 @@ export class IntegrationService {
   }
 
   /**
-   * Deletes an integration that no scan references. Scans (their findings, scores and the ledger entries
-   * that point at them) are history and are never deleted with it: while any exists the answer is 409
-   * INTEGRATION_IN_USE.
+   * Archives an integration (what DELETE does): its credentials are destroyed and its schedule cleared, its
+   * queued and running scans cancelled, and the tenant's posture is recomputed at once without it (a scoring
+   * event `integration_archived`). Its scans, findings and evidence stay, unchanged, for audit: the scans
+   * list and the explorer by scan still read them, the integrations list shows it with `include=archived`.
+   * Its name is free again. 404 for an unknown or already archived integration.
    */
-  delete(tenantId: string, actor: string, id: string): Promise<void> {
-    return this.#withTenant(tenantId, async (trx) => {
-      const record = await this.#load(trx, id);
-      const n = await scanCountOf(trx, id);
-      if (n > 0) {
-        throw new ApiError(
-          'INTEGRATION_IN_USE',
-          `the integration has ${n} scan(s) in its history, which are kept: it cannot be deleted`,
-          { scans: n },
-        );
-      }
-      await deleteIntegration(trx, id);
+  async archive(tenantId: string, actor: string, id: string): Promise<void> {
+    const base = await this.#engine.frameworks();
+    const now = new Date();
+    const cancelled = await this.#withTenant(tenantId, async (trx) => {
+      const archived = await archiveIntegration(trx, id);
+      if (!archived) throw notFound(id);
+      const active = await activeScansOf(trx, id);
+      for (const scan of active) await markCancelled(trx, scan.id);
+      const scans = await scanCountOf(trx, id);
+      const posture = await scorePosture(trx, tenantId, base, now, {
+        reason: 'integration_archived',
+        integration_id: id,
+      });
       await this.#ledger.append(trx, tenantId, [
-        {
-          kind: 'integration.deleted',
+        ...active.map((scan) => ({
+          kind: 'scan.cancelled',
           actor,
-          payload: { integration_id: id, provider: record.provider, name: record.name },
+          payload: { scan_id: scan.id, previous_status: scan.status, reason: 'integration archived' },
+        })),
+        {
+          kind: 'integration.archived',
+          actor,
+          payload: {
+            integration_id: id,
+            provider: archived.provider,
+            name: archived.name,
+            scans_kept: scans,
+            credentials: 'destroyed',
+          },
         },
+        ...(posture
+          ? [
+              {
+                kind: 'scores.recomputed',
+                actor,
+                payload: {
+                  event_id: posture.event_id,
+                  reason: 'integration archived',
+                  integration_id: id,
+                  sources: posture.sources,
+                  scores: posture.scores.map((s) => ({
+                    framework_id: s.framework_id,
+                    framework_version: s.framework_version,
+                    score: s.score,
+                  })),
+                },
+              },
+            ]
+          : []),
       ]);
+      return active.map((scan) => scan.id);
     });
+    // After the commit: no timer fires for it again, and the cancelled scans' jobs are dropped (a running one
+    // loses its claim; the worker also skips a cancelled scan, so this is best effort, as for a cancel).
+    await this.#boss.unschedule(SCHEDULE_QUEUE, id);
+    for (const scanId of cancelled) await this.#boss.cancel(SCAN_QUEUE, scanId).catch(() => {});
   }
 
   /**

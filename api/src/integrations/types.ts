@@ -11,6 +11,8 @@ export interface IntegrationView {
   demo: boolean;
   created_at: Date;
   updated_at: Date;
+  /** When it was archived; null while active. */
+  archived_at: Date | null;
 }
 
 /** An integration with its sealed credentials, for the scan worker only. */

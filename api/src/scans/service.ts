@@ -20,6 +20,7 @@ import {
   controlResultsOf,
   failScan,
   findingCounts,
+  findingCountsOfScans,
   findingPage,
   findingsOf,
   findScan,
@@ -117,8 +118,11 @@ export class ScanService {
     return { id: scanId, status: 'queued' };
   }
 
-  /** One page of the tenant's scans, filtered and sorted (newest first by default). */
-  list(tenantId: string, options: ScanListOptions): Promise<Page<ScanView>> {
+  /** One page of the tenant's scans, filtered and sorted (newest first by default), with their finding counts. */
+  list(
+    tenantId: string,
+    options: ScanListOptions,
+  ): Promise<Page<ScanView & { finding_counts: Record<string, number> }>> {
     const sort = options.sort ?? '-created_at';
     const direction = sort.startsWith('-') ? 'desc' : 'asc';
     // Cursors carry the timestamp as text: full microsecond precision, which a JS Date would cut to ms.
@@ -130,8 +134,16 @@ export class ScanService {
     return this.#withTenant(tenantId, async (trx) => {
       const rows = await scanPage(trx, options, order, after);
       const page = toPage(rows as unknown as Record<string, unknown>[], options.limit, sort, order);
+      const items = page.items as unknown as typeof rows;
+      const counts = await findingCountsOfScans(
+        trx,
+        items.map((scan) => scan.id),
+      );
       return {
-        items: (page.items as unknown as typeof rows).map(({ cursor_created_at: _cursor, ...scan }) => scan),
+        items: items.map(({ cursor_created_at: _cursor, ...scan }) => ({
+          ...scan,
+          finding_counts: counts.get(scan.id)!,
+        })),
         next_cursor: page.next_cursor,
       };
     });

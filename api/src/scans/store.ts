@@ -103,9 +103,15 @@ export async function scanPage(
   return rows.map(({ cursor_created_at, ...row }) => ({ ...toScanView(row), cursor_created_at }));
 }
 
+/** The ids of the tenant's archived integrations, as a subquery: their scans are history, not posture. */
+function archivedIntegrationIds(trx: Trx) {
+  return trx('integrations').select('id').whereNotNull('archived_at');
+}
+
 /**
- * The tenant's newest succeeded scan (ties broken by id), or undefined before the first one; with `asOf`,
- * the newest one that had finished by then (the end of an audit period).
+ * The tenant's newest succeeded scan of an active integration (ties broken by id), or undefined before the
+ * first one; with `asOf`, the newest one of any integration that had finished by then (the end of an audit
+ * period: what the posture was then, archived since or not).
  */
 export async function latestSucceededScan(
   trx: Trx,
@@ -113,6 +119,7 @@ export async function latestSucceededScan(
 ): Promise<{ id: string; finished_at: Date } | undefined> {
   const query = trx('scans').select('id', 'finished_at').where({ status: 'succeeded' });
   if (asOf) query.where('finished_at', '<=', asOf);
+  else query.whereNotIn('integration_id', archivedIntegrationIds(trx));
   return query
     .orderBy([
       { column: 'finished_at', order: 'desc' },
@@ -121,7 +128,7 @@ export async function latestSucceededScan(
     .first();
 }
 
-/** The latest succeeded scan of each integration of the tenant, by integration id. */
+/** The latest succeeded scan of each active (not archived) integration of the tenant, by integration id. */
 export async function latestSucceededPerIntegration(
   trx: Trx,
 ): Promise<{ integration_id: string; scan_id: string; finished_at: string }[]> {
@@ -130,6 +137,7 @@ export async function latestSucceededPerIntegration(
     .select('integration_id', 'id as scan_id', 'finished_at')
     .where({ status: 'succeeded' })
     .whereNotNull('finished_at')
+    .whereNotIn('integration_id', archivedIntegrationIds(trx))
     .orderBy([
       { column: 'integration_id', order: 'asc' },
       { column: 'finished_at', order: 'desc' },
@@ -149,6 +157,19 @@ export async function scanCountOf(trx: Trx, integrationId: string): Promise<numb
     { n: string | number },
   ];
   return Number(n);
+}
+
+/** The queued and running scans of one integration, their rows locked until the transaction ends. */
+export async function activeScansOf(
+  trx: Trx,
+  integrationId: string,
+): Promise<{ id: string; status: ScanStatus }[]> {
+  return (await trx('scans')
+    .select('id', 'status')
+    .where({ integration_id: integrationId })
+    .whereIn('status', ['queued', 'running'])
+    .orderBy('id')
+    .forUpdate()) as { id: string; status: ScanStatus }[];
 }
 
 /** The scan's status, read under a row lock when `lock` (the worker's final write and a cancel take it). */
@@ -221,17 +242,32 @@ export async function requeueScan(trx: Trx, scanId: string, progress: ScanProgre
 
 /** Finding counts of a scan by status, excepted findings (failing, set aside by an exception) apart. */
 export async function findingCounts(trx: Trx, scanId: string): Promise<Record<string, number>> {
+  return (await findingCountsOfScans(trx, [scanId])).get(scanId)!;
+}
+
+/** findingCounts of each of `scanIds` (zeros for a scan without findings), in one grouped query. */
+export async function findingCountsOfScans(
+  trx: Trx,
+  scanIds: readonly string[],
+): Promise<Map<string, Record<string, number>>> {
+  const out = new Map(
+    scanIds.map((id) => [
+      id,
+      { pass: 0, fail: 0, not_applicable: 0, error: 0, excepted: 0 } as Record<string, number>,
+    ]),
+  );
+  if (scanIds.length === 0) return out;
   const counts = await trx('findings')
-    .select('status', trx.raw('exception_id is not null as excepted'))
-    .count<{ status: string; excepted: boolean; count: string | number }[]>('* as count')
-    .where({ scan_id: scanId })
-    .groupBy('status', 'excepted');
-  const byStatus: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0, excepted: 0 };
+    .select('scan_id', 'status', trx.raw('exception_id is not null as excepted'))
+    .count<{ scan_id: string; status: string; excepted: boolean; count: string | number }[]>('* as count')
+    .whereIn('scan_id', scanIds)
+    .groupBy('scan_id', 'status', 'excepted');
   for (const row of counts) {
+    const byStatus = out.get(row.scan_id)!;
     const key = row.excepted ? 'excepted' : row.status;
     byStatus[key] = (byStatus[key] ?? 0) + Number(row.count);
   }
-  return byStatus;
+  return out;
 }
 
 /** Every finding of a scan, by rule then resource; with `ruleIds`, only those rules' findings. */

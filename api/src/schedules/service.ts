@@ -3,8 +3,8 @@
  * the integration row (tenant-isolated like the rest of it) and registered with pg-boss's scheduler under
  * the integration id as key, which sends a job to SCHEDULE_QUEUE at each occurrence (one job per occurrence
  * however many instances run, pg-boss's own guarantee). The worker turns that job into a normal queued scan,
- * after checking the row still carries a schedule: a schedule cleared or an integration deleted since is
- * unregistered instead of scanned.
+ * after checking the row still carries a schedule: a schedule cleared or an integration archived since is
+ * unregistered instead of scanned (archiving also unregisters it: IntegrationService.archive).
  */
 import type { PgBoss } from 'pg-boss';
 import { ApiError } from '../errors.ts';
@@ -83,14 +83,6 @@ export class ScheduleService {
         { kind: 'integration.schedule_cleared', actor, payload: { integration_id: integrationId } },
       ]);
     });
-    await this.#boss.unschedule(SCHEDULE_QUEUE, integrationId);
-  }
-
-  /**
-   * Drops the timer of an integration that no longer exists (called after it is deleted), so no occurrence
-   * fires for it; the schedule itself went with the integration's row.
-   */
-  async forget(integrationId: string): Promise<void> {
     await this.#boss.unschedule(SCHEDULE_QUEUE, integrationId);
   }
 

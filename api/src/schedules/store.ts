@@ -1,5 +1,5 @@
 /**
- * A schedule is the `scan_schedule` column of its integration's row (tenant-isolated like the rest of it):
+ * A schedule is the `scan_schedule` column of its integration's row (tenant-isolated like the rest of it; an archived integration has none):
  * these read and write that column only. Every function runs in the caller's transaction.
  */
 import type { Knex } from 'knex';
@@ -13,7 +13,10 @@ export async function scheduleOf(
   integrationId: string,
   options: { lock?: boolean } = {},
 ): Promise<string | null | undefined> {
-  const query = trx('integrations').select('scan_schedule').where({ id: integrationId });
+  const query = trx('integrations')
+    .select('scan_schedule')
+    .where({ id: integrationId })
+    .whereNull('archived_at');
   if (options.lock) query.forUpdate();
   const row: { scan_schedule: string | null } | undefined = await query.first();
   return row?.scan_schedule;
@@ -27,6 +30,7 @@ export async function writeSchedule(
 ): Promise<boolean> {
   const updated = await trx('integrations')
     .where({ id: integrationId })
+    .whereNull('archived_at')
     .update({ scan_schedule: cron, updated_at: trx.fn.now() });
   return updated > 0;
 }

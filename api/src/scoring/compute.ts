@@ -18,7 +18,7 @@ import { listManualEvidence } from '../evidence/store.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import { controlResultsOf, latestSucceededPerIntegration } from '../scans/store.ts';
 import type { StoredPolicy } from './policy.ts';
-import { currentPolicy, insertPosture, type ScoringEventInput } from './store.ts';
+import { currentPolicy, insertPosture, lockPosture, type ScoringEventInput } from './store.ts';
 
 export interface TenantScores {
   /** The UCF control results, rolled up under the policy's `controls` rule. */
@@ -105,8 +105,14 @@ export function scoreRows(tenantId: string, scanId: string, scored: TenantScores
  */
 export const STALE_AFTER_DAYS = 7;
 
-/** What changed the posture: a scan that succeeded, or manual evidence (no integration, no scan). */
-export type PostureTrigger = { reason: 'scan'; scan_id: string } | { reason: 'manual_evidence' };
+/**
+ * What changed the posture: a scan that succeeded, manual evidence (no integration, no scan), or an
+ * integration archived (its results leave the posture).
+ */
+export type PostureTrigger =
+  | { reason: 'scan'; scan_id: string }
+  | { reason: 'manual_evidence' }
+  | { reason: 'integration_archived'; integration_id: string };
 
 /** A recorded scoring event: its id, the scans it merged, and the tenant's scores. */
 export interface ScoredPosture {
@@ -121,7 +127,9 @@ export interface ScoredPosture {
  * Records a scoring event (docs/scoring.md, "Tenant posture"): the control results of each integration's
  * latest succeeded scan, merged and rolled up under the policy's `controls` rule, scored with the tenant's
  * policy and manual evidence at `now`. A failed scan is never a source, so an integration keeps its last
- * good result. Null when the tenant has no succeeded scan (nothing to score yet).
+ * good result; an archived integration is never one. Null when the tenant has no succeeded scan (nothing to
+ * score yet), except after an archive: then the posture is recorded without sources, so the archived
+ * integration's results stop counting even when it was the last.
  */
 export async function scorePosture(
   trx: Trx,
@@ -130,8 +138,9 @@ export async function scorePosture(
   now: Date,
   trigger: PostureTrigger,
 ): Promise<ScoredPosture | null> {
+  await lockPosture(trx, tenantId);
   const sources = await latestSucceededPerIntegration(trx);
-  if (sources.length === 0) return null;
+  if (sources.length === 0 && trigger.reason !== 'integration_archived') return null;
   const results = [];
   for (const source of sources)
     results.push({ ...source, controls: await controlResultsOf(trx, source.scan_id) });
@@ -140,7 +149,10 @@ export async function scorePosture(
   const scored = await scoreForTenant(trx, base, merged, now);
   // The integration of the scan that triggered it: the scan is one of the sources, just marked succeeded.
   const scanId = trigger.reason === 'scan' ? trigger.scan_id : null;
-  const integrationId = sources.find((s) => s.scan_id === scanId)?.integration_id ?? null;
+  const integrationId =
+    trigger.reason === 'integration_archived'
+      ? trigger.integration_id
+      : (sources.find((s) => s.scan_id === scanId)?.integration_id ?? null);
   const event_id = await insertPosture(
     trx,
     tenantId,

@@ -62,9 +62,12 @@ export interface ScoreHistoryOptions {
   cursor?: string;
 }
 
-/** Which integration and scan changed the posture, and why (`scan`, `manual_evidence`, `migrated`). */
+/**
+ * Which integration and scan changed the posture, and why (`scan`, `manual_evidence`, `migrated`,
+ * `integration_archived`).
+ */
 export interface ScoringEventInput {
-  reason: 'scan' | 'manual_evidence';
+  reason: 'scan' | 'manual_evidence' | 'integration_archived';
   integration_id: string | null;
   scan_id: string | null;
   /** The scan of each integration the posture was computed from. */
@@ -75,7 +78,7 @@ export interface ScoringEventInput {
 /** A stored scoring event. */
 export interface ScoringEvent {
   id: string;
-  reason: 'scan' | 'manual_evidence' | 'migrated';
+  reason: 'scan' | 'manual_evidence' | 'migrated' | 'integration_archived';
   integration_id: string | null;
   scan_id: string | null;
   sources: ScoringEventInput['sources'];
@@ -98,6 +101,15 @@ export async function insertPosture(
   for (const batch of chunks(rows.map((row) => ({ ...row, tenant_id: tenantId, event_id: id }))))
     await trx('posture_scores').insert(batch);
   return id;
+}
+
+/**
+ * Serialises the tenant's scoring events (transaction-scoped advisory lock): the sources of one event are
+ * read after the previous event's transaction committed, so a scan finishing while an integration is
+ * archived never records a posture that still counts the archived integration after the archive's event.
+ */
+export async function lockPosture(trx: Trx, tenantId: string): Promise<void> {
+  await trx.raw(`select pg_advisory_xact_lock(hashtextextended(?, 7))`, [`posture:${tenantId}`]);
 }
 
 /** The tenant's newest scoring event, or undefined before the first. */

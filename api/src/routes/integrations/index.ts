@@ -1,4 +1,4 @@
-/** /api/integrations: list the tenant's connected accounts; admins connect, change, test and delete them. */
+/** /api/integrations: list the tenant's connected accounts; admins connect, change, test and archive them. */
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
 import type { IntegrationChanges, NewIntegration } from '../../integrations/types.ts';
@@ -14,7 +14,7 @@ import {
 type ById = { Params: { integrationId: string } };
 
 const integrationRoutes: FastifyPluginAsync = async (app) => {
-  app.get<{ Querystring: { limit: number; cursor?: string; provider?: string } }>(
+  app.get<{ Querystring: { limit: number; cursor?: string; provider?: string; include?: 'archived' } }>(
     '/',
     { schema: listIntegrationsSchema, config: { permission: 'tenant:read' } },
     async (request) => app.integrations.list(principalOf(request).tenantId, request.query),
@@ -51,14 +51,13 @@ const integrationRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  // Registered last: the route matrix calls routes in this order, and this one removes its fixture.
+  // Registered last: the route matrix calls routes in this order, and this one archives its fixture.
   app.delete<ById>(
     '/:integrationId',
     { schema: deleteIntegrationSchema, config: { permission: 'integration:manage' } },
     async (request, reply) => {
       const { tenantId, userId } = principalOf(request);
-      await app.integrations.delete(tenantId, userId, request.params.integrationId);
-      await app.schedules.forget(request.params.integrationId);
+      await app.integrations.archive(tenantId, userId, request.params.integrationId);
       return reply.status(204).send();
     },
   );

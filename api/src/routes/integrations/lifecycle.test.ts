@@ -1,8 +1,8 @@
 /**
  * Integration lifecycle on both backends, against the four providers' fixture servers through the real
  * SDKs: the connection test answers ok or a specific code (refused credentials, wrong account, refused
- * AssumeRole, unreachable endpoint) without the secret; PATCH re-checks and re-seals; DELETE keeps scan history (409 while scans
- * reference the integration); the ledger records each change; a secret canary never reaches an answer or
+ * AssumeRole, unreachable endpoint) without the secret; PATCH re-checks and re-seals; DELETE archives (scan history is kept:
+ * api/src/integrations/archive.test.ts); the ledger records each change; a secret canary never reaches an answer or
  * a log line, even at trace level.
  */
 import { randomUUID } from 'node:crypto';
@@ -190,13 +190,11 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
     expect((await test(ids.azure!)).json()).toMatchObject({ ok: true });
   });
 
-  it('deletes an integration without scans and refuses one whose scans are history', async () => {
+  it('archives an integration, with or without scans: gone from the list, its timer with it', async () => {
     await runAsOwner(t.database.knex, { tenantId }, (trx) =>
       trx('scans').insert({ tenant_id: tenantId, integration_id: ids.github, status: 'succeeded' }),
     );
-    const inUse = await call('DELETE', `/api/integrations/${ids.github}`);
-    expect(inUse.statusCode).toBe(409);
-    expect(inUse.json().error).toMatchObject({ code: 'INTEGRATION_IN_USE', details: { scans: 1 } });
+    expect((await call('DELETE', `/api/integrations/${ids.github}`)).statusCode).toBe(204);
 
     // A scheduled integration takes its timer with it.
     const scheduled = await call('PUT', `/api/integrations/${ids.okta}/schedule`, { cron: '0 3 * * *' });
@@ -206,12 +204,12 @@ describe.each(databaseBackends())('integration lifecycle on $name', (backend) =>
     expect(await t.app.boss.getSchedules(SCHEDULE_QUEUE, ids.okta)).toEqual([]);
     expect((await call('DELETE', `/api/integrations/${ids.okta}`)).statusCode).toBe(404);
     const names = (await call('GET', '/api/integrations')).json().items.map((i: { name: string }) => i.name);
-    expect(names).toEqual(['aws', 'azure renamed', 'github']);
+    expect(names).toEqual(['aws', 'azure renamed']);
 
     const kinds = (await call('GET', '/api/ledger?limit=100'))
       .json()
       .items.map((e: { kind: string }) => e.kind);
-    for (const kind of ['integration.updated', 'integration.tested', 'integration.deleted']) {
+    for (const kind of ['integration.updated', 'integration.tested', 'integration.archived']) {
       expect(kinds).toContain(kind);
     }
   });

@@ -5,7 +5,7 @@ import { nextCursorSchema, pageQuerySchema } from '../../pagination.ts';
 
 export const integrationSchema = {
   type: 'object',
-  required: ['id', 'provider', 'name', 'config', 'demo', 'created_at', 'updated_at'],
+  required: ['id', 'provider', 'name', 'config', 'demo', 'created_at', 'updated_at', 'archived_at'],
   properties: {
     id: { type: 'string' },
     provider: { type: 'string' },
@@ -14,6 +14,8 @@ export const integrationSchema = {
     demo: { type: 'boolean' },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
+    /** When it was archived (DELETE): its history stays, its results no longer count. Null while active. */
+    archived_at: { type: ['string', 'null'], format: 'date-time' },
   },
 } as const;
 
@@ -27,6 +29,11 @@ export const listIntegrationsSchema = {
     properties: {
       ...pageQuerySchema(100, 500),
       provider: { type: 'string', enum: [...SCANNABLE_PROVIDERS] },
+      include: {
+        type: 'string',
+        enum: ['archived'],
+        description: 'List archived integrations too (hidden by default); they carry `archived_at`.',
+      },
     },
   },
   response: {
@@ -143,10 +150,14 @@ export const updateIntegrationSchema = {
 
 export const deleteIntegrationSchema = {
   operationId: 'deleteIntegration',
-  summary: 'Remove an integration',
+  summary: 'Archive an integration',
+  description:
+    'Archives the integration: its credentials are destroyed, its schedule cleared, its queued and running ' +
+    'scans cancelled, and the posture recomputed without it at once. Its scans, findings and evidence stay ' +
+    'readable for audit; `GET /api/integrations?include=archived` lists it with `archived_at`.',
   tags: ['integrations'],
   params: integrationParams,
-  response: { 204: { type: 'null' }, ...refusals, 409: errorBodySchema },
+  response: { 204: { type: 'null' }, ...refusals },
 } as const;
 
 export const testIntegrationSchema = {

@@ -153,6 +153,8 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
 
     const list = await get('/api/scans', tokenA);
     expect(list.body.items.map((s: Json) => s.id)).toContain(scanId);
+    // The list carries each scan's finding counts, the same as the scan's own read.
+    expect(list.body.items.find((s: Json) => s.id === scanId).finding_counts).toEqual(scan.finding_counts);
 
     const scores = await get(`/api/scans/${scanId}/scores`, tokenA);
     expect(scores.status).toBe(200);

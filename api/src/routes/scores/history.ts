@@ -37,7 +37,7 @@ const snapshotSchema = {
   properties: {
     event_id: { type: 'string' },
     // What caused the point: a scan that succeeded, manual evidence, or a per-scan snapshot from before.
-    reason: { type: 'string', enum: ['scan', 'manual_evidence', 'migrated'] },
+    reason: { type: 'string', enum: ['scan', 'manual_evidence', 'migrated', 'integration_archived'] },
     // The integration and scan that changed the posture (null when manual evidence did).
     integration_id: { type: ['string', 'null'] },
     scan_id: { type: ['string', 'null'] },

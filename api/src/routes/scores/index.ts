@@ -26,7 +26,7 @@ const postureSchema = {
   ],
   properties: {
     event_id: { type: 'string' },
-    reason: { type: 'string', enum: ['scan', 'manual_evidence', 'migrated'] },
+    reason: { type: 'string', enum: ['scan', 'manual_evidence', 'migrated', 'integration_archived'] },
     integration_id: { type: ['string', 'null'] },
     event_scan_id: { type: ['string', 'null'] },
     scored_at: { type: 'string', format: 'date-time' },

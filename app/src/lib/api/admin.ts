@@ -47,14 +47,16 @@ export function adminCalls(api: ApiClient) {
   const { request } = api;
   return {
     providers: (): Promise<{ items: ProviderForm[] }> => request('/api/integrations/providers'),
+    /** Active and archived integrations (these carry `archived_at`). */
     integrations: (): Promise<{ items: Integration[]; next_cursor: string | null }> =>
-      request('/api/integrations?limit=500'),
+      request('/api/integrations?limit=500&include=archived'),
     createIntegration: (input: IntegrationInput): Promise<Integration> =>
       request('/api/integrations', { method: 'POST', body: input }),
     updateIntegration: (integrationId: string, changes: IntegrationInput): Promise<Integration> =>
       request(`/api/integrations/${id(integrationId)}`, { method: 'PATCH', body: changes }),
     testIntegration: (integrationId: string): Promise<ConnectionResult> =>
       request(`/api/integrations/${id(integrationId)}/test`, { method: 'POST', body: {} }),
+    /** DELETE archives: credentials destroyed, history kept. */
     deleteIntegration: (integrationId: string): Promise<void> =>
       request(`/api/integrations/${id(integrationId)}`, { method: 'DELETE' }),
     schedule: (integrationId: string): Promise<Schedule> =>

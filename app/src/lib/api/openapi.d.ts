@@ -312,7 +312,7 @@ export interface paths {
     put?: never;
     post?: never;
     /**
-     * Remove an integration
+     * Archive an integration
      * @description Roles: admin (permission `integration:manage`).
      */
     delete: operations['deleteIntegration'];
@@ -2651,6 +2651,8 @@ export interface operations {
         limit?: number;
         cursor?: string;
         provider?: 'aws' | 'github' | 'okta' | 'azure';
+        /** @description List archived integrations too (hidden by default); they carry `archived_at`. */
+        include?: 'archived';
       };
       header?: never;
       path?: never;
@@ -2677,6 +2679,8 @@ export interface operations {
               created_at: string;
               /** Format: date-time */
               updated_at: string;
+              /** Format: date-time */
+              archived_at: string | null;
             }[];
             next_cursor: string | null;
           };
@@ -2748,6 +2752,8 @@ export interface operations {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: date-time */
+            archived_at: string | null;
           };
         };
       };
@@ -2916,15 +2922,6 @@ export interface operations {
           'application/json': components['schemas']['ErrorBody'];
         };
       };
-      /** @description Default Response */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['ErrorBody'];
-        };
-      };
       /** @description A client error, in the one error body. */
       '4XX': {
         headers: {
@@ -2973,6 +2970,8 @@ export interface operations {
             created_at: string;
             /** Format: date-time */
             updated_at: string;
+            /** Format: date-time */
+            archived_at: string | null;
           };
         };
       };
@@ -4063,7 +4062,7 @@ export interface operations {
             items: {
               event_id: string;
               /** @enum {string} */
-              reason: 'scan' | 'manual_evidence' | 'migrated';
+              reason: 'scan' | 'manual_evidence' | 'migrated' | 'integration_archived';
               integration_id: string | null;
               scan_id: string | null;
               sources: {
@@ -4475,7 +4474,7 @@ export interface operations {
             posture: {
               event_id: string;
               /** @enum {string} */
-              reason: 'scan' | 'manual_evidence' | 'migrated';
+              reason: 'scan' | 'manual_evidence' | 'migrated' | 'integration_archived';
               integration_id: string | null;
               event_scan_id: string | null;
               /** Format: date-time */

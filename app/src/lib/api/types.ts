@@ -177,3 +177,6 @@ export type RuleVersionDiff = ResponseBody<'diffRuleVersions'>;
 
 /** A seeded sample drawn in an audit (`POST /api/audits/:id/samples`). */
 export type AuditSample = ResponseBody<'drawAuditSample', 201>;
+
+/** Manual evidence or an attestation attached to a control or a requirement. */
+export type ManualEvidence = ResponseBody<'listManualEvidence'>['items'][number];

@@ -5,10 +5,11 @@ import { orPageError } from '#lib/api/load.ts';
 import { api } from '#lib/api/session.svelte.ts';
 import { can } from '#lib/permissions.ts';
 import type { PageLoad } from './$types';
-import { INTEGRATIONS_DEPENDENCY } from './integrations.ts';
+import { INTEGRATIONS_DEPENDENCY, splitArchived } from './integrations.ts';
 
 /**
- * The tenant's integrations with their schedules, and the providers' settings schemas for the forms. Admins
+ * The tenant's integrations with their schedules (archived ones apart: history, no schedule), and the
+ * providers' settings schemas for the forms. Admins
  * manage them, auditors read them; a user gets the error page's role message without asking the API.
  */
 export const load: PageLoad = async ({ parent, depends }) => {
@@ -20,9 +21,11 @@ export const load: PageLoad = async ({ parent, depends }) => {
     orPageError(admin.integrations()),
     orPageError(admin.providers()),
   ]);
-  const schedules = await orPageError(Promise.all(integrations.items.map((i) => admin.schedule(i.id))));
+  const { active, archived } = splitArchived(integrations.items);
+  const schedules = await orPageError(Promise.all(active.map((i) => admin.schedule(i.id))));
   return {
-    integrations: integrations.items,
+    integrations: active,
+    archived,
     providers: providers.items,
     schedules: Object.fromEntries(schedules.map((s) => [s.integration_id, s])) as Record<string, Schedule>,
   };

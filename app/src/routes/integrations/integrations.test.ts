@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Integration } from '#lib/api/types.ts';
-import { configSummary, deleteQuestion, describeTest } from './integrations.ts';
+import { configSummary, deleteQuestion, describeTest, splitArchived } from './integrations.ts';
 
 const integration: Integration = {
   id: '3f1c1d2e-0000-4000-8000-000000000001',
@@ -15,6 +15,7 @@ const integration: Integration = {
   demo: false,
   created_at: '2026-01-01T00:00:00Z',
   updated_at: '2026-01-01T00:00:00Z',
+  archived_at: null,
 };
 
 describe('integrations page rules', () => {
@@ -34,7 +35,17 @@ describe('integrations page rules', () => {
     ]);
   });
 
-  it('names the integration in the delete question', () => {
-    expect(deleteQuestion(integration)).toContain('Remove Production?');
+  it('names the integration in the archive question, and says its history is kept', () => {
+    expect(deleteQuestion(integration)).toContain('Archive Production?');
+    expect(deleteQuestion(integration)).toContain('kept for audit');
+  });
+
+  it('puts archived integrations apart, the newest archive first', () => {
+    const old = { ...integration, id: 'a', name: 'Old', archived_at: '2026-02-01T00:00:00Z' };
+    const newer = { ...integration, id: 'b', name: 'Newer', archived_at: '2026-03-01T00:00:00Z' };
+    expect(splitArchived([old, integration, newer])).toEqual({
+      active: [integration],
+      archived: [newer, old],
+    });
   });
 });

@@ -11,9 +11,22 @@ export function describeTest(result: ConnectionResult): string {
   return `The connection failed: ${result.message ?? 'the provider refused the credentials'}.`;
 }
 
-/** The question the delete button asks before anything is sent. */
+/** The question the archive button asks before anything is sent. */
 export function deleteQuestion(integration: Integration): string {
-  return `Remove ${integration.name}? Its stored credentials are deleted. One with scans in its history cannot be removed: its history is kept.`;
+  return `Archive ${integration.name}? Its stored credentials are destroyed, its scheduled scans stop and its results leave the scores at once. Its scans, findings and evidence are kept for audit.`;
+}
+
+/** The active integrations and the archived ones (newest archive first), from a list with both. */
+export function splitArchived(integrations: readonly Integration[]): {
+  active: Integration[];
+  archived: Integration[];
+} {
+  return {
+    active: integrations.filter((i) => !i.archived_at),
+    archived: integrations
+      .filter((i) => i.archived_at)
+      .sort((a, b) => (a.archived_at! < b.archived_at! ? 1 : a.archived_at! > b.archived_at! ? -1 : 0)),
+  };
 }
 
 /** The config settings worth a line on the card (lists joined), by the provider schema's titles. */

@@ -11,7 +11,8 @@ export const load: PageLoad = async ({ parent, url }) => {
   const cursor = url.searchParams.get('cursor') || null;
   const [scans, integrations] = await Promise.all([
     orPageError(api.request<ScanPage>(scansApiPath(integrationId, cursor))),
-    orPageError(api.request<{ items: Integration[] }>('/api/integrations?limit=500')),
+    // Archived integrations too: their scans stay in the history, labelled.
+    orPageError(api.request<{ items: Integration[] }>('/api/integrations?limit=500&include=archived')),
   ]);
   return { scans, integrations: integrations.items, integrationId, cursor };
 };
