@@ -24,7 +24,7 @@ import * as auditMarks from './0018_audit_marks.ts';
 import * as findingExplorer from './0019_finding_explorer.ts';
 import * as auditSamples from './0020_audit_samples.ts';
 import * as scanParts from './0021_scan_parts.ts';
-import * as integrationArchive from './0023_integration_archive.ts';
+import * as integrationArchive from './0022_integration_archive.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -53,7 +53,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0019_finding_explorer', findingExplorer],
   ['0020_audit_samples', auditSamples],
   ['0021_scan_parts', scanParts],
-  ['0023_integration_archive', integrationArchive],
+  ['0022_integration_archive', integrationArchive],
 ];
 
 /** knex MigrationSource over the list above. */
