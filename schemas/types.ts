@@ -338,6 +338,98 @@ export interface AwsCloudwatchAlarmAttributes {
   alarm_actions?: string[];
 }
 
+// resources/aws.cloudwatch.trail_monitoring.schema.json
+/**
+ * attributes of a resource of type aws.cloudwatch.trail_monitoring. One per region: the chain from CloudTrail to an alert, as far as it runs in this region. The rule engine evaluates one resource type at a time, so the scanner joins the trails delivering to a log group of this region, that log group's metric filters, the alarms on their metrics and the subscriptions of the SNS topics the alarms notify. id is arn:aws:cloudwatch:<region>:<account>:trail-monitoring. A list is absent when a call it needs failed.
+ */
+export interface AwsCloudwatchTrailMonitoringAttributes {
+  /**
+   * Trails (including multi-region trails homed elsewhere) whose CloudWatch Logs log group is in this region; empty when none is.
+   */
+  trails?: {
+    /**
+     * Trail ARN.
+     */
+    trail_arn: string;
+    /**
+     * The trail records every region.
+     */
+    is_multi_region: boolean;
+    /**
+     * The trail is logging now; absent when GetTrailStatus failed.
+     */
+    is_logging?: boolean;
+    /**
+     * The log group it delivers to.
+     */
+    log_group_name: string;
+  }[];
+  /**
+   * The metric filters of those log groups.
+   */
+  metric_filters?: {
+    /**
+     * The log group the filter reads.
+     */
+    log_group_name: string;
+    /**
+     * Filter name.
+     */
+    filter_name: string;
+    /**
+     * The filter pattern as written.
+     */
+    filter_pattern: string;
+    /**
+     * The metrics a match publishes.
+     */
+    metrics: {
+      /**
+       * Metric name.
+       */
+      metric_name: string;
+      /**
+       * Metric namespace.
+       */
+      metric_namespace: string;
+    }[];
+  }[];
+  /**
+   * The alarms on those filters' metrics.
+   */
+  alarms?: {
+    /**
+     * Alarm name.
+     */
+    alarm_name: string;
+    /**
+     * The metric it watches.
+     */
+    metric_name: string;
+    /**
+     * That metric's namespace.
+     */
+    namespace: string;
+    /**
+     * Its actions run.
+     */
+    actions_enabled: boolean;
+    /**
+     * The SNS topics among its ALARM actions.
+     */
+    sns_topics: {
+      /**
+       * Topic ARN.
+       */
+      topic_arn: string;
+      /**
+       * Confirmed subscriptions of the topic; absent when they could not be listed.
+       */
+      subscriptions_confirmed?: number;
+    }[];
+  }[];
+}
+
 // resources/aws.config.recorder.schema.json
 /**
  * attributes of a resource of type aws.config.recorder. One per AWS Config configuration recorder per region, and one per region that has none (recorder_name null, recording false), so that rules can fail it; id is arn:aws:config:<region>:<account>:configuration-recorder/<name or none>. Always read directly. A key is absent when it could not be read.

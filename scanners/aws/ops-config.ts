@@ -12,6 +12,7 @@ import { efsFileSystemResource, fileSystemFromItem, scanEfsFileSystems } from '.
 import { scanLogGroups, scanMetricFilters } from './logs.ts';
 import { scanSnsTopics, snsTopicResource, topicAttributesFromItem } from './sns.ts';
 import { scanSqsQueues, sqsQueueFromItem } from './sqs.ts';
+import { scanTrailMonitoring } from './trail-monitoring.ts';
 
 export type OpsConfigType =
   'AWS::SNS::Topic' | 'AWS::SQS::Queue' | 'AWS::EFS::FileSystem' | 'AWS::CloudWatch::Alarm';
@@ -27,7 +28,8 @@ export const OPS_REGIONAL: Record<'sns' | 'sqs' | 'efs' | 'logs' | 'cloudwatch',
   efs: [{ scan: scanEfsFileSystems, configType: 'AWS::EFS::FileSystem' }],
   // AWS Config records neither log groups nor metric filters (neither is among its resource types).
   logs: [{ scan: scanLogGroups }, { scan: scanMetricFilters }],
-  cloudwatch: [{ scan: scanAlarms, configType: 'AWS::CloudWatch::Alarm' }],
+  // The trail-to-alert chain of the region, joined for the CIS monitoring rules (trail-monitoring.ts).
+  cloudwatch: [{ scan: scanAlarms, configType: 'AWS::CloudWatch::Alarm' }, { scan: scanTrailMonitoring }],
 };
 
 export async function opsResourcesFromItems(

@@ -16,6 +16,7 @@ import {
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
 import { policyAccess } from './policy-access.ts';
+import { logGroupOf } from './trail-monitoring.ts';
 import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
 
 const SERVICES = ['sns', 'sqs', 'efs', 'logs', 'cloudwatch'] as const;
@@ -113,9 +114,9 @@ describe('SNS, SQS, EFS, CloudWatch Logs and CloudWatch', () => {
       actions_enabled: false,
       alarm_actions: [`arn:aws:sns:us-east-1:${A}:build-notifications-east`],
     });
-    // Every call went to its own service, signed with its own name.
+    // Every call went to its own service, signed with its own name (CloudTrail for the monitoring chain).
     expect(new Set(s.requests.map((r) => r.service))).toEqual(
-      new Set(['sns', 'sqs', 'elasticfilesystem', 'logs', 'monitoring']),
+      new Set(['sns', 'sqs', 'elasticfilesystem', 'logs', 'monitoring', 'cloudtrail']),
     );
   });
 
@@ -270,5 +271,73 @@ describe('SNS, SQS, EFS, CloudWatch Logs and CloudWatch', () => {
         A,
       ),
     ).toEqual({ public: false, crossAccounts: ['111122223333', '444455556666'] });
+  });
+
+  it("joins the trail-to-alert chain of the region that holds the trail's log group", async () => {
+    const s = await start(demoAwsAccount({ asOf: SCAN_NOW }));
+    const { resources, errors } = await scanAwsAccount(
+      target(s, { useConfig: false, services: ['cloudwatch'] }),
+      FAST_SCAN,
+    );
+    expect(errors).toEqual([]);
+    const chain = (region: string) =>
+      resources.find((r) => r.type === 'aws.cloudwatch.trail_monitoring' && r.region === region)?.attributes;
+    // eu-west-1's own trail delivers to no log group: nothing to judge there.
+    expect(chain('eu-west-1')).toEqual({ trails: [], metric_filters: [], alarms: [] });
+    const east = chain('us-east-1') as Record<string, Record<string, unknown>[]>;
+    expect(east.trails).toEqual([
+      {
+        trail_arn: `arn:aws:cloudtrail:us-east-1:${A}:trail/org-audit-trail`,
+        is_multi_region: true,
+        is_logging: true,
+        log_group_name: 'cloudtrail',
+      },
+    ]);
+    expect(east.metric_filters?.map((f) => f.filter_name)).toEqual([
+      'unauthorized-api-calls',
+      'console-signin-without-mfa',
+      'root-usage',
+      'iam-policy-changes',
+      'cloudtrail-changes',
+      'security-group-changes',
+    ]);
+    // Only alarms on the filters' metrics, each with its topics' confirmed subscriptions.
+    expect(east.alarms).toHaveLength(6);
+    expect(east.alarms?.[0]).toEqual({
+      alarm_name: 'cis-unauthorized-api-calls',
+      metric_name: 'UnauthorizedAPICalls',
+      namespace: 'CISBenchmark',
+      actions_enabled: true,
+      sns_topics: [
+        { topic_arn: `arn:aws:sns:us-east-1:${A}:security-alerts-east`, subscriptions_confirmed: 2 },
+      ],
+    });
+    expect(s.requests.filter((r) => r.operation === 'DescribeAlarmsForMetric')).toHaveLength(6);
+  });
+
+  it('leaves out the links it could not read, naming the permission', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations = ['monitoring:DescribeAlarmsForMetric', 'sns:ListSubscriptionsByTopic'];
+    const s = await start(account);
+    const { resources, errors } = await scanAwsAccount(
+      target(s, { useConfig: false, services: ['cloudwatch'], regions: ['us-east-1'] }),
+      FAST_SCAN,
+    );
+    expect(errors.map((e) => e.missing_permission)).toEqual(['cloudwatch:DescribeAlarmsForMetric']);
+    const chain = resources.find((r) => r.type === 'aws.cloudwatch.trail_monitoring')?.attributes;
+    expect(chain).toHaveProperty('metric_filters');
+    expect(chain).not.toHaveProperty('alarms');
+  });
+
+  it('reads the region and name of a log group ARN', () => {
+    expect(logGroupOf('arn:aws:logs:us-east-1:123456789012:log-group:cloudtrail:*')).toEqual({
+      region: 'us-east-1',
+      name: 'cloudtrail',
+    });
+    expect(logGroupOf('arn:aws:logs:eu-west-1:123456789012:log-group:/aws/x:y')).toEqual({
+      region: 'eu-west-1',
+      name: '/aws/x:y',
+    });
+    expect(logGroupOf('arn:aws:s3:::bucket')).toBeNull();
   });
 });

@@ -198,6 +198,7 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'logs:DescribeLogGroups',
       'logs:DescribeMetricFilters',
       'cloudwatch:DescribeAlarms',
+      'cloudwatch:DescribeAlarmsForMetric',
     ].map((action) => [action, action]),
   ),
 };
