@@ -100,7 +100,7 @@ describe('SNS, SQS, EFS, CloudWatch Logs and CloudWatch', () => {
       kms_key_id: null,
     });
     const filters = resources.filter((r) => r.type === 'aws.logs.metric_filter' && r.region === 'us-east-1');
-    expect(filters.length).toBe(7);
+    expect(filters.length).toBe(15);
     expect(
       byId(resources, `arn:aws:logs:us-east-1:${A}:log-group:cloudtrail:metric-filter:root-usage`),
     ).toMatchObject({
@@ -300,9 +300,17 @@ describe('SNS, SQS, EFS, CloudWatch Logs and CloudWatch', () => {
       'iam-policy-changes',
       'cloudtrail-changes',
       'security-group-changes',
+      'console-auth-failures',
+      'kms-key-disable',
+      's3-bucket-policy-changes',
+      'config-changes',
+      'network-acl-changes',
+      'network-gateway-changes',
+      'route-table-changes',
+      'vpc-changes',
     ]);
     // Only alarms on the filters' metrics, each with its topics' confirmed subscriptions.
-    expect(east.alarms).toHaveLength(6);
+    expect(east.alarms).toHaveLength(14);
     expect(east.alarms?.[0]).toEqual({
       alarm_name: 'cis-unauthorized-api-calls',
       metric_name: 'UnauthorizedAPICalls',
@@ -312,7 +320,7 @@ describe('SNS, SQS, EFS, CloudWatch Logs and CloudWatch', () => {
         { topic_arn: `arn:aws:sns:us-east-1:${A}:security-alerts-east`, subscriptions_confirmed: 2 },
       ],
     });
-    expect(s.requests.filter((r) => r.operation === 'DescribeAlarmsForMetric')).toHaveLength(6);
+    expect(s.requests.filter((r) => r.operation === 'DescribeAlarmsForMetric')).toHaveLength(14);
   });
 
   it('leaves out the links it could not read, naming the permission', async () => {
