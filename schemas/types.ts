@@ -311,6 +311,125 @@ export interface AwsCloudtrailTrailAttributes {
   management_events?: 'All' | 'ReadOnly' | 'WriteOnly' | null;
 }
 
+// resources/aws.cloudwatch.alarm.schema.json
+/**
+ * attributes of a resource of type aws.cloudwatch.alarm. One per CloudWatch metric alarm per region (composite alarms are not read); id is the alarm ARN. Read with DescribeAlarms or from AWS Config's AWS::CloudWatch::Alarm item.
+ */
+export interface AwsCloudwatchAlarmAttributes {
+  /**
+   * Alarm name.
+   */
+  alarm_name?: string;
+  /**
+   * The metric the alarm watches; null for an alarm on a metric math expression.
+   */
+  metric_name?: string | null;
+  /**
+   * The watched metric's namespace; null for a metric math alarm.
+   */
+  namespace?: string | null;
+  /**
+   * The alarm runs its actions when its state changes.
+   */
+  actions_enabled?: boolean;
+  /**
+   * ARNs of the actions run on entering ALARM (SNS topics, Auto Scaling policies, EC2 actions, Systems Manager).
+   */
+  alarm_actions?: string[];
+}
+
+// resources/aws.cloudwatch.trail_monitoring.schema.json
+/**
+ * attributes of a resource of type aws.cloudwatch.trail_monitoring. One per region: the chain from CloudTrail to an alert, as far as it runs in this region. The rule engine evaluates one resource type at a time, so the scanner joins the trails delivering to a log group of this region, that log group's metric filters, the alarms on their metrics and the subscriptions of the SNS topics the alarms notify. id is arn:aws:cloudwatch:<region>:<account>:trail-monitoring. A list is absent when a call it needs failed.
+ */
+export interface AwsCloudwatchTrailMonitoringAttributes {
+  /**
+   * Trails (including multi-region trails homed elsewhere) whose CloudWatch Logs log group is in this region; empty when none is.
+   */
+  trails?: {
+    /**
+     * Trail ARN.
+     */
+    trail_arn: string;
+    /**
+     * The trail records every region.
+     */
+    is_multi_region: boolean;
+    /**
+     * The trail is logging now; absent when GetTrailStatus failed.
+     */
+    is_logging?: boolean;
+    /**
+     * The log group it delivers to.
+     */
+    log_group_name: string;
+  }[];
+  /**
+   * The metric filters of those log groups.
+   */
+  metric_filters?: {
+    /**
+     * The log group the filter reads.
+     */
+    log_group_name: string;
+    /**
+     * Filter name.
+     */
+    filter_name: string;
+    /**
+     * The filter pattern as written.
+     */
+    filter_pattern: string;
+    /**
+     * The metrics a match publishes.
+     */
+    metrics: {
+      /**
+       * Metric name.
+       */
+      metric_name: string;
+      /**
+       * Metric namespace.
+       */
+      metric_namespace: string;
+    }[];
+  }[];
+  /**
+   * The alarms on those filters' metrics.
+   */
+  alarms?: {
+    /**
+     * Alarm name.
+     */
+    alarm_name: string;
+    /**
+     * The metric it watches.
+     */
+    metric_name: string;
+    /**
+     * That metric's namespace.
+     */
+    namespace: string;
+    /**
+     * Its actions run.
+     */
+    actions_enabled: boolean;
+    /**
+     * The SNS topics among its ALARM actions.
+     */
+    sns_topics: {
+      /**
+       * Topic ARN.
+       */
+      topic_arn: string;
+      /**
+       * Confirmed subscriptions of the topic; absent when they could not be listed.
+       */
+      subscriptions_confirmed?: number;
+    }[];
+  }[];
+}
+
 // resources/aws.config.recorder.schema.json
 /**
  * attributes of a resource of type aws.config.recorder. One per AWS Config configuration recorder per region, and one per region that has none (recorder_name null, recording false), so that rules can fail it; id is arn:aws:config:<region>:<account>:configuration-recorder/<name or none>. Always read directly. A key is absent when it could not be read.
@@ -802,6 +921,29 @@ export interface AwsEcrRepositoryAttributes {
   image_tag_mutability?: string;
 }
 
+// resources/aws.efs.file_system.schema.json
+/**
+ * attributes of a resource of type aws.efs.file_system. One per EFS file system per region; id is the file system ARN. Read with DescribeFileSystems and DescribeBackupPolicy, or from AWS Config's AWS::EFS::FileSystem item. A key is absent when it could not be read.
+ */
+export interface AwsEfsFileSystemAttributes {
+  /**
+   * File system id (fs-…).
+   */
+  file_system_id?: string;
+  /**
+   * Data at rest is encrypted (set at creation; it cannot be turned on later).
+   */
+  encrypted?: boolean;
+  /**
+   * The KMS key encrypting the file system; null when it is not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Automatic backups with AWS Backup: ENABLED, ENABLING, DISABLED or DISABLING; DISABLED when no backup policy was ever set.
+   */
+  backup_policy_status?: 'ENABLED' | 'ENABLING' | 'DISABLED' | 'DISABLING';
+}
+
 // resources/aws.guardduty.detector.schema.json
 /**
  * attributes of a resource of type aws.guardduty.detector. One per scanned region, whether or not GuardDuty is on there: when the region has no detector, detector_id is null and enabled false. id is arn:aws:guardduty:<region>:<account>:detector/<id>, or …:detector/none. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1188,6 +1330,61 @@ export interface AwsLambdaFunctionAttributes {
   last_modified?: string | null;
 }
 
+// resources/aws.logs.log_group.schema.json
+/**
+ * attributes of a resource of type aws.logs.log_group. One per CloudWatch Logs log group per region; id is the log group ARN without the trailing `:*`. Read with DescribeLogGroups (AWS Config has no log group type).
+ */
+export interface AwsLogsLogGroupAttributes {
+  /**
+   * Log group name.
+   */
+  log_group_name?: string;
+  /**
+   * Days log events are kept; null when they never expire.
+   */
+  retention_in_days?: number | null;
+  /**
+   * The KMS key ARN encrypting the log group; null when CloudWatch Logs' own encryption is used.
+   */
+  kms_key_id?: string | null;
+}
+
+// resources/aws.logs.metric_filter.schema.json
+/**
+ * attributes of a resource of type aws.logs.metric_filter. One per metric filter of a CloudWatch Logs log group; metric filters have no ARN, so the id is the log group ARN followed by `:metric-filter:` and the filter name. Read with DescribeMetricFilters (AWS Config does not record them).
+ */
+export interface AwsLogsMetricFilterAttributes {
+  /**
+   * Filter name.
+   */
+  filter_name?: string;
+  /**
+   * The log group the filter reads.
+   */
+  log_group_name?: string;
+  /**
+   * That log group's ARN (without `:*`).
+   */
+  log_group_arn?: string;
+  /**
+   * The filter pattern log events are matched against.
+   */
+  filter_pattern?: string;
+  /**
+   * The metrics a matching event publishes.
+   */
+  metric_transformations?: {
+    /**
+     * Metric name.
+     */
+    metric_name: string;
+    /**
+     * Metric namespace.
+     */
+    metric_namespace: string;
+  }[];
+}
+
 // resources/aws.rds.db_instance.schema.json
 /**
  * attributes of a resource of type aws.rds.db_instance. One per RDS DB instance per region; id is the instance ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1324,6 +1521,72 @@ export interface AwsSecretsmanagerSecretAttributes {
    * The function that rotates the secret; null for managed rotation or none.
    */
   rotation_lambda_arn?: string | null;
+}
+
+// resources/aws.sns.topic.schema.json
+/**
+ * attributes of a resource of type aws.sns.topic. One per SNS topic per region; id is the topic ARN. Read with ListTopics, GetTopicAttributes and ListSubscriptionsByTopic, or from AWS Config's AWS::SNS::Topic item (which records the key but not the policy or subscriptions, so those two calls are still made). A key is absent when it could not be read.
+ */
+export interface AwsSnsTopicAttributes {
+  /**
+   * Topic name (the last part of its ARN).
+   */
+  topic_name?: string;
+  /**
+   * The KMS key encrypting messages at rest (key ARN, id or alias, e.g. alias/aws/sns for the AWS managed key); null when the topic is not encrypted.
+   */
+  kms_master_key_id?: string | null;
+  /**
+   * An Allow statement of the topic's access policy admits any principal (`*`) with no condition narrowing it to an account, organization, source ARN, VPC or address range.
+   */
+  policy_public?: boolean;
+  /**
+   * Other AWS accounts the access policy names as principals of Allow statements, sorted.
+   */
+  policy_cross_account_ids?: string[];
+  /**
+   * Subscriptions whose endpoint has confirmed (pending ones are not counted).
+   */
+  subscriptions_confirmed?: number;
+  /**
+   * The distinct delivery protocols of the topic's subscriptions (http, https, email, email-json, sms, sqs, lambda, firehose, application), sorted; empty without subscriptions.
+   */
+  subscription_protocols?: string[];
+}
+
+// resources/aws.sqs.queue.schema.json
+/**
+ * attributes of a resource of type aws.sqs.queue. One per SQS queue per region; id is the queue ARN. Read with ListQueues and GetQueueAttributes, or from AWS Config's AWS::SQS::Queue item (which records the encryption but not the access or redrive policy, read with one GetQueueAttributes call). A key is absent when it could not be read.
+ */
+export interface AwsSqsQueueAttributes {
+  /**
+   * Queue name.
+   */
+  queue_name?: string;
+  /**
+   * Queue URL.
+   */
+  queue_url?: string;
+  /**
+   * How messages are encrypted at rest: KMS (a KMS key), SQS_MANAGED (SSE-SQS, keys owned by SQS) or NONE.
+   */
+  sse_type?: 'KMS' | 'SQS_MANAGED' | 'NONE';
+  /**
+   * The KMS key of SSE-KMS (key ARN, id or alias); null without one.
+   */
+  kms_master_key_id?: string | null;
+  /**
+   * An Allow statement of the queue's access policy admits any principal (`*`) with no condition narrowing it to an account, organization, source ARN, VPC or address range; false without a policy.
+   */
+  policy_public?: boolean;
+  /**
+   * Other AWS accounts the access policy names as principals of Allow statements, sorted.
+   */
+  policy_cross_account_ids?: string[];
+  /**
+   * The dead-letter queue messages that fail processing are moved to; null without a redrive policy.
+   */
+  dead_letter_target_arn?: string | null;
 }
 
 // resources/azure.appservice.app.schema.json

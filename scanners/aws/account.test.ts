@@ -96,12 +96,19 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.kms.key': 30,
       'aws.guardduty.detector': 3,
       'aws.config.recorder': 3,
+      'aws.sns.topic': 12,
+      'aws.sqs.queue': 9,
+      'aws.efs.file_system': 6,
+      'aws.logs.log_group': 10,
+      'aws.logs.metric_filter': 17,
+      'aws.cloudwatch.alarm': 20,
+      'aws.cloudwatch.trail_monitoring': 3,
     });
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 383, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 460, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {

@@ -39,6 +39,7 @@ import {
 } from './regional.ts';
 import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
+import { OPS_REGIONAL } from './ops-config.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -54,6 +55,11 @@ export const AWS_SERVICES = [
   'secretsmanager',
   'ecr',
   'config',
+  'sns',
+  'sqs',
+  'efs',
+  'logs',
+  'cloudwatch',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -153,6 +159,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
       configType: 'AWS::ECR::Repository',
     },
   ],
+  ...OPS_REGIONAL,
 };
 
 /**

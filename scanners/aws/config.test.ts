@@ -779,6 +779,10 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
       'AWS::ECR::Repository',
       'AWS::Lambda::Function',
       'AWS::SecretsManager::Secret',
+      'AWS::SNS::Topic',
+      'AWS::SQS::Queue',
+      'AWS::EFS::FileSystem',
+      'AWS::CloudWatch::Alarm',
     ]);
     const schemaOf = (type: string) =>
       referencePath('aws-config', 'resource-schemas', `${type.replaceAll('::', '_')}.properties.json`);

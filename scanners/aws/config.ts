@@ -42,6 +42,7 @@ import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescr
 import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
+import { opsResourcesFromItems } from './ops-config.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
@@ -66,6 +67,10 @@ export const CONFIG_TYPES = {
   'AWS::Lambda::Function': 'lambda',
   'AWS::SecretsManager::Secret': 'secretsmanager',
   'AWS::ECR::Repository': 'ecr',
+  'AWS::SNS::Topic': 'sns',
+  'AWS::SQS::Queue': 'sqs',
+  'AWS::EFS::FileSystem': 'efs',
+  'AWS::CloudWatch::Alarm': 'cloudwatch',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -663,6 +668,11 @@ export async function resourcesFromItems(
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),
       );
+    case 'AWS::SNS::Topic':
+    case 'AWS::SQS::Queue':
+    case 'AWS::EFS::FileSystem':
+    case 'AWS::CloudWatch::Alarm':
+      return opsResourcesFromItems(ctx, region, type, items, api);
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {

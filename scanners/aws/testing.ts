@@ -33,6 +33,10 @@ export const CONFIG_ITEM_FILES = {
   'AWS::Lambda::Function': ['lambda-function.json'],
   'AWS::SecretsManager::Secret': ['secretsmanager-secret.json'],
   'AWS::ECR::Repository': ['ecr-repository.json'],
+  'AWS::SNS::Topic': ['sns-topic.json'],
+  'AWS::SQS::Queue': ['sqs-queue.json'],
+  'AWS::EFS::FileSystem': ['efs-file-system.json'],
+  'AWS::CloudWatch::Alarm': ['cloudwatch-alarm.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */

@@ -1,0 +1,67 @@
+# CW-AWS-CLOUDWATCH-016: changes to vpcs and vpc peering raise an alert (CIS AWS Foundations 4.14 / 3.14 (VPC changes; the retired ClassicLink events are not required)). Contract: docs/rules.md.
+package complywise.rules.cw_aws_cloudwatch_016
+
+events := ["CreateVpc", "DeleteVpc", "ModifyVpcAttribute", "AcceptVpcPeeringConnection", "CreateVpcPeeringConnection", "DeleteVpcPeeringConnection", "RejectVpcPeeringConnection"]
+
+watches(pattern) if {
+	p := normalized(pattern)
+	every name in events {
+		names_event(p, name)
+	}
+}
+
+# The filter pattern without blanks or quotes, in lower case: `{ ($.eventName = "X") }` reads `{($.eventname=x)}`,
+# so patterns written in any of CloudWatch Logs' styles compare alike.
+normalized(pattern) := lower(replace(replace(replace(replace(pattern, " ", ""), "\t", ""), "\n", ""), "\"", ""))
+
+# The pattern tests eventName for exactly this name (CreateSecurityGroupRule does not name CreateSecurityGroup).
+names_event(p, name) if {
+	some end in [")", "|", "&", "}"]
+	contains(p, concat("", ["$.eventname=", lower(name), end]))
+}
+
+readable(r, attribute) if attribute in object.keys(r.attributes)
+
+# No trail delivers to a log group of this region: the chain is judged in the region that holds one.
+not_applicable(r) if {
+	readable(r, "trails")
+	count(r.attributes.trails) == 0
+}
+
+# A multi-region trail that is logging delivers to a log group, a filter there watches the events, an alarm on
+# the filter's metric has its actions on and notifies an SNS topic with at least one confirmed subscriber.
+compliant(r) if {
+	some t in r.attributes.trails
+	t.is_multi_region == true
+	t.is_logging == true
+	some f in r.attributes.metric_filters
+	f.log_group_name == t.log_group_name
+	watches(f.filter_pattern)
+	some m in f.metrics
+	some a in r.attributes.alarms
+	a.metric_name == m.metric_name
+	a.namespace == m.metric_namespace
+	a.actions_enabled == true
+	some s in a.sns_topics
+	s.subscriptions_confirmed > 0
+}
+
+undecidable(r) if {
+	not compliant(r)
+	some attribute in ["trails", "metric_filters", "alarms"]
+	not readable(r, attribute)
+}
+
+# A link that could not be read may be the one that completes the chain.
+undecidable(r) if {
+	not compliant(r)
+	some t in r.attributes.trails
+	not "is_logging" in object.keys(t)
+}
+
+undecidable(r) if {
+	not compliant(r)
+	some a in r.attributes.alarms
+	some s in a.sns_topics
+	not "subscriptions_confirmed" in object.keys(s)
+}
