@@ -260,6 +260,57 @@ export interface Resource {
   };
 }
 
+// resources/aws.acm.certificate.schema.json
+/**
+ * attributes of a resource of type aws.acm.certificate. One per AWS Certificate Manager certificate per region (every key type, not only the RSA 2048 ones ACM lists by default); id is the certificate ARN. Read from ListCertificates and DescribeCertificate, or from the AWS::ACM::Certificate configuration item where AWS Config records it. A key is absent when it could not be read.
+ */
+export interface AwsAcmCertificateAttributes {
+  /**
+   * The certificate's primary domain name.
+   */
+  domain_name?: string | null;
+  /**
+   * ISSUED, PENDING_VALIDATION, EXPIRED, INACTIVE, REVOKED, FAILED or VALIDATION_TIMED_OUT.
+   */
+  status?: string;
+  /**
+   * AMAZON_ISSUED (ACM issued and renews it), IMPORTED (brought in; never renewed by ACM) or PRIVATE (from a private CA).
+   */
+  type?: string;
+  /**
+   * Key algorithm with its size or curve, as RSA_2048 or EC_prime256v1 (DescribeCertificate's hyphen turned into an underscore).
+   */
+  key_algorithm?: string | null;
+  /**
+   * RSA or EC; null when the algorithm was not given.
+   */
+  key_family?: string | null;
+  /**
+   * Key size in bits (RSA modulus, or the EC curve's size: 256, 384, 521); null when unknown.
+   */
+  key_bits?: number | null;
+  /**
+   * When the certificate stops being valid; null while it has not been issued.
+   */
+  not_after?: string | null;
+  /**
+   * Whole days from collected_at to not_after (negative once it has passed); null when not_after is null.
+   */
+  days_to_expiry?: number | null;
+  /**
+   * Whether any AWS resource (load balancer, CloudFront distribution, API Gateway domain…) uses the certificate.
+   */
+  in_use?: boolean;
+  /**
+   * ARNs of the resources using the certificate.
+   */
+  in_use_by?: string[];
+  /**
+   * ELIGIBLE when ACM will renew the certificate itself (an Amazon-issued certificate in use), else INELIGIBLE.
+   */
+  renewal_eligibility?: string;
+}
+
 // resources/aws.cloudtrail.trail.schema.json
 /**
  * attributes of a resource of type aws.cloudtrail.trail. One per trail, reported once in its home region; id is the trail ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -39,6 +39,7 @@ import {
 } from './regional.ts';
 import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
+import { scanCertificates } from './acm.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -53,6 +54,7 @@ export const AWS_SERVICES = [
   'lambda',
   'secretsmanager',
   'ecr',
+  'acm',
   'config',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
@@ -153,6 +155,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
       configType: 'AWS::ECR::Repository',
     },
   ],
+  acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
 };
 
 /**

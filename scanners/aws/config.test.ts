@@ -772,6 +772,7 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
     // AWS's published schemas but cannot be checked here. The list can only shrink: a type whose schema
     // arrives must leave it, and a new type must either have its schema there or be named here.
     const noReferenceSchemaYet = new Set([
+      'AWS::ACM::Certificate',
       'AWS::DynamoDB::Table',
       'AWS::EC2::Instance',
       'AWS::EC2::NetworkAcl',

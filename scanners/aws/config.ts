@@ -42,6 +42,7 @@ import { dynamoTableResource, type ContinuousBackupsDescription, type TableDescr
 import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts';
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
+import { certificateFromItem, certificateResource } from './acm.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
@@ -66,6 +67,7 @@ export const CONFIG_TYPES = {
   'AWS::Lambda::Function': 'lambda',
   'AWS::SecretsManager::Secret': 'secretsmanager',
   'AWS::ECR::Repository': 'ecr',
+  'AWS::ACM::Certificate': 'acm',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -342,7 +344,7 @@ function byType(items: ConfigItem[], types: readonly ConfigType[]): Map<ConfigTy
 // ---------------- configuration items -> resources ----------------
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => {
+export const obj = (v: unknown): Json => {
   if (typeof v === 'string') {
     // The history APIs return configuration as JSON text; the Select APIs as an object. Accept both.
     try {
@@ -353,13 +355,13 @@ const obj = (v: unknown): Json => {
   }
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 };
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const bool = (v: unknown): boolean | undefined =>
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+export const bool = (v: unknown): boolean | undefined =>
   typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined;
 /** Config dates come as ISO text or epoch numbers (seconds or milliseconds). */
-const date = (v: unknown): string | undefined => {
+export const date = (v: unknown): string | undefined => {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return new Date(v < 1e11 ? v * 1000 : v).toISOString();
   return undefined;
@@ -659,6 +661,8 @@ export async function resourcesFromItems(
       return items.map((i) => secretResource(ctx, region, secretFromItem(i), api));
     case 'AWS::ECR::Repository':
       return items.map((i) => ecrRepositoryResource(ctx, region, repositoryFromItem(i), api));
+    case 'AWS::ACM::Certificate':
+      return items.map((i) => certificateResource(ctx, region, certificateFromItem(i), api));
     case 'AWS::DynamoDB::Table':
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),

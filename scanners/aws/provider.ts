@@ -188,6 +188,8 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'config:ListDiscoveredResources',
       'config:SelectAggregateResourceConfig',
       'config:SelectResourceConfig',
+      'acm:ListCertificates',
+      'acm:DescribeCertificate',
     ].map((action) => [action, action]),
   ),
 };

@@ -33,6 +33,7 @@ export const CONFIG_ITEM_FILES = {
   'AWS::Lambda::Function': ['lambda-function.json'],
   'AWS::SecretsManager::Secret': ['secretsmanager-secret.json'],
   'AWS::ECR::Repository': ['ecr-repository.json'],
+  'AWS::ACM::Certificate': ['acm-certificate.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */

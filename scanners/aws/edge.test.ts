@@ -1,0 +1,126 @@
+// The edge and certificate services of the AWS scanner (ACM, WAFv2, Elastic Load Balancing v2, API
+// Gateway, CloudFront) through their real SDK v3 clients over HTTP against the fixture server, which
+// answers each in its own wire protocol: the direct APIs and AWS Config must give the same resources, and a
+// refused call becomes a ScanError naming the permission while the scan goes on.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Resource } from '../../schemas/index.ts';
+import { scanAwsAccount, type AwsServiceName } from './account.ts';
+import { AwsScanContext } from './aws-context.ts';
+import { resourcesFromItems, type RegionalConfigType } from './config.ts';
+import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
+import {
+  DEMO_AWS_CREDENTIALS,
+  demoAwsAccount,
+  startAwsFixtureServer,
+  withConfigRecording,
+  type AwsFixtureAccount,
+  type AwsFixtureServer,
+} from './fixtures/aws-fixture-server.ts';
+
+const servers: AwsFixtureServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
+  const server = await startAwsFixtureServer({ account });
+  servers.push(server);
+  return server;
+}
+
+function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
+  const out: Record<string, Omit<Resource, 'source'>> = {};
+  for (const { source: _source, ...rest } of resources) out[`${rest.type} ${rest.id}`] = rest;
+  return out;
+}
+
+const byType = (resources: Resource[], type: string) => resources.filter((r) => r.type === type);
+
+async function directAndConfig(services: AwsServiceName[]) {
+  const direct = await scanAwsAccount(
+    demoTarget(await start(demoAwsAccount({ asOf: SCAN_NOW })), { services, useConfig: false }),
+    FAST_SCAN,
+  );
+  const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
+  const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
+  return { direct, viaConfig, configServer };
+}
+
+describe('ACM certificates', () => {
+  it('reads every key type directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['acm']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    const certs = byType(direct.resources, 'aws.acm.certificate');
+    expect(certs).toHaveLength(12);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(new Set(viaConfig.resources.map((r) => r.source?.api))).toEqual(new Set(['config']));
+    expect(configServer.requests.filter((r) => r.service === 'acm')).toEqual([]);
+    const legacy = certs.find((r) => r.name === 'legacy-east.example.com');
+    expect(legacy?.attributes).toMatchObject({
+      type: 'IMPORTED',
+      status: 'ISSUED',
+      key_algorithm: 'RSA_1024',
+      key_family: 'RSA',
+      key_bits: 1024,
+      days_to_expiry: 11,
+      in_use: true,
+      renewal_eligibility: 'INELIGIBLE',
+    });
+    expect(certs.find((r) => r.name === 'api-east.example.com')?.attributes).toMatchObject({
+      key_family: 'EC',
+      key_bits: 256,
+      in_use: false,
+    });
+  });
+
+  it('records a refused DescribeCertificate with its permission and keeps scanning', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('acm:DescribeCertificate@eu-west-1');
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['acm'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(outcome.errors).toHaveLength(4);
+    expect(outcome.errors[0]).toMatchObject({
+      operation: 'acm:DescribeCertificate',
+      code: 'AccessDeniedException',
+      missing_permission: 'acm:DescribeCertificate',
+    });
+    expect(
+      byType(outcome.resources, 'aws.acm.certificate')
+        .map((r) => r.region)
+        .sort(),
+    ).toEqual([...Array(4).fill('us-east-1'), ...Array(4).fill('us-west-2')]);
+  });
+});
+
+describe('our committed configuration items of the edge types', () => {
+  it('normalizes each, its configuration as an object or as JSON text', async () => {
+    const ctx = new AwsScanContext('123456789012', { ...DEMO_AWS_CREDENTIALS }, undefined, FAST_SCAN);
+    const normalize = async (type: RegionalConfigType, asText: boolean) => {
+      const item = configItemFixture(CONFIG_ITEM_FILES[type as keyof typeof CONFIG_ITEM_FILES][0]);
+      const configuration = asText ? JSON.stringify(item.configuration) : item.configuration;
+      return (await resourcesFromItems(ctx, 'eu-west-1', type, [{ ...item, configuration }], 'config'))[0];
+    };
+    for (const asText of [false, true]) {
+      expect(await normalize('AWS::ACM::Certificate', asText)).toMatchObject({
+        id: 'arn:aws:acm:eu-west-1:123456789012:certificate/4f0e8c61-2b7d-4a35-9e1c-7d2a5b8c3f90',
+        type: 'aws.acm.certificate',
+        name: 'ledger.example.com',
+        attributes: {
+          status: 'ISSUED',
+          type: 'AMAZON_ISSUED',
+          key_algorithm: 'RSA_2048',
+          key_family: 'RSA',
+          key_bits: 2048,
+          not_after: '2026-12-31T23:59:59.000Z',
+          days_to_expiry: 241,
+          in_use: true,
+          renewal_eligibility: 'ELIGIBLE',
+        },
+      });
+    }
+    ctx.close();
+  });
+});
