@@ -1377,6 +1377,45 @@ export interface AwsSecretsmanagerSecretAttributes {
   rotation_lambda_arn?: string | null;
 }
 
+// resources/aws.wafv2.web_acl.schema.json
+/**
+ * attributes of a resource of type aws.wafv2.web_acl. One per AWS WAF (v2) web ACL: the REGIONAL ones of each region, and the CLOUDFRONT-scope (global) ones with us-east-1; id is the web ACL ARN. Read from ListWebACLs and GetWebACL, or from the AWS::WAFv2::WebACL configuration item where AWS Config records it; logging always from GetLoggingConfiguration. A key is absent when it could not be read.
+ */
+export interface AwsWafv2WebAclAttributes {
+  /**
+   * The web ACL's id.
+   */
+  web_acl_id?: string;
+  /**
+   * REGIONAL (load balancers, API Gateway stages, AppSync, Cognito) or CLOUDFRONT (distributions).
+   */
+  scope?: 'REGIONAL' | 'CLOUDFRONT';
+  /**
+   * What happens to a request no rule matched: ALLOW or BLOCK.
+   */
+  default_action?: 'ALLOW' | 'BLOCK';
+  /**
+   * Number of rules (each managed rule group counts as one).
+   */
+  rule_count?: number;
+  /**
+   * Names of the rules, in priority order.
+   */
+  rule_names?: string[];
+  /**
+   * Managed rule groups the ACL uses, as vendor:name (AWS:AWSManagedRulesCommonRuleSet).
+   */
+  managed_rule_groups?: string[];
+  /**
+   * Whether the ACL sends its request logs to a destination.
+   */
+  logging_enabled?: boolean;
+  /**
+   * ARNs of the log destinations (CloudWatch Logs group, S3 bucket or Firehose stream).
+   */
+  log_destinations?: string[];
+}
+
 // resources/azure.appservice.app.schema.json
 /**
  * attributes of a resource of type azure.appservice.app. One per App Service app (web app, API app or function app: Microsoft.Web/sites); id is its ARM id. The settings read from the app's web configuration are absent when that read failed (the scan records an error naming the call and action).

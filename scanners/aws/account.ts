@@ -40,6 +40,7 @@ import {
 import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { scanCertificates } from './acm.ts';
+import { scanWebAcls } from './wafv2.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -55,6 +56,7 @@ export const AWS_SERVICES = [
   'secretsmanager',
   'ecr',
   'acm',
+  'wafv2',
   'config',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
@@ -156,6 +158,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     },
   ],
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
+  wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
 };
 
 /**

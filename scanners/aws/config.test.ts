@@ -780,6 +780,7 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
       'AWS::ECR::Repository',
       'AWS::Lambda::Function',
       'AWS::SecretsManager::Secret',
+      'AWS::WAFv2::WebACL',
     ]);
     const schemaOf = (type: string) =>
       referencePath('aws-config', 'resource-schemas', `${type.replaceAll('::', '_')}.properties.json`);

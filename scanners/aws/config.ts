@@ -43,6 +43,7 @@ import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts'
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
+import { webAclFromItem, webAclResource } from './wafv2.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
@@ -68,6 +69,7 @@ export const CONFIG_TYPES = {
   'AWS::SecretsManager::Secret': 'secretsmanager',
   'AWS::ECR::Repository': 'ecr',
   'AWS::ACM::Certificate': 'acm',
+  'AWS::WAFv2::WebACL': 'wafv2',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -663,6 +665,14 @@ export async function resourcesFromItems(
       return items.map((i) => ecrRepositoryResource(ctx, region, repositoryFromItem(i), api));
     case 'AWS::ACM::Certificate':
       return items.map((i) => certificateResource(ctx, region, certificateFromItem(i), api));
+    case 'AWS::WAFv2::WebACL': {
+      const out: Resource[] = [];
+      for (const i of items) {
+        const { acl, scope } = webAclFromItem(i);
+        out.push(await webAclResource(ctx, region, acl, scope, api));
+      }
+      return out;
+    }
     case 'AWS::DynamoDB::Table':
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),

@@ -95,9 +95,57 @@ describe('ACM certificates', () => {
   });
 });
 
+describe('WAFv2 web ACLs', () => {
+  it('reads regional ACLs everywhere and global ones in us-east-1, directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['wafv2']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    const acls = byType(direct.resources, 'aws.wafv2.web_acl');
+    expect(acls).toHaveLength(7);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    // Logging is not in the item: one GetLoggingConfiguration per ACL on the Config path too.
+    const wafCalls = configServer.requests.filter((r) => r.service === 'wafv2').map((r) => r.operation);
+    expect(wafCalls).toEqual(Array(7).fill('GetLoggingConfiguration'));
+    expect(acls.find((r) => r.name === 'cdn-protect')).toMatchObject({
+      region: 'us-east-1',
+      attributes: { scope: 'CLOUDFRONT', rule_count: 1, logging_enabled: false },
+    });
+    expect(acls.find((r) => r.name === 'app-protect-west' && r.region === 'eu-west-1')?.attributes).toEqual({
+      web_acl_id: expect.any(String),
+      scope: 'REGIONAL',
+      default_action: 'ALLOW',
+      rule_count: 3,
+      rule_names: ['common', 'bad-inputs', 'rate-limit'],
+      managed_rule_groups: ['AWS:AWSManagedRulesCommonRuleSet', 'AWS:AWSManagedRulesKnownBadInputsRuleSet'],
+      logging_enabled: true,
+      log_destinations: ['arn:aws:logs:eu-west-1:123456789012:log-group:aws-waf-logs-app-west'],
+    });
+  });
+
+  it('records a refused GetLoggingConfiguration with its permission and keeps the ACL', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('wafv2:GetLoggingConfiguration@us-west-2');
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['wafv2'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(outcome.errors).toHaveLength(2);
+    expect(outcome.errors[0]).toMatchObject({
+      operation: 'wafv2:GetLoggingConfiguration',
+      code: 'AccessDeniedException',
+      missing_permission: 'wafv2:GetLoggingConfiguration',
+    });
+    const west = byType(outcome.resources, 'aws.wafv2.web_acl').filter((r) => r.region === 'us-west-2');
+    expect(west).toHaveLength(2);
+    expect(west.every((r) => !('logging_enabled' in r.attributes))).toBe(true);
+  });
+});
+
 describe('our committed configuration items of the edge types', () => {
   it('normalizes each, its configuration as an object or as JSON text', async () => {
-    const ctx = new AwsScanContext('123456789012', { ...DEMO_AWS_CREDENTIALS }, undefined, FAST_SCAN);
+    // A web ACL's logging is not in its item: the fixture server answers that call (no configuration there).
+    const server = await start(demoAwsAccount({ asOf: SCAN_NOW }));
+    const ctx = new AwsScanContext('123456789012', { ...DEMO_AWS_CREDENTIALS }, server.url, FAST_SCAN);
     const normalize = async (type: RegionalConfigType, asText: boolean) => {
       const item = configItemFixture(CONFIG_ITEM_FILES[type as keyof typeof CONFIG_ITEM_FILES][0]);
       const configuration = asText ? JSON.stringify(item.configuration) : item.configuration;
@@ -118,6 +166,20 @@ describe('our committed configuration items of the edge types', () => {
           days_to_expiry: 241,
           in_use: true,
           renewal_eligibility: 'ELIGIBLE',
+        },
+      });
+    }
+    for (const asText of [false, true]) {
+      expect(await normalize('AWS::WAFv2::WebACL', asText)).toMatchObject({
+        id: 'arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/ledger-edge/7c1e4a2b-9d3f-4b6a-8e0c-2f5a7b9d1c3e',
+        type: 'aws.wafv2.web_acl',
+        name: 'ledger-edge',
+        attributes: {
+          scope: 'REGIONAL',
+          default_action: 'BLOCK',
+          rule_count: 2,
+          managed_rule_groups: ['AWS:AWSManagedRulesCommonRuleSet'],
+          logging_enabled: false,
         },
       });
     }

@@ -190,6 +190,10 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'config:SelectResourceConfig',
       'acm:ListCertificates',
       'acm:DescribeCertificate',
+      'wafv2:ListWebACLs',
+      'wafv2:GetWebACL',
+      'wafv2:GetLoggingConfiguration',
+      'wafv2:GetWebACLForResource',
     ].map((action) => [action, action]),
   ),
 };

@@ -34,6 +34,7 @@ export const CONFIG_ITEM_FILES = {
   'AWS::SecretsManager::Secret': ['secretsmanager-secret.json'],
   'AWS::ECR::Repository': ['ecr-repository.json'],
   'AWS::ACM::Certificate': ['acm-certificate.json'],
+  'AWS::WAFv2::WebACL': ['wafv2-web-acl.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
