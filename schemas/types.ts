@@ -853,6 +853,100 @@ export interface AwsEcrRepositoryAttributes {
   image_tag_mutability?: string;
 }
 
+// resources/aws.elbv2.listener.schema.json
+/**
+ * attributes of a resource of type aws.elbv2.listener. One per listener of an Elastic Load Balancing v2 load balancer; id is the listener ARN, name the load balancer's name and the port. Read from DescribeListeners, or from the AWS::ElasticLoadBalancingV2::Listener configuration item where AWS Config records it.
+ */
+export interface AwsElbv2ListenerAttributes {
+  /**
+   * The load balancer the listener belongs to.
+   */
+  load_balancer_arn?: string;
+  /**
+   * The port it listens on.
+   */
+  port?: number | null;
+  /**
+   * HTTP, HTTPS (application), TCP, TLS, UDP, TCP_UDP (network) or GENEVE (gateway).
+   */
+  protocol?: string;
+  /**
+   * The security policy naming the TLS versions and ciphers offered (HTTPS and TLS listeners); null otherwise.
+   */
+  ssl_policy?: string | null;
+  /**
+   * The default certificate (ACM or IAM) of an HTTPS or TLS listener.
+   */
+  certificate_arns?: string[];
+  /**
+   * Types of the default actions (forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito).
+   */
+  default_action_types?: string[];
+  /**
+   * Whether the first default action redirects every request to HTTPS.
+   */
+  redirects_to_https?: boolean;
+}
+
+// resources/aws.elbv2.load_balancer.schema.json
+/**
+ * attributes of a resource of type aws.elbv2.load_balancer. One per Elastic Load Balancing v2 load balancer (application, network or gateway) per region; id is the load balancer ARN. Read from DescribeLoadBalancers and DescribeLoadBalancerAttributes, or from the AWS::ElasticLoadBalancingV2::LoadBalancer configuration item (its attributes as supplementary configuration) where AWS Config records it; the web ACL of an application load balancer always from wafv2:GetWebACLForResource. A key is absent when it could not be read.
+ */
+export interface AwsElbv2LoadBalancerAttributes {
+  /**
+   * The load balancer's name.
+   */
+  load_balancer_name?: string;
+  /**
+   * application, network or gateway.
+   */
+  type?: 'application' | 'network' | 'gateway';
+  /**
+   * internet-facing (reachable from the internet) or internal.
+   */
+  scheme?: 'internet-facing' | 'internal';
+  /**
+   * active, provisioning, active_impaired or failed.
+   */
+  state?: string;
+  /**
+   * The VPC the load balancer is in.
+   */
+  vpc_id?: string | null;
+  /**
+   * The load balancer's DNS name.
+   */
+  dns_name?: string | null;
+  /**
+   * Security groups of the load balancer (network load balancers may have none).
+   */
+  security_group_ids?: string[];
+  /**
+   * Whether the load balancer cannot be deleted until this is turned off.
+   */
+  deletion_protection?: boolean;
+  /**
+   * Whether access logs are written to S3.
+   */
+  access_logs_enabled?: boolean;
+  /**
+   * The bucket receiving the access logs; null when they are off.
+   */
+  access_logs_bucket?: string | null;
+  /**
+   * Application load balancers: whether HTTP headers with invalid names are removed before routing; null for other types.
+   */
+  drop_invalid_header_fields?: boolean | null;
+  /**
+   * Application load balancers: how requests that could cause HTTP desync are handled (monitor, defensive, strictest); null for other types.
+   */
+  desync_mitigation_mode?: string | null;
+  /**
+   * The AWS WAF web ACL associated with an application load balancer; null when none is, and for other types (which WAF cannot protect).
+   */
+  web_acl_arn?: string | null;
+}
+
 // resources/aws.guardduty.detector.schema.json
 /**
  * attributes of a resource of type aws.guardduty.detector. One per scanned region, whether or not GuardDuty is on there: when the region has no detector, detector_id is null and enabled false. id is arn:aws:guardduty:<region>:<account>:detector/<id>, or …:detector/none. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -41,6 +41,7 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { scanCertificates } from './acm.ts';
 import { scanWebAcls } from './wafv2.ts';
+import { scanListeners, scanLoadBalancers } from './elbv2.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -57,6 +58,7 @@ export const AWS_SERVICES = [
   'ecr',
   'acm',
   'wafv2',
+  'elbv2',
   'config',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
@@ -159,6 +161,10 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ],
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
+  elbv2: [
+    { scan: scanLoadBalancers, configType: 'AWS::ElasticLoadBalancingV2::LoadBalancer' },
+    { scan: scanListeners, configType: 'AWS::ElasticLoadBalancingV2::Listener' },
+  ],
 };
 
 /**

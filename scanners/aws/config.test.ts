@@ -777,6 +777,8 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
       'AWS::EC2::Instance',
       'AWS::EC2::NetworkAcl',
       'AWS::EC2::VPC',
+      'AWS::ElasticLoadBalancingV2::Listener',
+      'AWS::ElasticLoadBalancingV2::LoadBalancer',
       'AWS::ECR::Repository',
       'AWS::Lambda::Function',
       'AWS::SecretsManager::Secret',

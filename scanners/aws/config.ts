@@ -44,6 +44,7 @@ import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
 import { webAclFromItem, webAclResource } from './wafv2.ts';
+import { listenerFromItem, listenerResource, loadBalancerFromItem, loadBalancerResource } from './elbv2.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
@@ -70,6 +71,8 @@ export const CONFIG_TYPES = {
   'AWS::ECR::Repository': 'ecr',
   'AWS::ACM::Certificate': 'acm',
   'AWS::WAFv2::WebACL': 'wafv2',
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elbv2',
+  'AWS::ElasticLoadBalancingV2::Listener': 'elbv2',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -665,6 +668,16 @@ export async function resourcesFromItems(
       return items.map((i) => ecrRepositoryResource(ctx, region, repositoryFromItem(i), api));
     case 'AWS::ACM::Certificate':
       return items.map((i) => certificateResource(ctx, region, certificateFromItem(i), api));
+    case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
+      const out: Resource[] = [];
+      for (const i of items) {
+        const { lb, attributes } = loadBalancerFromItem(i);
+        out.push(await loadBalancerResource(ctx, region, lb, attributes, api));
+      }
+      return out;
+    }
+    case 'AWS::ElasticLoadBalancingV2::Listener':
+      return items.map((i) => listenerResource(ctx, region, listenerFromItem(i), api));
     case 'AWS::WAFv2::WebACL': {
       const out: Resource[] = [];
       for (const i of items) {

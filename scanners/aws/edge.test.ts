@@ -141,6 +141,78 @@ describe('WAFv2 web ACLs', () => {
   });
 });
 
+describe('Elastic Load Balancing v2', () => {
+  it('reads load balancers and listeners (awsQuery) directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['elbv2']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    expect(byType(direct.resources, 'aws.elbv2.load_balancer')).toHaveLength(9);
+    expect(byType(direct.resources, 'aws.elbv2.listener')).toHaveLength(18);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    // The WAF association is not in the item: one GetWebACLForResource per application load balancer.
+    const calls = configServer.requests
+      .filter((r) => r.service !== 'config' && r.operation !== 'DescribeRegions')
+      .map((r) => r.operation);
+    expect(calls).toEqual(Array(6).fill('GetWebACLForResource'));
+    const web = direct.resources.find((r) => r.name === 'web-west' && r.region === 'eu-west-1');
+    expect(web?.attributes).toMatchObject({
+      type: 'application',
+      scheme: 'internet-facing',
+      deletion_protection: true,
+      access_logs_enabled: true,
+      access_logs_bucket: 'acme-elb-logs-west',
+      drop_invalid_header_fields: true,
+      desync_mitigation_mode: 'defensive',
+      web_acl_arn: expect.stringMatching(/:regional\/webacl\/app-protect-west\//),
+    });
+    expect(
+      direct.resources.find((r) => r.name === 'internal-west' && r.region === 'eu-west-1')?.attributes,
+    ).toMatchObject({
+      type: 'network',
+      drop_invalid_header_fields: null,
+      desync_mitigation_mode: null,
+      web_acl_arn: null,
+    });
+    const listeners = byType(direct.resources, 'aws.elbv2.listener').filter((r) => r.region === 'eu-west-1');
+    expect(
+      listeners.map((r) => [r.name, r.attributes.protocol, r.attributes.redirects_to_https]).sort(),
+    ).toEqual([
+      ['internal-west:443', 'TLS', false],
+      ['internal-west:5432', 'TCP', false],
+      ['legacy-west:443', 'HTTPS', false],
+      ['legacy-west:80', 'HTTP', false],
+      ['web-west:443', 'HTTPS', false],
+      ['web-west:80', 'HTTP', true],
+    ]);
+  });
+
+  it('records refused attribute and WAF reads with their permissions and keeps what it read', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push(
+      'elasticloadbalancing:DescribeLoadBalancerAttributes@eu-west-1',
+      'wafv2:GetWebACLForResource@us-west-2',
+    );
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['elbv2'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(new Set(outcome.errors.map((e) => `${e.operation} ${e.code} ${e.missing_permission}`))).toEqual(
+      new Set([
+        'elasticloadbalancing:DescribeLoadBalancerAttributes AccessDenied elasticloadbalancing:DescribeLoadBalancerAttributes',
+        'wafv2:GetWebACLForResource AccessDeniedException wafv2:GetWebACLForResource',
+      ]),
+    );
+    const lbs = byType(outcome.resources, 'aws.elbv2.load_balancer');
+    expect(lbs).toHaveLength(9);
+    const west = lbs.find((r) => r.name === 'legacy-west' && r.region === 'eu-west-1');
+    expect(west?.attributes).not.toHaveProperty('deletion_protection');
+    expect(west?.attributes).toHaveProperty('web_acl_arn', null);
+    expect(lbs.find((r) => r.name === 'web-west' && r.region === 'us-west-2')?.attributes).not.toHaveProperty(
+      'web_acl_arn',
+    );
+  });
+});
+
 describe('our committed configuration items of the edge types', () => {
   it('normalizes each, its configuration as an object or as JSON text', async () => {
     // A web ACL's logging is not in its item: the fixture server answers that call (no configuration there).
@@ -180,6 +252,34 @@ describe('our committed configuration items of the edge types', () => {
           rule_count: 2,
           managed_rule_groups: ['AWS:AWSManagedRulesCommonRuleSet'],
           logging_enabled: false,
+        },
+      });
+    }
+    for (const asText of [false, true]) {
+      expect(await normalize('AWS::ElasticLoadBalancingV2::LoadBalancer', asText)).toMatchObject({
+        type: 'aws.elbv2.load_balancer',
+        name: 'ledger-public',
+        attributes: {
+          type: 'application',
+          scheme: 'internet-facing',
+          deletion_protection: false,
+          access_logs_enabled: false,
+          access_logs_bucket: null,
+          drop_invalid_header_fields: false,
+          desync_mitigation_mode: 'monitor',
+          web_acl_arn: null,
+        },
+      });
+      expect(await normalize('AWS::ElasticLoadBalancingV2::Listener', asText)).toMatchObject({
+        type: 'aws.elbv2.listener',
+        name: 'web-west:443',
+        attributes: {
+          port: 443,
+          protocol: 'HTTPS',
+          ssl_policy: 'ELBSecurityPolicy-TLS13-1-2-2021-06',
+          certificate_arns: [expect.stringContaining(':certificate/')],
+          default_action_types: ['forward'],
+          redirects_to_https: false,
         },
       });
     }

@@ -194,6 +194,9 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'wafv2:GetWebACL',
       'wafv2:GetLoggingConfiguration',
       'wafv2:GetWebACLForResource',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeLoadBalancerAttributes',
+      'elasticloadbalancing:DescribeListeners',
     ].map((action) => [action, action]),
   ),
 };

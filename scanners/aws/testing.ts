@@ -35,6 +35,8 @@ export const CONFIG_ITEM_FILES = {
   'AWS::ECR::Repository': ['ecr-repository.json'],
   'AWS::ACM::Certificate': ['acm-certificate.json'],
   'AWS::WAFv2::WebACL': ['wafv2-web-acl.json'],
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': ['elbv2-load-balancer.json'],
+  'AWS::ElasticLoadBalancingV2::Listener': ['elbv2-listener.json', 'elbv2-listener-redirect.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
