@@ -311,6 +311,53 @@ export interface AwsAcmCertificateAttributes {
   renewal_eligibility?: string;
 }
 
+// resources/aws.apigateway.stage.schema.json
+/**
+ * attributes of a resource of type aws.apigateway.stage. One per stage of an API Gateway REST API per region; id is the stage ARN (arn:aws:apigateway:<region>::/restapis/<api id>/stages/<stage>), name <api id>/<stage>. Read from GetRestApis and GetStages, or from the AWS::ApiGateway::Stage configuration item where AWS Config records it. A key is absent when it could not be read.
+ */
+export interface AwsApigatewayStageAttributes {
+  /**
+   * The REST API the stage belongs to.
+   */
+  rest_api_id?: string;
+  /**
+   * The stage's name.
+   */
+  stage_name?: string;
+  /**
+   * The CloudWatch Logs group or Firehose stream receiving the stage's access logs; null when access logging is off.
+   */
+  access_log_destination_arn?: string | null;
+  /**
+   * The stage-wide execution (CloudWatch) logging level: OFF, ERROR or INFO.
+   */
+  execution_logging_level?: 'OFF' | 'ERROR' | 'INFO';
+  /**
+   * Whether full request and response bodies are logged stage-wide.
+   */
+  data_trace_enabled?: boolean;
+  /**
+   * Whether AWS X-Ray traces requests.
+   */
+  tracing_enabled?: boolean;
+  /**
+   * Whether the stage has a cache cluster.
+   */
+  cache_cluster_enabled?: boolean;
+  /**
+   * Whether every method setting that caches responses encrypts the cached data; null when no method caches.
+   */
+  cache_data_encrypted?: boolean | null;
+  /**
+   * The client certificate API Gateway presents to the backend; null when none.
+   */
+  client_certificate_id?: string | null;
+  /**
+   * The AWS WAF web ACL associated with the stage; null when none.
+   */
+  web_acl_arn?: string | null;
+}
+
 // resources/aws.cloudtrail.trail.schema.json
 /**
  * attributes of a resource of type aws.cloudtrail.trail. One per trail, reported once in its home region; id is the trail ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

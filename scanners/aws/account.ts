@@ -41,6 +41,7 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { scanCertificates } from './acm.ts';
 import { scanWebAcls } from './wafv2.ts';
+import { scanStages } from './apigateway.ts';
 import { scanListeners, scanLoadBalancers } from './elbv2.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
@@ -59,6 +60,7 @@ export const AWS_SERVICES = [
   'acm',
   'wafv2',
   'elbv2',
+  'apigateway',
   'config',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
@@ -161,6 +163,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ],
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
+  apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   elbv2: [
     { scan: scanLoadBalancers, configType: 'AWS::ElasticLoadBalancingV2::LoadBalancer' },
     { scan: scanListeners, configType: 'AWS::ElasticLoadBalancingV2::Listener' },

@@ -44,6 +44,7 @@ import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
 import { webAclFromItem, webAclResource } from './wafv2.ts';
+import { stageFromItem, stageResource } from './apigateway.ts';
 import { listenerFromItem, listenerResource, loadBalancerFromItem, loadBalancerResource } from './elbv2.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
@@ -73,6 +74,7 @@ export const CONFIG_TYPES = {
   'AWS::WAFv2::WebACL': 'wafv2',
   'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elbv2',
   'AWS::ElasticLoadBalancingV2::Listener': 'elbv2',
+  'AWS::ApiGateway::Stage': 'apigateway',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -676,6 +678,11 @@ export async function resourcesFromItems(
       }
       return out;
     }
+    case 'AWS::ApiGateway::Stage':
+      return items.map((i) => {
+        const { restApiId, stage } = stageFromItem(i);
+        return stageResource(ctx, region, restApiId, stage, api);
+      });
     case 'AWS::ElasticLoadBalancingV2::Listener':
       return items.map((i) => listenerResource(ctx, region, listenerFromItem(i), api));
     case 'AWS::WAFv2::WebACL': {

@@ -213,6 +213,60 @@ describe('Elastic Load Balancing v2', () => {
   });
 });
 
+describe('API Gateway stages', () => {
+  it('reads REST API stages (restJson1) directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['apigateway']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    const stages = byType(direct.resources, 'aws.apigateway.stage');
+    expect(stages).toHaveLength(6);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(configServer.requests.filter((r) => r.service === 'apigateway')).toEqual([]);
+    const prod = stages.find((r) => r.region === 'eu-west-1' && r.attributes.stage_name === 'prod');
+    expect(prod).toMatchObject({
+      id: 'arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod',
+      name: 'a1b2c3d4e5/prod',
+      attributes: {
+        access_log_destination_arn: expect.stringContaining(':log-group:'),
+        execution_logging_level: 'ERROR',
+        tracing_enabled: true,
+        cache_cluster_enabled: true,
+        cache_data_encrypted: true,
+        client_certificate_id: 'cc1x9y8z7',
+        web_acl_arn: expect.stringContaining(':regional/webacl/app-protect-west/'),
+      },
+    });
+    const dev = stages.find((r) => r.region === 'eu-west-1' && r.attributes.stage_name === 'dev');
+    expect(dev?.attributes).toMatchObject({
+      access_log_destination_arn: null,
+      execution_logging_level: 'OFF',
+      cache_data_encrypted: false,
+      web_acl_arn: null,
+    });
+  });
+
+  it('records a refused GetStages as apigateway:GET and keeps the other regions', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('apigateway:GetStages@us-east-1');
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['apigateway'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'apigateway:GetStages',
+        code: 'AccessDeniedException',
+        missing_permission: 'apigateway:GET',
+      }),
+    ]);
+    expect(
+      byType(outcome.resources, 'aws.apigateway.stage')
+        .map((r) => r.region)
+        .sort(),
+    ).toEqual(['eu-west-1', 'eu-west-1', 'us-west-2', 'us-west-2']);
+  });
+});
+
 describe('our committed configuration items of the edge types', () => {
   it('normalizes each, its configuration as an object or as JSON text', async () => {
     // A web ACL's logging is not in its item: the fixture server answers that call (no configuration there).
@@ -280,6 +334,17 @@ describe('our committed configuration items of the edge types', () => {
           certificate_arns: [expect.stringContaining(':certificate/')],
           default_action_types: ['forward'],
           redirects_to_https: false,
+        },
+      });
+    }
+    for (const asText of [false, true]) {
+      expect(await normalize('AWS::ApiGateway::Stage', asText)).toMatchObject({
+        id: 'arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/prod',
+        type: 'aws.apigateway.stage',
+        attributes: {
+          rest_api_id: 'a1b2c3d4e5',
+          execution_logging_level: 'ERROR',
+          cache_data_encrypted: true,
         },
       });
     }

@@ -199,6 +199,9 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'elasticloadbalancing:DescribeListeners',
     ].map((action) => [action, action]),
   ),
+  // API Gateway authorises every read with one action on the resource's path.
+  'apigateway:GetRestApis': 'apigateway:GET',
+  'apigateway:GetStages': 'apigateway:GET',
 };
 
 export const awsProvider: ScannerProvider<AwsIntegration> = {
