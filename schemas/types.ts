@@ -358,6 +358,95 @@ export interface AwsApigatewayStageAttributes {
   web_acl_arn?: string | null;
 }
 
+// resources/aws.cloudfront.distribution.schema.json
+/**
+ * attributes of a resource of type aws.cloudfront.distribution. One per CloudFront distribution of the account, region global (read through us-east-1, where CloudFront's API and its AWS Config items are); id is the distribution ARN, name its id. Read from ListDistributions and GetDistributionConfig, or from the AWS::CloudFront::Distribution configuration item where AWS Config records it.
+ */
+export interface AwsCloudfrontDistributionAttributes {
+  /**
+   * The distribution's id.
+   */
+  distribution_id?: string;
+  /**
+   * The *.cloudfront.net domain name.
+   */
+  domain_name?: string | null;
+  /**
+   * Alternate domain names (CNAMEs).
+   */
+  aliases?: string[];
+  /**
+   * Whether the distribution serves requests.
+   */
+  enabled?: boolean;
+  /**
+   * Viewer protocol policy of the default cache behaviour: allow-all, redirect-to-https or https-only.
+   */
+  default_viewer_protocol_policy?: string;
+  /**
+   * Viewer protocol policies of the default and every ordered cache behaviour.
+   */
+  viewer_protocol_policies?: string[];
+  /**
+   * Whether viewers get the shared *.cloudfront.net certificate (which accepts TLS 1.0 whatever is set).
+   */
+  uses_default_certificate?: boolean;
+  /**
+   * Oldest TLS version and ciphers offered to viewers (TLSv1, TLSv1.1_2016, TLSv1.2_2021…); TLSv1 with the default certificate.
+   */
+  minimum_protocol_version?: string;
+  /**
+   * The ACM certificate for the aliases; null when none.
+   */
+  acm_certificate_arn?: string | null;
+  /**
+   * Whether standard access logs are written to S3.
+   */
+  logging_enabled?: boolean;
+  /**
+   * The bucket receiving the access logs; null when off.
+   */
+  logging_bucket?: string | null;
+  /**
+   * The AWS WAF web ACL (a WAFv2 ARN, or a classic WAF id) protecting the distribution; null when none.
+   */
+  web_acl_id?: string | null;
+  /**
+   * The origins the distribution fetches from.
+   */
+  origins?: Origin[];
+}
+export interface Origin {
+  /**
+   * The origin's id within the distribution.
+   */
+  id?: string;
+  /**
+   * The origin's host name.
+   */
+  domain_name?: string;
+  /**
+   * s3 (an S3 bucket's REST endpoint), custom (any HTTP server, including S3 website endpoints) or vpc (a VPC origin).
+   */
+  type?: 's3' | 'custom' | 'vpc';
+  /**
+   * The origin access control signing requests to an S3 origin; null when none.
+   */
+  origin_access_control_id?: string | null;
+  /**
+   * The legacy origin access identity of an S3 origin; null when none.
+   */
+  origin_access_identity?: string | null;
+  /**
+   * How a custom origin is reached: http-only, match-viewer or https-only; null for other origins.
+   */
+  protocol_policy?: string | null;
+  /**
+   * TLS versions CloudFront may use with a custom origin.
+   */
+  ssl_protocols?: string[];
+}
+
 // resources/aws.cloudtrail.trail.schema.json
 /**
  * attributes of a resource of type aws.cloudtrail.trail. One per trail, reported once in its home region; id is the trail ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -42,6 +42,7 @@ import { scanBuckets } from './s3.ts';
 import { scanCertificates } from './acm.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
+import { scanDistributions } from './cloudfront.ts';
 import { scanListeners, scanLoadBalancers } from './elbv2.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
@@ -61,6 +62,7 @@ export const AWS_SERVICES = [
   'wafv2',
   'elbv2',
   'apigateway',
+  'cloudfront',
   'config',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
@@ -164,6 +166,8 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
+  // Global: read with us-east-1 only (see cloudfront.ts).
+  cloudfront: [{ scan: scanDistributions, configType: 'AWS::CloudFront::Distribution' }],
   elbv2: [
     { scan: scanLoadBalancers, configType: 'AWS::ElasticLoadBalancingV2::LoadBalancer' },
     { scan: scanListeners, configType: 'AWS::ElasticLoadBalancingV2::Listener' },

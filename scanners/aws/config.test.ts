@@ -774,6 +774,7 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
     const noReferenceSchemaYet = new Set([
       'AWS::ACM::Certificate',
       'AWS::ApiGateway::Stage',
+      'AWS::CloudFront::Distribution',
       'AWS::DynamoDB::Table',
       'AWS::EC2::Instance',
       'AWS::EC2::NetworkAcl',

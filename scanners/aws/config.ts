@@ -45,6 +45,7 @@ import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
 import { webAclFromItem, webAclResource } from './wafv2.ts';
 import { stageFromItem, stageResource } from './apigateway.ts';
+import { distributionFromItem, distributionResource } from './cloudfront.ts';
 import { listenerFromItem, listenerResource, loadBalancerFromItem, loadBalancerResource } from './elbv2.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
@@ -75,6 +76,7 @@ export const CONFIG_TYPES = {
   'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elbv2',
   'AWS::ElasticLoadBalancingV2::Listener': 'elbv2',
   'AWS::ApiGateway::Stage': 'apigateway',
+  'AWS::CloudFront::Distribution': 'cloudfront',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -678,6 +680,11 @@ export async function resourcesFromItems(
       }
       return out;
     }
+    case 'AWS::CloudFront::Distribution':
+      return items.map((i) => {
+        const d = distributionFromItem(i);
+        return distributionResource(ctx, d.id, d.arn, d.domainName, d.config, api);
+      });
     case 'AWS::ApiGateway::Stage':
       return items.map((i) => {
         const { restApiId, stage } = stageFromItem(i);

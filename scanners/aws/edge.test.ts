@@ -267,6 +267,65 @@ describe('API Gateway stages', () => {
   });
 });
 
+describe('CloudFront distributions', () => {
+  it('reads distributions (restXml) once, as global, directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['cloudfront']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    const distributions = byType(direct.resources, 'aws.cloudfront.distribution');
+    expect(distributions.map((r) => [r.name, r.region])).toEqual([
+      ['E1A2B3C4D5E6F7', 'global'],
+      ['E9Z8Y7X6W5V4U3', 'global'],
+    ]);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(configServer.requests.filter((r) => r.service === 'cloudfront')).toEqual([]);
+    expect(distributions[0]?.attributes).toMatchObject({
+      aliases: ['www.example.com'],
+      viewer_protocol_policies: ['redirect-to-https', 'https-only'],
+      uses_default_certificate: false,
+      minimum_protocol_version: 'TLSv1.2_2021',
+      logging_enabled: true,
+      web_acl_id: expect.stringContaining(':global/webacl/cdn-protect/'),
+      origins: [
+        expect.objectContaining({ type: 's3', origin_access_control_id: 'E3OAC0SITE0001' }),
+        expect.objectContaining({
+          type: 'custom',
+          protocol_policy: 'https-only',
+          ssl_protocols: ['TLSv1.2'],
+        }),
+      ],
+    });
+    expect(distributions[1]?.attributes).toMatchObject({
+      default_viewer_protocol_policy: 'allow-all',
+      uses_default_certificate: true,
+      minimum_protocol_version: 'TLSv1',
+      logging_enabled: false,
+      logging_bucket: null,
+      web_acl_id: null,
+      origins: [
+        expect.objectContaining({ type: 's3', origin_access_control_id: null, origin_access_identity: null }),
+        expect.objectContaining({ type: 'custom', protocol_policy: 'http-only' }),
+      ],
+    });
+  });
+
+  it('records a refused GetDistributionConfig (restXml error) with its permission', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('cloudfront:GetDistributionConfig');
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['cloudfront'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(outcome.errors).toHaveLength(2);
+    expect(outcome.errors[0]).toMatchObject({
+      operation: 'cloudfront:GetDistributionConfig',
+      code: 'AccessDenied',
+      missing_permission: 'cloudfront:GetDistributionConfig',
+    });
+    expect(outcome.resources).toEqual([]);
+  });
+});
+
 describe('our committed configuration items of the edge types', () => {
   it('normalizes each, its configuration as an object or as JSON text', async () => {
     // A web ACL's logging is not in its item: the fixture server answers that call (no configuration there).
@@ -346,6 +405,14 @@ describe('our committed configuration items of the edge types', () => {
           execution_logging_level: 'ERROR',
           cache_data_encrypted: true,
         },
+      });
+    }
+    for (const asText of [false, true]) {
+      expect(await normalize('AWS::CloudFront::Distribution', asText)).toMatchObject({
+        id: 'arn:aws:cloudfront::123456789012:distribution/E9Z8Y7X6W5V4U3',
+        type: 'aws.cloudfront.distribution',
+        region: 'global',
+        attributes: { uses_default_certificate: true, viewer_protocol_policies: ['allow-all', 'https-only'] },
       });
     }
     ctx.close();

@@ -197,6 +197,8 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'elasticloadbalancing:DescribeLoadBalancers',
       'elasticloadbalancing:DescribeLoadBalancerAttributes',
       'elasticloadbalancing:DescribeListeners',
+      'cloudfront:ListDistributions',
+      'cloudfront:GetDistributionConfig',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.

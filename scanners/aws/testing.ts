@@ -37,6 +37,7 @@ export const CONFIG_ITEM_FILES = {
   'AWS::WAFv2::WebACL': ['wafv2-web-acl.json'],
   'AWS::ElasticLoadBalancingV2::LoadBalancer': ['elbv2-load-balancer.json'],
   'AWS::ApiGateway::Stage': ['apigateway-stage.json'],
+  'AWS::CloudFront::Distribution': ['cloudfront-distribution.json', 'cloudfront-distribution-hardened.json'],
   'AWS::ElasticLoadBalancingV2::Listener': ['elbv2-listener.json', 'elbv2-listener-redirect.json'],
 } as const;
 
