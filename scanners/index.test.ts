@@ -99,6 +99,12 @@ describe('scanIntegration', () => {
         'aws.rds.db_instance',
         'aws.kms.key',
         'aws.guardduty.detector',
+        'aws.acm.certificate',
+        'aws.wafv2.web_acl',
+        'aws.elbv2.load_balancer',
+        'aws.elbv2.listener',
+        'aws.apigateway.stage',
+        'aws.cloudfront.distribution',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });
