@@ -1,6 +1,7 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
- * GuardDuty, AWS Config recorders and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
+ * GuardDuty, AWS Config recorders, ACM, WAFv2, Elastic Load Balancing v2, API Gateway, CloudFront (global, with
+ * us-east-1) and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */

@@ -9,7 +9,9 @@
  *
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
- * (s3-config.ts), and a VPC's flow logs (one DescribeFlowLogs listing per region). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
+ * (s3-config.ts), a VPC's flow logs (one DescribeFlowLogs listing per region), a web ACL's logging
+ * configuration and an application load balancer's web ACL (wafv2:GetLoggingConfiguration,
+ * GetWebACLForResource). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
  * tables, Lambda functions, Secrets Manager secrets and ECR repositories only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
