@@ -260,6 +260,193 @@ export interface Resource {
   };
 }
 
+// resources/aws.acm.certificate.schema.json
+/**
+ * attributes of a resource of type aws.acm.certificate. One per AWS Certificate Manager certificate per region (every key type, not only the RSA 2048 ones ACM lists by default); id is the certificate ARN. Read from ListCertificates and DescribeCertificate, or from the AWS::ACM::Certificate configuration item where AWS Config records it. A key is absent when it could not be read.
+ */
+export interface AwsAcmCertificateAttributes {
+  /**
+   * The certificate's primary domain name.
+   */
+  domain_name?: string | null;
+  /**
+   * ISSUED, PENDING_VALIDATION, EXPIRED, INACTIVE, REVOKED, FAILED or VALIDATION_TIMED_OUT.
+   */
+  status?: string;
+  /**
+   * AMAZON_ISSUED (ACM issued and renews it), IMPORTED (brought in; never renewed by ACM) or PRIVATE (from a private CA).
+   */
+  type?: string;
+  /**
+   * Key algorithm with its size or curve, as RSA_2048 or EC_prime256v1 (DescribeCertificate's hyphen turned into an underscore).
+   */
+  key_algorithm?: string | null;
+  /**
+   * RSA or EC; null when the algorithm was not given.
+   */
+  key_family?: string | null;
+  /**
+   * Key size in bits (RSA modulus, or the EC curve's size: 256, 384, 521); null when unknown.
+   */
+  key_bits?: number | null;
+  /**
+   * When the certificate stops being valid; null while it has not been issued.
+   */
+  not_after?: string | null;
+  /**
+   * Whole days from collected_at to not_after (negative once it has passed); null when not_after is null.
+   */
+  days_to_expiry?: number | null;
+  /**
+   * Whether any AWS resource (load balancer, CloudFront distribution, API Gateway domain…) uses the certificate.
+   */
+  in_use?: boolean;
+  /**
+   * ARNs of the resources using the certificate.
+   */
+  in_use_by?: string[];
+  /**
+   * ELIGIBLE when ACM will renew the certificate itself (an Amazon-issued certificate in use), else INELIGIBLE.
+   */
+  renewal_eligibility?: string;
+}
+
+// resources/aws.apigateway.stage.schema.json
+/**
+ * attributes of a resource of type aws.apigateway.stage. One per stage of an API Gateway REST API per region; id is the stage ARN (arn:aws:apigateway:<region>::/restapis/<api id>/stages/<stage>), name <api id>/<stage>. Read from GetRestApis and GetStages, or from the AWS::ApiGateway::Stage configuration item where AWS Config records it. A key is absent when it could not be read.
+ */
+export interface AwsApigatewayStageAttributes {
+  /**
+   * The REST API the stage belongs to.
+   */
+  rest_api_id?: string;
+  /**
+   * The stage's name.
+   */
+  stage_name?: string;
+  /**
+   * The CloudWatch Logs group or Firehose stream receiving the stage's access logs; null when access logging is off.
+   */
+  access_log_destination_arn?: string | null;
+  /**
+   * The stage-wide execution (CloudWatch) logging level: OFF, ERROR or INFO.
+   */
+  execution_logging_level?: 'OFF' | 'ERROR' | 'INFO';
+  /**
+   * Whether full request and response bodies are logged stage-wide.
+   */
+  data_trace_enabled?: boolean;
+  /**
+   * Whether AWS X-Ray traces requests.
+   */
+  tracing_enabled?: boolean;
+  /**
+   * Whether the stage has a cache cluster.
+   */
+  cache_cluster_enabled?: boolean;
+  /**
+   * Whether every method setting that caches responses encrypts the cached data; null when no method caches.
+   */
+  cache_data_encrypted?: boolean | null;
+  /**
+   * The client certificate API Gateway presents to the backend; null when none.
+   */
+  client_certificate_id?: string | null;
+  /**
+   * The AWS WAF web ACL associated with the stage; null when none.
+   */
+  web_acl_arn?: string | null;
+}
+
+// resources/aws.cloudfront.distribution.schema.json
+/**
+ * attributes of a resource of type aws.cloudfront.distribution. One per CloudFront distribution of the account, region global (read through us-east-1, where CloudFront's API and its AWS Config items are); id is the distribution ARN, name its id. Read from ListDistributions and GetDistributionConfig, or from the AWS::CloudFront::Distribution configuration item where AWS Config records it.
+ */
+export interface AwsCloudfrontDistributionAttributes {
+  /**
+   * The distribution's id.
+   */
+  distribution_id?: string;
+  /**
+   * The *.cloudfront.net domain name.
+   */
+  domain_name?: string | null;
+  /**
+   * Alternate domain names (CNAMEs).
+   */
+  aliases?: string[];
+  /**
+   * Whether the distribution serves requests.
+   */
+  enabled?: boolean;
+  /**
+   * Viewer protocol policy of the default cache behaviour: allow-all, redirect-to-https or https-only.
+   */
+  default_viewer_protocol_policy?: string;
+  /**
+   * Viewer protocol policies of the default and every ordered cache behaviour.
+   */
+  viewer_protocol_policies?: string[];
+  /**
+   * Whether viewers get the shared *.cloudfront.net certificate (which accepts TLS 1.0 whatever is set).
+   */
+  uses_default_certificate?: boolean;
+  /**
+   * Oldest TLS version and ciphers offered to viewers (TLSv1, TLSv1.1_2016, TLSv1.2_2021…); TLSv1 with the default certificate.
+   */
+  minimum_protocol_version?: string;
+  /**
+   * The ACM certificate for the aliases; null when none.
+   */
+  acm_certificate_arn?: string | null;
+  /**
+   * Whether standard access logs are written to S3.
+   */
+  logging_enabled?: boolean;
+  /**
+   * The bucket receiving the access logs; null when off.
+   */
+  logging_bucket?: string | null;
+  /**
+   * The AWS WAF web ACL (a WAFv2 ARN, or a classic WAF id) protecting the distribution; null when none.
+   */
+  web_acl_id?: string | null;
+  /**
+   * The origins the distribution fetches from.
+   */
+  origins?: Origin[];
+}
+export interface Origin {
+  /**
+   * The origin's id within the distribution.
+   */
+  id?: string;
+  /**
+   * The origin's host name.
+   */
+  domain_name?: string;
+  /**
+   * s3 (an S3 bucket's REST endpoint), custom (any HTTP server, including S3 website endpoints) or vpc (a VPC origin).
+   */
+  type?: 's3' | 'custom' | 'vpc';
+  /**
+   * The origin access control signing requests to an S3 origin; null when none.
+   */
+  origin_access_control_id?: string | null;
+  /**
+   * The legacy origin access identity of an S3 origin; null when none.
+   */
+  origin_access_identity?: string | null;
+  /**
+   * How a custom origin is reached: http-only, match-viewer or https-only; null for other origins.
+   */
+  protocol_policy?: string | null;
+  /**
+   * TLS versions CloudFront may use with a custom origin.
+   */
+  ssl_protocols?: string[];
+}
+
 // resources/aws.cloudtrail.trail.schema.json
 /**
  * attributes of a resource of type aws.cloudtrail.trail. One per trail, reported once in its home region; id is the trail ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -944,6 +1131,100 @@ export interface AwsEfsFileSystemAttributes {
   backup_policy_status?: 'ENABLED' | 'ENABLING' | 'DISABLED' | 'DISABLING';
 }
 
+// resources/aws.elbv2.listener.schema.json
+/**
+ * attributes of a resource of type aws.elbv2.listener. One per listener of an Elastic Load Balancing v2 load balancer; id is the listener ARN, name the load balancer's name and the port. Read from DescribeListeners, or from the AWS::ElasticLoadBalancingV2::Listener configuration item where AWS Config records it.
+ */
+export interface AwsElbv2ListenerAttributes {
+  /**
+   * The load balancer the listener belongs to.
+   */
+  load_balancer_arn?: string;
+  /**
+   * The port it listens on.
+   */
+  port?: number | null;
+  /**
+   * HTTP, HTTPS (application), TCP, TLS, UDP, TCP_UDP (network) or GENEVE (gateway).
+   */
+  protocol?: string;
+  /**
+   * The security policy naming the TLS versions and ciphers offered (HTTPS and TLS listeners); null otherwise.
+   */
+  ssl_policy?: string | null;
+  /**
+   * The default certificate (ACM or IAM) of an HTTPS or TLS listener.
+   */
+  certificate_arns?: string[];
+  /**
+   * Types of the default actions (forward, redirect, fixed-response, authenticate-oidc, authenticate-cognito).
+   */
+  default_action_types?: string[];
+  /**
+   * Whether the first default action redirects every request to HTTPS.
+   */
+  redirects_to_https?: boolean;
+}
+
+// resources/aws.elbv2.load_balancer.schema.json
+/**
+ * attributes of a resource of type aws.elbv2.load_balancer. One per Elastic Load Balancing v2 load balancer (application, network or gateway) per region; id is the load balancer ARN. Read from DescribeLoadBalancers and DescribeLoadBalancerAttributes, or from the AWS::ElasticLoadBalancingV2::LoadBalancer configuration item (its attributes as supplementary configuration) where AWS Config records it; the web ACL of an application load balancer always from wafv2:GetWebACLForResource. A key is absent when it could not be read.
+ */
+export interface AwsElbv2LoadBalancerAttributes {
+  /**
+   * The load balancer's name.
+   */
+  load_balancer_name?: string;
+  /**
+   * application, network or gateway.
+   */
+  type?: 'application' | 'network' | 'gateway';
+  /**
+   * internet-facing (reachable from the internet) or internal.
+   */
+  scheme?: 'internet-facing' | 'internal';
+  /**
+   * active, provisioning, active_impaired or failed.
+   */
+  state?: string;
+  /**
+   * The VPC the load balancer is in.
+   */
+  vpc_id?: string | null;
+  /**
+   * The load balancer's DNS name.
+   */
+  dns_name?: string | null;
+  /**
+   * Security groups of the load balancer (network load balancers may have none).
+   */
+  security_group_ids?: string[];
+  /**
+   * Whether the load balancer cannot be deleted until this is turned off.
+   */
+  deletion_protection?: boolean;
+  /**
+   * Whether access logs are written to S3.
+   */
+  access_logs_enabled?: boolean;
+  /**
+   * The bucket receiving the access logs; null when they are off.
+   */
+  access_logs_bucket?: string | null;
+  /**
+   * Application load balancers: whether HTTP headers with invalid names are removed before routing; null for other types.
+   */
+  drop_invalid_header_fields?: boolean | null;
+  /**
+   * Application load balancers: how requests that could cause HTTP desync are handled (monitor, defensive, strictest); null for other types.
+   */
+  desync_mitigation_mode?: string | null;
+  /**
+   * The AWS WAF web ACL associated with an application load balancer; null when none is, and for other types (which WAF cannot protect).
+   */
+  web_acl_arn?: string | null;
+}
+
 // resources/aws.guardduty.detector.schema.json
 /**
  * attributes of a resource of type aws.guardduty.detector. One per scanned region, whether or not GuardDuty is on there: when the region has no detector, detector_id is null and enabled false. id is arn:aws:guardduty:<region>:<account>:detector/<id>, or …:detector/none. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1587,6 +1868,45 @@ export interface AwsSqsQueueAttributes {
    * The dead-letter queue messages that fail processing are moved to; null without a redrive policy.
    */
   dead_letter_target_arn?: string | null;
+}
+
+// resources/aws.wafv2.web_acl.schema.json
+/**
+ * attributes of a resource of type aws.wafv2.web_acl. One per AWS WAF (v2) web ACL: the REGIONAL ones of each region, and the CLOUDFRONT-scope (global) ones with us-east-1; id is the web ACL ARN. Read from ListWebACLs and GetWebACL, or from the AWS::WAFv2::WebACL configuration item where AWS Config records it; logging always from GetLoggingConfiguration. A key is absent when it could not be read.
+ */
+export interface AwsWafv2WebAclAttributes {
+  /**
+   * The web ACL's id.
+   */
+  web_acl_id?: string;
+  /**
+   * REGIONAL (load balancers, API Gateway stages, AppSync, Cognito) or CLOUDFRONT (distributions).
+   */
+  scope?: 'REGIONAL' | 'CLOUDFRONT';
+  /**
+   * What happens to a request no rule matched: ALLOW or BLOCK.
+   */
+  default_action?: 'ALLOW' | 'BLOCK';
+  /**
+   * Number of rules (each managed rule group counts as one).
+   */
+  rule_count?: number;
+  /**
+   * Names of the rules, in priority order.
+   */
+  rule_names?: string[];
+  /**
+   * Managed rule groups the ACL uses, as vendor:name (AWS:AWSManagedRulesCommonRuleSet).
+   */
+  managed_rule_groups?: string[];
+  /**
+   * Whether the ACL sends its request logs to a destination.
+   */
+  logging_enabled?: boolean;
+  /**
+   * ARNs of the log destinations (CloudWatch Logs group, S3 bucket or Firehose stream).
+   */
+  log_destinations?: string[];
 }
 
 // resources/azure.appservice.app.schema.json

@@ -1,6 +1,7 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
- * GuardDuty, AWS Config recorders and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
+ * GuardDuty, AWS Config recorders, ACM, WAFv2, Elastic Load Balancing v2, API Gateway, CloudFront (global, with
+ * us-east-1) and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -40,6 +41,11 @@ import {
 import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
+import { scanCertificates } from './acm.ts';
+import { scanWebAcls } from './wafv2.ts';
+import { scanStages } from './apigateway.ts';
+import { scanDistributions } from './cloudfront.ts';
+import { scanListeners, scanLoadBalancers } from './elbv2.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -54,6 +60,11 @@ export const AWS_SERVICES = [
   'lambda',
   'secretsmanager',
   'ecr',
+  'acm',
+  'wafv2',
+  'elbv2',
+  'apigateway',
+  'cloudfront',
   'config',
   'sns',
   'sqs',
@@ -160,6 +171,15 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     },
   ],
   ...OPS_REGIONAL,
+  acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
+  wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
+  apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
+  // Global: read with us-east-1 only (see cloudfront.ts).
+  cloudfront: [{ scan: scanDistributions, configType: 'AWS::CloudFront::Distribution' }],
+  elbv2: [
+    { scan: scanLoadBalancers, configType: 'AWS::ElasticLoadBalancingV2::LoadBalancer' },
+    { scan: scanListeners, configType: 'AWS::ElasticLoadBalancingV2::Listener' },
+  ],
 };
 
 /**

@@ -9,7 +9,9 @@
  *
  * What Config does not carry still costs direct calls: a trail's logging status and event selectors,
  * a KMS key's rotation period (enabled keys only), and of an S3 bucket whatever its item does not settle
- * (s3-config.ts), and a VPC's flow logs (one DescribeFlowLogs listing per region). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
+ * (s3-config.ts), a VPC's flow logs (one DescribeFlowLogs listing per region), a web ACL's logging
+ * configuration and an application load balancer's web ACL (wafv2:GetLoggingConfiguration,
+ * GetWebACLForResource). IAM, EC2 account settings and GuardDuty always come from the direct APIs, and DynamoDB
  * tables, Lambda functions, Secrets Manager secrets and ECR repositories only from Config (dynamodb.ts; see docs/integrations.md for the per-type table).
  */
 import {
@@ -43,6 +45,11 @@ import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts'
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { opsResourcesFromItems } from './ops-config.ts';
+import { certificateFromItem, certificateResource } from './acm.ts';
+import { webAclFromItem, webAclResource } from './wafv2.ts';
+import { stageFromItem, stageResource } from './apigateway.ts';
+import { distributionFromItem, distributionResource } from './cloudfront.ts';
+import { listenerFromItem, listenerResource, loadBalancerFromItem, loadBalancerResource } from './elbv2.ts';
 import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
@@ -71,6 +78,12 @@ export const CONFIG_TYPES = {
   'AWS::SQS::Queue': 'sqs',
   'AWS::EFS::FileSystem': 'efs',
   'AWS::CloudWatch::Alarm': 'cloudwatch',
+  'AWS::ACM::Certificate': 'acm',
+  'AWS::WAFv2::WebACL': 'wafv2',
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': 'elbv2',
+  'AWS::ElasticLoadBalancingV2::Listener': 'elbv2',
+  'AWS::ApiGateway::Stage': 'apigateway',
+  'AWS::CloudFront::Distribution': 'cloudfront',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -347,7 +360,7 @@ function byType(items: ConfigItem[], types: readonly ConfigType[]): Map<ConfigTy
 // ---------------- configuration items -> resources ----------------
 
 type Json = Record<string, unknown>;
-const obj = (v: unknown): Json => {
+export const obj = (v: unknown): Json => {
   if (typeof v === 'string') {
     // The history APIs return configuration as JSON text; the Select APIs as an object. Accept both.
     try {
@@ -358,13 +371,13 @@ const obj = (v: unknown): Json => {
   }
   return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
 };
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-const bool = (v: unknown): boolean | undefined =>
+export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+export const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
+export const bool = (v: unknown): boolean | undefined =>
   typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined;
 /** Config dates come as ISO text or epoch numbers (seconds or milliseconds). */
-const date = (v: unknown): string | undefined => {
+export const date = (v: unknown): string | undefined => {
   if (typeof v === 'string') return v;
   if (typeof v === 'number') return new Date(v < 1e11 ? v * 1000 : v).toISOString();
   return undefined;
@@ -664,6 +677,36 @@ export async function resourcesFromItems(
       return items.map((i) => secretResource(ctx, region, secretFromItem(i), api));
     case 'AWS::ECR::Repository':
       return items.map((i) => ecrRepositoryResource(ctx, region, repositoryFromItem(i), api));
+    case 'AWS::ACM::Certificate':
+      return items.map((i) => certificateResource(ctx, region, certificateFromItem(i), api));
+    case 'AWS::ElasticLoadBalancingV2::LoadBalancer': {
+      const out: Resource[] = [];
+      for (const i of items) {
+        const { lb, attributes } = loadBalancerFromItem(i);
+        out.push(await loadBalancerResource(ctx, region, lb, attributes, api));
+      }
+      return out;
+    }
+    case 'AWS::CloudFront::Distribution':
+      return items.map((i) => {
+        const d = distributionFromItem(i);
+        return distributionResource(ctx, d.id, d.arn, d.domainName, d.config, api);
+      });
+    case 'AWS::ApiGateway::Stage':
+      return items.map((i) => {
+        const { restApiId, stage } = stageFromItem(i);
+        return stageResource(ctx, region, restApiId, stage, api);
+      });
+    case 'AWS::ElasticLoadBalancingV2::Listener':
+      return items.map((i) => listenerResource(ctx, region, listenerFromItem(i), api));
+    case 'AWS::WAFv2::WebACL': {
+      const out: Resource[] = [];
+      for (const i of items) {
+        const { acl, scope } = webAclFromItem(i);
+        out.push(await webAclResource(ctx, region, acl, scope, api));
+      }
+      return out;
+    }
     case 'AWS::DynamoDB::Table':
       return items.map((i) =>
         dynamoTableResource(ctx, region, tableFromItem(i), continuousBackupsFromItem(i), api),

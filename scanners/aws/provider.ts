@@ -199,8 +199,22 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'logs:DescribeMetricFilters',
       'cloudwatch:DescribeAlarms',
       'cloudwatch:DescribeAlarmsForMetric',
+      'acm:ListCertificates',
+      'acm:DescribeCertificate',
+      'wafv2:ListWebACLs',
+      'wafv2:GetWebACL',
+      'wafv2:GetLoggingConfiguration',
+      'wafv2:GetWebACLForResource',
+      'elasticloadbalancing:DescribeLoadBalancers',
+      'elasticloadbalancing:DescribeLoadBalancerAttributes',
+      'elasticloadbalancing:DescribeListeners',
+      'cloudfront:ListDistributions',
+      'cloudfront:GetDistributionConfig',
     ].map((action) => [action, action]),
   ),
+  // API Gateway authorises every read with one action on the resource's path.
+  'apigateway:GetRestApis': 'apigateway:GET',
+  'apigateway:GetStages': 'apigateway:GET',
 };
 
 export const awsProvider: ScannerProvider<AwsIntegration> = {

@@ -37,6 +37,12 @@ export const CONFIG_ITEM_FILES = {
   'AWS::SQS::Queue': ['sqs-queue.json'],
   'AWS::EFS::FileSystem': ['efs-file-system.json'],
   'AWS::CloudWatch::Alarm': ['cloudwatch-alarm.json'],
+  'AWS::ACM::Certificate': ['acm-certificate.json'],
+  'AWS::WAFv2::WebACL': ['wafv2-web-acl.json'],
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': ['elbv2-load-balancer.json'],
+  'AWS::ApiGateway::Stage': ['apigateway-stage.json'],
+  'AWS::CloudFront::Distribution': ['cloudfront-distribution.json', 'cloudfront-distribution-hardened.json'],
+  'AWS::ElasticLoadBalancingV2::Listener': ['elbv2-listener.json', 'elbv2-listener-redirect.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
