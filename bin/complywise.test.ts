@@ -43,7 +43,9 @@ describe('complywise rules', () => {
     );
     expect(child.status).toBe(EXIT.STALE);
     expect(child.stderr).toMatch(/is stale: catalog\.json differs from a fresh build/);
-  });
+    // Two whole-tree builds (in process, then the real process): they grow with the rule tree, and at 150+
+    // rules took over 60 s of wall time on a loaded machine.
+  }, 240_000);
 
   it('build writes the bundle to --out and reports invalid rules as file:line with exit code 1', async () => {
     // Two rules are enough to see what the command writes (the whole tree's build: build.test.ts).
