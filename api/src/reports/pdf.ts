@@ -188,7 +188,13 @@ function requirements(
   const total = data.score.requirements.length;
   data.score.requirements.forEach((requirement, index) => {
     doc.font('Helvetica-Bold').fontSize(11);
-    doc.text(`${requirement.requirement_id}  ${STATUS_LABEL[requirement.status]}`, { continued: false });
+    // A requirement left out of the score only because people have not yet given evidence says so, rather
+    // than reading as one nothing applies to.
+    const label =
+      requirement.status === 'not_applicable' && requirement.needs_evidence
+        ? 'NEEDS EVIDENCE'
+        : STATUS_LABEL[requirement.status];
+    doc.text(`${requirement.requirement_id}  ${label}`, { continued: false });
     doc.font('Helvetica').fontSize(10);
     paragraph(doc, requirement.title);
     doc.fontSize(9);

@@ -285,7 +285,9 @@ describe.each(databaseBackends())('audit package reports on $name', (backend) =>
     const escape = (id: string) => id.replaceAll('.', '\\.');
     const headers = requirements.map((r) =>
       lines.findIndex((l) =>
-        new RegExp(`^\\s*${escape(r.requirement_id)}\\s+${STATUS_LABEL[r.status]}\\s*$`).test(l),
+        new RegExp(
+          `^\\s*${escape(r.requirement_id)}\\s+${r.status === 'not_applicable' && r.needs_evidence ? 'NEEDS EVIDENCE' : STATUS_LABEL[r.status]}\\s*$`,
+        ).test(l),
       ),
     );
     expect(headers.every((at) => at >= 0)).toBe(true);
