@@ -61,7 +61,8 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
     const shutdown = new AbortController();
     const running = new Set<Promise<unknown>>();
     let workerId: string | null = null;
-    let partWorkerId: string | null = null;
+    /** One pg-boss worker per part slot, so each can be woken by id (see the part queue below). */
+    const partWorkerIds: string[] = [];
     const track = async (run: Promise<unknown>): Promise<void> => {
       running.add(run);
       try {
@@ -78,7 +79,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
           group: { id: part.tenant_id },
         });
       }
-      if (partWorkerId) app.boss.notifyWorker(partWorkerId);
+      for (const id of partWorkerIds) app.boss.notifyWorker(id);
     };
 
     app.addHook('onReady', async () => {
@@ -95,21 +96,33 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
           await track(runScanJob(deps, job.data, AbortSignal.any([job.signal, shutdown.signal]), dispatch));
         },
       );
-      // The parts of split scans, from any worker's plan; the tenant's concurrency counts parts.
-      partWorkerId = await app.boss.work<ScanPartJobData>(
-        SCAN_PART_QUEUE,
-        {
-          batchSize: 1,
-          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
-          localConcurrency: options.jobs.workerConcurrency,
-          groupConcurrency: options.jobs.tenantConcurrency,
-        },
-        async ([job]) => {
-          if (!job) return;
-          const attempt = { final: job.retryCount >= partRetryLimit };
-          await track(runScanPart(deps, job.data, attempt, AbortSignal.any([job.signal, shutdown.signal])));
-        },
-      );
+      // The parts of split scans, from any worker's plan; the tenant's concurrency counts parts. One
+      // registration per slot rather than localConcurrency: pg-boss wakes only the first worker of a
+      // registration by id, and a worker that finished a job otherwise waits out its polling interval before
+      // the next fetch, which held a 22-part scan to one part per slot every 2 s. A slot that finishes a part
+      // wakes itself, so it takes the next part at once (and polls as usual when there is none).
+      for (let slot = 0; slot < options.jobs.workerConcurrency; slot++) {
+        partWorkerIds[slot] = await app.boss.work<ScanPartJobData>(
+          SCAN_PART_QUEUE,
+          {
+            batchSize: 1,
+            pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+            groupConcurrency: options.jobs.tenantConcurrency,
+          },
+          async ([job]) => {
+            if (!job) return;
+            const attempt = { final: job.retryCount >= partRetryLimit };
+            try {
+              await track(
+                runScanPart(deps, job.data, attempt, AbortSignal.any([job.signal, shutdown.signal])),
+              );
+            } finally {
+              const self = partWorkerIds[slot];
+              if (self) app.boss.notifyWorker(self);
+            }
+          },
+        );
+      }
       await app.boss.work<ScanPartJobData>(
         SCAN_PART_DEAD_QUEUE,
         { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
