@@ -1512,6 +1512,50 @@ export interface AzureNetworkSecurityGroupAttributes {
   attached_network_interface_ids?: string[];
 }
 
+// resources/azure.security.defender_plan.schema.json
+/**
+ * attributes of a resource of type azure.security.defender_plan. One per Microsoft Defender for Cloud plan of a subscription, on or off (the pricings list answers every plan); id is the pricing's ARM id (/subscriptions/<id>/providers/Microsoft.Security/pricings/<plan>) and region is global. When the pricings cannot be listed the scan records an error naming the action, and the subscription's plans are missing.
+ */
+export interface AzureSecurityDefenderPlanAttributes {
+  /**
+   * Empty: a plan belongs to the subscription, not to a resource group.
+   */
+  resource_group?: string;
+  /**
+   * The plan: VirtualMachines (Defender for Servers), StorageAccounts, SqlServers, KeyVaults, Containers, AppServices, Arm, CosmosDbs, OpenSourceRelationalDatabases, SqlServerVirtualMachines, CloudPosture, Api, ...
+   */
+  plan?: string;
+  /**
+   * Standard when the plan is on, Free when it is off.
+   */
+  pricing_tier?: 'Free' | 'Standard';
+  /**
+   * The plan's variant (P1 or P2 for servers, DefenderForStorageV2, PerKeyVault, ...); null when the plan has none.
+   */
+  sub_plan?: string | null;
+  /**
+   * When the plan was last turned on; null when it is off or the answer does not say.
+   */
+  enabled_at?: string | null;
+  /**
+   * The plan is deprecated (replaced by another).
+   */
+  deprecated?: boolean;
+  /**
+   * The plan's optional features and whether each is on (OnUploadMalwareScanning, SensitiveDataDiscovery, AgentlessVmScanning, ContainerRegistriesVulnerabilityAssessments, ...).
+   */
+  extensions?: {
+    /**
+     * Extension name.
+     */
+    name: string;
+    /**
+     * The extension is on (isEnabled "True").
+     */
+    enabled: boolean;
+  }[];
+}
+
 // resources/azure.sql.server.schema.json
 /**
  * attributes of a resource of type azure.sql.server. One per logical SQL server; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -27,6 +27,7 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import { egressDenial, guardedAgents, guardedFetch } from '../egress.ts';
 import { ScanContext, describeFailure, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
+import { DEFENDER_PERMISSIONS, scanDefender } from './defender.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -75,8 +76,24 @@ export const AZURE_PERMISSIONS = {
   'transparentDataEncryptions.get': 'Microsoft.Sql/servers/databases/transparentDataEncryption/read',
   'webApps.list': 'Microsoft.Web/sites/Read',
   'webApps.getConfiguration': 'Microsoft.Web/sites/config/Read',
+  ...DEFENDER_PERMISSIONS,
 } as const;
-type Operation = keyof typeof AZURE_PERMISSIONS;
+export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
+type Operation = AzureOperation;
+
+/** What the per-service readers (defender.ts, ...) use of a subscription's scan. */
+export interface ArmReader {
+  readonly subscriptionId: string;
+  readonly endpoint: string;
+  get(operation: AzureOperation, url: string, resourceId: string | null): Promise<Json | null | undefined>;
+  list(
+    operation: AzureOperation,
+    path: string,
+    apiVersion: string,
+    resourceId?: string | null,
+  ): Promise<Json[] | null>;
+  envelope(item: Json, type: string, attributes: Json): Resource;
+}
 
 /** Scans the subscriptions; rejects with ScanFailedError only when the scan cannot proceed. */
 export async function scanAzure(
@@ -303,11 +320,11 @@ function armClient(
   return client;
 }
 
-class SubscriptionScan {
+class SubscriptionScan implements ArmReader {
   private readonly ctx: ScanContext;
   private readonly client: ResourceManagementClient;
-  private readonly subscriptionId: string;
-  private readonly endpoint: string;
+  readonly subscriptionId: string;
+  readonly endpoint: string;
   private readonly options: AzureScanOptions;
   /** The HTTP client the ARM pipeline sends through (keep-alive across the scan). */
   private readonly http: HttpClient = createDefaultHttpClient();
@@ -365,11 +382,12 @@ class SubscriptionScan {
     );
     const apps = await this.list('webApps.list', `${sub}/providers/Microsoft.Web/sites`, API_VERSIONS.web);
     out.push(...(await mapWithConcurrency(apps ?? [], this.options.concurrency ?? 4, (a) => this.webApp(a))));
+    out.push(...(await scanDefender(this)));
     return out;
   }
 
   /** One GET through the ARM pipeline; the parsed body, or null with the failure recorded. */
-  private async get(
+  async get(
     operation: Operation,
     url: string,
     resourceId: string | null,
@@ -431,7 +449,7 @@ class SubscriptionScan {
   }
 
   /** Every page of an ARM list (`value` + `nextLink`); null when a page fails. */
-  private async list(
+  async list(
     operation: Operation,
     path: string,
     apiVersion: string,
@@ -448,7 +466,7 @@ class SubscriptionScan {
     return items;
   }
 
-  private envelope(item: Json, type: string, attributes: Json): Resource {
+  envelope(item: Json, type: string, attributes: Json): Resource {
     const id = String(item.id);
     return this.ctx.resource({
       id,
