@@ -1447,6 +1447,141 @@ export interface AzureKeyvaultVaultAttributes {
   network_default_action?: 'Allow' | 'Deny';
 }
 
+// resources/azure.monitor.activity_log.schema.json
+/**
+ * attributes of a resource of type azure.monitor.activity_log. One per scanned subscription, whether or not anything exports or watches its activity log, so that rules can require a setting or an alert to exist; id is /subscriptions/<id>/providers/Microsoft.Insights/eventtypes/management and region is global. A list the scanner could not read is absent (the scan records an error naming the action).
+ */
+export interface AzureMonitorActivityLogAttributes {
+  /**
+   * Empty: the activity log belongs to the subscription.
+   */
+  resource_group?: string;
+  /**
+   * The subscription-scope diagnostic settings exporting the activity log (as in azure.monitor.diagnostic_setting); empty when there are none; absent when they could not be read.
+   */
+  diagnostic_settings?: {
+    /**
+     * Setting name.
+     */
+    name: string;
+    /**
+     * Activity log categories the setting sends (Administrative, Security, ServiceHealth, Alert, Recommendation, Policy, Autoscale, ResourceHealth); a category listed with enabled false is left out.
+     */
+    enabled_categories: string[];
+    /**
+     * ARM id of the Log Analytics workspace it sends to; null when none.
+     */
+    workspace_id: string | null;
+    /**
+     * ARM id of the storage account it archives to; null when none.
+     */
+    storage_account_id: string | null;
+    /**
+     * ARM id of the Event Hubs authorization rule it streams through; null when none.
+     */
+    event_hub_authorization_rule_id: string | null;
+    /**
+     * Event hub it streams to; null for the namespace default or none.
+     */
+    event_hub_name: string | null;
+  }[];
+  /**
+   * The subscription's activity log alerts (as in azure.monitor.activity_log_alert, with the count of action groups); empty when there are none; absent when they could not be read.
+   */
+  alerts?: {
+    /**
+     * Alert name.
+     */
+    name: string;
+    /**
+     * The alert is on.
+     */
+    enabled: boolean;
+    /**
+     * It watches the whole subscription.
+     */
+    subscription_wide: boolean;
+    /**
+     * Activity log category of its condition; null when none.
+     */
+    category: string | null;
+    /**
+     * Operations it fires on, lower-cased.
+     */
+    operation_names: string[];
+    /**
+     * How many action groups it notifies.
+     */
+    action_group_count: number;
+  }[];
+}
+
+// resources/azure.monitor.activity_log_alert.schema.json
+/**
+ * attributes of a resource of type azure.monitor.activity_log_alert. One per activity log alert of a subscription, read through Azure Resource Manager; id is its ARM id and region is global. When the alerts cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureMonitorActivityLogAlertAttributes {
+  /**
+   * Resource group holding the alert.
+   */
+  resource_group?: string;
+  /**
+   * The alert is on.
+   */
+  enabled?: boolean;
+  /**
+   * ARM ids the alert watches (the subscription, resource groups or resources).
+   */
+  scopes?: string[];
+  /**
+   * One of the scopes is the whole subscription.
+   */
+  subscription_wide?: boolean;
+  /**
+   * Activity log category the condition names (Administrative, Security, ServiceHealth, ...); null when it names none.
+   */
+  category?: string | null;
+  /**
+   * Operations the alert fires on, lower-cased (ARM compares them without regard to case): the operationName values of its condition, including each of an anyOf group.
+   */
+  operation_names?: string[];
+  /**
+   * ARM ids of the action groups it notifies; empty when it notifies nobody.
+   */
+  action_group_ids?: string[];
+}
+
+// resources/azure.monitor.diagnostic_setting.schema.json
+/**
+ * attributes of a resource of type azure.monitor.diagnostic_setting. One per diagnostic setting of a subscription's activity log (subscription scope, read through Azure Resource Manager); id is its ARM id and region is global. When the settings cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureMonitorDiagnosticSettingAttributes {
+  /**
+   * Empty: the setting belongs to the subscription, not to a resource group.
+   */
+  resource_group?: string;
+  /**
+   * Activity log categories the setting sends (Administrative, Security, ServiceHealth, Alert, Recommendation, Policy, Autoscale, ResourceHealth); a category listed with enabled false is left out.
+   */
+  enabled_categories?: string[];
+  /**
+   * ARM id of the Log Analytics workspace it sends to; null when none.
+   */
+  workspace_id?: string | null;
+  /**
+   * ARM id of the storage account it archives to; null when none.
+   */
+  storage_account_id?: string | null;
+  /**
+   * ARM id of the Event Hubs authorization rule it streams through; null when none.
+   */
+  event_hub_authorization_rule_id?: string | null;
+  /**
+   * Event hub it streams to; null for the namespace default or none.
+   */
+  event_hub_name?: string | null;
+}
+
 // resources/azure.network.security_group.schema.json
 /**
  * attributes of a resource of type azure.network.security_group. One per network security group; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

@@ -28,6 +28,7 @@ import { egressDenial, guardedAgents, guardedFetch } from '../egress.ts';
 import { ScanContext, describeFailure, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 import { DEFENDER_PERMISSIONS, scanDefender } from './defender.ts';
+import { MONITOR_PERMISSIONS, scanMonitor } from './monitor.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -77,6 +78,7 @@ export const AZURE_PERMISSIONS = {
   'webApps.list': 'Microsoft.Web/sites/Read',
   'webApps.getConfiguration': 'Microsoft.Web/sites/config/Read',
   ...DEFENDER_PERMISSIONS,
+  ...MONITOR_PERMISSIONS,
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
@@ -383,6 +385,7 @@ class SubscriptionScan implements ArmReader {
     const apps = await this.list('webApps.list', `${sub}/providers/Microsoft.Web/sites`, API_VERSIONS.web);
     out.push(...(await mapWithConcurrency(apps ?? [], this.options.concurrency ?? 4, (a) => this.webApp(a))));
     out.push(...(await scanDefender(this)));
+    out.push(...(await scanMonitor(this)));
     return out;
   }
 
