@@ -1369,6 +1369,123 @@ export interface AzureAppserviceAppAttributes {
   http20_enabled?: boolean;
 }
 
+// resources/azure.compute.disk.schema.json
+/**
+ * attributes of a resource of type azure.compute.disk. One per managed disk of a subscription, attached or not, read through Azure Resource Manager; id is its ARM id. When the disks cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureComputeDiskAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Disk SKU (Premium_LRS, StandardSSD_ZRS, ...).
+   */
+  sku_name?: string;
+  /**
+   * Size in GiB; null when not given.
+   */
+  size_gb?: number | null;
+  /**
+   * Linux or Windows for an OS disk; null for a data disk.
+   */
+  os_type?: 'Linux' | 'Windows' | null;
+  /**
+   * Attached, Unattached, Reserved, ActiveSAS, ReadyToUpload, ... .
+   */
+  disk_state?: string;
+  /**
+   * ARM id of the VM using the disk; null when unattached.
+   */
+  attached_to?: string | null;
+  /**
+   * Server-side encryption: EncryptionAtRestWithPlatformKey, EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+   */
+  encryption_type?:
+    | 'EncryptionAtRestWithPlatformKey'
+    | 'EncryptionAtRestWithCustomerKey'
+    | 'EncryptionAtRestWithPlatformAndCustomerKeys';
+  /**
+   * ARM id of the disk encryption set holding the customer-managed key; null with platform keys.
+   */
+  disk_encryption_set_id?: string | null;
+  /**
+   * Azure Disk Encryption (BitLocker or dm-crypt in the guest) is on.
+   */
+  azure_disk_encryption?: boolean;
+  /**
+   * Who may export or import the disk through a SAS URI: AllowAll (any network), AllowPrivate (through a disk access private endpoint) or DenyAll.
+   */
+  network_access_policy?: 'AllowAll' | 'AllowPrivate' | 'DenyAll';
+  /**
+   * Enabled or Disabled: whether the disk can be exported or imported over the public network; null when not set (Enabled).
+   */
+  public_network_access?: string | null;
+}
+
+// resources/azure.compute.virtual_machine.schema.json
+/**
+ * attributes of a resource of type azure.compute.virtual_machine. One per virtual machine of a subscription, read through Azure Resource Manager (the model, not the instance view); id is its ARM id. When the machines cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureComputeVirtualMachineAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * VM size (Standard_D4s_v5, ...).
+   */
+  vm_size?: string;
+  /**
+   * Linux or Windows; null when the answer does not say.
+   */
+  os_type?: 'Linux' | 'Windows' | null;
+  /**
+   * The OS disk and every data disk are managed disks (not VHD blobs in a storage account).
+   */
+  managed_disks?: boolean;
+  /**
+   * ARM id of the managed OS disk; null for an unmanaged VHD.
+   */
+  os_disk_id?: string | null;
+  /**
+   * ARM ids of the managed data disks.
+   */
+  data_disk_ids?: string[];
+  /**
+   * TrustedLaunch or ConfidentialVM; null for a standard VM.
+   */
+  security_type?: string | null;
+  /**
+   * UEFI Secure Boot is on (trusted launch and confidential VMs only).
+   */
+  secure_boot_enabled?: boolean;
+  /**
+   * The virtual TPM is on (trusted launch and confidential VMs only).
+   */
+  vtpm_enabled?: boolean;
+  /**
+   * Encryption at host is on: temporary disks and disk caches are encrypted on the host as well.
+   */
+  encryption_at_host?: boolean;
+  /**
+   * Boot diagnostics (serial console log and screenshot) are on.
+   */
+  boot_diagnostics_enabled?: boolean;
+  /**
+   * A Linux VM refuses password sign-in over SSH (keys only); null for Windows or a VM without an OS profile.
+   */
+  password_authentication_disabled?: boolean | null;
+  /**
+   * Guest OS patching: AutomaticByPlatform, AutomaticByOS (Windows), ImageDefault (Linux) or Manual; null when not set.
+   */
+  patch_mode?: string | null;
+  /**
+   * Managed identity: SystemAssigned, UserAssigned or both; null without one.
+   */
+  identity_type?: string | null;
+}
+
 // resources/azure.keyvault.key.schema.json
 /**
  * attributes of a resource of type azure.keyvault.key. One per key of a Key Vault, read through Azure Resource Manager (metadata only, never key material); id is its ARM id. When a vault's keys cannot be listed the scan records an error naming the action, and that vault's keys are missing.

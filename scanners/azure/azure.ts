@@ -29,6 +29,7 @@ import { ScanContext, describeFailure, type ProviderScanOptions } from '../scan-
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
 import { DEFENDER_PERMISSIONS, scanDefender } from './defender.ts';
 import { MONITOR_PERMISSIONS, scanMonitor } from './monitor.ts';
+import { COMPUTE_PERMISSIONS, scanCompute } from './compute.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -79,6 +80,7 @@ export const AZURE_PERMISSIONS = {
   'webApps.getConfiguration': 'Microsoft.Web/sites/config/Read',
   ...DEFENDER_PERMISSIONS,
   ...MONITOR_PERMISSIONS,
+  ...COMPUTE_PERMISSIONS,
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
@@ -386,6 +388,7 @@ class SubscriptionScan implements ArmReader {
     out.push(...(await mapWithConcurrency(apps ?? [], this.options.concurrency ?? 4, (a) => this.webApp(a))));
     out.push(...(await scanDefender(this)));
     out.push(...(await scanMonitor(this)));
+    out.push(...(await scanCompute(this)));
     return out;
   }
 
