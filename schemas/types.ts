@@ -1486,6 +1486,69 @@ export interface AzureComputeVirtualMachineAttributes {
   identity_type?: string | null;
 }
 
+// resources/azure.containerservice.aks_cluster.schema.json
+/**
+ * attributes of a resource of type azure.containerservice.aks_cluster. One per AKS managed cluster of a subscription, read through Azure Resource Manager; id is its ARM id. When the clusters cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureContainerserviceAksClusterAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Kubernetes version the control plane runs.
+   */
+  kubernetes_version?: string;
+  /**
+   * Free, Standard or Premium (uptime SLA and long-term support).
+   */
+  sku_tier?: string;
+  /**
+   * Kubernetes RBAC is on.
+   */
+  rbac_enabled?: boolean;
+  /**
+   * Sign-in to the cluster goes through managed Microsoft Entra integration.
+   */
+  entra_integration?: boolean;
+  /**
+   * Kubernetes authorization is decided by Azure RBAC role assignments.
+   */
+  azure_rbac_enabled?: boolean;
+  /**
+   * The static cluster-admin credential (local accounts) is turned off.
+   */
+  local_accounts_disabled?: boolean;
+  /**
+   * The API server has only a private endpoint in the cluster's network.
+   */
+  private_cluster?: boolean;
+  /**
+   * Address ranges allowed to reach a public API server; empty when any address may.
+   */
+  authorized_ip_ranges?: string[];
+  /**
+   * CNI plugin: azure, kubenet or none; null when not given.
+   */
+  network_plugin?: string | null;
+  /**
+   * Network policy engine (azure, calico, cilium); null when pods may reach any pod (none or not set).
+   */
+  network_policy?: string | null;
+  /**
+   * The Azure Policy add-on (Gatekeeper) is on.
+   */
+  azure_policy_enabled?: boolean;
+  /**
+   * The Defender for Containers sensor runs in the cluster.
+   */
+  defender_enabled?: boolean;
+  /**
+   * Cluster auto-upgrade channel (patch, stable, rapid, node-image); null when auto-upgrade is off (none or not set).
+   */
+  auto_upgrade_channel?: string | null;
+}
+
 // resources/azure.keyvault.key.schema.json
 /**
  * attributes of a resource of type azure.keyvault.key. One per key of a Key Vault, read through Azure Resource Manager (metadata only, never key material); id is its ARM id. When a vault's keys cannot be listed the scan records an error naming the action, and that vault's keys are missing.

@@ -30,6 +30,7 @@ import { ScanFailedError, type ScanOutcome } from '../types.ts';
 import { DEFENDER_PERMISSIONS, scanDefender } from './defender.ts';
 import { MONITOR_PERMISSIONS, scanMonitor } from './monitor.ts';
 import { COMPUTE_PERMISSIONS, scanCompute } from './compute.ts';
+import { CONTAINERSERVICE_PERMISSIONS, scanContainerService } from './containerservice.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -81,6 +82,7 @@ export const AZURE_PERMISSIONS = {
   ...DEFENDER_PERMISSIONS,
   ...MONITOR_PERMISSIONS,
   ...COMPUTE_PERMISSIONS,
+  ...CONTAINERSERVICE_PERMISSIONS,
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
@@ -389,6 +391,7 @@ class SubscriptionScan implements ArmReader {
     out.push(...(await scanDefender(this)));
     out.push(...(await scanMonitor(this)));
     out.push(...(await scanCompute(this)));
+    out.push(...(await scanContainerService(this)));
     return out;
   }
 
