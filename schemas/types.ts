@@ -1549,6 +1549,61 @@ export interface AzureContainerserviceAksClusterAttributes {
   auto_upgrade_channel?: string | null;
 }
 
+// resources/azure.cosmosdb.account.schema.json
+/**
+ * attributes of a resource of type azure.cosmosdb.account. One per Azure Cosmos DB account of a subscription, read through Azure Resource Manager; id is its ARM id. When the accounts cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureCosmosdbAccountAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * API kind: GlobalDocumentDB (NoSQL, Table, Gremlin, Cassandra) or MongoDB.
+   */
+  kind?: string;
+  /**
+   * Enabled, Disabled or SecuredByPerimeter; null when not given (Enabled).
+   */
+  public_network_access?: string | null;
+  /**
+   * Addresses and ranges the firewall admits; with no rule and no virtual network filter, any address may connect.
+   */
+  ip_rules?: string[];
+  /**
+   * Access is limited to the listed virtual network subnets.
+   */
+  virtual_network_filter_enabled?: boolean;
+  /**
+   * Subnets admitted through service endpoints.
+   */
+  virtual_network_subnet_ids?: string[];
+  /**
+   * Private endpoint connections of the account.
+   */
+  private_endpoint_count?: number;
+  /**
+   * Account keys and resource tokens are refused: data access needs Microsoft Entra ID.
+   */
+  local_auth_disabled?: boolean;
+  /**
+   * Account keys cannot change databases, containers or throughput (metadata writes go through ARM).
+   */
+  key_based_metadata_write_disabled?: boolean;
+  /**
+   * Key Vault key encrypting the account (customer-managed key); null with service-managed keys.
+   */
+  key_vault_key_uri?: string | null;
+  /**
+   * Lowest TLS version accepted: Tls, Tls11 or Tls12; null when not given.
+   */
+  minimal_tls_version?: string | null;
+  /**
+   * Periodic or Continuous (point-in-time restore); null when not given.
+   */
+  backup_policy_type?: string | null;
+}
+
 // resources/azure.keyvault.key.schema.json
 /**
  * attributes of a resource of type azure.keyvault.key. One per key of a Key Vault, read through Azure Resource Manager (metadata only, never key material); id is its ARM id. When a vault's keys cannot be listed the scan records an error naming the action, and that vault's keys are missing.

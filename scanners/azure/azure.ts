@@ -31,6 +31,7 @@ import { DEFENDER_PERMISSIONS, scanDefender } from './defender.ts';
 import { MONITOR_PERMISSIONS, scanMonitor } from './monitor.ts';
 import { COMPUTE_PERMISSIONS, scanCompute } from './compute.ts';
 import { CONTAINERSERVICE_PERMISSIONS, scanContainerService } from './containerservice.ts';
+import { COSMOSDB_PERMISSIONS, scanCosmosDb } from './cosmosdb.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -83,6 +84,7 @@ export const AZURE_PERMISSIONS = {
   ...MONITOR_PERMISSIONS,
   ...COMPUTE_PERMISSIONS,
   ...CONTAINERSERVICE_PERMISSIONS,
+  ...COSMOSDB_PERMISSIONS,
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
@@ -392,6 +394,7 @@ class SubscriptionScan implements ArmReader {
     out.push(...(await scanMonitor(this)));
     out.push(...(await scanCompute(this)));
     out.push(...(await scanContainerService(this)));
+    out.push(...(await scanCosmosDb(this)));
     return out;
   }
 
