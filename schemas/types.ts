@@ -1604,6 +1604,61 @@ export interface AzureCosmosdbAccountAttributes {
   backup_policy_type?: string | null;
 }
 
+// resources/azure.dbforpostgresql.flexible_server.schema.json
+/**
+ * attributes of a resource of type azure.dbforpostgresql.flexible_server. One per Azure Database for PostgreSQL flexible server of a subscription, read through Azure Resource Manager with three of its server parameters; id is its ARM id. When the servers cannot be listed the scan records an error naming the action, and they are missing; a parameter that cannot be read is absent.
+ */
+export interface AzureDbforpostgresqlFlexibleServerAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * PostgreSQL major version.
+   */
+  version?: string;
+  /**
+   * Enabled or Disabled (a server in a delegated subnet is Disabled); null when not given.
+   */
+  public_network_access?: string | null;
+  /**
+   * Days automated backups are kept (7 to 35); null when not given.
+   */
+  backup_retention_days?: number | null;
+  /**
+   * Backups are copied to the paired region.
+   */
+  geo_redundant_backup?: boolean;
+  /**
+   * Disabled, SameZone or ZoneRedundant.
+   */
+  high_availability_mode?: string;
+  /**
+   * Microsoft Entra authentication is on.
+   */
+  entra_auth_enabled?: boolean;
+  /**
+   * PostgreSQL password authentication is on.
+   */
+  password_auth_enabled?: boolean;
+  /**
+   * SystemManaged, or AzureKeyVault for a customer-managed key.
+   */
+  data_encryption_type?: 'SystemManaged' | 'AzureKeyVault';
+  /**
+   * The server parameter require_secure_transport is on: connections without TLS are refused. Absent when the parameter could not be read.
+   */
+  require_secure_transport?: boolean | null;
+  /**
+   * The server parameter ssl_min_protocol_version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3). Absent when it could not be read.
+   */
+  ssl_min_protocol_version?: string | null;
+  /**
+   * The server parameter log_connections is on: each connection attempt is logged. Absent when it could not be read.
+   */
+  log_connections?: boolean | null;
+}
+
 // resources/azure.keyvault.key.schema.json
 /**
  * attributes of a resource of type azure.keyvault.key. One per key of a Key Vault, read through Azure Resource Manager (metadata only, never key material); id is its ARM id. When a vault's keys cannot be listed the scan records an error naming the action, and that vault's keys are missing.

@@ -32,6 +32,7 @@ import { MONITOR_PERMISSIONS, scanMonitor } from './monitor.ts';
 import { COMPUTE_PERMISSIONS, scanCompute } from './compute.ts';
 import { CONTAINERSERVICE_PERMISSIONS, scanContainerService } from './containerservice.ts';
 import { COSMOSDB_PERMISSIONS, scanCosmosDb } from './cosmosdb.ts';
+import { POSTGRES_PERMISSIONS, scanPostgres } from './postgresql.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -85,6 +86,7 @@ export const AZURE_PERMISSIONS = {
   ...COMPUTE_PERMISSIONS,
   ...CONTAINERSERVICE_PERMISSIONS,
   ...COSMOSDB_PERMISSIONS,
+  ...POSTGRES_PERMISSIONS,
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
@@ -395,6 +397,7 @@ class SubscriptionScan implements ArmReader {
     out.push(...(await scanCompute(this)));
     out.push(...(await scanContainerService(this)));
     out.push(...(await scanCosmosDb(this)));
+    out.push(...(await scanPostgres(this)));
     return out;
   }
 
