@@ -224,7 +224,7 @@ describe('scanIntegration', () => {
       },
       credentials: { ...DEMO_AZURE_CLIENT },
     });
-    expect(outcome.resources).toHaveLength(141);
+    expect(outcome.resources).toHaveLength(149);
     expect(
       outcome.resources.every((r) => r.provider === 'azure' && r.account === DEMO_AZURE_SUBSCRIPTION_ID),
     ).toBe(true);

@@ -1369,6 +1369,84 @@ export interface AzureAppserviceAppAttributes {
   http20_enabled?: boolean;
 }
 
+// resources/azure.authorization.role_assignment.schema.json
+/**
+ * attributes of a resource of type azure.authorization.role_assignment. One per Azure RBAC role assignment in a subscription (at the subscription, a resource group or a resource, and inherited ones from management groups), with its role resolved from the role definitions; id is its ARM id and region global. When the assignments cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureAuthorizationRoleAssignmentAttributes {
+  /**
+   * Resource group of the scope; empty for a subscription or management group scope.
+   */
+  resource_group?: string;
+  /**
+   * ARM id of the role definition.
+   */
+  role_definition_id?: string;
+  /**
+   * Name of the role (Owner, Contributor, User Access Administrator, a custom role, ...); null for a role not among the subscription's definitions; absent when the definitions could not be read.
+   */
+  role_name?: string | null;
+  /**
+   * BuiltInRole or CustomRole; null or absent like role_name.
+   */
+  role_type?: 'BuiltInRole' | 'CustomRole' | null;
+  /**
+   * Object id of the principal.
+   */
+  principal_id?: string;
+  /**
+   * User, Group, ServicePrincipal, ForeignGroup (a group of another tenant, through Azure Lighthouse or a cross-tenant grant) or Device.
+   */
+  principal_type?: string;
+  /**
+   * Scope of the assignment.
+   */
+  scope?: string;
+  /**
+   * root, management_group, subscription, resource_group or resource.
+   */
+  scope_level?: 'root' | 'management_group' | 'subscription' | 'resource_group' | 'resource';
+  /**
+   * The assignment carries an ABAC condition.
+   */
+  conditional?: boolean;
+}
+
+// resources/azure.authorization.role_definition.schema.json
+/**
+ * attributes of a resource of type azure.authorization.role_definition. One per custom Azure RBAC role usable in a subscription (built-in roles are not listed as resources); id is its ARM id, name its role name, region global. When the definitions cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureAuthorizationRoleDefinitionAttributes {
+  /**
+   * Empty: a role definition belongs to the subscription.
+   */
+  resource_group?: string;
+  /**
+   * Role name.
+   */
+  role_name?: string;
+  /**
+   * Role description.
+   */
+  description?: string;
+  /**
+   * Control-plane actions the role grants (wildcards allowed; "*" is every action).
+   */
+  actions?: string[];
+  /**
+   * Actions subtracted from actions.
+   */
+  not_actions?: string[];
+  /**
+   * Data-plane actions the role grants.
+   */
+  data_actions?: string[];
+  /**
+   * Scopes where the role can be assigned.
+   */
+  assignable_scopes?: string[];
+}
+
 // resources/azure.compute.disk.schema.json
 /**
  * attributes of a resource of type azure.compute.disk. One per managed disk of a subscription, attached or not, read through Azure Resource Manager; id is its ARM id. When the disks cannot be listed the scan records an error naming the action, and they are missing.

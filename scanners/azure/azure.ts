@@ -33,6 +33,7 @@ import { COMPUTE_PERMISSIONS, scanCompute } from './compute.ts';
 import { CONTAINERSERVICE_PERMISSIONS, scanContainerService } from './containerservice.ts';
 import { COSMOSDB_PERMISSIONS, scanCosmosDb } from './cosmosdb.ts';
 import { POSTGRES_PERMISSIONS, scanPostgres } from './postgresql.ts';
+import { AUTHORIZATION_PERMISSIONS, scanAuthorization } from './authorization.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -87,6 +88,7 @@ export const AZURE_PERMISSIONS = {
   ...CONTAINERSERVICE_PERMISSIONS,
   ...COSMOSDB_PERMISSIONS,
   ...POSTGRES_PERMISSIONS,
+  ...AUTHORIZATION_PERMISSIONS,
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
@@ -398,6 +400,7 @@ class SubscriptionScan implements ArmReader {
     out.push(...(await scanContainerService(this)));
     out.push(...(await scanCosmosDb(this)));
     out.push(...(await scanPostgres(this)));
+    out.push(...(await scanAuthorization(this)));
     return out;
   }
 
