@@ -1367,6 +1367,10 @@ export interface AzureAppserviceAppAttributes {
    * Clients may use HTTP/2.
    */
   http20_enabled?: boolean;
+  /**
+   * The app's managed identity: SystemAssigned, UserAssigned or both ("SystemAssigned, UserAssigned"); null when it has none.
+   */
+  managed_identity_type?: string | null;
 }
 
 // resources/azure.authorization.role_assignment.schema.json

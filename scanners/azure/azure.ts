@@ -590,6 +590,7 @@ class SubscriptionScan implements ArmReader {
       kind: String(a.kind ?? 'app'),
       https_only: p.httpsOnly === true,
       public_network_access: typeof p.publicNetworkAccess === 'string' ? p.publicNetworkAccess : null,
+      managed_identity_type: managedIdentityType(a.identity),
     };
     const config = await this.get(
       'webApps.getConfiguration',
@@ -666,6 +667,12 @@ class SubscriptionScan implements ArmReader {
     }
     return this.envelope(s, 'azure.sql.server', attributes);
   }
+}
+
+/** A resource's managed identity type ("None" and no identity both mean none). */
+function managedIdentityType(identity: unknown): string | null {
+  const type = (identity as Json | undefined)?.type;
+  return typeof type === 'string' && type && type !== 'None' ? type : null;
 }
 
 /** The resource group named in an ARM id (/subscriptions/…/resourceGroups/<name>/…). */
