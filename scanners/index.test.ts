@@ -237,7 +237,7 @@ describe('scanIntegration', () => {
       },
       credentials: { ...DEMO_AZURE_CLIENT },
     });
-    expect(outcome.resources).toHaveLength(84);
+    expect(outcome.resources).toHaveLength(149);
     expect(
       outcome.resources.every((r) => r.provider === 'azure' && r.account === DEMO_AZURE_SUBSCRIPTION_ID),
     ).toBe(true);

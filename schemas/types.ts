@@ -1950,6 +1950,378 @@ export interface AzureAppserviceAppAttributes {
    * Clients may use HTTP/2.
    */
   http20_enabled?: boolean;
+  /**
+   * The app's managed identity: SystemAssigned, UserAssigned or both ("SystemAssigned, UserAssigned"); null when it has none.
+   */
+  managed_identity_type?: string | null;
+}
+
+// resources/azure.authorization.role_assignment.schema.json
+/**
+ * attributes of a resource of type azure.authorization.role_assignment. One per Azure RBAC role assignment in a subscription (at the subscription, a resource group or a resource, and inherited ones from management groups), with its role resolved from the role definitions; id is its ARM id and region global. When the assignments cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureAuthorizationRoleAssignmentAttributes {
+  /**
+   * Resource group of the scope; empty for a subscription or management group scope.
+   */
+  resource_group?: string;
+  /**
+   * ARM id of the role definition.
+   */
+  role_definition_id?: string;
+  /**
+   * Name of the role (Owner, Contributor, User Access Administrator, a custom role, ...); null for a role not among the subscription's definitions; absent when the definitions could not be read.
+   */
+  role_name?: string | null;
+  /**
+   * BuiltInRole or CustomRole; null or absent like role_name.
+   */
+  role_type?: 'BuiltInRole' | 'CustomRole' | null;
+  /**
+   * Object id of the principal.
+   */
+  principal_id?: string;
+  /**
+   * User, Group, ServicePrincipal, ForeignGroup (a group of another tenant, through Azure Lighthouse or a cross-tenant grant) or Device.
+   */
+  principal_type?: string;
+  /**
+   * Scope of the assignment.
+   */
+  scope?: string;
+  /**
+   * root, management_group, subscription, resource_group or resource.
+   */
+  scope_level?: 'root' | 'management_group' | 'subscription' | 'resource_group' | 'resource';
+  /**
+   * The assignment carries an ABAC condition.
+   */
+  conditional?: boolean;
+}
+
+// resources/azure.authorization.role_definition.schema.json
+/**
+ * attributes of a resource of type azure.authorization.role_definition. One per custom Azure RBAC role usable in a subscription (built-in roles are not listed as resources); id is its ARM id, name its role name, region global. When the definitions cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureAuthorizationRoleDefinitionAttributes {
+  /**
+   * Empty: a role definition belongs to the subscription.
+   */
+  resource_group?: string;
+  /**
+   * Role name.
+   */
+  role_name?: string;
+  /**
+   * Role description.
+   */
+  description?: string;
+  /**
+   * Control-plane actions the role grants (wildcards allowed; "*" is every action).
+   */
+  actions?: string[];
+  /**
+   * Actions subtracted from actions.
+   */
+  not_actions?: string[];
+  /**
+   * Data-plane actions the role grants.
+   */
+  data_actions?: string[];
+  /**
+   * Scopes where the role can be assigned.
+   */
+  assignable_scopes?: string[];
+}
+
+// resources/azure.compute.disk.schema.json
+/**
+ * attributes of a resource of type azure.compute.disk. One per managed disk of a subscription, attached or not, read through Azure Resource Manager; id is its ARM id. When the disks cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureComputeDiskAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Disk SKU (Premium_LRS, StandardSSD_ZRS, ...).
+   */
+  sku_name?: string;
+  /**
+   * Size in GiB; null when not given.
+   */
+  size_gb?: number | null;
+  /**
+   * Linux or Windows for an OS disk; null for a data disk.
+   */
+  os_type?: 'Linux' | 'Windows' | null;
+  /**
+   * Attached, Unattached, Reserved, ActiveSAS, ReadyToUpload, ... .
+   */
+  disk_state?: string;
+  /**
+   * ARM id of the VM using the disk; null when unattached.
+   */
+  attached_to?: string | null;
+  /**
+   * Server-side encryption: EncryptionAtRestWithPlatformKey, EncryptionAtRestWithCustomerKey or EncryptionAtRestWithPlatformAndCustomerKeys.
+   */
+  encryption_type?:
+    | 'EncryptionAtRestWithPlatformKey'
+    | 'EncryptionAtRestWithCustomerKey'
+    | 'EncryptionAtRestWithPlatformAndCustomerKeys';
+  /**
+   * ARM id of the disk encryption set holding the customer-managed key; null with platform keys.
+   */
+  disk_encryption_set_id?: string | null;
+  /**
+   * Azure Disk Encryption (BitLocker or dm-crypt in the guest) is on.
+   */
+  azure_disk_encryption?: boolean;
+  /**
+   * Who may export or import the disk through a SAS URI: AllowAll (any network), AllowPrivate (through a disk access private endpoint) or DenyAll.
+   */
+  network_access_policy?: 'AllowAll' | 'AllowPrivate' | 'DenyAll';
+  /**
+   * Enabled or Disabled: whether the disk can be exported or imported over the public network; null when not set (Enabled).
+   */
+  public_network_access?: string | null;
+}
+
+// resources/azure.compute.virtual_machine.schema.json
+/**
+ * attributes of a resource of type azure.compute.virtual_machine. One per virtual machine of a subscription, read through Azure Resource Manager (the model, not the instance view); id is its ARM id. When the machines cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureComputeVirtualMachineAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * VM size (Standard_D4s_v5, ...).
+   */
+  vm_size?: string;
+  /**
+   * Linux or Windows; null when the answer does not say.
+   */
+  os_type?: 'Linux' | 'Windows' | null;
+  /**
+   * The OS disk and every data disk are managed disks (not VHD blobs in a storage account).
+   */
+  managed_disks?: boolean;
+  /**
+   * ARM id of the managed OS disk; null for an unmanaged VHD.
+   */
+  os_disk_id?: string | null;
+  /**
+   * ARM ids of the managed data disks.
+   */
+  data_disk_ids?: string[];
+  /**
+   * TrustedLaunch or ConfidentialVM; null for a standard VM.
+   */
+  security_type?: string | null;
+  /**
+   * UEFI Secure Boot is on (trusted launch and confidential VMs only).
+   */
+  secure_boot_enabled?: boolean;
+  /**
+   * The virtual TPM is on (trusted launch and confidential VMs only).
+   */
+  vtpm_enabled?: boolean;
+  /**
+   * Encryption at host is on: temporary disks and disk caches are encrypted on the host as well.
+   */
+  encryption_at_host?: boolean;
+  /**
+   * Boot diagnostics (serial console log and screenshot) are on.
+   */
+  boot_diagnostics_enabled?: boolean;
+  /**
+   * A Linux VM refuses password sign-in over SSH (keys only); null for Windows or a VM without an OS profile.
+   */
+  password_authentication_disabled?: boolean | null;
+  /**
+   * Guest OS patching: AutomaticByPlatform, AutomaticByOS (Windows), ImageDefault (Linux) or Manual; null when not set.
+   */
+  patch_mode?: string | null;
+  /**
+   * Managed identity: SystemAssigned, UserAssigned or both; null without one.
+   */
+  identity_type?: string | null;
+}
+
+// resources/azure.containerservice.aks_cluster.schema.json
+/**
+ * attributes of a resource of type azure.containerservice.aks_cluster. One per AKS managed cluster of a subscription, read through Azure Resource Manager; id is its ARM id. When the clusters cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureContainerserviceAksClusterAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * Kubernetes version the control plane runs.
+   */
+  kubernetes_version?: string;
+  /**
+   * Free, Standard or Premium (uptime SLA and long-term support).
+   */
+  sku_tier?: string;
+  /**
+   * Kubernetes RBAC is on.
+   */
+  rbac_enabled?: boolean;
+  /**
+   * Sign-in to the cluster goes through managed Microsoft Entra integration.
+   */
+  entra_integration?: boolean;
+  /**
+   * Kubernetes authorization is decided by Azure RBAC role assignments.
+   */
+  azure_rbac_enabled?: boolean;
+  /**
+   * The static cluster-admin credential (local accounts) is turned off.
+   */
+  local_accounts_disabled?: boolean;
+  /**
+   * The API server has only a private endpoint in the cluster's network.
+   */
+  private_cluster?: boolean;
+  /**
+   * Address ranges allowed to reach a public API server; empty when any address may.
+   */
+  authorized_ip_ranges?: string[];
+  /**
+   * CNI plugin: azure, kubenet or none; null when not given.
+   */
+  network_plugin?: string | null;
+  /**
+   * Network policy engine (azure, calico, cilium); null when pods may reach any pod (none or not set).
+   */
+  network_policy?: string | null;
+  /**
+   * The Azure Policy add-on (Gatekeeper) is on.
+   */
+  azure_policy_enabled?: boolean;
+  /**
+   * The Defender for Containers sensor runs in the cluster.
+   */
+  defender_enabled?: boolean;
+  /**
+   * Cluster auto-upgrade channel (patch, stable, rapid, node-image); null when auto-upgrade is off (none or not set).
+   */
+  auto_upgrade_channel?: string | null;
+}
+
+// resources/azure.cosmosdb.account.schema.json
+/**
+ * attributes of a resource of type azure.cosmosdb.account. One per Azure Cosmos DB account of a subscription, read through Azure Resource Manager; id is its ARM id. When the accounts cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureCosmosdbAccountAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * API kind: GlobalDocumentDB (NoSQL, Table, Gremlin, Cassandra) or MongoDB.
+   */
+  kind?: string;
+  /**
+   * Enabled, Disabled or SecuredByPerimeter; null when not given (Enabled).
+   */
+  public_network_access?: string | null;
+  /**
+   * Addresses and ranges the firewall admits; with no rule and no virtual network filter, any address may connect.
+   */
+  ip_rules?: string[];
+  /**
+   * Access is limited to the listed virtual network subnets.
+   */
+  virtual_network_filter_enabled?: boolean;
+  /**
+   * Subnets admitted through service endpoints.
+   */
+  virtual_network_subnet_ids?: string[];
+  /**
+   * Private endpoint connections of the account.
+   */
+  private_endpoint_count?: number;
+  /**
+   * Account keys and resource tokens are refused: data access needs Microsoft Entra ID.
+   */
+  local_auth_disabled?: boolean;
+  /**
+   * Account keys cannot change databases, containers or throughput (metadata writes go through ARM).
+   */
+  key_based_metadata_write_disabled?: boolean;
+  /**
+   * Key Vault key encrypting the account (customer-managed key); null with service-managed keys.
+   */
+  key_vault_key_uri?: string | null;
+  /**
+   * Lowest TLS version accepted: Tls, Tls11 or Tls12; null when not given.
+   */
+  minimal_tls_version?: string | null;
+  /**
+   * Periodic or Continuous (point-in-time restore); null when not given.
+   */
+  backup_policy_type?: string | null;
+}
+
+// resources/azure.dbforpostgresql.flexible_server.schema.json
+/**
+ * attributes of a resource of type azure.dbforpostgresql.flexible_server. One per Azure Database for PostgreSQL flexible server of a subscription, read through Azure Resource Manager with three of its server parameters; id is its ARM id. When the servers cannot be listed the scan records an error naming the action, and they are missing; a parameter that cannot be read is absent.
+ */
+export interface AzureDbforpostgresqlFlexibleServerAttributes {
+  /**
+   * Resource group name.
+   */
+  resource_group?: string;
+  /**
+   * PostgreSQL major version.
+   */
+  version?: string;
+  /**
+   * Enabled or Disabled (a server in a delegated subnet is Disabled); null when not given.
+   */
+  public_network_access?: string | null;
+  /**
+   * Days automated backups are kept (7 to 35); null when not given.
+   */
+  backup_retention_days?: number | null;
+  /**
+   * Backups are copied to the paired region.
+   */
+  geo_redundant_backup?: boolean;
+  /**
+   * Disabled, SameZone or ZoneRedundant.
+   */
+  high_availability_mode?: string;
+  /**
+   * Microsoft Entra authentication is on.
+   */
+  entra_auth_enabled?: boolean;
+  /**
+   * PostgreSQL password authentication is on.
+   */
+  password_auth_enabled?: boolean;
+  /**
+   * SystemManaged, or AzureKeyVault for a customer-managed key.
+   */
+  data_encryption_type?: 'SystemManaged' | 'AzureKeyVault';
+  /**
+   * The server parameter require_secure_transport is on: connections without TLS are refused. Absent when the parameter could not be read.
+   */
+  require_secure_transport?: boolean | null;
+  /**
+   * The server parameter ssl_min_protocol_version (TLSv1, TLSv1.1, TLSv1.2, TLSv1.3). Absent when it could not be read.
+   */
+  ssl_min_protocol_version?: string | null;
+  /**
+   * The server parameter log_connections is on: each connection attempt is logged. Absent when it could not be read.
+   */
+  log_connections?: boolean | null;
 }
 
 // resources/azure.keyvault.key.schema.json
@@ -2030,6 +2402,141 @@ export interface AzureKeyvaultVaultAttributes {
   network_default_action?: 'Allow' | 'Deny';
 }
 
+// resources/azure.monitor.activity_log.schema.json
+/**
+ * attributes of a resource of type azure.monitor.activity_log. One per scanned subscription, whether or not anything exports or watches its activity log, so that rules can require a setting or an alert to exist; id is /subscriptions/<id>/providers/Microsoft.Insights/eventtypes/management and region is global. A list the scanner could not read is absent (the scan records an error naming the action).
+ */
+export interface AzureMonitorActivityLogAttributes {
+  /**
+   * Empty: the activity log belongs to the subscription.
+   */
+  resource_group?: string;
+  /**
+   * The subscription-scope diagnostic settings exporting the activity log (as in azure.monitor.diagnostic_setting); empty when there are none; absent when they could not be read.
+   */
+  diagnostic_settings?: {
+    /**
+     * Setting name.
+     */
+    name: string;
+    /**
+     * Activity log categories the setting sends (Administrative, Security, ServiceHealth, Alert, Recommendation, Policy, Autoscale, ResourceHealth); a category listed with enabled false is left out.
+     */
+    enabled_categories: string[];
+    /**
+     * ARM id of the Log Analytics workspace it sends to; null when none.
+     */
+    workspace_id: string | null;
+    /**
+     * ARM id of the storage account it archives to; null when none.
+     */
+    storage_account_id: string | null;
+    /**
+     * ARM id of the Event Hubs authorization rule it streams through; null when none.
+     */
+    event_hub_authorization_rule_id: string | null;
+    /**
+     * Event hub it streams to; null for the namespace default or none.
+     */
+    event_hub_name: string | null;
+  }[];
+  /**
+   * The subscription's activity log alerts (as in azure.monitor.activity_log_alert, with the count of action groups); empty when there are none; absent when they could not be read.
+   */
+  alerts?: {
+    /**
+     * Alert name.
+     */
+    name: string;
+    /**
+     * The alert is on.
+     */
+    enabled: boolean;
+    /**
+     * It watches the whole subscription.
+     */
+    subscription_wide: boolean;
+    /**
+     * Activity log category of its condition; null when none.
+     */
+    category: string | null;
+    /**
+     * Operations it fires on, lower-cased.
+     */
+    operation_names: string[];
+    /**
+     * How many action groups it notifies.
+     */
+    action_group_count: number;
+  }[];
+}
+
+// resources/azure.monitor.activity_log_alert.schema.json
+/**
+ * attributes of a resource of type azure.monitor.activity_log_alert. One per activity log alert of a subscription, read through Azure Resource Manager; id is its ARM id and region is global. When the alerts cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureMonitorActivityLogAlertAttributes {
+  /**
+   * Resource group holding the alert.
+   */
+  resource_group?: string;
+  /**
+   * The alert is on.
+   */
+  enabled?: boolean;
+  /**
+   * ARM ids the alert watches (the subscription, resource groups or resources).
+   */
+  scopes?: string[];
+  /**
+   * One of the scopes is the whole subscription.
+   */
+  subscription_wide?: boolean;
+  /**
+   * Activity log category the condition names (Administrative, Security, ServiceHealth, ...); null when it names none.
+   */
+  category?: string | null;
+  /**
+   * Operations the alert fires on, lower-cased (ARM compares them without regard to case): the operationName values of its condition, including each of an anyOf group.
+   */
+  operation_names?: string[];
+  /**
+   * ARM ids of the action groups it notifies; empty when it notifies nobody.
+   */
+  action_group_ids?: string[];
+}
+
+// resources/azure.monitor.diagnostic_setting.schema.json
+/**
+ * attributes of a resource of type azure.monitor.diagnostic_setting. One per diagnostic setting of a subscription's activity log (subscription scope, read through Azure Resource Manager); id is its ARM id and region is global. When the settings cannot be listed the scan records an error naming the action, and they are missing.
+ */
+export interface AzureMonitorDiagnosticSettingAttributes {
+  /**
+   * Empty: the setting belongs to the subscription, not to a resource group.
+   */
+  resource_group?: string;
+  /**
+   * Activity log categories the setting sends (Administrative, Security, ServiceHealth, Alert, Recommendation, Policy, Autoscale, ResourceHealth); a category listed with enabled false is left out.
+   */
+  enabled_categories?: string[];
+  /**
+   * ARM id of the Log Analytics workspace it sends to; null when none.
+   */
+  workspace_id?: string | null;
+  /**
+   * ARM id of the storage account it archives to; null when none.
+   */
+  storage_account_id?: string | null;
+  /**
+   * ARM id of the Event Hubs authorization rule it streams through; null when none.
+   */
+  event_hub_authorization_rule_id?: string | null;
+  /**
+   * Event hub it streams to; null for the namespace default or none.
+   */
+  event_hub_name?: string | null;
+}
+
 // resources/azure.network.security_group.schema.json
 /**
  * attributes of a resource of type azure.network.security_group. One per network security group; id is the ARM resource id, region its location. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -2093,6 +2600,50 @@ export interface AzureNetworkSecurityGroupAttributes {
    * Network interfaces using the group.
    */
   attached_network_interface_ids?: string[];
+}
+
+// resources/azure.security.defender_plan.schema.json
+/**
+ * attributes of a resource of type azure.security.defender_plan. One per Microsoft Defender for Cloud plan of a subscription, on or off (the pricings list answers every plan); id is the pricing's ARM id (/subscriptions/<id>/providers/Microsoft.Security/pricings/<plan>) and region is global. When the pricings cannot be listed the scan records an error naming the action, and the subscription's plans are missing.
+ */
+export interface AzureSecurityDefenderPlanAttributes {
+  /**
+   * Empty: a plan belongs to the subscription, not to a resource group.
+   */
+  resource_group?: string;
+  /**
+   * The plan: VirtualMachines (Defender for Servers), StorageAccounts, SqlServers, KeyVaults, Containers, AppServices, Arm, CosmosDbs, OpenSourceRelationalDatabases, SqlServerVirtualMachines, CloudPosture, Api, ...
+   */
+  plan?: string;
+  /**
+   * Standard when the plan is on, Free when it is off.
+   */
+  pricing_tier?: 'Free' | 'Standard';
+  /**
+   * The plan's variant (P1 or P2 for servers, DefenderForStorageV2, PerKeyVault, ...); null when the plan has none.
+   */
+  sub_plan?: string | null;
+  /**
+   * When the plan was last turned on; null when it is off or the answer does not say.
+   */
+  enabled_at?: string | null;
+  /**
+   * The plan is deprecated (replaced by another).
+   */
+  deprecated?: boolean;
+  /**
+   * The plan's optional features and whether each is on (OnUploadMalwareScanning, SensitiveDataDiscovery, AgentlessVmScanning, ContainerRegistriesVulnerabilityAssessments, ...).
+   */
+  extensions?: {
+    /**
+     * Extension name.
+     */
+    name: string;
+    /**
+     * The extension is on (isEnabled "True").
+     */
+    enabled: boolean;
+  }[];
 }
 
 // resources/azure.sql.server.schema.json

@@ -112,13 +112,19 @@ describe('scanAzure against the demo subscription', () => {
       kind: 'app',
       https_only: false,
       public_network_access: 'Enabled',
+      // identity.type "None": no managed identity.
+      managed_identity_type: null,
       minimum_tls_version: '1.1',
       scm_minimum_tls_version: '1.2',
       ftps_state: 'AllAllowed',
       remote_debugging_enabled: true,
       http20_enabled: false,
     });
+    expect(outcome.resources.find((r) => r.name === 'app-acme-4')?.attributes.managed_identity_type).toBe(
+      'SystemAssigned, UserAssigned',
+    );
     expect(outcome.resources.find((r) => r.name === 'app-acme-0')?.attributes).toMatchObject({
+      managed_identity_type: 'SystemAssigned',
       https_only: true,
       minimum_tls_version: '1.2',
       ftps_state: 'Disabled',

@@ -27,6 +27,13 @@ import { mapWithConcurrency } from '../concurrency.ts';
 import { egressDenial, guardedAgents, guardedFetch } from '../egress.ts';
 import { ScanContext, describeFailure, type ProviderScanOptions } from '../scan-context.ts';
 import { ScanFailedError, type ScanOutcome } from '../types.ts';
+import { DEFENDER_PERMISSIONS, scanDefender } from './defender.ts';
+import { MONITOR_PERMISSIONS, scanMonitor } from './monitor.ts';
+import { COMPUTE_PERMISSIONS, scanCompute } from './compute.ts';
+import { CONTAINERSERVICE_PERMISSIONS, scanContainerService } from './containerservice.ts';
+import { COSMOSDB_PERMISSIONS, scanCosmosDb } from './cosmosdb.ts';
+import { POSTGRES_PERMISSIONS, scanPostgres } from './postgresql.ts';
+import { AUTHORIZATION_PERMISSIONS, scanAuthorization } from './authorization.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -75,8 +82,30 @@ export const AZURE_PERMISSIONS = {
   'transparentDataEncryptions.get': 'Microsoft.Sql/servers/databases/transparentDataEncryption/read',
   'webApps.list': 'Microsoft.Web/sites/Read',
   'webApps.getConfiguration': 'Microsoft.Web/sites/config/Read',
+  ...DEFENDER_PERMISSIONS,
+  ...MONITOR_PERMISSIONS,
+  ...COMPUTE_PERMISSIONS,
+  ...CONTAINERSERVICE_PERMISSIONS,
+  ...COSMOSDB_PERMISSIONS,
+  ...POSTGRES_PERMISSIONS,
+  ...AUTHORIZATION_PERMISSIONS,
 } as const;
-type Operation = keyof typeof AZURE_PERMISSIONS;
+export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
+type Operation = AzureOperation;
+
+/** What the per-service readers (defender.ts, ...) use of a subscription's scan. */
+export interface ArmReader {
+  readonly subscriptionId: string;
+  readonly endpoint: string;
+  get(operation: AzureOperation, url: string, resourceId: string | null): Promise<Json | null | undefined>;
+  list(
+    operation: AzureOperation,
+    path: string,
+    apiVersion: string,
+    resourceId?: string | null,
+  ): Promise<Json[] | null>;
+  envelope(item: Json, type: string, attributes: Json): Resource;
+}
 
 /** Scans the subscriptions; rejects with ScanFailedError only when the scan cannot proceed. */
 export async function scanAzure(
@@ -303,11 +332,11 @@ function armClient(
   return client;
 }
 
-class SubscriptionScan {
+class SubscriptionScan implements ArmReader {
   private readonly ctx: ScanContext;
   private readonly client: ResourceManagementClient;
-  private readonly subscriptionId: string;
-  private readonly endpoint: string;
+  readonly subscriptionId: string;
+  readonly endpoint: string;
   private readonly options: AzureScanOptions;
   /** The HTTP client the ARM pipeline sends through (keep-alive across the scan). */
   private readonly http: HttpClient = createDefaultHttpClient();
@@ -365,11 +394,18 @@ class SubscriptionScan {
     );
     const apps = await this.list('webApps.list', `${sub}/providers/Microsoft.Web/sites`, API_VERSIONS.web);
     out.push(...(await mapWithConcurrency(apps ?? [], this.options.concurrency ?? 4, (a) => this.webApp(a))));
+    out.push(...(await scanDefender(this)));
+    out.push(...(await scanMonitor(this)));
+    out.push(...(await scanCompute(this)));
+    out.push(...(await scanContainerService(this)));
+    out.push(...(await scanCosmosDb(this)));
+    out.push(...(await scanPostgres(this)));
+    out.push(...(await scanAuthorization(this)));
     return out;
   }
 
   /** One GET through the ARM pipeline; the parsed body, or null with the failure recorded. */
-  private async get(
+  async get(
     operation: Operation,
     url: string,
     resourceId: string | null,
@@ -431,7 +467,7 @@ class SubscriptionScan {
   }
 
   /** Every page of an ARM list (`value` + `nextLink`); null when a page fails. */
-  private async list(
+  async list(
     operation: Operation,
     path: string,
     apiVersion: string,
@@ -448,7 +484,7 @@ class SubscriptionScan {
     return items;
   }
 
-  private envelope(item: Json, type: string, attributes: Json): Resource {
+  envelope(item: Json, type: string, attributes: Json): Resource {
     const id = String(item.id);
     return this.ctx.resource({
       id,
@@ -554,6 +590,7 @@ class SubscriptionScan {
       kind: String(a.kind ?? 'app'),
       https_only: p.httpsOnly === true,
       public_network_access: typeof p.publicNetworkAccess === 'string' ? p.publicNetworkAccess : null,
+      managed_identity_type: managedIdentityType(a.identity),
     };
     const config = await this.get(
       'webApps.getConfiguration',
@@ -630,6 +667,12 @@ class SubscriptionScan {
     }
     return this.envelope(s, 'azure.sql.server', attributes);
   }
+}
+
+/** A resource's managed identity type ("None" and no identity both mean none). */
+function managedIdentityType(identity: unknown): string | null {
+  const type = (identity as Json | undefined)?.type;
+  return typeof type === 'string' && type && type !== 'None' ? type : null;
 }
 
 /** The resource group named in an ARM id (/subscriptions/…/resourceGroups/<name>/…). */

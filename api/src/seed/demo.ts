@@ -16,6 +16,7 @@ import {
 } from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
 import {
   DEMO_AZURE_CLIENT,
+  DEMO_AZURE_SECOND_SUBSCRIPTION_ID,
   DEMO_AZURE_SUBSCRIPTION_ID,
   DEMO_AZURE_TENANT_ID,
 } from '../../../scanners/azure/fixtures/azure-fixture-server.ts';
@@ -96,7 +97,7 @@ export function demoIntegrations(urls: DemoSandboxUrls): Record<keyof DemoSandbo
       name: names.azure,
       config: {
         tenantId: DEMO_AZURE_TENANT_ID,
-        subscriptionIds: [DEMO_AZURE_SUBSCRIPTION_ID],
+        subscriptionIds: [DEMO_AZURE_SUBSCRIPTION_ID, DEMO_AZURE_SECOND_SUBSCRIPTION_ID],
         endpoint: urls.azure,
       },
       credentials: { ...DEMO_AZURE_CLIENT },
