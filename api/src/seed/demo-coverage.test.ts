@@ -22,7 +22,8 @@ describe('demo sandboxes against the starter rules', () => {
     engine = await loadPolicyEngine();
     const resources: Resource[] = [];
     for (const integration of Object.values(demoIntegrations(sandboxes.urls))) {
-      const outcome = await scanIntegration(integration as ScannableIntegration);
+      // Unpaced: the sandboxes answer at once, and what this checks is the rules, not the call rate.
+      const outcome = await scanIntegration(integration as ScannableIntegration, { callsPerSecond: 10_000 });
       resources.push(...outcome.resources);
       errors.push(...outcome.errors);
     }
