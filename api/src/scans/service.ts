@@ -28,8 +28,10 @@ import {
   latestSucceededScan,
   markCancelled,
   scanPage,
+  scanPartViews,
   scanStatus,
   tenantName,
+  type ScanPartView,
 } from './store.ts';
 import {
   QUEUED_PROGRESS,
@@ -90,6 +92,14 @@ export class ScanService {
     // Best effort: the worker also checks the row between phases, and skips a cancelled scan.
     await this.#boss.cancel(SCAN_QUEUE, scanId).catch(() => {});
     return scan;
+  }
+
+  /** The scan's parts (which worker collected each, attempts, counts, errors, times); 404 for an unknown scan. */
+  async parts(tenantId: string, scanId: string): Promise<{ scan_id: string; items: ScanPartView[] }> {
+    return this.#withTenant(tenantId, async (trx) => {
+      if (!(await scanStatus(trx, scanId))) throw new ApiError('SCAN_NOT_FOUND', `no scan ${scanId}`);
+      return { scan_id: scanId, items: await scanPartViews(trx, scanId) };
+    });
   }
 
   /** Inserts a queued scan of `integrationId` and enqueues its job; 404 when the integration is not the tenant's. */

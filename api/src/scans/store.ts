@@ -636,6 +636,46 @@ export async function scanPartsOf(trx: Trx, scanId: string): Promise<ScanPartRow
     .orderBy('position');
 }
 
+/** A part as the parts listing shows it: no resource ids, only how many the part collected. */
+export interface ScanPartView {
+  part: string;
+  status: ScanPartRow['status'];
+  worker_id: string | null;
+  attempts: number;
+  resources: number | null;
+  progress: ScanProgressView | null;
+  errors: ScanError[];
+  failure_message: string | null;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+/** Every part of the scan for the listing, in plan order. */
+export async function scanPartViews(trx: Trx, scanId: string): Promise<ScanPartView[]> {
+  const rows = (await trx('scan_parts')
+    .select(
+      'part_key',
+      'status',
+      'worker_id',
+      'attempts',
+      trx.raw('jsonb_array_length(resources) as resources'),
+      'progress',
+      'errors',
+      'failure_message',
+      'started_at',
+      'finished_at',
+    )
+    .where({ scan_id: scanId })
+    .orderBy('position')) as Array<
+    Omit<ScanPartView, 'part' | 'resources'> & { part_key: string; resources: number | string | null }
+  >;
+  return rows.map(({ part_key, resources, ...rest }) => ({
+    part: part_key,
+    ...rest,
+    resources: resources === null ? null : Number(resources),
+  }));
+}
+
 /** One part under a row lock, or undefined when the scan has no such part. */
 export async function lockScanPart(
   trx: Trx,

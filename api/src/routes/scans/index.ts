@@ -1,5 +1,5 @@
 /**
- * /api/scans: queue a scan of an integration (202), cancel one, list and read scans, their framework scores, control
+ * /api/scans: queue a scan of an integration (202), cancel one, list and read scans, their parts, framework scores, control
  * results, one control with its mappings and findings, and findings. All tenant-scoped: another tenant's
  * scan answers 404.
  */
@@ -14,6 +14,7 @@ import {
   scanControlSchema,
   scanControlsSchema,
   scanFindingsSchema,
+  scanPartsSchema,
   scanScoresSchema,
 } from './schema.ts';
 
@@ -49,6 +50,12 @@ const scanRoutes: FastifyPluginAsync = async (app) => {
       const { tenantId, userId } = principalOf(request);
       return app.scans.cancel(tenantId, request.params.id, userId);
     },
+  );
+
+  app.get<ScanParams>(
+    '/:id/parts',
+    { schema: scanPartsSchema, config: { permission: 'tenant:read' } },
+    async (request) => app.scans.parts(principalOf(request).tenantId, request.params.id),
   );
 
   app.get<ScanParams>(

@@ -156,6 +156,23 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
     // The list carries each scan's finding counts, the same as the scan's own read.
     expect(list.body.items.find((s: Json) => s.id === scanId).finding_counts).toEqual(scan.finding_counts);
 
+    // Its parts: each done, by a named worker, and together they collected what the scan counts.
+    const parts = await get(`/api/scans/${scanId}/parts`, tokenA);
+    expect(parts.status).toBe(200);
+    expect(parts.body.items).toHaveLength(scan.parts.total);
+    for (const part of parts.body.items) {
+      expect(part).toMatchObject({ status: 'done', attempts: 1, failure_message: null });
+      expect(part.worker_id).toMatch(/^.+:\d+$/);
+      expect(part.resources).toBe(part.progress.resources_collected);
+      expect(new Date(part.finished_at).getTime()).toBeGreaterThanOrEqual(
+        new Date(part.started_at).getTime(),
+      );
+    }
+    const collected = parts.body.items.reduce((sum: number, p: Json) => sum + p.resources, 0);
+    expect(collected).toBe(scan.progress.resources_collected);
+    expect((await get(`/api/scans/${scanId}/parts`, tokenB)).status).toBe(404);
+    expect((await get(`/api/scans/${randomUUID()}/parts`, tokenA)).body.error.code).toBe('SCAN_NOT_FOUND');
+
     const scores = await get(`/api/scans/${scanId}/scores`, tokenA);
     expect(scores.status).toBe(200);
     expect(scores.body.items.length).toBeGreaterThan(0);

@@ -50,6 +50,17 @@ const scanErrorSchema = {
   },
 } as const;
 
+const progressSchema = {
+  type: 'object',
+  required: ['phase', 'resources_collected', 'calls_made', 'errors'],
+  properties: {
+    phase: { type: 'string' },
+    resources_collected: { type: 'integer' },
+    calls_made: { type: 'integer' },
+    errors: { type: 'integer' },
+  },
+} as const;
+
 export const scanSchema = {
   type: 'object',
   required: ['id', 'integration_id', 'status', 'progress', 'errors', 'bundle_revision', 'created_at'],
@@ -58,16 +69,7 @@ export const scanSchema = {
     integration_id: { type: 'string' },
     integration_name: { type: 'string' },
     status: { type: 'string', enum: ['queued', 'running', 'succeeded', 'failed', 'cancelled'] },
-    progress: {
-      type: 'object',
-      required: ['phase', 'resources_collected', 'calls_made', 'errors'],
-      properties: {
-        phase: { type: 'string' },
-        resources_collected: { type: 'integer' },
-        calls_made: { type: 'integer' },
-        errors: { type: 'integer' },
-      },
-    },
+    progress: progressSchema,
     parts: {
       type: 'object',
       description:
@@ -298,6 +300,59 @@ export const scanScoresSchema = {
       type: 'object',
       required: ['scan_id', 'items'],
       properties: { scan_id: { type: 'string' }, items: { type: 'array', items: frameworkScoreSchema } },
+    },
+    ...readErrors,
+  },
+} as const;
+
+export const scanPartsSchema = {
+  operationId: 'listScanParts',
+  summary: "A scan's parts: which worker collected each, with its attempts, counts, errors and times",
+  tags: ['scans'],
+  params: scanParams,
+  response: {
+    200: {
+      type: 'object',
+      required: ['scan_id', 'items'],
+      properties: {
+        scan_id: { type: 'string' },
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: [
+              'part',
+              'status',
+              'worker_id',
+              'attempts',
+              'resources',
+              'progress',
+              'errors',
+              'failure_message',
+              'started_at',
+              'finished_at',
+            ],
+            properties: {
+              part: {
+                type: 'string',
+                description: 'The part key, e.g. `s3`, `ec2@eu-west-1`, or `*` (whole).',
+              },
+              status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
+              worker_id: {
+                type: ['string', 'null'],
+                description: 'host:pid of the worker of the last attempt',
+              },
+              attempts: { type: 'integer' },
+              resources: { type: ['integer', 'null'], description: 'Resources collected; null until done.' },
+              progress: { anyOf: [progressSchema, { type: 'null' }] },
+              errors: { type: 'array', items: scanErrorSchema },
+              failure_message: { type: ['string', 'null'] },
+              started_at: nullableTimestamp,
+              finished_at: nullableTimestamp,
+            },
+          },
+        },
+      },
     },
     ...readErrors,
   },

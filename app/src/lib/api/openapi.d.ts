@@ -409,6 +409,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/scans/{id}/parts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A scan's parts: which worker collected each, with its attempts, counts, errors and times
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['listScanParts'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/scans/{id}/scores': {
     parameters: {
       query?: never;
@@ -3511,6 +3531,96 @@ export interface operations {
       };
       /** @description Default Response */
       409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listScanParts: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            scan_id: string;
+            items: {
+              /** @description The part key, e.g. `s3`, `ec2@eu-west-1`, or `*` (whole). */
+              part: string;
+              /** @enum {string} */
+              status: 'queued' | 'running' | 'done' | 'failed';
+              /** @description host:pid of the worker of the last attempt */
+              worker_id: string | null;
+              attempts: number;
+              /** @description Resources collected; null until done. */
+              resources: number | null;
+              progress: {
+                phase: string;
+                resources_collected: number;
+                calls_made: number;
+                errors: number;
+              } | null;
+              errors: {
+                provider: string;
+                operation: string;
+                resource_id?: string | null;
+                code: string;
+                message: string;
+                missing_permission?: string | null;
+              }[];
+              failure_message: string | null;
+              /** Format: date-time */
+              started_at: string | null;
+              /** Format: date-time */
+              finished_at: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
         headers: {
           [name: string]: unknown;
         };
