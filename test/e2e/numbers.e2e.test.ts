@@ -329,7 +329,7 @@ describe('every number against the API', () => {
     },
   );
   it(
-    'scans: the resources, findings and errors of each row equal the API and link to what they count',
+    'scans: the resources, findings, errors and parts of each row equal the API and link to what they count',
     { timeout: 300_000 },
     async () => {
       const page = await browser.context.newPage();
@@ -356,6 +356,13 @@ describe('every number against the API', () => {
           expect(await listed.count(), scan.id).toBe(scan.errors.length);
         } else {
           expect(await errorsCell.textContent()).toBe('—');
+        }
+        const parts = row.getByTestId('scan-row-parts');
+        if (scan.parts.total > 0) {
+          expect(await parts.textContent(), scan.id).toBe(`${scan.parts.done}/${scan.parts.total}`);
+          expect(await parts.getAttribute('href')).toBe(`/scans/${scan.id}/parts`);
+        } else {
+          expect(await parts.textContent()).toBe('—');
         }
         if (scan.status !== 'succeeded') continue;
         const resources = row.getByTestId('scan-row-resources');
@@ -388,6 +395,27 @@ describe('every number against the API', () => {
       await page.getByTestId('explorer').waitFor();
       expect(await page.getByTestId('explorer-row').count()).toBe(Math.min(total, 50));
       expect(await page.getByTestId('next-page').count()).toBe(total > 50 ? 1 : 0);
+
+      // Following a parts count opens that scan's parts, one row each, with what each collected.
+      await page.goto(`${baseUrl}/scans`);
+      await page
+        .locator(`[data-testid="scan-row"][data-scan-id="${scan.id}"]`)
+        .getByTestId('scan-row-parts')
+        .click();
+      await page.getByTestId('scan-parts').waitFor();
+      const partList = (await api(`/api/scans/${scan.id}/parts`)).items as Json[];
+      expect(partList).toHaveLength(scan.parts.total);
+      for (const part of partList) {
+        const partRow = page.locator(`[data-testid="scan-part"][data-part="${part.part}"]`);
+        expect(await partRow.getAttribute('data-status'), part.part).toBe(part.status);
+        expect(await partRow.getByTestId('scan-part-resources').textContent(), part.part).toBe(
+          String(part.resources ?? '—'),
+        );
+        expect(await partRow.getByTestId('scan-part-attempts').textContent()).toBe(String(part.attempts));
+      }
+      expect(partList.reduce((sum, p) => sum + (p.resources as number), 0)).toBe(
+        scan.progress.resources_collected,
+      );
       expect(errors).toEqual([]);
       await page.close();
     },

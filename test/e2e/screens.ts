@@ -97,7 +97,9 @@ export async function checkScreen(page: Page, baseUrl: string, who: string, scre
       '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
     );
     expect(scrollWidth, `${where} scrolls sideways`).toBeLessThanOrEqual(innerWidth);
-    expect(await blockingAxeViolations(page), `${where}: axe violations`).toEqual([]);
+    // The violations in the message too: the assertion's own diff shows only `[ Array(n) ]`.
+    const violations = await blockingAxeViolations(page);
+    expect(violations, `${where}: axe violations ${violations.join('; ')}`).toEqual([]);
     await page.screenshot({
       path: join(screensDir, `${who}-${screen.name}-${size.width}.png`),
       fullPage: true,
@@ -225,6 +227,7 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     // explorer and scans
     { name: 'findings', path: '/findings?status=fail', ready: '[data-testid="explorer"]' },
     { name: 'scans', path: '/scans', ready: '[data-testid="scans"]' },
+    { name: 'scan-parts', path: `/scans/${scanId}/parts`, ready: '[data-testid="scan-parts"]' },
     // drill-down
     ...(await drilldownScreens(baseUrl, token)),
     // the auditor's workspace

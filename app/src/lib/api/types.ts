@@ -139,6 +139,9 @@ export type ExplorerFinding = ExplorerPage['items'][number];
 /** `GET /api/scans`: one page of scans, newest first. */
 export type ScanPage = ResponseBody<'listScans'>;
 
+/** One part of a split scan as `GET /api/scans/:id/parts` lists it: who collected it, with what result. */
+export type ScanPart = ResponseBody<'listScanParts'>['items'][number];
+
 /** An audit as `GET /api/audits` lists it. */
 export type Audit = ResponseBody<'listAudits'>['items'][number];
 
