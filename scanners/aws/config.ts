@@ -631,22 +631,6 @@ export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDe
   };
 }
 
-/**
- * The direct path of a type read only through AWS Config: nothing can be listed, so the region is
- * reported as unread (never as empty) until the service's client is added.
- */
-export function configOnlyScanner(configType: string, what: string) {
-  return async (ctx: AwsScanContext, region: string): Promise<Resource[]> => {
-    ctx.recordProblem(
-      'config:SelectResourceConfig',
-      null,
-      'ConfigNotRecording',
-      `${what} are read through AWS Config only; the recorder in ${region} does not record ${configType} (or Config could not be read there), so they were not scanned`,
-    );
-    return [];
-  };
-}
-
 /** The resources of one type from its configuration items, built exactly as the direct path builds them. */
 export async function resourcesFromItems(
   ctx: AwsScanContext,
