@@ -1106,6 +1106,14 @@ export interface AwsEcrRepositoryAttributes {
    * MUTABLE (a tag can be pushed again to point at another image) or IMMUTABLE.
    */
   image_tag_mutability?: string;
+  /**
+   * How ECR encrypts the repository's images at rest: AES256 (its own keys), KMS or KMS_DSSE (a KMS key of the account, AWS managed aws/ecr or customer managed).
+   */
+  encryption_type?: 'AES256' | 'KMS' | 'KMS_DSSE';
+  /**
+   * The KMS key encrypting the images; null with AES256 encryption.
+   */
+  kms_key_arn?: string | null;
 }
 
 // resources/aws.efs.file_system.schema.json

@@ -567,6 +567,8 @@ describe('configuration items as AWS Config records them (our committed items)',
           repository_name: 'ledger/ingest',
           scan_on_push: true,
           image_tag_mutability: 'IMMUTABLE',
+          encryption_type: 'KMS',
+          kms_key_arn: 'arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000000e',
         },
       });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({

@@ -615,6 +615,10 @@ export function repositoryFromItem(item: ConfigItem): Repository {
     repositoryName: str(c.RepositoryName) ?? item.resourceId,
     imageTagMutability: str(c.ImageTagMutability),
     imageScanningConfiguration: { scanOnPush: bool(obj(c.ImageScanningConfiguration).ScanOnPush) },
+    encryptionConfiguration: {
+      encryptionType: str(obj(c.EncryptionConfiguration).EncryptionType),
+      kmsKey: str(obj(c.EncryptionConfiguration).KmsKey),
+    },
   };
 }
 

@@ -181,6 +181,12 @@ describe('ECR repositories', () => {
     expect(direct.resources.find((r) => r.name === 'worker-east')?.attributes).toMatchObject({
       scan_on_push: false,
       image_tag_mutability: 'MUTABLE',
+      encryption_type: 'AES256',
+      kms_key_arn: null,
+    });
+    expect(direct.resources.find((r) => r.name === 'api-east')?.attributes).toMatchObject({
+      encryption_type: 'KMS',
+      kms_key_arn: expect.stringMatching(/^arn:aws:kms:us-east-1:/),
     });
   });
 

@@ -30,6 +30,7 @@ export interface Repository {
   repositoryName?: string;
   imageTagMutability?: string;
   imageScanningConfiguration?: { scanOnPush?: boolean };
+  encryptionConfiguration?: { encryptionType?: string; kmsKey?: string };
 }
 
 export function ecrRepositoryResource(
@@ -50,6 +51,13 @@ export function ecrRepositoryResource(
       repository_name: name,
       scan_on_push: repo.imageScanningConfiguration?.scanOnPush ?? false,
       image_tag_mutability: repo.imageTagMutability ?? 'MUTABLE',
+      // Left out (undecided) when the encryption was not read, never guessed.
+      ...(repo.encryptionConfiguration?.encryptionType
+        ? {
+            encryption_type: repo.encryptionConfiguration.encryptionType,
+            kms_key_arn: repo.encryptionConfiguration.kmsKey ?? null,
+          }
+        : {}),
     },
   });
 }

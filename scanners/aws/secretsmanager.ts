@@ -56,8 +56,9 @@ export function secretResource(
     now: ctx.now(),
     attributes: {
       secret_name: name,
-      // The AWS managed key is named by its alias when it is named at all.
-      kms_key_id: secret.KmsKeyId && secret.KmsKeyId !== 'alias/aws/secretsmanager' ? secret.KmsKeyId : null,
+      // The AWS managed key is named by its alias (or the alias ARN) when it is named at all.
+      kms_key_id:
+        secret.KmsKeyId && !secret.KmsKeyId.endsWith('alias/aws/secretsmanager') ? secret.KmsKeyId : null,
       rotation_enabled: enabled,
       rotation_interval_days: enabled ? rotationIntervalDays(secret.RotationRules) : null,
       rotation_lambda_arn: secret.RotationLambdaARN ?? null,
