@@ -666,7 +666,7 @@ export interface AwsConfigRecorderAttributes {
 
 // resources/aws.dynamodb.table.schema.json
 /**
- * attributes of a resource of type aws.dynamodb.table. One per DynamoDB table per region; id is the table ARN. Read through AWS Config only for now (the AWS::DynamoDB::Table configuration item and its ContinuousBackupsDescription): in a region whose recorder does not record tables the scan records an error instead. A key is absent when it could not be read.
+ * attributes of a resource of type aws.dynamodb.table. One per DynamoDB table per region; id is the table ARN. Read directly (ListTables, DescribeTable, DescribeContinuousBackups) or from the AWS::DynamoDB::Table configuration item and its ContinuousBackupsDescription, into the same attributes. A key is absent when it could not be read.
  */
 export interface AwsDynamodbTableAttributes {
   /**
@@ -1091,7 +1091,7 @@ export interface AwsEc2VpcAttributes {
 
 // resources/aws.ecr.repository.schema.json
 /**
- * attributes of a resource of type aws.ecr.repository. One per private ECR repository per region; id is the repository ARN. Read through AWS Config only for now (the AWS::ECR::Repository configuration item): in a region whose recorder does not record repositories the scan records an error instead. A key is absent when it could not be read.
+ * attributes of a resource of type aws.ecr.repository. One per private ECR repository per region; id is the repository ARN. Read directly (DescribeRepositories) or from the AWS::ECR::Repository configuration item, into the same attributes. A key is absent when it could not be read.
  */
 export interface AwsEcrRepositoryAttributes {
   /**
@@ -1106,6 +1106,14 @@ export interface AwsEcrRepositoryAttributes {
    * MUTABLE (a tag can be pushed again to point at another image) or IMMUTABLE.
    */
   image_tag_mutability?: string;
+  /**
+   * How ECR encrypts the repository's images at rest: AES256 (its own keys), KMS or KMS_DSSE (a KMS key of the account, AWS managed aws/ecr or customer managed).
+   */
+  encryption_type?: 'AES256' | 'KMS' | 'KMS_DSSE';
+  /**
+   * The KMS key encrypting the images; null with AES256 encryption.
+   */
+  kms_key_arn?: string | null;
 }
 
 // resources/aws.efs.file_system.schema.json
@@ -1570,7 +1578,7 @@ export interface AwsKmsKeyAttributes {
 
 // resources/aws.lambda.function.schema.json
 /**
- * attributes of a resource of type aws.lambda.function. One per Lambda function (its unpublished $LATEST configuration) per region; id is the function ARN. Read through AWS Config only for now (the AWS::Lambda::Function configuration item): in a region whose recorder does not record functions the scan records an error instead. A key is absent when it could not be read.
+ * attributes of a resource of type aws.lambda.function. One per Lambda function (its unpublished $LATEST configuration) per region; id is the function ARN. Read directly (ListFunctions) or from the AWS::Lambda::Function configuration item, into the same attributes. A key is absent when it could not be read.
  */
 export interface AwsLambdaFunctionAttributes {
   /**
@@ -1779,7 +1787,7 @@ export interface AwsS3BucketAttributes {
 
 // resources/aws.secretsmanager.secret.schema.json
 /**
- * attributes of a resource of type aws.secretsmanager.secret. One per Secrets Manager secret per region; id is the secret ARN. Read through AWS Config only for now (the AWS::SecretsManager::Secret configuration item): in a region whose recorder does not record secrets the scan records an error instead. Config does not record when a secret was last rotated, so only its rotation settings are known. A key is absent when it could not be read.
+ * attributes of a resource of type aws.secretsmanager.secret. One per Secrets Manager secret per region; id is the secret ARN. Read directly (ListSecrets) or from the AWS::SecretsManager::Secret configuration item, into the same attributes. Config does not record when a secret was last rotated, so only its rotation settings are known. A key is absent when it could not be read.
  */
 export interface AwsSecretsmanagerSecretAttributes {
   /**

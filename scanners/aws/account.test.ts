@@ -109,12 +109,16 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.elbv2.listener': 18,
       'aws.apigateway.stage': 6,
       'aws.cloudfront.distribution': 2,
+      'aws.dynamodb.table': 12,
+      'aws.lambda.function': 15,
+      'aws.secretsmanager.secret': 12,
+      'aws.ecr.repository': 9,
     });
     for (const r of outcome.resources) expect(assertValidResource(r)).toBe(r);
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 514, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 562, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {

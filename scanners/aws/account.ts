@@ -1,7 +1,7 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
  * GuardDuty, AWS Config recorders, ACM, WAFv2, Elastic Load Balancing v2, API Gateway, CloudFront (global, with
- * us-east-1) and (through AWS Config only) DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
+ * us-east-1), DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -14,7 +14,6 @@ import { AwsScanContext, type AwsContextOptions } from './aws-context.ts';
 import { describeAccessKey, safeErrorMessage } from './aws-errors.ts';
 import {
   CONFIG_TYPES,
-  configOnlyScanner,
   recordedTypes,
   resourcesFromItems,
   selectAggregator,
@@ -46,6 +45,10 @@ import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
 import { scanDistributions } from './cloudfront.ts';
 import { scanListeners, scanLoadBalancers } from './elbv2.ts';
+import { scanDynamoTables } from './dynamodb.ts';
+import { scanLambdaFunctions } from './lambda.ts';
+import { scanSecrets } from './secretsmanager.ts';
+import { scanEcrRepositories } from './ecr.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -74,15 +77,10 @@ export const AWS_SERVICES = [
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
- * Services read only through AWS Config (their SDK client is not a dependency yet): an account without
- * Config gets a scan error per region for them.
+ * Services read only through AWS Config: an account without Config gets a scan error per region for them.
+ * None today (every service has its direct read); the list stays for services added Config-first.
  */
-export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = [
-  'dynamodb',
-  'lambda',
-  'secretsmanager',
-  'ecr',
-];
+export const AWS_CONFIG_ONLY_SERVICES: readonly AwsServiceName[] = [];
 
 export interface AwsAccountTarget {
   accountId: string;
@@ -146,30 +144,10 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   guardduty: [{ scan: scanGuardDuty }],
   config: [{ scan: scanConfigRecorders }],
   cloudtrail: [{ scan: scanTrails, configType: 'AWS::CloudTrail::Trail' }],
-  dynamodb: [
-    {
-      scan: configOnlyScanner('AWS::DynamoDB::Table', 'DynamoDB tables'),
-      configType: 'AWS::DynamoDB::Table',
-    },
-  ],
-  lambda: [
-    {
-      scan: configOnlyScanner('AWS::Lambda::Function', 'Lambda functions'),
-      configType: 'AWS::Lambda::Function',
-    },
-  ],
-  secretsmanager: [
-    {
-      scan: configOnlyScanner('AWS::SecretsManager::Secret', 'Secrets Manager secrets'),
-      configType: 'AWS::SecretsManager::Secret',
-    },
-  ],
-  ecr: [
-    {
-      scan: configOnlyScanner('AWS::ECR::Repository', 'ECR repositories'),
-      configType: 'AWS::ECR::Repository',
-    },
-  ],
+  dynamodb: [{ scan: scanDynamoTables, configType: 'AWS::DynamoDB::Table' }],
+  lambda: [{ scan: scanLambdaFunctions, configType: 'AWS::Lambda::Function' }],
+  secretsmanager: [{ scan: scanSecrets, configType: 'AWS::SecretsManager::Secret' }],
+  ecr: [{ scan: scanEcrRepositories, configType: 'AWS::ECR::Repository' }],
   ...OPS_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],

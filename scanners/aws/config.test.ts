@@ -567,6 +567,8 @@ describe('configuration items as AWS Config records them (our committed items)',
           repository_name: 'ledger/ingest',
           scan_on_push: true,
           image_tag_mutability: 'IMMUTABLE',
+          encryption_type: 'KMS',
+          kms_key_arn: 'arn:aws:kms:eu-west-1:123456789012:key/5e6f7a8b-0000-4000-8000-00000000000e',
         },
       });
       expect(await normalize('AWS::CloudTrail::Trail', asText)).toMatchObject({
@@ -645,24 +647,19 @@ describe('configuration items as AWS Config records them (our committed items)',
     expect(rotationIntervalDays(undefined)).toBeNull();
   });
 
-  it('reads DynamoDB tables only through Config: a region that does not record them is an error, not empty', async () => {
+  it('reads DynamoDB tables through Config where it records them and directly in the other regions', async () => {
     const account = demoAwsAccount({ asOf: NOW });
     withConfigRecording(account, { recording: true, resourceTypes: 'all' }, ['us-east-1']);
     const s = await start(account);
     const outcome = await scanAwsAccount(target(s, { services: ['dynamodb'] }), fast);
+    expect(outcome.errors).toEqual([]);
     const tables = outcome.resources.filter((r) => r.type === 'aws.dynamodb.table');
-    expect(tables.map((t) => t.region)).toEqual(Array(4).fill('us-east-1'));
-    expect(new Set(outcome.resources.map((t) => t.source?.api))).toEqual(new Set(['config']));
-    expect(
-      outcome.errors.map((e) => [
-        e.code,
-        e.message.includes(' in eu-west-1 ') || e.message.includes(' in us-west-2 '),
-      ]),
-    ).toEqual([
-      ['ConfigNotRecording', true],
-      ['ConfigNotRecording', true],
+    expect(tables.map((t) => `${t.region} ${t.source?.api}`).sort()).toEqual([
+      ...Array(4).fill('eu-west-1 dynamodb'),
+      ...Array(4).fill('us-east-1 config'),
+      ...Array(4).fill('us-west-2 dynamodb'),
     ]);
-    expect(outcome.errors.every((e) => e.missing_permission === null && e.resource_id === null)).toBe(true);
+    expect(s.requests.filter((r) => r.service === 'dynamodb' && r.region === 'us-east-1')).toEqual([]);
   });
 
   it('is what the fixture server records: its items carry only properties our committed items have', () => {

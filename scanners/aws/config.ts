@@ -615,6 +615,10 @@ export function repositoryFromItem(item: ConfigItem): Repository {
     repositoryName: str(c.RepositoryName) ?? item.resourceId,
     imageTagMutability: str(c.ImageTagMutability),
     imageScanningConfiguration: { scanOnPush: bool(obj(c.ImageScanningConfiguration).ScanOnPush) },
+    encryptionConfiguration: {
+      encryptionType: str(obj(c.EncryptionConfiguration).EncryptionType),
+      kmsKey: str(obj(c.EncryptionConfiguration).KmsKey),
+    },
   };
 }
 
@@ -628,22 +632,6 @@ export function continuousBackupsFromItem(item: ConfigItem): ContinuousBackupsDe
     PointInTimeRecoveryDescription: {
       PointInTimeRecoveryStatus: str(obj(backups.pointInTimeRecoveryDescription).pointInTimeRecoveryStatus),
     },
-  };
-}
-
-/**
- * The direct path of a type read only through AWS Config: nothing can be listed, so the region is
- * reported as unread (never as empty) until the service's client is added.
- */
-export function configOnlyScanner(configType: string, what: string) {
-  return async (ctx: AwsScanContext, region: string): Promise<Resource[]> => {
-    ctx.recordProblem(
-      'config:SelectResourceConfig',
-      null,
-      'ConfigNotRecording',
-      `${what} are read through AWS Config only; the recorder in ${region} does not record ${configType} (or Config could not be read there), so they were not scanned`,
-    );
-    return [];
   };
 }
 

@@ -1,12 +1,64 @@
 /**
- * DynamoDB tables. The DynamoDB SDK client is not among the scanner's dependencies yet, so tables are read
- * through AWS Config only: the AWS::DynamoDB::Table item carries DescribeTable's answer (lower camel) and,
- * as supplementary configuration, DescribeContinuousBackups'. The item is first put back into the SDK's
- * shape (TableDescription, ContinuousBackupsDescription), so the direct path, once the client is added,
- * hands DescribeTable and DescribeContinuousBackups answers to the same builder.
+ * DynamoDB tables, per region: ListTables, then DescribeTable and DescribeContinuousBackups for each. The
+ * AWS::DynamoDB::Table item carries DescribeTable's answer (lower camel) and, as supplementary configuration,
+ * DescribeContinuousBackups'; the item is put back into the SDK's shape (TableDescription,
+ * ContinuousBackupsDescription) so both paths hand the same answers to one builder.
  */
+import {
+  DescribeContinuousBackupsCommand,
+  DescribeTableCommand,
+  DynamoDBClient,
+  ListTablesCommand,
+} from '@aws-sdk/client-dynamodb';
 import type { Resource } from '../../schemas/index.ts';
+import { mapWithConcurrency } from '../concurrency.ts';
 import { iso, type AwsScanContext } from './aws-context.ts';
+
+const TABLE_CONCURRENCY = 4;
+
+/** The region's tables, read directly. A table whose DescribeTable fails is reported and left out. */
+export async function scanDynamoTables(ctx: AwsScanContext, region: string): Promise<Resource[]> {
+  const client = ctx.client('dynamodb', region, (settings) => new DynamoDBClient(settings));
+  const names: string[] = [];
+  let start: string | undefined;
+  do {
+    const page = await ctx.call('dynamodb:ListTables', (abortSignal) =>
+      client.send(new ListTablesCommand({ ExclusiveStartTableName: start, Limit: ctx.pageSize(100) }), {
+        abortSignal,
+      }),
+    );
+    if (!page.ok) {
+      ctx.recordFailure('dynamodb:ListTables', 'dynamodb:ListTables', null, page);
+      return [];
+    }
+    names.push(...(page.value.TableNames ?? []));
+    start = page.value.LastEvaluatedTableName || undefined;
+  } while (start);
+  const read = await mapWithConcurrency(names, TABLE_CONCURRENCY, async (TableName) => {
+    const described = await ctx.call('dynamodb:DescribeTable', (abortSignal) =>
+      client.send(new DescribeTableCommand({ TableName }), { abortSignal }),
+    );
+    if (!described.ok) {
+      if (described.code !== 'ResourceNotFoundException')
+        ctx.recordFailure('dynamodb:DescribeTable', 'dynamodb:DescribeTable', TableName, described);
+      return null;
+    }
+    const table = described.value.Table ?? { TableName };
+    const backups = await ctx.call('dynamodb:DescribeContinuousBackups', (abortSignal) =>
+      client.send(new DescribeContinuousBackupsCommand({ TableName }), { abortSignal }),
+    );
+    if (!backups.ok)
+      ctx.recordFailure(
+        'dynamodb:DescribeContinuousBackups',
+        'dynamodb:DescribeContinuousBackups',
+        table.TableArn ?? TableName,
+        backups,
+      );
+    const description = backups.ok ? (backups.value.ContinuousBackupsDescription ?? {}) : undefined;
+    return dynamoTableResource(ctx, region, table, description, 'dynamodb');
+  });
+  return read.filter((r): r is Resource => r !== null);
+}
 
 /** The part of @aws-sdk/client-dynamodb's TableDescription the scanner reads. */
 export interface TableDescription {

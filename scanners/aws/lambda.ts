@@ -1,11 +1,26 @@
 /**
- * Lambda functions. The Lambda SDK client is not among the scanner's dependencies yet, so functions are read
- * through AWS Config only: the AWS::Lambda::Function item carries GetFunctionConfiguration's answer (lower
- * camel). The item is first put back into the SDK's FunctionConfiguration shape, so the direct path, once
- * the client is added, hands ListFunctions answers to the same builder.
+ * Lambda functions, per region: ListFunctions. The AWS::Lambda::Function item carries
+ * GetFunctionConfiguration's answer (lower camel); it is put back into the SDK's FunctionConfiguration shape,
+ * so both paths hand the same configuration to one builder.
  */
+import { LambdaClient, ListFunctionsCommand } from '@aws-sdk/client-lambda';
 import type { Resource } from '../../schemas/index.ts';
 import { iso, type AwsScanContext } from './aws-context.ts';
+import { pages } from './regional.ts';
+
+/** The region's functions, read directly. */
+export async function scanLambdaFunctions(ctx: AwsScanContext, region: string): Promise<Resource[]> {
+  const client = ctx.client('lambda', region, (settings) => new LambdaClient(settings));
+  const functions = await pages(
+    ctx,
+    'lambda:ListFunctions',
+    (Marker, abortSignal) =>
+      client.send(new ListFunctionsCommand({ Marker, MaxItems: ctx.pageSize(50) }), { abortSignal }),
+    (o) => o.Functions,
+    (o) => o.NextMarker,
+  );
+  return (functions ?? []).map((fn) => lambdaFunctionResource(ctx, region, fn, 'lambda'));
+}
 
 /** The part of @aws-sdk/client-lambda's FunctionConfiguration the scanner reads. */
 export interface FunctionConfiguration {

@@ -210,6 +210,12 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'elasticloadbalancing:DescribeListeners',
       'cloudfront:ListDistributions',
       'cloudfront:GetDistributionConfig',
+      'dynamodb:ListTables',
+      'dynamodb:DescribeTable',
+      'dynamodb:DescribeContinuousBackups',
+      'lambda:ListFunctions',
+      'secretsmanager:ListSecrets',
+      'ecr:DescribeRepositories',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.

@@ -1,11 +1,26 @@
 /**
- * Secrets Manager secrets. The Secrets Manager SDK client is not among the scanner's dependencies yet, so
- * secrets are read through AWS Config only. Unlike the older types, Config records this one in its
- * CloudFormation-registry form: PascalCase keys (Name, RotationEnabled, RotationRules…), close to
- * DescribeSecret's answer, which is the shape the builder takes so the direct path can reuse it.
+ * Secrets Manager secrets, per region: ListSecrets, whose entries carry what DescribeSecret would. Config
+ * records this type in its CloudFormation-registry form: PascalCase keys (Name, RotationEnabled,
+ * RotationRules…), close to DescribeSecret's answer, which is the shape the one builder takes.
  */
+import { ListSecretsCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Resource } from '../../schemas/index.ts';
 import type { AwsScanContext } from './aws-context.ts';
+import { pages } from './regional.ts';
+
+/** The region's secrets, read directly. */
+export async function scanSecrets(ctx: AwsScanContext, region: string): Promise<Resource[]> {
+  const client = ctx.client('secretsmanager', region, (settings) => new SecretsManagerClient(settings));
+  const secrets = await pages(
+    ctx,
+    'secretsmanager:ListSecrets',
+    (NextToken, abortSignal) =>
+      client.send(new ListSecretsCommand({ NextToken, MaxResults: ctx.pageSize(100) }), { abortSignal }),
+    (o) => o.SecretList,
+    (o) => o.NextToken,
+  );
+  return (secrets ?? []).map((s) => secretResource(ctx, region, s, 'secretsmanager'));
+}
 
 /** The part of @aws-sdk/client-secrets-manager's DescribeSecretResponse the scanner reads. */
 export interface SecretDescription {
@@ -41,8 +56,9 @@ export function secretResource(
     now: ctx.now(),
     attributes: {
       secret_name: name,
-      // The AWS managed key is named by its alias when it is named at all.
-      kms_key_id: secret.KmsKeyId && secret.KmsKeyId !== 'alias/aws/secretsmanager' ? secret.KmsKeyId : null,
+      // The AWS managed key is named by its alias (or the alias ARN) when it is named at all.
+      kms_key_id:
+        secret.KmsKeyId && !secret.KmsKeyId.endsWith('alias/aws/secretsmanager') ? secret.KmsKeyId : null,
       rotation_enabled: enabled,
       rotation_interval_days: enabled ? rotationIntervalDays(secret.RotationRules) : null,
       rotation_lambda_arn: secret.RotationLambdaARN ?? null,

@@ -1,0 +1,207 @@
+// DynamoDB, Lambda, Secrets Manager and ECR through their real SDK v3 clients over HTTP against the fixture
+// server (DynamoDB in awsJson1_0, Lambda in restJson1, Secrets Manager and ECR in awsJson1_1): the direct APIs
+// and AWS Config must give the same resources, and a refused call becomes a ScanError naming the permission
+// while the scan goes on.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Resource } from '../../schemas/index.ts';
+import { scanAwsAccount, type AwsServiceName } from './account.ts';
+import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
+import {
+  demoAwsAccount,
+  startAwsFixtureServer,
+  withConfigRecording,
+  type AwsFixtureAccount,
+  type AwsFixtureServer,
+} from './fixtures/aws-fixture-server.ts';
+
+const servers: AwsFixtureServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
+  const server = await startAwsFixtureServer({ account });
+  servers.push(server);
+  return server;
+}
+
+function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
+  const out: Record<string, Omit<Resource, 'source'>> = {};
+  for (const { source: _source, ...rest } of resources) out[`${rest.type} ${rest.id}`] = rest;
+  return out;
+}
+
+async function directAndConfig(services: AwsServiceName[]) {
+  const directServer = await start(demoAwsAccount({ asOf: SCAN_NOW }));
+  const direct = await scanAwsAccount(demoTarget(directServer, { services, useConfig: false }), FAST_SCAN);
+  const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
+  const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
+  return { direct, viaConfig, directServer, configServer };
+}
+
+async function denied(service: AwsServiceName, operation: string) {
+  const account = demoAwsAccount({ asOf: SCAN_NOW });
+  account.deniedOperations.push(`${operation}@eu-west-1`);
+  return scanAwsAccount(
+    demoTarget(await start(account), { services: [service], useConfig: false }),
+    FAST_SCAN,
+  );
+}
+
+const regions = (resources: Resource[]) => resources.map((r) => r.region).sort();
+
+describe('DynamoDB tables', () => {
+  it('reads tables directly and through Config alike', async () => {
+    const { direct, viaConfig, directServer, configServer } = await directAndConfig(['dynamodb']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    expect(direct.resources).toHaveLength(12);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(new Set(direct.resources.map((r) => r.source?.api))).toEqual(new Set(['dynamodb']));
+    expect(new Set(viaConfig.resources.map((r) => r.source?.api))).toEqual(new Set(['config']));
+    expect(configServer.requests.filter((r) => r.service === 'dynamodb')).toEqual([]);
+    expect(
+      new Set(directServer.requests.filter((r) => r.service === 'dynamodb').map((r) => r.operation)),
+    ).toEqual(new Set(['ListTables', 'DescribeTable', 'DescribeContinuousBackups']));
+    const orders = direct.resources.find((r) => r.name === 'orders-east');
+    expect(orders?.attributes).toMatchObject({
+      billing_mode: 'PROVISIONED',
+      sse_type: 'KMS',
+      kms_key_arn: expect.stringMatching(/^arn:aws:kms:us-east-1:/),
+      point_in_time_recovery_enabled: true,
+    });
+    expect(direct.resources.find((r) => r.name === 'sessions-east')?.attributes).toMatchObject({
+      sse_type: 'AWS_OWNED',
+      kms_key_arn: null,
+      point_in_time_recovery_enabled: false,
+    });
+  });
+
+  it('records a refused DescribeContinuousBackups and keeps the tables without guessing recovery', async () => {
+    const outcome = await denied('dynamodb', 'dynamodb:DescribeContinuousBackups');
+    expect(outcome.errors).toHaveLength(4);
+    expect(outcome.errors[0]).toMatchObject({
+      operation: 'dynamodb:DescribeContinuousBackups',
+      code: 'AccessDeniedException',
+      missing_permission: 'dynamodb:DescribeContinuousBackups',
+    });
+    const west = outcome.resources.filter((r) => r.region === 'eu-west-1');
+    expect(west).toHaveLength(4);
+    expect(west.every((r) => !('point_in_time_recovery_enabled' in r.attributes))).toBe(true);
+    expect(outcome.resources).toHaveLength(12);
+  });
+
+  it('records a refused ListTables with its permission and scans the other regions', async () => {
+    const outcome = await denied('dynamodb', 'dynamodb:ListTables');
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'dynamodb:ListTables',
+        missing_permission: 'dynamodb:ListTables',
+      }),
+    ]);
+    expect(regions(outcome.resources)).toEqual([
+      ...Array(4).fill('us-east-1'),
+      ...Array(4).fill('us-west-2'),
+    ]);
+  });
+});
+
+describe('Lambda functions', () => {
+  it('reads functions directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['lambda']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    expect(direct.resources).toHaveLength(15);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(new Set(direct.resources.map((r) => r.source?.api))).toEqual(new Set(['lambda']));
+    expect(configServer.requests.filter((r) => r.service === 'lambda')).toEqual([]);
+    expect(direct.resources.find((r) => r.name === 'report-builder-east')?.attributes).toMatchObject({
+      runtime: null,
+      package_type: 'Image',
+      vpc_subnet_ids: [expect.stringMatching(/^subnet-/), expect.stringMatching(/^subnet-/)],
+    });
+  });
+
+  it('records a refused ListFunctions with its permission and scans the other regions', async () => {
+    const outcome = await denied('lambda', 'lambda:ListFunctions');
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'lambda:ListFunctions',
+        code: 'AccessDeniedException',
+        missing_permission: 'lambda:ListFunctions',
+      }),
+    ]);
+    expect(regions(outcome.resources)).toEqual([
+      ...Array(5).fill('us-east-1'),
+      ...Array(5).fill('us-west-2'),
+    ]);
+  });
+});
+
+describe('Secrets Manager secrets', () => {
+  it('reads secrets directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['secretsmanager']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    expect(direct.resources).toHaveLength(12);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(new Set(direct.resources.map((r) => r.source?.api))).toEqual(new Set(['secretsmanager']));
+    expect(configServer.requests.filter((r) => r.service === 'secretsmanager')).toEqual([]);
+    expect(direct.resources.find((r) => r.name === 'legacy/ftp-password-east')?.attributes).toMatchObject({
+      rotation_enabled: false,
+      rotation_interval_days: null,
+    });
+  });
+
+  it('records a refused ListSecrets with its permission and scans the other regions', async () => {
+    const outcome = await denied('secretsmanager', 'secretsmanager:ListSecrets');
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'secretsmanager:ListSecrets',
+        code: 'AccessDeniedException',
+        missing_permission: 'secretsmanager:ListSecrets',
+      }),
+    ]);
+    expect(regions(outcome.resources)).toEqual([
+      ...Array(4).fill('us-east-1'),
+      ...Array(4).fill('us-west-2'),
+    ]);
+  });
+});
+
+describe('ECR repositories', () => {
+  it('reads repositories directly and through Config alike', async () => {
+    const { direct, viaConfig, configServer } = await directAndConfig(['ecr']);
+    expect(direct.errors).toEqual([]);
+    expect(viaConfig.errors).toEqual([]);
+    expect(direct.resources).toHaveLength(9);
+    expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
+    expect(new Set(direct.resources.map((r) => r.source?.api))).toEqual(new Set(['ecr']));
+    expect(configServer.requests.filter((r) => r.service === 'ecr')).toEqual([]);
+    expect(direct.resources.find((r) => r.name === 'worker-east')?.attributes).toMatchObject({
+      scan_on_push: false,
+      image_tag_mutability: 'MUTABLE',
+      encryption_type: 'AES256',
+      kms_key_arn: null,
+    });
+    expect(direct.resources.find((r) => r.name === 'api-east')?.attributes).toMatchObject({
+      encryption_type: 'KMS',
+      kms_key_arn: expect.stringMatching(/^arn:aws:kms:us-east-1:/),
+    });
+  });
+
+  it('records a refused DescribeRepositories with its permission and scans the other regions', async () => {
+    const outcome = await denied('ecr', 'ecr:DescribeRepositories');
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'ecr:DescribeRepositories',
+        code: 'AccessDeniedException',
+        missing_permission: 'ecr:DescribeRepositories',
+      }),
+    ]);
+    expect(regions(outcome.resources)).toEqual([
+      ...Array(3).fill('us-east-1'),
+      ...Array(3).fill('us-west-2'),
+    ]);
+  });
+});
