@@ -41,6 +41,7 @@ import {
 import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
+import { COMPUTE_REGIONAL } from './compute-config.ts';
 import { scanCertificates } from './acm.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
@@ -71,6 +72,8 @@ export const AWS_SERVICES = [
   'efs',
   'logs',
   'cloudwatch',
+  'eks',
+  'ecs',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -171,6 +174,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     },
   ],
   ...OPS_REGIONAL,
+  ...COMPUTE_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],

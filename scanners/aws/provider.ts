@@ -210,6 +210,12 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'elasticloadbalancing:DescribeListeners',
       'cloudfront:ListDistributions',
       'cloudfront:GetDistributionConfig',
+      'eks:ListClusters',
+      'eks:DescribeCluster',
+      'ecs:ListClusters',
+      'ecs:DescribeClusters',
+      'ecs:ListTaskDefinitions',
+      'ecs:DescribeTaskDefinition',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.
