@@ -108,10 +108,18 @@ describe('scanIntegration', () => {
         'aws.sns.topic',
         'aws.sqs.queue',
         'aws.efs.file_system',
+        'aws.eks.cluster',
+        'aws.ecs.cluster',
+        'aws.ecs.task_definition',
         'aws.logs.log_group',
         'aws.logs.metric_filter',
         'aws.cloudwatch.alarm',
         'aws.cloudwatch.trail_monitoring',
+        // Read directly when Config is off (the sandbox has no recorder here).
+        'aws.dynamodb.table',
+        'aws.lambda.function',
+        'aws.secretsmanager.secret',
+        'aws.ecr.repository',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

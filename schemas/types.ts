@@ -1116,6 +1116,80 @@ export interface AwsEcrRepositoryAttributes {
   kms_key_arn?: string | null;
 }
 
+// resources/aws.ecs.cluster.schema.json
+/**
+ * attributes of a resource of type aws.ecs.cluster. One per Amazon ECS cluster per region; id is the cluster ARN. Read from ListClusters and DescribeClusters (with settings and configurations), or from the AWS::ECS::Cluster configuration item where AWS Config records it.
+ */
+export interface AwsEcsClusterAttributes {
+  /**
+   * The containerInsights setting: enabled, enhanced or disabled (disabled when not set).
+   */
+  container_insights?: string;
+  /**
+   * Where ECS Exec session output goes: NONE (nowhere), DEFAULT (the task's awslogs setup, if any) or OVERRIDE (the destination set on the cluster).
+   */
+  execute_command_logging?: string;
+  /**
+   * The CloudWatch Logs group ECS Exec output is written to under OVERRIDE; null when none.
+   */
+  execute_command_log_group?: string | null;
+  /**
+   * The S3 bucket ECS Exec output is written to under OVERRIDE; null when none.
+   */
+  execute_command_s3_bucket?: string | null;
+  /**
+   * Whether ECS Exec sessions are recorded to a destination the cluster names (logging OVERRIDE with a log group or bucket).
+   */
+  execute_command_logged?: boolean;
+  /**
+   * The KMS key encrypting ECS Exec session data; null when none.
+   */
+  execute_command_kms_key_id?: string | null;
+}
+
+// resources/aws.ecs.task_definition.schema.json
+/**
+ * attributes of a resource of type aws.ecs.task_definition. One per task definition family per region: its latest ACTIVE revision (older and deregistered revisions are left out); id is the revision's ARN, name family:revision. Read from ListTaskDefinitions and DescribeTaskDefinition, or from the AWS::ECS::TaskDefinition configuration items where AWS Config records them. Container lists hold container names.
+ */
+export interface AwsEcsTaskDefinitionAttributes {
+  /**
+   * The task definition family.
+   */
+  family?: string | null;
+  /**
+   * The revision number described.
+   */
+  revision?: number | null;
+  /**
+   * awsvpc, bridge, host or none (bridge when not set).
+   */
+  network_mode?: string;
+  /**
+   * Launch types the definition was validated for (EC2, FARGATE, EXTERNAL), sorted.
+   */
+  requires_compatibilities?: string[];
+  /**
+   * Every container of the task.
+   */
+  container_names?: string[];
+  /**
+   * Containers that run privileged (root on the host).
+   */
+  privileged_containers?: string[];
+  /**
+   * Containers whose root file system is writable (readonlyRootFilesystem not true).
+   */
+  writable_root_containers?: string[];
+  /**
+   * Containers that run as root: no user set (the image default, normally root), or the user root or 0.
+   */
+  root_user_containers?: string[];
+  /**
+   * Containers without a log configuration (their output is not shipped anywhere).
+   */
+  unlogged_containers?: string[];
+}
+
 // resources/aws.efs.file_system.schema.json
 /**
  * attributes of a resource of type aws.efs.file_system. One per EFS file system per region; id is the file system ARN. Read with DescribeFileSystems and DescribeBackupPolicy, or from AWS Config's AWS::EFS::FileSystem item. A key is absent when it could not be read.
@@ -1137,6 +1211,53 @@ export interface AwsEfsFileSystemAttributes {
    * Automatic backups with AWS Backup: ENABLED, ENABLING, DISABLED or DISABLING; DISABLED when no backup policy was ever set.
    */
   backup_policy_status?: 'ENABLED' | 'ENABLING' | 'DISABLED' | 'DISABLING';
+}
+
+// resources/aws.eks.cluster.schema.json
+/**
+ * attributes of a resource of type aws.eks.cluster. One per Amazon EKS cluster per region; id is the cluster ARN. Read from ListClusters and DescribeCluster, or from the AWS::EKS::Cluster configuration item where AWS Config records it. A key is absent when it could not be read.
+ */
+export interface AwsEksClusterAttributes {
+  /**
+   * The Kubernetes version of the control plane, as 1.31.
+   */
+  version?: string | null;
+  /**
+   * The minor part of a 1.x version (31 for 1.31), for comparing against a minimum; null when the version is not 1.x.
+   */
+  kubernetes_minor_version?: number | null;
+  /**
+   * Whether the Kubernetes API server endpoint is reachable from the internet.
+   */
+  endpoint_public_access?: boolean;
+  /**
+   * Whether the API server endpoint is reachable from inside the cluster's VPC.
+   */
+  endpoint_private_access?: boolean;
+  /**
+   * The CIDR blocks allowed to reach the public endpoint (0.0.0.0/0 when public access is on and none were set); empty when public access is off.
+   */
+  public_access_cidrs?: string[];
+  /**
+   * Whether the public endpoint is on and accepts every address (0.0.0.0/0 or ::/0 among the allowed CIDRs).
+   */
+  endpoint_open_to_internet?: boolean;
+  /**
+   * Control-plane log types sent to CloudWatch Logs (api, audit, authenticator, controllerManager, scheduler), sorted.
+   */
+  enabled_log_types?: string[];
+  /**
+   * Whether Kubernetes secrets are envelope-encrypted with a KMS key.
+   */
+  secrets_encrypted?: boolean;
+  /**
+   * The KMS key encrypting Kubernetes secrets; null when none.
+   */
+  secrets_kms_key_arn?: string | null;
+  /**
+   * How IAM principals are mapped to Kubernetes identities: CONFIG_MAP (aws-auth ConfigMap only), API (access entries only) or API_AND_CONFIG_MAP; null when not reported.
+   */
+  authentication_mode?: string | null;
 }
 
 // resources/aws.elbv2.listener.schema.json

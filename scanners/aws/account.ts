@@ -40,6 +40,7 @@ import {
 import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
+import { COMPUTE_REGIONAL } from './compute-config.ts';
 import { scanCertificates } from './acm.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
@@ -74,6 +75,8 @@ export const AWS_SERVICES = [
   'efs',
   'logs',
   'cloudwatch',
+  'eks',
+  'ecs',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -149,6 +152,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   secretsmanager: [{ scan: scanSecrets, configType: 'AWS::SecretsManager::Secret' }],
   ecr: [{ scan: scanEcrRepositories, configType: 'AWS::ECR::Repository' }],
   ...OPS_REGIONAL,
+  ...COMPUTE_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],

@@ -786,6 +786,9 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
       'AWS::EFS::FileSystem',
       'AWS::CloudWatch::Alarm',
       'AWS::WAFv2::WebACL',
+      'AWS::EKS::Cluster',
+      'AWS::ECS::Cluster',
+      'AWS::ECS::TaskDefinition',
     ]);
     const schemaOf = (type: string) =>
       referencePath('aws-config', 'resource-schemas', `${type.replaceAll('::', '_')}.properties.json`);

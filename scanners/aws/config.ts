@@ -45,6 +45,7 @@ import { lambdaFunctionResource, type FunctionConfiguration } from './lambda.ts'
 import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { opsResourcesFromItems } from './ops-config.ts';
+import { computeResourcesFromItems } from './compute-config.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
 import { webAclFromItem, webAclResource } from './wafv2.ts';
 import { stageFromItem, stageResource } from './apigateway.ts';
@@ -84,6 +85,9 @@ export const CONFIG_TYPES = {
   'AWS::ElasticLoadBalancingV2::Listener': 'elbv2',
   'AWS::ApiGateway::Stage': 'apigateway',
   'AWS::CloudFront::Distribution': 'cloudfront',
+  'AWS::EKS::Cluster': 'eks',
+  'AWS::ECS::Cluster': 'ecs',
+  'AWS::ECS::TaskDefinition': 'ecs',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -704,6 +708,10 @@ export async function resourcesFromItems(
     case 'AWS::EFS::FileSystem':
     case 'AWS::CloudWatch::Alarm':
       return opsResourcesFromItems(ctx, region, type, items, api);
+    case 'AWS::EKS::Cluster':
+    case 'AWS::ECS::Cluster':
+    case 'AWS::ECS::TaskDefinition':
+      return computeResourcesFromItems(ctx, region, type, items, api);
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {

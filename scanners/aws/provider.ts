@@ -216,6 +216,12 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'lambda:ListFunctions',
       'secretsmanager:ListSecrets',
       'ecr:DescribeRepositories',
+      'eks:ListClusters',
+      'eks:DescribeCluster',
+      'ecs:ListClusters',
+      'ecs:DescribeClusters',
+      'ecs:ListTaskDefinitions',
+      'ecs:DescribeTaskDefinition',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.

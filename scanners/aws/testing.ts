@@ -43,6 +43,9 @@ export const CONFIG_ITEM_FILES = {
   'AWS::ApiGateway::Stage': ['apigateway-stage.json'],
   'AWS::CloudFront::Distribution': ['cloudfront-distribution.json', 'cloudfront-distribution-hardened.json'],
   'AWS::ElasticLoadBalancingV2::Listener': ['elbv2-listener.json', 'elbv2-listener-redirect.json'],
+  'AWS::EKS::Cluster': ['eks-cluster.json'],
+  'AWS::ECS::Cluster': ['ecs-cluster.json'],
+  'AWS::ECS::TaskDefinition': ['ecs-task-definition.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
