@@ -1724,6 +1724,10 @@ export interface AwsRdsDbInstanceAttributes {
    */
   iam_database_authentication_enabled?: boolean;
   /**
+   * Name of the master (administrator) user created with the instance.
+   */
+  master_username?: string;
+  /**
    * Log types exported to CloudWatch Logs.
    */
   enabled_cloudwatch_logs_exports?: string[];
