@@ -112,6 +112,7 @@ describe('scanIntegration', () => {
         'aws.logs.metric_filter',
         'aws.cloudwatch.alarm',
         'aws.cloudwatch.trail_monitoring',
+        'aws.elasticache.replication_group',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

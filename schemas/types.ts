@@ -1131,6 +1131,73 @@ export interface AwsEfsFileSystemAttributes {
   backup_policy_status?: 'ENABLED' | 'ENABLING' | 'DISABLED' | 'DISABLING';
 }
 
+// resources/aws.elasticache.replication_group.schema.json
+/**
+ * attributes of a resource of type aws.elasticache.replication_group. One per ElastiCache (Redis OSS or Valkey) replication group per region; id is the group ARN. Read from DescribeReplicationGroups. A key is absent when it could not be read (the scan records an error naming the call and permission).
+ */
+export interface AwsElasticacheReplicationGroupAttributes {
+  /**
+   * The group's identifier.
+   */
+  replication_group_id?: string;
+  /**
+   * The group's description.
+   */
+  description?: string;
+  /**
+   * redis or valkey.
+   */
+  engine?: string;
+  /**
+   * creating, available, modifying, deleting, create-failed or snapshotting.
+   */
+  status?: string;
+  /**
+   * Cluster mode is on (data is partitioned over several shards).
+   */
+  cluster_enabled?: boolean;
+  /**
+   * Data on disk (snapshots, swap, sync files) is encrypted.
+   */
+  at_rest_encryption_enabled?: boolean;
+  /**
+   * Customer managed KMS key for encryption at rest; null when the service's own key is used or the data is not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * TLS is turned on for connections to the group.
+   */
+  transit_encryption_enabled?: boolean;
+  /**
+   * required (only TLS connections) or preferred (TLS and plain connections both accepted); null when TLS is off.
+   */
+  transit_encryption_mode?: 'required' | 'preferred' | null;
+  /**
+   * Clients must give the AUTH token (password) to run commands.
+   */
+  auth_token_enabled?: boolean;
+  /**
+   * RBAC user groups attached to the group (role-based access control); empty when none.
+   */
+  user_group_ids?: string[];
+  /**
+   * enabled, disabled, enabling or disabling: whether a replica is promoted automatically when the primary fails.
+   */
+  automatic_failover?: string;
+  /**
+   * enabled or disabled: replicas are placed in other availability zones than the primary.
+   */
+  multi_az?: string;
+  /**
+   * Days automatic snapshots are kept; 0 means automatic snapshots are off.
+   */
+  snapshot_retention_limit?: number;
+  /**
+   * Minor engine upgrades are applied automatically.
+   */
+  auto_minor_version_upgrade?: boolean;
+}
+
 // resources/aws.elbv2.listener.schema.json
 /**
  * attributes of a resource of type aws.elbv2.listener. One per listener of an Elastic Load Balancing v2 load balancer; id is the listener ARN, name the load balancer's name and the port. Read from DescribeListeners, or from the AWS::ElasticLoadBalancingV2::Listener configuration item where AWS Config records it.

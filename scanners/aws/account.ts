@@ -42,6 +42,7 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
 import { scanCertificates } from './acm.ts';
+import { scanReplicationGroups } from './elasticache.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
 import { scanDistributions } from './cloudfront.ts';
@@ -71,6 +72,7 @@ export const AWS_SERVICES = [
   'efs',
   'logs',
   'cloudwatch',
+  'elasticache',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -172,6 +174,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ],
   ...OPS_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
+  elasticache: [{ scan: scanReplicationGroups }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   // Global: read with us-east-1 only (see cloudfront.ts).

@@ -210,6 +210,7 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'elasticloadbalancing:DescribeListeners',
       'cloudfront:ListDistributions',
       'cloudfront:GetDistributionConfig',
+      'elasticache:DescribeReplicationGroups',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.
