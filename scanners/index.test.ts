@@ -113,6 +113,7 @@ describe('scanIntegration', () => {
         'aws.cloudwatch.alarm',
         'aws.cloudwatch.trail_monitoring',
         'aws.elasticache.replication_group',
+        'aws.redshift.cluster',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

@@ -1800,6 +1800,58 @@ export interface AwsRdsDbInstanceAttributes {
   enabled_cloudwatch_logs_exports?: string[];
 }
 
+// resources/aws.redshift.cluster.schema.json
+/**
+ * attributes of a resource of type aws.redshift.cluster. One per Redshift provisioned cluster per region; id is the cluster ARN. Read from DescribeClusters and DescribeLoggingStatus. A key is absent when it could not be read (the scan records an error naming the call and permission).
+ */
+export interface AwsRedshiftClusterAttributes {
+  /**
+   * The cluster's identifier.
+   */
+  cluster_identifier?: string;
+  /**
+   * Node type (ra3.xlplus, dc2.large…).
+   */
+  node_type?: string;
+  /**
+   * Cluster status (available, paused…).
+   */
+  status?: string;
+  /**
+   * The cluster's data is encrypted at rest.
+   */
+  encrypted?: boolean;
+  /**
+   * KMS key ARN used for encryption; null when not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * The cluster can be reached from outside its VPC (it has a public address).
+   */
+  publicly_accessible?: boolean;
+  /**
+   * COPY and UNLOAD traffic goes through the VPC (its security groups, endpoints and flow logs) instead of the internet.
+   */
+  enhanced_vpc_routing?: boolean;
+  /**
+   * Audit logging (connection, user and user activity logs).
+   */
+  audit_logging?: {
+    /**
+     * Audit logging is on.
+     */
+    enabled: boolean;
+    /**
+     * s3 or cloudwatch; null when logging is off.
+     */
+    destination: 's3' | 'cloudwatch' | null;
+    /**
+     * Log types exported (connectionlog, userlog, useractivitylog); empty when none are named.
+     */
+    log_exports: string[];
+  };
+}
+
 // resources/aws.s3.bucket.schema.json
 /**
  * attributes of a resource of type aws.s3.bucket. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).

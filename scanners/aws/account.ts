@@ -43,6 +43,7 @@ import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
 import { scanCertificates } from './acm.ts';
 import { scanReplicationGroups } from './elasticache.ts';
+import { scanRedshiftClusters } from './redshift.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
 import { scanDistributions } from './cloudfront.ts';
@@ -73,6 +74,7 @@ export const AWS_SERVICES = [
   'logs',
   'cloudwatch',
   'elasticache',
+  'redshift',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -175,6 +177,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ...OPS_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   elasticache: [{ scan: scanReplicationGroups }],
+  redshift: [{ scan: scanRedshiftClusters }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   // Global: read with us-east-1 only (see cloudfront.ts).

@@ -120,3 +120,67 @@ describe('ElastiCache replication groups', () => {
     expect(regions).not.toContain(denied);
   });
 });
+
+describe('Redshift clusters', () => {
+  it('reads each cluster and its audit logging status', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    const server = await start(account);
+    const outcome = await scanAwsAccount(
+      demoTarget(server, { services: ['redshift'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(outcome.errors).toEqual([]);
+    const clusters = byType(outcome.resources, 'aws.redshift.cluster');
+    expect(clusters).toHaveLength(account.regions.length * 2);
+    const calls = server.requests.filter((r) => r.service === 'redshift').map((r) => r.operation);
+    expect(calls.filter((o) => o === 'DescribeLoggingStatus')).toHaveLength(clusters.length);
+    const region = account.regions[0]?.name ?? '';
+    const short = region.split('-')[1];
+    const warehouse = clusters.find((c) => c.name === `warehouse-${short}` && c.region === region);
+    expect(warehouse).toMatchObject({
+      id: `arn:aws:redshift:${region}:${account.accountId}:cluster:warehouse-${short}`,
+      attributes: {
+        node_type: 'ra3.xlplus',
+        encrypted: true,
+        publicly_accessible: false,
+        enhanced_vpc_routing: true,
+        audit_logging: {
+          enabled: true,
+          destination: 'cloudwatch',
+          log_exports: ['connectionlog', 'userlog', 'useractivitylog'],
+        },
+      },
+    });
+    expect(warehouse?.attributes.kms_key_id).toMatch(/^arn:aws:kms:/);
+    expect(clusters.find((c) => c.name === `marketing-bi-${short}`)?.attributes).toEqual({
+      cluster_identifier: `marketing-bi-${short}`,
+      node_type: 'dc2.large',
+      status: 'available',
+      encrypted: false,
+      kms_key_id: null,
+      publicly_accessible: true,
+      enhanced_vpc_routing: false,
+      audit_logging: { enabled: false, destination: null, log_exports: [] },
+    });
+  });
+
+  it('keeps a cluster whose logging status is refused, without the logging key, and names the permission', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('redshift:DescribeLoggingStatus');
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['redshift'], useConfig: false }),
+      FAST_SCAN,
+    );
+    const clusters = byType(outcome.resources, 'aws.redshift.cluster');
+    expect(clusters).toHaveLength(account.regions.length * 2);
+    expect(
+      clusters.every((c) => !('audit_logging' in c.attributes) && c.attributes.encrypted !== undefined),
+    ).toBe(true);
+    expect(outcome.errors).toHaveLength(clusters.length);
+    expect(outcome.errors[0]).toMatchObject({
+      operation: 'redshift:DescribeLoggingStatus',
+      code: 'AccessDenied',
+      missing_permission: 'redshift:DescribeLoggingStatus',
+    });
+  });
+});

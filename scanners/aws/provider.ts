@@ -211,6 +211,8 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'cloudfront:ListDistributions',
       'cloudfront:GetDistributionConfig',
       'elasticache:DescribeReplicationGroups',
+      'redshift:DescribeClusters',
+      'redshift:DescribeLoggingStatus',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.
