@@ -120,6 +120,8 @@ describe('scanIntegration', () => {
         'aws.lambda.function',
         'aws.secretsmanager.secret',
         'aws.ecr.repository',
+        'aws.elasticache.replication_group',
+        'aws.redshift.cluster',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

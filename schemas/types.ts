@@ -1260,6 +1260,73 @@ export interface AwsEksClusterAttributes {
   authentication_mode?: string | null;
 }
 
+// resources/aws.elasticache.replication_group.schema.json
+/**
+ * attributes of a resource of type aws.elasticache.replication_group. One per ElastiCache (Redis OSS or Valkey) replication group per region; id is the group ARN. Read from DescribeReplicationGroups. A key is absent when it could not be read (the scan records an error naming the call and permission).
+ */
+export interface AwsElasticacheReplicationGroupAttributes {
+  /**
+   * The group's identifier.
+   */
+  replication_group_id?: string;
+  /**
+   * The group's description.
+   */
+  description?: string;
+  /**
+   * redis or valkey.
+   */
+  engine?: string;
+  /**
+   * creating, available, modifying, deleting, create-failed or snapshotting.
+   */
+  status?: string;
+  /**
+   * Cluster mode is on (data is partitioned over several shards).
+   */
+  cluster_enabled?: boolean;
+  /**
+   * Data on disk (snapshots, swap, sync files) is encrypted.
+   */
+  at_rest_encryption_enabled?: boolean;
+  /**
+   * Customer managed KMS key for encryption at rest; null when the service's own key is used or the data is not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * TLS is turned on for connections to the group.
+   */
+  transit_encryption_enabled?: boolean;
+  /**
+   * required (only TLS connections) or preferred (TLS and plain connections both accepted); null when TLS is off.
+   */
+  transit_encryption_mode?: 'required' | 'preferred' | null;
+  /**
+   * Clients must give the AUTH token (password) to run commands.
+   */
+  auth_token_enabled?: boolean;
+  /**
+   * RBAC user groups attached to the group (role-based access control); empty when none.
+   */
+  user_group_ids?: string[];
+  /**
+   * enabled, disabled, enabling or disabling: whether a replica is promoted automatically when the primary fails.
+   */
+  automatic_failover?: string;
+  /**
+   * enabled or disabled: replicas are placed in other availability zones than the primary.
+   */
+  multi_az?: string;
+  /**
+   * Days automatic snapshots are kept; 0 means automatic snapshots are off.
+   */
+  snapshot_retention_limit?: number;
+  /**
+   * Minor engine upgrades are applied automatically.
+   */
+  auto_minor_version_upgrade?: boolean;
+}
+
 // resources/aws.elbv2.listener.schema.json
 /**
  * attributes of a resource of type aws.elbv2.listener. One per listener of an Elastic Load Balancing v2 load balancer; id is the listener ARN, name the load balancer's name and the port. Read from DescribeListeners, or from the AWS::ElasticLoadBalancingV2::Listener configuration item where AWS Config records it.
@@ -1853,9 +1920,65 @@ export interface AwsRdsDbInstanceAttributes {
    */
   iam_database_authentication_enabled?: boolean;
   /**
+   * Name of the master (administrator) user created with the instance.
+   */
+  master_username?: string;
+  /**
    * Log types exported to CloudWatch Logs.
    */
   enabled_cloudwatch_logs_exports?: string[];
+}
+
+// resources/aws.redshift.cluster.schema.json
+/**
+ * attributes of a resource of type aws.redshift.cluster. One per Redshift provisioned cluster per region; id is the cluster ARN. Read from DescribeClusters and DescribeLoggingStatus. A key is absent when it could not be read (the scan records an error naming the call and permission).
+ */
+export interface AwsRedshiftClusterAttributes {
+  /**
+   * The cluster's identifier.
+   */
+  cluster_identifier?: string;
+  /**
+   * Node type (ra3.xlplus, dc2.large…).
+   */
+  node_type?: string;
+  /**
+   * Cluster status (available, paused…).
+   */
+  status?: string;
+  /**
+   * The cluster's data is encrypted at rest.
+   */
+  encrypted?: boolean;
+  /**
+   * KMS key ARN used for encryption; null when not encrypted.
+   */
+  kms_key_id?: string | null;
+  /**
+   * The cluster can be reached from outside its VPC (it has a public address).
+   */
+  publicly_accessible?: boolean;
+  /**
+   * COPY and UNLOAD traffic goes through the VPC (its security groups, endpoints and flow logs) instead of the internet.
+   */
+  enhanced_vpc_routing?: boolean;
+  /**
+   * Audit logging (connection, user and user activity logs).
+   */
+  audit_logging?: {
+    /**
+     * Audit logging is on.
+     */
+    enabled: boolean;
+    /**
+     * s3 or cloudwatch; null when logging is off.
+     */
+    destination: 's3' | 'cloudwatch' | null;
+    /**
+     * Log types exported (connectionlog, userlog, useractivitylog); empty when none are named.
+     */
+    log_exports: string[];
+  };
 }
 
 // resources/aws.s3.bucket.schema.json

@@ -42,6 +42,8 @@ import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
 import { COMPUTE_REGIONAL } from './compute-config.ts';
 import { scanCertificates } from './acm.ts';
+import { scanReplicationGroups } from './elasticache.ts';
+import { scanRedshiftClusters } from './redshift.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
 import { scanDistributions } from './cloudfront.ts';
@@ -77,6 +79,8 @@ export const AWS_SERVICES = [
   'cloudwatch',
   'eks',
   'ecs',
+  'elasticache',
+  'redshift',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -154,6 +158,8 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ...OPS_REGIONAL,
   ...COMPUTE_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
+  elasticache: [{ scan: scanReplicationGroups }],
+  redshift: [{ scan: scanRedshiftClusters }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   // Global: read with us-east-1 only (see cloudfront.ts).

@@ -508,6 +508,7 @@ describe('configuration items as AWS Config records them (our committed items)',
           auto_minor_version_upgrade: true,
           iam_database_authentication_enabled: true,
           enabled_cloudwatch_logs_exports: ['postgresql', 'upgrade'],
+          master_username: 'ledger_admin',
         },
       });
       // Rotation comes from the item's supplementary configuration: no KMS call for it.

@@ -520,6 +520,7 @@ export function dbInstanceFromItem(item: ConfigItem): DBInstance {
     AutoMinorVersionUpgrade: bool(c.autoMinorVersionUpgrade),
     IAMDatabaseAuthenticationEnabled: bool(c.iAMDatabaseAuthenticationEnabled),
     EnabledCloudwatchLogsExports: list(c.enabledCloudwatchLogsExports).map(String),
+    MasterUsername: str(c.masterUsername),
   };
 }
 

@@ -222,6 +222,9 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'ecs:DescribeClusters',
       'ecs:ListTaskDefinitions',
       'ecs:DescribeTaskDefinition',
+      'elasticache:DescribeReplicationGroups',
+      'redshift:DescribeClusters',
+      'redshift:DescribeLoggingStatus',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.

@@ -229,6 +229,7 @@ export function dbInstanceResource(
       auto_minor_version_upgrade: db.AutoMinorVersionUpgrade ?? false,
       iam_database_authentication_enabled: db.IAMDatabaseAuthenticationEnabled ?? false,
       enabled_cloudwatch_logs_exports: db.EnabledCloudwatchLogsExports ?? [],
+      ...(db.MasterUsername === undefined ? {} : { master_username: db.MasterUsername }),
     },
   });
 }
