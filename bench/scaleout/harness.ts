@@ -299,6 +299,9 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       const killedAt = Date.now();
       const end = await env.waitFor(scan, isFinished, 120_000);
       const recoveredMs = Date.now() - killedAt;
+      // The finishing worker logs `scan succeeded` after its commit: the status can be read first.
+      for (let waited = 0; end.status === 'succeeded' && !finishedBy.has(scan) && waited < 5000; waited += 50)
+        await sleep(50);
       const actual = await env.findingsOf(scan);
       const result: ScaleOutTrial = {
         trial,

@@ -15,7 +15,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { iso, type AwsScanContext } from './aws-context.ts';
-import { date, list, obj, str, type ConfigItem } from './config.ts';
+import { date, list, obj, str, type ConfigItem } from './config-item.ts';
 import { pages } from './regional.ts';
 
 const DESCRIBE_CONCURRENCY = 4;

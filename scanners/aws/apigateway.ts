@@ -15,7 +15,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import { bool, obj, str, type ConfigItem } from './config.ts';
+import { bool, obj, str, type ConfigItem } from './config-item.ts';
 
 const READ_CONCURRENCY = 4;
 

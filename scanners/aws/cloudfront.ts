@@ -21,7 +21,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import { bool, obj, str, type ConfigItem } from './config.ts';
+import { bool, obj, str, type ConfigItem } from './config-item.ts';
 
 /** The region CloudFront's API and its Config items live in. */
 export const CLOUDFRONT_REGION = 'us-east-1';

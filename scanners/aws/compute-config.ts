@@ -5,7 +5,7 @@
  */
 import type { Resource } from '../../schemas/index.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import type { ConfigItem } from './config.ts';
+import type { ConfigItem } from './config-item.ts';
 import {
   ecsClusterFromItem,
   ecsClusterResource,

@@ -59,6 +59,9 @@ import {
   trailResource,
   volumeResource,
 } from './regional.ts';
+import { bool, date, list, num, obj, str, type ConfigItem } from './config-item.ts';
+
+export type { ConfigItem };
 
 /** The Config resource types read through Config, and the service each belongs to. */
 export const CONFIG_TYPES = {
@@ -99,17 +102,6 @@ const FIELDS =
   'resourceId, resourceType, awsRegion, accountId, configurationItemStatus, configuration, supplementaryConfiguration';
 /** Items of resources that no longer exist: Config keeps them for history, the scan leaves them out. */
 const DELETED = new Set(['ResourceDeleted', 'ResourceDeletedNotRecorded']);
-
-/** A configuration item as the Select APIs return the selected fields. */
-export interface ConfigItem {
-  resourceId?: string;
-  resourceType?: string;
-  awsRegion?: string;
-  accountId?: string;
-  configurationItemStatus?: string;
-  configuration?: unknown;
-  supplementaryConfiguration?: unknown;
-}
 
 /** Items of one account grouped by region, then by type; a type present (even empty) was read through Config. */
 export type ConfigInventory = Map<string, Map<ConfigType, ConfigItem[]>>;
@@ -362,30 +354,6 @@ function byType(items: ConfigItem[], types: readonly ConfigType[]): Map<ConfigTy
 }
 
 // ---------------- configuration items -> resources ----------------
-
-type Json = Record<string, unknown>;
-export const obj = (v: unknown): Json => {
-  if (typeof v === 'string') {
-    // The history APIs return configuration as JSON text; the Select APIs as an object. Accept both.
-    try {
-      return obj(JSON.parse(v));
-    } catch {
-      return {};
-    }
-  }
-  return v && typeof v === 'object' && !Array.isArray(v) ? (v as Json) : {};
-};
-export const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
-export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
-export const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : undefined);
-export const bool = (v: unknown): boolean | undefined =>
-  typeof v === 'boolean' ? v : v === 'true' ? true : v === 'false' ? false : undefined;
-/** Config dates come as ISO text or epoch numbers (seconds or milliseconds). */
-export const date = (v: unknown): string | undefined => {
-  if (typeof v === 'string') return v;
-  if (typeof v === 'number') return new Date(v < 1e11 ? v * 1000 : v).toISOString();
-  return undefined;
-};
 
 function permissionFrom(p: unknown): IpPermission {
   const q = obj(p);

@@ -20,7 +20,7 @@ import { GetWebACLForResourceCommand } from '@aws-sdk/client-wafv2';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import { list, num, obj, str, type ConfigItem } from './config.ts';
+import { list, num, obj, str, type ConfigItem } from './config-item.ts';
 import { pages } from './regional.ts';
 import { wafv2 } from './wafv2.ts';
 

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
 import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
-import type { ConfigItem } from './config.ts';
+import type { ConfigItem } from './config-item.ts';
 import { bucketFromItem, onlyFixedPrincipals } from './s3-config.ts';
 import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
 import {

@@ -13,7 +13,7 @@
  * a policy is public is AWS's own evaluation, which Config does not record; it is decided here only
  * when every Allow statement names fixed principals (no wildcard), else asked directly.
  */
-import type { ConfigItem } from './config.ts';
+import type { ConfigItem } from './config-item.ts';
 import {
   encryptionFrom,
   loggingFrom,

@@ -31,7 +31,7 @@ import {
   versioningFrom,
 } from './s3-normalize.ts';
 import { iamActionFor, qualifiedOperation, type S3OperationName } from './s3-operations.ts';
-import type { ConfigItem } from './config.ts';
+import type { ConfigItem } from './config-item.ts';
 import { bucketFromItem, type BucketFromConfig } from './s3-config.ts';
 import type { AwsCredentials } from './credentials.ts';
 

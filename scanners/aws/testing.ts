@@ -1,7 +1,7 @@
 /** What the AWS scanner tests share: a fixed clock, no rate limit, and a target at the demo account. */
 import { readFileSync } from 'node:fs';
 import type { AwsAccountScanOptions, AwsAccountTarget } from './account.ts';
-import type { ConfigItem } from './config.ts';
+import type { ConfigItem } from './config-item.ts';
 import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from './fixtures/s3-fixture-account.ts';
 
 export const SCAN_NOW = new Date('2026-05-04T12:00:00.000Z');

@@ -21,7 +21,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import { list, obj, str, type ConfigItem } from './config.ts';
+import { list, obj, str, type ConfigItem } from './config-item.ts';
 import { pages } from './regional.ts';
 
 const READ_CONCURRENCY = 4;

@@ -5,7 +5,7 @@
  * per custom role and one `azure.authorization.role_assignment` per assignment, named with its role.
  */
 import type { Resource } from '../../schemas/index.ts';
-import type { ArmReader } from './azure.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 type Json = Record<string, unknown>;
 

@@ -34,6 +34,7 @@ import { CONTAINERSERVICE_PERMISSIONS, scanContainerService } from './containers
 import { COSMOSDB_PERMISSIONS, scanCosmosDb } from './cosmosdb.ts';
 import { POSTGRES_PERMISSIONS, scanPostgres } from './postgresql.ts';
 import { AUTHORIZATION_PERMISSIONS, scanAuthorization } from './authorization.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 export interface AzureScanTarget {
   tenantId: string;
@@ -92,20 +93,6 @@ export const AZURE_PERMISSIONS = {
 } as const;
 export type AzureOperation = keyof typeof AZURE_PERMISSIONS;
 type Operation = AzureOperation;
-
-/** What the per-service readers (defender.ts, ...) use of a subscription's scan. */
-export interface ArmReader {
-  readonly subscriptionId: string;
-  readonly endpoint: string;
-  get(operation: AzureOperation, url: string, resourceId: string | null): Promise<Json | null | undefined>;
-  list(
-    operation: AzureOperation,
-    path: string,
-    apiVersion: string,
-    resourceId?: string | null,
-  ): Promise<Json[] | null>;
-  envelope(item: Json, type: string, attributes: Json): Resource;
-}
 
 /** Scans the subscriptions; rejects with ScanFailedError only when the scan cannot proceed. */
 export async function scanAzure(

@@ -5,7 +5,7 @@
  * diagnostics) and one `azure.compute.disk` per managed disk (encryption, export and network access).
  */
 import type { Resource } from '../../schemas/index.ts';
-import type { ArmReader } from './azure.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 type Json = Record<string, unknown>;
 

@@ -4,7 +4,7 @@
  * API server is reached and who may sign in to it, network policy, and upgrade settings.
  */
 import type { Resource } from '../../schemas/index.ts';
-import type { ArmReader } from './azure.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 type Json = Record<string, unknown>;
 

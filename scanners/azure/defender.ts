@@ -5,7 +5,7 @@
  * sub-plan and the plan's extensions. One `azure.security.defender_plan` per pricing.
  */
 import type { Resource } from '../../schemas/index.ts';
-import type { ArmReader } from './azure.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 type Json = Record<string, unknown>;
 

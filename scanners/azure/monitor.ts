@@ -8,7 +8,7 @@
  * to fail). A list that cannot be read is absent from the activity log resource.
  */
 import type { Resource } from '../../schemas/index.ts';
-import type { ArmReader } from './azure.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 type Json = Record<string, unknown>;
 

@@ -6,7 +6,7 @@
  */
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
-import type { ArmReader } from './azure.ts';
+import type { ArmReader } from './arm-reader.ts';
 
 type Json = Record<string, unknown>;
 

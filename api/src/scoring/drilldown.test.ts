@@ -160,7 +160,9 @@ describe.each(databaseBackends())('posture drill-down on $name', (backend) => {
       state: 'fail',
       status: 'fail',
     });
-    expect(body.requirement.summary).toEqual(expect.any(String));
+    // Our own one-line summary where the catalog has one (many SOC 2 criteria carry none: their text is
+    // AICPA's, imported by the user).
+    expect(body.requirement.summary === null || typeof body.requirement.summary === 'string').toBe(true);
     expect(body.controls.map((c: Json) => c.control_id)).toEqual(failing.control_ids);
     const { findings, controls } = await expected();
     for (const control of body.controls) {

@@ -229,8 +229,20 @@ describe.each(databaseBackends())('reports on $name', (backend) => {
     expect(pages).toContain('Methodology');
 
     // Page 1 rendered to an image, for people to look at (kept beside the PDF).
-    execFileSync('pdftoppm', ['-f', '1', '-l', '1', '-r', '60', '-png', pdf, join(t.dataDir, 'page')]);
-    const png = join(t.dataDir, 'page-1.png');
+    // -singlefile: page.png whatever the page count (pdftoppm pads page numbers to the count's digits).
+    execFileSync('pdftoppm', [
+      '-f',
+      '1',
+      '-l',
+      '1',
+      '-r',
+      '60',
+      '-png',
+      '-singlefile',
+      pdf,
+      join(t.dataDir, 'page'),
+    ]);
+    const png = join(t.dataDir, 'page.png');
     expect(existsSync(png)).toBe(true);
     if (process.env.REPORT_PNG) execFileSync('cp', [png, process.env.REPORT_PNG]);
   }, 90_000);
