@@ -2,16 +2,15 @@
 // subscriptions, and a refused pricings read becoming a scan error that names the RBAC action.
 import { afterEach, describe, expect, it } from 'vitest';
 import { assertValidResource, type Resource } from '../../schemas/index.ts';
-import { scanAzure, type AzureScanTarget } from './azure.ts';
+import { scanAzure } from './azure.ts';
 import {
-  DEMO_AZURE_CLIENT,
   DEMO_AZURE_SECOND_SUBSCRIPTION_ID,
   DEMO_AZURE_SUBSCRIPTION_ID,
-  DEMO_AZURE_TENANT_ID,
   demoAzureData,
   startAzureFixtureServer,
   type AzureFixtureServer,
 } from './fixtures/azure-fixture-server.ts';
+import { demoAzureTarget, UNPACED_AZURE_SCAN } from './testing.ts';
 
 let server: AzureFixtureServer | undefined;
 afterEach(async () => {
@@ -19,13 +18,9 @@ afterEach(async () => {
   server = undefined;
 });
 
-const target = (s: AzureFixtureServer): AzureScanTarget => ({
-  tenantId: DEMO_AZURE_TENANT_ID,
-  subscriptionIds: [DEMO_AZURE_SUBSCRIPTION_ID, DEMO_AZURE_SECOND_SUBSCRIPTION_ID],
-  ...DEMO_AZURE_CLIENT,
-  endpoint: s.url,
-});
-const fast = { callsPerSecond: 10_000, retryDelayMs: 20 };
+const target = (s: AzureFixtureServer) =>
+  demoAzureTarget(s, [DEMO_AZURE_SUBSCRIPTION_ID, DEMO_AZURE_SECOND_SUBSCRIPTION_ID]);
+const fast = UNPACED_AZURE_SCAN;
 const plans = (resources: Resource[], subscription: string): Resource[] =>
   resources.filter((r) => r.type === 'azure.security.defender_plan' && r.account === subscription);
 
