@@ -3,13 +3,11 @@
 // latest active revision of each task definition family is kept, and a refused call becomes a ScanError
 // naming the permission while the scan goes on.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Resource } from '../../schemas/index.ts';
-import { scanAwsAccount, type AwsServiceName } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
+import { scanAwsAccount } from './account.ts';
+import { FAST_SCAN, SCAN_NOW, byType, demoTarget, directAndConfig, withoutSource } from './testing.ts';
 import {
   demoAwsAccount,
   startAwsFixtureServer,
-  withConfigRecording,
   type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
@@ -25,25 +23,9 @@ async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
   return server;
 }
 
-function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
-  const out: Record<string, Omit<Resource, 'source'>> = {};
-  for (const { source: _source, ...rest } of resources) out[`${rest.type} ${rest.id}`] = rest;
-  return out;
-}
-
-const byType = (resources: Resource[], type: string) => resources.filter((r) => r.type === type);
-
-async function directAndConfig(services: AwsServiceName[]) {
-  const directServer = await start(demoAwsAccount({ asOf: SCAN_NOW }));
-  const direct = await scanAwsAccount(demoTarget(directServer, { services, useConfig: false }), FAST_SCAN);
-  const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
-  const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
-  return { direct, viaConfig, directServer, configServer };
-}
-
 describe('EKS clusters', () => {
   it('reads endpoint access, logging, secrets encryption and version directly and through Config alike', async () => {
-    const { direct, viaConfig, directServer, configServer } = await directAndConfig(['eks']);
+    const { direct, viaConfig, directServer, configServer } = await directAndConfig(start, ['eks']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     const clusters = byType(direct.resources, 'aws.eks.cluster');
@@ -104,7 +86,7 @@ describe('EKS clusters', () => {
 
 describe('ECS clusters and task definitions', () => {
   it('keeps the latest active revision per family, directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['ecs']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['ecs']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     expect(byType(direct.resources, 'aws.ecs.cluster')).toHaveLength(6);

@@ -5,11 +5,10 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { scanAwsAccount, type AwsServiceName } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
+import { FAST_SCAN, SCAN_NOW, demoTarget, directAndConfig, withoutSource } from './testing.ts';
 import {
   demoAwsAccount,
   startAwsFixtureServer,
-  withConfigRecording,
   type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
@@ -25,20 +24,6 @@ async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
   return server;
 }
 
-function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
-  const out: Record<string, Omit<Resource, 'source'>> = {};
-  for (const { source: _source, ...rest } of resources) out[`${rest.type} ${rest.id}`] = rest;
-  return out;
-}
-
-async function directAndConfig(services: AwsServiceName[]) {
-  const directServer = await start(demoAwsAccount({ asOf: SCAN_NOW }));
-  const direct = await scanAwsAccount(demoTarget(directServer, { services, useConfig: false }), FAST_SCAN);
-  const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
-  const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
-  return { direct, viaConfig, directServer, configServer };
-}
-
 async function denied(service: AwsServiceName, operation: string) {
   const account = demoAwsAccount({ asOf: SCAN_NOW });
   account.deniedOperations.push(`${operation}@eu-west-1`);
@@ -52,7 +37,7 @@ const regions = (resources: Resource[]) => resources.map((r) => r.region).sort()
 
 describe('DynamoDB tables', () => {
   it('reads tables directly and through Config alike', async () => {
-    const { direct, viaConfig, directServer, configServer } = await directAndConfig(['dynamodb']);
+    const { direct, viaConfig, directServer, configServer } = await directAndConfig(start, ['dynamodb']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     expect(direct.resources).toHaveLength(12);
@@ -108,7 +93,7 @@ describe('DynamoDB tables', () => {
 
 describe('Lambda functions', () => {
   it('reads functions directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['lambda']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['lambda']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     expect(direct.resources).toHaveLength(15);
@@ -140,7 +125,7 @@ describe('Lambda functions', () => {
 
 describe('Secrets Manager secrets', () => {
   it('reads secrets directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['secretsmanager']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['secretsmanager']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     expect(direct.resources).toHaveLength(12);
@@ -171,7 +156,7 @@ describe('Secrets Manager secrets', () => {
 
 describe('ECR repositories', () => {
   it('reads repositories directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['ecr']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['ecr']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     expect(direct.resources).toHaveLength(9);

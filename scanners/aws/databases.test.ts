@@ -3,9 +3,8 @@
 // (awsQuery): the normalized attributes the rules read, paging, a service that is not in the scan's list, and
 // a refused call that becomes a ScanError naming the permission while the scan goes on.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Resource } from '../../schemas/index.ts';
 import { scanAwsAccount } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
+import { FAST_SCAN, SCAN_NOW, byType, demoTarget } from './testing.ts';
 import {
   demoAwsAccount,
   startAwsFixtureServer,
@@ -23,8 +22,6 @@ async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
   servers.push(server);
   return server;
 }
-
-const byType = (resources: Resource[], type: string) => resources.filter((r) => r.type === type);
 
 describe('ElastiCache replication groups', () => {
   it('reads every group of every region through DescribeReplicationGroups', async () => {

@@ -3,16 +3,23 @@
 // answers each in its own wire protocol: the direct APIs and AWS Config must give the same resources, and a
 // refused call becomes a ScanError naming the permission while the scan goes on.
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Resource } from '../../schemas/index.ts';
-import { scanAwsAccount, type AwsServiceName } from './account.ts';
+import { scanAwsAccount } from './account.ts';
 import { AwsScanContext } from './aws-context.ts';
 import { resourcesFromItems, type RegionalConfigType } from './config.ts';
-import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
+import {
+  CONFIG_ITEM_FILES,
+  FAST_SCAN,
+  SCAN_NOW,
+  byType,
+  configItemFixture,
+  demoTarget,
+  directAndConfig,
+  withoutSource,
+} from './testing.ts';
 import {
   DEMO_AWS_CREDENTIALS,
   demoAwsAccount,
   startAwsFixtureServer,
-  withConfigRecording,
   type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
@@ -28,27 +35,9 @@ async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
   return server;
 }
 
-function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
-  const out: Record<string, Omit<Resource, 'source'>> = {};
-  for (const { source: _source, ...rest } of resources) out[`${rest.type} ${rest.id}`] = rest;
-  return out;
-}
-
-const byType = (resources: Resource[], type: string) => resources.filter((r) => r.type === type);
-
-async function directAndConfig(services: AwsServiceName[]) {
-  const direct = await scanAwsAccount(
-    demoTarget(await start(demoAwsAccount({ asOf: SCAN_NOW })), { services, useConfig: false }),
-    FAST_SCAN,
-  );
-  const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
-  const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
-  return { direct, viaConfig, configServer };
-}
-
 describe('ACM certificates', () => {
   it('reads every key type directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['acm']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['acm']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     const certs = byType(direct.resources, 'aws.acm.certificate');
@@ -97,7 +86,7 @@ describe('ACM certificates', () => {
 
 describe('WAFv2 web ACLs', () => {
   it('reads regional ACLs everywhere and global ones in us-east-1, directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['wafv2']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['wafv2']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     const acls = byType(direct.resources, 'aws.wafv2.web_acl');
@@ -143,7 +132,7 @@ describe('WAFv2 web ACLs', () => {
 
 describe('Elastic Load Balancing v2', () => {
   it('reads load balancers and listeners (awsQuery) directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['elbv2']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['elbv2']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     expect(byType(direct.resources, 'aws.elbv2.load_balancer')).toHaveLength(9);
@@ -215,7 +204,7 @@ describe('Elastic Load Balancing v2', () => {
 
 describe('API Gateway stages', () => {
   it('reads REST API stages (restJson1) directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['apigateway']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['apigateway']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     const stages = byType(direct.resources, 'aws.apigateway.stage');
@@ -269,7 +258,7 @@ describe('API Gateway stages', () => {
 
 describe('CloudFront distributions', () => {
   it('reads distributions (restXml) once, as global, directly and through Config alike', async () => {
-    const { direct, viaConfig, configServer } = await directAndConfig(['cloudfront']);
+    const { direct, viaConfig, configServer } = await directAndConfig(start, ['cloudfront']);
     expect(direct.errors).toEqual([]);
     expect(viaConfig.errors).toEqual([]);
     const distributions = byType(direct.resources, 'aws.cloudfront.distribution');

@@ -1,7 +1,19 @@
 /** What the AWS scanner tests share: a fixed clock, no rate limit, and a target at the demo account. */
 import { readFileSync } from 'node:fs';
-import type { AwsAccountScanOptions, AwsAccountTarget } from './account.ts';
+import type { Resource } from '../../schemas/index.ts';
+import {
+  scanAwsAccount,
+  type AwsAccountScanOptions,
+  type AwsAccountTarget,
+  type AwsServiceName,
+} from './account.ts';
 import type { ConfigItem } from './config-item.ts';
+import {
+  demoAwsAccount,
+  withConfigRecording,
+  type AwsFixtureAccount,
+  type AwsFixtureServer,
+} from './fixtures/aws-fixture-server.ts';
 import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from './fixtures/s3-fixture-account.ts';
 
 export const SCAN_NOW = new Date('2026-05-04T12:00:00.000Z');
@@ -53,4 +65,29 @@ export function configItemFixture(file: string): ConfigItem & Record<string, unk
   return JSON.parse(
     readFileSync(new URL(`./fixtures/config-items/${file}`, import.meta.url), 'utf8'),
   ) as ConfigItem & Record<string, unknown>;
+}
+
+/** Resources by `type id`, without `source`: what must be equal whether read directly or through Config. */
+export function withoutSource(resources: Resource[]): Record<string, Omit<Resource, 'source'>> {
+  const out: Record<string, Omit<Resource, 'source'>> = {};
+  for (const { source: _source, ...rest } of resources) out[`${rest.type} ${rest.id}`] = rest;
+  return out;
+}
+
+export const byType = (resources: Resource[], type: string): Resource[] =>
+  resources.filter((r) => r.type === type);
+
+/**
+ * The demo account's `services` scanned twice: directly (Config off), and from a copy whose regions record
+ * every type through Config. `start` starts a fixture server the calling suite closes.
+ */
+export async function directAndConfig(
+  start: (account: AwsFixtureAccount) => Promise<AwsFixtureServer>,
+  services: AwsServiceName[],
+) {
+  const directServer = await start(demoAwsAccount({ asOf: SCAN_NOW }));
+  const direct = await scanAwsAccount(demoTarget(directServer, { services, useConfig: false }), FAST_SCAN);
+  const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
+  const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
+  return { direct, viaConfig, directServer, configServer };
 }
