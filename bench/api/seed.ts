@@ -26,7 +26,7 @@ async function copiedFindingColumns(knex: Knex): Promise<string[]> {
   const { rows } = await knex.raw<{ rows: { column_name: string }[] }>(
     `select column_name from information_schema.columns
       where table_schema = 'public' and table_name = 'findings'
-        and column_name not in ('id', 'scan_id', 'resource_id', 'resource_name', 'created_at')
+        and column_name not in ('id', 'scan_id', 'resource_id', 'resource_name', 'created_at', 'new_failure')
         and is_generated = 'NEVER'
       order by ordinal_position`,
   );
@@ -93,11 +93,13 @@ export async function seedBenchTenant(
          select row_number() over (order by rule_id, resource_id) - 1 as i, f.*
            from findings f where f.scan_id = ?
        ), size as (select count(*) as n from template)
-       insert into findings (scan_id, resource_id, resource_name, ${list})
-       select ?, t.resource_id || '#' || g, t.resource_name || '-' || g, ${fromTemplate}
+       insert into findings (scan_id, resource_id, resource_name, new_failure, ${list})
+       select ?, t.resource_id || '#' || g, t.resource_name || '-' || g, ? and t.status = 'fail', ${fromTemplate}
          from generate_series(0, ? - 1) g cross join size
          join template t on t.i = g % size.n`,
-      [real.id, scanId, options.findingsPerScan],
+      // As the product records it: the first bulk scan's resources are all new to the real scan before it;
+      // each later bulk scan repeats the one before, so none of its failures is new.
+      [real.id, scanId, i === 0, options.findingsPerScan],
     );
   }
   return {

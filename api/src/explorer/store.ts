@@ -11,7 +11,7 @@
 import type { Knex } from 'knex';
 import { applyPage, type SortKey } from '../pagination.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
-import { FINDING_COLUMNS } from '../scans/store.ts';
+import { FINDING_COLUMNS, previousSucceededScanId } from '../scans/store.ts';
 import type { ExplorerFinding, FindingFilters, ScanSource } from './types.ts';
 
 /** Succeeded scans numbered per integration, newest first (ties by id, as the posture takes them). */
@@ -20,6 +20,7 @@ function rankedScans(trx: Trx) {
     .select(
       'id',
       'integration_id',
+      'new_failures_recorded',
       trx.raw(
         'row_number() over (partition by integration_id order by finished_at desc, id asc) as position',
       ),
@@ -38,6 +39,7 @@ export async function postureSources(trx: Trx): Promise<ScanSource[]> {
       'i.name as integration_name',
       'i.provider',
       'p.id as previous_scan_id',
+      'r.new_failures_recorded',
     )
     .from('ranked as r')
     .join('integrations as i', 'i.id', 'r.integration_id')
@@ -51,50 +53,36 @@ export async function postureSources(trx: Trx): Promise<ScanSource[]> {
 
 /** One scan of the tenant as a source (its previous succeeded scan included), or undefined. */
 export async function scanSource(trx: Trx, scanId: string): Promise<ScanSource | undefined> {
-  const scan = (await trx('scans as s')
+  const source = (await trx('scans as s')
     .join('integrations as i', 'i.id', 's.integration_id')
     .select(
       's.id as scan_id',
       's.integration_id',
       'i.name as integration_name',
       'i.provider',
-      's.finished_at',
+      's.new_failures_recorded',
     )
     .where('s.id', scanId)
-    .first()) as (Omit<ScanSource, 'previous_scan_id'> & { finished_at: Date | null }) | undefined;
-  if (!scan) return undefined;
-  const { finished_at: finishedAt, ...source } = scan;
-  const previous = finishedAt
-    ? ((await trx('scans')
-        .select('id')
-        .where({ integration_id: source.integration_id, status: 'succeeded' })
-        .whereNot('id', scanId)
-        .andWhere((q) => {
-          void q
-            .where('finished_at', '<', finishedAt)
-            .orWhere((same) => void same.where('finished_at', finishedAt).andWhere('id', '>', scanId));
-        })
-        .orderBy([
-          { column: 'finished_at', order: 'desc' },
-          { column: 'id', order: 'asc' },
-        ])
-        .first()) as { id: string } | undefined)
-    : undefined;
-  return { ...source, previous_scan_id: previous?.id ?? null };
+    .first()) as Omit<ScanSource, 'previous_scan_id'> | undefined;
+  if (!source) return undefined;
+  return { ...source, previous_scan_id: (await previousSucceededScanId(trx, scanId)) ?? null };
 }
 
 /**
- * SQL true for a failing finding `f` the previous scan did not fail (every failing one without a previous).
- * OFFSET 0 keeps the subquery a probe of the unique key per row: without it PostgreSQL may turn the EXISTS
- * into a hashed set of every failing finding of the previous scan, read in full for one page of 100 rows.
+ * SQL true for a failing finding `f` of `source` that the previous scan did not fail (every failing one
+ * without a previous). Scans since migration 0023 recorded it with their findings (`f.new_failure`, with a
+ * partial index); older ones probe the previous scan per row. OFFSET 0 keeps that subquery a probe of the
+ * unique key per row: without it PostgreSQL may turn the EXISTS into a hashed set of every failing finding of
+ * the previous scan, read in full for one page of 100 rows.
  */
-function newSinceLastScan(previousScanId: string | null): { sql: string; bindings: string[] } {
-  if (!previousScanId) return { sql: `f.status = 'fail'`, bindings: [] };
+function newSinceLastScan(source: ScanSource): { sql: string; bindings: string[] } {
+  if (source.new_failures_recorded) return { sql: 'f.new_failure', bindings: [] };
+  if (!source.previous_scan_id) return { sql: `f.status = 'fail'`, bindings: [] };
   return {
     sql: `f.status = 'fail' AND NOT EXISTS (SELECT 1 FROM findings p WHERE p.tenant_id = f.tenant_id
        AND p.scan_id = ? AND p.rule_id = f.rule_id AND p.resource_id = f.resource_id AND p.status = 'fail'
        OFFSET 0)`,
-    bindings: [previousScanId],
+    bindings: [source.previous_scan_id],
   };
 }
 
@@ -118,7 +106,7 @@ function scanPageQuery(
   after: (string | number | null)[] | null,
   limit: number,
 ): Knex.QueryBuilder {
-  const isNew = newSinceLastScan(source.previous_scan_id);
+  const isNew = newSinceLastScan(source);
   const query = trx('findings as f')
     .select(
       ...FINDING_COLUMNS.map((c) => `f.${c}`),

@@ -40,6 +40,8 @@ export interface ScanSource {
   provider: string;
   /** The integration's succeeded scan before this one, or null for its first. */
   previous_scan_id: string | null;
+  /** Whether the scan's findings carry `new_failure` (scans created since migration 0023). */
+  new_failures_recorded: boolean;
 }
 
 /** A finding as the explorer lists it: the scan's finding with its integration and resource's place. */

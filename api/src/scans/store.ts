@@ -146,6 +146,60 @@ export async function latestSucceededPerIntegration(
   return rows.map((r) => ({ ...r, finished_at: new Date(r.finished_at).toISOString() }));
 }
 
+/**
+ * The succeeded scan of the same integration just before `scanId` (newest first, ties by id, as the posture
+ * orders them), or undefined for its first. For a scan still running, that is the integration's newest
+ * succeeded scan: the one it will follow once it succeeds.
+ */
+export async function previousSucceededScanId(trx: Trx, scanId: string): Promise<string | undefined> {
+  const scan = (await trx('scans').select('integration_id', 'finished_at').where('id', scanId).first()) as
+    { integration_id: string; finished_at: Date | null } | undefined;
+  if (!scan) return undefined;
+  const query = trx('scans')
+    .select('id')
+    .where({ integration_id: scan.integration_id, status: 'succeeded' })
+    .whereNot('id', scanId)
+    .whereNotNull('finished_at');
+  const finishedAt = scan.finished_at;
+  if (finishedAt) {
+    void query.andWhere((q) => {
+      void q
+        .where('finished_at', '<', finishedAt)
+        .orWhere((same) => void same.where('finished_at', finishedAt).andWhere('id', '>', scanId));
+    });
+  }
+  const previous = (await query
+    .orderBy([
+      { column: 'finished_at', order: 'desc' },
+      { column: 'id', order: 'asc' },
+    ])
+    .first()) as { id: string } | undefined;
+  return previous?.id;
+}
+
+/**
+ * The keys (`rule_id` NUL `resource_id`) among `keys` that failed in scan `scanId`: one index probe of the
+ * findings' unique key per key.
+ */
+async function failingKeysOf(
+  trx: Trx,
+  tenantId: string,
+  scanId: string,
+  keys: readonly { rule_id: string; resource_id: string }[],
+): Promise<Set<string>> {
+  if (keys.length === 0) return new Set();
+  const rows = (
+    await trx.raw(
+      `SELECT p.rule_id, p.resource_id
+         FROM unnest(?::text[], ?::text[]) AS k(rule_id, resource_id)
+         JOIN findings p ON p.tenant_id = ? AND p.scan_id = ? AND p.rule_id = k.rule_id
+          AND p.resource_id = k.resource_id AND p.status = 'fail'`,
+      [keys.map((k) => k.rule_id), keys.map((k) => k.resource_id), tenantId, scanId],
+    )
+  ).rows as { rule_id: string; resource_id: string }[];
+  return new Set(rows.map((r) => `${r.rule_id}\0${r.resource_id}`));
+}
+
 /** Whether the tenant has any scan at all. */
 export async function hasAnyScan(trx: Trx): Promise<boolean> {
   return (await trx('scans').select('id').first()) !== undefined;
@@ -362,9 +416,21 @@ export async function upsertResults(
     evidence_sha256: f.evidence_sha256 ?? null,
     exception_id: f.exception_id ?? null,
   }));
+  // A failure is new when the scan the posture pairs this one with did not fail the same rule on the same
+  // resource (the explorer's `new_since_last_scan`), decided once, here, where the previous scan is known.
+  const previousScanId = await previousSucceededScanId(trx, scanId);
   for (const batch of chunks(findingRows)) {
+    const failing = batch.filter((row) => row.status === 'fail');
+    const failedBefore = previousScanId
+      ? await failingKeysOf(trx, tenantId, previousScanId, failing)
+      : new Set<string>();
     await trx('findings')
-      .insert(batch)
+      .insert(
+        batch.map((row) => ({
+          ...row,
+          new_failure: row.status === 'fail' && !failedBefore.has(`${row.rule_id}\0${row.resource_id}`),
+        })),
+      )
       .onConflict(['tenant_id', 'scan_id', 'rule_id', 'resource_id'])
       .merge();
   }

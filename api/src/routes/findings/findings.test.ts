@@ -199,6 +199,24 @@ describe.each(databaseBackends())('the findings explorer on $name', (backend) =>
     expect(newOfA).toEqual([madeNew]);
   });
 
+  it('answers new_since_last_scan the same for scans stored before new failures were recorded', async () => {
+    const queries = ['new_since_last_scan=true', 'new_since_last_scan=false', 'status=fail&sort=resource_id'];
+    const recorded = await Promise.all(queries.map((q) => explore(`&${q}`)));
+    // Scans created before migration 0023 say false and are answered by the read-time probe instead.
+    const setRecorded = (value: boolean) =>
+      runAsOwner(t.database.knex, { tenantId: tenant.tenantId }, (trx) =>
+        trx('scans').whereIn('id', [scanA, scanB]).update({ new_failures_recorded: value }),
+      );
+    await setRecorded(false);
+    try {
+      const probed = await Promise.all(queries.map((q) => explore(`&${q}`)));
+      for (const [i, query] of queries.entries()) expect(probed[i], query).toEqual(recorded[i]);
+    } finally {
+      await setRecorded(true);
+    }
+    expect(recorded[0]!.length).toBeGreaterThan(0);
+  });
+
   it('pages every sort with a cursor: the whole set once, in order', async () => {
     const all = await explore();
     const orders: Record<string, (f: Json) => (string | number)[]> = {
