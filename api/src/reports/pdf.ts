@@ -27,6 +27,13 @@ export interface ExceptionInForce {
   findings: number;
 }
 
+/** One point of the framework's posture score over time (a scoring event). */
+export interface ScorePoint {
+  at: Date;
+  /** The score as a fraction, or null when nothing passed or failed. */
+  score: number | null;
+}
+
 /** Everything the readiness report shows. */
 export interface ReadinessData {
   tenant: string;
@@ -44,6 +51,8 @@ export interface ReadinessData {
   manualEvidence: ReadonlyMap<string, ManualEvidenceRef[]>;
   exceptions: ExceptionInForce[];
   policy: FrameworkScoringPolicy;
+  /** The tenant's posture score of this framework version over time, oldest first (GET /api/scores/history). */
+  history: ScorePoint[];
 }
 
 /** The score as the report prints it: a percentage with one decimal, or "no score". */
@@ -176,6 +185,79 @@ function cover(doc: PDFKit.PDFDocument, data: ReadinessData): void {
   for (const status of ['pass', 'fail', 'error', 'not_applicable'] as const)
     doc.text(`${STATUS_LABEL[status]}: ${counts[status]}`);
   line(doc, 'Exceptions in force', String(data.exceptions.length));
+  scoreHistory(doc, data.history);
+}
+
+/** What the history chart shows, in words: how many points over which dates, the lowest, highest and latest. */
+export function historySummary(history: readonly ScorePoint[]): Record<string, string> {
+  const scored = history.filter((p) => p.score !== null).map((p) => p.score!);
+  if (history.length === 0) return { 'History points': '0' };
+  const percent = (value: number | undefined) => (value === undefined ? 'none' : scoreText(value));
+  return {
+    'History points': `${history.length} from ${history[0]!.at.toISOString()} to ${history.at(-1)!.at.toISOString()}`,
+    Lowest: percent(scored.length > 0 ? Math.min(...scored) : undefined),
+    Highest: percent(scored.length > 0 ? Math.max(...scored) : undefined),
+    Latest: percent(history.at(-1)!.score ?? undefined),
+  };
+}
+
+/**
+ * The posture score over time: the summary in words, then a line chart (time across, 0-100% up, one dot per
+ * point; a point with no score breaks the line). Drawn as vectors, so it prints sharp at any size.
+ */
+function scoreHistory(doc: PDFKit.PDFDocument, history: readonly ScorePoint[]): void {
+  doc.moveDown(1).font('Helvetica-Bold').fontSize(16).text('Score history').moveDown(0.3);
+  doc.fontSize(11);
+  for (const [label, value] of Object.entries(historySummary(history))) line(doc, label, value);
+  if (history.length === 0) {
+    doc.font('Helvetica').text('No scoring event yet for this framework version.');
+    return;
+  }
+  const axis = 34;
+  const left = doc.page.margins.left + axis;
+  const width = doc.page.width - doc.page.margins.right - left;
+  const height = 120;
+  const top = doc.y + 10;
+  if (top + height + 20 > doc.page.height - doc.page.margins.bottom) return;
+  doc.font('Helvetica').fontSize(8).lineWidth(0.5).strokeColor('#999999').fillColor('#555555');
+  for (const tick of [0, 0.25, 0.5, 0.75, 1]) {
+    const y = top + height * (1 - tick);
+    doc
+      .moveTo(left, y)
+      .lineTo(left + width, y)
+      .stroke();
+    doc.text(`${tick * 100}%`, doc.page.margins.left, y - 3, { width: axis - 6, align: 'right' });
+  }
+  const first = history[0]!.at.getTime();
+  const span = Math.max(history.at(-1)!.at.getTime() - first, 1);
+  const xOf = (p: ScorePoint) =>
+    history.length === 1 ? left + width / 2 : left + ((p.at.getTime() - first) / span) * width;
+  const yOf = (score: number) => top + height * (1 - score);
+  doc.lineWidth(1.5).strokeColor('#1f5fa8').fillColor('#1f5fa8');
+  let drawing = false;
+  for (const point of history) {
+    if (point.score === null) {
+      drawing = false;
+      continue;
+    }
+    if (drawing) doc.lineTo(xOf(point), yOf(point.score));
+    else doc.moveTo(xOf(point), yOf(point.score));
+    drawing = true;
+  }
+  doc.stroke();
+  for (const point of history) if (point.score !== null) doc.circle(xOf(point), yOf(point.score), 2).fill();
+  doc.fillColor('#555555').fontSize(8);
+  // Dates alone when the points span days; with the time (UTC) when they fall within a day or two.
+  const stamp = (at: Date) =>
+    at
+      .toISOString()
+      .slice(0, span < 2 * 86_400_000 ? 16 : 10)
+      .replace('T', ' ');
+  doc.text(stamp(history[0]!.at), left, top + height + 4, { lineBreak: false });
+  doc.text(stamp(history.at(-1)!.at), left, top + height + 4, { width, align: 'right' });
+  doc.fillColor('black').strokeColor('black').lineWidth(1);
+  doc.x = doc.page.margins.left;
+  doc.y = top + height + 20;
 }
 
 /** Every requirement: status, mapped controls with their rules and evidence, manual evidence. */

@@ -16,20 +16,21 @@ import { listManualEvidence } from '../evidence/store.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import type { EngineRuntime } from '../plugins/app/engine.ts';
 import type { EvidenceStore } from '../plugins/app/evidence.ts';
-import type { WithTenant } from '../plugins/app/tenancy.ts';
+import type { Trx, WithTenant } from '../plugins/app/tenancy.ts';
 import { REPORT_QUEUE } from '../plugins/external/boss.ts';
 import type { ExplorerService } from '../explorer/service.ts';
 import type { ExplorerFinding, FindingFilters } from '../explorer/types.ts';
 import type { ScanService } from '../scans/service.ts';
 import { findScan, latestSucceededScan, tenantName } from '../scans/store.ts';
 import type { Page } from '../scans/types.ts';
-import { currentPolicy } from '../scoring/store.ts';
+import { currentPolicy, scoreHistory } from '../scoring/store.ts';
 import { controlMatrixRows, type ControlMatrixRow, type DescribedControl } from './csv.ts';
 import {
   renderReadinessPdf,
   type ExceptionInForce,
   type ManualEvidenceRef,
   type ReadinessData,
+  type ScorePoint,
 } from './pdf.ts';
 import { evidenceCountsByRule, findReport, insertReport, reportPage, updateReport } from './store.ts';
 import type { ReportJobData, ReportRequest, ReportView } from './types.ts';
@@ -308,7 +309,9 @@ export class ReportService {
     },
   ): Promise<Buffer> {
     const data = await this.#readinessData(tenantId, { id: null, ...request }, async () => {});
-    return renderReadinessPdf({ ...data, audit: request.audit });
+    const { period_start: start, period_end: end } = request.audit;
+    const history = data.history.filter((p) => p.at >= start && p.at <= end);
+    return renderReadinessPdf({ ...data, audit: request.audit, history });
   }
 
   /** Everything the readiness report shows, for the framework of `report` in its succeeded scan. */
@@ -330,11 +333,12 @@ export class ReportService {
     await progress(15);
     const controls = await this.#controls(tenantId, scanId);
     await progress(30);
-    const { tenant, snapshotsByRule, records, policy } = await withTenant(tenantId, async (trx) => ({
+    const { tenant, snapshotsByRule, records, policy, history } = await withTenant(tenantId, async (trx) => ({
       tenant: (await tenantName(trx, tenantId)) ?? tenantId,
       snapshotsByRule: await evidenceCountsByRule(trx, scanId),
       records: await listManualEvidence(trx),
       policy: (await currentPolicy(trx)).policy,
+      history: await postureHistory(trx, score),
     }));
     await progress(40);
     const manualEvidence = new Map<string, ManualEvidenceRef[]>();
@@ -372,6 +376,7 @@ export class ReportService {
       manualEvidence,
       exceptions,
       policy: frameworkPolicy(policy, score.framework_id, score.framework_version),
+      history,
     };
   }
 
@@ -407,4 +412,22 @@ export class ReportService {
       }),
     );
   }
+}
+
+/** How many points of the score history a report charts at most (the newest). */
+const HISTORY_POINTS = 100;
+
+/**
+ * The tenant's posture score of the report's framework version, oldest first, as the history route pages it;
+ * each point at the time its triggering scan finished (as audit periods select results).
+ */
+async function postureHistory(trx: Trx, score: FrameworkScore): Promise<ScorePoint[]> {
+  const { items } = await scoreHistory(trx, {
+    framework: score.framework_id,
+    version: score.framework_version,
+    limit: HISTORY_POINTS,
+  });
+  return items
+    .map((item) => ({ at: new Date(item.finished_at as string | Date), score: item.score as number | null }))
+    .reverse();
 }

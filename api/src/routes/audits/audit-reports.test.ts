@@ -266,6 +266,22 @@ describe.each(databaseBackends())('audit package reports on $name', (backend) =>
       );
     expect(figures.failed).toBeGreaterThan(0);
 
+    // The score history: the posture's points of this framework version within the period, as the history
+    // route answers them, summarised in words beside the chart.
+    const points = ((await json(`/api/scores/history?framework=soc2@${version}&limit=100`)).items as Json[])
+      .filter((p) => Date.parse(p.finished_at) >= Date.parse(audit.period_start))
+      .filter((p) => Date.parse(p.finished_at) <= Date.parse(audit.period_end))
+      .reverse();
+    expect(points.length).toBeGreaterThan(1);
+    const percent = (score: number) => `${(score * 100).toFixed(1)}%`;
+    const scored = points.map((p) => p.score as number | null).filter((v): v is number => v !== null);
+    expect(value('History points')).toBe(
+      `${points.length} from ${iso(points[0]!.finished_at)} to ${iso(points.at(-1)!.finished_at)}`,
+    );
+    expect(value('Lowest')).toBe(percent(Math.min(...scored)));
+    expect(value('Highest')).toBe(percent(Math.max(...scored)));
+    expect(value('Latest')).toBe(percent(points.at(-1)!.score as number));
+
     // Every requirement, in the score's order, with exactly the lines the API's answers make: its title,
     // each mapped control with status, rules, snapshots cited and finding counts, what still needs
     // evidence, and the manual evidence attached to it.
