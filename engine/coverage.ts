@@ -23,6 +23,8 @@ export const COVERAGE_LEVELS: readonly Coverage[] = [
 /** One requirement's coverage and the control links behind it. */
 export interface RequirementCoverage {
   requirement_id: string;
+  /** The enclosing group or requirement in the catalog's tree, or null at the top. */
+  parent: string | null;
   coverage: Coverage;
   controls: { control_id: string; relationship: UcfMapping['relationship']; tested_by_rules: boolean }[];
 }
@@ -34,6 +36,8 @@ export interface FrameworkCoverage {
   title: string;
   total: number;
   counts: Record<Coverage, number>;
+  /** The catalog's groups (function, category, series, family...), in catalog order: the requirement tree. */
+  groups: { id: string; title: string; kind: string; parent: string | null }[];
   requirements: RequirementCoverage[];
 }
 
@@ -85,7 +89,7 @@ export function frameworkCoverage(
                 ? 'partial'
                 : 'manual';
         counts[coverage]++;
-        return { requirement_id: req.id, coverage, controls };
+        return { requirement_id: req.id, parent: req.parent ?? null, coverage, controls };
       });
       return {
         framework_id: fw.id,
@@ -93,6 +97,12 @@ export function frameworkCoverage(
         title: fw.title,
         total: requirements.length,
         counts,
+        groups: (fw.groups ?? []).map((g) => ({
+          id: g.id,
+          title: g.title,
+          kind: g.kind ?? 'group',
+          parent: g.parent ?? null,
+        })),
         requirements,
       };
     });

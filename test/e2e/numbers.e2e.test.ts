@@ -304,10 +304,32 @@ describe('every number against the API', () => {
         score.title,
         score.framework_version,
         ...(score.requirements as Json[]).flatMap((r) => [r.requirement_id, r.title, ...r.control_ids]),
+        ...(coverage.groups as Json[]).flatMap((g) => [g.id, g.title]),
       ];
       const runs = await textRuns(page, '[data-testid="history"]');
       expect(unlinkedNumbers(runs, known)).toEqual([]);
 
+      // The requirement tree: a heading per group of the catalog, whose count lists exactly its requirements.
+      const groups = page.getByTestId('requirement-group');
+      expect(await groups.count()).toBeGreaterThan(0);
+      const groupCounts: { href: string; count: number }[] = [];
+      for (const heading of (await groups.all()).slice(0, 3)) {
+        const total = heading.getByTestId('group-total');
+        groupCounts.push({
+          href: (await total.getAttribute('href'))!,
+          count: Number((await total.textContent())!.split(' ')[0]),
+        });
+      }
+      for (const group of groupCounts)
+        expect(
+          await rowsBehind(
+            page,
+            group.href,
+            '[data-testid="posture-requirement"]',
+            '[data-testid="requirement-group"]',
+          ),
+          group.href,
+        ).toBe(group.count);
       // Each count's link lists exactly that many requirements.
       for (const filter of filters.filter((f) => f.count > 0)) {
         expect(await rowsBehind(page, filter.href, '[data-testid="posture-requirement"]'), filter.href).toBe(

@@ -15,20 +15,35 @@ const countsSchema = {
 
 const frameworkCoverageSchema = {
   type: 'object',
-  required: ['framework_id', 'framework_version', 'title', 'total', 'counts', 'requirements'],
+  required: ['framework_id', 'framework_version', 'title', 'total', 'counts', 'groups', 'requirements'],
   properties: {
     framework_id: { type: 'string' },
     framework_version: { type: 'string' },
     title: { type: 'string' },
     total: { type: 'integer' },
     counts: countsSchema,
+    // The catalog's groups in catalog order; with each requirement's parent they make the requirement tree.
+    groups: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['id', 'title', 'kind', 'parent'],
+        properties: {
+          id: { type: 'string' },
+          title: { type: 'string' },
+          kind: { type: 'string' },
+          parent: { type: ['string', 'null'] },
+        },
+      },
+    },
     requirements: {
       type: 'array',
       items: {
         type: 'object',
-        required: ['requirement_id', 'coverage', 'controls'],
+        required: ['requirement_id', 'parent', 'coverage', 'controls'],
         properties: {
           requirement_id: { type: 'string' },
+          parent: { type: ['string', 'null'] },
           coverage: { type: 'string', enum: COVERAGE_LEVELS },
           controls: {
             type: 'array',

@@ -5167,8 +5167,15 @@ export interface operations {
                 unmapped: number;
                 out_of_scope: number;
               };
+              groups: {
+                id: string;
+                title: string;
+                kind: string;
+                parent: string | null;
+              }[];
               requirements: {
                 requirement_id: string;
+                parent: string | null;
                 /** @enum {string} */
                 coverage: 'automated' | 'partial' | 'manual' | 'unmapped' | 'out_of_scope';
                 controls: {
@@ -5233,8 +5240,15 @@ export interface operations {
                 unmapped: number;
                 out_of_scope: number;
               };
+              groups: {
+                id: string;
+                title: string;
+                kind: string;
+                parent: string | null;
+              }[];
               requirements: {
                 requirement_id: string;
+                parent: string | null;
                 /** @enum {string} */
                 coverage: 'automated' | 'partial' | 'manual' | 'unmapped' | 'out_of_scope';
                 controls: {

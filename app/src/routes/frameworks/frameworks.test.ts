@@ -31,6 +31,7 @@ const coverage = (id: string, version: string): FrameworkCoverage => ({
   title: id.toUpperCase(),
   total: 10,
   counts,
+  groups: [],
   requirements: [],
 });
 

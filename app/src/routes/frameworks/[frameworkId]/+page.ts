@@ -6,7 +6,7 @@ import { historyPageSize, parseCoverageFilter } from '../frameworks.ts';
 
 /**
  * One framework (`id@version` from the list, or a bare id) with its requirements' coverage, its scores over
- * the tenant's posture (`?status=` keeps only the requirements in one state) and the first page of its score
+ * the tenant's posture (`?status=` keeps only the requirements in one state, `?group=` those within one group of the catalog) and the first page of its score
  * history (`?per_page=` sets the page size); `?coverage=` keeps only the requirements of one coverage level. An unknown framework is the API's 404, shown by the error page.
  */
 export const load: PageLoad = async ({ parent, params, url }) => {
@@ -24,6 +24,7 @@ export const load: PageLoad = async ({ parent, params, url }) => {
     pageSize,
     posture: scores.items.filter((score) => matchesFrameworkRef(score, params.frameworkId)),
     status: parseStateFilter(url.searchParams.get('status')),
+    group: url.searchParams.get('group') || null,
     coverageFilter: parseCoverageFilter(url.searchParams.get('coverage')),
   };
 };
