@@ -2215,7 +2215,7 @@ export interface AwsSecurityhubHubAttributes {
     status: string;
   }[];
   /**
-   * The home region of the cross-region finding aggregator the region sees; null when there is none.
+   * The home region of the account's cross-region finding aggregator (AWS lists it from any region); null when there is none.
    */
   finding_aggregation_region?: string | null;
   /**

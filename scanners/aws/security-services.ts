@@ -102,7 +102,7 @@ function standardOf(s: StandardsSubscription): {
   return { name: match?.[1] ?? arn, version: match?.[2] ?? '', arn, status: s.StandardsStatus ?? '' };
 }
 
-/** The aggregator this region sees (null: none); undefined when it could not be read (the error recorded). */
+/** The account's aggregator, which AWS lists from any region (null: none); undefined when it could not be read (the error recorded). */
 async function findingAggregator(
   ctx: AwsScanContext,
   client: SecurityHubClient,

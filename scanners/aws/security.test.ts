@@ -107,6 +107,19 @@ describe('Security Hub', () => {
     });
   });
 
+  it('a hub in a region the aggregator does not link is not aggregated', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    const oregon = account.regions.find((r) => r.name === 'us-west-2');
+    oregon!.securityHub = { ...account.regions[0]!.securityHub!, standards: [] };
+    const { outcome } = await scan(account, ['securityhub']);
+    expect(byRegion(byType(outcome.resources, 'aws.securityhub.hub'))['us-west-2']).toMatchObject({
+      enabled: true,
+      standards: [],
+      finding_aggregation_region: 'us-east-1',
+      findings_aggregated: false,
+    });
+  });
+
   it('a refused GetEnabledStandards leaves the standards unknown and names the permission', async () => {
     const account = demoAwsAccount({ asOf: SCAN_NOW });
     account.deniedOperations.push('securityhub:GetEnabledStandards');
