@@ -1971,7 +1971,15 @@ export interface AwsOrganizationsAccountAttributes {
        */
       id: string;
     }[];
+    /**
+     * The regions outside which the policy denies requests (a Deny statement with StringNotEquals or StringNotLike on aws:RequestedRegion); null when it sets no such limit (always for AWS-managed policies). Absent when the policy could not be read.
+     */
+    region_allowlist?: string[] | null;
   }[];
+  /**
+   * An attached service control policy of the organization's own limits requests to a list of regions (some region_allowlist is set).
+   */
+  regions_restricted?: boolean;
   /**
    * A service control policy other than the AWS-managed FullAWSAccess is attached somewhere in the organization.
    */

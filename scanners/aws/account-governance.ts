@@ -2,7 +2,8 @@
  * Account-wide governance, read once per account (both APIs are global and signed for us-east-1):
  * - aws.organizations.account: the account's organization (DescribeOrganization; AWSOrganizationsNotInUseException
  *   is the standalone state, not a failure) and, with all features on, the service control policies
- *   (ListPolicies SERVICE_CONTROL_POLICY, ListTargetsForPolicy each), which only the management account or a
+ *   (ListPolicies SERVICE_CONTROL_POLICY, ListTargetsForPolicy each, DescribePolicy for the organization's own
+ *   to find a region limit), which only the management account or a
  *   delegated administrator may list: a member account gets that error recorded and the policies left absent.
  * - aws.account.contacts: the alternate contacts (GetAlternateContact; ResourceNotFoundException means the
  *   contact is not registered). A type of its own rather than an aws.iam.account attribute: the Account
@@ -17,6 +18,7 @@ import {
 } from '@aws-sdk/client-account';
 import {
   DescribeOrganizationCommand,
+  DescribePolicyCommand,
   ListPoliciesCommand,
   ListTargetsForPolicyCommand,
   OrganizationsClient,
@@ -47,6 +49,7 @@ export async function scanOrganizationMembership(ctx: AwsScanContext): Promise<R
       all_features_enabled: false,
       service_control_policies: [],
       restrictive_scps_attached: false,
+      regions_restricted: false,
     });
   } else if (!described.ok) {
     ctx.recordFailure(
@@ -69,7 +72,12 @@ export async function scanOrganizationMembership(ctx: AwsScanContext): Promise<R
     const policies = allFeatures ? await serviceControlPolicies(ctx, client) : [];
     if (policies) {
       attributes.service_control_policies = policies;
-      attributes.restrictive_scps_attached = policies.some((p) => !p.aws_managed && p.targets.length > 0);
+      const attached = policies.filter((p) => !p.aws_managed && p.targets.length > 0);
+      attributes.restrictive_scps_attached = attached.length > 0;
+      // Unknown when no attached policy is known to restrict regions and one could not be read.
+      const restricting = attached.some((p) => Array.isArray(p.region_allowlist));
+      if (restricting || attached.every((p) => p.region_allowlist !== undefined))
+        attributes.regions_restricted = restricting;
     }
   }
   return [
@@ -90,6 +98,8 @@ interface ScpSummary {
   name: string;
   aws_managed: boolean;
   targets: { type: string; id: string }[];
+  /** The regions outside which the policy denies requests; null when it sets no such limit; absent when unread. */
+  region_allowlist?: string[] | null;
 }
 
 /** Every SCP of the organization with what it is attached to; null when the listing was refused. */
@@ -127,14 +137,61 @@ async function serviceControlPolicies(
       (o) => o.NextToken,
     );
     if (!targets) return null;
-    summaries.push({
+    const awsManaged = p.AwsManaged ?? PolicyId === FULL_AWS_ACCESS;
+    const summary: ScpSummary = {
       id: PolicyId,
       name: p.Name ?? '',
-      aws_managed: p.AwsManaged ?? PolicyId === FULL_AWS_ACCESS,
+      aws_managed: awsManaged,
       targets: targets.map((t) => ({ type: t.Type ?? '', id: t.TargetId ?? '' })),
-    });
+    };
+    // AWS-managed SCPs allow everything; only the organization's own are read for a region limit.
+    if (awsManaged) summary.region_allowlist = null;
+    else {
+      const described = await ctx.call('organizations:DescribePolicy', (abortSignal) =>
+        client.send(new DescribePolicyCommand({ PolicyId }), { abortSignal }),
+      );
+      if (described.ok) summary.region_allowlist = regionAllowlist(described.value.Policy?.Content);
+      else
+        ctx.recordFailure(
+          'organizations:DescribePolicy',
+          'organizations:DescribePolicy',
+          PolicyId,
+          described,
+        );
+    }
+    summaries.push(summary);
   }
   return summaries;
+}
+
+/** Condition operators that deny a request whose aws:RequestedRegion is not among the listed values. */
+const NOT_IN_LIST = new Set(['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike']);
+
+/**
+ * The regions an SCP confines requests to: the values of a Deny statement's StringNotEquals (or NotLike)
+ * condition on aws:RequestedRegion, as the usual region guardrail writes it; null when the policy has none
+ * (or its content is not JSON).
+ */
+function regionAllowlist(content: string | undefined): string[] | null {
+  let document: { Statement?: unknown };
+  try {
+    document = JSON.parse(content ?? '') as { Statement?: unknown };
+  } catch {
+    return null;
+  }
+  const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
+  const regions = new Set<string>();
+  for (const statement of statements as { Effect?: string; Condition?: Record<string, unknown> }[]) {
+    if (statement?.Effect !== 'Deny' || !statement.Condition) continue;
+    for (const [operator, keys] of Object.entries(statement.Condition)) {
+      if (!NOT_IN_LIST.has(operator) || typeof keys !== 'object' || keys === null) continue;
+      for (const [key, values] of Object.entries(keys as Record<string, unknown>)) {
+        if (key.toLowerCase() !== 'aws:requestedregion') continue;
+        for (const v of Array.isArray(values) ? values : [values]) if (typeof v === 'string') regions.add(v);
+      }
+    }
+  }
+  return regions.size > 0 ? [...regions].sort() : null;
 }
 
 const CONTACT_TYPES: [AlternateContactType, string][] = [

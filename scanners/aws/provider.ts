@@ -234,6 +234,7 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'organizations:DescribeOrganization',
       'organizations:ListPolicies',
       'organizations:ListTargetsForPolicy',
+      'organizations:DescribePolicy',
       'account:GetAlternateContact',
     ].map((action) => [action, action]),
   ),

@@ -195,6 +195,7 @@ describe('Organizations membership and SCPs', () => {
         is_management_account: true,
         all_features_enabled: true,
         restrictive_scps_attached: true,
+        regions_restricted: true,
       },
     });
     expect(membership?.attributes.service_control_policies).toEqual([
@@ -203,14 +204,35 @@ describe('Organizations membership and SCPs', () => {
         name: 'FullAWSAccess',
         aws_managed: true,
         targets: [{ type: 'ROOT', id: 'r-a1b2' }],
+        region_allowlist: null,
       },
       {
         id: 'p-7f3k2m9q',
         name: 'deny-unapproved-regions',
         aws_managed: false,
         targets: [{ type: 'ORGANIZATIONAL_UNIT', id: 'ou-a1b2-workloads' }],
+        region_allowlist: ['eu-west-1', 'us-east-1'],
       },
-      { id: 'p-2d8s6v1x', name: 'draft-deny-root-user', aws_managed: false, targets: [] },
+      {
+        id: 'p-2d8s6v1x',
+        name: 'draft-deny-root-user',
+        aws_managed: false,
+        targets: [],
+        region_allowlist: null,
+      },
+    ]);
+  });
+
+  it('a refused DescribePolicy leaves the region limit unknown and names the permission', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('organizations:DescribePolicy');
+    const { outcome } = await scan(account, ['organizations']);
+    const attributes = byType(outcome.resources, 'aws.organizations.account')[0]?.attributes ?? {};
+    expect(attributes).toMatchObject({ restrictive_scps_attached: true });
+    expect(attributes).not.toHaveProperty('regions_restricted');
+    expect(outcome.errors.map((e) => [e.operation, e.resource_id, e.missing_permission])).toEqual([
+      ['organizations:DescribePolicy', 'p-7f3k2m9q', 'organizations:DescribePolicy'],
+      ['organizations:DescribePolicy', 'p-2d8s6v1x', 'organizations:DescribePolicy'],
     ]);
   });
 
@@ -223,6 +245,7 @@ describe('Organizations membership and SCPs', () => {
       all_features_enabled: false,
       service_control_policies: [],
       restrictive_scps_attached: false,
+      regions_restricted: false,
     });
     expect(legacy.server.requests.map((r) => r.operation)).toEqual(['DescribeOrganization']);
 
@@ -249,6 +272,7 @@ describe('Organizations membership and SCPs', () => {
     });
     expect(attributes).not.toHaveProperty('service_control_policies');
     expect(attributes).not.toHaveProperty('restrictive_scps_attached');
+    expect(attributes).not.toHaveProperty('regions_restricted');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'organizations:ListPolicies',
