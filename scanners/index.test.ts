@@ -122,6 +122,10 @@ describe('scanIntegration', () => {
         'aws.ecr.repository',
         'aws.elasticache.replication_group',
         'aws.redshift.cluster',
+        'aws.securityhub.hub',
+        'aws.accessanalyzer.region',
+        'aws.organizations.account',
+        'aws.account.contacts',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

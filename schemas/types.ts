@@ -260,6 +260,61 @@ export interface Resource {
   };
 }
 
+// resources/aws.accessanalyzer.region.schema.json
+/**
+ * attributes of a resource of type aws.accessanalyzer.region. One per scanned region: the IAM Access Analyzer analyzers there and the active findings of those that report external access. id is arn:aws:access-analyzer:<region>:<account>:analyzers. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsAccessanalyzerRegionAttributes {
+  /**
+   * Every analyzer of the region, of any type; empty when there is none.
+   */
+  analyzers?: {
+    /**
+     * The analyzer's name.
+     */
+    name: string;
+    /**
+     * ACCOUNT or ORGANIZATION (external access), ACCOUNT_UNUSED_ACCESS or ORGANIZATION_UNUSED_ACCESS (unused access), or the internal access types.
+     */
+    type: string;
+    /**
+     * ACTIVE, CREATING, DISABLED or FAILED.
+     */
+    status: string;
+  }[];
+  /**
+   * An analyzer of type ACCOUNT or ORGANIZATION is ACTIVE in the region, so resources shared outside the zone of trust are reported.
+   */
+  external_access_active?: boolean;
+  /**
+   * Resources with an ACTIVE external access finding of the region's active ACCOUNT/ORGANIZATION analyzers (a resource reported by both counts once); 0 when no such analyzer is active.
+   */
+  active_findings?: number;
+  /**
+   * Of active_findings, the resources whose finding says they are public (isPublic).
+   */
+  active_public_findings?: number;
+}
+
+// resources/aws.account.contacts.schema.json
+/**
+ * attributes of a resource of type aws.account.contacts. One per AWS account (region global): which alternate contacts AWS can reach besides the root email. Only whether each is registered is kept, never names, addresses or phone numbers. id is arn:aws:account::<account>:account/contacts. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsAccountContactsAttributes {
+  /**
+   * A security alternate contact is registered (AWS sends security notices to it).
+   */
+  security_contact_registered?: boolean;
+  /**
+   * An operations alternate contact is registered.
+   */
+  operations_contact_registered?: boolean;
+  /**
+   * A billing alternate contact is registered.
+   */
+  billing_contact_registered?: boolean;
+}
+
 // resources/aws.acm.certificate.schema.json
 /**
  * attributes of a resource of type aws.acm.certificate. One per AWS Certificate Manager certificate per region (every key type, not only the RSA 2048 ones ACM lists by default); id is the certificate ARN. Read from ListCertificates and DescribeCertificate, or from the AWS::ACM::Certificate configuration item where AWS Config records it. A key is absent when it could not be read.
@@ -1862,6 +1917,75 @@ export interface AwsLogsMetricFilterAttributes {
   }[];
 }
 
+// resources/aws.organizations.account.schema.json
+/**
+ * attributes of a resource of type aws.organizations.account. One per AWS account (region global): the organization it belongs to and the service control policies of that organization. id is arn:aws:organizations::<account>:membership. A key is absent when the scanner could not read it (the scan records an error naming the call and permission); the policies can only be listed from the management account or a delegated administrator.
+ */
+export interface AwsOrganizationsAccountAttributes {
+  /**
+   * The account belongs to an AWS organization.
+   */
+  in_organization?: boolean;
+  /**
+   * The organization's id (o-…); null when standalone.
+   */
+  organization_id?: string | null;
+  /**
+   * The organization's management account; null when standalone.
+   */
+  management_account_id?: string | null;
+  /**
+   * This account is the organization's management account.
+   */
+  is_management_account?: boolean;
+  /**
+   * The organization has all features on (FeatureSet ALL), not only consolidated billing, so policies such as SCPs can govern its accounts; false when standalone.
+   */
+  all_features_enabled?: boolean;
+  /**
+   * The organization's service control policies with their attachments; empty when standalone or without all features (no SCP can exist then).
+   */
+  service_control_policies?: {
+    /**
+     * Policy id (p-…; p-FullAWSAccess for the default).
+     */
+    id: string;
+    /**
+     * Policy name.
+     */
+    name: string;
+    /**
+     * An AWS-managed policy (FullAWSAccess).
+     */
+    aws_managed: boolean;
+    /**
+     * Where it is attached.
+     */
+    targets: {
+      /**
+       * ROOT, ORGANIZATIONAL_UNIT or ACCOUNT.
+       */
+      type: string;
+      /**
+       * The root, OU or account id.
+       */
+      id: string;
+    }[];
+    /**
+     * The regions outside which the policy denies requests (a Deny statement with StringNotEquals or StringNotLike on aws:RequestedRegion); null when it sets no such limit (always for AWS-managed policies). Absent when the policy could not be read.
+     */
+    region_allowlist?: string[] | null;
+  }[];
+  /**
+   * An attached service control policy of the organization's own limits requests to a list of regions (some region_allowlist is set).
+   */
+  regions_restricted?: boolean;
+  /**
+   * A service control policy other than the AWS-managed FullAWSAccess is attached somewhere in the organization.
+   */
+  restrictive_scps_attached?: boolean;
+}
+
 // resources/aws.rds.db_instance.schema.json
 /**
  * attributes of a resource of type aws.rds.db_instance. One per RDS DB instance per region; id is the instance ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -2054,6 +2178,58 @@ export interface AwsSecretsmanagerSecretAttributes {
    * The function that rotates the secret; null for managed rotation or none.
    */
   rotation_lambda_arn?: string | null;
+}
+
+// resources/aws.securityhub.hub.schema.json
+/**
+ * attributes of a resource of type aws.securityhub.hub. One per scanned region, whether or not Security Hub is on there: a region where the account is not subscribed has enabled false, no standards and no aggregation. id is arn:aws:securityhub:<region>:<account>:hub/default. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
+ */
+export interface AwsSecurityhubHubAttributes {
+  /**
+   * Security Hub is on in the region (the account is subscribed).
+   */
+  enabled?: boolean;
+  /**
+   * When Security Hub was turned on; null when it is off.
+   */
+  subscribed_at?: string | null;
+  /**
+   * Controls that AWS adds to an enabled standard are turned on automatically; null when Security Hub is off.
+   */
+  auto_enable_controls?: boolean | null;
+  /**
+   * One finding per control across standards (ControlFindingGenerator SECURITY_CONTROL) instead of one per standard; null when Security Hub is off.
+   */
+  consolidated_control_findings?: boolean | null;
+  /**
+   * The standards subscribed to in the region; empty when Security Hub is off.
+   */
+  standards?: {
+    /**
+     * Short name taken from the standard's ARN (aws-foundational-security-best-practices, cis-aws-foundations-benchmark, pci-dss, nist-800-53…).
+     */
+    name: string;
+    /**
+     * Version from the standard's ARN (1.0.0, 3.0.0…).
+     */
+    version: string;
+    /**
+     * The standard's ARN.
+     */
+    arn: string;
+    /**
+     * Subscription status: PENDING, READY, FAILED, DELETING or INCOMPLETE.
+     */
+    status: string;
+  }[];
+  /**
+   * The home region of the account's cross-region finding aggregator (AWS lists it from any region); null when there is none.
+   */
+  finding_aggregation_region?: string | null;
+  /**
+   * The region's findings reach the aggregation region: it is that region, or the aggregator's linking mode (ALL_REGIONS, ALL_REGIONS_EXCEPT_SPECIFIED, SPECIFIED_REGIONS with its region list) takes it in.
+   */
+  findings_aggregated?: boolean;
 }
 
 // resources/aws.sns.topic.schema.json

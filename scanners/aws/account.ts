@@ -1,7 +1,7 @@
 /**
  * Scans one AWS account across services and every enabled region: S3, IAM, CloudTrail, EC2, RDS, KMS,
- * GuardDuty, AWS Config recorders, ACM, WAFv2, Elastic Load Balancing v2, API Gateway, CloudFront (global, with
- * us-east-1), DynamoDB, Lambda, Secrets Manager and ECR, optionally through a role assumed with STS (with an external id, as cross-account
+ * GuardDuty, Security Hub, IAM Access Analyzer, AWS Config recorders, ACM, WAFv2, Elastic Load Balancing v2, API Gateway, CloudFront (global, with
+ * us-east-1), DynamoDB, Lambda, Secrets Manager and ECR, the organization membership and alternate contacts, optionally through a role assumed with STS (with an external id, as cross-account
  * audit roles require). A refused or failed call becomes a ScanError and the scan goes on; refused or
  * expired credentials, an unreachable endpoint, or a role that cannot be assumed end it.
  */
@@ -52,6 +52,8 @@ import { scanDynamoTables } from './dynamodb.ts';
 import { scanLambdaFunctions } from './lambda.ts';
 import { scanSecrets } from './secretsmanager.ts';
 import { scanEcrRepositories } from './ecr.ts';
+import { scanAccessAnalyzer, scanSecurityHub } from './security-services.ts';
+import { scanAlternateContacts, scanOrganizationMembership } from './account-governance.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -81,6 +83,10 @@ export const AWS_SERVICES = [
   'ecs',
   'elasticache',
   'redshift',
+  'securityhub',
+  'accessanalyzer',
+  'organizations',
+  'account',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -160,6 +166,8 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
   elasticache: [{ scan: scanReplicationGroups }],
   redshift: [{ scan: scanRedshiftClusters }],
+  securityhub: [{ scan: scanSecurityHub }],
+  accessanalyzer: [{ scan: scanAccessAnalyzer }],
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   // Global: read with us-east-1 only (see cloudfront.ts).
@@ -170,9 +178,15 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ],
 };
 
+/** Account-wide services besides S3 and IAM, read once per account whatever the regions. */
+const GLOBAL: Partial<Record<AwsServiceName, (ctx: AwsScanContext) => Promise<Resource[]>>> = {
+  organizations: scanOrganizationMembership,
+  account: scanAlternateContacts,
+};
+
 /**
  * The parts an account scan splits into, as `service` or `service@region` keys: one per global service (S3,
- * IAM), and for each regional service one per configured region, or one for all regions when the regions
+ * IAM, Organizations, Account), and for each regional service one per configured region, or one for all regions when the regions
  * are not configured (each such part lists the enabled regions itself). Together they collect what the
  * whole scan collects: a part reads Config and calls the direct APIs for its own service's types only,
  * and decides between the two exactly as the whole scan does.
@@ -231,6 +245,11 @@ export async function scanAwsAccount(
     if (services.has('iam')) {
       ctx.setPhase('scanning_iam');
       resources.push(...(await scanIam(ctx)));
+    }
+    for (const [service, scan] of Object.entries(GLOBAL)) {
+      if (!services.has(service as AwsServiceName)) continue;
+      ctx.setPhase(`scanning_${service}`);
+      resources.push(...(await scan(ctx)));
     }
     if (regionalServices.length > 0) {
       ctx.setPhase('scanning_regions');

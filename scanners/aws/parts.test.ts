@@ -75,11 +75,11 @@ describe('an AWS scan split into parts', () => {
     expect(regions.length).toBeGreaterThan(1);
     const services = AWS_SERVICES.filter((s) => !AWS_CONFIG_ONLY_SERVICES.includes(s));
     const { parts, whole, split } = await wholeAndSplit(integration({ services, regions }, true));
-    // S3 and IAM are global: one part each; every other service one part per region.
+    // S3, IAM, Organizations and Account are global: one part each; every other service one part per region.
     expect(parts).toContain('s3');
     expect(parts).toContain('iam');
     expect(parts).toContain(`ec2@${regions[1]}`);
-    expect(parts).toHaveLength(2 + (services.length - 2) * regions.length);
+    expect(parts).toHaveLength(4 + (services.length - 4) * regions.length);
     expect(whole.resources.length).toBeGreaterThan(20);
     expect(split).toEqual(whole);
   }, 60_000);
