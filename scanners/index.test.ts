@@ -122,6 +122,9 @@ describe('scanIntegration', () => {
         'aws.ecr.repository',
         'aws.elasticache.replication_group',
         'aws.redshift.cluster',
+        'aws.backup.plan',
+        'aws.backup.vault',
+        'aws.backup.region_settings',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

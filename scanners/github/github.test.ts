@@ -142,6 +142,17 @@ describe('scanGithub against the demo organizations', () => {
     expect(values('dependabot_alerts_enabled')).toEqual(new Set([true, false]));
     expect(values('allow_forking')).toEqual(new Set([true, false]));
     expect(values('web_commit_signoff_required')).toEqual(new Set([true, false]));
+    // Asked for public repositories only, where GitHub offers it.
+    const reporting = outcome.resources.filter(
+      (r) => r.type === 'github.repository' && 'private_vulnerability_reporting_enabled' in r.attributes,
+    );
+    expect(new Set(reporting.map((r) => r.attributes.visibility))).toEqual(new Set(['public']));
+    expect(new Set(reporting.map((r) => r.attributes.private_vulnerability_reporting_enabled))).toEqual(
+      new Set([true, false]),
+    );
+    expect(
+      repo(outcome.resources, 'acme-corp/billing-14').attributes.private_vulnerability_reporting_enabled,
+    ).toBe(true);
   });
 
   it('reads deploy keys and app installations from their real answers', async () => {
