@@ -482,7 +482,7 @@ export interface AwsBackupRegionSettingsAttributes {
 
 // resources/aws.backup.vault.schema.json
 /**
- * attributes of a resource of type aws.backup.vault. One per AWS Backup vault per region; id is the vault ARN. Read from ListBackupVaults and GetBackupVaultAccessPolicy, or from the AWS::Backup::BackupVault configuration item where AWS Config records it; on both paths kms:DescribeKey tells who manages the vault's key. A key is absent when it could not be read.
+ * attributes of a resource of type aws.backup.vault. One per AWS Backup vault per region; id is the vault ARN. Read from ListBackupVaults and GetBackupVaultAccessPolicy, or from the AWS::Backup::BackupVault configuration item where AWS Config records it; on both paths kms:DescribeKey tells who manages the vault's key and ListRecoveryPointsByBackupVault lists its recovery points. A key is absent when it could not be read.
  */
 export interface AwsBackupVaultAttributes {
   /**
@@ -509,6 +509,14 @@ export interface AwsBackupVaultAttributes {
    * The most days the lock lets a recovery point be kept; null without a maximum.
    */
   lock_max_retention_days?: number | null;
+  /**
+   * How many recovery points the vault holds.
+   */
+  recovery_point_count?: number;
+  /**
+   * How many of them are not encrypted (a snapshot of an unencrypted EBS volume or RDS instance stays unencrypted).
+   */
+  unencrypted_recovery_point_count?: number;
   /**
    * The vault has a resource-based access policy.
    */

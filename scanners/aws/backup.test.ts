@@ -47,11 +47,12 @@ describe('AWS Backup plans and vaults', () => {
     expect(byType(direct.resources, 'aws.backup.plan')).toHaveLength(9);
     expect(byType(direct.resources, 'aws.backup.vault')).toHaveLength(9);
     expect(withoutSource(viaConfig.resources)).toEqual(withoutSource(direct.resources));
-    // Through Config only the region settings (which Config does not record) are read from Backup.
+    // Through Config only what Config does not record is read from Backup: recovery points and region settings.
     expect(
       new Set(configServer.requests.filter((r) => r.service === 'backup').map((r) => r.operation)),
     ).toEqual(
       new Set([
+        'ListRecoveryPointsByBackupVault',
         'DescribeRegionSettings',
         'ListRestoreTestingPlans',
         'GetRestoreTestingPlan',
@@ -93,6 +94,8 @@ describe('AWS Backup plans and vaults', () => {
     const vaults = byType(direct.resources, 'aws.backup.vault').filter((r) => r.region === 'eu-west-1');
     expect(vaults.find((r) => r.name === 'Default')?.attributes).toMatchObject({
       encryption_key_manager: 'AWS',
+      recovery_point_count: 2,
+      unencrypted_recovery_point_count: 1,
       lock_configured: false,
       lock_mode: null,
       access_policy_present: false,
@@ -101,6 +104,8 @@ describe('AWS Backup plans and vaults', () => {
     });
     expect(vaults.find((r) => r.name === 'prod-vault-west')?.attributes).toMatchObject({
       encryption_key_manager: 'CUSTOMER',
+      recovery_point_count: 2,
+      unencrypted_recovery_point_count: 0,
       lock_mode: 'COMPLIANCE',
       lock_min_retention_days: 35,
       lock_max_retention_days: 3650,
@@ -156,13 +161,19 @@ describe('AWS Backup plans and vaults', () => {
       'backup:GetBackupVaultAccessPolicy@eu-west-1',
       'backup:GetRestoreTestingPlan@us-east-1',
       'kms:DescribeKey@us-west-2',
+      'backup:ListRecoveryPointsByBackupVault@us-west-2',
     );
     const outcome = await scanAwsAccount(
       demoTarget(await start(account), { services: ['backup'], useConfig: false }),
       FAST_SCAN,
     );
     expect(new Set(outcome.errors.map((e) => e.missing_permission))).toEqual(
-      new Set(['backup:GetBackupVaultAccessPolicy', 'backup:GetRestoreTestingPlan', 'kms:DescribeKey']),
+      new Set([
+        'backup:GetBackupVaultAccessPolicy',
+        'backup:GetRestoreTestingPlan',
+        'kms:DescribeKey',
+        'backup:ListRecoveryPointsByBackupVault',
+      ]),
     );
     expect(outcome.errors.find((e) => e.operation === 'backup:GetBackupVaultAccessPolicy')).toMatchObject({
       code: 'AccessDeniedException',
@@ -175,6 +186,7 @@ describe('AWS Backup plans and vaults', () => {
     expect(euProd?.attributes).toMatchObject({ lock_mode: 'COMPLIANCE', encryption_key_manager: 'CUSTOMER' });
     const westProd = vaults.find((r) => r.region === 'us-west-2' && r.name === 'prod-vault-west');
     expect(westProd?.attributes).not.toHaveProperty('encryption_key_manager');
+    expect(westProd?.attributes).not.toHaveProperty('unencrypted_recovery_point_count');
     expect(westProd?.attributes).toMatchObject({ policy_denies_recovery_point_deletion: true });
     const east = byType(outcome.resources, 'aws.backup.region_settings').find(
       (r) => r.region === 'us-east-1',

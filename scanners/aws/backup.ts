@@ -1,6 +1,7 @@
 /**
  * AWS Backup, per region (restJson1): backup plans (ListBackupPlans, GetBackupPlan), backup vaults
- * (ListBackupVaults, GetBackupVaultAccessPolicy, and kms:DescribeKey for who manages the vault's key) and
+ * (ListBackupVaults, GetBackupVaultAccessPolicy, ListRecoveryPointsByBackupVault, and kms:DescribeKey for who
+ * manages the vault's key) and
  * the region's settings (DescribeRegionSettings, with the restore testing plans: ListRestoreTestingPlans,
  * GetRestoreTestingPlan, ListRestoreTestingSelections).
  *
@@ -18,11 +19,13 @@ import {
   GetRestoreTestingPlanCommand,
   ListBackupPlansCommand,
   ListBackupVaultsCommand,
+  ListRecoveryPointsByBackupVaultCommand,
   ListRestoreTestingPlansCommand,
   ListRestoreTestingSelectionsCommand,
   type BackupRule,
   type BackupVaultListMember,
   type GetBackupPlanOutput,
+  type RecoveryPointByBackupVault,
 } from '@aws-sdk/client-backup';
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import type { Resource } from '../../schemas/index.ts';
@@ -258,7 +261,17 @@ export async function scanBackupVaults(ctx: AwsScanContext, region: string): Pro
   return backupVaultResources(ctx, region, inputs, 'backup');
 }
 
-/** The vaults as resources; each distinct key is described once (kms:DescribeKey) to tell who manages it. */
+/** Recovery points of a vault that are and are not encrypted; null when the listing was refused. */
+interface RecoveryPointCounts {
+  total: number;
+  unencrypted: number;
+}
+
+/**
+ * The vaults as resources. Config records neither who manages a vault's key nor its recovery points, so on both
+ * paths each distinct key is described once (kms:DescribeKey) and each vault's recovery points are listed
+ * (ListRecoveryPointsByBackupVault).
+ */
 export async function backupVaultResources(
   ctx: AwsScanContext,
   region: string,
@@ -275,7 +288,32 @@ export async function backupVaultResources(
     if (described.ok) managers.set(KeyId, described.value.KeyMetadata?.KeyManager ?? 'CUSTOMER');
     else ctx.recordFailure('kms:DescribeKey', 'kms:DescribeKey', KeyId, described);
   });
-  return inputs.map((i) => backupVaultResource(ctx, region, i, managers, api));
+  const client = backup(ctx, region);
+  const points = await mapWithConcurrency(inputs, CONCURRENCY, async ({ vault }) => {
+    const BackupVaultName = vault.BackupVaultName ?? '';
+    const listed = await pages<
+      { RecoveryPoints?: RecoveryPointByBackupVault[]; NextToken?: string },
+      RecoveryPointByBackupVault
+    >(
+      ctx,
+      'backup:ListRecoveryPointsByBackupVault',
+      (NextToken, abortSignal) =>
+        client.send(
+          new ListRecoveryPointsByBackupVaultCommand({
+            BackupVaultName,
+            NextToken,
+            MaxResults: ctx.pageSize(1000),
+          }),
+          { abortSignal },
+        ),
+      (o) => o.RecoveryPoints,
+      (o) => o.NextToken,
+    );
+    return listed === null
+      ? null
+      : { total: listed.length, unencrypted: listed.filter((p) => p.IsEncrypted !== true).length };
+  });
+  return inputs.map((i, n) => backupVaultResource(ctx, region, i, managers, points[n] ?? null, api));
 }
 
 /** Actions whose denial keeps recovery points from being deleted. */
@@ -306,6 +344,7 @@ function backupVaultResource(
   region: string,
   { vault, compliance, policy }: VaultInput,
   managers: Map<string, string>,
+  points: RecoveryPointCounts | null,
   api: string,
 ): Resource {
   const name = vault.BackupVaultName ?? '';
@@ -320,6 +359,10 @@ function backupVaultResource(
   };
   if (key === null) attributes.encryption_key_manager = null;
   else if (managers.has(key)) attributes.encryption_key_manager = managers.get(key);
+  if (points !== null) {
+    attributes.recovery_point_count = points.total;
+    attributes.unencrypted_recovery_point_count = points.unencrypted;
+  }
   if (policy !== undefined) {
     const access = policyAccess(policy, ctx.accountId);
     attributes.access_policy_present = policy !== null;

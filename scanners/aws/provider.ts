@@ -229,6 +229,7 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'backup:GetBackupPlan',
       'backup:ListBackupVaults',
       'backup:GetBackupVaultAccessPolicy',
+      'backup:ListRecoveryPointsByBackupVault',
       'backup:DescribeRegionSettings',
       'backup:ListRestoreTestingPlans',
       'backup:GetRestoreTestingPlan',
