@@ -363,6 +363,26 @@ describe('scanGithub under rate limits and faults', () => {
     );
   });
 
+  it('records a refused private vulnerability reporting read and leaves only that attribute out', async () => {
+    const data = demoGithubData();
+    data.deniedRoutes = ['repos.checkPrivateVulnerabilityReporting@acme-corp/billing-14'];
+    const s = await start({ data });
+    const outcome = await scanGithub(target(s, ['acme-corp']), fast);
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'github:repos.checkPrivateVulnerabilityReporting',
+        resource_id: 'github:repo/acme-corp/billing-14',
+        missing_permission: expect.stringContaining('Administration: read'),
+      }),
+    ]);
+    const refused = repo(outcome.resources, 'acme-corp/billing-14').attributes;
+    expect(refused).not.toHaveProperty('private_vulnerability_reporting_enabled');
+    expect(refused).toMatchObject({ visibility: 'public', dependabot_alerts_enabled: expect.any(Boolean) });
+    expect(repo(outcome.resources, 'acme-corp/api-00').attributes).toMatchObject({
+      private_vulnerability_reporting_enabled: true,
+    });
+  });
+
   it('fails fast on a bad token without printing it', async () => {
     const s = await start();
     const token = 'github_pat_11WRONG0000000000000000_notTheRightTokenAtAll';
