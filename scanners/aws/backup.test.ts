@@ -33,6 +33,8 @@ describe('backup schedules', () => {
     expect(scheduleIntervalHours('cron(0 3 ? * SUN *)')).toBe(168.46);
     expect(scheduleIntervalHours('cron(0 3 ? * MON-FRI *)')).toBe(33.69);
     expect(scheduleIntervalHours('cron(0 2 1 * ? *)')).toBe(730);
+    expect(scheduleIntervalHours('cron(0 2 ? * MON#1 *)')).toBe(730);
+    expect(scheduleIntervalHours('cron(0/15 * ? * * *)')).toBe(0.25);
     expect(scheduleIntervalHours('cron(0 2 1 */3 ? *)')).toBe(2190);
     expect(scheduleIntervalHours('cron(0 5 * *)')).toBeNull();
     expect(scheduleIntervalHours(undefined)).toBeNull();

@@ -96,11 +96,13 @@ export function scheduleIntervalHours(expression: string | null | undefined): nu
   const months = fieldCount(month, 12, 1);
   const wildDom = dom === '*' || dom === '?';
   const wildDow = dow === '*' || dow === '?';
+  // A day of week like MON#1 (first Monday) or 6L (last Friday) fires once a month, not once a week.
+  const weekdayRuns = /#|\dL$/i.test(dow) ? 12 : 52;
   const days =
     wildDom && wildDow
       ? 365
       : wildDom
-        ? (fieldCount(dow, 7, 1) ?? 0) * 52
+        ? (fieldCount(dow, 7, 1) ?? 0) * weekdayRuns
         : (fieldCount(dom, 31, 1) ?? 0) * 12;
   if (minutes === null || hours === null || months === null || days === 0) return null;
   const runs = minutes * hours * days * (months / 12);
