@@ -126,6 +126,9 @@ describe('scanIntegration', () => {
         'aws.accessanalyzer.region',
         'aws.organizations.account',
         'aws.account.contacts',
+        'aws.backup.plan',
+        'aws.backup.vault',
+        'aws.backup.region_settings',
       ]),
     );
     expect(aws.requests[0]).toMatchObject({ operation: 'AssumeRole' });

@@ -413,6 +413,183 @@ export interface AwsApigatewayStageAttributes {
   web_acl_arn?: string | null;
 }
 
+// resources/aws.backup.plan.schema.json
+/**
+ * attributes of a resource of type aws.backup.plan. One per AWS Backup plan per region; id is the plan ARN. Read from ListBackupPlans and GetBackupPlan, or from the AWS::Backup::BackupPlan configuration item where AWS Config records it. A plan whose GetBackupPlan was refused is left out (the scan records the error).
+ */
+export interface AwsBackupPlanAttributes {
+  /**
+   * The plan's id.
+   */
+  plan_id?: string;
+  /**
+   * The id of the plan version read; null when not given.
+   */
+  version_id?: string | null;
+  /**
+   * The plan's backup rules.
+   */
+  rules?: {
+    /**
+     * The rule's name.
+     */
+    name: string;
+    /**
+     * The vault its recovery points go to.
+     */
+    target_vault_name: string;
+    /**
+     * The cron or rate expression that starts its backups; null for a rule with none (on demand).
+     */
+    schedule_expression: string | null;
+    /**
+     * source: derived from the schedule expression. Average hours between two runs (a cron expression is counted over a year, so a weekdays-only schedule gives 33.7); null when there is no schedule or it cannot be read.
+     */
+    interval_hours: number | null;
+    /**
+     * Continuous backup (point-in-time restore) is on for the resources that support it.
+     */
+    continuous_backup: boolean;
+    /**
+     * Days after which its recovery points are deleted; null when they are kept until deleted by hand.
+     */
+    delete_after_days: number | null;
+    /**
+     * Days after which its recovery points move to cold storage; null when they never do.
+     */
+    move_to_cold_storage_after_days: number | null;
+    /**
+     * The vaults (ARNs) each recovery point is copied to, sorted; empty when it is not copied.
+     */
+    copy_destination_vault_arns: string[];
+  }[];
+  /**
+   * The smallest interval_hours among the rules: how often the plan's most frequent rule backs up; null when no rule has a readable schedule.
+   */
+  backup_interval_hours?: number | null;
+  /**
+   * The smallest delete_after_days among the rules; null when no rule ever deletes its recovery points.
+   */
+  shortest_retention_days?: number | null;
+  /**
+   * A rule copies its recovery points to a vault in another region.
+   */
+  cross_region_copy?: boolean;
+  /**
+   * A rule copies its recovery points to a vault in another AWS account.
+   */
+  cross_account_copy?: boolean;
+  /**
+   * A rule moves its recovery points to cold storage.
+   */
+  moves_to_cold_storage?: boolean;
+}
+
+// resources/aws.backup.region_settings.schema.json
+/**
+ * attributes of a resource of type aws.backup.region_settings. One per scanned region; id is arn:aws:backup:<region>:<account>:region-settings. The region's AWS Backup settings: which resource types AWS Backup may protect there (DescribeRegionSettings) and its restore testing plans (ListRestoreTestingPlans, GetRestoreTestingPlan, ListRestoreTestingSelections). AWS Config records neither, so they are always read directly. A key is absent when it could not be read.
+ */
+export interface AwsBackupRegionSettingsAttributes {
+  /**
+   * Each resource type (EBS, RDS, DynamoDB, S3, ...) and whether AWS Backup is opted in to protect it in the region.
+   */
+  resource_type_opt_in?: {
+    [k: string]: boolean;
+  };
+  /**
+   * The resource types opted out in the region, sorted: backup plans assigned to them back nothing up.
+   */
+  opted_out_resource_types?: string[];
+  /**
+   * How many restore testing plans the region has.
+   */
+  restore_testing_plan_count?: number;
+  /**
+   * The region's restore testing plans, by name; absent when any of them could not be read.
+   */
+  restore_testing_plans?: {
+    /**
+     * The plan's name.
+     */
+    name: string;
+    /**
+     * The cron or rate expression that starts its restore tests; null when not given.
+     */
+    schedule_expression: string | null;
+    /**
+     * source: derived from the schedule expression. Average days between two test runs; null when the schedule cannot be read.
+     */
+    interval_days: number | null;
+    /**
+     * How many days back a test picks its recovery point from; null when not given.
+     */
+    selection_window_days: number | null;
+    /**
+     * How it picks the recovery point (LATEST_WITHIN_WINDOW, RANDOM_WITHIN_WINDOW); null when not given.
+     */
+    algorithm: string | null;
+    /**
+     * How many restore testing selections (protected resource types and resources to restore) it has; a plan without one tests nothing.
+     */
+    selection_count: number;
+  }[];
+}
+
+// resources/aws.backup.vault.schema.json
+/**
+ * attributes of a resource of type aws.backup.vault. One per AWS Backup vault per region; id is the vault ARN. Read from ListBackupVaults and GetBackupVaultAccessPolicy, or from the AWS::Backup::BackupVault configuration item where AWS Config records it; on both paths kms:DescribeKey tells who manages the vault's key and ListRecoveryPointsByBackupVault lists its recovery points. A key is absent when it could not be read.
+ */
+export interface AwsBackupVaultAttributes {
+  /**
+   * The KMS key that encrypts the vault's recovery points; null when none is named.
+   */
+  encryption_key_arn?: string | null;
+  /**
+   * Who manages that key: CUSTOMER for a customer managed key, AWS for the AWS managed aws/backup key; null when the vault names no key.
+   */
+  encryption_key_manager?: 'AWS' | 'CUSTOMER' | null;
+  /**
+   * An AWS Backup Vault Lock is set on the vault (in either mode).
+   */
+  lock_configured?: boolean;
+  /**
+   * COMPLIANCE when the lock has (or had) a grace period after which nobody can remove it, GOVERNANCE when sufficiently privileged users can still remove it; null without a lock.
+   */
+  lock_mode?: 'COMPLIANCE' | 'GOVERNANCE' | null;
+  /**
+   * The fewest days the lock makes every recovery point be kept; null without a minimum.
+   */
+  lock_min_retention_days?: number | null;
+  /**
+   * The most days the lock lets a recovery point be kept; null without a maximum.
+   */
+  lock_max_retention_days?: number | null;
+  /**
+   * How many recovery points the vault holds.
+   */
+  recovery_point_count?: number;
+  /**
+   * How many of them are not encrypted (a snapshot of an unencrypted EBS volume or RDS instance stays unencrypted).
+   */
+  unencrypted_recovery_point_count?: number;
+  /**
+   * The vault has a resource-based access policy.
+   */
+  access_policy_present?: boolean;
+  /**
+   * An Allow statement of the access policy lets any principal in without a condition narrowing it to an account, organization or network; false without a policy.
+   */
+  policy_public?: boolean;
+  /**
+   * Other AWS accounts the access policy names as principals, sorted; empty without a policy.
+   */
+  policy_cross_accounts?: string[];
+  /**
+   * A Deny statement of the access policy for every principal covers backup:DeleteRecoveryPoint (named, or through backup:Delete*, backup:* or *), whatever exceptions its condition makes; false without a policy.
+   */
+  policy_denies_recovery_point_deletion?: boolean;
+}
+
 // resources/aws.cloudfront.distribution.schema.json
 /**
  * attributes of a resource of type aws.cloudfront.distribution. One per CloudFront distribution of the account, region global (read through us-east-1, where CloudFront's API and its AWS Config items are); id is the distribution ARN, name its id. Read from ListDistributions and GetDistributionConfig, or from the AWS::CloudFront::Distribution configuration item where AWS Config records it.
@@ -3449,6 +3626,10 @@ export interface GithubRepositoryAttributes {
    * Dependabot alerts are on (204 from the vulnerability-alerts endpoint).
    */
   dependabot_alerts_enabled?: boolean;
+  /**
+   * Anyone may report a vulnerability to the maintainers privately through the repository's Security tab. Read for public repositories only (GitHub offers it there); absent for private and internal ones.
+   */
+  private_vulnerability_reporting_enabled?: boolean;
   /**
    * Dependabot opens security update pull requests.
    */

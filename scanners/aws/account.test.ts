@@ -112,6 +112,9 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.accessanalyzer.region': 3,
       'aws.organizations.account': 1,
       'aws.account.contacts': 1,
+      'aws.backup.plan': 9,
+      'aws.backup.vault': 9,
+      'aws.backup.region_settings': 3,
       'aws.acm.certificate': 12,
       'aws.wafv2.web_acl': 7,
       'aws.elbv2.load_balancer': 9,
@@ -127,7 +130,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 609, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 630, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {

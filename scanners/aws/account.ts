@@ -42,6 +42,7 @@ import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
 import { COMPUTE_REGIONAL } from './compute-config.ts';
 import { scanCertificates } from './acm.ts';
+import { scanBackupPlans, scanBackupRegionSettings, scanBackupVaults } from './backup.ts';
 import { scanReplicationGroups } from './elasticache.ts';
 import { scanRedshiftClusters } from './redshift.ts';
 import { scanWebAcls } from './wafv2.ts';
@@ -87,6 +88,7 @@ export const AWS_SERVICES = [
   'accessanalyzer',
   'organizations',
   'account',
+  'backup',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**
@@ -164,6 +166,11 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ...OPS_REGIONAL,
   ...COMPUTE_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
+  backup: [
+    { scan: scanBackupPlans, configType: 'AWS::Backup::BackupPlan' },
+    { scan: scanBackupVaults, configType: 'AWS::Backup::BackupVault' },
+    { scan: scanBackupRegionSettings },
+  ],
   elasticache: [{ scan: scanReplicationGroups }],
   redshift: [{ scan: scanRedshiftClusters }],
   securityhub: [{ scan: scanSecurityHub }],

@@ -47,6 +47,12 @@ import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { opsResourcesFromItems } from './ops-config.ts';
 import { computeResourcesFromItems } from './compute-config.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
+import {
+  backupPlanFromItem,
+  backupPlanResource,
+  backupVaultFromItem,
+  backupVaultResources,
+} from './backup.ts';
 import { webAclFromItem, webAclResource } from './wafv2.ts';
 import { stageFromItem, stageResource } from './apigateway.ts';
 import { distributionFromItem, distributionResource } from './cloudfront.ts';
@@ -91,6 +97,8 @@ export const CONFIG_TYPES = {
   'AWS::EKS::Cluster': 'eks',
   'AWS::ECS::Cluster': 'ecs',
   'AWS::ECS::TaskDefinition': 'ecs',
+  'AWS::Backup::BackupPlan': 'backup',
+  'AWS::Backup::BackupVault': 'backup',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -681,6 +689,10 @@ export async function resourcesFromItems(
     case 'AWS::ECS::Cluster':
     case 'AWS::ECS::TaskDefinition':
       return computeResourcesFromItems(ctx, region, type, items, api);
+    case 'AWS::Backup::BackupPlan':
+      return items.map((i) => backupPlanResource(ctx, region, backupPlanFromItem(i), api));
+    case 'AWS::Backup::BackupVault':
+      return backupVaultResources(ctx, region, items.map(backupVaultFromItem), api);
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {

@@ -58,6 +58,8 @@ export const CONFIG_ITEM_FILES = {
   'AWS::EKS::Cluster': ['eks-cluster.json'],
   'AWS::ECS::Cluster': ['ecs-cluster.json'],
   'AWS::ECS::TaskDefinition': ['ecs-task-definition.json'],
+  'AWS::Backup::BackupPlan': ['backup-plan.json'],
+  'AWS::Backup::BackupVault': ['backup-vault.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */

@@ -142,6 +142,17 @@ describe('scanGithub against the demo organizations', () => {
     expect(values('dependabot_alerts_enabled')).toEqual(new Set([true, false]));
     expect(values('allow_forking')).toEqual(new Set([true, false]));
     expect(values('web_commit_signoff_required')).toEqual(new Set([true, false]));
+    // Asked for public repositories only, where GitHub offers it.
+    const reporting = outcome.resources.filter(
+      (r) => r.type === 'github.repository' && 'private_vulnerability_reporting_enabled' in r.attributes,
+    );
+    expect(new Set(reporting.map((r) => r.attributes.visibility))).toEqual(new Set(['public']));
+    expect(new Set(reporting.map((r) => r.attributes.private_vulnerability_reporting_enabled))).toEqual(
+      new Set([true, false]),
+    );
+    expect(
+      repo(outcome.resources, 'acme-corp/billing-14').attributes.private_vulnerability_reporting_enabled,
+    ).toBe(true);
   });
 
   it('reads deploy keys and app installations from their real answers', async () => {
@@ -350,6 +361,26 @@ describe('scanGithub under rate limits and faults', () => {
     expect(repo(outcome.resources, 'acme-labs/web-01').attributes).toHaveProperty(
       'default_branch_protection',
     );
+  });
+
+  it('records a refused private vulnerability reporting read and leaves only that attribute out', async () => {
+    const data = demoGithubData();
+    data.deniedRoutes = ['repos.checkPrivateVulnerabilityReporting@acme-corp/billing-14'];
+    const s = await start({ data });
+    const outcome = await scanGithub(target(s, ['acme-corp']), fast);
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'github:repos.checkPrivateVulnerabilityReporting',
+        resource_id: 'github:repo/acme-corp/billing-14',
+        missing_permission: expect.stringContaining('Administration: read'),
+      }),
+    ]);
+    const refused = repo(outcome.resources, 'acme-corp/billing-14').attributes;
+    expect(refused).not.toHaveProperty('private_vulnerability_reporting_enabled');
+    expect(refused).toMatchObject({ visibility: 'public', dependabot_alerts_enabled: expect.any(Boolean) });
+    expect(repo(outcome.resources, 'acme-corp/api-00').attributes).toMatchObject({
+      private_vulnerability_reporting_enabled: true,
+    });
   });
 
   it('fails fast on a bad token without printing it', async () => {

@@ -63,6 +63,7 @@ export const GITHUB_PERMISSIONS = {
   'repos.getBranchProtection': 'Administration: read (classic: repo)',
   'repos.getBranchRules': 'Metadata: read (classic: repo)',
   'repos.checkVulnerabilityAlerts': 'Administration: read (classic: repo)',
+  'repos.checkPrivateVulnerabilityReporting': 'Administration: read (classic: repo)',
   'orgs.listWebhooks': 'Webhooks: read, organization (classic: admin:org_hook)',
   'actions.getGithubActionsPermissionsOrganization': 'Administration: read (classic: admin:org)',
   'actions.getGithubActionsDefaultWorkflowPermissionsOrganization':
@@ -564,6 +565,20 @@ async function readRepository(
   if (alerts.ok) attributes.dependabot_alerts_enabled = true;
   else if (alerts.status === 404) attributes.dependabot_alerts_enabled = false;
   else handleFailure(ctx, 'repos.checkVulnerabilityAlerts', id, alerts, baseUrl);
+
+  // GitHub offers private vulnerability reporting on public repositories only: others are not asked.
+  if (attributes.visibility === 'public') {
+    const reporting = await ctx.request(() =>
+      octokit.request('GET /repos/{owner}/{repo}/private-vulnerability-reporting', {
+        owner,
+        repo: repo.name,
+      }),
+    );
+    if (reporting.ok)
+      attributes.private_vulnerability_reporting_enabled =
+        (reporting.value.data as { enabled?: boolean }).enabled === true;
+    else handleFailure(ctx, 'repos.checkPrivateVulnerabilityReporting', id, reporting, baseUrl);
+  }
 
   const hooks = await listAll<HookData>(
     ctx,
