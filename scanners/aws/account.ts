@@ -81,6 +81,7 @@ export const AWS_SERVICES = [
   'ecs',
   'elasticache',
   'redshift',
+  'ssm',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**

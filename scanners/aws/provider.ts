@@ -225,6 +225,10 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'elasticache:DescribeReplicationGroups',
       'redshift:DescribeClusters',
       'redshift:DescribeLoggingStatus',
+      'ssm:DescribeInstanceInformation',
+      'ssm:ListResourceComplianceSummaries',
+      'ssm:ListDocuments',
+      'ssm:DescribeDocumentPermission',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.
