@@ -2167,6 +2167,26 @@ export interface AwsSsmDocumentAttributes {
    * The account ids the document is shared with, sorted (the public share left out). Absent when its permissions could not be read.
    */
   shared_with_accounts?: string[];
+  /**
+   * Session documents only: the S3 bucket Session Manager writes session transcripts to; null when none. Absent for other document types, or when the content could not be read.
+   */
+  session_log_s3_bucket?: string | null;
+  /**
+   * Session documents only: the CloudWatch Logs group Session Manager writes session transcripts to; null when none. Absent as session_log_s3_bucket.
+   */
+  session_log_group?: string | null;
+  /**
+   * Session documents only: the KMS key encrypting session data; null when none. Absent as session_log_s3_bucket.
+   */
+  session_kms_key_id?: string | null;
+  /**
+   * Session documents only: minutes without activity after which Session Manager ends a session (20, AWS's default, when unset); null when the value is not a whole number. Absent as session_log_s3_bucket.
+   */
+  session_idle_timeout_minutes?: number | null;
+  /**
+   * Session documents only: the longest a session may last, in minutes; null when unlimited (unset). Absent as session_log_s3_bucket.
+   */
+  session_max_duration_minutes?: number | null;
 }
 
 // resources/aws.ssm.managed_instance.schema.json

@@ -103,7 +103,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.ecs.cluster': 6,
       'aws.ecs.task_definition': 9,
       'aws.ssm.managed_instance': 13,
-      'aws.ssm.document': 7,
+      'aws.ssm.document': 9,
       'aws.logs.log_group': 10,
       'aws.logs.metric_filter': 17,
       'aws.cloudwatch.alarm': 20,
@@ -125,7 +125,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 621, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 623, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {

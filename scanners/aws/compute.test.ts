@@ -171,6 +171,7 @@ describe('Systems Manager nodes and documents', () => {
         'ListResourceComplianceSummaries',
         'ListDocuments',
         'DescribeDocumentPermission',
+        'GetDocument',
       ]),
     );
     const east = demoAwsAccount({ asOf: SCAN_NOW }).regions.find((r) => r.name === 'us-east-1');
@@ -207,8 +208,38 @@ describe('Systems Manager nodes and documents', () => {
     ).toEqual([
       ['patch-runbook-east', false],
       ['deploy-app-east', false],
+      ['SSM-SessionManagerRunShell', false],
       ['collect-diagnostics', true],
     ]);
+    // Session Manager preferences: read from the Session document's content, in each region that saved them.
+    const preferences = documents
+      .filter((d) => d.name === 'SSM-SessionManagerRunShell')
+      .sort((a, b) => b.region.localeCompare(a.region));
+    expect(preferences.map((d) => [d.region, d.attributes])).toEqual([
+      [
+        'us-east-1',
+        expect.objectContaining({
+          document_type: 'Session',
+          session_log_s3_bucket: null,
+          session_log_group: '/ssm/sessions',
+          session_kms_key_id: 'alias/ssm-sessions',
+          session_idle_timeout_minutes: 15,
+          session_max_duration_minutes: 120,
+        }),
+      ],
+      [
+        'eu-west-1',
+        expect.objectContaining({
+          session_log_s3_bucket: null,
+          session_log_group: null,
+          session_kms_key_id: null,
+          session_idle_timeout_minutes: 60,
+          session_max_duration_minutes: null,
+        }),
+      ],
+    ]);
+    // Only Session documents are fetched.
+    expect(server.requests.filter((r) => r.operation === 'GetDocument')).toHaveLength(2);
     expect(documents.find((d) => d.name === 'deploy-app-east')?.attributes).toEqual({
       document_name: 'deploy-app-east',
       document_type: 'Command',

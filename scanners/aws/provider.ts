@@ -229,6 +229,7 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'ssm:ListResourceComplianceSummaries',
       'ssm:ListDocuments',
       'ssm:DescribeDocumentPermission',
+      'ssm:GetDocument',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.

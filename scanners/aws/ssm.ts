@@ -2,7 +2,9 @@
  * Systems Manager, per region (awsJson1_1): the nodes SSM manages (aws.ssm.managed_instance) from
  * DescribeInstanceInformation, joined with their patch and association compliance from two
  * ListResourceComplianceSummaries listings (ComplianceType Patch, then Association), and the documents the
- * account owns (aws.ssm.document) from ListDocuments (Owner Self) with DescribeDocumentPermission each.
+ * account owns (aws.ssm.document) from ListDocuments (Owner Self) with DescribeDocumentPermission each, and
+ * for Session documents (Session Manager preferences, SSM-SessionManagerRunShell) GetDocument for their
+ * logging and timeout settings.
  *
  * Always read directly. AWS Config's AWS::SSM::ManagedInstanceInventory item holds the inventory the agent
  * last uploaded, not the ping status, last ping or whether the agent is the latest release; its
@@ -13,6 +15,7 @@
 import {
   DescribeDocumentPermissionCommand,
   DescribeInstanceInformationCommand,
+  GetDocumentCommand,
   ListDocumentsCommand,
   ListResourceComplianceSummariesCommand,
   SSMClient,
@@ -147,6 +150,8 @@ export async function scanSsmDocuments(ctx: AwsScanContext, region: string): Pro
       attributes.shared_with_accounts = shared.filter((a) => a !== 'all').sort();
       attributes.public = shared.includes('all');
     }
+    if (d.DocumentType === 'Session')
+      Object.assign(attributes, await sessionSettings(ctx, client, name, arn));
     return ctx.accountResource({
       id: arn,
       region,
@@ -182,4 +187,46 @@ async function sharedWith(
     NextToken = got.value.NextToken || undefined;
   } while (NextToken);
   return ids;
+}
+
+/** Session Manager preferences from a Session document's content; empty (recorded) when unreadable. */
+async function sessionSettings(
+  ctx: AwsScanContext,
+  client: SSMClient,
+  name: string,
+  arn: string,
+): Promise<Record<string, unknown>> {
+  const got = await ctx.call('ssm:GetDocument', (abortSignal) =>
+    client.send(new GetDocumentCommand({ Name: name, DocumentFormat: 'JSON' }), { abortSignal }),
+  );
+  if (!got.ok) {
+    ctx.recordFailure('ssm:GetDocument', 'ssm:GetDocument', arn, got);
+    return {};
+  }
+  let inputs: Record<string, unknown>;
+  try {
+    const content = JSON.parse(got.value.Content ?? '{}') as { inputs?: Record<string, unknown> };
+    inputs = content.inputs && typeof content.inputs === 'object' ? content.inputs : {};
+  } catch {
+    ctx.recordProblem(
+      'ssm:GetDocument',
+      arn,
+      'InvalidDocumentContent',
+      'the Session document is not valid JSON',
+    );
+    return {};
+  }
+  const text = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+  // Minutes, written as a string in the document ("20"); AWS's default when unset is 20.
+  const minutes = (v: unknown, fallback: number | null): number | null => {
+    const n = typeof v === 'string' || typeof v === 'number' ? Number(v) : NaN;
+    return v === undefined || v === '' ? fallback : Number.isInteger(n) ? n : null;
+  };
+  return {
+    session_log_s3_bucket: text(inputs.s3BucketName),
+    session_log_group: text(inputs.cloudWatchLogGroupName),
+    session_kms_key_id: text(inputs.kmsKeyId),
+    session_idle_timeout_minutes: minutes(inputs.idleSessionTimeout, 20),
+    session_max_duration_minutes: minutes(inputs.maxSessionDuration, null),
+  };
 }
