@@ -278,6 +278,28 @@ describe('Systems Manager nodes and documents', () => {
     expect(oregon).toHaveLength(2);
     for (const d of oregon) expect(d.attributes).not.toHaveProperty('public');
   });
+
+  it('leaves Session Manager preferences out, naming ssm:GetDocument, when the content is refused', async () => {
+    const account = demoAwsAccount({ asOf: SCAN_NOW });
+    account.deniedOperations.push('ssm:GetDocument@us-east-1');
+    const outcome = await scanAwsAccount(
+      demoTarget(await start(account), { services: ['ssm'], useConfig: false }),
+      FAST_SCAN,
+    );
+    expect(outcome.errors).toEqual([
+      expect.objectContaining({
+        operation: 'ssm:GetDocument',
+        resource_id: `arn:aws:ssm:us-east-1:${account.accountId}:document/SSM-SessionManagerRunShell`,
+        missing_permission: 'ssm:GetDocument',
+      }),
+    ]);
+    const preferences = byType(outcome.resources, 'aws.ssm.document').find(
+      (d) => d.region === 'us-east-1' && d.name === 'SSM-SessionManagerRunShell',
+    );
+    expect(preferences?.attributes).toMatchObject({ document_type: 'Session', public: false });
+    expect(preferences?.attributes).not.toHaveProperty('session_log_group');
+    expect(preferences?.attributes).not.toHaveProperty('session_idle_timeout_minutes');
+  });
 });
 
 describe('EC2 instances joined with Systems Manager', () => {
