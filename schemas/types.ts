@@ -1408,6 +1408,10 @@ export interface AwsElbv2LoadBalancerAttributes {
    */
   deletion_protection?: boolean;
   /**
+   * Whether each node spreads requests over the targets in every enabled Availability Zone (always true for application load balancers). Absent when the attributes could not be read.
+   */
+  cross_zone_enabled?: boolean;
+  /**
    * Whether access logs are written to S3.
    */
   access_logs_enabled?: boolean;
