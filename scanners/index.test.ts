@@ -111,6 +111,8 @@ describe('scanIntegration', () => {
         'aws.eks.cluster',
         'aws.ecs.cluster',
         'aws.ecs.task_definition',
+        'aws.ssm.managed_instance',
+        'aws.ssm.document',
         'aws.logs.log_group',
         'aws.logs.metric_filter',
         'aws.cloudwatch.alarm',

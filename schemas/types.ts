@@ -1007,6 +1007,10 @@ export interface AwsEc2InstanceAttributes {
    * When the instance was last launched (started).
    */
   launch_time?: string | null;
+  /**
+   * Whether Systems Manager manages the instance (its SSM Agent has registered, whatever its ping status now). Absent when the managed nodes could not be listed.
+   */
+  ssm_managed?: boolean;
 }
 
 // resources/aws.ec2.network_acl.schema.json
@@ -1420,6 +1424,10 @@ export interface AwsEcsTaskDefinitionAttributes {
    * Containers without a log configuration (their output is not shipped anywhere).
    */
   unlogged_containers?: string[];
+  /**
+   * The names of the plain environment variables set on the containers, as container/NAME, sorted; their values are never collected. Variables taken from Secrets Manager or Parameter Store (secrets) are not among them.
+   */
+  environment_variable_names?: string[];
 }
 
 // resources/aws.efs.file_system.schema.json
@@ -1631,6 +1639,10 @@ export interface AwsElbv2LoadBalancerAttributes {
    * Whether the load balancer cannot be deleted until this is turned off.
    */
   deletion_protection?: boolean;
+  /**
+   * Whether each node spreads requests over the targets in every enabled Availability Zone (always true for application load balancers). Absent when the attributes could not be read.
+   */
+  cross_zone_enabled?: boolean;
   /**
    * Whether access logs are written to S3.
    */
@@ -2037,6 +2049,10 @@ export interface AwsLambdaFunctionAttributes {
    * When the function's code or configuration last changed.
    */
   last_modified?: string | null;
+  /**
+   * The names of the function's environment variables, sorted; their values are never collected.
+   */
+  environment_variable_names?: string[];
 }
 
 // resources/aws.logs.log_group.schema.json
@@ -2208,6 +2224,10 @@ export interface AwsRdsDbInstanceAttributes {
    * A standby runs in a second availability zone.
    */
   multi_az?: boolean;
+  /**
+   * How often Enhanced Monitoring collects operating system metrics, in seconds (1, 5, 10, 15, 30 or 60); 0 when Enhanced Monitoring is off.
+   */
+  monitoring_interval_seconds?: number;
   /**
    * The instance cannot be deleted until protection is turned off.
    */
@@ -2473,6 +2493,104 @@ export interface AwsSqsQueueAttributes {
    * The dead-letter queue messages that fail processing are moved to; null without a redrive policy.
    */
   dead_letter_target_arn?: string | null;
+}
+
+// resources/aws.ssm.document.schema.json
+/**
+ * attributes of a resource of type aws.ssm.document. One per Systems Manager document the account owns per region (commands, automation runbooks, session preferences); id is the document ARN. Read from ListDocuments (Owner Self) and DescribeDocumentPermission (PermissionType Share); always read directly (AWS Config records no document type the scanner uses).
+ */
+export interface AwsSsmDocumentAttributes {
+  /**
+   * The document's name.
+   */
+  document_name?: string;
+  /**
+   * Command, Automation, Session, Policy and so on; null when not given.
+   */
+  document_type?: string | null;
+  /**
+   * JSON, YAML or TEXT; null when not given.
+   */
+  document_format?: string | null;
+  /**
+   * When the document was created; null when not given.
+   */
+  created_date?: string | null;
+  /**
+   * Whether the document is shared with every AWS account. Absent when its permissions could not be read.
+   */
+  public?: boolean;
+  /**
+   * The account ids the document is shared with, sorted (the public share left out). Absent when its permissions could not be read.
+   */
+  shared_with_accounts?: string[];
+  /**
+   * Session documents only: the S3 bucket Session Manager writes session transcripts to; null when none. Absent for other document types, or when the content could not be read.
+   */
+  session_log_s3_bucket?: string | null;
+  /**
+   * Session documents only: the CloudWatch Logs group Session Manager writes session transcripts to; null when none. Absent as session_log_s3_bucket.
+   */
+  session_log_group?: string | null;
+  /**
+   * Session documents only: the KMS key encrypting session data; null when none. Absent as session_log_s3_bucket.
+   */
+  session_kms_key_id?: string | null;
+  /**
+   * Session documents only: minutes without activity after which Session Manager ends a session (20, AWS's default, when unset); null when the value is not a whole number. Absent as session_log_s3_bucket.
+   */
+  session_idle_timeout_minutes?: number | null;
+  /**
+   * Session documents only: the longest a session may last, in minutes; null when unlimited (unset). Absent as session_log_s3_bucket.
+   */
+  session_max_duration_minutes?: number | null;
+}
+
+// resources/aws.ssm.managed_instance.schema.json
+/**
+ * attributes of a resource of type aws.ssm.managed_instance. One per node registered with AWS Systems Manager per region (an EC2 instance whose agent reports in, or an mi- hybrid node); id is arn:aws:ssm:<region>:<account>:managed-instance/<node id>. Read from DescribeInstanceInformation and ListResourceComplianceSummaries (ComplianceType Patch and Association); always read directly (see scanners/aws/ssm.ts for why not through AWS Config).
+ */
+export interface AwsSsmManagedInstanceAttributes {
+  /**
+   * The node id: the EC2 instance id (i-...) or the hybrid node id (mi-...).
+   */
+  instance_id?: string;
+  /**
+   * EC2Instance or ManagedInstance (a hybrid, on-premises or other-cloud node); null when not given.
+   */
+  resource_type?: string | null;
+  /**
+   * Linux, Windows or MacOS; null when not given.
+   */
+  platform_type?: string | null;
+  /**
+   * Whether the SSM Agent is reaching Systems Manager: Online, ConnectionLost or Inactive; null when not given.
+   */
+  ping_status?: string | null;
+  /**
+   * When the agent last reached Systems Manager; null when never.
+   */
+  last_ping_time?: string | null;
+  /**
+   * The SSM Agent version installed on the node; null when not given.
+   */
+  agent_version?: string | null;
+  /**
+   * Whether the installed agent is the latest release for its platform; null when not given.
+   */
+  agent_is_latest_version?: boolean | null;
+  /**
+   * The node's patch compliance from its last Patch Manager scan: COMPLIANT or NON_COMPLIANT; null when Patch Manager never reported on it. Absent when the compliance listing could not be read.
+   */
+  patch_compliance?: string | null;
+  /**
+   * How many patches the last scan found missing or failed; null when never scanned. Absent with patch_compliance.
+   */
+  patch_non_compliant_count?: number | null;
+  /**
+   * State Manager association compliance of the node: COMPLIANT or NON_COMPLIANT; null when no association targets it. Absent when the compliance listing could not be read.
+   */
+  association_compliance?: string | null;
 }
 
 // resources/aws.wafv2.web_acl.schema.json

@@ -102,6 +102,8 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.eks.cluster': 9,
       'aws.ecs.cluster': 6,
       'aws.ecs.task_definition': 9,
+      'aws.ssm.managed_instance': 13,
+      'aws.ssm.document': 9,
       'aws.logs.log_group': 10,
       'aws.logs.metric_filter': 17,
       'aws.cloudwatch.alarm': 20,
@@ -130,7 +132,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 630, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 652, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {
@@ -340,12 +342,17 @@ describe('scanAwsAccount against the demo sandbox', () => {
       public_ip_address: null,
       metadata_http_tokens: 'optional',
       monitoring_state: 'disabled',
+      ssm_managed: true,
     });
     expect(instances.get('batch-west')?.attributes).toMatchObject({
       state: 'stopped',
       metadata_http_tokens: 'required',
     });
-    expect(instances.get('legacy-ftp-west')?.attributes.iam_instance_profile_arn).toBeNull();
+    // Without an instance profile its agent never registered with Systems Manager.
+    expect(instances.get('legacy-ftp-west')?.attributes).toMatchObject({
+      iam_instance_profile_arn: null,
+      ssm_managed: false,
+    });
 
     const vpcs = inRegion('aws.ec2.vpc', 'eu-west-1');
     expect(vpcs.map((v) => [v.attributes.is_default, v.attributes.flow_logs])).toEqual([

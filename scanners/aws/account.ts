@@ -89,6 +89,7 @@ export const AWS_SERVICES = [
   'organizations',
   'account',
   'backup',
+  'ssm',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
 /**

@@ -1,5 +1,5 @@
 /**
- * EKS and ECS in the account scanner: their regional scanners (with the AWS Config type that stands in for
+ * EKS, ECS and Systems Manager in the account scanner: their regional scanners (with the AWS Config type that stands in for
  * the direct listing where a region records it) and their Config items turned into resources by the same
  * builders the direct path uses.
  */
@@ -16,6 +16,7 @@ import {
   taskDefinitionResource,
 } from './ecs.ts';
 import { eksClusterFromItem, eksClusterResource, scanEksClusters } from './eks.ts';
+import { scanManagedInstances, scanSsmDocuments } from './ssm.ts';
 
 export type ComputeConfigType = 'AWS::EKS::Cluster' | 'AWS::ECS::Cluster' | 'AWS::ECS::TaskDefinition';
 
@@ -24,12 +25,14 @@ interface Scanner {
   configType?: ComputeConfigType;
 }
 
-export const COMPUTE_REGIONAL: Record<'eks' | 'ecs', Scanner[]> = {
+export const COMPUTE_REGIONAL: Record<'eks' | 'ecs' | 'ssm', Scanner[]> = {
   eks: [{ scan: scanEksClusters, configType: 'AWS::EKS::Cluster' }],
   ecs: [
     { scan: scanEcsClusters, configType: 'AWS::ECS::Cluster' },
     { scan: scanEcsTaskDefinitions, configType: 'AWS::ECS::TaskDefinition' },
   ],
+  // Read directly only: Config's SSM items carry less than the direct reads (see ssm.ts).
+  ssm: [{ scan: scanManagedInstances }, { scan: scanSsmDocuments }],
 };
 
 export function computeResourcesFromItems(

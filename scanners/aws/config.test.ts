@@ -412,6 +412,8 @@ describe('configuration items as AWS Config records them (our committed items)',
           monitoring_state: 'disabled',
           security_group_ids: ['sg-0a1b2c3d4e5f60718'],
           launch_time: '2026-02-11T10:04:51.000Z',
+          // Not among the sandbox's managed nodes of eu-west-1.
+          ssm_managed: false,
         },
       });
       // The item does not carry flow logs; the sandbox's eu-west-1 has none for this VPC id.
@@ -548,6 +550,8 @@ describe('configuration items as AWS Config records them (our committed items)',
         tracing_mode: 'Active',
         kms_key_arn: keyArn,
         last_modified: '2026-03-19T11:02:45.311Z',
+        // Names only: the item's values stay behind.
+        environment_variable_names: ['DB_SECRET_ARN', 'LOG_LEVEL', 'TARGET_URL', 'WEBHOOK_SIGNING_SECRET'],
       });
       expect(await normalize('AWS::SecretsManager::Secret', asText)).toMatchObject({
         id: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:ledger/db-credentials-Qw3Er5',
@@ -587,9 +591,9 @@ describe('configuration items as AWS Config records them (our committed items)',
       });
     }
     expect(ctx.errors).toEqual([]);
-    // What the items do not carry: a trail's status and selectors, a VPC's flow logs.
+    // What the items do not carry: a trail's status and selectors, a VPC's flow logs, which instances SSM manages.
     expect(new Set(s.requests.map((r) => r.operation))).toEqual(
-      new Set(['GetTrailStatus', 'GetEventSelectors', 'DescribeFlowLogs']),
+      new Set(['GetTrailStatus', 'GetEventSelectors', 'DescribeFlowLogs', 'DescribeInstanceInformation']),
     );
     ctx.close();
   });

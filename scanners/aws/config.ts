@@ -57,7 +57,7 @@ import { webAclFromItem, webAclResource } from './wafv2.ts';
 import { stageFromItem, stageResource } from './apigateway.ts';
 import { distributionFromItem, distributionResource } from './cloudfront.ts';
 import { listenerFromItem, listenerResource, loadBalancerFromItem, loadBalancerResource } from './elbv2.ts';
-import { instanceResource, networkAclResource, vpcResources } from './ec2-network.ts';
+import { instanceResources, networkAclResource, vpcResources } from './ec2-network.ts';
 import {
   dbInstanceResource,
   kmsKeyResource,
@@ -493,6 +493,7 @@ export function dbInstanceFromItem(item: ConfigItem): DBInstance {
     BackupRetentionPeriod: num(c.backupRetentionPeriod),
     MultiAZ: bool(c.multiAZ),
     DeletionProtection: bool(c.deletionProtection),
+    MonitoringInterval: num(c.monitoringInterval),
     AutoMinorVersionUpgrade: bool(c.autoMinorVersionUpgrade),
     IAMDatabaseAuthenticationEnabled: bool(c.iAMDatabaseAuthenticationEnabled),
     EnabledCloudwatchLogsExports: list(c.enabledCloudwatchLogsExports).map(String),
@@ -568,6 +569,7 @@ export function functionFromItem(item: ConfigItem): FunctionConfiguration {
     TracingConfig: { Mode: str(obj(c.tracingConfig).mode) },
     KMSKeyArn: str(c.kmskeyArn),
     LastModified: date(c.lastModified),
+    Environment: { Variables: obj(obj(c.environment).variables) as Record<string, string> },
   };
 }
 
@@ -630,10 +632,7 @@ export async function resourcesFromItems(
     case 'AWS::EC2::Volume':
       return items.map((i) => volumeResource(ctx, region, volumeFromItem(i), api));
     case 'AWS::EC2::Instance':
-      return items
-        .map(instanceFromItem)
-        .filter((i) => i.State?.Name !== 'terminated')
-        .map((i) => instanceResource(ctx, region, i, api));
+      return instanceResources(ctx, region, items.map(instanceFromItem), api);
     case 'AWS::EC2::VPC':
       return vpcResources(ctx, region, items.map(vpcFromItem), api);
     case 'AWS::EC2::NetworkAcl':

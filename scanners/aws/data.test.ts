@@ -105,6 +105,12 @@ describe('Lambda functions', () => {
       package_type: 'Image',
       vpc_subnet_ids: [expect.stringMatching(/^subnet-/), expect.stringMatching(/^subnet-/)],
     });
+    // Environment variables by name only, on both paths: no value reaches the inventory.
+    expect(direct.resources.find((r) => r.name === 'webhook-relay-east')?.attributes).toMatchObject({
+      environment_variable_names: ['TARGET_URL', 'WEBHOOK_SIGNING_SECRET'],
+    });
+    for (const r of [...direct.resources, ...viaConfig.resources])
+      expect(JSON.stringify(r)).not.toContain('fixture-not-a-real-secret');
   });
 
   it('records a refused ListFunctions with its permission and scans the other regions', async () => {

@@ -3,7 +3,9 @@
  * one builder that takes the EC2 SDK's shape: the direct path hands it DescribeInstances, DescribeVpcs and
  * DescribeNetworkAcls answers, the AWS Config path (config.ts) the AWS::EC2::Instance, AWS::EC2::VPC and
  * AWS::EC2::NetworkAcl items put back into that shape. A VPC's flow logs are not part of its description nor
- * of its Config item, so both paths read them with DescribeFlowLogs (one listing per region).
+ * of its Config item, so both paths read them with DescribeFlowLogs (one listing per region). Likewise whether
+ * Systems Manager manages an instance is in neither, so both paths list the region's managed nodes once
+ * (ssm:DescribeInstanceInformation) to join them to the instances.
  */
 import {
   DescribeFlowLogsCommand,
@@ -21,6 +23,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { iso, type AwsScanContext } from './aws-context.ts';
 import { pages } from './regional.ts';
+import { ssmInstanceInformation } from './ssm.ts';
 
 function ec2(ctx: AwsScanContext, region: string): EC2Client {
   return ctx.client('ec2', region, (settings) => new EC2Client(settings));
@@ -40,14 +43,38 @@ export async function scanInstances(ctx: AwsScanContext, region: string): Promis
     (o) => o.Reservations,
     (o) => o.NextToken,
   );
-  return (reservations ?? [])
-    .flatMap((r) => r.Instances ?? [])
-    .filter((i) => i.State?.Name !== 'terminated')
-    .map((i) => instanceResource(ctx, region, i, 'ec2'));
+  return instanceResources(
+    ctx,
+    region,
+    (reservations ?? []).flatMap((r) => r.Instances ?? []),
+    'ec2',
+  );
 }
 
-/** One instance as a resource; the Config path hands in its configuration item in the same shape. */
-export function instanceResource(ctx: AwsScanContext, region: string, i: Instance, api: string): Resource {
+/**
+ * The region's instances as resources (terminated ones left out), each joined with whether Systems Manager
+ * manages it; the Config path hands in its configuration items in the same shape.
+ */
+export async function instanceResources(
+  ctx: AwsScanContext,
+  region: string,
+  instances: Instance[],
+  api: string,
+): Promise<Resource[]> {
+  const live = instances.filter((i) => i.State?.Name !== 'terminated');
+  if (live.length === 0) return [];
+  const nodes = await ssmInstanceInformation(ctx, region);
+  const managed = nodes ? new Set(nodes.map((n) => n.InstanceId)) : null;
+  return live.map((i) => instanceResource(ctx, region, i, managed, api));
+}
+
+function instanceResource(
+  ctx: AwsScanContext,
+  region: string,
+  i: Instance,
+  ssmManaged: Set<string | undefined> | null,
+  api: string,
+): Resource {
   const id = i.InstanceId ?? '';
   const metadata = i.MetadataOptions;
   return ctx.accountResource({
@@ -73,6 +100,8 @@ export function instanceResource(ctx: AwsScanContext, region: string, i: Instanc
       monitoring_state: i.Monitoring?.State ?? 'disabled',
       security_group_ids: (i.SecurityGroups ?? []).map((g) => g.GroupId ?? '').filter(Boolean),
       launch_time: iso(i.LaunchTime),
+      // Absent when the managed nodes could not be listed (the failure is recorded).
+      ...(ssmManaged ? { ssm_managed: ssmManaged.has(id) } : {}),
     },
   });
 }

@@ -190,6 +190,9 @@ export function taskDefinitionResource(
       writable_root_containers: names((c) => c.readonlyRootFilesystem !== true),
       root_user_containers: names((c) => runsAsRoot(c.user)),
       unlogged_containers: names((c) => !c.logConfiguration?.logDriver),
+      environment_variable_names: containers
+        .flatMap((c) => (c.environment ?? []).map((e) => `${c.name ?? ''}/${e.name ?? ''}`))
+        .sort(),
     },
   });
 }
@@ -215,6 +218,8 @@ export function taskDefinitionFromItem(item: ConfigItem): TaskDefinition {
         readonlyRootFilesystem: bool(c.ReadonlyRootFilesystem),
         user: str(c.User),
         logConfiguration: str(log.LogDriver) ? { logDriver: str(log.LogDriver) as never } : undefined,
+        // Names only: the values are dropped here.
+        environment: list(c.Environment).map((e) => ({ name: str(obj(e).Name) })),
       };
     }),
   };

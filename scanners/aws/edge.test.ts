@@ -148,6 +148,7 @@ describe('Elastic Load Balancing v2', () => {
       type: 'application',
       scheme: 'internet-facing',
       deletion_protection: true,
+      cross_zone_enabled: true,
       access_logs_enabled: true,
       access_logs_bucket: 'acme-elb-logs-west',
       drop_invalid_header_fields: true,
@@ -158,6 +159,7 @@ describe('Elastic Load Balancing v2', () => {
       direct.resources.find((r) => r.name === 'internal-west' && r.region === 'eu-west-1')?.attributes,
     ).toMatchObject({
       type: 'network',
+      cross_zone_enabled: false,
       drop_invalid_header_fields: null,
       desync_mitigation_mode: null,
       web_acl_arn: null,

@@ -93,6 +93,8 @@ export async function loadBalancerResource(
   if (attributes) {
     const get = (key: string): string | undefined => attributes.find((a) => a.Key === key)?.Value;
     out.deletion_protection = get('deletion_protection.enabled') === 'true';
+    // Application load balancers always balance across zones; the others only when the attribute says so.
+    out.cross_zone_enabled = application || get('load_balancing.cross_zone.enabled') === 'true';
     out.access_logs_enabled = get('access_logs.s3.enabled') === 'true';
     out.access_logs_bucket =
       get('access_logs.s3.enabled') === 'true' ? get('access_logs.s3.bucket') || null : null;

@@ -33,6 +33,8 @@ export interface FunctionConfiguration {
   TracingConfig?: { Mode?: string };
   KMSKeyArn?: string;
   LastModified?: string;
+  /** Only the names are kept: values never leave this function. */
+  Environment?: { Variables?: Record<string, string> };
 }
 
 export function lambdaFunctionResource(
@@ -59,6 +61,7 @@ export function lambdaFunctionResource(
       tracing_mode: fn.TracingConfig?.Mode ?? 'PassThrough',
       kms_key_arn: fn.KMSKeyArn ?? null,
       last_modified: iso(fn.LastModified),
+      environment_variable_names: Object.keys(fn.Environment?.Variables ?? {}).sort(),
     },
   });
 }

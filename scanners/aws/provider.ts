@@ -245,6 +245,11 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'backup:ListRestoreTestingPlans',
       'backup:GetRestoreTestingPlan',
       'backup:ListRestoreTestingSelections',
+      'ssm:DescribeInstanceInformation',
+      'ssm:ListResourceComplianceSummaries',
+      'ssm:ListDocuments',
+      'ssm:DescribeDocumentPermission',
+      'ssm:GetDocument',
     ].map((action) => [action, action]),
   ),
   // API Gateway authorises every read with one action on the resource's path.

@@ -226,6 +226,8 @@ export function dbInstanceResource(
       backup_retention_period: db.BackupRetentionPeriod ?? 0,
       multi_az: db.MultiAZ ?? false,
       deletion_protection: db.DeletionProtection ?? false,
+      // 0 (or not given): Enhanced Monitoring is off.
+      monitoring_interval_seconds: db.MonitoringInterval ?? 0,
       auto_minor_version_upgrade: db.AutoMinorVersionUpgrade ?? false,
       iam_database_authentication_enabled: db.IAMDatabaseAuthenticationEnabled ?? false,
       enabled_cloudwatch_logs_exports: db.EnabledCloudwatchLogsExports ?? [],
