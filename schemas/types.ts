@@ -1211,6 +1211,12 @@ export interface AwsEfsFileSystemAttributes {
    * Automatic backups with AWS Backup: ENABLED, ENABLING, DISABLED or DISABLING; DISABLED when no backup policy was ever set.
    */
   backup_policy_status?: 'ENABLED' | 'ENABLING' | 'DISABLED' | 'DISABLING';
+  /**
+   * The resource's tags, key to value (e.g. a data-classification label).
+   */
+  tags?: {
+    [k: string]: string;
+  };
 }
 
 // resources/aws.eks.cluster.schema.json
@@ -1862,6 +1868,87 @@ export interface AwsLogsMetricFilterAttributes {
   }[];
 }
 
+// resources/aws.opensearch.domain.schema.json
+/**
+ * attributes of a resource of type aws.opensearch.domain. One per Amazon OpenSearch Service domain (OpenSearch or legacy Elasticsearch engine) per region; id is the domain ARN. Read from ListDomainNames, DescribeDomains and ListTags, or from the AWS::OpenSearch::Domain configuration item of AWS Config. A key is absent when it could not be read (the scan records an error naming the call and permission).
+ */
+export interface AwsOpensearchDomainAttributes {
+  /**
+   * The domain's name.
+   */
+  domain_name?: string;
+  /**
+   * Engine and version, e.g. OpenSearch_2.17 or Elasticsearch_7.10.
+   */
+  engine_version?: string | null;
+  /**
+   * The domain's indexes, logs, swap files and automated snapshots are encrypted at rest.
+   */
+  encryption_at_rest_enabled?: boolean;
+  /**
+   * The KMS key encrypting the domain at rest; null when not encrypted. An alias/aws/es key is the AWS managed key.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Encrypted at rest with a key the account manages (a KMS key other than the AWS managed aws/es key). Derived.
+   */
+  customer_managed_key?: boolean;
+  /**
+   * Traffic between the domain's nodes is TLS-encrypted.
+   */
+  node_to_node_encryption_enabled?: boolean;
+  /**
+   * The domain endpoint refuses plain HTTP requests.
+   */
+  enforce_https?: boolean;
+  /**
+   * The endpoint's TLS policy (Policy-Min-TLS-1-0-2019-07, Policy-Min-TLS-1-2-2019-07, Policy-Min-TLS-1-2-PFS-2023-10); null when none is reported.
+   */
+  tls_security_policy?: string | null;
+  /**
+   * The domain is placed in a VPC (reachable only through its subnets and security groups) rather than on a public endpoint.
+   */
+  in_vpc?: boolean;
+  /**
+   * The domain's access policy has an Allow statement for any principal without a condition narrowing it to an account, organization, network or source. Absent when the policy text is not valid JSON.
+   */
+  access_policy_public?: boolean;
+  /**
+   * Fine-grained access control (the security plugin's users, roles and index/document permissions) is on.
+   */
+  fine_grained_access_control_enabled?: boolean;
+  /**
+   * Anonymous requests are allowed while fine-grained access control is being migrated to.
+   */
+  anonymous_auth_enabled?: boolean;
+  /**
+   * Log types published to CloudWatch Logs (AUDIT_LOGS, ES_APPLICATION_LOGS, INDEX_SLOW_LOGS, SEARCH_SLOW_LOGS), sorted; only those enabled with a log group.
+   */
+  enabled_log_types?: string[];
+  /**
+   * Number of data nodes.
+   */
+  instance_count?: number;
+  /**
+   * Data nodes and replicas are spread over two or three Availability Zones.
+   */
+  zone_awareness_enabled?: boolean;
+  /**
+   * Dedicated master nodes manage the cluster apart from the data nodes.
+   */
+  dedicated_master_enabled?: boolean;
+  /**
+   * Service software updates are applied automatically in the domain's off-peak window.
+   */
+  auto_software_update_enabled?: boolean;
+  /**
+   * The domain's tags, key to value.
+   */
+  tags?: {
+    [k: string]: string;
+  };
+}
+
 // resources/aws.rds.db_instance.schema.json
 /**
  * attributes of a resource of type aws.rds.db_instance. One per RDS DB instance per region; id is the instance ARN. A key is absent when the scanner could not read it (the scan records an error naming the call and permission).
@@ -1978,6 +2065,12 @@ export interface AwsRedshiftClusterAttributes {
      * Log types exported (connectionlog, userlog, useractivitylog); empty when none are named.
      */
     log_exports: string[];
+  };
+  /**
+   * The resource's tags, key to value (e.g. a data-classification label).
+   */
+  tags?: {
+    [k: string]: string;
   };
 }
 

@@ -41,9 +41,8 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
 import { COMPUTE_REGIONAL } from './compute-config.ts';
+import { DATA_STORE_REGIONAL } from './datastore-config.ts';
 import { scanCertificates } from './acm.ts';
-import { scanReplicationGroups } from './elasticache.ts';
-import { scanRedshiftClusters } from './redshift.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
 import { scanDistributions } from './cloudfront.ts';
@@ -80,6 +79,7 @@ export const AWS_SERVICES = [
   'eks',
   'ecs',
   'elasticache',
+  'opensearch',
   'redshift',
 ] as const;
 export type AwsServiceName = (typeof AWS_SERVICES)[number];
@@ -158,8 +158,7 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
   ...OPS_REGIONAL,
   ...COMPUTE_REGIONAL,
   acm: [{ scan: scanCertificates, configType: 'AWS::ACM::Certificate' }],
-  elasticache: [{ scan: scanReplicationGroups }],
-  redshift: [{ scan: scanRedshiftClusters }],
+  ...DATA_STORE_REGIONAL,
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   // Global: read with us-east-1 only (see cloudfront.ts).

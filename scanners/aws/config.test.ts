@@ -790,6 +790,8 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
       'AWS::EKS::Cluster',
       'AWS::ECS::Cluster',
       'AWS::ECS::TaskDefinition',
+      'AWS::OpenSearch::Domain',
+      'AWS::Redshift::Cluster',
     ]);
     const schemaOf = (type: string) =>
       referencePath('aws-config', 'resource-schemas', `${type.replaceAll('::', '_')}.properties.json`);

@@ -46,6 +46,7 @@ import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { opsResourcesFromItems } from './ops-config.ts';
 import { computeResourcesFromItems } from './compute-config.ts';
+import { dataStoreResourcesFromItems } from './datastore-config.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
 import { webAclFromItem, webAclResource } from './wafv2.ts';
 import { stageFromItem, stageResource } from './apigateway.ts';
@@ -91,6 +92,8 @@ export const CONFIG_TYPES = {
   'AWS::EKS::Cluster': 'eks',
   'AWS::ECS::Cluster': 'ecs',
   'AWS::ECS::TaskDefinition': 'ecs',
+  'AWS::OpenSearch::Domain': 'opensearch',
+  'AWS::Redshift::Cluster': 'redshift',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -681,6 +684,9 @@ export async function resourcesFromItems(
     case 'AWS::ECS::Cluster':
     case 'AWS::ECS::TaskDefinition':
       return computeResourcesFromItems(ctx, region, type, items, api);
+    case 'AWS::OpenSearch::Domain':
+    case 'AWS::Redshift::Cluster':
+      return dataStoreResourcesFromItems(ctx, region, type, items, api);
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {

@@ -157,6 +157,7 @@ describe('Redshift clusters', () => {
       kms_key_id: null,
       publicly_accessible: true,
       enhanced_vpc_routing: false,
+      tags: { owner: 'marketing' },
       audit_logging: { enabled: false, destination: null, log_exports: [] },
     });
   });

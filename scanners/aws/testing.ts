@@ -58,6 +58,8 @@ export const CONFIG_ITEM_FILES = {
   'AWS::EKS::Cluster': ['eks-cluster.json'],
   'AWS::ECS::Cluster': ['ecs-cluster.json'],
   'AWS::ECS::TaskDefinition': ['ecs-task-definition.json'],
+  'AWS::OpenSearch::Domain': ['opensearch-domain.json'],
+  'AWS::Redshift::Cluster': ['redshift-cluster.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
