@@ -2120,6 +2120,29 @@ export interface AwsS3BucketAttributes {
     is_public: boolean;
     has_policy: boolean;
   };
+  /**
+   * What the bucket's lifecycle configuration deletes (GetBucketLifecycleConfiguration; NoSuchLifecycleConfiguration, a bucket without one, gives zero rules and nothing expired).
+   */
+  lifecycle?: {
+    /**
+     * Number of lifecycle rules with Status Enabled.
+     */
+    enabled_rules: number;
+    /**
+     * An enabled rule expires current object versions after a number of days or on a date (Expiration Days or Date).
+     */
+    expires_current_objects: boolean;
+    /**
+     * An enabled rule permanently deletes noncurrent versions after a number of days (NoncurrentVersionExpiration NoncurrentDays).
+     */
+    expires_noncurrent_versions: boolean;
+  };
+  /**
+   * The bucket's tags, key to value (NoSuchTagSet, a bucket without tags, gives {}).
+   */
+  tags?: {
+    [k: string]: string;
+  };
 }
 
 // resources/aws.secretsmanager.secret.schema.json
