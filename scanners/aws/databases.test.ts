@@ -71,7 +71,7 @@ describe('ElastiCache replication groups', () => {
       automatic_failover: 'disabled',
       multi_az: 'disabled',
       snapshot_retention_limit: 0,
-      auto_minor_version_upgrade: true,
+      auto_minor_version_upgrade: false,
     });
     expect(groups.find((g) => g.name === `jobs-${short}`)?.attributes).toMatchObject({
       at_rest_encryption_enabled: true,
