@@ -697,6 +697,10 @@ export interface AwsDynamodbTableAttributes {
    * Point-in-time recovery is on: the table can be restored to any second of the recovery period.
    */
   point_in_time_recovery_enabled?: boolean;
+  /**
+   * The table cannot be deleted until deletion protection is turned off (false when DynamoDB reports nothing).
+   */
+  deletion_protection_enabled?: boolean;
 }
 
 // resources/aws.ec2.account.schema.json

@@ -543,6 +543,7 @@ export function tableFromItem(item: ConfigItem): TableDescription {
       Object.keys(sse).length > 0
         ? { Status: str(sse.status), SSEType: str(sse.ssetype), KMSMasterKeyArn: str(sse.kmsmasterKeyArn) }
         : undefined,
+    DeletionProtectionEnabled: bool(c.deletionProtectionEnabled),
   };
 }
 
