@@ -123,6 +123,7 @@ describe('scanIntegration', () => {
         'aws.secretsmanager.secret',
         'aws.ecr.repository',
         'aws.elasticache.replication_group',
+        'aws.opensearch.domain',
         'aws.redshift.cluster',
         'aws.securityhub.hub',
         'aws.accessanalyzer.region',

@@ -929,6 +929,10 @@ export interface AwsDynamodbTableAttributes {
    * Point-in-time recovery is on: the table can be restored to any second of the recovery period.
    */
   point_in_time_recovery_enabled?: boolean;
+  /**
+   * The table cannot be deleted until deletion protection is turned off (false when DynamoDB reports nothing).
+   */
+  deletion_protection_enabled?: boolean;
 }
 
 // resources/aws.ec2.account.schema.json
@@ -1451,6 +1455,12 @@ export interface AwsEfsFileSystemAttributes {
    * Automatic backups with AWS Backup: ENABLED, ENABLING, DISABLED or DISABLING; DISABLED when no backup policy was ever set.
    */
   backup_policy_status?: 'ENABLED' | 'ENABLING' | 'DISABLED' | 'DISABLING';
+  /**
+   * The resource's tags, key to value (e.g. a data-classification label).
+   */
+  tags?: {
+    [k: string]: string;
+  };
 }
 
 // resources/aws.eks.cluster.schema.json
@@ -2110,6 +2120,87 @@ export interface AwsLogsMetricFilterAttributes {
   }[];
 }
 
+// resources/aws.opensearch.domain.schema.json
+/**
+ * attributes of a resource of type aws.opensearch.domain. One per Amazon OpenSearch Service domain (OpenSearch or legacy Elasticsearch engine) per region; id is the domain ARN. Read from ListDomainNames, DescribeDomains and ListTags, or from the AWS::OpenSearch::Domain configuration item of AWS Config. A key is absent when it could not be read (the scan records an error naming the call and permission).
+ */
+export interface AwsOpensearchDomainAttributes {
+  /**
+   * The domain's name.
+   */
+  domain_name?: string;
+  /**
+   * Engine and version, e.g. OpenSearch_2.17 or Elasticsearch_7.10.
+   */
+  engine_version?: string | null;
+  /**
+   * The domain's indexes, logs, swap files and automated snapshots are encrypted at rest.
+   */
+  encryption_at_rest_enabled?: boolean;
+  /**
+   * The KMS key encrypting the domain at rest; null when not encrypted. An alias/aws/es key is the AWS managed key.
+   */
+  kms_key_id?: string | null;
+  /**
+   * Encrypted at rest with a key the account manages (a KMS key other than the AWS managed aws/es key). Derived.
+   */
+  customer_managed_key?: boolean;
+  /**
+   * Traffic between the domain's nodes is TLS-encrypted.
+   */
+  node_to_node_encryption_enabled?: boolean;
+  /**
+   * The domain endpoint refuses plain HTTP requests.
+   */
+  enforce_https?: boolean;
+  /**
+   * The endpoint's TLS policy (Policy-Min-TLS-1-0-2019-07, Policy-Min-TLS-1-2-2019-07, Policy-Min-TLS-1-2-PFS-2023-10); null when none is reported.
+   */
+  tls_security_policy?: string | null;
+  /**
+   * The domain is placed in a VPC (reachable only through its subnets and security groups) rather than on a public endpoint.
+   */
+  in_vpc?: boolean;
+  /**
+   * The domain's access policy has an Allow statement for any principal without a condition narrowing it to an account, organization, network or source. Absent when the policy text is not valid JSON.
+   */
+  access_policy_public?: boolean;
+  /**
+   * Fine-grained access control (the security plugin's users, roles and index/document permissions) is on.
+   */
+  fine_grained_access_control_enabled?: boolean;
+  /**
+   * Anonymous requests are allowed while fine-grained access control is being migrated to.
+   */
+  anonymous_auth_enabled?: boolean;
+  /**
+   * Log types published to CloudWatch Logs (AUDIT_LOGS, ES_APPLICATION_LOGS, INDEX_SLOW_LOGS, SEARCH_SLOW_LOGS), sorted; only those enabled with a log group.
+   */
+  enabled_log_types?: string[];
+  /**
+   * Number of data nodes.
+   */
+  instance_count?: number;
+  /**
+   * Data nodes and replicas are spread over two or three Availability Zones.
+   */
+  zone_awareness_enabled?: boolean;
+  /**
+   * Dedicated master nodes manage the cluster apart from the data nodes.
+   */
+  dedicated_master_enabled?: boolean;
+  /**
+   * Service software updates are applied automatically in the domain's off-peak window.
+   */
+  auto_software_update_enabled?: boolean;
+  /**
+   * The domain's tags, key to value.
+   */
+  tags?: {
+    [k: string]: string;
+  };
+}
+
 // resources/aws.organizations.account.schema.json
 /**
  * attributes of a resource of type aws.organizations.account. One per AWS account (region global): the organization it belongs to and the service control policies of that organization. id is arn:aws:organizations::<account>:membership. A key is absent when the scanner could not read it (the scan records an error naming the call and permission); the policies can only be listed from the management account or a delegated administrator.
@@ -2300,6 +2391,12 @@ export interface AwsRedshiftClusterAttributes {
      */
     log_exports: string[];
   };
+  /**
+   * The resource's tags, key to value (e.g. a data-classification label).
+   */
+  tags?: {
+    [k: string]: string;
+  };
 }
 
 // resources/aws.s3.bucket.schema.json
@@ -2347,6 +2444,29 @@ export interface AwsS3BucketAttributes {
   policy_status?: {
     is_public: boolean;
     has_policy: boolean;
+  };
+  /**
+   * What the bucket's lifecycle configuration deletes (GetBucketLifecycleConfiguration; NoSuchLifecycleConfiguration, a bucket without one, gives zero rules and nothing expired).
+   */
+  lifecycle?: {
+    /**
+     * Number of lifecycle rules with Status Enabled.
+     */
+    enabled_rules: number;
+    /**
+     * An enabled rule expires current object versions after a number of days or on a date (Expiration Days or Date).
+     */
+    expires_current_objects: boolean;
+    /**
+     * An enabled rule permanently deletes noncurrent versions after a number of days (NoncurrentVersionExpiration NoncurrentDays).
+     */
+    expires_noncurrent_versions: boolean;
+  };
+  /**
+   * The bucket's tags, key to value (NoSuchTagSet, a bucket without tags, gives {}).
+   */
+  tags?: {
+    [k: string]: string;
   };
 }
 

@@ -109,6 +109,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
       'aws.cloudwatch.alarm': 20,
       'aws.cloudwatch.trail_monitoring': 3,
       'aws.elasticache.replication_group': 9,
+      'aws.opensearch.domain': 9,
       'aws.redshift.cluster': 6,
       'aws.securityhub.hub': 3,
       'aws.accessanalyzer.region': 3,
@@ -132,7 +133,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(new Set(outcome.resources.map((r) => r.id)).size).toBe(outcome.resources.length);
     // Only the one S3 denial the demo scripts.
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
-    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 652, errors: 1 });
+    expect(outcome.progress).toMatchObject({ phase: 'done', resources_collected: 661, errors: 1 });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
     // Progress counts never go down.
     for (let i = 1; i < progress.length; i += 1) {

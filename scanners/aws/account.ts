@@ -41,10 +41,9 @@ import type { AwsCredentials } from './credentials.ts';
 import { scanBuckets } from './s3.ts';
 import { OPS_REGIONAL } from './ops-config.ts';
 import { COMPUTE_REGIONAL } from './compute-config.ts';
+import { DATA_STORE_REGIONAL } from './datastore-config.ts';
 import { scanCertificates } from './acm.ts';
 import { scanBackupPlans, scanBackupRegionSettings, scanBackupVaults } from './backup.ts';
-import { scanReplicationGroups } from './elasticache.ts';
-import { scanRedshiftClusters } from './redshift.ts';
 import { scanWebAcls } from './wafv2.ts';
 import { scanStages } from './apigateway.ts';
 import { scanDistributions } from './cloudfront.ts';
@@ -83,6 +82,7 @@ export const AWS_SERVICES = [
   'eks',
   'ecs',
   'elasticache',
+  'opensearch',
   'redshift',
   'securityhub',
   'accessanalyzer',
@@ -172,10 +172,9 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
     { scan: scanBackupVaults, configType: 'AWS::Backup::BackupVault' },
     { scan: scanBackupRegionSettings },
   ],
-  elasticache: [{ scan: scanReplicationGroups }],
-  redshift: [{ scan: scanRedshiftClusters }],
   securityhub: [{ scan: scanSecurityHub }],
   accessanalyzer: [{ scan: scanAccessAnalyzer }],
+  ...DATA_STORE_REGIONAL,
   wafv2: [{ scan: scanWebAcls, configType: 'AWS::WAFv2::WebACL' }],
   apigateway: [{ scan: scanStages, configType: 'AWS::ApiGateway::Stage' }],
   // Global: read with us-east-1 only (see cloudfront.ts).

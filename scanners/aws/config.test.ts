@@ -292,7 +292,8 @@ describe('scanAwsAccount through AWS Config', () => {
 
 /**
  * Every property path of a configuration item (`configuration.a.b`, arrays folded), with the JSON texts of
- * `supplementaryConfiguration` read as the objects they hold, as AWS's resource schemas list them.
+ * `supplementaryConfiguration` read as the objects they hold, as AWS's resource schemas list them. A bucket's
+ * tag keys are data, not properties: each tag set's keys fold into one `<key>`.
  */
 function propertyPaths(item: Record<string, unknown>): Set<string> {
   const out = new Set<string>();
@@ -315,7 +316,15 @@ function propertyPaths(item: Record<string, unknown>): Set<string> {
   for (const [k, v] of Object.entries((supplementaryConfiguration ?? {}) as Record<string, unknown>)) {
     const inner = parse(v);
     walk(
-      k === 'BucketPolicy' ? { ...(inner as object), policyText: 'text' } : inner,
+      k === 'BucketPolicy'
+        ? { ...(inner as object), policyText: 'text' }
+        : k === 'BucketTaggingConfiguration'
+          ? {
+              tagSets: ((inner as { tagSets?: { tags?: object }[] }).tagSets ?? []).map((set) => ({
+                tags: Object.keys(set.tags ?? {}).length > 0 ? { '<key>': 'value' } : {},
+              })),
+            }
+          : inner,
       `supplementaryConfiguration.${k}`,
     );
   }
@@ -796,6 +805,8 @@ describeWithReference('configuration items as AWS records them (AWS samples and 
       'AWS::ECS::TaskDefinition',
       'AWS::Backup::BackupPlan',
       'AWS::Backup::BackupVault',
+      'AWS::OpenSearch::Domain',
+      'AWS::Redshift::Cluster',
     ]);
     const schemaOf = (type: string) =>
       referencePath('aws-config', 'resource-schemas', `${type.replaceAll('::', '_')}.properties.json`);

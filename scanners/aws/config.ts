@@ -46,6 +46,7 @@ import { secretResource, type SecretDescription } from './secretsmanager.ts';
 import { ecrRepositoryResource, type Repository } from './ecr.ts';
 import { opsResourcesFromItems } from './ops-config.ts';
 import { computeResourcesFromItems } from './compute-config.ts';
+import { dataStoreResourcesFromItems } from './datastore-config.ts';
 import { certificateFromItem, certificateResource } from './acm.ts';
 import {
   backupPlanFromItem,
@@ -99,6 +100,8 @@ export const CONFIG_TYPES = {
   'AWS::ECS::TaskDefinition': 'ecs',
   'AWS::Backup::BackupPlan': 'backup',
   'AWS::Backup::BackupVault': 'backup',
+  'AWS::OpenSearch::Domain': 'opensearch',
+  'AWS::Redshift::Cluster': 'redshift',
 } as const;
 export type ConfigType = keyof typeof CONFIG_TYPES;
 /** The types a regional scanner stands down for; buckets go to the S3 scanner instead (s3-config.ts). */
@@ -549,6 +552,7 @@ export function tableFromItem(item: ConfigItem): TableDescription {
       Object.keys(sse).length > 0
         ? { Status: str(sse.status), SSEType: str(sse.ssetype), KMSMasterKeyArn: str(sse.kmsmasterKeyArn) }
         : undefined,
+    DeletionProtectionEnabled: bool(c.deletionProtectionEnabled),
   };
 }
 
@@ -692,6 +696,9 @@ export async function resourcesFromItems(
       return items.map((i) => backupPlanResource(ctx, region, backupPlanFromItem(i), api));
     case 'AWS::Backup::BackupVault':
       return backupVaultResources(ctx, region, items.map(backupVaultFromItem), api);
+    case 'AWS::OpenSearch::Domain':
+    case 'AWS::Redshift::Cluster':
+      return dataStoreResourcesFromItems(ctx, region, type, items, api);
     case 'AWS::KMS::Key': {
       const out: Resource[] = [];
       for (const i of items) {

@@ -71,7 +71,7 @@ describe('ElastiCache replication groups', () => {
       automatic_failover: 'disabled',
       multi_az: 'disabled',
       snapshot_retention_limit: 0,
-      auto_minor_version_upgrade: true,
+      auto_minor_version_upgrade: false,
     });
     expect(groups.find((g) => g.name === `jobs-${short}`)?.attributes).toMatchObject({
       at_rest_encryption_enabled: true,
@@ -157,6 +157,7 @@ describe('Redshift clusters', () => {
       kms_key_id: null,
       publicly_accessible: true,
       enhanced_vpc_routing: false,
+      tags: { owner: 'marketing' },
       audit_logging: { enabled: false, destination: null, log_exports: [] },
     });
   });

@@ -68,6 +68,7 @@ export interface TableDescription {
   CreationDateTime?: Date | string;
   BillingModeSummary?: { BillingMode?: string };
   SSEDescription?: { Status?: string; SSEType?: string; KMSMasterKeyArn?: string };
+  DeletionProtectionEnabled?: boolean;
 }
 
 /** The part of @aws-sdk/client-dynamodb's ContinuousBackupsDescription the scanner reads. */
@@ -97,6 +98,7 @@ export function dynamoTableResource(
     creation_date: iso(table.CreationDateTime),
     sse_type: kms ? 'KMS' : 'AWS_OWNED',
     kms_key_arn: kms ? (table.SSEDescription?.KMSMasterKeyArn ?? null) : null,
+    deletion_protection_enabled: table.DeletionProtectionEnabled ?? false,
   };
   if (backups)
     attributes.point_in_time_recovery_enabled =

@@ -12,7 +12,7 @@ import {
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import type { ConfigItemFields as ConfigItem } from './config-item.ts';
+import { list, obj, str, type ConfigItemFields as ConfigItem } from './config-item.ts';
 import { pages } from './regional.ts';
 
 const FS_CONCURRENCY = 4;
@@ -68,6 +68,8 @@ export function fileSystemFromItem(item: ConfigItem): {
       FileSystemArn: typeof c.Arn === 'string' ? c.Arn : undefined,
       Encrypted: c.Encrypted === true || c.Encrypted === 'true',
       KmsKeyId: typeof c.KmsKeyId === 'string' ? c.KmsKeyId : undefined,
+      // CloudFormation's form names the tags FileSystemTags ({Key, Value} like the API's Tags).
+      Tags: list(c.FileSystemTags).map((t) => ({ Key: str(obj(t).Key), Value: str(obj(t).Value) })),
     } as FileSystemDescription,
     backup: typeof policy.Status === 'string' ? policy.Status : 'DISABLED',
   };
@@ -85,6 +87,7 @@ export function efsFileSystemResource(
     file_system_id: id,
     encrypted: fs.Encrypted ?? false,
     kms_key_id: fs.Encrypted ? (fs.KmsKeyId ?? null) : null,
+    tags: Object.fromEntries((fs.Tags ?? []).map((t) => [t.Key ?? '', t.Value ?? ''])),
   };
   if (backup !== undefined) attributes.backup_policy_status = backup;
   return ctx.accountResource({

@@ -1,8 +1,8 @@
 /**
  * ElastiCache replication groups (Redis OSS and Valkey), per region: DescribeReplicationGroups answers every
  * setting the rules read (encryption at rest and in transit, AUTH token, RBAC user groups, automatic
- * failover, snapshot retention) in one paged call. Read directly only: the scanner does not take them from
- * AWS Config yet.
+ * failover, snapshot retention) in one paged call. Always read directly: AWS Config records
+ * no ElastiCache resource type (none is among the Config API's ResourceType values).
  */
 import {
   DescribeReplicationGroupsCommand,

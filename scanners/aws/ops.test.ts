@@ -86,11 +86,16 @@ describe('SNS, SQS, EFS, CloudWatch Logs and CloudWatch', () => {
     });
     const efs = resources.filter((r) => r.type === 'aws.efs.file_system' && r.region === 'us-east-1');
     expect(efs.map((r) => r.attributes)).toEqual([
-      expect.objectContaining({ encrypted: true, backup_policy_status: 'ENABLED' }),
+      expect.objectContaining({
+        encrypted: true,
+        backup_policy_status: 'ENABLED',
+        tags: { Name: 'shared-home-east', 'data-classification': 'internal' },
+      }),
       {
         file_system_id: 'fs-009f8e7d6c5b4a3f2e',
         encrypted: false,
         kms_key_id: null,
+        tags: { Name: 'scratch-east' },
         backup_policy_status: 'DISABLED',
       },
     ]);

@@ -65,13 +65,16 @@ describe('S3 buckets through AWS Config', () => {
     expect(outcome.errors.map((e) => e.operation)).toEqual(['s3:GetPublicAccessBlock']);
     expect(new Set(outcome.resources.map((r) => r.source?.api))).toEqual(new Set(['config']));
     // One Select per region; per bucket only: no default encryption (2 buckets), no or an unreadable
-    // public access block (2), and the one policy with an Allow to "*" whose public status S3 decides.
+    // public access block (2), the one policy with an Allow to "*" whose public status S3 decides, and
+    // the lifecycle (8) and tags (7) of buckets whose item records none (Config leaves the entry out).
     expect(s.requests.filter((r) => r.operation === 'SelectResourceConfig')).toHaveLength(3);
     expect(s3Calls(s)).toEqual({
       ListBuckets: 1,
       GetBucketEncryption: 2,
       GetPublicAccessBlock: 2,
       GetBucketPolicyStatus: 1,
+      GetBucketLifecycleConfiguration: 8,
+      GetBucketTagging: 7,
     });
     expect(outcome.progress.calls_made).toBe(s.requests.length + s.s3.requests.length);
   });
@@ -132,6 +135,8 @@ describe('AWS::S3::Bucket items as AWS Config records them', () => {
         versioning: { status: 'Enabled', mfa_delete: false },
         logging: { enabled: true, target_bucket: 'acme-access-logs', target_prefix: 'acme-ledger-exports/' },
         policy_status: { is_public: false, has_policy: true },
+        lifecycle: { enabled_rules: 1, expires_current_objects: true, expires_noncurrent_versions: true },
+        tags: { 'data-classification': 'confidential' },
       },
       ask: [],
     });
@@ -143,7 +148,12 @@ describe('AWS::S3::Bucket items as AWS Config records them', () => {
         logging: { enabled: false, target_bucket: null, target_prefix: null },
         policy_status: { is_public: false, has_policy: false },
       },
-      ask: ['GetBucketEncryption', 'GetPublicAccessBlock'],
+      ask: [
+        'GetBucketEncryption',
+        'GetPublicAccessBlock',
+        'GetBucketLifecycleConfiguration',
+        'GetBucketTagging',
+      ],
     });
   });
 
@@ -172,6 +182,18 @@ describe('AWS::S3::Bucket items as AWS Config records them', () => {
           ],
         }),
       },
+      BucketLifecycleConfiguration: {
+        rules: [
+          { id: 'old', status: 'Disabled', expirationInDays: 30, noncurrentVersionExpirationInDays: -1 },
+          {
+            id: 'versions',
+            status: 'Enabled',
+            expirationInDays: -1,
+            noncurrentVersionExpiration: { noncurrentDays: 60 },
+          },
+        ],
+      },
+      BucketTaggingConfiguration: { tagSets: [{ tags: { team: 'ledger' } }] },
     };
     const asText = Object.fromEntries(Object.entries(supplementary).map(([k, v]) => [k, JSON.stringify(v)]));
     for (const sup of [supplementary, asText]) {
@@ -195,6 +217,9 @@ describe('AWS::S3::Bucket items as AWS Config records them', () => {
           versioning: { status: 'Enabled', mfa_delete: true },
           logging: { enabled: true, target_bucket: 'logs', target_prefix: 'b/' },
           policy_status: { is_public: false, has_policy: true },
+          // A disabled rule deletes nothing; the newer noncurrentVersionExpiration form counts too.
+          lifecycle: { enabled_rules: 1, expires_current_objects: false, expires_noncurrent_versions: true },
+          tags: { team: 'ledger' },
         },
         ask: [],
       });
@@ -214,7 +239,13 @@ describe('AWS::S3::Bucket items as AWS Config records them', () => {
           '{"policyText":"{\\"Statement\\":[{\\"Effect\\":\\"Allow\\",\\"NotPrincipal\\":{\\"AWS\\":\\"x\\"}}]}"}',
       },
     });
-    expect(bucket.ask).toEqual(['GetBucketEncryption', 'GetBucketVersioning', 'GetBucketPolicyStatus']);
+    expect(bucket.ask).toEqual([
+      'GetBucketEncryption',
+      'GetBucketVersioning',
+      'GetBucketPolicyStatus',
+      'GetBucketLifecycleConfiguration',
+      'GetBucketTagging',
+    ]);
     expect(bucket.attributes.public_access_block).toEqual({
       block_public_acls: true,
       ignore_public_acls: false,
@@ -255,8 +286,9 @@ describeWithReference('AWS::S3::Bucket items as AWS records them (AWS sample ite
         versioning: { status: 'Disabled', mfa_delete: false },
         logging: { enabled: false, target_bucket: null, target_prefix: null },
         policy_status: { is_public: false, has_policy: false },
+        tags: { Verbose: 'Game', Planet: 'Earth' },
       },
-      ask: ['GetBucketEncryption', 'GetPublicAccessBlock'],
+      ask: ['GetBucketEncryption', 'GetPublicAccessBlock', 'GetBucketLifecycleConfiguration'],
     });
     const other = bucketFromItem(sample('s3-bucket-replication-notification.configuration-item.json'));
     expect(other.region).toBe('us-east-1');

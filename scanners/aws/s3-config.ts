@@ -7,6 +7,9 @@
  * - ServerSideEncryptionConfiguration, PublicAccessBlockConfiguration, BucketVersioningConfiguration,
  *   BucketLoggingConfiguration: the bucket's setting, in lower-camel names.
  * - BucketPolicy: `{"policyText": null}` for a bucket without a policy, else the policy document.
+ * - BucketLifecycleConfiguration: `rules` with status, expirationInDays / expirationDate and
+ *   noncurrentVersionExpirationInDays (-1 or absent when unset); BucketTaggingConfiguration: `tagSets`,
+ *   the first one's `tags` as key to value.
  *
  * An entry that is absent or unreadable means Config could not tell (it was not recorded, or Config
  * itself was refused): that attribute is then read with its direct call, for that bucket only. Whether
@@ -17,6 +20,7 @@ import type { ConfigItem } from './config-item.ts';
 import {
   encryptionFrom,
   loggingFrom,
+  lifecycleFrom,
   policyStatusWithoutPolicy,
   publicAccessBlockFrom,
   versioningFrom,
@@ -74,6 +78,8 @@ export function bucketFromItem(item: ConfigItem): BucketFromConfig {
   put('GetBucketVersioning', 'versioning', versioning(entry(sup, 'BucketVersioningConfiguration')));
   put('GetBucketLogging', 'logging', logging(entry(sup, 'BucketLoggingConfiguration')));
   put('GetBucketPolicyStatus', 'policy_status', policyStatus(entry(sup, 'BucketPolicy')));
+  put('GetBucketLifecycleConfiguration', 'lifecycle', lifecycle(entry(sup, 'BucketLifecycleConfiguration')));
+  put('GetBucketTagging', 'tags', tags(entry(sup, 'BucketTaggingConfiguration')));
   return { region: str(item.awsRegion) ?? null, attributes, ask };
 }
 
@@ -177,4 +183,33 @@ function flatten(principal: unknown): unknown[] {
   const o = parse(principal);
   if (!o) return [principal];
   return Object.values(o).flatMap((v) => (Array.isArray(v) ? v : [v]));
+}
+
+/** A lifecycle entry back in GetBucketLifecycleConfiguration's shape; Config writes -1 for a day count not set. */
+function lifecycle(l: Json | null): unknown {
+  if (!l || !Array.isArray(l.rules)) return undefined;
+  const days = (v: unknown): number | undefined => (typeof v === 'number' && v > 0 ? v : undefined);
+  return lifecycleFrom({
+    $metadata: {},
+    Rules: l.rules.map(parse).map((r) => ({
+      Status: (r?.status === 'Enabled' ? 'Enabled' : 'Disabled') as 'Enabled' | 'Disabled',
+      Expiration: {
+        Days: days(r?.expirationInDays),
+        Date: str(r?.expirationDate) ? new Date(str(r?.expirationDate) ?? '') : undefined,
+      },
+      NoncurrentVersionExpiration: {
+        NoncurrentDays:
+          days(r?.noncurrentVersionExpirationInDays) ??
+          days(parse(r?.noncurrentVersionExpiration)?.noncurrentDays),
+      },
+    })),
+  });
+}
+
+/** The first tag set's tags (S3 keeps one); undefined when the entry does not hold one. */
+function tags(t: Json | null): unknown {
+  if (!t || !Array.isArray(t.tagSets)) return undefined;
+  const first = parse(t.tagSets[0]);
+  const all = parse(first?.tags) ?? {};
+  return Object.fromEntries(Object.entries(all).filter(([, v]) => typeof v === 'string'));
 }

@@ -5,6 +5,8 @@
  */
 import type {
   GetBucketEncryptionCommandOutput,
+  GetBucketLifecycleConfigurationCommandOutput,
+  GetBucketTaggingCommandOutput,
   GetBucketLoggingCommandOutput,
   GetBucketPolicyStatusCommandOutput,
   GetBucketVersioningCommandOutput,
@@ -85,4 +87,28 @@ export function policyStatusFrom(output: GetBucketPolicyStatusCommandOutput): At
 /** What NoSuchBucketPolicy means for the policy status: no policy, so not public through one. */
 export function policyStatusWithoutPolicy(): Attr<'policy_status'> {
   return { is_public: false, has_policy: false };
+}
+
+/** What the enabled lifecycle rules delete: current versions (Expiration) and noncurrent ones. */
+export function lifecycleFrom(output: GetBucketLifecycleConfigurationCommandOutput): Attr<'lifecycle'> {
+  const enabled = (output.Rules ?? []).filter((r) => r.Status === 'Enabled');
+  return {
+    enabled_rules: enabled.length,
+    expires_current_objects: enabled.some(
+      (r) => (r.Expiration?.Days ?? 0) > 0 || r.Expiration?.Date !== undefined,
+    ),
+    expires_noncurrent_versions: enabled.some(
+      (r) => (r.NoncurrentVersionExpiration?.NoncurrentDays ?? 0) > 0,
+    ),
+  };
+}
+
+/** What NoSuchLifecycleConfiguration means: no rules, so nothing is ever expired. */
+export function lifecycleNotConfigured(): Attr<'lifecycle'> {
+  return { enabled_rules: 0, expires_current_objects: false, expires_noncurrent_versions: false };
+}
+
+/** The tag set as key to value. */
+export function tagsFrom(output: GetBucketTaggingCommandOutput): Attr<'tags'> {
+  return Object.fromEntries((output.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
 }

@@ -11,6 +11,8 @@ export const S3_OPERATIONS = {
   GetBucketVersioning: 's3:GetBucketVersioning',
   GetBucketLogging: 's3:GetBucketLogging',
   GetBucketPolicyStatus: 's3:GetBucketPolicyStatus',
+  GetBucketLifecycleConfiguration: 's3:GetLifecycleConfiguration',
+  GetBucketTagging: 's3:GetBucketTagging',
 } as const;
 
 export type S3OperationName = keyof typeof S3_OPERATIONS;

@@ -104,6 +104,8 @@ describe('scanS3 against the demo sandbox', () => {
           target_prefix: 'app-assets/',
         },
         policy_status: { is_public: false, has_policy: true },
+        lifecycle: { enabled_rules: 0, expires_current_objects: false, expires_noncurrent_versions: false },
+        tags: {},
       },
     });
 
@@ -117,6 +119,12 @@ describe('scanS3 against the demo sandbox', () => {
       versioning: { status: 'Suspended', mfa_delete: false },
       logging: { enabled: false, target_bucket: null, target_prefix: null },
       policy_status: { is_public: false, has_policy: false },
+      lifecycle: { enabled_rules: 0, expires_current_objects: false, expires_noncurrent_versions: false },
+      tags: {},
+    });
+    expect(byName(outcome.resources, 'acme-cloudtrail-logs').attributes).toMatchObject({
+      lifecycle: { enabled_rules: 1, expires_current_objects: true, expires_noncurrent_versions: true },
+      tags: { 'data-classification': 'restricted' },
     });
 
     const website = byName(outcome.resources, 'acme-public-website');
@@ -181,6 +189,8 @@ describe('scanS3 against the demo sandbox', () => {
       'GetBucketVersioning',
       'GetBucketLogging',
       'GetBucketPolicyStatus',
+      'GetBucketLifecycleConfiguration',
+      'GetBucketTagging',
     ]);
     expect(outcome.resources).toHaveLength(12);
     for (const r of outcome.resources.filter((r) => r !== legacy)) {
@@ -188,14 +198,16 @@ describe('scanS3 against the demo sandbox', () => {
         [
           'creation_date',
           'encryption',
+          'lifecycle',
           'logging',
           'policy_status',
           'public_access_block',
+          'tags',
           'versioning',
         ].sort(),
       );
     }
-    expect(outcome.progress).toEqual({ phase: 'done', resources_collected: 12, calls_made: 73, errors: 1 });
+    expect(outcome.progress).toEqual({ phase: 'done', resources_collected: 12, calls_made: 97, errors: 1 });
   });
 
   it('reads each bucket with a client signed for the bucket region, keeping the custom endpoint', async () => {
@@ -209,6 +221,8 @@ describe('scanS3 against the demo sandbox', () => {
       ['GetBucketVersioning', 'eu-west-1'],
       ['GetBucketLogging', 'eu-west-1'],
       ['GetBucketPolicyStatus', 'eu-west-1'],
+      ['GetBucketLifecycleConfiguration', 'eu-west-1'],
+      ['GetBucketTagging', 'eu-west-1'],
     ]);
   });
 
@@ -238,7 +252,7 @@ describe('scanS3 against the demo sandbox', () => {
     ]);
     expect(outcome.resources).toHaveLength(12);
     // One logical call, however many HTTP attempts it took.
-    expect(outcome.progress.calls_made).toBe(73);
+    expect(outcome.progress.calls_made).toBe(97);
   });
 
   it('reports progress with counts that only grow and end at the outcome', async () => {
@@ -246,7 +260,7 @@ describe('scanS3 against the demo sandbox', () => {
     const seen: ScanProgress[] = [];
     const outcome = await scanS3(targetFor(s), { onProgress: (p) => seen.push(p) });
 
-    expect(seen.length).toBeGreaterThan(73);
+    expect(seen.length).toBeGreaterThan(97);
     for (let i = 1; i < seen.length; i++) {
       const [before, after] = [seen[i - 1] as ScanProgress, seen[i] as ScanProgress];
       expect(after.calls_made).toBeGreaterThanOrEqual(before.calls_made);
@@ -255,7 +269,7 @@ describe('scanS3 against the demo sandbox', () => {
     }
     expect(seen[0]?.phase).toBe('listing_buckets');
     expect([...new Set(seen.map((p) => p.phase))]).toEqual(['listing_buckets', 'reading_buckets', 'done']);
-    expect(new Set(seen.map((p) => p.calls_made)).size).toBe(74); // 0 through 73
+    expect(new Set(seen.map((p) => p.calls_made)).size).toBe(98); // 0 through 97
     expect(seen.at(-1)).toEqual(outcome.progress);
     // Callers get snapshots, not a live object.
     expect(seen[0]).not.toBe(seen[1]);

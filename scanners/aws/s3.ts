@@ -9,6 +9,8 @@ import {
   GetBucketLocationCommand,
   GetBucketLoggingCommand,
   GetBucketPolicyStatusCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketTaggingCommand,
   GetBucketVersioningCommand,
   GetPublicAccessBlockCommand,
   ListBucketsCommand,
@@ -29,6 +31,9 @@ import {
   publicAccessBlockFrom,
   regionFromLocationConstraint,
   versioningFrom,
+  lifecycleFrom,
+  lifecycleNotConfigured,
+  tagsFrom,
 } from './s3-normalize.ts';
 import { iamActionFor, qualifiedOperation, type S3OperationName } from './s3-operations.ts';
 import type { ConfigItem } from './config-item.ts';
@@ -105,6 +110,22 @@ const BUCKET_ATTRIBUTE_READERS: readonly BucketAttributeReader[] = [
     read: async (client, Bucket, abortSignal) =>
       policyStatusFrom(await client.send(new GetBucketPolicyStatusCommand({ Bucket }), { abortSignal })),
     notConfigured: { code: 'NoSuchBucketPolicy', value: policyStatusWithoutPolicy },
+  },
+  {
+    operation: 'GetBucketLifecycleConfiguration',
+    attribute: 'lifecycle',
+    read: async (client, Bucket, abortSignal) =>
+      lifecycleFrom(
+        await client.send(new GetBucketLifecycleConfigurationCommand({ Bucket }), { abortSignal }),
+      ),
+    notConfigured: { code: 'NoSuchLifecycleConfiguration', value: lifecycleNotConfigured },
+  },
+  {
+    operation: 'GetBucketTagging',
+    attribute: 'tags',
+    read: async (client, Bucket, abortSignal) =>
+      tagsFrom(await client.send(new GetBucketTaggingCommand({ Bucket }), { abortSignal })),
+    notConfigured: { code: 'NoSuchTagSet', value: () => ({}) },
   },
 ];
 

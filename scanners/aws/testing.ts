@@ -60,6 +60,8 @@ export const CONFIG_ITEM_FILES = {
   'AWS::ECS::TaskDefinition': ['ecs-task-definition.json'],
   'AWS::Backup::BackupPlan': ['backup-plan.json'],
   'AWS::Backup::BackupVault': ['backup-vault.json'],
+  'AWS::OpenSearch::Domain': ['opensearch-domain.json'],
+  'AWS::Redshift::Cluster': ['redshift-cluster.json'],
 } as const;
 
 /** A committed configuration item (see CONFIG_ITEM_FILES). */
