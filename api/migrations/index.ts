@@ -25,6 +25,7 @@ import * as findingExplorer from './0019_finding_explorer.ts';
 import * as auditSamples from './0020_audit_samples.ts';
 import * as scanParts from './0021_scan_parts.ts';
 import * as integrationArchive from './0022_integration_archive.ts';
+import * as rulePacks from './0023_rule_packs.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -54,6 +55,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0020_audit_samples', auditSamples],
   ['0021_scan_parts', scanParts],
   ['0022_integration_archive', integrationArchive],
+  ['0023_rule_packs', rulePacks],
 ];
 
 /** knex MigrationSource over the list above. */
