@@ -5,7 +5,7 @@
 export { loadPolicyEngine, type EngineOptions, type EvaluateContext, type PolicyEngine } from './evaluate.ts';
 export { loadParallelPolicyEngine, type ParallelPolicyEngine } from './parallel.ts';
 export { loadFrameworks, type Frameworks } from './frameworks.ts';
-export { evaluateControls } from './map.ts';
+export { evaluateControls, restrictToRules } from './map.ts';
 export {
   mergeControlResults,
   REQUIREMENT_STATES,
@@ -27,7 +27,7 @@ export {
 export { COVERAGE_LEVELS, frameworkCoverage, type FrameworkCoverage } from './coverage.ts';
 export { checkFrameworkUpload, type FrameworkUpload } from './framework-upload.ts';
 export { assessmentResultsToOscal } from './oscal-export.ts';
-export type { Catalog, CatalogRule, CatalogType } from './catalog.ts';
+export type { Catalog, CatalogPack, CatalogRule, CatalogType } from './catalog.ts';
 export {
   EngineError,
   ERROR_CODES,

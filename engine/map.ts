@@ -42,3 +42,17 @@ export function evaluateControls(
     return { control_id: control.id, status, rule_ids, counts };
   });
 }
+
+/**
+ * The frameworks with only `ruleIds` linked to UCF controls: what evaluateControls and scoreFrameworks see for a
+ * rule pack's view (docs/rules.md, "Rule packs"), so a control's result counts and names the pack's rules only.
+ */
+export function restrictToRules(frameworks: Frameworks, ruleIds: Iterable<string>): Frameworks {
+  const keep = new Set(ruleIds);
+  return {
+    ...frameworks,
+    rule_controls: Object.fromEntries(
+      Object.entries(frameworks.rule_controls).filter(([ruleId]) => keep.has(ruleId)),
+    ),
+  };
+}

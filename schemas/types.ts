@@ -4293,6 +4293,49 @@ export interface OktaUserAttributes {
   admin_roles?: string[];
 }
 
+// rule-pack.schema.json
+/**
+ * rules/packs/<id>.yaml: a named, versioned group of rules (e.g. the rules that implement a benchmark's level 1 recommendations). A pack groups rules for a per-pack view and score; it never turns a rule off. References are the official ids of the benchmark's recommendations or controls only, never their text.
+ */
+export interface RulePack {
+  /**
+   * Stable pack id, lower case words, digits and dots joined by hyphens; the file is named <id>.yaml.
+   */
+  id: string;
+  /**
+   * Semantic version of the pack; bump it whenever its rule list or references change.
+   */
+  version: string;
+  /**
+   * Short name of the pack.
+   */
+  title: string;
+  /**
+   * One paragraph in our own words: what the pack groups and how its rules were chosen.
+   */
+  description: string;
+  /**
+   * The benchmark or standard the references point into (its name and version), or null for a ComplyWise baseline without outside references.
+   */
+  reference_source?: string | null;
+  /**
+   * The rules of the pack, each at most once.
+   *
+   * @minItems 1
+   */
+  rules: [RulePackEntry, ...RulePackEntry[]];
+}
+export interface RulePackEntry {
+  /**
+   * A rule id (CW-...), which must exist under rules/.
+   */
+  id: string;
+  /**
+   * Official ids in reference_source that this rule implements (e.g. "1.4", "IAM.4"); ids only, no text.
+   */
+  references?: string[];
+}
+
 // rule.schema.json
 /**
  * rule.yaml: the metadata of one rule package (rules/<provider>/<service>/<name>/). A DSL rule also carries its `check:`; a Rego rule has a policy.rego beside it instead (docs/rules.md).

@@ -25,6 +25,12 @@ describe('rule list documentation', () => {
       for (const type of m.resource_types) expect(row).toContain(`\`${type}\``);
       expect(row).toContain(`| ${m.ucf_controls.join(', ')} |`);
     }
+    // The pack column names each pack listing the rule with the ids it answers there.
+    expect(rows.find((r) => r.startsWith('| `CW-AWS-IAM-002` |'))).toMatch(
+      /\| aws-foundational-best-practices \(IAM\.4\); cis-aws-foundations-5\.0-l1 \(1\.3\) +\|/,
+    );
+    expect(rows.find((r) => r.startsWith('| `CW-AWS-S3-001` |'))).toMatch(/\| — +\|/);
+    expect(section).toMatch(/^\| `cis-aws-foundations-5\.0-l1` +\| 1\.0\.0 /m);
     // CW-AWS-S3-001 evidences UCF-DP-01, which maps to SOC 2 CC6.1 (and so on).
     expect(rows.find((r) => r.includes('CW-AWS-S3-001'))).toMatch(/soc2 2017: [^;|]*CC6\.1/);
   });

@@ -26,6 +26,7 @@ import * as auditSamples from './0020_audit_samples.ts';
 import * as scanParts from './0021_scan_parts.ts';
 import * as integrationArchive from './0022_integration_archive.ts';
 import * as newFailures from './0023_new_failures.ts';
+import * as rulePacks from './0024_rule_packs.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -56,6 +57,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0021_scan_parts', scanParts],
   ['0022_integration_archive', integrationArchive],
   ['0023_new_failures', newFailures],
+  ['0024_rule_packs', rulePacks],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -130,12 +130,16 @@ const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'requirements.requirementId': () => 'CC6.1',
   'audits.id': (f) => f.auditId,
   'samples.sampleId': (f) => f.sampleId,
+  // Enabled in every matrix tenant, so its scores answer.
+  'rule-packs.packId': () => 'cis-aws-foundations-5.0-l1',
 };
 
 /** Routes whose path parameter needs a fixture of its own (consumed per call), not the shared one. */
 const ROUTE_PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'POST /api/scans/:id/cancel': (f) => f.cancellableScanIds.pop() ?? f.scanId,
   'POST /api/audits/:id/close': (f) => f.closableAuditIds.pop() ?? f.auditId,
+  // Another pack than the scored one: disabling it leaves the scores route answering.
+  'DELETE /api/rule-packs/:packId': () => 'okta-baseline',
 };
 
 /** A tenant framework catalog (POST /api/frameworks): one requirement, mapped to a control people assess. */
@@ -190,6 +194,8 @@ const BODIES: Record<string, (f: TenantFixture, role?: Role) => unknown> = {
     comment: 'matrix: the access review is a year old',
   }),
   'POST /api/scans/:id/cancel': () => ({}),
+  // Enabling a pack takes no body: the pack is the path.
+  'PUT /api/rule-packs/:packId': () => undefined,
   'PUT /api/integrations/:integrationId/schedule': () => ({ cron: '0 3 * * *' }),
   'POST /api/invitations': () => ({ email: `matrix-${randomUUID()}@example.com`, role: 'user' }),
   'PATCH /api/members/:userId': () => ({ role: 'auditor' }),
@@ -219,6 +225,8 @@ const SHARED_PATH_PARAMS = new Set([
   ':requirementId',
   // A UCF control: every tenant's posture may have a result for it (the scan route's :id stays a tenant object).
   ':controlId',
+  // A rule pack of the deployed bundle; whether a tenant enabled it is that tenant's own.
+  ':packId',
 ]);
 
 /** Whether a route names a tenant object (in its path or body), so the foreign case must answer 404. */
@@ -455,6 +463,12 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       payload: { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true },
     });
     expect(override.statusCode, override.body).toBe(201);
+    const pack = await t.app.inject({
+      method: 'PUT',
+      url: '/api/rule-packs/cis-aws-foundations-5.0-l1',
+      headers: bearer(tokens.admin),
+    });
+    expect(pack.statusCode, pack.body).toBe(200);
     const upload = await t.app.inject({
       method: 'POST',
       url: '/api/frameworks',

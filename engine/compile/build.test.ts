@@ -93,6 +93,43 @@ describe('rules build', () => {
     expect(hash(after, 'CW-AWS-S3-002')).toBe(hash(before, 'CW-AWS-S3-002'));
   });
 
+  it('writes the packs into the catalog, and a pack change is a new revision; a bad pack fails the build', async () => {
+    const copy = await rulesCopy();
+    const pack = (version: string, rules: string[]) =>
+      [
+        'id: s3-pack',
+        `version: ${version}`,
+        'title: S3 pack',
+        'description: Two S3 rules.',
+        'reference_source: A benchmark 1.0',
+        'rules:',
+        ...rules.map((id) => `  - { id: ${id}, references: ['2.1'] }`),
+        '',
+      ].join('\n');
+    await copy.write('rules/packs/s3-pack.yaml', pack('1.0.0', ['CW-AWS-S3-001', 'CW-AWS-S3-002']));
+    const before = await compileBundle({ rulesDir: copy.rules, buildDir: join(copy.path, 'build-before') });
+    expect(before.catalog.packs).toEqual([
+      expect.objectContaining({
+        id: 's3-pack',
+        version: '1.0.0',
+        source: 'packs/s3-pack.yaml',
+        rules: [
+          { id: 'CW-AWS-S3-001', references: ['2.1'] },
+          { id: 'CW-AWS-S3-002', references: ['2.1'] },
+        ],
+      }),
+    ]);
+    await copy.write('rules/packs/s3-pack.yaml', pack('1.1.0', ['CW-AWS-S3-001']));
+    const after = await compileBundle({ rulesDir: copy.rules, buildDir: join(copy.path, 'build') });
+    expect(after.revision).not.toBe(before.revision);
+    expect(after.catalog.packs[0]).toMatchObject({ version: '1.1.0', rules: [{ id: 'CW-AWS-S3-001' }] });
+
+    const file = await copy.write('rules/packs/s3-pack.yaml', pack('1.2.0', ['CW-AWS-S3-003']));
+    expect((await buildProblems(copy)).map(formatProblem)).toEqual([
+      `${file}:7: field rules[0].id: no rule CW-AWS-S3-003 under rules/ (did you mean CW-AWS-S3-001?)`,
+    ]);
+  });
+
   it('reports malformed YAML as file:line', async () => {
     const copy = await rulesCopy();
     const file = await copy.write(

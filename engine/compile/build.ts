@@ -10,7 +10,13 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { loadPolicy } from '@open-policy-agent/opa-wasm';
-import { CATALOG_FORMAT, serializeCatalog, type Catalog, type CatalogRule } from '../catalog.ts';
+import {
+  CATALOG_FORMAT,
+  serializeCatalog,
+  type Catalog,
+  type CatalogPack,
+  type CatalogRule,
+} from '../catalog.ts';
 import {
   EngineError,
   ERROR_CODES,
@@ -48,6 +54,7 @@ import {
 import { opaVersion, parseOpaErrors, resolveOpa, runOpa, runOpaOk, type OpaJsonError } from './opa.ts';
 import { regoAttributeProblems } from './rego-attributes.ts';
 import { formatProblem, regoContract } from './rego-contract.ts';
+import { collectRulePacks } from './rule-packs.ts';
 import { collectRuleSources, type Fixture, type RuleSource } from './rule-sources.ts';
 import { readTarGz } from './tar.ts';
 
@@ -93,21 +100,25 @@ class Stage {
   }
 }
 
-/** Every rule that loads, and the problems of those that do not (see collectRuleSources). */
+/**
+ * Every rule that loads and every pack that checks out, and the problems of those that do not (see
+ * collectRuleSources, collectRulePacks). Packs are checked against every rule folder's id, loaded or not,
+ * so a rule with a problem of its own does not also make each pack that lists it fail.
+ */
 async function collectSources(
   options: BuildOptions,
-): Promise<{ rules: RuleSource[]; problems: SourceProblem[] }> {
+): Promise<{ rules: RuleSource[]; packs: CatalogPack[]; problems: SourceProblem[] }> {
   const frameworks = await loadFrameworkDefinitions(options.frameworksDir ?? DEFAULT_FRAMEWORKS_DIR);
-  return collectRuleSources(
-    options.rulesDir ?? DEFAULT_RULES_DIR,
-    new Set(frameworks.controls.map((c) => c.id)),
-  );
+  const rulesDir = options.rulesDir ?? DEFAULT_RULES_DIR;
+  const loaded = await collectRuleSources(rulesDir, new Set(frameworks.controls.map((c) => c.id)));
+  const packs = await collectRulePacks(rulesDir, [...loaded.ids]);
+  return { rules: loaded.rules, packs: packs.packs, problems: [...loaded.problems, ...packs.problems] };
 }
 
-async function loadSources(options: BuildOptions): Promise<RuleSource[]> {
-  const { rules, problems } = await collectSources(options);
+async function loadSources(options: BuildOptions): Promise<{ rules: RuleSource[]; packs: CatalogPack[] }> {
+  const { rules, packs, problems } = await collectSources(options);
   if (problems.length > 0) throw new SourceError(problems);
-  return rules;
+  return { rules, packs };
 }
 
 /**
@@ -384,20 +395,28 @@ async function opaTest(opa: string, buildDir: string, stage: Stage): Promise<voi
 }
 
 /**
- * Bundle revision: sha256 over the OPA version, the capabilities, every Rego file compiled into the bundle and
- * every rule's content hash (so a metadata-only change, e.g. a message, gets a new revision too).
+ * Bundle revision: sha256 over the OPA version, the capabilities, every Rego file compiled into the bundle,
+ * every rule's content hash (so a metadata-only change, e.g. a message, gets a new revision too) and every
+ * pack's hash (a pack's rule list or references changed is a new revision as well).
  */
-function bundleRevision(version: string, capabilities: string, stage: Stage, rules: RuleSource[]): string {
+function bundleRevision(
+  version: string,
+  capabilities: string,
+  stage: Stage,
+  rules: RuleSource[],
+  packs: CatalogPack[],
+): string {
   const h = createHash('sha256');
   h.update(`opa ${version}\0`).update(capabilities).update('\0');
   for (const path of [...stage.files.keys()].filter((p) => p.startsWith('src/')).sort()) {
     h.update(`${path}\0`).update(stage.files.get(path)!).update('\0');
   }
   for (const rule of rules) h.update(`${rule.id}\0${rule.hash}\0`);
+  for (const pack of packs) h.update(`pack ${pack.id}\0${pack.hash}\0`);
   return h.digest('hex');
 }
 
-function catalogOf(rules: RuleSource[], revision: string, version: string): Catalog {
+function catalogOf(rules: RuleSource[], packs: CatalogPack[], revision: string, version: string): Catalog {
   const types: Catalog['types'] = {};
   for (const type of [...new Set(rules.flatMap((r) => r.metadata.resource_types))].sort()) {
     types[type] = {
@@ -413,7 +432,7 @@ function catalogOf(rules: RuleSource[], revision: string, version: string): Cata
     package: rulePackage(r.id),
     entrypoint: ruleEntrypoint(r.id),
   }));
-  return { format: CATALOG_FORMAT, revision, opa_version: version, types, rules: catalogRules };
+  return { format: CATALOG_FORMAT, revision, opa_version: version, types, rules: catalogRules, packs };
 }
 
 /** Sources validated, compiled to Rego and staged in the build folder, ready for OPA. */
@@ -422,6 +441,7 @@ interface Prepared {
   version: string;
   buildDir: string;
   rules: RuleSource[];
+  packs: CatalogPack[];
   stage: Stage;
   full: Capabilities;
   capabilities: string;
@@ -440,7 +460,7 @@ async function prepare(options: BuildOptions, collected?: ProblemList): Promise<
   progress('validating rule sources');
   const loaded = collected
     ? await collectSources(options)
-    : { rules: await loadSources(options), problems: [] };
+    : { ...(await loadSources(options)), problems: [] };
   collected?.push(...loaded.problems);
   progress(`compiling ${loaded.rules.length} rules to Rego`);
   const { predicates, problems, broken } = await contractPredicates(opa, loaded.rules);
@@ -456,7 +476,7 @@ async function prepare(options: BuildOptions, collected?: ProblemList): Promise<
   // Generated modules are written roughly formatted; opa fmt makes them canonical (and readable).
   await runOpaOk(opa, ['fmt', '-w', 'src', 'tests'], { cwd: buildDir });
   for (const path of stage.files.keys()) stage.files.set(path, await readFile(join(buildDir, path), 'utf8'));
-  return { opa, version, buildDir, rules, stage, full, capabilities, progress };
+  return { opa, version, buildDir, rules, packs: loaded.packs, stage, full, capabilities, progress };
 }
 
 /**
@@ -505,15 +525,16 @@ export async function testRules(options: BuildOptions = {}): Promise<RuleTestRes
  * file:line problems, or an EngineError when OPA itself fails.
  */
 export async function compileBundle(options: BuildOptions = {}): Promise<BuildOutput> {
-  const { opa, version, buildDir, rules, stage, full, capabilities, progress } = await prepare(options);
+  const { opa, version, buildDir, rules, packs, stage, full, capabilities, progress } =
+    await prepare(options);
   progress('opa check --strict');
   await opaCheck(opa, buildDir, stage, full);
   progress('opa test');
   await opaTest(opa, buildDir, stage);
   progress('opa build -t wasm');
 
-  const revision = bundleRevision(version, capabilities, stage, rules);
-  const catalog = catalogOf(rules, revision, version);
+  const revision = bundleRevision(version, capabilities, stage, rules, packs);
+  const catalog = catalogOf(rules, packs, revision, version);
   const entrypoints = [
     ...Object.values(catalog.types).map((t) => t.entrypoint),
     ...catalog.rules.map((r) => r.entrypoint),
@@ -614,7 +635,7 @@ export async function checkBundle(
 
 /** The Rego compiled for one rule: its module (generated from check:, or policy.rego) and its decide module. */
 export async function explainRule(id: string, options: BuildOptions = {}): Promise<string> {
-  const rules = await loadSources(options);
+  const { rules } = await loadSources(options);
   const rule = rules.find((r) => r.id === id);
   if (!rule) {
     throw new EngineError(

@@ -241,6 +241,7 @@ async function loadRule(
   dir: string,
   ucfControls: ReadonlySet<string> | null,
   problems: ProblemList,
+  ids: Set<string>,
 ): Promise<RuleSource | null> {
   const file = join(dir, 'rule.yaml');
   let yaml: YamlSource;
@@ -251,6 +252,8 @@ async function loadRule(
     problems.push(...e.problems);
     return null;
   }
+  const id = (yaml.data as { id?: unknown } | null)?.id;
+  if (typeof id === 'string') ids.add(id);
   const schema = schemaProblems(yaml, validatorFor('rule')!);
   if (schema.length > 0) {
     problems.push(...schema);
@@ -344,17 +347,19 @@ async function loadRule(
 
 /**
  * Loads every rule package under `root` and collects every problem in every rule without throwing. `rules`
- * holds the packages that are valid on their own (a package whose id repeats an earlier one is left out).
+ * holds the packages that are valid on their own (a package whose id repeats an earlier one is left out);
+ * `ids` the id of every rule.yaml that parses, valid or not (what a rule pack may name).
  * `ucfControls`: known UCF control ids (null skips that check).
  */
 export async function collectRuleSources(
   root: string,
   ucfControls: ReadonlySet<string> | null,
-): Promise<{ rules: RuleSource[]; problems: SourceProblem[] }> {
+): Promise<{ rules: RuleSource[]; ids: Set<string>; problems: SourceProblem[] }> {
   const problems = new ProblemList();
   const loaded: RuleSource[] = [];
+  const ids = new Set<string>();
   for (const dir of await ruleFolders(root)) {
-    const rule = await loadRule(root, dir, ucfControls, problems);
+    const rule = await loadRule(root, dir, ucfControls, problems, ids);
     if (rule) loaded.push(rule);
   }
   const byId = new Map<string, RuleSource>();
@@ -375,7 +380,7 @@ export async function collectRuleSources(
     bySnake.set(rule.snake, rule);
     rules.push(rule);
   }
-  return { rules: rules.sort((a, b) => (a.id < b.id ? -1 : 1)), problems: problems.items };
+  return { rules: rules.sort((a, b) => (a.id < b.id ? -1 : 1)), ids, problems: problems.items };
 }
 
 /**

@@ -218,6 +218,7 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
       ready: '[data-testid="findings"]',
     },
     { name: 'overrides', path: '/overrides', ready: 'main h1' },
+    { name: 'packs', path: '/packs', ready: '[data-testid="pack"]' },
     { name: 'members', path: '/members', ready: '[data-testid="members"]' },
     // administration
     { name: 'integrations', path: '/integrations', ready: '[data-testid="admin-integration"]' },
@@ -413,6 +414,13 @@ export function describeRoleScreens(role: Role): void {
         if (screen.name === 'overrides') {
           expect(await page.getByTestId('override-form').count(), 'override form').toBe(
             role === 'admin' ? 1 : 0,
+          );
+        }
+        if (screen.name === 'packs') {
+          // Every role reads the packs; only admins may enable or disable them.
+          const packs = await page.getByTestId('pack').count();
+          expect(await page.getByTestId('toggle-pack').count(), 'pack toggles').toBe(
+            role === 'admin' ? packs : 0,
           );
         }
         if (screen.name === 'members') {

@@ -9,6 +9,7 @@ import {
   type Frameworks,
   evaluateControls,
   mergeControlResults,
+  restrictToRules,
   scoreFrameworks,
 } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
@@ -16,7 +17,7 @@ import type { Trx } from '../plugins/app/tenancy.ts';
 import { toEngineEvidence, type ScoredEvidence } from '../evidence/manual.ts';
 import { listManualEvidence } from '../evidence/store.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
-import { controlResultsOf, latestSucceededPerIntegration } from '../scans/store.ts';
+import { controlResultsOf, findingsOfScans, latestSucceededPerIntegration } from '../scans/store.ts';
 import type { StoredPolicy } from './policy.ts';
 import { currentPolicy, insertPosture, lockPosture, type ScoringEventInput } from './store.ts';
 
@@ -160,4 +161,37 @@ export async function scorePosture(
     scored.scores.map((s) => snapshotColumns(s, scored)),
   );
   return { event_id, integration_id: integrationId, sources, scores: scored.scores };
+}
+
+/** A rule pack's view of the posture: the scans it read and the scores of their findings of the pack's rules. */
+export interface PackScores {
+  sources: { integration_id: string; scan_id: string; finished_at: string }[];
+  scored: TenantScores;
+}
+
+/**
+ * Scores the posture as a rule pack sees it (docs/rules.md, "Rule packs"): each integration's latest succeeded
+ * scan, as scorePosture reads them, with only the findings of `ruleIds` that count (not set aside by an
+ * exception, as the scan pipeline scores them), mapped through UCF links of those rules only, rolled up and
+ * merged under the tenant's `controls` rule and scored by scoreForTenant: the main scores' own steps on fewer
+ * findings. Nothing is stored: the main posture is what the tenant's scores are.
+ */
+export async function scorePackOverPosture(
+  trx: Trx,
+  base: Frameworks,
+  ruleIds: readonly string[],
+  now: Date,
+): Promise<PackScores> {
+  const sources = await latestSucceededPerIntegration(trx);
+  const { policy } = await currentPolicy(trx);
+  const packFrameworks = restrictToRules(base, ruleIds);
+  const options = policy.controls ? { rollup: policy.controls } : {};
+  const results = [];
+  for (const source of sources) {
+    const findings = await findingsOfScans(trx, [source.scan_id], { ruleIds });
+    const counted = findings.filter((f) => f.exception_id === null) as unknown as Finding[];
+    results.push({ ...source, controls: evaluateControls(counted, packFrameworks, options) });
+  }
+  const merged = mergeControlResults(results, policy.controls);
+  return { sources, scored: await scoreForTenant(trx, packFrameworks, merged, now) };
 }

@@ -92,7 +92,10 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
   const schemaOf = (route: RouteCatalogEntry, part: 'params' | 'querystring' | 'body') =>
     route.schema?.[part] as JsonSchema | undefined;
 
-  /** A tenant with an admin, an AWS integration on the sandbox, one finished scan, an API token, an override, an audit. */
+  /**
+   * A tenant with an admin, an AWS integration on the sandbox, one finished scan, an API token, an override, an
+   * enabled rule pack, an audit.
+   */
   async function makeTenant(slug: string): Promise<Tenant> {
     const admin = await seedTenant(t.database.knex, { slug });
     const token = (await login(t.app, admin.email, admin.password)).access_token;
@@ -108,6 +111,13 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     expect(outcome).toBe('succeeded');
     await post('/api/tokens', { name: 'fuzz', role: 'auditor', expires_in_days: 1 });
     await post('/api/overrides', { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true });
+    // An enabled rule pack, so its scores answer with the scan's findings rather than PACK_NOT_ENABLED.
+    const pack = await t.app.inject({
+      method: 'PUT',
+      url: '/api/rule-packs/cis-aws-foundations-5.0-l1',
+      headers: bearer(token),
+    });
+    expect(pack.statusCode, pack.body).toBe(200);
     // An audit around the scan, so the audit routes have an object of the tenant to read (and the rule
     // versions in force and their findings in its period).
     const audit = await post('/api/audits', {

@@ -8,6 +8,7 @@ export type AppPermission =
   | 'scan:start'
   | 'override:read'
   | 'override:manage'
+  | 'pack:manage'
   | 'member:read'
   | 'member:manage'
   | 'settings:read'
@@ -24,6 +25,7 @@ const GRANTS: Record<AppPermission, readonly string[]> = {
   'scan:start': ['admin', 'user'],
   'override:read': ['admin', 'auditor'],
   'override:manage': ['admin'],
+  'pack:manage': ['admin'],
   'member:read': ['admin', 'auditor'],
   'member:manage': ['admin'],
   // The administration pages: admins change, auditors read (the API lets them read integrations, the

@@ -31,6 +31,8 @@ export const PERMISSIONS = {
   'override:read': ['admin', 'auditor'],
   /** Create and retire rule overrides. */
   'override:manage': ['admin'],
+  /** Enable and disable rule packs (a per-pack view and score; no rule stops or starts running). */
+  'pack:manage': ['admin'],
   /** List the tenant's members and their roles. */
   'member:read': ['admin', 'auditor'],
   /** Add members, change their roles and remove them (their tokens are revoked). */

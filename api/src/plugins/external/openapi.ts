@@ -32,6 +32,7 @@ export const OPENAPI_TAGS = {
   frameworks: 'Framework catalogs (shared and uploaded by the tenant) and their rule coverage.',
   rules: 'Rules in force and their version history.',
   overrides: 'Tenant overrides of rule parameters, severities and exceptions.',
+  'rule-packs': 'Rule packs: named, versioned groups of rules a tenant enables for a per-pack score.',
   evidence: 'Stored evidence artifacts and manual evidence.',
   ledger: 'The tamper-evident audit log and evidence bundle export.',
   members: 'Members of the tenant and their roles.',

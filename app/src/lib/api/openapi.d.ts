@@ -1154,6 +1154,70 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/rule-packs': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Rule packs of the deployed rules, with whether the tenant enabled each
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['listRulePacks'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/rule-packs/{packId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    /**
+     * Enable a rule pack (adds its per-pack scores; every rule keeps running either way)
+     * @description Roles: admin (permission `pack:manage`).
+     */
+    put: operations['enableRulePack'];
+    post?: never;
+    /**
+     * Disable a rule pack
+     * @description Roles: admin (permission `pack:manage`).
+     */
+    delete: operations['disableRulePack'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/rule-packs/{packId}/scores': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * An enabled pack's framework scores over the posture, counting only the pack's rules
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getRulePackScores'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/findings/{findingId}': {
     parameters: {
       query?: never;
@@ -7206,6 +7270,378 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  listRulePacks: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            items: {
+              id: string;
+              version: string;
+              title: string;
+              description: string;
+              reference_source: string | null;
+              hash: string;
+              rule_count: number;
+              rules: {
+                id: string;
+                title: string;
+                severity: string;
+                references: string[];
+              }[];
+              enabled: boolean;
+              /** Format: date-time */
+              enabled_at: string | null;
+              enabled_by: string | null;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  enableRulePack: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        packId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            version: string;
+            title: string;
+            description: string;
+            reference_source: string | null;
+            hash: string;
+            rule_count: number;
+            rules: {
+              id: string;
+              title: string;
+              severity: string;
+              references: string[];
+            }[];
+            enabled: boolean;
+            /** Format: date-time */
+            enabled_at: string | null;
+            enabled_by: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The caller's role is not one of: admin. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  disableRulePack: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        packId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            id: string;
+            version: string;
+            title: string;
+            description: string;
+            reference_source: string | null;
+            hash: string;
+            rule_count: number;
+            rules: {
+              id: string;
+              title: string;
+              severity: string;
+              references: string[];
+            }[];
+            enabled: boolean;
+            /** Format: date-time */
+            enabled_at: string | null;
+            enabled_by: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The caller's role is not one of: admin. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getRulePackScores: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        packId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            pack_id: string;
+            pack_version: string;
+            rule_ids: string[];
+            /** Format: date-time */
+            scored_at: string;
+            sources: {
+              integration_id: string;
+              scan_id: string;
+              /** Format: date-time */
+              finished_at: string;
+            }[];
+            items: {
+              framework_id: string;
+              framework_version: string;
+              title: string;
+              score: number | null;
+              passed: number;
+              failed: number;
+              not_applicable: number;
+              requirements: {
+                requirement_id: string;
+                title: string;
+                /** @enum {string} */
+                status: 'pass' | 'fail' | 'not_applicable' | 'error';
+                /** @enum {string} */
+                state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
+                control_ids: string[];
+                needs_evidence?: boolean;
+                evidence_needed?: string[];
+                weight?: number;
+              }[];
+              needs_evidence?: number;
+              weighted?: boolean;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      409: {
         headers: {
           [name: string]: unknown;
         };
