@@ -5,7 +5,8 @@
  * peak RSS would grow with it; streamed, 10N costs what N costs.
  *
  *   node bench/reports/run.ts                   # N = 5,000 (and 50,000): about a minute
- *   node bench/reports/run.ts --findings 100000
+ *   node bench/reports/run.ts --findings 100000 --sample-ms 1000   # 1M: a forced collection every 100 ms
+ *                                                                  # would slow the stream to a crawl
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,8 +20,11 @@ import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-ser
 import { createTestDatabase } from '../../test/db.ts';
 import { seedBenchTenant } from '../api/seed.ts';
 
-const { values: args } = parseArgs({ options: { findings: { type: 'string', default: '5000' } } });
+const { values: args } = parseArgs({
+  options: { findings: { type: 'string', default: '5000' }, 'sample-ms': { type: 'string', default: '100' } },
+});
 const N = Number(args.findings);
+const sampleMs = Number(args['sample-ms']);
 
 process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
   process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
@@ -64,6 +68,7 @@ try {
       password: tenant.password,
       scanId: tenant.scanIds[0],
       mode,
+      sampleMs,
     });
     const script = join(import.meta.dirname, 'measure.ts');
     const output = execFileSync(process.execPath, ['--expose-gc', script, input], {
