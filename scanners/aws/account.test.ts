@@ -162,7 +162,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
         },
         root_mfa_enabled: true,
         root_access_keys_present: false,
-        root_hardware_mfa_enabled: false,
+        root_hardware_mfa_enabled: true,
         root_password_last_used_age_days: 45,
         users_count: 42,
       },
@@ -213,6 +213,16 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(find(resources, 'aws.iam.role', 'AWSServiceRoleForSupport').attributes).toMatchObject({
       service_linked: true,
       trusted_services: ['support.amazonaws.com'],
+    });
+  });
+
+  it('tells a root user with a virtual MFA device from one with a hardware key', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    account.root.mfa = 'virtual';
+    const { resources } = await scanAwsAccount(target(await start({ account }), { services: ['iam'] }), fast);
+    expect(find(resources, 'aws.iam.account', ACCOUNT).attributes).toMatchObject({
+      root_mfa_enabled: true,
+      root_hardware_mfa_enabled: false,
     });
   });
 
