@@ -2324,6 +2324,10 @@ export interface AwsRdsDbInstanceAttributes {
    */
   deletion_protection?: boolean;
   /**
+   * The instance's tags are copied to every snapshot taken of it (automated and manual).
+   */
+  copy_tags_to_snapshot?: boolean;
+  /**
    * Minor engine upgrades are applied automatically.
    */
   auto_minor_version_upgrade?: boolean;

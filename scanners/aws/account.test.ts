@@ -301,6 +301,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(values('aws.rds.db_instance', 'publicly_accessible')).toEqual(new Set([true, false]));
     expect(values('aws.rds.db_instance', 'storage_encrypted')).toEqual(new Set([true, false]));
     expect(values('aws.rds.db_instance', 'backup_retention_period')).toEqual(new Set([0, 7, 14]));
+    expect(values('aws.rds.db_instance', 'copy_tags_to_snapshot')).toEqual(new Set([true, false]));
     expect(values('aws.kms.key', 'rotation_enabled')).toEqual(new Set([true, false, null]));
     const asymmetric = resources.find(
       (r) => r.type === 'aws.kms.key' && r.attributes.key_spec === 'RSA_2048',
