@@ -302,6 +302,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(values('aws.rds.db_instance', 'storage_encrypted')).toEqual(new Set([true, false]));
     expect(values('aws.rds.db_instance', 'backup_retention_period')).toEqual(new Set([0, 7, 14]));
     expect(values('aws.rds.db_instance', 'copy_tags_to_snapshot')).toEqual(new Set([true, false]));
+    expect(values('aws.rds.db_instance', 'port')).toEqual(new Set([6543, 5432, 3306]));
     expect(values('aws.kms.key', 'rotation_enabled')).toEqual(new Set([true, false, null]));
     const asymmetric = resources.find(
       (r) => r.type === 'aws.kms.key' && r.attributes.key_spec === 'RSA_2048',

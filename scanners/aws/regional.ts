@@ -230,6 +230,7 @@ export function dbInstanceResource(
       monitoring_interval_seconds: db.MonitoringInterval ?? 0,
       auto_minor_version_upgrade: db.AutoMinorVersionUpgrade ?? false,
       copy_tags_to_snapshot: db.CopyTagsToSnapshot ?? false,
+      port: db.Endpoint?.Port ?? null,
       iam_database_authentication_enabled: db.IAMDatabaseAuthenticationEnabled ?? false,
       enabled_cloudwatch_logs_exports: db.EnabledCloudwatchLogsExports ?? [],
       ...(db.MasterUsername === undefined ? {} : { master_username: db.MasterUsername }),
