@@ -2324,6 +2324,14 @@ export interface AwsRdsDbInstanceAttributes {
    */
   deletion_protection?: boolean;
   /**
+   * The port the database endpoint listens on; null while the instance has no endpoint yet (being created).
+   */
+  port?: number | null;
+  /**
+   * The instance's tags are copied to every snapshot taken of it (automated and manual).
+   */
+  copy_tags_to_snapshot?: boolean;
+  /**
    * Minor engine upgrades are applied automatically.
    */
   auto_minor_version_upgrade?: boolean;

@@ -162,7 +162,7 @@ describe('scanAwsAccount against the demo sandbox', () => {
         },
         root_mfa_enabled: true,
         root_access_keys_present: false,
-        root_hardware_mfa_enabled: false,
+        root_hardware_mfa_enabled: true,
         root_password_last_used_age_days: 45,
         users_count: 42,
       },
@@ -213,6 +213,16 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(find(resources, 'aws.iam.role', 'AWSServiceRoleForSupport').attributes).toMatchObject({
       service_linked: true,
       trusted_services: ['support.amazonaws.com'],
+    });
+  });
+
+  it('tells a root user with a virtual MFA device from one with a hardware key', async () => {
+    const account = demoAwsAccount({ asOf: NOW });
+    account.root.mfa = 'virtual';
+    const { resources } = await scanAwsAccount(target(await start({ account }), { services: ['iam'] }), fast);
+    expect(find(resources, 'aws.iam.account', ACCOUNT).attributes).toMatchObject({
+      root_mfa_enabled: true,
+      root_hardware_mfa_enabled: false,
     });
   });
 
@@ -291,6 +301,8 @@ describe('scanAwsAccount against the demo sandbox', () => {
     expect(values('aws.rds.db_instance', 'publicly_accessible')).toEqual(new Set([true, false]));
     expect(values('aws.rds.db_instance', 'storage_encrypted')).toEqual(new Set([true, false]));
     expect(values('aws.rds.db_instance', 'backup_retention_period')).toEqual(new Set([0, 7, 14]));
+    expect(values('aws.rds.db_instance', 'copy_tags_to_snapshot')).toEqual(new Set([true, false]));
+    expect(values('aws.rds.db_instance', 'port')).toEqual(new Set([6543, 5432, 3306]));
     expect(values('aws.kms.key', 'rotation_enabled')).toEqual(new Set([true, false, null]));
     const asymmetric = resources.find(
       (r) => r.type === 'aws.kms.key' && r.attributes.key_spec === 'RSA_2048',

@@ -125,12 +125,14 @@ describe('ECS clusters and task definitions', () => {
       execute_command_log_group: '/ecs/exec/prod-east',
       execute_command_s3_bucket: null,
       execute_command_logged: true,
-      execute_command_kms_key_id: null,
+      execute_command_kms_key_id:
+        'arn:aws:kms:us-east-1:123456789012:key/0c0ffee0-eks0-4000-8000-east00000000',
     });
     expect(clusters.find((r) => r.name === 'dev-east')?.attributes).toMatchObject({
       container_insights: 'disabled',
       execute_command_logging: 'DEFAULT',
       execute_command_logged: false,
+      execute_command_kms_key_id: null,
     });
   });
 

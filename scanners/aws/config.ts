@@ -498,6 +498,8 @@ export function dbInstanceFromItem(item: ConfigItem): DBInstance {
     DeletionProtection: bool(c.deletionProtection),
     MonitoringInterval: num(c.monitoringInterval),
     AutoMinorVersionUpgrade: bool(c.autoMinorVersionUpgrade),
+    CopyTagsToSnapshot: bool(c.copyTagsToSnapshot),
+    ...(c.endpoint === undefined ? {} : { Endpoint: { Port: num(obj(c.endpoint).port) } }),
     IAMDatabaseAuthenticationEnabled: bool(c.iAMDatabaseAuthenticationEnabled),
     EnabledCloudwatchLogsExports: list(c.enabledCloudwatchLogsExports).map(String),
     MasterUsername: str(c.masterUsername),

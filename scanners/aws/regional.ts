@@ -229,6 +229,8 @@ export function dbInstanceResource(
       // 0 (or not given): Enhanced Monitoring is off.
       monitoring_interval_seconds: db.MonitoringInterval ?? 0,
       auto_minor_version_upgrade: db.AutoMinorVersionUpgrade ?? false,
+      copy_tags_to_snapshot: db.CopyTagsToSnapshot ?? false,
+      port: db.Endpoint?.Port ?? null,
       iam_database_authentication_enabled: db.IAMDatabaseAuthenticationEnabled ?? false,
       enabled_cloudwatch_logs_exports: db.EnabledCloudwatchLogsExports ?? [],
       ...(db.MasterUsername === undefined ? {} : { master_username: db.MasterUsername }),
