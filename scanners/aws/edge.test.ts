@@ -220,6 +220,7 @@ describe('API Gateway stages', () => {
       attributes: {
         access_log_destination_arn: expect.stringContaining(':log-group:'),
         execution_logging_level: 'ERROR',
+        data_trace_enabled: false,
         tracing_enabled: true,
         cache_cluster_enabled: true,
         cache_data_encrypted: true,
@@ -234,6 +235,8 @@ describe('API Gateway stages', () => {
       cache_data_encrypted: false,
       web_acl_arn: null,
     });
+    const tracedBodies = stages.find((r) => r.region === 'us-west-2' && r.attributes.stage_name === 'prod');
+    expect(tracedBodies?.attributes).toHaveProperty('data_trace_enabled', true);
   });
 
   it('records a refused GetStages as apigateway:GET and keeps the other regions', async () => {
