@@ -2048,6 +2048,10 @@ export interface AwsLambdaFunctionAttributes {
    */
   vpc_security_group_ids?: string[];
   /**
+   * The SQS queue or SNS topic that receives asynchronous invocations still failing after Lambda's retries; null when the function has no dead-letter queue, and those events are dropped.
+   */
+  dead_letter_target_arn?: string | null;
+  /**
    * Active (X-Ray traces sampled requests) or PassThrough (only requests already traced upstream).
    */
   tracing_mode?: string;
