@@ -640,6 +640,10 @@ export interface AwsCloudfrontDistributionAttributes {
    */
   logging_bucket?: string | null;
   /**
+   * The object served for a request to the distribution's root URL (index.html); null when none is set and such requests go to the origin as they are.
+   */
+  default_root_object?: string | null;
+  /**
    * The AWS WAF web ACL (a WAFv2 ARN, or a classic WAF id) protecting the distribution; null when none.
    */
   web_acl_id?: string | null;

@@ -279,6 +279,7 @@ describe('CloudFront distributions', () => {
       uses_default_certificate: false,
       minimum_protocol_version: 'TLSv1.2_2021',
       logging_enabled: true,
+      default_root_object: 'index.html',
       web_acl_id: expect.stringContaining(':global/webacl/cdn-protect/'),
       origins: [
         expect.objectContaining({ type: 's3', origin_access_control_id: 'E3OAC0SITE0001' }),
@@ -295,6 +296,7 @@ describe('CloudFront distributions', () => {
       minimum_protocol_version: 'TLSv1',
       logging_enabled: false,
       logging_bucket: null,
+      default_root_object: null,
       web_acl_id: null,
       origins: [
         expect.objectContaining({ type: 's3', origin_access_control_id: null, origin_access_identity: null }),
@@ -406,7 +408,11 @@ describe('our committed configuration items of the edge types', () => {
         id: 'arn:aws:cloudfront::123456789012:distribution/E9Z8Y7X6W5V4U3',
         type: 'aws.cloudfront.distribution',
         region: 'global',
-        attributes: { uses_default_certificate: true, viewer_protocol_policies: ['allow-all', 'https-only'] },
+        attributes: {
+          uses_default_certificate: true,
+          viewer_protocol_policies: ['allow-all', 'https-only'],
+          default_root_object: 'index.html',
+        },
       });
     }
     ctx.close();
