@@ -56,6 +56,10 @@ describe('ACM certificates', () => {
       in_use: true,
       renewal_eligibility: 'INELIGIBLE',
     });
+    expect(certs.find((r) => r.name === '*.shop-east.example.com')?.attributes).toHaveProperty(
+      'domain_name',
+      '*.shop-east.example.com',
+    );
     expect(certs.find((r) => r.name === 'api-east.example.com')?.attributes).toMatchObject({
       key_family: 'EC',
       key_bits: 256,
