@@ -305,6 +305,11 @@ describe('CloudFront distributions', () => {
       origins: [
         expect.objectContaining({ type: 's3', origin_access_control_id: null, origin_access_identity: null }),
         expect.objectContaining({ type: 'custom', protocol_policy: 'http-only' }),
+        expect.objectContaining({
+          type: 'custom',
+          protocol_policy: 'match-viewer',
+          ssl_protocols: ['TLSv1', 'TLSv1.1', 'TLSv1.2'],
+        }),
       ],
     });
   });
