@@ -640,6 +640,10 @@ export interface AwsCloudfrontDistributionAttributes {
    */
   logging_bucket?: string | null;
   /**
+   * The object served for a request to the distribution's root URL (index.html); null when none is set and such requests go to the origin as they are.
+   */
+  default_root_object?: string | null;
+  /**
    * The AWS WAF web ACL (a WAFv2 ARN, or a classic WAF id) protecting the distribution; null when none.
    */
   web_acl_id?: string | null;
@@ -2047,6 +2051,10 @@ export interface AwsLambdaFunctionAttributes {
    * Security groups of the function's network interfaces; empty outside a VPC.
    */
   vpc_security_group_ids?: string[];
+  /**
+   * The SQS queue or SNS topic that receives asynchronous invocations still failing after Lambda's retries; null when the function has no dead-letter queue, and those events are dropped.
+   */
+  dead_letter_target_arn?: string | null;
   /**
    * Active (X-Ray traces sampled requests) or PassThrough (only requests already traced upstream).
    */

@@ -121,6 +121,7 @@ export function distributionResource(
       acm_certificate_arn: certificate?.ACMCertificateArn ?? null,
       logging_enabled: c.Logging?.Enabled ?? false,
       logging_bucket: c.Logging?.Enabled ? c.Logging.Bucket || null : null,
+      default_root_object: c.DefaultRootObject || null,
       web_acl_id: c.WebACLId || null,
       origins: (c.Origins?.Items ?? []).map(originAttributes),
     },

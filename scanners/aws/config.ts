@@ -573,6 +573,7 @@ export function functionFromItem(item: ConfigItem): FunctionConfiguration {
       SecurityGroupIds: list(vpc.securityGroupIds).filter((v): v is string => typeof v === 'string'),
     },
     TracingConfig: { Mode: str(obj(c.tracingConfig).mode) },
+    DeadLetterConfig: { TargetArn: str(obj(c.deadLetterConfig).targetArn) },
     KMSKeyArn: str(c.kmskeyArn),
     LastModified: date(c.lastModified),
     Environment: { Variables: obj(obj(c.environment).variables) as Record<string, string> },

@@ -104,7 +104,12 @@ describe('Lambda functions', () => {
       runtime: null,
       package_type: 'Image',
       vpc_subnet_ids: [expect.stringMatching(/^subnet-/), expect.stringMatching(/^subnet-/)],
+      dead_letter_target_arn: expect.stringMatching(/^arn:aws:sqs:us-east-1:\d{12}:lambda-failures$/),
     });
+    expect(direct.resources.find((r) => r.name === 'api-handler-east')?.attributes).toHaveProperty(
+      'dead_letter_target_arn',
+      null,
+    );
     // Environment variables by name only, on both paths: no value reaches the inventory.
     expect(direct.resources.find((r) => r.name === 'webhook-relay-east')?.attributes).toMatchObject({
       environment_variable_names: ['TARGET_URL', 'WEBHOOK_SIGNING_SECRET'],

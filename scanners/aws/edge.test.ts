@@ -56,6 +56,10 @@ describe('ACM certificates', () => {
       in_use: true,
       renewal_eligibility: 'INELIGIBLE',
     });
+    expect(certs.find((r) => r.name === '*.shop-east.example.com')?.attributes).toHaveProperty(
+      'domain_name',
+      '*.shop-east.example.com',
+    );
     expect(certs.find((r) => r.name === 'api-east.example.com')?.attributes).toMatchObject({
       key_family: 'EC',
       key_bits: 256,
@@ -220,6 +224,7 @@ describe('API Gateway stages', () => {
       attributes: {
         access_log_destination_arn: expect.stringContaining(':log-group:'),
         execution_logging_level: 'ERROR',
+        data_trace_enabled: false,
         tracing_enabled: true,
         cache_cluster_enabled: true,
         cache_data_encrypted: true,
@@ -234,6 +239,8 @@ describe('API Gateway stages', () => {
       cache_data_encrypted: false,
       web_acl_arn: null,
     });
+    const tracedBodies = stages.find((r) => r.region === 'us-west-2' && r.attributes.stage_name === 'prod');
+    expect(tracedBodies?.attributes).toHaveProperty('data_trace_enabled', true);
   });
 
   it('records a refused GetStages as apigateway:GET and keeps the other regions', async () => {
@@ -276,6 +283,7 @@ describe('CloudFront distributions', () => {
       uses_default_certificate: false,
       minimum_protocol_version: 'TLSv1.2_2021',
       logging_enabled: true,
+      default_root_object: 'index.html',
       web_acl_id: expect.stringContaining(':global/webacl/cdn-protect/'),
       origins: [
         expect.objectContaining({ type: 's3', origin_access_control_id: 'E3OAC0SITE0001' }),
@@ -292,10 +300,16 @@ describe('CloudFront distributions', () => {
       minimum_protocol_version: 'TLSv1',
       logging_enabled: false,
       logging_bucket: null,
+      default_root_object: null,
       web_acl_id: null,
       origins: [
         expect.objectContaining({ type: 's3', origin_access_control_id: null, origin_access_identity: null }),
         expect.objectContaining({ type: 'custom', protocol_policy: 'http-only' }),
+        expect.objectContaining({
+          type: 'custom',
+          protocol_policy: 'match-viewer',
+          ssl_protocols: ['TLSv1', 'TLSv1.1', 'TLSv1.2'],
+        }),
       ],
     });
   });
@@ -403,7 +417,11 @@ describe('our committed configuration items of the edge types', () => {
         id: 'arn:aws:cloudfront::123456789012:distribution/E9Z8Y7X6W5V4U3',
         type: 'aws.cloudfront.distribution',
         region: 'global',
-        attributes: { uses_default_certificate: true, viewer_protocol_policies: ['allow-all', 'https-only'] },
+        attributes: {
+          uses_default_certificate: true,
+          viewer_protocol_policies: ['allow-all', 'https-only'],
+          default_root_object: 'index.html',
+        },
       });
     }
     ctx.close();

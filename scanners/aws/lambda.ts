@@ -31,6 +31,7 @@ export interface FunctionConfiguration {
   Role?: string;
   VpcConfig?: { SubnetIds?: string[]; SecurityGroupIds?: string[] };
   TracingConfig?: { Mode?: string };
+  DeadLetterConfig?: { TargetArn?: string };
   KMSKeyArn?: string;
   LastModified?: string;
   /** Only the names are kept: values never leave this function. */
@@ -58,6 +59,7 @@ export function lambdaFunctionResource(
       role_arn: fn.Role ?? null,
       vpc_subnet_ids: fn.VpcConfig?.SubnetIds ?? [],
       vpc_security_group_ids: fn.VpcConfig?.SecurityGroupIds ?? [],
+      dead_letter_target_arn: fn.DeadLetterConfig?.TargetArn ?? null,
       tracing_mode: fn.TracingConfig?.Mode ?? 'PassThrough',
       kms_key_arn: fn.KMSKeyArn ?? null,
       last_modified: iso(fn.LastModified),
