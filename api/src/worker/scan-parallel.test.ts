@@ -48,7 +48,10 @@ describe.each(databaseBackends())('scan worker engine choice on $name', (backend
     expect(serial.workers).toBeUndefined();
 
     const [fromParallel, fromSerial] = [await findingsOf(tenants[0]!), await findingsOf(tenants[1]!)];
-    expect(evaluate).toHaveBeenCalledTimes(1);
+    // At least once: a job the queue hands out again after a slow lease (PostgreSQL under load) evaluates
+    // again before finding the scan already finished, which is by design (exactly-once is the write, not the
+    // evaluation).
+    expect(evaluate).toHaveBeenCalled();
     expect(fromParallel.length).toBeGreaterThan(10);
     expect(fromParallel).toEqual(fromSerial);
   }, 120_000);
