@@ -2,27 +2,22 @@
 // (restJson1): plans and vaults read directly and through AWS Config give the same resources, the region
 // settings carry the opt-in preferences and restore testing plans, and a refused call becomes a ScanError
 // naming the permission while the rest is still collected.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scanAwsAccount } from './account.ts';
 import { scheduleIntervalHours } from './backup.ts';
-import { FAST_SCAN, SCAN_NOW, byType, demoTarget, directAndConfig, withoutSource } from './testing.ts';
 import {
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+  byType,
+  demoTarget,
+  directAndConfig,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+  withoutSource,
+  scanWithDeniedOperations,
+} from './testing.ts';
+import { demoAwsAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 describe('backup schedules', () => {
   it('turns rate and cron expressions into average hours between runs', () => {
@@ -158,16 +153,13 @@ describe('AWS Backup plans and vaults', () => {
   });
 
   it('records refused calls with their permission and keeps the rest', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push(
+    const outcome = await scanWithDeniedOperations(
+      start,
+      'backup',
       'backup:GetBackupVaultAccessPolicy@eu-west-1',
       'backup:GetRestoreTestingPlan@us-east-1',
       'kms:DescribeKey@us-west-2',
       'backup:ListRecoveryPointsByBackupVault@us-west-2',
-    );
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['backup'], useConfig: false }),
-      FAST_SCAN,
     );
     expect(new Set(outcome.errors.map((e) => e.missing_permission))).toEqual(
       new Set([

@@ -2,26 +2,22 @@
 // (EKS in restJson1, ECS in awsJson1_1): the direct APIs and AWS Config give the same resources, only the
 // latest active revision of each task definition family is kept, and a refused call becomes a ScanError
 // naming the permission while the scan goes on.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scanAwsAccount } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, byType, demoTarget, directAndConfig, withoutSource } from './testing.ts';
+import { DEMO_AWS_ACCOUNT_ID } from './fixtures/s3-fixture-account.ts';
 import {
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+  byType,
+  demoTarget,
+  directAndConfig,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+  withoutSource,
+  scanWithDeniedOperations,
+} from './testing.ts';
+import { demoAwsAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 describe('EKS clusters', () => {
   it('reads endpoint access, logging, secrets encryption and version directly and through Config alike', async () => {
@@ -64,12 +60,7 @@ describe('EKS clusters', () => {
   });
 
   it('records a refused DescribeCluster with its permission and keeps scanning', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('eks:DescribeCluster@eu-west-1');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['eks'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'eks', 'eks:DescribeCluster@eu-west-1');
     expect(outcome.errors).toHaveLength(3);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'eks:DescribeCluster',
@@ -137,12 +128,7 @@ describe('ECS clusters and task definitions', () => {
   });
 
   it('records a refused DescribeTaskDefinition with its permission and still reads the clusters', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('ecs:DescribeTaskDefinition@us-west-2');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['ecs'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'ecs', 'ecs:DescribeTaskDefinition@us-west-2');
     expect(outcome.errors).toHaveLength(3);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'ecs:DescribeTaskDefinition',
@@ -253,14 +239,11 @@ describe('Systems Manager nodes and documents', () => {
   });
 
   it('records refused compliance and permission reads, and keeps the nodes and documents without them', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push(
+    const outcome = await scanWithDeniedOperations(
+      start,
+      'ssm',
       'ssm:ListResourceComplianceSummaries@eu-west-1',
       'ssm:DescribeDocumentPermission@us-west-2',
-    );
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['ssm'], useConfig: false }),
-      FAST_SCAN,
     );
     // Two compliance listings in eu-west-1, two documents in us-west-2.
     expect(outcome.errors.map((e) => [e.operation, e.missing_permission])).toEqual([
@@ -282,16 +265,11 @@ describe('Systems Manager nodes and documents', () => {
   });
 
   it('leaves Session Manager preferences out, naming ssm:GetDocument, when the content is refused', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('ssm:GetDocument@us-east-1');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['ssm'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'ssm', 'ssm:GetDocument@us-east-1');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'ssm:GetDocument',
-        resource_id: `arn:aws:ssm:us-east-1:${account.accountId}:document/SSM-SessionManagerRunShell`,
+        resource_id: `arn:aws:ssm:us-east-1:${DEMO_AWS_ACCOUNT_ID}:document/SSM-SessionManagerRunShell`,
         missing_permission: 'ssm:GetDocument',
       }),
     ]);
@@ -306,12 +284,7 @@ describe('Systems Manager nodes and documents', () => {
 
 describe('EC2 instances joined with Systems Manager', () => {
   it('leaves ssm_managed out, naming the permission, when the managed nodes cannot be listed', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('ssm:DescribeInstanceInformation@us-west-2');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['ec2'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'ec2', 'ssm:DescribeInstanceInformation@us-west-2');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'ssm:DescribeInstanceInformation',

@@ -4,11 +4,18 @@
 // on our own committed items (fixtures/config-items/) always, and on AWS's samples and resource schemas
 // in the reference tier.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
 import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
-import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
+import {
+  CONFIG_ITEM_FILES,
+  configItemFixture,
+  demoTarget,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+} from './testing.ts';
 import { AwsScanContext } from './aws-context.ts';
 import {
   CONFIG_TYPES,
@@ -25,10 +32,7 @@ import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
   demoAwsAccount,
-  startAwsFixtureServer,
   withConfigRecording,
-  type AwsFault,
-  type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
 
@@ -36,16 +40,7 @@ const NOW = SCAN_NOW;
 const fast = FAST_SCAN;
 const REGIONAL = ['ec2', 'rds', 'kms', 'cloudtrail', 'guardduty'] as const;
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount, faults: AwsFault[] = []): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account, faults });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 const target = (s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget =>
   demoTarget(s, { services: [...REGIONAL], ...extra });

@@ -2,36 +2,16 @@
 // server (DynamoDB in awsJson1_0, Lambda in restJson1, Secrets Manager and ECR in awsJson1_1): the direct APIs
 // and AWS Config must give the same resources, and a refused call becomes a ScanError naming the permission
 // while the scan goes on.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
-import { scanAwsAccount, type AwsServiceName } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget, directAndConfig, withoutSource } from './testing.ts';
 import {
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+  directAndConfig,
+  fixtureServersClosedAfterEach,
+  scanWithDeniedOperations,
+  withoutSource,
+} from './testing.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
-
-async function denied(service: AwsServiceName, operation: string) {
-  const account = demoAwsAccount({ asOf: SCAN_NOW });
-  account.deniedOperations.push(`${operation}@eu-west-1`);
-  return scanAwsAccount(
-    demoTarget(await start(account), { services: [service], useConfig: false }),
-    FAST_SCAN,
-  );
-}
+const start = fixtureServersClosedAfterEach();
 
 const regions = (resources: Resource[]) => resources.map((r) => r.region).sort();
 
@@ -63,7 +43,11 @@ describe('DynamoDB tables', () => {
   });
 
   it('records a refused DescribeContinuousBackups and keeps the tables without guessing recovery', async () => {
-    const outcome = await denied('dynamodb', 'dynamodb:DescribeContinuousBackups');
+    const outcome = await scanWithDeniedOperations(
+      start,
+      'dynamodb',
+      'dynamodb:DescribeContinuousBackups@eu-west-1',
+    );
     expect(outcome.errors).toHaveLength(4);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'dynamodb:DescribeContinuousBackups',
@@ -77,7 +61,7 @@ describe('DynamoDB tables', () => {
   });
 
   it('records a refused ListTables with its permission and scans the other regions', async () => {
-    const outcome = await denied('dynamodb', 'dynamodb:ListTables');
+    const outcome = await scanWithDeniedOperations(start, 'dynamodb', 'dynamodb:ListTables@eu-west-1');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'dynamodb:ListTables',
@@ -119,7 +103,7 @@ describe('Lambda functions', () => {
   });
 
   it('records a refused ListFunctions with its permission and scans the other regions', async () => {
-    const outcome = await denied('lambda', 'lambda:ListFunctions');
+    const outcome = await scanWithDeniedOperations(start, 'lambda', 'lambda:ListFunctions@eu-west-1');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'lambda:ListFunctions',
@@ -150,7 +134,11 @@ describe('Secrets Manager secrets', () => {
   });
 
   it('records a refused ListSecrets with its permission and scans the other regions', async () => {
-    const outcome = await denied('secretsmanager', 'secretsmanager:ListSecrets');
+    const outcome = await scanWithDeniedOperations(
+      start,
+      'secretsmanager',
+      'secretsmanager:ListSecrets@eu-west-1',
+    );
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'secretsmanager:ListSecrets',
@@ -187,7 +175,7 @@ describe('ECR repositories', () => {
   });
 
   it('records a refused DescribeRepositories with its permission and scans the other regions', async () => {
-    const outcome = await denied('ecr', 'ecr:DescribeRepositories');
+    const outcome = await scanWithDeniedOperations(start, 'ecr', 'ecr:DescribeRepositories@eu-west-1');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'ecr:DescribeRepositories',

@@ -2,26 +2,19 @@
 // real SDK v3 clients over HTTP against the fixture server, which answers in the service's own wire protocol
 // (awsQuery): the normalized attributes the rules read, paging, a service that is not in the scan's list, and
 // a refused call that becomes a ScanError naming the permission while the scan goes on.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scanAwsAccount } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, byType, demoTarget } from './testing.ts';
 import {
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+  byType,
+  demoTarget,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+  scanWithDeniedOperations,
+} from './testing.ts';
+import { demoAwsAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 describe('ElastiCache replication groups', () => {
   it('reads every group of every region through DescribeReplicationGroups', async () => {
@@ -128,7 +121,7 @@ describe('Redshift clusters', () => {
     );
     expect(outcome.errors).toEqual([]);
     const clusters = byType(outcome.resources, 'aws.redshift.cluster');
-    expect(clusters).toHaveLength(account.regions.length * 2);
+    expect(clusters).toHaveLength(demoAwsAccount({ asOf: SCAN_NOW }).regions.length * 2);
     const calls = server.requests.filter((r) => r.service === 'redshift').map((r) => r.operation);
     expect(calls.filter((o) => o === 'DescribeLoggingStatus')).toHaveLength(clusters.length);
     const region = account.regions[0]?.name ?? '';
@@ -163,14 +156,9 @@ describe('Redshift clusters', () => {
   });
 
   it('keeps a cluster whose logging status is refused, without the logging key, and names the permission', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('redshift:DescribeLoggingStatus');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['redshift'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'redshift', 'redshift:DescribeLoggingStatus');
     const clusters = byType(outcome.resources, 'aws.redshift.cluster');
-    expect(clusters).toHaveLength(account.regions.length * 2);
+    expect(clusters).toHaveLength(demoAwsAccount({ asOf: SCAN_NOW }).regions.length * 2);
     expect(
       clusters.every((c) => !('audit_logging' in c.attributes) && c.attributes.encrypted !== undefined),
     ).toBe(true);

@@ -2,48 +2,25 @@
 // fixture server (OpenSearch in restJson1, Redshift in awsQuery): the direct APIs and AWS Config give the same
 // resources (tags included), the committed Config items normalize to what the rules read, and a refused call
 // becomes a ScanError naming the permission while the scan goes on.
-import { afterEach, describe, expect, it } from 'vitest';
-import { scanAwsAccount, type AwsServiceName } from './account.ts';
+import { describe, expect, it } from 'vitest';
+import { scanAwsAccount } from './account.ts';
 import { AwsScanContext } from './aws-context.ts';
 import { resourcesFromItems } from './config.ts';
 import {
-  CONFIG_ITEM_FILES,
-  FAST_SCAN,
-  SCAN_NOW,
   byType,
+  CONFIG_ITEM_FILES,
   configItemFixture,
   demoTarget,
   directAndConfig,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+  scanWithDeniedOperations,
   withoutSource,
 } from './testing.ts';
-import {
-  DEMO_AWS_ACCOUNT_ID,
-  DEMO_AWS_CREDENTIALS,
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS, demoAwsAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
-
-async function denied(service: AwsServiceName, operation: string) {
-  const account = demoAwsAccount({ asOf: SCAN_NOW });
-  account.deniedOperations.push(`${operation}@eu-west-1`);
-  return scanAwsAccount(
-    demoTarget(await start(account), { services: [service], useConfig: false }),
-    FAST_SCAN,
-  );
-}
+const start = fixtureServersClosedAfterEach();
 
 describe('OpenSearch Service domains', () => {
   it('reads domains directly and through Config alike, asking only ListTags on the Config path', async () => {
@@ -111,7 +88,7 @@ describe('OpenSearch Service domains', () => {
   });
 
   it('keeps a domain whose tags are refused, without its tags, and names the permission', async () => {
-    const outcome = await denied('opensearch', 'es:ListTags');
+    const outcome = await scanWithDeniedOperations(start, 'opensearch', 'es:ListTags@eu-west-1');
     expect(outcome.errors).toHaveLength(3);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'es:ListTags',
@@ -130,7 +107,7 @@ describe('OpenSearch Service domains', () => {
   });
 
   it('records a refused DescribeDomains and keeps scanning the other regions', async () => {
-    const outcome = await denied('opensearch', 'es:DescribeDomains');
+    const outcome = await scanWithDeniedOperations(start, 'opensearch', 'es:DescribeDomains@eu-west-1');
     expect(outcome.errors).toEqual([
       expect.objectContaining({ operation: 'es:DescribeDomains', missing_permission: 'es:DescribeDomains' }),
     ]);

@@ -2,38 +2,23 @@
 // Gateway, CloudFront) through their real SDK v3 clients over HTTP against the fixture server, which
 // answers each in its own wire protocol: the direct APIs and AWS Config must give the same resources, and a
 // refused call becomes a ScanError naming the permission while the scan goes on.
-import { afterEach, describe, expect, it } from 'vitest';
-import { scanAwsAccount } from './account.ts';
+import { describe, expect, it } from 'vitest';
 import { AwsScanContext } from './aws-context.ts';
 import { resourcesFromItems, type RegionalConfigType } from './config.ts';
 import {
-  CONFIG_ITEM_FILES,
-  FAST_SCAN,
-  SCAN_NOW,
   byType,
+  CONFIG_ITEM_FILES,
   configItemFixture,
-  demoTarget,
   directAndConfig,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
   withoutSource,
+  scanWithDeniedOperations,
 } from './testing.ts';
-import {
-  DEMO_AWS_CREDENTIALS,
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+import { DEMO_AWS_CREDENTIALS, demoAwsAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 describe('ACM certificates', () => {
   it('reads every key type directly and through Config alike', async () => {
@@ -68,12 +53,7 @@ describe('ACM certificates', () => {
   });
 
   it('records a refused DescribeCertificate with its permission and keeps scanning', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('acm:DescribeCertificate@eu-west-1');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['acm'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'acm', 'acm:DescribeCertificate@eu-west-1');
     expect(outcome.errors).toHaveLength(4);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'acm:DescribeCertificate',
@@ -116,12 +96,7 @@ describe('WAFv2 web ACLs', () => {
   });
 
   it('records a refused GetLoggingConfiguration with its permission and keeps the ACL', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('wafv2:GetLoggingConfiguration@us-west-2');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['wafv2'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'wafv2', 'wafv2:GetLoggingConfiguration@us-west-2');
     expect(outcome.errors).toHaveLength(2);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'wafv2:GetLoggingConfiguration',
@@ -182,14 +157,11 @@ describe('Elastic Load Balancing v2', () => {
   });
 
   it('records refused attribute and WAF reads with their permissions and keeps what it read', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push(
+    const outcome = await scanWithDeniedOperations(
+      start,
+      'elbv2',
       'elasticloadbalancing:DescribeLoadBalancerAttributes@eu-west-1',
       'wafv2:GetWebACLForResource@us-west-2',
-    );
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['elbv2'], useConfig: false }),
-      FAST_SCAN,
     );
     expect(new Set(outcome.errors.map((e) => `${e.operation} ${e.code} ${e.missing_permission}`))).toEqual(
       new Set([
@@ -244,12 +216,7 @@ describe('API Gateway stages', () => {
   });
 
   it('records a refused GetStages as apigateway:GET and keeps the other regions', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('apigateway:GetStages@us-east-1');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['apigateway'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'apigateway', 'apigateway:GetStages@us-east-1');
     expect(outcome.errors).toEqual([
       expect.objectContaining({
         operation: 'apigateway:GetStages',
@@ -315,12 +282,7 @@ describe('CloudFront distributions', () => {
   });
 
   it('records a refused GetDistributionConfig (restXml error) with its permission', async () => {
-    const account = demoAwsAccount({ asOf: SCAN_NOW });
-    account.deniedOperations.push('cloudfront:GetDistributionConfig');
-    const outcome = await scanAwsAccount(
-      demoTarget(await start(account), { services: ['cloudfront'], useConfig: false }),
-      FAST_SCAN,
-    );
+    const outcome = await scanWithDeniedOperations(start, 'cloudfront', 'cloudfront:GetDistributionConfig');
     expect(outcome.errors).toHaveLength(2);
     expect(outcome.errors[0]).toMatchObject({
       operation: 'cloudfront:GetDistributionConfig',

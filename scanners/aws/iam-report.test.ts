@@ -2,26 +2,17 @@
 // two key slots and MFA from its mfa_active column with the account-wide virtual device listing, so only
 // users with a hardware or FIDO device are asked; the users come out as when every user is asked, but for
 // key ids (real IAM SDK client over HTTP against the fixture server).
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scanAwsAccount } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, demoTarget } from './testing.ts';
-import {
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+import { demoTarget, FAST_SCAN, fixtureServersClosedAfterEach, SCAN_NOW } from './testing.ts';
+import { demoAwsAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
+const start = fixtureServersClosedAfterEach();
 /** Scans IAM with the report generated at `generatedAt`; the users and the per-user calls made. */
 async function scanUsers(generatedAt?: string) {
   const account = demoAwsAccount({ asOf: SCAN_NOW });
   if (generatedAt) account.credentialReportGeneratedAt = generatedAt;
-  const s = await startAwsFixtureServer({ account });
-  servers.push(s);
+  const s = await start(account);
   const outcome = await scanAwsAccount(demoTarget(s, { services: ['iam'] }), FAST_SCAN);
   const count = (op: string) => s.requests.filter((r) => r.operation === op).length;
   return {
@@ -91,8 +82,7 @@ describe('IAM users and the credential report', () => {
     if (!user) throw new Error('the demo has a user with two keys, one of them used');
     user.accessKeys[1] = { ...user.accessKeys[1]!, createDate: user.accessKeys[0]!.createDate };
     account.credentialReportGeneratedAt = SCAN_NOW.toISOString();
-    const s = await startAwsFixtureServer({ account });
-    servers.push(s);
+    const s = await start(account);
     const outcome = await scanAwsAccount(demoTarget(s, { services: ['iam'] }), FAST_SCAN);
     expect(outcome.errors).toEqual([]);
     expect(s.requests.filter((r) => r.operation === 'GetAccessKeyLastUsed')).toHaveLength(0);
@@ -117,8 +107,7 @@ describe('IAM users and the credential report', () => {
       virtual: false,
     });
     account.credentialReportGeneratedAt = SCAN_NOW.toISOString();
-    const s = await startAwsFixtureServer({ account });
-    servers.push(s);
+    const s = await start(account);
     const outcome = await scanAwsAccount(demoTarget(s, { services: ['iam'] }), FAST_SCAN);
     const scanned = outcome.resources.find((r) => r.name === user.name);
     expect(scanned?.attributes.mfa_enabled).toBe(true);

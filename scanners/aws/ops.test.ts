@@ -1,7 +1,7 @@
 // SNS topics, SQS queues, EFS file systems, log groups, metric filters and CloudWatch alarms, read through the
 // real SDK v3 clients over HTTP from the fixture server (awsQuery, awsJson1_0, restJson1, awsJson1_1), once on
 // the direct APIs and once through AWS Config, which must give the same resources.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
 import { AwsScanContext } from './aws-context.ts';
@@ -10,26 +10,22 @@ import {
   DEMO_AWS_ACCOUNT_ID,
   DEMO_AWS_CREDENTIALS,
   demoAwsAccount,
-  startAwsFixtureServer,
   withConfigRecording,
-  type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
 import { policyAccess } from './policy-access.ts';
 import { logGroupOf } from './trail-monitoring.ts';
-import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
+import {
+  CONFIG_ITEM_FILES,
+  configItemFixture,
+  demoTarget,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+} from './testing.ts';
 
 const SERVICES = ['sns', 'sqs', 'efs', 'logs', 'cloudwatch'] as const;
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 const target = (s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget =>
   demoTarget(s, { services: [...SERVICES], regions: ['us-east-1', 'eu-west-1'], ...extra });

@@ -2,32 +2,28 @@
 // (real SDK clients over HTTP against the fixture server) must give the same normalized buckets and the
 // same scan errors as the direct S3 calls, asking S3 only what the items do not settle.
 import { readFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import { describeWithReference, referencePath } from '../../test/reference.ts';
 import { scanAwsAccount, type AwsAccountTarget } from './account.ts';
 import type { ConfigItem } from './config-item.ts';
 import { bucketFromItem, onlyFixedPrincipals } from './s3-config.ts';
-import { CONFIG_ITEM_FILES, FAST_SCAN, SCAN_NOW, configItemFixture, demoTarget } from './testing.ts';
+import {
+  CONFIG_ITEM_FILES,
+  configItemFixture,
+  demoTarget,
+  FAST_SCAN,
+  fixtureServersClosedAfterEach,
+  SCAN_NOW,
+} from './testing.ts';
 import {
   DEMO_AWS_ACCOUNT_ID,
   demoAwsAccount,
-  startAwsFixtureServer,
   withConfigRecording,
-  type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 const target = (s: AwsFixtureServer, extra: Partial<AwsAccountTarget> = {}): AwsAccountTarget =>
   demoTarget(s, { services: ['s3'], useConfig: true, ...extra });

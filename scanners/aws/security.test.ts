@@ -4,27 +4,12 @@
 // the normalized attributes the rules read, the "off" states AWS reports as errors (not subscribed, not in an
 // organization, no contact) read as states, and refused calls that become ScanErrors naming the permission
 // while the rest is collected.
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { scanAwsAccount, type AwsServiceName } from './account.ts';
-import { FAST_SCAN, SCAN_NOW, byType, demoTarget } from './testing.ts';
-import {
-  DEMO_AWS_LEGACY,
-  demoAwsAccount,
-  startAwsFixtureServer,
-  type AwsFixtureAccount,
-  type AwsFixtureServer,
-} from './fixtures/aws-fixture-server.ts';
+import { byType, demoTarget, FAST_SCAN, fixtureServersClosedAfterEach, SCAN_NOW } from './testing.ts';
+import { DEMO_AWS_LEGACY, demoAwsAccount, type AwsFixtureAccount } from './fixtures/aws-fixture-server.ts';
 
-const servers: AwsFixtureServer[] = [];
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
-
-async function start(account: AwsFixtureAccount): Promise<AwsFixtureServer> {
-  const server = await startAwsFixtureServer({ account });
-  servers.push(server);
-  return server;
-}
+const start = fixtureServersClosedAfterEach();
 
 async function scan(account: AwsFixtureAccount, services: AwsServiceName[]) {
   const server = await start(account);

@@ -1,5 +1,6 @@
 /** What the AWS scanner tests share: a fixed clock, no rate limit, and a target at the demo account. */
 import { readFileSync } from 'node:fs';
+import { afterEach } from 'vitest';
 import type { Resource } from '../../schemas/index.ts';
 import {
   scanAwsAccount,
@@ -10,7 +11,9 @@ import {
 import type { ConfigItem } from './config-item.ts';
 import {
   demoAwsAccount,
+  startAwsFixtureServer,
   withConfigRecording,
+  type AwsFault,
   type AwsFixtureAccount,
   type AwsFixtureServer,
 } from './fixtures/aws-fixture-server.ts';
@@ -94,4 +97,43 @@ export async function directAndConfig(
   const configServer = await start(withConfigRecording(demoAwsAccount({ asOf: SCAN_NOW })));
   const viaConfig = await scanAwsAccount(demoTarget(configServer, { services }), FAST_SCAN);
   return { direct, viaConfig, directServer, configServer };
+}
+
+/** Starts a fixture server for `account` (with optional faults); the caller's suite closes it. */
+export type StartFixtureServer = (
+  account: AwsFixtureAccount,
+  faults?: AwsFault[],
+) => Promise<AwsFixtureServer>;
+
+/**
+ * A `start` for one test file: every server it starts is closed after the test that started it. Call it at
+ * the top level of the file, so the `afterEach` belongs to that file even when workers share modules.
+ */
+export function fixtureServersClosedAfterEach(): StartFixtureServer {
+  const servers: AwsFixtureServer[] = [];
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return async (account, faults = []) => {
+    const server = await startAwsFixtureServer({ account, faults });
+    servers.push(server);
+    return server;
+  };
+}
+
+/**
+ * One service of the demo account scanned directly, with the `denied` operations refused
+ * (`service:Operation`, or `service:Operation@region` for one region only).
+ */
+export async function scanWithDeniedOperations(
+  start: StartFixtureServer,
+  service: AwsServiceName,
+  ...denied: string[]
+) {
+  const account = demoAwsAccount({ asOf: SCAN_NOW });
+  account.deniedOperations.push(...denied);
+  return scanAwsAccount(
+    demoTarget(await start(account), { services: [service], useConfig: false }),
+    FAST_SCAN,
+  );
 }
