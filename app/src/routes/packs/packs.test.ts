@@ -9,10 +9,36 @@ const score: PackFrameworkScore = {
   passed: 1,
   failed: 1,
   not_applicable: 1,
+  status_counts: { pass: 1, fail: 1, needs_evidence: 0, not_applicable: 1, manual: 0, error: 0 },
+  score_basis: {
+    counted: ['pass', 'fail'],
+    requirements: 2,
+    total: 3,
+    weighted: false,
+    description: 'Passed requirements over passed and failed ones.',
+  },
   requirements: [
-    { requirement_id: 'A.8.5', title: 'Secure authentication', status: 'fail' },
-    { requirement_id: 'A.8.24', title: 'Use of cryptography', status: 'pass' },
-    { requirement_id: 'A.5.1', title: 'Policies', status: 'not_applicable' },
+    {
+      requirement_id: 'A.8.5',
+      title: 'Secure authentication',
+      status: 'fail',
+      state: 'fail',
+      control_ids: ['UCF-IAM-01'],
+    },
+    {
+      requirement_id: 'A.8.24',
+      title: 'Use of cryptography',
+      status: 'pass',
+      state: 'pass',
+      control_ids: ['UCF-DP-01'],
+    },
+    {
+      requirement_id: 'A.5.1',
+      title: 'Policies',
+      status: 'not_applicable',
+      state: 'not_applicable',
+      control_ids: [],
+    },
   ],
 };
 

@@ -2,43 +2,19 @@
  * The rule packs page's data and the pure rules it shows them by (unit-tested in packs.test.ts): which
  * requirements each per-pack count stands for, so every number can link to what it counts.
  */
+import type { ResponseBody } from '#lib/api/types.ts';
 
 /** Dependency key of the page: invalidated after a pack is enabled or disabled. */
 export const PACKS_DEPENDENCY = 'app:rule-packs';
 
 /** One pack as GET /api/rule-packs lists it. */
-export interface PackItem {
-  id: string;
-  version: string;
-  title: string;
-  description: string;
-  reference_source: string | null;
-  hash: string;
-  rule_count: number;
-  rules: { id: string; title: string; severity: string; references: string[] }[];
-  enabled: boolean;
-  enabled_at: string | null;
-}
+export type PackItem = ResponseBody<'listRulePacks'>['items'][number];
 
-/** One framework score of a pack's view (GET /api/rule-packs/:packId/scores). */
-export interface PackFrameworkScore {
-  framework_id: string;
-  framework_version: string;
-  title: string;
-  score: number | null;
-  passed: number;
-  failed: number;
-  not_applicable: number;
-  requirements: { requirement_id: string; title: string; status: string }[];
-}
+/** An enabled pack's scores (GET /api/rule-packs/:packId/scores). */
+export type PackScores = ResponseBody<'getRulePackScores'>;
 
-/** An enabled pack's scores. */
-export interface PackScores {
-  pack_id: string;
-  pack_version: string;
-  sources: { scan_id: string }[];
-  items: PackFrameworkScore[];
-}
+/** One framework score of a pack's view. */
+export type PackFrameworkScore = PackScores['items'][number];
 
 /** The counts a framework row shows, each with the requirement status it counts. */
 export const COUNTED_STATUSES = [
