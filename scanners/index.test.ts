@@ -6,7 +6,11 @@ import {
   type S3FixtureServer,
 } from './aws/fixtures/s3-fixture-server.ts';
 import { startAwsFixtureServer, type AwsFixtureServer } from './aws/fixtures/aws-fixture-server.ts';
-import { DEMO_ORG_MEMBER_ROLE, demoAwsOrganization } from './aws/fixtures/aws-fixture-organization.ts';
+import {
+  DEMO_ORG_MEMBER_ROLE,
+  DEMO_ORG_WORKLOAD_ACCOUNT,
+  demoAwsOrganization,
+} from './aws/fixtures/aws-fixture-organization.ts';
 import {
   DEMO_GITHUB_TOKEN,
   demoGithubData,
@@ -157,7 +161,7 @@ describe('scanIntegration', () => {
       credentials: { ...DEMO_AWS_CREDENTIALS },
     });
     expect(new Set(outcome.resources.map((r) => r.account))).toEqual(
-      new Set(['123456789012', '210987654321']),
+      new Set(['123456789012', '210987654321', DEMO_ORG_WORKLOAD_ACCOUNT]),
     );
     expect(outcome.errors.map((e) => e.code)).toEqual(['AccessDenied']);
     expect(aws.requests[0]).toMatchObject({ operation: 'ListAccounts' });

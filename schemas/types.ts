@@ -2211,7 +2211,7 @@ export interface AwsOpensearchDomainAttributes {
 
 // resources/aws.organizations.account.schema.json
 /**
- * attributes of a resource of type aws.organizations.account. One per AWS account (region global): the organization it belongs to and the service control policies of that organization. id is arn:aws:organizations::<account>:membership. A key is absent when the scanner could not read it (the scan records an error naming the call and permission); the policies can only be listed from the management account or a delegated administrator.
+ * attributes of a resource of type aws.organizations.account. One per AWS account (region global): the organization it belongs to and its service control policies: the whole organization's when the account reads them itself, the ones in force on the account when an organization scan reads them for a member through the management account (scp_scope says which). id is arn:aws:organizations::<account>:membership. A key is absent when the scanner could not read it (the scan records an error naming the call and permission); only the management account or a delegated administrator may read the policies, so a member account scanned on its own has them absent.
  */
 export interface AwsOrganizationsAccountAttributes {
   /**
@@ -2235,7 +2235,7 @@ export interface AwsOrganizationsAccountAttributes {
    */
   all_features_enabled?: boolean;
   /**
-   * The organization's service control policies with their attachments; empty when standalone or without all features (no SCP can exist then).
+   * The service control policies with their attachments, as scp_scope says: every policy of the organization with all its targets, or the policies in force on this member account with the targets through which they reach it (the account, an OU above it, the root). Empty when standalone or without all features (no SCP can exist then).
    */
   service_control_policies?: {
     /**
@@ -2269,11 +2269,19 @@ export interface AwsOrganizationsAccountAttributes {
     region_allowlist?: string[] | null;
   }[];
   /**
-   * An attached service control policy of the organization's own limits requests to a list of regions (some region_allowlist is set).
+   * What service_control_policies holds: organization, every policy of the organization (the account read them itself: the management account or a delegated administrator); account, the policies in force on this member account, read through the management account in an organization scan. Absent when no policy was read (standalone, no all features, or unreadable).
+   */
+  scp_scope?: 'organization' | 'account';
+  /**
+   * With scp_scope account: the root, then each organizational unit down to the account's parent, whose attached policies the account inherits.
+   */
+  organization_path?: string[];
+  /**
+   * A service control policy of the organization's own limits requests to a list of regions (some region_allowlist is set): one attached anywhere in the organization (scope organization) or in force on this account (scope account).
    */
   regions_restricted?: boolean;
   /**
-   * A service control policy other than the AWS-managed FullAWSAccess is attached somewhere in the organization.
+   * A service control policy other than the AWS-managed FullAWSAccess is attached somewhere in the organization (scope organization) or is in force on this account (scope account).
    */
   restrictive_scps_attached?: boolean;
 }

@@ -1,10 +1,11 @@
 /**
  * Account-wide governance, read once per account (both APIs are global and signed for us-east-1):
  * - aws.organizations.account: the account's organization (DescribeOrganization; AWSOrganizationsNotInUseException
- *   is the standalone state, not a failure) and, with all features on, the service control policies
- *   (ListPolicies SERVICE_CONTROL_POLICY, ListTargetsForPolicy each, DescribePolicy for the organization's own
- *   to find a region limit), which only the management account or a
- *   delegated administrator may list: a member account gets that error recorded and the policies left absent.
+ *   is the standalone state, not a failure) and, with all features on, the service control policies. In an
+ *   organization scan a member receives the policies in force on it, read through the management account
+ *   (organization-policies.ts); otherwise the account lists the organization's policies itself, which only the
+ *   management account or a delegated administrator may: a member scanned alone gets that refusal recorded,
+ *   saying why, and the policies left absent.
  * - aws.account.contacts: the alternate contacts (GetAlternateContact; ResourceNotFoundException means the
  *   contact is not registered). A type of its own rather than an aws.iam.account attribute: the Account
  *   Management API is its own service, with its own permissions, and a scan may include one without the other.
@@ -16,25 +17,19 @@ import {
   GetAlternateContactCommand,
   type AlternateContactType,
 } from '@aws-sdk/client-account';
-import {
-  DescribeOrganizationCommand,
-  DescribePolicyCommand,
-  ListPoliciesCommand,
-  ListTargetsForPolicyCommand,
-  OrganizationsClient,
-  type PolicySummary,
-  type PolicyTargetSummary,
-} from '@aws-sdk/client-organizations';
+import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { Resource } from '../../schemas/index.ts';
+import type { AwsAccountTarget } from './account.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import { pages } from './regional.ts';
+import { organizationScps, organizationsClient, type ScpSummary } from './organization-policies.ts';
 
 const GLOBAL_REGION = 'us-east-1';
-/** The AWS-managed SCP attached everywhere by default; it allows everything, so it restricts nothing. */
-const FULL_AWS_ACCESS = 'p-FullAWSAccess';
 
-export async function scanOrganizationMembership(ctx: AwsScanContext): Promise<Resource[]> {
-  const client = ctx.client('organizations', GLOBAL_REGION, (settings) => new OrganizationsClient(settings));
+export async function scanOrganizationMembership(
+  ctx: AwsScanContext,
+  target: Pick<AwsAccountTarget, 'memberScps'>,
+): Promise<Resource[]> {
+  const client = organizationsClient(ctx);
   const id = `arn:aws:organizations::${ctx.accountId}:membership`;
   const attributes: Record<string, unknown> = {};
   const described = await ctx.call('organizations:DescribeOrganization', (abortSignal) =>
@@ -61,23 +56,25 @@ export async function scanOrganizationMembership(ctx: AwsScanContext): Promise<R
   } else {
     const org = described.value.Organization ?? {};
     const allFeatures = org.FeatureSet === 'ALL';
+    const managementAccountId = org.MasterAccountId ?? null;
     Object.assign(attributes, {
       in_organization: true,
       organization_id: org.Id ?? null,
-      management_account_id: org.MasterAccountId ?? null,
-      is_management_account: org.MasterAccountId === ctx.accountId,
+      management_account_id: managementAccountId,
+      is_management_account: managementAccountId === ctx.accountId,
       all_features_enabled: allFeatures,
     });
     // Service control policies exist only with all features on; without them none can restrict the account.
-    const policies = allFeatures ? await serviceControlPolicies(ctx, client) : [];
-    if (policies) {
-      attributes.service_control_policies = policies;
-      const attached = policies.filter((p) => !p.aws_managed && p.targets.length > 0);
-      attributes.restrictive_scps_attached = attached.length > 0;
-      // Unknown when no attached policy is known to restrict regions and one could not be read.
-      const restricting = attached.some((p) => Array.isArray(p.region_allowlist));
-      if (restricting || attached.every((p) => p.region_allowlist !== undefined))
-        attributes.regions_restricted = restricting;
+    if (!allFeatures) Object.assign(attributes, policyAttributes([]));
+    else if (target.memberScps !== undefined) {
+      if (target.memberScps)
+        Object.assign(attributes, policyAttributes(target.memberScps.policies), {
+          scp_scope: 'account',
+          organization_path: target.memberScps.path,
+        });
+    } else {
+      const policies = await organizationScps(ctx, { id: org.Id ?? '', managementAccountId });
+      if (policies) Object.assign(attributes, policyAttributes(policies), { scp_scope: 'organization' });
     }
   }
   return [
@@ -93,105 +90,21 @@ export async function scanOrganizationMembership(ctx: AwsScanContext): Promise<R
   ];
 }
 
-interface ScpSummary {
-  id: string;
-  name: string;
-  aws_managed: boolean;
-  targets: { type: string; id: string }[];
-  /** The regions outside which the policy denies requests; null when it sets no such limit; absent when unread. */
-  region_allowlist?: string[] | null;
-}
-
-/** Every SCP of the organization with what it is attached to; null when the listing was refused. */
-async function serviceControlPolicies(
-  ctx: AwsScanContext,
-  client: OrganizationsClient,
-): Promise<ScpSummary[] | null> {
-  const policies = await pages<{ Policies?: PolicySummary[]; NextToken?: string }, PolicySummary>(
-    ctx,
-    'organizations:ListPolicies',
-    (NextToken, abortSignal) =>
-      client.send(
-        new ListPoliciesCommand({
-          Filter: 'SERVICE_CONTROL_POLICY',
-          NextToken,
-          MaxResults: ctx.pageSize(20),
-        }),
-        { abortSignal },
-      ),
-    (o) => o.Policies,
-    (o) => o.NextToken,
-  );
-  if (!policies) return null;
-  const summaries: ScpSummary[] = [];
-  for (const p of policies) {
-    const PolicyId = p.Id ?? '';
-    const targets = await pages<{ Targets?: PolicyTargetSummary[]; NextToken?: string }, PolicyTargetSummary>(
-      ctx,
-      'organizations:ListTargetsForPolicy',
-      (NextToken, abortSignal) =>
-        client.send(new ListTargetsForPolicyCommand({ PolicyId, NextToken, MaxResults: ctx.pageSize(20) }), {
-          abortSignal,
-        }),
-      (o) => o.Targets,
-      (o) => o.NextToken,
-    );
-    if (!targets) return null;
-    const awsManaged = p.AwsManaged ?? PolicyId === FULL_AWS_ACCESS;
-    const summary: ScpSummary = {
-      id: PolicyId,
-      name: p.Name ?? '',
-      aws_managed: awsManaged,
-      targets: targets.map((t) => ({ type: t.Type ?? '', id: t.TargetId ?? '' })),
-    };
-    // AWS-managed SCPs allow everything; only the organization's own are read for a region limit.
-    if (awsManaged) summary.region_allowlist = null;
-    else {
-      const described = await ctx.call('organizations:DescribePolicy', (abortSignal) =>
-        client.send(new DescribePolicyCommand({ PolicyId }), { abortSignal }),
-      );
-      if (described.ok) summary.region_allowlist = regionAllowlist(described.value.Policy?.Content);
-      else
-        ctx.recordFailure(
-          'organizations:DescribePolicy',
-          'organizations:DescribePolicy',
-          PolicyId,
-          described,
-        );
-    }
-    summaries.push(summary);
-  }
-  return summaries;
-}
-
-/** Condition operators that deny a request whose aws:RequestedRegion is not among the listed values. */
-const NOT_IN_LIST = new Set(['StringNotEquals', 'StringNotEqualsIgnoreCase', 'StringNotLike']);
-
 /**
- * The regions an SCP confines requests to: the values of a Deny statement's StringNotEquals (or NotLike)
- * condition on aws:RequestedRegion, as the usual region guardrail writes it; null when the policy has none
- * (or its content is not JSON).
+ * The policies and what they amount to: whether one of the organization's own is attached (anywhere in the
+ * organization's view, on the account or above it in a member's), and whether one of those limits regions
+ * (unknown when none is known to and one could not be read).
  */
-function regionAllowlist(content: string | undefined): string[] | null {
-  let document: { Statement?: unknown };
-  try {
-    document = JSON.parse(content ?? '') as { Statement?: unknown };
-  } catch {
-    return null;
-  }
-  const statements = Array.isArray(document.Statement) ? document.Statement : [document.Statement];
-  const regions = new Set<string>();
-  for (const statement of statements as { Effect?: string; Condition?: Record<string, unknown> }[]) {
-    if (statement?.Effect !== 'Deny' || !statement.Condition) continue;
-    for (const [operator, keys] of Object.entries(statement.Condition)) {
-      if (!NOT_IN_LIST.has(operator) || typeof keys !== 'object' || keys === null) continue;
-      for (const [key, values] of Object.entries(keys as Record<string, unknown>)) {
-        if (key.toLowerCase() !== 'aws:requestedregion') continue;
-        for (const v of Array.isArray(values) ? values : [values]) if (typeof v === 'string') regions.add(v);
-      }
-    }
-  }
-  return regions.size > 0 ? [...regions].sort() : null;
+function policyAttributes(policies: ScpSummary[]): Record<string, unknown> {
+  const attached = policies.filter((p) => !p.aws_managed && p.targets.length > 0);
+  const restricting = attached.some((p) => Array.isArray(p.region_allowlist));
+  return {
+    service_control_policies: policies,
+    restrictive_scps_attached: attached.length > 0,
+    ...(restricting || attached.every((p) => p.region_allowlist !== undefined)
+      ? { regions_restricted: restricting }
+      : {}),
+  };
 }
 
 const CONTACT_TYPES: [AlternateContactType, string][] = [

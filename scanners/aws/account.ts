@@ -54,6 +54,7 @@ import { scanSecrets } from './secretsmanager.ts';
 import { scanEcrRepositories } from './ecr.ts';
 import { scanAccessAnalyzer, scanSecurityHub } from './security-services.ts';
 import { scanAlternateContacts, scanOrganizationMembership } from './account-governance.ts';
+import type { MemberScpsRead } from './organization-policies.ts';
 
 /** The services an AWS integration can scan; `services` in its config picks among them. */
 export const AWS_SERVICES = [
@@ -124,6 +125,11 @@ export interface AwsAccountTarget {
    * every member); regions present here are not asked again.
    */
   configInventory?: ConfigInventory;
+  /**
+   * The service control policies in force on this member account, read through the management account by
+   * an organization scan (null: that read failed); absent, the account lists the organization's policies itself.
+   */
+  memberScps?: MemberScpsRead;
   /** Scan only this part (see awsAccountParts): one service, in one region or all of them. */
   part?: AwsAccountPart;
 }
@@ -186,7 +192,9 @@ const REGIONAL: Partial<Record<AwsServiceName, RegionalScanner[]>> = {
 };
 
 /** Account-wide services besides S3 and IAM, read once per account whatever the regions. */
-const GLOBAL: Partial<Record<AwsServiceName, (ctx: AwsScanContext) => Promise<Resource[]>>> = {
+const GLOBAL: Partial<
+  Record<AwsServiceName, (ctx: AwsScanContext, target: AwsAccountTarget) => Promise<Resource[]>>
+> = {
   organizations: scanOrganizationMembership,
   account: scanAlternateContacts,
 };
@@ -256,7 +264,7 @@ export async function scanAwsAccount(
     for (const [service, scan] of Object.entries(GLOBAL)) {
       if (!services.has(service as AwsServiceName)) continue;
       ctx.setPhase(`scanning_${service}`);
-      resources.push(...(await scan(ctx)));
+      resources.push(...(await scan(ctx, target)));
     }
     if (regionalServices.length > 0) {
       ctx.setPhase('scanning_regions');

@@ -7,8 +7,10 @@
  *
  * With a Config aggregator named, the aggregator is read once with the management credentials and
  * each member receives its own share of the items, so no member queries Config for those regions.
+ * Likewise the service control policies in force on each member, which a member may not read itself, are
+ * read with the management credentials (organization-policies.ts) and handed to that member's scan.
  */
-import { ListAccountsCommand, OrganizationsClient, type Account } from '@aws-sdk/client-organizations';
+import { ListAccountsCommand, type Account } from '@aws-sdk/client-organizations';
 import type { Resource, ScanError } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { ScanFailedError, type ScanOutcome, type ScanProgress } from '../types.ts';
@@ -23,6 +25,7 @@ import {
 import { AwsScanContext } from './aws-context.ts';
 import { safeErrorMessage } from './aws-errors.ts';
 import { selectAggregator, type ConfigInventory } from './config.ts';
+import { memberScps, organizationsClient, type MemberScpsRead } from './organization-policies.ts';
 
 export interface AwsOrganizationOptions {
   /** The role every member account has for the scanner, e.g. `ComplyWiseAudit`. */
@@ -77,6 +80,7 @@ export async function scanAwsOrganization(
     }
     const accounts = await listAccounts(orgCtx, target);
     const inventories = await readAggregator(orgCtx, target);
+    const scps = await readMemberScps(orgCtx, target, accounts);
     orgCtx.setPhase('scanning_accounts');
     const base = orgCtx.currentCredentials;
     const resources: Resource[] = [];
@@ -97,6 +101,7 @@ export async function scanAwsOrganization(
           ...(target.endpoint ? { endpoint: target.endpoint } : {}),
           ...(target.useConfig === false ? { useConfig: false } : {}),
           ...(inventories ? { configInventory: inventories.get(id) ?? new Map() } : {}),
+          ...(scps.has(id) ? { memberScps: scps.get(id) ?? null } : {}),
           // The management account is scanned with the credentials that listed the organization.
           ...(management
             ? {}
@@ -160,8 +165,7 @@ function emptyProgress(): ScanProgress {
 /** Every active account of the organization; a refusal ends the scan, naming what to grant. */
 async function listAccounts(ctx: AwsScanContext, target: AwsAccountTarget): Promise<Account[]> {
   ctx.setPhase('listing_accounts');
-  // Organizations is a global service signed for us-east-1, whatever the home region.
-  const client = ctx.client('organizations', 'us-east-1', (settings) => new OrganizationsClient(settings));
+  const client = organizationsClient(ctx);
   const accounts: Account[] = [];
   let NextToken: string | undefined;
   do {
@@ -207,4 +211,19 @@ async function readAggregator(
   if (types.length === 0) return null;
   ctx.setPhase('reading_config');
   return selectAggregator(ctx, target.region, target.configAggregator, types, target.regions ?? null);
+}
+
+/**
+ * The SCPs in force on every member (not the scanning account, which reads the organization's itself), when
+ * the scan includes Organizations; an empty map otherwise.
+ */
+async function readMemberScps(
+  ctx: AwsScanContext,
+  target: AwsAccountTarget,
+  accounts: Account[],
+): Promise<Map<string, MemberScpsRead>> {
+  if (!(target.services ?? AWS_SERVICES).includes('organizations')) return new Map();
+  ctx.setPhase('reading_service_control_policies');
+  const members = accounts.map((a) => a.Id ?? '').filter((id) => id !== target.accountId);
+  return memberScps(ctx, members);
 }

@@ -238,6 +238,8 @@ const AWS_PERMISSIONS: Readonly<Record<string, string>> = {
       'organizations:ListPolicies',
       'organizations:ListTargetsForPolicy',
       'organizations:DescribePolicy',
+      'organizations:ListParents',
+      'organizations:ListPoliciesForTarget',
       'account:GetAlternateContact',
       'backup:ListBackupPlans',
       'backup:GetBackupPlan',

@@ -39,20 +39,25 @@ import { iso, type AwsScanContext } from './aws-context.ts';
 /** Keys read at the same time within a region. */
 const KEY_CONCURRENCY = 4;
 
-/** Every page of a token-paginated listing; null (error recorded) when a page fails. */
+/**
+ * Every page of a token-paginated listing; null when a page fails, its failure recorded (by `onFailure` when
+ * given, else as a ScanError naming the operation).
+ */
 export async function pages<Output, Item>(
   ctx: AwsScanContext,
   operation: string,
   send: (token: string | undefined, abortSignal: AbortSignal | undefined) => Promise<Output>,
   items: (output: Output) => Item[] | undefined,
   nextToken: (output: Output) => string | undefined,
+  onFailure?: (failure: { error: unknown; code: string }) => void,
 ): Promise<Item[] | null> {
   const all: Item[] = [];
   let token: string | undefined;
   do {
     const page = await ctx.call(operation, (abortSignal) => send(token, abortSignal));
     if (!page.ok) {
-      ctx.recordFailure(operation, operation, null, page);
+      if (onFailure) onFailure(page);
+      else ctx.recordFailure(operation, operation, null, page);
       return null;
     }
     all.push(...(items(page.value) ?? []));

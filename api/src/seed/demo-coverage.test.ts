@@ -8,6 +8,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadPolicyEngine, type PolicyEngine } from '../../../engine/index.ts';
 import { scanIntegration, type ScannableIntegration } from '../../../scanners/index.ts';
 import type { Finding, Resource, ScanError } from '../../../schemas/index.ts';
+import {
+  DEMO_AWS_ACCOUNT_ID,
+  DEMO_AWS_CREDENTIALS,
+  DEMO_AWS_LEGACY,
+  startAwsFixtureServer,
+} from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
+import {
+  DEMO_ORG_MEMBER_ROLE,
+  DEMO_ORG_WORKLOAD_ACCOUNT,
+  demoAwsOrganization,
+} from '../../../scanners/aws/fixtures/aws-fixture-organization.ts';
 import { startDemoSandboxes, type DemoSandboxes } from './demo-sandboxes.ts';
 import { demoIntegrations } from './demo.ts';
 
@@ -53,4 +64,46 @@ describe('demo sandboxes against the starter rules', () => {
       }),
     ]);
   });
+});
+
+describe('the sandbox organization against the service control policy rules', () => {
+  it('judges each member on the SCPs in force on it: a guarded member passes, an unguarded one fails', async () => {
+    const org = demoAwsOrganization();
+    const server = await startAwsFixtureServer({ account: org.management, members: org.members });
+    try {
+      const outcome = await scanIntegration(
+        {
+          provider: 'aws',
+          config: {
+            accountId: DEMO_AWS_ACCOUNT_ID,
+            region: 'us-east-1',
+            endpoint: server.url,
+            services: ['organizations'],
+            organization: {
+              memberRoleName: DEMO_ORG_MEMBER_ROLE.name,
+              externalId: DEMO_ORG_MEMBER_ROLE.externalId,
+            },
+          },
+          credentials: { ...DEMO_AWS_CREDENTIALS },
+        } as ScannableIntegration,
+        { callsPerSecond: 10_000 },
+      );
+      const engine = await loadPolicyEngine();
+      const findings = await engine.evaluate(outcome.resources, { scanTime: new Date() });
+      const statusOf = (rule: string, account: string) =>
+        findings.find(
+          (f) => f.rule_id === rule && f.resource_id === `arn:aws:organizations::${account}:membership`,
+        )?.status;
+      for (const rule of ['CW-AWS-ORGANIZATIONS-002', 'CW-AWS-ORGANIZATIONS-003']) {
+        expect({
+          rule,
+          management: statusOf(rule, DEMO_AWS_ACCOUNT_ID),
+          workloads: statusOf(rule, DEMO_ORG_WORKLOAD_ACCOUNT),
+          legacy: statusOf(rule, DEMO_AWS_LEGACY.accountId),
+        }).toEqual({ rule, management: 'pass', workloads: 'pass', legacy: 'fail' });
+      }
+    } finally {
+      await server.close();
+    }
+  }, 60_000);
 });
