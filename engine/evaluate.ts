@@ -44,7 +44,10 @@ export interface EngineOptions {
    * chunks get slower per resource (measured in bench/engine: 5,000 iam users took 3-5x longer than 5 x 1,000).
    */
   chunkSize?: number;
-  /** Wasm memory (bytes) past which the instance is replaced between chunks (default 256 MiB). */
+  /**
+   * Wasm memory (bytes) the instance starts with, and past which it is replaced between chunks (default 256
+   * MiB).
+   */
   maxMemoryBytes?: number;
 }
 
@@ -80,6 +83,25 @@ export const DEFAULT_CHUNK_SIZE = 500;
 
 /** Wasm memory past which the instance is replaced between chunks unless EngineOptions says otherwise. */
 export const DEFAULT_MAX_MEMORY_BYTES = 256 * 1024 * 1024;
+
+/** Bytes in a WebAssembly memory page. */
+const WASM_PAGE_BYTES = 64 * 1024;
+
+/** The SDK's own default initial memory (5 pages), kept as the floor for very small maxMemoryBytes. */
+const MIN_INITIAL_PAGES = 5;
+
+/**
+ * A new wasm instance of the bundle whose memory starts at `maxMemoryBytes`. OPA's allocator grows the memory
+ * one 64 KiB page at a time, and V8 answers growth of a large memory with full garbage collections (external
+ * memory pressure): grown from the SDK's 320 KiB, the first evaluation of 10,000 resources ran about 60
+ * mark-compacts and cost four times the CPU of the next one (bench/README.md, Engine). Starting at the size
+ * past which the instance is recycled anyway leaves nothing to grow in the usual case; pages never written
+ * are not resident, so this reserves address space, not RSS.
+ */
+function instantiate(wasm: Buffer, maxMemoryBytes: number): Promise<LoadedPolicy> {
+  const initial = Math.max(MIN_INITIAL_PAGES, Math.floor(maxMemoryBytes / WASM_PAGE_BYTES));
+  return loadPolicy(wasm, { initial }, ENGINE_HOST_BUILTINS);
+}
 
 const STATUSES: ReadonlySet<string> = new Set(['pass', 'fail', 'not_applicable', 'error']);
 
@@ -213,7 +235,7 @@ class WasmPolicyEngine implements PolicyEngine {
   private async recycleIfGrown(): Promise<void> {
     const memory = (this.policy as unknown as { mem: { buffer: ArrayBuffer } }).mem.buffer.byteLength;
     if (memory <= this.maxMemoryBytes) return;
-    this.policy = await loadPolicy(this.wasm, undefined, ENGINE_HOST_BUILTINS);
+    this.policy = await instantiate(this.wasm, this.maxMemoryBytes);
     this.recycled++;
   }
 
@@ -300,7 +322,11 @@ export async function loadPolicyEngine(
       `.manifest (revision ${manifest.revision}) and catalog.json (revision ${catalog.revision}) come from different builds`,
     );
   }
-  const policy = await loadPolicy(wasm!, undefined, ENGINE_HOST_BUILTINS);
+  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1)
+    throw new RangeError('chunkSize must be a positive integer');
+  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
+  const policy = await instantiate(wasm!, maxMemoryBytes);
   const missing = requiredHostBuiltins(policy).filter((b) => !(b in ENGINE_HOST_BUILTINS));
   if (missing.length > 0) {
     throw new EngineError(
@@ -308,9 +334,5 @@ export async function loadPolicyEngine(
       `policy.wasm needs builtins the engine does not provide: ${missing.join(', ')}`,
     );
   }
-  const chunkSize = options.chunkSize ?? DEFAULT_CHUNK_SIZE;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1)
-    throw new RangeError('chunkSize must be a positive integer');
-  const maxMemoryBytes = options.maxMemoryBytes ?? DEFAULT_MAX_MEMORY_BYTES;
   return new WasmPolicyEngine(policy, wasm!, catalog, chunkSize, maxMemoryBytes);
 }
