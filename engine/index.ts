@@ -19,6 +19,7 @@ export {
 } from './posture.ts';
 export {
   controlsByRequirement,
+  evidenceFreshnessDays,
   frameworkPolicy,
   scoreFrameworks,
   testedControls,

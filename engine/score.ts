@@ -71,6 +71,15 @@ export function frameworkPolicy(
   return policy?.frameworks?.[`${id}@${version}`] ?? policy?.frameworks?.[id] ?? policy?.default ?? {};
 }
 
+/** How many days manual evidence counts after it was collected, under the policy for one framework version. */
+export function evidenceFreshnessDays(
+  policy: ScoringPolicy | undefined,
+  id: string,
+  version: string,
+): number {
+  return frameworkPolicy(policy, id, version).evidence_freshness_days ?? DEFAULT_EVIDENCE_FRESHNESS_DAYS;
+}
+
 /**
  * One score per framework version (docs/scoring.md). A requirement rolls up from the results of the UCF
  * controls that rules test, plus the controls people assess that have fresh evidence (its verdict). When
@@ -94,7 +103,7 @@ export function scoreFrameworks(
   const now = (options.now ?? new Date()).getTime();
   return frameworks.frameworks.map((fw) => {
     const policy = frameworkPolicy(options.policy, fw.id, fw.version);
-    const freshMs = (policy.evidence_freshness_days ?? DEFAULT_EVIDENCE_FRESHNESS_DAYS) * DAY_MS;
+    const freshMs = evidenceFreshnessDays(options.policy, fw.id, fw.version) * DAY_MS;
     const weights = policy.weights;
     const mapped = controlsByRequirement(frameworks, fw.id, fw.version);
     let needsEvidence = 0;

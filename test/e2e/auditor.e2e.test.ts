@@ -3,8 +3,10 @@
  * (through the API) sets a failing finding aside with an exception, deploys a second version of its rule,
  * opens an audit around now and lists an auditor. The auditor then opens the audit and draws a seeded sample,
  * finds which version of the rule was in force at a moment and its diff to the next, opens the excepted
- * finding and reads its reason, approver and expiry, and downloads the audit package, whose evidence bundle
- * `complywise evidence verify` accepts whole and rejects, naming the cut, once one entry is removed.
+ * finding and reads its reason, approver and expiry, reads the period ledger (its count and rows the API's,
+ * filtered by kind through the URL) and one requirement's evidence of the period, and downloads the audit
+ * package, whose evidence bundle `complywise evidence verify` accepts whole and rejects, naming the cut,
+ * once one entry is removed.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -224,6 +226,61 @@ describe('the auditor in Chromium', () => {
     expect(exception).toContain(APPROVER);
     expect(exception).toContain(expiresAt.slice(0, 10));
     await shoot(page, 'excepted-finding');
+
+    // The period ledger: the count on the audit page and the rows listed are the API's; a kind filter
+    // stays in the URL and lists that kind's entries; every listed entry's hash checks out in the browser.
+    await page.goto(`${baseUrl}/audits/${auditId}`);
+    const ledgerApi = `/api/audits/${auditId}/ledger?limit=50`;
+    const period = await getJson<{ items: Json[]; total: number }>(baseUrl, demo.token, ledgerApi);
+    expect(period.total).toBeGreaterThan(3);
+    expect(await page.getByTestId('audit-ledger-count').textContent()).toBe(String(period.total));
+    await page.getByTestId('audit-ledger-link').click();
+    await page.getByTestId('ledger-entries').waitFor();
+    expect(await page.getByTestId('ledger-total').textContent()).toBe(String(period.total));
+    const seqs = () =>
+      page
+        .getByTestId('ledger-entry')
+        .evaluateAll((rows) => rows.map((row) => Number(row.getAttribute('data-seq'))));
+    expect(await seqs()).toEqual(period.items.map((e) => e.seq));
+    await page.getByTestId('ledger-chain').waitFor();
+    expect(await page.getByTestId('ledger-chain').getAttribute('data-broken')).toBe('0');
+    await shoot(page, 'ledger');
+    await page.getByTestId('ledger-kind').selectOption('audit.opened');
+    await page.getByTestId('ledger-apply').click();
+    await page.waitForURL(/[?&]kind=audit.opened/);
+    await page.locator('[data-testid="ledger-entry"][data-kind="audit.opened"]').first().waitFor();
+    const opened = await getJson<{ items: Json[] }>(baseUrl, demo.token, `${ledgerApi}&kind=audit.opened`);
+    expect(await seqs()).toEqual(opened.items.map((e) => e.seq));
+
+    // A requirement's evidence of the period (the first requirement whose scans cited snapshots): what the
+    // page lists is what the API answers for it.
+    await page.goto(`${baseUrl}/audits/${auditId}/evidence`);
+    await page.getByTestId('audit-requirements').waitFor();
+    type RequirementEvidence = { automated: { total: number; items: Json[] }; manual: Json[] };
+    const hrefs = await page
+      .getByTestId('audit-requirement-link')
+      .evaluateAll((links) => links.map((link) => link.getAttribute('href')!));
+    let chosen: { href: string; evidence: RequirementEvidence } | undefined;
+    for (const href of hrefs) {
+      const [, ref, requirement] = /frameworks\/([^/]+)\/requirements\/([^/?#]+)/.exec(href)!;
+      const url = `/api/audits/${auditId}/frameworks/${ref}/requirements/${requirement}/evidence`;
+      const evidence = await getJson<RequirementEvidence>(baseUrl, demo.token, url);
+      if (evidence.automated.total > 0) {
+        chosen = { href, evidence };
+        break;
+      }
+    }
+    expect(chosen, 'a requirement with snapshots in the period').toBeDefined();
+    await page.locator(`[data-testid="audit-requirement-link"][href="${chosen!.href}"]`).click();
+    await page.getByTestId('audit-requirement-evidence').waitFor();
+    const { automated, manual } = chosen!.evidence;
+    expect(await page.getByTestId('automated-total').textContent()).toBe(String(automated.total));
+    expect(await page.getByTestId('automated-evidence-row').count()).toBe(automated.items.length);
+    expect(await page.locator('[data-testid="automated-evidence-row"][data-verified="true"]').count()).toBe(
+      automated.items.length,
+    );
+    expect(await page.getByTestId('manual-evidence-row').count()).toBe(manual.length);
+    await shoot(page, 'requirement-evidence');
 
     // The package: downloaded through the button, its bundle checked by the CLI, whole and cut.
     await page.goto(`${baseUrl}/audits/${auditId}`);

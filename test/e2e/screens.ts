@@ -238,7 +238,8 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
 
 /**
  * The audit pages over an audit the admin opens here, around now (so the scan, its evidence and the rule
- * versions in force fall in its period), down to one rule's versions.
+ * versions in force fall in its period), down to one rule's versions, one failing requirement's evidence of
+ * the period, and the period ledger.
  */
 async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
   const audit = await postJson<{ id: string }>(baseUrl, token, '/api/audits', {
@@ -253,6 +254,13 @@ async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
     `/api/audits/${audit.id}/rule-versions`,
   );
   const base = `/audits/${audit.id}`;
+  // A requirement the period's scans cited snapshots for, so its evidence page has rows to lay out.
+  const { items: scores } = await getJson<{
+    items: { framework_id: string; requirements: { requirement_id: string; state: string }[] }[];
+  }>(baseUrl, token, '/api/scores');
+  const soc2 = scores.find((s) => s.framework_id === 'soc2')!;
+  const requirement = (soc2.requirements.find((r) => r.state === 'fail') ?? soc2.requirements[0]!)
+    .requirement_id;
   return [
     { name: 'audits', path: '/audits', ready: 'main h1' },
     { name: 'audit', path: base, ready: '[data-testid="audit"]' },
@@ -264,6 +272,12 @@ async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
     },
     { name: 'audit-exceptions', path: `${base}/exceptions`, ready: 'main h1' },
     { name: 'audit-evidence', path: `${base}/evidence`, ready: '[data-testid="audit-requirements"]' },
+    {
+      name: 'audit-requirement-evidence',
+      path: `${base}/frameworks/soc2/requirements/${encodeURIComponent(requirement)}`,
+      ready: '[data-testid="automated-evidence"]',
+    },
+    { name: 'audit-ledger', path: `${base}/ledger`, ready: '[data-testid="ledger-chain"]' },
   ];
 }
 
@@ -342,6 +356,8 @@ const FORBIDDEN: Record<Role, ReadonlySet<string>> = {
     'audit-rule',
     'audit-exceptions',
     'audit-evidence',
+    'audit-requirement-evidence',
+    'audit-ledger',
   ]),
 };
 

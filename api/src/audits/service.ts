@@ -6,14 +6,20 @@
  * and exceptions in force, ledger entries. Opening, inviting, closing and each package made are ledger entries.
  */
 import { Readable } from 'node:stream';
+import { evidenceFreshnessDays } from '../../../engine/index.ts';
 import { normalizeEmail } from '../accounts/service.ts';
 import type { Role } from '../auth/role.ts';
 import { ApiError } from '../errors.ts';
 import type { EvidenceService } from '../evidence/service.ts';
-import { insertEvidenceRows, lockEvidence } from '../evidence/store.ts';
+import {
+  insertEvidenceRows,
+  listManualEvidence,
+  lockEvidence,
+  type ManualEvidenceRecord,
+} from '../evidence/store.ts';
 import { tenantFrameworks } from '../frameworks/catalogs.ts';
 import type { InvitationService } from '../invitations/service.ts';
-import type { LedgerService } from '../ledger/ledger.ts';
+import type { LedgerService, PeriodPage } from '../ledger/ledger.ts';
 import type { LedgerEntry } from '../ledger/chain.ts';
 import { findMemberByEmail } from '../members/store.ts';
 import { overridesInForceBetween, type OverrideRecord } from '../overrides/store.ts';
@@ -25,11 +31,15 @@ import { controlMatrixCsvStream, findingsCsvStream } from '../reports/csv.ts';
 import type { ReportService } from '../reports/service.ts';
 import type { RuleVersionService, RuleVersionSummary } from '../rule-versions/service.ts';
 import type { ScanService } from '../scans/service.ts';
+import { currentPolicy } from '../scoring/store.ts';
+import { requirementControls } from '../scoring/service.ts';
 import {
   exceptedFindingsBetween,
   latestSucceededScan,
   ruleVersionFindingsPage,
+  snapshotsOfRulesBetween,
   tenantName,
+  type PeriodSnapshot,
   type ExceptedFinding,
   type RuleVersionFinding,
 } from '../scans/store.ts';
@@ -100,6 +110,31 @@ export interface AuditViewer {
   userId: string;
   role: Role;
 }
+
+/** An artifact of a requirement's period evidence as the store and the tenant's record describe it now. */
+export interface ArtifactCheck {
+  /** The stored bytes were read and hashed again just now, and still match their sha256. */
+  verified: boolean;
+  /** From the tenant's evidence record (null when it has none). */
+  size: number | null;
+  content_type: string | null;
+  recorded_at: Date | null;
+}
+
+/** A requirement's evidence in an audit's period (AuditService.requirementEvidence). */
+export interface RequirementEvidence {
+  audit_id: string;
+  framework: { framework_id: string; framework_version: string; title: string };
+  requirement: { requirement_id: string; title: string };
+  control_ids: string[];
+  /** How long manual evidence counts after collection under the tenant's scoring policy. */
+  freshness_days: number;
+  automated: { total: number; items: (PeriodSnapshot & ArtifactCheck)[] };
+  manual: (ManualEvidenceRecord & ArtifactCheck & { valid_until: Date })[];
+}
+
+/** Resource snapshots listed per requirement in an audit; `total` always says how many there are. */
+export const REQUIREMENT_SNAPSHOTS = 200;
 
 /** Findings listed per exception in the register; `count` always says how many there are. */
 export const REGISTER_FINDINGS_PER_EXCEPTION = 50;
@@ -375,6 +410,109 @@ export class AuditService {
     return this.#deps.evidence.recordedBetween(tenantId, windowOf(audit), options);
   }
 
+  /**
+   * A requirement's evidence of the period, for a framework of the audit (`id` or `id@version`): the resource
+   * snapshots that the findings of its controls' rules cite in the succeeded scans of the period (failing ones
+   * first; the first REQUIREMENT_SNAPSHOTS of them, `total` says how many), and the manual evidence on the
+   * requirement or its controls that counted at some moment of the period (collected before its end and
+   * still fresh, under the tenant's scoring policy, at its start). Each artifact re-hashed from the store now.
+   */
+  async requirementEvidence(
+    tenantId: string,
+    auditId: string,
+    frameworkRef: string,
+    requirementId: string,
+  ): Promise<RequirementEvidence> {
+    const { withTenant, engine, evidence } = this.#deps;
+    const audit = await this.#audit(tenantId, auditId);
+    const window = windowOf(audit);
+    const at = frameworkRef.lastIndexOf('@');
+    const [id, version] = at > 0 ? [frameworkRef.slice(0, at), frameworkRef.slice(at + 1)] : [frameworkRef];
+    const covered = audit.frameworks.find(
+      (f) => f.framework_id === id && (version === undefined || f.framework_version === version),
+    );
+    if (!covered) throw new ApiError('FRAMEWORK_NOT_FOUND', `the audit does not cover ${frameworkRef}`);
+    const base = await engine.frameworks();
+    const found = await withTenant(tenantId, async (trx) => {
+      const frameworks = await tenantFrameworks(trx, base);
+      const catalog = frameworks.frameworks.find(
+        (f) => f.id === covered.framework_id && f.version === covered.framework_version,
+      );
+      if (!catalog) throw new ApiError('FRAMEWORK_NOT_FOUND', `no framework ${frameworkRef}`);
+      const definition = catalog.requirements.find((r) => r.id === requirementId);
+      if (!definition)
+        throw new ApiError(
+          'REQUIREMENT_NOT_FOUND',
+          `${catalog.id} ${catalog.version} has no requirement ${requirementId}`,
+        );
+      const controlIds = [...requirementControls(frameworks, catalog, definition).keys()].sort();
+      const ruleIds = Object.entries(frameworks.rule_controls)
+        .filter(([, controls]) => controls.some((c) => controlIds.includes(c)))
+        .map(([ruleId]) => ruleId);
+      const freshnessDays = evidenceFreshnessDays(
+        (await currentPolicy(trx)).policy,
+        catalog.id,
+        catalog.version,
+      );
+      const freshMs = freshnessDays * 86_400_000;
+      const manual = (await listManualEvidence(trx)).filter(
+        (e) =>
+          ((e.control_id !== null && controlIds.includes(e.control_id)) ||
+            (e.framework_id === catalog.id &&
+              e.framework_version === catalog.version &&
+              e.requirement_id === requirementId)) &&
+          e.collected_at <= window.to &&
+          e.collected_at.getTime() + freshMs >= window.from.getTime(),
+      );
+      return {
+        catalog,
+        definition,
+        controlIds,
+        freshnessDays,
+        freshMs,
+        manual,
+        snapshots: await snapshotsOfRulesBetween(trx, ruleIds, window, REQUIREMENT_SNAPSHOTS),
+      };
+    });
+    const { catalog, definition, snapshots, manual, freshMs } = found;
+    const records = await evidence.records(tenantId, [
+      ...snapshots.items.map((s) => s.sha256),
+      ...manual.map((m) => m.sha256),
+    ]);
+    const artifact = async (sha256: string) => {
+      const record = records.get(sha256);
+      return {
+        verified: await evidence.verified(sha256),
+        size: record?.size ?? null,
+        content_type: record?.content_type ?? null,
+        recorded_at: record?.created_at ?? null,
+      };
+    };
+    const automated = [];
+    for (const snapshot of snapshots.items)
+      automated.push({ ...snapshot, ...(await artifact(snapshot.sha256)) });
+    const manualItems = [];
+    for (const m of [...manual].sort((a, b) => b.collected_at.getTime() - a.collected_at.getTime()))
+      manualItems.push({
+        ...m,
+        valid_until: new Date(m.collected_at.getTime() + freshMs),
+        ...(await artifact(m.sha256)),
+      });
+    return {
+      audit_id: auditId,
+      framework: {
+        framework_id: catalog.id,
+        framework_version: catalog.version,
+        title: catalog.title,
+      },
+      requirement: { requirement_id: definition.id, title: definition.title },
+      control_ids: found.controlIds,
+      freshness_days: found.freshnessDays,
+      automated: { total: snapshots.total, items: automated },
+      manual: manualItems,
+    };
+  }
+
   /** The rule versions in force at any moment of the period. */
   async ruleVersions(tenantId: string, auditId: string): Promise<RuleVersionSummary[]> {
     const audit = await this.#audit(tenantId, auditId);
@@ -415,21 +553,17 @@ export class AuditService {
     });
   }
 
-  /** One page of the ledger entries of the period, newest first. */
+  /**
+   * One page of the ledger entries of the period, newest first, of one event kind and/or actor when asked,
+   * with the period's counts (see LedgerService.periodPage).
+   */
   async ledger(
     tenantId: string,
     auditId: string,
-    options: { limit: number; before_seq?: number },
-  ): Promise<{ items: LedgerEntry[]; next_before_seq: number | null }> {
+    options: { limit: number; before_seq?: number; kind?: string; actor?: string },
+  ): Promise<PeriodPage> {
     const audit = await this.#audit(tenantId, auditId);
-    const items = await this.#deps.ledger.entries(
-      tenantId,
-      options.limit + 1,
-      options.before_seq,
-      windowOf(audit),
-    );
-    const page = items.slice(0, options.limit);
-    return { items: page, next_before_seq: items.length > options.limit ? page.at(-1)!.seq : null };
+    return this.#deps.ledger.periodPage(tenantId, windowOf(audit), options);
   }
 
   /**

@@ -17,6 +17,7 @@ import { contentProblems, manualArtifact, resolveTarget, type AttachInput } from
 import {
   EVIDENCE_CONTENT_TYPE,
   evidenceRecord,
+  evidenceRecords,
   insertEvidenceRows,
   insertManualEvidence,
   manualEvidencePage,
@@ -103,12 +104,25 @@ export class EvidenceService {
     return this.#withTenant(tenantId, async (trx) => {
       const page = await recordedEvidencePage(trx, window, options);
       const items = [];
-      for (const item of page.items) {
-        const bytes = await this.#store.get(item.sha256).catch(() => null);
-        const verified = bytes !== null && createHash('sha256').update(bytes).digest('hex') === item.sha256;
-        items.push({ ...item, verified });
-      }
+      for (const item of page.items) items.push({ ...item, verified: await this.verified(item.sha256) });
       return { items, next_cursor: page.next_cursor };
+    });
+  }
+
+  /** Whether the store still holds bytes that hash to `sha256` (read and hashed again now). */
+  async verified(sha256: string): Promise<boolean> {
+    const bytes = await this.#store.get(sha256).catch(() => null);
+    return bytes !== null && createHash('sha256').update(bytes).digest('hex') === sha256;
+  }
+
+  /** The tenant's records of these artifacts (size, type, when recorded), by sha256. */
+  records(
+    tenantId: string,
+    sha256s: readonly string[],
+  ): Promise<Map<string, { size: number; content_type: string; created_at: Date }>> {
+    return this.#withTenant(tenantId, async (trx) => {
+      const rows = await evidenceRecords(trx, sha256s);
+      return new Map(rows.map(({ sha256, ...row }) => [sha256, row]));
     });
   }
 

@@ -63,6 +63,26 @@ export async function evidenceRecord(
   return trx('evidence').select('sha256', 'size', 'content_type', 'created_at').where({ sha256 }).first();
 }
 
+/** The tenant's rows of several artifacts (those it records; the others are left out). */
+export async function evidenceRecords(
+  trx: Knex.Transaction,
+  sha256s: readonly string[],
+): Promise<{ sha256: string; size: number; content_type: string; created_at: Date }[]> {
+  const rows = [];
+  for (const batch of chunks(sha256s))
+    rows.push(
+      ...((await trx('evidence')
+        .select('sha256', 'size', 'content_type', 'created_at')
+        .whereIn('sha256', batch)) as {
+        sha256: string;
+        size: number;
+        content_type: string;
+        created_at: Date;
+      }[]),
+    );
+  return rows;
+}
+
 /** A `manual_evidence` row. */
 export interface ManualEvidenceRecord {
   id: string;

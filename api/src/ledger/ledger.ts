@@ -29,9 +29,12 @@ import {
   entriesBetween,
   entriesNaming,
   entriesOfKind,
+  entryCountBetween,
+  entryCountsBetween,
   entryHead,
   entryPage,
   entryPageBetween,
+  type EntryFilter,
   insertCheckpoint,
   insertEntries,
   lockChain,
@@ -100,6 +103,16 @@ export interface EvidenceBundle {
    * any time) that list them, and the checkpoints signed on exactly those entries when the run wrote them.
    */
   pruned?: { entries: LedgerEntry[]; checkpoints: LedgerCheckpoint[] };
+}
+
+/** A page of a period's entries with the period's counts (see LedgerService.periodPage). */
+export interface PeriodPage {
+  items: LedgerEntry[];
+  next_before_seq: number | null;
+  /** Entries of the whole period the filter leaves (all of them without a filter). */
+  total: number;
+  kinds: { kind: string; count: number }[];
+  actors: { actor: string | null; count: number }[];
 }
 
 /** Appends, checkpoints and exports. */
@@ -172,18 +185,36 @@ export class LedgerService {
     return checkpoint;
   }
 
-  /** One page of a tenant's entries (the audit log), newest first; only those of `window` when given. */
-  entries(
+  /** One page of a tenant's entries (the audit log), newest first. */
+  entries(tenantId: string, limit: number, beforeSeq?: number): Promise<LedgerEntry[]> {
+    return this.#withTenant(tenantId, (trx) => entryPage(trx, tenantId, limit, beforeSeq));
+  }
+
+  /**
+   * One page of the entries of a period (an audit's), newest first, narrowed by kind and/or actor: with how
+   * many entries the filter leaves in the whole period, and the period's kinds and actors with their counts
+   * (unfiltered, so a filter can be changed without losing the other choices). One transaction: the counts
+   * and the page see the same entries.
+   */
+  periodPage(
     tenantId: string,
-    limit: number,
-    beforeSeq?: number,
-    window?: { from: Date; to: Date },
-  ): Promise<LedgerEntry[]> {
-    return this.#withTenant(tenantId, (trx) =>
-      window
-        ? entryPageBetween(trx, tenantId, window, limit, beforeSeq)
-        : entryPage(trx, tenantId, limit, beforeSeq),
-    );
+    window: { from: Date; to: Date },
+    options: { limit: number; before_seq?: number } & EntryFilter,
+  ): Promise<PeriodPage> {
+    const { limit, before_seq, ...filter } = options;
+    return this.#withTenant(tenantId, async (trx) => {
+      const items = await entryPageBetween(trx, tenantId, window, limit + 1, before_seq, filter);
+      const page = items.slice(0, limit);
+      const kinds = await entryCountsBetween(trx, tenantId, window, 'kind');
+      const actors = await entryCountsBetween(trx, tenantId, window, 'actor');
+      return {
+        items: page,
+        next_before_seq: items.length > limit ? page.at(-1)!.seq : null,
+        total: await entryCountBetween(trx, tenantId, window, filter),
+        kinds: kinds.map(({ value, count }) => ({ kind: value ?? '', count })),
+        actors: actors.map(({ value, count }) => ({ actor: value, count })),
+      };
+    });
   }
 
   /** The entries of `kinds` whose payload names one of `values` under one of `keys`, oldest first. */

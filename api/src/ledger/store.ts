@@ -55,20 +55,69 @@ export async function entryPage(
   return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
 }
 
-/** One page of the tenant's entries that occurred in [from, to], newest first (an audit period's log). */
+/** Narrows a period's entries to one event kind and/or one actor. */
+export interface EntryFilter {
+  kind?: string;
+  actor?: string;
+}
+
+/** The tenant's entries that occurred in [from, to], narrowed by `filter` (unordered, unlimited). */
+function entriesInWindow(trx: Trx, tenantId: string, window: { from: Date; to: Date }, filter: EntryFilter) {
+  const query = trx('ledger_entries')
+    .where({ tenant_id: tenantId })
+    .andWhere('occurred_at', '>=', window.from)
+    .andWhere('occurred_at', '<=', window.to);
+  if (filter.kind !== undefined) query.andWhere('kind', filter.kind);
+  if (filter.actor !== undefined) query.andWhere('actor', filter.actor);
+  return query;
+}
+
+/**
+ * One page of the tenant's entries that occurred in [from, to] (an audit period's log), narrowed by `filter`,
+ * newest first.
+ */
 export async function entryPageBetween(
   trx: Trx,
   tenantId: string,
   window: { from: Date; to: Date },
   limit: number,
   beforeSeq?: number,
+  filter: EntryFilter = {},
 ): Promise<LedgerEntry[]> {
-  const query = trx('ledger_entries')
-    .where({ tenant_id: tenantId })
-    .andWhere('occurred_at', '>=', window.from)
-    .andWhere('occurred_at', '<=', window.to);
+  const query = entriesInWindow(trx, tenantId, window, filter);
   if (beforeSeq !== undefined) query.andWhere('seq', '<', beforeSeq);
   return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
+}
+
+/** How many entries of [from, to] there are per value of `column` (kind or actor), most first. */
+export async function entryCountsBetween(
+  trx: Trx,
+  tenantId: string,
+  window: { from: Date; to: Date },
+  column: 'kind' | 'actor',
+): Promise<{ value: string | null; count: number }[]> {
+  const rows = (await entriesInWindow(trx, tenantId, window, {})
+    .select({ value: column })
+    .count({ n: '*' })
+    .groupBy(column)
+    .orderBy([
+      { column: 'n', order: 'desc' },
+      { column: 'value', order: 'asc' },
+    ])) as { value: string | null; n: string | number }[];
+  return rows.map((row) => ({ value: row.value, count: Number(row.n) }));
+}
+
+/** How many entries of [from, to] `filter` leaves. */
+export async function entryCountBetween(
+  trx: Trx,
+  tenantId: string,
+  window: { from: Date; to: Date },
+  filter: EntryFilter,
+): Promise<number> {
+  const [row] = (await entriesInWindow(trx, tenantId, window, filter).count({ n: '*' })) as {
+    n: string | number;
+  }[];
+  return Number(row?.n ?? 0);
 }
 
 /**

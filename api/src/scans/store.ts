@@ -645,6 +645,78 @@ export async function ruleVersionFindingsPage(
   })[];
 }
 
+/** A resource snapshot the findings of some rules cite in the succeeded scans of a period. */
+export interface PeriodSnapshot {
+  sha256: string;
+  resource_id: string;
+  resource_type: string;
+  resource_name: string;
+  /** The rules whose findings cite it. */
+  rule_ids: string[];
+  /** Some finding citing it failed and no exception set it aside. */
+  failed: boolean;
+  /** How many scans of the period cite it. */
+  scans: number;
+  /** The newest scan of the period that cites it, and when it finished. */
+  last_scan_id: string;
+  last_scan_finished_at: Date;
+}
+
+/**
+ * The resource snapshots (evidence artifacts) the findings of `ruleIds` cite in the succeeded scans that
+ * finished in [from, to]: failing ones first, then the most recently seen; the first `limit` of them, and how
+ * many there are in all.
+ */
+export async function snapshotsOfRulesBetween(
+  trx: Trx,
+  ruleIds: readonly string[],
+  window: { from: Date; to: Date },
+  limit: number,
+): Promise<{ total: number; items: PeriodSnapshot[] }> {
+  if (ruleIds.length === 0) return { total: 0, items: [] };
+  const rows = (await trx('findings as f')
+    .join('scans as s', function () {
+      this.on('s.id', '=', 'f.scan_id').andOn('s.tenant_id', '=', 'f.tenant_id');
+    })
+    .whereIn('f.rule_id', [...ruleIds])
+    .whereNotNull('f.evidence_sha256')
+    .andWhere('s.status', 'succeeded')
+    .andWhere('s.finished_at', '>=', window.from)
+    .andWhere('s.finished_at', '<=', window.to)
+    .groupBy('f.evidence_sha256', 'f.resource_id', 'f.resource_type', 'f.resource_name')
+    .select(
+      'f.evidence_sha256 as sha256',
+      'f.resource_id',
+      'f.resource_type',
+      'f.resource_name',
+      trx.raw('json_agg(distinct f.rule_id) as rule_ids'),
+      trx.raw(`bool_or(f.status = 'fail' and f.exception_id is null) as failed`),
+      trx.raw('count(distinct f.scan_id) as scans'),
+      trx.raw('(array_agg(f.scan_id::text order by s.finished_at desc))[1] as last_scan_id'),
+      trx.raw('max(s.finished_at) as last_scan_finished_at'),
+      trx.raw('count(*) over () as total'),
+    )
+    .orderBy([
+      { column: 'failed', order: 'desc' },
+      { column: 'last_scan_finished_at', order: 'desc' },
+      { column: 'sha256', order: 'asc' },
+    ])
+    .limit(limit)) as (Omit<PeriodSnapshot, 'scans' | 'rule_ids'> & {
+    rule_ids: string[] | string;
+    scans: string | number;
+    total: string | number;
+  })[];
+  return {
+    total: Number(rows[0]?.total ?? 0),
+    items: rows.map(({ total: _t, scans, rule_ids, ...row }) => ({
+      ...row,
+      rule_ids: (typeof rule_ids === 'string' ? (JSON.parse(rule_ids) as string[]) : rule_ids).sort(),
+      scans: Number(scans),
+      last_scan_finished_at: new Date(row.last_scan_finished_at),
+    })),
+  };
+}
+
 /** A part of a split scan as its row holds it (see migration 0021). */
 export interface ScanPartRow {
   part_key: string;

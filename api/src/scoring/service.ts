@@ -177,19 +177,7 @@ export class PostureService {
         (s) => s.framework_id === catalog.id && s.framework_version === catalog.version,
       );
       const scored = score?.requirements.find((r) => r.requirement_id === requirementId);
-      const relationships = relationshipsOf(frameworks, catalog.id, catalog.version, requirementId);
-      // A requirement linked as equal to another inherits that one's controls, with their relationship.
-      for (const link of definition.links ?? []) {
-        if (link.relationship !== 'equal') continue;
-        const inherited = relationshipsOf(
-          frameworks,
-          link.framework,
-          link.framework_version,
-          link.requirement,
-        );
-        for (const [controlId, relationship] of inherited)
-          if (!relationships.has(controlId)) relationships.set(controlId, relationship);
-      }
+      const relationships = requirementControls(frameworks, catalog, definition);
       const controlIds = scored?.control_ids ?? [...relationships.keys()];
       const merged = await this.#controls(trx, sources);
       const controls = [];
@@ -321,6 +309,25 @@ export class PostureService {
 function splitRef(ref: string): [string, string | undefined] {
   const at = ref.lastIndexOf('@');
   return at > 0 ? [ref.slice(0, at), ref.slice(at + 1)] : [ref, undefined];
+}
+
+/**
+ * The UCF controls behind one requirement, each with its relationship (control id → relationship): those
+ * mapped to it, and those of a requirement it is linked to as equal (it inherits their controls).
+ */
+export function requirementControls(
+  frameworks: Frameworks,
+  catalog: { id: string; version: string },
+  definition: Frameworks['frameworks'][number]['requirements'][number],
+): Map<string, string | null> {
+  const relationships = relationshipsOf(frameworks, catalog.id, catalog.version, definition.id);
+  for (const link of definition.links ?? []) {
+    if (link.relationship !== 'equal') continue;
+    const inherited = relationshipsOf(frameworks, link.framework, link.framework_version, link.requirement);
+    for (const [controlId, relationship] of inherited)
+      if (!relationships.has(controlId)) relationships.set(controlId, relationship);
+  }
+  return relationships;
 }
 
 /** Control id → its relationship to one requirement, from the UCF mappings. */

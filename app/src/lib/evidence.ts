@@ -63,3 +63,17 @@ export async function checkEvidence(evidence: Pick<Evidence, 'sha256' | 'content
     ? { result: 'verified', sha256 }
     : { result: 'mismatch', sha256, computed };
 }
+
+/**
+ * Saves a JSON artifact as a file named by its sha256 (the content as the API returned it; its canonical
+ * JSON is the bytes the sha256 names).
+ */
+export function saveEvidenceFile(sha256: string, content: unknown): void {
+  const blob = new Blob([JSON.stringify(content)], { type: 'application/json' });
+  const url = URL.createObjectURL(blob);
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = `evidence-${sha256}.json`;
+  link.click();
+  URL.revokeObjectURL(url);
+}

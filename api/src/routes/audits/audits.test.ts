@@ -205,6 +205,140 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     expect(pastFindings.json().items).toEqual([]);
   });
 
+  it("pages the period's ledger by kind and actor, with the period's counts", async () => {
+    const base = `/api/audits/${auditId}/ledger`;
+    const all = (await get(`${base}?limit=500`, auditorToken)).json() as Json;
+    const items = all.items as Json[];
+    expect(all.next_before_seq).toBeNull();
+    expect(all.total).toBe(items.length);
+    const tally = (key: string) => {
+      const counts = new Map<string | null, number>();
+      for (const e of items)
+        counts.set(e[key] as string | null, (counts.get(e[key] as string | null) ?? 0) + 1);
+      return counts;
+    };
+    expect(new Map((all.kinds as Json[]).map((k) => [k.kind, k.count]))).toEqual(tally('kind'));
+    expect(new Map((all.actors as Json[]).map((a) => [a.actor, a.count]))).toEqual(tally('actor'));
+    // Each entry carries its place in the hash chain.
+    expect(items[0]).toMatchObject({ entry_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    // One kind, walked two entries a page: the same entries as the full list, and the same total.
+    const kind = 'scan.completed';
+    const expected = items.filter((e) => e.kind === kind).map((e) => e.seq as number);
+    expect(expected.length).toBeGreaterThanOrEqual(2);
+    const walked: number[] = [];
+    let before: number | null = null;
+    do {
+      const url: string = `${base}?limit=1&kind=${kind}${before ? `&before_seq=${before}` : ''}`;
+      const page = (await get(url, auditorToken)).json() as Json;
+      expect(page.total).toBe(expected.length);
+      walked.push(...(page.items as Json[]).map((e) => e.seq as number));
+      before = page.next_before_seq as number | null;
+    } while (before !== null);
+    expect(walked).toEqual(expected);
+
+    // One actor: the admin who opened the audit.
+    const admin = items.find((e) => e.kind === 'audit.opened')!.actor as string;
+    const mine = (await get(`${base}?limit=500&actor=${admin}`, auditorToken)).json() as Json;
+    expect((mine.items as Json[]).map((e) => e.seq)).toEqual(
+      items.filter((e) => e.actor === admin).map((e) => e.seq),
+    );
+    expect(mine.total).toBe((mine.items as Json[]).length);
+    // Filters leave the period's counts as they are: the screen keeps every choice.
+    expect(mine.kinds).toEqual(all.kinds);
+    const none = (await get(`${base}?kind=no.such.kind`, auditorToken)).json() as Json;
+    expect(none).toMatchObject({ items: [], total: 0, next_before_seq: null });
+  });
+
+  it("lists a requirement's evidence of the period: its scans' snapshots and manual evidence in force", async () => {
+    const audit = (await get(`/api/audits/${auditId}`)).json() as Json;
+    const ref = `soc2@${audit.frameworks[0].framework_version as string}`;
+    // A requirement whose controls are tested by rules that cite snapshots and also assessed by people.
+    const scores = (await get('/api/scores')).json().items as Json[];
+    const soc2 = scores.find((s) => `${s.framework_id}@${s.framework_version}` === ref)!;
+    let chosen: { id: string; ruleIds: string[] } | undefined;
+    for (const r of soc2.requirements as Json[]) {
+      const url = `/api/scores/frameworks/${encodeURIComponent(ref)}/requirements/${encodeURIComponent(r.requirement_id)}`;
+      const detail = (await get(url)).json() as Json;
+      const controls = (detail.controls ?? []) as Json[];
+      if (detail.evidence?.automated.length > 0 && controls.some((c) => c.rule_ids.length === 0)) {
+        chosen = { id: r.requirement_id as string, ruleIds: controls.flatMap((c) => c.rule_ids as string[]) };
+        break;
+      }
+    }
+    expect(chosen, 'a soc2 requirement tested by rules and assessed by people').toBeDefined();
+    const { id: requirementId, ruleIds } = chosen!;
+    const attach = (collectedAt: Date) =>
+      post('/api/evidence/manual', {
+        framework_id: 'soc2',
+        framework_version: audit.frameworks[0].framework_version,
+        requirement_id: requirementId,
+        note: { reviewed: collectedAt.toISOString() },
+        collected_at: collectedAt.toISOString(),
+      });
+    const fresh = await attach(new Date(Date.now() - 60_000));
+    expect(fresh.statusCode, fresh.body).toBe(201);
+    // Collected 400 days ago: stale (past the default 365 days) before the period began.
+    const stale = await attach(new Date(Date.now() - 400 * 86_400_000));
+    expect(stale.statusCode, stale.body).toBe(201);
+
+    const url = (audit: string, framework = ref, requirement = requirementId) =>
+      `/api/audits/${audit}/frameworks/${encodeURIComponent(framework)}/requirements/${encodeURIComponent(requirement)}/evidence`;
+    const answer = await get(url(auditId), auditorToken);
+    expect(answer.statusCode, answer.body).toBe(200);
+    const body = answer.json() as Json;
+    expect(body.requirement.requirement_id).toBe(requirementId);
+    expect(body.freshness_days).toBe(365);
+
+    // The snapshots: exactly those the findings of the requirement's rules cite in the period's two scans.
+    const cited = new Map<string, Set<string>>();
+    for (const scanId of [tenant.scanId, rescanId]) {
+      const findings = (await get(`/api/scans/${scanId}/findings?limit=500`)).json().items as Json[];
+      for (const f of findings)
+        if (f.evidence_sha256 && ruleIds.includes(f.rule_id as string))
+          cited.set(f.evidence_sha256 as string, (cited.get(f.evidence_sha256) ?? new Set()).add(scanId));
+    }
+    const automated = body.automated.items as Json[];
+    expect(body.automated.total).toBe(cited.size);
+    expect(automated.map((e) => e.sha256).sort()).toEqual([...cited.keys()].sort());
+    for (const e of automated) {
+      expect(e).toMatchObject({
+        verified: true,
+        content_type: 'application/json',
+        scans: cited.get(e.sha256)!.size,
+      });
+      expect([tenant.scanId, rescanId]).toContain(e.last_scan_id);
+    }
+    // Failing snapshots come first.
+    const failed = automated.map((e) => e.failed as boolean);
+    expect(failed).toEqual([...failed].sort((a, b) => Number(b) - Number(a)));
+
+    // Manual evidence: the fresh piece only, re-hashed, with who attached it and until when it counts.
+    const manual = body.manual as Json[];
+    expect(manual.map((m) => m.id)).toEqual([fresh.json().evidence.id]);
+    expect(manual[0]).toMatchObject({
+      verified: true,
+      attested_by: tenant.userId,
+      sha256: fresh.json().evidence.sha256,
+    });
+    expect(Date.parse(manual[0]!.valid_until) - Date.parse(manual[0]!.collected_at)).toBe(365 * 86_400_000);
+
+    // A period long past has none of it; a framework the audit does not cover, or no such requirement: 404.
+    const past = await post('/api/audits', {
+      name: 'Past requirement evidence',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: '2001-01-01T00:00:00Z',
+      period_end: '2001-12-31T00:00:00Z',
+    });
+    const old = (await get(url(past.json().id as string))).json() as Json;
+    expect(old.automated).toEqual({ total: 0, items: [] });
+    expect(old.manual).toEqual([]);
+    const other = await get(url(auditId, 'iso27001'));
+    expect([other.statusCode, other.json().error.code]).toEqual([404, 'FRAMEWORK_NOT_FOUND']);
+    const missing = await get(url(auditId, ref, 'NO-SUCH-REQ'));
+    expect([missing.statusCode, missing.json().error.code]).toEqual([404, 'REQUIREMENT_NOT_FOUND']);
+  });
+
   it('lists the findings each rule version produced in the period, page by page', async () => {
     // Every finding of both scans of the period, by rule version: what the route must answer, no more.
     const expected = new Map<string, Json[]>();

@@ -1,7 +1,7 @@
 /**
  * /api/audits: admins open audits (frameworks and a period), invite auditors and close them; admins and
- * auditors read everything of an audit limited to its period (results, evidence, rule versions in force,
- * exceptions register, ledger entries) and download its package (a zip, streamed).
+ * auditors read everything of an audit limited to its period (results, evidence, a requirement's evidence,
+ * rule versions in force, exceptions register, ledger entries) and download its package (a zip, streamed).
  */
 import type { FastifyPluginAsync } from 'fastify';
 import type {
@@ -18,6 +18,7 @@ import {
   auditExceptionsSchema,
   auditLedgerSchema,
   auditPackageSchema,
+  auditRequirementEvidenceSchema,
   auditResultsSchema,
   auditRuleVersionFindingsSchema,
   auditRuleVersionsSchema,
@@ -85,6 +86,15 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     async (request) => app.audits.evidence(principalOf(request).tenantId, request.params.id, request.query),
   );
 
+  app.get<{ Params: { id: string; frameworkId: string; requirementId: string } }>(
+    '/:id/frameworks/:frameworkId/requirements/:requirementId/evidence',
+    { schema: auditRequirementEvidenceSchema, config: { permission: 'audit:read' } },
+    async (request) => {
+      const { id, frameworkId, requirementId } = request.params;
+      return app.audits.requirementEvidence(principalOf(request).tenantId, id, frameworkId, requirementId);
+    },
+  );
+
   app.get<ById>(
     '/:id/rule-versions',
     { schema: auditRuleVersionsSchema, config: { permission: 'audit:read' } },
@@ -103,7 +113,7 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     },
   );
 
-  app.get<ById & { Querystring: { limit: number; before_seq?: number } }>(
+  app.get<ById & { Querystring: { limit: number; before_seq?: number; kind?: string; actor?: string } }>(
     '/:id/ledger',
     { schema: auditLedgerSchema, config: { permission: 'audit:read' } },
     async (request) => app.audits.ledger(principalOf(request).tenantId, request.params.id, request.query),

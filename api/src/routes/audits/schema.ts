@@ -237,6 +237,118 @@ export const auditEvidenceSchema = {
   },
 } as const;
 
+/** What the server found re-reading an artifact now, and the tenant's record of it. */
+const artifactCheckProperties = {
+  sha256: { type: 'string' },
+  verified: { type: 'boolean' },
+  size: { type: ['integer', 'null'] },
+  content_type: nullableString,
+  recorded_at: nullableTimestamp,
+} as const;
+
+export const auditRequirementEvidenceSchema = {
+  operationId: 'getAuditRequirementEvidence',
+  summary: "A requirement's evidence of an audit's period: snapshots of its scans, manual evidence in force",
+  description:
+    "Automated: the resource snapshots the findings of the requirement's controls' rules cite in the succeeded scans that finished in the period (failing first; at most 200, `total` counts all). Manual: the evidence attached to the requirement or its controls that counted at some moment of the period (collected before its end, fresh under the scoring policy at its start). Every artifact is re-hashed from the store on this read.",
+  tags: ['audits'],
+  params: {
+    type: 'object',
+    required: ['id', 'frameworkId', 'requirementId'],
+    properties: {
+      id: uuid,
+      frameworkId: { type: 'string', minLength: 1, maxLength: 200 },
+      requirementId: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: [
+        'audit_id',
+        'framework',
+        'requirement',
+        'control_ids',
+        'freshness_days',
+        'automated',
+        'manual',
+      ],
+      properties: {
+        audit_id: { type: 'string' },
+        framework: {
+          type: 'object',
+          required: ['framework_id', 'framework_version', 'title'],
+          properties: {
+            framework_id: { type: 'string' },
+            framework_version: { type: 'string' },
+            title: { type: 'string' },
+          },
+        },
+        requirement: {
+          type: 'object',
+          required: ['requirement_id', 'title'],
+          properties: { requirement_id: { type: 'string' }, title: { type: 'string' } },
+        },
+        control_ids: { type: 'array', items: { type: 'string' } },
+        freshness_days: { type: 'integer' },
+        automated: {
+          type: 'object',
+          required: ['total', 'items'],
+          properties: {
+            total: { type: 'integer' },
+            items: {
+              type: 'array',
+              items: {
+                type: 'object',
+                required: [
+                  ...Object.keys(artifactCheckProperties),
+                  'resource_id',
+                  'resource_type',
+                  'resource_name',
+                  'rule_ids',
+                  'failed',
+                  'scans',
+                  'last_scan_id',
+                  'last_scan_finished_at',
+                ],
+                properties: {
+                  ...artifactCheckProperties,
+                  resource_id: { type: 'string' },
+                  resource_type: { type: 'string' },
+                  resource_name: { type: 'string' },
+                  rule_ids: { type: 'array', items: { type: 'string' } },
+                  failed: { type: 'boolean' },
+                  scans: { type: 'integer' },
+                  last_scan_id: { type: 'string' },
+                  last_scan_finished_at: timestamp,
+                },
+              },
+            },
+          },
+        },
+        manual: {
+          type: 'array',
+          items: {
+            type: 'object',
+            // sha256 is in both lists.
+            required: [
+              ...manualEvidenceSchema.required,
+              ...Object.keys(artifactCheckProperties).filter((key) => key !== 'sha256'),
+              'valid_until',
+            ],
+            properties: {
+              ...manualEvidenceSchema.properties,
+              ...artifactCheckProperties,
+              valid_until: timestamp,
+            },
+          },
+        },
+      },
+    },
+    ...readErrors,
+  },
+} as const;
+
 const ruleVersionSchema = {
   type: 'object',
   required: ['rule_id', 'version', 'hash', 'bundle_revision', 'first_in_force_at', 'last_in_force_at'],
@@ -310,12 +422,44 @@ export const auditRuleVersionFindingsSchema = {
 
 export const auditLedgerSchema = {
   operationId: 'listAuditLedgerEntries',
-  summary: "The ledger entries of an audit's period, newest first",
+  summary: "The ledger entries of an audit's period, newest first, of one kind or actor when asked",
+  description:
+    "`total` counts the period's entries the filter leaves; `kinds` and `actors` count the period's entries per event kind and per actor, unfiltered.",
   tags: ['audits'],
   params: auditParams,
-  querystring: ledgerPageQuerySchema,
+  querystring: {
+    ...ledgerPageQuerySchema,
+    properties: {
+      ...ledgerPageQuerySchema.properties,
+      kind: { type: 'string', minLength: 1, maxLength: 200 },
+      actor: { type: 'string', minLength: 1, maxLength: 200 },
+    },
+  },
   response: {
-    200: ledgerPageSchema,
+    200: {
+      type: 'object',
+      required: [...ledgerPageSchema.required, 'total', 'kinds', 'actors'],
+      properties: {
+        ...ledgerPageSchema.properties,
+        total: { type: 'integer' },
+        kinds: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['kind', 'count'],
+            properties: { kind: { type: 'string' }, count: { type: 'integer' } },
+          },
+        },
+        actors: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['actor', 'count'],
+            properties: { actor: nullableString, count: { type: 'integer' } },
+          },
+        },
+      },
+    },
     ...readErrors,
   },
 } as const;

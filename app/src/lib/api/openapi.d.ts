@@ -1466,6 +1466,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/audits/{id}/frameworks/{frameworkId}/requirements/{requirementId}/evidence': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * A requirement's evidence of an audit's period: snapshots of its scans, manual evidence in force
+     * @description Roles: admin, auditor (permission `audit:read`).
+     */
+    get: operations['getAuditRequirementEvidence'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/audits/{id}/rule-versions': {
     parameters: {
       query?: never;
@@ -1514,7 +1534,7 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The ledger entries of an audit's period, newest first
+     * The ledger entries of an audit's period, newest first, of one kind or actor when asked
      * @description Roles: admin, auditor (permission `audit:read`).
      */
     get: operations['listAuditLedgerEntries'];
@@ -8904,6 +8924,132 @@ export interface operations {
       };
     };
   };
+  getAuditRequirementEvidence: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        id: string;
+        frameworkId: string;
+        requirementId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            audit_id: string;
+            framework: {
+              framework_id: string;
+              framework_version: string;
+              title: string;
+            };
+            requirement: {
+              requirement_id: string;
+              title: string;
+            };
+            control_ids: string[];
+            freshness_days: number;
+            automated: {
+              total: number;
+              items: {
+                sha256: string;
+                verified: boolean;
+                size: number | null;
+                content_type: string | null;
+                /** Format: date-time */
+                recorded_at: string | null;
+                resource_id: string;
+                resource_type: string;
+                resource_name: string;
+                rule_ids: string[];
+                failed: boolean;
+                scans: number;
+                last_scan_id: string;
+                /** Format: date-time */
+                last_scan_finished_at: string;
+              }[];
+            };
+            manual: {
+              id: string;
+              control_id?: string | null;
+              framework_id?: string | null;
+              framework_version?: string | null;
+              requirement_id?: string | null;
+              verdict: string;
+              sha256: string;
+              kind: string;
+              filename?: string | null;
+              description?: string | null;
+              attested_by: string;
+              /** Format: date-time */
+              collected_at: string;
+              /** Format: date-time */
+              created_at: string;
+              verified: boolean;
+              size: number | null;
+              content_type: string | null;
+              /** Format: date-time */
+              recorded_at: string | null;
+              /** Format: date-time */
+              valid_until: string;
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description The caller's role is not one of: admin, auditor. */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   listAuditRuleVersions: {
     parameters: {
       query?: never;
@@ -9073,6 +9219,8 @@ export interface operations {
       query?: {
         limit?: number;
         before_seq?: number;
+        kind?: string;
+        actor?: string;
       };
       header?: never;
       path: {
@@ -9104,6 +9252,15 @@ export interface operations {
               entry_hash: string;
             }[];
             next_before_seq: number | null;
+            total: number;
+            kinds: {
+              kind: string;
+              count: number;
+            }[];
+            actors: {
+              actor: string | null;
+              count: number;
+            }[];
           };
         };
       };

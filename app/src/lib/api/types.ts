@@ -157,6 +157,15 @@ export type AuditResult = ResponseBody<'listAuditResults'>['items'][number];
 /** A piece of evidence recorded in an audit's period (`GET /api/audits/:id/evidence`). */
 export type AuditEvidence = ResponseBody<'listAuditEvidence'>['items'][number];
 
+/** `GET /api/audits/:id/ledger`: a page of the period's ledger entries with the period's counts. */
+export type AuditLedgerPage = ResponseBody<'listAuditLedgerEntries'>;
+
+/** One ledger entry of an audit's period. */
+export type AuditLedgerEntry = AuditLedgerPage['items'][number];
+
+/** `GET /api/audits/:id/frameworks/:frameworkId/requirements/:requirementId/evidence`. */
+export type AuditRequirementEvidence = ResponseBody<'getAuditRequirementEvidence'>;
+
 /** A rule version in force during an audit's period (`GET /api/audits/:id/rule-versions`). */
 export type AuditRuleVersion = ResponseBody<'listAuditRuleVersions'>['items'][number];
 

@@ -1,6 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import type { AuditRuleVersion } from '#lib/api/types.ts';
-import { auditBody, inForceAt, listsAuditor, nextVersion, versionsByRule } from './audits.ts';
+import { entryHash, GENESIS_HASH } from '../../../../api/src/ledger/chain.ts';
+import type { AuditLedgerEntry, AuditRuleVersion } from '#lib/api/types.ts';
+import {
+  auditBody,
+  checkLedgerEntries,
+  inForceAt,
+  ledgerFilters,
+  ledgerQuery,
+  ledgerSubject,
+  listsAuditor,
+  nextVersion,
+  versionsByRule,
+} from './audits.ts';
 
 const version = (over: Partial<AuditRuleVersion>): AuditRuleVersion => ({
   rule_id: 'CW-AWS-S3-001',
@@ -90,5 +101,87 @@ describe('which audits list an auditor', () => {
     expect(listsAuditor(audit, 'u-bob', 'other@x.example')).toBe(true);
     expect(listsAuditor(audit, 'u-ann', 'ann@cpa.example')).toBe(true);
     expect(listsAuditor(audit, 'u-eve', 'eve@cpa.example')).toBe(false);
+  });
+});
+
+describe('the period ledger', () => {
+  /** A chain of entries hashed by the ledger's own writer (api/src/ledger/chain.ts). */
+  function chain(events: { kind: string; payload?: Record<string, unknown>; artifact?: string }[]) {
+    const entries: AuditLedgerEntry[] = [];
+    let prev = GENESIS_HASH;
+    events.forEach((event, index) => {
+      const fields = {
+        tenant_id: 't-1',
+        seq: index + 1,
+        kind: event.kind,
+        occurred_at: new Date(Date.UTC(2026, 0, 1, 0, index)).toISOString(),
+        actor: 'user-1',
+        payload: event.payload ?? {},
+        artifact_sha256: event.artifact ?? null,
+        prev_hash: prev,
+      };
+      prev = entryHash(fields);
+      entries.push({ ...fields, entry_hash: prev });
+    });
+    return entries;
+  }
+
+  it('reads its filters from the URL and writes them back in the same order', () => {
+    const filters = ledgerFilters(new URLSearchParams('actor=u-1&kind=scan.completed&before_seq=40'));
+    expect(filters).toEqual({ kind: 'scan.completed', actor: 'u-1', before_seq: 40 });
+    expect(ledgerQuery(filters)).toBe('kind=scan.completed&actor=u-1&before_seq=40');
+    expect(ledgerFilters(new URLSearchParams('kind=&before_seq=-3&actor=%20'))).toEqual({});
+    expect(ledgerQuery({})).toBe('');
+  });
+
+  it('links each entry to its subject', () => {
+    const [scan, override, retired, marked, evidence, opened] = chain([
+      { kind: 'scan.completed', payload: { scan_id: 'scan-1234567890' } },
+      { kind: 'override.created', payload: { id: 'o-1', kind: 'exception', rule_id: 'CW-AWS-S3-001' } },
+      { kind: 'override.retired', payload: { override_id: 'o-1', kind: 'severity', rule_id: 'R' } },
+      {
+        kind: 'audit.marked',
+        payload: { framework_id: 'soc2', framework_version: '2017', requirement_id: 'CC6.1' },
+      },
+      { kind: 'evidence.recorded', artifact: 'f'.repeat(64) },
+      { kind: 'audit.opened', payload: { audit_id: 'a-1', name: 'x' } },
+    ]);
+    expect(ledgerSubject('a-1', scan!)).toEqual({
+      label: 'scan scan-123',
+      path: '/findings?scan_id=scan-1234567890',
+    });
+    expect(ledgerSubject('a-1', override!)).toEqual({
+      label: 'exception on CW-AWS-S3-001',
+      path: '/audits/a-1/exceptions#x-o-1',
+    });
+    expect(ledgerSubject('a-1', retired!)?.path).toBe('/audits/a-1/exceptions#x-o-1');
+    expect(ledgerSubject('a-1', marked!)).toEqual({
+      label: 'soc2 CC6.1',
+      path: '/audits/a-1/frameworks/soc2%402017/requirements/CC6.1',
+    });
+    expect(ledgerSubject('a-1', evidence!)?.path).toBe(`/evidence/${'f'.repeat(64)}`);
+    expect(ledgerSubject('a-1', opened!)).toBeNull();
+  });
+
+  it("recomputes each entry's hash and its link to the entry before, as the ledger wrote them", async () => {
+    const entries = chain([
+      { kind: 'a' },
+      { kind: 'b', payload: { n: 1, nested: { z: 1, a: [2] } } },
+      { kind: 'c' },
+    ]);
+    const checks = await checkLedgerEntries(entries);
+    expect([...checks.values()]).toEqual([
+      { hashMatches: true, linked: null },
+      { hashMatches: true, linked: true },
+      { hashMatches: true, linked: true },
+    ]);
+    // A changed payload no longer hashes to its entry_hash; a replaced entry breaks the next one's link.
+    const tampered = entries.map((e) => (e.seq === 2 ? { ...e, payload: { n: 2 } } : e));
+    expect((await checkLedgerEntries(tampered)).get(2)).toEqual({ hashMatches: false, linked: true });
+    const replaced = entries.map((e) => (e.seq === 2 ? { ...e, entry_hash: 'e'.repeat(64) } : e));
+    expect((await checkLedgerEntries(replaced)).get(3)).toEqual({ hashMatches: true, linked: false });
+    // Newest first, as the API lists them, and a gap (a filtered list): no link is judged across it.
+    const gap = await checkLedgerEntries([entries[2]!, entries[0]!]);
+    expect(gap.get(3)).toEqual({ hashMatches: true, linked: null });
   });
 });

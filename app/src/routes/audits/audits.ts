@@ -1,9 +1,10 @@
 /**
  * The audit screens' data rules that need no Svelte runtime (unit-tested in audits.test.ts): which rule
- * versions were in force at a moment, the versions of one rule in order, the audit-open form's body, and
- * which audits an auditor is listed on.
+ * versions were in force at a moment, the versions of one rule in order, the audit-open form's body, which
+ * audits an auditor is listed on, and the period ledger's filters, subjects and hash checks.
  */
-import type { AuditDetail, AuditRuleVersion } from '#lib/api/types.ts';
+import type { AuditDetail, AuditLedgerEntry, AuditRuleVersion } from '#lib/api/types.ts';
+import { canonicalJson, sha256Hex } from '#lib/evidence.ts';
 
 /** Dependency key of the audits list: invalidated after an audit is opened. */
 export const AUDITS_DEPENDENCY = 'app:audits';
@@ -81,4 +82,115 @@ export function listsAuditor(audit: Pick<AuditDetail, 'auditors'>, userId: strin
 /** The audit's period as one line of dates. */
 export function periodLabel(audit: { period_start: string; period_end: string }): string {
   return `${audit.period_start.slice(0, 10)} to ${audit.period_end.slice(0, 10)}`;
+}
+
+/** Ledger entries shown per page of the period ledger. */
+export const LEDGER_PAGE = 50;
+
+/** The period ledger's filters as the page's URL carries them. */
+export interface LedgerFilters {
+  kind?: string;
+  actor?: string;
+  /** The page: entries before this sequence number (the newest page when absent). */
+  before_seq?: number;
+}
+
+/** The filters of the period ledger's URL (empty values and a malformed page number are left out). */
+export function ledgerFilters(params: URLSearchParams): LedgerFilters {
+  const filters: LedgerFilters = {};
+  const kind = params.get('kind')?.trim();
+  const actor = params.get('actor')?.trim();
+  const before = Number(params.get('before_seq'));
+  if (kind) filters.kind = kind;
+  if (actor) filters.actor = actor;
+  if (Number.isInteger(before) && before > 0) filters.before_seq = before;
+  return filters;
+}
+
+/** The query string of `filters` (without "?"), in a fixed order; the same names the API takes. */
+export function ledgerQuery(filters: LedgerFilters): string {
+  const query = new URLSearchParams();
+  if (filters.kind) query.set('kind', filters.kind);
+  if (filters.actor) query.set('actor', filters.actor);
+  if (filters.before_seq) query.set('before_seq', String(filters.before_seq));
+  return query.toString();
+}
+
+/** What a ledger entry is about, as a page of the app (`path` from the app's root), when it has one. */
+export interface LedgerSubject {
+  label: string;
+  path: string;
+}
+
+/**
+ * The subject of a ledger entry, read from its payload (or its artifact): a scan (its findings), an override or exception
+ * (in the audit's exceptions register), a requirement marked (its evidence in the audit), a rule (its
+ * versions in force in the audit), a sample, or a stored artifact. Null when the entry names none of them.
+ */
+export function ledgerSubject(auditId: string, entry: AuditLedgerEntry): LedgerSubject | null {
+  const payload = entry.payload as Record<string, unknown>;
+  const text = (key: string) => (typeof payload[key] === 'string' ? payload[key] : undefined);
+  const audit = `/audits/${encodeURIComponent(auditId)}`;
+  const enc = encodeURIComponent;
+  const scanId = text('scan_id');
+  if (scanId) return { label: `scan ${scanId.slice(0, 8)}`, path: `/findings?scan_id=${enc(scanId)}` };
+  if (entry.kind === 'override.created' || entry.kind === 'override.retired') {
+    const id = entry.kind === 'override.created' ? text('id') : text('override_id');
+    const what = text('kind') === 'exception' ? 'exception' : 'override';
+    if (id)
+      return { label: `${what} on ${text('rule_id') ?? 'a rule'}`, path: `${audit}/exceptions#x-${id}` };
+  }
+  const requirement = text('requirement_id');
+  const framework = text('framework_id');
+  const version = text('framework_version');
+  if (entry.kind === 'audit.marked' && requirement && framework && version)
+    return {
+      label: `${framework} ${requirement}`,
+      path: `${audit}/frameworks/${enc(`${framework}@${version}`)}/requirements/${enc(requirement)}`,
+    };
+  if (entry.kind === 'audit.sample.drawn')
+    return { label: `sample of ${text('resource_type') ?? 'resources'}`, path: audit };
+  const ruleId = text('rule_id');
+  if (ruleId) return { label: `rule ${ruleId}`, path: `${audit}/rules/${enc(ruleId)}` };
+  if (entry.artifact_sha256)
+    return {
+      label: `evidence ${entry.artifact_sha256.slice(0, 12)}`,
+      path: `/evidence/${entry.artifact_sha256}`,
+    };
+  return null;
+}
+
+/** How an entry of the period ledger checks out in the browser (see checkLedgerEntries). */
+export interface LedgerCheck {
+  /** The entry's hash recomputed from its fields equals its `entry_hash`. */
+  hashMatches: boolean;
+  /**
+   * Its `prev_hash` against the `entry_hash` of the entry before it: true or false when that entry is on the
+   * page, null when it is not (a filtered list, or the page's oldest entry).
+   */
+  linked: boolean | null;
+}
+
+/**
+ * Recomputes each entry's hash as the ledger does (sha256 over the canonical JSON of every field but the
+ * hash) and checks each entry's link to the one before it when both are listed: the same arithmetic as
+ * `complywise evidence verify`, without the signed checkpoints that only the exported bundle carries.
+ */
+export async function checkLedgerEntries(
+  entries: readonly AuditLedgerEntry[],
+): Promise<Map<number, LedgerCheck>> {
+  const bySeq = new Map(entries.map((e) => [e.seq, e]));
+  const checks = new Map<number, LedgerCheck>();
+  for (const entry of entries) {
+    const { tenant_id, seq, kind, occurred_at, actor, payload, artifact_sha256, prev_hash } = entry;
+    const computed = await sha256Hex(
+      canonicalJson({ tenant_id, seq, kind, occurred_at, actor, payload, artifact_sha256, prev_hash }),
+    );
+    const previous = bySeq.get(seq - 1);
+    checks.set(seq, {
+      hashMatches: computed === entry.entry_hash,
+      linked: previous ? previous.entry_hash === prev_hash : null,
+    });
+  }
+  return checks;
 }
