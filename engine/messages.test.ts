@@ -18,6 +18,20 @@ describe('finding messages', () => {
     ).toBe('acme-data in eu-west-1: versioning Suspended, mfa null, block true, limit 90');
   });
 
+  it('counts a list or an object instead of printing it with |count', () => {
+    const scanned = {
+      ...resource,
+      attributes: { analyzers: [{ status: 'ACTIVE' }, { status: 'DISABLED' }], tags: { a: '1' }, none: null },
+    };
+    expect(
+      fillTemplate(
+        '{attributes.analyzers|count} analyzers, {attributes.tags|count} tag, {attributes.none|count} none, ' +
+          '{attributes.missing|count} missing',
+        scanned,
+      ),
+    ).toBe(`2 analyzers, 1 tag, 0 none, ${UNREAD_ATTRIBUTE} missing`);
+  });
+
   it('says an attribute was not collected instead of guessing', () => {
     expect(fillTemplate('logs to {attributes.logging.target_bucket}', resource)).toBe(
       `logs to ${UNREAD_ATTRIBUTE}`,
@@ -33,6 +47,8 @@ describe('finding messages', () => {
 
   it('checks placeholders at build time', () => {
     expect(placeholderProblem('attributes.a.b', [])).toBeNull();
+    expect(placeholderProblem('attributes.a.b|count', [])).toBeNull();
+    expect(placeholderProblem('attributes.a|length', [])).toMatch(/^unknown placeholder/);
     expect(placeholderProblem('params.days', ['days'])).toBeNull();
     expect(placeholderProblem('params.weeks', ['days'])).toBe(
       '{params.weeks} names a parameter the rule does not declare',

@@ -7,8 +7,12 @@ import type { Resource, RuleMetadata, Status } from '../schemas/index.ts';
 /** The resource fields a message template may name directly. */
 export const MESSAGE_PLACEHOLDERS = ['id', 'name', 'type', 'account', 'region'] as const;
 
-/** `{attributes.<dotted path>}` and `{params.<name>}`, besides the fields above. */
-const ATTRIBUTE_PLACEHOLDER = /^attributes\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/;
+/**
+ * `{attributes.<dotted path>}`, optionally `|count` (how many items a list or keys an object holds, so a
+ * message can say how many without printing them all), and `{params.<name>}`, besides the fields above.
+ */
+const ATTRIBUTE_PLACEHOLDER = /^attributes\.[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*(\|count)?$/;
+const COUNT_SUFFIX = '|count';
 const PARAM_PLACEHOLDER = /^params\.([A-Za-z_][A-Za-z0-9_]*)$/;
 
 /** Shown for an attribute the scanner could not read. */
@@ -33,13 +37,22 @@ export function placeholderProblem(name: string, params: readonly string[]): str
   if (param !== undefined) {
     return params.includes(param) ? null : `{${name}} names a parameter the rule does not declare`;
   }
-  return `unknown placeholder {${name}}; use ${MESSAGE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}, {attributes.<path>} or {params.<name>}`;
+  return `unknown placeholder {${name}}; use ${MESSAGE_PLACEHOLDERS.map((p) => `{${p}}`).join(', ')}, {attributes.<path>}, {attributes.<path>|count} or {params.<name>}`;
 }
 
 function render(value: unknown): string {
   if (value === undefined) return UNREAD_ATTRIBUTE;
   if (typeof value === 'string') return value;
   return JSON.stringify(value);
+}
+
+/** How many items a list, or keys an object, holds; null counts as none. Anything else renders as itself. */
+function renderCount(value: unknown): string {
+  if (value === undefined) return UNREAD_ATTRIBUTE;
+  if (value === null) return '0';
+  if (Array.isArray(value)) return String(value.length);
+  if (typeof value === 'object') return String(Object.keys(value).length);
+  return render(value);
 }
 
 function attributeAt(attributes: Record<string, unknown> | undefined, path: string[]): unknown {
@@ -68,8 +81,13 @@ function compile(template: string): Piece[] {
     if ((MESSAGE_PLACEHOLDERS as readonly string[]).includes(name)) {
       pieces.push((resource) => resource[name as keyof MessageResource] as string);
     } else if (ATTRIBUTE_PLACEHOLDER.test(name)) {
-      const path = name.split('.').slice(1);
-      pieces.push((resource) => render(attributeAt(resource.attributes, path)));
+      const counted = name.endsWith(COUNT_SUFFIX);
+      const path = name
+        .slice(0, counted ? -COUNT_SUFFIX.length : undefined)
+        .split('.')
+        .slice(1);
+      const show = counted ? renderCount : render;
+      pieces.push((resource) => show(attributeAt(resource.attributes, path)));
     } else {
       const param = PARAM_PLACEHOLDER.exec(name)?.[1];
       pieces.push(

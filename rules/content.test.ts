@@ -25,6 +25,41 @@ function rulesPerProvider(): Record<string, number> {
   return counts;
 }
 
+interface JsonSchema {
+  type?: string | string[];
+  properties?: Record<string, JsonSchema>;
+}
+
+/** The JSON Schema type(s) of an attribute path of a resource type, or [] when the schema does not say. */
+function attributeTypes(type: string, path: string[]): string[] {
+  let node = JSON.parse(readFileSync(`${root}schemas/resources/${type}.schema.json`, 'utf8')) as JsonSchema;
+  for (const step of path) {
+    const next = node.properties?.[step];
+    if (!next) return [];
+    node = next;
+  }
+  return [node.type ?? []].flat();
+}
+
+/** `rule.yaml: messages.<kind> {placeholder}` for each placeholder that prints a list or an object whole. */
+function wholeListMessages(): string[] {
+  return ruleFiles.flatMap((file) => {
+    const rule = parse(readFileSync(`${root}${file}`, 'utf8')) as {
+      resource_types: string[];
+      messages: Record<string, string>;
+    };
+    return Object.entries(rule.messages).flatMap(([kind, template]) =>
+      [...template.matchAll(/\{attributes\.([^}|]+)\}/g)]
+        .filter(([, path]) =>
+          rule.resource_types.some((type) =>
+            attributeTypes(type, path!.split('.')).some((t) => t === 'array' || t === 'object'),
+          ),
+        )
+        .map(([placeholder]) => `${file}: messages.${kind} ${placeholder}`),
+    );
+  });
+}
+
 describe('rule content (issue 17)', () => {
   it('holds at least the rules main holds today, per provider (targets: 300 in all, AWS 200, Azure 50, GitHub 24, Okta 29)', () => {
     const counts = rulesPerProvider();
@@ -46,5 +81,9 @@ describe('rule content (issue 17)', () => {
       return types.filter((type) => !typeNames.includes(type)).map((type) => `${file}: ${type}`);
     });
     expect(unknown).toEqual([]);
+  });
+
+  it('prints no list or object whole in a message (a finding title): it names {attributes.<path>|count}', () => {
+    expect(wholeListMessages()).toEqual([]);
   });
 });

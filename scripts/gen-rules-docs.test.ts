@@ -30,7 +30,10 @@ describe('rule list documentation', () => {
       /\| aws-foundational-best-practices \(IAM\.4\); cis-aws-foundations-5\.0-l1 \(1\.3\) +\|/,
     );
     expect(rows.find((r) => r.startsWith('| `CW-AWS-S3-001` |'))).toMatch(/\| — +\|/);
-    expect(section).toMatch(/^\| `cis-aws-foundations-5\.0-l1` +\| 1\.0\.0 /m);
+    expect(section).toMatch(/^\| `cis-aws-foundations-5\.0-l1` +\| 1\.1\.0 /m);
+    expect(section).toMatch(
+      /^\| `cis-azure-foundations-6\.0-l1` +\| 1\.0\.0 +\| [^|]+\| CIS Microsoft Azure Foundations Benchmark v6\.0\.0 +\|/m,
+    );
     // CW-AWS-S3-001 evidences UCF-DP-01, which maps to SOC 2 CC6.1 (and so on).
     expect(rows.find((r) => r.includes('CW-AWS-S3-001'))).toMatch(/soc2 2017: [^;|]*CC6\.1/);
   });

@@ -88,6 +88,7 @@ describe('rule packs', () => {
       'aws-foundational-best-practices',
       'azure-baseline',
       'cis-aws-foundations-5.0-l1',
+      'cis-azure-foundations-6.0-l1',
       'cis-github-1.0',
       'github-baseline',
       'okta-baseline',

@@ -3,13 +3,19 @@ package complywise.rules.cw_aws_iam_003
 
 params := data.params["CW-AWS-IAM-003"]
 
-classes := ["require_symbols", "require_numbers", "require_uppercase_characters", "require_lowercase_characters"]
+# The policy setting that requires each character class a tenant may name in required_character_classes.
+class_settings := {
+	"lowercase": "require_lowercase_characters",
+	"uppercase": "require_uppercase_characters",
+	"numbers": "require_numbers",
+	"symbols": "require_symbols",
+}
 
 # A null policy (read: none configured) is not strong: IAM then accepts 6-character passwords.
 strong(policy) if {
 	policy.minimum_password_length >= params.min_length
-	every class in classes {
-		policy[class] == true
+	every class in params.required_character_classes {
+		policy[class_settings[class]] == true
 	}
 	policy.password_reuse_prevention >= params.reuse_prevention
 }
