@@ -74,6 +74,8 @@ interface TenantFixture {
   userIds: string[];
   integrationId: string;
   scanId: string;
+  /** The scoring event the scan caused (a past posture snapshot). */
+  scoringEventId: string;
   /** Scans left queued without a job, one for each call of the cancel route (a cancel is final). */
   cancellableScanIds: string[];
   controlId: string;
@@ -111,6 +113,7 @@ interface TenantFixture {
  */
 const PATH_PARAMS: Record<string, (f: TenantFixture) => string> = {
   'scans.id': (f) => f.scanId,
+  'events.eventId': (f) => f.scoringEventId,
   'controls.controlId': (f) => f.controlId,
   'evidence.sha256': (f) => f.evidenceSha256,
   'tokens.id': (f) => f.apiTokenId,
@@ -436,6 +439,9 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
         headers: bearer(tokens.admin),
       })
     ).json().items as Json[];
+    const posture = (await t.app.inject({ url: '/api/scores', headers: bearer(tokens.admin) })).json()
+      .posture;
+    expect(posture.event_scan_id).toBe(scanId);
     const evidenceSha256 = findings.find((f) => f.evidence_sha256)?.evidence_sha256 as string;
     const cancellable = (await t.app.withTenant(admin.tenantId, (trx) =>
       trx('scans')
@@ -524,6 +530,7 @@ describe.each(databaseBackends())('route permissions and tenant isolation on $na
       integrationId,
       spareIntegrationId: spare.json().id,
       scanId,
+      scoringEventId: posture.event_id as string,
       cancellableScanIds: cancellable.map((row) => row.id),
       controlId: controls[0]!.control_id,
       evidenceSha256,

@@ -4,7 +4,7 @@
  * points, integrations and stale ones, scan progress, coverage per level, history), each is a link, and
  * following the link opens a page listing exactly that many things. A sweep then reads all the visible text
  * and fails on any number outside a link that is not one of the few non-counts named below (dates, versions,
- * ids, titles, a past snapshot's figures). Every expected value is read from the API, never hard-coded.
+ * ids, titles). Every expected value is read from the API, never hard-coded.
  */
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +16,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 
 const STATES = ['pass', 'fail', 'needs_evidence', 'not_applicable', 'manual', 'error'] as const;
 const LEVELS = ['automated', 'partial', 'manual', 'unmapped', 'out_of_scope'] as const;
+/** The figures of a score history row, each a count of requirements as the score counted them. */
+const COUNTED = ['passed', 'failed', 'not_applicable', 'needs_evidence'] as const;
 
 let demo: ScannedDemo;
 let browser: TestBrowser;
@@ -287,26 +289,35 @@ describe('every number against the API', () => {
       // History: the table and the chart, as the API pages them.
       const points = page.getByTestId('history-point');
       expect(await points.count()).toBe(history.length);
+      // Each figure of a row links to that past snapshot's page, filtered to the requirements it counts.
+      const figures: { href: string; count: number }[] = [];
       for (const [i, snapshot] of history.entries()) {
-        expect(await points.nth(i).getByTestId('history-score').textContent()).toContain(
-          percent(snapshot.score),
+        const point = points.nth(i);
+        const snapshotPath = `/frameworks/${where}/history/${snapshot.event_id}`;
+        expect(await point.getByTestId('history-score').textContent()).toContain(percent(snapshot.score));
+        expect(decodeURIComponent((await point.getByTestId('history-score').getAttribute('href'))!)).toBe(
+          `${snapshotPath}?counted=passed`,
         );
-        expect(await points.nth(i).getByTestId('history-passed').textContent()).toBe(String(snapshot.passed));
-        expect(await points.nth(i).getByTestId('history-failed').textContent()).toBe(String(snapshot.failed));
+        for (const counted of COUNTED) {
+          const link = point.getByTestId(`history-${counted.replace('_', '-')}`);
+          expect(await link.textContent(), `${snapshot.event_id} ${counted}`).toBe(String(snapshot[counted]));
+          const href = (await link.getAttribute('href'))!;
+          expect(decodeURIComponent(href)).toBe(`${snapshotPath}?counted=${counted}`);
+          if (i === 0) figures.push({ href, count: snapshot[counted] });
+        }
       }
       expect(await page.locator('[data-testid="score-chart"] [data-testid="chart-point"]').count()).toBe(
         history.filter((h) => h.score !== null).length,
       );
 
-      // No other number outside a link. Skipped: the history table (a past snapshot's figures; no page shows a
-      // past state to link to) and the coverage table's requirement rows (ids and relationships, no counts).
+      // No other number outside a link (the coverage table's requirement rows hold ids and relationships).
       const known = [
         score.title,
         score.framework_version,
         ...(score.requirements as Json[]).flatMap((r) => [r.requirement_id, r.title, ...r.control_ids]),
         ...(coverage.groups as Json[]).flatMap((g) => [g.id, g.title]),
       ];
-      const runs = await textRuns(page, '[data-testid="history"]');
+      const runs = await textRuns(page, '');
       expect(unlinkedNumbers(runs, known)).toEqual([]);
 
       // The requirement tree: a heading per group of the catalog, whose count lists exactly its requirements.
@@ -336,6 +347,17 @@ describe('every number against the API', () => {
           filter.count,
         );
       }
+      // The newest row's figures: its snapshot page lists exactly that many requirements, as they were then.
+      for (const figure of figures.filter((f) => f.count > 0))
+        expect(
+          await rowsBehind(
+            page,
+            figure.href,
+            '[data-testid="snapshot-requirement"]',
+            '[data-testid="history"]',
+          ),
+          figure.href,
+        ).toBe(figure.count);
       for (const level of levels) {
         expect(
           await rowsBehind(
@@ -346,6 +368,35 @@ describe('every number against the API', () => {
           level.href,
         ).toBe(level.count);
       }
+
+      // The newest snapshot's own page: its figures and states equal the API's record of that event, and no
+      // number on it is outside a link.
+      const event = await api(
+        `/api/scores/events/${history[0]!.event_id}?framework=${encodeURIComponent(where)}`,
+      );
+      const past = (event.items as Json[])[0]!;
+      await page.goto(`${baseUrl}/frameworks/${encodeURIComponent(where)}/history/${event.event_id}`);
+      await page.getByTestId('snapshot-table').waitFor();
+      expect(await text(page, '[data-testid="snapshot-score"]')).toBe(percent(past.score));
+      for (const counted of COUNTED)
+        expect(await text(page, `[data-testid="snapshot-figure"][data-counted="${counted}"]`), counted).toBe(
+          String(past[counted]),
+        );
+      expect(await page.getByTestId('snapshot-requirement').count()).toBe(past.requirements.length);
+      for (const state of STATES)
+        expect(
+          await page.locator(`[data-testid="snapshot-requirement"][data-state="${state}"]`).count(),
+        ).toBe(past.status_counts[state]);
+      const named = ((await api('/api/integrations?limit=500&include=archived')).items as Json[]).map(
+        (i) => i.name,
+      );
+      const pastKnown = [
+        past.title,
+        past.framework_version,
+        ...(past.requirements as Json[]).flatMap((r) => [r.requirement_id, r.title]),
+        ...named,
+      ];
+      expect(unlinkedNumbers(await textRuns(page, ''), pastKnown)).toEqual([]);
       expect(errors).toEqual([]);
       await page.close();
     },
@@ -380,16 +431,23 @@ describe('every number against the API', () => {
           expect(await errorsCell.textContent()).toBe('—');
         }
         const parts = row.getByTestId('scan-row-parts');
+        const calls = row.getByTestId('scan-row-calls');
+        expect(await calls.textContent(), scan.id).toBe(String(scan.progress.calls_made));
         if (scan.parts.total > 0) {
           expect(await parts.textContent(), scan.id).toBe(`${scan.parts.done}/${scan.parts.total}`);
           expect(await parts.getAttribute('href')).toBe(`/scans/${scan.id}/parts`);
+          // The calls are counted per part on the parts page.
+          expect(await calls.getAttribute('href')).toBe(`/scans/${scan.id}/parts`);
         } else {
           expect(await parts.textContent()).toBe('—');
         }
         if (scan.status !== 'succeeded') continue;
         const resources = row.getByTestId('scan-row-resources');
         expect(await resources.textContent(), scan.id).toBe(String(scan.progress.resources_collected));
-        expect(await resources.getAttribute('href')).toBe(`/findings?scan_id=${scan.id}&sort=resource_id`);
+        // No page lists a scan's resources themselves: the count opens the parts page, whose resources column
+        // adds up to it (checked below), not the findings explorer (one row per finding, none for a resource
+        // no rule checks).
+        expect(await resources.getAttribute('href')).toBe(`/scans/${scan.id}/parts`);
         const total = Object.values(scan.finding_counts as Record<string, number>).reduce((a, b) => a + b, 0);
         const findings = row.getByTestId('scan-results');
         expect(await findings.textContent(), scan.id).toBe(String(total));
@@ -438,6 +496,11 @@ describe('every number against the API', () => {
       expect(partList.reduce((sum, p) => sum + (p.resources as number), 0)).toBe(
         scan.progress.resources_collected,
       );
+      // The calls count's link opens the same page: its calls column adds up to the scan's calls.
+      let partCalls = 0;
+      for (const cell of await page.getByTestId('scan-part-calls').all())
+        partCalls += Number(await cell.textContent());
+      expect(partCalls).toBe(scan.progress.calls_made);
       expect(errors).toEqual([]);
       await page.close();
     },

@@ -198,19 +198,21 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     `/api/scans/${scanId}/controls`,
   );
   const control = controls.items.find((c) => c.status === 'fail') ?? controls.items[0]!;
-  const scores = await getJson<{ items: { framework_id: string; framework_version: string }[] }>(
-    baseUrl,
-    token,
-    '/api/scores',
-  );
+  const scores = await getJson<{
+    items: { framework_id: string; framework_version: string }[];
+    posture: { event_id: string };
+  }>(baseUrl, token, '/api/scores');
   const framework = scores.items[0]!;
+  const frameworkPath = `/frameworks/${encodeURIComponent(`${framework.framework_id}@${framework.framework_version}`)}`;
   return [
     { name: 'home', path: '/', ready: '[data-testid="score-cards"]' },
     { name: 'frameworks', path: '/frameworks', ready: '[data-testid="frameworks"]' },
+    { name: 'framework', path: frameworkPath, ready: '[data-testid="framework-title"]' },
+    // A past snapshot: the newest scoring event, as a row of the framework's score history links to it.
     {
-      name: 'framework',
-      path: `/frameworks/${encodeURIComponent(`${framework.framework_id}@${framework.framework_version}`)}`,
-      ready: '[data-testid="framework-title"]',
+      name: 'score-snapshot',
+      path: `${frameworkPath}/history/${scores.posture.event_id}`,
+      ready: '[data-testid="snapshot-table"]',
     },
     {
       name: 'control',

@@ -308,6 +308,27 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
       scorePosture(trx, tenantId, base, back, { reason: 'manual_evidence' }),
     );
     expect(await statusOf()).toBe('pass');
+    // The stale event's snapshot keeps the requirement waiting for evidence, although the posture passes now.
+    const staleEvent = history.body.items[0].event_id as string;
+    const past = await call('GET', `/api/scores/events/${staleEvent}?framework=soc2`, undefined, 'auditor');
+    expect(past.status, JSON.stringify(past.body)).toBe(200);
+    expect(past.body).toMatchObject({ event_id: staleEvent, reason: 'manual_evidence' });
+    expect(past.body.scored_at).toBe(later.toISOString());
+    expect((past.body.items as Json[]).map((s) => s.framework_id)).toEqual(
+      (past.body.items as Json[]).map(() => 'soc2'),
+    );
+    const pastScore = (past.body.items as Json[])[0]!;
+    expect(pastScore.requirements.find((r: Json) => r.requirement_id === requirementId).state).toBe(
+      'needs_evidence',
+    );
+    expect(pastScore.passed).toBe(history.body.items[0].passed);
+    expect(pastScore.status_counts).toEqual(history.body.items[0].status_counts);
+    const everyFramework = await call('GET', `/api/scores/events/${staleEvent}`);
+    expect((everyFramework.body.items as Json[]).length).toBeGreaterThan(past.body.items.length);
+    expect((await call('GET', `/api/scores/events/${crypto.randomUUID()}`)).body.error.code).toBe(
+      'SCORING_EVENT_NOT_FOUND',
+    );
+    expect((await call('GET', '/api/scores/events/not-an-id')).status).toBe(400);
     expect(
       (await call('GET', '/api/scores/history?framework=soc2&limit=1')).body.items[0].manual_evidence,
     ).toEqual(
@@ -316,4 +337,59 @@ describe.each(databaseBackends())('scoring policy, history and manual evidence o
       ]),
     );
   }, 120_000);
+  it('answers a snapshot stored before requirement states with each state derived from its status', async () => {
+    // A per-scan snapshot as the posture migration copied it: requirements without `state`.
+    const eventId = crypto.randomUUID();
+    const finishedAt = new Date('2025-01-02T03:04:05.000Z');
+    await t.app.withTenant(tenantId, async (trx) => {
+      await trx('scoring_events').insert({
+        tenant_id: tenantId,
+        id: eventId,
+        reason: 'migrated',
+        integration_id: integrationId,
+        scan_id: eventId,
+        sources: JSON.stringify([
+          { integration_id: integrationId, scan_id: eventId, finished_at: finishedAt },
+        ]),
+        scored_at: finishedAt,
+      });
+      await trx('posture_scores').insert({
+        tenant_id: tenantId,
+        event_id: eventId,
+        framework_id: 'legacy',
+        framework_version: '1',
+        title: 'Legacy',
+        score: 0.5,
+        passed: 1,
+        failed: 1,
+        not_applicable: 2,
+        requirements: JSON.stringify([
+          { requirement_id: 'L1', title: 'One', status: 'pass', control_ids: ['UCF-A'] },
+          { requirement_id: 'L2', title: 'Two', status: 'fail', control_ids: ['UCF-B'] },
+          { requirement_id: 'L3', title: 'Three', status: 'not_applicable', control_ids: [] },
+          {
+            requirement_id: 'L4',
+            title: 'Four',
+            status: 'not_applicable',
+            control_ids: ['UCF-C'],
+            needs_evidence: true,
+          },
+        ]),
+      });
+    });
+    const past = await call('GET', `/api/scores/events/${eventId}?framework=legacy@1`, undefined, 'user');
+    expect(past.status, JSON.stringify(past.body)).toBe(200);
+    expect(past.body.sources).toEqual([
+      { integration_id: integrationId, scan_id: eventId, finished_at: finishedAt.toISOString() },
+    ]);
+    const [score] = past.body.items as Json[];
+    expect((score!.requirements as Json[]).map((r) => r.state)).toEqual([
+      'pass',
+      'fail',
+      'manual',
+      'needs_evidence',
+    ]);
+    expect(score!.status_counts).toMatchObject({ pass: 1, fail: 1, manual: 1, needs_evidence: 1 });
+    expect((await call('GET', `/api/scores/events/${eventId}?framework=legacy@2`)).body.items).toEqual([]);
+  });
 });

@@ -26,7 +26,7 @@ function toScore(row: Record<string, unknown>): FrameworkScore {
     passed: row.passed as number,
     failed: row.failed as number,
     not_applicable: row.not_applicable as number,
-    requirements: row.requirements as FrameworkScore['requirements'],
+    requirements,
     // Requirements waiting for manual evidence, and whether policy weights were used (docs/scoring.md).
     needs_evidence: (row.needs_evidence as number | undefined) ?? 0,
     weighted,
@@ -126,6 +126,32 @@ export async function postureScoresOf(trx: Trx, eventId: string): Promise<Framew
     .orderBy('framework_id')
     .orderBy('framework_version');
   return rows.map(toScore);
+}
+
+/** The tenant's posture at one past scoring event: the event, and the snapshot of each framework version. */
+export interface PostureSnapshot extends Omit<ScoringEvent, 'id'> {
+  event_id: string;
+  items: FrameworkScore[];
+}
+
+/**
+ * The posture recorded at scoring event `eventId`, limited to `framework` (`id` or `id@version`) when given;
+ * undefined when the tenant has no such event. Every requirement keeps the status and state it had then.
+ */
+export async function postureAt(
+  trx: Trx,
+  eventId: string,
+  framework?: string,
+): Promise<PostureSnapshot | undefined> {
+  const event = (await trx('scoring_events').select(EVENT_COLUMNS).where({ id: eventId }).first()) as
+    ScoringEvent | undefined;
+  if (!event) return undefined;
+  const [id, version] = (framework ?? '').split('@') as [string, string | undefined];
+  const items = (await postureScoresOf(trx, eventId)).filter(
+    (score) => !framework || (score.framework_id === id && (!version || score.framework_version === version)),
+  );
+  const { id: _id, ...rest } = event;
+  return { event_id: eventId, ...rest, scored_at: new Date(event.scored_at), items };
 }
 
 export const HISTORY_COLUMNS = [

@@ -8,6 +8,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { errorBodySchema } from '../../errors.ts';
 import { principalOf } from '../../plugins/app/auth.ts';
 import { frameworkScoreSchema } from '../scans/schema.ts';
+import { eventSourcesSchema } from '../scores/history.ts';
 
 const packProperties = {
   id: { type: 'string' },
@@ -92,18 +93,7 @@ const scoresSchema = {
         rule_ids: { type: 'array', items: { type: 'string' } },
         scored_at: { type: 'string', format: 'date-time' },
         // Each integration's latest succeeded scan, as the main posture reads them.
-        sources: {
-          type: 'array',
-          items: {
-            type: 'object',
-            required: ['integration_id', 'scan_id', 'finished_at'],
-            properties: {
-              integration_id: { type: 'string' },
-              scan_id: { type: 'string' },
-              finished_at: { type: 'string', format: 'date-time' },
-            },
-          },
-        },
+        sources: eventSourcesSchema,
         items: { type: 'array', items: frameworkScoreSchema },
       },
     },

@@ -26,6 +26,7 @@ import type {
   RuleVersion,
   Scan,
   ScoreHistoryPage,
+  ScoringEventSnapshot,
   ScoresResponse,
   Session,
   SignupCompletion,
@@ -255,6 +256,11 @@ export function createApiClient(options: ApiClientOptions = {}) {
       if (page.limit !== undefined) query.set('limit', String(page.limit));
       if (page.cursor) query.set('cursor', page.cursor);
       return request(`/api/scores/history?${query}`, { signal });
+    },
+
+    /** The posture recorded at one scoring event (a history point's `event_id`), limited to `framework`. */
+    getScoringEvent(eventId: string, framework: string, signal?: AbortSignal): Promise<ScoringEventSnapshot> {
+      return request(`/api/scores/events/${id(eventId)}?${new URLSearchParams({ framework })}`, { signal });
     },
 
     /** One evidence artifact by its sha256. */

@@ -549,6 +549,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/scores/events/{eventId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The posture recorded at one scoring event, each requirement with the status it had then
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['getScoringEvent'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/scores/controls/{controlId}': {
     parameters: {
       query?: never;
@@ -4266,9 +4286,9 @@ export interface operations {
                 finished_at: string;
               }[];
               /** Format: date-time */
-              finished_at: string;
-              /** Format: date-time */
               scored_at: string;
+              /** Format: date-time */
+              finished_at: string;
               framework_id: string;
               framework_version: string;
               title: string;
@@ -4321,6 +4341,118 @@ export interface operations {
       };
       /** @description No valid access token or API token. */
       401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  getScoringEvent: {
+    parameters: {
+      query?: {
+        framework?: string;
+      };
+      header?: never;
+      path: {
+        eventId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            event_id: string;
+            /** @enum {string} */
+            reason: 'scan' | 'manual_evidence' | 'migrated' | 'integration_archived';
+            integration_id: string | null;
+            scan_id: string | null;
+            sources: {
+              integration_id: string;
+              scan_id: string;
+              /** Format: date-time */
+              finished_at: string;
+            }[];
+            /** Format: date-time */
+            scored_at: string;
+            items: {
+              framework_id: string;
+              framework_version: string;
+              title: string;
+              score: number | null;
+              passed: number;
+              failed: number;
+              not_applicable: number;
+              requirements: {
+                requirement_id: string;
+                title: string;
+                /** @enum {string} */
+                status: 'pass' | 'fail' | 'not_applicable' | 'error';
+                /** @enum {string} */
+                state: 'pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error';
+                control_ids: string[];
+                needs_evidence?: boolean;
+                evidence_needed?: string[];
+                weight?: number;
+              }[];
+              needs_evidence?: number;
+              weighted?: boolean;
+              status_counts: {
+                pass: number;
+                fail: number;
+                needs_evidence: number;
+                not_applicable: number;
+                manual: number;
+                error: number;
+              };
+              score_basis: {
+                counted: ('pass' | 'fail' | 'needs_evidence' | 'not_applicable' | 'manual' | 'error')[];
+                requirements: number;
+                total: number;
+                weighted: boolean;
+                description: string;
+              };
+            }[];
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
         headers: {
           [name: string]: unknown;
         };

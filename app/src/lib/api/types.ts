@@ -88,6 +88,9 @@ export type ScoreHistoryPage = ResponseBody<'getScoreHistory'>;
 /** One framework's score after one succeeded scan (`GET /api/scores/history`). */
 export type ScoreSnapshot = ScoreHistoryPage['items'][number];
 
+/** The posture recorded at one past scoring event, each requirement as it was then (`GET /api/scores/events/:id`). */
+export type ScoringEventSnapshot = ResponseBody<'getScoringEvent'>;
+
 /** A member of the tenant and their role (`GET /api/members`). */
 export type Member = ResponseBody<'listMembers'>['items'][number];
 
