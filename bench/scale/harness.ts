@@ -235,7 +235,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     account: org.management,
     members: org.members,
   });
-  const trial = await createTrialDatabase(options.adminUrl, 'cw_e2e');
+  const trial = await createTrialDatabase(options.adminUrl, 'cw_scale');
   const processes: ChildProcess[] = [];
   try {
     const port = await freePort();
