@@ -27,6 +27,7 @@ import * as scanParts from './0021_scan_parts.ts';
 import * as integrationArchive from './0022_integration_archive.ts';
 import * as newFailures from './0023_new_failures.ts';
 import * as rulePacks from './0024_rule_packs.ts';
+import * as scanTimings from './0025_scan_timings.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -58,6 +59,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0022_integration_archive', integrationArchive],
   ['0023_new_failures', newFailures],
   ['0024_rule_packs', rulePacks],
+  ['0025_scan_timings', scanTimings],
 ];
 
 /** knex MigrationSource over the list above. */

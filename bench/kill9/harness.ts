@@ -131,7 +131,8 @@ export function compareFindings(
 }
 
 /**
- * One worker process of the product; resolves once it reports it is running. `onLine` sees each line it
+ * One process of the product (`node api/src/main.ts`; its role is `env.COMPLYWISE_ROLE`, a worker in the
+ * trials); resolves once it reports it is running. `onLine` sees each line it
  * writes to stdout from then on (its JSON log lines).
  */
 export async function startWorker(
@@ -247,13 +248,37 @@ export interface TrialEnvironment {
 export const isFinished = (status: string): boolean =>
   status === 'succeeded' || status === 'failed' || status === 'cancelled';
 
+/** A fresh, empty PostgreSQL database and a data dir (master key, evidence files) for one bench run. */
+export interface TrialDatabase {
+  databaseUrl: string;
+  dataDir: string;
+  /** Drops the database (connections forced off) and removes the data dir. */
+  drop(): Promise<void>;
+}
+
+/** Creates a database named `<prefix>_<pid>_<time>` beside `adminUrl`'s, and a data dir. */
+export async function createTrialDatabase(adminUrl: string, prefix = 'cw_kill9'): Promise<TrialDatabase> {
+  const name = `${prefix}_${process.pid}_${Date.now().toString(36)}`;
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  await withAdminClient(adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const dataDir = mkdtempSync(join(tmpdir(), `complywise-${prefix.replace(/^cw_/, '')}-`));
+  return {
+    databaseUrl: url.toString(),
+    dataDir,
+    async drop() {
+      await withAdminClient(adminUrl, (client) =>
+        client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
+      );
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
 /** Opens a trial environment; see TrialEnvironment. */
 export async function openTrialEnvironment(options: TrialEnvironmentOptions): Promise<TrialEnvironment> {
-  const name = `cw_kill9_${process.pid}_${Date.now().toString(36)}`;
-  const url = new URL(options.adminUrl);
-  url.pathname = `/${name}`;
-  const databaseUrl = url.toString();
-  const dataDir = mkdtempSync(join(tmpdir(), 'complywise-kill9-'));
+  const trialDatabase = await createTrialDatabase(options.adminUrl);
+  const { databaseUrl, dataDir } = trialDatabase;
   const workerEnv: NodeJS.ProcessEnv = {
     ...process.env,
     DATABASE_URL: databaseUrl,
@@ -278,7 +303,6 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
     return child;
   };
 
-  await withAdminClient(options.adminUrl, (client) => client.query(`CREATE DATABASE ${name}`));
   let sandboxes: Awaited<ReturnType<typeof startDemoSandboxes>> | null = null;
   let database: Awaited<ReturnType<typeof openDatabase>> | null = null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
@@ -287,10 +311,7 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
     await app?.close().catch(() => {});
     await database?.close().catch(() => {});
     await sandboxes?.close();
-    await withAdminClient(options.adminUrl, (client) =>
-      client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`),
-    );
-    rmSync(dataDir, { recursive: true, force: true });
+    await trialDatabase.drop();
   };
   try {
     sandboxes = await startDemoSandboxes();

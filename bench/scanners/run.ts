@@ -29,10 +29,7 @@ import {
   type AwsFixtureAccount,
   type AwsRecordedRequest,
 } from '../../scanners/aws/fixtures/aws-fixture-server.ts';
-import {
-  DEMO_ORG_MEMBER_ROLE,
-  demoAwsOrganization,
-} from '../../scanners/aws/fixtures/aws-fixture-organization.ts';
+import { DEMO_ORG_MEMBER_ROLE } from '../../scanners/aws/fixtures/aws-fixture-organization.ts';
 import { scanAwsOrganization } from '../../scanners/aws/organization.ts';
 import {
   DEMO_GITHUB_ORGS,
@@ -43,6 +40,7 @@ import { scanGithub } from '../../scanners/github/github.ts';
 import { DEMO_OKTA_TOKEN, startOktaFixtureServer } from '../../scanners/okta/fixtures/okta-fixture-server.ts';
 import { scanOkta } from '../../scanners/okta/okta.ts';
 import type { ScanOutcome } from '../../scanners/types.ts';
+import { freshReport, ORG_AGGREGATOR, recordingOrganization } from './organization.ts';
 
 interface Provider {
   name: string;
@@ -61,33 +59,13 @@ const awsRequests = new Map<string, AwsRecordedRequest[]>();
 const ORG_MEMBERS = 3;
 const ORG_SCALE = 6;
 
-/**
- * Every run scans with a credential report generated just before it, as the first scan of a day finds it
- * (IAM regenerates a report older than four hours on request); both paths get the same one.
- */
-function freshReport(account: AwsFixtureAccount): AwsFixtureAccount {
-  account.credentialReportGeneratedAt = new Date().toISOString();
-  return account;
-}
-
-/** The sandbox organization with Config recording in every account and region, and an aggregator. */
-function recordingOrganization() {
-  const org = demoAwsOrganization({ members: ORG_MEMBERS, scale: ORG_SCALE });
-  const all: AwsFixtureAccount[] = [org.management, ...org.members.map((m) => m.account)];
-  for (const account of all) withConfigRecording(freshReport(account));
-  org.management.configAggregators = [
-    { name: 'org-inventory', accountIds: all.map((a) => a.accountId), regions: 'all' },
-  ];
-  return org;
-}
-
 function awsOrganization(name: string, viaConfig: boolean): Provider {
   return {
     name,
     defaultRate: 20,
     baselineOnly: true,
     async run(callsPerSecond) {
-      const org = recordingOrganization();
+      const org = recordingOrganization({ members: ORG_MEMBERS, scale: ORG_SCALE });
       const server = await startAwsFixtureServer({ account: org.management, members: org.members });
       try {
         return await scanAwsOrganization(
@@ -96,7 +74,7 @@ function awsOrganization(name: string, viaConfig: boolean): Provider {
             region: 'us-east-1',
             endpoint: server.url,
             credentials: { ...DEMO_AWS_CREDENTIALS },
-            ...(viaConfig ? { configAggregator: 'org-inventory' } : { useConfig: false }),
+            ...(viaConfig ? { configAggregator: ORG_AGGREGATOR } : { useConfig: false }),
           },
           { memberRoleName: DEMO_ORG_MEMBER_ROLE.name, externalId: DEMO_ORG_MEMBER_ROLE.externalId },
           { callsPerSecond },

@@ -28,6 +28,7 @@ import {
 } from '../../../scanners/index.ts';
 import type { EgressPolicy, ScannableIntegration } from '../../../scanners/index.ts';
 import type { Finding, Resource, ScanError } from '../../../schemas/index.ts';
+import { chunks } from '../batch.ts';
 import { canonicalJson, sha256Hex } from '../canonical.ts';
 import type { LedgerEvent, LedgerService } from '../ledger/ledger.ts';
 import {
@@ -63,13 +64,16 @@ import {
   markScanRunning,
   markSucceeded,
   planScanParts,
+  recordScanTimings,
   scanPartCounts,
   scanPartsOf,
   scanStatus,
   startScanPart,
   updateScan,
   upsertResults,
+  type PartTimings,
   type ScanPartRow,
+  type ScanTimings,
   type StoredFinding,
 } from './store.ts';
 import type { ScanJobData, ScanPartJobData, ScanStatus } from './types.ts';
@@ -204,6 +208,7 @@ export async function recordPart(
   job: ScanPartJobData,
   outcome: ScanOutcome,
   evidence: Map<string, string>,
+  timings: PartTimings,
 ): Promise<PartRecorded> {
   const { tenant_id: tenantId, scan_id: scanId, part } = job;
   return deps.withTenant(tenantId, async (trx) => {
@@ -213,6 +218,7 @@ export async function recordPart(
       resources: outcome.resources.map((r) => [r.id, evidence.get(r.id)!] as [string, string]),
       errors: outcome.errors,
       progress: outcome.progress,
+      timings,
     });
     const parts = await scanPartsOf(trx, scanId);
     const done = parts.filter((p) => p.status === 'done');
@@ -257,21 +263,25 @@ function sumProgress(parts: ScanPartRow[]): ScanProgress {
 export async function gatherParts(
   deps: ScanJobDeps,
   job: ScanJobData,
-): Promise<{ outcome: ScanOutcome; evidence: Map<string, string> }> {
+): Promise<{ outcome: ScanOutcome; evidence: Map<string, string>; partTimings: PartTimings }> {
   const parts = await deps.withTenant(job.tenant_id, (trx) => scanPartsOf(trx, job.scan_id));
   const evidence = new Map<string, string>();
   const resources: Resource[] = [];
+  // Each snapshot read once, EVIDENCE_IO_AT_ONCE at a time, then the resources in the parts' order.
+  const partOf = new Map<string, string>();
+  for (const part of parts) for (const [, sha256] of part.resources ?? []) partOf.set(sha256, part.part_key);
   const read = new Map<string, Resource>();
+  for (const group of chunks([...partOf.keys()], EVIDENCE_IO_AT_ONCE)) {
+    const snapshots = await Promise.all(group.map((sha256) => deps.evidenceStore.get(sha256)));
+    group.forEach((sha256, i) => {
+      const bytes = snapshots[i];
+      if (!bytes) throw new Error(`the evidence ${sha256} of part ${partOf.get(sha256)} is missing`);
+      read.set(sha256, JSON.parse(bytes.toString('utf8')) as Resource);
+    });
+  }
   for (const part of parts) {
     for (const [resourceId, sha256] of part.resources ?? []) {
-      let resource = read.get(sha256);
-      if (!resource) {
-        const bytes = await deps.evidenceStore.get(sha256);
-        if (!bytes) throw new Error(`the evidence ${sha256} of part ${part.part_key} is missing`);
-        resource = JSON.parse(bytes.toString('utf8')) as Resource;
-        read.set(sha256, resource);
-      }
-      resources.push(resource);
+      resources.push(read.get(sha256)!);
       evidence.set(resourceId, sha256);
     }
   }
@@ -283,7 +293,12 @@ export async function gatherParts(
       return seen.has(key) ? false : (seen.add(key), true);
     });
   const progress = { ...sumProgress(parts), errors: errors.length };
-  return { outcome: { resources, errors, progress }, evidence };
+  const partTimings = { collect_ms: 0, store_evidence_ms: 0 };
+  for (const { timings } of parts) {
+    partTimings.collect_ms += timings?.collect_ms ?? 0;
+    partTimings.store_evidence_ms += timings?.store_evidence_ms ?? 0;
+  }
+  return { outcome: { resources, errors, progress }, evidence, partTimings };
 }
 
 /**
@@ -310,8 +325,23 @@ export function collect(
 }
 
 /**
+ * Snapshots recorded per transaction. Each holds a shared advisory lock per snapshot until it commits, and
+ * PostgreSQL's lock table is shared by every session: by default max_locks_per_transaction (64) times
+ * max_connections (100), 6,400 locks. One transaction for a part of 100,000 resources ran out of it
+ * ("out of shared memory", bench/scale); at 500, a dozen parts can record at once.
+ */
+const EVIDENCE_PER_TRANSACTION = 500;
+
+/**
+ * Evidence files (or objects) written or read at once: one at a time, a scan of 20,000 resources left the
+ * worker idle four fifths of its evidence step, waiting on each file in turn (CPU profile, bench/scale).
+ */
+const EVIDENCE_IO_AT_ONCE = 16;
+
+/**
  * Persist evidence: stores each resource snapshot (canonical JSON) and records it for the tenant, each new
- * artifact entering the ledger once; returns resource id → sha256.
+ * artifact entering the ledger once; returns resource id → sha256. In transactions of at most
+ * EVIDENCE_PER_TRANSACTION snapshots: a retry stores again only what is missing.
  */
 export async function storeEvidence(
   deps: ScanJobDeps,
@@ -333,19 +363,28 @@ export async function storeEvidence(
       content_type: EVIDENCE_CONTENT_TYPE,
     });
   }
-  await deps.withTenant(tenantId, async (trx) => {
-    // Bytes are written under shared evidence locks held until the rows commit, so the retention job (which
-    // deletes bytes no tenant records under the exclusive lock) cannot remove them in between.
-    await lockEvidence(trx, [...blobs.keys()], 'shared');
-    for (const bytes of blobs.values()) await deps.evidenceStore.put(bytes);
-    const added = await insertEvidenceRows(trx, [...rows.values()]);
-    // Each artifact enters the ledger once, when the tenant first records it (same transaction).
-    await deps.ledger?.append(
-      trx,
-      tenantId,
-      added.sort().map((sha256) => ({ kind: 'evidence.recorded', actor: 'worker', artifact_sha256: sha256 })),
-    );
-  });
+  for (const batch of chunks([...blobs.keys()], EVIDENCE_PER_TRANSACTION)) {
+    await deps.withTenant(tenantId, async (trx) => {
+      // Bytes are written under shared evidence locks held until the rows commit, so the retention job (which
+      // deletes bytes no tenant records under the exclusive lock) cannot remove them in between.
+      await lockEvidence(trx, batch, 'shared');
+      for (const group of chunks(batch, EVIDENCE_IO_AT_ONCE)) {
+        await Promise.all(group.map((sha256) => deps.evidenceStore.put(blobs.get(sha256)!)));
+      }
+      const added = await insertEvidenceRows(
+        trx,
+        batch.map((sha256) => rows.get(sha256)!),
+      );
+      // Each artifact enters the ledger once, when the tenant first records it (same transaction).
+      await deps.ledger?.append(
+        trx,
+        tenantId,
+        added
+          .sort()
+          .map((sha256) => ({ kind: 'evidence.recorded', actor: 'worker', artifact_sha256: sha256 })),
+      );
+    });
+  }
   return byResource;
 }
 
@@ -418,6 +457,15 @@ export async function score(
 ): Promise<TenantScores> {
   const frameworks = await deps.engine.frameworks();
   return deps.withTenant(tenantId, (trx) => scoreFindingsForTenant(trx, frameworks, findings, scanTime));
+}
+
+/** Records where a succeeded scan's time went (see migration 0025), after its results committed. */
+export async function recordTimings(
+  deps: ScanJobDeps,
+  job: ScanJobData,
+  timings: ScanTimings,
+): Promise<void> {
+  await deps.withTenant(job.tenant_id, (trx) => recordScanTimings(trx, job.scan_id, timings));
 }
 
 /** Everything a completed scan writes. */

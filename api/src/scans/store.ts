@@ -729,6 +729,25 @@ export interface ScanPartRow {
   errors: ScanError[];
   progress: ScanProgressView | null;
   failure_message: string | null;
+  /** How long the part's steps took (migration 0025); null until it is done. */
+  timings: PartTimings | null;
+}
+
+/** Milliseconds a part spent collecting and storing its evidence (scan_parts.timings, migration 0025). */
+export interface PartTimings {
+  collect_ms: number;
+  store_evidence_ms: number;
+}
+
+/**
+ * Where a scan's time went (scans.timings, migration 0025): its parts' collect and evidence times added up,
+ * and the finish's steps.
+ */
+export interface ScanTimings extends PartTimings {
+  gather_ms: number;
+  evaluate_ms: number;
+  score_ms: number;
+  persist_ms: number;
 }
 
 /**
@@ -764,6 +783,7 @@ const PART_COLUMNS = [
   'errors',
   'progress',
   'failure_message',
+  'timings',
 ];
 
 /** Every part of the scan, in plan order. */
@@ -855,7 +875,12 @@ export async function completeScanPart(
   trx: Trx,
   scanId: string,
   partKey: string,
-  collected: { resources: Array<[string, string]>; errors: ScanError[]; progress: ScanProgressView },
+  collected: {
+    resources: Array<[string, string]>;
+    errors: ScanError[];
+    progress: ScanProgressView;
+    timings: PartTimings;
+  },
 ): Promise<boolean> {
   const updated = await trx('scan_parts')
     .where({ scan_id: scanId, part_key: partKey })
@@ -865,9 +890,15 @@ export async function completeScanPart(
       resources: JSON.stringify(collected.resources),
       errors: JSON.stringify(collected.errors),
       progress: JSON.stringify(collected.progress),
+      timings: JSON.stringify(collected.timings),
       finished_at: trx.fn.now(),
     });
   return updated > 0;
+}
+
+/** Records where the scan's time went, once it succeeded (written after the results commit). */
+export async function recordScanTimings(trx: Trx, scanId: string, timings: ScanTimings): Promise<void> {
+  await updateScan(trx, scanId, { timings: JSON.stringify(timings) });
 }
 
 /** Sets a part back to queued (its worker released it) or to failed with why, unless it is done. */

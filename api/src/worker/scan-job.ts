@@ -21,6 +21,7 @@ import {
   overridesInForce,
   planParts,
   recordPart,
+  recordTimings,
   score,
   storeEvidence,
   type PartStart,
@@ -194,11 +195,17 @@ export async function runScanPart(
     deps.progressIntervalMs ?? 250,
   );
   try {
+    const collectStart = performance.now();
     const outcome = await collect(deps, tenantId, start.target, (s) => progress.push(s), signal, part);
+    const collectMs = performance.now() - collectStart;
     await progress.close();
     await checkpoint(deps, job, signal);
+    const evidenceStart = performance.now();
     const evidence = await storeEvidence(deps, tenantId, outcome.resources);
-    const recorded = await recordPart(deps, job, outcome, evidence);
+    const recorded = await recordPart(deps, job, outcome, evidence, {
+      collect_ms: Math.round(collectMs),
+      store_evidence_ms: Math.round(performance.now() - evidenceStart),
+    });
     log.info({ resources: outcome.resources.length, recorded }, 'scan part collected');
     if (recorded === 'stopped') return 'skipped';
     if (recorded === 'more') {
@@ -225,17 +232,23 @@ async function finishScan(
   attempt: PartAttempt | null = null,
 ): Promise<ScanJobOutcome> {
   const { tenant_id: tenantId, scan_id: scanId } = job;
+  // Each step's wall time, recorded on the scan once it succeeded (migration 0025).
+  const clock = stepClock();
   try {
-    const { outcome, evidence } = await gatherParts(deps, job);
+    const { outcome, evidence, partTimings } = await gatherParts(deps, job);
+    const gatherMs = clock.lap();
     const policy = await deps.engine.policyEngineFor(outcome.resources.length);
     const scanTime = new Date();
     await checkpoint(deps, job, signal);
     const inForce = await overridesInForce(deps, tenantId, policy, scanTime);
     const evaluated = await evaluate(policy, outcome.resources, scanTime, inForce);
     const applied = applyTenantOverrides(evaluated, inForce, outcome.resources, evidence);
+    const evaluateMs = clock.lap();
     const scored = await score(deps, tenantId, applied.findings, scanTime);
+    const scoreMs = clock.lap();
 
     await checkpoint(deps, job, signal);
+    clock.lap();
     const results = { outcome, bundleRevision: policy.revision, inForce, applied, evidence, scored };
     if (!(await complete(deps, job, results))) {
       const status = await deps.withTenant(tenantId, (trx) => scanStatus(trx, scanId));
@@ -243,11 +256,38 @@ async function finishScan(
       log.info({ status }, 'scan finish skipped: another attempt finished it');
       return 'skipped';
     }
-    log.info({ resources: outcome.resources.length, findings: applied.findings.length }, 'scan succeeded');
+    const timings = {
+      ...partTimings,
+      gather_ms: gatherMs,
+      evaluate_ms: evaluateMs,
+      score_ms: scoreMs,
+      persist_ms: clock.lap(),
+    };
+    // Best effort: the results are committed; a lost write only leaves the split unknown.
+    await recordTimings(deps, job, timings).catch((error: unknown) =>
+      log.warn({ err: error }, 'could not record the scan timings'),
+    );
+    log.info(
+      { resources: outcome.resources.length, findings: applied.findings.length, timings },
+      'scan succeeded',
+    );
     return 'succeeded';
   } catch (caught) {
     return settle(deps, job, log, caught, signal, attempt);
   }
+}
+
+/** Whole milliseconds since the previous lap (or since the clock was made). */
+function stepClock(): { lap(): number } {
+  let last = performance.now();
+  return {
+    lap() {
+      const now = performance.now();
+      const elapsed = Math.round(now - last);
+      last = now;
+      return elapsed;
+    },
+  };
 }
 
 /** Between phases: stop when the signal is aborted (shutdown, lost lease) or the scan was cancelled. */

@@ -4,7 +4,7 @@
  *
  * - A scan through the worker (parts sent to the part queue and taken back from it) and a scan whose parts
  *   run inline give exactly the findings of the same scan made one part (as before scans were split).
- * - The API shows the parts; each part records the worker that collected it.
+ * - The API shows the parts; each part records the worker that collected it, and the scan where its time went.
  * - Two attempts of the last part finishing at once: exactly one finishes the scan, one scan.completed.
  * - A part that cannot be scanned fails the scan, naming the part.
  */
@@ -140,7 +140,23 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     for (const part of parts) {
       expect(part).toMatchObject({ status: 'done', attempts: 1 });
       expect(part.worker_id).toMatch(new RegExp(`:${process.pid}$`));
+      expect(part.timings).toEqual({ collect_ms: expect.any(Number), store_evidence_ms: expect.any(Number) });
     }
+    // Where the time went (migration 0025): the parts' times added up, and the finish's steps.
+    const [row] = await t.app.withTenant(tenantId, (trx) =>
+      trx('scans').select('timings').where({ id: scan.id }),
+    );
+    const sum = (key: 'collect_ms' | 'store_evidence_ms') => parts.reduce((n, p) => n + p.timings![key], 0);
+    expect(row.timings).toEqual({
+      collect_ms: sum('collect_ms'),
+      store_evidence_ms: sum('store_evidence_ms'),
+      gather_ms: expect.any(Number),
+      evaluate_ms: expect.any(Number),
+      score_ms: expect.any(Number),
+      persist_ms: expect.any(Number),
+    });
+    expect(row.timings.collect_ms).toBeGreaterThan(0);
+    expect(row.timings.evaluate_ms).toBeGreaterThan(0);
   }, 120_000);
 
   it('gives the same findings with its parts run inline, and finishes exactly once when two attempts race', async () => {
