@@ -228,3 +228,16 @@ days_from_civil(y0, m, d) := days if {
 
 # age_days(ts, now): days from the timestamp to `now` (seconds since the epoch), with fractions.
 age_days(ts, now) := (now - unix_seconds(ts)) / 86400
+
+# The CloudWatch Logs metric filter patterns of the trail-monitoring resources being evaluated, each by its text
+# as written: the text without blanks or quotes, in lower case, so `{ ($.eventName = "X") }` reads
+# `{($.eventname=x)}` and patterns written in any of CloudWatch Logs' styles compare alike. A rule without
+# arguments, so OPA computes it once per evaluation and every metric-filter rule shares it, instead of
+# normalising a pattern again for each trail it is paired with.
+normalized_filter_patterns[pattern] := normalized_filter_pattern(pattern) if {
+	some r in data.inventory["aws.cloudwatch.trail_monitoring"]
+	some f in r.attributes.metric_filters
+	pattern := f.filter_pattern
+}
+
+normalized_filter_pattern(pattern) := lower(replace(replace(replace(replace(pattern, " ", ""), "\t", ""), "\n", ""), "\"", ""))

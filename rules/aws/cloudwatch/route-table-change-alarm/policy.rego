@@ -1,18 +1,24 @@
 # CW-AWS-CLOUDWATCH-015: changes to route tables raise an alert (CIS AWS Foundations 4.13 / 3.13 (route table changes)). Contract: docs/rules.md.
 package complywise.rules.cw_aws_cloudwatch_015
 
+import data.complywise.lib
+
 events := ["CreateRoute", "CreateRouteTable", "ReplaceRoute", "ReplaceRouteTableAssociation", "DeleteRouteTable", "DeleteRoute", "DisassociateRouteTable"]
 
-watches(pattern) if {
-	p := normalized(pattern)
+# The normalised pattern p watches the events.
+watches(p) if {
 	every name in events {
 		names_event(p, name)
 	}
 }
 
-# The filter pattern without blanks or quotes, in lower case: `{ ($.eventName = "X") }` reads `{($.eventname=x)}`,
-# so patterns written in any of CloudWatch Logs' styles compare alike.
-normalized(pattern) := lower(replace(replace(replace(replace(pattern, " ", ""), "\t", ""), "\n", ""), "\"", ""))
+# The metric filter patterns of this evaluation (as written) that watch the events, each judged once on its
+# normalised text (lib.normalized_filter_patterns); a rule without arguments, so OPA computes it once per
+# evaluation and the (trail, filter) pairs below only look a pattern up.
+watching_patterns contains pattern if {
+	some pattern, p in lib.normalized_filter_patterns
+	watches(p)
+}
 
 # The pattern tests eventName for exactly this name (CreateSecurityGroupRule does not name CreateSecurityGroup).
 names_event(p, name) if {
@@ -36,7 +42,7 @@ compliant(r) if {
 	t.is_logging == true
 	some f in r.attributes.metric_filters
 	f.log_group_name == t.log_group_name
-	watches(f.filter_pattern)
+	watching_patterns[f.filter_pattern]
 	some m in f.metrics
 	some a in r.attributes.alarms
 	a.metric_name == m.metric_name
