@@ -19,15 +19,20 @@ import {
 } from '@aws-sdk/client-account';
 import { DescribeOrganizationCommand } from '@aws-sdk/client-organizations';
 import type { Resource } from '../../schemas/index.ts';
-import type { AwsAccountTarget } from './account.ts';
 import type { AwsScanContext } from './aws-context.ts';
-import { organizationScps, organizationsClient, type ScpSummary } from './organization-policies.ts';
+import {
+  organizationScps,
+  organizationsClient,
+  type MemberScpsRead,
+  type ScpSummary,
+} from './organization-policies.ts';
 
 const GLOBAL_REGION = 'us-east-1';
 
 export async function scanOrganizationMembership(
   ctx: AwsScanContext,
-  target: Pick<AwsAccountTarget, 'memberScps'>,
+  // The member's SCPs as an organization scan read them (AwsAccountTarget.memberScps).
+  target: { memberScps?: MemberScpsRead },
 ): Promise<Resource[]> {
   const client = organizationsClient(ctx);
   const id = `arn:aws:organizations::${ctx.accountId}:membership`;
