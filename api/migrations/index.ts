@@ -28,6 +28,7 @@ import * as integrationArchive from './0022_integration_archive.ts';
 import * as newFailures from './0023_new_failures.ts';
 import * as rulePacks from './0024_rule_packs.ts';
 import * as scanTimings from './0025_scan_timings.ts';
+import * as scanFindingCounts from './0026_scan_finding_counts.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -60,6 +61,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0023_new_failures', newFailures],
   ['0024_rule_packs', rulePacks],
   ['0025_scan_timings', scanTimings],
+  ['0026_scan_finding_counts', scanFindingCounts],
 ];
 
 /** knex MigrationSource over the list above. */

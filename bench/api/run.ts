@@ -106,11 +106,18 @@ async function load(name: string, path: string, token: string): Promise<Load> {
   return out;
 }
 
+/** Each request's time in the page loads, by path without its query or ids (for the slowest-request line). */
+const requestTimes = new Map<string, number[]>();
+
 /** One GET as the app makes it: the JSON answer, or an error naming the path. */
 async function getJson<T>(path: string, token: string): Promise<T> {
+  const started = performance.now();
   const response = await fetch(`${base}${path}`, { headers: { authorization: `Bearer ${token}` } });
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
+  const answer = (await response.json()) as T;
+  const key = path.replace(/\?.*$/, '').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, ':id');
+  requestTimes.set(key, [...(requestTimes.get(key) ?? []), performance.now() - started]);
+  return answer;
 }
 
 interface ScoresAnswer {
@@ -161,6 +168,7 @@ interface PageLoads {
 /** `times` page loads one after another (no other load), each timed from its first request to its last answer. */
 async function pageLoads(name: string, times: number, once: () => Promise<number>): Promise<PageLoads> {
   const requests = await once(); // warm: the first load after seeding also fills the scores cache
+  requestTimes.clear();
   const took: number[] = [];
   for (let i = 0; i < times; i += 1) {
     const started = performance.now();
@@ -174,6 +182,10 @@ async function pageLoads(name: string, times: number, once: () => Promise<number
     `${name.padEnd(32)} ${String(requests).padStart(2)} requests  p50 ${out.p50.toFixed(0).padStart(4)} ms  ` +
       `p99 ${out.p99.toFixed(0).padStart(4)} ms  max ${out.max.toFixed(0).padStart(4)} ms  (${times} loads)`,
   );
+  for (const [path, durations] of requestTimes) {
+    const median = durations.sort((a, b) => a - b)[Math.floor(durations.length / 2)]!;
+    log(`  ${path.padEnd(44)} median ${median.toFixed(0).padStart(4)} ms  (${durations.length} requests)`);
+  }
   return out;
 }
 

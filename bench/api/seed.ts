@@ -11,6 +11,7 @@ import type { Knex } from 'knex';
 import type { S3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { bearer, login, s3SandboxIntegration, scanJobDepsOf, seedTenant } from '../../api/test/helpers.ts';
 import { runScanJob } from '../../api/src/worker/scan-job.ts';
+import { recordFindingCounts } from '../../api/src/scans/store.ts';
 
 export interface SeededTenant {
   tenantId: string;
@@ -101,6 +102,7 @@ export async function seedBenchTenant(
       // each later bulk scan repeats the one before, so none of its failures is new.
       [real.id, scanId, i === 0, options.findingsPerScan],
     );
+    await knex.transaction((trx) => recordFindingCounts(trx, scanId)); // as the product records them
   }
   return {
     tenantId: admin.tenantId,

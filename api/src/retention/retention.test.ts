@@ -33,6 +33,8 @@ interface Snapshot {
   scores: number;
   evidence: string[];
   progress: unknown;
+  /** The finding counts the scan recorded when it succeeded (null: counted from its findings). */
+  findingCounts: Record<string, number> | null;
   ledger: { kind: string; payload: Record<string, unknown> }[];
 }
 
@@ -64,6 +66,7 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
         scores: await count('framework_scores'),
         evidence,
         progress: scan.progress,
+        findingCounts: scan.finding_counts,
         ledger: ledger.map((e: { kind: string; payload: Record<string, unknown> }) => ({
           kind: e.kind,
           payload: e.payload,
@@ -291,6 +294,11 @@ describe.each(databaseBackends())('retention on $name', (backend) => {
       progress: {},
       scores: before.pruned.scores,
     });
+    // The counts its scan recorded (all of its findings) are forgotten with the findings, so the scan's
+    // counts are read from what is left: none, as its findings list shows.
+    const recorded = Object.values(before.pruned.findingCounts ?? {}).reduce((sum, n) => sum + n, 0);
+    expect(recorded).toBe(before.pruned.findings);
+    expect(pruned.findingCounts).toBeNull();
     expect(await present([manualSha])).toEqual([true]);
     expect(await present(own)).toEqual(own.map(() => false));
     expect(await present(shared)).toEqual(shared.map(() => true));

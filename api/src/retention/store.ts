@@ -82,7 +82,7 @@ export async function clearRawScanData(
 
 /**
  * Deletes the findings of the tenant's scans finished before `finishedBefore` that no ledger entry from
- * `ledgerFrom` on names; returns how many findings went.
+ * `ledgerFrom` on names, and forgets the finding counts those scans recorded; returns how many findings went.
  */
 export async function deleteOldFindings(
   trx: Trx,
@@ -93,6 +93,13 @@ export async function deleteOldFindings(
   const deleted = await trx.raw(
     `delete from findings f using scans s
      where f.tenant_id = ? and s.tenant_id = f.tenant_id and s.id = f.scan_id and s.finished_at < ?
+       and not ${scanInLedgerWindow('s.id')}`,
+    [tenantId, finishedBefore, tenantId, ledgerFrom],
+  );
+  // The counts those scans recorded no longer describe findings anyone can open: counted from what is left.
+  await trx.raw(
+    `update scans s set finding_counts = null
+     where s.tenant_id = ? and s.finished_at < ? and s.finding_counts is not null
        and not ${scanInLedgerWindow('s.id')}`,
     [tenantId, finishedBefore, tenantId, ledgerFrom],
   );

@@ -299,7 +299,14 @@ export async function findingCounts(trx: Trx, scanId: string): Promise<Record<st
   return (await findingCountsOfScans(trx, [scanId])).get(scanId)!;
 }
 
-/** findingCounts of each of `scanIds` (zeros for a scan without findings), in one grouped query. */
+/** The statuses a finding count is kept under: excepted findings (failing, set aside) apart. */
+const COUNTED = ['pass', 'fail', 'not_applicable', 'error'] as const;
+
+/**
+ * findingCounts of each of `scanIds` (zeros for a scan without findings): the counts a scan recorded when it
+ * succeeded (`scans.finding_counts`), else (scans running, failed, stored before the column, or whose findings
+ * retention deleted) counted from the findings in one grouped query.
+ */
 export async function findingCountsOfScans(
   trx: Trx,
   scanIds: readonly string[],
@@ -311,10 +318,20 @@ export async function findingCountsOfScans(
     ]),
   );
   if (scanIds.length === 0) return out;
+  const recorded: { id: string; finding_counts: Record<string, number> | null }[] = await trx('scans')
+    .select('id', 'finding_counts')
+    .whereIn('id', scanIds);
+  const uncounted = new Set(scanIds);
+  for (const row of recorded) {
+    if (!row.finding_counts) continue;
+    Object.assign(out.get(row.id)!, row.finding_counts);
+    uncounted.delete(row.id);
+  }
+  if (uncounted.size === 0) return out;
   const counts = await trx('findings')
     .select('scan_id', 'status', trx.raw('exception_id is not null as excepted'))
     .count<{ scan_id: string; status: string; excepted: boolean; count: string | number }[]>('* as count')
-    .whereIn('scan_id', scanIds)
+    .whereIn('scan_id', [...uncounted])
     .groupBy('scan_id', 'status', 'excepted');
   for (const row of counts) {
     const byStatus = out.get(row.scan_id)!;
@@ -322,6 +339,23 @@ export async function findingCountsOfScans(
     byStatus[key] = (byStatus[key] ?? 0) + Number(row.count);
   }
   return out;
+}
+
+/**
+ * Records a scan's finding counts from its findings as written (same keys as findingCountsOfScans), in the
+ * transaction that writes them: one grouped read of the scan's findings.
+ */
+export async function recordFindingCounts(trx: Trx, scanId: string): Promise<void> {
+  const filters = COUNTED.map(
+    (status) => `'${status}', count(*) filter (where status = '${status}' and exception_id is null)`,
+  );
+  await trx.raw(
+    `update scans set finding_counts = (
+       select jsonb_build_object(${filters.join(', ')}, 'excepted', count(*) filter (where exception_id is not null))
+         from findings where scan_id = ?)
+     where id = ?`,
+    [scanId, scanId],
+  );
 }
 
 /** Every finding of a scan, by rule then resource; with `ruleIds`, only those rules' findings. */
@@ -447,8 +481,8 @@ export async function upsertResults(
   }
 }
 
-/** Marks the scan succeeded with what it was evaluated with. */
-export function markSucceeded(
+/** Marks the scan succeeded with what it was evaluated with, and records its finding counts. */
+export async function markSucceeded(
   trx: Trx,
   scanId: string,
   result: {
@@ -458,7 +492,7 @@ export function markSucceeded(
     overridesHash: string;
   },
 ): Promise<void> {
-  return updateScan(trx, scanId, {
+  await updateScan(trx, scanId, {
     status: 'succeeded',
     progress: JSON.stringify(result.progress),
     errors: JSON.stringify(result.errors),
@@ -466,6 +500,7 @@ export function markSucceeded(
     overrides_hash: result.overridesHash,
     finished_at: trx.fn.now(),
   });
+  await recordFindingCounts(trx, scanId);
 }
 
 /** The tenant's display name (the OSCAL document's subject), or undefined. */

@@ -15,6 +15,7 @@ import {
 import { databaseBackends } from '../../../../test/db.ts';
 import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../../test/helpers.ts';
 import { canonicalJson } from '../../canonical.ts';
+import { runAsOwner } from '../../plugins/app/tenancy.ts';
 import { runScanJob } from '../../worker/scan-job.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -25,6 +26,7 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
   let tokenA: string;
   let tokenB: string;
   let integrationA: string;
+  let tenantA: string;
 
   const get = async (url: string, token: string) => {
     const response = await t.app.inject({ method: 'GET', url, headers: bearer(token) });
@@ -75,6 +77,7 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
     t = await startTestApp(backend);
     t.app.egress.allowEndpoint(sandbox.url);
     const a = await seedTenant(t.database.knex, { slug: 'scan-a' });
+    tenantA = a.tenantId;
     const b = await seedTenant(t.database.knex, { slug: 'scan-b' });
     tokenA = (await login(t.app, a.email, a.password)).access_token;
     tokenB = (await login(t.app, b.email, b.password)).access_token;
@@ -155,6 +158,20 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
     expect(list.body.items.map((s: Json) => s.id)).toContain(scanId);
     // The list carries each scan's finding counts, the same as the scan's own read.
     expect(list.body.items.find((s: Json) => s.id === scanId).finding_counts).toEqual(scan.finding_counts);
+    // Recorded with the findings when the scan succeeded, so no read counts them again; equal to a count now.
+    const recorded = await runAsOwner(t.database.knex, { tenantId: tenantA }, async (trx) => {
+      const row = await trx('scans').select('finding_counts').where({ id: scanId }).first();
+      const rows: { status: string; excepted: boolean; n: string }[] = await trx('findings')
+        .select('status', trx.raw('exception_id is not null as excepted'))
+        .count('* as n')
+        .where({ scan_id: scanId })
+        .groupBy('status', 'excepted');
+      const counted: Record<string, number> = { pass: 0, fail: 0, not_applicable: 0, error: 0, excepted: 0 };
+      for (const r of rows) counted[r.excepted ? 'excepted' : r.status]! += Number(r.n);
+      return { stored: row.finding_counts, counted };
+    });
+    expect(recorded.stored).toEqual(recorded.counted);
+    expect(scan.finding_counts).toEqual(recorded.stored);
 
     // Its parts: each done, by a named worker, and together they collected what the scan counts.
     const parts = await get(`/api/scans/${scanId}/parts`, tokenA);
