@@ -133,7 +133,7 @@ export async function runScanJob(
   log.info('scan started');
   let parts: ScanPartRow[];
   try {
-    parts = await planParts(deps, job, target);
+    parts = await planParts(deps, job, target, signal);
     await checkpoint(deps, job, signal);
   } catch (caught) {
     return settle(deps, job, log, caught, signal, null);
