@@ -59,6 +59,11 @@ export interface EndToEndOptions {
   keepFindings?: boolean;
   /** Worker processes sharing the scan's parts (default 1). */
   workers?: number;
+  /**
+   * Parts of the tenant's scans running at once across all workers (COMPLYWISE_TENANT_SCAN_CONCURRENCY,
+   * the product's default 2 when unset): the bound on how many workers one tenant's scan can keep busy.
+   */
+  tenantConcurrency?: number;
 }
 
 /** A stored finding's natural key and status. */
@@ -91,8 +96,9 @@ export interface ScanTimings {
 
 export interface EndToEndReport {
   path: ScanPath;
-  /** Worker processes that shared the scan. */
+  /** Worker processes that shared the scan, and the tenant's parts allowed at once (null: the default). */
   workers: number;
+  tenantConcurrency: number | null;
   size: OrganizationSize;
   /** Resources the scan collected, its findings (every status) and the frameworks the dashboard scored. */
   resources: number;
@@ -265,6 +271,9 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
       // The sandbox is the operator's allowlisted host; it answers at once, so the call limit is lifted.
       COMPLYWISE_EGRESS_ALLOW: new URL(sandbox.url).host,
       COMPLYWISE_SCAN_CALLS_PER_SECOND: '100000',
+      ...(options.tenantConcurrency
+        ? { COMPLYWISE_TENANT_SCAN_CONCURRENCY: String(options.tenantConcurrency) }
+        : {}),
       ...options.env,
     };
     // The API first: it migrates the new database; the worker starts on the migrated schema.
@@ -404,6 +413,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     return {
       path: options.path,
       workers: workerCount,
+      tenantConcurrency: options.tenantConcurrency ?? null,
       size,
       resources: recorded.scan.resources,
       findings: Number(recorded.counts.findings),
@@ -446,6 +456,7 @@ export function describeRuns(reports: EndToEndReport[]): string {
     ['**wall: start scan to scores**', (r) => `**${seconds(r.wallMs)}**`],
     ['queued (POST to a worker taking it)', (r) => seconds(r.queuedMs)],
     ['parts (one per account)', (r) => String(r.parts)],
+    ['parts of the tenant at once (all workers)', (r) => String(r.tenantConcurrency ?? '2 (default)')],
     ['parts collected and stored, wall (first taken to last recorded)', (r) => seconds(r.partsSpanMs)],
     ['collect (provider scan), summed over parts', (r) => seconds(r.timings.collect_ms)],
     ['store evidence, summed over parts', (r) => seconds(r.timings.store_evidence_ms)],
