@@ -26,9 +26,9 @@ import {
   type AwsFixtureServer,
 } from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
 import { databaseBackends } from '../../../test/db.ts';
-import { insertQueuedScan, scanPartsOf } from '../scans/store.ts';
-import { QUEUED_PROGRESS, type ScanPartJobData } from '../scans/types.ts';
-import { bearer, login, scanJobDepsOf, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import type { ScanPartJobData } from '../scans/types.ts';
+import { login, scanJobDepsOf, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { splitScanClient, type SplitScanClient } from '../../test/split-scans.ts';
 import { runScanJob, runScanPart } from './scan-job.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -49,47 +49,17 @@ describe.each(databaseBackends())('organization scans split per account on $name
   let integrationId: string;
   let reference: { findings: string[]; errors: string[] };
 
-  const call = async (method: 'GET' | 'POST', url: string, payload?: Json) => {
-    const response = await t.app.inject({
-      method,
-      url,
-      headers: bearer(token),
-      ...(payload ? { payload } : {}),
-    });
-    return { status: response.statusCode, body: response.json() as Json };
-  };
-  const queuedScan = (integration = integrationId) =>
-    t.app.withTenant(tenantId, (trx) => insertQueuedScan(trx, tenantId, integration, QUEUED_PROGRESS));
-  const getScan = async (scanId: string) => (await call('GET', `/api/scans/${scanId}`)).body;
+  let c: SplitScanClient;
+  const call = (...args: Parameters<SplitScanClient['call']>) => c.call(...args);
+  const queuedScan = (integration = integrationId) => c.queuedScan(integration);
+  const getScan = (scanId: string) => c.getScan(scanId);
+  const completions = (scanId: string) => c.completions(scanId);
+  const partsOf = (scanId: string) => c.partsOf(scanId);
   /** The scan's findings as text, sorted, and its distinct errors. */
-  const resultsOf = async (scanId: string) => {
-    const items: Json[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { body: Json } = await call(
-        'GET',
-        `/api/scans/${scanId}/findings?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
-      items.push(...(page.body.items as Json[]));
-      cursor = page.body.next_cursor as string | null;
-    } while (cursor);
-    const scan = await getScan(scanId);
-    return {
-      findings: items
-        .map((f) => [f.rule_id, f.resource_id, f.status, f.severity, f.message].join(' '))
-        .sort(),
-      errors: [...new Set((scan.errors as Json[]).map((e) => JSON.stringify(e)))].sort(),
-    };
-  };
-  const completions = (scanId: string) =>
-    t.app.withTenant(tenantId, async (trx) => {
-      const rows = await trx('ledger_entries')
-        .select('kind')
-        .where({ kind: 'scan.completed' })
-        .whereRaw(`payload->>'scan_id' = ?`, [scanId]);
-      return rows.length;
-    });
-  const partsOf = (scanId: string) => t.app.withTenant(tenantId, (trx) => scanPartsOf(trx, scanId));
+  const resultsOf = async (scanId: string) => ({
+    findings: await c.findingsOf(scanId),
+    errors: [...new Set(((await getScan(scanId)).errors as Json[]).map((e) => JSON.stringify(e)))].sort(),
+  });
   const listings = () => sandbox.requests.filter((r) => r.operation === 'ListAccounts').length;
   const accountOf = (part: string) => /^account:(\d{12})/.exec(part)?.[1];
 
@@ -113,6 +83,7 @@ describe.each(databaseBackends())('organization scans split per account on $name
     const admin = await seedTenant(t.database.knex, { slug: 'split-organization' });
     tenantId = admin.tenantId;
     token = (await login(t.app, admin.email, admin.password)).access_token;
+    c = splitScanClient(t.app, tenantId, token);
     const created = await call('POST', '/api/integrations', {
       provider: 'aws',
       name: 'Split organization',
@@ -133,15 +104,7 @@ describe.each(databaseBackends())('organization scans split per account on $name
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     integrationId = created.body.id;
     // The reference: the same scan made one part, inline (as before organization scans were split).
-    const whole = await queuedScan();
-    expect(
-      await runScanJob(
-        { ...scanJobDepsOf(t.app), splitScans: false },
-        { tenant_id: tenantId, scan_id: whole },
-      ),
-    ).toBe('succeeded');
-    expect((await getScan(whole)).parts).toEqual({ total: 1, done: 1 });
-    reference = await resultsOf(whole);
+    reference = await resultsOf(await c.unsplitScan(integrationId));
     expect(reference.findings.length).toBeGreaterThan(50);
     // The member's SCPs (read through the management account) and the refusing member are in it.
     expect(reference.errors.join('\n')).toContain(
@@ -162,13 +125,7 @@ describe.each(databaseBackends())('organization scans split per account on $name
     const before = listings();
     const queued = await call('POST', '/api/scans', { integration_id: integrationId });
     expect(queued.status).toBe(202);
-    const deadline = Date.now() + 150_000;
-    let scan = await getScan(queued.body.id);
-    while (scan.status === 'queued' || scan.status === 'running') {
-      if (Date.now() > deadline) throw new Error(`scan still ${scan.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      scan = await getScan(queued.body.id);
-    }
+    const scan = await c.settled(queued.body.id, 150_000);
     expect(scan.status, JSON.stringify(scan.failure)).toBe('succeeded');
     expect(scan.parts).toEqual({ total: ACCOUNTS.length, done: ACCOUNTS.length });
     expect(await resultsOf(scan.id)).toEqual(reference);
