@@ -59,6 +59,26 @@ export function scanParts(integration: ScannableIntegration): string[] {
 }
 
 /**
+ * The parts a scan of the integration is planned with: those only calls can list (ScannerProvider.listParts,
+ * e.g. one per member of an AWS organization), made under `options` (egress policy, call limit, signal),
+ * else scanParts. Rejects with ScanFailedError when the listing cannot be made (refused credentials, an
+ * organization that cannot be listed), as the scan itself would.
+ */
+export async function listScanParts(
+  integration: ScannableIntegration,
+  options: ScanOptions = {},
+): Promise<string[]> {
+  const scanner = scannerFor((integration as { provider?: unknown })?.provider);
+  const { config, credentials } = integration ?? {};
+  if (scanner?.listParts && config && credentials) {
+    assertUrlSettingsAllowed(scanner, config, options.egress);
+    const listed = await scanner.listParts({ config, credentials }, options);
+    if (listed && listed.length > 0) return listed;
+  }
+  return scanParts(integration);
+}
+
+/**
  * Scans one integration (or the part `options.part` of it) with the scanner of its provider.
  * Rejects with ScanFailedError (see SCAN_FAILURE_CODES) when the scan cannot proceed at all.
  */
@@ -83,7 +103,11 @@ export async function scanIntegration(
   }
   assertUrlSettingsAllowed(scanner, config, options.egress);
   const part = options.part ?? WHOLE_SCAN;
-  if (part !== WHOLE_SCAN && !(scanner.parts?.({ config, credentials }) ?? []).includes(part)) {
+  if (
+    part !== WHOLE_SCAN &&
+    !(scanner.parts?.({ config, credentials }) ?? []).includes(part) &&
+    !scanner.acceptsPart?.({ config, credentials }, part)
+  ) {
     throw new ScanFailedError(
       'INVALID_CONFIG',
       `the ${scanner.name} integration has no scan part ${JSON.stringify(part)}`,

@@ -51,8 +51,19 @@ export interface ScannerProvider<I extends StoredIntegration = StoredIntegration
    */
   parts?(integration: Omit<I, 'provider'>): string[];
   /**
+   * The parts of a scan whose split only calls can tell (an AWS organization's member accounts), listed
+   * once when the scan is planned, through `options` (egress, call limit, signal) like a scan; null when
+   * `parts` decides from the settings. Rejects as `scan` does when the listing cannot be made.
+   */
+  listParts?(integration: Omit<I, 'provider'>, options: ScanOptions): Promise<string[] | null>;
+  /**
+   * Whether `key` has the shape of a part `listParts` lists, checked without calls before a part is scanned
+   * (the listing itself is not repeated: the plan's keys are kept for every retry).
+   */
+  acceptsPart?(integration: Omit<I, 'provider'>, key: string): boolean;
+  /**
    * Scans the integration, or only `options.part` of it; rejects with ScanFailedError only when the scan
-   * cannot proceed at all (INVALID_CONFIG for a part key `parts` does not list).
+   * cannot proceed at all (INVALID_CONFIG for a part key neither `parts` lists nor `acceptsPart` accepts).
    */
   scan(integration: Omit<I, 'provider'>, options: ScanOptions): Promise<ScanOutcome>;
 }

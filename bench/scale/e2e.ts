@@ -3,7 +3,11 @@
  * processes on PostgreSQL: wall time from "start scan" to the dashboard's scores and its split, peak memory
  * of each process, database growth (see harness.ts).
  *
- * Usage: node bench/scale/e2e.ts [--resources 100000] [--path config|direct|both] [--admin-url postgres://…]
+ * Usage: node bench/scale/e2e.ts [--resources 100000] [--path config|direct|both] [--workers 1[,2…]]
+ *        [--admin-url postgres://…]
+ * `--workers 1,2` runs each path once per worker count (each worker a process of its own, sharing the
+ * organization scan's per-account parts), so the table compares them in one run; `--tenant-concurrency N`
+ * lets N parts of the tenant run at once across the workers (the product's default is 2).
  * The admin URL defaults to COMPLYWISE_TEST_POSTGRES_URL, then postgres://root@127.0.0.1:5432/test.
  * Each path runs in its own database and processes. Prints a markdown table; exits 1 when a scan fails.
  */
@@ -15,8 +19,21 @@ const { values } = parseArgs({
     resources: { type: 'string', default: '100000' },
     path: { type: 'string', default: 'both' },
     'admin-url': { type: 'string' },
+    workers: { type: 'string', default: '1' },
+    'tenant-concurrency': { type: 'string' },
   },
 });
+const tenantConcurrency =
+  values['tenant-concurrency'] === undefined ? undefined : Number(values['tenant-concurrency']);
+if (tenantConcurrency !== undefined && !(Number.isInteger(tenantConcurrency) && tenantConcurrency > 0)) {
+  process.stderr.write(`--tenant-concurrency must be a positive integer\n`);
+  process.exit(2);
+}
+const workerCounts = values.workers.split(',').map(Number);
+if (workerCounts.some((n) => !Number.isInteger(n) || n < 1)) {
+  process.stderr.write(`--workers must list positive integers, got "${values.workers}"\n`);
+  process.exit(2);
+}
 const resources = Number(values.resources);
 if (!Number.isInteger(resources) || resources < 1) {
   process.stderr.write(`--resources must be a positive integer, got "${values.resources}"\n`);
@@ -37,8 +54,16 @@ const adminUrl =
 
 const reports: EndToEndReport[] = [];
 for (const path of paths) {
-  const report = await runEndToEnd({ adminUrl, resources, path });
-  process.stdout.write(`${JSON.stringify(report)}\n`);
-  reports.push(report);
+  for (const workers of workerCounts) {
+    const report = await runEndToEnd({
+      adminUrl,
+      resources,
+      path,
+      workers,
+      ...(tenantConcurrency ? { tenantConcurrency } : {}),
+    });
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+    reports.push(report);
+  }
 }
 process.stdout.write(`\n${describeRuns(reports)}\n`);

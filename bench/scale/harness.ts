@@ -5,10 +5,11 @@
  * - The organization is the benchmarks' sandbox (bench/scanners/organization.ts) grown to about N
  *   resources, served by the AWS fixture server in this process with no added latency, and read either
  *   through one AWS Config aggregator (`config`) or through the direct APIs (`direct`).
- * - The product runs as two processes of `node api/src/main.ts` on a fresh database (the kill -9 bench's
- *   `createTrialDatabase` and `startWorker`): one `COMPLYWISE_ROLE=api`, one `COMPLYWISE_ROLE=worker`, so
- *   each one's peak memory is its own (VmHWM in /proc/<pid>/status, read before they stop). The provider
- *   call limit is lifted (the sandbox answers at once; the limit would only measure itself).
+ * - The product runs as processes of `node api/src/main.ts` on a fresh database (the kill -9 bench's
+ *   `createTrialDatabase` and `startWorker`): one `COMPLYWISE_ROLE=api` and `workers` (default 1)
+ *   `COMPLYWISE_ROLE=worker`, so each one's peak memory is its own (VmHWM in /proc/<pid>/status, read before
+ *   they stop). The organization scan is split per account, so several workers share its collection. The
+ *   provider call limit is lifted (the sandbox answers at once; the limit would only measure itself).
  * - Everything else goes through the API as a person's browser would: sign-up (the link read from the
  *   data dir's outbox), sign-in, the integration, `POST /api/scans`, polling the scan, then
  *   `GET /api/scores` until the dashboard's scores are this scan's.
@@ -56,6 +57,13 @@ export interface EndToEndOptions {
   env?: NodeJS.ProcessEnv;
   /** Also return the scan's stored findings (rule, resource, status): for checks at a small size. */
   keepFindings?: boolean;
+  /** Worker processes sharing the scan's parts (default 1). */
+  workers?: number;
+  /**
+   * Parts of the tenant's scans running at once across all workers (COMPLYWISE_TENANT_SCAN_CONCURRENCY,
+   * the product's default 2 when unset): the bound on how many workers one tenant's scan can keep busy.
+   */
+  tenantConcurrency?: number;
 }
 
 /** A stored finding's natural key and status. */
@@ -88,6 +96,9 @@ export interface ScanTimings {
 
 export interface EndToEndReport {
   path: ScanPath;
+  /** Worker processes that shared the scan, and the tenant's parts allowed at once (null: the default). */
+  workers: number;
+  tenantConcurrency: number | null;
   size: OrganizationSize;
   /** Resources the scan collected, its findings (every status) and the frameworks the dashboard scored. */
   resources: number;
@@ -103,11 +114,20 @@ export interface EndToEndReport {
    */
   scoresVisibleMs: number;
   timings: ScanTimings;
-  /** Peak resident memory (VmHWM) of each product process, MiB; `harness`: this process (the sandbox). */
+  /**
+   * The parts' collection as wall time: from the first part taken to the last part recorded (the timings'
+   * collect and evidence times are summed over the parts, which run side by side), and how many parts.
+   */
+  partsSpanMs: number;
+  parts: number;
+  /**
+   * Peak resident memory (VmHWM) of each product process, MiB (`worker`: the largest of the workers);
+   * `harness`: this process (the sandbox).
+   */
   peakRssMiB: { api: number; worker: number; harness: number };
   /**
    * CPU seconds each process used from `POST /api/scans` to the scores (PostgreSQL's own not included): on
-   * a shared machine the fairer measure of the work than the wall time.
+   * a shared machine the fairer measure of the work than the wall time. `worker`: all workers together.
    */
   cpuSeconds: { api: number; worker: number; harness: number };
   /** Bytes each table grew by over the scan (pg_total_relation_size), the whole database, the evidence files. */
@@ -251,6 +271,9 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
       // The sandbox is the operator's allowlisted host; it answers at once, so the call limit is lifted.
       COMPLYWISE_EGRESS_ALLOW: new URL(sandbox.url).host,
       COMPLYWISE_SCAN_CALLS_PER_SECOND: '100000',
+      ...(options.tenantConcurrency
+        ? { COMPLYWISE_TENANT_SCAN_CONCURRENCY: String(options.tenantConcurrency) }
+        : {}),
       ...options.env,
     };
     // The API first: it migrates the new database; the worker starts on the migrated schema.
@@ -260,11 +283,16 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     };
     const api = await startWorker({ ...env, COMPLYWISE_ROLE: 'api' }, echo('api'));
     processes.push(api);
-    const worker = await startWorker({ ...env, COMPLYWISE_ROLE: 'worker' }, echo('worker'));
-    processes.push(worker);
+    const workerCount = options.workers ?? 1;
+    const workers: ChildProcess[] = [];
+    for (let i = 0; i < workerCount; i++) {
+      const worker = await startWorker({ ...env, COMPLYWISE_ROLE: 'worker' }, echo(`worker ${i + 1}`));
+      processes.push(worker);
+      workers.push(worker);
+    }
     log(
       `${options.path}: organization of ${size.members + 2} scanned accounts at scale ${size.scale}; ` +
-        `api pid ${api.pid}, worker pid ${worker.pid}`,
+        `api pid ${api.pid}, worker pids ${workers.map((w) => w.pid).join(', ')}`,
     );
 
     const client = apiClient(`http://127.0.0.1:${port}`);
@@ -290,7 +318,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     const loadStart = loadavg()[0]!;
     const cpuOf = () => ({
       api: cpuSeconds(api.pid!),
-      worker: cpuSeconds(worker.pid!),
+      worker: workers.reduce((sum, w) => sum + cpuSeconds(w.pid!), 0),
       harness: cpuSeconds('self'),
     });
     const cpuStart = cpuOf();
@@ -328,7 +356,11 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     }
     const wallMs = performance.now() - started;
     const loadEnd = loadavg()[0]!;
-    const peak = { api: peakRssMiB(api.pid!), worker: peakRssMiB(worker.pid!), harness: peakRssMiB('self') };
+    const peak = {
+      api: peakRssMiB(api.pid!),
+      worker: Math.max(...workers.map((w) => peakRssMiB(w.pid!))),
+      harness: peakRssMiB('self'),
+    };
     const cpuEnd = cpuOf();
 
     const after = await withAdminClient(trial.databaseUrl, relationSizes);
@@ -350,6 +382,12 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
         [scanId],
       );
       const { rows: evidence } = await db.query<{ rows: string }>(`SELECT count(*) AS rows FROM evidence`);
+      const { rows: span } = await db.query<{ parts: string; span_ms: number | null }>(
+        `SELECT count(*) AS parts,
+                extract(epoch FROM max(finished_at) - min(started_at)) * 1000 AS span_ms
+         FROM scan_parts WHERE scan_id = $1`,
+        [scanId],
+      );
       const stored = options.keepFindings
         ? (
             await db.query<StoredFindingStatus>(
@@ -358,7 +396,14 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
             )
           ).rows
         : undefined;
-      return { scan: scans[0]!, counts: counts[0]!, evidenceRows: Number(evidence[0]!.rows), stored };
+      return {
+        scan: scans[0]!,
+        counts: counts[0]!,
+        evidenceRows: Number(evidence[0]!.rows),
+        parts: Number(span[0]!.parts),
+        partsSpanMs: Number(span[0]!.span_ms ?? 0),
+        stored,
+      };
     });
     if (!recorded.scan.timings) throw new Error(`scan ${scanId} recorded no timings`);
     const growth = Object.fromEntries(
@@ -367,6 +412,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     growth.evidenceFiles = bytesUnder(trial.dataDir) - evidenceBytesBefore;
     return {
       path: options.path,
+      workers: workerCount,
+      tenantConcurrency: options.tenantConcurrency ?? null,
       size,
       resources: recorded.scan.resources,
       findings: Number(recorded.counts.findings),
@@ -375,6 +422,8 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
       queuedMs: recorded.scan.started_at.getTime() - startedAt,
       scoresVisibleMs: startedAt + wallMs - recorded.scan.finished_at.getTime(),
       timings: recorded.scan.timings,
+      partsSpanMs: recorded.partsSpanMs,
+      parts: recorded.parts,
       peakRssMiB: peak,
       cpuSeconds: {
         api: cpuEnd.api - cpuStart.api,
@@ -406,20 +455,23 @@ export function describeRuns(reports: EndToEndReport[]): string {
     ['frameworks scored', (r) => String(r.frameworksScored)],
     ['**wall: start scan to scores**', (r) => `**${seconds(r.wallMs)}**`],
     ['queued (POST to a worker taking it)', (r) => seconds(r.queuedMs)],
-    ['collect (provider scan)', (r) => seconds(r.timings.collect_ms)],
-    ['store evidence (part)', (r) => seconds(r.timings.store_evidence_ms)],
+    ['parts (one per account)', (r) => String(r.parts)],
+    ['parts of the tenant at once (all workers)', (r) => String(r.tenantConcurrency ?? '2 (default)')],
+    ['parts collected and stored, wall (first taken to last recorded)', (r) => seconds(r.partsSpanMs)],
+    ['collect (provider scan), summed over parts', (r) => seconds(r.timings.collect_ms)],
+    ['store evidence, summed over parts', (r) => seconds(r.timings.store_evidence_ms)],
     ['gather (resources read back)', (r) => seconds(r.timings.gather_ms)],
     ['evaluate (overrides, rules)', (r) => seconds(r.timings.evaluate_ms)],
     ['score', (r) => seconds(r.timings.score_ms)],
     ['persist findings, scores, ledger', (r) => seconds(r.timings.persist_ms)],
     ['results transaction start to scores visible', (r) => seconds(r.scoresVisibleMs)],
     [
-      'peak RSS api / worker',
+      'peak RSS api / worker (largest)',
       (r) => `${r.peakRssMiB.api.toFixed(0)} / ${r.peakRssMiB.worker.toFixed(0)} MiB`,
     ],
     ['peak RSS harness (sandbox)', (r) => `${r.peakRssMiB.harness.toFixed(0)} MiB`],
     [
-      'CPU api / worker / harness (sandbox)',
+      'CPU api / workers / harness (sandbox)',
       (r) =>
         `${r.cpuSeconds.api.toFixed(1)} / ${r.cpuSeconds.worker.toFixed(1)} / ${r.cpuSeconds.harness.toFixed(1)} s`,
     ],
@@ -440,7 +492,7 @@ export function describeRuns(reports: EndToEndReport[]): string {
       (r) => `${r.loadAverage.start.toFixed(1)} / ${r.loadAverage.end.toFixed(1)}`,
     ],
   ];
-  const header = `| figure | ${reports.map((r) => r.path).join(' | ')} |`;
+  const header = `| figure | ${reports.map((r) => `${r.path}, ${r.workers} worker${r.workers === 1 ? '' : 's'}`).join(' | ')} |`;
   const rule = `| --- | ${reports.map(() => '---').join(' | ')} |`;
   return [header, rule, ...rows.map(([name, cell]) => `| ${name} | ${reports.map(cell).join(' | ')} |`)].join(
     '\n',

@@ -9,6 +9,11 @@
  * each member receives its own share of the items, so no member queries Config for those regions.
  * Likewise the service control policies in force on each member, which a member may not read itself, are
  * read with the management credentials (organization-policies.ts) and handed to that member's scan.
+ *
+ * Split into parts (issue 18), one per active account, listed once when the scan is planned
+ * (`listOrganizationParts`): a part scans its one account as the whole scan does, with the management
+ * credentials reading that account's share of the aggregator (one query filtered to the account) and the
+ * SCPs in force on it, so the parts together collect what the whole scan collects.
  */
 import { ListAccountsCommand, type Account } from '@aws-sdk/client-organizations';
 import type { Resource, ScanError } from '../../schemas/index.ts';
@@ -37,6 +42,17 @@ export interface AwsOrganizationOptions {
 export interface AwsOrganizationScanOptions extends AwsAccountScanOptions {
   /** Accounts scanned at the same time (each also runs its own regional tasks). */
   accountConcurrency?: number;
+  /**
+   * Scan only this account of the organization (a part, see listOrganizationParts), as the whole scan would
+   * scan it; the accounts are not listed again.
+   */
+  member?: OrganizationMember;
+}
+
+/** An account of the organization as ListAccounts names it. */
+export interface OrganizationMember {
+  id: string;
+  name?: string;
 }
 
 /** ListAccounts' largest page. */
@@ -50,12 +66,7 @@ export async function scanAwsOrganization(
   organization: AwsOrganizationOptions,
   options: AwsOrganizationScanOptions = {},
 ): Promise<ScanOutcome> {
-  if (!ROLE_NAME.test(organization?.memberRoleName ?? '')) {
-    throw new ScanFailedError(
-      'INVALID_CONFIG',
-      'invalid AWS organization scan: organization.memberRoleName must be an IAM role name',
-    );
-  }
+  assertRoleName(organization);
   const members = new Map<string, ScanProgress>();
   // Progress of the organization calls plus every member scan, reported as one scan.
   const emit = (): void => {
@@ -78,8 +89,11 @@ export async function scanAwsOrganization(
       orgCtx.setPhase('assuming_role');
       orgCtx.useCredentials(await assumeRole(orgCtx, target));
     }
-    const accounts = await listAccounts(orgCtx, target);
-    const inventories = await readAggregator(orgCtx, target);
+    const { member: only } = options;
+    const accounts: Account[] = only
+      ? [{ Id: only.id, ...(only.name !== undefined ? { Name: only.name } : {}), Status: 'ACTIVE' }]
+      : await listAccounts(orgCtx, target);
+    const inventories = await readAggregator(orgCtx, target, only?.id);
     const scps = await readMemberScps(orgCtx, target, accounts);
     orgCtx.setPhase('scanning_accounts');
     const base = orgCtx.currentCredentials;
@@ -158,6 +172,55 @@ export async function scanAwsOrganization(
   }
 }
 
+/**
+ * The parts of an organization scan: one per active account (the management account's own scan included),
+ * listed with the scan's credentials (after its role, when one is set) as the whole scan lists them.
+ */
+export async function listOrganizationParts(
+  target: AwsAccountTarget,
+  organization: AwsOrganizationOptions,
+  options: AwsAccountScanOptions = {},
+): Promise<string[]> {
+  assertRoleName(organization);
+  const ctx = new AwsScanContext(target.accountId, { ...target.credentials }, target.endpoint, options);
+  try {
+    if (target.roleArn) {
+      ctx.setPhase('assuming_role');
+      ctx.useCredentials(await assumeRole(ctx, target));
+    }
+    const accounts = await listAccounts(ctx, target);
+    return accounts.map((a) => organizationPartKey({ id: a.Id ?? '', ...(a.Name ? { name: a.Name } : {}) }));
+  } finally {
+    ctx.close();
+  }
+}
+
+/**
+ * A member's part key, `account:<id>` with its name in parentheses: the name is kept so that a member
+ * refusing its role is reported by name, as in the whole scan, without listing the accounts again.
+ */
+export function organizationPartKey(member: OrganizationMember): string {
+  return member.name ? `account:${member.id} (${member.name})` : `account:${member.id}`;
+}
+
+const PART_KEY = /^account:(\d{12})(?: \((.*)\))?$/s;
+
+/** The account a part key of organizationPartKey names; null for any other key. */
+export function organizationPart(key: string): OrganizationMember | null {
+  const match = PART_KEY.exec(key);
+  if (!match) return null;
+  return { id: match[1]!, ...(match[2] !== undefined ? { name: match[2] } : {}) };
+}
+
+function assertRoleName(organization: AwsOrganizationOptions): void {
+  if (!ROLE_NAME.test(organization?.memberRoleName ?? '')) {
+    throw new ScanFailedError(
+      'INVALID_CONFIG',
+      'invalid AWS organization scan: organization.memberRoleName must be an IAM role name',
+    );
+  }
+}
+
 function emptyProgress(): ScanProgress {
   return { phase: 'failed', resources_collected: 0, calls_made: 0, errors: 0 };
 }
@@ -201,16 +264,33 @@ async function listAccounts(ctx: AwsScanContext, target: AwsAccountTarget): Prom
   return accounts.filter((a) => a.Status === 'ACTIVE' && a.Id);
 }
 
-/** The aggregator's items for every member, read once; null when none is named or it cannot be read. */
+/**
+ * The aggregator's items for every member, read once (or, for the part of one account, `only`, the query
+ * filtered to it); null when none is named or it cannot be read.
+ */
 async function readAggregator(
   ctx: AwsScanContext,
   target: AwsAccountTarget,
+  only?: string,
 ): Promise<Map<string, ConfigInventory> | null> {
   if (!target.configAggregator || target.useConfig === false) return null;
   const types = configTypesOf(target.services ?? AWS_SERVICES);
   if (types.length === 0) return null;
   ctx.setPhase('reading_config');
-  return selectAggregator(ctx, target.region, target.configAggregator, types, target.regions ?? null);
+  const read = await selectAggregator(
+    ctx,
+    target.region,
+    target.configAggregator,
+    types,
+    target.regions ?? null,
+    only,
+  );
+  // An account with no item at all is absent from the whole organization's read, so its scan reads each
+  // region's own Config (the aggregator may not collect it); the filtered read is made to say the same.
+  const filtered = only ? read?.get(only) : undefined;
+  if (filtered && [...filtered.values()].every((types) => [...types.values()].every((i) => i.length === 0)))
+    read!.delete(only!);
+  return read;
 }
 
 /**

@@ -17,7 +17,7 @@ import {
 import { AwsScanContext } from './aws-context.ts';
 import { safeErrorMessage } from './aws-errors.ts';
 import type { AwsCredentials } from './credentials.ts';
-import { scanAwsOrganization } from './organization.ts';
+import { listOrganizationParts, organizationPart, scanAwsOrganization } from './organization.ts';
 import { scanS3 } from './s3.ts';
 import { S3_OPERATIONS } from './s3-operations.ts';
 import { AWS_SETTINGS, validateAwsIntegration } from './validate-integration.ts';
@@ -99,11 +99,41 @@ async function awsIdentity(
 }
 
 /**
- * An account scan of listed services splits by service and region (awsAccountParts); an organization scan
- * and the legacy S3-only scan are one part each.
+ * An account scan of listed services splits by service and region (awsAccountParts); the legacy S3-only
+ * scan is one part; an organization scan splits by account, which only its listing tells (awsListParts).
  */
 function awsParts({ config }: Omit<AwsIntegration, 'provider'>): string[] {
   return config.services && !config.organization ? awsAccountParts(config) : [WHOLE_SCAN];
+}
+
+/** An organization scan's parts: one per active account, listed with ListAccounts (organization.ts). */
+async function awsListParts(
+  { config, credentials }: Omit<AwsIntegration, 'provider'>,
+  options: ScanOptions,
+): Promise<string[] | null> {
+  if (!config.organization) return null;
+  return listOrganizationParts(accountTarget(config, credentials), config.organization, options);
+}
+
+/** An organization scan's member parts, by their shape (the listing named them when the scan was planned). */
+function awsAcceptsPart({ config }: Omit<AwsIntegration, 'provider'>, key: string): boolean {
+  return Boolean(config.organization) && organizationPart(key) !== null;
+}
+
+/** The account scan target the config describes (the organization's scanning account, for an organization). */
+function accountTarget(config: AwsIntegrationConfig, credentials: AwsCredentials): AwsAccountTarget {
+  return {
+    accountId: config.accountId,
+    region: config.region,
+    ...(config.services ? { services: config.services } : {}),
+    ...(config.regions ? { regions: config.regions } : {}),
+    ...(config.endpoint ? { endpoint: config.endpoint } : {}),
+    ...(config.roleArn ? { roleArn: config.roleArn } : {}),
+    ...(config.externalId ? { externalId: config.externalId } : {}),
+    ...(config.useConfig === false ? { useConfig: false } : {}),
+    ...(config.configAggregator ? { configAggregator: config.configAggregator } : {}),
+    credentials,
+  };
 }
 
 /** Which scanner the config selects: the organization, the listed services, or the legacy S3-only scan. */
@@ -111,23 +141,22 @@ function scanAws(
   { config, credentials }: Omit<AwsIntegration, 'provider'>,
   options: ScanOptions,
 ): Promise<ScanOutcome> {
-  if (config.services || config.organization) {
-    const target: AwsAccountTarget = {
-      accountId: config.accountId,
-      region: config.region,
-      ...(config.services ? { services: config.services } : {}),
-      ...(config.regions ? { regions: config.regions } : {}),
-      ...(config.endpoint ? { endpoint: config.endpoint } : {}),
-      ...(config.roleArn ? { roleArn: config.roleArn } : {}),
-      ...(config.externalId ? { externalId: config.externalId } : {}),
-      ...(config.useConfig === false ? { useConfig: false } : {}),
-      ...(config.configAggregator ? { configAggregator: config.configAggregator } : {}),
-      ...(options.part && options.part !== WHOLE_SCAN ? { part: awsAccountPart(options.part) } : {}),
-      credentials,
-    };
-    return config.organization
-      ? scanAwsOrganization(target, config.organization, options)
-      : scanAwsAccount(target, options);
+  const part = options.part && options.part !== WHOLE_SCAN ? options.part : null;
+  if (config.organization) {
+    const member = part ? organizationPart(part) : null;
+    if (part && !member) {
+      throw new ScanFailedError('INVALID_CONFIG', `an organization scan has no part ${JSON.stringify(part)}`);
+    }
+    return scanAwsOrganization(accountTarget(config, credentials), config.organization, {
+      ...options,
+      ...(member ? { member } : {}),
+    });
+  }
+  if (config.services) {
+    return scanAwsAccount(
+      { ...accountTarget(config, credentials), ...(part ? { part: awsAccountPart(part) } : {}) },
+      options,
+    );
   }
   return scanS3(
     {
@@ -286,5 +315,7 @@ export const awsProvider: ScannerProvider<AwsIntegration> = {
   validate: validateAwsIntegration,
   identify: awsIdentity,
   parts: awsParts,
+  listParts: awsListParts,
+  acceptsPart: awsAcceptsPart,
   scan: scanAws,
 };

@@ -8,7 +8,7 @@ import { CONNECTION_TIMEOUT_MS, secretsOf } from '../provider.ts';
 import { optionalUrl, secretString, type AddProblem, type Fields } from '../fields.ts';
 import { ScanContext } from '../scan-context.ts';
 import { list, secret, settings, text } from '../settings-schema.ts';
-import { ScanFailedError, type ScanOptions, type ScanOutcome } from '../types.ts';
+import { ScanFailedError, WHOLE_SCAN, type ScanOptions, type ScanOutcome } from '../types.ts';
 import { AZURE_PERMISSIONS, azureCredential, scanAzure } from './azure.ts';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -56,14 +56,32 @@ async function azureIdentity(
   return `azure service principal ${credentials.clientId}`;
 }
 
+/** The part scanning one subscription. */
+const subscriptionPart = (subscriptionId: string): string => `subscription:${subscriptionId}`;
+
+/**
+ * A scan of several subscriptions splits into one part per subscription: each is read on its own (nothing
+ * in one subscription's resources depends on another's), so several workers share them. One subscription
+ * stays one part.
+ */
+function azureParts({ config }: Omit<AzureIntegration, 'provider'>): string[] {
+  const subscriptions = [...new Set(Array.isArray(config.subscriptionIds) ? config.subscriptionIds : [])];
+  return subscriptions.length > 1 ? subscriptions.map(subscriptionPart) : [];
+}
+
 function scanAzureIntegration(
   { config, credentials }: Omit<AzureIntegration, 'provider'>,
   options: ScanOptions,
 ): Promise<ScanOutcome> {
+  // scanIntegration checked that a part is one of azureParts'.
+  const part = options.part && options.part !== WHOLE_SCAN ? options.part : null;
+  const subscriptionIds = part
+    ? config.subscriptionIds.filter((id) => subscriptionPart(id) === part)
+    : config.subscriptionIds;
   return scanAzure(
     {
       tenantId: config.tenantId,
-      subscriptionIds: config.subscriptionIds,
+      subscriptionIds,
       ...(config.endpoint ? { endpoint: config.endpoint } : {}),
       ...(config.authorityHost ? { authorityHost: config.authorityHost } : {}),
       clientId: credentials.clientId,
@@ -148,5 +166,6 @@ export const azureProvider: ScannerProvider<AzureIntegration> = {
   permissions: AZURE_PERMISSIONS,
   validate: validateAzureIntegration,
   identify: azureIdentity,
+  parts: azureParts,
   scan: scanAzureIntegration,
 };

@@ -20,9 +20,10 @@ import {
   type TenantOverrides,
 } from '../../../engine/index.ts';
 import {
+  listScanParts,
   scanIntegration,
-  scanParts,
   WHOLE_SCAN,
+  type ScanOptions,
   type ScanOutcome,
   type ScanProgress,
 } from '../../../scanners/index.ts';
@@ -184,13 +185,25 @@ export async function loadPartTarget(
   });
 }
 
-/** Plan: the scan's parts (the ones planned before, on a retry), `split: false` making it one part. */
+/**
+ * Plan: the scan's parts, `split: false` making it one part. Planned once per scan: a retried plan (or a
+ * failed scan started again) keeps the parts stored the first time. Parts only calls can list (an AWS
+ * organization's accounts, scanners' `listParts`) are listed here, before anything is stored and outside any
+ * transaction, under the integration's shared call limit and the egress policy, like a part's own calls.
+ */
 export async function planParts(
   deps: ScanJobDeps,
   job: ScanJobData,
   target: ScanTarget,
+  signal?: AbortSignal,
 ): Promise<ScanPartRow[]> {
-  const keys = deps.splitScans === false ? [WHOLE_SCAN] : scanParts(target.integration);
+  const stored = await deps.withTenant(job.tenant_id, (trx) => scanPartsOf(trx, job.scan_id));
+  const keys =
+    stored.length > 0
+      ? stored.map((p) => p.part_key)
+      : deps.splitScans === false
+        ? [WHOLE_SCAN]
+        : await listScanParts(target.integration, providerCallOptions(deps, job.tenant_id, target, signal));
   return deps.withTenant(job.tenant_id, (trx) => planScanParts(trx, job.tenant_id, job.scan_id, keys));
 }
 
@@ -313,15 +326,27 @@ export function collect(
   signal?: AbortSignal,
   part: string = WHOLE_SCAN,
 ): Promise<ScanOutcome> {
-  const { pacing } = deps;
   return scanIntegration(target.integration, {
-    egress: deps.egress,
+    ...providerCallOptions(deps, tenantId, target, signal),
     part,
     onProgress,
+  });
+}
+
+/** What every provider call of a scan goes through: the egress policy and the integration's call limit. */
+function providerCallOptions(
+  deps: Pick<ScanJobDeps, 'egress' | 'pacing'>,
+  tenantId: string,
+  target: ScanTarget,
+  signal?: AbortSignal,
+): ScanOptions {
+  const { pacing } = deps;
+  return {
+    egress: deps.egress,
     ...(signal ? { signal } : {}),
     ...(pacing?.callsPerSecond ? { callsPerSecond: pacing.callsPerSecond } : {}),
     ...(pacing ? { rateLimiter: pacing.limiterFor(tenantId, target.integrationId) } : {}),
-  });
+  };
 }
 
 /**

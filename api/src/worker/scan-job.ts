@@ -108,7 +108,9 @@ export interface PartAttempt {
 }
 
 /**
- * Runs one scan job: plans the scan's parts (scanners' `parts`, one part for a provider that cannot split)
+ * Runs one scan job: plans the scan's parts (scanners' `parts`, or their `listParts` when only calls can tell,
+ * such as an AWS organization's accounts; one part for a provider that cannot split; the parts stored
+ * before, on a retry)
  * and, with `dispatch`, hands them to the queue, each collected by whichever worker leases it
  * (runScanPart); the part that completes the set finishes the scan. Without `dispatch` (tests, the CLI)
  * the parts run here one after the other through the same steps. Resolves 'failed' (never throws) when the
@@ -133,7 +135,7 @@ export async function runScanJob(
   log.info('scan started');
   let parts: ScanPartRow[];
   try {
-    parts = await planParts(deps, job, target);
+    parts = await planParts(deps, job, target, signal);
     await checkpoint(deps, job, signal);
   } catch (caught) {
     return settle(deps, job, log, caught, signal, null);

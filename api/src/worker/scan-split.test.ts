@@ -18,12 +18,10 @@ import {
   type AwsFixtureServer,
 } from '../../../scanners/aws/fixtures/aws-fixture-server.ts';
 import { databaseBackends } from '../../../test/db.ts';
-import { insertQueuedScan, scanPartsOf } from '../scans/store.ts';
-import { QUEUED_PROGRESS, type ScanPartJobData } from '../scans/types.ts';
-import { bearer, login, scanJobDepsOf, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import type { ScanPartJobData } from '../scans/types.ts';
+import { login, scanJobDepsOf, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { splitScanClient, type SplitScanClient } from '../../test/split-scans.ts';
 import { runScanJob, runScanPart } from './scan-job.ts';
-
-type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const SERVICES = ['s3', 'iam', 'ec2', 'kms', 'cloudtrail', 'config', 'lambda'];
 
@@ -36,43 +34,13 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
   let regions: string[];
   let reference: string[];
 
-  const call = async (method: 'GET' | 'POST', url: string, payload?: Json) => {
-    const response = await t.app.inject({
-      method,
-      url,
-      headers: bearer(token),
-      ...(payload ? { payload } : {}),
-    });
-    return { status: response.statusCode, body: response.json() as Json };
-  };
-  /** A scan row queued through the service, without a job (the test runs its steps). */
-  const queuedScan = (integration = integrationId) =>
-    t.app.withTenant(tenantId, (trx) => insertQueuedScan(trx, tenantId, integration, QUEUED_PROGRESS));
-  const getScan = async (scanId: string) => (await call('GET', `/api/scans/${scanId}`)).body;
-  /** Every finding of the scan as text, sorted; evidence hashes apart (each scan stamps its own times). */
-  const findingsOf = async (scanId: string) => {
-    const items: Json[] = [];
-    let cursor: string | null = null;
-    do {
-      const page: { body: Json } = await call(
-        'GET',
-        `/api/scans/${scanId}/findings?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
-      );
-      items.push(...(page.body.items as Json[]));
-      cursor = page.body.next_cursor as string | null;
-    } while (cursor);
-    for (const f of items) expect(f.evidence_sha256, f.resource_id).toMatch(/^[0-9a-f]{64}$/);
-    return items.map((f) => [f.rule_id, f.resource_id, f.status, f.severity, f.message].join(' ')).sort();
-  };
-  const completions = (scanId: string) =>
-    t.app.withTenant(tenantId, async (trx) => {
-      const rows = await trx('ledger_entries')
-        .select('kind')
-        .where({ kind: 'scan.completed' })
-        .whereRaw(`payload->>'scan_id' = ?`, [scanId]);
-      return rows.length;
-    });
-  const partsOf = (scanId: string) => t.app.withTenant(tenantId, (trx) => scanPartsOf(trx, scanId));
+  let c: SplitScanClient;
+  const call = (...args: Parameters<SplitScanClient['call']>) => c.call(...args);
+  const queuedScan = (integration = integrationId) => c.queuedScan(integration);
+  const getScan = (scanId: string) => c.getScan(scanId);
+  const findingsOf = (scanId: string) => c.findingsOf(scanId);
+  const completions = (scanId: string) => c.completions(scanId);
+  const partsOf = (scanId: string) => c.partsOf(scanId);
 
   beforeAll(async () => {
     t = await startTestApp(backend);
@@ -83,6 +51,7 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     const admin = await seedTenant(t.database.knex, { slug: 'split-scans' });
     tenantId = admin.tenantId;
     token = (await login(t.app, admin.email, admin.password)).access_token;
+    c = splitScanClient(t.app, tenantId, token);
     const created = await call('POST', '/api/integrations', {
       provider: 'aws',
       name: 'Split sandbox',
@@ -98,15 +67,7 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     integrationId = created.body.id;
     // The reference: the same scan made one part, inline.
-    const whole = await queuedScan();
-    expect(
-      await runScanJob(
-        { ...scanJobDepsOf(t.app), splitScans: false },
-        { tenant_id: tenantId, scan_id: whole },
-      ),
-    ).toBe('succeeded');
-    expect((await getScan(whole)).parts).toEqual({ total: 1, done: 1 });
-    reference = await findingsOf(whole);
+    reference = await findingsOf(await c.unsplitScan(integrationId));
     expect(reference.length).toBeGreaterThan(20);
   }, 120_000);
   afterAll(async () => {
@@ -119,15 +80,7 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
   it('gives the findings of the unsplit scan through the worker, showing its parts and their workers', async () => {
     const queued = await call('POST', '/api/scans', { integration_id: integrationId });
     expect(queued.status).toBe(202);
-    const deadline = Date.now() + 90_000;
-    let scan = await getScan(queued.body.id);
-    const seen = new Set<string>();
-    while (scan.status === 'queued' || scan.status === 'running') {
-      seen.add(`${scan.parts.done}/${scan.parts.total}`);
-      if (Date.now() > deadline) throw new Error(`scan still ${scan.status}`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      scan = await getScan(queued.body.id);
-    }
+    const scan = await c.settled(queued.body.id, 90_000);
     expect(scan.status, JSON.stringify(scan.failure)).toBe('succeeded');
     expect(scan.parts).toEqual({ total: partCount(), done: partCount() });
     expect(scan.progress.phase).toBe('done');

@@ -335,7 +335,8 @@ export const scanPartsSchema = {
             properties: {
               part: {
                 type: 'string',
-                description: 'The part key, e.g. `s3`, `ec2@eu-west-1`, or `*` (whole).',
+                description:
+                  'The part key, e.g. `s3`, `ec2@eu-west-1`, `account:123456789012 (prod)`, `subscription:<id>`, or `all` (whole).',
               },
               status: { type: 'string', enum: ['queued', 'running', 'done', 'failed'] },
               worker_id: {

@@ -3673,7 +3673,7 @@ export interface operations {
           'application/json': {
             scan_id: string;
             items: {
-              /** @description The part key, e.g. `s3`, `ec2@eu-west-1`, or `*` (whole). */
+              /** @description The part key, e.g. `s3`, `ec2@eu-west-1`, `account:123456789012 (prod)`, `subscription:<id>`, or `all` (whole). */
               part: string;
               /** @enum {string} */
               status: 'queued' | 'running' | 'done' | 'failed';
