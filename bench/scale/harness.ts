@@ -260,7 +260,12 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     };
     const api = await startWorker({ ...env, COMPLYWISE_ROLE: 'api' }, echo('api'));
     processes.push(api);
-    const worker = await startWorker({ ...env, COMPLYWISE_ROLE: 'worker' }, echo('worker'));
+    // COMPLYWISE_BENCH_WORKER_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the worker alone.
+    const workerOptions = process.env.COMPLYWISE_BENCH_WORKER_NODE_OPTIONS;
+    const worker = await startWorker(
+      { ...env, COMPLYWISE_ROLE: 'worker', ...(workerOptions ? { NODE_OPTIONS: workerOptions } : {}) },
+      echo('worker'),
+    );
     processes.push(worker);
     log(
       `${options.path}: organization of ${size.members + 2} scanned accounts at scale ${size.scale}; ` +
