@@ -285,8 +285,13 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
     processes.push(api);
     const workerCount = options.workers ?? 1;
     const workers: ChildProcess[] = [];
+    // COMPLYWISE_BENCH_WORKER_NODE_OPTIONS (e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof`) profiles the workers alone.
+    const workerOptions = process.env.COMPLYWISE_BENCH_WORKER_NODE_OPTIONS;
     for (let i = 0; i < workerCount; i++) {
-      const worker = await startWorker({ ...env, COMPLYWISE_ROLE: 'worker' }, echo(`worker ${i + 1}`));
+      const worker = await startWorker(
+        { ...env, COMPLYWISE_ROLE: 'worker', ...(workerOptions ? { NODE_OPTIONS: workerOptions } : {}) },
+        echo(`worker ${i + 1}`),
+      );
       processes.push(worker);
       workers.push(worker);
     }

@@ -38,21 +38,28 @@ export interface EvidenceRow {
   content_type: string;
 }
 
-/** Records evidence rows for their tenant, once per (tenant, sha256); returns the sha256s newly recorded. */
+/**
+ * Records evidence rows for their tenant, once per (tenant, sha256); returns the sha256s newly recorded. One
+ * statement, each column one array parameter (no bind limit): a scan records its snapshots 500 at a time.
+ */
 export async function insertEvidenceRows(
   trx: Knex.Transaction,
   rows: readonly EvidenceRow[],
 ): Promise<string[]> {
-  const added: string[] = [];
-  for (const batch of chunks(rows)) {
-    const inserted = (await trx('evidence')
-      .insert(batch)
-      .onConflict(['tenant_id', 'sha256'])
-      .ignore()
-      .returning('sha256')) as { sha256: string }[];
-    added.push(...inserted.map((row) => row.sha256));
-  }
-  return added;
+  if (rows.length === 0) return [];
+  const { rows: inserted } = (await trx.raw(
+    `INSERT INTO evidence (tenant_id, sha256, size, content_type)
+     SELECT * FROM unnest(?::uuid[], ?::text[], ?::int[], ?::text[])
+     ON CONFLICT (tenant_id, sha256) DO NOTHING
+     RETURNING sha256`,
+    [
+      rows.map((r) => r.tenant_id),
+      rows.map((r) => r.sha256),
+      rows.map((r) => r.size),
+      rows.map((r) => r.content_type),
+    ],
+  )) as { rows: { sha256: string }[] };
+  return inserted.map((row) => row.sha256);
 }
 
 /** What the tenant's row says of an artifact, or undefined when the tenant does not record it. */

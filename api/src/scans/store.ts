@@ -177,29 +177,6 @@ export async function previousSucceededScanId(trx: Trx, scanId: string): Promise
   return previous?.id;
 }
 
-/**
- * The keys (`rule_id` NUL `resource_id`) among `keys` that failed in scan `scanId`: one index probe of the
- * findings' unique key per key.
- */
-async function failingKeysOf(
-  trx: Trx,
-  tenantId: string,
-  scanId: string,
-  keys: readonly { rule_id: string; resource_id: string }[],
-): Promise<Set<string>> {
-  if (keys.length === 0) return new Set();
-  const rows = (
-    await trx.raw(
-      `SELECT p.rule_id, p.resource_id
-         FROM unnest(?::text[], ?::text[]) AS k(rule_id, resource_id)
-         JOIN findings p ON p.tenant_id = ? AND p.scan_id = ? AND p.rule_id = k.rule_id
-          AND p.resource_id = k.resource_id AND p.status = 'fail'`,
-      [keys.map((k) => k.rule_id), keys.map((k) => k.resource_id), tenantId, scanId],
-    )
-  ).rows as { rule_id: string; resource_id: string }[];
-  return new Set(rows.map((r) => `${r.rule_id}\0${r.resource_id}`));
-}
-
 /** Whether the tenant has any scan at all. */
 export async function hasAnyScan(trx: Trx): Promise<boolean> {
   return (await trx('scans').select('id').first()) !== undefined;
@@ -423,50 +400,86 @@ export interface ResourcePlace {
   region: string;
 }
 
+/**
+ * Finding rows written per statement: each column goes as one array parameter (INSERT ... SELECT FROM
+ * unnest), so the bind limit does not bound it; at 100k resources (258k findings) 52 statements instead of
+ * 1,290 batches of 200 and as many look-ups of the previous scan's failures (bench/scale). Rows are built
+ * batch by batch, so the whole scan's rows are never held at once.
+ */
+export const FINDINGS_PER_STATEMENT = 5000;
+
+/** The findings columns written from arrays, with each array's element type. */
+const FINDING_ARRAYS = [
+  ['rule_id', 'text'],
+  ['rule_version', 'text'],
+  ['rule_hash', 'text'],
+  ['bundle_revision', 'text'],
+  ['resource_id', 'text'],
+  ['resource_type', 'text'],
+  ['resource_name', 'text'],
+  ['resource_account', 'text'],
+  ['resource_region', 'text'],
+  ['status', 'text'],
+  ['severity', 'text'],
+  ['message', 'text'],
+  ['evidence_sha256', 'text'],
+  ['exception_id', 'uuid'],
+] as const;
+
+type FindingColumn = (typeof FINDING_ARRAYS)[number][0];
+
+/**
+ * One statement upserting a batch of findings. A failure is new when the scan the posture pairs this one
+ * with (`previousScanId`, null for none) did not fail the same rule on the same resource (the explorer's
+ * `new_since_last_scan`): decided in the statement itself, one probe of the findings' unique key per failing
+ * row, so the previous scan's failures never travel to the worker.
+ */
+const UPSERT_FINDINGS = `INSERT INTO findings (tenant_id, scan_id, ${FINDING_ARRAYS.map(([c]) => c).join(', ')}, new_failure)
+  SELECT ?::uuid, ?::uuid, ${FINDING_ARRAYS.map(([c]) => `k.${c}`).join(', ')},
+         k.status = 'fail' AND NOT EXISTS (
+           SELECT 1 FROM findings p
+            WHERE p.tenant_id = ?::uuid AND p.scan_id = ?::uuid AND p.rule_id = k.rule_id
+              AND p.resource_id = k.resource_id AND p.status = 'fail')
+    FROM unnest(${FINDING_ARRAYS.map(([, type]) => `?::${type}[]`).join(', ')})
+      AS k(${FINDING_ARRAYS.map(([c]) => c).join(', ')})
+  ON CONFLICT (tenant_id, scan_id, rule_id, resource_id) DO UPDATE SET
+    ${[...FINDING_ARRAYS.map(([c]) => c), 'new_failure'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+
 /** Upserts a scan's findings and control results on their natural keys (a retried job duplicates nothing). */
 export async function upsertResults(
   trx: Trx,
   tenantId: string,
   scanId: string,
-  findings: StoredFinding[],
-  resources: Map<string, ResourcePlace>,
+  findings: readonly StoredFinding[],
+  resources: ReadonlyMap<string, ResourcePlace>,
   controls: ControlResult[],
 ): Promise<void> {
-  const findingRows = findings.map((f) => ({
-    tenant_id: tenantId,
-    scan_id: scanId,
-    rule_id: f.rule_id,
-    rule_version: f.rule_version,
-    rule_hash: f.rule_hash,
-    bundle_revision: f.bundle_revision,
-    resource_id: f.resource_id,
-    resource_type: f.resource_type,
-    resource_name: resources.get(f.resource_id)?.name ?? '',
-    resource_account: resources.get(f.resource_id)?.account ?? '',
-    resource_region: resources.get(f.resource_id)?.region ?? '',
-    status: f.status,
-    severity: f.severity,
-    message: f.message,
-    evidence_sha256: f.evidence_sha256 ?? null,
-    exception_id: f.exception_id ?? null,
-  }));
-  // A failure is new when the scan the posture pairs this one with did not fail the same rule on the same
-  // resource (the explorer's `new_since_last_scan`), decided once, here, where the previous scan is known.
-  const previousScanId = await previousSucceededScanId(trx, scanId);
-  for (const batch of chunks(findingRows)) {
-    const failing = batch.filter((row) => row.status === 'fail');
-    const failedBefore = previousScanId
-      ? await failingKeysOf(trx, tenantId, previousScanId, failing)
-      : new Set<string>();
-    await trx('findings')
-      .insert(
-        batch.map((row) => ({
-          ...row,
-          new_failure: row.status === 'fail' && !failedBefore.has(`${row.rule_id}\0${row.resource_id}`),
-        })),
-      )
-      .onConflict(['tenant_id', 'scan_id', 'rule_id', 'resource_id'])
-      .merge();
+  const previousScanId = (await previousSucceededScanId(trx, scanId)) ?? null;
+  for (let from = 0; from < findings.length; from += FINDINGS_PER_STATEMENT) {
+    const columns = Object.fromEntries(FINDING_ARRAYS.map(([c]) => [c, [] as (string | null)[]])) as Record<
+      FindingColumn,
+      (string | null)[]
+    >;
+    for (const f of findings.slice(from, from + FINDINGS_PER_STATEMENT)) {
+      const place = resources.get(f.resource_id);
+      columns.rule_id.push(f.rule_id);
+      columns.rule_version.push(f.rule_version);
+      columns.rule_hash.push(f.rule_hash);
+      columns.bundle_revision.push(f.bundle_revision);
+      columns.resource_id.push(f.resource_id);
+      columns.resource_type.push(f.resource_type);
+      columns.resource_name.push(place?.name ?? '');
+      columns.resource_account.push(place?.account ?? '');
+      columns.resource_region.push(place?.region ?? '');
+      columns.status.push(f.status);
+      columns.severity.push(f.severity);
+      columns.message.push(f.message);
+      columns.evidence_sha256.push(f.evidence_sha256 ?? null);
+      columns.exception_id.push(f.exception_id ?? null);
+    }
+    // Each array goes as one parameter (an array literal with NULLs); knex's binding type lists no nulls.
+    const arrays = FINDING_ARRAYS.map(([c]) => columns[c]) as unknown as string[][];
+    await trx.raw(UPSERT_FINDINGS, [tenantId, scanId, tenantId, previousScanId, ...arrays]);
   }
   const controlRows = controls.map((c) => ({
     tenant_id: tenantId,

@@ -10,20 +10,19 @@
 import type { FastifyBaseLogger } from 'fastify';
 import { ScanFailedError, type ScanProgress } from '../../../scanners/index.ts';
 import {
-  applyTenantOverrides,
   collect,
   complete,
-  evaluate,
+  evaluateScan,
   finishOwed,
   gatherParts,
   loadPartTarget,
   loadTarget,
-  overridesInForce,
   planParts,
   recordPart,
   recordTimings,
   score,
   storeEvidence,
+  type CollectedHere,
   type PartStart,
   type ScanJobDeps,
 } from '../scans/pipeline.ts';
@@ -196,6 +195,7 @@ export async function runScanPart(
         : Promise.resolve(),
     deps.progressIntervalMs ?? 250,
   );
+  let here: CollectedHere;
   try {
     const collectStart = performance.now();
     const outcome = await collect(deps, tenantId, start.target, (s) => progress.push(s), signal, part);
@@ -210,15 +210,17 @@ export async function runScanPart(
     });
     log.info({ resources: outcome.resources.length, recorded }, 'scan part collected');
     if (recorded === 'stopped') return 'skipped';
+    // The finish takes this part's resources as collected here instead of reading them back.
+    here = { resources: outcome.resources, evidence };
     if (recorded === 'more') {
       // Another attempt of this part may have been the last to record while this one collected.
-      return (await finishOwed(deps, job)) ? finishScan(deps, job, log, signal, attempt) : 'collected';
+      return (await finishOwed(deps, job)) ? finishScan(deps, job, log, signal, attempt, here) : 'collected';
     }
   } catch (caught) {
     await progress.close();
     return settle(deps, job, log, caught, signal, attempt);
   }
-  return finishScan(deps, job, log, signal, attempt);
+  return finishScan(deps, job, log, signal, attempt, here);
 }
 
 /**
@@ -232,19 +234,19 @@ async function finishScan(
   log: FastifyBaseLogger,
   signal: AbortSignal | undefined,
   attempt: PartAttempt | null = null,
+  here?: CollectedHere,
 ): Promise<ScanJobOutcome> {
   const { tenant_id: tenantId, scan_id: scanId } = job;
   // Each step's wall time, recorded on the scan once it succeeded (migration 0025).
   const clock = stepClock();
   try {
-    const { outcome, evidence, partTimings } = await gatherParts(deps, job);
+    const { outcome, evidence, partTimings } = await gatherParts(deps, job, here);
     const gatherMs = clock.lap();
     const policy = await deps.engine.policyEngineFor(outcome.resources.length);
     const scanTime = new Date();
     await checkpoint(deps, job, signal);
-    const inForce = await overridesInForce(deps, tenantId, policy, scanTime);
-    const evaluated = await evaluate(policy, outcome.resources, scanTime, inForce);
-    const applied = applyTenantOverrides(evaluated, inForce, outcome.resources, evidence);
+    const gathered = { resources: outcome.resources, evidence };
+    const { inForce, applied } = await evaluateScan(deps, tenantId, policy, gathered, scanTime);
     const evaluateMs = clock.lap();
     const scored = await score(deps, tenantId, applied.findings, scanTime);
     const scoreMs = clock.lap();

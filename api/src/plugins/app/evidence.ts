@@ -53,6 +53,8 @@ function assertSha256(sha256: string): void {
 /** Files at `${dir}/ab/abcd…`, written to a temp file then linked into place (atomic, never replaces). */
 export class FilesystemEvidenceStore implements EvidenceStore {
   readonly #dir: string;
+  /** Fan-out directories this store made or found: created once per process, not checked on every put. */
+  readonly #made = new Set<string>();
   constructor(dir: string) {
     this.#dir = dir;
   }
@@ -64,18 +66,28 @@ export class FilesystemEvidenceStore implements EvidenceStore {
   async put(bytes: Uint8Array): Promise<string> {
     const sha256 = sha256Hex(bytes);
     const target = this.#path(sha256);
-    await mkdir(join(this.#dir, sha256.slice(0, 2)), { recursive: true });
+    const fanOut = join(this.#dir, sha256.slice(0, 2));
+    if (!this.#made.has(fanOut)) {
+      await mkdir(fanOut, { recursive: true });
+      this.#made.add(fanOut);
+    }
     const temp = `${target}.${randomBytes(6).toString('hex')}.tmp`;
-    await writeFile(temp, bytes, { flag: 'wx', mode: 0o444 });
+    await writeFile(temp, bytes, { flag: 'wx', mode: 0o444 }).catch(async (error: unknown) => {
+      // The directory was removed since (an operator emptied the store): made again, once.
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+      await mkdir(fanOut, { recursive: true });
+      await writeFile(temp, bytes, { flag: 'wx', mode: 0o444 });
+    });
     try {
       // link() fails with EEXIST instead of replacing: the first writer wins, later writers had the same bytes.
       await link(temp, target);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // Bytes already there, possibly from a writer that did not make them read-only.
+      await chmod(target, 0o444).catch(() => {});
     } finally {
       await unlink(temp).catch(() => {});
     }
-    await chmod(target, 0o444).catch(() => {});
     return sha256;
   }
 
