@@ -105,8 +105,6 @@ function instantiate(wasm: Buffer, maxMemoryBytes: number): Promise<LoadedPolicy
 
 const STATUSES: ReadonlySet<string> = new Set(['pass', 'fail', 'not_applicable', 'error']);
 
-type Decisions = Record<string, Record<string, string>>;
-
 /** One decision per (rule, resource): a status, plus why when evaluation failed. */
 interface Decision {
   status: Status;
@@ -192,7 +190,8 @@ class WasmPolicyEngine implements PolicyEngine {
     scan: object,
   ): Map<string, Map<string, Decision>> {
     try {
-      return toDecisions(this.run(type, chunk, params, scan, this.catalog.types[type]!.entrypoint));
+      const { entrypoint, rule_ids } = this.catalog.types[type]!;
+      return toDecisions(this.run(type, chunk, params, scan, entrypoint), rule_ids, chunk);
     } catch (e) {
       if (chunk.length === 1) return this.decideAlone(type, chunk[0]!, params, scan, describeWasmError(e));
       const middle = Math.ceil(chunk.length / 2);
@@ -288,11 +287,27 @@ function asDecision(value: unknown): Decision {
     : { status: 'error', detail: `the bundle returned an invalid status ${JSON.stringify(value)}` };
 }
 
-function toDecisions(result: unknown): Map<string, Map<string, Decision>> {
+/**
+ * The decisions of a type's entrypoint (engine/compile/generate.ts, typeStatusesModule): one array per rule of
+ * the type, in catalog order, of statuses in chunk order. A result of any other shape throws, so the chunk is
+ * bisected down to the rules' own entrypoints rather than decisions being paired with the wrong resource.
+ */
+function toDecisions(
+  result: unknown,
+  ruleIds: readonly string[],
+  chunk: readonly Resource[],
+): Map<string, Map<string, Decision>> {
+  const rows = result as unknown[][];
+  if (!Array.isArray(rows) || rows.length !== ruleIds.length)
+    throw new Error(
+      `the bundle returned ${JSON.stringify(result)?.slice(0, 200)} for ${ruleIds.length} rules`,
+    );
   const out = new Map<string, Map<string, Decision>>();
-  for (const [ruleId, byResource] of Object.entries((result ?? {}) as Decisions)) {
-    out.set(ruleId, new Map(Object.entries(byResource ?? {}).map(([id, s]) => [id, asDecision(s)])));
-  }
+  rows.forEach((statuses, i) => {
+    if (!Array.isArray(statuses) || statuses.length !== chunk.length)
+      throw new Error(`the bundle returned no status for every resource of rule ${ruleIds[i]}`);
+    out.set(ruleIds[i]!, new Map(chunk.map((resource, j) => [resource.id, asDecision(statuses[j])])));
+  });
   return out;
 }
 
