@@ -103,9 +103,13 @@ function instantiate(wasm: Buffer, maxMemoryBytes: number): Promise<LoadedPolicy
   return loadPolicy(wasm, { initial }, ENGINE_HOST_BUILTINS);
 }
 
-const STATUSES: ReadonlySet<string> = new Set(['pass', 'fail', 'not_applicable', 'error']);
+/** One shared decision per valid status: a chunk's decisions are many, and none is ever changed. */
+const DECISIONS: ReadonlyMap<string, Decision> = new Map(
+  (['pass', 'fail', 'not_applicable', 'error'] as const).map((status) => [status, Object.freeze({ status })]),
+);
 
-type Decisions = Record<string, Record<string, string>>;
+/** By rule id, one decision per resource of the chunk, in chunk order. */
+type ChunkDecisions = Map<string, (Decision | undefined)[]>;
 
 /** One decision per (rule, resource): a status, plus why when evaluation failed. */
 interface Decision {
@@ -175,40 +179,41 @@ class WasmPolicyEngine implements PolicyEngine {
       const decisions = this.decideChunk(type, chunk, params, scan);
       await this.recycleIfGrown();
       for (const ruleId of ruleIds) {
-        for (const resource of chunk)
-          findings.push(
-            this.finding(ruleId, resource, decisions.get(ruleId)?.get(resource.id), params[ruleId]),
-          );
+        const byResource = decisions.get(ruleId);
+        chunk.forEach((resource, j) =>
+          findings.push(this.finding(ruleId, resource, byResource?.[j], params[ruleId])),
+        );
       }
     }
     return findings;
   }
 
   /** Evaluates one chunk; on an abort, bisects the chunk so only the resource at fault is affected. */
-  private decideChunk(
-    type: string,
-    chunk: Resource[],
-    params: RuleParams,
-    scan: object,
-  ): Map<string, Map<string, Decision>> {
+  private decideChunk(type: string, chunk: Resource[], params: RuleParams, scan: object): ChunkDecisions {
     try {
-      return toDecisions(this.run(type, chunk, params, scan, this.catalog.types[type]!.entrypoint));
+      const { entrypoint, rule_ids } = this.catalog.types[type]!;
+      return toDecisions(this.run(type, chunk, params, scan, entrypoint), rule_ids, chunk);
     } catch (e) {
       if (chunk.length === 1) return this.decideAlone(type, chunk[0]!, params, scan, describeWasmError(e));
       const middle = Math.ceil(chunk.length / 2);
-      const merged = this.decideChunk(type, chunk.slice(0, middle), params, scan);
-      for (const [ruleId, byResource] of this.decideChunk(type, chunk.slice(middle), params, scan)) {
-        const into = merged.get(ruleId) ?? new Map<string, Decision>();
-        for (const [id, d] of byResource) into.set(id, d);
-        merged.set(ruleId, into);
-      }
-      return merged;
+      const first = this.decideChunk(type, chunk.slice(0, middle), params, scan);
+      const second = this.decideChunk(type, chunk.slice(middle), params, scan);
+      const ruleIds = this.catalog.types[type]!.rule_ids;
+      return new Map(
+        ruleIds.map((id) => [
+          id,
+          [
+            ...(first.get(id) ?? Array<undefined>(middle)),
+            ...(second.get(id) ?? Array<undefined>(chunk.length - middle)),
+          ],
+        ]),
+      );
     }
   }
 
   /** One resource whose type evaluation aborted: evaluate each rule alone, so only the rule at fault errors. */
   private decideAlone(type: string, resource: Resource, params: RuleParams, scan: object, typeError: string) {
-    const out = new Map<string, Map<string, Decision>>();
+    const out: ChunkDecisions = new Map();
     for (const ruleId of this.catalog.types[type]!.rule_ids) {
       let decision: Decision;
       try {
@@ -223,7 +228,7 @@ class WasmPolicyEngine implements PolicyEngine {
       } catch (e) {
         decision = { status: 'error', detail: describeWasmError(e) || typeError };
       }
-      out.set(ruleId, new Map([[resource.id, decision]]));
+      out.set(ruleId, [decision]);
     }
     return out;
   }
@@ -283,16 +288,35 @@ class WasmPolicyEngine implements PolicyEngine {
 }
 
 function asDecision(value: unknown): Decision {
-  return typeof value === 'string' && STATUSES.has(value)
-    ? { status: value as Status }
-    : { status: 'error', detail: `the bundle returned an invalid status ${JSON.stringify(value)}` };
+  return (
+    (typeof value === 'string' && DECISIONS.get(value)) || {
+      status: 'error',
+      detail: `the bundle returned an invalid status ${JSON.stringify(value)}`,
+    }
+  );
 }
 
-function toDecisions(result: unknown): Map<string, Map<string, Decision>> {
-  const out = new Map<string, Map<string, Decision>>();
-  for (const [ruleId, byResource] of Object.entries((result ?? {}) as Decisions)) {
-    out.set(ruleId, new Map(Object.entries(byResource ?? {}).map(([id, s]) => [id, asDecision(s)])));
-  }
+/**
+ * The decisions of a type's entrypoint (engine/compile/generate.ts, typeStatusesModule): one array per rule of
+ * the type, in catalog order, of statuses in chunk order. A result of any other shape throws, so the chunk is
+ * bisected down to the rules' own entrypoints rather than decisions being paired with the wrong resource.
+ */
+function toDecisions(
+  result: unknown,
+  ruleIds: readonly string[],
+  chunk: readonly Resource[],
+): ChunkDecisions {
+  const rows = result as unknown[][];
+  if (!Array.isArray(rows) || rows.length !== ruleIds.length)
+    throw new Error(
+      `the bundle returned ${JSON.stringify(result)?.slice(0, 200)} for ${ruleIds.length} rules`,
+    );
+  const out: ChunkDecisions = new Map();
+  rows.forEach((statuses, i) => {
+    if (!Array.isArray(statuses) || statuses.length !== chunk.length)
+      throw new Error(`the bundle returned no status for every resource of rule ${ruleIds[i]}`);
+    out.set(ruleIds[i]!, statuses.map(asDecision));
+  });
   return out;
 }
 

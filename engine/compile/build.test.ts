@@ -73,7 +73,9 @@ describe('rules build', () => {
     );
     expect(first.catalog.rules.length).toBeGreaterThanOrEqual(27);
     expect(counts.dsl! / first.catalog.rules.length).toBeGreaterThan(0.4);
-    expect(first.catalog.types['aws.s3.bucket']?.entrypoint).toBe('complywise/types/aws_s3_bucket/results');
+    expect(first.catalog.types['aws.s3.bucket']?.entrypoint).toBe(
+      'complywise/statuses/aws_s3_bucket/by_rule',
+    );
     // One build of the whole tree: about half a minute with 127 rules on an idle 2-core machine, a minute or
     // more when the machine is shared.
   }, 180_000);

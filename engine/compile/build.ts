@@ -47,8 +47,9 @@ import {
   ruleEntrypoint,
   rulePackage,
   scanData,
-  typeEntrypoint,
   typeModule,
+  typeStatusesEntrypoint,
+  typeStatusesModule,
   typeSnake,
 } from './generate.ts';
 import { opaVersion, parseOpaErrors, resolveOpa, runOpa, runOpaOk, type OpaJsonError } from './opa.ts';
@@ -197,6 +198,9 @@ function stageSources(rules: RuleSource[], predicates: Map<string, Set<string>>,
   }
   for (const [type, ids] of [...byType].sort(([a], [b]) => (a < b ? -1 : 1))) {
     stage.add(`src/complywise/types/${typeSnake(type)}.rego`, typeModule(type, ids), { kind: 'glue' });
+    stage.add(`src/complywise/statuses/${typeSnake(type)}.rego`, typeStatusesModule(type, ids), {
+      kind: 'glue',
+    });
   }
   return stage;
 }
@@ -420,7 +424,7 @@ function catalogOf(rules: RuleSource[], packs: CatalogPack[], revision: string, 
   const types: Catalog['types'] = {};
   for (const type of [...new Set(rules.flatMap((r) => r.metadata.resource_types))].sort()) {
     types[type] = {
-      entrypoint: typeEntrypoint(type),
+      entrypoint: typeStatusesEntrypoint(type),
       rule_ids: rules.filter((r) => r.metadata.resource_types.includes(type)).map((r) => r.id),
     };
   }

@@ -41,6 +41,22 @@ const CASES: Case[] = [
     ],
   },
   {
+    // Compiled to direct references: a null at any step reads as null, anything else missing on the way is absent.
+    name: 'a path of three steps',
+    check: ['  assert:', '    attribute: a.b.c', '    exists: false'],
+    resources: [
+      [{ a: { b: { c: null } } }, 'pass'],
+      [{ a: { b: null } }, 'pass'],
+      [{ a: null }, 'pass'],
+      [{ a: { b: { c: 0 } } }, 'fail'],
+      [{ a: { b: { c: false } } }, 'fail'],
+      [{ a: { b: {} } }, 'error'],
+      [{ a: { b: [null] } }, 'error'],
+      [{ a: 'x' }, 'error'],
+      [{}, 'error'],
+    ],
+  },
+  {
     name: 'not_equals',
     check: ['  assert:', '    attribute: status', '    not_equals: Disabled'],
     resources: [
@@ -272,6 +288,9 @@ const CASES: Case[] = [
       [{ kind: 'public', open: false }, 'pass'],
       [{ kind: 'public', open: true }, 'fail'],
       [{ open: false }, 'error'],
+      [{ kind: 'private' }, 'not_applicable'], // not applicable before undecidable
+      [{ kind: 'public' }, 'error'],
+      [{}, 'error'],
     ],
   },
 ];

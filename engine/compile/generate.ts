@@ -3,7 +3,7 @@
  * contract), one entrypoint module per resource type, and Rego tests from the fixtures. All output is
  * deterministic and already in `opa fmt` form.
  */
-import { regoValue } from './dsl-rego.ts';
+import { DSL_STATUS, regoValue } from './dsl-rego.ts';
 
 /** CW-AWS-S3-001 → cw_aws_s3_001 (the last segment of the rule's Rego package). */
 export function ruleSnake(id: string): string {
@@ -18,8 +18,17 @@ export function typeSnake(type: string): string {
 export const rulePackage = (id: string): string => `complywise.rules.${ruleSnake(id)}`;
 export const decidePackage = (id: string): string => `complywise.decide.${ruleSnake(id)}`;
 export const typePackage = (type: string): string => `complywise.types.${typeSnake(type)}`;
-/** Entrypoint evaluating every rule of one resource type: {rule_id: {resource_id: status}}. */
+/** Every rule of one resource type: {rule_id: {resource_id: status}} (tests and `opa eval` read this). */
 export const typeEntrypoint = (type: string): string => `${typePackage(type).replace(/\./g, '/')}/results`;
+/**
+ * The engine's entrypoint for one resource type: the same decisions as `results`, as one array per rule (in
+ * the order the type module was given its rules) of statuses in the order of data.inventory[type]. Arrays
+ * are built without hashing a resource id per decision and read back smaller (bench/README.md, Engine).
+ */
+export const typeStatusesEntrypoint = (type: string): string =>
+  `${statusesPackage(type).replace(/\./g, '/')}/by_rule`;
+/** Outside complywise.types, so `opa eval data.complywise.types` (the bench's baseline) computes no more than before. */
+export const statusesPackage = (type: string): string => `complywise.statuses.${typeSnake(type)}`;
 /** Entrypoint evaluating one rule alone: {resource_id: status}; used to isolate a failing rule. */
 export const ruleEntrypoint = (id: string): string => `${decidePackage(id).replace(/\./g, '/')}/results`;
 
@@ -33,7 +42,10 @@ export const CONTRACT_PREDICATES = [
 export interface GlueRule {
   id: string;
   resourceTypes: readonly string[];
-  /** Which contract predicates the rule package defines (compliant always). */
+  /**
+   * Which contract predicates the rule package defines (compliant always), and `status` when it computes the
+   * precedence itself (a compiled DSL rule: dsl-rego.ts).
+   */
   predicates: ReadonlySet<string>;
 }
 
@@ -44,7 +56,9 @@ export function decideModule(rule: GlueRule): string {
   const chain = CONTRACT_PREDICATES.filter(([p]) => rule.predicates.has(p)).map(
     ([p, status]) => `"${status}" if rule.${p}(r)`,
   );
-  const status = [`status(r) := ${chain[0]}`, ...chain.slice(1).map((c) => `else := ${c}`), 'else := "fail"'];
+  const status = rule.predicates.has(DSL_STATUS)
+    ? [`status(r) := rule.${DSL_STATUS}(r)`]
+    : [`status(r) := ${chain[0]}`, ...chain.slice(1).map((c) => `else := ${c}`), 'else := "fail"'];
   const source =
     rule.resourceTypes.length === 1
       ? `some r in data.inventory[${regoValue(rule.resourceTypes[0])}]`
@@ -69,6 +83,24 @@ export function typeModule(type: string, ruleIds: readonly string[]): string {
       (id) =>
         `results[${regoValue(id)}] := {r.id: ${ruleSnake(id)}.status(r) | some r in data.inventory[${regoValue(type)}]}`,
     ),
+  ];
+  return `${parts.join('\n\n')}\n`;
+}
+
+/**
+ * complywise.statuses.<type>: the engine's entrypoint for the type, `by_rule`: the decisions of `results`
+ * as one array per rule, in the order of `ruleIds` (the catalog's rule_ids of the type), of statuses in the
+ * order of data.inventory[type].
+ */
+export function typeStatusesModule(type: string, ruleIds: readonly string[]): string {
+  const imports = [...ruleIds].sort().map((id) => `import data.${decidePackage(id)}`);
+  const rows = ruleIds.map(
+    (id) => `\t[${ruleSnake(id)}.status(r) | some r in data.inventory[${regoValue(type)}]],`,
+  );
+  const parts = [
+    `${HEADER}\n# Every rule on ${type}, one array of statuses per rule: ${ruleIds.join(', ')}.\npackage ${statusesPackage(type)}`,
+    imports.join('\n'),
+    `by_rule := [\n${rows.join('\n')}\n]`,
   ];
   return `${parts.join('\n\n')}\n`;
 }

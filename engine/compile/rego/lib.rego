@@ -2,30 +2,6 @@
 # Everything here uses builtins the WebAssembly target implements, so `opa eval` and the engine agree.
 package complywise.lib
 
-# lookup(obj, path) is {"value": v} when the value at path can be read in obj, and undefined when it cannot.
-# An absent key means the scanner could not read it (the rule cannot decide); a null on the way means it
-# was read as "not configured", so the whole path reads as null.
-lookup(obj, path) := {"value": v} if {
-	is_object(obj)
-	v := object.get(obj, path, missing_marker)
-	v != missing_marker
-}
-
-lookup(obj, path) := {"value": null} if {
-	is_object(obj)
-	count(path) > 1
-	object.get(obj, path, missing_marker) == missing_marker
-	some i in numbers.range(1, count(path) - 1)
-	object.get(obj, array.slice(path, 0, i), missing_marker) == null
-}
-
-missing_marker := {"complywise.lib.missing": true}
-
-# unset(obj, path): the value at path is missing or null (the DSL's `absent`).
-unset(obj, path) if not lookup(obj, path)
-
-unset(obj, path) if lookup(obj, path).value == null
-
 # The value operators of the DSL. Each is a predicate on a value that was read (never on a missing one);
 # a value of the wrong type simply does not satisfy it.
 in_list(v, xs) if {
