@@ -55,8 +55,9 @@ export default defineConfig({
     // Shared and isolated files are listed in the two projects below (a project's include adds to the root's).
     include: [],
     exclude,
-    // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
-    globalSetup: fast ? [] : ['test/global-setup.ts'],
+    // The migrated databases DB suites start from, built once per run at most (test/db-template.ts), and a
+    // folder for the run's shared work, such as its one build of the whole rule tree (test/rule-build.ts).
+    globalSetup: fast ? ['test/run-folder.ts'] : ['test/global-setup.ts', 'test/run-folder.ts'],
     // Before each file: password hashing at a cheap cost (test/setup.ts says why that is safe).
     setupFiles: ['test/setup.ts'],
     // Longest files first, so neither of the two workers idles at the end (test/sequencer.ts).
