@@ -11,12 +11,12 @@ const exclude = ['**/node_modules/**', 'app/build/**', 'app/.svelte-kit/**'];
 /**
  * The fast tier (COMPLYWISE_TEST_FAST=1, `./scripts/test.sh --fast`) leaves out the suites that need a database
  * or a browser (every file that starts the app or opens a test database, and test/: browser, kill -9, bench)
- * and those that compile a copy of the whole rule tree with the OPA CLI (tens of seconds each).
+ * and those that build rules with the OPA CLI: the run's whole-tree build (test/rule-build.ts) or a copy.
  */
 function slowSuites(): string[] {
   // A file that is slow for another reason says so in a line of its own: `// slow tier: <why>`.
   const slow =
-    /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules|copyOfSomeRules)\(|^\/\/ slow tier: /m;
+    /\b(databaseBackends|createTestDatabase|startTestApp|sharedRuleBuild|copyOfRules|copyOfSomeRules)\(|^\/\/ slow tier: /m;
   return ['test/**', ...testFiles().filter((file) => slow.test(readFileSync(file, 'utf8')))];
 }
 
