@@ -36,21 +36,25 @@ interface Done {
   catalog: Catalog;
 }
 
-let shared: Promise<SharedRuleBuild> | undefined;
+/** This process's build or wait, for the run folder it was made in (a worker may serve several runs). */
+let shared: { runFolder: string; build: Promise<SharedRuleBuild> } | undefined;
 
 /**
  * The repository's rules compiled once for the whole run. Rejects when the build fails (a rule, a fixture or
  * a hand-written test of the repository fails): every file that needs it fails with the same reason.
  */
 export function sharedRuleBuild(): Promise<SharedRuleBuild> {
-  shared ??= buildOrWait();
-  return shared;
+  const runFolder = inject('runFolder');
+  if (!runFolder) {
+    return Promise.reject(
+      new Error('no run folder: run the tests through vitest.config.ts (test/run-folder.ts)'),
+    );
+  }
+  if (shared?.runFolder !== runFolder) shared = { runFolder, build: buildOrWait(runFolder) };
+  return shared.build;
 }
 
-async function buildOrWait(): Promise<SharedRuleBuild> {
-  const runFolder = inject('runFolder');
-  if (!runFolder)
-    throw new Error('no run folder: run the tests through vitest.config.ts (test/run-folder.ts)');
+async function buildOrWait(runFolder: string): Promise<SharedRuleBuild> {
   const dir = join(runFolder, 'rule-build');
   const buildDir = join(dir, 'build');
   const bundleDir = join(dir, 'bundle');

@@ -17,7 +17,16 @@ declare module 'vitest' {
 }
 
 export async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const folder = await mkdtemp(join(tmpdir(), 'complywise-run-'));
-  project.provide('runFolder', folder);
-  return () => rm(folder, { recursive: true, force: true });
+  const folders: string[] = [];
+  const fresh = async () => {
+    folders.push(await mkdtemp(join(tmpdir(), 'complywise-run-')));
+    project.provide('runFolder', folders.at(-1)!);
+  };
+  await fresh();
+  // Watch mode runs the files again in the same process: a new folder per run, so a rerun after a rule changed
+  // builds the rules again instead of reusing the last run's build.
+  project.onTestsRerun(fresh);
+  return async () => {
+    await Promise.all(folders.map((folder) => rm(folder, { recursive: true, force: true })));
+  };
 }
