@@ -11,12 +11,12 @@ const exclude = ['**/node_modules/**', 'app/build/**', 'app/.svelte-kit/**'];
 /**
  * The fast tier (COMPLYWISE_TEST_FAST=1, `./scripts/test.sh --fast`) leaves out the suites that need a database
  * or a browser (every file that starts the app or opens a test database, and test/: browser, kill -9, bench)
- * and those that compile a copy of the whole rule tree with the OPA CLI (tens of seconds each).
+ * and those that build rules with the OPA CLI: the run's whole-tree build (test/rule-build.ts) or a copy.
  */
 function slowSuites(): string[] {
   // A file that is slow for another reason says so in a line of its own: `// slow tier: <why>`.
   const slow =
-    /\b(databaseBackends|createTestDatabase|startTestApp|copyOfRules|copyOfSomeRules)\(|^\/\/ slow tier: /m;
+    /\b(databaseBackends|createTestDatabase|startTestApp|sharedRuleBuild|copyOfRules|copyOfSomeRules)\(|^\/\/ slow tier: /m;
   return ['test/**', ...testFiles().filter((file) => slow.test(readFileSync(file, 'utf8')))];
 }
 
@@ -55,8 +55,9 @@ export default defineConfig({
     // Shared and isolated files are listed in the two projects below (a project's include adds to the root's).
     include: [],
     exclude,
-    // The migrated databases DB suites start from, built once per run at most (test/db-template.ts).
-    globalSetup: fast ? [] : ['test/global-setup.ts'],
+    // The migrated databases DB suites start from, built once per run at most (test/db-template.ts), and a
+    // folder for the run's shared work, such as its one build of the whole rule tree (test/rule-build.ts).
+    globalSetup: fast ? ['test/run-folder.ts'] : ['test/global-setup.ts', 'test/run-folder.ts'],
     // Before each file: password hashing at a cheap cost (test/setup.ts says why that is safe).
     setupFiles: ['test/setup.ts'],
     // Longest files first, so neither of the two workers idles at the end (test/sequencer.ts).
