@@ -834,6 +834,130 @@ export async function scanPartViews(trx: Trx, scanId: string): Promise<ScanPartV
   }));
 }
 
+/** A resource of a scan's parts as the resources listing reads it (a row of `scanResourcePage`). */
+export interface ScanResourceRow {
+  resource_id: string;
+  evidence_sha256: string;
+  part: string;
+  position: number;
+  ordinal: number;
+  /** From the scan's findings on it; null when none (the listing reads its snapshot instead). */
+  resource_type: string | null;
+  resource_name: string | null;
+  resource_account: string | null;
+  resource_region: string | null;
+  findings: number;
+  failing: number;
+}
+
+/** Which of a scan's resources: one part's, and one type's (the type from the findings, else `snapshotTypes`). */
+export interface ScanResourceFilter {
+  part?: string;
+  type?: string;
+  /** Evidence sha256 → resource type, for the resources no finding names (read from their snapshots). */
+  snapshotTypes?: Map<string, string>;
+}
+
+/**
+ * The scan's resources as rows `r` (part, plan position, place in the part's list, id, evidence), each with
+ * what its findings in the scan say of it (`f`), and with a type filter, the snapshot types (`s`).
+ * scan_parts.resources holds [resource id, evidence sha256] pairs; the findings are probed per resource
+ * through their (scan, resource) index, so a page joins only the rows it returns.
+ */
+function scanResourcesQuery(trx: Trx, scanId: string, filter: ScanResourceFilter) {
+  const query = trx
+    .select(
+      'r.resource_id',
+      'r.evidence_sha256',
+      'r.part',
+      'r.position',
+      'r.ordinal',
+      'f.resource_type',
+      'f.resource_name',
+      'f.resource_account',
+      'f.resource_region',
+      'f.findings',
+      'f.failing',
+    )
+    .from(
+      trx.raw(
+        `(SELECT p.part_key AS part, p.position, e.ordinal::int AS ordinal, e.item->>0 AS resource_id,
+            e.item->>1 AS evidence_sha256
+          FROM scan_parts p CROSS JOIN LATERAL jsonb_array_elements(p.resources) WITH ORDINALITY AS e(item, ordinal)
+          WHERE p.scan_id = ? AND p.resources IS NOT NULL${filter.part !== undefined ? ' AND p.part_key = ?' : ''}) AS r`,
+        filter.part !== undefined ? [scanId, filter.part] : [scanId],
+      ),
+    )
+    .joinRaw(
+      `LEFT JOIN LATERAL (SELECT min(resource_type) AS resource_type, min(resource_name) AS resource_name,
+          min(NULLIF(resource_account, '')) AS resource_account, min(NULLIF(resource_region, '')) AS resource_region,
+          count(*)::int AS findings,
+          (count(*) FILTER (WHERE status = 'fail' AND exception_id IS NULL))::int AS failing
+        FROM findings WHERE scan_id = ? AND resource_id = r.resource_id) AS f ON true`,
+      [scanId],
+    );
+  if (filter.type !== undefined) {
+    const types = filter.snapshotTypes ?? new Map<string, string>();
+    void query
+      .joinRaw(`LEFT JOIN unnest(?::text[], ?::text[]) AS s(sha256, type) ON s.sha256 = r.evidence_sha256`, [
+        [...types.keys()],
+        [...types.values()],
+      ])
+      .whereRaw('coalesce(f.resource_type, s.type) = ?', [filter.type]);
+  }
+  return query;
+}
+
+/** One page of the scan's resources in plan order (part, then as the part listed them), after `after`. */
+export async function scanResourcePage(
+  trx: Trx,
+  scanId: string,
+  filter: ScanResourceFilter,
+  order: SortKey[],
+  after: (string | number | null)[] | null,
+  limit: number,
+): Promise<ScanResourceRow[]> {
+  return (await applyPage(scanResourcesQuery(trx, scanId, filter), order, after, limit)) as ScanResourceRow[];
+}
+
+/** How many resources of the scan match `filter` (without a type filter, the parts' list lengths added up). */
+export async function scanResourceCount(
+  trx: Trx,
+  scanId: string,
+  filter: ScanResourceFilter,
+): Promise<number> {
+  if (filter.type === undefined) {
+    const query = trx('scan_parts')
+      .where({ scan_id: scanId })
+      .select(trx.raw('coalesce(sum(jsonb_array_length(resources)), 0) as n'));
+    if (filter.part !== undefined) void query.where({ part_key: filter.part });
+    const [row] = (await query) as { n: string | number }[];
+    return Number(row?.n ?? 0);
+  }
+  const [row] = (await trx.count({ n: '*' }).from(scanResourcesQuery(trx, scanId, filter).as('m'))) as {
+    n: string | number;
+  }[];
+  return Number(row?.n ?? 0);
+}
+
+/** The evidence of the scan's resources that no finding of the scan names (their type is in the snapshot only). */
+export async function unfoundScanResourceEvidence(
+  trx: Trx,
+  scanId: string,
+  part?: string,
+): Promise<string[]> {
+  const rows = (
+    await trx.raw(
+      `SELECT DISTINCT e.item->>1 AS sha256
+         FROM scan_parts p CROSS JOIN LATERAL jsonb_array_elements(p.resources) AS e(item)
+        WHERE p.scan_id = ? AND p.resources IS NOT NULL${part !== undefined ? ' AND p.part_key = ?' : ''}
+          AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = ? AND f.resource_id = e.item->>0)`,
+      part !== undefined ? [scanId, part, scanId] : [scanId, scanId],
+    )
+  ).rows as { sha256: string }[];
+  return rows.map((row) => row.sha256);
+}
+
 /** One part under a row lock, or undefined when the scan has no such part. */
 export async function lockScanPart(
   trx: Trx,
