@@ -4253,6 +4253,7 @@ export interface operations {
         account?: string;
         region?: string;
         resource_type?: string;
+        resource_id?: string;
         rule_id?: string;
         severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
         status?: 'pass' | 'fail' | 'not_applicable' | 'error';
@@ -8528,6 +8529,7 @@ export interface operations {
         account?: string;
         region?: string;
         resource_type?: string;
+        resource_id?: string;
         rule_id?: string;
         severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
         status?: 'pass' | 'fail' | 'not_applicable' | 'error';
