@@ -29,9 +29,11 @@ import {
   markCancelled,
   scanPage,
   scanPartViews,
-  scanResourceCount,
+  scanPartLengths,
+  scanResourceCountOfType,
   scanResourcePage,
   unfoundScanResourceEvidence,
+  type ScanPartLength,
   scanStatus,
   tenantName,
   type ScanPartView,
@@ -107,6 +109,33 @@ class SnapshotPlaces {
     }
     return out;
   }
+}
+
+/**
+ * The plan positions of the parts one page reaches into: from the cursor's part (`after` is [position,
+ * ordinal]) on, until they hold the page and the one row after it that tells whether another page follows.
+ */
+export function partsOfPage(
+  lengths: readonly ScanPartLength[],
+  after: readonly (string | number | null)[] | null,
+  limit: number,
+): number[] {
+  const positions: number[] = [];
+  let rows = 0;
+  for (const part of lengths) {
+    if (rows > limit) break;
+    const left = after
+      ? part.position < Number(after[0])
+        ? 0
+        : part.position === Number(after[0])
+          ? part.length - Number(after[1])
+          : part.length
+      : part.length;
+    if (left <= 0) continue;
+    positions.push(part.position);
+    rows += left;
+  }
+  return positions;
 }
 
 function placeOf(bytes: Buffer | null): SnapshotPlace {
@@ -202,18 +231,32 @@ export class ScanService {
     const after = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
     const { rows, total } = await this.#withTenant(tenantId, async (trx) => {
       if (!(await scanStatus(trx, scanId))) throw new ApiError('SCAN_NOT_FOUND', `no scan ${scanId}`);
-      let snapshotTypes: Map<string, string> | undefined;
-      if (options.type !== undefined) {
-        const unfound = await unfoundScanResourceEvidence(trx, scanId, options.part);
-        const places = await this.#placesOf(unfound);
-        snapshotTypes = new Map(
-          [...places].flatMap(([sha256, place]) => (place.type ? [[sha256, place.type] as const] : [])),
-        );
+      const lengths = await scanPartLengths(trx, scanId, options.part);
+      const filter = { part: options.part, positions: partsOfPage(lengths, after, options.limit) };
+      if (options.type === undefined) {
+        return {
+          rows: await scanResourcePage(trx, scanId, filter, order, after, options.limit),
+          total: lengths.reduce((sum, part) => sum + part.length, 0),
+        };
       }
-      const filter = { part: options.part, type: options.type, snapshotTypes };
+      // A type filter may skip any number of rows: every part from the cursor's on, and the snapshot types
+      // of the resources no finding names.
+      const fromCursor = lengths.filter((part) => !after || part.position >= Number(after[0]));
+      const places = await this.#placesOf(await unfoundScanResourceEvidence(trx, scanId, options.part));
+      const snapshotTypes = new Map(
+        [...places].flatMap(([sha256, place]) => (place.type ? [[sha256, place.type] as const] : [])),
+      );
+      const typed = { part: options.part, type: options.type, snapshotTypes };
       return {
-        rows: await scanResourcePage(trx, scanId, filter, order, after, options.limit),
-        total: await scanResourceCount(trx, scanId, filter),
+        rows: await scanResourcePage(
+          trx,
+          scanId,
+          { ...typed, positions: fromCursor.map((part) => part.position) },
+          order,
+          after,
+          options.limit,
+        ),
+        total: await scanResourceCountOfType(trx, scanId, typed),
       };
     });
     const page = toPage(rows as unknown as Record<string, unknown>[], options.limit, sort, order);
