@@ -118,6 +118,7 @@ describe('every number against the API', () => {
 
       expect(await page.getByTestId('score-card').count()).toBe(scores.items.length);
       const countLinks: { href: string; count: number; framework: string }[] = [];
+      const homeResources: { scanId: string; count: number }[] = [];
       for (const score of scores.items as Json[]) {
         const card = page.locator(
           `[data-testid="score-card"][data-framework-id="${score.framework_id}"][data-framework-version="${score.framework_version}"]`,
@@ -168,6 +169,25 @@ describe('every number against the API', () => {
         expect(progress).toContain(`${resources} resource`);
         expect(progress).toContain(`${calls} API call`);
         expect(progress).toContain(`${failed} error`);
+        // Three links, each to what it counts: the list of the scan's resources, its parts (each part's
+        // calls), and its errors where they are listed (below in the panel; none: each part's, none either).
+        const figure = (name: string) => panel.getByTestId(`scan-progress-${name}`);
+        expect((await figure('resources').textContent())!.trim()).toMatch(
+          new RegExp(`^${resources} resources?$`),
+        );
+        expect(await figure('resources').getAttribute('href')).toBe(`/scans/${latest.id}/resources`);
+        expect((await figure('calls').textContent())!.trim()).toMatch(new RegExp(`^${calls} API calls?$`));
+        expect(await figure('calls').getAttribute('href')).toBe(`/scans/${latest.id}/parts`);
+        expect((await figure('errors').textContent())!.trim()).toMatch(new RegExp(`^${failed} errors?$`));
+        expect(await figure('errors').getAttribute('href')).toBe(
+          latest.errors.length > 0 ? `#scan-errors-${latest.id}` : `/scans/${latest.id}/parts`,
+        );
+        if (latest.errors.length > 0) {
+          expect(
+            await page.locator(`[id="scan-errors-${latest.id}"] [data-testid="scan-error"]`).count(),
+          ).toBe(latest.errors.length);
+        }
+        homeResources.push({ scanId: latest.id, count: resources });
         if (latest.errors.length > 0) {
           expect(await panel.getByTestId('scan-errors-count').textContent()).toBe(
             String(latest.errors.length),
@@ -204,6 +224,22 @@ describe('every number against the API', () => {
       const runs = await textRuns(page, '[data-testid="scan-error"]');
       expect(runs.length).toBeGreaterThan(20);
       expect(unlinkedNumbers(runs, known)).toEqual([]);
+
+      // Each latest scan's resources figure opens the list of that scan's resources, whose total is the figure.
+      expect(homeResources.length).toBeGreaterThan(0);
+      for (const { scanId, count } of homeResources) {
+        await page
+          .locator(
+            `[data-testid="integration"] [data-testid="scan-progress-resources"][href="/scans/${scanId}/resources"]`,
+          )
+          .click();
+        await page.waitForURL((u) => u.pathname === `/scans/${scanId}/resources`);
+        await page.locator(`[data-testid="scan-resources"][data-scan-id="${scanId}"]`).waitFor();
+        expect(await text(page, '[data-testid="scan-resources-total"]')).toBe(String(count));
+        expect(await page.getByTestId('scan-resource').count()).toBe(Math.min(count, 50));
+        await page.goBack();
+        await page.getByTestId('score-cards').waitFor();
+      }
 
       // Each status count opens its framework page filtered to exactly that many requirements.
       for (const link of countLinks.filter((l) => l.count > 0)) {
@@ -444,10 +480,9 @@ describe('every number against the API', () => {
         if (scan.status !== 'succeeded') continue;
         const resources = row.getByTestId('scan-row-resources');
         expect(await resources.textContent(), scan.id).toBe(String(scan.progress.resources_collected));
-        // No page lists a scan's resources themselves: the count opens the parts page, whose resources column
-        // adds up to it (checked below), not the findings explorer (one row per finding, none for a resource
-        // no rule checks).
-        expect(await resources.getAttribute('href')).toBe(`/scans/${scan.id}/parts`);
+        // The count opens the list of the scan's resources (checked below), not the findings explorer (one row
+        // per finding, none for a resource no rule checks).
+        expect(await resources.getAttribute('href')).toBe(`/scans/${scan.id}/resources`);
         const total = Object.values(scan.finding_counts as Record<string, number>).reduce((a, b) => a + b, 0);
         const findings = row.getByTestId('scan-results');
         expect(await findings.textContent(), scan.id).toBe(String(total));
@@ -501,6 +536,96 @@ describe('every number against the API', () => {
       for (const cell of await page.getByTestId('scan-part-calls').all())
         partCalls += Number(await cell.textContent());
       expect(partCalls).toBe(scan.progress.calls_made);
+
+      // Each part's resources count opens the list of that part's resources: as many as it says.
+      const part = [...partList].sort((a, b) => (b.resources as number) - (a.resources as number))[0]!;
+      const partHref = `/scans/${scan.id}/resources?part=${encodeURIComponent(part.part)}`;
+      const partLink = page
+        .locator(`[data-testid="scan-part"][data-part="${part.part}"]`)
+        .getByTestId('scan-part-resources');
+      expect(await partLink.getAttribute('href')).toBe(partHref);
+      await partLink.click();
+      await page.waitForURL((u) => u.search === `?part=${encodeURIComponent(part.part)}`);
+      await page.getByTestId('filter-part').waitFor();
+      expect(await text(page, '[data-testid="scan-resources-total"]')).toBe(String(part.resources));
+      expect(await page.getByTestId('scan-resource').count()).toBe(Math.min(part.resources as number, 50));
+      for (const row of await page.getByTestId('scan-resource').all())
+        expect(await row.getAttribute('data-part')).toBe(part.part);
+
+      // The scans row's resources count opens the whole list: its total is the scan's count, the API pages
+      // through exactly that many, and every row links to the resource, its snapshot and its findings there.
+      await page.goto(`${baseUrl}/scans`);
+      await page
+        .locator(`[data-testid="scan-row"][data-scan-id="${scan.id}"]`)
+        .getByTestId('scan-row-resources')
+        .click();
+      await page.locator(`[data-testid="scan-resources"][data-scan-id="${scan.id}"]`).waitFor();
+      await page.getByTestId('scan-resource-table').waitFor();
+      expect(await text(page, '[data-testid="scan-resources-total"]')).toBe(
+        String(scan.progress.resources_collected),
+      );
+      const resourceList: Json[] = [];
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const answer: Json = await api(
+          `/api/scans/${scan.id}/resources?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        expect(answer.total).toBe(scan.progress.resources_collected);
+        resourceList.push(...(answer.items as Json[]));
+        cursor = answer.next_cursor as string | null;
+      }
+      expect(resourceList).toHaveLength(scan.progress.resources_collected);
+      // Small pages cross the parts' boundaries (the demo scan has dozens of parts) and cover the same list.
+      const small: Json[] = [];
+      for (let cursor: string | null = ''; cursor !== null;) {
+        const answer: Json = await api(
+          `/api/scans/${scan.id}/resources?limit=7${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        );
+        small.push(...(answer.items as Json[]));
+        cursor = answer.next_cursor as string | null;
+      }
+      expect(small).toEqual(resourceList);
+      expect(new Set(resourceList.map((r) => r.part)).size).toBe(
+        partList.filter((p) => p.resources > 0).length,
+      );
+      const rows = page.getByTestId('scan-resource');
+      expect(await rows.count()).toBe(Math.min(resourceList.length, 50));
+      for (const [i, resource] of resourceList.slice(0, 50).entries()) {
+        const row = rows.nth(i);
+        expect(await row.getAttribute('data-resource-id')).toBe(resource.resource_id);
+        expect(await row.getByTestId('scan-resource-link').getAttribute('href')).toBe(
+          `/resources/${encodeURIComponent(resource.resource_id)}`,
+        );
+        expect(await row.getByTestId('scan-resource-evidence').getAttribute('href')).toBe(
+          `/evidence/${resource.evidence_sha256}`,
+        );
+        const findingsLink = row.getByTestId('scan-resource-findings');
+        expect(await findingsLink.textContent()).toBe(String(resource.findings));
+        const explorer = new URL((await findingsLink.getAttribute('href'))!, baseUrl);
+        expect(explorer.pathname).toBe('/findings');
+        expect(Object.fromEntries(explorer.searchParams)).toEqual({
+          scan_id: scan.id,
+          resource_id: resource.resource_id,
+        });
+        expect(await row.getByTestId('scan-resource-failing').textContent()).toBe(String(resource.failing));
+      }
+      expect(await page.getByTestId('next-page').count()).toBe(resourceList.length > 50 ? 1 : 0);
+      // No number on the list outside a link (ids, accounts and hashes are code).
+      expect(
+        unlinkedNumbers(await textRuns(page, ''), [
+          ...resourceList.map((r) => r.resource_name ?? ''),
+          scan.integration_name,
+          ...partList.map((p) => p.part as string),
+        ]),
+      ).toEqual([]);
+      // A findings count opens the explorer listing exactly that many findings of that scan on that resource.
+      const checked = resourceList.find((r) => r.findings > 0)!;
+      await page
+        .locator(`[data-testid="scan-resource"][data-resource-id="${checked.resource_id}"]`)
+        .getByTestId('scan-resource-findings')
+        .click();
+      await page.getByTestId('explorer').waitFor();
+      expect(await page.getByTestId('explorer-scan').textContent()).toBe(scan.id);
+      expect(await page.getByTestId('explorer-row').count()).toBe(Math.min(checked.findings, 50));
       expect(errors).toEqual([]);
       await page.close();
     },

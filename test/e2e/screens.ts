@@ -231,6 +231,11 @@ export async function signedInScreens(baseUrl: string, token: string, scanId: st
     { name: 'findings', path: '/findings?status=fail', ready: '[data-testid="explorer"]' },
     { name: 'scans', path: '/scans', ready: '[data-testid="scans"]' },
     { name: 'scan-parts', path: `/scans/${scanId}/parts`, ready: '[data-testid="scan-parts"]' },
+    {
+      name: 'scan-resources',
+      path: `/scans/${scanId}/resources`,
+      ready: '[data-testid="scan-resource-table"]',
+    },
     // drill-down
     ...(await drilldownScreens(baseUrl, token)),
     // the auditor's workspace

@@ -91,6 +91,7 @@ const COLUMN_FILTERS = [
   ['account', 'f.resource_account'],
   ['region', 'f.resource_region'],
   ['resource_type', 'f.resource_type'],
+  ['resource_id', 'f.resource_id'],
   ['rule_id', 'f.rule_id'],
   ['severity', 'f.severity'],
   ['status', 'f.status'],

@@ -17,6 +17,8 @@ export interface FindingFilters {
   account?: string;
   region?: string;
   resource_type?: string;
+  /** One resource's findings (its id, an ARN for AWS). */
+  resource_id?: string;
   rule_id?: string;
   severity?: string;
   status?: string;

@@ -1,4 +1,4 @@
-/** Decorates `app.scans`: the scans service over the tenant transactions, the job queue and the ledger. */
+/** Decorates `app.scans`: the scans service over the tenant transactions, the job queue, the ledger and the evidence store (the resource listing reads snapshots). */
 import fp from 'fastify-plugin';
 import { ScanService } from './service.ts';
 
@@ -10,7 +10,7 @@ declare module 'fastify' {
 
 export const scansPlugin = fp(
   async (app) => {
-    app.decorate('scans', new ScanService(app.withTenant, app.boss, app.ledger));
+    app.decorate('scans', new ScanService(app.withTenant, app.boss, app.ledger, app.evidenceStore));
   },
-  { name: 'scans', dependencies: ['tenancy', 'boss', 'ledger'] },
+  { name: 'scans', dependencies: ['tenancy', 'boss', 'ledger', 'evidence'] },
 );

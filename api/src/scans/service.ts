@@ -29,6 +29,11 @@ import {
   markCancelled,
   scanPage,
   scanPartViews,
+  scanPartLengths,
+  scanResourceCountOfType,
+  scanResourcePage,
+  unfoundScanResourceEvidence,
+  type ScanPartLength,
   scanStatus,
   tenantName,
   type ScanPartView,
@@ -41,8 +46,12 @@ import {
   type Page,
   type ScanJobData,
   type ScanListOptions,
+  type ScanResourceListOptions,
+  type ScanResourceView,
   type ScanView,
 } from './types.ts';
+import type { EvidenceStore } from '../plugins/app/evidence.ts';
+import { chunks } from '../batch.ts';
 
 /** The scan `id` in the tenant of `trx`, or 404. */
 export async function requireScan(trx: Trx, id: string): Promise<ScanView> {
@@ -53,6 +62,98 @@ export async function requireScan(trx: Trx, id: string): Promise<ScanView> {
 
 const iso = (d: Date | string | null) => (d === null ? null : new Date(d).toISOString());
 
+/** Where a resource is, as its evidence snapshot says. */
+interface SnapshotPlace {
+  type: string | null;
+  name: string | null;
+  account: string | null;
+  region: string | null;
+}
+
+/** Snapshots read at once when the listing needs several (as the scan's gather step reads them). */
+const SNAPSHOTS_AT_ONCE = 16;
+/** Snapshot places kept in memory: a snapshot never changes (its name is its hash), so none goes stale. */
+const SNAPSHOT_PLACES_KEPT = 20_000;
+
+/** The places read from snapshots, by sha256, oldest read first (a small LRU). */
+class SnapshotPlaces {
+  readonly #kept = new Map<string, SnapshotPlace>();
+  readonly #store: Pick<EvidenceStore, 'get'>;
+
+  constructor(store: Pick<EvidenceStore, 'get'>) {
+    this.#store = store;
+  }
+
+  /** The place in each snapshot of `hashes` (all nulls for one the store no longer has). */
+  async of(hashes: readonly string[]): Promise<Map<string, SnapshotPlace>> {
+    const out = new Map<string, SnapshotPlace>();
+    const missing: string[] = [];
+    for (const sha256 of new Set(hashes)) {
+      const kept = this.#kept.get(sha256);
+      if (kept) {
+        this.#kept.delete(sha256);
+        this.#kept.set(sha256, kept);
+        out.set(sha256, kept);
+      } else missing.push(sha256);
+    }
+    for (const group of chunks(missing, SNAPSHOTS_AT_ONCE)) {
+      const read = await Promise.all(group.map((sha256) => this.#store.get(sha256)));
+      group.forEach((sha256, i) => {
+        const place = placeOf(read[i] ?? null);
+        out.set(sha256, place);
+        // A snapshot the store no longer has may come back (a retried scan stores it again): not kept.
+        if (!read[i]) return;
+        this.#kept.set(sha256, place);
+        if (this.#kept.size > SNAPSHOT_PLACES_KEPT) this.#kept.delete(this.#kept.keys().next().value!);
+      });
+    }
+    return out;
+  }
+}
+
+/**
+ * The plan positions of the parts one page reaches into: from the cursor's part (`after` is [position,
+ * ordinal]) on, until they hold the page and the one row after it that tells whether another page follows.
+ */
+export function partsOfPage(
+  lengths: readonly ScanPartLength[],
+  after: readonly (string | number | null)[] | null,
+  limit: number,
+): number[] {
+  const positions: number[] = [];
+  let rows = 0;
+  for (const part of lengths) {
+    if (rows > limit) break;
+    const left = after
+      ? part.position < Number(after[0])
+        ? 0
+        : part.position === Number(after[0])
+          ? part.length - Number(after[1])
+          : part.length
+      : part.length;
+    if (left <= 0) continue;
+    positions.push(part.position);
+    rows += left;
+  }
+  return positions;
+}
+
+function placeOf(bytes: Buffer | null): SnapshotPlace {
+  let snapshot: Record<string, unknown> = {};
+  try {
+    if (bytes) snapshot = JSON.parse(bytes.toString('utf8')) as Record<string, unknown>;
+  } catch {
+    // Not a resource snapshot: nothing to say of its place.
+  }
+  const text = (value: unknown) => (typeof value === 'string' && value !== '' ? value : null);
+  return {
+    type: text(snapshot.type),
+    name: text(snapshot.name),
+    account: text(snapshot.account),
+    region: text(snapshot.region),
+  };
+}
+
 /** Queue and read scans for one tenant at a time. */
 export class ScanService {
   readonly #withTenant: WithTenant;
@@ -61,11 +162,18 @@ export class ScanService {
   onQueued: () => void = () => {};
 
   readonly #ledger: LedgerService | undefined;
+  readonly #snapshots: SnapshotPlaces | undefined;
 
-  constructor(withTenant: WithTenant, boss: PgBoss, ledger?: LedgerService) {
+  constructor(
+    withTenant: WithTenant,
+    boss: PgBoss,
+    ledger?: LedgerService,
+    evidenceStore?: Pick<EvidenceStore, 'get'>,
+  ) {
     this.#withTenant = withTenant;
     this.#boss = boss;
     this.#ledger = ledger;
+    this.#snapshots = evidenceStore && new SnapshotPlaces(evidenceStore);
   }
 
   /**
@@ -100,6 +208,84 @@ export class ScanService {
       if (!(await scanStatus(trx, scanId))) throw new ApiError('SCAN_NOT_FOUND', `no scan ${scanId}`);
       return { scan_id: scanId, items: await scanPartViews(trx, scanId) };
     });
+  }
+
+  /**
+   * One page of the resources the scan collected (each part's [resource id, evidence] pairs), in plan order,
+   * with `total`, how many match the filters in all. A resource's type, name, account and region come from
+   * its findings in the scan, else from its snapshot (a resource no rule checked); with a type filter, the
+   * snapshots of every resource no finding names are read first (once: their places are kept by hash).
+   */
+  async resources(
+    tenantId: string,
+    scanId: string,
+    options: ScanResourceListOptions,
+  ): Promise<Page<ScanResourceView> & { scan_id: string; total: number }> {
+    // The sort is fixed; its name binds a cursor to the filters it was made under, so a cursor of another
+    // filter (whose rows would differ) is refused instead of skipping rows.
+    const sort = `plan:${options.part ?? ''}:${options.type ?? ''}`;
+    const order: SortKey[] = [
+      { column: 'r.position', field: 'position', direction: 'asc' },
+      { column: 'r.ordinal', field: 'ordinal', direction: 'asc' },
+    ];
+    const after = options.cursor ? decodeCursor(options.cursor, sort, order) : null;
+    const { rows, total } = await this.#withTenant(tenantId, async (trx) => {
+      if (!(await scanStatus(trx, scanId))) throw new ApiError('SCAN_NOT_FOUND', `no scan ${scanId}`);
+      const lengths = await scanPartLengths(trx, scanId, options.part);
+      const filter = { part: options.part, positions: partsOfPage(lengths, after, options.limit) };
+      if (options.type === undefined) {
+        return {
+          rows: await scanResourcePage(trx, scanId, filter, order, after, options.limit),
+          total: lengths.reduce((sum, part) => sum + part.length, 0),
+        };
+      }
+      // A type filter may skip any number of rows: every part from the cursor's on, and the snapshot types
+      // of the resources no finding names.
+      const fromCursor = lengths.filter((part) => !after || part.position >= Number(after[0]));
+      const places = await this.#placesOf(await unfoundScanResourceEvidence(trx, scanId, options.part));
+      const snapshotTypes = new Map(
+        [...places].flatMap(([sha256, place]) => (place.type ? [[sha256, place.type] as const] : [])),
+      );
+      const typed = { part: options.part, type: options.type, snapshotTypes };
+      return {
+        rows: await scanResourcePage(
+          trx,
+          scanId,
+          { ...typed, positions: fromCursor.map((part) => part.position) },
+          order,
+          after,
+          options.limit,
+        ),
+        total: await scanResourceCountOfType(trx, scanId, typed),
+      };
+    });
+    const page = toPage(rows as unknown as Record<string, unknown>[], options.limit, sort, order);
+    const items = page.items as unknown as typeof rows;
+    const places = await this.#placesOf(items.filter((r) => r.findings === 0).map((r) => r.evidence_sha256));
+    return {
+      scan_id: scanId,
+      total,
+      items: items.map((row) => {
+        const place = row.findings === 0 ? places.get(row.evidence_sha256) : undefined;
+        return {
+          resource_id: row.resource_id,
+          part: row.part,
+          evidence_sha256: row.evidence_sha256,
+          resource_type: row.resource_type ?? place?.type ?? null,
+          resource_name: row.resource_name ?? place?.name ?? null,
+          account: row.resource_account ?? place?.account ?? null,
+          region: row.resource_region ?? place?.region ?? null,
+          findings: row.findings,
+          failing: row.failing,
+        };
+      }),
+      next_cursor: page.next_cursor,
+    };
+  }
+
+  #placesOf(hashes: readonly string[]): Promise<Map<string, SnapshotPlace>> {
+    if (!this.#snapshots || hashes.length === 0) return Promise.resolve(new Map());
+    return this.#snapshots.of(hashes);
   }
 
   /** Inserts a queued scan of `integrationId` and enqueues its job; 404 when the integration is not the tenant's. */

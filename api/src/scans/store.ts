@@ -882,6 +882,171 @@ export async function scanPartViews(trx: Trx, scanId: string): Promise<ScanPartV
   }));
 }
 
+/** A resource of a scan's parts as the resources listing reads it (a row of `scanResourcePage`). */
+export interface ScanResourceRow {
+  resource_id: string;
+  evidence_sha256: string;
+  part: string;
+  position: number;
+  ordinal: number;
+  /** From the scan's findings on it; null when none (the listing reads its snapshot instead). */
+  resource_type: string | null;
+  resource_name: string | null;
+  resource_account: string | null;
+  resource_region: string | null;
+  findings: number;
+  failing: number;
+}
+
+/** Which of a scan's resources: one part's, and one type's (the type from the findings, else `snapshotTypes`). */
+export interface ScanResourceFilter {
+  part?: string;
+  type?: string;
+  /** Evidence sha256 → resource type, for the resources no finding names (read from their snapshots). */
+  snapshotTypes?: Map<string, string>;
+  /** Only the parts at these plan positions (the parts a page reaches into); all when absent. */
+  positions?: number[];
+}
+
+/** A collected part's place in the plan and how many resources it listed. */
+export interface ScanPartLength {
+  position: number;
+  part_key: string;
+  length: number;
+}
+
+/** The scan's collected parts (one part's with `part`) in plan order, with how many resources each listed. */
+export async function scanPartLengths(trx: Trx, scanId: string, part?: string): Promise<ScanPartLength[]> {
+  const query = trx('scan_parts')
+    .select('position', 'part_key', trx.raw('jsonb_array_length(resources) as length'))
+    .where({ scan_id: scanId })
+    .whereNotNull('resources')
+    .orderBy('position');
+  if (part !== undefined) void query.where({ part_key: part });
+  const rows = (await query) as { position: number; part_key: string; length: number | string }[];
+  return rows.map((row) => ({ ...row, length: Number(row.length) }));
+}
+
+/**
+ * The scan's resources as rows `r`: part, plan position, place in the part's list, id and evidence
+ * (scan_parts.resources holds [resource id, evidence sha256] pairs). Each part's list is expanded whole, so
+ * `filter.positions` keeps a page to the parts it reaches into.
+ */
+function partResources(trx: Trx, scanId: string, filter: ScanResourceFilter) {
+  const where = [`p.scan_id = ?`, `p.resources IS NOT NULL`];
+  const bindings: unknown[] = [scanId];
+  if (filter.part !== undefined) {
+    where.push('p.part_key = ?');
+    bindings.push(filter.part);
+  }
+  if (filter.positions !== undefined) {
+    where.push('p.position = ANY(?::int[])');
+    bindings.push(filter.positions);
+  }
+  return trx.raw(
+    `(SELECT p.part_key AS part, p.position, e.ordinal::int AS ordinal, e.item->>0 AS resource_id,
+        e.item->>1 AS evidence_sha256
+      FROM scan_parts p CROSS JOIN LATERAL jsonb_array_elements(p.resources) WITH ORDINALITY AS e(item, ordinal)
+      WHERE ${where.join(' AND ')}) AS r`,
+    bindings as string[],
+  );
+}
+
+/** What the scan's findings on resource `r.resource_id` say of it (`f`), one index probe per row. */
+const FINDINGS_OF_RESOURCE = `LEFT JOIN LATERAL (SELECT min(resource_type) AS resource_type,
+    min(resource_name) AS resource_name, min(NULLIF(resource_account, '')) AS resource_account,
+    min(NULLIF(resource_region, '')) AS resource_region, count(*)::int AS findings,
+    (count(*) FILTER (WHERE status = 'fail' AND exception_id IS NULL))::int AS failing
+  FROM findings WHERE scan_id = ? AND resource_id = r.resource_id) AS f ON true`;
+
+const RESOURCE_ROW_COLUMNS = [
+  'r.resource_id',
+  'r.evidence_sha256',
+  'r.part',
+  'r.position',
+  'r.ordinal',
+  'f.resource_type',
+  'f.resource_name',
+  'f.resource_account',
+  'f.resource_region',
+  'f.findings',
+  'f.failing',
+];
+
+/** The rows of a type filter: every resource with its findings' type, else its snapshot's (`s`), matching. */
+function resourcesOfType(trx: Trx, scanId: string, filter: ScanResourceFilter & { type: string }) {
+  const types = filter.snapshotTypes ?? new Map<string, string>();
+  return trx
+    .select(RESOURCE_ROW_COLUMNS)
+    .from(partResources(trx, scanId, filter))
+    .joinRaw(FINDINGS_OF_RESOURCE, [scanId])
+    .joinRaw(`LEFT JOIN unnest(?::text[], ?::text[]) AS s(sha256, type) ON s.sha256 = r.evidence_sha256`, [
+      [...types.keys()],
+      [...types.values()],
+    ])
+    .whereRaw('coalesce(f.resource_type, s.type) = ?', [filter.type]);
+}
+
+/**
+ * One page of the scan's resources in plan order (part, then as the part listed them), after `after`. Without
+ * a type filter the page is cut first and only its rows probe their findings: joined before the cut, every
+ * resource after the cursor was probed (a scan of 100,000 resources in 10 parts on PostgreSQL 15, at a load
+ * average of 16-25: 830 ms a page, against 35 ms cut first and read from the parts the page reaches into).
+ */
+export async function scanResourcePage(
+  trx: Trx,
+  scanId: string,
+  filter: ScanResourceFilter,
+  order: SortKey[],
+  after: (string | number | null)[] | null,
+  limit: number,
+): Promise<ScanResourceRow[]> {
+  if (filter.type !== undefined) {
+    return (await applyPage(
+      resourcesOfType(trx, scanId, { ...filter, type: filter.type }),
+      order,
+      after,
+      limit,
+    )) as ScanResourceRow[];
+  }
+  const page = applyPage(trx.select('r.*').from(partResources(trx, scanId, filter)), order, after, limit);
+  return (await trx
+    .select(RESOURCE_ROW_COLUMNS)
+    .from(page.as('r'))
+    .joinRaw(FINDINGS_OF_RESOURCE, [scanId])
+    .orderBy(order.map((key) => ({ column: key.column, order: key.direction })))) as ScanResourceRow[];
+}
+
+/** How many of the scan's resources are of `filter.type` (under its part filter). */
+export async function scanResourceCountOfType(
+  trx: Trx,
+  scanId: string,
+  filter: ScanResourceFilter & { type: string },
+): Promise<number> {
+  const [row] = (await trx.count({ n: '*' }).from(resourcesOfType(trx, scanId, filter).as('m'))) as {
+    n: string | number;
+  }[];
+  return Number(row?.n ?? 0);
+}
+
+/** The evidence of the scan's resources that no finding of the scan names (their type is in the snapshot only). */
+export async function unfoundScanResourceEvidence(
+  trx: Trx,
+  scanId: string,
+  part?: string,
+): Promise<string[]> {
+  const rows = (
+    await trx.raw(
+      `SELECT DISTINCT e.item->>1 AS sha256
+         FROM scan_parts p CROSS JOIN LATERAL jsonb_array_elements(p.resources) AS e(item)
+        WHERE p.scan_id = ? AND p.resources IS NOT NULL${part !== undefined ? ' AND p.part_key = ?' : ''}
+          AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = ? AND f.resource_id = e.item->>0)`,
+      part !== undefined ? [scanId, part, scanId] : [scanId, scanId],
+    )
+  ).rows as { sha256: string }[];
+  return rows.map((row) => row.sha256);
+}
+
 /** One part under a row lock, or undefined when the scan has no such part. */
 export async function lockScanPart(
   trx: Trx,

@@ -122,3 +122,30 @@ export interface FindingListOptions {
   /** true: only excepted findings; false: none of them. */
   excepted?: boolean;
 }
+
+export interface ScanResourceListOptions {
+  limit: number;
+  cursor?: string;
+  /** Only the resources this part collected. */
+  part?: string;
+  /** Only resources of this type (provider.service.kind). */
+  type?: string;
+}
+
+/**
+ * A resource a scan collected: the part that collected it and its evidence snapshot, where it is (from its
+ * findings in the scan, or from the snapshot when no rule checked it) and how many findings the scan made on it.
+ */
+export interface ScanResourceView {
+  resource_id: string;
+  part: string;
+  evidence_sha256: string;
+  /** Null only when no finding names it and its snapshot is gone from the evidence store (retention). */
+  resource_type: string | null;
+  resource_name: string | null;
+  account: string | null;
+  region: string | null;
+  findings: number;
+  /** Failing findings no exception set aside. */
+  failing: number;
+}

@@ -56,10 +56,14 @@ export function scanStatusLabel(status: Scan['status']): string {
   return SCAN_STATUS_LABELS[status] ?? status;
 }
 
+/** `n` and `word`, plural unless n is 1 ("3 resources", "1 error"). */
+export function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
+}
+
 /** One line describing a running scan: its phase and counters. */
 export function describeProgress(progress: ScanProgress | null | undefined): string {
   if (!progress) return 'Waiting for a worker…';
-  const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
   return [
     `Phase: ${progress.phase}`,
     plural(progress.resources_collected, 'resource'),

@@ -163,6 +163,11 @@ describe.each(databaseBackends())('the findings explorer on $name', (backend) =>
       [`region=${sample.resource_region}`, (f) => f.resource_region === sample.resource_region],
       [`resource_type=${sample.resource_type}`, (f) => f.resource_type === sample.resource_type],
       [`rule_id=${failing.rule_id}`, (f) => f.rule_id === failing.rule_id],
+      [`resource_id=${encodeURIComponent(sample.resource_id)}`, (f) => f.resource_id === sample.resource_id],
+      [
+        `scan_id=${sample.scan_id}&resource_id=${encodeURIComponent(sample.resource_id)}`,
+        (f) => f.resource_id === sample.resource_id && f.scan_id === sample.scan_id,
+      ],
       ['severity=high', (f) => f.severity === 'high'],
       ['status=fail', (f) => f.status === 'fail'],
       ['framework=soc2', (f) => frameworkRules('soc2').has(f.rule_id)],
@@ -189,6 +194,7 @@ describe.each(databaseBackends())('the findings explorer on $name', (backend) =>
       `framework=${framework}`,
       `control=${control}`,
       'new_since_last_scan=true',
+      `resource_id=${encodeURIComponent(sample.resource_id)}`,
     ]) {
       const n = (await explore(`&${query}`)).length;
       expect(n, query).toBeGreaterThan(0);
@@ -283,6 +289,7 @@ describe.each(databaseBackends())('the findings explorer on $name', (backend) =>
       'framework=soc2&sort=resource_type',
       `scan_id=${oldScanA}&excepted=false`,
       'provider=github',
+      `resource_id=${encodeURIComponent(posture[0]!.resource_id)}&sort=rule_id`,
     ]) {
       const listed = await explore(query ? `&${query}` : '', 5);
       const answer = await get(`/api/reports/findings.csv${query ? `?${query}` : ''}`);

@@ -20,6 +20,8 @@ export const findingFiltersSchema = {
   account: text,
   region: text,
   resource_type: text,
+  // Resource ids are ARNs and URLs: longer than the other filters' values (the resource route allows 2048).
+  resource_id: { type: 'string', minLength: 1, maxLength: 2048 },
   rule_id: text,
   severity: { type: 'string', enum: ['critical', 'high', 'medium', 'low', 'info'] },
   status: { type: 'string', enum: ['pass', 'fail', 'not_applicable', 'error'] },

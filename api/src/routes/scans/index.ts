@@ -1,11 +1,12 @@
 /**
- * /api/scans: queue a scan of an integration (202), cancel one, list and read scans, their parts, framework scores, control
+ * /api/scans: queue a scan of an integration (202), cancel one, list and read scans, their parts, the resources they
+ * collected, framework scores, control
  * results, one control with its mappings and findings, and findings. All tenant-scoped: another tenant's
  * scan answers 404.
  */
 import type { FastifyPluginAsync } from 'fastify';
 import { principalOf } from '../../plugins/app/auth.ts';
-import type { FindingListOptions, ScanListOptions } from '../../scans/types.ts';
+import type { FindingListOptions, ScanListOptions, ScanResourceListOptions } from '../../scans/types.ts';
 import {
   cancelScanSchema,
   createScanSchema,
@@ -15,6 +16,7 @@ import {
   scanControlsSchema,
   scanFindingsSchema,
   scanPartsSchema,
+  scanResourcesSchema,
   scanScoresSchema,
 } from './schema.ts';
 
@@ -56,6 +58,12 @@ const scanRoutes: FastifyPluginAsync = async (app) => {
     '/:id/parts',
     { schema: scanPartsSchema, config: { permission: 'tenant:read' } },
     async (request) => app.scans.parts(principalOf(request).tenantId, request.params.id),
+  );
+
+  app.get<ScanParams & { Querystring: ScanResourceListOptions }>(
+    '/:id/resources',
+    { schema: scanResourcesSchema, config: { permission: 'tenant:read' } },
+    async (request) => app.scans.resources(principalOf(request).tenantId, request.params.id, request.query),
   );
 
   app.get<ScanParams>(

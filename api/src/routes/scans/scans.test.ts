@@ -255,6 +255,7 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
       `/api/scans/${scanId}/controls`,
       `/api/scans/${scanId}/controls/${controlId}`,
       `/api/scans/${scanId}/findings`,
+      `/api/scans/${scanId}/resources`,
       `/api/evidence/${sha}`,
     ]) {
       const response = await get(url, tokenB);
@@ -269,6 +270,103 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
       items: [],
       posture: null,
     });
+  });
+
+  /** Every page of a scan's resources under `query`, following next_cursor; the totals each page gave. */
+  async function allResources(id: string, query: string, token = tokenA) {
+    const items: Json[] = [];
+    const totals = new Set<number>();
+    let cursor: string | null = null;
+    do {
+      const after: string = cursor ? `&cursor=${encodeURIComponent(cursor)}` : '';
+      const page = await get(`/api/scans/${id}/resources?${query}${after}`, token);
+      expect(page.status, JSON.stringify(page.body)).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      items.push(...page.body.items);
+      totals.add(page.body.total);
+      cursor = page.body.next_cursor;
+    } while (cursor);
+    return { items, totals: [...totals] };
+  }
+
+  it('lists the resources a scan collected: as many as it counts, every page, each with its part, evidence and findings', async () => {
+    const scan = (await get(`/api/scans/${scanId}`, tokenA)).body;
+    const { items, totals } = await allResources(scanId, 'limit=2');
+    expect(totals).toEqual([scan.progress.resources_collected]);
+    expect(items).toHaveLength(scan.progress.resources_collected);
+    // Exactly the pairs the parts recorded, in plan order, none twice.
+    const stored = await t.app.withTenant(tenantOf(tokenA), (trx) =>
+      trx('scan_parts').select('part_key', 'resources').where({ scan_id: scanId }).orderBy('position'),
+    );
+    expect(items.map((r) => [r.part, r.resource_id, r.evidence_sha256])).toEqual(
+      stored.flatMap((p: Json) =>
+        (p.resources as [string, string][]).map(([id, sha]) => [p.part_key, id, sha]),
+      ),
+    );
+    // Each row's place and finding counts are the scan's findings on it.
+    const findings: Json[] = [];
+    for (let cursor: string | null = ''; cursor !== null;) {
+      const page: Json = (
+        await get(`/api/scans/${scanId}/findings?limit=1000${cursor ? `&cursor=${cursor}` : ''}`, tokenA)
+      ).body;
+      findings.push(...page.items);
+      cursor = page.next_cursor;
+    }
+    for (const item of items) {
+      const on = findings.filter((f) => f.resource_id === item.resource_id);
+      expect(on.length, item.resource_id).toBeGreaterThan(0);
+      expect(item).toMatchObject({
+        resource_type: 'aws.s3.bucket',
+        resource_name: on[0]!.resource_name,
+        account: DEMO_AWS_ACCOUNT_ID,
+        region: expect.any(String),
+        findings: on.length,
+        failing: on.filter((f) => f.status === 'fail' && !f.exception_id).length,
+      });
+    }
+    expect(items.reduce((n, r) => n + r.findings, 0)).toBe(findings.length);
+
+    // Filters: one part's resources are what its row counts; a type matches all or nothing here.
+    const parts = (await get(`/api/scans/${scanId}/parts`, tokenA)).body.items as Json[];
+    for (const part of parts) {
+      const byPart = await allResources(scanId, `limit=2&part=${encodeURIComponent(part.part)}`);
+      expect(byPart.totals).toEqual([part.resources]);
+      expect(byPart.items.map((r) => r.resource_id)).toEqual(
+        items.filter((r) => r.part === part.part).map((r) => r.resource_id),
+      );
+    }
+    const byType = await allResources(scanId, 'limit=2&type=aws.s3.bucket');
+    expect(byType.totals).toEqual([items.length]);
+    expect(byType.items).toEqual(items);
+    expect((await get(`/api/scans/${scanId}/resources?type=aws.ec2.instance`, tokenA)).body).toEqual({
+      scan_id: scanId,
+      total: 0,
+      items: [],
+      next_cursor: null,
+    });
+    expect((await get(`/api/scans/${scanId}/resources?part=nope`, tokenA)).body.total).toBe(0);
+
+    // Unknown, foreign and malformed requests: JSON errors with a code.
+    for (const [url, token, status, code] of [
+      [`/api/scans/${randomUUID()}/resources`, tokenA, 404, 'SCAN_NOT_FOUND'],
+      [`/api/scans/${scanId}/resources`, tokenB, 404, 'SCAN_NOT_FOUND'],
+      [`/api/scans/not-a-uuid/resources`, tokenA, 400, 'VALIDATION_ERROR'],
+      [`/api/scans/${scanId}/resources?limit=0`, tokenA, 400, 'VALIDATION_ERROR'],
+      [`/api/scans/${scanId}/resources?cursor=bm9wZQ`, tokenA, 400, 'VALIDATION_ERROR'],
+    ] as const) {
+      const response = await get(url, token);
+      expect(response.status, url).toBe(status);
+      expect(response.body.error.code, url).toBe(code);
+    }
+    // A cursor is bound to the filters it was made under.
+    const first = (await get(`/api/scans/${scanId}/resources?limit=1`, tokenA)).body;
+    if (first.next_cursor) {
+      const crossed = await get(
+        `/api/scans/${scanId}/resources?limit=1&type=aws.s3.bucket&cursor=${first.next_cursor}`,
+        tokenA,
+      );
+      expect(crossed.status).toBe(400);
+    }
   });
 
   it('a retried job rewrites the same rows instead of duplicating them', async () => {
@@ -341,6 +439,30 @@ describe.each(databaseBackends())('scans on $name', (backend) => {
       payload: { integration_id: integrationA },
     });
     expect((await waitForScan(again.json().id, tokenA)).status).toBe('succeeded');
+  });
+
+  it('lists a resource no rule checked from its snapshot: its type, name and place, no findings', async () => {
+    const { items } = await allResources(scanId, 'limit=2');
+    const target = items[0]!;
+    // As if no rule checked it: the scan's findings on it removed.
+    await runAsOwner(t.database.knex, { tenantId: tenantOf(tokenA) }, (trx) =>
+      trx('findings').where({ scan_id: scanId, resource_id: target.resource_id }).delete(),
+    );
+    const snapshot = JSON.parse((await t.app.evidenceStore.get(target.evidence_sha256))!.toString('utf8'));
+    const after = await allResources(scanId, 'limit=2');
+    expect(after.items.find((r) => r.resource_id === target.resource_id)).toEqual({
+      ...target,
+      resource_type: snapshot.type,
+      resource_name: snapshot.name,
+      account: snapshot.account,
+      region: snapshot.region,
+      findings: 0,
+      failing: 0,
+    });
+    // The type filter finds it by its snapshot's type too.
+    const byType = await allResources(scanId, `limit=2&type=${snapshot.type}`);
+    expect(byType.totals).toEqual([items.length]);
+    expect(byType.items.map((r) => r.resource_id)).toContain(target.resource_id);
   });
 });
 

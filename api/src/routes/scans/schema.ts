@@ -434,3 +434,74 @@ export const scanFindingsSchema = {
     ...readErrors,
   },
 } as const;
+
+const nullableText = { type: ['string', 'null'] } as const;
+
+export const scanResourcesSchema = {
+  operationId: 'listScanResources',
+  summary: "The resources a scan collected, with each one's part, evidence snapshot and findings",
+  description:
+    "Every resource the scan's parts collected, in plan order (part by part, as each part listed them): the " +
+    "list `resources_collected` counts. Type, name, account and region come from the scan's findings on the " +
+    'resource, or from its evidence snapshot when no rule checked it. `total` counts every resource matching ' +
+    'the filters, across pages.',
+  tags: ['scans'],
+  params: scanParams,
+  querystring: {
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      ...pageQuerySchema(50, 500),
+      part: { type: 'string', minLength: 1, maxLength: 200, description: "Only this part's resources." },
+      type: {
+        type: 'string',
+        minLength: 1,
+        maxLength: 200,
+        description: 'Only resources of this type (e.g. `aws.s3.bucket`).',
+      },
+    },
+  },
+  response: {
+    200: {
+      type: 'object',
+      required: ['scan_id', 'total', 'items', 'next_cursor'],
+      properties: {
+        scan_id: { type: 'string' },
+        total: { type: 'integer' },
+        items: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: [
+              'resource_id',
+              'part',
+              'evidence_sha256',
+              'resource_type',
+              'resource_name',
+              'account',
+              'region',
+              'findings',
+              'failing',
+            ],
+            properties: {
+              resource_id: { type: 'string' },
+              part: { type: 'string', description: 'The key of the part that collected it.' },
+              evidence_sha256: { type: 'string', description: 'Its snapshot as this scan collected it.' },
+              resource_type: nullableText,
+              resource_name: nullableText,
+              account: nullableText,
+              region: nullableText,
+              findings: { type: 'integer', description: "The scan's findings on it." },
+              failing: {
+                type: 'integer',
+                description: 'Of them, failing and not set aside by an exception.',
+              },
+            },
+          },
+        },
+        next_cursor: nextCursorSchema,
+      },
+    },
+    ...readErrors,
+  },
+} as const;

@@ -429,6 +429,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/api/scans/{id}/resources': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The resources a scan collected, with each one's part, evidence snapshot and findings
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['listScanResources'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/api/scans/{id}/scores': {
     parameters: {
       query?: never;
@@ -3743,6 +3763,90 @@ export interface operations {
       };
     };
   };
+  listScanResources: {
+    parameters: {
+      query?: {
+        limit?: number;
+        cursor?: string;
+        /** @description Only this part's resources. */
+        part?: string;
+        /** @description Only resources of this type (e.g. `aws.s3.bucket`). */
+        type?: string;
+      };
+      header?: never;
+      path: {
+        id: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Default Response */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': {
+            scan_id: string;
+            total: number;
+            items: {
+              resource_id: string;
+              /** @description The key of the part that collected it. */
+              part: string;
+              /** @description Its snapshot as this scan collected it. */
+              evidence_sha256: string;
+              resource_type: string | null;
+              resource_name: string | null;
+              account: string | null;
+              region: string | null;
+              /** @description The scan's findings on it. */
+              findings: number;
+              /** @description Of them, failing and not set aside by an exception. */
+              failing: number;
+            }[];
+            next_cursor: string | null;
+          };
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
   getScanScores: {
     parameters: {
       query?: never;
@@ -4149,6 +4253,7 @@ export interface operations {
         account?: string;
         region?: string;
         resource_type?: string;
+        resource_id?: string;
         rule_id?: string;
         severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
         status?: 'pass' | 'fail' | 'not_applicable' | 'error';
@@ -8424,6 +8529,7 @@ export interface operations {
         account?: string;
         region?: string;
         resource_type?: string;
+        resource_id?: string;
         rule_id?: string;
         severity?: 'critical' | 'high' | 'medium' | 'low' | 'info';
         status?: 'pass' | 'fail' | 'not_applicable' | 'error';

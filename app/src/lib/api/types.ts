@@ -145,6 +145,12 @@ export type ScanPage = ResponseBody<'listScans'>;
 /** One part of a split scan as `GET /api/scans/:id/parts` lists it: who collected it, with what result. */
 export type ScanPart = ResponseBody<'listScanParts'>['items'][number];
 
+/** `GET /api/scans/:id/resources`: one page of the resources a scan collected, with their total. */
+export type ScanResourcePage = ResponseBody<'listScanResources'>;
+
+/** A resource a scan collected: its part, evidence snapshot, place and findings in the scan. */
+export type ScanResource = ScanResourcePage['items'][number];
+
 /** An audit as `GET /api/audits` lists it. */
 export type Audit = ResponseBody<'listAudits'>['items'][number];
 

@@ -11,6 +11,7 @@ export const FILTER_KEYS = [
   'account',
   'region',
   'resource_type',
+  'resource_id',
   'rule_id',
   'severity',
   'status',
