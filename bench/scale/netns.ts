@@ -11,7 +11,8 @@
  * the process's exit as a last resort (synchronously); deleting a namespace deletes its veth pair.
  */
 import { execFileSync } from 'node:child_process';
-import { createConnection, createServer, type Socket } from 'node:net';
+import { createConnection, createServer } from 'node:net';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 
 /** Why hosts cannot be made here (not root, no `ip netns`), or null when they can. */
 export function netnsUnavailable(): string | null {
@@ -145,41 +146,45 @@ export function createHosts(count: number): NetnsHosts {
 /**
  * A TCP forwarder listening on `host` (a free port) that passes every connection on to `target`: how the
  * hosts reach the machine's PostgreSQL, which listens on 127.0.0.1 only (its configuration is the machine's,
- * shared with other work, so it is not changed for a bench).
+ * shared with other work, so it is not changed for a bench). It runs on a thread of its own, so the
+ * database traffic of every worker does not queue behind the bench's own event loop (the sandbox proxy,
+ * the polling), as it would not on a real network.
  */
 export async function startTcpForwarder(
   host: string,
   target: { host: string; port: number },
 ): Promise<{ host: string; port: number; connections: () => number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  let connections = 0;
+  const counter = new Int32Array(new SharedArrayBuffer(4));
+  const thread = new Worker(new URL(import.meta.url), { workerData: { host, target, counter } });
+  const port = await new Promise<number>((resolve, reject) => {
+    thread.once('message', (message: { port: number }) => resolve(message.port));
+    thread.once('error', reject);
+  });
+  return {
+    host,
+    port,
+    connections: () => Atomics.load(counter, 0),
+    close: async () => {
+      await thread.terminate();
+    },
+  };
+}
+
+/** The forwarder's thread: listens, pipes each connection both ways, counts them. */
+function forward(options: { host: string; target: { host: string; port: number }; counter: Int32Array }) {
   const server = createServer((client) => {
-    connections += 1;
-    const upstream = createConnection(target);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.setNoDelay(true);
-      socket.once('close', () => sockets.delete(socket));
-    }
+    Atomics.add(options.counter, 0, 1);
+    const upstream = createConnection(options.target);
+    for (const socket of [client, upstream]) socket.setNoDelay(true);
     // Either side failing or closing ends the other: a connection is never left half open.
     client.once('error', () => upstream.destroy());
     upstream.once('error', () => client.destroy());
     client.pipe(upstream);
     upstream.pipe(client);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, host, () => resolve());
+  server.listen(0, options.host, () => {
+    parentPort!.postMessage({ port: (server.address() as { port: number }).port });
   });
-  const { port } = server.address() as { port: number };
-  return {
-    host,
-    port,
-    connections: () => connections,
-    close: () =>
-      new Promise((resolve) => {
-        for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
-      }),
-  };
 }
+
+if (!isMainThread && (workerData as { counter?: unknown } | null)?.counter) forward(workerData);
