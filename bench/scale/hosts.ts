@@ -79,6 +79,13 @@ const report = await runHosts({
   callsPerSecond: positive('calls-per-second', values['calls-per-second']),
   seed: Number(values.seed),
   signal: stop.signal,
+}).catch((error: unknown) => {
+  // Stopped by a signal: everything is cleaned up by now; say so without a stack.
+  if (!stop.signal.aborted) throw error;
+  process.stderr.write(
+    `${(error as Error).message}; workers stopped, databases dropped, namespaces removed\n`,
+  );
+  process.exit(130);
 });
 process.stdout.write(`${JSON.stringify(report)}\n\n${describeHosts(report)}\n`);
 process.stdout.write(
