@@ -31,6 +31,8 @@ import { CredentialVault, localKeyProvider } from '../../api/src/plugins/app/cry
 import { migrateLatest, openDatabase } from '../../api/src/plugins/external/db.ts';
 import { startDemoSandboxes, type DemoSandboxUrls } from '../../api/src/seed/demo-sandboxes.ts';
 import { seedDemoTenant } from '../../api/src/seed/demo.ts';
+import { DEMO_AWS_CREDENTIALS } from '../../scanners/aws/fixtures/aws-fixture-server.ts';
+import type { AwsIntegrationConfig } from '../../scanners/index.ts';
 import { withAdminClient } from '../../test/db.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -133,13 +135,16 @@ export function compareFindings(
 /**
  * One process of the product (`node api/src/main.ts`; its role is `env.COMPLYWISE_ROLE`, a worker in the
  * trials); resolves once it reports it is running. `onLine` sees each line it
- * writes to stdout from then on (its JSON log lines).
+ * writes to stdout from then on (its JSON log lines). `wrap` is a command that execs the rest in place
+ * (`ip netns exec <name>`), so the child's process id is still the product's.
  */
 export async function startWorker(
   env: NodeJS.ProcessEnv,
   onLine?: (line: string) => void,
+  wrap: readonly string[] = [],
 ): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const [command, ...args] = [...wrap, process.execPath, MAIN];
+  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   await new Promise<void>((resolveReady, reject) => {
     const onData = (chunk: Buffer) => {
@@ -223,12 +228,23 @@ export interface ScanState {
 export interface TrialEnvironment {
   tenantId: string;
   integrationId: string;
+  /** The trial database (on the admin URL's server). */
+  databaseUrl: string;
   /** The worker processes alive now. */
   workers: Set<ChildProcess>;
-  /** Starts one more worker process; resolves once it is running. */
-  launch(): Promise<ChildProcess>;
-  /** Queues a scan of the integration; resolves with its id. */
-  queueScan(): Promise<string>;
+  /**
+   * Starts one more worker process; resolves once it is running. `env` overrides the workers' settings
+   * for this one, `wrap` is passed to startWorker (a network namespace to run it in).
+   */
+  launch(how?: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] }): Promise<ChildProcess>;
+  /**
+   * The main AWS sandbox only: another integration of the tenant with the scanned one's settings (its services
+   * too) and the sandbox's keys; resolves with its id. More integrations make more scans that may run at
+   * once without sharing one provider call limit.
+   */
+  addIntegration(name: string): Promise<string>;
+  /** Queues a scan of the integration (another of the tenant's when given); resolves with its id. */
+  queueScan(integrationId?: string): Promise<string>;
   scanState(scanId: string): Promise<ScanState>;
   /** Polls the scan every `pollMs` (default 25) until `done` accepts its status (throws after `timeoutMs`). */
   waitFor(
@@ -293,10 +309,14 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
     ...options.workerEnv,
   };
   const workers = new Set<ChildProcess>();
-  const launch = async () => {
+  const launch = async (how: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] } = {}) => {
     let pid = 0;
     const onLine = options.onWorkerLine;
-    const child = await startWorker(workerEnv, onLine && ((line) => onLine(pid, line)));
+    const child = await startWorker(
+      { ...workerEnv, ...how.env },
+      onLine && ((line) => onLine(pid, line)),
+      how.wrap,
+    );
     pid = child.pid ?? 0;
     workers.add(child);
     child.once('exit', () => workers.delete(child));
@@ -377,9 +397,25 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
     return {
       tenantId,
       integrationId,
+      databaseUrl,
       workers,
       launch,
-      queueScan: async () => (await services.scans.create(tenantId, integrationId)).id,
+      async addIntegration(name) {
+        // The keys below are the main AWS sandbox's.
+        if ((options.sandbox ?? 'aws') !== 'aws')
+          throw new Error('addIntegration copies the main AWS sandbox only');
+        const scanned: { config: AwsIntegrationConfig } = await services.withTenant(tenantId, (trx) =>
+          trx('integrations').select('config').where({ id: integrationId }).first(),
+        );
+        const created = await services.integrations.create(tenantId, seed.userId, {
+          provider: 'aws',
+          name,
+          config: scanned.config,
+          credentials: { ...DEMO_AWS_CREDENTIALS },
+        });
+        return created.id;
+      },
+      queueScan: async (id = integrationId) => (await services.scans.create(tenantId, id)).id,
       scanState,
       async waitFor(scanId, done, timeoutMs, pollMs = 25) {
         const deadline = Date.now() + timeoutMs;

@@ -114,8 +114,12 @@ interface Start {
   part?: string;
 }
 
-/** An HTTP proxy in front of one server that records when each request arrives (ms since the epoch). */
-async function startCountingProxy(): Promise<{
+/**
+ * An HTTP proxy in front of one server that records when each request arrives (ms since the epoch). It
+ * listens on `host` (default 127.0.0.1); with `delayMs`, each request waits that long (asked per request)
+ * before it is forwarded: the provider's latency, as bench/scale/hosts.ts adds it.
+ */
+export async function startCountingProxy(options: { host?: string; delayMs?: () => number } = {}): Promise<{
   url: string;
   arrivals: number[];
   forwardTo(url: string): void;
@@ -123,8 +127,12 @@ async function startCountingProxy(): Promise<{
 }> {
   const arrivals: number[] = [];
   let target: URL | null = null;
-  const server = createServer((req, res) => {
+  const host = options.host ?? '127.0.0.1';
+  const server = createServer(async (req, res) => {
     arrivals.push(performance.timeOrigin + performance.now());
+    const delay = options.delayMs?.() ?? 0;
+    // The body streams on once forwarded; it waits in the socket meanwhile.
+    if (delay > 0) await sleep(delay);
     // Headers are passed unchanged, Host included, so the SigV4 signature still matches.
     const upstream = request(
       { host: target!.hostname, port: target!.port, method: req.method, path: req.url, headers: req.headers },
@@ -136,9 +144,9 @@ async function startCountingProxy(): Promise<{
     upstream.on('error', () => res.destroy());
     req.pipe(upstream);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    url: `http://${host}:${(server.address() as AddressInfo).port}`,
     arrivals,
     forwardTo: (url) => {
       target = new URL(url);
