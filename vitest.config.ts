@@ -39,10 +39,21 @@ function sharedWorkerSuites(files: string[]): string[] {
   return files.filter((file) => !touchesProcess.test(readFileSync(file, 'utf8')));
 }
 
+/**
+ * Files that must run with no other file beside them say why on a line of their own: `// alone: <why>` (e.g.
+ * test/scale-hosts.test.ts adds network interfaces to the machine, and Chromium fails the browser tests'
+ * requests in flight with net::ERR_NETWORK_CHANGED when that happens). With COMPLYWISE_TEST_DEFER_ALONE=1 the
+ * run leaves them out, and scripts/test.sh runs them afterwards on their own.
+ */
+function aloneSuites(): string[] {
+  return testFiles().filter((file) => /^\/\/ alone: /m.test(readFileSync(file, 'utf8')));
+}
+
 const fast = process.env.COMPLYWISE_TEST_FAST === '1';
 /** The run's files (--fast: its tier), as [those sharing a worker's modules, those isolated]. */
 const [sharedFiles, isolatedFiles] = (() => {
   const slow = new Set(fast ? slowSuites() : []);
+  if (process.env.COMPLYWISE_TEST_DEFER_ALONE === '1') for (const file of aloneSuites()) slow.add(file);
   const tier = testFiles().filter((file) => !(fast && file.startsWith('test/')) && !slow.has(file));
   const shared = process.env.COMPLYWISE_TEST_ISOLATE === '1' ? [] : sharedWorkerSuites(tier);
   return [shared, tier.filter((file) => !shared.includes(file))];

@@ -61,13 +61,36 @@ else
   step "tests (PGlite and PostgreSQL)"
 fi
 mkdir -p .test-artifacts
+rm -f .test-artifacts/vitest-alone.json
 status=0
-npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json \
+# The whole suite: files marked `// alone: <why>` (vitest.config.ts) run after the others, on their own.
+alone=()
+if [ "$fast" = 0 ] && [ ${#vitest_args[@]} = 0 ]; then
+  mapfile -t alone < <(grep -rlE --include='*.test.ts' --exclude-dir=node_modules '^// alone: ' \
+    api engine scanners schemas frameworks rules bin scripts test app/src | sort)
+fi
+COMPLYWISE_TEST_DEFER_ALONE=$([ ${#alone[@]} -gt 0 ] && echo 1 || echo 0) \
+  npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest.json \
   ${vitest_args[@]+"${vitest_args[@]}"} || status=$?
+if [ ${#alone[@]} -gt 0 ]; then
+  step "tests that run alone: ${alone[*]}"
+  npx vitest run --reporter=default --reporter=json --outputFile.json=.test-artifacts/vitest-alone.json \
+    "${alone[@]}" || status=$?
+fi
 # Why the reference tier was skipped, when it was (test/reference.ts puts the reason in the names of the tests
 # it skips), then one plain closing line for CI alone on its line: "tests: N passed, N failed, N skipped".
 node -e '
-  const r = JSON.parse(require("node:fs").readFileSync(".test-artifacts/vitest.json", "utf8"));
+  const fs = require("node:fs");
+  const reports = [".test-artifacts/vitest.json", ".test-artifacts/vitest-alone.json"]
+    .filter((file) => fs.existsSync(file))
+    .map((file) => JSON.parse(fs.readFileSync(file, "utf8")));
+  const sum = (key) => reports.reduce((n, report) => n + report[key], 0);
+  const r = {
+    testResults: reports.flatMap((report) => report.testResults),
+    numPassedTests: sum("numPassedTests"),
+    numFailedTests: sum("numFailedTests"),
+    numPendingTests: sum("numPendingTests"),
+  };
   const reasons = new Set(
     r.testResults
       .flatMap((f) => f.assertionResults)

@@ -13,6 +13,8 @@
  * Only the work is checked, never the wall time (CI runs it beside other jobs on a shared machine). Skipped
  * with its reason without root, `ip netns` or COMPLYWISE_TEST_POSTGRES_URL.
  */
+// alone: it adds a bridge and veths to the machine, and Chromium fails the requests it has in flight then
+// (net::ERR_NETWORK_CHANGED), so scripts/test.sh runs it after the other files, never beside a browser test.
 import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runHosts } from '../bench/scale/hosts-harness.ts';
