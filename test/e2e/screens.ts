@@ -263,6 +263,14 @@ async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
   const soc2 = scores.find((s) => s.framework_id === 'soc2')!;
   const requirement = (soc2.requirements.find((r) => r.state === 'fail') ?? soc2.requirements[0]!)
     .requirement_id;
+  const requirementPath = `${base}/frameworks/soc2/requirements/${encodeURIComponent(requirement)}`;
+  const { automated } = await getJson<{ automated: { next_cursor: string | null } }>(
+    baseUrl,
+    token,
+    `/api${requirementPath}/evidence?limit=1`,
+  );
+  // A readiness report: a PDF in the evidence store, whose evidence page has no JSON to show.
+  const report = await readinessReport(baseUrl, token);
   return [
     { name: 'audits', path: '/audits', ready: 'main h1' },
     { name: 'audit', path: base, ready: '[data-testid="audit"]' },
@@ -276,11 +284,42 @@ async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
     { name: 'audit-evidence', path: `${base}/evidence`, ready: '[data-testid="audit-requirements"]' },
     {
       name: 'audit-requirement-evidence',
-      path: `${base}/frameworks/soc2/requirements/${encodeURIComponent(requirement)}`,
+      path: requirementPath,
       ready: '[data-testid="automated-evidence"]',
     },
+    // Its second page of snapshots, one a page (the scans cite more than one for a failing requirement).
+    ...(automated.next_cursor
+      ? [
+          {
+            name: 'audit-requirement-evidence-paged',
+            path: `${requirementPath}?limit=1&cursor=${automated.next_cursor}`,
+            ready: '[data-testid="automated-first"]',
+          },
+        ]
+      : []),
     { name: 'audit-ledger', path: `${base}/ledger`, ready: '[data-testid="ledger-chain"]' },
+    { name: 'evidence-report', path: `/evidence/${report}`, ready: '[data-testid="evidence-cited"]' },
   ];
+}
+
+/** Asks for a readiness report of soc2 and waits until it is made; its sha256. */
+export async function readinessReport(baseUrl: string, token: string): Promise<string> {
+  const { id } = await postJson<{ id: string }>(baseUrl, token, '/api/reports', {
+    kind: 'readiness',
+    framework_id: 'soc2',
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const report = await getJson<{ status: string; sha256: string | null }>(
+      baseUrl,
+      token,
+      `/api/reports/${id}`,
+    );
+    if (report.status === 'succeeded' && report.sha256) return report.sha256;
+    if (report.status === 'failed' || Date.now() > deadline)
+      throw new Error(`report ${id}: ${JSON.stringify(report)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**
@@ -359,6 +398,7 @@ const FORBIDDEN: Record<Role, ReadonlySet<string>> = {
     'audit-exceptions',
     'audit-evidence',
     'audit-requirement-evidence',
+    'audit-requirement-evidence-paged',
     'audit-ledger',
   ]),
 };

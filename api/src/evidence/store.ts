@@ -231,7 +231,14 @@ export interface EvidenceCitation {
   label: string;
   /** The resource a scan's snapshot describes (null for the other kinds). */
   resource_id: string | null;
+  /** A report's framework, or manual evidence's target (a control, or a framework requirement); else null. */
+  framework_id: string | null;
+  framework_version: string | null;
+  requirement_id: string | null;
+  control_id: string | null;
 }
+
+const NO_TARGET = { framework_id: null, framework_version: null, requirement_id: null, control_id: null };
 
 /** Scans listed per artifact (a snapshot unchanged between scans is cited by each of them). */
 export const CITING_SCANS = 50;
@@ -288,6 +295,7 @@ export async function evidenceCitations(
         at: a.closed_at,
         label: a.name,
         resource_id: null,
+        ...NO_TARGET,
       })),
       ...reports.map((r) => ({
         kind: 'report' as const,
@@ -295,6 +303,9 @@ export async function evidenceCitations(
         at: r.created_at,
         label: `${r.kind} report, ${r.framework_id}${r.framework_version ? ` ${r.framework_version}` : ''}`,
         resource_id: null,
+        ...NO_TARGET,
+        framework_id: r.framework_id,
+        framework_version: r.framework_version,
       })),
       ...manual.map((m) => ({
         kind: 'manual' as const,
@@ -304,6 +315,10 @@ export async function evidenceCitations(
           .filter(Boolean)
           .join(' for '),
         resource_id: null,
+        framework_id: m.framework_id,
+        framework_version: m.framework_version,
+        requirement_id: m.requirement_id,
+        control_id: m.control_id,
       })),
       ...scans.map((s) => ({
         kind: 'scan' as const,
@@ -311,6 +326,7 @@ export async function evidenceCitations(
         at: new Date(s.at),
         label: s.resource_id,
         resource_id: s.resource_id,
+        ...NO_TARGET,
       })),
     ],
   };

@@ -414,7 +414,18 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     const described = (await get(`/api/evidence/${manual.sha256}`)).json() as Json;
     expect(described).toMatchObject({
       recorded: { by: 'manual', subject_id: manual.id, actor: tenant.userId },
-      cited_by: { scans: 0, items: [{ kind: 'manual', id: manual.id, label: 'note for UCF-GOV-01' }] },
+      cited_by: {
+        scans: 0,
+        items: [
+          {
+            kind: 'manual',
+            id: manual.id,
+            label: 'note for UCF-GOV-01',
+            control_id: 'UCF-GOV-01',
+            requirement_id: null,
+          },
+        ],
+      },
     });
 
     // Bytes changed in the store: described as altered, no content, no download; gone: missing. Put back

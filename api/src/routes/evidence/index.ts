@@ -15,6 +15,8 @@ const params = {
   properties: { sha256: { type: 'string', pattern: '^[0-9a-f]{64}$' } },
 } as const;
 
+const nullableString = { type: ['string', 'null'] } as const;
+
 const subjectKind = { type: 'string', enum: ['scan', 'report', 'audit_package', 'manual'] } as const;
 
 const evidenceSchema = {
@@ -65,13 +67,29 @@ const evidenceSchema = {
               type: 'array',
               items: {
                 type: 'object',
-                required: ['kind', 'id', 'at', 'label', 'resource_id'],
+                required: [
+                  'kind',
+                  'id',
+                  'at',
+                  'label',
+                  'resource_id',
+                  'framework_id',
+                  'framework_version',
+                  'requirement_id',
+                  'control_id',
+                ],
                 properties: {
                   kind: subjectKind,
                   id: { type: 'string' },
                   at: { type: 'string', format: 'date-time' },
                   label: { type: 'string' },
-                  resource_id: { type: ['string', 'null'] },
+                  // A scan's snapshot: the resource it describes.
+                  resource_id: nullableString,
+                  // A report's framework; manual evidence's control or framework requirement.
+                  framework_id: nullableString,
+                  framework_version: nullableString,
+                  requirement_id: nullableString,
+                  control_id: nullableString,
                 },
               },
             },

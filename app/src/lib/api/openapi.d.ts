@@ -5353,6 +5353,10 @@ export interface operations {
                 at: string;
                 label: string;
                 resource_id: string | null;
+                framework_id: string | null;
+                framework_version: string | null;
+                requirement_id: string | null;
+                control_id: string | null;
               }[];
             };
           };
