@@ -227,7 +227,7 @@ export interface EvidenceCitation {
   id: string;
   /** When the subject was made: the scan's finish, the report's creation, the audit's close, the attachment. */
   at: Date;
-  /** Words naming the subject: the resource a snapshot describes, the framework, the audit's name, the file. */
+  /** Words naming the subject: a snapshot's resource, a report's framework, the audit's name, the file. */
   label: string;
   /** The resource a scan's snapshot describes (null for the other kinds). */
   resource_id: string | null;
@@ -301,7 +301,7 @@ export async function evidenceCitations(
         kind: 'report' as const,
         id: r.id,
         at: r.created_at,
-        label: `${r.kind} report, ${r.framework_id}${r.framework_version ? ` ${r.framework_version}` : ''}`,
+        label: `${r.framework_id}${r.framework_version ? ` ${r.framework_version}` : ''}`,
         resource_id: null,
         ...NO_TARGET,
         framework_id: r.framework_id,
