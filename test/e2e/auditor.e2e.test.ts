@@ -4,11 +4,13 @@
  * opens an audit around now and lists an auditor. The auditor then opens the audit and draws a seeded sample,
  * finds which version of the rule was in force at a moment and its diff to the next, opens the excepted
  * finding and reads its reason, approver and expiry, reads the period ledger (its count and rows the API's,
- * filtered by kind through the URL) and one requirement's evidence of the period, and downloads the audit
- * package, whose evidence bundle `complywise evidence verify` accepts whole and rejects, naming the cut,
- * once one entry is removed.
+ * filtered by kind through the URL), opens the readiness PDF the ledger recorded (its media type, size,
+ * what recorded it, a download hashed on disk and a hash check in the browser), pages one requirement's
+ * evidence of the period through the URL, and downloads the audit package, whose evidence bundle
+ * `complywise evidence verify` accepts whole and rejects, naming the cut, once one entry is removed.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,6 +24,7 @@ import { launchTestBrowser, type TestBrowser } from './browser.ts';
 import { addMember, getJson, postJson } from './demo-product.ts';
 import {
   collectErrors,
+  readinessReport,
   scanToCompletion,
   screensDir,
   signInAs,
@@ -44,6 +47,8 @@ let first: RuleVersionRecord;
 let next: RuleVersionRecord;
 let excepted: Json;
 let expiresAt: string;
+/** The sha256 of a readiness PDF the admin asked for inside the period. */
+let reportSha: string;
 
 /** Runs the real CLI's `evidence verify` on a bundle written to a file. */
 function verify(bundle: unknown): { status: number | null; stdout: string; stderr: string } {
@@ -138,6 +143,7 @@ beforeAll(async () => {
   auditId = audit.id;
   await addMember(demo.running, token, { ...AUDITOR, role: 'auditor' });
   await postJson(baseUrl, token, `/api/audits/${auditId}/auditors`, { email: AUDITOR.email });
+  reportSha = await readinessReport(baseUrl, token);
 }, 300_000);
 
 afterAll(async () => {
@@ -252,21 +258,63 @@ describe('the auditor in Chromium', () => {
     const opened = await getJson<{ items: Json[] }>(baseUrl, demo.token, `${ledgerApi}&kind=audit.opened`);
     expect(await seqs()).toEqual(opened.items.map((e) => e.seq));
 
+    // The readiness PDF the period's ledger recorded: its evidence page shows what it is and what recorded
+    // it, downloads its bytes (hashed here, on disk) and checks their hash in the browser.
+    const recordedApi = `${ledgerApi}&kind=evidence.recorded`;
+    const recorded = await getJson<{ items: Json[] }>(baseUrl, demo.token, recordedApi);
+    const pdfEntry = recorded.items.find((e) => e.artifact_sha256 === reportSha)!;
+    expect(pdfEntry, 'the PDF among the newest recorded artifacts').toBeDefined();
+    await page.getByTestId('ledger-kind').selectOption('evidence.recorded');
+    await page.getByTestId('ledger-apply').click();
+    await page.waitForURL(/[?&]kind=evidence.recorded/);
+    await page
+      .locator(`[data-testid="ledger-entry"][data-seq="${pdfEntry.seq}"] a[href$="/evidence/${reportSha}"]`)
+      .click();
+    const evidencePage = page.getByTestId('evidence');
+    await evidencePage.waitFor();
+    const pdf = await getJson<Json>(baseUrl, demo.token, `/api/evidence/${reportSha}`);
+    expect(await evidencePage.getAttribute('data-content-type')).toBe('application/pdf');
+    expect(await evidencePage.getAttribute('data-stored')).toBe('verified');
+    expect(await page.getByTestId('evidence-type').textContent()).toContain('PDF document');
+    expect(await page.getByTestId('evidence-size').getAttribute('data-bytes')).toBe(String(pdf.size));
+    expect(await page.getByTestId('evidence-recorded-by').getAttribute('data-by')).toBe('report');
+    expect(await page.getByTestId('evidence-ledger-seq').textContent()).toBe(String(pdfEntry.seq));
+    expect(await page.getByTestId('evidence-citation').getAttribute('data-kind')).toBe('report');
+    expect(await page.getByTestId('evidence-content').count(), 'no JSON viewer for a PDF').toBe(0);
+    const [pdfDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      page.getByTestId('evidence-download').click(),
+    ]);
+    expect(pdfDownload.suggestedFilename()).toBe(`evidence-${reportSha}.pdf`);
+    const pdfFile = join(dir, pdfDownload.suggestedFilename());
+    await pdfDownload.saveAs(pdfFile);
+    const pdfBytes = readFileSync(pdfFile);
+    expect(pdfBytes.subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(createHash('sha256').update(pdfBytes).digest('hex')).toBe(reportSha);
+    await page.getByTestId('evidence-recheck').click();
+    await page.getByTestId('evidence-browser-check').waitFor();
+    expect(await page.getByTestId('evidence-browser-check').getAttribute('data-result')).toBe('match');
+    await shoot(page, 'evidence-pdf');
+
     // A requirement's evidence of the period (the first requirement whose scans cited snapshots): what the
     // page lists is what the API answers for it.
     await page.goto(`${baseUrl}/audits/${auditId}/evidence`);
     await page.getByTestId('audit-requirements').waitFor();
-    type RequirementEvidence = { automated: { total: number; items: Json[] }; manual: Json[] };
+    type RequirementEvidence = {
+      automated: { total: number; items: Json[]; next_cursor: string | null };
+      manual: Json[];
+    };
     const hrefs = await page
       .getByTestId('audit-requirement-link')
       .evaluateAll((links) => links.map((link) => link.getAttribute('href')!));
-    let chosen: { href: string; evidence: RequirementEvidence } | undefined;
+    let chosen: { href: string; api: string; evidence: RequirementEvidence } | undefined;
     for (const href of hrefs) {
       const [, ref, requirement] = /frameworks\/([^/]+)\/requirements\/([^/?#]+)/.exec(href)!;
       const url = `/api/audits/${auditId}/frameworks/${ref}/requirements/${requirement}/evidence`;
       const evidence = await getJson<RequirementEvidence>(baseUrl, demo.token, url);
-      if (evidence.automated.total > 0) {
-        chosen = { href, evidence };
+      // More than one snapshot, so the list has pages to walk.
+      if (evidence.automated.total > 1) {
+        chosen = { href, api: url, evidence };
         break;
       }
     }
@@ -281,6 +329,37 @@ describe('the auditor in Chromium', () => {
     );
     expect(await page.getByTestId('manual-evidence-row').count()).toBe(manual.length);
     await shoot(page, 'requirement-evidence');
+    // Every snapshot, a few pages through the URL's limit and cursor: the API's list, in its order.
+    const every: string[] = [];
+    let apiCursor: string | null = null;
+    do {
+      const query: string = `?limit=200${apiCursor ? `&cursor=${apiCursor}` : ''}`;
+      const answer: RequirementEvidence = await getJson(baseUrl, demo.token, `${chosen!.api}${query}`);
+      every.push(...answer.automated.items.map((e) => e.sha256 as string));
+      apiCursor = answer.automated.next_cursor;
+    } while (apiCursor);
+    expect(every).toHaveLength(automated.total);
+    const limit = Math.max(1, Math.ceil(automated.total / 3));
+    await page.goto(`${baseUrl}${chosen!.href}?limit=${limit}`);
+    const walked: string[] = [];
+    for (let pages = 1; ; pages += 1) {
+      // The table of the page the URL names (the URL can change a moment before the rows do).
+      const cursor = new URL(page.url()).searchParams.get('cursor') ?? '';
+      await page.locator(`[data-testid="automated-evidence"][data-cursor="${cursor}"]`).waitFor();
+      walked.push(
+        ...(await page
+          .getByTestId('automated-evidence-row')
+          .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-sha256')!))),
+      );
+      const next = page.getByTestId('automated-next');
+      if ((await next.count()) === 0) break;
+      expect(pages, 'walking the snapshot pages ends').toBeLessThan(10);
+      const before = page.url();
+      await next.click();
+      await page.waitForURL((url) => url.href !== before && url.searchParams.has('cursor'));
+      if (pages === 1) await shoot(page, 'requirement-evidence-paged');
+    }
+    expect(walked).toEqual(every);
 
     // The package: downloaded through the button, its bundle checked by the CLI, whole and cut.
     await page.goto(`${baseUrl}/audits/${auditId}`);

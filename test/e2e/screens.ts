@@ -268,6 +268,15 @@ async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
   const soc2 = scores.find((s) => s.framework_id === 'soc2')!;
   const requirement = (soc2.requirements.find((r) => r.state === 'fail') ?? soc2.requirements[0]!)
     .requirement_id;
+  const requirementPath = `${base}/frameworks/soc2/requirements/${encodeURIComponent(requirement)}`;
+  const { automated } = await getJson<{ automated: { next_cursor: string | null } }>(
+    baseUrl,
+    token,
+    `/api${requirementPath}/evidence?limit=1`,
+  );
+  // A readiness report: a PDF in the evidence store, whose evidence page has no JSON to show.
+  const report = await readinessReport(baseUrl, token);
+  const late = await lateEvidenceScreen(baseUrl, token, soc2.requirements);
   return [
     { name: 'audits', path: '/audits', ready: 'main h1' },
     { name: 'audit', path: base, ready: '[data-testid="audit"]' },
@@ -281,11 +290,81 @@ async function auditScreens(baseUrl: string, token: string): Promise<Screen[]> {
     { name: 'audit-evidence', path: `${base}/evidence`, ready: '[data-testid="audit-requirements"]' },
     {
       name: 'audit-requirement-evidence',
-      path: `${base}/frameworks/soc2/requirements/${encodeURIComponent(requirement)}`,
+      path: requirementPath,
       ready: '[data-testid="automated-evidence"]',
     },
+    // Its second page of snapshots, one a page (the scans cite more than one for a failing requirement).
+    ...(automated.next_cursor
+      ? [
+          {
+            name: 'audit-requirement-evidence-paged',
+            path: `${requirementPath}?limit=1&cursor=${automated.next_cursor}`,
+            ready: '[data-testid="automated-first"]',
+          },
+        ]
+      : []),
     { name: 'audit-ledger', path: `${base}/ledger`, ready: '[data-testid="ledger-chain"]' },
+    { name: 'evidence-report', path: `/evidence/${report}`, ready: '[data-testid="evidence-cited"]' },
+    late,
   ];
+}
+
+/**
+ * An audit whose period ended a minute ago, and manual evidence collected inside it but attached now (on the
+ * first soc2 requirement that takes manual evidence): that requirement's page in the audit flags the late
+ * addition.
+ */
+async function lateEvidenceScreen(
+  baseUrl: string,
+  token: string,
+  requirements: { requirement_id: string }[],
+): Promise<Screen> {
+  const ended = await postJson<{ id: string }>(baseUrl, token, '/api/audits', {
+    name: 'Screens audit, ended',
+    frameworks: [{ framework_id: 'soc2' }],
+    period_start: new Date(Date.now() - 2 * 86_400_000).toISOString(),
+    period_end: new Date(Date.now() - 60_000).toISOString(),
+  });
+  for (const { requirement_id } of requirements) {
+    const response = await fetch(`${baseUrl}/api/evidence/manual`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        framework_id: 'soc2',
+        requirement_id,
+        description: 'Quarterly access review, signed off after the period closed',
+        note: { reviewed: true },
+        collected_at: new Date(Date.now() - 86_400_000).toISOString(),
+      }),
+    });
+    if (response.status !== 201) continue;
+    return {
+      name: 'audit-requirement-evidence-late',
+      path: `/audits/${ended.id}/frameworks/soc2/requirements/${encodeURIComponent(requirement_id)}`,
+      ready: '[data-testid="manual-late"]',
+    };
+  }
+  throw new Error('no soc2 requirement takes manual evidence');
+}
+
+/** Asks for a readiness report of soc2 and waits until it is made; its sha256. */
+export async function readinessReport(baseUrl: string, token: string): Promise<string> {
+  const { id } = await postJson<{ id: string }>(baseUrl, token, '/api/reports', {
+    kind: 'readiness',
+    framework_id: 'soc2',
+  });
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const report = await getJson<{ status: string; sha256: string | null }>(
+      baseUrl,
+      token,
+      `/api/reports/${id}`,
+    );
+    if (report.status === 'succeeded' && report.sha256) return report.sha256;
+    if (report.status === 'failed' || Date.now() > deadline)
+      throw new Error(`report ${id}: ${JSON.stringify(report)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 /**
@@ -364,6 +443,8 @@ const FORBIDDEN: Record<Role, ReadonlySet<string>> = {
     'audit-exceptions',
     'audit-evidence',
     'audit-requirement-evidence',
+    'audit-requirement-evidence-paged',
+    'audit-requirement-evidence-late',
     'audit-ledger',
   ]),
 };
@@ -393,11 +474,14 @@ export function describeRoleScreens(role: Role): void {
       await addMember(demo.running, demo.token, { ...account, role });
     }
     if (role === 'auditor') {
-      // An auditor sees only the audits that list them: the audit screens' audit lists this one.
-      const auditId = demo.screens.find((s) => s.name === 'audit')!.path.split('/')[2]!;
-      await postJson(demo.running.baseUrl, demo.token, `/api/audits/${auditId}/auditors`, {
-        email: account.email,
-      });
+      // An auditor sees only the audits that list them: every audit of the screens lists this one.
+      const auditIds = new Set(
+        demo.screens.flatMap((s) => /^\/audits\/([^/?]+)/.exec(s.path)?.slice(1) ?? []),
+      );
+      for (const auditId of auditIds)
+        await postJson(demo.running.baseUrl, demo.token, `/api/audits/${auditId}/auditors`, {
+          email: account.email,
+        });
     }
     // A pending invitation, so the members page lists one to withdraw.
     await postJson(demo.running.baseUrl, demo.token, '/api/invitations', {

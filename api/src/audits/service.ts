@@ -129,12 +129,14 @@ export interface RequirementEvidence {
   control_ids: string[];
   /** How long manual evidence counts after collection under the tenant's scoring policy. */
   freshness_days: number;
-  automated: { total: number; items: (PeriodSnapshot & ArtifactCheck)[] };
-  manual: (ManualEvidenceRecord & ArtifactCheck & { valid_until: Date })[];
+  /** One page of the snapshots; `total` counts them all. */
+  automated: { total: number; items: (PeriodSnapshot & ArtifactCheck)[]; next_cursor: string | null };
+  /**
+   * Evidence belongs to the period it describes: a piece collected in the period counts even when it was
+   * attached after its end, and `attached_after_period` says so (its `created_at` is the attach date).
+   */
+  manual: (ManualEvidenceRecord & ArtifactCheck & { valid_until: Date; attached_after_period: boolean })[];
 }
-
-/** Resource snapshots listed per requirement in an audit; `total` always says how many there are. */
-export const REQUIREMENT_SNAPSHOTS = 200;
 
 /** Findings listed per exception in the register; `count` always says how many there are. */
 export const REGISTER_FINDINGS_PER_EXCEPTION = 50;
@@ -413,15 +415,17 @@ export class AuditService {
   /**
    * A requirement's evidence of the period, for a framework of the audit (`id` or `id@version`): the resource
    * snapshots that the findings of its controls' rules cite in the succeeded scans of the period (failing ones
-   * first; the first REQUIREMENT_SNAPSHOTS of them, `total` says how many), and the manual evidence on the
-   * requirement or its controls that counted at some moment of the period (collected before its end and
-   * still fresh, under the tenant's scoring policy, at its start). Each artifact re-hashed from the store now.
+   * first; one page of them, `total` says how many), and the manual evidence on the requirement or its
+   * controls that counted at some moment of the period (collected before its end and still fresh, under the
+   * tenant's scoring policy, at its start), wherever it was attached: after the period's end it is flagged.
+   * Each artifact re-hashed from the store now.
    */
   async requirementEvidence(
     tenantId: string,
     auditId: string,
     frameworkRef: string,
     requirementId: string,
+    page: { limit: number; cursor?: string },
   ): Promise<RequirementEvidence> {
     const { withTenant, engine, evidence } = this.#deps;
     const audit = await this.#audit(tenantId, auditId);
@@ -471,7 +475,7 @@ export class AuditService {
         freshnessDays,
         freshMs,
         manual,
-        snapshots: await snapshotsOfRulesBetween(trx, ruleIds, window, REQUIREMENT_SNAPSHOTS),
+        snapshots: await snapshotsOfRulesBetween(trx, ruleIds, window, page),
       };
     });
     const { catalog, definition, snapshots, manual, freshMs } = found;
@@ -496,6 +500,7 @@ export class AuditService {
       manualItems.push({
         ...m,
         valid_until: new Date(m.collected_at.getTime() + freshMs),
+        attached_after_period: m.created_at.getTime() > window.to.getTime(),
         ...(await artifact(m.sha256)),
       });
     return {
@@ -508,7 +513,7 @@ export class AuditService {
       requirement: { requirement_id: definition.id, title: definition.title },
       control_ids: found.controlIds,
       freshness_days: found.freshnessDays,
-      automated: { total: snapshots.total, items: automated },
+      automated: { total: snapshots.total, items: automated, next_cursor: snapshots.next_cursor },
       manual: manualItems,
     };
   }

@@ -16,15 +16,21 @@ import { scorePosture } from '../scoring/compute.ts';
 import { contentProblems, manualArtifact, resolveTarget, type AttachInput } from './manual.ts';
 import {
   EVIDENCE_CONTENT_TYPE,
+  evidenceCitations,
   evidenceRecord,
   evidenceRecords,
   insertEvidenceRows,
   insertManualEvidence,
   manualEvidencePage,
   recordedEvidencePage,
+  type EvidenceCitation,
   type ManualEvidenceRecord,
   type RecordedEvidence,
 } from './store.ts';
+import { recordingEntry } from '../ledger/store.ts';
+
+/** What the stored bytes of an artifact are now: still matching their sha256, changed, or gone. */
+export type StoredState = 'verified' | 'altered' | 'missing';
 
 export interface EvidenceView {
   sha256: string;
@@ -33,9 +39,34 @@ export interface EvidenceView {
   created_at: Date;
   /** Whether the stored bytes, hashed again on this read, still have `sha256` (content is null when not). */
   verified: boolean;
-  /** The parsed canonical JSON. */
+  stored: StoredState;
+  /** The parsed canonical JSON of a JSON artifact; null for other media types and for bytes not verified. */
   content: unknown;
+  /** What recorded the artifact: its first citation of the kind its media type says, and its ledger entry. */
+  recorded: {
+    by: EvidenceCitation['kind'] | 'unknown';
+    subject_id: string | null;
+    actor: string | null;
+    ledger_seq: number | null;
+  };
+  /** What cites it, newest first per kind (see evidenceCitations); `scans` counts every citing scan. */
+  cited_by: { scans: number; items: EvidenceCitation[] };
 }
+
+/** The kind of subject that records artifacts of a media type (JSON: manual evidence before a scan's). */
+const RECORDER_BY_TYPE: Record<string, EvidenceCitation['kind'][]> = {
+  'application/zip': ['audit_package'],
+  'application/pdf': ['report'],
+  [EVIDENCE_CONTENT_TYPE]: ['manual', 'scan'],
+};
+
+/** File name extensions of the media types the API records. */
+const EXTENSIONS: Record<string, string> = {
+  'application/zip': 'zip',
+  'application/pdf': 'pdf',
+  [EVIDENCE_CONTENT_TYPE]: 'json',
+  'text/csv': 'csv',
+};
 
 /** The recomputed posture, per framework version. */
 export interface RescoredSummary {
@@ -71,25 +102,82 @@ export class EvidenceService {
     this.#engine = engine;
   }
 
+  /**
+   * What the tenant records of an artifact, of any media type: its row, the stored bytes hashed again now,
+   * what recorded it and what cites it, and the content when it is JSON.
+   */
   async read(tenantId: string, sha256: string): Promise<EvidenceView> {
+    const found = await this.#withTenant(tenantId, async (trx) => {
+      const row = await evidenceRecord(trx, sha256);
+      if (!row) return null;
+      const cited = await evidenceCitations(trx, sha256);
+      const entry = await recordingEntry(trx, tenantId, sha256, row.created_at);
+      return { row, cited, entry };
+    });
+    if (!found) throw new ApiError('EVIDENCE_NOT_FOUND', `no evidence ${sha256}`);
+    const { row, cited, entry } = found;
+    const { stored, bytes } = await this.#stored(sha256);
+    let content: unknown = null;
+    if (bytes && row.content_type === EVIDENCE_CONTENT_TYPE) {
+      try {
+        content = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        content = null;
+      }
+    }
+    const kinds = RECORDER_BY_TYPE[row.content_type] ?? [];
+    // The oldest citation of the first kind that has one: the subject that was being made when it was recorded.
+    const recorder = kinds
+      .map((kind) => cited.items.filter((c) => c.kind === kind).at(-1))
+      .find((c) => c !== undefined);
+    return {
+      ...row,
+      verified: stored === 'verified',
+      stored,
+      content,
+      recorded: {
+        by: recorder?.kind ?? 'unknown',
+        subject_id: recorder?.id ?? null,
+        actor: entry?.actor ?? null,
+        ledger_seq: entry?.seq ?? null,
+      },
+      cited_by: { scans: cited.scans, items: cited.items },
+    };
+  }
+
+  /**
+   * The stored bytes of an artifact the tenant records, hashed again on this read, with its media type and a
+   * file name; 404 when the tenant does not record it, 409 EVIDENCE_UNAVAILABLE when the bytes are gone or
+   * no longer match.
+   */
+  async file(
+    tenantId: string,
+    sha256: string,
+  ): Promise<{ bytes: Buffer; content_type: string; filename: string }> {
     const row = await this.#withTenant(tenantId, (trx) => evidenceRecord(trx, sha256));
     if (!row) throw new ApiError('EVIDENCE_NOT_FOUND', `no evidence ${sha256}`);
-    // Only JSON artifacts read back here; a report file is downloaded from its report (/api/reports).
-    if (row.content_type !== EVIDENCE_CONTENT_TYPE)
+    const { stored, bytes } = await this.#stored(sha256);
+    if (!bytes)
       throw new ApiError(
-        'EVIDENCE_NOT_FOUND',
-        `${sha256} is a ${row.content_type} file, not a JSON artifact`,
+        'EVIDENCE_UNAVAILABLE',
+        stored === 'missing'
+          ? `the evidence store no longer holds ${sha256}`
+          : `the stored bytes of ${sha256} no longer have that sha256`,
+        { stored },
       );
-    // The store hashes the bytes again on every read: bytes that no longer match are reported, not served.
-    let bytes: Buffer | null;
+    const extension = EXTENSIONS[row.content_type] ?? 'bin';
+    return { bytes, content_type: row.content_type, filename: `evidence-${sha256}.${extension}` };
+  }
+
+  /** The stored bytes, read and hashed again now (the store checks the hash), or why there are none. */
+  async #stored(sha256: string): Promise<{ stored: StoredState; bytes: Buffer | null }> {
     try {
-      bytes = await this.#store.get(sha256);
+      const bytes = await this.#store.get(sha256);
+      return bytes ? { stored: 'verified', bytes } : { stored: 'missing', bytes: null };
     } catch (error) {
-      if (error instanceof EvidenceCorruptedError) return { ...row, verified: false, content: null };
+      if (error instanceof EvidenceCorruptedError) return { stored: 'altered', bytes: null };
       throw error;
     }
-    if (!bytes) throw new Error(`evidence ${sha256} is recorded but missing from the store`);
-    return { ...row, verified: true, content: JSON.parse(bytes.toString('utf8')) };
   }
 
   /**

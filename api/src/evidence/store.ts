@@ -226,3 +226,115 @@ export async function recordedEvidencePage(
     next_cursor: page.next_cursor,
   };
 }
+
+/** What cites an artifact: a scan whose findings name it, a report or audit package it is, manual evidence. */
+export interface EvidenceCitation {
+  kind: 'scan' | 'report' | 'audit_package' | 'manual';
+  /** The scan's, report's, audit's or manual evidence row's id. */
+  id: string;
+  /** When the subject was made: the scan's finish, the report's creation, the audit's close, the attachment. */
+  at: Date;
+  /** Words naming the subject: a snapshot's resource, a report's framework, the audit's name, the file. */
+  label: string;
+  /** The resource a scan's snapshot describes (null for the other kinds). */
+  resource_id: string | null;
+  /** A report's framework, or manual evidence's target (a control, or a framework requirement); else null. */
+  framework_id: string | null;
+  framework_version: string | null;
+  requirement_id: string | null;
+  control_id: string | null;
+}
+
+const NO_TARGET = { framework_id: null, framework_version: null, requirement_id: null, control_id: null };
+
+/** Scans listed per artifact (a snapshot unchanged between scans is cited by each of them). */
+export const CITING_SCANS = 50;
+
+/**
+ * What cites `sha256` in the tenant of `trx`: its report, its audit, its manual evidence rows, and the newest
+ * CITING_SCANS scans whose findings name it (`scans` counts them all), each newest first.
+ */
+export async function evidenceCitations(
+  trx: Trx,
+  sha256: string,
+): Promise<{ items: EvidenceCitation[]; scans: number }> {
+  const reports = (await trx('reports')
+    .select('id', 'created_at', 'framework_id', 'framework_version', 'kind')
+    .where({ sha256 })
+    .orderBy('created_at', 'desc')) as {
+    id: string;
+    created_at: Date;
+    framework_id: string;
+    framework_version: string | null;
+    kind: string;
+  }[];
+  const audits = (await trx('audits')
+    .select('id', 'name', 'closed_at')
+    .where({ package_sha256: sha256 })
+    .orderBy('closed_at', 'desc')) as { id: string; name: string; closed_at: Date }[];
+  const manual = (await trx('manual_evidence')
+    .select(MANUAL_EVIDENCE_COLUMNS)
+    .where({ sha256 })
+    .orderBy('created_at', 'desc')) as ManualEvidenceRecord[];
+  const scans = (await trx('findings as f')
+    .join('scans as s', function () {
+      this.on('s.id', '=', 'f.scan_id').andOn('s.tenant_id', '=', 'f.tenant_id');
+    })
+    .where('f.evidence_sha256', sha256)
+    .groupBy('f.scan_id')
+    .select(
+      'f.scan_id as id',
+      trx.raw('max(coalesce(s.finished_at, s.created_at)) as at'),
+      trx.raw('min(f.resource_id) as resource_id'),
+      trx.raw('count(*) over () as total'),
+    )
+    .orderBy([
+      { column: 'at', order: 'desc' },
+      { column: 'id', order: 'desc' },
+    ])
+    .limit(CITING_SCANS)) as { id: string; at: Date; resource_id: string; total: string | number }[];
+  return {
+    scans: Number(scans[0]?.total ?? 0),
+    items: [
+      ...audits.map((a) => ({
+        kind: 'audit_package' as const,
+        id: a.id,
+        at: a.closed_at,
+        label: a.name,
+        resource_id: null,
+        ...NO_TARGET,
+      })),
+      ...reports.map((r) => ({
+        kind: 'report' as const,
+        id: r.id,
+        at: r.created_at,
+        label: `${r.framework_id}${r.framework_version ? ` ${r.framework_version}` : ''}`,
+        resource_id: null,
+        ...NO_TARGET,
+        framework_id: r.framework_id,
+        framework_version: r.framework_version,
+      })),
+      ...manual.map((m) => ({
+        kind: 'manual' as const,
+        id: m.id,
+        at: m.created_at,
+        label: [m.filename ?? (m.kind === 'note' ? 'note' : 'file'), m.requirement_id ?? m.control_id]
+          .filter(Boolean)
+          .join(' for '),
+        resource_id: null,
+        framework_id: m.framework_id,
+        framework_version: m.framework_version,
+        requirement_id: m.requirement_id,
+        control_id: m.control_id,
+      })),
+      ...scans.map((s) => ({
+        kind: 'scan' as const,
+        id: s.id,
+        at: new Date(s.at),
+        label: s.resource_id,
+        resource_id: s.resource_id,
+        ...NO_TARGET,
+      })),
+    ],
+  };
+}

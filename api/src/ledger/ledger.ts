@@ -38,6 +38,7 @@ import {
   insertCheckpoint,
   insertEntries,
   lockChain,
+  SYSTEM_ACTOR,
 } from './store.ts';
 
 /** What a caller appends; the service adds sequence, time and hashes. */
@@ -112,7 +113,8 @@ export interface PeriodPage {
   /** Entries of the whole period the filter leaves (all of them without a filter). */
   total: number;
   kinds: { kind: string; count: number }[];
-  actors: { actor: string | null; count: number }[];
+  /** Entries with no actor (the system's own work) are counted under SYSTEM_ACTOR. */
+  actors: { actor: string; count: number }[];
 }
 
 /** Appends, checkpoints and exports. */
@@ -212,7 +214,7 @@ export class LedgerService {
         next_before_seq: items.length > limit ? page.at(-1)!.seq : null,
         total: await entryCountBetween(trx, tenantId, window, filter),
         kinds: kinds.map(({ value, count }) => ({ kind: value ?? '', count })),
-        actors: actors.map(({ value, count }) => ({ actor: value, count })),
+        actors: actors.map(({ value, count }) => ({ actor: value ?? SYSTEM_ACTOR, count })),
       };
     });
   }

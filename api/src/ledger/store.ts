@@ -55,7 +55,14 @@ export async function entryPage(
   return ((await query.orderBy('seq', 'desc').limit(limit)) as EntryRow[]).map(toEntry);
 }
 
-/** Narrows a period's entries to one event kind and/or one actor. */
+/**
+ * The actor name of entries recorded with no actor (the system's own work): filtering on it finds them, and the
+ * period's actor counts name them by it. User ids are UUIDs and the named system actors ('worker',
+ * 'retention', 'operator') are other words, so it names no one else.
+ */
+export const SYSTEM_ACTOR = 'system';
+
+/** Narrows a period's entries to one event kind and/or one actor (SYSTEM_ACTOR: entries with none). */
 export interface EntryFilter {
   kind?: string;
   actor?: string;
@@ -68,7 +75,8 @@ function entriesInWindow(trx: Trx, tenantId: string, window: { from: Date; to: D
     .andWhere('occurred_at', '>=', window.from)
     .andWhere('occurred_at', '<=', window.to);
   if (filter.kind !== undefined) query.andWhere('kind', filter.kind);
-  if (filter.actor !== undefined) query.andWhere('actor', filter.actor);
+  if (filter.actor === SYSTEM_ACTOR) query.whereNull('actor');
+  else if (filter.actor !== undefined) query.andWhere('actor', filter.actor);
   return query;
 }
 
@@ -140,6 +148,26 @@ export async function entriesNaming(
     })
     .orderBy('seq')) as EntryRow[];
   return rows.map(toEntry);
+}
+
+/**
+ * The `evidence.recorded` entry of an artifact the tenant recorded at `recordedAt`: it is appended in the
+ * transaction that inserts the evidence row, so it occurred at or after that moment (which lets the time index
+ * find it without an index on the artifact). A minute's slack: the row's time is the database's clock at the
+ * transaction's start, the entry's the API's clock in milliseconds.
+ */
+export async function recordingEntry(
+  trx: Trx,
+  tenantId: string,
+  sha256: string,
+  recordedAt: Date,
+): Promise<LedgerEntry | undefined> {
+  const row = (await trx('ledger_entries')
+    .where({ tenant_id: tenantId, kind: 'evidence.recorded', artifact_sha256: sha256 })
+    .andWhere('occurred_at', '>=', new Date(recordedAt.getTime() - 60_000))
+    .orderBy([{ column: 'occurred_at' }, { column: 'seq' }])
+    .first()) as EntryRow | undefined;
+  return row && toEntry(row);
 }
 
 /** The tenant's entries that occurred in [from, to], oldest first. */

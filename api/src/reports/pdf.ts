@@ -15,6 +15,8 @@ export interface ManualEvidenceRef {
   collected_at: Date;
   /** The control it was attached to, or null when attached to the requirement itself. */
   control_id: string | null;
+  /** When it was attached (an audit's report flags evidence attached after the period it was collected in). */
+  attached_at: Date;
 }
 
 /** An exception that set aside failing findings of the scan, with how many. */
@@ -303,15 +305,22 @@ function requirements(
     if (requirement.needs_evidence)
       paragraph(doc, `Needs evidence on: ${(requirement.evidence_needed ?? []).join(', ')}`, 10, 8);
     for (const ref of data.manualEvidence.get(requirement.requirement_id) ?? [])
-      paragraph(
-        doc,
-        `Manual evidence ${ref.sha256} (${ref.verdict}, collected ${ref.collected_at.toISOString()}${ref.control_id ? `, on ${ref.control_id}` : ''})`,
-        10,
-        8,
-      );
+      paragraph(doc, manualEvidenceLine(ref, data.audit), 10, 8);
     doc.moveDown(0.5);
     onRequirement(index + 1, total);
   });
+}
+
+/**
+ * A manual evidence line of a requirement. Evidence belongs to the period it describes: in an audit's report,
+ * a piece collected by the period's end but attached after it counts, and says when it was attached.
+ */
+export function manualEvidenceLine(ref: ManualEvidenceRef, audit?: { period_end: Date } | null): string {
+  const late =
+    audit && ref.collected_at <= audit.period_end && ref.attached_at > audit.period_end
+      ? `, attached after the period on ${ref.attached_at.toISOString()}`
+      : '';
+  return `Manual evidence ${ref.sha256} (${ref.verdict}, collected ${ref.collected_at.toISOString()}${ref.control_id ? `, on ${ref.control_id}` : ''}${late})`;
 }
 
 /** The exceptions that set aside failing findings of the scan. */

@@ -356,6 +356,7 @@ export class ReportService {
           verdict: r.verdict,
           collected_at: new Date(r.collected_at),
           control_id: r.control_id,
+          attached_at: new Date(r.created_at),
         }));
       if (refs.length > 0) manualEvidence.set(requirement.requirement_id, refs);
     }

@@ -5,7 +5,7 @@
  */
 import type { ControlResult, Finding, ScanError } from '../../../schemas/index.ts';
 import { chunks } from '../batch.ts';
-import { applyPage, type SortKey } from '../pagination.ts';
+import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 import type {
   FindingListOptions,
@@ -711,18 +711,31 @@ export interface PeriodSnapshot {
 }
 
 /**
- * The resource snapshots (evidence artifacts) the findings of `ruleIds` cite in the succeeded scans that
- * finished in [from, to]: failing ones first, then the most recently seen; the first `limit` of them, and how
- * many there are in all.
+ * The order of a period's snapshots: failing ones first, then the most recently seen, then by hash and
+ * resource (one snapshot names one resource; the resource id only makes the key unique for certain). The
+ * cursor carries the newest finish as text, so no precision is lost to a JavaScript Date.
+ */
+const SNAPSHOT_ORDER: SortKey[] = [
+  { column: 'failed_rank', direction: 'desc' },
+  { column: 'last_scan_finished_at', field: 'cursor_finished_at', direction: 'desc' },
+  { column: 'sha256', direction: 'asc' },
+  { column: 'resource_id', direction: 'asc' },
+];
+
+/**
+ * One page of the resource snapshots (evidence artifacts) the findings of `ruleIds` cite in the succeeded
+ * scans that finished in [from, to], in SNAPSHOT_ORDER (`limit` of them after `cursor`), with how many there
+ * are in all.
  */
 export async function snapshotsOfRulesBetween(
   trx: Trx,
   ruleIds: readonly string[],
   window: { from: Date; to: Date },
-  limit: number,
-): Promise<{ total: number; items: PeriodSnapshot[] }> {
-  if (ruleIds.length === 0) return { total: 0, items: [] };
-  const rows = (await trx('findings as f')
+  options: { limit: number; cursor?: string },
+): Promise<{ total: number; items: PeriodSnapshot[]; next_cursor: string | null }> {
+  if (ruleIds.length === 0) return { total: 0, items: [], next_cursor: null };
+  const after = options.cursor ? decodeCursor(options.cursor, 'snapshots', SNAPSHOT_ORDER) : null;
+  const grouped = trx('findings as f')
     .join('scans as s', function () {
       this.on('s.id', '=', 'f.scan_id').andOn('s.tenant_id', '=', 'f.tenant_id');
     })
@@ -739,24 +752,29 @@ export async function snapshotsOfRulesBetween(
       'f.resource_name',
       trx.raw('json_agg(distinct f.rule_id) as rule_ids'),
       trx.raw(`bool_or(f.status = 'fail' and f.exception_id is null) as failed`),
+      trx.raw(`max(case when f.status = 'fail' and f.exception_id is null then 1 else 0 end) as failed_rank`),
       trx.raw('count(distinct f.scan_id) as scans'),
       trx.raw('(array_agg(f.scan_id::text order by s.finished_at desc))[1] as last_scan_id'),
       trx.raw('max(s.finished_at) as last_scan_finished_at'),
-      trx.raw('count(*) over () as total'),
-    )
-    .orderBy([
-      { column: 'failed', order: 'desc' },
-      { column: 'last_scan_finished_at', order: 'desc' },
-      { column: 'sha256', order: 'asc' },
-    ])
-    .limit(limit)) as (Omit<PeriodSnapshot, 'scans' | 'rule_ids'> & {
-    rule_ids: string[] | string;
-    scans: string | number;
-    total: string | number;
-  })[];
+    );
+  // The total counts every group, before the keyset condition and the limit.
+  const total = (await trx.from(grouped.clone().as('g')).count({ n: '*' })) as { n: string | number }[];
+  const query = trx
+    .from(grouped.as('g'))
+    .select('g.*', trx.raw('g.last_scan_finished_at::text as cursor_finished_at'));
+  const rows = (await applyPage(query, SNAPSHOT_ORDER, after, options.limit)) as Record<string, unknown>[];
+  const page = toPage(rows, options.limit, 'snapshots', SNAPSHOT_ORDER);
   return {
-    total: Number(rows[0]?.total ?? 0),
-    items: rows.map(({ total: _t, scans, rule_ids, ...row }) => ({
+    total: Number(total[0]?.n ?? 0),
+    next_cursor: page.next_cursor,
+    items: (
+      page.items as unknown as (Omit<PeriodSnapshot, 'scans' | 'rule_ids'> & {
+        rule_ids: string[] | string;
+        scans: string | number;
+        failed_rank?: unknown;
+        cursor_finished_at?: string;
+      })[]
+    ).map(({ scans, rule_ids, failed_rank: _r, cursor_finished_at: _c, ...row }) => ({
       ...row,
       rule_ids: (typeof rule_ids === 'string' ? (JSON.parse(rule_ids) as string[]) : rule_ids).sort(),
       scans: Number(scans),

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson, checkEvidence, sha256Hex } from './evidence.ts';
+import { canonicalJson, checkEvidence, citationPath, sha256Hex, sha256OfBytes } from './evidence.ts';
 
 describe('canonicalJson', () => {
   it('sorts keys at every level, keeps array order and drops undefined members', () => {
@@ -51,5 +51,44 @@ describe('checkEvidence', () => {
     await expect(checkEvidence({ sha256: 'ab', content: 'not json' })).resolves.toMatchObject({
       result: 'unavailable',
     });
+  });
+});
+
+describe('sha256OfBytes', () => {
+  it('hashes raw bytes as node does', async () => {
+    const bytes = new Uint8Array([0x25, 0x50, 0x44, 0x46, 0x00, 0xff]);
+    expect(await sha256OfBytes(bytes.buffer)).toBe(createHash('sha256').update(bytes).digest('hex'));
+  });
+});
+
+describe('citationPath', () => {
+  const citation = {
+    id: 'id-1',
+    at: '2026-12-07T00:00:00.000Z',
+    label: 'x',
+    resource_id: null,
+    framework_id: null,
+    framework_version: null,
+    requirement_id: null,
+    control_id: null,
+  };
+  it('links each subject that cites an artifact to its screen', () => {
+    expect(citationPath({ ...citation, kind: 'scan' })).toBe('/findings?scan_id=id-1');
+    expect(citationPath({ ...citation, kind: 'audit_package' })).toBe('/audits/id-1');
+    expect(citationPath({ ...citation, kind: 'report', framework_id: 'soc2' })).toBe('/frameworks/soc2');
+    const report = { ...citation, kind: 'report' as const, framework_id: 'soc2', framework_version: '2017' };
+    expect(citationPath(report)).toBe('/frameworks/soc2%402017');
+    expect(citationPath({ ...citation, kind: 'manual', control_id: 'UCF-GOV-01' })).toBe(
+      '/controls/UCF-GOV-01',
+    );
+    expect(
+      citationPath({
+        ...citation,
+        kind: 'manual',
+        framework_id: 'soc2',
+        framework_version: '2017',
+        requirement_id: 'CC1.1',
+      }),
+    ).toBe('/frameworks/soc2%402017/requirements/CC1.1');
   });
 });

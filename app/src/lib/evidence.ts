@@ -69,11 +69,61 @@ export async function checkEvidence(evidence: Pick<Evidence, 'sha256' | 'content
  * JSON is the bytes the sha256 names).
  */
 export function saveEvidenceFile(sha256: string, content: unknown): void {
-  const blob = new Blob([JSON.stringify(content)], { type: 'application/json' });
+  saveBlob(new Blob([JSON.stringify(content)], { type: 'application/json' }), `evidence-${sha256}.json`);
+}
+
+/** Lowercase hex sha256 of raw bytes (a downloaded artifact of any media type). */
+export async function sha256OfBytes(bytes: ArrayBuffer): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', bytes);
+  return Array.from(new Uint8Array(digest), (byte) => byte.toString(16).padStart(2, '0')).join('');
+}
+
+/** Saves a downloaded file under the name the API gave it. */
+export function saveBlob(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = `evidence-${sha256}.json`;
+  link.download = filename;
   link.click();
   URL.revokeObjectURL(url);
+}
+
+/** What an artifact is, in words, from its media type. */
+export function mediaTypeLabel(contentType: string): string {
+  if (contentType === 'application/json') return 'JSON';
+  if (contentType === 'application/pdf') return 'PDF document';
+  if (contentType === 'application/zip') return 'zip archive';
+  return contentType;
+}
+
+type Citation = Evidence['cited_by']['items'][number];
+
+/** The subject kinds that record and cite artifacts, in words. */
+export const SUBJECT_LABEL: Record<Citation['kind'] | 'unknown', string> = {
+  scan: 'scan',
+  report: 'readiness report',
+  audit_package: 'audit package',
+  manual: 'manual upload',
+  unknown: 'nothing that still cites it',
+};
+
+/**
+ * The app path (from the app's root, without its base) of what cites an artifact: a scan's findings, a
+ * report's framework, the audit whose package it is, the control or requirement manual evidence is on.
+ */
+export function citationPath(citation: Citation): string {
+  const enc = encodeURIComponent;
+  switch (citation.kind) {
+    case 'scan':
+      return `/findings?scan_id=${enc(citation.id)}`;
+    case 'audit_package':
+      return `/audits/${enc(citation.id)}`;
+    case 'report': {
+      const { framework_id: id, framework_version: version } = citation;
+      return `/frameworks/${enc(version ? `${id}@${version}` : (id ?? ''))}`;
+    }
+    case 'manual':
+      if (citation.control_id) return `/controls/${enc(citation.control_id)}`;
+      return `/frameworks/${enc(`${citation.framework_id}@${citation.framework_version}`)}/requirements/${enc(citation.requirement_id ?? '')}`;
+  }
 }

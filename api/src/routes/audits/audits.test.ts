@@ -5,7 +5,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { unzipSync } from 'fflate';
@@ -206,19 +206,30 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
   });
 
   it("pages the period's ledger by kind and actor, with the period's counts", async () => {
+    // Two entries of the system's own work (no actor), as a job records them.
+    await t.app.ledger.record(tenant.tenantId, [{ kind: 'test.system_work' }, { kind: 'test.system_work' }]);
     const base = `/api/audits/${auditId}/ledger`;
     const all = (await get(`${base}?limit=500`, auditorToken)).json() as Json;
     const items = all.items as Json[];
     expect(all.next_before_seq).toBeNull();
     expect(all.total).toBe(items.length);
     const tally = (key: string) => {
-      const counts = new Map<string | null, number>();
-      for (const e of items)
-        counts.set(e[key] as string | null, (counts.get(e[key] as string | null) ?? 0) + 1);
+      const counts = new Map<string, number>();
+      // Entries with no actor are counted under the actor `system`.
+      for (const e of items) {
+        const value = (e[key] as string | null) ?? 'system';
+        counts.set(value, (counts.get(value) ?? 0) + 1);
+      }
       return counts;
     };
     expect(new Map((all.kinds as Json[]).map((k) => [k.kind, k.count]))).toEqual(tally('kind'));
     expect(new Map((all.actors as Json[]).map((a) => [a.actor, a.count]))).toEqual(tally('actor'));
+    const unattributed = items.filter((e) => e.actor === null).map((e) => e.seq);
+    expect(unattributed.length).toBeGreaterThanOrEqual(2);
+    const system = (await get(`${base}?limit=500&actor=system`, auditorToken)).json() as Json;
+    expect((system.items as Json[]).map((e) => e.seq)).toEqual(unattributed);
+    expect(system.total).toBe(unattributed.length);
+    expect((all.actors as Json[]).find((a) => a.actor === 'system')!.count).toBe(unattributed.length);
     // Each entry carries its place in the hash chain.
     expect(items[0]).toMatchObject({ entry_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
 
@@ -300,6 +311,22 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
     }
     const automated = body.automated.items as Json[];
     expect(body.automated.total).toBe(cited.size);
+    expect(body.automated.next_cursor).toBeNull();
+    // Paged two at a time: every snapshot once, in the same order, each page with the same total.
+    expect(cited.size).toBeGreaterThan(2);
+    const paged: Json[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = `?limit=2${cursor ? `&cursor=${cursor}` : ''}`;
+      const page = (await get(`${url(auditId)}${query}`, auditorToken)).json() as Json;
+      expect(page.automated.total).toBe(cited.size);
+      expect((page.automated.items as Json[]).length).toBeLessThanOrEqual(2);
+      paged.push(...(page.automated.items as Json[]));
+      cursor = page.automated.next_cursor as string | null;
+    } while (cursor);
+    expect(paged.map((e) => e.sha256)).toEqual(automated.map((e) => e.sha256));
+    const badCursor = await get(`${url(auditId)}?cursor=abc`, auditorToken);
+    expect([badCursor.statusCode, badCursor.json().error.code]).toEqual([400, 'VALIDATION_ERROR']);
     expect(automated.map((e) => e.sha256).sort()).toEqual([...cited.keys()].sort());
     for (const e of automated) {
       expect(e).toMatchObject({
@@ -322,6 +349,24 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
       sha256: fresh.json().evidence.sha256,
     });
     expect(Date.parse(manual[0]!.valid_until) - Date.parse(manual[0]!.collected_at)).toBe(365 * 86_400_000);
+    expect(manual[0]!.attached_after_period).toBe(false);
+
+    // A period that ended a minute ago: the piece collected inside it still counts though it was attached
+    // after its end, flagged with its attach date.
+    const ended = await post('/api/audits', {
+      name: 'Ended period',
+      frameworks: [{ framework_id: 'soc2' }],
+      period_start: new Date(Date.now() - 86_400_000).toISOString(),
+      period_end: new Date(Date.now() - 30_000).toISOString(),
+    });
+    expect(ended.statusCode, ended.body).toBe(201);
+    const late = (await get(url(ended.json().id as string))).json() as Json;
+    const lateManual = (late.manual as Json[]).find((m) => m.id === fresh.json().evidence.id)!;
+    expect(lateManual).toMatchObject({
+      attached_after_period: true,
+      created_at: fresh.json().evidence.created_at,
+    });
+    expect(Date.parse(lateManual.created_at)).toBeGreaterThan(Date.parse(ended.json().period_end));
 
     // A period long past has none of it; a framework the audit does not cover, or no such requirement: 404.
     const past = await post('/api/audits', {
@@ -331,12 +376,84 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
       period_end: '2001-12-31T00:00:00Z',
     });
     const old = (await get(url(past.json().id as string))).json() as Json;
-    expect(old.automated).toEqual({ total: 0, items: [] });
+    expect(old.automated).toEqual({ total: 0, items: [], next_cursor: null });
     expect(old.manual).toEqual([]);
     const other = await get(url(auditId, 'iso27001'));
     expect([other.statusCode, other.json().error.code]).toEqual([404, 'FRAMEWORK_NOT_FOUND']);
     const missing = await get(url(auditId, ref, 'NO-SUCH-REQ'));
     expect([missing.statusCode, missing.json().error.code]).toEqual([404, 'REQUIREMENT_NOT_FOUND']);
+  });
+
+  it('describes any artifact: a snapshot cited by scans, manual evidence; altered or missing bytes are said, never served', async () => {
+    const findings = (await get(`/api/scans/${rescanId}/findings?limit=500`)).json().items as Json[];
+    const snapshot = findings.find((f) => f.evidence_sha256)!;
+    const read = await get(`/api/evidence/${snapshot.evidence_sha256}`, auditorToken);
+    expect(read.statusCode, read.body).toBe(200);
+    const body = read.json() as Json;
+    expect(body).toMatchObject({ content_type: 'application/json', stored: 'verified', verified: true });
+    expect(body.content.id).toBe(snapshot.resource_id);
+    // Recorded by the first scan that cited it; both scans cite it when the bucket did not change between them.
+    const citing = [tenant.scanId, rescanId];
+    expect(body.recorded).toMatchObject({ by: 'scan', actor: 'worker', ledger_seq: expect.any(Number) });
+    expect(citing).toContain(body.recorded.subject_id);
+    const scans = (body.cited_by.items as Json[]).filter((c) => c.kind === 'scan');
+    expect(body.cited_by.scans).toBe(scans.length);
+    expect(scans.map((c) => c.id)).toContain(rescanId);
+    expect(scans.every((c) => c.resource_id === snapshot.resource_id && citing.includes(c.id))).toBe(true);
+    expect(body.recorded.subject_id).toBe(scans.at(-1)!.id);
+    const json = await get(`/api/evidence/${snapshot.evidence_sha256}/download`, auditorToken);
+    expect(json.headers['content-disposition']).toMatch(/\.json"$/);
+    expect(sha256(json.rawPayload)).toBe(snapshot.evidence_sha256);
+
+    const attached = await post('/api/evidence/manual', {
+      control_id: 'UCF-GOV-01',
+      note: { reviewed: 'describes any artifact' },
+    });
+    expect(attached.statusCode, attached.body).toBe(201);
+    const manual = attached.json().evidence as Json;
+    const described = (await get(`/api/evidence/${manual.sha256}`)).json() as Json;
+    expect(described).toMatchObject({
+      recorded: { by: 'manual', subject_id: manual.id, actor: tenant.userId },
+      cited_by: {
+        scans: 0,
+        items: [
+          {
+            kind: 'manual',
+            id: manual.id,
+            label: 'note for UCF-GOV-01',
+            control_id: 'UCF-GOV-01',
+            requirement_id: null,
+          },
+        ],
+      },
+    });
+
+    // Bytes changed in the store: described as altered, no content, no download; gone: missing. Put back
+    // after, so the period's package still verifies.
+    const file = join(t.dataDir, 'evidence', manual.sha256.slice(0, 2), manual.sha256);
+    renameSync(file, `${file}.kept`);
+    try {
+      writeFileSync(file, '{"tampered":true}');
+      const altered = (await get(`/api/evidence/${manual.sha256}`)).json() as Json;
+      expect(altered).toMatchObject({ verified: false, stored: 'altered', content: null });
+      const refused = await get(`/api/evidence/${manual.sha256}/download`);
+      expect([refused.statusCode, refused.json().error.code]).toEqual([409, 'EVIDENCE_UNAVAILABLE']);
+      rmSync(file);
+      const missing = await get(`/api/evidence/${manual.sha256}`);
+      expect(missing.statusCode).toBe(200);
+      expect(missing.json()).toMatchObject({ verified: false, stored: 'missing', content: null });
+      const gone = await get(`/api/evidence/${manual.sha256}/download`);
+      expect(gone.json().error).toMatchObject({
+        code: 'EVIDENCE_UNAVAILABLE',
+        details: { stored: 'missing' },
+      });
+    } finally {
+      rmSync(file, { force: true });
+      renameSync(`${file}.kept`, file);
+    }
+    expect((await get(`/api/evidence/${manual.sha256}`)).json().stored).toBe('verified');
+    const unknown = await get(`/api/evidence/${'0'.repeat(64)}/download`);
+    expect([unknown.statusCode, unknown.json().error.code]).toEqual([404, 'EVIDENCE_NOT_FOUND']);
   });
 
   it('lists the findings each rule version produced in the period, page by page', async () => {
@@ -647,6 +764,28 @@ describe.each(databaseBackends())('audits on $name', (backend) => {
       audit_id: id,
       package_sha256: kept,
     });
+    // The package is recorded evidence: the evidence route describes the zip without reading it as JSON,
+    // names the audit that recorded it and who closed it, and its download is the same bytes.
+    const described = await get(`/api/evidence/${kept}`, auditorToken);
+    expect(described.statusCode, described.body).toBe(200);
+    const recordedEntry = ledger.find((e) => e.kind === 'evidence.recorded' && e.artifact_sha256 === kept)!;
+    expect(described.json()).toMatchObject({
+      sha256: kept,
+      content_type: 'application/zip',
+      size: first.rawPayload.length,
+      verified: true,
+      stored: 'verified',
+      content: null,
+      recorded: { by: 'audit_package', subject_id: id, actor: tenant.userId, ledger_seq: recordedEntry.seq },
+      cited_by: { scans: 0, items: [{ kind: 'audit_package', id, label: 'To close' }] },
+    });
+    const download = await get(`/api/evidence/${kept}/download`, auditorToken);
+    expect(download.statusCode).toBe(200);
+    expect(download.headers['content-type']).toBe('application/octet-stream');
+    expect(download.headers['content-disposition']).toBe(`attachment; filename="evidence-${kept}.zip"`);
+    expect(download.headers['x-content-sha256']).toBe(kept);
+    expect(download.rawPayload.equals(first.rawPayload)).toBe(true);
+
     const again = await post(`/api/audits/${id}/close`, {});
     expect(again.statusCode).toBe(409);
     expect(again.json().error.code).toBe('AUDIT_CLOSED');

@@ -86,12 +86,13 @@ const auditRoutes: FastifyPluginAsync = async (app) => {
     async (request) => app.audits.evidence(principalOf(request).tenantId, request.params.id, request.query),
   );
 
-  app.get<{ Params: { id: string; frameworkId: string; requirementId: string } }>(
+  app.get<{ Params: { id: string; frameworkId: string; requirementId: string } } & Paged>(
     '/:id/frameworks/:frameworkId/requirements/:requirementId/evidence',
     { schema: auditRequirementEvidenceSchema, config: { permission: 'audit:read' } },
     async (request) => {
       const { id, frameworkId, requirementId } = request.params;
-      return app.audits.requirementEvidence(principalOf(request).tenantId, id, frameworkId, requirementId);
+      const tenantId = principalOf(request).tenantId;
+      return app.audits.requirementEvidence(tenantId, id, frameworkId, requirementId, request.query);
     },
   );
 

@@ -2,7 +2,7 @@
 import { AUDIT_MARK_KINDS, AUDIT_STATUSES, AUDITOR_STATUSES } from '../../audits/types.ts';
 import { errorBodySchema } from '../../errors.ts';
 import { OVERRIDE_KINDS } from '../../overrides/store.ts';
-import { pageQuerySchema, pageResponseSchema } from '../../pagination.ts';
+import { nextCursorSchema, pageQuerySchema, pageResponseSchema } from '../../pagination.ts';
 import { ledgerEntrySchema, ledgerPageQuerySchema, ledgerPageSchema } from '../ledger/schema.ts';
 
 const uuid = { type: 'string', format: 'uuid' } as const;
@@ -250,7 +250,7 @@ export const auditRequirementEvidenceSchema = {
   operationId: 'getAuditRequirementEvidence',
   summary: "A requirement's evidence of an audit's period: snapshots of its scans, manual evidence in force",
   description:
-    "Automated: the resource snapshots the findings of the requirement's controls' rules cite in the succeeded scans that finished in the period (failing first; at most 200, `total` counts all). Manual: the evidence attached to the requirement or its controls that counted at some moment of the period (collected before its end, fresh under the scoring policy at its start). Every artifact is re-hashed from the store on this read.",
+    "Automated: one page of the resource snapshots the findings of the requirement's controls' rules cite in the succeeded scans that finished in the period (failing first, then the most recently seen; `limit` and `cursor` page them, `total` counts all). Manual: the evidence attached to the requirement or its controls that counted at some moment of the period (collected before its end, fresh under the scoring policy at its start), even when attached after the period's end (`attached_after_period`; `created_at` is the attach date). Every artifact is re-hashed from the store on this read.",
   tags: ['audits'],
   params: {
     type: 'object',
@@ -261,6 +261,7 @@ export const auditRequirementEvidenceSchema = {
       requirementId: { type: 'string', minLength: 1, maxLength: 200 },
     },
   },
+  querystring: { type: 'object', additionalProperties: false, properties: pageQuerySchema(50, 200) },
   response: {
     200: {
       type: 'object',
@@ -293,9 +294,10 @@ export const auditRequirementEvidenceSchema = {
         freshness_days: { type: 'integer' },
         automated: {
           type: 'object',
-          required: ['total', 'items'],
+          required: ['total', 'items', 'next_cursor'],
           properties: {
             total: { type: 'integer' },
+            next_cursor: nextCursorSchema,
             items: {
               type: 'array',
               items: {
@@ -335,11 +337,13 @@ export const auditRequirementEvidenceSchema = {
               ...manualEvidenceSchema.required,
               ...Object.keys(artifactCheckProperties).filter((key) => key !== 'sha256'),
               'valid_until',
+              'attached_after_period',
             ],
             properties: {
               ...manualEvidenceSchema.properties,
               ...artifactCheckProperties,
               valid_until: timestamp,
+              attached_after_period: { type: 'boolean' },
             },
           },
         },
@@ -424,7 +428,7 @@ export const auditLedgerSchema = {
   operationId: 'listAuditLedgerEntries',
   summary: "The ledger entries of an audit's period, newest first, of one kind or actor when asked",
   description:
-    "`total` counts the period's entries the filter leaves; `kinds` and `actors` count the period's entries per event kind and per actor, unfiltered.",
+    "`total` counts the period's entries the filter leaves; `kinds` and `actors` count the period's entries per event kind and per actor, unfiltered. Entries with no actor (the system's own work) are the actor `system`: counted under it, and `actor=system` finds them.",
   tags: ['audits'],
   params: auditParams,
   querystring: {
@@ -455,7 +459,7 @@ export const auditLedgerSchema = {
           items: {
             type: 'object',
             required: ['actor', 'count'],
-            properties: { actor: nullableString, count: { type: 'integer' } },
+            properties: { actor: { type: 'string' }, count: { type: 'integer' } },
           },
         },
       },

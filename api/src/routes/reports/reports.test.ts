@@ -190,6 +190,25 @@ describe.each(databaseBackends())('reports on $name', (backend) => {
       artifact_sha256: sha256,
       payload: { report_id: id, scan_id: tenant.scanId, framework_id: 'soc2' },
     });
+    // The evidence route describes the PDF without reading it as JSON, names the report that recorded it and
+    // who asked for it, and hands out the same bytes.
+    const recorded = ledger.find((e) => e.kind === 'evidence.recorded' && e.artifact_sha256 === sha256)!;
+    const evidence = await get(`/api/evidence/${sha256}`, auditor);
+    expect(evidence.statusCode, evidence.body).toBe(200);
+    expect(evidence.json()).toMatchObject({
+      sha256,
+      content_type: 'application/pdf',
+      size: bytes.length,
+      verified: true,
+      stored: 'verified',
+      content: null,
+      recorded: { by: 'report', subject_id: id, actor: recorded.actor, ledger_seq: recorded.seq },
+      cited_by: { scans: 0, items: [{ kind: 'report', id, label: expect.stringContaining('soc2') }] },
+    });
+    const file = await get(`/api/evidence/${sha256}/download`, auditor);
+    expect(file.statusCode).toBe(200);
+    expect(file.headers['content-disposition']).toBe(`attachment; filename="evidence-${sha256}.pdf"`);
+    expect(file.rawPayload.equals(bytes)).toBe(true);
 
     // Read with poppler, not with pdfkit.
     const pdf = join(t.dataDir, `${id}.pdf`);

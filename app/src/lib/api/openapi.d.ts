@@ -745,10 +745,30 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Download one stored evidence artifact
+     * One stored evidence artifact: its record, checks, what recorded and cites it, JSON content
      * @description Roles: admin, auditor, user (permission `tenant:read`).
      */
     get: operations['getEvidence'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/api/evidence/{sha256}/download': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * Download one stored evidence artifact's bytes
+     * @description Roles: admin, auditor, user (permission `tenant:read`).
+     */
+    get: operations['downloadEvidence'];
     put?: never;
     post?: never;
     delete?: never;
@@ -5414,11 +5434,36 @@ export interface operations {
           'application/json': {
             sha256: string;
             verified: boolean;
+            /** @enum {string} */
+            stored: 'verified' | 'altered' | 'missing';
             size: number;
             content_type: string;
             /** Format: date-time */
             created_at: string;
             content: unknown;
+            recorded: {
+              /** @enum {string} */
+              by: 'scan' | 'report' | 'audit_package' | 'manual' | 'unknown';
+              subject_id: string | null;
+              actor: string | null;
+              ledger_seq: number | null;
+            };
+            cited_by: {
+              scans: number;
+              items: {
+                /** @enum {string} */
+                kind: 'scan' | 'report' | 'audit_package' | 'manual';
+                id: string;
+                /** Format: date-time */
+                at: string;
+                label: string;
+                resource_id: string | null;
+                framework_id: string | null;
+                framework_version: string | null;
+                requirement_id: string | null;
+                control_id: string | null;
+              }[];
+            };
           };
         };
       };
@@ -5442,6 +5487,73 @@ export interface operations {
       };
       /** @description Default Response */
       404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description A client error, in the one error body. */
+      '4XX': {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+    };
+  };
+  downloadEvidence: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        sha256: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The stored bytes, hashed again on this read, as a file download (sha256 in x-content-sha256; the recorded media type in GET /api/evidence/:sha256 and the file name extension). */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/octet-stream': string;
+        };
+      };
+      /** @description Default Response */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description No valid access token or API token. */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['ErrorBody'];
+        };
+      };
+      /** @description Default Response */
+      409: {
         headers: {
           [name: string]: unknown;
         };
@@ -9164,7 +9276,10 @@ export interface operations {
   };
   getAuditRequirementEvidence: {
     parameters: {
-      query?: never;
+      query?: {
+        limit?: number;
+        cursor?: string;
+      };
       header?: never;
       path: {
         id: string;
@@ -9196,6 +9311,7 @@ export interface operations {
             freshness_days: number;
             automated: {
               total: number;
+              next_cursor: string | null;
               items: {
                 sha256: string;
                 verified: boolean;
@@ -9237,6 +9353,7 @@ export interface operations {
               recorded_at: string | null;
               /** Format: date-time */
               valid_until: string;
+              attached_after_period: boolean;
             }[];
           };
         };
@@ -9496,7 +9613,7 @@ export interface operations {
               count: number;
             }[];
             actors: {
-              actor: string | null;
+              actor: string;
               count: number;
             }[];
           };

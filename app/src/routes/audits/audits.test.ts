@@ -10,6 +10,8 @@ import {
   ledgerSubject,
   listsAuditor,
   nextVersion,
+  snapshotPage,
+  snapshotPageQuery,
   versionsByRule,
 } from './audits.ts';
 
@@ -183,5 +185,25 @@ describe('the period ledger', () => {
     // Newest first, as the API lists them, and a gap (a filtered list): no link is judged across it.
     const gap = await checkLedgerEntries([entries[2]!, entries[0]!]);
     expect(gap.get(3)).toEqual({ hashMatches: true, linked: null });
+  });
+});
+
+describe('snapshot pages of a requirement in an audit', () => {
+  it('reads the cursor and limit from the URL, falling back to the default limit', () => {
+    expect(snapshotPage(new URLSearchParams(''))).toEqual({ cursor: null, limit: 50, query: 'limit=50' });
+    expect(snapshotPage(new URLSearchParams('limit=2&cursor=abc_-1'))).toEqual({
+      cursor: 'abc_-1',
+      limit: 2,
+      query: 'limit=2&cursor=abc_-1',
+    });
+    for (const limit of ['0', '201', '2.5', 'x'])
+      expect(snapshotPage(new URLSearchParams({ limit })).limit).toBe(50);
+  });
+
+  it('links the next and first pages keeping a limit other than the default', () => {
+    expect(snapshotPageQuery(50, null)).toBe('');
+    expect(snapshotPageQuery(50, 'abc')).toBe('?cursor=abc');
+    expect(snapshotPageQuery(2, 'abc')).toBe('?limit=2&cursor=abc');
+    expect(snapshotPageQuery(2, null)).toBe('?limit=2');
   });
 });

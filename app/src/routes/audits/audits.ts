@@ -15,6 +15,35 @@ export const AUDIT_DEPENDENCY = 'app:audit';
 /** Findings of a rule version shown per page. */
 export const FINDINGS_PAGE = 20;
 
+/** Resource snapshots of a requirement's period evidence shown per page, unless the URL asks for others. */
+export const SNAPSHOT_PAGE = 50;
+
+/** A page of a requirement's period snapshots as the URL names it (`cursor`, `limit` up to the API's 200). */
+export interface SnapshotPage {
+  cursor: string | null;
+  limit: number;
+  /** The API's query string for it. */
+  query: string;
+}
+
+/** Reads the snapshot page from the URL; an unusable `limit` falls back to SNAPSHOT_PAGE. */
+export function snapshotPage(params: URLSearchParams): SnapshotPage {
+  const cursor = params.get('cursor') || null;
+  const asked = Number(params.get('limit'));
+  const limit = Number.isInteger(asked) && asked >= 1 && asked <= 200 ? asked : SNAPSHOT_PAGE;
+  const query = new URLSearchParams({ limit: String(limit), ...(cursor ? { cursor } : {}) }).toString();
+  return { cursor, limit, query };
+}
+
+/** The page's own query string for the snapshots after `cursor` (null: the first page), keeping the limit. */
+export function snapshotPageQuery(limit: number, cursor: string | null): string {
+  const params = new URLSearchParams();
+  if (limit !== SNAPSHOT_PAGE) params.set('limit', String(limit));
+  if (cursor) params.set('cursor', cursor);
+  const query = params.toString();
+  return query ? `?${query}` : '';
+}
+
 /** True when the version was in force at `moment` (from its first moment to its last, open-ended if none). */
 export function inForceAt(version: AuditRuleVersion, moment: Date): boolean {
   const t = moment.getTime();

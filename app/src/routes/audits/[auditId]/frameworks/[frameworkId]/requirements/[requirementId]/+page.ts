@@ -5,24 +5,25 @@ import { api } from '#lib/api/session.svelte.ts';
 import type { AuditDetail, AuditMark, AuditRequirementEvidence } from '#lib/api/types.ts';
 import { can } from '#lib/permissions.ts';
 import type { PageLoad } from './$types';
-import { AUDIT_DEPENDENCY } from '../../../../../audits.ts';
+import { AUDIT_DEPENDENCY, snapshotPage } from '../../../../../audits.ts';
 
 /**
- * One requirement's evidence inside an audit: only what belongs to the period (the snapshots its scans cited,
- * the manual evidence in force), each re-hashed by the server now; the auditors' current mark on it, and the
- * members' e-mails to name who attested.
+ * One requirement's evidence inside an audit: only what belongs to the period (one page of the snapshots its
+ * scans cited, as the URL's `cursor` and `limit` say; the manual evidence in force), each re-hashed by the
+ * server now; the auditors' current mark on it, and the members' e-mails to name who attested.
  */
-export const load: PageLoad = async ({ params, parent, depends }) => {
+export const load: PageLoad = async ({ params, parent, depends, url }) => {
   depends(AUDIT_DEPENDENCY);
   await parent();
   if (!can(api.session?.role, 'audit:read')) error(403, NOT_FOR_YOUR_ROLE);
   const base = `/api/audits/${encodeURIComponent(params.auditId)}`;
   const enc = encodeURIComponent;
+  const page = snapshotPage(url.searchParams);
   const [audit, evidence, marks, members] = await orPageError(
     Promise.all([
       api.request<AuditDetail>(base),
       api.request<AuditRequirementEvidence>(
-        `${base}/frameworks/${enc(params.frameworkId)}/requirements/${enc(params.requirementId)}/evidence`,
+        `${base}/frameworks/${enc(params.frameworkId)}/requirements/${enc(params.requirementId)}/evidence?${page.query}`,
       ),
       api.request<{ items: AuditMark[] }>(`${base}/marks`),
       api.listMembers(),
@@ -38,6 +39,7 @@ export const load: PageLoad = async ({ params, parent, depends }) => {
   return {
     audit,
     evidence,
+    page,
     mark: mark ?? null,
     people: Object.fromEntries(members.items.map((m) => [m.user_id, m.email])),
   };
