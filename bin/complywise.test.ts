@@ -80,9 +80,9 @@ describe('complywise rules', () => {
     const explained = await run('rules', 'explain', 'CW-AWS-S3-001');
     expect(explained.code).toBe(EXIT.OK);
     expect(explained.stdout).toContain('package complywise.rules.cw_aws_s3_001');
-    expect(explained.stdout).toContain(
-      'assert_holds(s) if {\n\tv := lib.lookup(s, ["encryption", "enabled"]).value\n\tv == true\n}',
-    );
+    expect(explained.stdout).toContain('assert_holds(s) if {\n\tv := assert_value(s)\n\tv == true\n}');
+    // The attribute path compiles to a direct reference (engine/compile/generate.ts).
+    expect(explained.stdout).toContain('assert_value(s) := v if v := s.encryption.enabled');
     expect(explained.stdout).toContain('package complywise.decide.cw_aws_s3_001');
     const unknown = await run('rules', 'explain', 'CW-NOPE-001');
     expect(unknown.code).toBe(EXIT.USAGE);
