@@ -19,6 +19,7 @@ import { openDatabase } from '../../api/src/plugins/external/db.ts';
 import { bearer, login, testConfig } from '../../api/test/helpers.ts';
 import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { createTestDatabase } from '../../test/db.ts';
+import { cursorAfter } from './http.ts';
 import { captureQueries } from './rls.ts';
 import { seedBenchTenant } from './seed.ts';
 
@@ -53,18 +54,11 @@ try {
   const get = (url: string) => app.inject({ url, headers: bearer(token) });
 
   // A deep cursor: the page after 80% of the posture in the default sort.
-  let deep = '';
-  {
-    let cursor = '';
-    const target = Math.floor((FINDINGS / 4) * 0.8);
-    for (let seen = 0; seen < target;) {
-      const page = (await get(`/api/findings?limit=1000${cursor ? `&cursor=${cursor}` : ''}`)).json();
-      seen += page.items.length;
-      cursor = page.next_cursor;
-      if (!cursor) break;
-    }
-    deep = cursor;
-  }
+  const deep = await cursorAfter(
+    async (url) => (await get(url)).json(),
+    '/api/findings',
+    (FINDINGS / 4) * 0.8,
+  );
   const someRule = (await get('/api/findings?limit=1&status=fail')).json().items[0].rule_id as string;
   const queries: [string, string][] = [
     ['first page (severity, 100)', '/api/findings'],

@@ -22,13 +22,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import autocannon from 'autocannon';
 import { buildApp } from '../../api/src/app.ts';
 import { encodeCursor } from '../../api/src/pagination.ts';
 import { openDatabase } from '../../api/src/plugins/external/db.ts';
 import { login, testConfig } from '../../api/test/helpers.ts';
 import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { createTestDatabase } from '../../test/db.ts';
+import { drive, type Load } from './http.ts';
 import { captureQueries, compareRls, type RlsComparison } from './rls.ts';
 import { seedBenchTenant, type SeededTenant } from './seed.ts';
 
@@ -74,37 +74,8 @@ const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
 const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
 const knex = database.knex;
 
-interface Load {
-  name: string;
-  p50: number;
-  p99: number;
-  requests: number;
-  non2xx: number;
-  bytes?: number;
-}
-
-async function load(name: string, path: string, token: string): Promise<Load> {
-  const result = await autocannon({
-    url: `${base}${path}`,
-    headers: { authorization: `Bearer ${token}` },
-    connections: 20,
-    overallRate: RATE,
-    duration: SECONDS,
-    workers: 1,
-  });
-  const out = {
-    name,
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    requests: result.requests.total,
-    non2xx: result.non2xx + result.errors,
-  };
-  log(
-    `${name.padEnd(32)} p50 ${String(out.p50).padStart(4)} ms  p99 ${String(out.p99).padStart(4)} ms  ` +
-      `${out.requests} requests (${(out.requests / SECONDS).toFixed(0)}/s), ${out.non2xx} not 2xx`,
-  );
-  return out;
-}
+const load = (name: string, path: string, token: string): Promise<Load> =>
+  drive(base, name, path, token, { rate: RATE, seconds: SECONDS, log });
 
 /** Each request's time in the page loads, by path without its query or ids (for the slowest-request line). */
 const requestTimes = new Map<string, number[]>();
