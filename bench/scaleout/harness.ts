@@ -12,11 +12,18 @@
  *    the configured calls per second. The scans' findings must all be alike; the first is the reference.
  *    Each scan is split into parts (one per service): the workers that started each scan's parts ("scan part
  *    started" log lines) show that one scan is collected by several workers.
- * 2. Each kill trial queues one scan and, after a random delay within a lone scan's expected running time,
- *    (in the first half) SIGKILLs a worker collecting one of its parts (a "scan part started" line without its "scan part
- *    collected"; the worker that planned the scan when no part is running), and waits for the remaining
- *    workers to finish the scan (the part is retried alone once its lease lapses). Its findings are
- *    compared with the reference as in the kill -9 bench; then a fresh worker replaces the killed one.
+ * 2. Each kill trial queues one scan and aims the kill at one of its parts, or at its finish, chosen at
+ *    random: it waits for that part's "scan part started" line (the finish: the "scan part collected" line
+ *    of the part recorded last, whose worker finishes the scan), then for a random share of how long that
+ *    part (the finish) took so far in this run, and SIGKILLs the worker doing it. When the target is done
+ *    by then, the kill falls back to a worker still collecting a part, then the finishing worker. The
+ *    remaining workers finish the scan (the part is retried alone once its lease lapses). Where the kill
+ *    landed (the part or finish the victim was in, how far into it) and the time from the kill to the
+ *    scan's success are reported per trial and summed up; the findings are compared with the reference as
+ *    in the kill -9 bench; then a fresh worker replaces the killed one.
+ *
+ * The proxy counts calls for the whole run, kill trials included (each trial's scan still has its parts
+ * collected by several workers at once): the busiest second is reported for the rate phase and the run.
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -51,8 +58,10 @@ export interface ScaleOutOptions {
   trials?: number;
   /** AWS services to scan (default SPLIT_SERVICES: a short scan of several parts). */
   services?: string[];
-  /** Seed for the kill delays (default: random). */
+  /** Seed for the kill targets and delays (default: random). */
   seed?: number;
+  /** Aim some kills at the scan's finish too (default true; false: every kill aims at a part). */
+  finishKills?: boolean;
   /** Per-line progress output (default: stdout). */
   log?: (line: string) => void;
   /** Stops the run between trials (the database and workers are still cleaned up). */
@@ -86,11 +95,53 @@ export interface RateResult {
   changed: number;
 }
 
+/** The whole run at the proxy (rate phase and kill trials): the limit must hold in every second of it. */
+export interface RunRate {
+  calls: number;
+  /** The most calls within any one second, the window sliding from each arrival. */
+  busiestSecond: number;
+  /** The most calls within one second of the wall clock (whole seconds since the epoch), for comparison. */
+  busiestClockSecond: number;
+  /** Seconds of the wall clock with more calls than the limit, of all seconds that saw a call. */
+  clockSecondsOverLimit: number;
+  clockSecondsWithCalls: number;
+  /** The longest the proxy's event loop was late over the run. */
+  proxyLagMs: number;
+}
+
+/**
+ * What the killed worker was doing: collecting a part (`part`), finishing the scan (`finish`: every part
+ * recorded, its results not yet committed), past the commit (`committed`: the scan had succeeded, the job
+ * not yet acknowledged) or nothing of the scan (`idle`).
+ */
+export type KillLanding = 'part' | 'finish' | 'committed' | 'idle';
+
 export interface ScaleOutTrial extends TrialResult {
+  /** What the kill aimed at: a part key or `finish`. */
+  target: string;
+  landing: KillLanding;
   /** The worker killed, the part it was collecting (null: none at that moment), and the one that finished the scan. */
   victimPid: number;
   victimPart: string | null;
+  /** How long the victim had been in its part (or the finish) when killed, and that as a share of how long it took so far in the run. */
+  intoMs: number | null;
+  intoShare: number | null;
+  /** Parts of the scan recorded when the kill came. */
+  partsDone: number;
   finishedByPid: number | null;
+}
+
+/** Where the kills landed and how long the scans took to succeed after them. */
+export interface KillSummary {
+  /** Kills per landing: `part <key>`, `finish`, `committed` or `idle`. */
+  landedIn: Record<string, number>;
+  /** Kills in a part or the finish, by how far into it: first, second and last third of its usual time. */
+  thirds: [number, number, number];
+  /** Kills whose target was done already, so the kill fell back to other work (or none). */
+  missedTarget: number;
+  /** Kill to scan succeeded (ms), over every trial and per landing. */
+  recovered: { mean: number; min: number; max: number };
+  recoveredByLanding: Record<string, { mean: number; min: number; max: number }>;
 }
 
 export interface ScaleOutReport {
@@ -98,20 +149,25 @@ export interface ScaleOutReport {
   callsPerSecond: number;
   referenceFindings: number;
   rate: RateResult;
+  run: RunRate;
   trials: ScaleOutTrial[];
   totals: Kill9Report['totals'];
   killedIn: Record<string, number>;
+  kills: KillSummary;
 }
 
 /** The default services: a scan of four parts (one per service), short at the default limit. */
 export const SPLIT_SERVICES = ['s3', 'iam', 'kms', 'cloudtrail'];
 
-/** A worker's "scan started" or "scan part started" log line: its process and time (ms since the epoch). */
-interface Start {
+/** A worker's log line about a scan: its process and time (ms since the epoch). */
+interface WorkerEvent {
+  kind: 'scan started' | 'scan part started' | 'scan part collected' | 'scan succeeded';
   pid: number;
   time: number;
-  /** The part, for a part's start. */
+  /** The part, for a part's lines. */
   part?: string;
+  /** A part's recording: `last` when it completed the set (this worker then finishes the scan). */
+  recorded?: string;
 }
 
 /**
@@ -167,6 +223,14 @@ export function busiestSecondBound(callsPerSecond: number, lagMs: number): numbe
   return callsPerSecond + 1 + Math.ceil((lagMs * callsPerSecond) / 1000);
 }
 
+/** The arrivals within each whole second of the wall clock that saw any. */
+export function callsPerClockSecond(arrivals: number[]): number[] {
+  const perSecond = new Map<number, number>();
+  for (const t of arrivals)
+    perSecond.set(Math.floor(t / 1000), (perSecond.get(Math.floor(t / 1000)) ?? 0) + 1);
+  return [...perSecond.values()];
+}
+
 /** The most arrivals within any window of `windowMs` (each window starting at an arrival). */
 export function busiestWindow(arrivals: number[], windowMs: number): number {
   const sorted = [...arrivals].sort((a, b) => a - b);
@@ -179,6 +243,63 @@ export function busiestWindow(arrivals: number[], windowMs: number): number {
   return most;
 }
 
+/** The median of some durations (ms), or `fallback` when there are none. */
+function median(values: number[], fallback: number): number {
+  if (values.length === 0) return fallback;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+/** Mean, min and max of some durations (ms); zeros when there are none. */
+function spread(values: number[]): { mean: number; min: number; max: number } {
+  if (values.length === 0) return { mean: 0, min: 0, max: 0 };
+  return {
+    mean: Math.round(values.reduce((a, b) => a + b, 0) / values.length),
+    min: Math.min(...values),
+    max: Math.max(...values),
+  };
+}
+
+/** A trial's landing as the summary counts it: `part s3`, `finish`, … */
+const landingLabel = (t: ScaleOutTrial) => (t.landing === 'part' ? `part ${t.victimPart}` : t.landing);
+
+/** Where the trials' kills landed and how long their scans took to succeed after them. */
+export function summarizeKills(trials: ScaleOutTrial[]): KillSummary {
+  const landedIn: Record<string, number> = {};
+  const byLanding = new Map<string, number[]>();
+  const thirds: [number, number, number] = [0, 0, 0];
+  for (const t of trials) {
+    const label = landingLabel(t);
+    landedIn[label] = (landedIn[label] ?? 0) + 1;
+    byLanding.set(label, [...(byLanding.get(label) ?? []), t.recoveredMs]);
+    // A part that ran longer than usual counts in the last third.
+    if (t.intoShare !== null) thirds[Math.min(2, Math.floor(t.intoShare * 3)) as 0 | 1 | 2] += 1;
+  }
+  return {
+    landedIn,
+    thirds,
+    missedTarget: trials.filter((t) =>
+      t.target === 'finish' ? t.landing !== 'finish' : t.victimPart !== t.target,
+    ).length,
+    recovered: spread(trials.map((t) => t.recoveredMs)),
+    recoveredByLanding: Object.fromEntries([...byLanding].map(([label, ms]) => [label, spread(ms)])),
+  };
+}
+
+/** The closing lines of the kill trials: landings, thirds, misses, kill to success. */
+export function describeKills(summary: KillSummary): string {
+  const s = (ms: number) => (ms / 1000).toFixed(1);
+  const per = Object.entries(summary.recoveredByLanding)
+    .map(([label, r]) => `${label} ${summary.landedIn[label]}: mean ${s(r.mean)} s (${s(r.min)}-${s(r.max)})`)
+    .join('; ');
+  return (
+    `kills landed in: ${JSON.stringify(summary.landedIn)}; by third of the part or finish: ` +
+    `${summary.thirds.join(' / ')}; target already done (fell back): ${summary.missedTarget}\n` +
+    `kill to scan succeeded: mean ${s(summary.recovered.mean)} s (min ${s(summary.recovered.min)}, ` +
+    `max ${s(summary.recovered.max)}); ${per}`
+  );
+}
+
 /** Runs the rate phase and the kill trials; see the file comment. */
 export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutReport> {
   const log = options.log ?? ((line: string) => process.stdout.write(`${line}\n`));
@@ -186,12 +307,11 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
   const callsPerSecond = options.callsPerSecond ?? 20;
   const next = random(options.seed ?? randomBytes(4).readUInt32LE());
   const proxy = await startCountingProxy();
-  // Which worker process started each scan and when, in order (a retried scan is started again); which
-  // started each of its parts; which parts are collected; which worker finished it.
-  const startedBy = new Map<string, Start[]>();
-  const partsStartedBy = new Map<string, Start[]>();
-  const collected = new Map<string, Set<string>>();
-  const finishedBy = new Map<string, number>();
+  // Each scan's worker log lines in the order they came: which worker process started it (a retried scan is
+  // started again), started and recorded each part, and finished it.
+  const events = new Map<string, WorkerEvent[]>();
+  const eventsOf = (scan: string, kind: WorkerEvent['kind']) =>
+    (events.get(scan) ?? []).filter((e) => e.kind === kind);
   const env = await openTrialEnvironment({
     adminUrl: options.adminUrl,
     services: options.services ?? SPLIT_SERVICES,
@@ -208,29 +328,25 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     onWorkerLine: (pid, line) => {
       const kind = /"msg":"(scan started|scan part started|scan part collected|scan succeeded)"/.exec(
         line,
-      )?.[1];
+      )?.[1] as WorkerEvent['kind'] | undefined;
       if (!kind) return;
-      const {
-        scan_id: scanId,
-        time,
-        part,
-      } = JSON.parse(line) as { scan_id: string; time: number; part?: string };
-      if (kind === 'scan started') startedBy.set(scanId, [...(startedBy.get(scanId) ?? []), { pid, time }]);
-      if (kind === 'scan part started')
-        partsStartedBy.set(scanId, [...(partsStartedBy.get(scanId) ?? []), { pid, time, part: part! }]);
-      if (kind === 'scan part collected')
-        collected.set(scanId, (collected.get(scanId) ?? new Set()).add(part!));
-      if (kind === 'scan succeeded') finishedBy.set(scanId, pid);
+      const parsed = JSON.parse(line) as { scan_id: string; time: number; part?: string; recorded?: string };
+      const event: WorkerEvent = { kind, pid, time: parsed.time };
+      if (parsed.part !== undefined) event.part = parsed.part;
+      if (parsed.recorded !== undefined) event.recorded = parsed.recorded;
+      events.set(parsed.scan_id, [...(events.get(parsed.scan_id) ?? []), event]);
     },
   });
+  // This process timestamps the arrivals: how late its event loop ran bounds how many calls a stall of it
+  // can make look simultaneous. Measured for the rate phase and for the whole run.
+  const runLag = monitorEventLoopDelay({ resolution: 5 });
+  runLag.enable();
   try {
     const workers = await Promise.all(Array.from({ length: workerCount }, () => env.launch()));
     log(`${workers.length} workers running, ${callsPerSecond} calls per second for the integration`);
 
     // 1. Every worker scans the integration at once.
     const firstCall = proxy.arrivals.length;
-    // This process timestamps the arrivals: how late its event loop ran bounds how many calls a stall
-    // of it can make look simultaneous.
     const lag = monitorEventLoopDelay({ resolution: 5 });
     lag.enable();
     const scans: string[] = [];
@@ -246,14 +362,14 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       scans.slice(1).map(async (scan) => compareFindings(reference, await env.findingsOf(scan))),
     );
     // From each scan's first start (a scan whose lease lapsed under load starts again) to its end.
-    const firstStarts = scans.map((scan) => startedBy.get(scan)?.[0]);
+    const firstStarts = scans.map((scan) => eventsOf(scan, 'scan started')[0]);
     const finishedAt = ends.map((end) => end.finished_at?.getTime() ?? Number.NaN);
-    const partWorkers = scans.map((scan) => new Set((partsStartedBy.get(scan) ?? []).map((p) => p.pid)));
+    const partWorkers = scans.map((scan) => new Set(eventsOf(scan, 'scan part started').map((p) => p.pid)));
     const rate: RateResult = {
       scans: scans.length,
       succeeded: ends.filter((end) => end.status === 'succeeded').length,
       distinctWorkers: new Set(partWorkers.flatMap((pids) => [...pids])).size,
-      partsPerScan: new Set((partsStartedBy.get(scans[0]!) ?? []).map((p) => p.part)).size,
+      partsPerScan: new Set(eventsOf(scans[0]!, 'scan part started').map((p) => p.part)).size,
       fewestWorkersPerScan: Math.min(...partWorkers.map((pids) => pids.size)),
       overlapMs: Math.max(
         0,
@@ -277,40 +393,109 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
         `${reference.length} findings each, lost ${rate.lost}, duplicated ${rate.duplicated}, changed ${rate.changed}`,
     );
 
-    // 2. Kill a worker collecting a part of the scan (the one that planned it when none is); the others finish it.
-    const soloRunningMs = ((rate.calls / workerCount) * 1000) / callsPerSecond;
-    /** The newest start of a part of the scan not yet collected, by a worker still alive. */
-    const holdingPart = (scan: string): Start | undefined =>
-      (partsStartedBy.get(scan) ?? [])
-        .filter((p) => !collected.get(scan)?.has(p.part!) && [...env.workers].some((w) => w.pid === p.pid))
-        .at(-1);
+    // 2. Kill a worker collecting a part of the scan, or finishing it; the others finish it.
+    const parts = [...new Set(eventsOf(scans[0]!, 'scan part started').map((p) => p.part!))].sort();
+    const targets = options.finishKills === false ? parts : [...parts, 'finish'];
+    // How long each part, and the finish, took undisturbed so far (start to recorded by the same worker).
+    const took = new Map<string, number[]>();
+    const observe = (scan: string) => {
+      const seen = events.get(scan) ?? [];
+      for (const done of seen.filter((e) => e.kind === 'scan part collected')) {
+        const start = seen.findLast(
+          (e) =>
+            e.kind === 'scan part started' &&
+            e.pid === done.pid &&
+            e.part === done.part &&
+            e.time <= done.time,
+        );
+        if (start) took.set(done.part!, [...(took.get(done.part!) ?? []), done.time - start.time]);
+        const succeeded = seen.find((e) => e.kind === 'scan succeeded' && e.pid === done.pid);
+        if (done.recorded === 'last' && succeeded)
+          took.set('finish', [...(took.get('finish') ?? []), succeeded.time - done.time]);
+      }
+    };
+    for (const scan of scans) observe(scan);
+    log(
+      `usual times in the rate phase (median, s): ` +
+        targets.map((t) => `${t} ${(median(took.get(t) ?? [], 0) / 1000).toFixed(1)}`).join(', '),
+    );
+    const alive = (pid: number) => [...env.workers].some((w) => w.pid === pid);
+    /** When the target began for the scan (its worker and time), waiting for it up to `timeoutMs`. */
+    const targetBegun = async (scan: string, target: string, timeoutMs: number) => {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const begun =
+          target === 'finish'
+            ? eventsOf(scan, 'scan part collected').find((e) => e.recorded === 'last')
+            : eventsOf(scan, 'scan part started').find((e) => e.part === target);
+        if (begun || Date.now() > deadline) return begun;
+        await sleep(10);
+      }
+    };
+    /** What the worker is doing for the scan now, by its log lines. */
+    const doingNow = (
+      scan: string,
+      pid: number,
+    ): { landing: KillLanding; part: string | null; since: number } => {
+      const mine = (events.get(scan) ?? []).filter((e) => e.pid === pid);
+      const last = mine.at(-1);
+      if (last?.kind === 'scan part started') return { landing: 'part', part: last.part!, since: last.time };
+      if (last?.kind === 'scan part collected' && last.recorded === 'last')
+        return { landing: 'finish', part: null, since: last.time };
+      if (last?.kind === 'scan succeeded') return { landing: 'committed', part: null, since: last.time };
+      return { landing: 'idle', part: null, since: last?.time ?? Date.now() };
+    };
+
     const trials: ScaleOutTrial[] = [];
     for (let trial = 1; trial <= (options.trials ?? 1); trial += 1) {
-      options.signal?.throwIfAborted();
-      const scan = await env.queueScan();
-      await env.waitFor(scan, (s) => s !== 'queued', 60_000);
-      const planner = (await firstStart(startedBy, scan)).pid;
-      // Within the first half of a lone scan: its parts are being collected (the finish comes at the end).
-      const killAfterMs = Math.round((next() * soloRunningMs) / 2);
-      await sleep(killAfterMs);
-      // A part may be between two workers at that moment (collected, the next not yet leased): wait for one.
-      let holder = holdingPart(scan);
-      for (let waited = 0; !holder && waited < 3000; waited += 20) {
-        await sleep(20);
-        holder = holdingPart(scan);
+      // Stopped: report the trials made so far.
+      if (options.signal?.aborted) {
+        log(`stopped after ${trial - 1} trials`);
+        break;
       }
-      const victimPid = holder?.pid ?? planner;
+      const target = targets[Math.floor(next() * targets.length)]!;
+      const share = next();
+      const scan = await env.queueScan();
+      const begun = await targetBegun(scan, target, 120_000);
+      // A random share of how long the target took so far (from the rate phase on), counted from its start.
+      const usualMs = median(took.get(target) ?? [], 1000);
+      const killAfterMs = Math.round(share * usualMs);
+      if (begun) await sleep(Math.max(0, begun.time + killAfterMs - Date.now()));
+      // The victim: the target's worker while it is at it; else one still collecting a part (the newest
+      // start), the one finishing the scan, or the one that finished it; else the target's or the planner.
+      let victimPid = begun?.pid;
+      let doing = victimPid === undefined ? null : doingNow(scan, victimPid);
+      const onTarget =
+        doing &&
+        (target === 'finish' ? doing.landing === 'finish' : doing.part === target) &&
+        alive(victimPid!);
+      if (!onTarget) {
+        const busy = [...env.workers]
+          .map((w) => ({ pid: w.pid!, doing: doingNow(scan, w.pid!) }))
+          .sort((a, b) => b.doing.since - a.doing.since);
+        const fallback =
+          busy.find((w) => w.doing.landing === 'part') ??
+          busy.find((w) => w.doing.landing === 'finish') ??
+          busy.find((w) => w.doing.landing === 'committed');
+        if (fallback) ({ pid: victimPid, doing } = fallback);
+      }
+      victimPid ??= eventsOf(scan, 'scan started')[0]?.pid;
       const victim = [...env.workers].find((w) => w.pid === victimPid);
       if (!victim) throw new Error(`no live worker ${victimPid} runs scan ${scan}`);
+      doing = doingNow(scan, victim.pid!);
       const killedIn = await env.scanState(scan);
+      const partsDone = new Set(eventsOf(scan, 'scan part collected').map((e) => e.part)).size;
       await killHard(victim);
       const killedAt = Date.now();
       const end = await env.waitFor(scan, isFinished, 120_000);
       const recoveredMs = Date.now() - killedAt;
       // The finishing worker logs `scan succeeded` after its commit: the status can be read first.
-      for (let waited = 0; end.status === 'succeeded' && !finishedBy.has(scan) && waited < 5000; waited += 50)
+      const finisher = () => eventsOf(scan, 'scan succeeded').at(-1)?.pid;
+      for (let waited = 0; end.status === 'succeeded' && !finisher() && waited < 5000; waited += 50)
         await sleep(50);
       const actual = await env.findingsOf(scan);
+      const inWork = doing.landing === 'part' || doing.landing === 'finish';
+      const intoMs = inWork ? Math.max(0, killedAt - doing.since) : null;
       const result: ScaleOutTrial = {
         trial,
         killAfterMs,
@@ -320,45 +505,73 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
         findings: actual.length,
         ...compareFindings(reference, actual),
         ledgerCompletions: await env.completionsOf(scan),
-        victimPid,
-        victimPart: holder?.part ?? null,
-        finishedByPid: finishedBy.get(scan) ?? null,
+        target,
+        landing: doing.landing,
+        victimPid: victim.pid!,
+        victimPart: doing.part,
+        intoMs,
+        intoShare:
+          intoMs === null
+            ? null
+            : intoMs / median(took.get(doing.part ?? 'finish') ?? [], Number.POSITIVE_INFINITY),
+        partsDone,
+        finishedByPid: finisher() ?? null,
       };
       trials.push(result);
       log(
-        `${describeTrial(result, end.failure)}; worker ${victimPid} killed ` +
-          `${result.victimPart ? `collecting part ${result.victimPart}` : 'holding no part'}, finished by ${result.finishedByPid}`,
+        `${describeTrial(result, end.failure)}; aimed at ${target}, worker ${result.victimPid} killed ` +
+          (inWork
+            ? `${doing.part ? `collecting part ${doing.part}` : 'finishing the scan'} ${(intoMs! / 1000).toFixed(1)} s in ` +
+              `(${Math.round(result.intoShare! * 100)}% of its usual time)`
+            : doing.landing === 'committed'
+              ? 'after the scan was committed'
+              : 'holding no part') +
+          ` with ${partsDone} of ${parts.length} parts recorded, finished by ${result.finishedByPid}`,
       );
+      observe(scan);
       // Back to full strength for the next trial.
       await env.launch();
     }
     await Promise.all([...env.workers].map((w: ChildProcess) => stopGracefully(w)));
+    runLag.disable();
 
+    const perClockSecond = callsPerClockSecond(proxy.arrivals);
+    const run: RunRate = {
+      calls: proxy.arrivals.length,
+      busiestSecond: busiestWindow(proxy.arrivals, 1000),
+      busiestClockSecond: Math.max(0, ...perClockSecond),
+      clockSecondsOverLimit: perClockSecond.filter((n) => n > callsPerSecond).length,
+      clockSecondsWithCalls: perClockSecond.length,
+      proxyLagMs: Math.round(runLag.max / 1e6),
+    };
+    log(
+      `whole run at the proxy: ${run.calls} calls, busiest second ${run.busiestSecond} sliding, ` +
+        `${run.busiestClockSecond} by the clock's seconds (${run.clockSecondsOverLimit} of ${run.clockSecondsWithCalls} ` +
+        `seconds over the limit; limit ${callsPerSecond}; bound with the proxy's lag of ` +
+        `up to ${run.proxyLagMs} ms: ${busiestSecondBound(callsPerSecond, run.proxyLagMs)})`,
+    );
     const totals = totalsOf(trials);
     const killedIn = killsByPhase(trials);
+    const kills = summarizeKills(trials);
     if (trials.length)
-      log(`kills by phase: ${JSON.stringify(killedIn)}\n${describeTotals(trials.length, totals)}`);
+      log(
+        `scan phase at the kill: ${JSON.stringify(killedIn)}\n${describeKills(kills)}\n` +
+          describeTotals(trials.length, totals),
+      );
     return {
       workers: workerCount,
       callsPerSecond,
       referenceFindings: reference.length,
       rate,
+      run,
       trials,
       totals,
       killedIn,
+      kills,
     };
   } finally {
+    runLag.disable();
     await env.close();
     await proxy.close();
   }
-}
-
-/** The first start of the scan (waits a little for its log line to arrive). */
-async function firstStart(startedBy: Map<string, Start[]>, scanId: string): Promise<Start> {
-  const deadline = Date.now() + 10_000;
-  while (!startedBy.get(scanId)?.length) {
-    if (Date.now() > deadline) throw new Error(`no worker logged the start of scan ${scanId}`);
-    await sleep(10);
-  }
-  return startedBy.get(scanId)![0]!;
 }
