@@ -143,6 +143,10 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     genReqId: requestIdOf,
     // Errors Fastify raises while routing (malformed or over-long URL) get the one error shape too.
     frameworkErrors: errorHandler,
+    // Start-up plugins wait on the database (recording rule versions, the job queue's schema); on a busy
+    // host or database Fastify's default 10 s failed a healthy start ("Plugin did not start in time"). A
+    // plugin that truly hangs still fails the start, a minute later.
+    pluginTimeout: 60_000,
   });
   app.setErrorHandler(errorHandler);
   recordRoutes(app);
