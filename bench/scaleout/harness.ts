@@ -329,8 +329,8 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
         `${describeTrial(result, end.failure)}; worker ${victimPid} killed ` +
           `${result.victimPart ? `collecting part ${result.victimPart}` : 'holding no part'}, finished by ${result.finishedByPid}`,
       );
-      // Back to full strength for the next trial.
-      await env.launch();
+      // Back to full strength for the next trial (after the last one the workers are stopped right away).
+      if (trial < (options.trials ?? 1)) await env.launch();
     }
     await Promise.all([...env.workers].map((w: ChildProcess) => stopGracefully(w)));
 
