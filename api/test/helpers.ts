@@ -11,11 +11,12 @@ import type { Knex } from 'knex';
 import { DEMO_AWS_ACCOUNT_ID, DEMO_AWS_CREDENTIALS } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { createTestDatabase, type DatabaseBackend } from '../../test/db.ts';
 import { buildApp, type AppOptions } from '../src/app.ts';
-import { loadConfig, type Config } from '../src/config.ts';
+import { loadConfig, type Config, type JobsConfig } from '../src/config.ts';
 import { lastTokenSentTo } from '../src/mail/mailer.ts';
 import { hashPassword } from '../src/plugins/app/passwords.ts';
 import { runAsOwner } from '../src/plugins/app/tenancy.ts';
 import type { Database } from '../src/plugins/external/db.ts';
+import { workerScanPacing } from '../src/scans/call-limiter.ts';
 import type { ScanJobDeps } from '../src/scans/pipeline.ts';
 
 /**
@@ -159,8 +160,12 @@ export function bearer(token: string): { authorization: string } {
   return { authorization: `Bearer ${token}` };
 }
 
-/** What runScanJob needs, taken from a built app: tests run a queued scan's job without the worker. */
-export function scanJobDepsOf(app: FastifyInstance): ScanJobDeps {
+/**
+ * What runScanJob needs, taken from a built app: tests run a queued scan's job without the worker. With the
+ * app's `jobs` settings the scan is paced as the app's worker paces it (testConfig: 1000 calls a second);
+ * without, at the providers' own rates.
+ */
+export function scanJobDepsOf(app: FastifyInstance, jobs?: Pick<JobsConfig, 'callsPerSecond'>): ScanJobDeps {
   return {
     withTenant: app.withTenant,
     vault: app.vault,
@@ -169,6 +174,7 @@ export function scanJobDepsOf(app: FastifyInstance): ScanJobDeps {
     log: app.log,
     ledger: app.ledger,
     egress: app.egress.policy,
+    ...(jobs ? { pacing: workerScanPacing(app.db.kind, app.withTenant, jobs.callsPerSecond) } : {}),
   };
 }
 

@@ -2,15 +2,15 @@
  * What the split-scan tests share (api/src/worker/scan-split.test.ts, scan-split-organization.test.ts): a tenant admin's
  * calls to the API, scans queued without a job (the tests run its steps), and what a scan stored, read back.
  */
-import type { FastifyInstance } from 'fastify';
 import { insertQueuedScan, scanPartsOf } from '../src/scans/store.ts';
 import { QUEUED_PROGRESS } from '../src/scans/types.ts';
 import { runScanJob } from '../src/worker/scan-job.ts';
-import { bearer, scanJobDepsOf } from './helpers.ts';
+import { bearer, scanJobDepsOf, type TestApp } from './helpers.ts';
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-export function splitScanClient(app: FastifyInstance, tenantId: string, token: string) {
+export function splitScanClient(t: Pick<TestApp, 'app' | 'config'>, tenantId: string, token: string) {
+  const { app } = t;
   const call = async (method: 'GET' | 'POST', url: string, payload?: Json) => {
     const response = await app.inject({
       method,
@@ -61,7 +61,7 @@ export function splitScanClient(app: FastifyInstance, tenantId: string, token: s
         insertQueuedScan(trx, tenantId, integrationId, QUEUED_PROGRESS),
       );
       const outcome = await runScanJob(
-        { ...scanJobDepsOf(app), splitScans: false },
+        { ...scanJobDepsOf(app, t.config.jobs), splitScans: false },
         { tenant_id: tenantId, scan_id: scanId },
       );
       const parts = (await getScan(scanId)).parts as Json;

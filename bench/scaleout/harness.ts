@@ -529,8 +529,8 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
           ` with ${partsDone} of ${parts.length} parts recorded, finished by ${result.finishedByPid}`,
       );
       observe(scan);
-      // Back to full strength for the next trial.
-      await env.launch();
+      // Back to full strength for the next trial (after the last one the workers are stopped right away).
+      if (trial < (options.trials ?? 1) && !options.signal?.aborted) await env.launch();
     }
     await Promise.all([...env.workers].map((w: ChildProcess) => stopGracefully(w)));
     runLag.disable();

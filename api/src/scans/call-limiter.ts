@@ -75,6 +75,20 @@ export function sharedScanPacing(withTenant: WithTenant, callsPerSecond?: number
   };
 }
 
+/**
+ * The scan worker's pacing on a database: shared through PostgreSQL, where several worker processes may scan
+ * one integration at once; within the process on PGlite (one process).
+ */
+export function workerScanPacing(
+  databaseKind: 'postgres' | 'pglite',
+  withTenant: WithTenant,
+  callsPerSecond?: number,
+): ScanPacing {
+  return databaseKind === 'postgres'
+    ? sharedScanPacing(withTenant, callsPerSecond)
+    : inProcessScanPacing(callsPerSecond);
+}
+
 /** Pacing within this process: one token bucket per integration and rate, shared by the process's scans. */
 export function inProcessScanPacing(callsPerSecond?: number): ScanPacing {
   const buckets = new Map<string, RateLimiter>();

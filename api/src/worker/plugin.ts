@@ -25,7 +25,7 @@ import {
   SCHEDULE_QUEUE,
 } from '../plugins/external/boss.ts';
 import type { ReportJobData } from '../reports/types.ts';
-import { inProcessScanPacing, sharedScanPacing } from '../scans/call-limiter.ts';
+import { workerScanPacing } from '../scans/call-limiter.ts';
 import type { ScanJobData, ScanPartJobData } from '../scans/types.ts';
 import type { ScheduleJobData } from '../schedules/types.ts';
 import { failLostPart, runScanJob, runScanPart, ScanReleasedError } from './scan-job.ts';
@@ -49,11 +49,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       log: app.log.child({ component: 'scan-worker' }),
       ledger: app.ledger,
       egress: app.egress.policy,
-      // Several processes may scan one integration at once only on a shared PostgreSQL.
-      pacing:
-        app.db.kind === 'postgres'
-          ? sharedScanPacing(app.withTenant, options.jobs.callsPerSecond)
-          : inProcessScanPacing(options.jobs.callsPerSecond),
+      pacing: workerScanPacing(app.db.kind, app.withTenant, options.jobs.callsPerSecond),
       // Recorded on each part this process collects: which worker on which host.
       workerId: `${hostname()}:${process.pid}`,
     };

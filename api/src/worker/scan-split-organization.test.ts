@@ -83,7 +83,7 @@ describe.each(databaseBackends())('organization scans split per account on $name
     const admin = await seedTenant(t.database.knex, { slug: 'split-organization' });
     tenantId = admin.tenantId;
     token = (await login(t.app, admin.email, admin.password)).access_token;
-    c = splitScanClient(t.app, tenantId, token);
+    c = splitScanClient(t, tenantId, token);
     const created = await call('POST', '/api/integrations', {
       provider: 'aws',
       name: 'Split organization',
@@ -139,7 +139,7 @@ describe.each(databaseBackends())('organization scans split per account on $name
 
   it('plans once, retries a part alone and finishes exactly once with the same findings', async () => {
     const scanId = await queuedScan();
-    const deps = scanJobDepsOf(t.app);
+    const deps = scanJobDepsOf(t.app, t.config.jobs);
     const job = { tenant_id: tenantId, scan_id: scanId };
     const sent: ScanPartJobData[] = [];
     const before = listings();
@@ -183,7 +183,9 @@ describe.each(databaseBackends())('organization scans split per account on $name
     });
     expect(bad.status, JSON.stringify(bad.body)).toBe(201);
     const scanId = await queuedScan(bad.body.id);
-    expect(await runScanJob(scanJobDepsOf(t.app), { tenant_id: tenantId, scan_id: scanId })).toBe('failed');
+    expect(
+      await runScanJob(scanJobDepsOf(t.app, t.config.jobs), { tenant_id: tenantId, scan_id: scanId }),
+    ).toBe('failed');
     const scan = await getScan(scanId);
     expect(scan.status).toBe('failed');
     expect(scan.failure.code).toMatch(/^(PERMISSION_DENIED|INVALID_CONFIG)$/);

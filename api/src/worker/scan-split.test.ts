@@ -51,7 +51,7 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     const admin = await seedTenant(t.database.knex, { slug: 'split-scans' });
     tenantId = admin.tenantId;
     token = (await login(t.app, admin.email, admin.password)).access_token;
-    c = splitScanClient(t.app, tenantId, token);
+    c = splitScanClient(t, tenantId, token);
     const created = await call('POST', '/api/integrations', {
       provider: 'aws',
       name: 'Split sandbox',
@@ -114,16 +114,16 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
 
   it('gives the same findings with its parts run inline, and finishes exactly once when two attempts race', async () => {
     const inline = await queuedScan();
-    expect(await runScanJob(scanJobDepsOf(t.app), { tenant_id: tenantId, scan_id: inline })).toBe(
-      'succeeded',
-    );
+    expect(
+      await runScanJob(scanJobDepsOf(t.app, t.config.jobs), { tenant_id: tenantId, scan_id: inline }),
+    ).toBe('succeeded');
     expect(await findingsOf(inline)).toEqual(reference);
 
     // The plan hands its parts to a stand-in queue; all but the last are collected, then two attempts of
     // the last one (a retry while the first still runs) both collect it and both try to finish.
     const raced = await queuedScan();
     const sent: ScanPartJobData[] = [];
-    const deps = scanJobDepsOf(t.app);
+    const deps = scanJobDepsOf(t.app, t.config.jobs);
     const job = { tenant_id: tenantId, scan_id: raced };
     expect(await runScanJob(deps, job, undefined, async (parts) => void sent.push(...parts))).toBe('planned');
     expect(sent).toHaveLength(partCount());
@@ -160,7 +160,9 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     });
     expect(bad.status).toBe(201);
     const scanId = await queuedScan(bad.body.id);
-    expect(await runScanJob(scanJobDepsOf(t.app), { tenant_id: tenantId, scan_id: scanId })).toBe('failed');
+    expect(
+      await runScanJob(scanJobDepsOf(t.app, t.config.jobs), { tenant_id: tenantId, scan_id: scanId }),
+    ).toBe('failed');
     const scan = await getScan(scanId);
     expect(scan.status).toBe('failed');
     expect(scan.failure.code).toBe('INVALID_CREDENTIALS');

@@ -107,7 +107,10 @@ describe.each(databaseBackends())('fuzzing every /api route on $name', (backend)
     const integration = await post('/api/integrations', s3SandboxIntegration(`fuzz ${slug}`, sandbox.url));
     const scan = await post('/api/scans', { integration_id: integration.id });
     // No worker in this app: the job is run here, exactly as the worker would run it.
-    const outcome = await runScanJob(scanJobDepsOf(t.app), { tenant_id: admin.tenantId, scan_id: scan.id });
+    const outcome = await runScanJob(scanJobDepsOf(t.app, t.config.jobs), {
+      tenant_id: admin.tenantId,
+      scan_id: scan.id,
+    });
     expect(outcome).toBe('succeeded');
     await post('/api/tokens', { name: 'fuzz', role: 'auditor', expires_in_days: 1 });
     await post('/api/overrides', { kind: 'enabled', rule_id: 'CW-AWS-S3-001', enabled: true });

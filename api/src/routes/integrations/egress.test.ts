@@ -184,9 +184,9 @@ describe.each(databaseBackends())('egress control of integration URLs on $name',
         const queued = await call('POST', '/api/scans', { integration_id: stored.id });
         expect(queued.statusCode, queued.body).toBe(202);
         const scanId = queued.json().id as string;
-        expect(await runScanJob(scanJobDepsOf(t.app), { tenant_id: tenantId, scan_id: scanId })).toBe(
-          'failed',
-        );
+        expect(
+          await runScanJob(scanJobDepsOf(t.app, t.config.jobs), { tenant_id: tenantId, scan_id: scanId }),
+        ).toBe('failed');
         const scan = await call('GET', `/api/scans/${scanId}`);
         expect(scan.json()).toMatchObject({ status: 'failed', failure: { code: 'EGRESS_DENIED' } });
         expect(scan.body).not.toContain(LISTENER_CANARY);
