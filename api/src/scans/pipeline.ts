@@ -386,7 +386,7 @@ const EVIDENCE_IO_AT_ONCE = 16;
  * EVIDENCE_PER_TRANSACTION snapshots: a retry stores again only what is missing.
  */
 export async function storeEvidence(
-  deps: ScanJobDeps,
+  deps: Pick<ScanJobDeps, 'withTenant' | 'evidenceStore' | 'ledger'>,
   tenantId: string,
   resources: Resource[],
 ): Promise<Map<string, string>> {
