@@ -431,7 +431,8 @@ export async function storeEvidence(
       // Each artifact enters the ledger once, when the tenant first records it (same transaction). Last,
       // once the bytes are written: the append takes the tenant's chain lock, held until the commit, so
       // every other transaction appending for the tenant (the scan's other parts storing theirs) waits for
-      // it. Taken before the files were written, the parts stored their evidence one after the other.
+      // it. Taken alongside the files, it was held while they were written, and the other parts' batches
+      // waited for those files too.
       await deps.ledger?.append(
         trx,
         tenantId,
