@@ -429,23 +429,51 @@ const FINDING_ARRAYS = [
 type FindingColumn = (typeof FINDING_ARRAYS)[number][0];
 
 /**
- * One statement upserting a batch of findings. A failure is new when the scan the posture pairs this one
+ * One statement inserting a batch of findings. A failure is new when the scan the posture pairs this one
  * with (`previousScanId`, null for none) did not fail the same rule on the same resource (the explorer's
  * `new_since_last_scan`): decided in the statement itself, one probe of the findings' unique key per failing
- * row, so the previous scan's failures never travel to the worker.
+ * row, so the previous scan's failures never travel to the worker. A plain INSERT, not an upsert: a scan's
+ * findings are written only by the transaction that marks it succeeded (`complete`), under the scan row's
+ * lock and only while it still runs, so no earlier attempt left any (a rolled-back one left nothing), and
+ * `ON CONFLICT` would only add a probe of the unique key per row.
  */
-const UPSERT_FINDINGS = `INSERT INTO findings (tenant_id, scan_id, ${FINDING_ARRAYS.map(([c]) => c).join(', ')}, new_failure)
+const INSERT_FINDINGS = `INSERT INTO findings (tenant_id, scan_id, ${FINDING_ARRAYS.map(([c]) => c).join(', ')}, new_failure)
   SELECT ?::uuid, ?::uuid, ${FINDING_ARRAYS.map(([c]) => `k.${c}`).join(', ')},
          k.status = 'fail' AND NOT EXISTS (
            SELECT 1 FROM findings p
             WHERE p.tenant_id = ?::uuid AND p.scan_id = ?::uuid AND p.rule_id = k.rule_id
               AND p.resource_id = k.resource_id AND p.status = 'fail')
     FROM unnest(${FINDING_ARRAYS.map(([, type]) => `?::${type}[]`).join(', ')})
-      AS k(${FINDING_ARRAYS.map(([c]) => c).join(', ')})
-  ON CONFLICT (tenant_id, scan_id, rule_id, resource_id) DO UPDATE SET
-    ${[...FINDING_ARRAYS.map(([c]) => c), 'new_failure'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+      AS k(${FINDING_ARRAYS.map(([c]) => c).join(', ')})`;
 
-/** Upserts a scan's findings and control results on their natural keys (a retried job duplicates nothing). */
+/**
+ * The findings sorted by rule, then resource: the order of the unique key, and, since a rule has one
+ * severity and one resource type (a few check more), nearly that of the explorer's severity, type and
+ * new-failure indexes within the scan too. The engine gives them type chunk by type chunk, rule by rule within
+ * a chunk, so each statement wrote into every rule's part of those indexes at once; past the database's
+ * cache (a 100k-resource scan's findings and their indexes far exceed PostgreSQL's default 128 MB of shared
+ * buffers) that costs page reads and writes. Sorted, each statement adds to a few places per index: 250,000
+ * findings in the engine's order took PostgreSQL 14.2 s of CPU, sorted 11.7 s (bench/README.md, issue 18).
+ * Plain code-unit order: the C collation's for these ASCII keys, and close to any other's.
+ */
+function inKeyOrder(findings: readonly StoredFinding[]): StoredFinding[] {
+  return [...findings].sort((a, b) =>
+    a.rule_id !== b.rule_id
+      ? a.rule_id < b.rule_id
+        ? -1
+        : 1
+      : a.resource_id < b.resource_id
+        ? -1
+        : a.resource_id > b.resource_id
+          ? 1
+          : 0,
+  );
+}
+
+/**
+ * Writes a scan's results: its findings inserted (see INSERT_FINDINGS), its control results upserted on their
+ * natural key.
+ */
 export async function upsertResults(
   trx: Trx,
   tenantId: string,
@@ -455,12 +483,13 @@ export async function upsertResults(
   controls: ControlResult[],
 ): Promise<void> {
   const previousScanId = (await previousSucceededScanId(trx, scanId)) ?? null;
-  for (let from = 0; from < findings.length; from += FINDINGS_PER_STATEMENT) {
+  const ordered = inKeyOrder(findings);
+  for (let from = 0; from < ordered.length; from += FINDINGS_PER_STATEMENT) {
     const columns = Object.fromEntries(FINDING_ARRAYS.map(([c]) => [c, [] as (string | null)[]])) as Record<
       FindingColumn,
       (string | null)[]
     >;
-    for (const f of findings.slice(from, from + FINDINGS_PER_STATEMENT)) {
+    for (const f of ordered.slice(from, from + FINDINGS_PER_STATEMENT)) {
       const place = resources.get(f.resource_id);
       columns.rule_id.push(f.rule_id);
       columns.rule_version.push(f.rule_version);
@@ -479,7 +508,7 @@ export async function upsertResults(
     }
     // Each array goes as one parameter (an array literal with NULLs); knex's binding type lists no nulls.
     const arrays = FINDING_ARRAYS.map(([c]) => columns[c]) as unknown as string[][];
-    await trx.raw(UPSERT_FINDINGS, [tenantId, scanId, tenantId, previousScanId, ...arrays]);
+    await trx.raw(INSERT_FINDINGS, [tenantId, scanId, tenantId, previousScanId, ...arrays]);
   }
   const controlRows = controls.map((c) => ({
     tenant_id: tenantId,
