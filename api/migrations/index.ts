@@ -29,6 +29,7 @@ import * as newFailures from './0023_new_failures.ts';
 import * as rulePacks from './0024_rule_packs.ts';
 import * as scanTimings from './0025_scan_timings.ts';
 import * as scanFindingCounts from './0026_scan_finding_counts.ts';
+import * as findingsPartitions from './0027_findings_partitions.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -62,6 +63,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0024_rule_packs', rulePacks],
   ['0025_scan_timings', scanTimings],
   ['0026_scan_finding_counts', scanFindingCounts],
+  ['0027_findings_partitions', findingsPartitions],
 ];
 
 /** knex MigrationSource over the list above. */

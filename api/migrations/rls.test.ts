@@ -10,6 +10,7 @@ import { createTestDatabase, databaseBackends, type TestDatabase } from '../../t
 import { runAsApp, runAsOwner } from '../src/plugins/app/tenancy.ts';
 import type { Database } from '../src/plugins/external/db.ts';
 import { APP_ROLE, TENANT_TABLES } from './0001_initial.ts';
+import { RETENTION_ROLE } from './0008_retention.ts';
 
 const SHA = (c: string) => c.repeat(64);
 
@@ -146,7 +147,7 @@ describe.each(databaseBackends())('row-level security on $name', (backend) => {
     }>(`
       select c.relname, c.relrowsecurity, c.relforcerowsecurity
       from pg_class c join pg_namespace n on n.oid = c.relnamespace
-      where n.nspname = 'public' and c.relkind in ('r', 'p')
+      where n.nspname = 'public' and c.relkind in ('r', 'p') and not c.relispartition
         and (c.relname in ('tenants', 'users') or exists (
           select 1 from pg_attribute a where a.attrelid = c.oid and a.attname = 'tenant_id' and not a.attisdropped))
       order by c.relname`);
@@ -178,11 +179,66 @@ describe.each(databaseBackends())('row-level security on $name', (backend) => {
       (r) => !(r.reloptions ?? []).some((o) => /^security_invoker=(true|on|1)$/i.test(o)),
     );
     expect(unsafe.map((r) => r.relname)).toEqual([]);
-    // And no SECURITY DEFINER function in the schema, which would bypass row-level security the same way.
-    const definers = await db.knex.raw<{ rows: { proname: string }[] }>(`
-      select p.proname from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-      where n.nspname = 'public' and p.prosecdef`);
-    expect(definers.rows.map((r) => r.proname)).toEqual([]);
+    // SECURITY DEFINER functions bypass row-level security the same way: only migration 0027's findings
+    // partition maintenance, each with a fixed search_path, callable by the retention role alone.
+    const definers = await db.knex.raw<{
+      rows: { proname: string; config: string[] | null; app: boolean; retention: boolean; public: boolean }[];
+    }>(
+      `select p.proname, p.proconfig as config,
+         has_function_privilege(?, p.oid, 'EXECUTE') as app,
+         has_function_privilege(?, p.oid, 'EXECUTE') as retention,
+         coalesce(p.proacl::text[], array[]::text[]) @> array['=X/' || pg_get_userbyid(p.proowner)] or p.proacl is null as public
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and p.prosecdef order by p.proname`,
+      [APP_ROLE, RETENTION_ROLE],
+    );
+    expect(definers.rows.map((r) => r.proname)).toEqual([
+      'findings_create_partition',
+      'findings_drop_partition',
+      'findings_ensure_partitions',
+      'findings_partition_tenants',
+    ]);
+    for (const f of definers.rows) {
+      expect(f.config, f.proname).toEqual(['search_path=public, pg_temp']);
+      expect({ app: f.app, public: f.public }, f.proname).toEqual({ app: false, public: false });
+    }
+    expect(definers.rows.filter((f) => f.retention).map((f) => f.proname)).toEqual([
+      'findings_drop_partition',
+      'findings_ensure_partitions',
+      'findings_partition_tenants',
+    ]);
+  });
+
+  it('keeps the findings partitions out of reach of the app and retention roles (RLS is on the parent)', async () => {
+    const { rows } = await db.knex.raw<{ rows: { relname: string; rls: boolean }[] }>(`
+      select c.relname, c.relrowsecurity as rls from pg_inherits i join pg_class c on c.oid = i.inhrelid
+      where i.inhparent = 'findings'::regclass order by c.relname`);
+    // The DEFAULT partition and at least the current month and the next three.
+    expect(rows.map((r) => r.relname)).toContain('findings_default');
+    expect(rows.length).toBeGreaterThanOrEqual(5);
+    const month = (await asTenant(db.knex, b.tenantId, `select tableoid::regclass::text as p from findings`))
+      .rows[0]!.p as string;
+    expect(month).toMatch(/^findings_\d{4}m\d{2}$/);
+    for (const { relname } of rows) {
+      for (const role of [APP_ROLE, RETENTION_ROLE]) {
+        const direct = await runAsOwner(db.knex, { tenantId: b.tenantId }, async (trx) => {
+          await trx.raw(`SET LOCAL ROLE ${role}`);
+          return trx.raw(`select tenant_id from ${relname}`).then(
+            () => 'read',
+            (error: { code?: string }) => error.code,
+          );
+        });
+        expect(direct, `${role} on ${relname}`).toBe('42501');
+      }
+    }
+    // Through the parent, tenant B sees its own row in that month and nothing of A's.
+    const both = await asTenant(
+      db.knex,
+      b.tenantId,
+      `select tenant_id from findings where tableoid = ?::regclass`,
+      [month],
+    );
+    expect(both.rows).toEqual([{ tenant_id: b.tenantId }]);
   });
 
   it('runs the app as a role that is not superuser, cannot bypass RLS and owns nothing', async () => {

@@ -27,7 +27,7 @@ function summary(report: RetentionReport): string {
         : `${t.tenant_id}: ${t.scans_cleared} scans cleared of raw data, ${t.findings_deleted} findings, ${t.evidence_deleted} evidence rows deleted`,
   );
   lines.push(
-    `retention as of ${report.now}: ${report.tenants.length} tenants with settings, ${report.objects_deleted} evidence objects deleted`,
+    `retention as of ${report.now}: ${report.tenants.length} tenants with settings, ${report.partitions_dropped.length} findings partitions dropped, ${report.objects_deleted} evidence objects deleted`,
   );
   return `${lines.join('\n')}\n`;
 }

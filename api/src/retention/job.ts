@@ -1,10 +1,12 @@
 /**
  * The daily retention job: a pg-boss schedule (03:17 UTC, one job however many instances run it) on the
  * `retention` queue, worked by processes that run the worker. `complywise retention run` does the same
- * on demand.
+ * on demand. A worker starting also creates the coming months' findings partitions.
  */
 import fp from 'fastify-plugin';
+import { MONTHS_AHEAD } from '../../migrations/0027_findings_partitions.ts';
 import { ledgerHooks, runRetention } from './run.ts';
+import { ensureFindingsPartitions } from './store.ts';
 
 export const RETENTION_QUEUE = 'retention';
 /** Daily, off the hour (so it does not meet every other job that runs at :00). */
@@ -19,6 +21,8 @@ export const retentionJobPlugin = fp(
       log: app.log.child({ component: 'retention' }),
     };
     app.addHook('onReady', async () => {
+      // Every worker start makes sure the coming months' findings partitions exist (each run does it again).
+      await ensureFindingsPartitions(app.db.knex, MONTHS_AHEAD);
       // A run finishing late must not overlap the next one: at most one retention job queued and one active.
       await app.boss.createQueue(RETENTION_QUEUE, {
         policy: 'stately',

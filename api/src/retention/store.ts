@@ -3,6 +3,7 @@
  * pruning of old scan data, findings and evidence rows the run does as the retention role. Every function
  * runs in the caller's transaction.
  */
+import type { Knex } from 'knex';
 import type { Trx } from '../plugins/app/tenancy.ts';
 
 /** The four windows, in days; null keeps that kind of data for ever. */
@@ -156,4 +157,89 @@ export async function deleteOldEvidence(
 export async function evidenceRecordedAnywhere(trx: Trx, sha256: string): Promise<boolean> {
   const [row] = (await trx('evidence').where({ sha256 }).count({ n: '*' })) as { n: string | number }[];
   return Number(row!.n) > 0;
+}
+
+/** A month partition of `findings` (migration 0027): rows with created_at in [from, to). */
+export interface FindingsPartition {
+  name: string;
+  from: Date;
+  to: Date;
+}
+
+/**
+ * Creates the findings partitions of the current month and the next `monthsAhead`, and of any month whose
+ * rows the DEFAULT partition took (moving them); returns how many it created. Owner DDL through a SECURITY
+ * DEFINER function (migration 0027), so the retention role and the owner connection both may call it.
+ */
+export async function ensureFindingsPartitions(trx: Trx | Knex, monthsAhead: number): Promise<number> {
+  const { rows } = await trx.raw<{ rows: { created: number }[] }>(
+    `select findings_ensure_partitions(?) as created`,
+    [monthsAhead],
+  );
+  return Number(rows[0]!.created);
+}
+
+/** The month partitions of `findings` (not the DEFAULT one), oldest first, from the catalog. */
+export async function findingsPartitions(trx: Trx): Promise<FindingsPartition[]> {
+  const { rows } = await trx.raw<{ rows: { name: string; from: Date; to: Date }[] }>(
+    `select name, bounds[1]::timestamptz as "from", bounds[2]::timestamptz as "to" from (
+       select c.relname as name,
+              regexp_match(pg_get_expr(c.relpartbound, c.oid), 'FROM \\(''([^'']+)''\\) TO \\(''([^'']+)''\\)') as bounds
+         from pg_inherits i join pg_class c on c.oid = i.inhrelid
+        where i.inhparent = 'findings'::regclass) p
+     where bounds is not null order by 2`,
+  );
+  return rows.map((r) => ({ name: r.name, from: new Date(r.from), to: new Date(r.to) }));
+}
+
+/** The tenants with rows in partition `name` (ids only; through migration 0027's function). */
+export async function findingsPartitionTenants(trx: Trx, name: string): Promise<string[]> {
+  const { rows } = await trx.raw<{ rows: { tenant_id: string }[] }>(
+    `select tenant_id from findings_partition_tenants(?) as tenant_id`,
+    [name],
+  );
+  return rows.map((r) => r.tenant_id);
+}
+
+/**
+ * Whether the tenant keeps any of its findings created in [from, to): one whose scan has not finished before
+ * `finishedBefore`, or that a ledger entry from `ledgerFrom` on names (what deleteOldFindings keeps). Walks
+ * the kept scans (few: the recent ones and those the ledger names) and probes each one's findings.
+ */
+export async function keepsFindingsBetween(
+  trx: Trx,
+  tenantId: string,
+  from: Date,
+  to: Date,
+  finishedBefore: Date,
+  ledgerFrom: string,
+): Promise<boolean> {
+  const { rows } = await trx.raw<{ rows: { kept: boolean }[] }>(
+    `select exists (
+       select 1 from scans s join findings f on f.tenant_id = s.tenant_id and f.scan_id = s.id
+        where s.tenant_id = ? and f.created_at >= ? and f.created_at < ?
+          and (s.finished_at is null or s.finished_at >= ? or ${scanInLedgerWindow('s.id')})) as kept`,
+    [tenantId, from, to, finishedBefore, tenantId, ledgerFrom],
+  );
+  return rows[0]!.kept;
+}
+
+/** How many findings of the tenant were created in [from, to). */
+export async function countFindingsBetween(
+  trx: Trx,
+  tenantId: string,
+  from: Date,
+  to: Date,
+): Promise<number> {
+  const [row] = (await trx('findings')
+    .where({ tenant_id: tenantId })
+    .andWhere('created_at', '>=', from)
+    .andWhere('created_at', '<', to)
+    .count({ n: '*' })) as { n: string | number }[];
+  return Number(row!.n);
+}
+
+/** Detaches and drops month partition `name` (migration 0027's function; gives up after a 5 s lock wait). */
+export async function dropFindingsPartition(trx: Trx, name: string): Promise<void> {
+  await trx.raw(`select findings_drop_partition(?)`, [name]);
 }
