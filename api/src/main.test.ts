@@ -181,3 +181,11 @@ describe.each(databaseBackends())('startProduct on $name', (backend) => {
     },
   );
 });
+
+it('loads a saved database only into the embedded one in memory, before opening anything', async () => {
+  const pgliteDir = join(tmpdir(), 'complywise-never-created');
+  await expect(
+    startProduct({ config: { pgliteDir }, pgliteLoadDataDir: new Blob([]), logger: false }),
+  ).rejects.toThrow(/embedded database in memory/);
+  expect(() => statSync(pgliteDir)).toThrow(/ENOENT/);
+});

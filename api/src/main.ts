@@ -20,6 +20,13 @@ export interface StartOptions {
   /** Values that override the environment (tests: dataDir, port 0, …). */
   config?: Partial<Config>;
   logger?: FastifyServerOptions['logger'];
+  /**
+   * The embedded database in memory (`pgliteDir` null) starts from this data folder, a PGlite
+   * `dumpDataDir()` of an earlier start, instead of an empty one: a copy of that start. Its data folder's
+   * keys must come along (the credentials are encrypted with them). The demo then finds its tenant: the seed
+   * points the demo integrations at this start's sandboxes, and a tenant with a scan gets no first scan.
+   */
+  pgliteLoadDataDir?: Blob;
 }
 
 export interface RunningProduct {
@@ -47,7 +54,11 @@ async function startFirstDemoScan(app: FastifyInstance, integrationId: string): 
 export async function startProduct(options: StartOptions = {}): Promise<RunningProduct> {
   const config: Config = { ...loadConfig(options.env ?? process.env), ...options.config };
   let sandboxes: DemoSandboxes | null = null;
-  const database = await openDatabase(config);
+  const load = options.pgliteLoadDataDir;
+  if (load && (config.databaseUrl || config.pgliteDir)) {
+    throw new Error('a PGlite data folder to load needs the embedded database in memory (pgliteDir null)');
+  }
+  const database = await openDatabase(load ? { ...config, pgliteLoadDataDir: load } : config);
   const egress = new ApiEgress(config.egressAllow);
   try {
     await migrateLatest(database);

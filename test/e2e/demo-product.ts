@@ -2,7 +2,7 @@
  * The whole product for the browser tests, started in-process (API, scan worker, embedded database in memory,
  * demo tenant and sandboxes, the built app at `/`) in a temporary data folder, and the app's sign-in form.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
@@ -21,10 +21,25 @@ export interface DemoProduct {
   close(): Promise<void>;
 }
 
-export async function startDemoProduct(): Promise<DemoProduct> {
+/** A saved state of a demo product to start a copy of (test/e2e/scanned-demo.ts makes one per run). */
+export interface DemoProductState {
+  /** Its in-memory database, a PGlite `dumpDataDir()`. */
+  database: Blob;
+  /** Its data folder (the keys the credentials are encrypted with, the evidence, the outbox), copied. */
+  dataDir: string;
+}
+
+/**
+ * A fresh demo product, or with `from` a copy of a saved one: its database and data folder, with new
+ * sandboxes on new ports (the product's seed points the demo integrations at them) and no first scan of its
+ * own when the saved one had scanned.
+ */
+export async function startDemoProduct(from?: DemoProductState): Promise<DemoProduct> {
   ensureAppBuild();
   const dataDir = mkdtempSync(join(tmpdir(), 'complywise-e2e-'));
+  if (from) cpSync(from.dataDir, dataDir, { recursive: true });
   const product = await startProduct({
+    ...(from ? { pgliteLoadDataDir: from.database } : {}),
     // The sandboxes answer at once: scans need not wait on the providers' polite call rates (api/test/helpers.ts).
     env: { COMPLYWISE_SCAN_CALLS_PER_SECOND: '1000' },
     config: {

@@ -13,15 +13,8 @@ import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchTestBrowser, type TestBrowser } from './browser.ts';
-import {
-  addMember,
-  demoAccessToken,
-  getJson,
-  postJson,
-  signIn,
-  startDemoProduct,
-  type DemoProduct,
-} from './demo-product.ts';
+import { addMember, demoAccessToken, getJson, postJson, signIn, type DemoProduct } from './demo-product.ts';
+import { scannedDemoProduct } from './scanned-demo.ts';
 
 export const screensDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts', 'screens');
 
@@ -211,7 +204,10 @@ export interface ScannedDemo {
 }
 
 export async function startScannedDemo(): Promise<ScannedDemo> {
-  const running = await startDemoProduct();
+  // Started and scanned once per run, copied per file (scanned-demo.ts); the copy still has one scan.
+  const running = await scannedDemoProduct(async (started) =>
+    firstDemoScan(started.baseUrl, await demoAccessToken(started), started.demo.integrationId),
+  );
   const token = await demoAccessToken(running);
   const scanId = await firstDemoScan(running.baseUrl, token, running.demo.integrationId);
   return { running, token, scanId, screens: await signedInScreens(running.baseUrl, token, scanId) };
