@@ -130,7 +130,7 @@ export interface EndToEndReport {
    * a shared machine the fairer measure of the work than the wall time. `worker`: all workers together.
    */
   cpuSeconds: { api: number; worker: number; harness: number };
-  /** Bytes each table grew by over the scan (pg_total_relation_size), the whole database, the evidence files. */
+  /** Bytes each table (with its partitions) grew by over the scan, the whole database, the evidence files. */
   growth: Record<MeasuredTable, number> & { database: number; evidenceFiles: number };
   /** Evidence rows the scan added, and the distinct evidence hashes its findings point at. */
   evidenceRows: number;
@@ -191,7 +191,11 @@ function bytesUnder(dir: string): number {
 /** The measured tables' sizes and the database's, in bytes. */
 async function relationSizes(client: pg.Client): Promise<Record<MeasuredTable | 'database', number>> {
   const { rows } = await client.query<{ name: string; bytes: string }>(
-    `SELECT t AS name, pg_total_relation_size(t::regclass) AS bytes FROM unnest($1::text[]) AS t
+    // A partitioned table (findings, migration 0027) holds nothing itself: its partitions are summed
+    // (pg_partition_tree lists nothing for a plain table, which is measured as it is).
+    `SELECT t AS name, coalesce((SELECT sum(pg_total_relation_size(p.relid)) FROM pg_partition_tree(t::regclass) AS p
+                                  WHERE p.isleaf), pg_total_relation_size(t::regclass)) AS bytes
+       FROM unnest($1::text[]) AS t
      UNION ALL SELECT 'database', pg_database_size(current_database())`,
     [MEASURED_TABLES],
   );
