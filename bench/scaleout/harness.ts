@@ -62,6 +62,11 @@ export interface ScaleOutOptions {
   seed?: number;
   /** Aim some kills at the scan's finish too (default true; false: every kill aims at a part). */
   finishKills?: boolean;
+  /**
+   * The latest a kill may land, as a share of the target's usual time (default 1). The suite's single trial
+   * kills early, so the part is still running when the kill lands however fast the machine is.
+   */
+  latestShare?: number;
   /** Per-line progress output (default: stdout). */
   log?: (line: string) => void;
   /** Stops the run between trials (the database and workers are still cleaned up). */
@@ -454,7 +459,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
         break;
       }
       const target = targets[Math.floor(next() * targets.length)]!;
-      const share = next();
+      const share = next() * (options.latestShare ?? 1);
       const scan = await env.queueScan();
       const begun = await targetBegun(scan, target, 120_000);
       // A random share of how long the target took so far (from the rate phase on), counted from its start.
