@@ -244,13 +244,17 @@ export function markScanRunning(trx: Trx, scanId: string): Promise<void> {
   return updateScan(trx, scanId, { status: 'running', started_at: trx.raw('COALESCE(started_at, now())') });
 }
 
-/** Marks the scan failed with `code` and `message`, finished now. */
-export function failScan(trx: Trx, scanId: string, code: string, message: string): Promise<void> {
-  return updateScan(trx, scanId, {
+/**
+ * Marks the scan failed with `code` and `message`, finished now. The first failure stays: the parts of a split
+ * scan run at once and several can fail, and the reason a person was already shown must not change under them.
+ */
+export async function failScan(trx: Trx, scanId: string, code: string, message: string): Promise<void> {
+  await trx('scans').where({ id: scanId }).whereNot({ status: 'failed' }).update({
     status: 'failed',
     failure_code: code,
     failure_message: message,
     finished_at: trx.fn.now(),
+    updated_at: trx.fn.now(),
   });
 }
 
