@@ -86,6 +86,15 @@ const INDEX_NAMES = [
 /** The bounds of the UTC month containing `$1` (plpgsql expressions). */
 const monthStart = (at: string) => `(date_trunc('month', ${at} AT TIME ZONE 'UTC') AT TIME ZONE 'UTC')`;
 
+/** The new findings table's row-level security and grants, as 0001 and 0008 gave the old one (up and down). */
+const SECURED = [
+  `ALTER TABLE findings ENABLE ROW LEVEL SECURITY`,
+  `ALTER TABLE findings FORCE ROW LEVEL SECURITY`,
+  `CREATE POLICY tenant_isolation ON findings USING (tenant_id = ${currentTenant}) WITH CHECK (tenant_id = ${currentTenant})`,
+  `GRANT SELECT, INSERT, UPDATE ON findings TO ${APP_ROLE}`,
+  `GRANT SELECT, DELETE ON findings TO ${RETENTION_ROLE}`,
+];
+
 const FUNCTIONS = [
   // Creates the month partition containing `moment` unless it exists; returns its name, or null if it existed.
   // Built apart and attached, so rows the DEFAULT partition took for that month move into it first.
@@ -186,11 +195,7 @@ const up_ = [
   `INSERT INTO findings (${COLUMNS}) SELECT ${COLUMNS} FROM findings_unpartitioned`,
   `DROP TABLE findings_unpartitioned`,
   ...INDEXES,
-  `ALTER TABLE findings ENABLE ROW LEVEL SECURITY`,
-  `ALTER TABLE findings FORCE ROW LEVEL SECURITY`,
-  `CREATE POLICY tenant_isolation ON findings USING (tenant_id = ${currentTenant}) WITH CHECK (tenant_id = ${currentTenant})`,
-  `GRANT SELECT, INSERT, UPDATE ON findings TO ${APP_ROLE}`,
-  `GRANT SELECT, DELETE ON findings TO ${RETENTION_ROLE}`,
+  ...SECURED,
   `ANALYZE findings`,
 ];
 
@@ -215,11 +220,7 @@ export async function down(knex: Knex): Promise<void> {
     `ALTER TABLE findings ADD CONSTRAINT findings_evidence FOREIGN KEY (tenant_id, evidence_sha256) REFERENCES evidence (tenant_id, sha256)`,
     `ALTER TABLE findings ADD CONSTRAINT findings_exception FOREIGN KEY (tenant_id, exception_id) REFERENCES rule_overrides (tenant_id, id)`,
     ...INDEXES,
-    `ALTER TABLE findings ENABLE ROW LEVEL SECURITY`,
-    `ALTER TABLE findings FORCE ROW LEVEL SECURITY`,
-    `CREATE POLICY tenant_isolation ON findings USING (tenant_id = ${currentTenant}) WITH CHECK (tenant_id = ${currentTenant})`,
-    `GRANT SELECT, INSERT, UPDATE ON findings TO ${APP_ROLE}`,
-    `GRANT SELECT, DELETE ON findings TO ${RETENTION_ROLE}`,
+    ...SECURED,
   ];
   for (const sql of statements) await knex.raw(sql);
 }
