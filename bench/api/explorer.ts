@@ -9,17 +9,11 @@
  *   node bench/api/explorer.ts [--findings 1000000] [--runs 10]
  * PostgreSQL: COMPLYWISE_BENCH_POSTGRES_URL, else COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { APP_ROLE } from '../../api/migrations/0001_initial.ts';
-import { buildApp } from '../../api/src/app.ts';
-import { openDatabase } from '../../api/src/plugins/external/db.ts';
-import { bearer, login, testConfig } from '../../api/test/helpers.ts';
-import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
-import { createTestDatabase } from '../../test/db.ts';
+import { bearer, login } from '../../api/test/helpers.ts';
 import { cursorAfter } from './http.ts';
+import { startBenchApp } from './app.ts';
 import { captureQueries } from './rls.ts';
 import { seedBenchTenant } from './seed.ts';
 
@@ -29,16 +23,9 @@ const { values: args } = parseArgs({
 const FINDINGS = Number(args.findings);
 const RUNS = Number(args.runs);
 
-process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
-  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const log = (line: string) => console.log(line);
 
-const testDb = await createTestDatabase({ name: 'postgres' });
-const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-explorer-'));
-const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
-const database = await openDatabase(config);
-const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
-const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+const { app, database, sandbox, close } = await startBenchApp('explorer');
 const knex = database.knex;
 
 try {
@@ -119,9 +106,5 @@ try {
   );
   log(`\n${plans.join('\n\n')}`);
 } finally {
-  await app.close();
-  await sandbox.close();
-  await database.close();
-  await testDb.drop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }

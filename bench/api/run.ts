@@ -18,17 +18,11 @@
  * PostgreSQL: COMPLYWISE_BENCH_POSTGRES_URL, else COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildApp } from '../../api/src/app.ts';
 import { encodeCursor } from '../../api/src/pagination.ts';
-import { openDatabase } from '../../api/src/plugins/external/db.ts';
-import { login, testConfig } from '../../api/test/helpers.ts';
-import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
-import { createTestDatabase } from '../../test/db.ts';
+import { login } from '../../api/test/helpers.ts';
 import { drive, type Load } from './http.ts';
+import { startBenchApp } from './app.ts';
 import { captureQueries, compareRls, type RlsComparison } from './rls.ts';
 import { seedBenchTenant, type SeededTenant } from './seed.ts';
 
@@ -60,18 +54,11 @@ const HOME_TREND_POINTS = 30;
 const FRAMEWORK_HISTORY_PAGE = 20;
 const TARGET_RLS_OVERHEAD = 0.2;
 
-process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
-  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const log = (line: string) => console.log(line);
 const seconds = (since: number) => `${((performance.now() - since) / 1000).toFixed(1)} s`;
 
-const testDb = await createTestDatabase({ name: 'postgres' });
-const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-api-'));
 const bypassRole = `cw_bench_bypass_${randomBytes(4).toString('hex')}`;
-const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
-const database = await openDatabase(config);
-const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
-const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+const { app, database, sandbox, close } = await startBenchApp('api');
 const knex = database.knex;
 
 const load = (name: string, path: string, token: string): Promise<Load> =>
@@ -279,15 +266,11 @@ try {
   for (const [what, ok] of checks) log(`${ok ? 'PASS' : 'FAIL'} ${what}`);
   process.exitCode = checks.every(([, ok]) => ok) ? 0 : 1;
 } finally {
-  await app.close();
-  await sandbox.close();
   await knex.raw(`DROP OWNED BY ${bypassRole}`).catch(() => {});
-  await database.close();
-  await testDb.drop();
+  await close();
   const admin = await import('pg');
   const client = new admin.default.Client({ connectionString: process.env.COMPLYWISE_TEST_POSTGRES_URL });
   await client.connect();
   await client.query(`DROP ROLE IF EXISTS ${bypassRole}`);
   await client.end();
-  rmSync(dataDir, { recursive: true, force: true });
 }

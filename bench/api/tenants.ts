@@ -20,16 +20,11 @@
  *   node bench/api/tenants.ts --quick     (smoke run: 3 x 20k + 3 x 1k, 2 s per endpoint)
  * PostgreSQL: COMPLYWISE_BENCH_POSTGRES_URL, else COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
-import { buildApp } from '../../api/src/app.ts';
-import { openDatabase } from '../../api/src/plugins/external/db.ts';
-import { login, testConfig } from '../../api/test/helpers.ts';
-import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
-import { createTestDatabase } from '../../test/db.ts';
+import { login } from '../../api/test/helpers.ts';
 import { cursorAfter, drive, exportRate, type ExportRate, type Load } from './http.ts';
+import { startBenchApp } from './app.ts';
 import { DEFAULT_SEED_BATCH, seedBenchTenant, type SeededTenant } from './seed.ts';
 
 const { values: args } = parseArgs({
@@ -61,20 +56,13 @@ const LARGE_SCANS = 4;
 /** Where the deep explorer page starts: after this share of the posture (as explorer.ts). */
 const DEEP = 0.8;
 
-process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
-  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const log = (line: string) => console.log(line);
 const load = () =>
   loadavg()
     .map((n) => n.toFixed(1))
     .join(' ');
 
-const testDb = await createTestDatabase({ name: 'postgres' });
-const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-tenants-'));
-const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
-const database = await openDatabase(config);
-const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
-const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+const { app, database, sandbox, close } = await startBenchApp('tenants');
 const knex = database.knex;
 let base = '';
 
@@ -268,9 +256,5 @@ try {
   );
   process.exitCode = failed.length ? 1 : 0;
 } finally {
-  await app.close();
-  await sandbox.close();
-  await database.close();
-  await testDb.drop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }

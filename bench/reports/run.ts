@@ -9,15 +9,9 @@
  *                                                                  # would slow the stream to a crawl
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { buildApp } from '../../api/src/app.ts';
-import { openDatabase } from '../../api/src/plugins/external/db.ts';
-import { testConfig } from '../../api/test/helpers.ts';
-import { startS3FixtureServer } from '../../scanners/aws/fixtures/s3-fixture-server.ts';
-import { createTestDatabase } from '../../test/db.ts';
+import { startBenchApp } from '../api/app.ts';
 import { seedBenchTenant } from '../api/seed.ts';
 
 const { values: args } = parseArgs({
@@ -25,9 +19,6 @@ const { values: args } = parseArgs({
 });
 const N = Number(args.findings);
 const sampleMs = Number(args['sample-ms']);
-
-process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
-  process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 
 interface Measure {
   mode: string;
@@ -38,12 +29,7 @@ interface Measure {
   peakLiveHeapMiB: number;
 }
 
-const testDb = await createTestDatabase({ name: 'postgres' });
-const dataDir = mkdtempSync(join(tmpdir(), 'complywise-bench-reports-'));
-const config = testConfig(dataDir, testDb.databaseUrl, { loginAttemptsPerMinute: 1_000_000 });
-const database = await openDatabase(config);
-const sandbox = await startS3FixtureServer({ port: 0, host: '127.0.0.1' });
-const app = await buildApp({ config, database, ownsDatabase: false, worker: false, logger: false });
+const { app, database, sandbox, databaseUrl, dataDir, close } = await startBenchApp('reports');
 app.egress.allowEndpoint(sandbox.url);
 try {
   const started = performance.now();
@@ -62,7 +48,7 @@ try {
 
   const measure = (tenant: typeof small, mode: 'baseline' | 'csv'): Measure => {
     const input = JSON.stringify({
-      databaseUrl: testDb.databaseUrl,
+      databaseUrl: databaseUrl,
       dataDir,
       email: tenant.email,
       password: tenant.password,
@@ -103,9 +89,5 @@ try {
   );
   process.exitCode = ratio < 1.5 && live < 1.5 ? 0 : 1;
 } finally {
-  await app.close();
-  await sandbox.close();
-  await database.close();
-  await testDb.drop();
-  rmSync(dataDir, { recursive: true, force: true });
+  await close();
 }
