@@ -10,6 +10,7 @@ import { findingsOf } from '../src/scans/store.ts';
 import { runAsApp } from '../src/plugins/app/tenancy.ts';
 import { openDatabase, type Database } from '../src/plugins/external/db.ts';
 import { insertBareTenant } from '../test/bare-tenant.ts';
+import { migrateBefore } from '../test/migrate-before.ts';
 import { migrationSource } from './index.ts';
 
 describe.each(databaseBackends())('migration 0028 on $name', (backend) => {
@@ -29,13 +30,7 @@ describe.each(databaseBackends())('migration 0028 on $name', (backend) => {
     testDb = await createTestDatabase(backend, { empty: true });
     db = await openDatabase({ databaseUrl: testDb.databaseUrl, pgliteDir: null });
     const knex = db.knex;
-    for (;;) {
-      const [, pending] = (await knex.migrate.list({ migrationSource })) as [unknown[], [string][]];
-      if (pending.length === 0)
-        throw new Error('0028_findings_scan_times was applied before the data was in');
-      if (pending[0]![0] === '0028_findings_scan_times') break;
-      await knex.migrate.up({ migrationSource });
-    }
+    await migrateBefore(knex, '0028_findings_scan_times');
     await insertBareTenant(knex, { tenantId, integrationId, slug: 'times' });
     await knex('scans').insert({
       id: scanId,
