@@ -30,6 +30,7 @@ import * as rulePacks from './0024_rule_packs.ts';
 import * as scanTimings from './0025_scan_timings.ts';
 import * as scanFindingCounts from './0026_scan_finding_counts.ts';
 import * as findingsPartitions from './0027_findings_partitions.ts';
+import * as findingsScanTimes from './0028_findings_scan_times.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -64,6 +65,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0025_scan_timings', scanTimings],
   ['0026_scan_finding_counts', scanFindingCounts],
   ['0027_findings_partitions', findingsPartitions],
+  ['0028_findings_scan_times', findingsScanTimes],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -4,6 +4,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { insertBareTenant } from '../test/bare-tenant.ts';
+import { migrateBefore } from '../test/migrate-before.ts';
 import { createTestDatabase, databaseBackends, type TestDatabase } from '../../test/db.ts';
 import { openDatabase, type Database } from '../src/plugins/external/db.ts';
 import { migrationSource } from './index.ts';
@@ -20,32 +22,8 @@ describe.each(databaseBackends())('migration 0014 on $name', (backend) => {
     db = await openDatabase({ databaseUrl: testDb.databaseUrl, pgliteDir: null });
     const knex = db.knex;
     // Every migration before 0014, then data as an older version stored it.
-    for (;;) {
-      const [, pending] = (await knex.migrate.list({ migrationSource })) as [unknown[], [string][]];
-      if (pending.length === 0) throw new Error('0014_posture was applied before the data was in');
-      if (pending[0]![0] === '0014_posture') break;
-      await knex.migrate.up({ migrationSource });
-    }
-    await knex('tenants').insert({ id: tenant, name: 'Old', slug: `old-${tenant.slice(0, 8)}` });
-    // Placeholder key material: nothing is decrypted here.
-    await knex('tenant_keys').insert({
-      tenant_id: tenant,
-      key_version: 1,
-      master_key_id: 'test',
-      wrapped_key: 'x',
-      wrap_iv: 'x',
-      wrap_tag: 'x',
-    });
-    await knex('integrations').insert({
-      id: integration,
-      tenant_id: tenant,
-      provider: 'aws',
-      name: 'aws',
-      credentials_ciphertext: 'x',
-      credentials_iv: 'x',
-      credentials_tag: 'x',
-      key_version: 1,
-    });
+    await migrateBefore(knex, '0014_posture');
+    await insertBareTenant(knex, { tenantId: tenant, integrationId: integration, slug: 'old' });
     // Two succeeded scans with scores (the second one newer), and a failed one without.
     for (const [i, id] of scans.entries()) {
       await knex('scans').insert({

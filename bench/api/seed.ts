@@ -103,20 +103,22 @@ export async function seedBenchTenant(
         real.id,
       ]);
     }
-    // Generated in the server, `batch` findings per statement, through the production indexes as they are.
+    // Generated in the server, `batch` findings per statement, through the production indexes as they are;
+    // with the scan's created_at, as the product writes them (the reads of a scan name it, migration 0027).
     for (let from = 0; from < options.findingsPerScan; from += batch) {
       await knex.raw(
         `with template as (
            select row_number() over (order by rule_id, resource_id) - 1 as i, f.*
              from findings f where f.scan_id = ?
          ), size as (select count(*) as n from template)
-         insert into findings (scan_id, resource_id, resource_name, new_failure, ${list})
-         select ?, t.resource_id || '#' || g, t.resource_name || '-' || g, ? and t.status = 'fail', ${fromTemplate}
+         insert into findings (scan_id, created_at, resource_id, resource_name, new_failure, ${list})
+         select ?, (select created_at from scans where id = ?), t.resource_id || '#' || g, t.resource_name || '-' || g,
+                ? and t.status = 'fail', ${fromTemplate}
            from generate_series(?::int, ?::int - 1) g cross join size
            join template t on t.i = g % size.n`,
         // As the product records it: the first bulk scan's resources are all new to the real scan before it;
         // each later bulk scan repeats the one before, so none of its failures is new.
-        [real.id, scanId, i === 0, from, Math.min(from + batch, options.findingsPerScan)],
+        [real.id, scanId, scanId, i === 0, from, Math.min(from + batch, options.findingsPerScan)],
       );
     }
     await knex.transaction((trx) => recordFindingCounts(trx, scanId)); // as the product records them

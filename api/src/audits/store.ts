@@ -227,16 +227,22 @@ export async function samplePopulation(
 ): Promise<{ scan_ids: string[]; resources: string[] }> {
   const scans = (await trx('scans')
     .distinctOn('integration_id')
-    .select('id', 'integration_id')
+    .select('id', 'integration_id', trx.raw('created_at::text as created_at'))
     .where('status', 'succeeded')
     .andWhere('finished_at', '>=', window.from)
     .andWhere('finished_at', '<=', window.asOf)
-    .orderBy([{ column: 'integration_id' }, { column: 'finished_at', order: 'desc' }])) as { id: string }[];
+    .orderBy([{ column: 'integration_id' }, { column: 'finished_at', order: 'desc' }])) as {
+    id: string;
+    created_at: string;
+  }[];
   const scanIds = scans.map((s) => s.id).sort();
   if (scanIds.length === 0) return { scan_ids: [], resources: [] };
   const rows = (await trx('findings')
     .distinct('resource_id')
     .whereIn('scan_id', scanIds)
+    // Those scans' month partitions of `findings` only (all of a scan's findings carry its created_at; as
+    // text, a Date would drop the microseconds).
+    .whereIn('created_at', [...new Set(scans.map((s) => s.created_at))])
     .andWhere('resource_type', resourceType)
     .orderBy('resource_id')) as { resource_id: string }[];
   return { scan_ids: scanIds, resources: rows.map((r) => r.resource_id) };

@@ -6,12 +6,13 @@
  * A page is one ordered subquery per scan (each an index range of the scan in the sort's order, after the
  * cursor, at most limit + 1 rows), merged by UNION ALL under the same ORDER BY: PostgreSQL merges the
  * ordered streams (Merge Append) instead of sorting the posture's findings, so a page costs the same at any
- * depth and for any number of findings.
+ * depth and for any number of findings. Each subquery, and the probe of the previous scan, names its scan's
+ * created_at (SCAN_CREATED_AT), so it reads only that scan's month partition of `findings`.
  */
 import type { Knex } from 'knex';
 import { applyPage, type SortKey } from '../pagination.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
-import { FINDING_COLUMNS, previousSucceededScanId } from '../scans/store.ts';
+import { FINDING_COLUMNS, previousSucceededScanId, SCAN_CREATED_AT, scanCreatedAt } from '../scans/store.ts';
 import type { ExplorerFinding, FindingFilters, ScanSource } from './types.ts';
 
 /** Succeeded scans numbered per integration, newest first (ties by id, as the posture takes them). */
@@ -80,9 +81,9 @@ function newSinceLastScan(source: ScanSource): { sql: string; bindings: string[]
   if (!source.previous_scan_id) return { sql: `f.status = 'fail'`, bindings: [] };
   return {
     sql: `f.status = 'fail' AND NOT EXISTS (SELECT 1 FROM findings p WHERE p.tenant_id = f.tenant_id
-       AND p.scan_id = ? AND p.rule_id = f.rule_id AND p.resource_id = f.resource_id AND p.status = 'fail'
-       OFFSET 0)`,
-    bindings: [source.previous_scan_id],
+       AND p.scan_id = ? AND p.created_at = ${SCAN_CREATED_AT} AND p.rule_id = f.rule_id
+       AND p.resource_id = f.resource_id AND p.status = 'fail' OFFSET 0)`,
+    bindings: [source.previous_scan_id, source.previous_scan_id],
   };
 }
 
@@ -120,7 +121,8 @@ function scanPageQuery(
       trx.raw('?::text as provider', [source.provider]),
       trx.raw(`(${isNew.sql}) as new_since_last_scan`, isNew.bindings),
     )
-    .where('f.scan_id', source.scan_id);
+    .where('f.scan_id', source.scan_id)
+    .where('f.created_at', scanCreatedAt(trx, source.scan_id));
   for (const [filter, column] of COLUMN_FILTERS) {
     const value = filters[filter];
     if (value !== undefined) void query.where(column, value);

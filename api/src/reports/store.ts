@@ -5,6 +5,7 @@
  */
 import { applyPage, type SortKey } from '../pagination.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
+import { scanCreatedAt } from '../scans/store.ts';
 import type { ReportKind, ReportStatus, ReportView } from './types.ts';
 
 const REPORT_COLUMNS = [
@@ -88,6 +89,7 @@ export async function evidenceCountsByRule(trx: Trx, scanId: string): Promise<Ma
     .select('rule_id')
     .countDistinct({ n: 'evidence_sha256' })
     .where({ scan_id: scanId })
+    .where('created_at', scanCreatedAt(trx, scanId)) // that scan's month partition only
     .whereNotNull('evidence_sha256')
     .groupBy('rule_id')) as { rule_id: string; n: string | number }[];
   return new Map(rows.map((row) => [row.rule_id, Number(row.n)]));

@@ -92,10 +92,13 @@ export async function deleteOldFindings(
   ledgerFrom: string,
 ): Promise<number> {
   const deleted = await trx.raw(
+    // A scan's findings carry its created_at (migration 0027), before it finished: naming that bound too
+    // keeps the delete out of the month partitions from `finishedBefore` on (the recent ones, the largest).
     `delete from findings f using scans s
      where f.tenant_id = ? and s.tenant_id = f.tenant_id and s.id = f.scan_id and s.finished_at < ?
+       and f.created_at = s.created_at and f.created_at < ?
        and not ${scanInLedgerWindow('s.id')}`,
-    [tenantId, finishedBefore, tenantId, ledgerFrom],
+    [tenantId, finishedBefore, finishedBefore, tenantId, ledgerFrom],
   );
   // The counts those scans recorded no longer describe findings anyone can open: counted from what is left.
   await trx.raw(

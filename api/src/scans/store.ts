@@ -54,6 +54,33 @@ export const FINDING_COLUMNS = [
 
 const CONTROL_RESULT_COLUMNS = ['control_id', 'status', 'counts', 'rule_ids'];
 
+/**
+ * SQL for the created_at of the scan bound to its `?`. Every finding of a scan carries the scan's own created_at,
+ * the key `findings` is partitioned by month on (migration 0027), so a read of one scan's findings that adds
+ * `created_at = <this>` reads only that scan's month partition: as an uncorrelated subquery it is evaluated once
+ * (an InitPlan) before the partitions are, and PostgreSQL's run-time pruning skips every other month ("never
+ * executed"). Without it each read visits every month's index. Read in SQL rather than passed from a scan row:
+ * a JavaScript Date keeps milliseconds, created_at has microseconds.
+ */
+export const SCAN_CREATED_AT = '(SELECT sc.created_at FROM scans sc WHERE sc.id = ?)';
+
+/** SCAN_CREATED_AT of `scanId`, for a query builder's condition on a findings row's created_at. */
+export function scanCreatedAt(trx: Trx, scanId: string) {
+  return trx.raw(SCAN_CREATED_AT, [scanId]);
+}
+
+/**
+ * The distinct created_at values of `scanIds`, as text (microseconds kept), for a read of several scans'
+ * findings to name with `whereIn('created_at', ...)`: constants prune at planning, where a subquery's array
+ * (`= ANY(ARRAY(SELECT ...))`) would not prune at all.
+ */
+async function createdAtsOfScans(trx: Trx, scanIds: readonly string[]): Promise<string[]> {
+  const rows = (await trx('scans')
+    .distinct(trx.raw('created_at::text as created_at'))
+    .whereIn('id', [...scanIds])) as { created_at: string }[];
+  return rows.map((row) => row.created_at);
+}
+
 function scansQuery(trx: Trx) {
   return trx('scans as s').join('integrations as i', 'i.id', 's.integration_id').select(SCAN_COLUMNS);
 }
@@ -313,6 +340,7 @@ export async function findingCountsOfScans(
     .select('scan_id', 'status', trx.raw('exception_id is not null as excepted'))
     .count<{ scan_id: string; status: string; excepted: boolean; count: string | number }[]>('* as count')
     .whereIn('scan_id', [...uncounted])
+    .whereIn('created_at', await createdAtsOfScans(trx, [...uncounted]))
     .groupBy('scan_id', 'status', 'excepted');
   for (const row of counts) {
     const byStatus = out.get(row.scan_id)!;
@@ -333,9 +361,9 @@ export async function recordFindingCounts(trx: Trx, scanId: string): Promise<voi
   await trx.raw(
     `update scans set finding_counts = (
        select jsonb_build_object(${filters.join(', ')}, 'excepted', count(*) filter (where exception_id is not null))
-         from findings where scan_id = ?)
+         from findings where scan_id = ? and created_at = ${SCAN_CREATED_AT})
      where id = ?`,
-    [scanId, scanId],
+    [scanId, scanId, scanId],
   );
 }
 
@@ -349,6 +377,7 @@ export async function findingsOf(
   const query = trx('findings')
     .select(FINDING_COLUMNS)
     .where({ scan_id: scanId })
+    .where('created_at', scanCreatedAt(trx, scanId))
     .orderBy([{ column: 'rule_id' }, { column: 'resource_id' }]);
   if (ruleIds) void query.whereIn('rule_id', ruleIds);
   return (await query) as FindingView[];
@@ -362,7 +391,10 @@ export async function findingPage(
   order: SortKey[],
   after: (string | number | null)[] | null,
 ): Promise<FindingView[]> {
-  const query = trx('findings').select(FINDING_COLUMNS).where({ scan_id: scanId });
+  const query = trx('findings')
+    .select(FINDING_COLUMNS)
+    .where({ scan_id: scanId })
+    .where('created_at', scanCreatedAt(trx, scanId));
   for (const field of ['status', 'severity', 'rule_id', 'resource_type'] as const) {
     const value = filter[field];
     if (value) query.andWhere(field, value);
@@ -448,7 +480,8 @@ const UPSERT_FINDINGS = `INSERT INTO findings (tenant_id, scan_id, created_at, $
          ${FINDING_ARRAYS.map(([c]) => `k.${c}`).join(', ')},
          k.status = 'fail' AND NOT EXISTS (
            SELECT 1 FROM findings p
-            WHERE p.tenant_id = ?::uuid AND p.scan_id = ?::uuid AND p.rule_id = k.rule_id
+            WHERE p.tenant_id = ?::uuid AND p.scan_id = ?::uuid AND p.created_at = ${SCAN_CREATED_AT}
+              AND p.rule_id = k.rule_id
               AND p.resource_id = k.resource_id AND p.status = 'fail')
     FROM unnest(${FINDING_ARRAYS.map(([, type]) => `?::${type}[]`).join(', ')})
       AS k(${FINDING_ARRAYS.map(([c]) => c).join(', ')})
@@ -517,7 +550,15 @@ export async function upsertResults(
     }
     // Each array goes as one parameter (an array literal with NULLs); knex's binding type lists no nulls.
     const arrays = FINDING_ARRAYS.map(([c]) => columns[c]) as unknown as string[][];
-    await trx.raw(UPSERT_FINDINGS, [tenantId, scanId, scanId, tenantId, previousScanId, ...arrays]);
+    await trx.raw(UPSERT_FINDINGS, [
+      tenantId,
+      scanId,
+      scanId,
+      tenantId,
+      previousScanId,
+      previousScanId,
+      ...arrays,
+    ]);
   }
   const controlRows = controls.map((c) => ({
     tenant_id: tenantId,
@@ -613,6 +654,7 @@ export async function findingsOfScans(
   const query = trx('findings')
     .select([...FINDING_COLUMNS, 'scan_id'])
     .whereIn('scan_id', scanIds)
+    .whereIn('created_at', await createdAtsOfScans(trx, scanIds))
     .orderBy([{ column: 'rule_id' }, { column: 'resource_id' }, { column: 'scan_id' }]);
   if (filter.ruleIds) void query.whereIn('rule_id', filter.ruleIds);
   if (filter.resourceId !== undefined) void query.where('resource_id', filter.resourceId);
@@ -1013,7 +1055,7 @@ const FINDINGS_OF_RESOURCE = `LEFT JOIN LATERAL (SELECT min(resource_type) AS re
     min(resource_name) AS resource_name, min(NULLIF(resource_account, '')) AS resource_account,
     min(NULLIF(resource_region, '')) AS resource_region, count(*)::int AS findings,
     (count(*) FILTER (WHERE status = 'fail' AND exception_id IS NULL))::int AS failing
-  FROM findings WHERE scan_id = ? AND resource_id = r.resource_id) AS f ON true`;
+  FROM findings WHERE scan_id = ? AND created_at = ${SCAN_CREATED_AT} AND resource_id = r.resource_id) AS f ON true`;
 
 const RESOURCE_ROW_COLUMNS = [
   'r.resource_id',
@@ -1035,7 +1077,7 @@ function resourcesOfType(trx: Trx, scanId: string, filter: ScanResourceFilter & 
   return trx
     .select(RESOURCE_ROW_COLUMNS)
     .from(partResources(trx, scanId, filter))
-    .joinRaw(FINDINGS_OF_RESOURCE, [scanId])
+    .joinRaw(FINDINGS_OF_RESOURCE, [scanId, scanId])
     .joinRaw(`LEFT JOIN unnest(?::text[], ?::text[]) AS s(sha256, type) ON s.sha256 = r.evidence_sha256`, [
       [...types.keys()],
       [...types.values()],
@@ -1069,7 +1111,7 @@ export async function scanResourcePage(
   return (await trx
     .select(RESOURCE_ROW_COLUMNS)
     .from(page.as('r'))
-    .joinRaw(FINDINGS_OF_RESOURCE, [scanId])
+    .joinRaw(FINDINGS_OF_RESOURCE, [scanId, scanId])
     .orderBy(order.map((key) => ({ column: key.column, order: key.direction })))) as ScanResourceRow[];
 }
 
@@ -1096,8 +1138,9 @@ export async function unfoundScanResourceEvidence(
       `SELECT DISTINCT e.item->>1 AS sha256
          FROM scan_parts p CROSS JOIN LATERAL jsonb_array_elements(p.resources) AS e(item)
         WHERE p.scan_id = ? AND p.resources IS NOT NULL${part !== undefined ? ' AND p.part_key = ?' : ''}
-          AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = ? AND f.resource_id = e.item->>0)`,
-      part !== undefined ? [scanId, part, scanId] : [scanId, scanId],
+          AND NOT EXISTS (SELECT 1 FROM findings f WHERE f.scan_id = ? AND f.created_at = ${SCAN_CREATED_AT}
+                            AND f.resource_id = e.item->>0)`,
+      part !== undefined ? [scanId, part, scanId, scanId] : [scanId, scanId, scanId],
     )
   ).rows as { sha256: string }[];
   return rows.map((row) => row.sha256);
