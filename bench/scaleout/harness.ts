@@ -446,7 +446,7 @@ export function describeGranted(g: GrantedRate, callsPerSecond: number, busiestA
     `${g.closestSlotsMs} ms apart; calls let go up to ${g.grantLateMs} ms after their slot, worker lag up to ` +
     `${g.workerLagMs} ms\n  at the proxy: busiest second ${busiestAtProxy}, bound ` +
     `${busiestSecondBound(callsPerSecond, g.arrivalLateMs)} with the whole lateness (${g.arrivalLateMs} ms); ` +
-    `${g.windowsOverBound} seconds over the bound of the lateness around them, the tightest ${g.tightest.calls} ` +
+    `${g.windowsOverBound} sliding seconds over the bound of the lateness around them, the tightest ${g.tightest.calls} ` +
     `calls against ${g.tightest.bound} (${g.tightest.lateMs} ms)`
   );
 }
