@@ -5,9 +5,11 @@
  *
  * - One scan is collected by several workers: the parts of every scan were started by at least two
  *   different worker processes (their log lines; each part row also records its worker).
- * - The integration's call limit holds across the four: counted where the provider would count, at a proxy
- *   in front of the sandbox. With one limiter per process each worker would make the full rate itself
- *   (and each would start with a full burst), about four times the limit.
+ * - The integration's call limit holds across the four: exactly where it is decided, in the slots the
+ *   workers' limiters granted (their slot logs), and end to end where the provider would count, at a proxy
+ *   in front of the sandbox, within a bound for how late the workers and the proxy ran. With one limiter
+ *   per process each worker would make the full rate itself, about four times the limit; with each
+ *   worker allowed the whole limit that way, both checks fail (the second test).
  * - The worker collecting a part of a scan is SIGKILLed mid-scan; the part is retried alone by another of the
  *   remaining three once its lease lapses, and the scan finishes with not one finding lost, duplicated or
  *   changed, and completes exactly once in the ledger.
@@ -45,11 +47,17 @@ describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TE
       expect(rate.fewestWorkersPerScan, output).toBeGreaterThanOrEqual(2);
       expect(rate.overlapMs, output).toBeGreaterThan(0);
       expect(rate.calls, output).toBeGreaterThan(4 * CALLS_PER_SECOND);
-      // Slots are one interval apart, so a second holds the limit; one more can arrive at a window's edge, and
-      // a stall of the proxy's process makes the calls arriving meanwhile look simultaneous (it is measured).
-      // One limiter per process would show about four times the limit (each starting with a full burst).
+      // Where the limit is decided: the slots granted to all four workers together, by the database clock,
+      // never more than the limit in a second, whatever the load (over the kill trial too).
+      expect(rate.granted.grants, output).toBeGreaterThanOrEqual(rate.calls);
+      expect(rate.granted.grantedBusiestSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND);
+      expect(report.run.granted.grantedBusiestSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND);
+      // End to end at the proxy: a call arrives within its interval of its slot, later only by the stalls of
+      // its worker and the proxy (measured), each interval of which can bunch one more call into a second:
+      // every second within the bound of the lateness measured around it, so within the whole run's too.
+      expect(rate.granted.windowsOverBound, output).toBe(0);
       expect(rate.busiestSecond, output).toBeLessThanOrEqual(
-        busiestSecondBound(CALLS_PER_SECOND, rate.proxyLagMs),
+        busiestSecondBound(CALLS_PER_SECOND, rate.granted.arrivalLateMs),
       );
       // The first call may go up to an interval late, which shortens the span the mean is taken over a little.
       expect(rate.meanPerSecond, output).toBeLessThanOrEqual(CALLS_PER_SECOND * 1.05);
@@ -76,6 +84,24 @@ describe.skipIf(!adminUrl)('four workers on one integration (needs COMPLYWISE_TE
       }
     },
   );
+
+  it('fails both rate checks when each worker is allowed the whole limit', { timeout: 300_000 }, async () => {
+    const lines: string[] = [];
+    const { rate } = await runScaleOut({
+      adminUrl: adminUrl!,
+      workers: 4,
+      callsPerSecond: CALLS_PER_SECOND,
+      // As one limiter per process would allow. (At twice the limit the slots fail at once, but a loaded
+      // machine can delay calls enough that the proxy's bound allows nearly as many.)
+      workerCallsPerSecond: 4 * CALLS_PER_SECOND,
+      trials: 0,
+      log: (line) => lines.push(line),
+    });
+    const output = lines.join('\n');
+    expect(rate.succeeded, output).toBe(4);
+    expect(rate.granted.grantedBusiestSecond, output).toBeGreaterThan(CALLS_PER_SECOND);
+    expect(rate.granted.windowsOverBound, output).toBeGreaterThan(0);
+  });
 });
 
 if (!adminUrl) {

@@ -123,6 +123,11 @@ export interface JobsConfig {
    * provider's default (AWS 20, Azure 20, GitHub 10, Okta 8).
    */
   callsPerSecond?: number;
+  /**
+   * Bench only (COMPLYWISE_BENCH_CALL_SLOT_DIR): a directory where each worker process logs the call slots
+   * its limiter grants (scans/call-slot-log.ts); unset, nothing is logged.
+   */
+  callSlotLogDir?: string;
 }
 
 /** The repository root (api/src/../..), so defaults do not depend on the working directory. */
@@ -227,6 +232,7 @@ function parseJobs(env: NodeJS.ProcessEnv): JobsConfig {
           ),
         }
       : {}),
+    ...(env.COMPLYWISE_BENCH_CALL_SLOT_DIR ? { callSlotLogDir: env.COMPLYWISE_BENCH_CALL_SLOT_DIR } : {}),
   };
 }
 

@@ -27,8 +27,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
@@ -46,6 +49,7 @@ import {
   type ScanState,
   type TrialResult,
 } from '../kill9/harness.ts';
+import { LOOP_DELAY_RESOLUTION_MS, type CallSlotLine } from '../../api/src/scans/call-slot-log.ts';
 
 export interface ScaleOutOptions {
   /** A PostgreSQL URL whose user may CREATE DATABASE (the trial database is created beside it). */
@@ -71,6 +75,67 @@ export interface ScaleOutOptions {
   log?: (line: string) => void;
   /** Stops the run between trials (the database and workers are still cleaned up). */
   signal?: AbortSignal;
+  /**
+   * Test only: the calls per second the workers are configured with, when it should differ from the limit
+   * checked (`callsPerSecond`). Four times the limit stands for one limiter per
+   * process, to show the checks catch a broken limit.
+   */
+  workerCallsPerSecond?: number;
+}
+
+/**
+ * The limit where it is decided, from the slots the workers' limiters granted (their slot logs, see
+ * api/src/scans/call-slot-log.ts), and end to end at the proxy against a bound for how late calls arrived.
+ */
+export interface GrantedRate {
+  /** Calls the limiters let through, over every worker. */
+  grants: number;
+  /** The most granted slots of one integration within any one second (slots are exact: database times). */
+  grantedBusiestSecond: number;
+  /** The closest two granted slots of one integration (ms; the interval at least). */
+  closestSlotsMs: number;
+  /** The latest a worker let a call go after the start of its slot (ms). */
+  grantLateMs: number;
+  /** The longest a worker's event loop was late once it had granted calls: a call granted meanwhile goes late. */
+  workerLagMs: number;
+  /**
+   * The most any call can have reached the proxy after the start of its slot: grantLateMs, workerLagMs and the
+   * proxy's lag, each stall read up to one sampling period short, and a timer's early millisecond.
+   */
+  arrivalLateMs: number;
+  /**
+   * Sliding seconds at the proxy with more calls than their bound, each bound from the lateness measured
+   * around that second (`busiestSecondBound`): 0 when the limit held end to end.
+   */
+  windowsOverBound: number;
+  /** The second at the proxy nearest to (or furthest over) its bound: its calls, bound and lateness. */
+  tightest: { calls: number; bound: number; lateMs: number };
+}
+
+/** The longest event-loop delay of a process over each second (`at`: the end of the second, ms since the epoch). */
+export interface LagSample {
+  at: number;
+  maxMs: number;
+}
+
+/** Samples the longest event-loop delay of this process each second, until stopped. */
+export function sampleEventLoopLag(): { samples: LagSample[]; stop(): void } {
+  const samples: LagSample[] = [];
+  const delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  delay.enable();
+  const sample = () => {
+    if (delay.count > 0) samples.push({ at: Date.now(), maxMs: delay.max / 1e6 });
+    delay.reset();
+  };
+  const timer = setInterval(sample, 1000);
+  return {
+    samples,
+    stop: () => {
+      clearInterval(timer);
+      sample();
+      delay.disable();
+    },
+  };
 }
 
 /** What the proxy saw while every worker scanned the integration at once. */
@@ -94,6 +159,8 @@ export interface RateResult {
   busiestSecond: number;
   /** The longest the proxy's event loop was late: calls arriving meanwhile get one timestamp. */
   proxyLagMs: number;
+  /** What the limiters granted in the phase, and the most late a call can have arrived. */
+  granted: GrantedRate;
   /** Findings of the other scans compared with the reference (the first scan). */
   lost: number;
   duplicated: number;
@@ -112,6 +179,8 @@ export interface RunRate {
   clockSecondsWithCalls: number;
   /** The longest the proxy's event loop was late over the run. */
   proxyLagMs: number;
+  /** What the limiters granted over the run, and the most late a call can have arrived. */
+  granted: GrantedRate;
 }
 
 /**
@@ -221,11 +290,165 @@ export async function startCountingProxy(options: { host?: string; delayMs?: () 
 }
 
 /**
- * The most calls one second may show at the proxy: the limit, one more at a window's edge, and those that
- * the proxy's stalls (`lagMs`) make look simultaneous, one per interval of the stall.
+ * The most calls one second may show at the proxy when slots are one interval apart and each call arrives
+ * at most `lateMs` after the start of its slot: the calls of the slots in that second and in the `lateMs`
+ * before it. A call let go within its interval (lateMs about one interval) gives the limit plus one at a
+ * window's edge; every further interval of delay, from a stalled worker or proxy, one more.
  */
-export function busiestSecondBound(callsPerSecond: number, lagMs: number): number {
-  return callsPerSecond + 1 + Math.ceil((lagMs * callsPerSecond) / 1000);
+export function busiestSecondBound(callsPerSecond: number, lateMs: number): number {
+  return callsPerSecond + Math.ceil((lateMs * callsPerSecond) / 1000);
+}
+
+/** Floating-point slack for slot times (ms since the epoch as float8, microseconds in the database). */
+const SLOT_EPSILON_MS = 0.01;
+
+/** The lines of every worker's slot log in `dir`, per worker (a line cut off by a kill is skipped). */
+export async function readSlotLogs(dir: string): Promise<CallSlotLine[][]> {
+  const logs: CallSlotLine[][] = [];
+  for (const name of await readdir(dir)) {
+    const lines: CallSlotLine[] = [];
+    for (const text of (await readFile(join(dir, name), 'utf8')).split('\n')) {
+      try {
+        if (text) lines.push(JSON.parse(text) as CallSlotLine);
+      } catch {
+        // Only the last line of a killed worker can be partial.
+      }
+    }
+    logs.push(lines);
+  }
+  return logs;
+}
+
+/** Times (sorted) with a value each: the largest value at a time within [from, to], 0 if none. */
+class TimedMax {
+  readonly #entries: { at: number; value: number }[];
+  constructor(entries: { at: number; value: number }[]) {
+    this.#entries = [...entries].sort((a, b) => a.at - b.at);
+  }
+  get max(): number {
+    return Math.max(0, ...this.#entries.map((e) => e.value));
+  }
+  within(from: number, to: number): number {
+    let lo = 0;
+    let hi = this.#entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.#entries[mid]!.at < from) lo = mid + 1;
+      else hi = mid;
+    }
+    let most = 0;
+    for (let i = lo; i < this.#entries.length && this.#entries[i]!.at <= to; i += 1)
+      most = Math.max(most, this.#entries[i]!.value);
+    return most;
+  }
+}
+
+/** A measured stall, read up to one sampling period short. */
+const sampled = (ms: number) => (ms > 0 ? ms + LOOP_DELAY_RESOLUTION_MS : 0);
+/** How late a call can arrive after its slot, from the stalls that can have delayed it (see GrantedRate). */
+const lateness = (grantLateMs: number, workerLagMs: number, proxyLagMs: number) =>
+  // A timer may fire up to a millisecond early.
+  Math.ceil(grantLateMs + sampled(workerLagMs) + sampled(proxyLagMs) + 1);
+
+/**
+ * The rate checks for calls granted and arriving between `from` and `to` (ms since the epoch). Exact: the
+ * granted slots of each integration in any one second. End to end: each sliding second at the proxy against
+ * busiestSecondBound with the lateness measured around it. A call arriving in [t, t + 1 s) was granted at
+ * most the run's largest lateness before t, and the stalls that delayed it ended between its grant and its
+ * arrival (a stall is sampled at the end of the second it ended in, so up to a second later): the second's
+ * lateness is the latest grant and the longest worker and proxy stalls of that span. That lateness bounds
+ * the span again, so it is read anew over the shorter span until it shrinks no more.
+ */
+export function grantedRate(
+  logs: CallSlotLine[][],
+  arrivals: number[],
+  proxyLag: LagSample[],
+  from: number,
+  to: number,
+  callsPerSecond: number,
+): GrantedRate {
+  const slots = new Map<string, number[]>();
+  const grantLate: { at: number; value: number }[] = [];
+  const workerLag: { at: number; value: number }[] = [];
+  for (const lines of logs) {
+    const mine = lines.flatMap((l) =>
+      l.kind === 'grant' && l.granted_at >= from && l.granted_at <= to ? [l] : [],
+    );
+    for (const g of mine) {
+      slots.set(g.integration, [...(slots.get(g.integration) ?? []), g.slot_at]);
+      grantLate.push({ at: g.granted_at, value: g.granted_at - g.slot_at });
+    }
+    // Stalls from the worker's first grant on (before it, at start-up, they delay no call); a second's line
+    // is written at its end, so the one after `to` still counts.
+    const firstGrant = mine[0]?.granted_at ?? Number.POSITIVE_INFINITY;
+    for (const l of lines)
+      if (l.kind === 'loop' && l.at >= firstGrant && l.at <= to + 1000)
+        workerLag.push({ at: l.at, value: l.max_delay_ms });
+  }
+  let grantedBusiestSecond = 0;
+  let closestSlotsMs = Number.POSITIVE_INFINITY;
+  for (const times of slots.values()) {
+    times.sort((a, b) => a - b);
+    grantedBusiestSecond = Math.max(grantedBusiestSecond, busiestWindow(times, 1000 - SLOT_EPSILON_MS));
+    for (let i = 1; i < times.length; i += 1)
+      closestSlotsMs = Math.min(closestSlotsMs, times[i]! - times[i - 1]!);
+  }
+  const grants = new TimedMax(grantLate);
+  const workers = new TimedMax(workerLag);
+  const proxy = new TimedMax(
+    proxyLag.filter((p) => p.at >= from && p.at <= to + 1000).map((p) => ({ at: p.at, value: p.maxMs })),
+  );
+  const arrivalLateMs = lateness(grants.max, workers.max, proxy.max);
+  // Each sliding second at the proxy against its own bound.
+  const sorted = arrivals.filter((t) => t >= from && t <= to).sort((a, b) => a - b);
+  let windowsOverBound = 0;
+  let tightest = {
+    calls: 0,
+    bound: busiestSecondBound(callsPerSecond, arrivalLateMs),
+    lateMs: arrivalLateMs,
+  };
+  let last = 0;
+  for (let first = 0; first < sorted.length; first += 1) {
+    const t = sorted[first]!;
+    while (last < sorted.length && sorted[last]! < t + 1000) last += 1;
+    const calls = last - first;
+    // Narrowed while it shrinks: each lateness bounds the span the next one is read from.
+    let lateMs = arrivalLateMs;
+    for (;;) {
+      const narrower = lateness(
+        grants.within(t - lateMs, t + 1000),
+        workers.within(t - lateMs, t + 2000 + lateMs),
+        proxy.within(t - lateMs, t + 2000 + lateMs),
+      );
+      if (narrower >= lateMs) break;
+      lateMs = narrower;
+    }
+    const bound = busiestSecondBound(callsPerSecond, lateMs);
+    if (calls > bound) windowsOverBound += 1;
+    if (calls - bound > tightest.calls - tightest.bound) tightest = { calls, bound, lateMs };
+  }
+  return {
+    grants: grantLate.length,
+    grantedBusiestSecond,
+    closestSlotsMs: Number.isFinite(closestSlotsMs) ? Math.round(closestSlotsMs * 1000) / 1000 : 0,
+    grantLateMs: Math.round(grants.max),
+    workerLagMs: Math.round(workers.max),
+    arrivalLateMs,
+    windowsOverBound,
+    tightest,
+  };
+}
+
+/** The lines on the granted slots and the proxy's seconds against their bounds, for the bench output. */
+export function describeGranted(g: GrantedRate, callsPerSecond: number, busiestAtProxy: number): string {
+  return (
+    `granted ${g.grants} slots, busiest second ${g.grantedBusiestSecond} (limit ${callsPerSecond}), closest ` +
+    `${g.closestSlotsMs} ms apart; calls let go up to ${g.grantLateMs} ms after their slot, worker lag up to ` +
+    `${g.workerLagMs} ms\n  at the proxy: busiest second ${busiestAtProxy}, bound ` +
+    `${busiestSecondBound(callsPerSecond, g.arrivalLateMs)} with the whole lateness (${g.arrivalLateMs} ms); ` +
+    `${g.windowsOverBound} sliding seconds over the bound of the lateness around them, the tightest ${g.tightest.calls} ` +
+    `calls against ${g.tightest.bound} (${g.tightest.lateMs} ms)`
+  );
 }
 
 /** The arrivals within each whole second of the wall clock that saw any. */
@@ -312,6 +535,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
   const callsPerSecond = options.callsPerSecond ?? 20;
   const next = random(options.seed ?? randomBytes(4).readUInt32LE());
   const proxy = await startCountingProxy();
+  const slotDir = await mkdtemp(join(tmpdir(), 'complywise-call-slots-'));
   // Each scan's worker log lines in the order they came: which worker process started it (a retried scan is
   // started again), started and recorded each part, and finished it.
   const events = new Map<string, WorkerEvent[]>();
@@ -322,7 +546,8 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     services: options.services ?? SPLIT_SERVICES,
     workerEnv: {
       LOG_LEVEL: 'info',
-      COMPLYWISE_SCAN_CALLS_PER_SECOND: String(callsPerSecond),
+      COMPLYWISE_SCAN_CALLS_PER_SECOND: String(options.workerCallsPerSecond ?? callsPerSecond),
+      COMPLYWISE_BENCH_CALL_SLOT_DIR: slotDir,
       COMPLYWISE_SCAN_CONCURRENCY: '1',
       COMPLYWISE_TENANT_SCAN_CONCURRENCY: String(workerCount),
     },
@@ -346,12 +571,14 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
   // can make look simultaneous. Measured for the rate phase and for the whole run.
   const runLag = monitorEventLoopDelay({ resolution: 5 });
   runLag.enable();
+  const proxyLag = sampleEventLoopLag();
   try {
     const workers = await Promise.all(Array.from({ length: workerCount }, () => env.launch()));
     log(`${workers.length} workers running, ${callsPerSecond} calls per second for the integration`);
 
     // 1. Every worker scans the integration at once.
     const firstCall = proxy.arrivals.length;
+    const phaseStart = Date.now();
     const lag = monitorEventLoopDelay({ resolution: 5 });
     lag.enable();
     const scans: string[] = [];
@@ -360,6 +587,8 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     const ends: ScanState[] = [];
     for (const scan of scans) ends.push(await env.waitFor(scan, isFinished, 180_000, 250));
     lag.disable();
+    const phaseEnd = Date.now();
+    const proxyLagMs = Math.round(lag.max / 1e6);
     const arrivals = proxy.arrivals.slice(firstCall);
     const spanMs = arrivals.length > 1 ? arrivals.at(-1)! - arrivals[0]! : 0;
     const reference = await env.findingsOf(scans[0]!);
@@ -384,7 +613,15 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       spanMs: Math.round(spanMs),
       meanPerSecond: spanMs > 0 ? ((arrivals.length - 1) * 1000) / spanMs : 0,
       busiestSecond: busiestWindow(arrivals, 1000),
-      proxyLagMs: Math.round(lag.max / 1e6),
+      proxyLagMs,
+      granted: grantedRate(
+        await readSlotLogs(slotDir),
+        arrivals,
+        proxyLag.samples,
+        phaseStart,
+        phaseEnd,
+        callsPerSecond,
+      ),
       lost: compared.reduce((n, c) => n + c.lost, 0),
       duplicated: compared.reduce((n, c) => n + c.duplicatedByKey + c.duplicatedByContent, 0),
       changed: compared.reduce((n, c) => n + c.changed + c.unexpected, 0),
@@ -397,6 +634,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
         `proxy lag up to ${rate.proxyLagMs} ms); ` +
         `${reference.length} findings each, lost ${rate.lost}, duplicated ${rate.duplicated}, changed ${rate.changed}`,
     );
+    log(`rate phase, ${describeGranted(rate.granted, callsPerSecond, rate.busiestSecond)}`);
 
     // 2. Kill a worker collecting a part of the scan, or finishing it; the others finish it.
     const parts = [...new Set(eventsOf(scans[0]!, 'scan part started').map((p) => p.part!))].sort();
@@ -539,21 +777,31 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     }
     await Promise.all([...env.workers].map((w: ChildProcess) => stopGracefully(w)));
     runLag.disable();
+    proxyLag.stop();
 
     const perClockSecond = callsPerClockSecond(proxy.arrivals);
+    const runProxyLagMs = Math.round(runLag.max / 1e6);
     const run: RunRate = {
       calls: proxy.arrivals.length,
       busiestSecond: busiestWindow(proxy.arrivals, 1000),
       busiestClockSecond: Math.max(0, ...perClockSecond),
       clockSecondsOverLimit: perClockSecond.filter((n) => n > callsPerSecond).length,
       clockSecondsWithCalls: perClockSecond.length,
-      proxyLagMs: Math.round(runLag.max / 1e6),
+      proxyLagMs: runProxyLagMs,
+      granted: grantedRate(
+        await readSlotLogs(slotDir),
+        proxy.arrivals,
+        proxyLag.samples,
+        0,
+        Date.now(),
+        callsPerSecond,
+      ),
     };
     log(
       `whole run at the proxy: ${run.calls} calls, busiest second ${run.busiestSecond} sliding, ` +
         `${run.busiestClockSecond} by the clock's seconds (${run.clockSecondsOverLimit} of ${run.clockSecondsWithCalls} ` +
-        `seconds over the limit; limit ${callsPerSecond}; bound with the proxy's lag of ` +
-        `up to ${run.proxyLagMs} ms: ${busiestSecondBound(callsPerSecond, run.proxyLagMs)})`,
+        `seconds over the limit; limit ${callsPerSecond}; proxy lag up to ${run.proxyLagMs} ms)\n` +
+        `whole run, ${describeGranted(run.granted, callsPerSecond, run.busiestSecond)}`,
     );
     const totals = totalsOf(trials);
     const killedIn = killsByPhase(trials);
@@ -576,7 +824,9 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     };
   } finally {
     runLag.disable();
+    proxyLag.stop();
     await env.close();
     await proxy.close();
+    await rm(slotDir, { recursive: true, force: true });
   }
 }

@@ -5,11 +5,15 @@
  * calls do not queue behind them; an aborted wait rejects. The in-process limiter of PGlite hands every scan
  * of one integration the same bucket. Several worker processes at once: test/scaleout.test.ts.
  */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends } from '../../../test/db.ts';
 import { login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
 import { connectS3Sandbox } from '../../test/scanned-tenant.ts';
-import { inProcessScanPacing, sharedScanPacing } from './call-limiter.ts';
+import { inProcessScanPacing, sharedScanPacing, type CallGrant } from './call-limiter.ts';
+import { openCallSlotLog, type CallSlotLine } from './call-slot-log.ts';
 import { reserveCallSlot } from './store.ts';
 
 const RATE = 20;
@@ -61,6 +65,43 @@ describe.each(databaseBackends())('shared integration call limit on $name', (bac
     // 40 calls at 20 a second: slots 39 intervals apart, and a call may go up to one interval (and a reply's
     // travel) after its slot. One bucket per scan would let both bursts through within about a second.
     expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(37 * INTERVAL);
+  });
+
+  it('tells the recorder the slot of every call it lets through, and a slot log writes them down', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'call-slots-'));
+    try {
+      const log = openCallSlotLog(dir);
+      const grants: CallGrant[] = [];
+      const limiter = sharedScanPacing(t.app.withTenant, undefined, (grant) => {
+        grants.push(grant);
+        log.record(grant);
+      }).limiterFor(
+        tenantId,
+        integrations[1]!,
+      )(RATE);
+      await Promise.all(Array.from({ length: 6 }, () => limiter.acquire()));
+      log.stop();
+      expect(grants).toHaveLength(6);
+      const slots = grants.map((g) => g.slotAt).sort((a, b) => a - b);
+      for (let i = 1; i < slots.length; i += 1)
+        expect(slots[i]! - slots[i - 1]!).toBeGreaterThanOrEqual(INTERVAL - 0.01);
+      for (const grant of grants) {
+        expect(grant).toMatchObject({ integrationId: integrations[1], intervalMs: INTERVAL });
+        // Let go at its slot or within its interval after it (same host: one clock; a timer's early ms).
+        expect(grant.grantedAt).toBeGreaterThanOrEqual(grant.slotAt - 1);
+      }
+      const lines = (await readFile(join(dir, `${process.pid}.jsonl`), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line) as CallSlotLine);
+      expect(lines.filter((l) => l.kind === 'grant').map((l) => l.slot_at)).toEqual(
+        grants.map((g) => g.slotAt),
+      );
+      // stop() writes the event loop's delay since the last second.
+      expect(lines.at(-1)).toMatchObject({ kind: 'loop', max_delay_ms: expect.any(Number) });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 
   it('rejects a waiting call once its signal aborts', async () => {

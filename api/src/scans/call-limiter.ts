@@ -32,19 +32,40 @@ export interface ScanPacing {
   limiterFor(tenantId: string, integrationId: string): CallLimiterFactory;
 }
 
+/** A call let through by the shared limiter: the slot it went on (database clock) and when it was let go. */
+export interface CallGrant {
+  integrationId: string;
+  /** The start of the slot, ms since the epoch by the database clock. */
+  slotAt: number;
+  intervalMs: number;
+  /** When acquire() returned, ms since the epoch by this process's clock. */
+  grantedAt: number;
+}
+
+/** Told of every call the shared limiter lets through (bench/scaleout checks the slots; off by default). */
+export type CallGrantRecorder = (grant: CallGrant) => void;
+
 /** Calls of one integration paced through its row in `integration_call_slots`. */
 class SharedCallLimiter implements CallLimiter {
   readonly #withTenant: WithTenant;
   readonly #tenantId: string;
   readonly #integrationId: string;
   readonly #intervalMs: number;
+  readonly #onGrant: CallGrantRecorder | undefined;
 
-  constructor(withTenant: WithTenant, tenantId: string, integrationId: string, callsPerSecond: number) {
+  constructor(
+    withTenant: WithTenant,
+    tenantId: string,
+    integrationId: string,
+    callsPerSecond: number,
+    onGrant?: CallGrantRecorder,
+  ) {
     if (!(callsPerSecond > 0)) throw new RangeError('callsPerSecond must be positive');
     this.#withTenant = withTenant;
     this.#tenantId = tenantId;
     this.#integrationId = integrationId;
     this.#intervalMs = 1000 / callsPerSecond;
+    this.#onGrant = onGrant;
   }
 
   /**
@@ -56,36 +77,50 @@ class SharedCallLimiter implements CallLimiter {
   async acquire(signal?: AbortSignal): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();
-      const { waitMs } = await this.#withTenant(this.#tenantId, (trx) =>
+      const { slotAt, waitMs } = await this.#withTenant(this.#tenantId, (trx) =>
         reserveCallSlot(trx, this.#tenantId, this.#integrationId, this.#intervalMs),
       );
       const due = performance.now() + waitMs;
       if (waitMs > 0) await sleep(waitMs, signal);
-      if (performance.now() - due <= this.#intervalMs) return;
+      const now = performance.now();
+      if (now - due <= this.#intervalMs) {
+        this.#onGrant?.({
+          integrationId: this.#integrationId,
+          slotAt,
+          intervalMs: this.#intervalMs,
+          grantedAt: performance.timeOrigin + now,
+        });
+        return;
+      }
     }
   }
 }
 
-/** Pacing shared by every worker process through PostgreSQL. */
-export function sharedScanPacing(withTenant: WithTenant, callsPerSecond?: number): ScanPacing {
+/** Pacing shared by every worker process through PostgreSQL; `onGrant` hears of each call let through. */
+export function sharedScanPacing(
+  withTenant: WithTenant,
+  callsPerSecond?: number,
+  onGrant?: CallGrantRecorder,
+): ScanPacing {
   return {
     ...(callsPerSecond ? { callsPerSecond } : {}),
     limiterFor: (tenantId, integrationId) => (rate) =>
-      new SharedCallLimiter(withTenant, tenantId, integrationId, rate),
+      new SharedCallLimiter(withTenant, tenantId, integrationId, rate, onGrant),
   };
 }
 
 /**
  * The scan worker's pacing on a database: shared through PostgreSQL, where several worker processes may scan
- * one integration at once; within the process on PGlite (one process).
+ * one integration at once; within the process on PGlite (one process, no slots to record).
  */
 export function workerScanPacing(
   databaseKind: 'postgres' | 'pglite',
   withTenant: WithTenant,
   callsPerSecond?: number,
+  onGrant?: CallGrantRecorder,
 ): ScanPacing {
   return databaseKind === 'postgres'
-    ? sharedScanPacing(withTenant, callsPerSecond)
+    ? sharedScanPacing(withTenant, callsPerSecond, onGrant)
     : inProcessScanPacing(callsPerSecond);
 }
 

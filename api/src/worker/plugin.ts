@@ -26,6 +26,7 @@ import {
 } from '../plugins/external/boss.ts';
 import type { ReportJobData } from '../reports/types.ts';
 import { workerScanPacing } from '../scans/call-limiter.ts';
+import { openCallSlotLog } from '../scans/call-slot-log.ts';
 import type { ScanJobData, ScanPartJobData } from '../scans/types.ts';
 import type { ScheduleJobData } from '../schedules/types.ts';
 import { failLostPart, runScanJob, runScanPart, ScanReleasedError } from './scan-job.ts';
@@ -41,6 +42,8 @@ export function partJobId(scanId: string, part: string): string {
 
 export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: JobsConfig }>(
   async (app, options) => {
+    // Bench only: the granted call slots, for bench/scaleout to check (unset in production).
+    const slotLog = options.jobs.callSlotLogDir ? openCallSlotLog(options.jobs.callSlotLogDir) : null;
     const deps = {
       withTenant: app.withTenant,
       vault: app.vault,
@@ -49,7 +52,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       log: app.log.child({ component: 'scan-worker' }),
       ledger: app.ledger,
       egress: app.egress.policy,
-      pacing: workerScanPacing(app.db.kind, app.withTenant, options.jobs.callsPerSecond),
+      pacing: workerScanPacing(app.db.kind, app.withTenant, options.jobs.callsPerSecond, slotLog?.record),
       // Recorded on each part this process collects: which worker on which host.
       workerId: `${hostname()}:${process.pid}`,
     };
@@ -152,7 +155,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
 
     // Registered after the job queue, so this runs before pg-boss stops and the database closes.
     app.addHook('onClose', async () => {
-      if (!workerId) return;
+      if (!workerId) return slotLog?.stop();
       await app.boss.offWork(SCHEDULE_QUEUE, { wait: false });
       await app.boss.offWork(SCAN_PART_DEAD_QUEUE, { wait: true });
       await app.boss.offWork(REPORT_QUEUE, { wait: true });
@@ -173,6 +176,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       // Wait for pg-boss to record each job's outcome (retry for the released ones).
       await app.boss.offWork(SCAN_QUEUE, { wait: true });
       await app.boss.offWork(SCAN_PART_QUEUE, { wait: true });
+      slotLog?.stop();
     });
   },
   {
