@@ -5,7 +5,10 @@
  * landed, and the time from the kill to the scan's success.
  *
  * Usage: node bench/scaleout/run.ts [--trials 50] [--workers 4] [--calls-per-second 20] [--seed N]
- *        [--services s3,iam,kms,cloudtrail] [--admin-url postgres://…]
+ *        [--services s3,iam,kms,cloudtrail] [--admin-url postgres://…] [--worker-calls-per-second N]
+ * --worker-calls-per-second sets the rate the workers are configured with, while the checks still hold the
+ * calls to --calls-per-second: above it (80 for four workers at 20), both rate checks must fail and the run
+ * exit 1, which shows they can (test/scaleout-checks.test.ts shows it without the product).
  * The admin URL defaults to COMPLYWISE_TEST_POSTGRES_URL, then postgres://root@127.0.0.1:5432/test.
  * Exits 1 when the limit was exceeded (the workers' limiters granted more slots than the limit in some
  * second; at the proxy, a second of the rate phase or of the whole run over busiestSecondBound with the
@@ -23,6 +26,7 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     services: { type: 'string', default: SPLIT_SERVICES.join(',') },
     'admin-url': { type: 'string' },
+    'worker-calls-per-second': { type: 'string' },
   },
 });
 /** A positive integer option, or exit 2 with the reason. */
@@ -50,6 +54,9 @@ const report = await runScaleOut({
   workers,
   callsPerSecond,
   services: values.services.split(','),
+  ...(values['worker-calls-per-second'] === undefined
+    ? {}
+    : { workerCallsPerSecond: positive('worker-calls-per-second', values['worker-calls-per-second']) }),
   ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
 });
 const cell = (ms: number | null) => (ms === null ? '' : (ms / 1000).toFixed(1));
