@@ -5,6 +5,7 @@
  */
 import type { ControlResult, Finding, ScanError } from '../../../schemas/index.ts';
 import { chunks } from '../batch.ts';
+import { timeOrderedIds } from '../time-ordered-id.ts';
 import { applyPage, decodeCursor, toPage, type SortKey } from '../pagination.ts';
 import type { Trx } from '../plugins/app/tenancy.ts';
 import type {
@@ -446,6 +447,7 @@ export const FINDINGS_PER_STATEMENT = 5000;
 
 /** The findings columns written from arrays, with each array's element type. */
 const FINDING_ARRAYS = [
+  ['id', 'uuid'],
   ['rule_id', 'text'],
   ['rule_version', 'text'],
   ['rule_hash', 'text'],
@@ -473,7 +475,9 @@ type FindingColumn = (typeof FINDING_ARRAYS)[number][0];
  * findings sit in one month partition and a rewrite meets the rows written before it. The product writes a
  * scan's findings only in the transaction that marks it succeeded (`complete`), so the conflict arm is for a
  * scan set running again after its results were written (api/src/routes/scans/scans.test.ts): it keeps such
- * a rewrite from duplicating rows, at a cost measured as nil (bench/README.md, persist and evidence).
+ * a rewrite from duplicating rows, at a cost measured as nil (bench/README.md, persist and evidence); such a
+ * rewrite keeps each row's first id. Ids are time-ordered, made in row order (api/src/time-ordered-id.ts):
+ * each insert appends to the primary key (tenant_id, id, created_at) instead of landing on a random page.
  */
 const UPSERT_FINDINGS = `INSERT INTO findings (tenant_id, scan_id, created_at, ${FINDING_ARRAYS.map(([c]) => c).join(', ')}, new_failure)
   SELECT ?::uuid, ?::uuid, (SELECT s.created_at FROM scans s WHERE s.id = ?::uuid),
@@ -486,7 +490,7 @@ const UPSERT_FINDINGS = `INSERT INTO findings (tenant_id, scan_id, created_at, $
     FROM unnest(${FINDING_ARRAYS.map(([, type]) => `?::${type}[]`).join(', ')})
       AS k(${FINDING_ARRAYS.map(([c]) => c).join(', ')})
   ON CONFLICT (tenant_id, scan_id, rule_id, resource_id, created_at) DO UPDATE SET
-    ${[...FINDING_ARRAYS.map(([c]) => c), 'new_failure'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
+    ${[...FINDING_ARRAYS.map(([c]) => c).filter((c) => c !== 'id'), 'new_failure'].map((c) => `${c} = EXCLUDED.${c}`).join(', ')}`;
 
 /**
  * The findings sorted by rule, then resource: the order of the unique key, and, since a rule has one
@@ -531,7 +535,9 @@ export async function upsertResults(
       FindingColumn,
       (string | null)[]
     >;
-    for (const f of ordered.slice(from, from + FINDINGS_PER_STATEMENT)) {
+    const batch = ordered.slice(from, from + FINDINGS_PER_STATEMENT);
+    columns.id = timeOrderedIds(batch.length);
+    for (const f of batch) {
       const place = resources.get(f.resource_id);
       columns.rule_id.push(f.rule_id);
       columns.rule_version.push(f.rule_version);

@@ -4,6 +4,7 @@
  *
  * - A scan through the worker (parts sent to the part queue and taken back from it) and a scan whose parts
  *   run inline give exactly the findings of the same scan made one part (as before scans were split).
+ * - Finding ids are time-ordered and grow in the order the rows are written.
  * - The API shows the parts; each part records the worker that collected it, and the scan where its time went.
  * - Two attempts of the last part finishing at once: exactly one finishes the scan, one scan.completed.
  * - A part that cannot be scanned fails the scan, naming the part.
@@ -86,6 +87,21 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     expect(scan.progress.phase).toBe('done');
     expect(await findingsOf(scan.id)).toEqual(reference);
     expect(await completions(scan.id)).toBe(1);
+    // Finding ids are time-ordered (version 7) and grow in the order the rows were written (rule, then
+    // resource), so each insert appends to the primary key's index instead of landing on a random page.
+    const rows: { id: string; rule_id: string; resource_id: string }[] = await t.app.withTenant(
+      tenantId,
+      (trx) => trx('findings').select('id', 'rule_id', 'resource_id').where({ scan_id: scan.id }),
+    );
+    // Code-unit order, as the rows are written (the database's collation may order punctuation otherwise).
+    const byCodeUnits = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+    const ids = rows
+      .sort((a, b) => byCodeUnits(a.rule_id, b.rule_id) || byCodeUnits(a.resource_id, b.resource_id))
+      .map((r) => r.id);
+    expect(ids.length).toBe(reference.length);
+    for (const id of ids)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(ids.every((id, i) => i === 0 || id > ids[i - 1]!)).toBe(true);
     const parts = await partsOf(scan.id);
     expect(parts.map((p) => p.part_key)).toEqual(
       SERVICES.flatMap((s) => (s === 's3' || s === 'iam' ? [s] : regions.map((r) => `${s}@${r}`))),
