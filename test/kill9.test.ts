@@ -4,7 +4,7 @@
  * letting a fresh worker finish the scan. Not one finding may be lost or duplicated, and each scan completes
  * exactly once in the ledger. PostgreSQL only: the worker processes need a database they can share.
  * The replacement loads the product's code before the kill and starts after it (`preloadReplacements`): on a
- * loaded machine the loading alone took 20-30 s of each trial, longer than the lease the recovery waits for.
+ * loaded machine the loading alone took 20-40 s of each trial, longer than the lease the recovery waits for.
  */
 import { describe, expect, it } from 'vitest';
 import { runKill9 } from '../bench/kill9/harness.ts';

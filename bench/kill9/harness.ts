@@ -57,7 +57,7 @@ export interface Kill9Options {
   services?: string[];
   /**
    * Load each replacement worker's code before the kill, and start it (connect, take jobs) right after: the
-   * recovery then waits on the lease rather than on loading the product's modules, which takes 20-30 s on a
+   * recovery then waits on the lease rather than on loading the product's modules, which takes 20-40 s on a
    * loaded machine (the CI run). Off by default: the bench's recovery times include a whole process start.
    */
   preloadReplacements?: boolean;
