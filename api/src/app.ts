@@ -91,6 +91,8 @@ export interface AppOptions {
   api?: boolean;
   /** Run the scan worker in this process (default: config.role !== 'api'). */
   worker?: boolean;
+  /** The clock this process's worker evaluates scans against (default: the system clock; tests move it). */
+  scanClock?: () => Date;
 }
 
 /** Log paths never written: tokens, cookies, passwords and credential fields wherever they appear. */
@@ -196,7 +198,12 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(explorerPlugin);
     await app.register(reportsPlugin);
     await app.register(auditsPlugin);
-    if (runWorker) await app.register(scanWorkerPlugin, { jobs: config.jobs });
+    if (runWorker) {
+      await app.register(scanWorkerPlugin, {
+        jobs: config.jobs,
+        ...(options.scanClock ? { now: options.scanClock } : {}),
+      });
+    }
     if (runWorker) await app.register(retentionJobPlugin);
 
     if (serveApi) {

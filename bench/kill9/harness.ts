@@ -9,7 +9,9 @@
  *    expected set, and its running time bounds where a kill can land.
  * 2. Each trial queues a scan, waits until a worker has it running, SIGKILLs that worker after a random delay
  *    within the reference running time, starts a new worker and waits for the scan to succeed (the queue
- *    retries the job once its lease lapses). That new worker is the next trial's victim.
+ *    retries the job once its lease lapses). That new worker is the next trial's victim. With
+ *    `preloadReplacements` the new worker's process loads the product's modules during the trial and starts
+ *    (opens the database, takes jobs) only after the kill.
  * 3. The trial's findings are compared with the reference: lost (a reference natural key missing),
  *    duplicated (a natural key, or an identical finding content, present more than once), unexpected (a key
  *    the reference lacks) and changed (same key, different content); plus the ledger's scan.completed
@@ -37,6 +39,7 @@ import { withAdminClient } from '../../test/db.ts';
 
 const ROOT = resolve(import.meta.dirname, '..', '..');
 const MAIN = join(ROOT, 'api', 'src', 'main.ts');
+const PRELOAD = join(import.meta.dirname, 'preloaded-worker.ts');
 
 export interface Kill9Options {
   trials: number;
@@ -52,6 +55,12 @@ export interface Kill9Options {
   sandbox?: keyof DemoSandboxUrls;
   /** AWS sandboxes only: scan these services instead of all (a shorter scan for the CI run). */
   services?: string[];
+  /**
+   * Load each replacement worker's code before the kill, and start it (connect, take jobs) right after: the
+   * recovery then waits on the lease rather than on loading the product's modules, which takes 20-40 s on a
+   * loaded machine (the CI run). Off by default: the bench's recovery times include a whole process start.
+   */
+  preloadReplacements?: boolean;
 }
 
 export interface TrialResult {
@@ -143,10 +152,32 @@ export async function startWorker(
   onLine?: (line: string) => void,
   wrap: readonly string[] = [],
 ): Promise<ChildProcess> {
-  const [command, ...args] = [...wrap, process.execPath, MAIN];
-  const child = spawn(command!, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  return spawnWorker(env, onLine, wrap, false).start();
+}
+
+/** A worker process spawned but maybe not started: `start()` resolves once it reports it is running. */
+export interface SpawnedWorker {
+  child: ChildProcess;
+  start(): Promise<ChildProcess>;
+}
+
+/**
+ * Spawns one process of the product (see startWorker). `preloaded`: it loads the product's modules
+ * (preloaded-worker.ts) and then waits, opening nothing, until `start()` tells it to go on.
+ */
+export function spawnWorker(
+  env: NodeJS.ProcessEnv,
+  onLine: ((line: string) => void) | undefined,
+  wrap: readonly string[],
+  preloaded: boolean,
+): SpawnedWorker {
+  const node = preloaded ? [process.execPath, '--import', PRELOAD, MAIN] : [process.execPath, MAIN];
+  const [command, ...args] = [...wrap, ...node];
+  const child = spawn(command!, args, { env, stdio: [preloaded ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+  // The go line to a worker that died meanwhile fails; its exit says so (below).
+  child.stdin?.on('error', () => {});
   let output = '';
-  await new Promise<void>((resolveReady, reject) => {
+  const ready = new Promise<void>((resolveReady, reject) => {
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
       if (output.includes('ComplyWise is running')) {
@@ -162,6 +193,20 @@ export async function startWorker(
       reject(new Error(`worker exited (${code}) before it was ready:\n${output}`)),
     );
   });
+  // A preloaded worker killed before it was started never becomes ready; nobody waits for that.
+  ready.catch(() => {});
+  return {
+    child,
+    async start() {
+      if (preloaded) child.stdin!.end('go\n');
+      await ready;
+      return running(child, onLine);
+    },
+  };
+}
+
+/** After the ready line: passes the worker's stdout lines on and keeps its pipes drained. */
+function running(child: ChildProcess, onLine?: (line: string) => void): ChildProcess {
   if (onLine) {
     let pending = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -238,6 +283,11 @@ export interface TrialEnvironment {
    */
   launch(how?: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] }): Promise<ChildProcess>;
   /**
+   * Spawns a worker process that loads the product's code and waits: `start()` starts it (as `launch`
+   * would, the process counted in `workers` from then on). Killed by `close` if never started.
+   */
+  preload(): { start(): Promise<ChildProcess> };
+  /**
    * The main AWS sandbox only: another integration of the tenant with the scanned one's settings (its services
    * too) and the sandbox's keys; resolves with its id. More integrations make more scans that may run at
    * once without sharing one provider call limit.
@@ -309,25 +359,39 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
     ...options.workerEnv,
   };
   const workers = new Set<ChildProcess>();
-  const launch = async (how: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] } = {}) => {
+  /** Preloaded workers not started yet. */
+  const waiting = new Set<ChildProcess>();
+  const spawnOne = (how: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] }, preloaded: boolean) => {
     let pid = 0;
     const onLine = options.onWorkerLine;
-    const child = await startWorker(
+    const spawned = spawnWorker(
       { ...workerEnv, ...how.env },
       onLine && ((line) => onLine(pid, line)),
-      how.wrap,
+      how.wrap ?? [],
+      preloaded,
     );
-    pid = child.pid ?? 0;
-    workers.add(child);
-    child.once('exit', () => workers.delete(child));
-    return child;
+    pid = spawned.child.pid ?? 0;
+    waiting.add(spawned.child);
+    spawned.child.once('exit', () => waiting.delete(spawned.child));
+    return {
+      async start() {
+        const child = await spawned.start();
+        waiting.delete(child);
+        workers.add(child);
+        child.once('exit', () => workers.delete(child));
+        return child;
+      },
+    };
   };
+  const launch = (how: { env?: NodeJS.ProcessEnv; wrap?: readonly string[] } = {}) =>
+    spawnOne(how, false).start();
+  const preload = () => spawnOne({}, true);
 
   let sandboxes: Awaited<ReturnType<typeof startDemoSandboxes>> | null = null;
   let database: Awaited<ReturnType<typeof openDatabase>> | null = null;
   let app: Awaited<ReturnType<typeof buildApp>> | null = null;
   const close = async () => {
-    await Promise.allSettled([...workers].map(killHard));
+    await Promise.allSettled([...workers, ...waiting].map(killHard));
     await app?.close().catch(() => {});
     await database?.close().catch(() => {});
     await sandboxes?.close();
@@ -400,6 +464,7 @@ export async function openTrialEnvironment(options: TrialEnvironmentOptions): Pr
       databaseUrl,
       workers,
       launch,
+      preload,
       async addIntegration(name) {
         // The keys below are the main AWS sandbox's.
         if ((options.sandbox ?? 'aws') !== 'aws')
@@ -502,6 +567,8 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
     const trials: TrialResult[] = [];
     for (let trial = 1; trial <= options.trials; trial += 1) {
       options.signal?.throwIfAborted();
+      // The replacement loads its code while this trial's worker still lives; it starts after the kill.
+      const replacement = options.preloadReplacements ? env.preload() : null;
       const scan = await env.queueScan();
       await waitFor(scan, (s) => s !== 'queued', 60_000);
       const killAfterMs = Math.round(next() * referenceRunningMs);
@@ -509,7 +576,7 @@ export async function runKill9(options: Kill9Options): Promise<Kill9Report> {
       const killedIn = await scanState(scan);
       await killHard(worker);
       const killedAt = Date.now();
-      worker = await env.launch();
+      worker = await (replacement ? replacement.start() : env.launch());
       const end = await waitFor(scan, isFinished, 120_000);
       const recoveredMs = Date.now() - killedAt;
       const actual = await findingsOf(scan);

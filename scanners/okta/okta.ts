@@ -6,7 +6,7 @@
  * Lists follow the `Link` header; a 429 is retried by the SDK's request executor after
  * `X-Rate-Limit-Reset`; a refused call (403 E0000006) becomes a ScanError naming the OAuth scope.
  */
-import okta from '@okta/okta-sdk-nodejs';
+import type okta from '@okta/okta-sdk-nodejs';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { guardedAgents } from '../egress.ts';
@@ -162,7 +162,7 @@ export async function connectOkta(
   options: OktaScanOptions,
   ctx: ScanContext,
 ): Promise<OktaClient> {
-  const client = oktaClient(target, options, ctx, OKTA_SCOPES);
+  const client = await oktaClient(target, options, ctx, OKTA_SCOPES);
   if (!target.serviceApp) return client;
   const orgUrl = target.orgUrl.replace(/\/$/, '');
   try {
@@ -172,18 +172,21 @@ export async function connectOkta(
     if (!(error instanceof ScanFailedError && error.code === 'PERMISSION_DENIED')) throw error;
     // Okta refuses a token request naming any scope the app lacks. An app set up for an earlier version
     // holds only the required ones: scan with those, and let the calls outside them be refused and recorded.
-    const narrower = oktaClient(target, options, ctx, OKTA_REQUIRED_SCOPES);
+    const narrower = await oktaClient(target, options, ctx, OKTA_REQUIRED_SCOPES);
     await signInServiceApp(ctx, narrower, target.serviceApp, orgUrl, OKTA_REQUIRED_SCOPES);
     return narrower;
   }
 }
 
-function oktaClient(
+async function oktaClient(
   target: OktaScanTarget,
   options: OktaScanOptions,
   ctx: ScanContext,
   scopes: readonly string[],
-): OktaClient {
+): Promise<OktaClient> {
+  // Loaded on first use: the SDK costs about a second of CPU to import, which every process start (API,
+  // worker, CLI, each test file) paid whether or not it ever scanned Okta.
+  const { default: okta } = await import('@okta/okta-sdk-nodejs');
   /** Counts each HTTP request once (not its 429 retries) and lets the rate limiter pace it. */
   // The SDK's typings declare fetch on its own request type; the executor only reads headers here.
   const Base = okta.DefaultRequestExecutor as unknown as new (config: Any) => {

@@ -98,6 +98,11 @@ export interface ScanJobDeps {
   splitScans?: boolean;
   /** Names this process in the parts it collects (host and process id); default the process id. */
   workerId?: string;
+  /**
+   * The time a scan is evaluated at (exception expiry, evidence freshness); default the system clock. Tests
+   * move it past an expiry instead of waiting for it.
+   */
+  now?: () => Date;
 }
 
 /** A scan's integration, ready to scan. */

@@ -40,7 +40,12 @@ export function partJobId(scanId: string, part: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: JobsConfig }>(
+export const scanWorkerPlugin = fp<{
+  pollingIntervalSeconds?: number;
+  jobs: JobsConfig;
+  /** The clock scans are evaluated against (ScanJobDeps.now); default the system clock. */
+  now?: () => Date;
+}>(
   async (app, options) => {
     // Bench only: the granted call slots, for bench/scaleout to check (unset in production).
     const slotLog = options.jobs.callSlotLogDir ? openCallSlotLog(options.jobs.callSlotLogDir) : null;
@@ -55,6 +60,7 @@ export const scanWorkerPlugin = fp<{ pollingIntervalSeconds?: number; jobs: Jobs
       pacing: workerScanPacing(app.db.kind, app.withTenant, options.jobs.callsPerSecond, slotLog?.record),
       // Recorded on each part this process collects: which worker on which host.
       workerId: `${hostname()}:${process.pid}`,
+      ...(options.now ? { now: options.now } : {}),
     };
     const partRetryLimit = scanQueuePolicy(options.jobs).retryLimit;
     const shutdown = new AbortController();

@@ -243,7 +243,7 @@ async function finishScan(
     const { outcome, evidence, partTimings } = await gatherParts(deps, job, here);
     const gatherMs = clock.lap();
     const policy = await deps.engine.policyEngineFor(outcome.resources.length);
-    const scanTime = new Date();
+    const scanTime = deps.now?.() ?? new Date();
     await checkpoint(deps, job, signal);
     const gathered = { resources: outcome.resources, evidence };
     const { inForce, applied } = await evaluateScan(deps, tenantId, policy, gathered, scanTime);

@@ -1,7 +1,8 @@
 /**
  * Overrides applied by the real scan worker, on every backend: a severity override, a disabled rule and a
  * resource exception change the next scan's findings with the same committed bundle (no rebuild), the scan
- * records the hash of the override set it applied, and an exception that expires stops applying by itself.
+ * records the hash of the override set it applied, and an exception that expires stops applying by itself
+ * (the worker's clock is moved to the expiry rather than waited out).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { databaseBackends } from '../../../test/db.ts';
@@ -13,6 +14,8 @@ type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-ex
 describe.each(databaseBackends())('scan worker overrides on $name', (backend) => {
   let t: TestApp;
   let tenant: SandboxTenant;
+  /** When set, the time the worker evaluates scans at; otherwise the system clock. */
+  let scanAt: Date | null = null;
   const call = (method: 'GET' | 'POST', url: string, payload?: Json) => tenant.call(method, url, payload);
 
   async function scan(): Promise<{ scan: Json; findings: Json[] }> {
@@ -26,7 +29,7 @@ describe.each(databaseBackends())('scan worker overrides on $name', (backend) =>
     findings.find((f) => f.rule_id === ruleId && f.resource_id === resourceId);
 
   beforeAll(async () => {
-    t = await startTestApp(backend);
+    t = await startTestApp(backend, { scanClock: () => scanAt ?? new Date() });
     tenant = await sandboxTenant(t, 'scan-overrides');
   }, 60_000);
   afterAll(async () => {
@@ -35,9 +38,7 @@ describe.each(databaseBackends())('scan worker overrides on $name', (backend) =>
   });
 
   it('changes findings without a rebuild, records the set hash, and lets an exception expire', async () => {
-    const started = Date.now();
     const before = await scan();
-    const scanMs = Date.now() - started;
     expect(before.scan.overrides_hash).toMatch(/^[0-9a-f]{64}$/);
     const failing = before.findings.filter((f) => f.status === 'fail');
     const first = failing[0]!;
@@ -46,9 +47,8 @@ describe.each(databaseBackends())('scan worker overrides on $name', (backend) =>
     const disabled = before.findings.find((f) => f.rule_id !== first.rule_id && f.rule_id !== second.rule_id);
     const severity = first.severity === 'info' ? 'critical' : 'info';
 
-    // The exception must outlive the next scan and then expire: its lifetime is set from how long a scan
-    // just took here, twice over (a loaded machine stretches a scan several-fold), at least 8 s.
-    const expiresAt = new Date(Date.now() + Math.max(8_000, 2 * scanMs));
+    // The exception outlives the next scan by far (an hour); the scan after that is evaluated at its expiry.
+    const expiresAt = new Date(Date.now() + 3_600_000);
     const overrides: Json[] = [
       { kind: 'severity', rule_id: first.rule_id, severity },
       {
@@ -111,8 +111,8 @@ describe.each(databaseBackends())('scan worker overrides on $name', (backend) =>
     );
     if (disabled) expect(during.findings.filter((f) => f.rule_id === disabled.rule_id)).toEqual([]);
 
-    // Nobody retires the exception: once it has expired the next scan fails the resource again.
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt.getTime() - Date.now() + 50)));
+    // Nobody retires the exception: from the moment it expires the next scan fails the resource again.
+    scanAt = expiresAt;
     const after = await scan();
     expect(find(after.findings, second.rule_id, second.resource_id)).toMatchObject({
       status: 'fail',
