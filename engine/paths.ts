@@ -4,5 +4,4 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const DEFAULT_RULES_DIR = fileURLToPath(new URL('../rules/', import.meta.url));
 export const DEFAULT_BUNDLE_DIR = fileURLToPath(new URL('../rules/dist/', import.meta.url));
-export const DEFAULT_BUILD_DIR = fileURLToPath(new URL('../rules/.build/', import.meta.url));
 export const DEFAULT_FRAMEWORKS_DIR = fileURLToPath(new URL('../frameworks/', import.meta.url));

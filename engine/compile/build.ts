@@ -26,12 +26,7 @@ import {
   type SourceProblem,
 } from '../errors.ts';
 import { loadFrameworkDefinitions } from '../frameworks.ts';
-import {
-  DEFAULT_BUILD_DIR,
-  DEFAULT_BUNDLE_DIR,
-  DEFAULT_FRAMEWORKS_DIR,
-  DEFAULT_RULES_DIR,
-} from '../paths.ts';
+import { DEFAULT_BUNDLE_DIR, DEFAULT_FRAMEWORKS_DIR, DEFAULT_RULES_DIR } from '../paths.ts';
 import { RULE_SOURCES_FORMAT, serializeRuleSources } from '../rule-versions.ts';
 import { requiredHostBuiltins } from '../wasm-abi.ts';
 import {
@@ -68,7 +63,11 @@ export interface BuildOptions {
   frameworksDir?: string;
   /** Where the bundle is written (rules/dist). */
   outDir?: string;
-  /** Scratch folder for generated Rego and OPA's output (rules/.build). */
+  /**
+   * Scratch folder for generated Rego and OPA's output: `.build` inside the rules folder (rules/.build for the
+   * repository's). Per rules folder, so commands on different rule folders never stage into one another's
+   * (two test files running `rules test` on their own folders at once did, and one saw OPA fail).
+   */
   buildDir?: string;
   /** Path of the opa binary; resolved with resolveOpa() when absent. */
   opa?: string;
@@ -457,7 +456,7 @@ interface Prepared {
  * problems are added there and the rules they concern are left out, so a lint goes on to check the others.
  */
 async function prepare(options: BuildOptions, collected?: ProblemList): Promise<Prepared> {
-  const buildDir = options.buildDir ?? DEFAULT_BUILD_DIR;
+  const buildDir = options.buildDir ?? join(options.rulesDir ?? DEFAULT_RULES_DIR, '.build');
   const opa = options.opa ?? (await resolveOpa());
   const version = await opaVersion(opa);
   const progress = options.onProgress ?? (() => {});
