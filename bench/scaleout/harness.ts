@@ -32,7 +32,6 @@ import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   compareFindings,
@@ -49,7 +48,11 @@ import {
   type ScanState,
   type TrialResult,
 } from '../kill9/harness.ts';
-import { LOOP_DELAY_RESOLUTION_MS, type CallSlotLine } from '../../api/src/scans/call-slot-log.ts';
+import {
+  LOOP_DELAY_RESOLUTION_MS,
+  sampleLoopDelayEachSecond,
+  type CallSlotLine,
+} from '../../api/src/scans/call-slot-log.ts';
 
 export interface ScaleOutOptions {
   /** A PostgreSQL URL whose user may CREATE DATABASE (the trial database is created beside it). */
@@ -121,21 +124,13 @@ export interface LagSample {
 /** Samples the longest event-loop delay of this process each second, until stopped. */
 export function sampleEventLoopLag(): { samples: LagSample[]; stop(): void } {
   const samples: LagSample[] = [];
-  const delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  delay.enable();
-  const sample = () => {
-    if (delay.count > 0) samples.push({ at: Date.now(), maxMs: delay.max / 1e6 });
-    delay.reset();
-  };
-  const timer = setInterval(sample, 1000);
-  return {
-    samples,
-    stop: () => {
-      clearInterval(timer);
-      sample();
-      delay.disable();
-    },
-  };
+  const stop = sampleLoopDelayEachSecond((at, maxMs) => samples.push({ at, maxMs }));
+  return { samples, stop };
+}
+
+/** The longest delay of the samples taken in [from, to] (a second's sample comes at its end), in whole ms. */
+function longestLag(samples: readonly LagSample[], from = -Infinity, to = Infinity): number {
+  return Math.round(Math.max(0, ...samples.filter((s) => s.at >= from && s.at <= to).map((s) => s.maxMs)));
 }
 
 /** What the proxy saw while every worker scanned the integration at once. */
@@ -568,9 +563,7 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     },
   });
   // This process timestamps the arrivals: how late its event loop ran bounds how many calls a stall of it
-  // can make look simultaneous. Measured for the rate phase and for the whole run.
-  const runLag = monitorEventLoopDelay({ resolution: 5 });
-  runLag.enable();
+  // can make look simultaneous. Sampled each second, read for the rate phase and for the whole run.
   const proxyLag = sampleEventLoopLag();
   try {
     const workers = await Promise.all(Array.from({ length: workerCount }, () => env.launch()));
@@ -579,16 +572,13 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
     // 1. Every worker scans the integration at once.
     const firstCall = proxy.arrivals.length;
     const phaseStart = Date.now();
-    const lag = monitorEventLoopDelay({ resolution: 5 });
-    lag.enable();
     const scans: string[] = [];
     for (let i = 0; i < workerCount; i += 1) scans.push(await env.queueScan());
     // Polled one at a time and slowly, to keep this process (the proxy's) idle.
     const ends: ScanState[] = [];
     for (const scan of scans) ends.push(await env.waitFor(scan, isFinished, 180_000, 250));
-    lag.disable();
     const phaseEnd = Date.now();
-    const proxyLagMs = Math.round(lag.max / 1e6);
+    const proxyLagMs = longestLag(proxyLag.samples, phaseStart, phaseEnd + 1000);
     const arrivals = proxy.arrivals.slice(firstCall);
     const spanMs = arrivals.length > 1 ? arrivals.at(-1)! - arrivals[0]! : 0;
     const reference = await env.findingsOf(scans[0]!);
@@ -776,11 +766,10 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       if (trial < (options.trials ?? 1) && !options.signal?.aborted) await env.launch();
     }
     await Promise.all([...env.workers].map((w: ChildProcess) => stopGracefully(w)));
-    runLag.disable();
     proxyLag.stop();
 
     const perClockSecond = callsPerClockSecond(proxy.arrivals);
-    const runProxyLagMs = Math.round(runLag.max / 1e6);
+    const runProxyLagMs = longestLag(proxyLag.samples);
     const run: RunRate = {
       calls: proxy.arrivals.length,
       busiestSecond: busiestWindow(proxy.arrivals, 1000),
@@ -823,7 +812,6 @@ export async function runScaleOut(options: ScaleOutOptions): Promise<ScaleOutRep
       kills,
     };
   } finally {
-    runLag.disable();
     proxyLag.stop();
     await env.close();
     await proxy.close();

@@ -26,14 +26,9 @@ export function openCallSlotLog(dir: string): { record: CallGrantRecorder; stop(
   const write = (line: CallSlotLine) => writeSync(fd, `${JSON.stringify(line)}\n`);
   // A stall between a grant and the call's request reaching the socket sends that call late: the longest
   // delay of each second is logged, so the bench can tell which seconds it overlapped.
-  const delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
-  delay.enable();
-  const sample = () => {
-    if (delay.count > 0) write({ kind: 'loop', at: Date.now(), max_delay_ms: delay.max / 1e6 });
-    delay.reset();
-  };
-  const timer = setInterval(sample, 1000);
-  timer.unref();
+  const stopSampling = sampleLoopDelayEachSecond((at, maxMs) =>
+    write({ kind: 'loop', at, max_delay_ms: maxMs }),
+  );
   let open = true;
   return {
     record: (grant) => {
@@ -49,10 +44,28 @@ export function openCallSlotLog(dir: string): { record: CallGrantRecorder; stop(
     stop: () => {
       if (!open) return;
       open = false;
-      clearInterval(timer);
-      sample();
-      delay.disable();
+      stopSampling();
       closeSync(fd);
     },
+  };
+}
+
+/**
+ * Calls `onSample` at the end of each second with the longest event-loop delay of that second (skipped when
+ * nothing was measured), and once more when stopped; the timer does not keep the process alive.
+ */
+export function sampleLoopDelayEachSecond(onSample: (at: number, maxMs: number) => void): () => void {
+  const delay = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  delay.enable();
+  const sample = () => {
+    if (delay.count > 0) onSample(Date.now(), delay.max / 1e6);
+    delay.reset();
+  };
+  const timer = setInterval(sample, 1000);
+  timer.unref();
+  return () => {
+    clearInterval(timer);
+    sample();
+    delay.disable();
   };
 }
