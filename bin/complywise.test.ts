@@ -1,10 +1,12 @@
 import { spawnSync } from 'node:child_process';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { BUNDLE_FILES, compileBundle } from '../engine/compile/build.ts';
+import { BUNDLE_FILES, CHECKED_BUNDLE_DIR, compileBundle } from '../engine/compile/build.ts';
 import { DEFAULT_RULES_DIR } from '../engine/paths.ts';
 import { copyOfSomeRules, tempDir, type TempDir } from '../engine/testing.ts';
+import { adoptCheckedRuleBuild, ruleBuildIn } from '../test/rule-build.ts';
 import { EXIT, main } from './complywise.ts';
 
 const dirs: TempDir[] = [];
@@ -29,9 +31,37 @@ describe('complywise rules', () => {
     dirs.push(small);
     const bundle = join(small.path, 'dist');
     expect((await run('rules', 'build', '--rules-dir', small.rules, '--out', bundle)).code).toBe(EXIT.OK);
-    const ok = await run('rules', 'build', '--check', '--rules-dir', small.rules, '--out', bundle);
+    const kept = join(small.path, 'checked');
+    const ok = await run(
+      'rules',
+      'build',
+      '--check',
+      '--rules-dir',
+      small.rules,
+      '--out',
+      bundle,
+      '--build-dir',
+      kept,
+    );
     expect(ok).toMatchObject({ code: EXIT.OK, stderr: '' });
     expect(ok.stdout).toMatch(/is up to date \(revision [0-9a-f]{64}\)/);
+    // --build-dir keeps the check's Rego and the bundle it built, which a test run adopts as its shared build
+    // (scripts/test.sh): read back through the run folder, it is the bundle and catalog the check built.
+    for (const name of BUNDLE_FILES) {
+      expect(
+        (await readFile(join(kept, CHECKED_BUNDLE_DIR, name))).equals(await readFile(join(bundle, name))),
+        name,
+      ).toBe(true);
+    }
+    const runFolder = join(small.path, 'run');
+    await mkdir(runFolder);
+    await adoptCheckedRuleBuild(runFolder, kept);
+    const adopted = await ruleBuildIn(runFolder);
+    expect(adopted.output.revision).toBe(/revision ([0-9a-f]{64})/.exec(ok.stdout)![1]);
+    expect(adopted.output.catalog).toEqual(JSON.parse(await readFile(join(bundle, 'catalog.json'), 'utf8')));
+    expect(existsSync(join(adopted.buildDir, 'src'))).toBe(true);
+    for (const name of BUNDLE_FILES)
+      expect(adopted.output.files[name].equals(await readFile(join(bundle, name))), name).toBe(true);
 
     // Stale: one catalog entry changed.
     const catalog = join(bundle, 'catalog.json');

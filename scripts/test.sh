@@ -55,7 +55,12 @@ else
   npx tsc -p tsconfig.json
   npm run check -w app --silent
   step "rule bundle is reproducible"
-  node bin/complywise.ts rules build --check
+  # The check builds the whole rule tree (opa check, opa test, opa build); its staging folder is kept and
+  # becomes the test run's one whole-tree build (test/rule-build.ts), instead of a second build in the run.
+  checked_rules="$(mktemp -d)"
+  trap 'rm -rf "$checked_rules"' EXIT
+  node bin/complywise.ts rules build --check --build-dir "$checked_rules/build"
+  export COMPLYWISE_TEST_CHECKED_RULE_BUILD="$checked_rules/build"
   step "app build"
   npm run build -w app --silent -- --logLevel warn
   step "tests (PGlite and PostgreSQL)"

@@ -5,17 +5,24 @@
  * machine, most of it `opa check --strict` and `opa test`); each of these files used to run its own.
  *
  * The build is lazy: the first file that asks for it builds it, in its own worker, into the run's folder
- * (test/run-folder.ts provides it); files asking later wait for it, or find it done. A run that selects none
+ * (test/run-folder.ts provides it); files asking later wait for it, or find it done. A full run of
+ * scripts/test.sh builds nothing here: its bundle check has just built the whole tree, and that build is
+ * adopted before the first file starts (`adoptCheckedRuleBuild`). A run that selects none
  * of these files (`--fast`, a single other file) never builds. The output is read only: a test that changes or
  * breaks rules builds a small copy of its own (copyOfSomeRules in engine/testing.ts).
  */
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, rename, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { inject } from 'vitest';
 import type { Catalog } from '../engine/catalog.ts';
-import { BUNDLE_FILES, compileBundle, type BuildOutput } from '../engine/compile/build.ts';
+import {
+  BUNDLE_FILES,
+  CHECKED_BUNDLE_DIR,
+  compileBundle,
+  type BuildOutput,
+} from '../engine/compile/build.ts';
 import { formatProblem, SourceError } from '../engine/errors.ts';
 // The run folder's type for inject() is declared there.
 import type {} from './run-folder.ts';
@@ -50,17 +57,48 @@ export function sharedRuleBuild(): Promise<SharedRuleBuild> {
       new Error('no run folder: run the tests through vitest.config.ts (test/run-folder.ts)'),
     );
   }
-  if (shared?.runFolder !== runFolder) shared = { runFolder, build: buildOrWait(runFolder) };
+  if (shared?.runFolder !== runFolder) shared = { runFolder, build: ruleBuildIn(runFolder) };
   return shared.build;
 }
 
-async function buildOrWait(runFolder: string): Promise<SharedRuleBuild> {
+/** Where a run folder holds its shared build. */
+function layout(runFolder: string) {
   const dir = join(runFolder, 'rule-build');
-  const buildDir = join(dir, 'build');
-  const bundleDir = join(dir, 'bundle');
-  const doneFile = join(dir, 'done.json');
-  const failedFile = join(dir, 'failed.txt');
-  const ownerFile = join(dir, 'owner');
+  return {
+    dir,
+    buildDir: join(dir, 'build'),
+    bundleDir: join(dir, 'bundle'),
+    doneFile: join(dir, 'done.json'),
+    failedFile: join(dir, 'failed.txt'),
+    ownerFile: join(dir, 'owner'),
+  };
+}
+
+/**
+ * Makes the build of `rules build --check --build-dir <checkedBuildDir>` the run's shared build, so the run does
+ * not build the whole tree a second time (scripts/test.sh checks the committed bundle just before the tests).
+ * The bundle is the one the check built (kept in its CHECKED_BUNDLE_DIR), not the committed rules/dist, so
+ * build.test.ts still compares a fresh build with what is committed; the check's staging folder is the build
+ * folder (the Rego `opa eval -d` reads). Called by the run's global setup (test/run-folder.ts), before any file
+ * asks for the build.
+ */
+export async function adoptCheckedRuleBuild(runFolder: string, checkedBuildDir: string): Promise<void> {
+  const paths = layout(runFolder);
+  const fresh = join(checkedBuildDir, CHECKED_BUNDLE_DIR);
+  if (!existsSync(join(checkedBuildDir, 'src')) || !existsSync(fresh)) {
+    throw new Error(`${checkedBuildDir} holds no checked rule build (src/ and ${CHECKED_BUNDLE_DIR}/)`);
+  }
+  await mkdir(paths.bundleDir, { recursive: true });
+  await symlink(checkedBuildDir, paths.buildDir);
+  for (const name of BUNDLE_FILES) await copyFile(join(fresh, name), join(paths.bundleDir, name));
+  const catalog = JSON.parse(await readFile(join(paths.bundleDir, 'catalog.json'), 'utf8')) as Catalog;
+  const done: Done = { revision: catalog.revision, opaVersion: catalog.opa_version, catalog };
+  await writeFile(paths.doneFile, JSON.stringify(done));
+}
+
+/** The shared build in `runFolder`: built here if no file started it, else waited for or read back. */
+export async function ruleBuildIn(runFolder: string): Promise<SharedRuleBuild> {
+  const { dir, buildDir, bundleDir, doneFile, failedFile, ownerFile } = layout(runFolder);
   try {
     // mkdir is atomic: the one file that creates the folder builds, the others wait for its result.
     await mkdir(dir);

@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { adoptCheckedRuleBuild } from './rule-build.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -23,6 +24,11 @@ export async function setup(project: TestProject): Promise<() => Promise<void>> 
     project.provide('runFolder', folders.at(-1)!);
   };
   await fresh();
+  // scripts/test.sh checks the committed rule bundle with a fresh whole-tree build just before the run and keeps
+  // its staging folder: that build becomes the run's shared one (test/rule-build.ts). Only the first run's:
+  // a watch-mode rerun after a rule changed must build again.
+  const checked = process.env.COMPLYWISE_TEST_CHECKED_RULE_BUILD;
+  if (checked) await adoptCheckedRuleBuild(folders[0]!, checked);
   // Watch mode runs the files again in the same process: a new folder per run, so a rerun after a rule changed
   // builds the rules again instead of reusing the last run's build.
   project.onTestsRerun(fresh);

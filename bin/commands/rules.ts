@@ -44,12 +44,19 @@ interface DirOptions {
   rulesDir?: string;
   frameworksDir?: string;
   out?: string;
+  buildDir?: string;
 }
 
 type Format = 'text' | 'json' | 'sarif';
 
 function buildOptions(o: DirOptions, progress?: (stage: string) => void): BuildOptions {
-  return { rulesDir: o.rulesDir, frameworksDir: o.frameworksDir, outDir: o.out, onProgress: progress };
+  return {
+    rulesDir: o.rulesDir,
+    frameworksDir: o.frameworksDir,
+    outDir: o.out,
+    buildDir: o.buildDir,
+    onProgress: progress,
+  };
 }
 
 /** Progress on stderr, so stdout stays the result (and parseable with --format json). */
@@ -170,6 +177,10 @@ export function registerRulesCommands(program: Command, io: RulesIo, setCode: (c
     .description('validate, test and compile the rules into policy.wasm, .manifest and catalog.json')
     .option('--out <dir>', 'bundle folder (default: rules/dist/)')
     .option('--check', 'build to a temporary folder and fail if the bundle in --out differs')
+    .option(
+      '--build-dir <dir>',
+      'stage the generated Rego and OPA output in <dir> and keep it (default: .build in the rules folder; with --check, a temporary folder; a check keeps its fresh bundle in <dir>/dist)',
+    )
     .action((o: DirOptions & { check?: boolean }) =>
       run(async () => {
         const where = displayPath(o.out ?? DEFAULT_BUNDLE_DIR);

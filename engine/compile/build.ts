@@ -613,16 +613,27 @@ export async function buildRules(options: BuildOptions = {}): Promise<BuildOutpu
   return output;
 }
 
+/** Where a check given a build folder keeps the bundle it built, inside that folder. */
+export const CHECKED_BUNDLE_DIR = 'dist';
+
 /**
- * Builds into a temporary folder and compares with the bundle in `outDir`. Returns the names of the files
- * that differ (or are missing); empty when the committed bundle is what the sources build to.
+ * Builds and compares with the bundle in `outDir`. Returns the names of the files that differ (or are
+ * missing); empty when the committed bundle is what the sources build to. The build stages in a temporary
+ * folder, removed afterwards, unless `buildDir` names one: that folder is kept, with the fresh bundle in its
+ * `dist/` (CHECKED_BUNDLE_DIR), so a stale result can be compared file by file and the build reused
+ * (scripts/test.sh hands it to the test run: test/rule-build.ts).
  */
 export async function checkBundle(
   options: BuildOptions = {},
 ): Promise<{ differing: BundleFileName[]; revision: string }> {
   const scratch = await mkdtemp(join(tmpdir(), 'complywise-rules-check-'));
   try {
-    const output = await compileBundle({ ...options, buildDir: join(scratch, 'build') });
+    const output = await compileBundle({ ...options, buildDir: options.buildDir ?? join(scratch, 'build') });
+    if (options.buildDir) {
+      const fresh = join(options.buildDir, CHECKED_BUNDLE_DIR);
+      await mkdir(fresh, { recursive: true });
+      for (const name of BUNDLE_FILES) await writeFile(join(fresh, name), output.files[name]);
+    }
     const outDir = options.outDir ?? DEFAULT_BUNDLE_DIR;
     const differing: BundleFileName[] = [];
     for (const name of BUNDLE_FILES) {
