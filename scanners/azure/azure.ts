@@ -9,19 +9,13 @@
  * authority checks, which require https: there the token comes from the sandbox's token endpoint
  * through the same client-credentials request, and a policy sets the Authorization header.
  */
-import { ResourceManagementClient } from '@azure/arm-resources';
+import type { ResourceManagementClient } from '@azure/arm-resources';
+import type * as CoreRestPipeline from '@azure/core-rest-pipeline';
+import type { HttpClient, PipelinePolicy, PipelineResponse } from '@azure/core-rest-pipeline';
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { ClientCertificateCredential, ClientSecretCredential } from '@azure/identity';
 import { X509Certificate } from 'node:crypto';
 import type { Agent as HttpAgent } from 'node:http';
 import { Agent, type Agent as HttpsAgent } from 'node:https';
-import {
-  createDefaultHttpClient,
-  createPipelineRequest,
-  type HttpClient,
-  type PipelinePolicy,
-  type PipelineResponse,
-} from '@azure/core-rest-pipeline';
 import type { Resource } from '../../schemas/index.ts';
 import { mapWithConcurrency } from '../concurrency.ts';
 import { egressDenial, guardedAgents, guardedFetch } from '../egress.ts';
@@ -103,13 +97,14 @@ export async function scanAzure(
   // ARM refills 25 reads a second per principal (bucket of 250): stay under it.
   const ctx = new ScanContext('azure', [target.clientSecret ?? target.certificate ?? ''], options, 20);
   const endpoint = (target.endpoint ?? 'https://management.azure.com').replace(/\/$/, '');
-  const credential = azureCredential(target, endpoint, ctx, options);
+  const credential = await azureCredential(target, endpoint, ctx, options);
   if (target.certificate) await signInWithCertificate(ctx, credential, target, endpoint);
+  const pipeline = await import('@azure/core-rest-pipeline');
   const resources: Resource[] = [];
   for (const subscriptionId of target.subscriptionIds) {
     ctx.setPhase(`scanning_${subscriptionId}`);
-    const client = armClient(credential, subscriptionId, endpoint, options);
-    const scan = new SubscriptionScan(ctx, client, subscriptionId, endpoint, options);
+    const client = await armClient(credential, subscriptionId, endpoint, options);
+    const scan = new SubscriptionScan(ctx, pipeline, client, subscriptionId, endpoint, options);
     resources.push(...(await scan.run()));
   }
   ctx.setPhase('done');
@@ -162,14 +157,21 @@ function sandboxCredential(target: AzureScanTarget, endpoint: string, ctx: ScanC
 /**
  * The service principal's credential: a certificate through @azure/identity (any authority host), a
  * secret through @azure/identity, or a secret against a local sandbox's http token endpoint.
+ *
+ * The Azure SDK is imported here and in armClient, on first use, not at the top of the module: its three
+ * packages cost a quarter to half a second of CPU to import, which every process that loads the scanners (API,
+ * worker, CLI, each test file that builds the app) paid whether or not it ever scanned Azure.
  */
-export function azureCredential(
+export async function azureCredential(
   target: AzureScanTarget,
   endpoint: string,
   ctx: ScanContext,
   options: Pick<AzureScanOptions, 'identityCa'> = {},
-): TokenCredential {
+): Promise<TokenCredential> {
   const { egress } = ctx.options;
+  if (!target.certificate && isLoopbackHttp(endpoint)) return sandboxCredential(target, endpoint, ctx);
+  const [{ ClientCertificateCredential, ClientSecretCredential }, { createDefaultHttpClient }] =
+    await Promise.all([import('@azure/identity'), import('@azure/core-rest-pipeline')]);
   if (target.certificate) {
     // Every identity request is paced and counted like an ARM call; a sandbox authority's CA is trusted.
     const tls = options.identityCa ? { ca: options.identityCa } : {};
@@ -178,7 +180,7 @@ export function azureCredential(
       : options.identityCa
         ? new Agent({ ...tls, keepAlive: true })
         : undefined;
-    const httpClient = identityHttpClient(ctx, agent, () => ctx.beforeCall());
+    const httpClient = identityHttpClient(createDefaultHttpClient(), ctx, agent, () => ctx.beforeCall());
     const custom = target.authorityHost !== undefined;
     return new ClientCertificateCredential(
       target.tenantId,
@@ -190,24 +192,23 @@ export function azureCredential(
       },
     );
   }
-  if (isLoopbackHttp(endpoint)) return sandboxCredential(target, endpoint, ctx);
   // The identity platform is reached through the egress policy's agent too.
   const agent = egress ? guardedAgents(egress).httpsAgent : undefined;
   return new ClientSecretCredential(target.tenantId, target.clientId, target.clientSecret ?? '', {
-    httpClient: identityHttpClient(ctx, agent),
+    httpClient: identityHttpClient(createDefaultHttpClient(), ctx, agent),
   });
 }
 
 /**
- * The identity platform's HTTP client: through `agent` when one is given, after `beforeEach`. An egress
- * refusal is noted on the context, as @azure/identity hides it behind MSAL's generic network error.
+ * The identity platform's HTTP client: `base` through `agent` when one is given, after `beforeEach`. An
+ * egress refusal is noted on the context, as @azure/identity hides it behind MSAL's generic network error.
  */
 function identityHttpClient(
+  base: HttpClient,
   ctx: ScanContext,
   agent: HttpsAgent | undefined,
   beforeEach?: () => Promise<void>,
 ): HttpClient {
-  const base = createDefaultHttpClient();
   return {
     async sendRequest(request) {
       await beforeEach?.();
@@ -288,13 +289,14 @@ async function signInWithCertificate(
   }
 }
 
-function armClient(
+async function armClient(
   credential: TokenCredential,
   subscriptionId: string,
   endpoint: string,
   options: AzureScanOptions,
-): ResourceManagementClient {
+): Promise<ResourceManagementClient> {
   const local = isLoopbackHttp(endpoint);
+  const { ResourceManagementClient } = await import('@azure/arm-resources');
   const client = new ResourceManagementClient(credential, subscriptionId, {
     endpoint,
     retryOptions: {
@@ -321,23 +323,27 @@ function armClient(
 
 class SubscriptionScan implements ArmReader {
   private readonly ctx: ScanContext;
+  private readonly pipeline: typeof CoreRestPipeline;
   private readonly client: ResourceManagementClient;
   readonly subscriptionId: string;
   readonly endpoint: string;
   private readonly options: AzureScanOptions;
   /** The HTTP client the ARM pipeline sends through (keep-alive across the scan). */
-  private readonly http: HttpClient = createDefaultHttpClient();
+  private readonly http: HttpClient;
   /** The egress policy's agent for the ARM endpoint's scheme, when the scan has a policy. */
   private readonly agent: HttpAgent | HttpsAgent | undefined;
 
   constructor(
     ctx: ScanContext,
+    pipeline: typeof CoreRestPipeline,
     client: ResourceManagementClient,
     subscriptionId: string,
     endpoint: string,
     options: AzureScanOptions,
   ) {
     this.ctx = ctx;
+    this.pipeline = pipeline;
+    this.http = pipeline.createDefaultHttpClient();
     this.client = client;
     this.subscriptionId = subscriptionId;
     this.endpoint = endpoint;
@@ -401,7 +407,7 @@ class SubscriptionScan implements ArmReader {
     const result = await this.ctx.request((): Promise<PipelineResponse> =>
       this.client.pipeline.sendRequest(
         this.http,
-        createPipelineRequest({
+        this.pipeline.createPipelineRequest({
           url,
           method: 'GET',
           // Only the loopback sandbox is plain http; anything else must be https.

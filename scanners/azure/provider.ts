@@ -36,7 +36,9 @@ async function azureIdentity(
   const target = { ...config, ...credentials };
   const ctx = new ScanContext('azure', secretsOf(credentials), egress ? { egress } : {}, 20);
   try {
-    await azureCredential(target, endpoint, ctx).getToken(`${endpoint}/.default`, {
+    await (
+      await azureCredential(target, endpoint, ctx)
+    ).getToken(`${endpoint}/.default`, {
       abortSignal: AbortSignal.timeout(CONNECTION_TIMEOUT_MS),
     });
   } catch (error) {
