@@ -420,7 +420,7 @@ export async function storeEvidence(
       // files and 6.7 s on the database (bench/scale).
       const writeBytes = async () => {
         for (const group of chunks(batch, EVIDENCE_IO_AT_ONCE)) {
-          await Promise.all(group.map((sha256) => deps.evidenceStore.put(blobs.get(sha256)!)));
+          await Promise.all(group.map((sha256) => deps.evidenceStore.put(blobs.get(sha256)!, sha256)));
         }
       };
       const recordRows = () =>

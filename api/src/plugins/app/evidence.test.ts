@@ -46,6 +46,34 @@ describe('filesystem evidence store', () => {
     expect(readdirSync(join(dir, sha.slice(0, 2)))).toEqual([sha]);
   });
 
+  it('takes the hash a caller has just computed, and refuses one that is not a sha256', async () => {
+    const bytes = Buffer.from(canonicalJson({ id: 'given', attributes: { n: 1 } }));
+    const sha = sha256Hex(bytes);
+    expect(await store.put(bytes, sha)).toBe(sha);
+    expect((await store.get(sha))?.equals(bytes)).toBe(true);
+    await expect(store.put(bytes, '../../etc/passwd')).rejects.toThrow(/not a sha256/);
+    await expect(store.put(bytes, sha.toUpperCase())).rejects.toThrow(/not a sha256/);
+  });
+
+  it('writes large and empty snapshots whole, and makes a removed fan-out directory again', async () => {
+    const large = Buffer.alloc(5 * 1024 * 1024 + 3, 'x');
+    const sha = await store.put(large);
+    expect(statSync(join(dir, sha.slice(0, 2), sha)).size).toBe(large.length);
+    expect((await store.get(sha))?.equals(large)).toBe(true);
+
+    const empty = Buffer.alloc(0);
+    const emptySha = await store.put(empty);
+    expect(emptySha).toBe(sha256Hex(empty));
+    expect((await store.get(emptySha))?.length).toBe(0);
+
+    // An operator emptied the store while this process still remembers the directory as made.
+    rmSync(join(dir, sha.slice(0, 2)), { recursive: true, force: true });
+    expect(await store.get(sha)).toBeNull();
+    expect(await store.put(large, sha)).toBe(sha);
+    expect((await store.get(sha))?.equals(large)).toBe(true);
+    expect(readdirSync(join(dir, sha.slice(0, 2)))).toEqual([sha]);
+  });
+
   it('refuses to serve bytes that no longer match their name', async () => {
     const sha = await store.put(Buffer.from('{"x":1}'));
     const file = join(dir, sha.slice(0, 2), sha);
