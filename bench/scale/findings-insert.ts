@@ -193,7 +193,15 @@ try {
     (results[name] ??= []).push(cpu);
     console.log(
       `${name}: backend CPU ${cpu.toFixed(2)} s, wall ${wall.toFixed(2)} s, load ${load.toFixed(2)}`,
-    );
+    ); // Each findings index's size after the write, summed over its partitions.
+    const sizes = (
+      (await knex.raw(`select p.relname as index, sum(pg_relation_size(i.inhrelid))::bigint as bytes
+         from pg_class p join pg_inherits i on i.inhparent = p.oid
+        where p.relkind = 'I' and p.relname like 'findings%' group by p.relname order by p.relname`)) as {
+        rows: { index: string; bytes: string }[];
+      }
+    ).rows.map((r) => `${r.index.replace(/^findings_/, '')} ${(Number(r.bytes) / 2 ** 20).toFixed(1)}`);
+    console.log(`  index MiB: ${sizes.join(', ')}`);
   }
   for (const [name, cpus] of Object.entries(results)) {
     const mean = cpus.reduce((a, b) => a + b, 0) / cpus.length;
