@@ -31,6 +31,7 @@ import * as scanTimings from './0025_scan_timings.ts';
 import * as scanFindingCounts from './0026_scan_finding_counts.ts';
 import * as findingsPartitions from './0027_findings_partitions.ts';
 import * as findingsScanTimes from './0028_findings_scan_times.ts';
+import * as findingsResourceIndex from './0029_findings_resource_index.ts';
 
 interface Migration {
   up(knex: Knex): Promise<void>;
@@ -66,6 +67,7 @@ const migrations: Array<[name: string, migration: Migration]> = [
   ['0026_scan_finding_counts', scanFindingCounts],
   ['0027_findings_partitions', findingsPartitions],
   ['0028_findings_scan_times', findingsScanTimes],
+  ['0029_findings_resource_index', findingsResourceIndex],
 ];
 
 /** knex MigrationSource over the list above. */

@@ -10,11 +10,10 @@
  * PostgreSQL: COMPLYWISE_BENCH_POSTGRES_URL, else COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test.
  */
 import { parseArgs } from 'node:util';
-import { APP_ROLE } from '../../api/migrations/0001_initial.ts';
 import { bearer, login } from '../../api/test/helpers.ts';
 import { cursorAfter } from './http.ts';
 import { startBenchApp } from './app.ts';
-import { captureQueries } from './rls.ts';
+import { captureQueries, explainAsApp } from './rls.ts';
 import { seedBenchTenant } from './seed.ts';
 
 const { values: args } = parseArgs({
@@ -78,21 +77,7 @@ try {
     const statements = await captureQueries(app, big.tenantId, { url, headers: bearer(token) });
     const page = statements.find((q) => q.sql.includes('union all') || q.sql.includes('"findings" as "f"'));
     if (page) {
-      const plan = await knex.transaction(async (trx) => {
-        await trx.raw(`SET LOCAL ROLE ${APP_ROLE}`);
-        await trx.raw(`select set_config('app.tenant_id', ?, true)`, [big.tenantId]);
-        // Native $n placeholders back to knex's ?, each binding in the place its number names.
-        const ordered: unknown[] = [];
-        const sql = page.sql.replace(/\$(\d+)/g, (_m, n: string) => {
-          ordered.push(page.bindings[Number(n) - 1]);
-          return '?';
-        });
-        const { rows } = await trx.raw<{ rows: { 'QUERY PLAN': string }[] }>(
-          `EXPLAIN (ANALYZE, BUFFERS) ${sql}`,
-          ordered as never,
-        );
-        return rows.map((r) => r['QUERY PLAN']).join('\n');
-      });
+      const plan = await explainAsApp(knex, big.tenantId, page, 'ANALYZE, BUFFERS');
       plans.push(`-- ${name}\n${plan}`);
     }
   }

@@ -47,6 +47,33 @@ export async function captureQueries(
   return [...tenantTx].flatMap((tx) => byTx.get(tx) ?? []);
 }
 
+/**
+ * The plan of a captured statement as the app runs it: runtime role, the tenant's context, the policies
+ * applied; `options` are EXPLAIN's (say `ANALYZE, BUFFERS`). Native $n placeholders go back to knex's ?, each
+ * binding in the place its number names.
+ */
+export async function explainAsApp(
+  knex: Knex,
+  tenantId: string,
+  query: CapturedQuery,
+  options: string,
+): Promise<string> {
+  return knex.transaction(async (trx) => {
+    await trx.raw(`SET LOCAL ROLE ${APP_ROLE}`);
+    await trx.raw(`select set_config('app.tenant_id', ?, true)`, [tenantId]);
+    const ordered: unknown[] = [];
+    const sql = query.sql.replace(/\$(\d+)/g, (_m, n: string) => {
+      ordered.push(query.bindings[Number(n) - 1]);
+      return '?';
+    });
+    const { rows } = await trx.raw<{ rows: { 'QUERY PLAN': string }[] }>(
+      `EXPLAIN (${options}) ${sql}`,
+      ordered as never,
+    );
+    return rows.map((r) => r['QUERY PLAN']).join('\n');
+  });
+}
+
 /** `query` with `"<main table>".tenant_id = $n` ANDed to its outermost WHERE (added when there is none). */
 export function withTenantFilter(query: CapturedQuery, tenantId: string): CapturedQuery {
   const from = / from "(\w+)"(?: as "(\w+)")?/i.exec(query.sql);
