@@ -21,14 +21,22 @@ const { values } = parseArgs({
     'admin-url': { type: 'string' },
     workers: { type: 'string', default: '1' },
     'tenant-concurrency': { type: 'string' },
+    'worker-concurrency': { type: 'string' },
   },
 });
-const tenantConcurrency =
-  values['tenant-concurrency'] === undefined ? undefined : Number(values['tenant-concurrency']);
-if (tenantConcurrency !== undefined && !(Number.isInteger(tenantConcurrency) && tenantConcurrency > 0)) {
-  process.stderr.write(`--tenant-concurrency must be a positive integer\n`);
-  process.exit(2);
+/** A positive integer option, or undefined when not given; exits with a usage error otherwise. */
+function positiveOption(name: 'tenant-concurrency' | 'worker-concurrency'): number | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!(Number.isInteger(n) && n > 0)) {
+    process.stderr.write(`--${name} must be a positive integer, got "${value}"\n`);
+    process.exit(2);
+  }
+  return n;
 }
+const tenantConcurrency = positiveOption('tenant-concurrency');
+const workerConcurrency = positiveOption('worker-concurrency');
 const workerCounts = values.workers.split(',').map(Number);
 if (workerCounts.some((n) => !Number.isInteger(n) || n < 1)) {
   process.stderr.write(`--workers must list positive integers, got "${values.workers}"\n`);
@@ -61,6 +69,7 @@ for (const path of paths) {
       path,
       workers,
       ...(tenantConcurrency ? { tenantConcurrency } : {}),
+      ...(workerConcurrency ? { workerConcurrency } : {}),
     });
     process.stdout.write(`${JSON.stringify(report)}\n`);
     reports.push(report);

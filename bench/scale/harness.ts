@@ -64,6 +64,13 @@ export interface EndToEndOptions {
    * the product's default 2 when unset): the bound on how many workers one tenant's scan can keep busy.
    */
   tenantConcurrency?: number;
+  /**
+   * Parts (and scans) one worker process runs at once (COMPLYWISE_SCAN_CONCURRENCY, the product's default 4
+   * when unset). With the default and `tenantConcurrency` 4, the worker that plans the scan takes all four of
+   * the tenant's slots and keeps them (a slot that finishes a part takes the next at once; the others only
+   * poll): 20 of 22 parts on one process at 100k. Two workers at 2 each share the parts.
+   */
+  workerConcurrency?: number;
 }
 
 /** A stored finding's natural key and status. */
@@ -99,6 +106,7 @@ export interface EndToEndReport {
   /** Worker processes that shared the scan, and the tenant's parts allowed at once (null: the default). */
   workers: number;
   tenantConcurrency: number | null;
+  workerConcurrency: number | null;
   size: OrganizationSize;
   /** Resources the scan collected, its findings (every status) and the frameworks the dashboard scored. */
   resources: number;
@@ -120,6 +128,8 @@ export interface EndToEndReport {
    */
   partsSpanMs: number;
   parts: number;
+  /** Parts each worker process collected, largest first. */
+  partsPerWorker: number[];
   /**
    * Peak resident memory (VmHWM) of each product process, MiB (`worker`: the largest of the workers);
    * `harness`: this process (the sandbox).
@@ -290,6 +300,9 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
       ...(options.tenantConcurrency
         ? { COMPLYWISE_TENANT_SCAN_CONCURRENCY: String(options.tenantConcurrency) }
         : {}),
+      ...(options.workerConcurrency
+        ? { COMPLYWISE_SCAN_CONCURRENCY: String(options.workerConcurrency) }
+        : {}),
       ...options.env,
     };
     // The API first: it migrates the new database; the worker starts on the migrated schema.
@@ -415,6 +428,10 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
          FROM scan_parts WHERE scan_id = $1`,
         [scanId],
       );
+      const { rows: perWorker } = await db.query<{ parts: string }>(
+        `SELECT count(*) AS parts FROM scan_parts WHERE scan_id = $1 GROUP BY worker_id ORDER BY 1 DESC`,
+        [scanId],
+      );
       const stored = options.keepFindings
         ? (
             await db.query<StoredFindingStatus>(
@@ -429,6 +446,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
         evidenceRows: Number(evidence[0]!.rows),
         parts: Number(span[0]!.parts),
         partsSpanMs: Number(span[0]!.span_ms ?? 0),
+        partsPerWorker: perWorker.map((row) => Number(row.parts)),
         stored,
       };
     });
@@ -441,6 +459,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
       path: options.path,
       workers: workerCount,
       tenantConcurrency: options.tenantConcurrency ?? null,
+      workerConcurrency: options.workerConcurrency ?? null,
       size,
       resources: recorded.scan.resources,
       findings: Number(recorded.counts.findings),
@@ -451,6 +470,7 @@ export async function runEndToEnd(options: EndToEndOptions): Promise<EndToEndRep
       timings: recorded.scan.timings,
       partsSpanMs: recorded.partsSpanMs,
       parts: recorded.parts,
+      partsPerWorker: recorded.partsPerWorker,
       peakRssMiB: peak,
       cpuSeconds: {
         api: cpuEnd.api - cpuStart.api,
@@ -488,6 +508,8 @@ export function describeRuns(reports: EndToEndReport[]): string {
     ['queued (POST to a worker taking it)', (r) => seconds(r.queuedMs)],
     ['parts (one per account)', (r) => String(r.parts)],
     ['parts of the tenant at once (all workers)', (r) => String(r.tenantConcurrency ?? '2 (default)')],
+    ['parts one worker runs at once', (r) => String(r.workerConcurrency ?? '4 (default)')],
+    ['parts per worker', (r) => r.partsPerWorker.join(' / ')],
     ['parts collected and stored, wall (first taken to last recorded)', (r) => seconds(r.partsSpanMs)],
     ['collect (provider scan), summed over parts', (r) => seconds(r.timings.collect_ms)],
     ['store evidence, summed over parts', (r) => seconds(r.timings.store_evidence_ms)],
