@@ -90,7 +90,10 @@ describe.skipIf(!adminUrl)('100k end to end, smoke size (needs COMPLYWISE_TEST_P
       expect(report.parts, output).toBeGreaterThan(1);
       expect(report.partsSpanMs, output).toBeGreaterThan(0);
       // Every part was collected by a worker that recorded itself on the part row.
-      expect(report.partsPerWorker.reduce((a, b) => a + b, 0), output).toBe(report.parts);
+      expect(
+        report.partsPerWorker.reduce((a, b) => a + b, 0),
+        output,
+      ).toBe(report.parts);
       const finish = timings.gather_ms + timings.evaluate_ms + timings.score_ms + timings.persist_ms;
       expect(report.partsSpanMs + finish, output).toBeLessThanOrEqual(report.wallMs);
       for (const mib of [report.peakRssMiB.api, report.peakRssMiB.worker])
