@@ -30,6 +30,7 @@ import { schedulesPlugin } from './schedules/plugin.ts';
 import { tenancyPlugin } from './plugins/app/tenancy.ts';
 import { loadJwtSecret } from './plugins/app/tokens.ts';
 import { bossPlugin } from './plugins/external/boss.ts';
+import { wakeupsPlugin } from './plugins/external/wakeups.ts';
 import { dbPlugin, migrateLatest, openDatabase, type Database } from './plugins/external/db.ts';
 import { metricsPlugin } from './plugins/external/metrics.ts';
 import { openApiPlugin } from './plugins/external/openapi.ts';
@@ -162,6 +163,7 @@ export async function buildApp(options: AppOptions): Promise<FastifyInstance> {
     await app.register(dbPlugin, { database, closeOnShutdown: ownsDatabase });
     await app.register(bodyGuardsPlugin);
     await app.register(bossPlugin, { jobs: config.jobs });
+    await app.register(wakeupsPlugin);
     await app.register(tenancyPlugin);
     await app.register(egressPlugin, { egress: options.egress ?? new ApiEgress(config.egressAllow) });
     await app.register(cryptoPlugin, { keyProvider: options.keyProvider ?? keyProviderOf(config) });

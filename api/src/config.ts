@@ -112,6 +112,11 @@ export interface JobsConfig {
   monitorIntervalSeconds: number;
   /** Seconds before a failed or released scan job is tried again. */
   retryDelaySeconds: number;
+  /**
+   * How often a worker asks each queue for work, in seconds. A job another process sends also wakes the workers
+   * at once on PostgreSQL (plugins/external/wakeups.ts), so this bounds only a missed wake-up.
+   */
+  pollSeconds: number;
   /** Scan jobs one worker process runs at the same time. */
   workerConcurrency: number;
   /** Scans of one tenant running at the same time, across every worker process. */
@@ -212,6 +217,7 @@ function parseJobs(env: NodeJS.ProcessEnv): JobsConfig {
       5,
       'COMPLYWISE_SCAN_RETRY_DELAY_SECONDS',
     ),
+    pollSeconds: parsePositiveInt(env.COMPLYWISE_JOB_POLL_SECONDS, 2, 'COMPLYWISE_JOB_POLL_SECONDS'),
     workerConcurrency: parsePositiveInt(env.COMPLYWISE_SCAN_CONCURRENCY, 4, 'COMPLYWISE_SCAN_CONCURRENCY'),
     tenantConcurrency: parsePositiveInt(
       env.COMPLYWISE_TENANT_SCAN_CONCURRENCY,

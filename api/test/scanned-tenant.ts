@@ -52,6 +52,18 @@ export async function connectS3Sandbox(
   return integration.json().id as string;
 }
 
+/** Queues a scan of the integration through the API, as a user would; returns the scan id. */
+export async function queueScan(t: TestApp, token: string, integrationId: string): Promise<string> {
+  const queued = await t.app.inject({
+    method: 'POST',
+    url: '/api/scans',
+    headers: bearer(token),
+    payload: { integration_id: integrationId },
+  });
+  if (queued.statusCode !== 202) throw new Error(`scan: ${queued.statusCode} ${queued.body}`);
+  return queued.json().id as string;
+}
+
 /** Adds a new user with `role` to the tenant (as the owner) and returns an access token for them. */
 export async function addMember(
   t: TestApp,

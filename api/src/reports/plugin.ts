@@ -15,6 +15,7 @@ export const reportsPlugin = fp(
       new ReportService({
         withTenant: app.withTenant,
         boss: app.boss,
+        wakeups: app.wakeups,
         ledger: app.ledger,
         store: app.evidenceStore,
         scans: app.scans,
@@ -23,5 +24,8 @@ export const reportsPlugin = fp(
       }),
     );
   },
-  { name: 'reports', dependencies: ['tenancy', 'boss', 'ledger', 'evidence', 'scans', 'explorer', 'engine'] },
+  {
+    name: 'reports',
+    dependencies: ['tenancy', 'boss', 'wakeups', 'ledger', 'evidence', 'scans', 'explorer', 'engine'],
+  },
 );

@@ -5,6 +5,7 @@
  * anything the API would not.
  */
 import type { FastifyBaseLogger } from 'fastify';
+import type { JobWakeups } from '../plugins/external/wakeups.ts';
 import type { PgBoss } from 'pg-boss';
 import { frameworkPolicy } from '../../../engine/index.ts';
 import type { FrameworkScore } from '../../../schemas/index.ts';
@@ -42,6 +43,8 @@ export const FINDINGS_PAGE = 1000;
 export interface ReportDeps {
   withTenant: WithTenant;
   boss: PgBoss;
+  /** Wakes the report workers of every process once a job is queued. */
+  wakeups: Pick<JobWakeups, 'announce'>;
   ledger: LedgerService;
   store: EvidenceStore;
   scans: ScanService;
@@ -58,8 +61,6 @@ function pickScore(items: FrameworkScore[], id: string, version?: string | null)
 
 export class ReportService {
   readonly #deps: ReportDeps;
-  /** Called after a job is queued: wakes an in-process worker instead of waiting for its next poll. */
-  onQueued: () => void = () => {};
 
   constructor(deps: ReportDeps) {
     this.#deps = deps;
@@ -107,7 +108,7 @@ export class ReportService {
         cause: (error as Error).message,
       });
     }
-    this.onQueued();
+    await this.#deps.wakeups.announce(REPORT_QUEUE);
     return report;
   }
 

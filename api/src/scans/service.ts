@@ -3,6 +3,7 @@
  * results, findings, the OSCAL assessment results). Each call opens the tenant's transaction, so another
  * tenant's scan is simply not there (404); changes append their ledger events in the same transaction.
  */
+import type { JobWakeups } from '../plugins/external/wakeups.ts';
 import type { PgBoss } from 'pg-boss';
 import { assessmentResultsToOscal, sourceAges } from '../../../engine/index.ts';
 import type { ControlResult, Finding, FrameworkScore } from '../../../schemas/index.ts';
@@ -158,8 +159,8 @@ function placeOf(bytes: Buffer | null): SnapshotPlace {
 export class ScanService {
   readonly #withTenant: WithTenant;
   readonly #boss: PgBoss;
-  /** Called after a job is queued: wakes an in-process worker instead of waiting for its next poll. */
-  onQueued: () => void = () => {};
+  /** Wakes the scan workers of every process once a job is queued, instead of at their next poll. */
+  readonly #wakeups: Pick<JobWakeups, 'announce'>;
 
   readonly #ledger: LedgerService | undefined;
   readonly #snapshots: SnapshotPlaces | undefined;
@@ -167,11 +168,13 @@ export class ScanService {
   constructor(
     withTenant: WithTenant,
     boss: PgBoss,
+    wakeups: Pick<JobWakeups, 'announce'>,
     ledger?: LedgerService,
     evidenceStore?: Pick<EvidenceStore, 'get'>,
   ) {
     this.#withTenant = withTenant;
     this.#boss = boss;
+    this.#wakeups = wakeups;
     this.#ledger = ledger;
     this.#snapshots = evidenceStore && new SnapshotPlaces(evidenceStore);
   }
@@ -310,7 +313,7 @@ export class ScanService {
         cause: (error as Error).message,
       });
     }
-    this.onQueued();
+    await this.#wakeups.announce(SCAN_QUEUE);
     return { id: scanId, status: 'queued' };
   }
 

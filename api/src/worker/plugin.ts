@@ -41,7 +41,6 @@ export function partJobId(scanId: string, part: string): string {
 }
 
 export const scanWorkerPlugin = fp<{
-  pollingIntervalSeconds?: number;
   jobs: JobsConfig;
   /** The clock scans are evaluated against (ScanJobDeps.now); default the system clock. */
   now?: () => Date;
@@ -76,7 +75,8 @@ export const scanWorkerPlugin = fp<{
         running.delete(run);
       }
     };
-    // A plan's parts go to the part queue, the tenant as their group; this process is woken for them at once.
+    // A plan's parts go to the part queue, the tenant as their group; every worker's part slots are woken for
+    // them at once, so the parts spread over the workers instead of waiting for their polls.
     const dispatch = async (parts: ScanPartJobData[]): Promise<void> => {
       for (const part of parts) {
         await app.boss.send(SCAN_PART_QUEUE, part, {
@@ -84,7 +84,7 @@ export const scanWorkerPlugin = fp<{
           group: { id: part.tenant_id },
         });
       }
-      for (const id of partWorkerIds) app.boss.notifyWorker(id);
+      await app.wakeups.announce(SCAN_PART_QUEUE);
     };
 
     app.addHook('onReady', async () => {
@@ -92,7 +92,7 @@ export const scanWorkerPlugin = fp<{
         SCAN_QUEUE,
         {
           batchSize: 1,
-          pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+          pollingIntervalSeconds: options.jobs.pollSeconds,
           localConcurrency: options.jobs.workerConcurrency,
           groupConcurrency: options.jobs.tenantConcurrency,
         },
@@ -101,6 +101,9 @@ export const scanWorkerPlugin = fp<{
           await track(runScanJob(deps, job.data, AbortSignal.any([job.signal, shutdown.signal]), dispatch));
         },
       );
+      await app.wakeups.listen(SCAN_QUEUE, () => {
+        if (workerId) app.boss.notifyWorker(workerId);
+      });
       // The parts of split scans, from any worker's plan; the tenant's concurrency counts parts. One
       // registration per slot rather than localConcurrency: pg-boss wakes only the first worker of a
       // registration by id, and a worker that finished a job otherwise waits out its polling interval before
@@ -111,7 +114,7 @@ export const scanWorkerPlugin = fp<{
           SCAN_PART_QUEUE,
           {
             batchSize: 1,
-            pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2,
+            pollingIntervalSeconds: options.jobs.pollSeconds,
             groupConcurrency: options.jobs.tenantConcurrency,
           },
           async ([job]) => {
@@ -128,9 +131,12 @@ export const scanWorkerPlugin = fp<{
           },
         );
       }
+      await app.wakeups.listen(SCAN_PART_QUEUE, () => {
+        for (const id of partWorkerIds) app.boss.notifyWorker(id);
+      });
       await app.boss.work<ScanPartJobData>(
         SCAN_PART_DEAD_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        { batchSize: 1, pollingIntervalSeconds: options.jobs.pollSeconds },
         async ([job]) => {
           if (job) await failLostPart(deps, job.data);
         },
@@ -138,25 +144,21 @@ export const scanWorkerPlugin = fp<{
       // A schedule occurrence becomes a normal queued scan (or unregisters a schedule that is gone).
       await app.boss.work<ScheduleJobData>(
         SCHEDULE_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        { batchSize: 1, pollingIntervalSeconds: options.jobs.pollSeconds },
         async ([job]) => {
           if (job) await app.schedules.fire(job.data);
         },
       );
-      // A scan queued by this process wakes this worker at once instead of at its next poll.
-      app.scans.onQueued = () => {
-        if (workerId) app.boss.notifyWorker(workerId);
-      };
       // Report jobs: one at a time per worker (rendering is CPU-bound and short next to a scan).
       const reportLog = app.log.child({ component: 'report-worker' });
       const reportWorkerId = await app.boss.work<ReportJobData>(
         REPORT_QUEUE,
-        { batchSize: 1, pollingIntervalSeconds: options.pollingIntervalSeconds ?? 2 },
+        { batchSize: 1, pollingIntervalSeconds: options.jobs.pollSeconds },
         async ([job]) => {
           if (job) await app.reports.run(job.data, reportLog);
         },
       );
-      app.reports.onQueued = () => app.boss.notifyWorker(reportWorkerId);
+      await app.wakeups.listen(REPORT_QUEUE, () => app.boss.notifyWorker(reportWorkerId));
     });
 
     // Registered after the job queue, so this runs before pg-boss stops and the database closes.
@@ -197,6 +199,7 @@ export const scanWorkerPlugin = fp<{
       'engine',
       'ledger',
       'egress',
+      'wakeups',
     ],
   },
 );

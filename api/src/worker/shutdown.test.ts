@@ -10,8 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Handler } from '../../../scanners/aws/fixtures/s3-fixture-server.ts';
 import { databaseBackends } from '../../../test/db.ts';
-import { bearer, login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
-import { connectS3Sandbox } from '../../test/scanned-tenant.ts';
+import { login, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
+import { connectS3Sandbox, queueScan } from '../../test/scanned-tenant.ts';
 import { buildApp } from '../app.ts';
 import { loadConfig } from '../config.ts';
 import { SCAN_PART_QUEUE } from '../plugins/external/boss.ts';
@@ -46,14 +46,7 @@ describe.each(databaseBackends())('graceful shutdown on $name', (backend) => {
     const admin = await seedTenant(t.database.knex, { slug: 'shutdown' });
     const token = (await login(t.app, admin.email, admin.password)).access_token;
     const integrationId = await connectS3Sandbox(t, token, sandboxUrl, 'Slow sandbox');
-    const queued = await t.app.inject({
-      method: 'POST',
-      url: '/api/scans',
-      headers: bearer(token),
-      payload: { integration_id: integrationId },
-    });
-    expect(queued.statusCode, queued.body).toBe(202);
-    const scanId = queued.json().id as string;
+    const scanId = await queueScan(t, token, integrationId);
     const scanRow = () =>
       runAsOwner(t.database.knex, { tenantId: admin.tenantId }, (trx) =>
         trx('scans').select('status', 'progress').where({ id: scanId }).first(),
