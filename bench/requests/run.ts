@@ -6,6 +6,8 @@
  * serving the app's connections (/proc/<pid>/stat, same machine only).
  *
  *   node bench/requests/run.ts [--requests 2000] [--backend pglite|postgres|both]
+ *
+ * BENCH_WINDOW=1 also prints the loop's seconds since the process started (to cut a --cpu-prof profile).
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
