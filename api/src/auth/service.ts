@@ -15,8 +15,8 @@ import {
   REFRESH_TOKEN_TTL_SECONDS,
   hashRefreshToken,
   newRefreshToken,
+  AccessTokenVerifier,
   signAccessToken,
-  verifyAccessToken,
   type AccessClaims,
 } from '../plugins/app/tokens.ts';
 import { assertPasswordAcceptable } from './password-policy.ts';
@@ -94,6 +94,7 @@ export class AuthService {
   readonly #secret: Uint8Array;
   readonly #ledger: LedgerService | undefined;
   readonly #sessions: SessionCache;
+  readonly #accessTokens: AccessTokenVerifier;
   constructor(
     withContext: WithContext,
     secret: Uint8Array,
@@ -104,6 +105,7 @@ export class AuthService {
     this.#secret = secret;
     this.#ledger = ledger;
     this.#sessions = new SessionCache(sessionCheckTtlMs);
+    this.#accessTokens = new AccessTokenVerifier(secret);
   }
 
   /** Issues an access token and a new refresh token of `familyId` for a membership (inside `trx`). */
@@ -282,7 +284,7 @@ export class AuthService {
    * is now: a sign-out, a removal or a role change applies to the next request, not at the token's expiry.
    */
   async verify(token: string): Promise<AccessClaims> {
-    const claims = await verifyAccessToken(this.#secret, token);
+    const claims = await this.#accessTokens.verify(token);
     const { userId, tenantId, sessionId } = claims;
     const remembered = this.#sessions.get(sessionId, userId, tenantId);
     if (remembered) return { ...claims, role: remembered };

@@ -3,7 +3,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { join } from 'node:path';
-import { SignJWT, errors as joseErrors, jwtVerify } from 'jose';
+import { SignJWT, decodeJwt, errors as joseErrors, jwtVerify } from 'jose';
 import type { Role } from '../../auth/role.ts';
 import { loadOrCreateSecret } from './crypto.ts';
 
@@ -85,6 +85,50 @@ export async function verifyAccessToken(secret: Uint8Array, token: string): Prom
   } catch (error) {
     if (error instanceof InvalidAccessToken) throw error;
     throw new InvalidAccessToken(error instanceof joseErrors.JWTExpired);
+  }
+}
+
+/** Past this many remembered tokens, expired ones are swept before adding another (and all, if none had). */
+const MAX_VERIFIED = 10_000;
+
+/**
+ * `verifyAccessToken` for one secret, remembering each token it accepted until the token's expiry: a client
+ * sends the same access token with every request for up to 15 minutes, and checking its HMAC signature again
+ * each time cost about a tenth of a simple GET's CPU. The key is the whole token string, so only the exact
+ * bytes that once passed the full check are taken again, and only while `exp` is still ahead (the same
+ * comparison jose makes); a rejected token is never remembered and is checked in full every time. What a
+ * token's session allows (sign-out, removal, role) is not part of this: AuthService.verify checks it after.
+ */
+export class AccessTokenVerifier {
+  readonly #secret: Uint8Array;
+  readonly #now: () => number;
+  readonly #verified = new Map<string, { claims: AccessClaims; exp: number }>();
+
+  constructor(secret: Uint8Array, now: () => number = () => Date.now()) {
+    this.#secret = secret;
+    this.#now = now;
+  }
+
+  /** The claims of a valid token, or InvalidAccessToken, as verifyAccessToken. */
+  async verify(token: string): Promise<AccessClaims> {
+    const seconds = Math.floor(this.#now() / 1000);
+    const known = this.#verified.get(token);
+    if (known) {
+      if (known.exp > seconds) return { ...known.claims };
+      this.#verified.delete(token);
+    }
+    const claims = await verifyAccessToken(this.#secret, token);
+    const exp = decodeJwt(token).exp;
+    if (typeof exp === 'number' && exp > seconds) {
+      if (this.#verified.size >= MAX_VERIFIED) this.#sweep(seconds);
+      this.#verified.set(token, { claims: { ...claims }, exp });
+    }
+    return claims;
+  }
+
+  #sweep(seconds: number): void {
+    for (const [token, { exp }] of this.#verified) if (exp <= seconds) this.#verified.delete(token);
+    if (this.#verified.size >= MAX_VERIFIED) this.#verified.clear();
   }
 }
 
