@@ -52,8 +52,9 @@ const sessions = new WeakMap<Page, Promise<CDPSession>>();
 
 /**
  * In the page: hides the text caret of every field (as Playwright's screenshots do, so a focused field shows
- * no blinking caret), waits for the fonts, and answers the size of the whole document, measured the way
- * Playwright measures it for `fullPage`. `window.__restoreCaret` undoes the caret change.
+ * no blinking caret; Playwright also reaches into frames and shadow roots, which the app has none of), waits
+ * for the fonts, and answers the size of the whole document, measured the way Playwright measures it for
+ * `fullPage`. `window.__restoreCaret` undoes the caret change.
  */
 const PREPARE = `(async () => {
   const fields = [...document.querySelectorAll('input,textarea,[contenteditable]')].map((element) =>
