@@ -12,7 +12,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readOutbox } from '../../api/src/mail/mailer.ts';
 import { runAsOwner } from '../../api/src/plugins/app/tenancy.ts';
-import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { fullPageScreenshot, launchTestBrowser, type TestBrowser } from './browser.ts';
 import {
   demoAccessToken,
   getJson,
@@ -107,7 +107,7 @@ describe('joining by invitation in Chromium', () => {
     );
     expect(pending.items).toContainEqual(expect.objectContaining({ email: auditor.email, role: 'auditor' }));
     expect(await page.getByTestId('member').count()).toBe(membersBefore);
-    await page.screenshot({ path: join(screensDir, 'admin-members-invited-1440.png'), fullPage: true });
+    await fullPageScreenshot(page, join(screensDir, 'admin-members-invited-1440.png'));
     link = mailedLink(auditor.email);
     expect(errors).toEqual([]);
     await page.close();
@@ -126,7 +126,7 @@ describe('joining by invitation in Chromium', () => {
       const problem = page.getByTestId('form-problem');
       await problem.waitFor();
       expect(await problem.textContent()).toContain('common or breached passwords');
-      await page.screenshot({ path: join(screensDir, 'anonymous-accept-refused-390.png'), fullPage: true });
+      await fullPageScreenshot(page, join(screensDir, 'anonymous-accept-refused-390.png'));
 
       await page.getByTestId('new-password').fill(auditor.password);
       await page.getByTestId('choose-password-submit').click();

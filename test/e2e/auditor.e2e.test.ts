@@ -20,7 +20,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registerRuleVersions } from '../../api/src/rule-versions/service.ts';
 import { ruleHash } from '../../engine/compile/rule-sources.ts';
 import { deployedRuleVersions, type RuleVersionRecord } from '../../engine/rule-versions.ts';
-import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { fullPageScreenshot, launchTestBrowser, type TestBrowser } from './browser.ts';
 import { addMember, getJson, postJson } from './demo-product.ts';
 import {
   collectErrors,
@@ -72,10 +72,7 @@ async function shoot(page: Page, name: string): Promise<void> {
       '({ scrollWidth: document.documentElement.scrollWidth, innerWidth: window.innerWidth })',
     );
     expect(scrollWidth, `${name} at ${size.width}px scrolls sideways`).toBeLessThanOrEqual(innerWidth);
-    await page.screenshot({
-      path: join(screensDir, `journey-auditor-${name}-${size.width}.png`),
-      fullPage: true,
-    });
+    await fullPageScreenshot(page, join(screensDir, `journey-auditor-${name}-${size.width}.png`));
   }
   await page.setViewportSize({ width: 1280, height: 900 });
 }

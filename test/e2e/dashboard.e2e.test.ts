@@ -8,7 +8,7 @@ import { join, resolve } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningProduct } from '../../api/src/main.ts';
-import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { fullPageScreenshot, launchTestBrowser, type TestBrowser } from './browser.ts';
 import { getJson, postJson, signIn as signInAt, startDemoProduct, type DemoProduct } from './demo-product.ts';
 
 const artifactsDir = resolve(import.meta.dirname, '..', '..', '.test-artifacts');
@@ -184,7 +184,7 @@ describe('dashboard in Chromium', () => {
       );
       const control = failing[0];
       const link = topRows.first().getByTestId('control-link');
-      await page.screenshot({ path: join(artifactsDir, 'e2e-dashboard.png'), fullPage: true });
+      await fullPageScreenshot(page, join(artifactsDir, 'e2e-dashboard.png'));
       await link.click();
       await page.locator(`[data-testid="control"][data-control-id="${control!.control_id}"]`).waitFor();
 
@@ -232,7 +232,7 @@ describe('dashboard in Chromium', () => {
       expect(await evidence.getByTestId('evidence-verification').getAttribute('data-result')).toBe(
         'verified',
       );
-      await page.screenshot({ path: join(artifactsDir, 'e2e-evidence.png'), fullPage: true });
+      await fullPageScreenshot(page, join(artifactsDir, 'e2e-evidence.png'));
 
       // A reload keeps the session (refresh cookie) and the deep link (SPA fallback).
       await page.reload();

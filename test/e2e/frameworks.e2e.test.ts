@@ -8,7 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { fullPageScreenshot, launchTestBrowser, type TestBrowser } from './browser.ts';
 import {
   addMember,
   demoAccessToken,
@@ -137,7 +137,7 @@ describe('frameworks page in Chromium', () => {
         );
       }
 
-      await page.screenshot({ path: join(artifactsDir, 'e2e-frameworks-list.png'), fullPage: true });
+      await fullPageScreenshot(page, join(artifactsDir, 'e2e-frameworks-list.png'));
 
       // Open it: its requirements with their coverage, and the first scan's score in the history.
       await row.getByTestId('framework-link').click();
@@ -167,7 +167,7 @@ describe('frameworks page in Chromium', () => {
         );
         expect(await shown.getAttribute('data-coverage')).toBe(requirement.coverage);
       }
-      await page.screenshot({ path: join(artifactsDir, 'e2e-framework.png'), fullPage: true });
+      await fullPageScreenshot(page, join(artifactsDir, 'e2e-framework.png'));
 
       // A reload keeps the deep link (SPA fallback, session from the refresh cookie).
       await page.reload();
@@ -240,7 +240,7 @@ describe('frameworks page in Chromium', () => {
     await dots.last().focus();
     const tip = chart.getByTestId('chart-tooltip');
     expect(await tip.textContent()).toContain(expectedPercent(scoredOldestFirst.at(-1)!.score));
-    await page.screenshot({ path: join(artifactsDir, 'e2e-framework-chart.png'), fullPage: true });
+    await fullPageScreenshot(page, join(artifactsDir, 'e2e-framework-chart.png'));
 
     // Home: the card's trend has the same points, and its status split links each state to the filtered page.
     await page.goto(`${baseUrl}/`);

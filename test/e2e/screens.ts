@@ -12,7 +12,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchTestBrowser, type TestBrowser } from './browser.ts';
+import { fullPageScreenshot, launchTestBrowser, type TestBrowser } from './browser.ts';
 import { addMember, demoAccessToken, getJson, postJson, signIn, type DemoProduct } from './demo-product.ts';
 import { scannedDemoProduct } from './scanned-demo.ts';
 
@@ -125,10 +125,7 @@ export async function checkScreen(page: Page, baseUrl: string, who: string, scre
     // The violations in the message too: the assertion's own diff shows only `[ Array(n) ]`.
     const violations = await blockingAxeViolations(page);
     expect(violations, `${where}: axe violations ${violations.join('; ')}`).toEqual([]);
-    await page.screenshot({
-      path: join(screensDir, `${who}-${screen.name}-${size.width}.png`),
-      fullPage: true,
-    });
+    await fullPageScreenshot(page, join(screensDir, `${who}-${screen.name}-${size.width}.png`));
   }
 }
 
