@@ -86,14 +86,7 @@ export async function scannedTenant(t: TestApp, slug: string, sandboxUrl: string
   const admin = await seedTenant(t.database.knex, { slug });
   const token = (await login(t.app, admin.email, admin.password)).access_token;
   const integrationId = await connectS3Sandbox(t, token, sandboxUrl, `${slug} sandbox`);
-  const queued = await t.app.inject({
-    method: 'POST',
-    url: '/api/scans',
-    headers: bearer(token),
-    payload: { integration_id: integrationId },
-  });
-  if (queued.statusCode !== 202) throw new Error(`scan: ${queued.body}`);
-  const scanId = queued.json().id as string;
+  const scanId = await queueScan(t, token, integrationId);
   const deadline = Date.now() + 90_000;
   for (;;) {
     const scan = (await t.app.inject({ url: `/api/scans/${scanId}`, headers: bearer(token) })).json();
