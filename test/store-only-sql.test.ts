@@ -3,7 +3,8 @@
  * the API or the CLI names a table (`trx('scans')`, `knex('…')`), runs `.raw(…)` or opens a transaction. Test
  * files, api/test/ and bench/ are exempt: they set up and inspect databases directly.
  *
- * Infrastructure owns its own SQL (the database and tenancy plugins); no other exception is left.
+ * Infrastructure owns its own SQL (the database and tenancy plugins, and the job wake-ups' NOTIFY); no other
+ * exception is left.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
@@ -14,8 +15,12 @@ const ROOT = resolve(import.meta.dirname, '..');
 /** A table named in a query builder call, a raw statement, or a transaction opened. */
 const SQL = /\b(?:trx|knex|db)(?:<[^>]*>)?\(\s*['"`]|\.raw\(|\.transaction\(|\.from\(\s*['"]/;
 
-/** Cross-cutting infrastructure: the database connection and the tenant transaction. */
-const INFRASTRUCTURE = new Set(['api/src/plugins/external/db.ts', 'api/src/plugins/app/tenancy.ts']);
+/** Cross-cutting infrastructure: the database connection, the tenant transaction and the job wake-ups. */
+const INFRASTRUCTURE = new Set([
+  'api/src/plugins/external/db.ts',
+  'api/src/plugins/app/tenancy.ts',
+  'api/src/plugins/external/wakeups.ts',
+]);
 
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
