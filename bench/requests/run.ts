@@ -9,10 +9,10 @@
  *
  * BENCH_WINDOW=1 also prints the loop's seconds since the process started (to cut a --cpu-prof profile).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { bearer, login, seedTenant, startTestApp } from '../../api/test/helpers.ts';
 import { databaseBackends, type DatabaseBackend } from '../../test/db.ts';
+import { cpuSeconds } from '../scale/harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -29,18 +29,9 @@ function cpuMs(): number {
   return (user + system) / 1000;
 }
 
-/** User + system CPU (ms) of the given processes, from /proc (clock ticks of 10 ms). */
+/** User + system CPU (ms) of the given processes; one that ended counts nothing. */
 function serverCpuMs(pids: number[]): number {
-  let ticks = 0;
-  for (const pid of pids) {
-    try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      ticks += Number(fields[11]) + Number(fields[12]);
-    } catch {
-      // the process ended
-    }
-  }
-  return ticks * 10;
+  return pids.reduce((sum, pid) => sum + (cpuSeconds(pid) || 0) * 1000, 0);
 }
 
 async function run(backend: DatabaseBackend): Promise<void> {

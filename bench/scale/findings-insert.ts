@@ -17,13 +17,13 @@
  * COMPLYWISE_TEST_POSTGRES_URL, else root@127.0.0.1/test; the database runs as its superuser, without RLS.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
 import type { Trx } from '../../api/src/plugins/app/tenancy.ts';
 import { upsertResults, type ResourcePlace, type StoredFinding } from '../../api/src/scans/store.ts';
 import { createTestDatabase } from '../../test/db.ts';
+import { cpuSeconds } from './harness.ts';
 
 const { values: args } = parseArgs({
   options: {
@@ -137,12 +137,6 @@ function syntheticFindings(tenantShort: string): {
   return { findings, resources, hashes };
 }
 
-function backendCpuSeconds(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime (fields 14, 15) in clock ticks
-}
-
 process.env.COMPLYWISE_TEST_POSTGRES_URL ??=
   process.env.COMPLYWISE_BENCH_POSTGRES_URL ?? 'postgres://root@127.0.0.1:5432/test';
 const testDb = await createTestDatabase({ name: 'postgres' });
@@ -185,9 +179,9 @@ try {
     await knex.transaction(async (trx) => {
       const pid = ((await trx.raw('select pg_backend_pid() as pid')) as { rows: { pid: number }[] }).rows[0]!
         .pid;
-      const before = backendCpuSeconds(pid);
+      const before = cpuSeconds(pid);
       await upsertResults(trx as unknown as Trx, tenantId, scan!.id, findings, resources, []);
-      cpu = backendCpuSeconds(pid) - before;
+      cpu = cpuSeconds(pid) - before;
     });
     const wall = (performance.now() - t0) / 1000;
     (results[name] ??= []).push(cpu);
