@@ -31,6 +31,7 @@ import {
   lockScanPart,
   requeueScan,
   requeueScanIfIdle,
+  scanPartCounts,
   scanStatus,
   setScanPartStatus,
   updateScan,
@@ -369,21 +370,35 @@ async function settle(
 
 /**
  * A part job that used up its retries without settling (its workers were lost, e.g. killed, on every
- * attempt) arrives here from the queue's dead letters: its scan fails, naming the part and why.
+ * attempt) arrives here from the queue's dead letters: its scan fails, naming the part and why. A part
+ * already collected fails the scan only when every part is: then its attempts were the ones finishing the
+ * scan (a retry of a collected part finishes it when the finish is owed), and with them gone nothing else
+ * would, so the scan would stay running for ever. While other parts remain, the last of them finishes it.
  */
 export async function failLostPart(deps: ScanJobDeps, job: ScanPartJobData): Promise<void> {
   const { tenant_id: tenantId, scan_id: scanId, part } = job;
-  await deps.withTenant(tenantId, async (trx) => {
+  const failed = await deps.withTenant(tenantId, async (trx) => {
     const status = await scanStatus(trx, scanId, true);
-    if (status !== 'running' && status !== 'queued') return;
+    if (status !== 'running' && status !== 'queued') return false;
     const row = await lockScanPart(trx, scanId, part);
-    if (!row || row.status === 'done') return;
+    if (!row) return false;
+    if (row.status === 'done') {
+      const counts = await scanPartCounts(trx, scanId);
+      if (counts.done < counts.total) return false;
+      await failScan(trx, scanId, 'INTERNAL_ERROR', `part ${part}: ${LOST_FINISH}`);
+      return true;
+    }
     const why = row.failure_message ?? 'its worker stopped before finishing it, on every attempt';
     await setScanPartStatus(trx, scanId, part, 'failed', why);
     await failScan(trx, scanId, 'INTERNAL_ERROR', `part ${part}: ${why}`);
+    return true;
   });
-  deps.log.warn({ scan_id: scanId, tenant_id: tenantId, part }, 'scan failed: a part used up its retries');
+  if (failed)
+    deps.log.warn({ scan_id: scanId, tenant_id: tenantId, part }, 'scan failed: a part used up its retries');
 }
+
+/** Why a scan whose parts were all collected failed when the attempts finishing it were all lost. */
+export const LOST_FINISH = 'its worker stopped while finishing the scan, on every attempt';
 
 /**
  * Why a scan job stopped early: a cancel (the row says so) or a release (the signal was aborted for a

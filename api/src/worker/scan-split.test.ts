@@ -8,6 +8,9 @@
  * - The API shows the parts; each part records the worker that collected it, and the scan where its time went.
  * - Two attempts of the last part finishing at once: exactly one finishes the scan, one scan.completed.
  * - A part that cannot be scanned fails the scan, naming the part.
+ * - A part job whose attempts were all lost (the queue's dead letters) fails the scan, naming the part; once
+ *   every part is collected that includes a finish lost on every attempt, and before that the scan is left
+ *   to its other parts.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
@@ -22,7 +25,7 @@ import { databaseBackends } from '../../../test/db.ts';
 import type { ScanPartJobData } from '../scans/types.ts';
 import { login, scanJobDepsOf, seedTenant, startTestApp, type TestApp } from '../../test/helpers.ts';
 import { splitScanClient, type SplitScanClient } from '../../test/split-scans.ts';
-import { runScanJob, runScanPart } from './scan-job.ts';
+import { failLostPart, LOST_FINISH, runScanJob, runScanPart } from './scan-job.ts';
 
 const SERVICES = ['s3', 'iam', 'ec2', 'kms', 'cloudtrail', 'config', 'lambda'];
 
@@ -186,5 +189,51 @@ describe.each(databaseBackends())('split scans on $name', (backend) => {
     const parts = await partsOf(scanId);
     expect(parts[0]).toMatchObject({ part_key: 's3', status: 'failed' });
     expect(parts.slice(1).every((p) => p.status === 'queued')).toBe(true);
+  }, 60_000);
+
+  it('fails a scan whose part or whose finish was lost on every attempt, and only then', async () => {
+    const deps = scanJobDepsOf(t.app, t.config.jobs);
+    const plan = async () => {
+      const scanId = await queuedScan();
+      const sent: ScanPartJobData[] = [];
+      const job = { tenant_id: tenantId, scan_id: scanId };
+      expect(await runScanJob(deps, job, undefined, async (parts) => void sent.push(...parts))).toBe(
+        'planned',
+      );
+      return { scanId, sent };
+    };
+
+    // A part never collected: the scan fails, naming it.
+    const lost = await plan();
+    await failLostPart(deps, lost.sent[1]!);
+    expect((await getScan(lost.scanId)).failure).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: `part ${lost.sent[1]!.part}: its worker stopped before finishing it, on every attempt`,
+    });
+    expect((await partsOf(lost.scanId))[1]).toMatchObject({ status: 'failed' });
+
+    // A collected part while others remain: their last one finishes the scan, so it keeps running.
+    const { scanId, sent } = await plan();
+    expect(await runScanPart(deps, sent[0]!, { final: false })).toBe('collected');
+    await failLostPart(deps, sent[0]!);
+    expect((await getScan(scanId)).status).toBe('running');
+
+    // Every part collected but the finish never done (its attempts were killed): failed, not running for ever.
+    await t.app.withTenant(tenantId, (trx) =>
+      trx('scan_parts')
+        .where({ scan_id: scanId })
+        .whereIn(
+          'part_key',
+          sent.slice(1).map((p) => p.part),
+        )
+        .update({ status: 'done' }),
+    );
+    await failLostPart(deps, sent.at(-1)!);
+    const scan = await getScan(scanId);
+    expect(scan.status).toBe('failed');
+    expect(scan.failure).toEqual({
+      code: 'INTERNAL_ERROR',
+      message: `part ${sent.at(-1)!.part}: ${LOST_FINISH}`,
+    });
   }, 60_000);
 });
