@@ -284,7 +284,7 @@ const DELETED_MARK = join(tmpdir(), 'complywise-scale-bench.deleted');
  * group (the kernel's `recently_deleted`, checked only when there is no journal), and a run that starts
  * right after the previous one deleted its 100k evidence files pays that on each of its own. The window is
  * vm.dirty_expire_centisecs (30 s by default) plus 5 s while the inode's block is dirty; one more second of
- * margin. Measured on main: back to back 63.6-70.9 s, spaced 56.3-59.2 s (bench/README.md). Returns the ms
+ * margin. Measured on main: back to back 63.6-69.8 s, spaced 56.3-59.2 s in the same half hour (bench/README.md). Returns the ms
  * waited.
  */
 async function settleDeletedFiles(): Promise<number> {

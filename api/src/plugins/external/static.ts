@@ -33,14 +33,14 @@ export const staticAppPlugin = fp<{ root: string }>(
   async (app, { root }) => {
     const hasApp = existsSync(join(root, 'index.html'));
     if (hasApp) {
+      const immutableDir = join(root, IMMUTABLE_DIR);
       await app.register(fastifyStatic, {
         root,
         prefix: '/',
         index: 'index.html',
         cacheControl: true,
         setHeaders: (reply, path) => {
-          if (path.startsWith(join(root, IMMUTABLE_DIR)))
-            reply.header('cache-control', IMMUTABLE_CACHE_CONTROL);
+          if (path.startsWith(immutableDir)) reply.header('cache-control', IMMUTABLE_CACHE_CONTROL);
         },
       });
     }
